@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { join, resolve } from "node:path";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const envSchema = z.object({
+  CAPSTAN_HOST: z.string().min(1).default("127.0.0.1"),
+  CAPSTAN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  CAPSTAN_DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, "must start with postgres://, postgresql:// or sqlite:")
+    .optional(),
+  CAPSTAN_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CAPSTAN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  CAPSTAN_SECRET_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43,}={0,2}$/, "must be at least 32 bytes, base64").optional(),
+  CAPSTAN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+});
+
+/** Validated runtime configuration of the hub. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<path>` or a postgres URL. */
+  databaseUrl: string;
+  /** Origin users reach the hub at; used for links, CSRF checks and the Secure cookie flag. */
+  publicUrl: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Base64 secret key, or undefined to generate one into the data dir. */
+  secretKey?: string;
+  auditRetentionDays: number;
+}
+
+/** Thrown when an environment variable is invalid; the message is one line naming the variable. */
+export class ConfigError extends Error {}
+
+/** Parses configuration from an environment map, or throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    throw new ConfigError(`config: ${name}=${JSON.stringify(env[name] ?? "")} is invalid: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.CAPSTAN_DATA_DIR);
+  const displayHost = e.CAPSTAN_HOST === "0.0.0.0" || e.CAPSTAN_HOST === "::" ? "127.0.0.1" : e.CAPSTAN_HOST;
+  const hostPart = displayHost.includes(":") ? `[${displayHost}]` : displayHost;
+  return {
+    host: e.CAPSTAN_HOST,
+    port: e.CAPSTAN_PORT,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${join(dataDir, "capstan.db")}`,
+    publicUrl: (e.CAPSTAN_PUBLIC_URL ?? `http://${hostPart}:${e.CAPSTAN_PORT}`).replace(/\/+$/, ""),
+    logLevel: e.CAPSTAN_LOG_LEVEL,
+    secretKey: e.CAPSTAN_SECRET_KEY,
+    auditRetentionDays: e.CAPSTAN_AUDIT_RETENTION_DAYS,
+  };
+}

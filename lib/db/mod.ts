@@ -1,0 +1,47 @@
+import { Kysely } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import postgres from "postgres";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { CapstanSqliteDialect } from "./sqlite.ts";
+import type { Database } from "./schema.ts";
+
+export type Dialect = "sqlite" | "postgres";
+export type Db = Kysely<Database>;
+
+/** An open database: the Kysely handle, which dialect it speaks, and for PostgreSQL the raw client (LISTEN/NOTIFY). */
+export interface DbHandle {
+  db: Db;
+  dialect: Dialect;
+  /** postgres.js client, present on PostgreSQL only. */
+  pg?: postgres.Sql;
+  close(): Promise<void>;
+}
+
+/** Opens `sqlite:<path>` or `postgres://…`; `search_path` isolates a schema (tests use one per run). */
+export function openDatabase(url: string, options: { searchPath?: string } = {}): DbHandle {
+  if (url.startsWith("sqlite:")) {
+    const path = url.slice("sqlite:".length);
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Kysely<Database>({ dialect: new CapstanSqliteDialect(path) });
+    return { db, dialect: "sqlite", close: () => db.destroy() };
+  }
+  const pg = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    // Timestamps are int8 milliseconds; parse them as numbers rather than postgres.js's default strings.
+    types: {
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+    ...(options.searchPath ? { connection: { search_path: options.searchPath } } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: pg }) });
+  return {
+    db,
+    dialect: "postgres",
+    pg,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/** Helpers for ids and random secrets. */
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** A time-ordered UUIDv7, so primary keys sort by creation time. */
+export function uuidv7(now = Date.now()): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  const ts = BigInt(now);
+  for (let i = 0; i < 6; i++) b[i] = Number((ts >> BigInt(8 * (5 - i))) & 0xffn);
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const h = Array.from(b, (x) => HEX[x]).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Base64url without padding. */
+export function base64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const x of bytes) s += String.fromCharCode(x);
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** A random secret of `bytes` bytes, base64url, with an optional readable prefix such as `cap_`. */
+export function randomToken(prefix = "", bytes = 32): string {
+  return prefix + base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** Hex SHA-256 of a string: how tokens and session ids are stored. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (x) => HEX[x]).join("");
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely/migration";
+import * as m0001 from "./0001_foundation.ts";
+
+/** Static registry of migrations, in order; names are stable forever once released. */
+export const migrations: Record<string, Migration> = {
+  "0001_foundation": m0001,
+};
