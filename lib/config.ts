@@ -7,11 +7,17 @@ const envSchema = z.object({
   CAPSTAN_HOST: z.string().min(1).default("127.0.0.1"),
   CAPSTAN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CAPSTAN_DATA_DIR: z.string().min(1).default("./data"),
-  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, "must start with postgres://, postgresql:// or sqlite:")
+  DATABASE_URL: z.string().regex(
+    /^(postgres(ql)?:\/\/|sqlite:)/,
+    "must start with postgres://, postgresql:// or sqlite:",
+  )
     .optional(),
   CAPSTAN_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   CAPSTAN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-  CAPSTAN_SECRET_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43,}={0,2}$/, "must be at least 32 bytes, base64").optional(),
+  CAPSTAN_SECRET_KEY: z.string().regex(
+    /^[A-Za-z0-9+/_-]{43,}={0,2}$/,
+    "must be at least 32 bytes, base64",
+  ).optional(),
   CAPSTAN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
@@ -42,11 +48,15 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0]);
-    throw new ConfigError(`config: ${name}=${JSON.stringify(env[name] ?? "")} is invalid: ${issue.message}`);
+    throw new ConfigError(
+      `config: ${name}=${JSON.stringify(env[name] ?? "")} is invalid: ${issue.message}`,
+    );
   }
   const e = parsed.data;
   const dataDir = resolve(e.CAPSTAN_DATA_DIR);
-  const displayHost = e.CAPSTAN_HOST === "0.0.0.0" || e.CAPSTAN_HOST === "::" ? "127.0.0.1" : e.CAPSTAN_HOST;
+  const displayHost = e.CAPSTAN_HOST === "0.0.0.0" || e.CAPSTAN_HOST === "::"
+    ? "127.0.0.1"
+    : e.CAPSTAN_HOST;
   const hostPart = displayHost.includes(":") ? `[${displayHost}]` : displayHost;
   return {
     host: e.CAPSTAN_HOST,

@@ -23,7 +23,11 @@ export async function up(db: AnyDb): Promise<void> {
     .execute();
 
   await db.schema.createTable("memberships")
-    .addColumn("org_id", "text", (c) => c.notNull().references("organizations.id").onDelete("cascade"))
+    .addColumn(
+      "org_id",
+      "text",
+      (c) => c.notNull().references("organizations.id").onDelete("cascade"),
+    )
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role", "text", (c) => c.notNull())
     .addColumn("created_at", "bigint", (c) => c.notNull())
@@ -44,7 +48,11 @@ export async function up(db: AnyDb): Promise<void> {
   await db.schema.createTable("api_tokens")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
-    .addColumn("org_id", "text", (c) => c.notNull().references("organizations.id").onDelete("cascade"))
+    .addColumn(
+      "org_id",
+      "text",
+      (c) => c.notNull().references("organizations.id").onDelete("cascade"),
+    )
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("scope", "text", (c) => c.notNull())
     .addColumn("token_hash", "text", (c) => c.notNull().unique())
@@ -73,7 +81,8 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn("ip", "text")
     .addColumn("metadata", "text", (c) => c.notNull().defaultTo("{}"))
     .execute();
-  await db.schema.createIndex("audit_log_org_at").on("audit_log").columns(["org_id", "at"]).execute();
+  await db.schema.createIndex("audit_log_org_at").on("audit_log").columns(["org_id", "at"])
+    .execute();
   await db.schema.createIndex("audit_log_at").on("audit_log").column("at").execute();
 
   await db.schema.createTable("job_leases")
@@ -92,7 +101,18 @@ export async function up(db: AnyDb): Promise<void> {
 
 /** Drops everything `up` created, in dependency order. */
 export async function down(db: AnyDb): Promise<void> {
-  for (const t of ["kv", "job_leases", "audit_log", "api_tokens", "sessions", "memberships", "organizations", "users"]) {
+  for (
+    const t of [
+      "kv",
+      "job_leases",
+      "audit_log",
+      "api_tokens",
+      "sessions",
+      "memberships",
+      "organizations",
+      "users",
+    ]
+  ) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

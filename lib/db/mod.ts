@@ -31,7 +31,12 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
     onnotice: () => {},
     // Timestamps are int8 milliseconds; parse them as numbers rather than postgres.js's default strings.
     types: {
-      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (x: number) => String(x),
+        parse: (x: string) => Number(x),
+      },
     },
     ...(options.searchPath ? { connection: { search_path: options.searchPath } } : {}),
   });

@@ -1,7 +1,5 @@
 /** Table types for Kysely. Timestamps are integer milliseconds; booleans are 0/1 integers on both dialects. */
 
-
-
 export type OrgRole = "owner" | "admin" | "member" | "viewer";
 export type TokenScope = "read" | "write";
 

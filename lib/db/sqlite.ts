@@ -56,6 +56,8 @@ export class CapstanSqliteDialect extends SqliteDialect {
   }
   override createDriver() {
     // deno-lint-ignore no-explicit-any
-    return new ImmediateSqliteDriver({ database: () => Promise.resolve(openSqlite(this.path) as any) });
+    return new ImmediateSqliteDriver({
+      database: () => Promise.resolve(openSqlite(this.path) as any),
+    });
   }
 }

@@ -13,7 +13,13 @@ export class HttpError extends Error {
 
   /** JSON body as documented: `{"error":{"code","message","fields"}}`. */
   toJSON() {
-    return { error: { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.fields ? { fields: this.fields } : {}),
+      },
+    };
   }
 }
 
@@ -29,6 +35,8 @@ export function validationError(error: ZodError): HttpError {
 }
 
 export const notFound = (what = "resource") => new HttpError(404, "not_found", `${what} not found`);
-export const unauthorized = () => new HttpError(401, "unauthorized", "Sign in or send a bearer token");
-export const forbidden = (why = "Your role does not allow this action") => new HttpError(403, "forbidden", why);
+export const unauthorized = () =>
+  new HttpError(401, "unauthorized", "Sign in or send a bearer token");
+export const forbidden = (why = "Your role does not allow this action") =>
+  new HttpError(403, "forbidden", why);
 export const conflict = (message: string) => new HttpError(409, "conflict", message);

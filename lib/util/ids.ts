@@ -27,7 +27,9 @@ export function randomToken(prefix = "", bytes = 32): string {
 
 /** Hex SHA-256 of a string: how tokens and session ids are stored. */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (x) => HEX[x]).join("");
 }
 

@@ -1,0 +1,236 @@
+import type { Db } from "../db/mod.ts";
+import type { OrgRole, TokenScope } from "../db/schema.ts";
+import type { Clock } from "../util/clock.ts";
+import { constantTimeEqual, randomToken, sha256Hex } from "../util/ids.ts";
+import { HttpError, notFound } from "../http/errors.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { Orgs } from "../orgs/service.ts";
+import { DUMMY_HASH, verifyPassword } from "./password.ts";
+import type { Sessions } from "./sessions.ts";
+import type { ApiToken, Tokens } from "./tokens.ts";
+import type { User, Users } from "./users.ts";
+import { createFailureLimiter } from "./rate_limit.ts";
+
+const SETUP_KEY = "setup_token_hash";
+
+/** Sign-in, first-run setup, passwords and tokens: the account actions users take, each audited. */
+export function createAccounts(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+  users: Users;
+  sessions: Sessions;
+  tokens: Tokens;
+  orgs: Orgs;
+  /** Failures allowed per account and per IP in `signInWindowMs` before sign-in is refused with 429. */
+  signInMaxFailures?: number;
+  signInWindowMs?: number;
+}) {
+  const { db, clock, audit, users, sessions, tokens, orgs } = deps;
+  const limiter = createFailureLimiter(clock, {
+    max: deps.signInMaxFailures ?? 5,
+    windowMs: deps.signInWindowMs ?? 15 * 60_000,
+  });
+
+  return {
+    /**
+     * Checks email and password and starts a session. Failures are audited and rate-limited per
+     * account and per IP; unknown emails cost the same time as wrong passwords.
+     */
+    async signIn(ctx: ActionContext, email: string, password: string, userAgent?: string | null) {
+      const keys = [`email:${email}`, `ip:${ctx.ip ?? "?"}`];
+      const wait = Math.max(...keys.map((k) => limiter.retryAfter(k)));
+      const started = performance.now();
+      const fail = async (status: 401 | 429, message: string, userId?: string) => {
+        await audit.record({
+          ctx: { ...ctx, actor: { type: "anonymous", id: userId ?? null, name: email } },
+          action: "auth.sign_in",
+          target: { type: "user", id: userId ?? null, name: email },
+          status: "error",
+          error: message,
+          durationMs: performance.now() - started,
+        });
+        return new HttpError(
+          status,
+          status === 429 ? "rate_limited" : "invalid_credentials",
+          message,
+        );
+      };
+      if (wait > 0) {
+        throw await fail(
+          429,
+          `Too many failed sign-ins; try again in ${Math.ceil(wait / 60000)} min`,
+        );
+      }
+      const cred = await users.credentials(email);
+      const ok = await verifyPassword(password, cred?.password_hash ?? DUMMY_HASH);
+      if (!cred || !ok) {
+        keys.forEach((k) => limiter.fail(k));
+        throw await fail(401, "Email or password is wrong", cred?.id);
+      }
+      keys.forEach((k) => limiter.reset(k));
+      const user = (await users.byId(cred.id))!;
+      const sessionId = await sessions.create(user.id, { ip: ctx.ip, userAgent });
+      await audit.record({
+        ctx: { ...ctx, actor: { type: "user", id: user.id, name: user.email } },
+        action: "auth.sign_in",
+        target: { type: "user", id: user.id, name: user.email },
+        status: "ok",
+        durationMs: performance.now() - started,
+      });
+      return { user, sessionId };
+    },
+
+    async signOut(ctx: ActionContext, sessionIdHash: string): Promise<void> {
+      await audit.run(ctx, "auth.sign_out", {
+        target: { type: "user", id: ctx.actor.id, name: ctx.actor.name },
+      }, () => sessions.end(sessionIdHash));
+    },
+
+    /** Changes a password after checking the current one, and ends the user's other sessions. */
+    async changePassword(
+      ctx: ActionContext,
+      userId: string,
+      input: { current: string; next: string },
+      keepSessionIdHash?: string,
+    ): Promise<{ endedSessions: number }> {
+      return await audit.run(ctx, "user.password_changed", {
+        target: { type: "user", id: userId, name: ctx.actor.name },
+      }, async () => {
+        const user = await users.byId(userId);
+        const cred = user && await users.credentials(user.email);
+        if (!cred || !await verifyPassword(input.current, cred.password_hash)) {
+          throw new HttpError(400, "validation", "Current password is wrong", {
+            current: "is wrong",
+          });
+        }
+        await users.setPassword(userId, input.next);
+        return { endedSessions: await sessions.endAllFor(userId, keepSessionIdHash) };
+      });
+    },
+
+    /** Creates a user account (platform admins and the admin task). */
+    async createUser(
+      ctx: ActionContext,
+      input: { email: string; name: string; password: string; isAdmin?: boolean },
+    ): Promise<User> {
+      return await audit.run(ctx, "user.created", {
+        target: { type: "user", name: input.email },
+        metadata: { admin: Boolean(input.isAdmin) },
+        after: (u) => ({ target: { type: "user", id: u.id, name: u.email } }),
+      }, () => users.create(input));
+    },
+
+    /** Sets a new password without the old one (platform admins, the admin task) and ends all sessions. */
+    async resetPassword(ctx: ActionContext, email: string, password: string): Promise<void> {
+      await audit.run(
+        ctx,
+        "user.password_reset",
+        { target: { type: "user", name: email } },
+        async () => {
+          const user = await users.byEmail(email);
+          if (!user) throw notFound(`user "${email}"`);
+          await users.setPassword(user.id, password);
+          await sessions.endAllFor(user.id);
+        },
+      );
+    },
+
+    async createToken(
+      ctx: ActionContext,
+      input: {
+        userId: string;
+        orgId: string;
+        name: string;
+        scope: TokenScope;
+        expiresAt: number | null;
+      },
+    ): Promise<{ token: string; record: ApiToken }> {
+      return await audit.run(ctx, "token.created", {
+        orgId: input.orgId,
+        target: { type: "token", name: input.name },
+        metadata: { scope: input.scope, expires_at: input.expiresAt },
+        after: (r) => ({ target: { type: "token", id: r.record.id, name: r.record.name } }),
+      }, () => tokens.create(input));
+    },
+
+    /** Revokes one of the user's own tokens; another user's token is 404. */
+    async revokeToken(ctx: ActionContext, userId: string, tokenId: string): Promise<void> {
+      const t = await tokens.byIdForUser(tokenId, userId);
+      await audit.run(ctx, "token.revoked", {
+        orgId: t?.org_id,
+        target: { type: "token", id: tokenId, name: t?.name },
+      }, async () => {
+        if (!t) throw notFound("token");
+        await tokens.revoke(tokenId);
+      });
+    },
+
+    /** Issues a new one-time setup token when no user exists; returns undefined once set up. */
+    async issueSetupToken(): Promise<string | undefined> {
+      if (await users.count() > 0) return undefined;
+      const token = randomToken("", 24);
+      const value = await sha256Hex(token);
+      const now = clock.now();
+      await db.insertInto("kv").values({ key: SETUP_KEY, value, updated_at: now })
+        .onConflict((oc) => oc.column("key").doUpdateSet({ value, updated_at: now })).execute();
+      return token;
+    },
+
+    /** Whether setup is still open and the token is the current one. */
+    async setupTokenValid(token: string): Promise<boolean> {
+      if (!token || await users.count() > 0) return false;
+      const row = await db.selectFrom("kv").select("value").where("key", "=", SETUP_KEY)
+        .executeTakeFirst();
+      return Boolean(row) && constantTimeEqual(row!.value, await sha256Hex(token));
+    },
+
+    /**
+     * Creates the first platform admin and organization with the setup token, which is consumed in the
+     * same transaction so two racing requests cannot both succeed.
+     */
+    async completeSetup(
+      ctx: ActionContext,
+      token: string,
+      input: { email: string; name: string; password: string; orgSlug: string; orgName: string },
+    ): Promise<User> {
+      const tokenHash = await sha256Hex(token);
+      const consumed = await db.deleteFrom("kv").where("key", "=", SETUP_KEY).where(
+        "value",
+        "=",
+        tokenHash,
+      )
+        .executeTakeFirst();
+      if (Number(consumed.numDeletedRows ?? 0) !== 1 || await users.count() > 0) {
+        throw notFound("page");
+      }
+      const user = await this.createUser(ctx, { ...input, isAdmin: true });
+      const actor: ActionContext = {
+        ...ctx,
+        actor: { type: "user", id: user.id, name: user.email },
+      };
+      await orgs.create(actor, { slug: input.orgSlug, name: input.orgName, ownerId: user.id });
+      return user;
+    },
+
+    /** Adds a user to an organization with a role, creating the organization when missing (admin task). */
+    async ensureMembership(
+      ctx: ActionContext,
+      userId: string,
+      orgSlug: string,
+      role: OrgRole,
+    ): Promise<void> {
+      const org = await orgs.bySlug(orgSlug) ??
+        await orgs.create(ctx, { slug: orgSlug, name: orgSlug });
+      const current = await orgs.roleOf(org.id, userId);
+      if (current === role) return;
+      if (current) await orgs.changeRole(ctx, org, userId, role);
+      else {
+        const user = (await users.byId(userId))!;
+        await orgs.addMember(ctx, org, { email: user.email, role });
+      }
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

@@ -1,0 +1,67 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./context.ts";
+import type { Services } from "../services.ts";
+import { createApiApp } from "./openapi.ts";
+import { errorHandler, toHttpError } from "./error_handler.ts";
+import { HttpError } from "./errors.ts";
+import {
+  authenticate,
+  bodyLimit,
+  csrfProtection,
+  requestBasics,
+  securityHeaders,
+} from "./middleware.ts";
+import type { RealtimeHub } from "../realtime/hub.ts";
+import { apiModules } from "../../routes/api/v1/mod.ts";
+import * as ws from "../../routes/api/ws.ts";
+import { registerPages, renderErrorPage } from "../../routes/mod.ts";
+import { declare } from "./policy.ts";
+
+/** Largest request body the hub reads (API JSON and forms). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Builds the whole HTTP surface of the hub. */
+export function createApp(services: Services, hub: RealtimeHub): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestBasics(services));
+  app.use("*", async (c, next) => {
+    // A 101 Switching Protocols response must go out untouched.
+    if (c.req.path === "/api/v1/ws") return await next();
+    return await securityHeaders()(c, next);
+  });
+  app.use("*", bodyLimit(MAX_BODY_BYTES));
+  app.use("*", authenticate());
+  app.use("*", csrfProtection([new URL(services.config.publicUrl).origin]));
+
+  const api = createApiApp();
+  for (const m of apiModules) m.register(api);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "capstan_session",
+  });
+  declare({ method: "GET", path: "/api/v1/openapi.json", policy: "public", kind: "api" });
+  api.doc31("/api/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Capstan API",
+      version: "1.0.0",
+      description: "Fleet monitor and container platform",
+    },
+  });
+  app.route("/", api);
+  ws.register(app, hub);
+  registerPages(app);
+
+  app.onError(errorHandler(renderErrorPage));
+  app.notFound((c) =>
+    errorHandler(renderErrorPage)(new HttpError(404, "not_found", "No such page or endpoint"), c)
+  );
+  return app;
+}
+
+export { toHttpError };

@@ -1,0 +1,51 @@
+import type { ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./context.ts";
+import { HttpError } from "./errors.ts";
+
+/** Turns anything thrown into an HttpError; unexpected errors become an opaque 500. */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof HTTPException) {
+    // Hono raises these for malformed JSON bodies and similar protocol errors.
+    const status = err.status === 413 ? 413 : err.status >= 500 ? 500 : 400;
+    return new HttpError(
+      status,
+      status === 413 ? "payload_too_large" : "bad_request",
+      err.message || "Bad request",
+    );
+  }
+  return new HttpError(500, "internal", "Internal error; the hub log has details");
+}
+
+/**
+ * The one place errors become responses: JSON under /api, an HTML page elsewhere (rendered by
+ * `renderErrorPage`, injected so this module stays free of UI code).
+ */
+export function errorHandler(
+  renderErrorPage: (
+    err: HttpError,
+    c: Parameters<ErrorHandler<AppEnv>>[1],
+  ) => Response | Promise<Response>,
+): ErrorHandler<AppEnv> {
+  return (err, c) => {
+    const e = toHttpError(err);
+    if (e.status === 500) {
+      c.var.services?.log.error("unhandled error", {
+        path: c.req.path,
+        error: String(err),
+        stack: (err as Error)?.stack,
+      });
+    }
+    if (c.req.path.startsWith("/api/")) {
+      if (e.status === 429) c.header("Retry-After", "60");
+      return c.json(e.toJSON(), e.status);
+    }
+    return renderErrorPage(e, c);
+  };
+}
+
+/** 404 for unknown paths, through the same mapping. */
+export const notFoundHandler: NotFoundHandler<AppEnv> = () => {
+  throw new HttpError(404, "not_found", "No such page or endpoint");
+};

@@ -1,0 +1,172 @@
+import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { getConnInfo } from "hono/deno";
+import type { AppEnv } from "./context.ts";
+import { forbidden, HttpError, unauthorized } from "./errors.ts";
+import { SESSION_COOKIE } from "../auth/sessions.ts";
+import { TOKEN_PATTERN } from "../auth/tokens.ts";
+import type { Principal } from "../auth/principal.ts";
+import type { Services } from "../services.ts";
+
+/** Puts the services and the client IP on the context. */
+export function requestBasics(services: Services): MiddlewareHandler<AppEnv> {
+  return async function setRequestBasics(c, next) {
+    c.set("services", services);
+    let ip: string | null = null;
+    try {
+      const addr = getConnInfo(c).remote.address;
+      ip = addr ?? null;
+    } catch {
+      // app.request() in tests has no socket.
+    }
+    c.set("ip", ip);
+    await next();
+  };
+}
+
+const QUERY_TOKEN_NAMES = new Set(["access_token", "token", "api_key", "apikey", "bearer"]);
+
+/**
+ * Resolves the caller from `Authorization: Bearer` (API paths only) or the session cookie. A bad
+ * bearer token is a 401 at once rather than a fallback to the cookie; a token in the query string
+ * is refused, since URLs end up in logs and browser history.
+ */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async function authenticateRequest(c, next) {
+    const { services } = c.var;
+    const url = new URL(c.req.url);
+    if (url.pathname.startsWith("/api/")) {
+      for (const [k, v] of url.searchParams) {
+        if (QUERY_TOKEN_NAMES.has(k.toLowerCase()) || TOKEN_PATTERN.test(v)) {
+          throw new HttpError(
+            400,
+            "token_in_query",
+            "Send API tokens in the Authorization header, never in the URL",
+            {
+              [k]: "must not carry a token",
+            },
+          );
+        }
+      }
+    }
+    let principal: Principal | undefined;
+    const authz = c.req.header("authorization");
+    if (authz !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(authz);
+      if (!m || !url.pathname.startsWith("/api/")) throw unauthorized();
+      const token = await services.tokens.resolve(m[1]);
+      if (!token) {
+        throw new HttpError(
+          401,
+          "invalid_token",
+          "The bearer token is invalid, expired or revoked",
+        );
+      }
+      const user = await services.users.byId(token.user_id);
+      if (!user) throw unauthorized();
+      principal = {
+        kind: "token",
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        // A token never carries platform-admin power: it is bound to one organization.
+        isAdmin: false,
+        credentialId: token.id,
+        tokenOrgId: token.org_id,
+        tokenScope: token.scope,
+      };
+    } else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      const session = cookie ? await services.sessions.resolve(cookie) : undefined;
+      const user = session && await services.users.byId(session.userId);
+      if (session && user) {
+        principal = {
+          kind: "session",
+          userId: user.id,
+          email: user.email,
+          name: user.name,
+          isAdmin: user.is_admin === 1,
+          credentialId: session.idHash,
+        };
+      }
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * CSRF defence for cookie-authenticated and form requests: the Origin (or, failing that, the
+ * Sec-Fetch-Site or Referer) must be this hub. Bearer-token requests are exempt because browsers
+ * never attach that header on their own.
+ */
+export function csrfProtection(allowedOrigins: string[]): MiddlewareHandler<AppEnv> {
+  return async function checkOrigin(c, next) {
+    if (!UNSAFE.has(c.req.method) || c.req.header("authorization")) return await next();
+    const own = new URL(c.req.url).origin;
+    const allowed = new Set([own, ...allowedOrigins]);
+    const origin = c.req.header("origin");
+    const site = c.req.header("sec-fetch-site");
+    const referer = c.req.header("referer");
+    let ok: boolean;
+    if (origin && origin !== "null") ok = allowed.has(origin);
+    else if (site) ok = site === "same-origin" || site === "none";
+    else if (referer) ok = URL.canParse(referer) && allowed.has(new URL(referer).origin);
+    else ok = false;
+    if (!ok) throw forbidden("Cross-site request refused (Origin does not match this hub)");
+    await next();
+  };
+}
+
+/** Refuses request bodies over `maxBytes` with 413, by Content-Length and while streaming. */
+export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return async function limitBody(c, next) {
+    if (!c.req.raw.body) return await next();
+    const declared = Number(c.req.header("content-length") ?? NaN);
+    const tooLarge = () =>
+      new HttpError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes`);
+    if (declared > maxBytes) throw tooLarge();
+    if (Number.isNaN(declared)) {
+      // Chunked: read up to the limit, then hand the handler a buffered request.
+      const reader = c.req.raw.body.getReader();
+      const parts: Uint8Array[] = [];
+      let size = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel();
+          throw tooLarge();
+        }
+        parts.push(value);
+      }
+      const body = new Uint8Array(size);
+      let o = 0;
+      for (const p of parts) {
+        body.set(p, o);
+        o += p.byteLength;
+      }
+      c.req.raw = new Request(c.req.raw, { body });
+    }
+    await next();
+  };
+}
+
+/** Security headers on every response; pages may not be framed and only load our own scripts. */
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
+  return async function setSecurityHeaders(c, next) {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "same-origin");
+    if (!c.res.headers.has("content-security-policy")) {
+      c.header(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+      );
+    }
+  };
+}

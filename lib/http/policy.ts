@@ -1,0 +1,95 @@
+import type { MiddlewareHandler } from "hono";
+import type { OrgRole } from "../db/schema.ts";
+import { roleAtLeast } from "../auth/principal.ts";
+import type { AppEnv } from "./context.ts";
+import { forbidden, HttpError, notFound, unauthorized } from "./errors.ts";
+import { slugSchema } from "../auth/schema.ts";
+
+/**
+ * Who may call a route. `public`: anyone; `user`: any signed-in user or token; `platform_admin`;
+ * `org:<role>`: a member of the route's organization with at least that role.
+ */
+export type Policy = "public" | "user" | "platform_admin" | `org:${OrgRole}`;
+
+export interface DeclaredRoute {
+  method: string;
+  /** Hono path syntax (`/api/v1/orgs/:org`). */
+  path: string;
+  policy: Policy;
+  kind: "api" | "page" | "ws" | "asset";
+}
+
+/**
+ * Every route of the app, recorded when it is registered. The route-walk test compares it with
+ * Hono's own route list, so a route registered without a policy fails the build.
+ */
+export const declaredRoutes: DeclaredRoute[] = [];
+
+/** Records a route's policy (idempotent per method+path). */
+export function declare(route: DeclaredRoute): void {
+  const i = declaredRoutes.findIndex((r) => r.method === route.method && r.path === route.path);
+  if (i >= 0) declaredRoutes[i] = route;
+  else declaredRoutes.push(route);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Whether a request wants HTML (pages redirect to sign-in instead of answering 401). */
+function wantsPage(path: string): boolean {
+  return !path.startsWith("/api/");
+}
+
+/** The middleware enforcing a policy; sets `orgScope` for org policies. */
+export function guard(policy: Policy): MiddlewareHandler<AppEnv> {
+  return async function guardPolicy(c, next) {
+    if (policy === "public") return await next();
+    const principal = c.get("principal");
+    if (!principal) {
+      if (wantsPage(c.req.path) && SAFE_METHODS.has(c.req.method)) {
+        const back = c.req.path + (new URL(c.req.url).search);
+        return c.redirect(`/login?next=${encodeURIComponent(back)}`, 303);
+      }
+      throw unauthorized();
+    }
+    if (
+      principal.kind === "token" && principal.tokenScope === "read" &&
+      !SAFE_METHODS.has(c.req.method)
+    ) {
+      throw forbidden("This token has read scope; a write-scoped token is required");
+    }
+    if (policy === "user") return await next();
+    if (policy === "platform_admin") {
+      if (!principal.isAdmin) throw forbidden("Only platform admins may do this");
+      return await next();
+    }
+    const required = policy.slice(4) as OrgRole;
+    const { services } = c.var;
+    const slugRaw = c.req.param("org") ?? c.req.query("org");
+    let org;
+    if (slugRaw !== undefined) {
+      const slug = slugSchema.safeParse(slugRaw);
+      if (!slug.success) throw notFound("organization");
+      org = await services.orgs.bySlug(slug.data);
+    } else if (principal.tokenOrgId) {
+      org = await services.orgs.byId(principal.tokenOrgId);
+    } else {
+      const mine = await services.orgs.listForUser(principal.userId, principal.isAdmin);
+      if (mine.length !== 1) {
+        throw new HttpError(400, "validation", "Name the organization with ?org=<slug>", {
+          org: "is required",
+        });
+      }
+      org = mine[0];
+    }
+    // Another organization's resources look the same as missing ones: 404, never 403.
+    if (!org) throw notFound("organization");
+    if (principal.tokenOrgId && principal.tokenOrgId !== org.id) throw notFound("organization");
+    const role = principal.isAdmin ? "owner" : await services.orgs.roleOf(org.id, principal.userId);
+    if (!role) throw notFound("organization");
+    if (!roleAtLeast(role, required)) {
+      throw forbidden(`Requires the ${required} role in ${org.slug}; you are ${role}`);
+    }
+    c.set("orgScope", { org, role });
+    await next();
+  };
+}

@@ -1,0 +1,98 @@
+import { join } from "node:path";
+import type { Config } from "./config.ts";
+import { openDatabase } from "./db/mod.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { createServices } from "./services.ts";
+import { createRealtimeHub } from "./realtime/hub.ts";
+import { topicAccess } from "./realtime/access.ts";
+import { createApp } from "./http/app.ts";
+import { loadSecretKey } from "./secret_key.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { hubJobs } from "./jobs/registry.ts";
+import { startJobs } from "./jobs/scheduler.ts";
+import { SYSTEM } from "./audit/service.ts";
+
+/** A running hub: its address and a way to stop it cleanly. */
+export interface RunningHub {
+  url: string;
+  port: number;
+  setupToken?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the hub: database, migrations, services, realtime, HTTP and (optionally) scheduled jobs.
+ * `main.ts` calls this; end-to-end tests call it with a temporary data dir and port 0.
+ */
+export async function startHub(
+  config: Config,
+  opts: { log?: Logger; jobs?: boolean } = {},
+): Promise<RunningHub> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  await loadSecretKey(config.dataDir, config.secretKey);
+  const dbh = openDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(dbh.db);
+  if (applied.length) log.info("migrations applied", { applied });
+  const services = createServices({ config, dbh, log });
+  const hub = createRealtimeHub({
+    bus: services.bus,
+    canRead: topicAccess(services.orgs),
+    onError: (e) => log.warn("realtime", { error: String(e) }),
+  });
+  const app = createApp(services, hub);
+  const holder = crypto.randomUUID();
+  if (opts.jobs ?? true) {
+    startJobs(
+      dbh.db,
+      services.clock,
+      hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
+      holder,
+      log,
+    );
+  }
+  await services.audit.record({
+    ctx: SYSTEM,
+    action: "hub.started",
+    status: "ok",
+    durationMs: 0,
+    metadata: { holder },
+  });
+
+  const ac = new AbortController();
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    signal: ac.signal,
+    onListen: (addr) => resolve(addr as Deno.NetAddr),
+  }, app.fetch);
+  const addr = await listening;
+  const publicUrl = config.port === 0
+    ? config.publicUrl.replace(/:0$/, `:${addr.port}`)
+    : config.publicUrl;
+
+  const setupToken = await services.accounts.issueSetupToken();
+  const tokenFile = join(config.dataDir, "setup-token");
+  if (setupToken) {
+    await Deno.writeTextFile(tokenFile, setupToken + "\n", { mode: 0o600 });
+    await Deno.chmod(tokenFile, 0o600);
+    console.log(`setup: ${publicUrl}/setup?token=${setupToken}`);
+  } else {
+    await Deno.remove(tokenFile).catch(() => {});
+  }
+  log.info(`listening on ${publicUrl}`, { database: dbh.dialect });
+
+  return {
+    url: publicUrl,
+    port: addr.port,
+    setupToken,
+    async stop() {
+      await hub.close();
+      ac.abort();
+      await server.finished;
+      await services.bus.close();
+      await dbh.close();
+    },
+  };
+}

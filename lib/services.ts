@@ -1,0 +1,55 @@
+import type { Config } from "./config.ts";
+import type { DbHandle } from "./db/mod.ts";
+import type { Clock } from "./util/clock.ts";
+import { systemClock } from "./util/clock.ts";
+import { createAuditLog } from "./audit/service.ts";
+import { createUsers } from "./auth/users.ts";
+import { createSessions } from "./auth/sessions.ts";
+import { createTokens } from "./auth/tokens.ts";
+import { createOrgs } from "./orgs/service.ts";
+import { createAccounts } from "./auth/accounts.ts";
+import type { Bus } from "./realtime/bus.ts";
+import { createMemoryBus } from "./realtime/bus.ts";
+import { createPgBus } from "./realtime/pg_bus.ts";
+import type { Logger } from "./log.ts";
+import { silentLogger } from "./log.ts";
+
+/** Everything the HTTP layer, jobs and admin tasks share, built once per process. */
+export function createServices(opts: {
+  config: Config;
+  dbh: DbHandle;
+  clock?: Clock;
+  log?: Logger;
+  bus?: Bus;
+}) {
+  const clock = opts.clock ?? systemClock;
+  const db = opts.dbh.db;
+  const bus = opts.bus ?? (opts.dbh.pg ? createPgBus(opts.dbh.pg) : createMemoryBus());
+  const audit = createAuditLog(db, clock, (row) => {
+    // Live audit feeds; best effort, the row is already committed.
+    if (row.org_id) {
+      bus.publish(`org:${row.org_id}:audit`, { id: row.id, action: row.action }).catch(() => {});
+    }
+  });
+  const users = createUsers(db, clock);
+  const sessions = createSessions(db, clock);
+  const tokens = createTokens(db, clock);
+  const orgs = createOrgs(db, clock, audit, users);
+  const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
+  return {
+    config: opts.config,
+    dbh: opts.dbh,
+    db,
+    clock,
+    log: opts.log ?? silentLogger,
+    bus,
+    audit,
+    users,
+    sessions,
+    tokens,
+    orgs,
+    accounts,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
