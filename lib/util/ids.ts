@@ -2,12 +2,26 @@
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** A time-ordered UUIDv7, so primary keys sort by creation time. */
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A time-ordered UUIDv7, so primary keys sort by creation time. Within one process ids are strictly
+ * increasing even inside one millisecond: the 12-bit rand_a field carries a counter (RFC 9562 §6.2).
+ */
 export function uuidv7(now = Date.now()): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
-  const ts = BigInt(now);
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = b[7] & 0x3f; // random start leaves room to count up within the millisecond
+  } else if (++sequence > 0xfff) {
+    lastMs++;
+    sequence = 0;
+  }
+  const ts = BigInt(lastMs);
   for (let i = 0; i < 6; i++) b[i] = Number((ts >> BigInt(8 * (5 - i))) & 0xffn);
-  b[6] = 0x70 | (b[6] & 0x0f);
+  b[6] = 0x70 | (sequence >> 8);
+  b[7] = sequence & 0xff;
   b[8] = 0x80 | (b[8] & 0x3f);
   const h = Array.from(b, (x) => HEX[x]).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

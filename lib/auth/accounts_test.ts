@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { dbTest } from "../../tests/support/db.ts";
+import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
+import { manualClock } from "../../tests/support/clock.ts";
+import type { HttpError } from "../http/errors.ts";
+
+const ctx = (ip = "10.0.0.1") => ({ actor: { type: "anonymous" as const }, ip });
+
+dbTest("signIn() starts a session and audits success and failure", async (h) => {
+  const s = testServices(h);
+  await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+  await assert.rejects(
+    s.accounts.signIn(ctx(), "a@x.io", "wrong-password"),
+    (e: HttpError) => e.status === 401,
+  );
+  await assert.rejects(
+    s.accounts.signIn(ctx(), "nobody@x.io", "wrong-password"),
+    (e: HttpError) => e.status === 401,
+  );
+  const { sessionId } = await s.accounts.signIn(ctx(), "a@x.io", "password-123");
+  assert.ok(await s.sessions.resolve(sessionId));
+  const { rows } = await s.audit.list({ action: "auth.sign_in", limit: 10 });
+  assert.deepEqual(rows.map((r) => r.status), ["ok", "error", "error"]);
+  assert.ok(rows.every((r) => !JSON.stringify(r).includes("password-123")));
+});
+
+dbTest("signIn() is rate-limited per account after 5 failures, and again per IP", async (h) => {
+  const clock = manualClock();
+  const s = testServices(h, clock);
+  await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(
+      s.accounts.signIn(ctx(`10.0.0.${i}`), "a@x.io", "bad"),
+      (e: HttpError) => e.status === 401,
+    );
+  }
+  // Even the right password is refused while the account is locked, from a fresh IP.
+  await assert.rejects(
+    s.accounts.signIn(ctx("10.9.9.9"), "a@x.io", "password-123"),
+    (e: HttpError) => e.status === 429,
+  );
+  clock.advance(16 * 60_000);
+  assert.ok(await s.accounts.signIn(ctx("10.9.9.9"), "a@x.io", "password-123"));
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(
+      s.accounts.signIn(ctx("10.1.1.1"), `u${i}@x.io`, "bad"),
+      (e: HttpError) => e.status === 401,
+    );
+  }
+  await assert.rejects(
+    s.accounts.signIn(ctx("10.1.1.1"), "a@x.io", "password-123"),
+    (e: HttpError) => e.status === 429,
+  );
+});
+
+dbTest("changePassword() ends the user's other sessions but keeps the current one", async (h) => {
+  const s = testServices(h);
+  const u = await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+  const one = await s.accounts.signIn(ctx(), "a@x.io", "password-123");
+  const two = await s.accounts.signIn(ctx(), "a@x.io", "password-123");
+  const current = (await s.sessions.resolve(one.sessionId))!;
+  await assert.rejects(
+    s.accounts.changePassword(SYSTEM_CTX, u.id, {
+      current: "nope-nope-nope",
+      next: "another-password",
+    }, current.idHash),
+    (e: HttpError) => e.status === 400 && e.fields?.current === "is wrong",
+  );
+  const r = await s.accounts.changePassword(SYSTEM_CTX, u.id, {
+    current: "password-123",
+    next: "another-password",
+  }, current.idHash);
+  assert.equal(r.endedSessions, 1);
+  assert.ok(await s.sessions.resolve(one.sessionId));
+  assert.equal(await s.sessions.resolve(two.sessionId), undefined);
+  await assert.rejects(s.accounts.signIn(ctx(), "a@x.io", "password-123"));
+  assert.ok(await s.accounts.signIn(ctx(), "a@x.io", "another-password"));
+});
+
+dbTest("setup token is single-use and stops working once a user exists", async (h) => {
+  const s = testServices(h);
+  const token = (await s.accounts.issueSetupToken())!;
+  assert.equal(await s.accounts.setupTokenValid(token), true);
+  assert.equal(await s.accounts.setupTokenValid(token + "x"), false);
+  const input = {
+    email: "root@x.io",
+    name: "Root",
+    password: "password-123",
+    orgSlug: "main",
+    orgName: "Main",
+  };
+  const user = await s.accounts.completeSetup(ctx(), token, input);
+  assert.equal(user.is_admin, 1);
+  assert.equal(await s.accounts.setupTokenValid(token), false);
+  await assert.rejects(
+    s.accounts.completeSetup(ctx(), token, { ...input, email: "two@x.io" }),
+    (e: HttpError) => e.status === 404,
+  );
+  assert.equal(await s.accounts.issueSetupToken(), undefined);
+  const org = (await s.orgs.bySlug("main"))!;
+  assert.equal(await s.orgs.roleOf(org.id, user.id), "owner");
+});
+
+dbTest("tokens: stored hashed, expire, revoke, and track last use", async (h) => {
+  const clock = manualClock();
+  const s = testServices(h, clock);
+  const u = await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+  const org = await s.orgs.create(SYSTEM_CTX, { slug: "acme", name: "Acme", ownerId: u.id });
+  const { token, record } = await s.accounts.createToken(SYSTEM_CTX, {
+    userId: u.id,
+    orgId: org.id,
+    name: "ci",
+    scope: "read",
+    expiresAt: clock.now() + 3600_000,
+  });
+  assert.match(token, /^cap_[\w-]{43}$/);
+  const stored = await h.db.selectFrom("api_tokens").selectAll().executeTakeFirstOrThrow();
+  assert.notEqual(stored.token_hash, token);
+  assert.equal(stored.token_hash.length, 64);
+  assert.ok(
+    !JSON.stringify(await h.db.selectFrom("audit_log").selectAll().execute()).includes(token),
+  );
+  assert.equal((await s.tokens.resolve(token))!.last_used_at, clock.now());
+  clock.advance(3600_001);
+  assert.equal(await s.tokens.resolve(token), undefined, "expired");
+  const other = await s.accounts.createToken(SYSTEM_CTX, {
+    userId: u.id,
+    orgId: org.id,
+    name: "x",
+    scope: "write",
+    expiresAt: null,
+  });
+  await s.accounts.revokeToken(SYSTEM_CTX, u.id, other.record.id);
+  assert.equal(await s.tokens.resolve(other.token), undefined, "revoked");
+  assert.ok(record.id);
+});

@@ -1,0 +1,327 @@
+/**
+ * The realtime hub: browsers subscribe to topics over one WebSocket each; events published on the
+ * bus (from this or any replica) fan out to the local clients subscribed to that topic.
+ *
+ * Client protocol, JSON text frames:
+ *   → {"type":"subscribe","topic":"org:<orgId>:<name>"}   ← {"type":"subscribed","topic"}
+ *   → {"type":"unsubscribe","topic"}                       ← {"type":"unsubscribed","topic"}
+ *   → {"type":"ping","id"?}                                ← {"type":"pong","id"?}
+ *   ← {"type":"event","topic","data"}
+ *   ← {"type":"error","code":"forbidden"|"bad_request","message","topic"?}
+ *
+ * Close codes the hub uses: 1001 hub shutting down, 1003 binary frame, 1008 too many requests in
+ * flight, 1009 message over the size cap, 1013 send queue overflow (see client_queue.ts).
+ */
+import type { Principal } from "../auth/principal.ts";
+import type { Bus } from "./bus.ts";
+import {
+  type ClientQueue,
+  type ClientQueueOptions,
+  createClientQueue,
+  OVERFLOW_CLOSE,
+  type QueueSocket,
+} from "./client_queue.ts";
+
+/** The socket a hub client talks through; Deno's `WebSocket` satisfies it as is. */
+export type RealtimeSocket = QueueSocket;
+
+/** Who may read a topic; checked once, when the client subscribes. */
+export type CanRead = (principal: Principal, topic: string) => Promise<boolean> | boolean;
+
+/** Options of `createRealtimeHub`; only `bus` and `canRead` are required. */
+export interface RealtimeHubOptions {
+  bus: Bus;
+  canRead: CanRead;
+  /** Per-client send queue bounds (see `createClientQueue`). */
+  queue?: Omit<ClientQueueOptions, "onOverflow">;
+  /** Default 64. */
+  maxSubscriptionsPerClient?: number;
+  /**
+   * Largest accepted client message in UTF-8 bytes; bigger closes with 1009. Default 4096. Checked
+   * after the runtime has read the frame (`Deno.upgradeWebSocket` has no size option), so it bounds
+   * the work and memory the hub spends per message, not what the socket reads.
+   */
+  maxMessageBytes?: number;
+  /** Client messages waiting behind a slow `canRead` before the client is closed with 1008. Default 32. */
+  maxPendingMessages?: number;
+  /** Told whenever a client leaves, with the code the hub closed it with or the peer's close code. */
+  onClientClosed?: (info: { principal: Principal; code: number; reason: string }) => void;
+  /** Where unexpected failures (a throwing `canRead`) are reported. */
+  onError?: (error: unknown) => void;
+}
+
+/** What `hub.connect` returns: feed it the socket's messages and its close. */
+export interface RealtimeClient {
+  readonly id: string;
+  /** A frame from the client; anything but a string (a binary frame) closes with 1003. */
+  onMessage(data: unknown): void;
+  /** The socket closed; safe to call more than once. */
+  onClose(code?: number, reason?: string): void;
+}
+
+/** Counts for monitoring: connected clients and the sum of their subscriptions. */
+export interface RealtimeStats {
+  clients: number;
+  subscriptions: number;
+}
+
+/** The hub of one process. */
+export interface RealtimeHub {
+  /** Attaches an open socket for `principal`. */
+  connect(socket: RealtimeSocket, principal: Principal): RealtimeClient;
+  /** Publishes through the bus, so clients on every replica see it; rejects on an invalid topic. */
+  publish(topic: string, data: unknown): Promise<void>;
+  stats(): RealtimeStats;
+  /** Closes every client with 1001 and stops listening to the bus (the bus itself stays open). */
+  close(): Promise<void>;
+}
+
+const TOPIC_RE = /^(org|user):([A-Za-z0-9-]{1,64}):([a-z0-9_.-]{1,64})$/;
+
+/** Whether `topic` is a well-formed `org:<orgId>:<name>` or `user:<userId>:<name>`. */
+export function isValidTopic(topic: unknown): topic is string {
+  return typeof topic === "string" && TOPIC_RE.test(topic);
+}
+
+/** Splits a topic into its scope, owner id and name (for `canRead`), or null when malformed. */
+export function parseTopic(
+  topic: string,
+): { scope: "org" | "user"; id: string; name: string } | null {
+  const m = TOPIC_RE.exec(topic);
+  return m ? { scope: m[1] as "org" | "user", id: m[2], name: m[3] } : null;
+}
+
+interface Client {
+  id: string;
+  socket: RealtimeSocket;
+  principal: Principal;
+  queue: ClientQueue;
+  topics: Set<string>;
+  inbox: string[];
+  working: boolean;
+  gone: boolean;
+}
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string, limit: number): number {
+  // Every UTF-16 unit is at least one UTF-8 byte and at most three, so most texts need no encoding.
+  if (text.length > limit || text.length * 3 <= limit) return text.length;
+  return encoder.encode(text).length;
+}
+
+/** Creates the hub; it subscribes to `bus` once and fans events out to local subscribers. */
+export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
+  const maxSubscriptions = options.maxSubscriptionsPerClient ?? 64;
+  const maxMessageBytes = options.maxMessageBytes ?? 4096;
+  const maxPending = options.maxPendingMessages ?? 32;
+  const onError = options.onError ?? ((error) => console.error("realtime hub:", error));
+  const clients = new Set<Client>();
+  const byTopic = new Map<string, Set<Client>>();
+  let closed = false;
+
+  const unsubscribeBus = options.bus.subscribe((topic, data) => {
+    const subscribers = byTopic.get(topic);
+    if (!subscribers) return;
+    // Serialised once per event, not once per client.
+    const frame = JSON.stringify({ type: "event", topic, data });
+    for (const client of [...subscribers]) client.queue.send(frame);
+  });
+
+  function reply(client: Client, message: Record<string, unknown>) {
+    if (!client.gone) client.queue.send(JSON.stringify(message));
+  }
+
+  function fail(
+    client: Client,
+    code: "forbidden" | "bad_request",
+    message: string,
+    topic?: unknown,
+  ) {
+    reply(client, {
+      type: "error",
+      code,
+      message,
+      ...(typeof topic === "string" ? { topic } : {}),
+    });
+  }
+
+  // Forgets the client; `closeWith` also closes its socket (when the hub, not the peer, ends it).
+  function drop(client: Client, code: number, reason: string, closeWith: boolean) {
+    if (client.gone) return;
+    client.gone = true;
+    client.queue.dispose();
+    client.inbox.length = 0;
+    for (const topic of client.topics) removeSubscriber(topic, client);
+    client.topics.clear();
+    clients.delete(client);
+    if (closeWith) {
+      try {
+        client.socket.close(code, reason);
+      } catch {
+        // Already closing.
+      }
+    }
+    try {
+      options.onClientClosed?.({ principal: client.principal, code, reason });
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  function removeSubscriber(topic: string, client: Client) {
+    const set = byTopic.get(topic);
+    if (!set) return;
+    set.delete(client);
+    if (set.size === 0) byTopic.delete(topic);
+  }
+
+  async function handle(client: Client, text: string) {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return fail(client, "bad_request", "Message is not valid JSON");
+    }
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      return fail(client, "bad_request", "Message must be a JSON object");
+    }
+    const { type, topic, id } = message as Record<string, unknown>;
+    switch (type) {
+      case "ping": {
+        const echo = typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+        return reply(client, echo ? { type: "pong", id } : { type: "pong" });
+      }
+      case "subscribe": {
+        if (!isValidTopic(topic)) return fail(client, "bad_request", "Invalid topic", topic);
+        if (client.topics.has(topic)) return reply(client, { type: "subscribed", topic });
+        if (client.topics.size >= maxSubscriptions) {
+          return fail(
+            client,
+            "bad_request",
+            `Cannot subscribe to "${topic}": at most ${maxSubscriptions} subscriptions per connection`,
+            topic,
+          );
+        }
+        let allowed = false;
+        try {
+          allowed = (await options.canRead(client.principal, topic)) === true;
+        } catch (error) {
+          // Fail closed: a broken permission check must not open a topic.
+          onError(error);
+        }
+        if (client.gone) return;
+        if (!allowed) {
+          return fail(client, "forbidden", `Cannot subscribe to "${topic}": not allowed`, topic);
+        }
+        client.topics.add(topic);
+        let set = byTopic.get(topic);
+        if (!set) byTopic.set(topic, set = new Set());
+        set.add(client);
+        return reply(client, { type: "subscribed", topic });
+      }
+      case "unsubscribe": {
+        if (!isValidTopic(topic)) return fail(client, "bad_request", "Invalid topic", topic);
+        client.topics.delete(topic);
+        removeSubscriber(topic, client);
+        return reply(client, { type: "unsubscribed", topic });
+      }
+      default:
+        return fail(client, "bad_request", "Unknown message type");
+    }
+  }
+
+  // Messages of one client are handled one at a time, so replies come in request order even when
+  // `canRead` is asynchronous, and a subscribe cannot race the subscription cap.
+  async function work(client: Client) {
+    if (client.working) return;
+    client.working = true;
+    try {
+      while (client.inbox.length > 0 && !client.gone) {
+        try {
+          await handle(client, client.inbox.shift()!);
+        } catch (error) {
+          onError(error);
+        }
+      }
+    } finally {
+      client.working = false;
+    }
+  }
+
+  return {
+    connect(socket, principal) {
+      const client: Client = {
+        id: crypto.randomUUID(),
+        socket,
+        principal,
+        queue: createClientQueue(socket, {
+          ...options.queue,
+          // The queue has already closed the socket; the peer may never answer the close handshake
+          // (it is not reading), so the hub forgets the client now instead of waiting for onclose.
+          onOverflow: () => drop(client, OVERFLOW_CLOSE.code, OVERFLOW_CLOSE.reason, false),
+        }),
+        topics: new Set(),
+        inbox: [],
+        working: false,
+        gone: false,
+      };
+      if (closed) {
+        drop(client, 1001, "server shutting down", true);
+      } else {
+        clients.add(client);
+      }
+      return {
+        id: client.id,
+        onMessage(data) {
+          if (client.gone) return;
+          if (typeof data !== "string") return drop(client, 1003, "text frames only", true);
+          if (utf8Length(data, maxMessageBytes) > maxMessageBytes) {
+            return drop(client, 1009, `message over ${maxMessageBytes} bytes`, true);
+          }
+          if (client.inbox.length >= maxPending) {
+            return drop(client, 1008, "too many requests in flight", true);
+          }
+          client.inbox.push(data);
+          void work(client);
+        },
+        onClose(code = 1005, reason = "") {
+          drop(client, code, reason, false);
+        },
+      };
+    },
+    publish(topic, data) {
+      if (!isValidTopic(topic)) {
+        return Promise.reject(new Error(`Cannot publish to "${topic}": invalid topic`));
+      }
+      return options.bus.publish(topic, data);
+    },
+    stats() {
+      let subscriptions = 0;
+      for (const client of clients) subscriptions += client.topics.size;
+      return { clients: clients.size, subscriptions };
+    },
+    close() {
+      if (!closed) {
+        closed = true;
+        unsubscribeBus();
+        for (const client of [...clients]) drop(client, 1001, "server shutting down", true);
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Connects a Deno `WebSocket` (from `Deno.upgradeWebSocket`) to the hub once it opens. */
+export function attachWebSocket(hub: RealtimeHub, ws: WebSocket, principal: Principal): void {
+  const start = () => {
+    const client = hub.connect(ws, principal);
+    ws.onmessage = (event) => client.onMessage(event.data);
+    ws.onclose = (event) => client.onClose(event.code, event.reason);
+  };
+  // An error is always followed by a close event, which is where the client is dropped.
+  ws.addEventListener("error", () => {});
+  // Waiting for open keeps sockets that never complete the handshake out of the client count.
+  if (ws.readyState === WebSocket.OPEN) start();
+  else ws.addEventListener("open", start, { once: true });
+}

@@ -1,0 +1,64 @@
+import { sql } from "kysely";
+import { type DbHandle, openDatabase } from "../../lib/db/mod.ts";
+import { migrateToLatest } from "../../lib/db/migrate.ts";
+
+/** PostgreSQL for tests; CI sets it, and without it in CI the [postgres] tests fail instead of skipping. */
+export const TEST_POSTGRES_URL = Deno.env.get("CAPSTAN_TEST_POSTGRES_URL");
+const IN_CI = Deno.env.get("CI") === "true";
+
+let warned = false;
+function warnSkip() {
+  if (!warned && !TEST_POSTGRES_URL) {
+    warned = true;
+    console.log(
+      "note: [postgres] tests are ignored because CAPSTAN_TEST_POSTGRES_URL is not set (CI sets it)",
+    );
+  }
+}
+
+/** A migrated, empty database of one dialect; PostgreSQL gets a schema of its own that is dropped afterwards. */
+export async function openTestDb(
+  dialect: "sqlite" | "postgres",
+): Promise<DbHandle & { url: string; searchPath?: string }> {
+  if (dialect === "sqlite") {
+    const h = openDatabase("sqlite::memory:");
+    await migrateToLatest(h.db);
+    return { ...h, url: "sqlite::memory:" };
+  }
+  if (!TEST_POSTGRES_URL) throw new Error("CAPSTAN_TEST_POSTGRES_URL is required in CI");
+  const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = openDatabase(TEST_POSTGRES_URL);
+  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+  await admin.close();
+  const h = openDatabase(TEST_POSTGRES_URL, { searchPath: schema });
+  await migrateToLatest(h.db);
+  return {
+    ...h,
+    url: TEST_POSTGRES_URL,
+    searchPath: schema,
+    close: async () => {
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(h.db);
+      await h.close();
+    },
+  };
+}
+
+/** Registers `fn` once per dialect as `[sqlite] name` and `[postgres] name`. */
+export function dbTest(name: string, fn: (h: DbHandle) => Promise<void>): void {
+  for (const dialect of ["sqlite", "postgres"] as const) {
+    const ignore = dialect === "postgres" && !TEST_POSTGRES_URL && !IN_CI;
+    if (ignore) warnSkip();
+    Deno.test({
+      name: `[${dialect}] ${name}`,
+      ignore,
+      async fn() {
+        const h = await openTestDb(dialect);
+        try {
+          await fn(h);
+        } finally {
+          await h.close();
+        }
+      },
+    });
+  }
+}
