@@ -1,0 +1,158 @@
+/**
+ * `deno task admin <command>`: account administration against the configured database (works while
+ * the hub runs: SQLite in WAL mode with IMMEDIATE transactions, or PostgreSQL).
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { ConfigError, loadConfig } from "../lib/config.ts";
+import { openDatabase } from "../lib/db/mod.ts";
+import { migrateToLatest } from "../lib/db/migrate.ts";
+import { createServices } from "../lib/services.ts";
+import { createMemoryBus } from "../lib/realtime/bus.ts";
+import {
+  emailSchema,
+  nameSchema,
+  orgRoleSchema,
+  passwordSchema,
+  slugSchema,
+} from "../lib/auth/schema.ts";
+import type { ActionContext } from "../lib/audit/service.ts";
+import { HttpError } from "../lib/http/errors.ts";
+
+const USAGE = `usage: deno task admin <command> [options]
+
+  create-user   --email E --password-stdin [--name N] [--admin] [--org SLUG --role owner|admin|member|viewer]
+  reset-password --email E --password-stdin
+  create-token  --email E --org SLUG --scope read|write [--name N] [--expires-days D]
+                (prints the token alone on the last line of stdout)
+  list-users`;
+
+const CLI: ActionContext = { actor: { type: "system", name: "admin-cli" }, ip: null };
+
+async function readPasswordFromStdin(): Promise<string> {
+  const text = await new Response(Deno.stdin.readable).text();
+  return text.replace(/\r?\n$/, "");
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, flag: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, "validation", `--${flag} ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+/** Runs one admin command; returns the process exit code. */
+export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: "string" },
+      name: { type: "string" },
+      "password-stdin": { type: "boolean" },
+      admin: { type: "boolean" },
+      org: { type: "string" },
+      role: { type: "string" },
+      scope: { type: "string" },
+      "expires-days": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals[0];
+  if (!command || values.help) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig(env);
+  const dbh = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(dbh.db);
+    const s = createServices({ config, dbh, bus: createMemoryBus() });
+    switch (command) {
+      case "create-user": {
+        if (!values["password-stdin"]) {
+          throw new HttpError(400, "validation", "--password-stdin is required");
+        }
+        const email = parse(emailSchema, values.email, "email");
+        const password = parse(passwordSchema, await readPasswordFromStdin(), "password-stdin");
+        const name = parse(nameSchema, values.name ?? email.split("@")[0], "name");
+        const role = values.org ? parse(orgRoleSchema, values.role ?? "member", "role") : undefined;
+        const org = values.org ? parse(slugSchema, values.org, "org") : undefined;
+        const user = await s.accounts.createUser(CLI, {
+          email,
+          name,
+          password,
+          isAdmin: Boolean(values.admin),
+        });
+        if (org && role) await s.accounts.ensureMembership(CLI, user.id, org, role);
+        console.log(
+          `created user ${user.email} (${user.id})${values.admin ? " as platform admin" : ""}${
+            org ? `, ${role} of ${org}` : ""
+          }`,
+        );
+        return 0;
+      }
+      case "reset-password": {
+        if (!values["password-stdin"]) {
+          throw new HttpError(400, "validation", "--password-stdin is required");
+        }
+        const email = parse(emailSchema, values.email, "email");
+        const password = parse(passwordSchema, await readPasswordFromStdin(), "password-stdin");
+        await s.accounts.resetPassword(CLI, email, password);
+        console.log(`password of ${email} reset; their sessions were ended`);
+        return 0;
+      }
+      case "create-token": {
+        const email = parse(emailSchema, values.email, "email");
+        const slug = parse(slugSchema, values.org, "org");
+        const scope = parse(z.enum(["read", "write"]), values.scope, "scope");
+        const name = parse(nameSchema, values.name ?? "cli", "name");
+        const days = values["expires-days"] === undefined
+          ? null
+          : parse(z.coerce.number().int().min(1).max(3650), values["expires-days"], "expires-days");
+        const user = await s.users.byEmail(email);
+        if (!user) throw new HttpError(404, "not_found", `no user with email "${email}"`);
+        const org = await s.orgs.bySlug(slug);
+        if (!org) throw new HttpError(404, "not_found", `no organization "${slug}"`);
+        if (!user.is_admin && !await s.orgs.roleOf(org.id, user.id)) {
+          throw new HttpError(400, "validation", `${email} is not a member of ${slug}`);
+        }
+        const { token, record } = await s.accounts.createToken(CLI, {
+          userId: user.id,
+          orgId: org.id,
+          name,
+          scope,
+          expiresAt: days ? Date.now() + days * 86_400_000 : null,
+        });
+        console.log(`token ${record.id} (${scope}, ${slug}) for ${email}; shown once:`);
+        console.log(token);
+        return 0;
+      }
+      case "list-users": {
+        for (const u of await s.users.list(10_000)) {
+          console.log(
+            [u.email, u.name, u.is_admin ? "admin" : "-", new Date(u.created_at).toISOString()]
+              .join("\t"),
+          );
+        }
+        return 0;
+      }
+      default:
+        console.error(`unknown command "${command}"\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await dbh.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await runAdmin(Deno.args));
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof HttpError) {
+      console.error(`admin: ${err.message}`);
+      Deno.exit(1);
+    }
+    throw err;
+  }
+}
