@@ -1,0 +1,71 @@
+/**
+ * Deny by default: walks every route the app registered and checks its policy from the outside —
+ * 401 (or a redirect to sign-in) without credentials, 403 for a role below the policy, 404 for
+ * another organization's resources. A route registered without a declared policy fails here.
+ */
+import assert from "node:assert/strict";
+import { dbTest } from "./support/db.ts";
+import { testApp } from "./support/app.ts";
+import { declaredRoutes, type Policy } from "../lib/http/policy.ts";
+import type { OrgRole } from "../lib/db/schema.ts";
+
+const BELOW: Record<OrgRole, OrgRole | undefined> = { owner: "admin", admin: "member", member: "viewer", viewer: undefined };
+const SOME_ID = "01900000-0000-7000-8000-000000000000";
+
+function fill(path: string, org: string): string {
+  return path.replace(/:org\b/g, org).replace(/:(\w+)(\{[^}]*\})?/g, (_, name) => (name === "path" ? "x.js" : SOME_ID));
+}
+
+dbTest("[e2e] route walk: every route declares a policy and enforces it", async (h) => {
+  const t = testApp(h);
+  const registered = t.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
+  const declared = declaredRoutes.map((r) => `${r.method} ${r.path}`);
+  const undeclared = [...new Set(registered)].filter((r) => !declared.includes(r));
+  assert.deepEqual(undeclared, [], "routes registered without a policy");
+  assert.ok(declared.length >= 20, `expected the full app, saw ${declared.length} routes`);
+
+  const users: Partial<Record<OrgRole, string>> = {};
+  for (const role of ["owner", "admin", "member", "viewer"] as const) {
+    users[role] = (await t.user(`${role}@acme.io`, { org: "acme", role })).cookie;
+  }
+  const outsider = (await t.user("owner@globex.io", { org: "globex", role: "owner" })).cookie;
+
+  const problems: string[] = [];
+  const check = (route: string, what: string, got: number, ok: (s: number) => boolean, want: string) => {
+    if (!ok(got)) problems.push(`${route}: ${what} → ${got}, want ${want}`);
+  };
+
+  for (const r of declaredRoutes) {
+    if (r.policy === "public") continue;
+    const name = `${r.method} ${r.path} [${r.policy}]`;
+    const usesOrgQuery = r.policy.startsWith("org:") && !r.path.includes(":org");
+    const path = fill(r.path, "acme") + (usesOrgQuery ? "?org=acme" : "");
+    const send = (cookie?: string) =>
+      t.request(path, { method: r.method, cookie, ...(r.method === "GET" ? {} : { json: {} }) });
+
+    const anon = await send();
+    await anon.body?.cancel();
+    if (r.kind === "page" && r.method === "GET") {
+      check(name, "anonymous", anon.status, (s) => s === 303 && anon.headers.get("location")!.startsWith("/login"), "303 → /login");
+    } else check(name, "anonymous", anon.status, (s) => s === 401, "401");
+
+    const policy: Policy = r.policy;
+    let lower: string | undefined;
+    if (policy === "platform_admin") lower = users.owner;
+    else if (policy.startsWith("org:")) {
+      const below = BELOW[policy.slice(4) as OrgRole];
+      lower = below && users[below];
+    }
+    if (lower) {
+      const res = await send(lower);
+      await res.body?.cancel();
+      check(name, "role below policy", res.status, (s) => s === 403, "403");
+    }
+    if (policy.startsWith("org:")) {
+      const res = await send(outsider);
+      await res.body?.cancel();
+      check(name, "another organization", res.status, (s) => s === 404, "404");
+    }
+  }
+  assert.deepEqual(problems, []);
+});
