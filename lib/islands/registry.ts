@@ -1,0 +1,13 @@
+/**
+ * Every island the app can hydrate: name → source file relative to the project root.
+ * Adding an island is one line here; `island(name, Component)` only accepts names listed here,
+ * and `buildIslands()` bundles exactly these files.
+ */
+import { defineIslands } from "./define.ts";
+
+export const islands = defineIslands({
+  _TestCounter: "islands/_TestCounter.tsx",
+});
+
+/** A registered island name. */
+export type IslandName = keyof typeof islands;
