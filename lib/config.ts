@@ -21,6 +21,8 @@ const envSchema = z.object({
   CAPSTAN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
+const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
+
 /** Validated runtime configuration of the hub. */
 export interface Config {
   host: string;
@@ -48,9 +50,9 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0]);
-    throw new ConfigError(
-      `config: ${name}=${JSON.stringify(env[name] ?? "")} is invalid: ${issue.message}`,
-    );
+    // Secrets and URLs that may carry a password are named, never echoed.
+    const shown = SECRET_VARS.has(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
+    throw new ConfigError(`config: ${name}=${shown} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
   const dataDir = resolve(e.CAPSTAN_DATA_DIR);

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+Deno.test("loadConfig() defaults: 127.0.0.1:8080, ./data, SQLite in the data dir", () => {
+  const c = loadConfig({});
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.port, 8080);
+  assert.ok(c.dataDir.endsWith("/data"));
+  assert.equal(c.databaseUrl, `sqlite:${c.dataDir}/capstan.db`);
+  assert.equal(c.publicUrl, "http://127.0.0.1:8080");
+  assert.equal(c.logLevel, "info");
+  assert.equal(c.auditRetentionDays, 90);
+});
+
+Deno.test("loadConfig() reads every documented variable", () => {
+  const c = loadConfig({
+    CAPSTAN_HOST: "0.0.0.0",
+    CAPSTAN_PORT: "9000",
+    CAPSTAN_DATA_DIR: "/var/lib/capstan",
+    DATABASE_URL: "postgres://u:p@db/capstan",
+    CAPSTAN_PUBLIC_URL: "https://capstan.example.com/",
+    CAPSTAN_LOG_LEVEL: "debug",
+    CAPSTAN_SECRET_KEY: "a".repeat(43),
+    CAPSTAN_AUDIT_RETENTION_DAYS: "30",
+  });
+  assert.equal(c.port, 9000);
+  assert.equal(c.databaseUrl, "postgres://u:p@db/capstan");
+  assert.equal(c.publicUrl, "https://capstan.example.com");
+  assert.equal(c.auditRetentionDays, 30);
+});
+
+Deno.test("loadConfig() fails with one line naming the bad variable", () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ CAPSTAN_PORT: "http" }, "CAPSTAN_PORT"],
+    [{ CAPSTAN_PORT: "70000" }, "CAPSTAN_PORT"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ CAPSTAN_PUBLIC_URL: "ftp://x" }, "CAPSTAN_PUBLIC_URL"],
+    [{ CAPSTAN_LOG_LEVEL: "loud" }, "CAPSTAN_LOG_LEVEL"],
+    [{ CAPSTAN_SECRET_KEY: "short" }, "CAPSTAN_SECRET_KEY"],
+  ];
+  for (const [env, name] of cases) {
+    assert.throws(() => loadConfig(env), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.startsWith(`config: ${name}=`), e.message);
+      assert.ok(!e.message.includes("\n"));
+      return true;
+    });
+  }
+});
+
+Deno.test("loadConfig() never echoes a secret key value in its error", () => {
+  assert.throws(
+    () => loadConfig({ CAPSTAN_SECRET_KEY: "hunter2" }),
+    (e: Error) => !e.message.includes("hunter2"),
+  );
+});
