@@ -1,0 +1,194 @@
+/**
+ * `deno task bench`: throughput and latency figures of the hub foundation, written to
+ * bench/results.json. Each HTTP figure comes with a ratio against a bare `Deno.serve` baseline
+ * measured in the same run, so the numbers mean something on any machine.
+ */
+import { loadConfig } from "../lib/config.ts";
+import { startHub } from "../lib/hub.ts";
+import { silentLogger } from "../lib/log.ts";
+import { openDatabase } from "../lib/db/mod.ts";
+import { migrateToLatest } from "../lib/db/migrate.ts";
+import { createAuditLog } from "../lib/audit/service.ts";
+import { systemClock } from "../lib/util/clock.ts";
+import { hashPassword } from "../lib/auth/password.ts";
+import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { createRealtimeHub } from "../lib/realtime/hub.ts";
+import type { QueueSocket } from "../lib/realtime/client_queue.ts";
+import type { Principal } from "../lib/auth/principal.ts";
+
+const results: Record<string, number> = {};
+const record = (name: string, value: number) => {
+  results[name] = Math.round(value * 100) / 100;
+  console.log(`${name.padEnd(40)} ${results[name]}`);
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Fires `total` requests with `concurrency` in flight; returns requests/s and p95 latency. */
+async function load(url: string, init: RequestInit, total: number, concurrency: number) {
+  const latencies: number[] = [];
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (sent < total) {
+      sent++;
+      const t = performance.now();
+      const r = await fetch(url, init);
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`${url}: ${r.status}`);
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: total / seconds, p95: percentile(latencies, 95) };
+}
+
+const dataDir = await Deno.makeTempDir({ prefix: "capstan-bench-" });
+const TOTAL = 4000;
+const CONCURRENCY = 16;
+
+// Baseline: the cheapest possible JSON answer from Deno on this machine.
+const bare = Deno.serve(
+  { port: 0, hostname: "127.0.0.1", onListen() {} },
+  () => Response.json({ status: "ok" }),
+);
+const baseline = await load(`http://127.0.0.1:${bare.addr.port}/`, {}, TOTAL, CONCURRENCY);
+await bare.shutdown();
+record("bare_deno_serve_rps", baseline.rps);
+
+const hub = await startHub(loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir }), {
+  log: silentLogger,
+  jobs: false,
+});
+const dbh = openDatabase(`sqlite:${dataDir}/capstan.db`);
+await migrateToLatest(dbh.db);
+const { createServices } = await import("../lib/services.ts");
+const services = createServices({
+  config: loadConfig({ CAPSTAN_DATA_DIR: dataDir }),
+  dbh,
+  bus: createMemoryBus(),
+});
+const sys = { actor: { type: "system" as const, name: "bench" } };
+const user = await services.users.byEmail("bench@x.io") ??
+  await services.accounts.createUser(sys, {
+    email: "bench@x.io",
+    name: "bench",
+    password: "bench-password-1",
+  });
+await services.accounts.ensureMembership(sys, user.id, "bench", "owner");
+const org = (await services.orgs.bySlug("bench"))!;
+const { token } = await services.tokens.create({
+  userId: user.id,
+  orgId: org.id,
+  name: "bench",
+  scope: "read",
+  expiresAt: null,
+});
+
+const health = await load(`${hub.url}/healthz`, {}, TOTAL, CONCURRENCY);
+record("healthz_rps", health.rps);
+record("healthz_p95_ms", health.p95);
+record("healthz_vs_bare_ratio", health.rps / baseline.rps);
+
+const authed = await load(
+  `${hub.url}/api/v1/orgs/bench/members`,
+  { headers: { authorization: `Bearer ${token}` } },
+  TOTAL,
+  CONCURRENCY,
+);
+record("api_members_token_rps", authed.rps);
+record("api_members_token_p95_ms", authed.p95);
+record("api_members_vs_bare_ratio", authed.rps / baseline.rps);
+
+// Audit log: write throughput and a filtered page over 50,000 rows.
+const audit = createAuditLog(dbh.db, systemClock);
+const N = 50_000;
+let t = performance.now();
+for (let i = 0; i < N; i++) {
+  await audit.record({
+    ctx: sys,
+    orgId: org.id,
+    action: i % 10 ? "member.added" : "token.created",
+    target: { type: "user", id: `u${i}`, name: `user${i}@x.io` },
+    status: i % 50 ? "ok" : "error",
+    durationMs: 1,
+  });
+}
+record("audit_insert_per_s_sqlite", N / ((performance.now() - t) / 1000));
+const pageTimes: number[] = [];
+for (let i = 0; i < 50; i++) {
+  t = performance.now();
+  await audit.list({ orgId: org.id, status: "error", limit: 50 });
+  pageTimes.push(performance.now() - t);
+}
+pageTimes.sort((a, b) => a - b);
+record("audit_filtered_page_p95_ms_50k_rows", percentile(pageTimes, 95));
+const apiAudit = await load(
+  `${hub.url}/api/v1/audit?org=bench&limit=50`,
+  {
+    headers: {
+      authorization: `Bearer ${
+        (await services.tokens.create({
+          userId: user.id,
+          orgId: org.id,
+          name: "a",
+          scope: "read",
+          expiresAt: null,
+        })).token
+      }`,
+    },
+  },
+  500,
+  8,
+);
+record("api_audit_page_p95_ms_50k_rows", apiAudit.p95);
+
+// Realtime fan-out: one topic, 200 subscribers, in-process bus.
+const bus = createMemoryBus();
+const rt = createRealtimeHub({ bus, canRead: () => true });
+let delivered = 0;
+const sock = (): QueueSocket => ({
+  send: () => void delivered++,
+  close() {},
+  bufferedAmount: 0,
+  readyState: 1,
+});
+const principal: Principal = {
+  kind: "session",
+  userId: "u",
+  email: "e",
+  name: "n",
+  isAdmin: false,
+  credentialId: "c",
+};
+const clients = Array.from({ length: 200 }, () => rt.connect(sock(), principal));
+for (const c of clients) c.onMessage(JSON.stringify({ type: "subscribe", topic: "org:o1:bench" }));
+await new Promise((r) => setTimeout(r, 50));
+delivered = 0;
+const EVENTS = 2000;
+t = performance.now();
+for (let i = 0; i < EVENTS; i++) await rt.publish("org:o1:bench", { i });
+while (delivered < EVENTS * 200) await new Promise((r) => setTimeout(r, 1));
+record(
+  "ws_fanout_deliveries_per_s_200_clients_in_process",
+  delivered / ((performance.now() - t) / 1000),
+);
+await rt.close();
+await bus.close();
+
+t = performance.now();
+await hashPassword("a password to hash");
+record("password_hash_ms_pbkdf2_600k", performance.now() - t);
+
+await dbh.close();
+await hub.stop();
+await Deno.remove(dataDir, { recursive: true });
+await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
+await Deno.writeTextFile(
+  new URL("./results.json", import.meta.url),
+  JSON.stringify(results, null, 2) + "\n",
+);
+console.log("written bench/results.json");
