@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
-import { runAdmin } from "../scripts/admin.ts";
+
 import { openDatabase } from "../lib/db/mod.ts";
 import { TEST_POSTGRES_URL } from "./support/db.ts";
 

@@ -1,12 +1,19 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { CompiledQuery, type DatabaseConnection, SqliteDialect, SqliteDriver } from "kysely";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from "kysely";
 
 /**
  * Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. Whether a statement returns
  * rows is read from `columns()`, so `INSERT … RETURNING` yields its rows (the reason this is not
  * the npm adapter).
  */
-export function openSqlite(path: string) {
+export function openSqlite(path: string): SqliteDatabase & { raw: DatabaseSync } {
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA busy_timeout = 5000");
@@ -50,14 +57,13 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 /** SqliteDialect whose transactions begin IMMEDIATE. */
 export class CapstanSqliteDialect extends SqliteDialect {
-  constructor(private readonly path: string) {
-    // deno-lint-ignore no-explicit-any
-    super({ database: () => Promise.resolve(openSqlite(path) as any) });
+  readonly #config: SqliteDialectConfig;
+  constructor(path: string) {
+    const config: SqliteDialectConfig = { database: () => Promise.resolve(openSqlite(path)) };
+    super(config);
+    this.#config = config;
   }
   override createDriver() {
-    // deno-lint-ignore no-explicit-any
-    return new ImmediateSqliteDriver({
-      database: () => Promise.resolve(openSqlite(this.path) as any),
-    });
+    return new ImmediateSqliteDriver(this.#config);
   }
 }
