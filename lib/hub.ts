@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/mod.ts";
 import { migrateToLatest } from "./db/migrate.ts";
@@ -11,6 +12,28 @@ import { createLogger, type Logger } from "./log.ts";
 import { hubJobs } from "./jobs/registry.ts";
 import { startJobs } from "./jobs/scheduler.ts";
 import { SYSTEM } from "./audit/service.ts";
+import { buildIslands } from "./islands/build.ts";
+import { type IslandManifest, readManifest } from "./islands/manifest.ts";
+
+/** Project root: islands/ and static/ live here, whatever the working directory is. */
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const ISLANDS_DIR = join(ROOT, "static", "_islands");
+
+/**
+ * Builds the island bundles (a no-op when nothing changed). A failed build must not keep the hub
+ * from starting: it serves the last good build, or pages without islands, and says so.
+ */
+async function loadIslands(log: Logger): Promise<IslandManifest | null> {
+  try {
+    return await buildIslands({ root: ROOT, outDir: ISLANDS_DIR, log: (line) => log.info(line) });
+  } catch (err) {
+    const last = await readManifest(ISLANDS_DIR).catch(() => null);
+    log.warn(`islands: build failed; ${last ? "serving the last build" : "pages run without JS"}`, {
+      error: (err as Error).message,
+    });
+    return last;
+  }
+}
 
 /** A running hub: its address and a way to stop it cleanly. */
 export interface RunningHub {
@@ -40,7 +63,8 @@ export async function startHub(
     canRead: topicAccess(services.orgs),
     onError: (e) => log.warn("realtime", { error: String(e) }),
   });
-  const app = createApp(services, hub);
+  const islands = await loadIslands(log);
+  const app = createApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
   const holder = crypto.randomUUID();
   if (opts.jobs ?? true) {
     startJobs(

@@ -9,16 +9,26 @@ import { testApp } from "./support/app.ts";
 import { declaredRoutes, type Policy } from "../lib/http/policy.ts";
 import type { OrgRole } from "../lib/db/schema.ts";
 
-const BELOW: Record<OrgRole, OrgRole | undefined> = { owner: "admin", admin: "member", member: "viewer", viewer: undefined };
+const BELOW: Record<OrgRole, OrgRole | undefined> = {
+  owner: "admin",
+  admin: "member",
+  member: "viewer",
+  viewer: undefined,
+};
 const SOME_ID = "01900000-0000-7000-8000-000000000000";
 
 function fill(path: string, org: string): string {
-  return path.replace(/:org\b/g, org).replace(/:(\w+)(\{[^}]*\})?/g, (_, name) => (name === "path" ? "x.js" : SOME_ID));
+  return path.replace(/:org\b/g, org).replace(
+    /:(\w+)(\{[^}]*\})?/g,
+    (_, name) => (name === "path" ? "x.js" : SOME_ID),
+  );
 }
 
 dbTest("[e2e] route walk: every route declares a policy and enforces it", async (h) => {
   const t = testApp(h);
-  const registered = t.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
+  const registered = t.app.routes.filter((r) => r.method !== "ALL").map((r) =>
+    `${r.method} ${r.path}`
+  );
   const declared = declaredRoutes.map((r) => `${r.method} ${r.path}`);
   const undeclared = [...new Set(registered)].filter((r) => !declared.includes(r));
   assert.deepEqual(undeclared, [], "routes registered without a policy");
@@ -31,7 +41,13 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
   const outsider = (await t.user("owner@globex.io", { org: "globex", role: "owner" })).cookie;
 
   const problems: string[] = [];
-  const check = (route: string, what: string, got: number, ok: (s: number) => boolean, want: string) => {
+  const check = (
+    route: string,
+    what: string,
+    got: number,
+    ok: (s: number) => boolean,
+    want: string,
+  ) => {
     if (!ok(got)) problems.push(`${route}: ${what} → ${got}, want ${want}`);
   };
 
@@ -46,7 +62,13 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
     const anon = await send();
     await anon.body?.cancel();
     if (r.kind === "page" && r.method === "GET") {
-      check(name, "anonymous", anon.status, (s) => s === 303 && anon.headers.get("location")!.startsWith("/login"), "303 → /login");
+      check(
+        name,
+        "anonymous",
+        anon.status,
+        (s) => s === 303 && anon.headers.get("location")!.startsWith("/login"),
+        "303 → /login",
+      );
     } else check(name, "anonymous", anon.status, (s) => s === 401, "401");
 
     const policy: Policy = r.policy;

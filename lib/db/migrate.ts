@@ -1,12 +1,28 @@
+import { sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { migrations } from "../../migrations/mod.ts";
 import type { Db } from "./mod.ts";
+
+/**
+ * The schema migrations live in on PostgreSQL (`current_schema()`), undefined on SQLite. Kysely's
+ * migrator otherwise looks for its own tables in every schema, so a database holding several
+ * Capstan schemas (the parallel tests, one schema each) would skip creating them in a new one.
+ */
+async function migrationSchema(db: Db): Promise<string | undefined> {
+  try {
+    const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
+    return r.rows[0]?.s ?? undefined;
+  } catch {
+    return undefined; // SQLite has no current_schema().
+  }
+}
 
 /** Applies every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableSchema: await migrationSchema(db),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -16,12 +16,25 @@ import { apiModules } from "../../routes/api/v1/mod.ts";
 import * as ws from "../../routes/api/ws.ts";
 import { registerPages, renderErrorPage } from "../../routes/mod.ts";
 import { declare } from "./policy.ts";
+import type { IslandManifest } from "../islands/manifest.ts";
 
 /** Largest request body the hub reads (API JSON and forms). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Optional parts of the app that depend on build output rather than on services. */
+export interface AppOptions {
+  /** Islands manifest from `buildIslands()`; without one, pages render without islands (no JS). */
+  islands?: IslandManifest | null;
+  /** Folder holding the manifest's files, served at `/_islands/`. Default `<root>/static/_islands`. */
+  islandsDir?: string;
+}
+
 /** Builds the whole HTTP surface of the hub. */
-export function createApp(services: Services, hub: RealtimeHub): Hono<AppEnv> {
+export function createApp(
+  services: Services,
+  hub: RealtimeHub,
+  options: AppOptions = {},
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestBasics(services));
   app.use("*", async (c, next) => {
@@ -45,17 +58,23 @@ export function createApp(services: Services, hub: RealtimeHub): Hono<AppEnv> {
     name: "capstan_session",
   });
   declare({ method: "GET", path: "/api/v1/openapi.json", policy: "public", kind: "api" });
-  api.doc31("/api/v1/openapi.json", {
+  const docConfig = {
     openapi: "3.1.0",
     info: {
       title: "Capstan API",
       version: "1.0.0",
       description: "Fleet monitor and container platform",
     },
-  });
+  };
+  api.doc31("/api/v1/openapi.json", docConfig);
   app.route("/", api);
   ws.register(app, hub);
-  registerPages(app);
+  registerPages(app, {
+    manifest: options.islands ?? null,
+    islandsDir: options.islandsDir,
+    // The API reference page renders the same document the API serves.
+    openapi: () => api.getOpenAPI31Document(docConfig),
+  });
 
   app.onError(errorHandler(renderErrorPage));
   app.notFound((c) =>

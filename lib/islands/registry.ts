@@ -7,6 +7,8 @@ import { defineIslands } from "./define.ts";
 
 export const islands = defineIslands({
   _TestCounter: "islands/_TestCounter.tsx",
+  CopyButton: "islands/CopyButton.tsx",
+  LiveAudit: "islands/LiveAudit.tsx",
 });
 
 /** A registered island name. */

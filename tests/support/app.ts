@@ -1,5 +1,5 @@
 import type { DbHandle } from "../../lib/db/mod.ts";
-import { createApp } from "../../lib/http/app.ts";
+import { type AppOptions, createApp } from "../../lib/http/app.ts";
 import { createRealtimeHub } from "../../lib/realtime/hub.ts";
 import { topicAccess } from "../../lib/realtime/access.ts";
 import type { OrgRole } from "../../lib/db/schema.ts";
@@ -9,10 +9,10 @@ import type { Clock } from "../../lib/util/clock.ts";
 export const ORIGIN = "http://hub.test";
 
 /** The whole app on a test database, driven with `app.request()` (no socket). */
-export function testApp(dbh: DbHandle, clock?: Clock) {
+export function testApp(dbh: DbHandle, clock?: Clock, options?: AppOptions) {
   const services = testServices(dbh, clock);
   const hub = createRealtimeHub({ bus: services.bus, canRead: topicAccess(services.orgs) });
-  const app = createApp(services, hub);
+  const app = createApp(services, hub, options);
 
   /** Sends a request as a browser on this hub would (same-origin). */
   async function request(

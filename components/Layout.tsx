@@ -1,0 +1,68 @@
+import type { ComponentChildren } from "preact";
+import type { OrgRole } from "../lib/db/schema.ts";
+import { Nav, type NavKey } from "./Nav.tsx";
+import { OrgSwitcher } from "./OrgSwitcher.tsx";
+import { ThemeToggle } from "./ThemeToggle.tsx";
+import { UserMenu } from "./UserMenu.tsx";
+import { Alert } from "./Alert.tsx";
+
+export type Theme = "dark" | "light";
+
+/** An organization as the shell shows it. */
+export interface ShellOrg {
+  slug: string;
+  name: string;
+  role: OrgRole;
+}
+
+/** Everything the page frame needs about the request, loaded once per page by the route. */
+export interface Shell {
+  user: { name: string; email: string; isAdmin: boolean } | null;
+  orgs: ShellOrg[];
+  /** The organization the page is about, or the one nav links point to outside an org page. */
+  org: ShellOrg | null;
+  theme: Theme;
+  /** Path and query of this page, so the theme form can come back here. */
+  path: string;
+  flash: { kind: "ok" | "error"; text: string } | null;
+}
+
+/** The page frame: navigation, organization switcher, user menu, theme toggle and flash message. */
+export function Layout(
+  { shell, active, children }: { shell: Shell; active?: NavKey; children: ComponentChildren },
+) {
+  return (
+    <>
+      <a class="skip-link" href="#main">Skip to content</a>
+      <div class="shell">
+        <header class="sidebar">
+          <div class="topbar">
+            <a class="brand" href="/">
+              <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M12 2 3 7v10l9 5 9-5V7l-9-5Zm0 2.3 6.7 3.7L12 11.7 5.3 8 12 4.3ZM5 9.7l6 3.3v6.6l-6-3.3V9.7Zm8 9.9V13l6-3.3v6.6l-6 3.3Z" />
+              </svg>
+              <span>Capstan</span>
+            </a>
+            <div class="topbar-actions">
+              <ThemeToggle theme={shell.theme} back={shell.path} />
+            </div>
+          </div>
+          {shell.user && shell.orgs.length > 0 && (
+            <OrgSwitcher orgs={shell.orgs} current={shell.org} />
+          )}
+          <Nav shell={shell} active={active} />
+          {shell.user ? <UserMenu user={shell.user} /> : !/^\/(login|setup)\b/.test(shell.path) && (
+            // Not on the sign-in and setup pages themselves, where it would lead nowhere new.
+            <div class="user-menu">
+              <a class="btn btn-primary btn-block" href="/login">Sign in</a>
+            </div>
+          )}
+        </header>
+        <main id="main" class="main" tabIndex={-1}>
+          {shell.flash && <Alert kind={shell.flash.kind}>{shell.flash.text}</Alert>}
+          {children}
+        </main>
+      </div>
+    </>
+  );
+}

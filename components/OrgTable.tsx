@@ -1,0 +1,34 @@
+import type { Organization } from "../lib/orgs/service.ts";
+import { Time } from "./Time.tsx";
+
+/** Every organization on the hub (platform admins). */
+export function OrgTable({ orgs }: { orgs: Organization[] }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Slug</th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {orgs.map((o) => (
+            <tr key={o.id}>
+              <td>
+                <a href={`/o/${encodeURIComponent(o.slug)}`}>{o.name}</a>
+              </td>
+              <td>
+                <code>{o.slug}</code>
+              </td>
+              <td class="nowrap">
+                <Time ms={o.created_at} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Helpers shared by the page handlers: reading forms, turning zod and service errors into
+ * per-field messages, and redirect targets that can only stay on this site.
+ */
+import type { z } from "zod";
+import type { AppContext } from "../lib/http/context.ts";
+import { HttpError } from "../lib/http/errors.ts";
+
+/** Submitted form values as strings (files are dropped: no page form takes uploads). */
+export type FormValues = Record<string, string>;
+/** Field name → message; `_form` holds a message that belongs to no single field. */
+export type FieldErrors = Record<string, string>;
+
+/** Reads a urlencoded or multipart body; anything else (JSON, empty) reads as no fields. */
+export async function readForm(c: AppContext): Promise<FormValues> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return {};
+  const body = await c.req.parseBody();
+  const out: FormValues = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** Query parameters of the request as a plain record (first value of each name). */
+export function queryValues(c: AppContext): FormValues {
+  const out: FormValues = {};
+  for (const [k, v] of new URL(c.req.url).searchParams) out[k] ??= v;
+  return out;
+}
+
+/**
+ * Validates form values with a zod schema. Blank fields count as absent, because a browser sends
+ * every input of a form, filled or not, and "optional" must mean "may be left blank".
+ */
+export function parseForm<T extends z.ZodType>(
+  schema: T,
+  values: FormValues,
+): { ok: true; data: z.infer<T> } | { ok: false; errors: FieldErrors } {
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (v.trim() !== "") input[k] = v;
+  const r = schema.safeParse(input);
+  if (r.success) return { ok: true, data: r.data };
+  const errors: FieldErrors = {};
+  for (const issue of r.error.issues) {
+    const key = issue.path.length ? issue.path.map(String).join(".") : "_form";
+    const missing = issue.path.length > 0 && input[String(issue.path[0])] === undefined;
+    errors[key] ??= missing && issue.code === "invalid_type" ? "is required" : issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** Messages of a service error for a form: its per-field messages, or one form-level message. */
+export function errorsOf(err: HttpError, field?: string): FieldErrors {
+  if (err.fields && Object.keys(err.fields).length) return { ...err.fields };
+  return { [field ?? "_form"]: err.message };
+}
+
+/** Re-throws anything that is not an HttpError a form should show (500s go to the error page). */
+export function formError(err: unknown): HttpError {
+  if (err instanceof HttpError && err.status < 500 && err.status !== 401) return err;
+  throw err;
+}
+
+const SAME = "http://same-origin.invalid";
+
+/** Backslashes (browsers read `/\host` as `//host`) and control characters (header injection). */
+function unsafeChar(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  return ch === "\\" || code < 0x20 || code === 0x7f;
+}
+
+/**
+ * A redirect target that stays on this hub: a path starting with one "/", or `fallback`.
+ * `//evil.example`, `/\evil.example`, `https://…` and control characters are all refused.
+ */
+export function safePath(raw: unknown, fallback = "/"): string {
+  if (typeof raw !== "string" || raw.length === 0 || raw.length > 2000) return fallback;
+  if (!raw.startsWith("/") || raw.startsWith("//") || [...raw].some(unsafeChar)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw, SAME);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== SAME) return fallback;
+  return url.pathname + url.search + url.hash;
+}
+
+/** Whether cookies must be Secure: the request or the configured public URL is https. */
+export function isHttps(c: AppContext): boolean {
+  return new URL(c.req.url).protocol === "https:" ||
+    c.var.services.config.publicUrl.startsWith("https:");
+}

@@ -1,0 +1,148 @@
+/**
+ * Page rendering shared by every route: loads what the frame needs (user, organizations, theme,
+ * flash message) and renders a full document with the stylesheet and, only when a page used an
+ * island, its script.
+ */
+import type { ComponentChildren } from "preact";
+import { getCookie } from "hono/cookie";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppContext } from "../lib/http/context.ts";
+import type { IslandManifest } from "../lib/islands/manifest.ts";
+import type { IslandName } from "../lib/islands/registry.ts";
+import { renderDocument } from "../lib/islands/render.tsx";
+import { Layout, type Shell, type ShellOrg, type Theme } from "../components/Layout.tsx";
+import type { NavKey } from "../components/Nav.tsx";
+import { assetUrl } from "./static.ts";
+import { safePath } from "./_forms.ts";
+
+/** What page routes get from `createApp` besides the services on the context. */
+export interface PageKit {
+  /** Islands manifest, or null when islands were not built: pages then render without them. */
+  manifest: IslandManifest | null;
+  /** Folder the manifest's files are served from. */
+  islandsDir?: string;
+  /** The app's own OpenAPI document. */
+  openapi: () => unknown;
+}
+
+/** Cookie holding the chosen theme; read on the server so the first paint has the right colours. */
+export const THEME_COOKIE = "capstan_theme";
+
+/** The theme of this request: dark unless the cookie says light. */
+export function themeOf(c: AppContext): Theme {
+  return getCookie(c, THEME_COOKIE) === "light" ? "light" : "dark";
+}
+
+/** Messages `?ok=` and `?error=` may show; anything else in the query is ignored, never echoed. */
+const FLASH: Record<"ok" | "error", Record<string, string>> = {
+  ok: {
+    signed_out: "You are signed out.",
+    password_changed: "Password changed. Your other sessions were signed out.",
+    member_added: "Member added.",
+    role_changed: "Role changed.",
+    member_removed: "Member removed.",
+    token_revoked: "Token revoked. Requests with it are refused from now on.",
+    user_created: "User account created.",
+    org_created: "Organization created. You are its owner.",
+    setup_done: "Welcome to Capstan. Your account and organization are ready.",
+  },
+  error: {
+    session_expired: "Your session has ended; sign in again.",
+  },
+};
+
+function flashOf(c: AppContext): Shell["flash"] {
+  for (const kind of ["error", "ok"] as const) {
+    const key = c.req.query(kind);
+    if (key && Object.hasOwn(FLASH[kind], key)) return { kind, text: FLASH[kind][key] };
+  }
+  return null;
+}
+
+/**
+ * The page a "come back here" form (the theme toggle) should return to. A page rendered in answer
+ * to a POST (a form with errors, a new token) has a URL that only takes POSTs, so it goes back to
+ * the page the form was on instead.
+ */
+function currentPage(c: AppContext): string {
+  const url = new URL(c.req.url);
+  if (c.req.method === "GET" || c.req.method === "HEAD") return url.pathname + url.search;
+  const referer = c.req.header("referer");
+  if (referer && URL.canParse(referer)) {
+    const from = new URL(referer);
+    if (from.origin === url.origin) return safePath(from.pathname + from.search);
+  }
+  return "/";
+}
+
+/** Loads the frame's data. Outside an organization page, nav links point at the first org. */
+export async function loadShell(c: AppContext): Promise<Shell> {
+  const principal = c.get("principal");
+  const base = {
+    theme: themeOf(c),
+    path: currentPage(c),
+    flash: flashOf(c),
+  };
+  if (!principal) return { ...base, user: null, orgs: [], org: null };
+  const all = await c.var.services.orgs.listForUser(principal.userId, principal.isAdmin);
+  const orgs: ShellOrg[] = all.map((o) => ({ slug: o.slug, name: o.name, role: o.role }));
+  const scope = c.get("orgScope");
+  const org = scope
+    ? { slug: scope.org.slug, name: scope.org.name, role: scope.role }
+    : orgs[0] ?? null;
+  return {
+    ...base,
+    user: { name: principal.name, email: principal.email, isAdmin: principal.isAdmin },
+    orgs,
+    org,
+  };
+}
+
+/** Options of `render()`. */
+export interface RenderOptions {
+  title: string;
+  active?: NavKey;
+  status?: number;
+  /** Secrets on the page (a new token): forbid every cache, including the back/forward cache. */
+  noStore?: boolean;
+  manifest?: IslandManifest | null;
+  /** Already loaded frame data (error pages load it defensively themselves). */
+  shell?: Shell;
+}
+
+/** Renders `body` inside the layout as an HTML response. */
+export async function render(
+  c: AppContext,
+  body: ComponentChildren,
+  opts: RenderOptions,
+): Promise<Response> {
+  const shell = opts.shell ?? await loadShell(c);
+  const html = renderDocument(
+    <Layout shell={shell} active={opts.active}>{body}</Layout>,
+    {
+      title: `${opts.title} · Capstan`,
+      manifest: opts.manifest ?? null,
+      htmlAttrs: { "data-theme": shell.theme },
+      head: (
+        <>
+          <meta name="color-scheme" content={shell.theme} />
+          <link rel="stylesheet" href={assetUrl("app.css")} />
+          <link rel="icon" href={assetUrl("favicon.svg")} type="image/svg+xml" />
+        </>
+      ),
+    },
+  );
+  // Pages show per-user data: never from a shared cache, and revalidated on every visit.
+  c.header("Cache-Control", opts.noStore ? "no-store" : "private, no-cache");
+  return c.html(html, (opts.status ?? 200) as ContentfulStatusCode);
+}
+
+/** Whether the manifest can hydrate `name`; without it the page renders that island's spot empty. */
+export function hasIsland(manifest: IslandManifest | null, name: IslandName): boolean {
+  return Boolean(manifest?.islands[name]);
+}
+
+/** A 303 See Other: the browser follows with GET, so a refresh never re-submits the form. */
+export function seeOther(c: AppContext, location: string): Response {
+  return c.redirect(location, 303);
+}
