@@ -83,7 +83,65 @@ export interface KvTable {
   updated_at: number;
 }
 
+export interface HostsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** JSON object of string labels. */
+  labels: string;
+  local: number;
+  machine_id: string | null;
+  token_hash: string | null;
+  created_at: number;
+  enrolled_at: number | null;
+  last_seen_at: number | null;
+  agent_version: string | null;
+  hostname: string | null;
+  docker_version: string | null;
+  os: string | null;
+  kernel: string | null;
+  arch: string | null;
+  cpus: number | null;
+  memory_bytes: number | null;
+  containers_running: number | null;
+  containers_total: number | null;
+  /** JSON of the engine facts from the agent's hello. */
+  engine: string;
+  removed_at: number | null;
+}
+
+export interface HostEnrollmentsTable {
+  id: string;
+  org_id: string;
+  host_id: string;
+  token_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface ContainersTable {
+  host_id: string;
+  id: string;
+  org_id: string;
+  name: string;
+  image: string;
+  image_id: string;
+  command: string;
+  state: string;
+  status: string;
+  /** Unix seconds, as Docker reports it. */
+  created: number;
+  labels: string;
+  ports: string;
+  updated_at: number;
+}
+
 export interface Database {
+  hosts: HostsTable;
+  host_enrollments: HostEnrollmentsTable;
+  containers: ContainersTable;
   users: UsersTable;
   organizations: OrganizationsTable;
   memberships: MembershipsTable;

@@ -1,0 +1,235 @@
+import type { DockerClient } from "../lib/docker/client.ts";
+import { DockerError, DockerInputError } from "../lib/docker/client.ts";
+import type { ContainerSummary } from "../lib/docker/types.ts";
+import {
+  CALL_OPS,
+  type CallOp,
+  type ContainerCreateSpec,
+  STREAM_OPS,
+  type StreamOp,
+} from "../lib/protocol/ops.ts";
+import type { ContainerState, WireError } from "../lib/protocol/messages.ts";
+import { z } from "zod";
+
+/** An operation failed in a way the hub should show the user (status like HTTP). */
+export class OpError extends Error {
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+  }
+}
+
+/** Maps anything thrown while running an operation to the wire error shape. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof OpError) return err.wire;
+  if (err instanceof DockerInputError) {
+    return { status: 400, code: "validation", message: err.message, field: err.field };
+  }
+  if (err instanceof z.ZodError) {
+    const issue = err.issues[0];
+    return {
+      status: 400,
+      code: "validation",
+      message: `Invalid ${issue.path.join(".") || "params"}: ${issue.message}`,
+      field: issue.path.join(".") || undefined,
+    };
+  }
+  if (err instanceof DockerError) {
+    const status = [400, 403, 404, 409].includes(err.status) ? err.status : 502;
+    const code =
+      { 400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict" }[status] ??
+        "engine_error";
+    return { status, code, message: err.message };
+  }
+  if (err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError")) {
+    return { status: 504, code: "timeout", message: "The Docker engine did not answer in time" };
+  }
+  return {
+    status: 500,
+    code: "agent_error",
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
+
+/** The hub's view of a container from an Engine list entry. */
+export function containerState(c: ContainerSummary): ContainerState {
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? "").replace(/^\//, ""),
+    image: c.Image,
+    image_id: c.ImageID,
+    command: (c.Command ?? "").slice(0, 4096),
+    state: c.State,
+    status: c.Status,
+    created: c.Created,
+    labels: c.Labels ?? {},
+    ports: (c.Ports ?? []).map((p) => ({
+      private_port: p.PrivatePort,
+      public_port: p.PublicPort,
+      type: p.Type,
+      ip: p.IP,
+    })),
+  };
+}
+
+function toEngineSpec(s: ContainerCreateSpec) {
+  return {
+    image: s.image,
+    cmd: s.cmd,
+    env: s.env,
+    ports: s.ports?.map((p) => ({
+      containerPort: p.container_port,
+      protocol: p.protocol,
+      hostPort: p.host_port,
+      hostIp: p.host_ip,
+    })),
+    volumes: s.volumes?.map((v) => ({ name: v.name, target: v.target, readOnly: v.read_only })),
+    restartPolicy: { name: s.restart_policy },
+    labels: s.labels,
+    nanoCpus: s.cpus ? Math.round(s.cpus * 1e9) : undefined,
+    memoryBytes: s.memory_bytes,
+    privileged: s.privileged,
+    networkMode: s.network_mode,
+    pidMode: s.pid_mode,
+    devices: s.devices?.map((d) => ({ pathOnHost: d })),
+    capAdd: s.cap_add,
+    binds: s.binds,
+  };
+}
+
+const ENGINE_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs operations of the closed list against the local engine. Parameters are validated here
+ * again: the agent trusts nothing it is sent, not even the hub.
+ */
+export function createControl(docker: DockerClient) {
+  const opts = () => ({ signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS) });
+
+  const calls: { [O in CallOp]: (p: z.output<(typeof CALL_OPS)[O]>) => Promise<unknown> } = {
+    "engine.info": async () => ({
+      info: await docker.info(opts()),
+      version: await docker.version(opts()),
+    }),
+    "containers.list": async (p) =>
+      (await docker.listContainers({ all: p.all, ...opts() })).map(containerState),
+    "container.inspect": (p) => docker.inspectContainer(p.id, opts()),
+    "container.create": async (p) => {
+      const created = await docker.createContainer(p.spec.name ?? "", toEngineSpec(p.spec), opts());
+      if (p.start) await docker.startContainer(created.id, opts());
+      return created;
+    },
+    "container.start": (p) => docker.startContainer(p.id, opts()),
+    "container.stop": (p) =>
+      docker.stopContainer(p.id, {
+        t: p.timeout_s,
+        signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS + (p.timeout_s ?? 10) * 1000),
+      }),
+    "container.restart": (p) =>
+      docker.restartContainer(p.id, {
+        t: p.timeout_s,
+        signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS + (p.timeout_s ?? 10) * 1000),
+      }),
+    "container.kill": (p) => docker.killContainer(p.id, p.signal, opts()),
+    "container.remove": (p) =>
+      docker.removeContainer(p.id, { force: p.force, v: p.volumes, ...opts() }),
+    "container.stats": (p) => docker.containerStatsOnce(p.id, opts()),
+    "images.list": () => docker.listImages(opts()),
+    "image.remove": (p) => docker.removeImage(p.ref, { force: p.force, ...opts() }),
+    "images.prune": () => docker.pruneImages({ dangling: true, ...opts() }),
+    "networks.list": () => docker.listNetworks(opts()),
+    "network.create": (p) =>
+      docker.createNetwork({
+        name: p.name,
+        driver: p.driver,
+        subnet: p.subnet,
+        gateway: p.gateway,
+        labels: p.labels,
+        options: p.parent ? { parent: p.parent } : undefined,
+      }, opts()),
+    "network.remove": (p) => docker.removeNetwork(p.id, opts()),
+    "volumes.list": async (p) => {
+      if (!p.sizes) return { volumes: await docker.listVolumes(opts()) };
+      const df = await docker.systemDf(opts());
+      return { volumes: df.Volumes ?? [] };
+    },
+    "volume.create": (p) =>
+      docker.createVolume({ name: p.name, driver: p.driver, labels: p.labels }, opts()),
+    "volume.remove": (p) => docker.removeVolume(p.name, { force: p.force, ...opts() }),
+  };
+
+  return {
+    /** Runs a one-shot operation; throws for names outside the list or invalid parameters. */
+    async call(op: string, params: unknown): Promise<unknown> {
+      if (!Object.hasOwn(CALL_OPS, op)) {
+        throw new OpError({
+          status: 400,
+          code: "unknown_op",
+          message: `Unknown operation "${op}"`,
+        });
+      }
+      const schema = CALL_OPS[op as CallOp];
+      const parsed = schema.parse(params ?? {});
+      // deno-lint-ignore no-explicit-any
+      return await (calls[op as CallOp] as (p: any) => Promise<unknown>)(parsed);
+    },
+
+    /**
+     * Runs a streaming operation, handing each chunk to `emit` until the stream ends or `signal`
+     * aborts. Log lines are batched so a chatty container costs few frames.
+     */
+    async stream(
+      op: string,
+      params: unknown,
+      emit: (data: unknown) => void,
+      signal: AbortSignal,
+    ): Promise<void> {
+      if (!Object.hasOwn(STREAM_OPS, op)) {
+        throw new OpError({
+          status: 400,
+          code: "unknown_op",
+          message: `Unknown operation "${op}"`,
+        });
+      }
+      const name = op as StreamOp;
+      if (name === "image.pull") {
+        const p = STREAM_OPS[name].parse(params ?? {});
+        await docker.pullImage(p.ref, (progress) => emit(progress), { signal });
+        return;
+      }
+      if (name === "container.stats_stream") {
+        const p = STREAM_OPS[name].parse(params ?? {});
+        const s = await docker.containerStats(p.id, { stream: true, signal });
+        signal.addEventListener("abort", () => void s.close(), { once: true });
+        for await (const sample of s) emit(sample);
+        return;
+      }
+      const p = STREAM_OPS["container.logs"].parse(params ?? {});
+      const s = await docker.containerLogs(p.id, {
+        follow: p.follow,
+        tail: p.tail,
+        timestamps: p.timestamps,
+        signal,
+      });
+      signal.addEventListener("abort", () => void s.close(), { once: true });
+      let batch: unknown[] = [];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const flush = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        if (batch.length) emit(batch);
+        batch = [];
+      };
+      try {
+        for await (const line of s) {
+          batch.push(line);
+          if (batch.length >= 200) flush();
+          else timer ??= setTimeout(flush, 50);
+        }
+      } finally {
+        flush();
+      }
+    },
+  };
+}
+
+export type Control = ReturnType<typeof createControl>;

@@ -1,0 +1,193 @@
+import type { DockerClient } from "../lib/docker/client.ts";
+import type { Transport } from "../lib/protocol/transport.ts";
+import {
+  AgentMessage,
+  type Hello,
+  HubMessage,
+  parseFrame,
+  PROTOCOL_VERSION,
+} from "../lib/protocol/messages.ts";
+import { containerState, type Control, toWireError } from "./control.ts";
+import { isStreamOp } from "../lib/protocol/ops.ts";
+import type { Logger } from "../lib/log.ts";
+
+/** Outgoing bytes waiting in the socket above which streamed chunks are dropped (counted, not buffered). */
+const STREAM_HIGH_WATER = 4 * 1024 * 1024;
+/** At most this many streams at once per connection; more are refused, never queued. */
+const MAX_STREAMS = 64;
+
+/** Agent facts for the hello message. */
+export async function engineFacts(docker: DockerClient): Promise<Hello["engine"]> {
+  try {
+    const [info, version] = await Promise.all([docker.info(), docker.version()]);
+    return {
+      docker_version: version.Version,
+      api_version: version.ApiVersion,
+      os: info.OperatingSystem,
+      kernel: info.KernelVersion,
+      arch: info.Architecture,
+      cpus: info.NCPU,
+      memory_bytes: info.MemTotal,
+      containers_running: info.ContainersRunning,
+      containers_total: info.Containers,
+      images: info.Images,
+      storage_driver: info.Driver,
+      docker_root_dir: info.DockerRootDir ?? "",
+      name: info.Name,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export interface SessionOptions {
+  docker: DockerClient;
+  control: Control;
+  agentVersion: string;
+  machineId: string;
+  hostname: string;
+  log: Logger;
+  /** Nanosecond time of the last engine event the hub has seen, to resume from after a reconnect. */
+  since?: number;
+  /** Backoff before re-following engine events after the stream broke. */
+  eventRetryMs?: number;
+}
+
+/**
+ * Speaks the agent side of the protocol over one open transport until it closes: hello, a
+ * container snapshot, engine events as they happen, and the hub's calls and streams. Resolves with
+ * the last event time seen, so the next session resumes from there.
+ */
+export function runAgentSession(
+  t: Transport,
+  o: SessionOptions,
+): Promise<{ lastEventNano?: number }> {
+  const streams = new Map<number, AbortController>();
+  const stop = new AbortController();
+  let lastEventNano = o.since;
+  const send = (m: AgentMessage) => t.send(JSON.stringify(m));
+
+  async function snapshot() {
+    const [list, engine] = await Promise.all([
+      o.docker.listContainers({ all: true }),
+      engineFacts(o.docker),
+    ]);
+    send({ t: "snapshot", containers: list.map(containerState), engine });
+  }
+
+  /** Follows engine events; after any break it resumes from the last event and reconciles with a snapshot. */
+  async function followEvents() {
+    let first = true;
+    while (!stop.signal.aborted) {
+      try {
+        const since = lastEventNano ? (lastEventNano / 1e9).toFixed(9) : undefined;
+        const events = await o.docker.events({
+          since: first ? undefined : since,
+          filters: { type: ["container"] },
+          signal: stop.signal,
+        });
+        stop.signal.addEventListener("abort", () => void events.close(), { once: true });
+        // Snapshot after the event stream is open, so no change falls between the two.
+        await snapshot();
+        first = false;
+        for await (const e of events) {
+          lastEventNano = e.timeNano;
+          let container;
+          if (!e.Action.startsWith("exec_") && e.Action !== "destroy") {
+            const found = await o.docker.listContainers({
+              all: true,
+              filters: { id: [e.Actor.ID] },
+            }).catch(() => []);
+            container = found[0] ? containerState(found[0]) : undefined;
+          }
+          send({
+            t: "event",
+            event: {
+              type: e.Type,
+              action: e.Action.split(":")[0].slice(0, 64),
+              id: e.Actor.ID,
+              name: e.Actor.Attributes?.name,
+              time_nano: e.timeNano,
+              container,
+            },
+          });
+        }
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        o.log.warn("engine events broke; resuming", { error: String(err) });
+      }
+      if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, o.eventRetryMs ?? 1000));
+    }
+  }
+
+  async function runStream(id: number, op: string, params: unknown) {
+    if (streams.size >= MAX_STREAMS) {
+      send({
+        t: "end",
+        id,
+        error: { status: 429, code: "too_many_streams", message: "Too many streams on this agent" },
+      });
+      return;
+    }
+    const ac = new AbortController();
+    streams.set(id, ac);
+    let dropped = 0;
+    try {
+      await o.control.stream(op, params, (data) => {
+        if (t.bufferedAmount > STREAM_HIGH_WATER) {
+          dropped++;
+          return;
+        }
+        if (dropped) {
+          send({ t: "chunk", id, data: { dropped } });
+          dropped = 0;
+        }
+        send({ t: "chunk", id, data });
+      }, ac.signal);
+      if (!ac.signal.aborted) send({ t: "end", id });
+    } catch (err) {
+      if (!ac.signal.aborted) send({ t: "end", id, error: toWireError(err) });
+    } finally {
+      streams.delete(id);
+    }
+  }
+
+  async function runCall(id: number, op: string, params: unknown) {
+    try {
+      const data = await o.control.call(op, params);
+      send({ t: "result", id, ok: true, data: data ?? null });
+    } catch (err) {
+      send({ t: "result", id, ok: false, error: toWireError(err) });
+    }
+  }
+
+  return new Promise((resolve) => {
+    t.onMessage((text) => {
+      const m = parseFrame(HubMessage, text);
+      if (!m) return void t.close(1007, "invalid frame");
+      if (m.t === "ping") send({ t: "pong", at: m.at });
+      else if (m.t === "cancel") streams.get(m.id)?.abort();
+      else if (m.t === "call") {
+        if (isStreamOp(m.op)) {
+          runStream(m.id, m.op, m.params);
+        } else runCall(m.id, m.op, m.params);
+      }
+    });
+    t.onClose(() => {
+      stop.abort();
+      for (const ac of streams.values()) ac.abort();
+      resolve({ lastEventNano });
+    });
+    (async () => {
+      send({
+        t: "hello",
+        protocol: PROTOCOL_VERSION,
+        agent_version: o.agentVersion,
+        machine_id: o.machineId,
+        hostname: o.hostname,
+        engine: await engineFacts(o.docker),
+      });
+      await followEvents();
+    })().catch((err) => o.log.error("agent session failed", { error: String(err) }));
+  });
+}

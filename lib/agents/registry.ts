@@ -1,0 +1,127 @@
+import type { Hosts } from "../hosts/service.ts";
+import type { Bus } from "../realtime/bus.ts";
+import type { Logger } from "../log.ts";
+import { HttpError } from "../http/errors.ts";
+import { AgentConnection } from "./connection.ts";
+import type { Transport } from "../protocol/transport.ts";
+import type { Hello } from "../protocol/messages.ts";
+
+/** How often the hub pings each agent, and after how long without a pong it gives up on one. */
+const PING_EVERY_MS = 15_000;
+const DEAD_AFTER_MS = 45_000;
+
+/**
+ * The agents connected to this hub process. Each host has at most one live connection: a newer one
+ * replaces an older (an agent that reconnected before the old socket timed out).
+ */
+export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger }) {
+  const live = new Map<string, AgentConnection>();
+  const pinger = setInterval(() => {
+    for (const [hostId, c] of live) {
+      if (Date.now() - c.lastPongAt > DEAD_AFTER_MS) {
+        deps.log.warn("agent stopped answering pings; closing", { hostId });
+        c.close(4008, "ping timeout");
+      } else c.ping();
+    }
+  }, PING_EVERY_MS);
+
+  const publish = (orgId: string, name: string, data: unknown) =>
+    deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
+      deps.log.warn("publish failed", { error: String(e) })
+    );
+
+  return {
+    /**
+     * Takes over an agent connection for a known host once its hello arrived: records facts, keeps
+     * the container cache in step with snapshots and events, and publishes changes to the org.
+     */
+    async attach(
+      host: { id: string; org_id: string },
+      transport: Transport,
+      hello?: Hello,
+    ): Promise<AgentConnection> {
+      const conn = new AgentConnection(transport);
+      return await this.adopt(host, conn, hello);
+    },
+
+    /** Like attach, for a connection whose hello was already read (the WebSocket route checks it first). */
+    async adopt(
+      host: { id: string; org_id: string },
+      conn: AgentConnection,
+      hello?: Hello,
+    ): Promise<AgentConnection> {
+      // Updates are applied one at a time per host so a snapshot and the events after it stay ordered.
+      let chain = Promise.resolve();
+      const serial = (fn: () => Promise<void>) => {
+        chain = chain.then(fn).catch((e) =>
+          deps.log.error("agent update failed", { hostId: host.id, error: String(e) })
+        );
+      };
+      conn.setHandlers({
+        onSnapshot: (m) =>
+          serial(async () => {
+            await deps.hosts.applySnapshot(host, m.containers);
+            await publish(host.org_id, "containers", { host_id: host.id, kind: "snapshot" });
+          }),
+        onEvent: (e) =>
+          serial(async () => {
+            if (e.type !== "container") return;
+            const gone = e.action === "destroy";
+            await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
+            await publish(host.org_id, "containers", {
+              host_id: host.id,
+              kind: "event",
+              id: e.id,
+              action: e.action,
+              state: e.container?.state ?? (gone ? "removed" : undefined),
+            });
+          }),
+        onClose: () => {
+          if (live.get(host.id) === conn) {
+            live.delete(host.id);
+            serial(async () => {
+              await deps.hosts.touch(host.id);
+              await publish(host.org_id, "hosts", { host_id: host.id, online: false });
+            });
+          }
+        },
+      });
+      const h = hello ?? await conn.hello;
+      await deps.hosts.recordHello(host.id, h);
+      const previous = live.get(host.id);
+      live.set(host.id, conn);
+      previous?.close(4009, "replaced by a newer connection");
+      await publish(host.org_id, "hosts", { host_id: host.id, online: true });
+      return conn;
+    },
+
+    /** The live connection of a host, or 503 when its agent is not connected. */
+    require(hostId: string): AgentConnection {
+      const c = live.get(hostId);
+      if (!c || c.closed) {
+        throw new HttpError(503, "host_offline", "The host's agent is not connected");
+      }
+      return c;
+    },
+
+    isOnline(hostId: string): boolean {
+      const c = live.get(hostId);
+      return Boolean(c && !c.closed);
+    },
+
+    /** Closes a host's connection (removal, token rotation). */
+    disconnect(hostId: string, code = 4001, reason = "disconnected by the hub"): void {
+      live.get(hostId)?.close(code, reason);
+    },
+
+    size: () => live.size,
+
+    close(): void {
+      clearInterval(pinger);
+      for (const c of live.values()) c.close(1001, "hub shutting down");
+      live.clear();
+    },
+  };
+}
+
+export type AgentRegistry = ReturnType<typeof createAgentRegistry>;
