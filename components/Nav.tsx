@@ -4,6 +4,11 @@ import type { Shell } from "./Layout.tsx";
 /** Which nav entry a page belongs to. */
 export type NavKey =
   | "home"
+  | "hosts"
+  | "containers"
+  | "images"
+  | "networks"
+  | "volumes"
   | "members"
   | "audit"
   | "account"
@@ -26,6 +31,11 @@ function items(shell: Shell): Item[] {
     const base = org ? `/o/${encodeURIComponent(org.slug)}` : null;
     out.push({ key: "home", href: base ?? "/", label: "Dashboard" });
     if (base) {
+      out.push({ key: "hosts", href: `${base}/hosts`, label: "Hosts" });
+      out.push({ key: "containers", href: `${base}/containers`, label: "Containers" });
+      out.push({ key: "images", href: `${base}/images`, label: "Images" });
+      out.push({ key: "networks", href: `${base}/networks`, label: "Networks" });
+      out.push({ key: "volumes", href: `${base}/volumes`, label: "Volumes" });
       out.push({ key: "members", href: `${base}/members`, label: "Members" });
       if (roleAtLeast(org!.role, "admin")) {
         out.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });

@@ -112,6 +112,7 @@ export async function startHub(
     port: addr.port,
     setupToken,
     async stop() {
+      services.agents.close();
       await hub.close();
       ac.abort();
       await server.finished;

@@ -8,6 +8,8 @@ import { createSessions } from "./auth/sessions.ts";
 import { createTokens } from "./auth/tokens.ts";
 import { createOrgs } from "./orgs/service.ts";
 import { createAccounts } from "./auth/accounts.ts";
+import { createHosts } from "./hosts/service.ts";
+import { createAgentRegistry } from "./agents/registry.ts";
 import type { Bus } from "./realtime/bus.ts";
 import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
@@ -36,12 +38,15 @@ export function createServices(opts: {
   const tokens = createTokens(db, clock);
   const orgs = createOrgs(db, clock, audit, users);
   const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
+  const hosts = createHosts(db, clock, audit);
+  const log = opts.log ?? silentLogger;
+  const agents = createAgentRegistry({ hosts, bus, log });
   return {
     config: opts.config,
     dbh: opts.dbh,
     db,
     clock,
-    log: opts.log ?? silentLogger,
+    log,
     bus,
     audit,
     users,
@@ -49,6 +54,8 @@ export function createServices(opts: {
     tokens,
     orgs,
     accounts,
+    hosts,
+    agents,
   };
 }
 

@@ -16,14 +16,23 @@ const DEAD_AFTER_MS = 45_000;
  */
 export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger }) {
   const live = new Map<string, AgentConnection>();
-  const pinger = setInterval(() => {
-    for (const [hostId, c] of live) {
-      if (Date.now() - c.lastPongAt > DEAD_AFTER_MS) {
-        deps.log.warn("agent stopped answering pings; closing", { hostId });
-        c.close(4008, "ping timeout");
-      } else c.ping();
+  // The pinger runs only while agents are connected, so an idle registry holds no timer.
+  let pinger: ReturnType<typeof setInterval> | undefined;
+  const syncPinger = () => {
+    if (live.size && !pinger) {
+      pinger = setInterval(() => {
+        for (const [hostId, c] of live) {
+          if (Date.now() - c.lastPongAt > DEAD_AFTER_MS) {
+            deps.log.warn("agent stopped answering pings; closing", { hostId });
+            c.close(4008, "ping timeout");
+          } else c.ping();
+        }
+      }, PING_EVERY_MS);
+    } else if (!live.size && pinger) {
+      clearInterval(pinger);
+      pinger = undefined;
     }
-  }, PING_EVERY_MS);
+  };
 
   const publish = (orgId: string, name: string, data: unknown) =>
     deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
@@ -79,6 +88,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
+            syncPinger();
             serial(async () => {
               await deps.hosts.touch(host.id);
               await publish(host.org_id, "hosts", { host_id: host.id, online: false });
@@ -90,6 +100,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
       await deps.hosts.recordHello(host.id, h);
       const previous = live.get(host.id);
       live.set(host.id, conn);
+      syncPinger();
       previous?.close(4009, "replaced by a newer connection");
       await publish(host.org_id, "hosts", { host_id: host.id, online: true });
       return conn;
@@ -117,9 +128,9 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
     size: () => live.size,
 
     close(): void {
-      clearInterval(pinger);
       for (const c of live.values()) c.close(1001, "hub shutting down");
       live.clear();
+      syncPinger();
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Organization } from "../orgs/service.ts";
 import type { OrgRole } from "../db/schema.ts";
 import type { ActionContext } from "../audit/service.ts";
 import type { Context } from "hono";
+import type { Host } from "../hosts/service.ts";
 
 /** The organization a request acts in, and the caller's effective role there. */
 export interface OrgScope {
@@ -17,6 +18,8 @@ export type AppEnv = {
     services: Services;
     principal: Principal | undefined;
     orgScope: OrgScope | undefined;
+    /** The host whose agent is calling (routes with the `agent` policy). */
+    agentHost: Host | undefined;
     ip: string | null;
   };
 };

@@ -5,6 +5,7 @@ import type { AppEnv } from "./context.ts";
 import { forbidden, HttpError, unauthorized } from "./errors.ts";
 import { SESSION_COOKIE } from "../auth/sessions.ts";
 import { TOKEN_PATTERN } from "../auth/tokens.ts";
+import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 
@@ -54,6 +55,11 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (authz !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(authz);
       if (!m || !url.pathname.startsWith("/api/")) throw unauthorized();
+      // Host tokens are for agent routes only; their guard checks them, user routes then see no caller.
+      if (HOST_TOKEN_PATTERN.test(m[1])) {
+        c.set("principal", undefined);
+        return await next();
+      }
       const token = await services.tokens.resolve(m[1]);
       if (!token) {
         throw new HttpError(

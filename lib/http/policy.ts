@@ -7,9 +7,10 @@ import { slugSchema } from "../auth/schema.ts";
 
 /**
  * Who may call a route. `public`: anyone; `user`: any signed-in user or token; `platform_admin`;
- * `org:<role>`: a member of the route's organization with at least that role.
+ * `org:<role>`: a member of the route's organization with at least that role; `agent`: a host's
+ * agent presenting its host token (sets `agentHost`).
  */
-export type Policy = "public" | "user" | "platform_admin" | `org:${OrgRole}`;
+export type Policy = "public" | "agent" | "user" | "platform_admin" | `org:${OrgRole}`;
 
 export interface DeclaredRoute {
   method: string;
@@ -43,6 +44,13 @@ function wantsPage(path: string): boolean {
 export function guard(policy: Policy): MiddlewareHandler<AppEnv> {
   return async function guardPolicy(c, next) {
     if (policy === "public") return await next();
+    if (policy === "agent") {
+      const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+      const host = m ? await c.var.services.hosts.byToken(m[1]) : undefined;
+      if (!host) throw new HttpError(401, "invalid_host_token", "A valid host token is required");
+      c.set("agentHost", host);
+      return await next();
+    }
     const principal = c.get("principal");
     if (!principal) {
       if (wantsPage(c.req.path) && SAFE_METHODS.has(c.req.method)) {
