@@ -10,6 +10,7 @@ import {
 } from "../lib/protocol/ops.ts";
 import type { ContainerState, WireError } from "../lib/protocol/messages.ts";
 import { z } from "zod";
+import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
 export class OpError extends Error {
@@ -102,8 +103,32 @@ const ENGINE_TIMEOUT_MS = 30_000;
  * Runs operations of the closed list against the local engine. Parameters are validated here
  * again: the agent trusts nothing it is sent, not even the hub.
  */
-export function createControl(docker: DockerClient) {
+export function createControl(docker: DockerClient, options: { cgroupRoot?: string } = {}) {
   const opts = () => ({ signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS) });
+  let layout: Promise<CgroupLayout> | undefined;
+  // Init pids of running containers, for their network namespace; a container keeps its pid while it runs.
+  const pids = new Map<string, number>();
+
+  async function statsSnapshot(ids?: string[]) {
+    const running = await docker.listContainers({ filters: { status: ["running"] }, ...opts() });
+    const wanted = ids
+      ? running.filter((c) => ids.some((i) => c.Id.startsWith(i) || c.Names.includes(`/${i}`)))
+      : running;
+    const live = new Set(running.map((c) => c.Id));
+    for (const id of pids.keys()) if (!live.has(id)) pids.delete(id);
+    await Promise.all(
+      wanted.filter((c) => !pids.has(c.Id)).map(async (c) => {
+        const pid = (await docker.inspectContainer(c.Id, opts()).catch(() => undefined))?.State
+          ?.Pid;
+        if (pid) pids.set(c.Id, pid);
+      }),
+    );
+    layout ??= detectLayout(options.cgroupRoot, wanted[0]?.Id);
+    return await readSnapshots(
+      await layout,
+      wanted.map((c) => ({ id: c.Id, pid: pids.get(c.Id) })),
+    );
+  }
 
   const calls: { [O in CallOp]: (p: z.output<(typeof CALL_OPS)[O]>) => Promise<unknown> } = {
     "engine.info": async () => ({
@@ -133,6 +158,7 @@ export function createControl(docker: DockerClient) {
     "container.remove": (p) =>
       docker.removeContainer(p.id, { force: p.force, v: p.volumes, ...opts() }),
     "container.stats": (p) => docker.containerStatsOnce(p.id, opts()),
+    "containers.stats_snapshot": (p) => statsSnapshot(p.ids),
     "images.list": () => docker.listImages(opts()),
     "image.remove": (p) => docker.removeImage(p.ref, { force: p.force, ...opts() }),
     "images.prune": () => docker.pruneImages({ dangling: true, ...opts() }),

@@ -11,6 +11,7 @@ import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
+import { dockerBench } from "./docker_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -185,6 +186,9 @@ record("password_hash_ms_pbkdf2_600k", performance.now() - t);
 
 await dbh.close();
 await hub.stop();
+
+if (Deno.args.includes("--no-docker")) console.log("docker figures skipped (--no-docker)");
+else await dockerBench(record);
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

@@ -105,6 +105,8 @@ export const CALL_OPS = {
     volumes: z.boolean().default(false),
   }),
   "container.stats": Id,
+  // Counters of many running containers at once, read from cgroup files (no engine sampling wait).
+  "containers.stats_snapshot": z.object({ ids: z.array(ContainerRef).max(1000).optional() }),
   "images.list": z.object({}),
   "image.remove": z.object({ ref: ImageRef, force: z.boolean().default(false) }),
   "images.prune": z.object({}),
