@@ -1,9 +1,11 @@
 import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001_foundation.ts";
 import * as m0002 from "./0002_hosts.ts";
+import * as m0003 from "./0003_metrics.ts";
 
 /** Static registry of migrations, in order; names are stable forever once released. */
 export const migrations: Record<string, Migration> = {
   "0001_foundation": m0001,
   "0002_hosts": m0002,
+  "0003_metrics": m0003,
 };

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { dialectOf } from "./dialect_of.ts";
 import { Migrator } from "kysely/migration";
 import { migrations } from "../../migrations/mod.ts";
 import type { Db } from "./mod.ts";
@@ -9,12 +10,9 @@ import type { Db } from "./mod.ts";
  * Capstan schemas (the parallel tests, one schema each) would skip creating them in a new one.
  */
 async function migrationSchema(db: Db): Promise<string | undefined> {
-  try {
-    const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
-    return r.rows[0]?.s ?? undefined;
-  } catch {
-    return undefined; // SQLite has no current_schema().
-  }
+  if (dialectOf(db) === "sqlite") return undefined;
+  const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
+  return r.rows[0]?.s ?? undefined;
 }
 
 /** Applies every pending migration; throws with the failing migration's name. */

@@ -3,6 +3,7 @@ import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { CapstanSqliteDialect } from "./sqlite.ts";
 import type { Database } from "./schema.ts";
 
@@ -15,6 +16,11 @@ export interface DbHandle {
   dialect: Dialect;
   /** postgres.js client, present on PostgreSQL only. */
   pg?: postgres.Sql;
+  /**
+   * The node:sqlite connection, present on SQLite only. Use it only inside `db.connection()`, which
+   * holds Kysely's connection mutex, so no Kysely transaction is open on it at the same time.
+   */
+  sqlite?: DatabaseSync;
   close(): Promise<void>;
 }
 
@@ -23,8 +29,9 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const db = new Kysely<Database>({ dialect: new CapstanSqliteDialect(path) });
-    return { db, dialect: "sqlite", close: () => db.destroy() };
+    const dialect = new CapstanSqliteDialect(path);
+    const db = new Kysely<Database>({ dialect });
+    return { db, dialect: "sqlite", sqlite: dialect.raw, close: () => db.destroy() };
   }
   const pg = postgres(url, {
     max: 10,

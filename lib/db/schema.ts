@@ -1,3 +1,4 @@
+import type { Generated } from "kysely";
 /** Table types for Kysely. Timestamps are integer milliseconds; booleans are 0/1 integers on both dialects. */
 
 export type OrgRole = "owner" | "admin" | "member" | "viewer";
@@ -138,7 +139,54 @@ export interface ContainersTable {
   updated_at: number;
 }
 
+export interface MetricSeriesTable {
+  id: Generated<number>;
+  host_id: string;
+  /** '' for host series. */
+  container_id: string;
+  key: string;
+  created_at: number;
+}
+
+export interface MetricRawTable {
+  series_id: number;
+  t: number;
+  v: number;
+}
+
+export interface MetricRollupTable {
+  series_id: number;
+  /** Bucket start, ms. */
+  t: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  /** Encoded log-bucket histogram (lib/metrics/histogram.ts). */
+  hist: string;
+}
+
+export interface MetricBatchesTable {
+  host_id: string;
+  seq: number;
+  received_at: number;
+  samples: number;
+  dropped: number;
+}
+
+export interface MetricDirtyTable {
+  tier: "1m" | "1h";
+  host_id: string;
+  bucket: number;
+}
+
 export interface Database {
+  metric_series: MetricSeriesTable;
+  metric_raw: MetricRawTable;
+  metric_1m: MetricRollupTable;
+  metric_1h: MetricRollupTable;
+  metric_batches: MetricBatchesTable;
+  metric_dirty: MetricDirtyTable;
   hosts: HostsTable;
   host_enrollments: HostEnrollmentsTable;
   containers: ContainersTable;

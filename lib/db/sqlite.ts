@@ -58,10 +58,14 @@ class ImmediateSqliteDriver extends SqliteDriver {
 /** SqliteDialect whose transactions begin IMMEDIATE. */
 export class CapstanSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  /** The one node:sqlite connection behind Kysely (for bulk paths that run inside `db.connection()`). */
+  readonly raw: DatabaseSync;
   constructor(path: string) {
-    const config: SqliteDialectConfig = { database: () => Promise.resolve(openSqlite(path)) };
+    const database = openSqlite(path);
+    const config: SqliteDialectConfig = { database: () => Promise.resolve(database) };
     super(config);
     this.#config = config;
+    this.raw = database.raw;
   }
   override createDriver() {
     return new ImmediateSqliteDriver(this.#config);
