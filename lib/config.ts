@@ -19,6 +19,13 @@ const envSchema = z.object({
     "must be at least 32 bytes, base64",
   ).optional(),
   CAPSTAN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  CAPSTAN_LOCAL_AGENT: z.enum(["0", "1"], "must be 0 or 1").default("1"),
+  CAPSTAN_DOCKER_SOCKET: z.string().regex(/^\//, "must be an absolute path").default(
+    "/var/run/docker.sock",
+  ),
+  CAPSTAN_METRICS_RAW_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
+  CAPSTAN_METRICS_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_METRICS_HOUR_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -36,6 +43,12 @@ export interface Config {
   /** Base64 secret key, or undefined to generate one into the data dir. */
   secretKey?: string;
   auditRetentionDays: number;
+  /** Run the embedded agent for the local engine when its socket exists (CAPSTAN_LOCAL_AGENT). */
+  localAgent: boolean;
+  /** The local Docker Engine's socket, for the embedded agent. */
+  dockerSocket: string;
+  /** How long metric tiers are kept: raw samples (hours), minute and hour rollups (days). */
+  metricsRetention: { rawHours: number; minuteDays: number; hourDays: number };
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -69,5 +82,12 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     logLevel: e.CAPSTAN_LOG_LEVEL,
     secretKey: e.CAPSTAN_SECRET_KEY,
     auditRetentionDays: e.CAPSTAN_AUDIT_RETENTION_DAYS,
+    localAgent: e.CAPSTAN_LOCAL_AGENT === "1",
+    dockerSocket: e.CAPSTAN_DOCKER_SOCKET,
+    metricsRetention: {
+      rawHours: e.CAPSTAN_METRICS_RAW_HOURS,
+      minuteDays: e.CAPSTAN_METRICS_MINUTE_DAYS,
+      hourDays: e.CAPSTAN_METRICS_HOUR_DAYS,
+    },
   };
 }

@@ -1,0 +1,197 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { apiRoute, z } from "../../../lib/http/openapi.ts";
+import type { AppEnv } from "../../../lib/http/context.ts";
+import { hostForCaller } from "../../../lib/http/host_access.ts";
+import { HttpError } from "../../../lib/http/errors.ts";
+import { MAX_POINTS, STATS_RANGES } from "../../../lib/metrics/query.ts";
+import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
+import { SERIES_KEY } from "../../../lib/protocol/metrics.ts";
+import { jsonResponse } from "./schemas.ts";
+
+const HOUR = 3_600_000;
+const HostParam = z.object({
+  hostId: z.string().regex(/^[0-9a-f-]{36}$/, "must be a host id").openapi({
+    param: { name: "hostId", in: "path" },
+  }),
+});
+const ContainerParams = HostParam.extend({
+  containerId: z.string().regex(/^[a-f0-9]{64}$/, "must be a full 64-hex container id").openapi({
+    param: { name: "containerId", in: "path" },
+  }),
+});
+const metricList = z.string().max(4000).optional().openapi({
+  description: "Comma-separated series keys, e.g. cpu.total_pct,mem.used_pct",
+})
+  .transform((s, ctx) => {
+    const keys = s ? s.split(",").map((k) => k.trim()).filter(Boolean) : [];
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 series" });
+    for (const k of keys) {
+      if (!SERIES_KEY.test(k)) {
+        ctx.addIssue({ code: "custom", message: `"${k.slice(0, 80)}" is not a series key` });
+      }
+    }
+    return keys;
+  });
+const RangeQuery = z.object({
+  from: z.coerce.number().int().min(0).optional().openapi({
+    description: "ms since epoch; default to − 1 h",
+  }),
+  to: z.coerce.number().int().min(0).optional().openapi({
+    description: "ms since epoch; default now",
+  }),
+  metric: metricList,
+});
+const StatsQuery = z.object({
+  range: z.enum(Object.keys(STATS_RANGES) as [keyof typeof STATS_RANGES]).default("24h"),
+  metric: metricList,
+});
+
+const PointsResponse = z.object({
+  tier: z.enum(["raw", "1m", "1h"]),
+  from: z.number(),
+  to: z.number(),
+  series: z.array(
+    z.object({
+      key: z.string(),
+      points: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).openapi({
+        description: "[t, avg, min, max]",
+      }),
+    }),
+  ),
+}).openapi("MetricPoints");
+const StatsResponse = z.object({
+  range: z.string(),
+  relative_error: z.number().openapi({ description: "Bound on the relative error of p50/p95/p99" }),
+  series: z.array(
+    z.object({
+      key: z.string(),
+      min: z.number(),
+      max: z.number(),
+      avg: z.number(),
+      p50: z.number(),
+      p95: z.number(),
+      p99: z.number(),
+      count: z.number(),
+    }),
+  ),
+}).openapi("MetricStats");
+
+function window(q: { from?: number; to?: number }, now: number) {
+  const to = q.to ?? now;
+  const from = q.from ?? to - HOUR;
+  if (from >= to) {
+    throw new HttpError(400, "validation", "from must be before to", { from: "must be before to" });
+  }
+  if (to - from > 400 * 24 * HOUR) {
+    throw new HttpError(400, "validation", "range is longer than 400 days", {
+      from: "range is too long",
+    });
+  }
+  return { from, to };
+}
+
+const routes = {
+  hostMetrics: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/hosts/{hostId}/metrics",
+    tags: ["metrics"],
+    summary:
+      `A host's series over [from, to): raw up to 3 h, minute rollups up to 3 days, hour rollups beyond; at most ${MAX_POINTS} points per series`,
+    request: { params: HostParam, query: RangeQuery },
+    responses: { 200: jsonResponse(PointsResponse, "Series") },
+  }),
+  hostStats: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/hosts/{hostId}/stats",
+    tags: ["metrics"],
+    summary: "min/max/avg/p50/p95/p99 per series over the range, from rollups",
+    request: { params: HostParam, query: StatsQuery },
+    responses: { 200: jsonResponse(StatsResponse, "Statistics") },
+  }),
+  hostKeys: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/hosts/{hostId}/metrics/series",
+    tags: ["metrics"],
+    summary: "Series keys a host reports",
+    request: { params: HostParam },
+    responses: { 200: jsonResponse(z.object({ keys: z.array(z.string()) }), "Keys") },
+  }),
+  containerMetrics: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/containers/{hostId}/{containerId}/metrics",
+    tags: ["metrics"],
+    summary: "A container's series (ctr.cpu_pct, ctr.mem_used_bytes, …) over [from, to)",
+    request: { params: ContainerParams, query: RangeQuery },
+    responses: { 200: jsonResponse(PointsResponse, "Series") },
+  }),
+  containerStats: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/containers/{hostId}/{containerId}/stats",
+    tags: ["metrics"],
+    summary: "A container's min/max/avg/p95 per series over the range",
+    request: { params: ContainerParams, query: StatsQuery },
+    responses: { 200: jsonResponse(StatsResponse, "Statistics") },
+  }),
+};
+
+/** Metrics read API. */
+export function register(app: OpenAPIHono<AppEnv>) {
+  app.openapi(routes.hostMetrics, async (c) => {
+    const { hostId } = c.req.valid("param");
+    const q = c.req.valid("query");
+    await hostForCaller(c, hostId);
+    const w = window(q, c.var.services.clock.now());
+    const r = await c.var.services.metrics.query.points(
+      hostId,
+      "",
+      q.metric.length ? q.metric : await defaultKeys(c.var.services, hostId, ""),
+      w.from,
+      w.to,
+    );
+    return c.json({ ...r, ...w }, 200);
+  });
+  app.openapi(routes.hostStats, async (c) => {
+    const { hostId } = c.req.valid("param");
+    const q = c.req.valid("query");
+    await hostForCaller(c, hostId);
+    const series = await c.var.services.metrics.query.stats(
+      hostId,
+      "",
+      q.range,
+      q.metric.length ? q.metric : undefined,
+    );
+    return c.json({ range: q.range, relative_error: RELATIVE_ACCURACY, series }, 200);
+  });
+  app.openapi(routes.hostKeys, async (c) => {
+    const { hostId } = c.req.valid("param");
+    await hostForCaller(c, hostId);
+    return c.json({ keys: await c.var.services.metrics.query.keys(hostId) }, 200);
+  });
+  app.openapi(routes.containerMetrics, async (c) => {
+    const { hostId, containerId } = c.req.valid("param");
+    const q = c.req.valid("query");
+    await hostForCaller(c, hostId);
+    const w = window(q, c.var.services.clock.now());
+    const keys = q.metric.length
+      ? q.metric
+      : await defaultKeys(c.var.services, hostId, containerId);
+    const r = await c.var.services.metrics.query.points(hostId, containerId, keys, w.from, w.to);
+    return c.json({ ...r, ...w }, 200);
+  });
+  app.openapi(routes.containerStats, async (c) => {
+    const { hostId, containerId } = c.req.valid("param");
+    const q = c.req.valid("query");
+    await hostForCaller(c, hostId);
+    const series = await c.var.services.metrics.query.stats(
+      hostId,
+      containerId,
+      q.range,
+      q.metric.length ? q.metric : undefined,
+    );
+    return c.json({ range: q.range, relative_error: RELATIVE_ACCURACY, series }, 200);
+  });
+}
+
+async function defaultKeys(s: AppEnv["Variables"]["services"], hostId: string, container: string) {
+  return (await s.metrics.query.keys(hostId, container)).slice(0, 50);
+}

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { dbTest } from "./support/db.ts";
+import { testApp } from "./support/app.ts";
+import { SYSTEM_CTX } from "./support/services.ts";
+
+async function gzip(value: unknown): Promise<Uint8Array> {
+  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function enrolledHost(t: ReturnType<typeof testApp>, org: string) {
+  const o = (await t.services.orgs.bySlug(org))!;
+  const { host, enrollment } = await t.services.hosts.create(SYSTEM_CTX, o.id, {
+    name: `h-${crypto.randomUUID().slice(0, 6)}`,
+  });
+  const { token } = await t.services.hosts.enroll(SYSTEM_CTX, {
+    token: enrollment.token,
+    machineId: "machine-0001",
+    hostname: "h",
+  });
+  return { host, token };
+}
+
+dbTest(
+  "[e2e] agent report: gzip batch committed once, retries acknowledged as duplicates, live event published",
+  async (h) => {
+    const t = testApp(h);
+    const owner = await t.user("o@x.io", { org: "acme", role: "owner" });
+    const { host, token } = await enrolledHost(t, "acme");
+    const now = t.services.clock.now();
+    const batch = {
+      seq: 0,
+      dropped: 0,
+      samples: [{ t: now - 2000, host: { "cpu.total_pct": 10 } }, {
+        t: now - 1000,
+        host: { "cpu.total_pct": 30 },
+      }],
+    };
+    const live: unknown[] = [];
+    const unsubscribe = t.services.bus.subscribe((topic, data) =>
+      topic === `org:${host.org_id}:metrics.${host.id}` && live.push(data)
+    );
+    const send = async (body: unknown, auth = token) =>
+      await t.app.request("http://hub.test/api/v1/agent/report", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${auth}`,
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        },
+        body: await gzip(body),
+      });
+    const first = await send(batch);
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), { seq: 0, duplicate: false });
+    const again = await send(batch);
+    assert.deepEqual(await again.json(), { seq: 0, duplicate: true });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(live.length, 1, "published once");
+    unsubscribe();
+
+    const bad = await send({ seq: -1, samples: [] });
+    assert.equal(bad.status, 400);
+    assert.ok((await bad.json()).error.fields.seq);
+    const noToken = await t.app.request("http://hub.test/api/v1/agent/report", {
+      method: "POST",
+      body: "{}",
+    });
+    assert.equal(noToken.status, 401);
+    const userToken = await t.token(owner.id, "acme");
+    assert.equal((await send(batch, userToken)).status, 401, "a user token is not a host token");
+
+    const m =
+      await (await t.request(`/api/v1/hosts/${host.id}/metrics?from=${now - 60_000}&to=${now}`, {
+        cookie: owner.cookie,
+      })).json();
+    assert.equal(m.tier, "raw");
+    assert.deepEqual(m.series[0].key, "cpu.total_pct");
+    assert.deepEqual(m.series[0].points.map((p: number[]) => p[1]), [10, 30]);
+    await t.services.metrics.rollups.run({ all: true });
+    const s =
+      await (await t.request(`/api/v1/hosts/${host.id}/stats?range=1h`, { cookie: owner.cookie }))
+        .json();
+    assert.equal(s.series[0].max, 30);
+    assert.equal(s.relative_error, 0.01);
+  },
+);
+
+dbTest(
+  "[e2e] metrics API: other organizations' hosts are 404, bad input is 400 naming the field",
+  async (h) => {
+    const t = testApp(h);
+    await t.user("o@x.io", { org: "acme", role: "owner" });
+    const outsider = await t.user("x@y.io", { org: "globex", role: "owner" });
+    const { host } = await enrolledHost(t, "acme");
+    assert.equal(
+      (await t.request(`/api/v1/hosts/${host.id}/metrics`, { cookie: outsider.cookie })).status,
+      404,
+    );
+    assert.equal(
+      (await t.request(`/api/v1/hosts/${host.id}/stats`, { cookie: outsider.cookie })).status,
+      404,
+    );
+    const owner = await t.user("o2@x.io", { org: "acme", role: "viewer" });
+    const r = await t.request(
+      `/api/v1/hosts/${host.id}/metrics?metric=${encodeURIComponent("cpu;drop")}`,
+      { cookie: owner.cookie },
+    );
+    assert.equal(r.status, 400);
+    assert.ok((await r.json()).error.fields.metric);
+    const r2 = await t.request(`/api/v1/hosts/${host.id}/stats?range=2y`, { cookie: owner.cookie });
+    assert.equal(r2.status, 400);
+    assert.equal(
+      (await t.request(`/api/v1/hosts/not-a-host/metrics`, { cookie: owner.cookie })).status,
+      400,
+    );
+  },
+);
