@@ -53,6 +53,13 @@ export async function up(db: AnyDb): Promise<void> {
     ) as any).execute();
   }
 
+  // The newest value of every series, for /metrics and fleet cards without scanning raw rows.
+  await db.schema.createTable("metric_latest")
+    .addColumn("series_id", "bigint", (c) => c.primaryKey())
+    .addColumn("t", "bigint", (c) => c.notNull())
+    .addColumn("v", "double precision", (c) => c.notNull())
+    .execute();
+
   await db.schema.createTable("metric_batches")
     .addColumn("host_id", "text", (c) => c.notNull())
     .addColumn("seq", "bigint", (c) => c.notNull())

@@ -118,3 +118,39 @@ dbTest(
     );
   },
 );
+
+dbTest(
+  "[e2e] /metrics: Prometheus text for the token's organization, 401 without credentials",
+  async (h) => {
+    const t = testApp(h);
+    const owner = await t.user("o@x.io", { org: "acme", role: "owner" });
+    const { host, token } = await enrolledHost(t, "acme");
+    const now = t.services.clock.now();
+    await t.app.request("http://hub.test/api/v1/agent/report", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-encoding": "gzip" },
+      body: await gzip({
+        seq: 0,
+        samples: [{ t: now - 1000, host: { "cpu.total_pct": 42, "fs.used_pct{mount=/}": 7 } }],
+      }),
+    });
+    assert.equal((await t.app.request("http://hub.test/metrics")).status, 401);
+    const read = await t.token(owner.id, "acme", "read");
+    const res = await t.request("/metrics", { token: read });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.match(
+      text,
+      new RegExp(
+        `^capstan_cpu_total_pct\\{host="${host.name}",host_id="${host.id}"\\} 42 \\d+$`,
+        "m",
+      ),
+    );
+    assert.match(text, /capstan_fs_used_pct\{[^}]*mount="\/"\} 7 /);
+    assert.match(
+      text,
+      new RegExp(`^capstan_host_up\\{host="${host.name}",host_id="${host.id}"\\} 0$`, "m"),
+    );
+  },
+);

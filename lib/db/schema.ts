@@ -186,6 +186,7 @@ export interface Database {
   metric_1m: MetricRollupTable;
   metric_1h: MetricRollupTable;
   metric_batches: MetricBatchesTable;
+  metric_latest: MetricRawTable;
   metric_dirty: MetricDirtyTable;
   hosts: HostsTable;
   host_enrollments: HostEnrollmentsTable;

@@ -2,6 +2,7 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
 import { HttpError } from "./errors.ts";
+import { isApiPath } from "./paths.ts";
 
 /** Turns anything thrown into an HttpError; unexpected errors become an opaque 500. */
 export function toHttpError(err: unknown): HttpError {
@@ -37,7 +38,7 @@ export function errorHandler(
         stack: (err as Error)?.stack,
       });
     }
-    if (c.req.path.startsWith("/api/")) {
+    if (isApiPath(c.req.path)) {
       if (e.status === 429) c.header("Retry-After", "60");
       return c.json(e.toJSON(), e.status);
     }

@@ -8,6 +8,7 @@ import { TOKEN_PATTERN } from "../auth/tokens.ts";
 import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
+import { isApiPath } from "./paths.ts";
 
 /** Puts the services and the client IP on the context. */
 export function requestBasics(services: Services): MiddlewareHandler<AppEnv> {
@@ -36,7 +37,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticateRequest(c, next) {
     const { services } = c.var;
     const url = new URL(c.req.url);
-    if (url.pathname.startsWith("/api/")) {
+    if (isApiPath(url.pathname)) {
       for (const [k, v] of url.searchParams) {
         if (QUERY_TOKEN_NAMES.has(k.toLowerCase()) || TOKEN_PATTERN.test(v)) {
           throw new HttpError(
@@ -54,7 +55,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const authz = c.req.header("authorization");
     if (authz !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(authz);
-      if (!m || !url.pathname.startsWith("/api/")) throw unauthorized();
+      if (!m || !isApiPath(url.pathname)) throw unauthorized();
       // Host tokens are for agent routes only; their guard checks them, user routes then see no caller.
       if (HOST_TOKEN_PATTERN.test(m[1])) {
         c.set("principal", undefined);

@@ -4,6 +4,7 @@ import { roleAtLeast } from "../auth/principal.ts";
 import type { AppEnv } from "./context.ts";
 import { forbidden, HttpError, notFound, unauthorized } from "./errors.ts";
 import { slugSchema } from "../auth/schema.ts";
+import { isApiPath } from "./paths.ts";
 
 /**
  * Who may call a route. `public`: anyone; `user`: any signed-in user or token; `platform_admin`;
@@ -37,7 +38,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Whether a request wants HTML (pages redirect to sign-in instead of answering 401). */
 function wantsPage(path: string): boolean {
-  return !path.startsWith("/api/");
+  return !isApiPath(path);
 }
 
 /** The middleware enforcing a policy; sets `orgScope` for org policies. */

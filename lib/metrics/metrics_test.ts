@@ -158,3 +158,25 @@ dbTest(
     assert.deepEqual(await query.keys("h"), ["cpu.total_pct", "fs.used_pct{mount=/}"]);
   },
 );
+
+dbTest(
+  "query.latest() returns the newest value of each series, also when batches arrive out of order",
+  async (h) => {
+    const clock = manualClock(START + 60_000);
+    const store = createMetricStore(h, clock);
+    const query = createMetricQuery(h.db, clock);
+    await store.ingest("h", {
+      seq: 1,
+      dropped: 0,
+      samples: [{ t: START + 20_000, host: { "x.v": 2 } }],
+    });
+    await store.ingest("h", {
+      seq: 0,
+      dropped: 0,
+      samples: [{ t: START + 10_000, host: { "x.v": 1 } }],
+    });
+    const latest = await query.latest(["h"], START);
+    assert.deepEqual(latest.map((l) => [l.key, l.t, l.v]), [["x.v", START + 20_000, 2]]);
+    assert.deepEqual(await query.latest(["h"], START + 30_000), []);
+  },
+);

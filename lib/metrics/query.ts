@@ -176,26 +176,18 @@ export function createMetricQuery(db: Db, clock: Clock) {
       })).sort((x, y) => x.key.localeCompare(y.key));
     },
 
-    /** Latest raw value of every host series (for /metrics and fleet cards), newer than `since`. */
+    /** The newest value of every series of the given hosts, newer than `since` (for /metrics and fleet cards). */
     async latest(
+      hostIds: string[],
       since: number,
     ): Promise<{ host_id: string; container_id: string; key: string; t: number; v: number }[]> {
-      const rows = await db.selectFrom("metric_raw as r")
-        .innerJoin("metric_series as s", "s.id", "r.series_id")
-        .select(["s.host_id", "s.container_id", "s.key", "r.t", "r.v"])
-        .where("r.t", ">=", since)
-        .where(({ eb, selectFrom }) =>
-          eb(
-            "r.t",
-            "=",
-            selectFrom("metric_raw as r2").select((e) => e.fn.max("r2.t").as("m")).whereRef(
-              "r2.series_id",
-              "=",
-              "r.series_id",
-            ),
-          )
-        )
-        .limit(100_000).execute();
+      if (!hostIds.length) return [];
+      const rows = await db.selectFrom("metric_latest as l")
+        .innerJoin("metric_series as s", "s.id", "l.series_id")
+        .select(["s.host_id", "s.container_id", "s.key", "l.t", "l.v"])
+        .where("s.host_id", "in", hostIds).where("l.t", ">=", since)
+        .orderBy("s.host_id").orderBy("s.container_id").orderBy("s.key")
+        .limit(200_000).execute();
       return rows.map((r) => ({ ...r, t: Number(r.t) }));
     },
   };

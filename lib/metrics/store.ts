@@ -64,6 +64,9 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
       markDirty: raw.prepare(
         "insert into metric_dirty (tier, host_id, bucket) values ('1m', ?, ?) on conflict do nothing",
       ),
+      setLatest: raw.prepare(
+        "insert into metric_latest (series_id, t, v) values (?, ?, ?) on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t",
+      ),
     };
   }
 
@@ -74,7 +77,8 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     now: number,
   ): Promise<boolean> {
     const raw = dbh.sqlite!;
-    const { addBatch, findSeries, addSeries, addPoint, markDirty } = statements ??= prepareSqlite();
+    const { addBatch, findSeries, addSeries, addPoint, markDirty, setLatest } = statements ??=
+      prepareSqlite();
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
     return dbh.db.connection().execute(() => {
       raw.exec("BEGIN IMMEDIATE");
@@ -85,6 +89,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
           return Promise.resolve(true);
         }
         const buckets = new Set<number>();
+        const latest = new Map<number, Point>();
         for (const p of points) {
           const k = cacheKey(hostId, p.container, p.key);
           let id = ids.get(k);
@@ -95,8 +100,11 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
           }
           addPoint.run(id, p.t, p.v);
           buckets.add(p.t - (p.t % MINUTE));
+          const l = latest.get(id);
+          if (!l || p.t >= l.t) latest.set(id, p);
         }
         for (const b of buckets) markDirty.run(hostId, b);
+        for (const [id, p] of latest) setLatest.run(id, p.t, p.v);
         raw.exec("COMMIT");
         return Promise.resolve(false);
       } catch (err) {
@@ -139,6 +147,17 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         points.map((p) => p.v)
       }::float8[])
         on conflict do nothing`;
+      const latest = new Map<number, Point>();
+      points.forEach((p, i) => {
+        const l = latest.get(sids[i]);
+        if (!l || p.t >= l.t) latest.set(sids[i], p);
+      });
+      const lids = [...latest.keys()];
+      await sql`insert into metric_latest (series_id, t, v)
+        select * from unnest(${lids}::bigint[], ${lids.map((i) => latest.get(i)!.t)}::bigint[], ${
+        lids.map((i) => latest.get(i)!.v)
+      }::float8[])
+        on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t`;
       const buckets = [...new Set(points.map((p) => p.t - (p.t % MINUTE)))];
       await sql`insert into metric_dirty (tier, host_id, bucket)
         select '1m', ${hostId}, b from unnest(${buckets}::bigint[]) as u(b) on conflict do nothing`;
