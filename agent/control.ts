@@ -97,6 +97,30 @@ function toEngineSpec(s: ContainerCreateSpec) {
   };
 }
 
+/** A container that uses a network or volume, as network and volume lists report it. */
+interface ResourceUser {
+  id: string;
+  name: string;
+  state: string;
+}
+
+/** Groups containers by the resources (network or volume names) each one uses. */
+function usersBy(
+  containers: ContainerSummary[],
+  keys: (c: ContainerSummary) => string[],
+): Map<string, ResourceUser[]> {
+  const out = new Map<string, ResourceUser[]>();
+  for (const c of containers) {
+    const user = { id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), state: c.State };
+    for (const k of new Set(keys(c))) {
+      const list = out.get(k) ?? [];
+      list.push(user);
+      out.set(k, list);
+    }
+  }
+  return out;
+}
+
 const ENGINE_TIMEOUT_MS = 30_000;
 
 /**
@@ -162,7 +186,16 @@ export function createControl(docker: DockerClient, options: { cgroupRoot?: stri
     "images.list": () => docker.listImages(opts()),
     "image.remove": (p) => docker.removeImage(p.ref, { force: p.force, ...opts() }),
     "images.prune": () => docker.pruneImages({ dangling: true, ...opts() }),
-    "networks.list": () => docker.listNetworks(opts()),
+    "networks.list": async () => {
+      // The engine's list leaves `Containers` empty (API ≥ 1.28); one container list fills it in
+      // for every network at once instead of one inspect per network.
+      const [networks, containers] = await Promise.all([
+        docker.listNetworks(opts()),
+        docker.listContainers({ all: true, ...opts() }),
+      ]);
+      const users = usersBy(containers, (c) => Object.keys(c.NetworkSettings?.Networks ?? {}));
+      return networks.map((n) => ({ ...n, UsedBy: users.get(n.Name) ?? [] }));
+    },
     "network.create": (p) =>
       docker.createNetwork({
         name: p.name,
@@ -174,9 +207,18 @@ export function createControl(docker: DockerClient, options: { cgroupRoot?: stri
       }, opts()),
     "network.remove": (p) => docker.removeNetwork(p.id, opts()),
     "volumes.list": async (p) => {
-      if (!p.sizes) return { volumes: await docker.listVolumes(opts()) };
-      const df = await docker.systemDf(opts());
-      return { volumes: df.Volumes ?? [] };
+      // Sizes come from /system/df, which walks every volume on disk: only when asked for.
+      const [volumes, containers] = await Promise.all([
+        p.sizes
+          ? docker.systemDf(opts()).then((df) => df.Volumes ?? [])
+          : docker.listVolumes(opts()),
+        docker.listContainers({ all: true, ...opts() }),
+      ]);
+      const users = usersBy(
+        containers,
+        (c) => (c.Mounts ?? []).filter((m) => m.Type === "volume" && m.Name).map((m) => m.Name!),
+      );
+      return { volumes: volumes.map((v) => ({ ...v, UsedBy: users.get(v.Name) ?? [] })) };
     },
     "volume.create": (p) =>
       docker.createVolume({ name: p.name, driver: p.driver, labels: p.labels }, opts()),

@@ -40,6 +40,30 @@ export async function engineFacts(docker: DockerClient): Promise<Hello["engine"]
   }
 }
 
+/**
+ * What the container list must show after an event. The engine emits some events (`die` after a
+ * kill) just before it updates the view its list is served from, so a read at once can still say
+ * "running"; reading again shortly after gets the settled state.
+ */
+const SETTLED: Record<string, (state: string) => boolean> = {
+  die: (s) => s !== "running",
+  stop: (s) => s !== "running",
+  start: (s) => s !== "created",
+  pause: (s) => s === "paused",
+  unpause: (s) => s !== "paused",
+};
+
+/** The container's state after an event, re-read briefly (≤ 500 ms) until the list caught up. */
+async function settledState(docker: DockerClient, id: string, action: string) {
+  const settled = SETTLED[action];
+  for (let attempt = 0;; attempt++) {
+    const found = await docker.listContainers({ all: true, filters: { id: [id] } }).catch(() => []);
+    const c = found[0] ? containerState(found[0]) : undefined;
+    if (!c || !settled || settled(c.state) || attempt >= 10) return c;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface SessionOptions {
   docker: DockerClient;
   control: Control;
@@ -51,7 +75,15 @@ export interface SessionOptions {
   since?: number;
   /** Backoff before re-following engine events after the stream broke. */
   eventRetryMs?: number;
+  /**
+   * Stores a rotated host token (atomically, 0600) before the agent confirms it. Without it (the
+   * embedded agent has no token) a rotation is answered as not stored.
+   */
+  onRotate?(token: string): Promise<void>;
 }
+
+/** How long a closed session waits for its engine calls in flight to settle before it resolves. */
+const SETTLE_MS = 2000;
 
 /**
  * Speaks the agent side of the protocol over one open transport until it closes: hello, a
@@ -94,11 +126,7 @@ export function runAgentSession(
           lastEventNano = e.timeNano;
           let container;
           if (!e.Action.startsWith("exec_") && e.Action !== "destroy") {
-            const found = await o.docker.listContainers({
-              all: true,
-              filters: { id: [e.Actor.ID] },
-            }).catch(() => []);
-            container = found[0] ? containerState(found[0]) : undefined;
+            container = await settledState(o.docker, e.Actor.ID, e.Action.split(":")[0]);
           }
           send({
             t: "event",
@@ -167,7 +195,13 @@ export function runAgentSession(
       if (!m) return void t.close(1007, "invalid frame");
       if (m.t === "ping") send({ t: "pong", at: m.at });
       else if (m.t === "cancel") streams.get(m.id)?.abort();
-      else if (m.t === "call") {
+      else if (m.t === "rotate") {
+        const store = o.onRotate ? o.onRotate(m.token) : Promise.reject(new Error("no token"));
+        store.then(() => send({ t: "rotated", ok: true }), (err) => {
+          o.log.error("could not store the rotated host token", { error: String(err) });
+          send({ t: "rotated", ok: false });
+        });
+      } else if (m.t === "call") {
         if (isStreamOp(m.op)) {
           runStream(m.id, m.op, m.params);
         } else runCall(m.id, m.op, m.params);
@@ -176,9 +210,16 @@ export function runAgentSession(
     t.onClose(() => {
       stop.abort();
       for (const ac of streams.values()) ac.abort();
-      resolve({ lastEventNano });
+      // Resolve once the event loop has let go of the engine (bounded: a hung engine must not
+      // hold up a reconnect), so whoever closes the Docker client next closes an idle one.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = new Promise<void>((r) => (timer = setTimeout(r, SETTLE_MS)));
+      Promise.race([background, settle]).then(() => {
+        clearTimeout(timer);
+        resolve({ lastEventNano });
+      });
     });
-    (async () => {
+    const background = (async () => {
       send({
         t: "hello",
         protocol: PROTOCOL_VERSION,

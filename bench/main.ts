@@ -12,6 +12,7 @@ import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
+import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -183,6 +184,11 @@ await bus.close();
 t = performance.now();
 await hashPassword("a password to hash");
 record("password_hash_ms_pbkdf2_600k", performance.now() - t);
+
+const metricsCtx = { hubUrl: hub.url, services, orgId: org.id, dataDir };
+await metricsBench(metricsCtx, record);
+await p95QueryBench(metricsCtx, record);
+await liveBench(metricsCtx, token, record);
 
 await dbh.close();
 await hub.stop();

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/mod.ts";
 import { migrateToLatest } from "./db/migrate.ts";
-import { createServices } from "./services.ts";
+import { createServices, type Services } from "./services.ts";
 import { createRealtimeHub } from "./realtime/hub.ts";
 import { topicAccess } from "./realtime/access.ts";
 import { createApp } from "./http/app.ts";
@@ -13,6 +13,7 @@ import { hubJobs } from "./jobs/registry.ts";
 import { startJobs } from "./jobs/scheduler.ts";
 import { SYSTEM } from "./audit/service.ts";
 import { buildIslands } from "./islands/build.ts";
+import { socketExists, startEmbeddedAgent } from "./agents/embedded.ts";
 import { type IslandManifest, readManifest } from "./islands/manifest.ts";
 
 /** Project root: islands/ and static/ live here, whatever the working directory is. */
@@ -40,6 +41,8 @@ export interface RunningHub {
   url: string;
   port: number;
   setupToken?: string;
+  /** The hub's services, for end-to-end tests that attach agents or inspect state. */
+  services: Services;
   stop(): Promise<void>;
 }
 
@@ -70,7 +73,10 @@ export async function startHub(
     startJobs(
       dbh.db,
       services.clock,
-      hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
+      [
+        ...hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
+        ...services.metrics.jobs(),
+      ],
       holder,
       log,
     );
@@ -106,12 +112,18 @@ export async function startHub(
     await Deno.remove(tokenFile).catch(() => {});
   }
   log.info(`listening on ${publicUrl}`, { database: dbh.dialect });
+  const embedded = config.localAgent && socketExists(config.dockerSocket)
+    ? startEmbeddedAgent({ ...services, socketPath: config.dockerSocket, dataDir: config.dataDir })
+    : undefined;
 
   return {
     url: publicUrl,
     port: addr.port,
     setupToken,
+    services,
     async stop() {
+      await embedded?.stop();
+      services.streams.close();
       services.agents.close();
       await hub.close();
       ac.abort();

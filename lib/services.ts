@@ -10,6 +10,8 @@ import { createOrgs } from "./orgs/service.ts";
 import { createAccounts } from "./auth/accounts.ts";
 import { createHosts } from "./hosts/service.ts";
 import { createAgentRegistry } from "./agents/registry.ts";
+import { createMetrics } from "./metrics/service.ts";
+import { createStreamHub } from "./agents/stream_hub.ts";
 import type { Bus } from "./realtime/bus.ts";
 import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
@@ -41,6 +43,15 @@ export function createServices(opts: {
   const hosts = createHosts(db, clock, audit);
   const log = opts.log ?? silentLogger;
   const agents = createAgentRegistry({ hosts, bus, log });
+  const metrics = createMetrics({
+    dbh: opts.dbh,
+    clock,
+    bus,
+    log,
+    retention: opts.config.metricsRetention,
+  });
+  // Shared container log/stats streams: one agent stream per container, however many viewers.
+  const streams = createStreamHub({ connect: (hostId) => agents.require(hostId), log });
   return {
     config: opts.config,
     dbh: opts.dbh,
@@ -56,6 +67,8 @@ export function createServices(opts: {
     accounts,
     hosts,
     agents,
+    metrics,
+    streams,
   };
 }
 

@@ -26,21 +26,20 @@ export async function up(db: AnyDb): Promise<void> {
     .addUniqueConstraint("metric_series_key", ["host_id", "container_id", "key"])
     .execute();
 
-  const withoutRowid = (b: { modifyEnd(s: ReturnType<typeof sql>): unknown }) =>
+  // Time-series tables are clustered by (series, time) on SQLite: no rowid, the key is the table.
+  const clustered = <T extends { modifyEnd(s: ReturnType<typeof sql>): T }>(b: T): T =>
     pg ? b : b.modifyEnd(sql`without rowid`);
 
-  // deno-lint-ignore no-explicit-any
-  await (withoutRowid(
+  await clustered(
     db.schema.createTable("metric_raw")
       .addColumn("series_id", "bigint", (c) => c.notNull())
       .addColumn("t", "bigint", (c) => c.notNull())
       .addColumn("v", "double precision", (c) => c.notNull())
       .addPrimaryKeyConstraint("metric_raw_pk", ["series_id", "t"]),
-  ) as any).execute();
+  ).execute();
 
   for (const tier of ["metric_1m", "metric_1h"]) {
-    // deno-lint-ignore no-explicit-any
-    await (withoutRowid(
+    await clustered(
       db.schema.createTable(tier)
         .addColumn("series_id", "bigint", (c) => c.notNull())
         .addColumn("t", "bigint", (c) => c.notNull())
@@ -50,7 +49,7 @@ export async function up(db: AnyDb): Promise<void> {
         .addColumn("count", "integer", (c) => c.notNull())
         .addColumn("hist", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint(`${tier}_pk`, ["series_id", "t"]),
-    ) as any).execute();
+    ).execute();
   }
 
   // The newest value of every series, for /metrics and fleet cards without scanning raw rows.

@@ -45,6 +45,9 @@ const FLASH: Record<"ok" | "error", Record<string, string>> = {
     user_created: "User account created.",
     org_created: "Organization created. You are its owner.",
     setup_done: "Welcome to Capstan. Your account and organization are ready.",
+    host_renamed: "Host renamed.",
+    host_labels_changed: "Labels saved.",
+    host_removed: "Host removed. Its agent was disconnected and its token no longer works.",
   },
   error: {
     session_expired: "Your session has ended; sign in again.",

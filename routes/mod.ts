@@ -10,11 +10,19 @@ import * as home from "./index.tsx";
 import * as orgHome from "./o/[org]/index.tsx";
 import * as members from "./o/[org]/members.tsx";
 import * as audit from "./o/[org]/audit.tsx";
+import * as hosts from "./o/[org]/hosts.tsx";
+import * as host from "./o/[org]/host.tsx";
 import * as account from "./account/index.tsx";
 import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as apiDocs from "./docs/api.tsx";
+import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
+import * as containers from "./o/[org]/containers.tsx";
+import * as containerNew from "./o/[org]/container_new.tsx";
+import * as images from "./o/[org]/images.tsx";
+import * as networks from "./o/[org]/networks.tsx";
+import * as volumes from "./o/[org]/volumes.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -30,11 +38,19 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   orgHome,
   members,
   audit,
+  hosts,
+  host,
   account,
   tokens,
   adminUsers,
   adminOrgs,
   apiDocs,
+  containerDetail,
+  containers,
+  containerNew,
+  images,
+  networks,
+  volumes,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */

@@ -3,7 +3,7 @@ import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 
-async function gzip(value: unknown): Promise<Uint8Array> {
+async function gzip(value: unknown): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(
     new CompressionStream("gzip"),
   );

@@ -55,6 +55,7 @@ export class AgentConnection {
   #closed = false;
   readonly hello: Promise<Hello>;
   lastPongAt = Date.now();
+  #rotation: ((ok: boolean) => void) | undefined;
 
   constructor(readonly transport: Transport, private handlers: ConnectionHandlers = {}) {
     let gotHello: (h: Hello) => void;
@@ -100,11 +101,17 @@ export class AgentConnection {
         case "pong":
           this.lastPongAt = Date.now();
           return;
+        case "rotated":
+          this.#rotation?.(m.ok);
+          this.#rotation = undefined;
+          return;
       }
     });
     transport.onClose((code, reason) => {
       this.#closed = true;
       noHello(new Error("closed before hello"));
+      this.#rotation?.(false);
+      this.#rotation = undefined;
       const gone = new HttpError(503, "host_offline", "The host's agent disconnected");
       for (const c of this.#calls.values()) {
         clearTimeout(c.timer);
@@ -217,6 +224,21 @@ export class AgentConnection {
         }
       },
     };
+  }
+
+  /** Sends a new host token to the agent; resolves with whether it confirmed storing it in time. */
+  rotate(token: string, timeoutMs = 10_000): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    this.#rotation?.(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.#rotation = done;
+      this.#send({ t: "rotate", token });
+    });
   }
 
   /** Sends a ping; the agent's pong updates `lastPongAt`. */

@@ -4,11 +4,13 @@ import type { Logger } from "../log.ts";
 import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
-import type { Hello } from "../protocol/messages.ts";
+import { CLOSE, type Hello } from "../protocol/messages.ts";
 
 /** How often the hub pings each agent, and after how long without a pong it gives up on one. */
 const PING_EVERY_MS = 15_000;
 const DEAD_AFTER_MS = 45_000;
+/** Bus topic on which replicas ask each other to drop an agent connection. */
+const CONTROL_TOPIC = "hub:agents";
 
 /**
  * The agents connected to this hub process. Each host has at most one live connection: a newer one
@@ -24,7 +26,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
         for (const [hostId, c] of live) {
           if (Date.now() - c.lastPongAt > DEAD_AFTER_MS) {
             deps.log.warn("agent stopped answering pings; closing", { hostId });
-            c.close(4008, "ping timeout");
+            c.close(CLOSE.PING_TIMEOUT, "ping timeout");
           } else c.ping();
         }
       }, PING_EVERY_MS);
@@ -33,6 +35,14 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
       pinger = undefined;
     }
   };
+
+  // Disconnects asked for by any replica; the topic is outside org:/user:, so no browser can join it.
+  const unsubscribe = deps.bus.subscribe((topic, data) => {
+    if (topic !== CONTROL_TOPIC) return;
+    const d = data as { disconnect?: unknown; code?: unknown; reason?: unknown };
+    if (typeof d.disconnect !== "string" || typeof d.code !== "number") return;
+    live.get(d.disconnect)?.close(d.code, typeof d.reason === "string" ? d.reason : "");
+  });
 
   const publish = (orgId: string, name: string, data: unknown) =>
     deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
@@ -101,7 +111,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
       const previous = live.get(host.id);
       live.set(host.id, conn);
       syncPinger();
-      previous?.close(4009, "replaced by a newer connection");
+      previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
       await publish(host.org_id, "hosts", { host_id: host.id, online: true });
       return conn;
     },
@@ -120,14 +130,41 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
       return Boolean(c && !c.closed);
     },
 
-    /** Closes a host's connection (removal, token rotation). */
-    disconnect(hostId: string, code = 4001, reason = "disconnected by the hub"): void {
+    /**
+     * Closes a host's connection (removal, token rotation) here and, through the bus, on every
+     * other replica, so a removed host's token stops working at once wherever its agent is.
+     */
+    disconnect(
+      hostId: string,
+      code: number = CLOSE.DISCONNECTED,
+      reason = "disconnected by the hub",
+    ): void {
       live.get(hostId)?.close(code, reason);
+      deps.bus.publish(CONTROL_TOPIC, { disconnect: hostId, code, reason }).catch((e) =>
+        deps.log.warn("publish failed", { error: String(e) })
+      );
+    },
+
+    /**
+     * Hands a rotated host token to the host's live agent, which stores it, and then closes the
+     * connection so the agent reconnects with it. Resolves false when no agent took it (offline,
+     * or it did not confirm in time); the old token is dead either way, so the connection is closed.
+     */
+    async deliverToken(hostId: string, token: string, timeoutMs = 10_000): Promise<boolean> {
+      const c = live.get(hostId);
+      if (!c || c.closed) return false;
+      const ok = await c.rotate(token, timeoutMs).catch(() => false);
+      c.close(
+        ok ? CLOSE.TOKEN_ROTATED : CLOSE.DISCONNECTED,
+        ok ? "token rotated" : "token rotated; the agent did not confirm",
+      );
+      return ok;
     },
 
     size: () => live.size,
 
     close(): void {
+      unsubscribe();
       for (const c of live.values()) c.close(1001, "hub shutting down");
       live.clear();
       syncPinger();

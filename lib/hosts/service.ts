@@ -143,6 +143,11 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
         orgId,
         target: { type: "host", id: host.id, name: host.name },
       }, async () => {
+        if (host.enrolled_at !== null) {
+          throw conflict(
+            `Cannot issue an enrollment token for "${host.name}": its agent has enrolled already; rotate its token instead`,
+          );
+        }
         await db.deleteFrom("host_enrollments").where("host_id", "=", host.id).where(
           "used_at",
           "is",
@@ -296,11 +301,28 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
       });
     },
 
-    /** The embedded agent's host in an organization, created on first use. */
-    async ensureLocal(orgId: string, name: string): Promise<Host> {
-      const existing = await db.selectFrom("hosts").select(HOST_COLUMNS).where("org_id", "=", orgId)
-        .where("local", "=", 1).where("removed_at", "is", null).executeTakeFirst();
-      if (existing) return view(existing);
+    /**
+     * The embedded agent's host in an organization, created on first use. Keyed by the machine id,
+     * so hub replicas on different machines each get their own local host, and replicas sharing a
+     * machine share one.
+     */
+    async ensureLocal(orgId: string, name: string, machineId?: string): Promise<Host> {
+      let q = db.selectFrom("hosts").select(HOST_COLUMNS).where("org_id", "=", orgId)
+        .where("local", "=", 1).where("removed_at", "is", null);
+      if (machineId !== undefined) {
+        q = q.where((eb) =>
+          eb.or([eb("machine_id", "=", machineId), eb("machine_id", "is", null)])
+        );
+      }
+      const existing = await q.orderBy("created_at").executeTakeFirst();
+      if (existing) {
+        if (machineId === undefined) return view(existing);
+        if (existing.machine_id === null) {
+          await db.updateTable("hosts").set({ machine_id: machineId }).where("id", "=", existing.id)
+            .execute();
+        }
+        return view({ ...existing, machine_id: machineId });
+      }
       const now = clock.now();
       let finalName = name;
       for (let i = 2; await nameTaken(orgId, finalName); i++) finalName = `${name}-${i}`;
@@ -311,7 +333,7 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
         name: finalName,
         labels: JSON.stringify({ local: "true" }),
         local: 1,
-        machine_id: null,
+        machine_id: machineId ?? null,
         token_hash: null,
         created_at: now,
         enrolled_at: now,

@@ -39,12 +39,18 @@ export function createApp(
   app.use("*", requestBasics(services));
   app.use("*", async (c, next) => {
     // A 101 Switching Protocols response must go out untouched.
-    if (c.req.path === "/api/v1/ws") return await next();
+    if (c.req.path === "/api/v1/ws" || c.req.path === "/api/v1/agent/connect") return await next();
     return await securityHeaders()(c, next);
   });
   app.use("*", bodyLimit(MAX_BODY_BYTES));
   app.use("*", authenticate());
-  app.use("*", csrfProtection([new URL(services.config.publicUrl).origin]));
+  const csrf = csrfProtection([new URL(services.config.publicUrl).origin]);
+  app.use("*", async (c, next) => {
+    // Agent endpoints take no cookies (their credential is a host or enrollment token a browser
+    // never holds), so there is no ambient authority to forge; agents send no Origin header.
+    if (c.req.path.startsWith("/api/v1/agent/")) return await next();
+    return await csrf(c, next);
+  });
 
   const api = createApiApp();
   for (const m of apiModules) m.register(api);

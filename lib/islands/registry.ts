@@ -9,6 +9,11 @@ export const islands = defineIslands({
   _TestCounter: "islands/_TestCounter.tsx",
   CopyButton: "islands/CopyButton.tsx",
   LiveAudit: "islands/LiveAudit.tsx",
+  LiveHosts: "islands/LiveHosts.tsx",
+  LogViewer: "islands/LogViewer.tsx",
+  LiveStats: "islands/LiveStats.tsx",
+  ContainersLive: "islands/ContainersLive.tsx",
+  PullProgress: "islands/PullProgress.tsx",
 });
 
 /** A registered island name. */

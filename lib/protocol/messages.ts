@@ -5,6 +5,31 @@ export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (log chunks are batched below this). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * WebSocket close codes the hub uses with agents (4000–4999 is the application range). The agent
+ * acts on them: a refused token or a removed host stops it (retrying cannot help and would only
+ * hammer the hub); everything else is a reason to reconnect with backoff.
+ */
+export const CLOSE = {
+  /** Generic "disconnected by the hub": reconnect with backoff. */
+  DISCONNECTED: 4001,
+  /** The token was presented by another machine than the one it is bound to: stop. */
+  TOKEN_REFUSED: 4003,
+  /** The host was removed: its token no longer works; stop. */
+  HOST_REMOVED: 4004,
+  /** No pong in time. */
+  PING_TIMEOUT: 4008,
+  /** A newer connection of the same host took over. */
+  REPLACED: 4009,
+  /** The token was rotated and delivered over this connection: reconnect now with the new one. */
+  TOKEN_ROTATED: 4010,
+  /** No (valid) hello within the time limit, or an unsupported protocol version. */
+  BAD_HELLO: 4011,
+} as const;
+
+/** Close codes after which an agent must stop instead of reconnecting. */
+export const FATAL_CLOSE_CODES: readonly number[] = [CLOSE.TOKEN_REFUSED, CLOSE.HOST_REMOVED];
+
 /** Error shape carried in results: an HTTP-like status so the hub can map it to its one error type. */
 export const WireError = z.object({
   status: z.number().int(),
@@ -22,6 +47,9 @@ export const HubMessage = z.discriminatedUnion("t", [
   z.object({ t: z.literal("cancel"), id: Id }),
   z.object({ t: z.literal("ping"), at: z.number() }),
   z.object({ t: z.literal("welcome"), host_id: z.string(), protocol: z.number().int() }),
+  // A new host token (an admin rotated it): the agent stores it and answers "rotated"; the hub then
+  // closes with CLOSE.TOKEN_ROTATED and the agent reconnects with the new token at once.
+  z.object({ t: z.literal("rotate"), token: z.string().regex(/^caph_[\w-]{43}$/) }),
 ]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
@@ -102,6 +130,8 @@ export const AgentMessage = z.discriminatedUnion("t", [
     engine: Hello.shape.engine,
   }),
   z.object({ t: z.literal("pong"), at: z.number() }),
+  // Answer to "rotate": ok when the new token is safely on disk.
+  z.object({ t: z.literal("rotated"), ok: z.boolean() }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 

@@ -7,6 +7,16 @@ import * as members from "./members.ts";
 import * as tokens from "./tokens.ts";
 import * as audit from "./audit.ts";
 import * as users from "./users.ts";
+import * as agentReport from "./agent_report.ts";
+import * as metrics from "./metrics.ts";
+import * as prometheus from "./prometheus.ts";
+import * as agent from "./agent.ts";
+import * as hosts from "./hosts.ts";
+import * as containerStreams from "./container_streams.ts";
+import * as containers from "./containers.ts";
+import * as images from "./images.ts";
+import * as networks from "./networks.ts";
+import * as volumes from "./volumes.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -17,4 +27,14 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   tokens,
   audit,
   users,
+  agentReport,
+  metrics,
+  prometheus,
+  agent,
+  hosts,
+  containerStreams,
+  containers,
+  images,
+  networks,
+  volumes,
 ];

@@ -15,7 +15,9 @@ const CAP = 500;
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org", "org:viewer", async (c) => {
     const { org, role } = orgScopeOf(c);
-    const { orgs, audit, clock } = c.var.services;
+    const { orgs, audit, clock, hosts, agents } = c.var.services;
+    const hostList = await hosts.list(org.id);
+    const online = hostList.filter((h) => agents.isOnline(h.id)).length;
     const members = await orgs.members(org.id, CAP + 1);
     const events = await audit.list({ orgId: org.id, from: clock.now() - DAY_MS, limit: CAP });
     const isAdmin = roleAtLeast(role, "admin");
@@ -36,9 +38,13 @@ export function register(app: Hono<AppEnv>): void {
             value={capped(events.rows.length, events.nextBefore !== null)}
             href={isAdmin ? `${base}/audit` : undefined}
           />
-          <StatCard label="Hosts" value={0} />
+          <StatCard
+            label={hostList.length ? `Hosts (${online} online)` : "Hosts"}
+            value={hostList.length}
+            href={`${base}/hosts`}
+          />
         </div>
-        <NoHosts base={base} isAdmin={isAdmin} />
+        {hostList.length === 0 && <NoHosts base={base} isAdmin={isAdmin} />}
       </>,
       { title: org.name, active: "home" },
     );

@@ -1,0 +1,10 @@
+import { loadConfig } from "../lib/config.ts";
+import { startHub } from "../lib/hub.ts";
+import { silentLogger } from "../lib/log.ts";
+import { metricsBench } from "../bench/metrics_bench.ts";
+const dataDir = await Deno.makeTempDir();
+const hub = await startHub(loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOCAL_AGENT: "0" }), { log: silentLogger, jobs: false });
+const s = hub.services;
+const org = await s.orgs.create({ actor: { type: "system" } }, { slug: "bench", name: "b" });
+await metricsBench({ hubUrl: hub.url, services: s, orgId: org.id, dataDir }, (n, v) => console.log(n, v.toFixed(2)));
+await hub.stop();

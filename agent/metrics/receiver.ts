@@ -1,0 +1,94 @@
+/**
+ * A stand-in for the hub's report endpoint, for tests and the agent benchmark: a real HTTP server
+ * on loopback that checks the token, gunzips, validates with the wire schema and acknowledges the
+ * way the hub does (a seq it already has is a duplicate, not an error). It can be taken down (the
+ * port then refuses connections) and brought back on the same port.
+ */
+import { MetricsBatch, type ReportAck } from "../../lib/protocol/metrics.ts";
+
+/** A batch as received. */
+export interface ReceivedBatch {
+  batch: MetricsBatch;
+  duplicate: boolean;
+  headers: Headers;
+}
+
+/** Options of the receiver. */
+export interface ReceiverOptions {
+  token: string;
+  /** Answer with this status instead of committing (undefined = commit); sees the parsed batch. */
+  respond?: (batch: MetricsBatch, attempt: number) => number | undefined;
+}
+
+/** A running receiver. */
+export interface Receiver {
+  readonly url: string;
+  /** Committed batches in arrival order (duplicates included, flagged). */
+  readonly received: ReceivedBatch[];
+  /** Every request's status, in order. */
+  readonly statuses: number[];
+  /** Stops listening: connections are refused until up(). */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): void;
+  close(): Promise<void>;
+}
+
+async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return await new Response(stream).text();
+}
+
+/** Starts a receiver on 127.0.0.1 (a free port). */
+export function startReceiver(opts: ReceiverOptions): Receiver {
+  const received: ReceivedBatch[] = [];
+  const statuses: number[] = [];
+  const committed = new Set<number>();
+  let attempt = 0;
+  const answer = (status: number, body: unknown) => {
+    statuses.push(status);
+    return Response.json(body, { status });
+  };
+  const handler = async (req: Request): Promise<Response> => {
+    if (new URL(req.url).pathname !== "/api/v1/agent/report" || req.method !== "POST") {
+      return answer(404, { error: { code: "not_found" } });
+    }
+    if (req.headers.get("authorization") !== `Bearer ${opts.token}`) {
+      return answer(401, { error: { code: "unauthorized" } });
+    }
+    let batch: MetricsBatch;
+    try {
+      if (req.headers.get("content-encoding") !== "gzip") throw new Error("not gzip");
+      batch = MetricsBatch.parse(JSON.parse(await gunzip(await req.bytes())));
+    } catch (err) {
+      return answer(400, { error: { code: "validation", message: String(err).slice(0, 200) } });
+    }
+    const status = opts.respond?.(batch, attempt++);
+    if (status !== undefined) return answer(status, { error: { code: "simulated" } });
+    const duplicate = committed.has(batch.seq);
+    committed.add(batch.seq);
+    received.push({ batch, duplicate, headers: req.headers });
+    const ack: ReportAck = { seq: batch.seq, duplicate };
+    return answer(200, ack);
+  };
+  let port = 0;
+  let server: Deno.HttpServer | undefined;
+  const listen = () => {
+    server ??= Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
+    port = (server.addr as Deno.NetAddr).port;
+  };
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    await s?.shutdown();
+  };
+  listen();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    statuses,
+    down: stop,
+    up: listen,
+    close: stop,
+  };
+}

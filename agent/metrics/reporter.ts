@@ -1,0 +1,282 @@
+/**
+ * Turns samples into report batches and delivers them. Every `reportIntervalMs` the buffered
+ * samples become one batch {seq, dropped, samples}, gzip-compressed straight into the spool; a
+ * sender loop POSTs the spooled batches strictly in order to `<hub>/api/v1/agent/report`. The hub
+ * commits before it answers and ignores a seq it already has, so every failure is handled by
+ * sending the same bytes again:
+ *
+ * - 2xx: committed, the batch leaves the spool;
+ * - network error, timeout, 5xx, 408, 429: retried with exponential backoff and jitter (cap 60 s)
+ *   while new batches keep spooling behind it;
+ * - 401/403: the host token was revoked: sending stops with a clear error (sampling goes on into
+ *   the bounded spool until the agent is stopped or re-enrolled);
+ * - any other 4xx: the hub will never take this batch; it is dropped and counted, so one poison
+ *   batch cannot block the queue forever.
+ */
+import type { Logger } from "../../lib/log.ts";
+import type { MetricsSample } from "../../lib/protocol/metrics.ts";
+import { type Backoff, createBackoff } from "../backoff.ts";
+import { type MetricsClock, systemClock } from "./clock.ts";
+import type { Spool, SpoolStats } from "./spool.ts";
+
+/** Options of the reporter. */
+export interface ReporterOptions {
+  /** Origin (and optional path prefix) of the hub. */
+  hubUrl: string;
+  /** The host token. */
+  token: string;
+  spool: Spool;
+  /** Default 10000. */
+  reportIntervalMs?: number;
+  fetch?: typeof fetch;
+  log?: Logger;
+  clock?: MetricsClock;
+  /** Retry delays; default full-jitter exponential from 1 s, capped at 60 s. */
+  backoff?: Backoff;
+  /** How long one POST may take. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Called once when the hub refuses the token (401/403). */
+  onUnauthorized?: (status: number) => void;
+}
+
+/** Where delivery stands. */
+export type ReporterState = "idle" | "sending" | "retrying" | "unauthorized" | "stopped";
+
+/** Counters of the reporter. */
+export interface ReporterStats {
+  state: ReporterState;
+  /** Samples waiting for the next batch. */
+  buffered: number;
+  batchesSpooled: number;
+  batchesSent: number;
+  /** Batches the hub refused for good (4xx other than auth) and that were dropped. */
+  batchesPoisoned: number;
+  /** Failed attempts (each retried). */
+  sendFailures: number;
+  /** Samples lost because the spool could not be written for a long time. */
+  samplesLost: number;
+  lastSentSeq?: number;
+  lastError?: string;
+  spool: SpoolStats;
+}
+
+/** A running reporter. */
+export interface Reporter {
+  /** Buffers one sample for the next batch. */
+  add(sample: MetricsSample): void;
+  /** Spools the buffered samples now (also done on every report interval and on stop). */
+  flush(): Promise<void>;
+  start(): void;
+  /** Stops sending (an in-flight POST is abandoned; its batch stays spooled) and spools the buffer. */
+  stop(): Promise<void>;
+  stats(): ReporterStats;
+}
+
+/** The protocol's cap of samples per batch. */
+const MAX_SAMPLES = 3600;
+/** Batches are split well below the hub's inflated-size limit (32 MiB). */
+const MAX_JSON_CHARS = 8 * 1024 * 1024;
+/** Samples kept in memory while the spool cannot be written (an hour at 1 s). */
+const MAX_BUFFERED = 3600;
+
+/** gzip-compresses text with the platform's CompressionStream. */
+export async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Splits samples into batch-sized groups, each with its samples already serialised. */
+export function chunkSamples(samples: MetricsSample[]): { json: string; count: number }[] {
+  const out: { json: string; count: number }[] = [];
+  const split = (group: MetricsSample[]) => {
+    const json = JSON.stringify(group);
+    if (json.length > MAX_JSON_CHARS && group.length > 1) {
+      const half = Math.ceil(group.length / 2);
+      split(group.slice(0, half));
+      split(group.slice(half));
+    } else out.push({ json, count: group.length });
+  };
+  for (let i = 0; i < samples.length; i += MAX_SAMPLES) split(samples.slice(i, i + MAX_SAMPLES));
+  return out;
+}
+
+/** Creates a reporter; call start() to begin batching and sending. */
+export function createReporter(opts: ReporterOptions): Reporter {
+  const { spool } = opts;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  const doFetch = opts.fetch ?? fetch;
+  const backoff = opts.backoff ?? createBackoff({ baseMs: 1000, capMs: 60_000 });
+  const url = `${opts.hubUrl.replace(/\/+$/, "")}/api/v1/agent/report`;
+  const headers = {
+    "content-type": "application/json",
+    "content-encoding": "gzip",
+    authorization: `Bearer ${opts.token}`,
+  };
+  const stopping = new AbortController();
+  let buffer: MetricsSample[] = [];
+  let state: ReporterState = "idle";
+  let wake: (() => void) | undefined;
+  let loops: Promise<void> | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  const stats = {
+    batchesSpooled: 0,
+    batchesSent: 0,
+    batchesPoisoned: 0,
+    sendFailures: 0,
+    samplesLost: 0,
+    lastSentSeq: undefined as number | undefined,
+    lastError: undefined as string | undefined,
+  };
+
+  const spoolBuffered = async () => {
+    if (!buffer.length) return;
+    const samples = buffer;
+    buffer = [];
+    let spooled = 0;
+    try {
+      for (const { json, count } of chunkSamples(samples)) {
+        await spool.append((seq, dropped) =>
+          gzip(`{"seq":${seq},"dropped":${dropped},"samples":${json}}`)
+        );
+        spooled += count;
+        stats.batchesSpooled++;
+        wake?.();
+      }
+    } catch (err) {
+      // Disk full or state dir gone: keep the samples for the next try, within a bound.
+      buffer = samples.slice(spooled).concat(buffer);
+      if (buffer.length > MAX_BUFFERED) {
+        stats.samplesLost += buffer.length - MAX_BUFFERED;
+        buffer = buffer.slice(buffer.length - MAX_BUFFERED);
+      }
+      log?.error("metrics: cannot write to the spool", { error: String(err) });
+    }
+  };
+  // Serialised: the timer and stop() may both flush.
+  const flush = () => (flushing = flushing.then(spoolBuffered));
+
+  const batchLoop = async () => {
+    while (!stopping.signal.aborted) {
+      await clock.sleep(opts.reportIntervalMs ?? 10_000, stopping.signal);
+      if (!stopping.signal.aborted) await flush();
+    }
+  };
+
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      if (stopping.signal.aborted) return resolve();
+      wake = resolve;
+      stopping.signal.addEventListener("abort", () => resolve(), { once: true });
+    }).finally(() => (wake = undefined));
+
+  const retryAfter = (res: Response) => {
+    const s = Number(res.headers.get("retry-after"));
+    return Number.isFinite(s) && s > 0 ? Math.min(60_000, s * 1000) : undefined;
+  };
+
+  let failing = false;
+  /** One step of the sender: sends the oldest batch, or waits for one; false to stop sending. */
+  const sendOne = async (): Promise<boolean> => {
+    const head = await spool.peek();
+    if (!head) {
+      state = "idle";
+      await idle();
+      return true;
+    }
+    state = failing ? "retrying" : "sending";
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method: "POST",
+        headers,
+        body: head.bytes,
+        signal: AbortSignal.any([
+          stopping.signal,
+          AbortSignal.timeout(opts.requestTimeoutMs ?? 30_000),
+        ]),
+      });
+    } catch (err) {
+      if (stopping.signal.aborted) return false;
+      stats.sendFailures++;
+      stats.lastError = `POST ${url} failed: ${err instanceof Error ? err.message : err}`;
+      if (!failing) {
+        log?.warn("metrics: hub unreachable, batches stay spooled", { error: stats.lastError });
+      }
+      failing = true;
+      state = "retrying";
+      await clock.sleep(backoff.next(), stopping.signal);
+      return true;
+    }
+    const text = await res.text().catch(() => "");
+    if (res.ok) {
+      await spool.ack(head.seq);
+      stats.batchesSent++;
+      stats.lastSentSeq = head.seq;
+      backoff.reset();
+      if (failing) {
+        log?.info("metrics: hub reachable again", { queued: spool.stats().batches });
+      }
+      failing = false;
+      return true;
+    }
+    const detail = text.slice(0, 300);
+    if (res.status === 401 || res.status === 403) {
+      state = "unauthorized";
+      stats.lastError = `The hub refused the host token (HTTP ${res.status}): it was revoked or ` +
+        `the host was removed; metrics stay spooled and are no longer sent`;
+      log?.error(`metrics: ${stats.lastError}`);
+      opts.onUnauthorized?.(res.status);
+      return false;
+    }
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      await spool.discard(head.seq);
+      stats.batchesPoisoned++;
+      stats.lastError = `The hub refused batch ${head.seq} (HTTP ${res.status}): ${detail}`;
+      log?.error(`metrics: ${stats.lastError}; dropped it`);
+      return true;
+    }
+    stats.sendFailures++;
+    stats.lastError = `The hub answered HTTP ${res.status} to batch ${head.seq}: ${detail}`;
+    if (!failing) log?.warn(`metrics: ${stats.lastError}; retrying`);
+    failing = true;
+    state = "retrying";
+    await clock.sleep(retryAfter(res) ?? backoff.next(), stopping.signal);
+    return true;
+  };
+
+  const sendLoop = async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        if (!(await sendOne())) return;
+      } catch (err) {
+        // The spool itself failed (disk error): say so, and try again later rather than die.
+        if (stopping.signal.aborted) return;
+        stats.lastError = `metrics spool failed: ${err instanceof Error ? err.message : err}`;
+        log?.error(stats.lastError);
+        await clock.sleep(backoff.next(), stopping.signal);
+      }
+    }
+  };
+
+  return {
+    add(sample) {
+      buffer.push(sample);
+      if (buffer.length > MAX_BUFFERED) {
+        buffer.shift();
+        stats.samplesLost++;
+      }
+    },
+    flush,
+    start() {
+      loops ??= Promise.all([batchLoop(), sendLoop()]).then(() => {});
+    },
+    async stop() {
+      stopping.abort();
+      await loops;
+      await flush();
+      state = "stopped";
+    },
+    stats: () => ({ ...stats, state, buffered: buffer.length, spool: spool.stats() }),
+  };
+}

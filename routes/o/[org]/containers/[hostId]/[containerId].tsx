@@ -1,0 +1,202 @@
+import type { Hono } from "hono";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../../../lib/http/context.ts";
+import { page } from "../../../../../lib/http/pages.ts";
+import { declaredRoutes } from "../../../../../lib/http/policy.ts";
+import { HttpError, validationError } from "../../../../../lib/http/errors.ts";
+import { roleAtLeast } from "../../../../../lib/auth/principal.ts";
+import type { OrgRole } from "../../../../../lib/db/schema.ts";
+import { island } from "../../../../../lib/islands/island.tsx";
+import { type ContainerFacts, containerFacts } from "../../../../../lib/hosts/container_facts.ts";
+import type { ContainerInspect } from "../../../../../lib/docker/types.ts";
+import { ContainerPathParams } from "../../../../api/v1/container_streams.ts";
+import LogViewer from "../../../../../islands/LogViewer.tsx";
+import LiveStats from "../../../../../islands/LiveStats.tsx";
+import { PageHeader } from "../../../../../components/PageHeader.tsx";
+import { Alert } from "../../../../../components/Alert.tsx";
+import { ContainerDetails, StateBadge } from "../../../../../components/ContainerDetails.tsx";
+import { hasIsland, type PageKit, render } from "../../../../_render.tsx";
+
+const LogViewerIsland = island("LogViewer", LogViewer);
+const LiveStatsIsland = island("LiveStats", LiveStats);
+
+const PATH = "/o/:org/containers/:hostId/:containerId";
+/** Lifecycle actions, shown when their page routes exist (they live with the containers list). */
+const ACTIONS = ["start", "stop", "restart"] as const;
+/** Actions that first ask for confirmation on a page of their own. */
+const CONFIRMED = ["kill", "remove"] as const;
+
+/** Whether a page route `method path` is registered and the caller's role meets its policy. */
+function allowed(method: string, path: string, role: OrgRole): boolean {
+  const r = declaredRoutes.find((d) => d.method === method && d.path === path);
+  return Boolean(
+    r && r.policy.startsWith("org:") && roleAtLeast(role, r.policy.slice(4) as OrgRole),
+  );
+}
+
+/** The actions this caller may take on a container in this state. */
+function availableActions(role: OrgRole, running: boolean) {
+  return {
+    forms: ACTIONS.filter((a) =>
+      (running ? a !== "start" : a === "start") && allowed("POST", `${PATH}/${a}`, role)
+    ),
+    links: CONFIRMED.filter((a) =>
+      (a !== "kill" || running) && allowed("GET", `${PATH}/${a}`, role) &&
+      allowed("POST", `${PATH}/${a}`, role)
+    ),
+  };
+}
+
+/** The container's facts: live from the agent, or the hub's cached summary when it is offline. */
+async function loadFacts(
+  c: AppContext,
+  orgId: string,
+  hostId: string,
+  ref: string,
+): Promise<{ facts: ContainerFacts; online: boolean }> {
+  const { agents, db } = c.var.services;
+  if (agents.isOnline(hostId)) {
+    const inspect = await agents.require(hostId).call<ContainerInspect>("container.inspect", {
+      id: ref,
+    });
+    return { facts: containerFacts(inspect), online: true };
+  }
+  const row = await db.selectFrom("containers").selectAll().where("org_id", "=", orgId)
+    .where("host_id", "=", hostId).where((eb) =>
+      eb.or([eb("id", "=", ref), eb("name", "=", ref), eb("id", "like", `${ref}%`)])
+    ).executeTakeFirst();
+  if (!row) throw new HttpError(404, "not_found", "container not found");
+  const labels = JSON.parse(row.labels) as Record<string, string>;
+  const ports = JSON.parse(row.ports) as {
+    private_port: number;
+    public_port?: number;
+    type: string;
+    ip?: string;
+  }[];
+  return {
+    online: false,
+    facts: {
+      ...containerFacts({
+        Id: row.id,
+        Name: row.name,
+        Created: new Date(row.created * 1000).toISOString(),
+        Path: row.command,
+        Args: [],
+        Image: row.image_id,
+        RestartCount: 0,
+        State: { Status: row.state, Running: row.state === "running" } as ContainerInspect["State"],
+        Config: { Tty: false, Image: row.image, Labels: labels },
+        HostConfig: {},
+        NetworkSettings: {},
+        Mounts: [],
+      }),
+      command: row.command,
+      ports: ports.map((p) => ({
+        container: `${p.private_port}/${p.type}`,
+        host: p.public_port ? `${p.ip || "0.0.0.0"}:${p.public_port}` : null,
+      })),
+    },
+  };
+}
+
+/** Where to get the logs when the live viewer cannot run. */
+function DownloadNote({ api }: { api: string }) {
+  return (
+    <p class="muted">
+      Live logs need JavaScript. Download the last 1000 lines as{" "}
+      <a href={`${api}/logs?tail=1000&format=txt`}>text</a> or{" "}
+      <a href={`${api}/logs?tail=1000&format=json`}>JSON</a>.
+    </p>
+  );
+}
+
+/** `GET /o/:org/containers/:hostId/:containerId`: facts, live stats and logs of one container. */
+export function register(app: Hono<AppEnv>, kit: PageKit): void {
+  page(app, "GET", PATH, "org:viewer", async (c) => {
+    const { org, role } = orgScopeOf(c);
+    const parsed = ContainerPathParams.omit({ org: true }).safeParse({
+      hostId: c.req.param("hostId"),
+      id: c.req.param("containerId"),
+    });
+    if (!parsed.success) throw validationError(parsed.error);
+    const { hostId, id } = parsed.data;
+    const host = await c.var.services.hosts.get(org.id, hostId);
+    const { facts: f, online } = await loadFacts(c, org.id, host.id, id);
+
+    const o = `/o/${encodeURIComponent(org.slug)}`;
+    const api = `/api/v1/orgs/${encodeURIComponent(org.slug)}/hosts/${host.id}/containers/${f.id}`;
+    const self = `${o}/containers/${host.id}/${f.id}`;
+    const actions = online ? availableActions(role, f.running) : { forms: [], links: [] };
+    const hasLogs = hasIsland(kit.manifest, "LogViewer");
+    const hasStats = hasIsland(kit.manifest, "LiveStats");
+    return render(
+      c,
+      <>
+        <nav class="crumbs" aria-label="Breadcrumb">
+          <a href={`${o}/containers`}>Containers</a> <span aria-hidden="true">/</span>{" "}
+          <a href={`${o}/hosts/${host.id}`}>{host.name}</a>
+        </nav>
+        <PageHeader
+          title={f.name || f.id.slice(0, 12)}
+          sub={
+            <>
+              <StateBadge state={f.state} health={f.health} /> <code>{f.image}</code> on{" "}
+              <a href={`${o}/hosts/${host.id}`}>{host.name}</a>
+            </>
+          }
+        >
+          {actions.forms.map((a) => (
+            <form method="post" action={`${self}/${a}`} key={a}>
+              <input type="hidden" name="next" value={self} />
+              <button type="submit" class={`btn ${a === "start" ? "btn-primary" : ""}`}>
+                {a[0].toUpperCase() + a.slice(1)}
+              </button>
+            </form>
+          ))}
+          {actions.links.map((a) => (
+            <a
+              key={a}
+              class="btn btn-danger-ghost"
+              href={`${self}/${a}?next=${
+                encodeURIComponent(a === "remove" ? `${o}/containers` : self)
+              }`}
+            >
+              {a[0].toUpperCase() + a.slice(1)}…
+            </a>
+          ))}
+        </PageHeader>
+        {!online && (
+          <Alert kind="warn">
+            The host's agent is offline: these are the facts it last reported. Live logs and stats
+            return when it reconnects.
+          </Alert>
+        )}
+        {online && f.running && hasStats && <LiveStatsIsland streamUrl={`${api}/stats/stream`} />}
+        {online && (
+          <section class="card log-card">
+            <h2>Logs</h2>
+            {hasLogs && (
+              <LogViewerIsland
+                streamUrl={`${api}/logs/stream`}
+                downloadUrl={`${api}/logs`}
+                tail={500}
+              />
+            )}
+            {hasLogs
+              ? (
+                <noscript>
+                  <DownloadNote api={api} />
+                </noscript>
+              )
+              : <DownloadNote api={api} />}
+          </section>
+        )}
+        <ContainerDetails f={f} />
+      </>,
+      {
+        title: `${f.name || f.id.slice(0, 12)} · ${host.name}`,
+        active: "containers",
+        manifest: kit.manifest,
+      },
+    );
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * The Docker resource pages in a real browser against a real hub and engine: the containers list
+ * updates a badge live when a container stops outside Capstan, the create form shows per-field
+ * errors, the pull island draws per-layer progress from a (fake, loopback) registry and shows a
+ * failed pull's error, and every page fits desktop and phone widths. Screenshots go to
+ * tests/artifacts/.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Page } from "playwright-core";
+import { loadConfig } from "../lib/config.ts";
+import { startHub } from "../lib/hub.ts";
+import { silentLogger } from "../lib/log.ts";
+import {
+  cleanupSuite,
+  dockerTestsIgnored,
+  TEST_IMAGE,
+  testLabels,
+  testName,
+} from "../lib/docker/testing.ts";
+import { SYSTEM_CTX } from "./support/services.ts";
+import { attachTestAgent } from "./support/agent.ts";
+import { startFakeRegistry } from "./support/fake_registry.ts";
+
+const SUITE = "docker-browser";
+const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
+const IN_CI = Deno.env.get("CI") === "true";
+const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 740 };
+
+function chromiumMissing(): string | null {
+  try {
+    return Deno.statSync(CHROMIUM).isFile ? null : `${CHROMIUM} is not a file`;
+  } catch {
+    return `${CHROMIUM} not found (set CAPSTAN_CHROMIUM or apt-get install chromium)`;
+  }
+}
+
+const missing = chromiumMissing();
+const dockerIgnored = dockerTestsIgnored(SUITE);
+if (missing && !IN_CI) console.log(`note: docker browser test ignored: ${missing}`);
+
+/** A full-page screenshot; the page must fit the viewport's width (tables scroll in their box). */
+async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
+  await page.setViewportSize(viewport);
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const over = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
+  assert.ok(
+    over <= 0,
+    `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
+  );
+}
+
+Deno.test({
+  name: "[e2e] browser: containers live badge, create form, pull progress, networks and volumes",
+  ignore: (Boolean(missing) || dockerIgnored) && !IN_CI,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    const dataDir = await Deno.makeTempDir({ prefix: "capstan-docker-browser-" });
+    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
+    const hub = await startHub(
+      loadConfig({
+        CAPSTAN_HOST: "127.0.0.1",
+        CAPSTAN_PORT: "0",
+        CAPSTAN_DATA_DIR: dataDir,
+        CAPSTAN_LOG_LEVEL: "error",
+        CAPSTAN_LOCAL_AGENT: "0",
+      }),
+      { jobs: false, log: silentLogger },
+    );
+    const { services } = hub;
+    const email = "ada@example.com";
+    const password = "correct-horse-battery";
+    const user = await services.accounts.createUser(SYSTEM_CTX, { email, name: "Ada", password });
+    await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
+    const org = (await services.orgs.bySlug("acme"))!;
+    const agent = await attachTestAgent(services, org.id, "docker-1");
+    const docker = agent.docker;
+    const labels = testLabels(SUITE);
+    const slow = await startFakeRegistry({
+      repo: "capstan-test/slow-app",
+      labels,
+      layerBytes: 6 * 1024 * 1024,
+      chunk: 16 * 1024,
+      delayMs: 60,
+    });
+    let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+    try {
+      // Some containers to look at: two running (one publishing a port), one exited.
+      const run = async (what: string, extra: Record<string, unknown> = {}, start = true) => {
+        const name = testName(SUITE, what);
+        const { id } = await agent.conn.call<{ id: string }>("container.create", {
+          spec: {
+            name,
+            image: TEST_IMAGE,
+            cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+            labels: { ...labels, app: what },
+            ...extra,
+          },
+          start,
+        });
+        return { id, name };
+      };
+      const web = await run("web", { ports: [{ container_port: 80, host_port: 0 }] });
+      await run("worker");
+      await run("migrate", {}, false);
+      await docker.createVolume({ name: testName(SUITE, "pgdata"), labels });
+      await docker.createNetwork({
+        name: testName(SUITE, "backend"),
+        subnet: `10.214.${Math.floor(Math.random() * 250)}.0/24`,
+        labels,
+      });
+
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+          "--disable-quic",
+        ],
+        viewport: DESKTOP,
+      });
+      const page = context.pages()[0] ?? await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`${hub.url}/login`);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(password);
+      await Promise.all([page.waitForURL(/\/o\/acme$/), page.keyboard.press("Enter")]);
+
+      // Containers: filter to this suite, go live, then stop one outside Capstan.
+      await page.goto(`${hub.url}/o/acme/containers?label=capstan.test.suite%3D${SUITE}`);
+      await page.waitForSelector('.live[data-state="live"]', { timeout: 15_000 });
+      const badge = page.locator(`[data-container-state="${web.id}"] .badge`);
+      assert.equal(await badge.innerText(), "running");
+      await shot(page, "containers-desktop");
+      await shot(page, "containers-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+      await docker.stopContainer(web.id, { t: 1 });
+      await page.waitForFunction(
+        (id) =>
+          document.querySelector(`[data-container-state="${id}"] .badge`)?.textContent ===
+            "exited",
+        web.id,
+        { timeout: 15_000 },
+      );
+      assert.match(await badge.getAttribute("class") ?? "", /badge-error/);
+
+      // The create form: admins see the advanced fieldset; errors are per field, input kept.
+      await page.goto(`${hub.url}/o/acme/containers/new`);
+      await shot(page, "container-new-desktop");
+      await shot(page, "container-new-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+      await page.getByLabel("Image").fill(TEST_IMAGE);
+      await page.getByLabel("Name", { exact: true }).fill("bad name");
+      await page.getByLabel("Ports").fill("8080:80/tcp\nhttp");
+      await Promise.all([
+        page.waitForLoadState("load"),
+        page.getByRole("button", { name: "Create container" }).click(),
+      ]);
+      assert.match(await page.locator("#c-ports-error").innerText(), /Line 2/);
+      assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "bad name");
+      await shot(page, "container-new-errors-desktop");
+
+      // Images: a pull from the slow registry shows per-layer progress as it goes.
+      await page.goto(`${hub.url}/o/acme/images`);
+      await page.waitForSelector(
+        'capstan-island[data-island="PullProgress"][data-hydrated="true"]',
+      );
+      await page.getByLabel("Image to pull").fill(slow.ref);
+      await page.getByRole("button", { name: "Pull" }).click();
+      await page.waitForFunction(
+        () => {
+          const p = document.querySelector(".pull-layers progress") as HTMLProgressElement | null;
+          return p !== null && p.value >= 10;
+        },
+        null,
+        { timeout: 20_000 },
+      );
+      await shot(page, "images-pull-progress-desktop");
+      await shot(page, "images-pull-progress-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+      // Cancel it, then a pull that fails: the engine's error is shown under the field.
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await page.getByLabel("Image to pull").fill("127.0.0.1:9/capstan-test/absent:latest");
+      await page.getByRole("button", { name: "Pull" }).click();
+      await page.locator("#pull-error").waitFor({ timeout: 20_000 });
+      assert.match(await page.locator("#pull-error").innerText(), /Cannot pull 127\.0\.0\.1:9/);
+      await shot(page, "images-pull-failed-desktop");
+      await shot(page, "images-phone", PHONE);
+
+      await page.goto(`${hub.url}/o/acme/networks`);
+      assert.ok(await page.getByText("protected").first().isVisible());
+      await shot(page, "networks-desktop");
+      await shot(page, "networks-phone", PHONE);
+      await page.goto(`${hub.url}/o/acme/volumes?sizes=1`);
+      await shot(page, "volumes-desktop");
+      await shot(page, "volumes-phone", PHONE);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context?.close();
+      await agent.stop();
+      await slow.close();
+      await cleanupSuite(docker, SUITE).catch((e) => console.error(e));
+      docker.close();
+      await hub.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+});

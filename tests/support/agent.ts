@@ -1,0 +1,59 @@
+/**
+ * An in-process agent on the real Docker engine, attached to a hub's services exactly as a remote
+ * agent would be (same protocol over a memory transport). Tests that need a live host use it so
+ * they depend neither on the embedded agent's wiring nor on timing.
+ */
+import { createDockerClient, type DockerClient } from "../../lib/docker/client.ts";
+import { memoryTransportPair } from "../../lib/protocol/transport.ts";
+import { createControl } from "../../agent/control.ts";
+import { runAgentSession } from "../../agent/session.ts";
+import { silentLogger } from "../../lib/log.ts";
+import type { Services } from "../../lib/services.ts";
+import type { AgentConnection } from "../../lib/agents/connection.ts";
+import type { Host } from "../../lib/hosts/service.ts";
+
+/** A live host: its row, the hub's connection, what the hub sent, and how to stop the agent. */
+export interface TestAgent {
+  host: Host;
+  conn: AgentConnection;
+  docker: DockerClient;
+  /** Every frame the hub sent to the agent (calls, cancels, pings), as parsed JSON. */
+  sent: { t: string; id?: number; op?: string; params?: Record<string, unknown> }[];
+  stop(): Promise<void>;
+}
+
+/** Creates (or reuses) the org's local host and connects an in-process agent for it. */
+export async function attachTestAgent(
+  services: Pick<Services, "hosts" | "agents">,
+  orgId: string,
+  name = "local",
+): Promise<TestAgent> {
+  const docker = createDockerClient();
+  const host = await services.hosts.ensureLocal(orgId, name);
+  const [hubEnd, agentEnd] = memoryTransportPair();
+  const sent: TestAgent["sent"] = [];
+  const send = hubEnd.send.bind(hubEnd);
+  hubEnd.send = (text: string) => {
+    sent.push(JSON.parse(text));
+    send(text);
+  };
+  const done = runAgentSession(agentEnd, {
+    docker,
+    control: createControl(docker),
+    agentVersion: "test",
+    machineId: "machine-test-0001",
+    hostname: "test",
+    log: silentLogger,
+  });
+  const conn = await services.agents.attach(host, hubEnd);
+  return {
+    host,
+    conn,
+    docker,
+    sent,
+    async stop() {
+      hubEnd.close();
+      await done;
+    },
+  };
+}
