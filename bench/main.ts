@@ -6,12 +6,11 @@
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
-import { openDatabase } from "../lib/db/mod.ts";
-import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
+import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
@@ -61,18 +60,14 @@ const baseline = await load(`http://127.0.0.1:${bare.addr.port}/`, {}, TOTAL, CO
 await bare.shutdown();
 record("bare_deno_serve_rps", baseline.rps);
 
-const hub = await startHub(loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir }), {
-  log: silentLogger,
-  jobs: false,
-});
-const dbh = openDatabase(`sqlite:${dataDir}/capstan.db`);
-await migrateToLatest(dbh.db);
-const { createServices } = await import("../lib/services.ts");
-const services = createServices({
-  config: loadConfig({ CAPSTAN_DATA_DIR: dataDir }),
-  dbh,
-  bus: createMemoryBus(),
-});
+// The bench drives the hub's own services: a second SQLite connection in the same process would
+// wait synchronously on the first one's open transaction and deadlock the event loop.
+const hub = await startHub(
+  loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOCAL_AGENT: "0" }),
+  { log: silentLogger, jobs: false },
+);
+const services = hub.services;
+const dbh = services.dbh;
 const sys = { actor: { type: "system" as const, name: "bench" } };
 const user = await services.users.byEmail("bench@x.io") ??
   await services.accounts.createUser(sys, {
@@ -190,11 +185,16 @@ await metricsBench(metricsCtx, record);
 await p95QueryBench(metricsCtx, record);
 await liveBench(metricsCtx, token, record);
 
-await dbh.close();
 await hub.stop();
 
 if (Deno.args.includes("--no-docker")) console.log("docker figures skipped (--no-docker)");
-else await dockerBench(record);
+else {
+  await dockerBench(record);
+  // The agent sampling every second with 20 running containers, for a minute, in its own process.
+  const agent = await measureAgent();
+  record("agent_rss_mb", agent.agent_rss_mb);
+  record("agent_cpu_pct", agent.agent_cpu_pct);
+}
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 await Deno.writeTextFile(
