@@ -11,6 +11,7 @@ export type NavKey =
   | "volumes"
   | "members"
   | "audit"
+  | "settings"
   | "account"
   | "tokens"
   | "users"
@@ -23,7 +24,7 @@ interface Item {
   label: string;
 }
 
-/** The items a user may use: audit for org admins, platform pages for platform admins. */
+/** The items a user may use: audit and settings for org admins, platform pages for platform admins. */
 function items(shell: Shell): Item[] {
   const out: Item[] = [];
   const { user, org } = shell;
@@ -39,6 +40,7 @@ function items(shell: Shell): Item[] {
       out.push({ key: "members", href: `${base}/members`, label: "Members" });
       if (roleAtLeast(org!.role, "admin")) {
         out.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });
+        out.push({ key: "settings", href: `${base}/settings/metrics`, label: "Settings" });
       }
     }
     out.push({ key: "account", href: "/account", label: "Account" });

@@ -23,6 +23,7 @@ import * as containerNew from "./o/[org]/container_new.tsx";
 import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
+import * as metricsSettings from "./o/[org]/settings/metrics.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -51,6 +52,7 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   images,
   networks,
   volumes,
+  metricsSettings,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */

@@ -14,6 +14,9 @@ export const islands = defineIslands({
   LiveStats: "islands/LiveStats.tsx",
   ContainersLive: "islands/ContainersLive.tsx",
   PullProgress: "islands/PullProgress.tsx",
+  FleetLive: "islands/FleetLive.tsx",
+  HostCharts: "islands/HostCharts.tsx",
+  HostContainers: "islands/HostContainers.tsx",
 });
 
 /** A registered island name. */

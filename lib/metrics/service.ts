@@ -6,11 +6,14 @@ import type { MetricsBatch } from "../protocol/metrics.ts";
 import { createMetricStore } from "./store.ts";
 import { createRollups } from "./rollup.ts";
 import { createMetricQuery } from "./query.ts";
+import { createMetricOverview } from "./overview.ts";
 import { applyMetricsRetention } from "./retention.ts";
 import type { Job } from "../jobs/scheduler.ts";
 
 /** Largest live message published per batch; bigger batches publish only their latest sample. */
 const MAX_LIVE_BYTES = 7000;
+/** CPU/memory points per fleet summary: a sparkline's worth, so a drained spool stays one small message. */
+const MAX_FLEET_POINTS = 60;
 
 /** Metrics of the fleet: ingest (with live publishing), rollups, queries and their scheduled jobs. */
 export function createMetrics(deps: {
@@ -23,6 +26,7 @@ export function createMetrics(deps: {
   const store = createMetricStore(deps.dbh, deps.clock);
   const rollups = createRollups(deps.dbh.db, deps.clock);
   const query = createMetricQuery(deps.dbh.db, deps.clock);
+  const overview = createMetricOverview(deps.dbh.db, deps.dbh.dialect);
 
   /** Publishes a committed batch's host samples to the host's topic and a compact summary to the fleet. */
   async function publish(host: { id: string; org_id: string }, batch: MetricsBatch) {
@@ -39,6 +43,13 @@ export function createMetrics(deps: {
       mem: last.host["mem.used_pct"],
       rx: sumPrefix(last.host, "net.rx_bps"),
       tx: sumPrefix(last.host, "net.tx_bps"),
+      // Every sample's CPU and memory, so fleet sparklines keep the same 1-per-sample pace as the
+      // raw points the page started from (the summary fields above are the last sample only).
+      points: batch.samples.slice(-MAX_FLEET_POINTS).map((s) => [
+        s.t,
+        s.host["cpu.total_pct"] ?? null,
+        s.host["mem.used_pct"] ?? null,
+      ]),
     };
     try {
       if (payload.length <= MAX_LIVE_BYTES) {
@@ -54,6 +65,7 @@ export function createMetrics(deps: {
     store,
     rollups,
     query,
+    overview,
 
     /** Commits a batch (idempotent by seq), then publishes it live when it was new. */
     async ingest(host: { id: string; org_id: string }, batch: MetricsBatch) {

@@ -6,7 +6,9 @@ import { HttpError } from "../../../lib/http/errors.ts";
 import { MAX_POINTS, STATS_RANGES } from "../../../lib/metrics/query.ts";
 import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
 import { SERIES_KEY } from "../../../lib/protocol/metrics.ts";
-import { jsonResponse } from "./schemas.ts";
+import { containerUsage, storageReport } from "../../../lib/metrics/views.ts";
+import { orgScopeOf } from "../../../lib/http/context.ts";
+import { jsonResponse, OrgParam } from "./schemas.ts";
 
 const HOUR = 3_600_000;
 const HostParam = z.object({
@@ -76,6 +78,44 @@ const StatsResponse = z.object({
   ),
 }).openapi("MetricStats");
 
+const nullableNumber = z.number().nullable();
+const ContainerUsageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  state: z.string(),
+  status: z.string(),
+  t: nullableNumber.openapi({
+    description: "Time of the newest figure, ms; null: none in the last minute",
+  }),
+  cpu_pct: nullableNumber.openapi({ description: "CPU, % of the whole host" }),
+  cpu_limit_pct: nullableNumber.openapi({ description: "CPU, % of the container's limit" }),
+  mem_used_bytes: nullableNumber,
+  mem_limit_bytes: nullableNumber,
+  mem_pct: nullableNumber,
+  net_rx_bps: nullableNumber,
+  net_tx_bps: nullableNumber,
+}).openapi("ContainerUsage");
+const StorageCounts = z.object({
+  series: z.number(),
+  raw_rows: z.number(),
+  minute_rows: z.number(),
+  hour_rows: z.number(),
+  estimated_bytes: z.number(),
+});
+const StorageResponse = z.object({
+  dialect: z.enum(["sqlite", "postgres"]),
+  row_bytes: z.object({ raw: z.number(), rollup: z.number() }).openapi({
+    description:
+      "Approximate bytes per row used for the estimate (rollups add their histogram text)",
+  }),
+  retention: z.object({ raw_hours: z.number(), minute_days: z.number(), hour_days: z.number() }),
+  hosts: z.array(
+    StorageCounts.extend({ host_id: z.string(), name: z.string(), removed: z.boolean() }),
+  ),
+  total: StorageCounts,
+}).openapi("MetricStorage");
+
 function window(q: { from?: number; to?: number }, now: number) {
   const to = q.to ?? now;
   const from = q.from ?? to - HOUR;
@@ -124,6 +164,28 @@ const routes = {
     request: { params: ContainerParams, query: RangeQuery },
     responses: { 200: jsonResponse(PointsResponse, "Series") },
   }),
+  hostContainersLatest: apiRoute("user", {
+    method: "get",
+    path: "/api/v1/hosts/{hostId}/containers/latest",
+    tags: ["metrics"],
+    summary:
+      "A host's containers (running first, at most 200) with their newest CPU, memory and network figures",
+    request: { params: HostParam },
+    responses: {
+      200: jsonResponse(
+        z.object({ items: z.array(ContainerUsageSchema), total: z.number() }),
+        "Containers",
+      ),
+    },
+  }),
+  orgStorage: apiRoute("org:admin", {
+    method: "get",
+    path: "/api/v1/orgs/{org}/metrics/storage",
+    tags: ["metrics"],
+    summary: "Metric rows per host and tier, with an estimate of the bytes they take",
+    request: { params: OrgParam },
+    responses: { 200: jsonResponse(StorageResponse, "Storage") },
+  }),
   containerStats: apiRoute("user", {
     method: "get",
     path: "/api/v1/containers/{hostId}/{containerId}/stats",
@@ -136,6 +198,29 @@ const routes = {
 
 /** Metrics read API. */
 export function register(app: OpenAPIHono<AppEnv>) {
+  app.openapi(routes.hostContainersLatest, async (c) => {
+    const { hostId } = c.req.valid("param");
+    const host = await hostForCaller(c, hostId);
+    const { db, metrics, clock } = c.var.services;
+    return c.json(
+      await containerUsage(db, metrics.overview, host.org_id, host.id, clock.now()),
+      200,
+    );
+  });
+  app.openapi(routes.orgStorage, async (c) => {
+    const { org } = orgScopeOf(c);
+    const { db, dbh, metrics, config } = c.var.services;
+    const r = await storageReport(db, dbh.dialect, metrics.overview, org.id);
+    const keep = config.metricsRetention;
+    return c.json({
+      ...r,
+      retention: {
+        raw_hours: keep.rawHours,
+        minute_days: keep.minuteDays,
+        hour_days: keep.hourDays,
+      },
+    }, 200);
+  });
   app.openapi(routes.hostMetrics, async (c) => {
     const { hostId } = c.req.valid("param");
     const q = c.req.valid("query");

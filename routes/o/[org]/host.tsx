@@ -25,6 +25,7 @@ import type { FormState } from "../../../components/Field.tsx";
 import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../_render.tsx";
 import { enrollmentPage } from "./hosts.tsx";
+import { hostMetricsSection } from "./_host_metrics.tsx";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
 const LiveHostsIsland = island("LiveHosts", LiveHosts);
@@ -52,6 +53,7 @@ async function hostPage(
   const { org, role } = orgScopeOf(c);
   const host = await hostOf(c);
   const isAdmin = roleAtLeast(role, "admin");
+  const metrics = await hostMetricsSection(c, kit, org, host);
   return render(
     c,
     <>
@@ -69,6 +71,7 @@ async function hostPage(
           {isAdmin ? "Issue a new enrollment token below if the first one expired." : ""}
         </Alert>
       )}
+      {metrics}
       <HostFacts host={host} />
       {Object.keys(host.labels).length > 0 && (
         <section class="card" aria-labelledby="labels-title">

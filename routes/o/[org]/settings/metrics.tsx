@@ -1,0 +1,32 @@
+import type { Hono } from "hono";
+import { type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
+import { page } from "../../../../lib/http/pages.ts";
+import { storageReport } from "../../../../lib/metrics/views.ts";
+import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { RetentionTable } from "../../../../components/RetentionTable.tsx";
+import { StorageTable } from "../../../../components/StorageTable.tsx";
+import { render } from "../../../_render.tsx";
+
+/** `GET /o/:org/settings/metrics` (admins): retention in force and metric storage per host. */
+export function register(app: Hono<AppEnv>): void {
+  page(app, "GET", "/o/:org/settings/metrics", "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const { db, dbh, metrics, config } = c.var.services;
+    const report = await storageReport(db, dbh.dialect, metrics.overview, org.id);
+    return render(
+      c,
+      <>
+        <PageHeader
+          title="Metrics settings"
+          sub="How long metrics are kept, and how much room this organization's hosts take."
+        />
+        <RetentionTable retention={config.metricsRetention} />
+        <StorageTable
+          report={report}
+          hostHref={(id) => `/o/${encodeURIComponent(org.slug)}/hosts/${encodeURIComponent(id)}`}
+        />
+      </>,
+      { title: "Metrics settings", active: "settings" },
+    );
+  });
+}
