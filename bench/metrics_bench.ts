@@ -258,5 +258,6 @@ export async function liveBench(
   ws.close();
   const lat = [...sentAt].filter(([t]) => received.has(t)).map(([t, at]) => received.get(t)! - at);
   if (lat.length < 55) throw new Error(`only ${lat.length} of 60 live samples arrived`);
+  record("live_p50_ms", percentile(lat, 50));
   record("live_p99_ms", percentile(lat, 99));
 }
