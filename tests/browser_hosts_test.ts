@@ -7,20 +7,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { socketExists } from "../lib/agents/embedded.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
+import { ARTIFACTS, CHROMIUM, DESKTOP, IN_CI, launchBrowser, PHONE } from "./support/browser.ts";
 
-const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
-const IN_CI = Deno.env.get("CI") === "true";
-const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
 
 function missing(): string | null {
   try {
@@ -67,19 +63,7 @@ Deno.test({
     });
     await s.accounts.ensureMembership(SYSTEM_CTX, u.id, "acme", "owner");
     await dbh.close();
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: DESKTOP,
-    });
+    const context = await launchBrowser(profile, DESKTOP);
     const errors: string[] = [];
     try {
       const page = context.pages()[0] ?? await context.newPage();

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
@@ -20,21 +19,16 @@ import {
 } from "../lib/docker/testing.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
+import {
+  ARTIFACTS,
+  chromiumMissing,
+  DESKTOP,
+  IN_CI,
+  launchBrowser,
+  PHONE,
+} from "./support/browser.ts";
 
-const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
-const IN_CI = Deno.env.get("CI") === "true";
-const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
 const SUITE = "browser-logs";
-
-function chromiumMissing(): string | null {
-  try {
-    return Deno.statSync(CHROMIUM).isFile ? null : `${CHROMIUM} is not a file`;
-  } catch {
-    return `${CHROMIUM} not found (set CAPSTAN_CHROMIUM or apt-get install chromium)`;
-  }
-}
 
 const missing = chromiumMissing();
 if (missing && !IN_CI) console.log(`note: browser logs test ignored: ${missing}`);
@@ -124,20 +118,7 @@ Deno.test({
         start: true,
       });
 
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--disable-quic",
-        ],
-        viewport: DESKTOP,
-      });
+      context = await launchBrowser(profile, DESKTOP);
       const pageErrors: string[] = [];
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => pageErrors.push(String(e)));

@@ -8,26 +8,22 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
+import {
+  ARTIFACTS,
+  chromiumMissing,
+  DESKTOP,
+  IN_CI,
+  launchBrowser,
+  PHONE,
+} from "./support/browser.ts";
 
-const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
-const IN_CI = Deno.env.get("CI") === "true";
-const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
 
-function chromiumMissing(): string | null {
-  try {
-    return Deno.statSync(CHROMIUM).isFile ? null : `${CHROMIUM} is not a file`;
-  } catch {
-    return `${CHROMIUM} not found (set CAPSTAN_CHROMIUM or apt-get install chromium)`;
-  }
-}
 const missing = chromiumMissing();
 if (missing && !IN_CI) console.log(`note: browser metrics test ignored: ${missing}`);
 
@@ -131,19 +127,7 @@ Deno.test({
       }
       await services.metrics.rollups.run({ all: true });
 
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-        viewport: DESKTOP,
-      });
+      context = await launchBrowser(profile, DESKTOP);
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => errors.push(String(e)));
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));

@@ -5,25 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
-
-const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
-const IN_CI = Deno.env.get("CI") === "true";
-const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
-
-function chromiumMissing(): string | null {
-  try {
-    return Deno.statSync(CHROMIUM).isFile ? null : `${CHROMIUM} is not a file`;
-  } catch {
-    return `${CHROMIUM} not found (set CAPSTAN_CHROMIUM or apt-get install chromium)`;
-  }
-}
+import {
+  ARTIFACTS,
+  chromiumMissing,
+  DESKTOP,
+  IN_CI,
+  launchBrowser,
+  PHONE,
+} from "./support/browser.ts";
 
 const missing = chromiumMissing();
 // Outside CI a machine without Chromium skips this test; in CI a missing browser is a failure.
@@ -69,20 +62,7 @@ Deno.test({
       }),
       { jobs: false, log: silentLogger },
     );
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-      viewport: DESKTOP,
-    });
+    const context = await launchBrowser(profile, DESKTOP);
     const pageErrors: string[] = [];
     const watch = (p: Page) => {
       p.on("pageerror", (e) => pageErrors.push(String(e)));

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
@@ -22,21 +21,16 @@ import {
 import { SYSTEM_CTX } from "./support/services.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import { startFakeRegistry } from "./support/fake_registry.ts";
+import {
+  ARTIFACTS,
+  chromiumMissing,
+  DESKTOP,
+  IN_CI,
+  launchBrowser,
+  PHONE,
+} from "./support/browser.ts";
 
 const SUITE = "docker-browser";
-const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
-const IN_CI = Deno.env.get("CI") === "true";
-const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
-
-function chromiumMissing(): string | null {
-  try {
-    return Deno.statSync(CHROMIUM).isFile ? null : `${CHROMIUM} is not a file`;
-  } catch {
-    return `${CHROMIUM} not found (set CAPSTAN_CHROMIUM or apt-get install chromium)`;
-  }
-}
 
 const missing = chromiumMissing();
 const dockerIgnored = dockerTestsIgnored(SUITE);
@@ -117,20 +111,7 @@ Deno.test({
         labels,
       });
 
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--disable-quic",
-        ],
-        viewport: DESKTOP,
-      });
+      context = await launchBrowser(profile, DESKTOP);
       const page = context.pages()[0] ?? await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
