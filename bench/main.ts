@@ -12,6 +12,7 @@ import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
 import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
+import { benchRulesOverhead } from "../lib/alerts/bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -185,6 +186,8 @@ const metricsCtx = { hubUrl: hub.url, services, orgId: org.id, dataDir };
 await liveBench(metricsCtx, token, record);
 await metricsBench(metricsCtx, record);
 await p95QueryBench(metricsCtx, record);
+// Alert rules on the ingest path: 100 rules against the same batches as no rules, same run.
+record("rules_ingest_overhead_pct", (await benchRulesOverhead()).overheadPct);
 
 await hub.stop();
 

@@ -26,6 +26,7 @@ const envSchema = z.object({
   CAPSTAN_METRICS_RAW_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
   CAPSTAN_METRICS_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_METRICS_HOUR_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -49,6 +50,8 @@ export interface Config {
   dockerSocket: string;
   /** How long metric tiers are kept: raw samples (hours), minute and hour rollups (days). */
   metricsRetention: { rawHours: number; minuteDays: number; hourDays: number };
+  /** Outbound notifications may target loopback and private addresses (CAPSTAN_ALLOW_PRIVATE_TARGETS). */
+  allowPrivateTargets: boolean;
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -89,5 +92,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       minuteDays: e.CAPSTAN_METRICS_MINUTE_DAYS,
       hourDays: e.CAPSTAN_METRICS_HOUR_DAYS,
     },
+    allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
   };
 }

@@ -56,11 +56,11 @@ export async function startHub(
 ): Promise<RunningHub> {
   const log = opts.log ?? createLogger(config.logLevel);
   await Deno.mkdir(config.dataDir, { recursive: true });
-  await loadSecretKey(config.dataDir, config.secretKey);
+  const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
   const dbh = openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(dbh.db);
   if (applied.length) log.info("migrations applied", { applied });
-  const services = createServices({ config, dbh, log });
+  const services = createServices({ config, dbh, log, secretKey });
   const hub = createRealtimeHub({
     bus: services.bus,
     canRead: topicAccess(services.orgs),
@@ -69,13 +69,15 @@ export async function startHub(
   const islands = await loadIslands(log);
   const app = createApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
   const holder = crypto.randomUUID();
+  let stopJobs = () => {};
   if (opts.jobs ?? true) {
-    startJobs(
+    stopJobs = startJobs(
       dbh.db,
       services.clock,
       [
         ...hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
         ...services.metrics.jobs(),
+        ...services.alerts.jobs(),
       ],
       holder,
       log,
@@ -122,12 +124,14 @@ export async function startHub(
     setupToken,
     services,
     async stop() {
+      stopJobs();
       await embedded?.stop();
       services.streams.close();
       services.agents.close();
       await hub.close();
       ac.abort();
       await server.finished;
+      await services.alerts.close();
       await services.bus.close();
       await dbh.close();
     },

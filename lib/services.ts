@@ -17,6 +17,8 @@ import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
 import type { Logger } from "./log.ts";
 import { silentLogger } from "./log.ts";
+import { createAlerts } from "./alerts/service.ts";
+import { loadSecretKey } from "./secret_key.ts";
 
 /** Everything the HTTP layer, jobs and admin tasks share, built once per process. */
 export function createServices(opts: {
@@ -25,6 +27,8 @@ export function createServices(opts: {
   clock?: Clock;
   log?: Logger;
   bus?: Bus;
+  /** The hub's secret key; by default the configured one or the data dir's (see secret_key.ts). */
+  secretKey?: string;
 }) {
   const clock = opts.clock ?? systemClock;
   const db = opts.dbh.db;
@@ -42,13 +46,29 @@ export function createServices(opts: {
   const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
   const hosts = createHosts(db, clock, audit);
   const log = opts.log ?? silentLogger;
-  const agents = createAgentRegistry({ hosts, bus, log });
+  const alerts = createAlerts({
+    dbh: opts.dbh,
+    clock,
+    bus,
+    log,
+    audit,
+    secretKey: () =>
+      Promise.resolve(opts.secretKey ?? opts.config.secretKey).then((k) =>
+        k ?? loadSecretKey(opts.config.dataDir)
+      ),
+    allowPrivateTargets: opts.config.allowPrivateTargets,
+    publicUrl: opts.config.publicUrl,
+    // Called only after construction: `agents` is defined by then.
+    isOnline: (hostId) => agents.isOnline(hostId),
+  });
+  const agents = createAgentRegistry({ hosts, bus, log, observer: alerts.agentObserver });
   const metrics = createMetrics({
     dbh: opts.dbh,
     clock,
     bus,
     log,
     retention: opts.config.metricsRetention,
+    onCommitted: alerts.onBatch,
   });
   // Shared container log/stats streams: one agent stream per container, however many viewers.
   const streams = createStreamHub({ connect: (hostId) => agents.require(hostId), log });
@@ -69,6 +89,7 @@ export function createServices(opts: {
     agents,
     metrics,
     streams,
+    alerts,
   };
 }
 

@@ -2,10 +2,12 @@ import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001_foundation.ts";
 import * as m0002 from "./0002_hosts.ts";
 import * as m0003 from "./0003_metrics.ts";
+import * as m0004 from "./0004_alerts.ts";
 
 /** Static registry of migrations, in order; names are stable forever once released. */
 export const migrations: Record<string, Migration> = {
   "0001_foundation": m0001,
   "0002_hosts": m0002,
   "0003_metrics": m0003,
+  "0004_alerts": m0004,
 };

@@ -5,6 +5,7 @@ import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { CLOSE, type Hello } from "../protocol/messages.ts";
+import type { ContainerEvent } from "../alerts/event_rules.ts";
 
 /** How often the hub pings each agent, and after how long without a pong it gives up on one. */
 const PING_EVERY_MS = 15_000;
@@ -16,7 +17,16 @@ const CONTROL_TOPIC = "hub:agents";
  * The agents connected to this hub process. Each host has at most one live connection: a newer one
  * replaces an older (an agent that reconnected before the old socket timed out).
  */
-export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger }) {
+export function createAgentRegistry(deps: {
+  hosts: Hosts;
+  bus: Bus;
+  log: Logger;
+  /** Alerts hooks (lib/alerts/service.ts): container events for event rules, a host coming back. */
+  observer?: {
+    event(host: { id: string; org_id: string }, e: ContainerEvent): void;
+    online(host: { id: string; org_id: string }): void;
+  };
+}) {
   const live = new Map<string, AgentConnection>();
   // The pinger runs only while agents are connected, so an idle registry holds no timer.
   let pinger: ReturnType<typeof setInterval> | undefined;
@@ -86,6 +96,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
           serial(async () => {
             if (e.type !== "container") return;
             const gone = e.action === "destroy";
+            deps.observer?.event(host, e);
             await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
             await publish(host.org_id, "containers", {
               host_id: host.id,
@@ -113,6 +124,7 @@ export function createAgentRegistry(deps: { hosts: Hosts; bus: Bus; log: Logger 
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
       await publish(host.org_id, "hosts", { host_id: host.id, online: true });
+      deps.observer?.online(host);
       return conn;
     },
 

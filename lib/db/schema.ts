@@ -180,7 +180,119 @@ export interface MetricDirtyTable {
   bucket: number;
 }
 
+export interface AlertRulesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  enabled: number;
+  scope: "host" | "label" | "org";
+  scope_value: string | null;
+  kind: "metric" | "event";
+  metric: string | null;
+  container: number;
+  op: ">" | "<";
+  trigger_value: number | null;
+  clear_value: number | null;
+  hold_s: number;
+  mode: "instant" | "avg";
+  window_s: number;
+  event: string | null;
+  event_count: number | null;
+  event_window_s: number | null;
+  severity: "warning" | "critical";
+  repeat_s: number;
+  quiet_start: number | null;
+  quiet_end: number | null;
+  quiet_tz_offset: number;
+  /** JSON: "all" or an array of channel ids. */
+  channels: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlertRuleStatesTable {
+  rule_id: string;
+  subject: string;
+  org_id: string;
+  host_id: string;
+  container_id: string;
+  state: "ok" | "pending" | "firing";
+  since: number;
+  value: number | null;
+  last_event_at: number | null;
+  last_notified_at: number | null;
+  alert_id: string | null;
+  silenced_until: number | null;
+  version: number;
+  updated_at: number;
+}
+
+export interface AlertsTable {
+  id: string;
+  org_id: string;
+  rule_id: string | null;
+  rule_name: string;
+  subject: string;
+  host_id: string | null;
+  host_name: string | null;
+  container_id: string | null;
+  container_name: string | null;
+  severity: "warning" | "critical";
+  title: string;
+  value: number | null;
+  state: "firing" | "resolved";
+  started_at: number;
+  ended_at: number | null;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  silenced_until: number | null;
+  muted: number;
+}
+
+export interface AlertChannelsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  kind: "slack" | "discord" | "webhook" | "email";
+  enabled: number;
+  /** Encrypted JSON config (lib/crypto/secrets.ts). */
+  config: string;
+  /** JSON of non-secret hints. */
+  summary: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlertDeliveriesTable {
+  id: string;
+  org_id: string;
+  alert_id: string | null;
+  channel_id: string;
+  event: "firing" | "resolved" | "reminder" | "test";
+  status: "pending" | "sent" | "failed";
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  /** JSON of the rendered message. */
+  message: string;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface AlertReadsTable {
+  user_id: string;
+  org_id: string;
+  last_read_at: number;
+}
+
 export interface Database {
+  alert_rules: AlertRulesTable;
+  alert_rule_states: AlertRuleStatesTable;
+  alerts: AlertsTable;
+  alert_channels: AlertChannelsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_reads: AlertReadsTable;
   metric_series: MetricSeriesTable;
   metric_raw: MetricRawTable;
   metric_1m: MetricRollupTable;

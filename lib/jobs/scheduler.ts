@@ -35,9 +35,31 @@ export async function runTick(
   return true;
 }
 
-/** Registers every job with Deno.cron (which fires on every replica; the lease picks one). */
-export function startJobs(db: Db, clock: Clock, jobs: Job[], holder: string, log?: Logger): void {
+/**
+ * Registers every job with Deno.cron (which fires on every replica; the lease picks one). Cron has
+ * minute resolution, so jobs with a shorter interval run from a timer instead (same lease, and a
+ * tick is skipped while the previous one of the job still runs). Returns a function that stops
+ * the timers.
+ */
+export function startJobs(
+  db: Db,
+  clock: Clock,
+  jobs: Job[],
+  holder: string,
+  log?: Logger,
+): () => void {
+  const timers: ReturnType<typeof setInterval>[] = [];
   for (const job of jobs) {
+    if (job.intervalMs < 60_000) {
+      let running = false;
+      timers.push(setInterval(() => {
+        if (running) return;
+        running = true;
+        runTick(db, clock, job, holder, log).catch(() => {}).finally(() => running = false);
+      }, job.intervalMs));
+      continue;
+    }
     Deno.cron(job.name, job.schedule, () => runTick(db, clock, job, holder, log).then(() => {}));
   }
+  return () => timers.forEach(clearInterval);
 }

@@ -22,6 +22,11 @@ export function createMetrics(deps: {
   bus: Bus;
   log: Logger;
   retention: { rawHours: number; minuteDays: number; hourDays: number };
+  /**
+   * Alerts hook (lib/alerts/engine.ts): sees each newly committed batch. Synchronous, cheap and
+   * never throws; rules are evaluated here, on the ingest path, rather than by polling the database.
+   */
+  onCommitted?: (host: { id: string; org_id: string }, batch: MetricsBatch) => void;
 }) {
   const store = createMetricStore(deps.dbh, deps.clock);
   const rollups = createRollups(deps.dbh.db, deps.clock);
@@ -70,7 +75,11 @@ export function createMetrics(deps: {
     /** Commits a batch (idempotent by seq), then publishes it live when it was new. */
     async ingest(host: { id: string; org_id: string }, batch: MetricsBatch) {
       const r = await store.ingest(host.id, batch);
-      if (!r.duplicate) await publish(host, batch);
+      if (!r.duplicate) {
+        // Alert rules see the batch once it is committed (a retried duplicate is not seen twice).
+        deps.onCommitted?.(host, batch);
+        await publish(host, batch);
+      }
       return r;
     },
 

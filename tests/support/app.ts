@@ -9,8 +9,13 @@ import type { Clock } from "../../lib/util/clock.ts";
 export const ORIGIN = "http://hub.test";
 
 /** The whole app on a test database, driven with `app.request()` (no socket). */
-export function testApp(dbh: DbHandle, clock?: Clock, options?: AppOptions) {
-  const services = testServices(dbh, clock);
+export function testApp(
+  dbh: DbHandle,
+  clock?: Clock,
+  options?: AppOptions,
+  env?: Record<string, string>,
+) {
+  const services = testServices(dbh, clock, env);
   const hub = createRealtimeHub({ bus: services.bus, canRead: topicAccess(services.orgs) });
   const app = createApp(services, hub, options);
 

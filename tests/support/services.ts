@@ -4,11 +4,15 @@ import { createServices } from "../../lib/services.ts";
 import { createMemoryBus } from "../../lib/realtime/bus.ts";
 import type { Clock } from "../../lib/util/clock.ts";
 
-/** Services on a test database with an in-memory bus (the PostgreSQL bus has its own tests). */
-export function testServices(dbh: DbHandle, clock?: Clock) {
+/**
+ * Services on a test database with an in-memory bus (the PostgreSQL bus has its own tests);
+ * `env` adds configuration variables (e.g. CAPSTAN_ALLOW_PRIVATE_TARGETS for loopback receivers).
+ */
+export function testServices(dbh: DbHandle, clock?: Clock, env: Record<string, string> = {}) {
   const config = loadConfig({
     CAPSTAN_DATA_DIR: "/tmp/capstan-test-unused",
     CAPSTAN_PUBLIC_URL: "http://hub.test",
+    ...env,
   });
   return createServices({ config, dbh, clock, bus: createMemoryBus() });
 }

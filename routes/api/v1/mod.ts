@@ -17,6 +17,9 @@ import * as containers from "./containers.ts";
 import * as images from "./images.ts";
 import * as networks from "./networks.ts";
 import * as volumes from "./volumes.ts";
+import * as alertRules from "./alert_rules.ts";
+import * as channels from "./channels.ts";
+import * as alerts from "./alerts.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -37,4 +40,7 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   images,
   networks,
   volumes,
+  alertRules,
+  channels,
+  alerts,
 ];

@@ -1,0 +1,196 @@
+/**
+ * Alert rules of an organization. Every organization gets the default rules the first time its
+ * rules are read (once: a kv marker, so rules an admin deleted stay deleted). Writes are audited
+ * and tell the engine to rebuild its compiled rules (here and, through the bus, on other replicas).
+ */
+import type { Db } from "../db/mod.ts";
+import type { AlertRulesTable } from "../db/schema.ts";
+import type { Clock } from "../util/clock.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import { uuidv7 } from "../util/ids.ts";
+import { HttpError, notFound } from "../http/errors.ts";
+import {
+  DEFAULT_RULES,
+  normalizeRule,
+  ruleColumns,
+  type RuleFields,
+  type RuleSpec,
+  ruleSpecOf,
+} from "./schema.ts";
+
+/** A rule as the API shows it. */
+export type RuleView = RuleSpec & { id: string; created_at: number; updated_at: number };
+
+/** A stored rule row. */
+export type RuleRow = AlertRulesTable;
+
+/** Shows a row. */
+export function ruleView(r: RuleRow): RuleView {
+  return {
+    id: r.id,
+    ...ruleSpecOf(r),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+  };
+}
+
+const defaultsKey = (orgId: string) => `alerts.defaults:${orgId}`;
+
+/** Rule CRUD; `onChange` runs after every committed write. */
+export function createRuleStore(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditLog;
+  onChange: (orgId: string) => void;
+}) {
+  const { db, clock, audit } = deps;
+  const seeded = new Set<string>();
+
+  /** Seeds the default rules once per organization, whichever replica gets there first. */
+  async function ensureDefaults(orgId: string): Promise<void> {
+    if (seeded.has(orgId)) return;
+    const now = clock.now();
+    await db.transaction().execute(async (tx) => {
+      const r = await tx.insertInto("kv").values({
+        key: defaultsKey(orgId),
+        value: "1",
+        updated_at: now,
+      }).onConflict((oc) => oc.column("key").doNothing()).executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) !== 1) return;
+      const org = await tx.selectFrom("organizations").select("id").where("id", "=", orgId)
+        .executeTakeFirst();
+      if (!org) return;
+      await tx.insertInto("alert_rules").values(DEFAULT_RULES.map((d) => ({
+        id: uuidv7(now),
+        org_id: orgId,
+        ...ruleColumns(normalizeRule(d)),
+        created_at: now,
+        updated_at: now,
+      }))).execute();
+    });
+    seeded.add(orgId);
+  }
+
+  /** Checks what a rule refers to belongs to the organization: its host and channels. */
+  async function checkRefs(orgId: string, spec: RuleSpec): Promise<void> {
+    if (spec.scope === "host") {
+      const h = await db.selectFrom("hosts").select("id").where("org_id", "=", orgId)
+        .where("id", "=", spec.scope_value!).where("removed_at", "is", null).executeTakeFirst();
+      if (!h) {
+        throw new HttpError(400, "validation", "Invalid rule: scope_value", {
+          scope_value: "no such host in this organization",
+        });
+      }
+    }
+    if (Array.isArray(spec.channels) && spec.channels.length) {
+      const rows = await db.selectFrom("alert_channels").select("id").where("org_id", "=", orgId)
+        .where("id", "in", spec.channels).execute();
+      if (rows.length !== new Set(spec.channels).size) {
+        throw new HttpError(400, "validation", "Invalid rule: channels", {
+          channels: "names a channel that does not exist in this organization",
+        });
+      }
+    }
+  }
+
+  async function row(orgId: string, id: string): Promise<RuleRow> {
+    await ensureDefaults(orgId);
+    const r = await db.selectFrom("alert_rules").selectAll().where("org_id", "=", orgId)
+      .where("id", "=", id).executeTakeFirst();
+    if (!r) throw notFound("alert rule");
+    return r;
+  }
+
+  /** Ends the open alerts of a rule that stopped applying (disabled or deleted), without notifying. */
+  async function retire(ruleId: string, now: number) {
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable("alerts").set({ state: "resolved", ended_at: now })
+        .where("rule_id", "=", ruleId).where("state", "=", "firing").execute();
+      await tx.deleteFrom("alert_rule_states").where("rule_id", "=", ruleId).execute();
+    });
+  }
+
+  return {
+    ensureDefaults,
+
+    /** All rules of an organization, by name. */
+    async list(orgId: string): Promise<RuleView[]> {
+      await ensureDefaults(orgId);
+      const rows = await db.selectFrom("alert_rules").selectAll().where("org_id", "=", orgId)
+        .orderBy("name").limit(1000).execute();
+      return rows.map(ruleView);
+    },
+
+    /** Enabled rule rows (the engine compiles these). */
+    async enabledRows(orgId: string): Promise<RuleRow[]> {
+      await ensureDefaults(orgId);
+      return await db.selectFrom("alert_rules").selectAll().where("org_id", "=", orgId)
+        .where("enabled", "=", 1).limit(1000).execute();
+    },
+
+    async get(orgId: string, id: string): Promise<RuleView> {
+      return ruleView(await row(orgId, id));
+    },
+
+    async create(ctx: ActionContext, orgId: string, input: RuleFields): Promise<RuleView> {
+      await ensureDefaults(orgId);
+      return await audit.run(ctx, "alert_rule.created", {
+        orgId,
+        target: { type: "alert_rule", name: input.name },
+        after: (v) => ({ target: { type: "alert_rule", id: v.id, name: v.name } }),
+      }, async () => {
+        const spec = normalizeRule(input);
+        await checkRefs(orgId, spec);
+        const now = clock.now();
+        const r: RuleRow = {
+          id: uuidv7(now),
+          org_id: orgId,
+          ...ruleColumns(spec),
+          created_at: now,
+          updated_at: now,
+        };
+        await db.insertInto("alert_rules").values(r).execute();
+        deps.onChange(orgId);
+        return ruleView(r);
+      });
+    },
+
+    /** Changes any fields; the merged rule is checked as a whole. */
+    async update(ctx: ActionContext, orgId: string, id: string, patch: RuleFields) {
+      const current = await row(orgId, id);
+      return await audit.run(ctx, "alert_rule.updated", {
+        orgId,
+        target: { type: "alert_rule", id, name: patch.name ?? current.name },
+        metadata: { changed: Object.keys(patch) },
+      }, async () => {
+        const spec = normalizeRule(patch, ruleSpecOf(current));
+        await checkRefs(orgId, spec);
+        const now = clock.now();
+        await db.updateTable("alert_rules").set({ ...ruleColumns(spec), updated_at: now })
+          .where("id", "=", id).execute();
+        // A changed scope, metric or event makes the old subjects meaningless: start them afresh.
+        const old = ruleSpecOf(current);
+        const reshaped = old.kind !== spec.kind || old.metric !== spec.metric ||
+          old.event !== spec.event || old.scope !== spec.scope ||
+          old.scope_value !== spec.scope_value || old.container !== spec.container;
+        if (!spec.enabled || reshaped) await retire(id, now);
+        deps.onChange(orgId);
+        return ruleView(await row(orgId, id));
+      });
+    },
+
+    async remove(ctx: ActionContext, orgId: string, id: string): Promise<void> {
+      const current = await row(orgId, id);
+      await audit.run(ctx, "alert_rule.deleted", {
+        orgId,
+        target: { type: "alert_rule", id, name: current.name },
+      }, async () => {
+        await retire(id, clock.now());
+        await db.deleteFrom("alert_rules").where("id", "=", id).execute();
+        deps.onChange(orgId);
+      });
+    },
+  };
+}
+
+export type RuleStore = ReturnType<typeof createRuleStore>;

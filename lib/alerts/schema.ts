@@ -1,0 +1,274 @@
+/** Alert rule input: zod shapes for the API and the one normalisation every write goes through. */
+import { z } from "../http/openapi.ts";
+import { SERIES_KEY } from "../protocol/metrics.ts";
+import type { AlertRulesTable } from "../db/schema.ts";
+import { HttpError } from "../http/errors.ts";
+
+/** Event rule types. */
+export const EVENT_TYPES = [
+  "host_offline",
+  "container_exited",
+  "restart_loop",
+  "unhealthy",
+  "oom",
+  "data_root_size",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const LABEL_SCOPE = /^[A-Za-z0-9_.\/-]{1,63}=[^\r\n\0]{0,200}$/;
+
+/** Quiet hours as the API takes them. */
+export const QuietHoursSchema = z.object({
+  start_min: z.number().int().min(0).max(1439),
+  end_min: z.number().int().min(0).max(1439),
+  tz_offset_min: z.number().int().min(-840).max(840).default(0),
+});
+
+/**
+ * Every field of a rule, all optional: creation fills defaults, an update fills from the stored
+ * rule, then `normalizeRule` checks the whole (a partial update cannot leave a rule inconsistent).
+ */
+/** A name shown in lists and sent in notifications: one line, no control characters. */
+// deno-lint-ignore no-control-regex
+export const ONE_LINE = /^[^\u0000-\u001f\u007f]*$/;
+
+export const RuleFields = z.object({
+  name: z.string().trim().min(1).max(100).regex(ONE_LINE, "must be one line"),
+  enabled: z.boolean(),
+  scope: z.enum(["host", "label", "org"]),
+  scope_value: z.string().max(264).nullable(),
+  kind: z.enum(["metric", "event"]),
+  metric: z.string().regex(SERIES_KEY, "a series name such as cpu.total_pct or fs.used_pct")
+    .nullable(),
+  container: z.boolean().openapi({ description: "Evaluate the metric on each container" }),
+  op: z.enum([">", "<"]),
+  trigger: z.number().finite().nullable(),
+  clear: z.number().finite().nullable().openapi({
+    description: "Hysteresis: a firing alert resolves only once the value crosses this",
+  }),
+  hold_s: z.number().int().min(0).max(86_400),
+  mode: z.enum(["instant", "avg"]),
+  window_s: z.number().int().min(5).max(3600),
+  event: z.enum(EVENT_TYPES).nullable(),
+  event_count: z.number().int().min(2).max(1000).nullable(),
+  event_window_s: z.number().int().min(10).max(86_400).nullable(),
+  severity: z.enum(["warning", "critical"]),
+  repeat_s: z.number().int().min(0).max(604_800),
+  quiet_hours: QuietHoursSchema.nullable(),
+  channels: z.union([z.literal("all"), z.array(z.string().min(1).max(64)).max(20)]),
+}).partial();
+export type RuleFields = z.infer<typeof RuleFields>;
+
+/** A complete, consistent rule (what is stored). */
+export type RuleSpec = {
+  [K in keyof Required<RuleFields>]-?: Exclude<Required<RuleFields>[K], undefined>;
+};
+
+const DEFAULTS: Omit<RuleSpec, "name" | "kind"> = {
+  enabled: true,
+  scope: "org",
+  scope_value: null,
+  metric: null,
+  container: false,
+  op: ">",
+  trigger: null,
+  clear: null,
+  hold_s: 0,
+  mode: "instant",
+  window_s: 60,
+  event: null,
+  event_count: null,
+  event_window_s: null,
+  severity: "warning",
+  repeat_s: 0,
+  quiet_hours: null,
+  channels: "all",
+};
+
+/** Merges input over a base (defaults or the stored rule) and checks the rule as a whole; 400 naming fields. */
+export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
+  const merged = { ...DEFAULTS, ...base, ...stripUndefined(input) } as RuleSpec;
+  const fields: Record<string, string> = {};
+  if (!merged.name) fields.name = "is required";
+  if (!merged.kind) fields.kind = "is required";
+  if (merged.scope === "org") merged.scope_value = null;
+  else if (!merged.scope_value) fields.scope_value = `is required for scope ${merged.scope}`;
+  else if (merged.scope === "label" && !LABEL_SCOPE.test(merged.scope_value)) {
+    fields.scope_value = "must look like key=value";
+  }
+  if (merged.kind === "metric") {
+    merged.event = null;
+    merged.event_count = null;
+    merged.event_window_s = null;
+    if (!merged.metric) fields.metric = "is required for a metric rule";
+    if (merged.trigger === null) fields.trigger = "is required for a metric rule";
+    else {
+      merged.clear ??= merged.trigger;
+      const wrongSide = merged.op === ">"
+        ? merged.clear > merged.trigger
+        : merged.clear < merged.trigger;
+      if (wrongSide) {
+        fields.clear = `must be ${merged.op === ">" ? "at most" : "at least"} the trigger`;
+      }
+    }
+  } else if (merged.kind === "event") {
+    merged.metric = null;
+    merged.container = false;
+    merged.mode = "instant";
+    if (!merged.event) fields.event = "is required for an event rule";
+    if (merged.event === "restart_loop") {
+      merged.event_count ??= 3;
+      merged.event_window_s ??= 300;
+    } else {
+      merged.event_count = null;
+      merged.event_window_s = null;
+    }
+    if (merged.event === "data_root_size") {
+      merged.op = ">";
+      if (merged.trigger === null || merged.trigger <= 0) {
+        fields.trigger = "is required: the data-root size in bytes";
+      } else merged.clear = Math.min(merged.clear ?? merged.trigger, merged.trigger);
+    } else {
+      merged.trigger = null;
+      merged.clear = null;
+    }
+    if (merged.event === "host_offline" && merged.hold_s < 30) {
+      fields.hold_s = "must be at least 30 s for host_offline (agents report every 10 s)";
+    }
+  }
+  if (merged.repeat_s !== 0 && merged.repeat_s < 60) {
+    fields.repeat_s = "must be 0 (no reminders) or at least 60";
+  }
+  if (Object.keys(fields).length) {
+    throw new HttpError(
+      400,
+      "validation",
+      `Invalid rule: ${Object.keys(fields).join(", ")}`,
+      fields,
+    );
+  }
+  return merged;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Stored row → spec. */
+export function ruleSpecOf(r: AlertRulesTable): RuleSpec {
+  return {
+    name: r.name,
+    enabled: r.enabled === 1,
+    scope: r.scope,
+    scope_value: r.scope_value,
+    kind: r.kind,
+    metric: r.metric,
+    container: r.container === 1,
+    op: r.op,
+    trigger: r.trigger_value === null ? null : Number(r.trigger_value),
+    clear: r.clear_value === null ? null : Number(r.clear_value),
+    hold_s: Number(r.hold_s),
+    mode: r.mode,
+    window_s: Number(r.window_s),
+    event: r.event as EventType | null,
+    event_count: r.event_count === null ? null : Number(r.event_count),
+    event_window_s: r.event_window_s === null ? null : Number(r.event_window_s),
+    severity: r.severity,
+    repeat_s: Number(r.repeat_s),
+    quiet_hours: r.quiet_start === null || r.quiet_end === null ? null : {
+      start_min: Number(r.quiet_start),
+      end_min: Number(r.quiet_end),
+      tz_offset_min: Number(r.quiet_tz_offset),
+    },
+    channels: JSON.parse(r.channels),
+  };
+}
+
+/** Spec → the row's columns (without id, org, timestamps). */
+export function ruleColumns(s: RuleSpec) {
+  return {
+    name: s.name,
+    enabled: s.enabled ? 1 : 0,
+    scope: s.scope,
+    scope_value: s.scope_value,
+    kind: s.kind,
+    metric: s.metric,
+    container: s.container ? 1 : 0,
+    op: s.op,
+    trigger_value: s.trigger,
+    clear_value: s.clear,
+    hold_s: s.hold_s,
+    mode: s.mode,
+    window_s: s.window_s,
+    event: s.event,
+    event_count: s.event_count,
+    event_window_s: s.event_window_s,
+    severity: s.severity,
+    repeat_s: s.repeat_s,
+    quiet_start: s.quiet_hours?.start_min ?? null,
+    quiet_end: s.quiet_hours?.end_min ?? null,
+    quiet_tz_offset: s.quiet_hours?.tz_offset_min ?? 0,
+    channels: JSON.stringify(s.channels),
+  };
+}
+
+/** The rules every organization starts with; editable and deletable like any other. */
+export const DEFAULT_RULES: RuleFields[] = [
+  {
+    name: "CPU above 90% for 5 minutes",
+    kind: "metric",
+    metric: "cpu.total_pct",
+    trigger: 90,
+    clear: 80,
+    hold_s: 300,
+    severity: "warning",
+    repeat_s: 3600,
+  },
+  {
+    name: "Memory above 95% for 5 minutes",
+    kind: "metric",
+    metric: "mem.used_pct",
+    trigger: 95,
+    clear: 90,
+    hold_s: 300,
+    severity: "critical",
+    repeat_s: 3600,
+  },
+  {
+    name: "Disk above 90%",
+    kind: "metric",
+    metric: "fs.used_pct",
+    trigger: 90,
+    clear: 85,
+    hold_s: 60,
+    severity: "warning",
+    repeat_s: 6 * 3600,
+  },
+  {
+    name: "Inodes above 90%",
+    kind: "metric",
+    metric: "fs.inodes_used_pct",
+    trigger: 90,
+    clear: 85,
+    hold_s: 60,
+    severity: "warning",
+    repeat_s: 6 * 3600,
+  },
+  {
+    name: "Host offline for 2 minutes",
+    kind: "event",
+    event: "host_offline",
+    hold_s: 120,
+    severity: "critical",
+    repeat_s: 3600,
+  },
+  {
+    name: "Container restart loop",
+    kind: "event",
+    event: "restart_loop",
+    event_count: 3,
+    event_window_s: 300,
+    severity: "warning",
+    repeat_s: 3600,
+  },
+];

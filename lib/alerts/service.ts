@@ -1,0 +1,184 @@
+/**
+ * Alerts and notifications, wired: rules, channels (secrets encrypted with the hub key), the
+ * engine on the ingest path, agent-event and host hooks, the delivery queue, the history, and the
+ * two lease-protected jobs (evaluation tick every 30 s, delivery retries every 10 s).
+ */
+import type { DbHandle } from "../db/mod.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Bus } from "../realtime/bus.ts";
+import type { Logger } from "../log.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { Job } from "../jobs/scheduler.ts";
+import { createSecretBox, type SecretBox } from "../crypto/secrets.ts";
+import { createStateStore } from "./state_store.ts";
+import { createRuleStore } from "./rules.ts";
+import { createChannelStore } from "./channels/store.ts";
+import { type Backoff, createDelivery } from "./channels/delivery.ts";
+import type { SendOptions } from "./channels/send.ts";
+import { type AlertEngine, createAlertEngine } from "./engine.ts";
+import { createAlertHistory } from "./history.ts";
+import { applyContainerEvent, type ContainerEvent, eventMatters } from "./event_rules.ts";
+import { alertTick } from "./tick.ts";
+import type { AlertMessage } from "./channels/message.ts";
+
+/** Bus topic on which replicas tell each other that an organization's rules changed. */
+const CONTROL_TOPIC = "hub:alerts";
+
+/** What the hub gives the alerts module. */
+export interface AlertsDeps {
+  dbh: DbHandle;
+  clock: Clock;
+  bus: Bus;
+  log: Logger;
+  audit: AuditLog;
+  /** The hub's secret key (base64), loaded on first use. */
+  secretKey: () => Promise<string>;
+  allowPrivateTargets: boolean;
+  publicUrl: string;
+  isOnline(hostId: string): boolean;
+  /** Retry policy and send options (tests shorten them). */
+  backoff?: Backoff;
+  send?: Partial<SendOptions>;
+}
+
+/** Creates the alerts module; see the module comment. */
+export function createAlerts(deps: AlertsDeps) {
+  const { clock, bus, log, audit } = deps;
+  const db = deps.dbh.db;
+  let boxPromise: Promise<SecretBox> | undefined;
+  const box = () => boxPromise ??= deps.secretKey().then(createSecretBox);
+  const policy = { allowPrivate: deps.allowPrivateTargets };
+  const publish = (orgId: string, data: Record<string, unknown>) => {
+    bus.publish(`org:${orgId}:alerts`, data).catch((e) =>
+      log.warn("alerts: publish failed", { error: String(e) })
+    );
+  };
+
+  const states = createStateStore(db);
+  // deno-lint-ignore prefer-const
+  let engine: AlertEngine;
+  const rules = createRuleStore({
+    db,
+    clock,
+    audit,
+    onChange: (orgId) => {
+      engine.invalidate(orgId);
+      bus.publish(CONTROL_TOPIC, { invalidate: orgId }).catch(() => {});
+    },
+  });
+  const channels = createChannelStore({ db, clock, audit, box, policy });
+  const delivery = createDelivery({
+    db,
+    clock,
+    log,
+    channels,
+    send: { ...policy, ...deps.send },
+    backoff: deps.backoff,
+  });
+  engine = createAlertEngine({
+    db,
+    clock,
+    log,
+    rules,
+    states,
+    channels,
+    delivery,
+    publish,
+    isOnline: deps.isOnline,
+    publicUrl: deps.publicUrl,
+  });
+  const history = createAlertHistory(db, clock, audit, publish);
+  const unsubscribe = bus.subscribe((topic, data) => {
+    if (topic !== CONTROL_TOPIC) return;
+    const id = (data as { invalidate?: unknown }).invalidate;
+    if (typeof id === "string") engine.invalidate(id);
+  });
+
+  const tick = () => alertTick({ db, clock, engine, isOnline: deps.isOnline });
+
+  return {
+    rules,
+    channels,
+    history,
+    delivery,
+    engine,
+    tick,
+
+    /** Metrics ingest hook: a committed, new batch. */
+    onBatch: engine.onBatch,
+
+    /** Agent registry hooks: container events and the host coming back. */
+    agentObserver: {
+      event(host: { id: string; org_id: string }, e: ContainerEvent): void {
+        if (!eventMatters(e)) return;
+        const now = clock.now();
+        engine.task(() => applyContainerEvent(engine, host, e, now)).catch((err) =>
+          log.error("alerts: event failed", { hostId: host.id, error: String(err) })
+        );
+      },
+      online(host: { id: string; org_id: string }): void {
+        engine.task(async () => {
+          const org = await engine.loadOrg(host.org_id);
+          await engine.hostBack(org, host.id);
+        }).catch((err) => log.error("alerts: host online failed", { error: String(err) }));
+      },
+    },
+
+    /** Sends a test message through a channel now (audited); the result says sent or why not. */
+    async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
+      const row = await channels.row(orgId, channelId);
+      return await audit.run(ctx, "channel.tested", {
+        orgId,
+        target: { type: "channel", id: row.id, name: row.name },
+        after: (r) => ({ metadata: { status: r.status } }),
+      }, async () => {
+        const org = await db.selectFrom("organizations").select("slug").where("id", "=", orgId)
+          .executeTakeFirst();
+        const now = clock.now();
+        const message: AlertMessage = {
+          event: "test",
+          alert_id: null,
+          org: org?.slug ?? "",
+          rule: "Test notification",
+          severity: "warning",
+          title: `Test notification from Capstan to "${row.name}"`,
+          detail: "If you can read this, the channel works.",
+          host: null,
+          container: null,
+          value: null,
+          started_at: now,
+          ended_at: null,
+          url: deps.publicUrl ? `${deps.publicUrl}/o/${org?.slug}/notifications` : null,
+        };
+        return await delivery.sendTest(orgId, row, message);
+      });
+    },
+
+    /** The scheduled jobs (lease-protected; both run more often than once a minute). */
+    jobs(): Job[] {
+      return [
+        { name: "alerts_evaluate", schedule: "* * * * *", intervalMs: 30_000, run: tick },
+        {
+          name: "alerts_deliver",
+          schedule: "* * * * *",
+          intervalMs: 10_000,
+          run: () => delivery.runDue(),
+        },
+      ];
+    },
+
+    /** Resolves when queued state changes and background sends are done (tests, shutdown). */
+    async idle(): Promise<void> {
+      await engine.idle();
+      await delivery.idle();
+    },
+
+    async close(): Promise<void> {
+      unsubscribe();
+      await engine.idle();
+      await delivery.idle();
+    },
+  };
+}
+
+export type Alerts = ReturnType<typeof createAlerts>;
