@@ -76,26 +76,27 @@ dockerDbTest(
           },
           start: true,
         });
+        // The engine is shared with other suites (and their containers come and go): look only at
+        // notifications about this container.
+        const mine = () => rx.got.filter((g) => g.json.container === name);
         // Default rule: 3 restarts within 5 minutes.
-        await waitUntil(() => rx.got.length >= 1, "the restart-loop notification", 30_000);
+        await waitUntil(() => mine().length >= 1, "the restart-loop notification", 30_000);
         await s.alerts.idle();
-        const fired = rx.got[0].json;
+        const fired = mine()[0].json;
         assert.equal(fired.event, "firing");
         assert.equal(fired.title, `Container restart loop on local / ${name}`);
         assert.match(String(fired.detail), /restarted [3-9] times in 5m 0s/);
-        assert.equal(fired.container, name);
-        assert.ok(rx.got[0].verified);
+        assert.ok(mine()[0].verified);
         // It keeps restarting: still one alert, no flood.
         await new Promise((r) => setTimeout(r, 3000));
         await s.alerts.idle();
-        assert.equal(rx.got.length, 1);
-        const alerts = await s.alerts.history.list({ orgId: org.id, limit: 10 });
-        assert.equal(alerts.rows.length, 1);
-        assert.equal(alerts.rows[0].container_id, id);
+        assert.equal(mine().length, 1);
+        const alerts = await s.alerts.history.list({ orgId: org.id, limit: 100 });
+        assert.equal(alerts.rows.filter((a) => a.container_id === id).length, 1);
         // Removing the container ends the loop and resolves the alert.
         await agent.conn.call("container.remove", { id, force: true });
-        await waitUntil(() => rx.got.length >= 2, "the resolution", 15_000);
-        assert.equal(rx.got[1].json.event, "resolved");
+        await waitUntil(() => mine().length >= 2, "the resolution", 15_000);
+        assert.equal(mine()[1].json.event, "resolved");
       });
     } finally {
       await agent.stop();
@@ -111,10 +112,12 @@ dockerDbTest(
     const clock = manualClock(Date.now());
     const { s, org, rx } = await withChannel(h, clock);
     let agent = await attachTestAgent(s, org.id, "local");
+    // Other suites' containers on the same engine may raise their own alerts meanwhile.
+    const got = () => rx.got.filter((g) => g.json.rule === "Host offline for 2 minutes");
     try {
       await s.alerts.tick();
       await s.alerts.idle();
-      assert.equal(rx.got.length, 0, "connected: not offline");
+      assert.equal(got().length, 0, "connected: not offline");
       await agent.stop();
       await waitUntil(() => !s.agents.isOnline(agent.host.id), "the agent to disconnect");
       // The registry records the disconnection (last seen) asynchronously.
@@ -122,23 +125,23 @@ dockerDbTest(
       clock.advance(119_000);
       await s.alerts.tick();
       await s.alerts.idle();
-      assert.equal(rx.got.length, 0, "1:59 without the agent: not yet");
+      assert.equal(got().length, 0, "1:59 without the agent: not yet");
       clock.advance(2_000);
       await s.alerts.tick();
       await s.alerts.idle();
-      assert.equal(rx.got.length, 1);
-      assert.equal(rx.got[0].json.event, "firing");
-      assert.equal(rx.got[0].json.title, "Host offline for 2 minutes on local");
-      assert.equal(rx.got[0].json.severity, "critical");
+      assert.equal(got().length, 1);
+      assert.equal(got()[0].json.event, "firing");
+      assert.equal(got()[0].json.title, "Host offline for 2 minutes on local");
+      assert.equal(got()[0].json.severity, "critical");
       // A second tick while still offline says nothing new.
       clock.advance(30_000);
       await s.alerts.tick();
       await s.alerts.idle();
-      assert.equal(rx.got.length, 1);
+      assert.equal(got().length, 1);
 
       agent = await attachTestAgent(s, org.id, "local");
-      await waitUntil(() => rx.got.length >= 2, "the resolution");
-      assert.equal(rx.got[1].json.event, "resolved");
+      await waitUntil(() => got().length >= 2, "the resolution");
+      assert.equal(got()[1].json.event, "resolved");
     } finally {
       await agent.stop();
       await s.alerts.idle();
