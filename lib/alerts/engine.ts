@@ -779,7 +779,6 @@ export function createAlertEngine(deps: EngineDeps) {
     containerNameOf,
     lastReport,
     enqueue,
-    orgs,
 
     /** Fires an instant alert (OOM kill): recorded as started and ended at once, never resolved. */
     instant(org: OrgState, subj: Subject, value: number | null, info: FireInfo) {

@@ -24,14 +24,14 @@ export const QuietHoursSchema = z.object({
   tz_offset_min: z.number().int().min(-840).max(840).default(0),
 });
 
-/**
- * Every field of a rule, all optional: creation fills defaults, an update fills from the stored
- * rule, then `normalizeRule` checks the whole (a partial update cannot leave a rule inconsistent).
- */
 /** A name shown in lists and sent in notifications: one line, no control characters. */
 // deno-lint-ignore no-control-regex
 export const ONE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 
+/**
+ * Every field of a rule, all optional: creation fills defaults, an update fills from the stored
+ * rule, then `normalizeRule` checks the whole (a partial update cannot leave a rule inconsistent).
+ */
 export const RuleFields = z.object({
   name: z.string().trim().min(1).max(100).regex(ONE_LINE, "must be one line"),
   enabled: z.boolean(),
