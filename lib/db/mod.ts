@@ -53,6 +53,9 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
     dialect: "postgres",
     pg,
     close: async () => {
+      // postgres.js can wait forever in end() for a connection Kysely reserved and released
+      // (porsager/postgres#925): give in-flight queries 2 s, then close; destroy() finds it ended.
+      await pg.end({ timeout: 2 });
       await db.destroy();
     },
   };

@@ -31,7 +31,17 @@ export async function openTestDb(
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const h = openDatabase(TEST_POSTGRES_URL, { searchPath: schema });
-  await migrateToLatest(h.db);
+  // Kysely's migrator lists tables of every schema; a parallel test dropping its own schema at that
+  // moment makes the catalog query fail with "schema … does not exist". Retry: the race is theirs.
+  for (let attempt = 1;; attempt++) {
+    try {
+      await migrateToLatest(h.db);
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/does not exist|deadlock/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   return {
     ...h,
     url: TEST_POSTGRES_URL,
