@@ -1,3 +1,4 @@
+import type { HealthSync } from "../lib/protocol/health.ts";
 import type { DockerClient } from "../lib/docker/client.ts";
 import { DockerError, DockerInputError } from "../lib/docker/client.ts";
 import type { ContainerSummary } from "../lib/docker/types.ts";
@@ -127,7 +128,14 @@ const ENGINE_TIMEOUT_MS = 30_000;
  * Runs operations of the closed list against the local engine. Parameters are validated here
  * again: the agent trusts nothing it is sent, not even the hub.
  */
-export function createControl(docker: DockerClient, options: { cgroupRoot?: string } = {}) {
+export function createControl(
+  docker: DockerClient,
+  options: {
+    cgroupRoot?: string;
+    /** Takes the hub's set of health checks (agent/health); absent, `health.sync` answers 501. */
+    health?: { sync(p: HealthSync): Promise<unknown> };
+  } = {},
+) {
   const opts = () => ({ signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS) });
   let layout: Promise<CgroupLayout> | undefined;
   // Init pids of running containers, for their network namespace; a container keeps its pid while it runs.
@@ -222,6 +230,16 @@ export function createControl(docker: DockerClient, options: { cgroupRoot?: stri
     },
     "volume.create": (p) =>
       docker.createVolume({ name: p.name, driver: p.driver, labels: p.labels }, opts()),
+    "health.sync": (p) => {
+      if (!options.health) {
+        throw new OpError({
+          status: 501,
+          code: "not_supported",
+          message: "this agent does not run health checks",
+        });
+      }
+      return options.health.sync(p);
+    },
     "volume.remove": (p) => docker.removeVolume(p.name, { force: p.force, ...opts() }),
   };
 

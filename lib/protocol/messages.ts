@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HealthResultsMessage } from "./health.ts";
 
 /** Version of the hub↔agent wire protocol; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -132,6 +133,8 @@ export const AgentMessage = z.discriminatedUnion("t", [
   z.object({ t: z.literal("pong"), at: z.number() }),
   // Answer to "rotate": ok when the new token is safely on disk.
   z.object({ t: z.literal("rotated"), ok: z.boolean() }),
+  // Health check results (lib/protocol/health.ts).
+  HealthResultsMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 

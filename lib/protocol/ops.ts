@@ -8,6 +8,7 @@ import {
   signalName,
   volumeName,
 } from "../docker/validate.ts";
+import { HealthSync } from "./health.ts";
 
 /**
  * The closed list of operations the hub may ask an agent for, with the zod schema of each one's
@@ -129,6 +130,8 @@ export const CALL_OPS = {
     labels: Labels.optional(),
   }),
   "volume.remove": z.object({ name: VolumeName, force: z.boolean().default(false) }),
+  // The complete set of health checks this host's agent should run (replaces the previous set).
+  "health.sync": HealthSync,
 } as const;
 
 /** Operations that stream chunks until cancelled or finished. */
