@@ -27,6 +27,12 @@ const HeaderValue = z.string().max(1024).refine(
 export const HttpProbe = z.object({
   method: z.enum(["GET", "HEAD"]).default("GET"),
   scheme: z.enum(["http", "https"]).default("http"),
+  /**
+   * Address to connect to instead of the container's own (e.g. 127.0.0.1 for a container on the
+   * host network). Link-local and cloud metadata addresses are refused on both sides.
+   */
+  host: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, "must be a host name or IP address")
+    .optional(),
   port: z.number().int().min(1).max(65535),
   path: z.string().regex(/^\/[^\s\0]{0,2047}$/, "must be a path starting with /").default("/"),
   expect_status: StatusRanges.default([[200, 399]]),
