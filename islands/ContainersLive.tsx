@@ -3,7 +3,8 @@
 // offers a refresh for changes the page cannot show by itself (new or removed containers, a host's
 // full resync). The table stays server-rendered; without JS this renders nothing.
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
+import { useLiveTopic } from "./live/use_live_topic.ts";
+import { LiveMarker } from "./live/LiveMarker.tsx";
 
 /** Props of the live containers notice. */
 export interface ContainersLiveProps {
@@ -12,16 +13,6 @@ export interface ContainersLiveProps {
   /** Where "refresh" goes: this page with its filters. */
   refreshHref: string;
 }
-
-type State = "off" | "connecting" | "live" | "retrying" | "denied";
-
-const LABELS: Record<State, string> = {
-  off: "",
-  connecting: "Connecting to live updates…",
-  live: "Live",
-  retrying: "Live updates lost; reconnecting…",
-  denied: "Live updates are not available",
-};
 
 /** The same colours as the server's StateBadge. */
 function tone(state: string): string {
@@ -53,69 +44,22 @@ function applyInPlace(e: ContainerEvent): boolean {
 
 /** Shows "live" and "N changes — refresh"; badges of listed containers change in place. */
 export default function ContainersLive({ topic, refreshHref }: ContainersLiveProps) {
-  const state = useSignal<State>("off");
   const changes = useSignal(0);
+  const state = useLiveTopic([topic], (_topic, data) => {
+    const e = data as ContainerEvent | undefined;
+    if (!e) return;
+    const inPlace = applyInPlace(e);
+    // A new container, a removal, or a resync: the rows themselves must be re-read.
+    if (!inPlace || e.state === "removed" || e.action === "create") changes.value++;
+  });
 
-  useEffect(() => {
-    let socket: WebSocket | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    let attempt = 0;
-
-    const connect = () => {
-      state.value = attempt === 0 ? "connecting" : "retrying";
-      const url = new URL("/api/v1/ws", location.href);
-      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-      const ws = socket = new WebSocket(url);
-      ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", topic }));
-      ws.onmessage = (msg) => {
-        let m: { type?: string; topic?: string; data?: ContainerEvent };
-        try {
-          m = JSON.parse(String(msg.data));
-        } catch {
-          return;
-        }
-        if (m.type === "subscribed" && m.topic === topic) {
-          state.value = "live";
-          attempt = 0;
-        } else if (m.type === "event" && m.topic === topic && m.data) {
-          const inPlace = applyInPlace(m.data);
-          // A new container, a removal, or a resync: the rows themselves must be re-read.
-          if (!inPlace || m.data.state === "removed" || m.data.action === "create") {
-            changes.value++;
-          }
-        } else if (m.type === "error") {
-          stopped = true;
-          state.value = "denied";
-          ws.close();
-        }
-      };
-      ws.onclose = () => {
-        if (stopped) return;
-        state.value = "retrying";
-        timer = setTimeout(connect, Math.min(30_000, 1000 * 2 ** attempt++));
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      socket?.close();
-    };
-  }, [topic]);
-
-  const n = changes.value;
   return (
-    <div class="live" data-state={state.value} hidden={state.value === "off"}>
-      <span class="live-dot" aria-hidden="true" />
-      <span class="live-label">{LABELS[state.value]}</span>
-      <span aria-live="polite">
-        {n > 0 && (
-          <a class="live-new" href={refreshHref}>
-            Containers changed — refresh
-          </a>
-        )}
-      </span>
-    </div>
+    <LiveMarker state={state.value}>
+      {changes.value > 0 && (
+        <a class="live-new" href={refreshHref}>
+          Containers changed — refresh
+        </a>
+      )}
+    </LiveMarker>
   );
 }

@@ -1,6 +1,5 @@
-// One realtime WebSocket for a metrics island: subscribes to its topics, hands events over and
-// reconnects with backoff. The same protocol LiveAudit and LiveHosts speak, in one place for the
-// metrics islands, which each need several topics on one connection.
+// One realtime WebSocket for a live island: subscribes to its topics on one connection, hands
+// events over and reconnects with backoff. Simple islands use it through live/use_live_topic.ts.
 
 /** Connection state, for the island's "Live" marker. */
 export type LiveState = "off" | "connecting" | "live" | "retrying" | "denied";
