@@ -6,37 +6,29 @@ import { HttpError, validationError } from "../../../lib/http/errors.ts";
 import { island } from "../../../lib/islands/island.tsx";
 import { ImageRef } from "../../../lib/protocol/ops.ts";
 import { listImages, pruneImages, removeImage } from "../../../lib/hosts/docker_actions.ts";
-import type { ImageView, PullEvent } from "../../../lib/hosts/docker_views.ts";
+import type { PullEvent } from "../../../lib/hosts/docker_views.ts";
 import { startPull } from "../../../lib/hosts/pull.ts";
 import { formatBytes } from "../../../lib/hosts/view.ts";
 import PullProgress from "../../../islands/PullProgress.tsx";
 import { dockerCaller, HostId } from "../../api/v1/docker_schemas.ts";
-import { PageHeader } from "../../../components/PageHeader.tsx";
 import { ImagesTable } from "../../../components/ImagesTable.tsx";
 import { ConfirmForm } from "../../../components/ConfirmForm.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
-import { Alert } from "../../../components/Alert.tsx";
 import { CheckboxField } from "../../../components/Field.tsx";
 import { readForm } from "../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../_render.tsx";
 import {
   abilities,
   count,
-  DockerFlash,
   type HostChoice,
-  hostChoices,
-  HostOffline,
-  HostPicker,
-  isOffline,
-  NoHostsYet,
+  HostResourceFrame,
+  loadHostResource,
   orgBase,
   pageError,
-  pickHost,
+  pageStatus,
   withFlash,
 } from "./_docker.tsx";
-
 const PullIsland = island("PullProgress", PullProgress);
-
 /** What a page render may carry besides the list: a failed action, the pull form's state. */
 interface PageState {
   error?: HttpError;
@@ -47,46 +39,28 @@ interface PageState {
 /** The images page of one host: pull form, table, prune. */
 async function imagesPage(c: AppContext, kit: PageKit, hostId?: string, state: PageState = {}) {
   const { org } = orgScopeOf(c);
-  const base = orgBase(c);
-  const path = `${base}/images`;
-  const hosts = await hostChoices(c);
-  const host = pickHost(hosts, hostId ?? c.req.query("host"));
+  const path = `${orgBase(c)}/images`;
   const can = abilities(c);
-  let images: ImageView[] | undefined;
-  let offline = false;
-  if (host?.online) {
-    try {
-      images = await listImages(c.var.services, dockerCaller(c), host.id);
-    } catch (err) {
-      if (!isOffline(err)) throw err;
-      offline = true;
-    }
-  } else offline = Boolean(host);
+  const res = await loadHostResource(
+    c,
+    hostId,
+    (id) => listImages(c.var.services, dockerCaller(c), id),
+  );
   const q = (h: HostChoice) => `?host=${encodeURIComponent(h.id)}`;
-  const total = images?.reduce((s, i) => s + i.size, 0) ?? 0;
-  const dangling = images?.filter((i) => i.dangling).length ?? 0;
+  const total = res.items?.reduce((s, i) => s + i.size, 0) ?? 0;
+  const dangling = res.items?.filter((i) => i.dangling).length ?? 0;
 
   return render(
     c,
-    <>
-      <PageHeader
-        title="Images"
-        sub={host
-          ? (
-            <>
-              {host.name}
-              {images && <>{" · "}{count(images.length, "image")} · {formatBytes(total)}</>}
-            </>
-          )
-          : org.name}
-      >
-        {host && hosts.length > 1 && <HostPicker action={path} hosts={hosts} current={host} />}
-      </PageHeader>
-      <DockerFlash c={c} />
-      {state.error && <Alert kind="error">{state.error.message}</Alert>}
-      {!host && <NoHostsYet base={base} what="Images" />}
-      {host && offline && <HostOffline base={base} host={host} />}
-      {host && images && (
+    <HostResourceFrame
+      c={c}
+      title="Images"
+      path={path}
+      res={res}
+      sub={res.items && <>{count(res.items.length, "image")} · {formatBytes(total)}</>}
+      error={state.error}
+    >
+      {(host, images) => (
         <>
           {can.operate && (
             <section class="card">
@@ -126,11 +100,11 @@ async function imagesPage(c: AppContext, kit: PageKit, hostId?: string, state: P
           )}
         </>
       )}
-    </>,
+    </HostResourceFrame>,
     {
       title: `Images · ${org.name}`,
       active: "images",
-      status: state.status ?? state.error?.status ?? (offline ? 503 : 200),
+      status: pageStatus(state, res),
       manifest: kit.manifest,
     },
   );

@@ -5,28 +5,22 @@ import { page } from "../../../lib/http/pages.ts";
 import { conflict, type HttpError, validationError } from "../../../lib/http/errors.ts";
 import { NetworkName } from "../../../lib/protocol/ops.ts";
 import { createNetwork, listNetworks, removeNetwork } from "../../../lib/hosts/docker_actions.ts";
-import type { NetworkView } from "../../../lib/hosts/docker_views.ts";
+import type {} from "../../../lib/hosts/docker_views.ts";
 import { SYSTEM_NETWORKS } from "../../../lib/hosts/docker_views.ts";
 import { dockerCaller, HostId, NetworkCreateInput } from "../../api/v1/docker_schemas.ts";
-import { PageHeader } from "../../../components/PageHeader.tsx";
 import { NetworksTable } from "../../../components/NetworksTable.tsx";
 import { ConfirmForm } from "../../../components/ConfirmForm.tsx";
-import { Alert } from "../../../components/Alert.tsx";
 import { FormAlert, type FormState, SelectField, TextField } from "../../../components/Field.tsx";
 import { errorsOf, parseForm, readForm } from "../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../_render.tsx";
 import {
   abilities,
   count,
-  DockerFlash,
-  hostChoices,
-  HostOffline,
-  HostPicker,
-  isOffline,
-  NoHostsYet,
+  HostResourceFrame,
+  loadHostResource,
   orgBase,
   pageError,
-  pickHost,
+  pageStatus,
   withFlash,
 } from "./_docker.tsx";
 
@@ -39,39 +33,26 @@ interface PageState {
 /** The networks page of one host: table and create form. */
 async function networksPage(c: AppContext, hostId?: string, state: PageState = {}) {
   const { org } = orgScopeOf(c);
-  const base = orgBase(c);
-  const path = `${base}/networks`;
-  const hosts = await hostChoices(c);
-  const host = pickHost(hosts, hostId ?? c.req.query("host"));
+  const path = `${orgBase(c)}/networks`;
   const can = abilities(c);
-  let networks: NetworkView[] | undefined;
-  let offline = false;
-  if (host?.online) {
-    try {
-      networks = await listNetworks(c.var.services, dockerCaller(c), host.id);
-    } catch (err) {
-      if (!isOffline(err)) throw err;
-      offline = true;
-    }
-  } else offline = Boolean(host);
+  const res = await loadHostResource(
+    c,
+    hostId,
+    (id) => listNetworks(c.var.services, dockerCaller(c), id),
+  );
   const common = { values: state.create?.values, errors: state.create?.errors, idPrefix: "n" };
 
   return render(
     c,
-    <>
-      <PageHeader
-        title="Networks"
-        sub={host
-          ? <>{host.name}{networks && <>{" · "}{count(networks.length, "network")}</>}</>
-          : org.name}
-      >
-        {host && hosts.length > 1 && <HostPicker action={path} hosts={hosts} current={host} />}
-      </PageHeader>
-      <DockerFlash c={c} />
-      {state.error && <Alert kind="error">{state.error.message}</Alert>}
-      {!host && <NoHostsYet base={base} what="Networks" />}
-      {host && offline && <HostOffline base={base} host={host} />}
-      {host && networks && (
+    <HostResourceFrame
+      c={c}
+      title="Networks"
+      path={path}
+      res={res}
+      sub={res.items && count(res.items.length, "network")}
+      error={state.error}
+    >
+      {(host, networks) => (
         <>
           <NetworksTable
             networks={networks}
@@ -115,12 +96,8 @@ async function networksPage(c: AppContext, hostId?: string, state: PageState = {
           )}
         </>
       )}
-    </>,
-    {
-      title: `Networks · ${org.name}`,
-      active: "networks",
-      status: state.status ?? state.error?.status ?? (offline ? 503 : 200),
-    },
+    </HostResourceFrame>,
+    { title: `Networks · ${org.name}`, active: "networks", status: pageStatus(state, res) },
   );
 }
 

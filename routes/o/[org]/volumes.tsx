@@ -5,28 +5,22 @@ import { page } from "../../../lib/http/pages.ts";
 import { type HttpError, validationError } from "../../../lib/http/errors.ts";
 import { VolumeName } from "../../../lib/protocol/ops.ts";
 import { createVolume, listVolumes, removeVolume } from "../../../lib/hosts/docker_actions.ts";
-import type { VolumeView } from "../../../lib/hosts/docker_views.ts";
+import type {} from "../../../lib/hosts/docker_views.ts";
 import { dockerCaller, HostId } from "../../api/v1/docker_schemas.ts";
-import { PageHeader } from "../../../components/PageHeader.tsx";
 import { VolumesTable } from "../../../components/VolumesTable.tsx";
 import { ConfirmForm } from "../../../components/ConfirmForm.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
-import { Alert } from "../../../components/Alert.tsx";
 import { FormAlert, type FormState, TextField } from "../../../components/Field.tsx";
 import { errorsOf, parseForm, readForm } from "../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../_render.tsx";
 import {
   abilities,
   count,
-  DockerFlash,
-  hostChoices,
-  HostOffline,
-  HostPicker,
-  isOffline,
-  NoHostsYet,
+  HostResourceFrame,
+  loadHostResource,
   orgBase,
   pageError,
-  pickHost,
+  pageStatus,
   withFlash,
 } from "./_docker.tsx";
 
@@ -39,53 +33,34 @@ interface PageState {
 /** The volumes page of one host: table (sizes on request) and create form. */
 async function volumesPage(c: AppContext, hostId?: string, state: PageState = {}) {
   const { org } = orgScopeOf(c);
-  const base = orgBase(c);
-  const path = `${base}/volumes`;
-  const hosts = await hostChoices(c);
-  const host = pickHost(hosts, hostId ?? c.req.query("host"));
-  const sizes = c.req.method === "GET" && c.req.query("sizes") === "1";
+  const path = `${orgBase(c)}/volumes`;
   const can = abilities(c);
-  let volumes: VolumeView[] | undefined;
-  let offline = false;
-  if (host?.online) {
-    try {
-      volumes = await listVolumes(c.var.services, dockerCaller(c), host.id, sizes);
-    } catch (err) {
-      if (!isOffline(err)) throw err;
-      offline = true;
-    }
-  } else offline = Boolean(host);
+  const sizes = c.req.method === "GET" && c.req.query("sizes") === "1";
+  const res = await loadHostResource(
+    c,
+    hostId,
+    (id) => listVolumes(c.var.services, dockerCaller(c), id, sizes),
+  );
   const common = { values: state.create?.values, errors: state.create?.errors, idPrefix: "v" };
-  const here = host ? `${path}?host=${host.id}` : path;
+  const here = res.host ? `${path}?host=${res.host.id}` : path;
 
   return render(
     c,
-    <>
-      <PageHeader
-        title="Volumes"
-        sub={host
-          ? <>{host.name}{volumes && <>{" · "}{count(volumes.length, "volume")}</>}</>
-          : org.name}
-      >
-        {host && hosts.length > 1 && (
-          <HostPicker
-            action={path}
-            hosts={hosts}
-            current={host}
-            hidden={sizes ? { sizes: "1" } : {}}
-          />
-        )}
-        {host && volumes && (
-          sizes
-            ? <a class="btn btn-small" href={here}>Hide sizes</a>
-            : <a class="btn btn-small" href={`${here}&sizes=1`}>Show sizes</a>
-        )}
-      </PageHeader>
-      <DockerFlash c={c} />
-      {state.error && <Alert kind="error">{state.error.message}</Alert>}
-      {!host && <NoHostsYet base={base} what="Volumes" />}
-      {host && offline && <HostOffline base={base} host={host} />}
-      {host && volumes && (
+    <HostResourceFrame
+      c={c}
+      title="Volumes"
+      path={path}
+      res={res}
+      sub={res.items && count(res.items.length, "volume")}
+      pickerHidden={sizes ? { sizes: "1" } : {}}
+      actions={res.items && (
+        sizes
+          ? <a class="btn btn-small" href={here}>Hide sizes</a>
+          : <a class="btn btn-small" href={`${here}&sizes=1`}>Show sizes</a>
+      )}
+      error={state.error}
+    >
+      {(host, volumes) => (
         <>
           {volumes.length > 0
             ? (
@@ -127,12 +102,8 @@ async function volumesPage(c: AppContext, hostId?: string, state: PageState = {}
           )}
         </>
       )}
-    </>,
-    {
-      title: `Volumes · ${org.name}`,
-      active: "volumes",
-      status: state.status ?? state.error?.status ?? (offline ? 503 : 200),
-    },
+    </HostResourceFrame>,
+    { title: `Volumes · ${org.name}`, active: "volumes", status: pageStatus(state, res) },
   );
 }
 
