@@ -7,14 +7,23 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { socketExists } from "../lib/agents/embedded.ts";
-import { SYSTEM_CTX, testServices } from "./support/services.ts";
-import { ARTIFACTS, CHROMIUM, DESKTOP, IN_CI, launchBrowser, PHONE } from "./support/browser.ts";
+import { testServices } from "./support/services.ts";
+import {
+  addOwner,
+  ARTIFACTS,
+  CHROMIUM,
+  DESKTOP,
+  IN_CI,
+  launchBrowser,
+  PHONE,
+  shot,
+  signIn,
+} from "./support/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -28,15 +37,6 @@ function missing(): string | null {
 }
 const why = missing();
 if (why && !IN_CI) console.log(`note: hosts browser test ignored: ${why}`);
-
-async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
-  await page.setViewportSize(viewport);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const over = await page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-  assert.ok(over <= 0, `${name}: the page is ${over}px wider than ${viewport.width}px`);
-}
 
 Deno.test({
   name:
@@ -56,22 +56,14 @@ Deno.test({
     );
     const dbh = openDatabase(`sqlite:${join(dataDir, "capstan.db")}`);
     const s = testServices(dbh);
-    const u = await s.accounts.createUser(SYSTEM_CTX, {
-      email: "ada@example.com",
-      name: "Ada",
-      password: "correct-horse-battery",
-    });
-    await s.accounts.ensureMembership(SYSTEM_CTX, u.id, "acme", "owner");
+    await addOwner(s);
     await dbh.close();
     const context = await launchBrowser(profile, DESKTOP);
     const errors: string[] = [];
     try {
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(`${hub.url}/login`);
-      await page.getByLabel("Email").fill("ada@example.com");
-      await page.getByLabel("Password").fill("correct-horse-battery");
-      await Promise.all([page.waitForURL(/\/o\/acme$/), page.keyboard.press("Enter")]);
+      await signIn(page, hub.url);
 
       // The embedded agent shows the local engine within a few seconds of the org existing.
       await page.goto(`${hub.url}/o/acme/hosts`);

@@ -5,7 +5,6 @@
  * filtering, pausing, and reading live stats. Screenshots go to tests/artifacts/.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
@@ -18,14 +17,16 @@ import {
   testName,
 } from "../lib/docker/testing.ts";
 import { attachTestAgent } from "./support/agent.ts";
-import { SYSTEM_CTX } from "./support/services.ts";
 import {
+  addOwner,
   ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
   launchBrowser,
   PHONE,
+  shot,
+  signIn,
 } from "./support/browser.ts";
 
 const SUITE = "browser-logs";
@@ -33,31 +34,6 @@ const SUITE = "browser-logs";
 const missing = chromiumMissing();
 if (missing && !IN_CI) console.log(`note: browser logs test ignored: ${missing}`);
 const dockerIgnored = dockerTestsIgnored(SUITE);
-
-/** Saves a full-page screenshot and checks the page fits the viewport's width. */
-async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
-  await page.setViewportSize(viewport);
-  // Let the chart redraw at the new size (Chart.js resizes on the next animation frames).
-  await page.waitForTimeout(400);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const over = await page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-  if (over > 0) {
-    console.log(
-      await page.evaluate(() =>
-        [...document.querySelectorAll("body *")].filter((e) =>
-          !e.closest(".nav") &&
-          e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
-        ).slice(0, 8).map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)
-      ),
-    );
-  }
-  assert.ok(
-    over <= 0,
-    `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
-  );
-}
 
 /** The highest "tick N" shown in the log viewer. */
 function lastTick(page: Page): Promise<number> {
@@ -70,6 +46,9 @@ function lastTick(page: Page): Promise<number> {
     return max;
   });
 }
+
+/** Chart.js redraws at a new size on the next animation frames. */
+const CHART_SETTLE_MS = 400;
 
 Deno.test({
   name: "[e2e] browser: container page shows log lines arriving live, filter, timestamps, stats",
@@ -92,10 +71,7 @@ Deno.test({
       { jobs: false, log: silentLogger },
     );
     const { services } = hub;
-    const email = "ada@example.com";
-    const password = "correct-horse-battery";
-    const user = await services.accounts.createUser(SYSTEM_CTX, { email, name: "Ada", password });
-    await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
+    await addOwner(services);
     const org = (await services.orgs.bySlug("acme"))!;
     const agent = await attachTestAgent(services, org.id, "local");
     let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
@@ -130,9 +106,7 @@ Deno.test({
       const url = `${hub.url}/o/acme/containers/${agent.host.id}/${id}`;
       await page.goto(url);
       await page.waitForURL(/\/login\?next=/);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(password);
-      await Promise.all([page.waitForURL(url), page.keyboard.press("Enter")]);
+      await signIn(page, hub.url, { landing: url });
       assert.match(await page.locator("h1").innerText(), /capstan-test-browser-logs-ticker/);
       assert.match(await page.locator(".page-header").innerText(), /running/);
 
@@ -183,7 +157,7 @@ Deno.test({
       assert.doesNotMatch(figures.join("\n"), /\d\.\d{4,}/, "figures are rounded for reading");
       assert.ok(await page.locator(".live-chart canvas").isVisible());
       await new Promise((r) => setTimeout(r, 2500)); // a few chart points for the screenshot
-      await shot(page, "container-desktop");
+      await shot(page, "container-desktop", DESKTOP, CHART_SETTLE_MS);
 
       // Filter: only matching lines stay, case-insensitively.
       await page.getByPlaceholder("Filter lines").fill("WARNING");
@@ -193,7 +167,7 @@ Deno.test({
         )
       );
       assert.match(await page.locator(".log-count").innerText(), /^\d+ of \d+ lines match$/);
-      await shot(page, "container-logs-filtered-desktop");
+      await shot(page, "container-logs-filtered-desktop", DESKTOP, CHART_SETTLE_MS);
       await page.getByPlaceholder("Filter lines").fill("");
       // Cleared: every line is back (80 boot lines and the ticks), enough to scroll.
       await page.waitForFunction(() => document.querySelectorAll(".log-line").length > 80);
@@ -220,7 +194,7 @@ Deno.test({
       assert.equal(dl.status, 200);
       assert.match(await dl.text(), /Z stdout tick \d+\n/);
 
-      await shot(page, "container-phone", PHONE);
+      await shot(page, "container-phone", PHONE, CHART_SETTLE_MS);
       assert.deepEqual(pageErrors, [], "no script errors in the page");
     } finally {
       await context?.close().catch(() => {});

@@ -14,40 +14,21 @@ import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import {
+  addOwner,
   ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
   launchBrowser,
   PHONE,
+  shot,
+  signIn,
 } from "./support/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 const missing = chromiumMissing();
 if (missing && !IN_CI) console.log(`note: browser metrics test ignored: ${missing}`);
-
-/** Saves a full-page screenshot and checks the page fits the viewport's width. */
-async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
-  await page.setViewportSize(viewport);
-  // Chart.js redraws at the new size on the next animation frames.
-  await page.waitForTimeout(400);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const over = await page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-  if (over > 0) {
-    console.log(
-      await page.evaluate(() =>
-        [...document.querySelectorAll("body *")].filter((e) =>
-          !e.closest(".nav") &&
-          e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
-        ).slice(0, 8).map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)
-      ),
-    );
-  }
-  assert.ok(over <= 0, `${name}: the page is ${over}px wider than ${viewport.width}px`);
-}
 
 /** A number attribute of the first element matching `selector`, or 0. */
 async function numAttr(page: Page, selector: string, attr: string): Promise<number> {
@@ -64,6 +45,9 @@ async function grows(what: string, read: () => Promise<number>, than: number, ms
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Chart.js redraws at a new size on the next animation frames. */
+const CHART_SETTLE_MS = 400;
 
 Deno.test({
   name:
@@ -88,10 +72,7 @@ Deno.test({
       { jobs: false, log: silentLogger },
     );
     const { services } = hub;
-    const email = "ada@example.com";
-    const password = "correct-horse-battery";
-    const user = await services.accounts.createUser(SYSTEM_CTX, { email, name: "Ada", password });
-    await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
+    await addOwner(services);
     const org = (await services.orgs.bySlug("acme"))!;
     const { host, enrollment } = await services.hosts.create(SYSTEM_CTX, org.id, { name: "web-1" });
     const machineId = "browser-metrics-" + crypto.randomUUID().slice(0, 8);
@@ -131,10 +112,7 @@ Deno.test({
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => errors.push(String(e)));
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      await page.goto(`${hub.url}/login`);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(password);
-      await Promise.all([page.waitForURL(/\/o\/acme$/), page.keyboard.press("Enter")]);
+      await signIn(page, hub.url);
 
       // Host page: the CPU chart gets its history, then live points, with no page load between.
       await page.goto(`${hub.url}/o/acme/hosts/${host.id}`);
@@ -157,8 +135,8 @@ Deno.test({
         /^\d+(\.\d)? %$/,
       );
       assert.equal(await page.locator('.host-metrics[data-tier="raw"]').count(), 1);
-      await shot(page, "host-metrics-desktop");
-      await shot(page, "host-metrics-phone", PHONE);
+      await shot(page, "host-metrics-desktop", DESKTOP, CHART_SETTLE_MS);
+      await shot(page, "host-metrics-phone", PHONE, CHART_SETTLE_MS);
       await page.setViewportSize(DESKTOP);
 
       // 1h → 24h: one metrics API request and a re-render, not a navigation.
@@ -186,7 +164,7 @@ Deno.test({
         "same document: the page was not reloaded",
       );
       assert.match(page.url(), /\?range=24h$/);
-      await shot(page, "host-metrics-24h-desktop");
+      await shot(page, "host-metrics-24h-desktop", DESKTOP, CHART_SETTLE_MS);
 
       // Fleet overview: the host's sparkline grows from live fleet summaries.
       await page.goto(`${hub.url}/o/acme`);
@@ -204,15 +182,15 @@ Deno.test({
         "online",
       );
       assert.match(await page.locator('[data-fleet="cpu"] .stat-value').innerText(), /%$/);
-      await shot(page, "fleet-desktop");
-      await shot(page, "fleet-phone", PHONE);
+      await shot(page, "fleet-desktop", DESKTOP, CHART_SETTLE_MS);
+      await shot(page, "fleet-phone", PHONE, CHART_SETTLE_MS);
       await page.setViewportSize(DESKTOP);
 
       await page.getByRole("link", { name: "Settings" }).first().click();
       await page.waitForSelector("#storage-title");
       assert.match(await page.locator(`tr[data-host="${host.id}"]`).innerText(), /web-1/);
-      await shot(page, "metrics-settings-desktop");
-      await shot(page, "metrics-settings-phone", PHONE);
+      await shot(page, "metrics-settings-desktop", DESKTOP, CHART_SETTLE_MS);
+      await shot(page, "metrics-settings-phone", PHONE, CHART_SETTLE_MS);
       assert.deepEqual(errors, []);
     } finally {
       agent.kill("SIGTERM");

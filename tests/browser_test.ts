@@ -4,7 +4,6 @@
  * made over the API, toggles the theme, and saves screenshots under tests/artifacts/.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
@@ -16,32 +15,13 @@ import {
   IN_CI,
   launchBrowser,
   PHONE,
+  shot,
+  signIn,
 } from "./support/browser.ts";
 
 const missing = chromiumMissing();
 // Outside CI a machine without Chromium skips this test; in CI a missing browser is a failure.
 if (missing && !IN_CI) console.log(`note: browser test ignored: ${missing}`);
-
-/** How far the page is wider than the viewport, in px (0 when it fits). */
-function overflowX(page: Page): Promise<number> {
-  return page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-}
-
-/**
- * Saves a full-page screenshot at a viewport size. Every page must fit its width: wide tables
- * scroll inside their own box, never the page.
- */
-async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
-  await page.setViewportSize(viewport);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const over = await overflowX(page);
-  assert.ok(
-    over <= 0,
-    `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
-  );
-}
 
 Deno.test({
   name: "[e2e] browser: setup, sign-in, live audit island, theme toggle, screenshots",
@@ -101,9 +81,7 @@ Deno.test({
       ]);
       assert.match(await page.locator(".alert").innerText(), /You are signed out/);
       await shot(page, "login-desktop");
-      await page.getByLabel("Email").fill("ada@example.com");
-      await page.getByLabel("Password").fill("correct-horse-battery");
-      await Promise.all([page.waitForURL(/\/o\/acme$/), page.keyboard.press("Enter")]);
+      await signIn(page, hub.url);
 
       // The audit page hydrates its one island and goes live over the WebSocket.
       await page.getByRole("link", { name: "Audit log" }).click();

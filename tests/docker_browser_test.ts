@@ -6,8 +6,7 @@
  * tests/artifacts/.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../lib/hub.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -18,16 +17,18 @@ import {
   testLabels,
   testName,
 } from "../lib/docker/testing.ts";
-import { SYSTEM_CTX } from "./support/services.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import { startFakeRegistry } from "./support/fake_registry.ts";
 import {
+  addOwner,
   ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
   launchBrowser,
   PHONE,
+  shot,
+  signIn,
 } from "./support/browser.ts";
 
 const SUITE = "docker-browser";
@@ -35,19 +36,6 @@ const SUITE = "docker-browser";
 const missing = chromiumMissing();
 const dockerIgnored = dockerTestsIgnored(SUITE);
 if (missing && !IN_CI) console.log(`note: docker browser test ignored: ${missing}`);
-
-/** A full-page screenshot; the page must fit the viewport's width (tables scroll in their box). */
-async function shot(page: Page, name: string, viewport = DESKTOP): Promise<void> {
-  await page.setViewportSize(viewport);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const over = await page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-  assert.ok(
-    over <= 0,
-    `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
-  );
-}
 
 Deno.test({
   name: "[e2e] browser: containers live badge, create form, pull progress, networks and volumes",
@@ -69,10 +57,7 @@ Deno.test({
       { jobs: false, log: silentLogger },
     );
     const { services } = hub;
-    const email = "ada@example.com";
-    const password = "correct-horse-battery";
-    const user = await services.accounts.createUser(SYSTEM_CTX, { email, name: "Ada", password });
-    await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
+    await addOwner(services);
     const org = (await services.orgs.bySlug("acme"))!;
     const agent = await attachTestAgent(services, org.id, "docker-1");
     const docker = agent.docker;
@@ -115,10 +100,7 @@ Deno.test({
       const page = context.pages()[0] ?? await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(`${hub.url}/login`);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(password);
-      await Promise.all([page.waitForURL(/\/o\/acme$/), page.keyboard.press("Enter")]);
+      await signIn(page, hub.url);
 
       // Containers: filter to this suite, go live, then stop one outside Capstan.
       await page.goto(`${hub.url}/o/acme/containers?label=capstan.test.suite%3D${SUITE}`);

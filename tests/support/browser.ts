@@ -1,6 +1,10 @@
 /** Shared set-up of the browser tests: Debian's Chromium driven by playwright-core. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
+import type { Services } from "../../lib/services.ts";
+import { SYSTEM_CTX } from "./services.ts";
 
 export const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
 export const IN_CI = Deno.env.get("CI") === "true";
@@ -39,16 +43,53 @@ export async function launchBrowser(profile: string, viewport = DESKTOP) {
   });
 }
 
-/** Signs in through the login form and waits for the organization's dashboard. */
+/** The user the browser tests sign in as. */
+export const ADA = { email: "ada@example.com", name: "Ada", password: "correct-horse-battery" };
+
+/** Creates Ada as an owner of `org` (created when missing); returns her user id. */
+export async function addOwner(services: Services, org = "acme"): Promise<string> {
+  const user = await services.accounts.createUser(SYSTEM_CTX, ADA);
+  await services.accounts.ensureMembership(SYSTEM_CTX, user.id, org, "owner");
+  return user.id;
+}
+
+/**
+ * Signs in through the login form and waits for where it leads: the organization's dashboard,
+ * or `landing` when the sign-in started from another page (the form returns there).
+ */
 export async function signIn(
   page: Page,
   hubUrl: string,
-  email: string,
-  password: string,
-  org = "acme",
+  { email = ADA.email, password = ADA.password, landing = /\/o\/acme$/ as string | RegExp } = {},
 ) {
-  await page.goto(`${hubUrl}/login`);
+  if (!page.url().includes("/login")) await page.goto(`${hubUrl}/login`);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await Promise.all([page.waitForURL(new RegExp(`/o/${org}$`)), page.keyboard.press("Enter")]);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await Promise.all([page.waitForURL(landing), page.keyboard.press("Enter")]);
+}
+
+/**
+ * Screenshots the whole page at `viewport` into tests/artifacts/ and asserts it is no wider than
+ * the viewport (naming the elements that stick out). `settleMs` lets charts redraw first.
+ */
+export async function shot(page: Page, name: string, viewport = DESKTOP, settleMs = 0) {
+  await page.setViewportSize(viewport);
+  if (settleMs) await page.waitForTimeout(settleMs);
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const over = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
+  if (over > 0) {
+    const culprits = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")].filter((e) =>
+        !e.closest(".nav") &&
+        e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+      ).slice(0, 8).map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)
+    );
+    console.log(`${name}: wider than the viewport:`, culprits);
+  }
+  assert.ok(
+    over <= 0,
+    `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
+  );
 }
