@@ -27,6 +27,7 @@ const envSchema = z.object({
   CAPSTAN_METRICS_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_METRICS_HOUR_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
+  CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -52,6 +53,8 @@ export interface Config {
   metricsRetention: { rawHours: number; minuteDays: number; hourDays: number };
   /** Outbound notifications may target loopback and private addresses (CAPSTAN_ALLOW_PRIVATE_TARGETS). */
   allowPrivateTargets: boolean;
+  /** How long resolved alerts and delivery records are kept (CAPSTAN_ALERTS_RETENTION_DAYS). */
+  alertsRetentionDays: number;
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -93,5 +96,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       hourDays: e.CAPSTAN_METRICS_HOUR_DAYS,
     },
     allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
+    alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
   };
 }

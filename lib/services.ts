@@ -57,6 +57,7 @@ export function createServices(opts: {
         k ?? loadSecretKey(opts.config.dataDir)
       ),
     allowPrivateTargets: opts.config.allowPrivateTargets,
+    retentionDays: opts.config.alertsRetentionDays,
     publicUrl: opts.config.publicUrl,
     // Called only after construction: `agents` is defined by then.
     isOnline: (hostId) => agents.isOnline(hostId),

@@ -1,7 +1,8 @@
 /**
  * Alerts and notifications, wired: rules, channels (secrets encrypted with the hub key), the
  * engine on the ingest path, agent-event and host hooks, the delivery queue, the history, and the
- * two lease-protected jobs (evaluation tick every 30 s, delivery retries every 10 s).
+ * lease-protected jobs (evaluation tick every 30 s, delivery retries every 10 s, hourly purge of
+ * history older than the retention).
  */
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
@@ -20,6 +21,7 @@ import { createAlertHistory } from "./history.ts";
 import { applyContainerEvent, type ContainerEvent, eventMatters } from "./event_rules.ts";
 import { alertTick } from "./tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
+import { purgeAlertHistory } from "./purge.ts";
 
 /** Bus topic on which replicas tell each other that an organization's rules changed. */
 const CONTROL_TOPIC = "hub:alerts";
@@ -34,6 +36,8 @@ export interface AlertsDeps {
   /** The hub's secret key (base64), loaded on first use. */
   secretKey: () => Promise<string>;
   allowPrivateTargets: boolean;
+  /** Days resolved alerts and finished deliveries are kept (default 90). */
+  retentionDays?: number;
   publicUrl: string;
   isOnline(hostId: string): boolean;
   /** Retry policy and send options (tests shorten them). */
@@ -154,7 +158,7 @@ export function createAlerts(deps: AlertsDeps) {
       });
     },
 
-    /** The scheduled jobs (lease-protected; both run more often than once a minute). */
+    /** The scheduled jobs (lease-protected; evaluation and delivery run more often than once a minute). */
     jobs(): Job[] {
       return [
         { name: "alerts_evaluate", schedule: "* * * * *", intervalMs: 30_000, run: tick },
@@ -163,6 +167,12 @@ export function createAlerts(deps: AlertsDeps) {
           schedule: "* * * * *",
           intervalMs: 10_000,
           run: () => delivery.runDue(),
+        },
+        {
+          name: "alerts_purge",
+          schedule: "29 * * * *",
+          intervalMs: 3600_000,
+          run: () => purgeAlertHistory(db, clock.now(), deps.retentionDays ?? 90),
         },
       ];
     },
