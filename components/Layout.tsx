@@ -5,6 +5,10 @@ import { OrgSwitcher } from "./OrgSwitcher.tsx";
 import { ThemeToggle } from "./ThemeToggle.tsx";
 import { UserMenu } from "./UserMenu.tsx";
 import { Alert } from "./Alert.tsx";
+import { island } from "../lib/islands/island.tsx";
+import NotificationBell, { type NotificationBellProps } from "../islands/NotificationBell.tsx";
+
+const NotificationBellIsland = island("NotificationBell", NotificationBell);
 
 export type Theme = "dark" | "light";
 
@@ -25,6 +29,8 @@ export interface Shell {
   /** Path and query of this page, so the theme form can come back here. */
   path: string;
   flash: { kind: "ok" | "error"; text: string } | null;
+  /** The notification bell of `org` with its unread count; `live` when its island can hydrate. */
+  bell?: (NotificationBellProps & { live: boolean }) | null;
 }
 
 /** The page frame: navigation, organization switcher, user menu, theme toggle and flash message. */
@@ -44,6 +50,13 @@ export function Layout(
               <span>Capstan</span>
             </a>
             <div class="topbar-actions">
+              {shell.bell && (() => {
+                const { live, ...bell } = shell.bell;
+                const current = active === "notifications";
+                return live
+                  ? <NotificationBellIsland {...bell} current={current} />
+                  : <NotificationBell {...bell} current={current} />;
+              })()}
               <ThemeToggle theme={shell.theme} back={shell.path} />
             </div>
           </div>

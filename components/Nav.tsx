@@ -16,7 +16,10 @@ export type NavKey =
   | "tokens"
   | "users"
   | "orgs"
-  | "docs";
+  | "docs"
+  | "notifications"
+  | "alert_rules"
+  | "channels";
 
 interface Item {
   key: NavKey;
@@ -38,7 +41,10 @@ function items(shell: Shell): Item[] {
       out.push({ key: "networks", href: `${base}/networks`, label: "Networks" });
       out.push({ key: "volumes", href: `${base}/volumes`, label: "Volumes" });
       out.push({ key: "members", href: `${base}/members`, label: "Members" });
+      out.push({ key: "notifications", href: `${base}/notifications`, label: "Notifications" });
+      out.push({ key: "alert_rules", href: `${base}/alerts/rules`, label: "Alert rules" });
       if (roleAtLeast(org!.role, "admin")) {
+        out.push({ key: "channels", href: `${base}/alerts/channels`, label: "Channels" });
         out.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });
         out.push({ key: "settings", href: `${base}/settings/metrics`, label: "Settings" });
       }

@@ -48,6 +48,14 @@ const FLASH: Record<"ok" | "error", Record<string, string>> = {
     host_renamed: "Host renamed.",
     host_labels_changed: "Labels saved.",
     host_removed: "Host removed. Its agent was disconnected and its token no longer works.",
+    alert_acknowledged: "Alert acknowledged: no more reminders for it.",
+    alert_silenced: "Alert silenced: its notifications are held until the silence ends.",
+    rule_saved: "Alert rule saved.",
+    rule_enabled: "Alert rule enabled.",
+    rule_disabled: "Alert rule disabled; its open alerts ended.",
+    rule_deleted: "Alert rule deleted.",
+    channel_saved: "Channel saved.",
+    channel_deleted: "Channel deleted.",
   },
   error: {
     session_expired: "Your session has ended; sign in again.",
@@ -93,11 +101,31 @@ export async function loadShell(c: AppContext): Promise<Shell> {
   const org = scope
     ? { slug: scope.org.slug, name: scope.org.name, role: scope.role }
     : orgs[0] ?? null;
+  const orgId = scope?.org.id ?? all[0]?.id;
   return {
     ...base,
     user: { name: principal.name, email: principal.email, isAdmin: principal.isAdmin },
     orgs,
     org,
+    bell: org && orgId ? await bellOf(c, principal.userId, orgId, org.slug) : null,
+  };
+}
+
+/** The bell of an organization: its unread count for the user, live when the island is built. */
+async function bellOf(
+  c: AppContext,
+  userId: string,
+  orgId: string,
+  slug: string,
+): Promise<Shell["bell"]> {
+  const { count } = await c.var.services.alerts.history.unreadCount(userId, orgId);
+  const o = encodeURIComponent(slug);
+  return {
+    count,
+    href: `/o/${o}/notifications`,
+    topic: `org:${orgId}:alerts`,
+    countUrl: `/api/v1/orgs/${o}/notifications/unread-count`,
+    live: hasIsland(pageManifest(c), "NotificationBell"),
   };
 }
 
@@ -124,7 +152,7 @@ export async function render(
     <Layout shell={shell} active={opts.active}>{body}</Layout>,
     {
       title: `${opts.title} · Capstan`,
-      manifest: opts.manifest ?? null,
+      manifest: opts.manifest ?? pageManifest(c),
       htmlAttrs: { "data-theme": shell.theme },
       head: (
         <>
@@ -138,6 +166,11 @@ export async function render(
   // Pages show per-user data: never from a shared cache, and revalidated on every visit.
   c.header("Cache-Control", opts.noStore ? "no-store" : "private, no-cache");
   return c.html(html, (opts.status ?? 200) as ContentfulStatusCode);
+}
+
+/** The pages' islands manifest, as the page routes' middleware left it on the request. */
+function pageManifest(c: AppContext): IslandManifest | null {
+  return c.get("pageManifest") ?? null;
 }
 
 /** Whether the manifest can hydrate `name`; without it the page renders that island's spot empty. */

@@ -24,6 +24,9 @@ import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
 import * as metricsSettings from "./o/[org]/settings/metrics.tsx";
+import * as notifications from "./o/[org]/notifications.tsx";
+import * as alertRules from "./o/[org]/alerts/rules.tsx";
+import * as alertChannels from "./o/[org]/alerts/channels.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -53,9 +56,17 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   networks,
   volumes,
   metricsSettings,
+  notifications,
+  alertRules,
+  alertChannels,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */
 export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
+  // The layout's own island (the notification bell) needs the manifest on every page.
+  app.use("*", async (c, next) => {
+    c.set("pageManifest", kit.manifest);
+    await next();
+  });
   for (const p of pages) p.register(app, kit);
 }

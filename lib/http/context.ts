@@ -5,6 +5,7 @@ import type { OrgRole } from "../db/schema.ts";
 import type { ActionContext } from "../audit/service.ts";
 import type { Context } from "hono";
 import type { Host } from "../hosts/service.ts";
+import type { IslandManifest } from "../islands/manifest.ts";
 
 /** The organization a request acts in, and the caller's effective role there. */
 export interface OrgScope {
@@ -21,6 +22,8 @@ export type AppEnv = {
     /** The host whose agent is calling (routes with the `agent` policy). */
     agentHost: Host | undefined;
     ip: string | null;
+    /** Islands manifest of the pages (set before every page route), for islands of the layout. */
+    pageManifest: IslandManifest | null | undefined;
   };
 };
 

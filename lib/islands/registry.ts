@@ -17,6 +17,7 @@ export const islands = defineIslands({
   FleetLive: "islands/FleetLive.tsx",
   HostCharts: "islands/HostCharts.tsx",
   HostContainers: "islands/HostContainers.tsx",
+  NotificationBell: "islands/NotificationBell.tsx",
 });
 
 /** A registered island name. */

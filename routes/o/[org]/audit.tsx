@@ -18,7 +18,7 @@ const LiveAuditIsland = island("LiveAudit", LiveAudit);
 const PAGE_SIZE = 50;
 
 /** `datetime-local` input, read as UTC (the hub cannot know the browser's zone without JS). */
-const localTime = z.string().regex(
+export const localTime = z.string().regex(
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/,
   "must be a date and time",
 ).transform((s, ctx) => {

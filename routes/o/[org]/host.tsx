@@ -26,6 +26,7 @@ import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../_render.tsx";
 import { enrollmentPage } from "./hosts.tsx";
 import { hostMetricsSection } from "./_host_metrics.tsx";
+import { hostAlertsSection } from "./notifications.tsx";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
 const LiveHostsIsland = island("LiveHosts", LiveHosts);
@@ -54,6 +55,7 @@ async function hostPage(
   const host = await hostOf(c);
   const isAdmin = roleAtLeast(role, "admin");
   const metrics = await hostMetricsSection(c, kit, org, host);
+  const alerts = await hostAlertsSection(c, host.id);
   return render(
     c,
     <>
@@ -73,6 +75,7 @@ async function hostPage(
       )}
       {metrics}
       <HostFacts host={host} />
+      {alerts}
       {Object.keys(host.labels).length > 0 && (
         <section class="card" aria-labelledby="labels-title">
           <h2 id="labels-title">Labels</h2>
