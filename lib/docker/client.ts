@@ -19,7 +19,14 @@ import {
   splitImageRef,
   volumeName,
 } from "./validate.ts";
-import { jsonLines, type LogLine, logLines, MAX_LOG_LINE_BYTES } from "./streams.ts";
+import {
+  type Frame,
+  frames,
+  jsonLines,
+  type LogLine,
+  logLines,
+  MAX_LOG_LINE_BYTES,
+} from "./streams.ts";
 import type { DockerStats } from "./stats.ts";
 import type {
   ContainerInspect,
@@ -27,6 +34,7 @@ import type {
   DockerEvent,
   DockerInfo,
   DockerVersion,
+  ExecInspect,
   ImageDeleteItem,
   ImageInspect,
   ImagePruneResult,
@@ -40,7 +48,7 @@ import type {
 
 export type * from "./types.ts";
 export type { DockerStats } from "./stats.ts";
-export type { LogLine, StreamName } from "./streams.ts";
+export type { Frame, LogLine, StreamName } from "./streams.ts";
 export { DockerInputError } from "./validate.ts";
 
 /** The API version this client speaks; the engine installed here is 20.10 (API 1.41). */
@@ -133,6 +141,25 @@ export interface ContainerSpec {
   capAdd?: string[];
   /** Host bind mounts in Docker's `src:dst[:opts]` form. */
   binds?: string[];
+  /** The image's HEALTHCHECK, replaced: `test` in Docker's form (["CMD", argv…] or ["NONE"]). */
+  healthcheck?: HealthcheckSpec;
+}
+
+/** A container health check as the engine runs it; durations in milliseconds. */
+export interface HealthcheckSpec {
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
+/** A command to run inside a running container (exec); an argument array, never a shell line. */
+export interface ExecSpec {
+  cmd: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
 }
 
 /** Options for log reading. */
@@ -264,6 +291,15 @@ export interface DockerClient {
   containerStats(id: string, opts?: StatsOptions): Promise<DockerStream<DockerStats>>;
   /** One one-shot stats sample (the engine answers on its next 1 s collection tick). */
   containerStatsOnce(id: string, opts?: CallOptions): Promise<DockerStats>;
+  /** Sets up a command in a running container (not started); 409 when it is not running. */
+  execCreate(id: string, spec: ExecSpec, opts?: CallOptions): Promise<{ id: string }>;
+  /**
+   * Starts an exec instance and streams its output as demultiplexed frame pieces until the
+   * command exits; closing the stream (or the signal) drops the connection, not the command.
+   */
+  execStart(execId: string, opts?: CallOptions): Promise<DockerStream<Frame>>;
+  /** An exec instance's state and exit code. */
+  execInspect(execId: string, opts?: CallOptions): Promise<ExecInspect>;
   /** Engine events as they happen (from `since` when reconnecting). */
   events(opts?: EventsOptions): Promise<DockerStream<DockerEvent>>;
   /** Releases the socket connection pool. */
@@ -291,6 +327,61 @@ const ENV_KEY_RE = /^[^=\0]+$/;
 const IP_RE = /^[0-9a-fA-F.:]{2,45}$/;
 const CIDR_RE = /^[0-9a-fA-F.:]{2,45}\/[0-9]{1,3}$/;
 const DRIVER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_./:-]{0,127}$/;
+const EXEC_ID_RE = /^[a-f0-9]{64}$/;
+
+function execId(id: unknown): string {
+  if (typeof id !== "string" || !EXEC_ID_RE.test(id)) {
+    throw new DockerInputError("execId", "Invalid exec id: must be 64 hex characters");
+  }
+  return id;
+}
+
+/** Docker's `KEY=value` environment list, validated. */
+function envList(env: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env ?? {})) {
+    if (!ENV_KEY_RE.test(k)) {
+      throw new DockerInputError("env", `Invalid env name ${JSON.stringify(k)}`);
+    }
+    if (typeof v !== "string" || v.includes("\0")) {
+      throw new DockerInputError("env", `Invalid value for env ${k}`);
+    }
+    out.push(`${k}=${v}`);
+  }
+  return out;
+}
+
+/** An argument array for the engine: a shell line (a plain string) is refused. */
+function argv(cmd: unknown, field: string): string[] {
+  if (
+    !Array.isArray(cmd) || cmd.length === 0 || cmd.length > 256 ||
+    !cmd.every((a) => typeof a === "string" && !a.includes("\0") && a.length <= 65_536)
+  ) {
+    throw new DockerInputError(field, `Invalid ${field}: must be a non-empty argument array`);
+  }
+  return cmd;
+}
+
+/** The engine's Healthcheck object; durations in nanoseconds. */
+function healthcheckBody(h: HealthcheckSpec | undefined): Record<string, unknown> | undefined {
+  if (!h) return undefined;
+  const kind = argv(h.test, "healthcheck.test")[0];
+  if (!["CMD", "NONE"].includes(kind)) {
+    throw new DockerInputError(
+      "healthcheck.test",
+      'Invalid healthcheck.test: "CMD" or "NONE" first',
+    );
+  }
+  const ns = (ms: number | undefined, field: string) =>
+    ms === undefined ? undefined : positiveInt(ms, `healthcheck.${field}`) * 1e6;
+  return {
+    Test: h.test,
+    Interval: ns(h.intervalMs, "intervalMs"),
+    Timeout: ns(h.timeoutMs, "timeoutMs"),
+    Retries: h.retries,
+    StartPeriod: ns(h.startPeriodMs, "startPeriodMs"),
+  };
+}
 
 function enc(segment: string): string {
   return encodeURIComponent(segment);
@@ -325,16 +416,7 @@ function absolutePath(p: unknown, field: string): string {
 /** Maps the camelCase spec onto the engine's create body, validating what the engine trusts. */
 function createBody(spec: ContainerSpec): Record<string, unknown> {
   const image = imageRef(spec.image, "image");
-  const env: string[] = [];
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    if (!ENV_KEY_RE.test(k)) {
-      throw new DockerInputError("env", `Invalid env name ${JSON.stringify(k)}`);
-    }
-    if (typeof v !== "string" || v.includes("\0")) {
-      throw new DockerInputError("env", `Invalid value for env ${k}`);
-    }
-    env.push(`${k}=${v}`);
-  }
+  const env = envList(spec.env);
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const [i, p] of (spec.ports ?? []).entries()) {
@@ -404,6 +486,7 @@ function createBody(spec: ContainerSpec): Record<string, unknown> {
     Tty: spec.tty ?? false,
     Labels: spec.labels ?? {},
     ExposedPorts: exposed,
+    Healthcheck: healthcheckBody(spec.healthcheck),
     HostConfig: hostConfig,
   };
 }
@@ -728,6 +811,49 @@ class EngineClient implements DockerClient {
       method: "GET",
       path: `/containers/${enc(ref)}/stats`,
       query: { stream: false, "one-shot": true },
+      signal: opts.signal,
+    });
+  }
+
+  // ---- exec ------------------------------------------------------------------------------
+
+  async execCreate(id: string, spec: ExecSpec, opts: CallOptions = {}): Promise<{ id: string }> {
+    const ref = containerRef(id);
+    const r = await this.#json<{ Id: string }>({
+      method: "POST",
+      path: `/containers/${enc(ref)}/exec`,
+      body: {
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        Cmd: argv(spec.cmd, "cmd"),
+        Env: envList(spec.env),
+        User: spec.user,
+        WorkingDir: spec.workingDir,
+      },
+      signal: opts.signal,
+    });
+    return { id: r.Id };
+  }
+
+  async execStart(id: string, opts: CallOptions = {}): Promise<DockerStream<Frame>> {
+    // Without a TTY the output is multiplexed exactly like logs, so the same demuxer reads it.
+    return await this.#stream(
+      {
+        method: "POST",
+        path: `/exec/${enc(execId(id))}/start`,
+        body: { Detach: false, Tty: false },
+        signal: opts.signal,
+      },
+      frames,
+    );
+  }
+
+  async execInspect(id: string, opts: CallOptions = {}): Promise<ExecInspect> {
+    return await this.#json({
+      method: "GET",
+      path: `/exec/${enc(execId(id))}/json`,
       signal: opts.signal,
     });
   }

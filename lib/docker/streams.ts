@@ -213,6 +213,14 @@ export async function* logLines(
   }
 }
 
+/** Demultiplexes a stream without a TTY (exec output) into frame pieces, stdout and stderr apart. */
+export async function* frames(
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Frame, void, undefined> {
+  const demux = new FrameDemuxer();
+  for await (const chunk of chunks) yield* demux.push(chunk);
+}
+
 /** Parses a JSON-lines byte stream; blank lines are skipped, an over-long line is an error. */
 export async function* jsonLines<T>(
   chunks: AsyncIterable<Uint8Array>,

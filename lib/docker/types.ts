@@ -146,7 +146,11 @@ export interface ContainerInspect {
     Error: string;
     StartedAt: string;
     FinishedAt: string;
-    Health?: { Status: string; FailingStreak: number };
+    Health?: {
+      Status: string;
+      FailingStreak: number;
+      Log?: { Start: string; End: string; ExitCode: number; Output: string }[] | null;
+    };
   };
   Config: {
     Hostname?: string;
@@ -295,4 +299,13 @@ export interface DockerEvent {
   status?: string;
   id?: string;
   from?: string;
+}
+
+/** `GET /exec/{id}/json`: an exec instance; `ExitCode` is null while it runs. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  ContainerID: string;
 }

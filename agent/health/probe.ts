@@ -1,0 +1,90 @@
+import type { DockerClient } from "../../lib/docker/client.ts";
+import { checkHost, OutboundRefused } from "../../lib/alerts/channels/outbound.ts";
+import type { HealthCheckSpec, HealthResult } from "../../lib/protocol/health.ts";
+import type { Targets } from "./targets.ts";
+
+/** What one attempt measured; the runner adds the check id and the start time. */
+export type ProbeOutcome = Omit<HealthResult, "check_id" | "at">;
+
+/** What a probe may use for one attempt. */
+export interface ProbeContext {
+  docker: DockerClient;
+  targets: Targets;
+  /** Aborts at the check's timeout or when the check is removed. */
+  signal: AbortSignal;
+}
+
+/** Runs one attempt of one kind of check. */
+export type Probe = (spec: HealthCheckSpec, ctx: ProbeContext) => Promise<ProbeOutcome>;
+
+/** A failed attempt with its one-line reason (connection refused, container is not running, …). */
+export class ProbeError extends Error {
+  constructor(message: string, readonly extra: Partial<ProbeOutcome> = {}) {
+    super(message);
+    this.name = "ProbeError";
+  }
+}
+
+/**
+ * Refuses link-local and metadata targets even when the hub sent them: the agent trusts nothing
+ * it is sent. Loopback and private addresses are the point here (containers live on them).
+ */
+export async function guardHost(host: string): Promise<void> {
+  try {
+    await checkHost(host, { allowPrivate: true });
+  } catch (err) {
+    if (err instanceof OutboundRefused) throw new ProbeError(err.message);
+    throw err;
+  }
+}
+
+/** A host as it goes into a URL (IPv6 literals in brackets). */
+export function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** A network error as one short line, without the URL the runtime puts in its message. */
+export function networkError(err: unknown): string {
+  // fetch says "fetch failed" and keeps the reason in its cause.
+  const cause = err instanceof Error && err.cause instanceof Error ? ` ${err.cause.message}` : "";
+  const msg = (err instanceof Error ? err.message : String(err)) + cause;
+  const known: [RegExp, string][] = [
+    [/connection refused/i, "connection refused"],
+    [/connection reset/i, "connection reset"],
+    [/no route to host/i, "no route to host"],
+    [/network is unreachable/i, "network unreachable"],
+    [/host is unreachable/i, "host unreachable"],
+    [/certificate|tls|ssl/i, "TLS error"],
+    [/failed to lookup|name or service not known|dns/i, "cannot resolve host"],
+  ];
+  for (const [re, short] of known) if (re.test(msg)) return short;
+  return msg.replace(/https?:\/\/\S+/g, "…").slice(0, 300);
+}
+
+/** Waits for `p` unless `signal` aborts first; a value that arrives too late is handed to `discard`. */
+export function raceAbort<T>(
+  p: Promise<T>,
+  signal: AbortSignal,
+  discard: (v: T) => void,
+): Promise<T> {
+  if (signal.aborted) {
+    p.then(discard, () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    let late = false;
+    const onAbort = () => {
+      late = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      if (late) discard(v);
+      else resolve(v);
+    }, (err) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(err);
+    });
+  });
+}
