@@ -10,6 +10,7 @@ import { runAgentSession } from "./session.ts";
 import type { AgentState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { type MetricsHandle, startMetrics } from "./metrics/mod.ts";
+import { createHealthRunner, transportSender } from "./health/mod.ts";
 
 /** How the agent ended: 0 when asked to stop, EX_CONFIG (78) when the hub refused it for good. */
 export interface AgentExit {
@@ -171,7 +172,10 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
     };
   }
 
-  const control = createControl(d.docker);
+  // Health checks outlive connections: results wait in the runner's buffer while the hub is away.
+  let live: Transport | undefined;
+  const health = createHealthRunner({ docker: d.docker, log, send: transportSender(() => live) });
+  const control = createControl(d.docker, { health });
   let since: number | undefined;
   // Metrics go over their own HTTP reports (spooled while the hub is away), beside the WebSocket.
   const startReporting = (hostToken: string) =>
@@ -197,6 +201,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
   try {
     return await connectLoop();
   } finally {
+    health.close();
     await metrics?.stop();
   }
 
@@ -225,6 +230,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
 
       const opened = Date.now();
       const transport: Transport = webSocketTransport(ws);
+      live = transport;
       let closeCode = 1006;
       let closeReason = "";
       transport.onClose((code, reason) => {
@@ -251,6 +257,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
         },
       });
       signal.removeEventListener("abort", stop);
+      live = undefined;
       since = result.lastEventNano ?? since;
       if (signal.aborted) break;
       if (FATAL_CLOSE_CODES.includes(closeCode)) {

@@ -15,6 +15,7 @@ import type { Metrics } from "../metrics/service.ts";
 import { loadMachineId } from "../../agent/machine_id.ts";
 import { createBackoff } from "../../agent/backoff.ts";
 import { AGENT_VERSION } from "../../agent/version.ts";
+import { createHealthRunner, transportSender } from "../../agent/health/mod.ts";
 
 /** The embedded agent while it runs; `stop()` ends its session and waits for it. */
 export interface EmbeddedAgent {
@@ -76,6 +77,15 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
   const backoff = createBackoff({ baseMs: 1000, capMs: 30_000 });
   let current: Transport | undefined;
   let wake: (() => void) | undefined;
+  // Health checks run for the hub's whole life, across sessions, on a client of their own (each
+  // session closes its client when it ends); results go out over whichever session is live.
+  let live: Transport | undefined;
+  const healthDocker = createDockerClient({ socketPath: o.socketPath });
+  const health = createHealthRunner({
+    docker: healthDocker,
+    log: o.log,
+    send: transportSender(() => live),
+  });
 
   const unsubscribe = o.bus.subscribe((_topic, data) => {
     if ((data as { action?: unknown } | null)?.action === "org.created") wake?.();
@@ -116,12 +126,13 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
     const host = await o.hosts.ensureLocal(orgId, localHostName(hostname), machineId);
     const [hubEnd, agentEnd] = memoryTransportPair();
     current = hubEnd;
+    live = agentEnd;
     let closeCode = 0;
     hubEnd.onClose((code) => (closeCode = code));
     const started = Date.now();
     const session = runAgentSession(agentEnd, {
       docker,
-      control: createControl(docker),
+      control: createControl(docker, { health }),
       agentVersion: AGENT_VERSION,
       machineId,
       hostname,
@@ -150,6 +161,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       })
       : undefined;
     await session;
+    live = undefined;
     await metrics?.stop();
     docker.close();
     current = undefined;
@@ -175,6 +187,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
         await pause(backoff.next());
       }
     }
+    health.close();
   })();
 
   return {
@@ -183,6 +196,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       unsubscribe();
       current?.close(1001, "hub stopping");
       await loop;
+      healthDocker.close();
     },
   };
 }
