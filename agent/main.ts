@@ -10,17 +10,40 @@ import { loadMachineId } from "./machine_id.ts";
 import { runAgent } from "./runner.ts";
 import { agentState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
+import { runUpdateGuard } from "./update/guard.ts";
+import { type AgentUpdates, startUpdates, updateSettings } from "./update/mod.ts";
+
+/**
+ * `capstan-agent --update-guard`: the start-up check before each start (systemd ExecStartPre), run
+ * by the last healthy binary. Always exits 0: a failed check must not keep the agent down.
+ */
+async function guardMain(env: Record<string, string | undefined>): Promise<number> {
+  const installDir = env.CAPSTAN_AGENT_INSTALL_DIR;
+  const stateDir = env.CAPSTAN_AGENT_DIR || "/var/lib/capstan-agent";
+  if (!installDir) return 0;
+  try {
+    const r = await runUpdateGuard({ installDir, stateDir });
+    if (r.action === "rolled_back") console.error(`capstan-agent: ${r.message}`);
+    if (r.action === "trial") console.error("capstan-agent: starting a new version on trial");
+  } catch (err) {
+    console.error(`capstan-agent: update guard failed: ${(err as Error).message}`);
+  }
+  return 0;
+}
 
 /** Runs the agent with the process's flags and environment; resolves with the exit code. */
 export async function main(
   args: string[],
   readEnv: () => Record<string, string | undefined> = () => Deno.env.toObject(),
 ): Promise<number> {
+  if (args[0] === "--update-guard") return await guardMain(readEnv());
   let cmd;
+  let updateEnv;
   try {
     cmd = parseAgentArgs(args, readEnv);
+    updateEnv = cmd.kind === "run" ? updateSettings(readEnv()) : undefined;
   } catch (err) {
-    if (err instanceof AgentConfigError) {
+    if (err instanceof AgentConfigError || (err instanceof Error && /^agent: /.test(err.message))) {
       console.error(err.message);
       return 78;
     }
@@ -50,19 +73,38 @@ export async function main(
     state_dir: config.stateDir,
     docker_socket: config.dockerSocket,
   });
+  // Self-update (binary installs only): a switch makes this process exit for its supervisor.
+  let restart: { code: number } | undefined;
+  const state = agentState(config.stateDir);
+  const updates: AgentUpdates | undefined = updateEnv && startUpdates({
+    settings: updateEnv,
+    stateDir: config.stateDir,
+    hubUrl: config.hubUrl,
+    version: AGENT_VERSION,
+    token: () => state.readToken(),
+    log,
+    restart: (why, code) => {
+      log.info("restarting", { reason: why });
+      restart ??= { code };
+      ac.abort();
+    },
+  });
   try {
     const exit = await runAgent({
       config,
       docker,
-      state: agentState(config.stateDir),
+      state,
       machineId,
       hostname: Deno.hostname(),
       log,
       signal: ac.signal,
+      update: updates,
     });
+    if (restart) return restart.code;
     if (exit.code !== 0) console.error(`capstan-agent: ${exit.message}`);
     return exit.code;
   } finally {
+    updates?.stop();
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGINT", onSignal);
     docker.close();

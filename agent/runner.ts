@@ -37,6 +37,8 @@ export interface RunnerDeps {
   signal: AbortSignal;
   fetch?: typeof fetch;
   backoff?: Backoff;
+  /** Self-update hooks (agent/update): told of each connection, and the hub's update checks. */
+  update?: { connected(): void; checkNow(): unknown };
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
@@ -240,6 +242,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
       const stop = () => transport.close(1000, "agent stopping");
       signal.addEventListener("abort", stop, { once: true });
       log.info("connected to the hub", { hub: config.hubUrl });
+      d.update?.connected();
       const result = await runAgentSession(transport, {
         docker: d.docker,
         control,
@@ -248,6 +251,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
         hostname: d.hostname,
         log,
         since,
+        onUpdateCheck: d.update && (() => d.update!.checkNow()),
         onRotate: async (next) => {
           await state.writeToken(next);
           current = next;

@@ -9,6 +9,7 @@ import {
 } from "../lib/protocol/messages.ts";
 import { containerState, type Control, toWireError } from "./control.ts";
 import { isStreamOp } from "../lib/protocol/ops.ts";
+import { UPDATE_CHECK_OP } from "../lib/protocol/release.ts";
 import type { Logger } from "../lib/log.ts";
 
 /** Outgoing bytes waiting in the socket above which streamed chunks are dropped (counted, not buffered). */
@@ -80,6 +81,8 @@ export interface SessionOptions {
    * embedded agent has no token) a rotation is answered as not stored.
    */
   onRotate?(token: string): Promise<void>;
+  /** Answers the hub's `agent.update_check` (agent/update); absent, the op is unknown here. */
+  onUpdateCheck?(): unknown;
 }
 
 /** How long a closed session waits for its engine calls in flight to settle before it resolves. */
@@ -182,7 +185,9 @@ export function runAgentSession(
 
   async function runCall(id: number, op: string, params: unknown) {
     try {
-      const data = await o.control.call(op, params);
+      const data = op === UPDATE_CHECK_OP && o.onUpdateCheck
+        ? o.onUpdateCheck()
+        : await o.control.call(op, params);
       send({ t: "result", id, ok: true, data: data ?? null });
     } catch (err) {
       send({ t: "result", id, ok: false, error: toWireError(err) });

@@ -19,6 +19,8 @@ import type { Logger } from "./log.ts";
 import { silentLogger } from "./log.ts";
 import { createAlerts } from "./alerts/service.ts";
 import { loadSecretKey } from "./secret_key.ts";
+import { createReleases } from "./releases/service.ts";
+import { hubReleaseKeys } from "./releases/keys.ts";
 
 /** Everything the HTTP layer, jobs and admin tasks share, built once per process. */
 export function createServices(opts: {
@@ -73,6 +75,14 @@ export function createServices(opts: {
   });
   // Shared container log/stats streams: one agent stream per container, however many viewers.
   const streams = createStreamHub({ connect: (hostId) => agents.require(hostId), log });
+  // Agent releases: signed manifests, files under the data dir, staged rollouts.
+  const releases = createReleases({
+    db,
+    clock,
+    audit,
+    dataDir: opts.config.dataDir,
+    trustedKeys: hubReleaseKeys,
+  });
   return {
     config: opts.config,
     dbh: opts.dbh,
@@ -91,6 +101,7 @@ export function createServices(opts: {
     metrics,
     streams,
     alerts,
+    releases,
   };
 }
 

@@ -286,7 +286,49 @@ export interface AlertReadsTable {
   last_read_at: number;
 }
 
+export interface AgentReleasesTable {
+  id: string;
+  version: string;
+  /** The manifest's exact text; the Ed25519 signature covers these bytes. */
+  manifest: string;
+  signature: string;
+  key_id: string;
+  status: "uploading" | "ready";
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface AgentRolloutsTable {
+  id: string;
+  release_id: string;
+  percent: number;
+  /** `key=value` host label, or null for every host. */
+  label: string | null;
+  pinned: number;
+  max_failures: number;
+  max_failure_percent: number;
+  status: "active" | "halted" | "superseded";
+  halted_reason: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AgentUpdateOutcomesTable {
+  id: string;
+  host_id: string;
+  rollout_id: string | null;
+  from_version: string;
+  to_version: string;
+  outcome: "succeeded" | "rolled_back" | "rejected" | "failed";
+  message: string;
+  at: number;
+}
+
 export interface Database {
+  agent_releases: AgentReleasesTable;
+  agent_rollouts: AgentRolloutsTable;
+  agent_update_outcomes: AgentUpdateOutcomesTable;
   alert_rules: AlertRulesTable;
   alert_rule_states: AlertRuleStatesTable;
   alerts: AlertsTable;

@@ -9,6 +9,7 @@ import {
   volumeName,
 } from "../docker/validate.ts";
 import { HealthSync } from "./health.ts";
+import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
 
 /**
  * The closed list of operations the hub may ask an agent for, with the zod schema of each one's
@@ -145,17 +146,25 @@ export const STREAM_OPS = {
   "image.pull": z.object({ ref: ImageRef }),
 } as const;
 
+/** Operations about the agent itself (not the engine), answered by the agent's session. */
+export const AGENT_OPS = {
+  [UPDATE_CHECK_OP]: UpdateCheckParams,
+} as const;
+
 export type CallOp = keyof typeof CALL_OPS;
 export type StreamOp = keyof typeof STREAM_OPS;
-export type OpName = CallOp | StreamOp;
+export type AgentOp = keyof typeof AGENT_OPS;
+export type OpName = CallOp | StreamOp | AgentOp;
 export type OpParams<O extends OpName> = O extends CallOp ? z.input<(typeof CALL_OPS)[O]>
   : O extends StreamOp ? z.input<(typeof STREAM_OPS)[O]>
+  : O extends AgentOp ? z.input<(typeof AGENT_OPS)[O]>
   : never;
 
 /** The parameter schema of an operation, or undefined for a name outside the closed list. */
 export function opSchema(op: string): z.ZodType | undefined {
   return (CALL_OPS as Record<string, z.ZodType>)[op] ??
-    (STREAM_OPS as Record<string, z.ZodType>)[op];
+    (STREAM_OPS as Record<string, z.ZodType>)[op] ??
+    (AGENT_OPS as Record<string, z.ZodType>)[op];
 }
 
 /** Whether `op` streams. */

@@ -20,6 +20,7 @@ import * as volumes from "./volumes.ts";
 import * as alertRules from "./alert_rules.ts";
 import * as channels from "./channels.ts";
 import * as alerts from "./alerts.ts";
+import * as agentReleases from "./agent_releases.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -43,4 +44,5 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   alertRules,
   channels,
   alerts,
+  agentReleases,
 ];
