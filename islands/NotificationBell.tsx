@@ -39,7 +39,7 @@ export default function NotificationBell(
       .catch(() => {})
       .finally(() => pending.current = null);
   };
-  useLiveTopic([topic], refresh);
+  const live = useLiveTopic([topic], refresh);
   const n = unread.value;
   const label = n === 0 ? "Notifications, none unread" : `Notifications, ${n} unread`;
   return (
@@ -50,6 +50,7 @@ export default function NotificationBell(
       title={label}
       aria-current={current ? "page" : undefined}
       data-unread={n}
+      data-live={live.value}
     >
       <svg class="bell-icon" viewBox="0 0 24 24" aria-hidden="true">
         <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z" />
