@@ -81,7 +81,7 @@ export function createServices(opts: {
     clock,
     audit,
     dataDir: opts.config.dataDir,
-    trustedKeys: hubReleaseKeys,
+    trustedKeys: () => hubReleaseKeys(opts.config.dataDir),
   });
   return {
     config: opts.config,

@@ -2,6 +2,7 @@
  * `deno task admin <command>`: account administration against the configured database (works while
  * the hub runs: SQLite in WAL mode with IMMEDIATE transactions, or PostgreSQL).
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "../lib/config.ts";
@@ -18,6 +19,8 @@ import {
 } from "../lib/auth/schema.ts";
 import type { ActionContext } from "../lib/audit/service.ts";
 import { HttpError } from "../lib/http/errors.ts";
+import { generateReleaseKeys, keyId } from "../lib/releases/signing.ts";
+import { readReleaseDir } from "../lib/releases/release_dir.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
 
@@ -25,7 +28,13 @@ const USAGE = `usage: deno task admin <command> [options]
   reset-password --email E --password-stdin
   create-token  --email E --org SLUG --scope read|write [--name N] [--expires-days D]
                 (prints the token alone on the last line of stdout)
-  list-users`;
+  list-users
+  release-keygen [--out DIR]
+                writes DIR/release-signing.key (private, 0600) and DIR/release-signing.pub
+                (default DIR: ./release-keys); put the public key in agent/release_keys.ts
+  publish-agent DIR
+                stores the signed release in DIR (manifest.json, manifest.json.sig and the files,
+                as \`deno task agent:build\` writes them) on the hub after verifying it`;
 
 const CLI: ActionContext = { actor: { type: "system", name: "admin-cli" }, ip: null };
 
@@ -38,6 +47,28 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, flag: string): z.
   const r = schema.safeParse(value);
   if (!r.success) throw new HttpError(400, "validation", `--${flag} ${r.error.issues[0].message}`);
   return r.data;
+}
+
+/** Writes a new release signing key pair under `dir`; refuses to overwrite an existing key. */
+async function releaseKeygen(dir: string): Promise<number> {
+  const { publicKey, privateKey } = await generateReleaseKeys();
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const priv = join(dir, "release-signing.key");
+  const pub = join(dir, "release-signing.pub");
+  try {
+    await Deno.writeTextFile(priv, privateKey + "\n", { mode: 0o600, createNew: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new HttpError(409, "conflict", `${priv} exists; refusing to overwrite a signing key`);
+    }
+    throw err;
+  }
+  await Deno.chmod(priv, 0o600);
+  await Deno.writeTextFile(pub, publicKey + "\n", { mode: 0o644 });
+  console.log(`private key: ${priv} (0600; keep it off the hub and out of git)`);
+  console.log(`public key:  ${pub} (id ${await keyId(publicKey)})`);
+  console.log(publicKey);
+  return 0;
 }
 
 /** Runs one admin command; returns the process exit code. */
@@ -54,6 +85,7 @@ export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promi
       role: { type: "string" },
       scope: { type: "string" },
       "expires-days": { type: "string" },
+      out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -62,6 +94,8 @@ export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promi
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // Needs no database: the signing key never touches the hub.
+  if (command === "release-keygen") return await releaseKeygen(values.out ?? "release-keys");
   const config = loadConfig(env);
   const dbh = openDatabase(config.databaseUrl);
   try {
@@ -134,6 +168,24 @@ export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promi
               .join("\t"),
           );
         }
+        return 0;
+      }
+      case "publish-agent": {
+        const dir = positionals[1];
+        if (!dir) {
+          throw new HttpError(400, "validation", "publish-agent needs the release directory");
+        }
+        const rel = await readReleaseDir(dir).catch((err) => {
+          throw new HttpError(400, "validation", (err as Error).message);
+        });
+        const row = await s.releases.publish(CLI, {
+          manifestText: rel.manifestText,
+          signature: rel.signature,
+          paths: rel.paths,
+        });
+        console.log(
+          `published capstan-agent ${row.version} (${rel.manifest.files.length} files, key ${row.key_id}); roll it out with POST /api/v1/agent/releases/${row.version}/rollouts`,
+        );
         return 0;
       }
       default:
