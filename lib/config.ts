@@ -28,6 +28,7 @@ const envSchema = z.object({
   CAPSTAN_METRICS_HOUR_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -55,6 +56,8 @@ export interface Config {
   allowPrivateTargets: boolean;
   /** How long resolved alerts and delivery records are kept (CAPSTAN_ALERTS_RETENTION_DAYS). */
   alertsRetentionDays: number;
+  /** How long health check results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
+  healthRetentionDays: number;
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -97,5 +100,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
+    healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
   };
 }

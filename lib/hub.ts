@@ -78,6 +78,7 @@ export async function startHub(
         ...hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
         ...services.metrics.jobs(),
         ...services.alerts.jobs(),
+        ...services.health.jobs(),
       ],
       holder,
       log,
@@ -128,6 +129,7 @@ export async function startHub(
       await embedded?.stop();
       services.streams.close();
       services.agents.close();
+      services.health.close();
       await hub.close();
       ac.abort();
       await server.finished;

@@ -21,6 +21,7 @@ import { createAlerts } from "./alerts/service.ts";
 import { loadSecretKey } from "./secret_key.ts";
 import { createReleases } from "./releases/service.ts";
 import { hubReleaseKeys } from "./releases/keys.ts";
+import { createHealth } from "./health/mod.ts";
 
 /** Everything the HTTP layer, jobs and admin tasks share, built once per process. */
 export function createServices(opts: {
@@ -64,7 +65,28 @@ export function createServices(opts: {
     // Called only after construction: `agents` is defined by then.
     isOnline: (hostId) => agents.isOnline(hostId),
   });
-  const agents = createAgentRegistry({ hosts, bus, log, observer: alerts.agentObserver });
+  const agents = createAgentRegistry({
+    hosts,
+    bus,
+    log,
+    observer: alerts.agentObserver,
+    // Called only after construction: `health` is defined by then.
+    health: {
+      online: (h) => health.observer.online(h),
+      containers: (h, e) => health.observer.containers(h, e),
+      results: (h, r) => health.observer.results(h, r),
+    },
+  });
+  const health = createHealth({
+    db,
+    clock,
+    bus,
+    log,
+    audit,
+    agents,
+    retentionDays: opts.config.healthRetentionDays,
+    onChange: (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
+  });
   const metrics = createMetrics({
     dbh: opts.dbh,
     clock,
@@ -101,6 +123,7 @@ export function createServices(opts: {
     metrics,
     streams,
     alerts,
+    health,
     releases,
   };
 }

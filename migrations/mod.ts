@@ -3,6 +3,7 @@ import * as m0001 from "./0001_foundation.ts";
 import * as m0002 from "./0002_hosts.ts";
 import * as m0003 from "./0003_metrics.ts";
 import * as m0004 from "./0004_alerts.ts";
+import * as m0005 from "./0005_health.ts";
 import * as m0006 from "./0006_agent_releases.ts";
 
 /** Static registry of migrations, in order; names are stable forever once released. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   "0002_hosts": m0002,
   "0003_metrics": m0003,
   "0004_alerts": m0004,
+  "0005_health": m0005,
   "0006_agent_releases": m0006,
 };

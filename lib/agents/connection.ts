@@ -29,6 +29,7 @@ export function fromWireError(e: WireError): HttpError {
 
 type EventMsg = Extract<AgentMessage, { t: "event" }>;
 type SnapshotMsg = Extract<AgentMessage, { t: "snapshot" }>;
+type HealthMsg = Extract<AgentMessage, { t: "health" }>;
 
 /** A stream of chunks from the agent; `cancel()` tells the agent to stop. */
 export interface AgentStream extends AsyncIterable<unknown> {
@@ -38,6 +39,8 @@ export interface AgentStream extends AsyncIterable<unknown> {
 export interface ConnectionHandlers {
   onEvent?(m: EventMsg["event"]): void;
   onSnapshot?(m: SnapshotMsg): void;
+  /** Health check results (lib/protocol/health.ts). */
+  onHealth?(results: HealthMsg["results"]): void;
   onClose?(code: number, reason: string): void;
 }
 
@@ -98,6 +101,8 @@ export class AgentConnection {
           return this.handlers.onEvent?.(m.event);
         case "snapshot":
           return this.handlers.onSnapshot?.(m);
+        case "health":
+          return this.handlers.onHealth?.(m.results);
         case "pong":
           this.lastPongAt = Date.now();
           return;

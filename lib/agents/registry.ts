@@ -6,6 +6,7 @@ import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { CLOSE, type Hello } from "../protocol/messages.ts";
 import type { ContainerEvent } from "../alerts/event_rules.ts";
+import type { HealthResult } from "../protocol/health.ts";
 
 /** How often the hub pings each agent, and after how long without a pong it gives up on one. */
 const PING_EVERY_MS = 15_000;
@@ -25,6 +26,12 @@ export function createAgentRegistry(deps: {
   observer?: {
     event(host: { id: string; org_id: string }, e: ContainerEvent): void;
     online(host: { id: string; org_id: string }): void;
+  };
+  /** Health hooks (lib/health/mod.ts): agent connected, container cache changed, check results. */
+  health?: {
+    online(host: { id: string; org_id: string }): void;
+    containers(host: { id: string; org_id: string }, e?: ContainerEvent): void;
+    results(host: { id: string; org_id: string }, results: HealthResult[]): void;
   };
 }) {
   const live = new Map<string, AgentConnection>();
@@ -90,6 +97,7 @@ export function createAgentRegistry(deps: {
         onSnapshot: (m) =>
           serial(async () => {
             await deps.hosts.applySnapshot(host, m.containers);
+            deps.health?.containers(host);
             await publish(host.org_id, "containers", { host_id: host.id, kind: "snapshot" });
           }),
         onEvent: (e) =>
@@ -98,6 +106,7 @@ export function createAgentRegistry(deps: {
             const gone = e.action === "destroy";
             deps.observer?.event(host, e);
             await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
+            deps.health?.containers(host, e);
             await publish(host.org_id, "containers", {
               host_id: host.id,
               kind: "event",
@@ -106,6 +115,7 @@ export function createAgentRegistry(deps: {
               state: e.container?.state ?? (gone ? "removed" : undefined),
             });
           }),
+        onHealth: (results) => deps.health?.results(host, results),
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
@@ -125,6 +135,7 @@ export function createAgentRegistry(deps: {
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
       await publish(host.org_id, "hosts", { host_id: host.id, online: true });
       deps.observer?.online(host);
+      deps.health?.online(host);
       return conn;
     },
 

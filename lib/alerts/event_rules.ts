@@ -143,6 +143,53 @@ export async function applyContainerEvent(
   }
 }
 
+/** A health check's state change (lib/health/service.ts), as the health_check rules read it. */
+export interface HealthCheckChange {
+  host_id: string;
+  check_id: string;
+  check_name: string;
+  container_id: string;
+  container_name: string;
+  /** unhealthy fires; anything else (healthy, unknown, removed) resolves. */
+  to: string;
+  retries: number;
+  error: string | null;
+}
+
+/**
+ * Applies a health check's state change to the health_check rules covering its host; runs on the
+ * engine's worker. The check's own retries are the hold, so the alert fires at once.
+ */
+export async function applyHealthChange(
+  engine: AlertEngine,
+  host: { id: string; org_id: string },
+  c: HealthCheckChange,
+): Promise<void> {
+  const org = await engine.loadOrg(host.org_id);
+  const plan = await engine.planFor(org, host.id);
+  if (!plan) return;
+  const subjectName = `${host.id}/${c.container_id}/${c.check_id}`;
+  for (const rule of plan.events) {
+    if (rule.spec.event !== "health_check") continue;
+    if (c.to === "unhealthy") {
+      const s = engine.subjectOf(org, rule, subjectName, host.id, c.container_id);
+      if (s.state === "firing") continue;
+      s.name = c.container_name;
+      const times = c.retries === 1 ? "once" : `${c.retries} times in a row`;
+      engine.fireNow(org, s, null, {
+        hostName: plan.host.name,
+        containerName: c.container_name,
+        title: alertTitle(rule, plan.host.name, c.container_name, c.check_name),
+        detail: `Health check "${c.check_name}" of ${c.container_name} failed ${times}` +
+          (c.error ? `: ${c.error}` : ""),
+      });
+    } else {
+      const s = org.subjects.get(`${rule.id}\u0000${subjectName}`);
+      if (s) engine.resolveNow(org, s);
+    }
+  }
+}
+
 /** Whether an event can matter to any event rule (cheap filter before queueing work). */
 export function eventMatters(e: { type: string; action: string }): boolean {
   return e.type === "container" &&

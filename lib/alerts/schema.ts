@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   "unhealthy",
   "oom",
   "data_root_size",
+  // A health check (lib/health) became unhealthy; resolves when it is healthy again.
+  "health_check",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -269,6 +271,13 @@ export const DEFAULT_RULES: RuleFields[] = [
     event_count: 3,
     event_window_s: 300,
     severity: "warning",
+    repeat_s: 3600,
+  },
+  {
+    name: "Health check failing",
+    kind: "event",
+    event: "health_check",
+    severity: "critical",
     repeat_s: 3600,
   },
 ];

@@ -18,7 +18,13 @@ import { type Backoff, createDelivery } from "./channels/delivery.ts";
 import type { SendOptions } from "./channels/send.ts";
 import { type AlertEngine, createAlertEngine } from "./engine.ts";
 import { createAlertHistory } from "./history.ts";
-import { applyContainerEvent, type ContainerEvent, eventMatters } from "./event_rules.ts";
+import {
+  applyContainerEvent,
+  applyHealthChange,
+  type ContainerEvent,
+  eventMatters,
+  type HealthCheckChange,
+} from "./event_rules.ts";
 import { alertTick } from "./tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
 import { purgeAlertHistory } from "./purge.ts";
@@ -126,6 +132,13 @@ export function createAlerts(deps: AlertsDeps) {
           await engine.hostBack(org, host.id);
         }).catch((err) => log.error("alerts: host online failed", { error: String(err) }));
       },
+    },
+
+    /** Health hook (lib/health): a check's state changed; unhealthy fires, the rest resolves. */
+    onHealthChange(host: { id: string; org_id: string }, change: HealthCheckChange): void {
+      engine.task(() => applyHealthChange(engine, host, change)).catch((err) =>
+        log.error("alerts: health change failed", { hostId: host.id, error: String(err) })
+      );
     },
 
     /** Sends a test message through a channel now (audited); the result says sent or why not. */

@@ -286,6 +286,51 @@ export interface AlertReadsTable {
   last_read_at: number;
 }
 
+export interface HealthChecksTable {
+  id: string;
+  org_id: string;
+  host_id: string;
+  /** Full 64-hex container id. */
+  container_id: string;
+  container_name: string;
+  name: string;
+  kind: "http" | "tcp" | "docker" | "command";
+  /** JSON of the kind's probe (lib/protocol/health.ts). */
+  config: string;
+  interval_s: number;
+  timeout_s: number;
+  retries: number;
+  start_delay_s: number;
+  source: "manual" | "label";
+  enabled: number;
+  state: "unknown" | "healthy" | "unhealthy";
+  state_since: number;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  /** When the start delay began (check created or container started), ms. */
+  started_at: number;
+  last_at: number | null;
+  last_ok: number | null;
+  last_response_ms: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface HealthResultsTable {
+  id: Generated<number>;
+  check_id: string;
+  at: number;
+  ok: number;
+  response_ms: number | null;
+  status_code: number | null;
+  exit_code: number | null;
+  error: string | null;
+  output: string | null;
+}
+
 export interface AgentReleasesTable {
   id: string;
   version: string;
@@ -329,6 +374,8 @@ export interface Database {
   agent_releases: AgentReleasesTable;
   agent_rollouts: AgentRolloutsTable;
   agent_update_outcomes: AgentUpdateOutcomesTable;
+  health_checks: HealthChecksTable;
+  health_results: HealthResultsTable;
   alert_rules: AlertRulesTable;
   alert_rule_states: AlertRuleStatesTable;
   alerts: AlertsTable;

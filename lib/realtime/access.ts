@@ -5,7 +5,11 @@ import type { Orgs } from "../orgs/service.ts";
 import { parseTopic } from "./hub.ts";
 
 /** Topic names that need more than the viewer role; everything else in an organization is for viewers. */
-const TOPIC_ROLES: Record<string, OrgRole> = { audit: "admin" };
+const TOPIC_ROLES: Record<string, OrgRole> = {
+  audit: "admin",
+  // Health check states and results (lib/health): what the health pages show viewers.
+  health: "viewer",
+};
 
 /**
  * Who may read a topic: `user:<id>:*` only that user; `org:<id>:<name>` members of the organization

@@ -20,7 +20,7 @@ export class OutboundRefused extends Error {
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 /** Names of metadata services refused whatever they resolve to. */
-const METADATA_NAMES = new Set([
+export const METADATA_NAMES = new Set([
   "metadata",
   "metadata.google.internal",
   "metadata.goog",

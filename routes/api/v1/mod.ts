@@ -21,6 +21,7 @@ import * as alertRules from "./alert_rules.ts";
 import * as channels from "./channels.ts";
 import * as alerts from "./alerts.ts";
 import * as agentReleases from "./agent_releases.ts";
+import * as healthChecks from "./health_checks.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -44,5 +45,6 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   alertRules,
   channels,
   alerts,
+  healthChecks,
   agentReleases,
 ];

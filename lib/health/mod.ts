@@ -1,0 +1,92 @@
+/**
+ * Health checks, wired: the service, the agent sync, the agent registry's hooks (connect, container
+ * cache changes, results) and the hourly retention job.
+ */
+import type { Db } from "../db/mod.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Bus } from "../realtime/bus.ts";
+import type { Logger } from "../log.ts";
+import type { AuditLog } from "../audit/service.ts";
+import type { Job } from "../jobs/scheduler.ts";
+import type { HealthResult } from "../protocol/health.ts";
+import { createHealthService, type HealthChange } from "./service.ts";
+import { createHealthSync, type SyncDeps } from "./sync.ts";
+import { purgeHealthResults } from "./retention.ts";
+
+/** Container events that can add or remove a label check, or rebind a manual one. */
+const CACHE_ACTIONS = new Set(["create", "destroy", "rename", "start"]);
+
+/** Creates the health module; see the module comment. */
+export function createHealth(deps: {
+  db: Db;
+  clock: Clock;
+  bus: Bus;
+  log: Logger;
+  audit: AuditLog;
+  agents: SyncDeps["agents"];
+  /** Days results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
+  retentionDays: number;
+  onChange?(change: HealthChange): void;
+}) {
+  const { db, clock, bus, log } = deps;
+  // deno-lint-ignore prefer-const
+  let sync: ReturnType<typeof createHealthSync>;
+  const service = createHealthService({
+    db,
+    clock,
+    log,
+    audit: deps.audit,
+    publish: (topic, data) =>
+      void bus.publish(topic, data).catch((e) =>
+        log.warn("health: publish failed", { error: String(e) })
+      ),
+    requestSync: (hostId) => sync.request(hostId),
+    onChange: deps.onChange,
+  });
+  sync = createHealthSync({ bus, log, agents: deps.agents, specsFor: service.specsFor });
+
+  return {
+    service,
+    sync,
+
+    /** Agent registry hooks. */
+    observer: {
+      online(host: { id: string; org_id: string }): void {
+        sync.connected(host.id);
+      },
+      /** After a snapshot (no event) or a container event was applied to the cache. */
+      containers(
+        host: { id: string; org_id: string },
+        e?: { action: string; id: string; time_nano?: number },
+      ): void {
+        if (e && !CACHE_ACTIONS.has(e.action)) return;
+        void service.containersChanged(host, e);
+      },
+      results(host: { id: string; org_id: string }, results: HealthResult[]): void {
+        void service.ingest(host, results);
+      },
+    },
+
+    /** The hourly retention job (lease-protected). */
+    jobs(): Job[] {
+      return [{
+        name: "health_retention",
+        schedule: "41 * * * *",
+        intervalMs: 3600_000,
+        run: () => purgeHealthResults(db, clock.now(), deps.retentionDays),
+      }];
+    },
+
+    /** Resolves when queued ingestion and syncs are done (tests, shutdown). */
+    async idle(): Promise<void> {
+      await service.idle();
+      await sync.idle();
+    },
+
+    close(): void {
+      sync.close();
+    },
+  };
+}
+
+export type Health = ReturnType<typeof createHealth>;

@@ -1,0 +1,769 @@
+/**
+ * Health checks on the hub: CRUD (audited), label-declared checks kept in step with the container
+ * cache, results ingestion with the state machine, and the reads the API and pages use (list with
+ * counts, one check with uptime, history pages, response-time series). State changes go to the
+ * alerts hook; every stored batch is announced on `org:<id>:health`.
+ */
+import { sql } from "kysely";
+import type { Db } from "../db/mod.ts";
+import type { HealthChecksTable } from "../db/schema.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../log.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { HealthResult } from "../protocol/health.ts";
+import { HttpError, notFound } from "../http/errors.ts";
+import { uuidv7 } from "../util/ids.ts";
+import {
+  type CheckCreateInput,
+  type CheckFields,
+  type CheckSpec,
+  type CheckState,
+  normalizeCheck,
+} from "./schema.ts";
+import { checksFromLabels } from "./labels.ts";
+import { stepHealth } from "./state.ts";
+import type { z } from "../http/openapi.ts";
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+/** Results inserted per statement. */
+const INSERT_CHUNK = 200;
+/** Checks listed per page at most. */
+export const MAX_LIST = 1000;
+/** History rows per page at most. */
+export const MAX_HISTORY = 1000;
+
+/** Ranges of the response-time series and their bucket sizes. */
+export const SERIES_RANGES = {
+  "1h": { span: HOUR, bucket: 60_000 },
+  "24h": { span: DAY, bucket: 15 * 60_000 },
+  "7d": { span: 7 * DAY, bucket: HOUR },
+  "30d": { span: 30 * DAY, bucket: 6 * HOUR },
+} as const;
+export type SeriesRange = keyof typeof SERIES_RANGES;
+
+/** A state change, as the alerts hook and live feeds see it. */
+export interface HealthChange {
+  org_id: string;
+  host_id: string;
+  check_id: string;
+  check_name: string;
+  container_id: string;
+  container_name: string;
+  from: CheckState;
+  /** "removed": the check was deleted or its container is gone (any alert ends). */
+  to: CheckState | "removed";
+  at: number;
+  retries: number;
+  error: string | null;
+}
+
+/** A check as the API returns it. */
+export interface HealthCheckView extends CheckSpec {
+  id: string;
+  org_id: string;
+  host_id: string;
+  host_name: string;
+  container_id: string;
+  container_name: string;
+  source: "manual" | "label";
+  state: CheckState;
+  state_since: number;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  last: {
+    at: number;
+    ok: boolean;
+    response_ms: number | null;
+    status_code: number | null;
+    error: string | null;
+  } | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Uptime percentages (null: no results in the window). */
+export interface Uptime {
+  "24h": number | null;
+  "7d": number | null;
+  "30d": number | null;
+}
+
+type Row = HealthChecksTable & { host_name: string };
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function view(r: Row): HealthCheckView {
+  return {
+    id: r.id,
+    org_id: r.org_id,
+    host_id: r.host_id,
+    host_name: r.host_name,
+    container_id: r.container_id,
+    container_name: r.container_name,
+    ...specOf(r),
+    source: r.source,
+    state: r.state,
+    state_since: Number(r.state_since),
+    consecutive_failures: Number(r.consecutive_failures),
+    consecutive_successes: Number(r.consecutive_successes),
+    last: r.last_at === null ? null : {
+      at: Number(r.last_at),
+      ok: Number(r.last_ok) === 1,
+      response_ms: num(r.last_response_ms),
+      status_code: num(r.last_status_code),
+      error: r.last_error,
+    },
+    created_by: r.created_by,
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+  };
+}
+
+function specOf(r: HealthChecksTable): CheckSpec {
+  return {
+    name: r.name,
+    kind: r.kind,
+    config: JSON.parse(r.config),
+    interval_s: Number(r.interval_s),
+    timeout_s: Number(r.timeout_s),
+    retries: Number(r.retries),
+    start_delay_s: Number(r.start_delay_s),
+    enabled: Number(r.enabled) === 1,
+  };
+}
+
+function specColumns(s: CheckSpec) {
+  return {
+    name: s.name,
+    kind: s.kind,
+    config: JSON.stringify(s.config),
+    interval_s: s.interval_s,
+    timeout_s: s.timeout_s,
+    retries: s.retries,
+    start_delay_s: s.start_delay_s,
+    enabled: s.enabled ? 1 : 0,
+  };
+}
+
+/** Columns that reset the state machine (a new or re-targeted check starts unknown). */
+function freshState(now: number) {
+  return {
+    state: "unknown" as const,
+    state_since: now,
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    started_at: now,
+  };
+}
+
+/** A new check's row: identity, the spec, a fresh state machine and no result yet. */
+function newRow(
+  who: Pick<
+    HealthChecksTable,
+    "id" | "org_id" | "host_id" | "container_id" | "container_name" | "source" | "created_by"
+  >,
+  spec: CheckSpec,
+  now: number,
+): HealthChecksTable {
+  return {
+    ...who,
+    ...specColumns(spec),
+    ...freshState(now),
+    last_at: null,
+    last_ok: null,
+    last_response_ms: null,
+    last_status_code: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** What the health service needs. */
+export interface HealthDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  /** Publishes on a realtime topic (best effort). */
+  publish(topic: string, data: unknown): void;
+  /** Asks for the host's agent to get the host's current set of checks. */
+  requestSync(hostId: string): void;
+  /** Called for every state change, after it is stored (alerts). */
+  onChange?(change: HealthChange): void;
+}
+
+/** Creates the health service; see the module comment. */
+export function createHealthService(deps: HealthDeps) {
+  const { db, clock, log, audit } = deps;
+  // Ingestion and reconciliation are serial per host, so a batch's state reads see the last write.
+  const chains = new Map<string, Promise<void>>();
+  const serial = (hostId: string, fn: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(hostId) ?? Promise.resolve()).then(fn).catch((e) =>
+      log.error("health: update failed", { hostId, error: String(e) })
+    );
+    chains.set(hostId, next);
+    next.finally(() => chains.get(hostId) === next && chains.delete(hostId));
+    return next;
+  };
+  const announce = (orgId: string, data: Record<string, unknown>) =>
+    deps.publish(`org:${orgId}:health`, data);
+  const changed = (c: HealthChange) => {
+    try {
+      deps.onChange?.(c);
+    } catch (e) {
+      log.error("health: change hook failed", { error: String(e) });
+    }
+  };
+
+  const base = () =>
+    db.selectFrom("health_checks").innerJoin("hosts", "hosts.id", "health_checks.host_id")
+      .selectAll("health_checks").select("hosts.name as host_name");
+
+  async function row(orgId: string, id: string): Promise<Row> {
+    const r = await base().where("health_checks.org_id", "=", orgId)
+      .where("health_checks.id", "=", id).executeTakeFirst();
+    if (!r) throw notFound("Health check");
+    return r as Row;
+  }
+
+  /** Finds a container of an organization's host in the cache by full id, id prefix or name. */
+  async function findContainer(orgId: string, hostId: string, ref: string) {
+    const host = await db.selectFrom("hosts").select(["id", "name"]).where("org_id", "=", orgId)
+      .where("id", "=", hostId).where("removed_at", "is", null).executeTakeFirst();
+    if (!host) throw notFound("Host");
+    let q = db.selectFrom("containers").select(["id", "name"]).where("host_id", "=", hostId);
+    const name = ref.replace(/^\//, "");
+    q = /^[a-f0-9]{12,64}$/.test(ref)
+      ? q.where((eb) =>
+        eb.or([eb("id", "like", `${ref}%`), eb("name", "=", name), eb("name", "=", `/${name}`)])
+      )
+      : q.where((eb) => eb.or([eb("name", "=", name), eb("name", "=", `/${name}`)]));
+    const rows = await q.limit(2).execute();
+    if (!rows.length) throw notFound(`Container "${ref}"`);
+    if (rows.length > 1) {
+      throw new HttpError(400, "validation", `Container "${ref}" is ambiguous`, {
+        container: "matches more than one container; give the full id",
+      });
+    }
+    return { id: rows[0].id, name: rows[0].name.replace(/^\//, "") };
+  }
+
+  function announceChange(c: HealthChange) {
+    announce(c.org_id, { kind: "state", check_id: c.check_id, host_id: c.host_id, state: c.to });
+    changed(c);
+  }
+
+  const self = {
+    /** Checks of an organization with counts by state (counts ignore the state filter). */
+    async list(orgId: string, f: {
+      state?: CheckState;
+      hostId?: string;
+      containerId?: string;
+      limit?: number;
+      offset?: number;
+    } = {}): Promise<{
+      items: HealthCheckView[];
+      total: number;
+      counts: Record<CheckState, number>;
+    }> {
+      let q = base().where("health_checks.org_id", "=", orgId);
+      if (f.hostId) q = q.where("health_checks.host_id", "=", f.hostId);
+      if (f.containerId) {
+        const c = f.containerId;
+        q = /^[a-f0-9]{12,64}$/.test(c)
+          ? q.where((eb) =>
+            eb.or([
+              eb("health_checks.container_id", "like", `${c}%`),
+              eb("health_checks.container_name", "=", c),
+            ])
+          )
+          : q.where("health_checks.container_name", "=", c.replace(/^\//, ""));
+      }
+      const countRows = await q.clearSelect().select((eb) => [
+        "health_checks.state",
+        eb.fn.countAll<number>().as("n"),
+      ]).groupBy("health_checks.state").execute();
+      const counts = { unknown: 0, healthy: 0, unhealthy: 0 };
+      for (const r of countRows) counts[r.state as CheckState] = Number(r.n);
+      const total = f.state ? counts[f.state] : counts.unknown + counts.healthy + counts.unhealthy;
+      if (f.state) q = q.where("health_checks.state", "=", f.state);
+      const rows = await q.orderBy("hosts.name").orderBy("health_checks.container_name")
+        .orderBy("health_checks.name").orderBy("health_checks.id")
+        .limit(Math.min(f.limit ?? 500, MAX_LIST)).offset(f.offset ?? 0).execute();
+      return { items: (rows as Row[]).map(view), total, counts };
+    },
+
+    /** One check with its uptime over 24 h, 7 d and 30 d. */
+    async get(orgId: string, id: string): Promise<HealthCheckView & { uptime: Uptime }> {
+      const r = view(await row(orgId, id));
+      return { ...r, uptime: (await self.uptime([id])).get(id)! };
+    },
+
+    /** Uptime percentages of checks (share of ok results per window). */
+    async uptime(ids: string[], now = clock.now()): Promise<Map<string, Uptime>> {
+      const out = new Map<string, Uptime>(
+        ids.map((id) => [id, { "24h": null, "7d": null, "30d": null }]),
+      );
+      if (!ids.length) return out;
+      const d1 = now - DAY;
+      const d7 = now - 7 * DAY;
+      const rows = await db.selectFrom("health_results").select((eb) => [
+        "check_id",
+        eb.fn.countAll<number>().as("n30"),
+        eb.fn.sum<number>("ok").as("ok30"),
+        eb.fn.sum<number>(eb.case().when("at", ">=", d7).then(1).else(0).end()).as("n7"),
+        eb.fn.sum<number>(eb.case().when("at", ">=", d7).then(eb.ref("ok")).else(0).end()).as(
+          "ok7",
+        ),
+        eb.fn.sum<number>(eb.case().when("at", ">=", d1).then(1).else(0).end()).as("n1"),
+        eb.fn.sum<number>(eb.case().when("at", ">=", d1).then(eb.ref("ok")).else(0).end()).as(
+          "ok1",
+        ),
+      ]).where("check_id", "in", ids).where("at", ">=", now - 30 * DAY).groupBy("check_id")
+        .execute();
+      const pct = (ok: unknown, n: unknown) =>
+        Number(n) > 0 ? Math.round((Number(ok) / Number(n)) * 100_000) / 1000 : null;
+      for (const r of rows) {
+        out.set(r.check_id, {
+          "24h": pct(r.ok1, r.n1),
+          "7d": pct(r.ok7, r.n7),
+          "30d": pct(r.ok30, r.n30),
+        });
+      }
+      return out;
+    },
+
+    /** Results of a check, newest first, a page at a time (`cursor` from the previous page). */
+    async history(orgId: string, id: string, o: { limit?: number; cursor?: string } = {}) {
+      await row(orgId, id);
+      const limit = Math.min(Math.max(o.limit ?? 100, 1), MAX_HISTORY);
+      let q = db.selectFrom("health_results").select([
+        "id",
+        "at",
+        "ok",
+        "response_ms",
+        "status_code",
+        "exit_code",
+        "error",
+        "output",
+      ]).where("check_id", "=", id);
+      if (o.cursor) {
+        const m = /^(\d{1,16})_(\d{1,20})$/.exec(o.cursor);
+        if (!m) {
+          throw new HttpError(400, "validation", "Invalid input: cursor", {
+            cursor: "is not a cursor from a previous page",
+          });
+        }
+        const at = Number(m[1]);
+        const rid = Number(m[2]);
+        q = q.where((eb) =>
+          eb.or([eb("at", "<", at), eb.and([eb("at", "=", at), eb("id", "<", rid)])])
+        );
+      }
+      const rows = await q.orderBy("at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => ({
+          at: Number(r.at),
+          ok: Number(r.ok) === 1,
+          response_ms: num(r.response_ms),
+          status_code: num(r.status_code),
+          exit_code: num(r.exit_code),
+          error: r.error,
+          output: r.output,
+        })),
+        next_cursor: rows.length > limit && last ? `${Number(last.at)}_${Number(last.id)}` : null,
+      };
+    },
+
+    /** Response times of a check per bucket over a range: average, maximum, results and failures. */
+    async series(orgId: string, id: string, range: SeriesRange, now = clock.now()) {
+      await row(orgId, id);
+      const { span, bucket } = SERIES_RANGES[range];
+      const from = Math.floor((now - span) / bucket) * bucket;
+      const b = sql.lit(bucket);
+      const rows = await db.selectFrom("health_results").select((eb) => [
+        sql<number>`(at / ${b}) * ${b}`.as("t"),
+        eb.fn.avg<number>("response_ms").as("avg_ms"),
+        eb.fn.max<number>("response_ms").as("max_ms"),
+        eb.fn.countAll<number>().as("count"),
+        eb.fn.sum<number>(eb.case().when("ok", "=", 0).then(1).else(0).end()).as("failures"),
+      ]).where("check_id", "=", id).where("at", ">=", from).groupBy(sql`(at / ${b}) * ${b}`)
+        .orderBy("t").execute();
+      return {
+        range,
+        bucket_ms: bucket,
+        from,
+        to: now,
+        points: rows.map((r) => ({
+          t: Number(r.t),
+          avg_ms: r.avg_ms === null ? null : Math.round(Number(r.avg_ms) * 100) / 100,
+          max_ms: num(r.max_ms),
+          count: Number(r.count),
+          failures: Number(r.failures),
+        })),
+      };
+    },
+
+    /** Starts monitoring a container (audited `health_check.created`). */
+    async create(
+      ctx: ActionContext,
+      orgId: string,
+      input: z.infer<typeof CheckCreateInput>,
+    ): Promise<HealthCheckView> {
+      const { host_id, container, ...fields } = input;
+      const spec = normalizeCheck(fields as CheckFields);
+      const ctr = await findContainer(orgId, host_id, container);
+      const now = clock.now();
+      const id = uuidv7(now);
+      await audit.run(ctx, "health_check.created", {
+        orgId,
+        target: { type: "health_check", id, name: spec.name },
+        metadata: { kind: spec.kind, host_id, container: ctr.name },
+      }, async () => {
+        await db.insertInto("health_checks").values(newRow(
+          {
+            id,
+            org_id: orgId,
+            host_id,
+            container_id: ctr.id,
+            container_name: ctr.name,
+            source: "manual",
+            created_by: ctx.actor.id ?? null,
+          },
+          spec,
+          now,
+        )).execute();
+      });
+      announce(orgId, { kind: "created", check_id: id, host_id });
+      deps.requestSync(host_id);
+      return view(await row(orgId, id));
+    },
+
+    /** Changes a check (audited `health_check.updated`); label checks only take `enabled`. */
+    async update(
+      ctx: ActionContext,
+      orgId: string,
+      id: string,
+      input: CheckFields,
+    ): Promise<HealthCheckView> {
+      const r = await row(orgId, id);
+      if (r.source === "label") {
+        const other = Object.keys(input).filter((k) =>
+          k !== "enabled" && input[k as keyof CheckFields] !== undefined
+        );
+        if (other.length) {
+          throw new HttpError(
+            409,
+            "label_check",
+            `Cannot change health check "${r.name}": it is declared by the container's labels ` +
+              `(change the labels instead; only enabled can be set here)`,
+          );
+        }
+      }
+      const before = specOf(r);
+      const spec = normalizeCheck(input, before);
+      const now = clock.now();
+      const probeChanged = JSON.stringify({ ...before, name: "", enabled: true }) !==
+        JSON.stringify({ ...spec, name: "", enabled: true });
+      const reset = probeChanged || spec.enabled !== before.enabled;
+      await audit.run(ctx, "health_check.updated", {
+        orgId,
+        target: { type: "health_check", id, name: spec.name },
+        metadata: { fields: Object.keys(input).filter((k) => k !== "http" && k !== "command") },
+      }, async () => {
+        await db.updateTable("health_checks").set({
+          ...specColumns(spec),
+          ...(reset ? freshState(now) : {}),
+          updated_at: now,
+        }).where("id", "=", id).execute();
+      });
+      if (reset && r.state !== "unknown") {
+        announceChange({
+          ...changeBase(r),
+          from: r.state,
+          to: spec.enabled ? "unknown" : "removed",
+          at: now,
+          error: null,
+        });
+      }
+      deps.requestSync(r.host_id);
+      return view(await row(orgId, id));
+    },
+
+    /** Stops monitoring (audited `health_check.deleted`); its history goes with it. */
+    async remove(ctx: ActionContext, orgId: string, id: string): Promise<void> {
+      const r = await row(orgId, id);
+      if (r.source === "label") {
+        throw new HttpError(
+          409,
+          "label_check",
+          `Cannot delete health check "${r.name}": it is declared by the container's labels ` +
+            `(remove the labels, or disable it)`,
+        );
+      }
+      await audit.run(ctx, "health_check.deleted", {
+        orgId,
+        target: { type: "health_check", id, name: r.name },
+      }, async () => {
+        await db.deleteFrom("health_checks").where("id", "=", id).execute();
+      });
+      announceChange({
+        ...changeBase(r),
+        from: r.state,
+        to: "removed",
+        at: clock.now(),
+        error: null,
+      });
+      deps.requestSync(r.host_id);
+    },
+
+    /** The checks the host's agent should run (enabled ones), as the wire contract has them. */
+    async specsFor(hostId: string) {
+      const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", hostId)
+        .where("enabled", "=", 1).orderBy("id").execute();
+      return rows.map((r) => {
+        const config = JSON.parse(r.config);
+        return {
+          id: r.id,
+          container_id: r.container_id,
+          kind: r.kind,
+          interval_s: Number(r.interval_s),
+          timeout_s: Number(r.timeout_s),
+          start_delay_s: Number(r.start_delay_s),
+          ...(r.kind === "http" ? { http: config } : {}),
+          ...(r.kind === "tcp" ? { tcp: config } : {}),
+          ...(r.kind === "command" ? { command: config } : {}),
+        };
+      });
+    },
+
+    /** Stores a host's results and moves each check's state (serial per host). */
+    ingest(host: { id: string; org_id: string }, results: HealthResult[]): Promise<void> {
+      return serial(host.id, () => ingest(host, results));
+    },
+
+    /**
+     * The host's container cache changed: label checks follow their containers, manual checks
+     * follow a container recreated under the same name, and a (re)started container restarts the
+     * start delay of its checks. Syncs the agent when the set changed.
+     */
+    containersChanged(
+      host: { id: string; org_id: string },
+      e?: { action: string; id: string; time_nano?: number },
+    ): Promise<void> {
+      return serial(host.id, async () => {
+        if (e?.action === "start") {
+          const at = e.time_nano ? Math.floor(e.time_nano / 1e6) : clock.now();
+          await db.updateTable("health_checks").set({ started_at: at }).where(
+            "host_id",
+            "=",
+            host.id,
+          )
+            .where("container_id", "=", e.id).execute();
+          return;
+        }
+        if (await reconcile(host)) deps.requestSync(host.id);
+      });
+    },
+
+    /** Resolves when queued per-host work is done (tests, shutdown). */
+    async idle(): Promise<void> {
+      while (chains.size) await Promise.all([...chains.values()]);
+    },
+  };
+
+  function changeBase(r: HealthChecksTable) {
+    return {
+      org_id: r.org_id,
+      host_id: r.host_id,
+      check_id: r.id,
+      check_name: r.name,
+      container_id: r.container_id,
+      container_name: r.container_name,
+      retries: Number(r.retries),
+    };
+  }
+
+  async function ingest(host: { id: string; org_id: string }, results: HealthResult[]) {
+    const ids = [...new Set(results.map((r) => r.check_id))];
+    const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", host.id)
+      .where("id", "in", ids).execute();
+    // Results for checks of another host (or deleted ones) are dropped here.
+    const checks = new Map(rows.map((r) => [r.id, r]));
+    const mine = results.filter((r) => checks.has(r.check_id)).sort((a, b) => a.at - b.at);
+    if (!mine.length) return;
+    const states = new Map(rows.map((r) => [r.id, {
+      state: r.state,
+      state_since: Number(r.state_since),
+      consecutive_failures: Number(r.consecutive_failures),
+      consecutive_successes: Number(r.consecutive_successes),
+      last_at: num(r.last_at),
+    }]));
+    const latest = new Map<string, HealthResult>();
+    const stored: HealthResult[] = [];
+    const changes: HealthChange[] = [];
+    for (const res of mine) {
+      const c = checks.get(res.check_id)!;
+      const before = states.get(c.id)!;
+      const step = stepHealth(before, {
+        retries: Number(c.retries),
+        start_delay_s: Number(c.start_delay_s),
+        started_at: Number(c.started_at),
+      }, res);
+      if (step.next === before) continue; // a replay
+      states.set(c.id, step.next);
+      stored.push(res);
+      latest.set(c.id, res);
+      if (step.change) {
+        changes.push({
+          ...changeBase(c),
+          from: step.change.from,
+          to: step.change.to,
+          at: res.at,
+          error: res.error ?? null,
+        });
+      }
+    }
+    if (!stored.length) return;
+    await db.transaction().execute(async (tx) => {
+      for (let i = 0; i < stored.length; i += INSERT_CHUNK) {
+        await tx.insertInto("health_results").values(
+          stored.slice(i, i + INSERT_CHUNK).map((r) => ({
+            check_id: r.check_id,
+            at: r.at,
+            ok: r.ok ? 1 : 0,
+            response_ms: r.response_ms,
+            status_code: r.status_code ?? null,
+            exit_code: r.exit_code ?? null,
+            error: r.error ?? null,
+            output: r.output ?? null,
+          })),
+        ).execute();
+      }
+      const now = clock.now();
+      for (const [id, r] of latest) {
+        const s = states.get(id)!;
+        await tx.updateTable("health_checks").set({
+          state: s.state,
+          state_since: s.state_since,
+          consecutive_failures: s.consecutive_failures,
+          consecutive_successes: s.consecutive_successes,
+          last_at: r.at,
+          last_ok: r.ok ? 1 : 0,
+          last_response_ms: r.response_ms,
+          last_status_code: r.status_code ?? null,
+          last_error: r.error ?? null,
+          updated_at: now,
+        }).where("id", "=", id).execute();
+      }
+    });
+    // One small event per batch (NOTIFY payloads are bounded): clients refetch what they show.
+    const few = latest.size <= 40;
+    announce(host.org_id, {
+      kind: "results",
+      host_id: host.id,
+      count: stored.length,
+      ...(few
+        ? {
+          checks: [...latest].map(([id, r]) => ({
+            id,
+            state: states.get(id)!.state,
+            ok: r.ok,
+            at: r.at,
+            response_ms: r.response_ms,
+          })),
+        }
+        : {}),
+    });
+    for (const c of changes) announceChange(c);
+  }
+
+  async function reconcile(host: { id: string; org_id: string }): Promise<boolean> {
+    const containers = await db.selectFrom("containers").select(["id", "name", "labels", "ports"])
+      .where("host_id", "=", host.id).execute();
+    const existing = await db.selectFrom("health_checks").selectAll()
+      .where("host_id", "=", host.id).execute();
+    const now = clock.now();
+    const byId = new Map(containers.map((c) => [c.id, c]));
+    const byName = new Map(containers.map((c) => [c.name.replace(/^\//, ""), c]));
+    const desired = new Map<string, { ctr: typeof containers[number]; spec: CheckSpec }>();
+    for (const ctr of containers) {
+      const labels = JSON.parse(ctr.labels) as Record<string, string>;
+      for (const d of checksFromLabels(labels, JSON.parse(ctr.ports))) {
+        if (d.ok) desired.set(`${ctr.id}/${d.spec.kind}`, { ctr, spec: d.spec });
+        else {
+          log.warn("health: container label check refused", {
+            hostId: host.id,
+            container: ctr.name,
+            error: d.error,
+          });
+        }
+      }
+    }
+    let dirty = false;
+    const gone: HealthChange[] = [];
+    for (const r of existing) {
+      if (r.source === "label") {
+        const key = `${r.container_id}/${r.kind}`;
+        const want = desired.get(key);
+        desired.delete(key);
+        if (!want) {
+          await db.deleteFrom("health_checks").where("id", "=", r.id).execute();
+          gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
+          dirty = true;
+        } else {
+          const have = specOf(r);
+          const spec = { ...want.spec, enabled: have.enabled };
+          if (JSON.stringify(have) !== JSON.stringify(spec)) {
+            await db.updateTable("health_checks").set({ ...specColumns(spec), updated_at: now })
+              .where("id", "=", r.id).execute();
+            dirty = true;
+          }
+        }
+      } else if (!byId.has(r.container_id)) {
+        // A manual check follows its container when it is recreated under the same name.
+        const again = byName.get(r.container_name);
+        if (again) {
+          await db.updateTable("health_checks").set({
+            container_id: again.id,
+            ...freshState(now),
+            updated_at: now,
+          }).where("id", "=", r.id).execute();
+          if (r.state !== "unknown") {
+            gone.push({ ...changeBase(r), from: r.state, to: "unknown", at: now, error: null });
+          }
+          dirty = true;
+        }
+      }
+    }
+    for (const { ctr, spec } of desired.values()) {
+      const id = uuidv7(now);
+      await db.insertInto("health_checks").values(newRow(
+        {
+          id,
+          org_id: host.org_id,
+          host_id: host.id,
+          container_id: ctr.id,
+          container_name: ctr.name.replace(/^\//, ""),
+          source: "label",
+          created_by: null,
+        },
+        spec,
+        now,
+      )).execute();
+      dirty = true;
+    }
+    for (const c of gone) announceChange(c);
+    if (dirty) announce(host.org_id, { kind: "checks", host_id: host.id });
+    return dirty;
+  }
+
+  return self;
+}
+
+export type HealthService = ReturnType<typeof createHealthService>;
