@@ -1,4 +1,5 @@
 import type { HealthCheckSpec } from "../../lib/protocol/health.ts";
+import { http1 } from "./http1.ts";
 import {
   guardHost,
   networkError,
@@ -39,6 +40,48 @@ async function bodyPrefix(body: ReadableStream<Uint8Array> | null, max: number):
   return decoder.decode(all);
 }
 
+/** One answer as the probe needs it. */
+interface Answer {
+  status: number;
+  location: string | null;
+  /** The body's first bytes as text, when asked for. */
+  text?: string;
+}
+
+/** One request without following redirects: plain http by hand (http1.ts), https with fetch. */
+async function request(
+  url: URL,
+  method: "GET" | "HEAD",
+  headers: Headers,
+  wantBody: boolean,
+  signal: AbortSignal,
+): Promise<Answer> {
+  if (url.protocol === "http:") {
+    const r = await http1({
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 80),
+      method,
+      target: url.pathname + url.search,
+      host: url.host,
+      headers,
+      maxBody: wantBody ? MAX_BODY_BYTES : 0,
+      signal,
+    });
+    return {
+      status: r.status,
+      location: r.headers.get("location") ?? null,
+      text: wantBody ? decoder.decode(r.body) : undefined,
+    };
+  }
+  const res = await fetch(url, { method, headers, redirect: "manual", signal });
+  const location = res.headers.get("location");
+  if (!wantBody) {
+    await res.body?.cancel();
+    return { status: res.status, location };
+  }
+  return { status: res.status, location, text: await bodyPrefix(res.body, MAX_BODY_BYTES) };
+}
+
 /**
  * GET or HEAD to the container (or the spec's host): the status must fall in one of the expected
  * ranges and, when asked, the body's first 64 KB must contain the expected text. Redirects are
@@ -52,22 +95,21 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
   let url = new URL(`${h.scheme}://${urlHost(host)}:${h.port}${h.path}`);
   const headers = new Headers(h.headers);
   if (!headers.has("user-agent")) headers.set("user-agent", "capstan-health/1");
+  const wantBody = h.body_contains !== undefined && h.method !== "HEAD";
   const started = performance.now();
   for (let hop = 0;; hop++) {
-    let res: Response;
+    let res: Answer;
     try {
-      res = await fetch(url, { method: h.method, headers, redirect: "manual", signal: ctx.signal });
+      res = await request(url, h.method, headers, wantBody, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       throw new ProbeError(networkError(err));
     }
-    const location = res.headers.get("location");
-    if (h.follow_redirects && res.status >= 300 && res.status < 400 && location) {
-      await res.body?.cancel();
+    if (h.follow_redirects && res.status >= 300 && res.status < 400 && res.location) {
       if (hop >= MAX_REDIRECTS) {
         throw new ProbeError(`more than ${MAX_REDIRECTS} redirects`, { status_code: res.status });
       }
-      const next = new URL(location, url);
+      const next = new URL(res.location, url);
       if (next.protocol !== "http:" && next.protocol !== "https:") {
         throw new ProbeError(`redirect to a ${next.protocol} URL refused`, {
           status_code: res.status,
@@ -80,10 +122,9 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
     const status = res.status;
     const wanted = h.expect_status.some(([lo, hi]) => status >= lo && status <= hi);
     let error: string | null = wanted ? null : `unexpected status ${status}`;
-    if (wanted && h.body_contains !== undefined && h.method !== "HEAD") {
-      const text = await bodyPrefix(res.body, MAX_BODY_BYTES);
-      if (!text.includes(h.body_contains)) error = "expected text not found in the body";
-    } else await res.body?.cancel();
+    if (wanted && wantBody && !res.text!.includes(h.body_contains!)) {
+      error = "expected text not found in the body";
+    }
     const response_ms = Math.round((performance.now() - started) * 100) / 100;
     return { ok: error === null, response_ms, status_code: status, error };
   }
