@@ -42,6 +42,8 @@ export function denortFor(target: Target, env: Record<string, string | undefined
 function childEnv(denort: string | undefined): Record<string, string> {
   const env = Deno.env.toObject();
   delete env.DENORT_BIN;
+  // Plain text errors: the failure line is parsed from them.
+  env.NO_COLOR = "1";
   return denort ? { ...env, DENORT_BIN: denort } : env;
 }
 
@@ -74,8 +76,7 @@ async function compile(
     stderr: "piped",
   }).output();
   if (r.success) return { ok: true, path };
-  const err = new TextDecoder().decode(r.stderr).split("Stack backtrace:")[0]
-    .replace(/\x1b\[[0-9;]*m/g, "");
+  const err = new TextDecoder().decode(r.stderr).split("Stack backtrace:")[0];
   const runtimeMissing = /Could not find denort|denort|dl\.deno\.land|Setting up base binary/i
     .test(err);
   const cause =

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
-import { generateReleaseKeys, signBytes } from "../lib/releases/signing.ts";
+import { generateReleaseKeys } from "../lib/releases/signing.ts";
 import { readReleaseDir, writeReleaseManifest } from "../lib/releases/release_dir.ts";
 import { RELEASE_KEYS_FILE } from "../lib/releases/keys.ts";
 import { hostBucket } from "../lib/releases/rollout.ts";

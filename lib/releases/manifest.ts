@@ -7,10 +7,9 @@ import { z } from "zod";
  */
 
 /** Semantic version without build metadata: 1.2.3 or 1.2.3-rc.1. */
-export const SemVer = z.string().max(64).regex(
-  /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z.-]{1,40})?$/,
-  "must be a version like 1.2.3",
-);
+export const SEMVER_PATTERN =
+  /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z.-]{1,40})?$/;
+export const SemVer = z.string().max(64).regex(SEMVER_PATTERN, "must be a version like 1.2.3");
 
 /** Targets `deno compile` builds the agent for, with the `uname -m` name of each. */
 export const TARGETS = {
@@ -20,8 +19,9 @@ export const TARGETS = {
 export type Target = keyof typeof TARGETS;
 
 /** A file name inside a release: no path separators, no leading dot. */
+export const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 export const FileName = z.string().regex(
-  /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/,
+  FILE_NAME_PATTERN,
   "letters, digits and . _ -, no slashes",
 );
 

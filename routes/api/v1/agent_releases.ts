@@ -4,16 +4,21 @@ import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/contex
 import { declare, guard } from "../../../lib/http/policy.ts";
 import { HttpError, notFound } from "../../../lib/http/errors.ts";
 import { CurrentRelease, OutcomeReport } from "../../../lib/protocol/release.ts";
-import { FileName, ManifestFile, SemVer } from "../../../lib/releases/manifest.ts";
+import { FILE_NAME_PATTERN, SEMVER_PATTERN } from "../../../lib/releases/manifest.ts";
 import { MAX_CHUNK_BYTES } from "../../../lib/releases/service.ts";
 import { requestAgentUpdate } from "../../../lib/agents/update_request.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const VersionParam = z.object({
-  version: SemVer.openapi({ param: { name: "version", in: "path" }, example: "0.2.0" }),
+  version: z.string().max(64).regex(SEMVER_PATTERN, "must be a version like 1.2.3").openapi({
+    param: { name: "version", in: "path" },
+    example: "0.2.0",
+  }),
 });
 const FileParams = VersionParam.extend({
-  name: FileName.openapi({ param: { name: "name", in: "path" } }),
+  name: z.string().regex(FILE_NAME_PATTERN, "letters, digits and . _ -, no slashes").openapi({
+    param: { name: "name", in: "path" },
+  }),
 });
 const Label = z.string().max(300).regex(
   /^[a-zA-Z0-9][a-zA-Z0-9_.\/-]{0,127}=[^\r\n\0]{0,160}$/,
@@ -41,7 +46,13 @@ const ReleaseSchema = z.object({
   status: z.enum(["uploading", "ready"]),
   key_id: z.string(),
   created_at: z.number().int(),
-  files: z.array(ManifestFile),
+  files: z.array(z.object({
+    name: z.string(),
+    target: z.string(),
+    arch: z.string(),
+    sha256: z.string(),
+    size: z.number().int(),
+  })),
   rollouts: z.array(RolloutSchema),
 }).openapi("AgentRelease");
 
