@@ -169,7 +169,7 @@ dbTest("[e2e] alert rules API: validation, edits, roles, another organization", 
   const viewer = await t.user("viewer@acme.io", { org: "acme", role: "viewer" });
   const list = await api("GET", "/alert-rules", undefined, viewer.cookie);
   assert.equal(list.status, 200);
-  assert.equal(list.body.items.length, 6, "defaults");
+  assert.equal(list.body.items.length, 7, "defaults");
   const cpu = list.body.items.find((r: { metric: string }) => r.metric === "cpu.total_pct");
   assert.deepEqual([cpu.trigger, cpu.clear, cpu.hold_s], [90, 80, 300]);
 

@@ -106,6 +106,7 @@ dbTest(
           "CPU above 90% for 5 minutes",
           "Container restart loop",
           "Disk above 90%",
+          "Health check failing",
           "Host offline for 2 minutes",
           "Inodes above 90%",
           "Memory above 95% for 5 minutes",
