@@ -4,10 +4,13 @@
 #   curl -fsSL https://HUB/api/v1/agent/install.sh | sudo HUB=https://HUB TOKEN=cape_... sh
 #   sh install.sh --hub https://HUB --token cape_... [--root]
 #
-# It checks for Deno 2 (installing deno@2.9.6 with npm when npm is there), downloads the agent
-# from the hub (hosts need no other internet access), creates the capstan-agent system user in the
-# docker group (or runs the agent as root with --root), writes /etc/capstan-agent/agent.env (0600)
-# and a systemd unit, then enables and starts it. Running it again upgrades the agent in place.
+# It downloads the agent from the hub (hosts need no other internet access): the single-binary
+# release the hub rolls out to every host when there is one (checked against its SHA-256; it then
+# updates itself, see README "Agent releases"), otherwise the JavaScript bundle run by Deno 2
+# (installing deno@2.9.6 with npm when npm is there). It creates the capstan-agent system user in
+# the docker group (or runs the agent as root with --root), writes /etc/capstan-agent/agent.env
+# (0600) and a systemd unit, then enables and starts it. Running it again upgrades in place.
+# AGENT_FORMAT=binary or AGENT_FORMAT=bundle forces one kind (default: auto).
 #
 # Every path can be moved, which is how the tests run it without touching the system:
 #   PREFIX (prefix of every path), SYSTEMD_DIR, INSTALL_DIR, CONFIG_DIR, STATE_DIR,
@@ -29,6 +32,7 @@ STATE_DIR=${STATE_DIR:-$PREFIX/var/lib/capstan-agent}
 DOCKER_SOCKET=${DOCKER_SOCKET:-/var/run/docker.sock}
 SKIP_SYSTEMCTL=${SKIP_SYSTEMCTL:-0}
 SKIP_USER=${SKIP_USER:-0}
+AGENT_FORMAT=${AGENT_FORMAT:-auto}
 DENO_VERSION=2.9.6
 SERVICE=capstan-agent
 NL='
@@ -94,12 +98,75 @@ elif [ ! -s "$STATE_DIR/host-token" ]; then
 	die "TOKEN is required: the single-use enrollment token from the hub's Add host page"
 fi
 case $AS_ROOT in 0 | 1) ;; *) die "AS_ROOT must be 0 or 1" ;; esac
+case $AGENT_FORMAT in auto | binary | bundle) ;; *) die "AGENT_FORMAT must be auto, binary or bundle" ;; esac
 
 if [ -z "$PREFIX" ] && [ "$(id -u)" != 0 ]; then
 	die "run this as root (sudo), it installs a system service"
 fi
 
-# --- Deno -------------------------------------------------------------------------------------
+download() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --proto '=http,https' -o "$2" "$1"
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q -O "$2" "$1"
+	else
+		die "curl or wget is needed to download the agent"
+	fi
+}
+
+# --- the single-binary agent, when the hub rolls one out to every host -------------------------
+sha256_of() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum "$1" | cut -d' ' -f1
+	elif command -v shasum >/dev/null 2>&1; then
+		shasum -a 256 "$1" | cut -d' ' -f1
+	else
+		die "sha256sum (or shasum) is needed to check the downloaded agent"
+	fi
+}
+
+MODE=bundle
+if [ "$AGENT_FORMAT" != bundle ]; then
+	case $(uname -m) in
+	x86_64 | amd64) ARCH=x86_64 ;;
+	aarch64 | arm64) ARCH=aarch64 ;;
+	*) ARCH= ;;
+	esac
+	umask 022
+	mkdir -p "$INSTALL_DIR/versions"
+	info="$INSTALL_DIR/release.info"
+	rm -f "$info"
+	if [ -n "$ARCH" ] && download "$HUB/api/v1/agent/releases/install/$ARCH/info" "$info" 2>/dev/null; then
+		rel_version=$(sed -n 's/^version=\([0-9A-Za-z.-]*\)$/\1/p' "$info")
+		rel_file=$(sed -n 's/^file=\([A-Za-z0-9][A-Za-z0-9._-]*\)$/\1/p' "$info")
+		rel_sha=$(sed -n 's/^sha256=\([0-9a-f]\{64\}\)$/\1/p' "$info")
+		rm -f "$info"
+		if [ -z "$rel_version" ] || [ -z "$rel_file" ] || [ -z "$rel_sha" ]; then
+			die "the hub's release information is malformed"
+		fi
+		part="$INSTALL_DIR/versions/$rel_file.partial"
+		rm -f "$part"
+		download "$HUB/api/v1/agent/releases/install/$ARCH" "$part" ||
+			die "could not download capstan-agent $rel_version from $HUB"
+		[ "$(sha256_of "$part")" = "$rel_sha" ] || {
+			rm -f "$part"
+			die "the downloaded agent does not match its SHA-256; nothing was changed"
+		}
+		chmod 0755 "$part"
+		mv -f "$part" "$INSTALL_DIR/versions/$rel_file"
+		# Links are replaced by renaming a fresh one over them (atomic); the agent does the same.
+		ln -sf "versions/$rel_file" "$INSTALL_DIR/current.new" && mv -f "$INSTALL_DIR/current.new" "$INSTALL_DIR/current"
+		ln -sf "versions/$rel_file" "$INSTALL_DIR/guard.new" && mv -f "$INSTALL_DIR/guard.new" "$INSTALL_DIR/guard"
+		MODE=binary
+		say "installed capstan-agent $rel_version ($ARCH) to $INSTALL_DIR/versions/$rel_file"
+	else
+		rm -f "$info"
+		[ "$AGENT_FORMAT" = binary ] &&
+			die "the hub has no agent release rolled out to every host for ${ARCH:-this architecture}"
+	fi
+fi
+
+# --- Deno (the bundle only) ---------------------------------------------------------------------
 find_deno() {
 	DENO=$(command -v deno 2>/dev/null) || DENO=
 	if [ -z "$DENO" ]; then
@@ -113,7 +180,7 @@ find_deno() {
 	[ -n "$DENO" ]
 }
 
-if ! find_deno; then
+if [ "$MODE" = bundle ] && ! find_deno; then
 	if command -v npm >/dev/null 2>&1; then
 		say "Deno not found; installing deno@$DENO_VERSION with npm"
 		npm install -g "deno@$DENO_VERSION" >&2 || die "npm could not install deno@$DENO_VERSION"
@@ -122,34 +189,28 @@ if ! find_deno; then
 		die "the agent needs Deno 2 and neither deno nor npm was found: install Deno $DENO_VERSION (or Node.js with npm) and run this again"
 	fi
 fi
-major=$("$DENO" --version 2>/dev/null | sed -n '1s/^deno \([0-9][0-9]*\)\..*/\1/p')
-if [ -z "$major" ] || [ "$major" -lt 2 ]; then
-	die "$DENO is not Deno 2 or newer (found: ${major:-unknown})"
+if [ "$MODE" = bundle ]; then
+	major=$("$DENO" --version 2>/dev/null | sed -n '1s/^deno \([0-9][0-9]*\)\..*/\1/p')
+	if [ -z "$major" ] || [ "$major" -lt 2 ]; then
+		die "$DENO is not Deno 2 or newer (found: ${major:-unknown})"
+	fi
+	say "using $DENO"
 fi
-say "using $DENO"
 
 # --- the agent --------------------------------------------------------------------------------
-download() {
-	if command -v curl >/dev/null 2>&1; then
-		curl -fsSL --proto '=http,https' -o "$2" "$1"
-	elif command -v wget >/dev/null 2>&1; then
-		wget -q -O "$2" "$1"
-	else
-		die "curl or wget is needed to download the agent"
-	fi
-}
-
-umask 022
-mkdir -p "$INSTALL_DIR"
-new="$INSTALL_DIR/agent.new.js"
-rm -f "$new"
-download "$HUB/api/v1/agent/bundle.js" "$new" || die "could not download the agent from $HUB"
-[ -s "$new" ] || die "the hub sent an empty agent"
-version=$("$DENO" run --no-config --no-prompt "$new" --version 2>/dev/null) ||
-	die "the downloaded agent does not run with $DENO"
-chmod 0644 "$new"
-mv -f "$new" "$INSTALL_DIR/agent.js"
-say "installed $version to $INSTALL_DIR/agent.js"
+if [ "$MODE" = bundle ]; then
+	umask 022
+	mkdir -p "$INSTALL_DIR"
+	new="$INSTALL_DIR/agent.new.js"
+	rm -f "$new"
+	download "$HUB/api/v1/agent/bundle.js" "$new" || die "could not download the agent from $HUB"
+	[ -s "$new" ] || die "the hub sent an empty agent"
+	version=$("$DENO" run --no-config --no-prompt "$new" --version 2>/dev/null) ||
+		die "the downloaded agent does not run with $DENO"
+	chmod 0644 "$new"
+	mv -f "$new" "$INSTALL_DIR/agent.js"
+	say "installed $version to $INSTALL_DIR/agent.js"
+fi
 
 # --- user and files ---------------------------------------------------------------------------
 has_group() {
@@ -187,6 +248,10 @@ mkdir -p "$STATE_DIR" "$CONFIG_DIR" "$SYSTEMD_DIR"
 chmod 0700 "$STATE_DIR"
 if [ "$SKIP_USER" != 1 ]; then
 	chown "$RUN_USER" "$STATE_DIR" || die "could not hand $STATE_DIR to $RUN_USER"
+	# A self-updating agent writes new versions and switches its links here.
+	if [ "$MODE" = binary ]; then
+		chown -R "$RUN_USER" "$INSTALL_DIR" || die "could not hand $INSTALL_DIR to $RUN_USER"
+	fi
 fi
 
 # systemd reads the environment file as root before dropping privileges: keep it root's, 0600.
@@ -202,10 +267,27 @@ umask 077
 	fi
 	printf 'CAPSTAN_AGENT_DIR=%s\n' "$STATE_DIR"
 	printf 'CAPSTAN_DOCKER_SOCKET=%s\n' "$DOCKER_SOCKET"
+	if [ "$MODE" = binary ]; then
+		printf '# Self-update: versions/, current, previous and guard live here.\n'
+		printf 'CAPSTAN_AGENT_INSTALL_DIR=%s\n' "$INSTALL_DIR"
+	fi
 } >"$env_file.new"
 chmod 0600 "$env_file.new"
 mv -f "$env_file.new" "$env_file"
 umask "$old_umask"
+
+if [ "$MODE" = binary ]; then
+	# The guard (the last binary that confirmed its health) restores the previous version when a
+	# new one exited before confirming; "-": a failing guard never keeps the agent down.
+	EXEC="ExecStartPre=-$INSTALL_DIR/guard --update-guard
+ExecStart=$INSTALL_DIR/current"
+	RUN_ENV=""
+else
+	EXEC="ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js"
+	RUN_ENV="Environment=DENO_DIR=$STATE_DIR/deno-cache
+Environment=DENO_NO_UPDATE_CHECK=1
+"
+fi
 
 unit="$SYSTEMD_DIR/$SERVICE.service"
 cat >"$unit.new" <<EOF
@@ -219,9 +301,7 @@ Wants=network-online.target
 Type=simple
 User=$RUN_USER
 EnvironmentFile=$env_file
-Environment=DENO_DIR=$STATE_DIR/deno-cache
-Environment=DENO_NO_UPDATE_CHECK=1
-ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js
+${RUN_ENV}${EXEC}
 Restart=always
 RestartSec=5
 # 78: the hub refused this host's token for good; restarting cannot help.
@@ -248,7 +328,7 @@ if [ "$SKIP_SYSTEMCTL" = 1 ]; then
 	exit 0
 fi
 command -v systemctl >/dev/null 2>&1 ||
-	die "systemctl not found: start the agent yourself with: $DENO run -A $INSTALL_DIR/agent.js (with the settings in $env_file)"
+	die "systemctl not found: start the agent yourself (with the settings in $env_file): $(printf '%s\n' "$EXEC" | sed -n 's/^ExecStart=//p')"
 systemctl daemon-reload
 systemctl enable "$SERVICE" >/dev/null 2>&1 || systemctl enable "$SERVICE"
 systemctl restart "$SERVICE"

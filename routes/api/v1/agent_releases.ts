@@ -311,6 +311,25 @@ export function register(app: OpenAPIHono<AppEnv>) {
     return c.json(r, 200);
   });
 
+  // What the install script would download, as `key=value` lines sh can read without a JSON
+  // parser; 404 when no release is rolled out to every host (the script then uses bundle.js).
+  declare({
+    method: "GET",
+    path: "/api/v1/agent/releases/install/:arch/info",
+    policy: "public",
+    kind: "asset",
+  });
+  app.get("/api/v1/agent/releases/install/:arch/info", guard("public"), async (c) => {
+    const arch = c.req.param("arch");
+    if (arch !== "x86_64" && arch !== "aarch64") throw notFound("architecture");
+    const r = await c.var.services.releases.forInstall(arch);
+    if (!r) throw notFound("generally available agent release");
+    c.header("Cache-Control", "no-store");
+    return c.text(
+      `version=${r.version}\nfile=${r.file.name}\nsha256=${r.file.sha256}\nsize=${r.file.size}\n`,
+    );
+  });
+
   // The install script's download: the binary of the release rolled out to every host (it
   // carries no secret and the script runs before the host has a token, like bundle.js).
   declare({
