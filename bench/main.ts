@@ -10,6 +10,7 @@ import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
+import { healthBench } from "./health_bench.ts";
 import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { benchRulesOverhead } from "../lib/alerts/bench.ts";
@@ -198,6 +199,8 @@ else {
   const agent = await measureAgent();
   record("agent_rss_mb", agent.agent_rss_mb);
   record("agent_cpu_pct", agent.agent_cpu_pct);
+  // 500 HTTP checks every 10 s in a runner process of its own: scheduling jitter and CPU.
+  await healthBench(record);
 }
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });

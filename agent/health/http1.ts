@@ -79,15 +79,22 @@ export async function http1(req: Http1Request): Promise<Http1Response> {
     head += "Connection: close\r\n\r\n";
     const bytes = encoder.encode(head);
     for (let w = 0; w < bytes.length;) w += await conn.write(bytes.subarray(w));
-    // Head and body prefix share one buffer: a chunked body's framing needs some slack on top.
-    const buf = new Uint8Array(MAX_HEAD_BYTES + req.maxBody + (req.maxBody ? 4096 : 0));
+    // Head and body prefix share one buffer that grows as needed (most answers fit in 4 KB); a
+    // chunked body's framing needs some slack on top of the body cap.
+    const cap = MAX_HEAD_BYTES + req.maxBody + (req.maxBody ? 4096 : 0);
+    let buf = new Uint8Array(4096);
     let len = 0;
     let bodyAt = -1;
     let wantEnd = MAX_HEAD_BYTES;
     let headers = new Map<string, string>();
     let status = 0;
     while (len < wantEnd) {
-      const n = await conn.read(buf.subarray(len, Math.max(len + 1, wantEnd)));
+      if (len === buf.length) {
+        const grown = new Uint8Array(Math.min(cap, buf.length * 2));
+        grown.set(buf);
+        buf = grown;
+      }
+      const n = await conn.read(buf.subarray(len, Math.min(buf.length, wantEnd)));
       if (n === null) break;
       len += n;
       if (bodyAt === -1) {
@@ -105,10 +112,7 @@ export async function http1(req: Http1Request): Promise<Http1Response> {
         if (req.maxBody === 0 || req.method === "HEAD" || status === 204 || status === 304) break;
         const cl = Number(headers.get("content-length"));
         const chunked = /chunked/i.test(headers.get("transfer-encoding") ?? "");
-        wantEnd = Math.min(
-          buf.length,
-          bodyAt + (chunked || !Number.isFinite(cl) ? buf.length : cl),
-        );
+        wantEnd = Math.min(cap, bodyAt + (chunked || !Number.isFinite(cl) ? cap : cl));
       }
     }
     if (bodyAt === -1) throw new Error(len ? "the answer's headers are too long" : "empty answer");
