@@ -26,6 +26,8 @@ import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../_render.tsx";
 import { enrollmentPage } from "./hosts.tsx";
 import { hostMetricsSection } from "./_host_metrics.tsx";
+import { AgentUpdatePanel } from "../../../components/AgentUpdatePanel.tsx";
+import { requestAgentUpdate } from "../../../lib/agents/update_request.ts";
 import { hostAlertsSection } from "./notifications.tsx";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
@@ -55,6 +57,7 @@ async function hostPage(
   const host = await hostOf(c);
   const isAdmin = roleAtLeast(role, "admin");
   const metrics = await hostMetricsSection(c, kit, org, host);
+  const updates = await c.var.services.releases.outcomesFor(host.id);
   const alerts = await hostAlertsSection(c, host.id);
   return render(
     c,
@@ -75,6 +78,14 @@ async function hostPage(
       )}
       {metrics}
       <HostFacts host={host} />
+      <AgentUpdatePanel
+        action={`${hostPath(org.slug, host.id)}/agent-update`}
+        outcomes={updates}
+        canUpdate={isAdmin && host.enrolled}
+        online={host.status === "online"}
+        local={host.local}
+        requested={c.req.query("agent_update") === "requested"}
+      />
       {alerts}
       {Object.keys(host.labels).length > 0 && (
         <section class="card" aria-labelledby="labels-title">
@@ -145,6 +156,19 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
     } catch (err) {
       return hostPage(c, kit, { error: formError(err).message }, formError(err).status);
     }
+  });
+
+  page(app, "POST", "/o/:org/hosts/:hostId/agent-update", "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const host = await hostOf(c);
+    try {
+      await requestAgentUpdate(c.var.services, actionContext(c), org.id, host.id);
+    } catch (err) {
+      const e = formError(err);
+      return hostPage(c, kit, { error: `Update agent: ${e.message}` }, e.status);
+    }
+    const path = hostPath(org.slug, host.id);
+    return seeOther(c, `${path}?agent_update=requested#agent-update`);
   });
 
   page(app, "GET", "/o/:org/hosts/:hostId/rotate", "org:admin", async (c) => {
