@@ -35,6 +35,13 @@ export function ruleView(r: RuleRow): RuleView {
 }
 
 const defaultsKey = (orgId: string) => `alerts.defaults:${orgId}`;
+/** Defaults the first release seeded; its marker holds "1" rather than a count. */
+const FIRST_RELEASE_DEFAULTS = 6;
+
+/** How many of DEFAULT_RULES an organization has been given, from its marker's value. */
+function seededCount(value: string): number {
+  return value.startsWith("n:") ? Number(value.slice(2)) : FIRST_RELEASE_DEFAULTS;
+}
 
 /** Rule CRUD; `onChange` runs after every committed write. */
 export function createRuleStore(deps: {
@@ -46,27 +53,43 @@ export function createRuleStore(deps: {
   const { db, clock, audit } = deps;
   const seeded = new Set<string>();
 
-  /** Seeds the default rules once per organization, whichever replica gets there first. */
+  /**
+   * Gives an organization each default rule once, whichever replica gets there first. The
+   * marker counts the defaults given, so a default added in a later release (DEFAULT_RULES is
+   * append-only) reaches existing organizations too, while one a user deleted stays deleted.
+   */
   async function ensureDefaults(orgId: string): Promise<void> {
     if (seeded.has(orgId)) return;
     const now = clock.now();
+    const total = DEFAULT_RULES.length;
     await db.transaction().execute(async (tx) => {
-      const r = await tx.insertInto("kv").values({
-        key: defaultsKey(orgId),
-        value: "1",
-        updated_at: now,
-      }).onConflict((oc) => oc.column("key").doNothing()).executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0) !== 1) return;
       const org = await tx.selectFrom("organizations").select("id").where("id", "=", orgId)
         .executeTakeFirst();
       if (!org) return;
-      await tx.insertInto("alert_rules").values(DEFAULT_RULES.map((d) => ({
-        id: uuidv7(now),
-        org_id: orgId,
-        ...ruleColumns(normalizeRule(d)),
-        created_at: now,
-        updated_at: now,
-      }))).execute();
+      const key = defaultsKey(orgId);
+      const marker = await tx.selectFrom("kv").select("value").where("key", "=", key)
+        .executeTakeFirst();
+      const done = marker ? seededCount(marker.value) : 0;
+      if (done >= total) return;
+      // Claim the missing defaults: the insert or the compare-and-set lets one replica win.
+      const claim = marker
+        ? await tx.updateTable("kv").set({ value: `n:${total}`, updated_at: now })
+          .where("key", "=", key).where("value", "=", marker.value).executeTakeFirst()
+        : await tx.insertInto("kv").values({ key, value: `n:${total}`, updated_at: now })
+          .onConflict((oc) => oc.column("key").doNothing()).executeTakeFirst();
+      const claimed = "numUpdatedRows" in claim
+        ? Number(claim.numUpdatedRows)
+        : Number(claim.numInsertedOrUpdatedRows ?? 0);
+      if (claimed !== 1) return;
+      await tx.insertInto("alert_rules").values(
+        DEFAULT_RULES.slice(done).map((d) => ({
+          id: uuidv7(now),
+          org_id: orgId,
+          ...ruleColumns(normalizeRule(d)),
+          created_at: now,
+          updated_at: now,
+        })),
+      ).execute();
     });
     seeded.add(orgId);
   }

@@ -214,7 +214,10 @@ export function ruleColumns(s: RuleSpec) {
   };
 }
 
-/** The rules every organization starts with; editable and deletable like any other. */
+/**
+ * The rules every organization starts with; editable and deletable like any other. Append-only:
+ * rules.ts counts how many each organization was given and seeds only the ones added since.
+ */
 export const DEFAULT_RULES: RuleFields[] = [
   {
     name: "CPU above 90% for 5 minutes",
