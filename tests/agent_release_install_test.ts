@@ -6,19 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
-import { generateReleaseKeys } from "../lib/releases/signing.ts";
-import { readReleaseDir, writeReleaseManifest } from "../lib/releases/release_dir.ts";
-import { RELEASE_KEYS_FILE } from "../lib/releases/keys.ts";
+import { HOST_TARGET, launcherScript, startReleaseHub } from "../lib/releases/testing.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TOKEN = "cape_" + "B".repeat(43);
 const CTX = { actor: { type: "system" as const, name: "test" }, ip: null };
-const ARCH = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-const TARGET = `${ARCH}-unknown-linux-gnu` as const;
+const TARGET = HOST_TARGET;
 
 async function sh(script: string, args: string[], env: Record<string, string>) {
   const child = new Deno.Command("sh", {
@@ -39,15 +31,8 @@ Deno.test({
   name:
     "[e2e] install.sh: installs the hub's generally available agent binary (SHA-256 checked) with versions/, current and guard links and a guarded unit",
   async fn() {
-    const root = await Deno.makeTempDir({ prefix: "capstan-install-bin-" });
-    const dataDir = join(root, "hub");
-    await Deno.mkdir(dataDir);
-    const keys = await generateReleaseKeys();
-    await Deno.writeTextFile(join(dataDir, RELEASE_KEYS_FILE), keys.publicKey + "\n");
-    const hub = await startHub(
-      loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOCAL_AGENT: "0" }),
-      { log: silentLogger, jobs: false },
-    );
+    const rh = await startReleaseHub("capstan-install-bin-");
+    const { root, hub } = rh;
     try {
       const stubs = join(root, "stubs");
       const calls = join(root, "calls.log");
@@ -81,18 +66,7 @@ Deno.test({
       assert.match(none.stderr, /no agent release rolled out to every host/);
 
       // A release rolled out to every host.
-      const dir = join(root, "rel");
-      await Deno.mkdir(dir);
-      const bin = join(dir, `capstan-agent-0.2.0-${TARGET}`);
-      await Deno.writeTextFile(
-        bin,
-        `#!/bin/sh\nCAPSTAN_AGENT_VERSION_OVERRIDE=0.2.0 exec "${Deno.execPath()}" run -A --config "${
-          join(ROOT, "deno.json")
-        }" "${join(ROOT, "agent/main.ts")}" "$@"\n`,
-        { mode: 0o755 },
-      );
-      await writeReleaseManifest(dir, "0.2.0", [{ path: bin, target: TARGET }], keys.privateKey);
-      await hub.services.releases.publish(CTX, await readReleaseDir(dir));
+      const bin = await rh.publish("0.2.0", launcherScript("0.2.0"));
       await hub.services.releases.startRollout(CTX, "0.2.0", { percent: 100 });
 
       const r = await sh(script, [], env);
@@ -133,8 +107,7 @@ Deno.test({
       assert.match(log, /^useradd --system .*--groups docker capstan-agent$/m);
       assert.match(log, new RegExp(`^chown -R capstan-agent ${installDir}$`, "m"));
     } finally {
-      await hub.stop();
-      await Deno.remove(root, { recursive: true });
+      await rh.stop();
     }
   },
 });

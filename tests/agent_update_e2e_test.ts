@@ -11,26 +11,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
-import { generateReleaseKeys } from "../lib/releases/signing.ts";
-import { readReleaseDir, writeReleaseManifest } from "../lib/releases/release_dir.ts";
-import { RELEASE_KEYS_FILE } from "../lib/releases/keys.ts";
+import { HOST_TARGET, launcherScript, startReleaseHub } from "../lib/releases/testing.ts";
 import { requestAgentUpdate } from "../lib/agents/update_request.ts";
 import { installLayout } from "../agent/update/layout.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CTX = { actor: { type: "system" as const, name: "test" }, ip: null };
-const TARGET = "x86_64-unknown-linux-gnu";
+const TARGET = HOST_TARGET;
 
-/** A release "binary" standing in for a compiled agent of `version`. */
-function launcher(version: string): string {
-  return `#!/bin/sh\nCAPSTAN_AGENT_VERSION_OVERRIDE=${version} exec "${Deno.execPath()}" run -A --no-prompt --config "${
-    join(ROOT, "deno.json")
-  }" "${join(ROOT, "agent/main.ts")}" "$@"\n`;
-}
 const BROKEN = `#!/bin/sh\necho "capstan-agent 9.9.9: broken build" >&2\nexit 1\n`;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000) {
@@ -104,15 +91,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const root = await Deno.makeTempDir({ prefix: "capstan-update-e2e-" });
-    const dataDir = join(root, "hub");
-    await Deno.mkdir(dataDir);
-    const keys = await generateReleaseKeys();
-    await Deno.writeTextFile(join(dataDir, RELEASE_KEYS_FILE), keys.publicKey + "\n");
-    const hub = await startHub(
-      loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOCAL_AGENT: "0" }),
-      { log: silentLogger, jobs: false },
-    );
+    const rh = await startReleaseHub("capstan-update-e2e-");
+    const { root, hub, keys } = rh;
     const s = hub.services;
     let sup: ReturnType<typeof supervise> | undefined;
     try {
@@ -133,19 +113,12 @@ Deno.test({
       const layout = installLayout(installDir);
       await Deno.mkdir(layout.versionsDir, { recursive: true });
       const first = `capstan-agent-0.1.0-${TARGET}`;
-      await Deno.writeTextFile(layout.versionPath(first), launcher("0.1.0"), { mode: 0o755 });
+      await Deno.writeTextFile(layout.versionPath(first), launcherScript("0.1.0"), { mode: 0o755 });
       await layout.point("current", `versions/${first}`);
       await layout.point("guard", `versions/${first}`);
 
       // Releases as `deno task agent:build` writes them (with stand-in binaries), signed.
-      const release = async (version: string, body: string) => {
-        const dir = join(root, `rel-${version}`);
-        await Deno.mkdir(dir);
-        const path = join(dir, `capstan-agent-${version}-${TARGET}`);
-        await Deno.writeTextFile(path, body, { mode: 0o755 });
-        await writeReleaseManifest(dir, version, [{ path, target: TARGET }], keys.privateKey);
-        await s.releases.publish(CTX, await readReleaseDir(dir));
-      };
+      const release = (version: string, body: string) => rh.publish(version, body);
 
       const machineIdFile = join(root, "machine-id");
       await Deno.writeTextFile(machineIdFile, "e2e0update0machine0000000000001\n");
@@ -173,7 +146,7 @@ Deno.test({
       await online("0.1.0");
 
       // 0.2.0: published, rolled out to every host, and fetched at once via "Update agent".
-      await release("0.2.0", launcher("0.2.0"));
+      await release("0.2.0", launcherScript("0.2.0"));
       const rollout2 = await s.releases.startRollout(CTX, "0.2.0", { percent: 100 });
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await s.hosts.get(org.id, host.id)).agent_version, "0.1.0", "no check yet");
@@ -233,8 +206,7 @@ Deno.test({
       throw err;
     } finally {
       await sup?.stop();
-      await hub.stop();
-      await Deno.remove(root, { recursive: true });
+      await rh.stop();
     }
   },
 });

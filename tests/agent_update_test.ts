@@ -241,8 +241,8 @@ Deno.test("runUpdateGuard(): one trial start; a second start before confirmation
       assert.equal(result?.outcome, "rolled_back");
       assert.equal(result?.to_version, "0.2.0");
       assert.equal((await runUpdateGuard({ installDir: d.dir, stateDir: d.state })).action, "none");
-      // The rolled-back version is not installed again once the agent blocks it.
-      await u.block("0.2.0");
+      // The guard blocked the rolled-back version: it is not installed again.
+      assert.deepEqual(await updateState(d.state).readBlocked(), ["0.2.0"]);
       assert.equal((await u.check()).status, "up_to_date");
     } finally {
       await Deno.remove(d.root, { recursive: true });

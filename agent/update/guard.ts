@@ -30,6 +30,8 @@ export async function runUpdateGuard(o: {
     ? `capstan-agent ${pending.to_version} did not confirm its health in time; restored ${pending.from_version}`
     : `capstan-agent ${pending.to_version} exited before confirming its health; restored ${pending.from_version}`;
   await layout.point("current", pending.previous);
+  // Blocked before anything else runs, so no check can install the same version again.
+  await state.addBlocked(pending.to_version);
   await state.writeResult({
     from_version: pending.from_version,
     to_version: pending.to_version,

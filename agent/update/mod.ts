@@ -138,7 +138,6 @@ export function startUpdates(o: {
     // Outcomes left by the guard (a rollback) or a previous process go to the hub first.
     const stored = await state.readResult();
     if (stored) {
-      if (stored.outcome === "rolled_back") await updater.block(stored.to_version);
       await client.report(stored);
       await state.clearResult();
       log.info("reported the last update outcome to the hub", { outcome: stored.outcome });

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { OutcomeReport } from "../../lib/protocol/release.ts";
 
 /**
  * Update state kept in the agent's state dir between processes: the switch awaiting the new
@@ -21,17 +22,8 @@ export const Pending = z.object({
 });
 export type Pending = z.infer<typeof Pending>;
 
-export const OUTCOMES = ["succeeded", "rolled_back", "rejected", "failed"] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export const Result = z.object({
-  from_version: z.string().max(64),
-  to_version: z.string().max(64),
-  outcome: z.enum(OUTCOMES),
-  message: z.string().max(500),
-  rollout_id: z.string().max(64).nullable(),
-  at: z.number(),
-});
+/** An outcome waiting to be reported to the hub, with when it happened. */
+export const Result = OutcomeReport.extend({ at: z.number() });
 export type Result = z.infer<typeof Result>;
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
@@ -65,7 +57,15 @@ const remove = (path: string) =>
 export function updateState(stateDir: string) {
   const pendingFile = join(stateDir, "update-pending.json");
   const resultFile = join(stateDir, "update-result.json");
+  const blockedFile = join(stateDir, "update-blocked.json");
+  const readBlocked = async () => (await readJson(blockedFile, z.array(z.string().max(64)))) ?? [];
   return {
+    /** Versions rolled back on this host: never installed again (the last 20). */
+    readBlocked,
+    async addBlocked(version: string) {
+      await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
+      await writeJson(blockedFile, [...new Set([...await readBlocked(), version])].slice(-20));
+    },
     pendingFile,
     resultFile,
     readPending: () => readJson(pendingFile, Pending),

@@ -44,17 +44,7 @@ export function createUpdater(o: UpdaterOptions) {
   const now = o.now ?? Date.now;
   const state = updateState(o.stateDir);
   const layout = installLayout(o.installDir);
-  const blockedFile = join(o.stateDir, "update-blocked.json");
   let running = false;
-
-  async function blocked(): Promise<string[]> {
-    try {
-      const v = JSON.parse(await Deno.readTextFile(blockedFile));
-      return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
-    } catch {
-      return [];
-    }
-  }
 
   async function report(r: Omit<OutcomeReport, "from_version">) {
     try {
@@ -88,7 +78,7 @@ export function createUpdater(o: UpdaterOptions) {
     }
     const order = compareVersions(version, o.currentVersion);
     if (order === 0 || (order < 0 && !pinned)) return { status: "up_to_date", version };
-    if ((await blocked()).includes(version)) {
+    if ((await state.readBlocked()).includes(version)) {
       return { status: "up_to_date", version, message: "this version was rolled back here" };
     }
     const file = fileFor(manifest, o.arch);
@@ -150,11 +140,6 @@ export function createUpdater(o: UpdaterOptions) {
       } finally {
         running = false;
       }
-    },
-    /** Remembers a version that was rolled back here, so it is not installed again. */
-    async block(version: string) {
-      const list = [...new Set([...(await blocked()), version])].slice(-20);
-      await Deno.writeTextFile(blockedFile, JSON.stringify(list) + "\n", { mode: 0o600 });
     },
   };
 }
