@@ -1,4 +1,5 @@
 import { CONTAINER_STATES } from "../lib/hosts/container_list.ts";
+import { FilterForm } from "./FilterForm.tsx";
 import { type FormState, SelectField, TextField } from "./Field.tsx";
 
 /** The container filter form: a GET form, so a filtered list is a link that can be shared. */
@@ -10,39 +11,33 @@ export function ContainerFilters(
 ) {
   const common = { values, errors, idPrefix: "q" };
   return (
-    <form method="get" action={action} class="card filters" role="search" aria-label="Filter">
-      <div class="filters-grid">
-        <SelectField
-          name="host"
-          label="Host"
-          options={[
-            { value: "", label: "All hosts" },
-            ...hosts.map((h) => ({ value: h.id, label: h.name })),
-          ]}
-          {...common}
-        />
-        <SelectField
-          name="state"
-          label="State"
-          options={[
-            { value: "", label: "Any" },
-            ...CONTAINER_STATES.map((s) => ({ value: s, label: s })),
-          ]}
-          {...common}
-        />
-        <TextField name="q" label="Name or image" type="search" placeholder="web" {...common} />
-        <TextField
-          name="label"
-          label="Label"
-          type="search"
-          placeholder="key=value"
-          {...common}
-        />
-      </div>
-      <div class="actions">
-        <button class="btn btn-primary" type="submit">Filter</button>
-        <a class="btn btn-ghost" href={action}>Reset</a>
-      </div>
-    </form>
+    <FilterForm action={action}>
+      <SelectField
+        name="host"
+        label="Host"
+        options={[
+          { value: "", label: "All hosts" },
+          ...hosts.map((h) => ({ value: h.id, label: h.name })),
+        ]}
+        {...common}
+      />
+      <SelectField
+        name="state"
+        label="State"
+        options={[
+          { value: "", label: "Any" },
+          ...CONTAINER_STATES.map((s) => ({ value: s, label: s })),
+        ]}
+        {...common}
+      />
+      <TextField name="q" label="Name or image" type="search" placeholder="web" {...common} />
+      <TextField
+        name="label"
+        label="Label"
+        type="search"
+        placeholder="key=value"
+        {...common}
+      />
+    </FilterForm>
   );
 }

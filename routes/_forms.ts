@@ -29,6 +29,27 @@ export function queryValues(c: AppContext): FormValues {
 }
 
 /**
+ * Links of a filtered list page: `href(extra)` is the page with its filters (the named, non-blank
+ * query values) and `extra` on top, e.g. `href({ before: cursor })` for "Older"; `active` says
+ * whether any filter is set (for the empty state's wording).
+ */
+export function filterLinks(
+  path: string,
+  values: FormValues,
+  names: readonly string[],
+): { href: (extra?: Record<string, string>) => string; active: boolean } {
+  const filters = new URLSearchParams();
+  for (const k of names) if (values[k]?.trim()) filters.set(k, values[k]);
+  const href = (extra: Record<string, string> = {}) => {
+    const q = new URLSearchParams(filters);
+    for (const [k, v] of Object.entries(extra)) q.set(k, v);
+    const s = q.toString();
+    return s ? `${path}?${s}` : path;
+  };
+  return { href, active: filters.size > 0 };
+}
+
+/**
  * Validates form values with a zod schema. Blank fields count as absent, because a browser sends
  * every input of a form, filled or not, and "optional" must mean "may be left blank".
  */

@@ -11,7 +11,7 @@ import { AuditFilters } from "../../../components/AuditFilters.tsx";
 import { AuditTable } from "../../../components/AuditTable.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { Alert } from "../../../components/Alert.tsx";
-import { type FieldErrors, parseForm, queryValues } from "../../_forms.ts";
+import { type FieldErrors, filterLinks, parseForm, queryValues } from "../../_forms.ts";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
 
 const LiveAuditIsland = island("LiveAudit", LiveAudit);
@@ -47,14 +47,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
     const { org } = orgScopeOf(c);
     const values = queryValues(c);
     const path = `/o/${encodeURIComponent(org.slug)}/audit`;
-    const filters = new URLSearchParams();
-    for (const k of FILTER_NAMES) if (values[k]?.trim()) filters.set(k, values[k]);
-    const withFilters = (extra: Record<string, string> = {}) => {
-      const q = new URLSearchParams(filters);
-      for (const [k, v] of Object.entries(extra)) q.set(k, v);
-      const s = q.toString();
-      return s ? `${path}?${s}` : path;
-    };
+    const { href: withFilters, active: filtered } = filterLinks(path, values, FILTER_NAMES);
 
     const parsed = parseForm(AuditPageQuery, values);
     let errors: FieldErrors | undefined;
@@ -74,7 +67,6 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
         limit: PAGE_SIZE,
       });
     } else errors = parsed.errors;
-    const filtered = filters.size > 0;
 
     return render(
       c,

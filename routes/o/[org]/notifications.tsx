@@ -18,7 +18,14 @@ import { AlertsTable } from "../../../components/AlertsTable.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { HostAlerts } from "../../../components/HostAlerts.tsx";
 import { Alert } from "../../../components/Alert.tsx";
-import { type FieldErrors, parseForm, queryValues, readForm, safePath } from "../../_forms.ts";
+import {
+  type FieldErrors,
+  filterLinks,
+  parseForm,
+  queryValues,
+  readForm,
+  safePath,
+} from "../../_forms.ts";
 import { render, seeOther } from "../../_render.tsx";
 
 const PAGE_SIZE = 50;
@@ -43,14 +50,7 @@ async function notificationsPage(c: AppContext) {
   const { alerts, hosts, clock } = c.var.services;
   const values = queryValues(c);
   const path = `${base(org.slug)}/notifications`;
-  const filters = new URLSearchParams();
-  for (const k of FILTER_NAMES) if (values[k]?.trim()) filters.set(k, values[k]);
-  const withFilters = (extra: Record<string, string> = {}) => {
-    const q = new URLSearchParams(filters);
-    for (const [k, v] of Object.entries(extra)) q.set(k, v);
-    const s = q.toString();
-    return s ? `${path}?${s}` : path;
-  };
+  const { href: withFilters, active: filtered } = filterLinks(path, values, FILTER_NAMES);
 
   const parsed = parseForm(PageQuery, values);
   let errors: FieldErrors | undefined;
@@ -70,7 +70,6 @@ async function notificationsPage(c: AppContext) {
   } else errors = parsed.errors;
   // Opening the notification center reads everything: the bell's count drops to zero.
   await alerts.history.markRead(principalOf(c).userId, org.id);
-  const filtered = filters.size > 0;
   const canAct = roleAtLeast(role, "member");
   const here = safePath(new URL(c.req.url).pathname + new URL(c.req.url).search, path);
 
