@@ -1,6 +1,7 @@
 import type { ActionContext } from "../audit/service.ts";
 import type { Services } from "../services.ts";
 import { UPDATE_CHECK_OP } from "../protocol/release.ts";
+import { conflict, HttpError } from "../http/errors.ts";
 
 /**
  * Asks a host's connected agent to check for an update now (the host page's "Update agent").
@@ -18,11 +19,20 @@ export async function requestAgentUpdate(
     orgId,
     target: { type: "host", id: host.id, name: host.name },
   }, async () => {
-    const answer = await services.agents.require(host.id).call<{ accepted?: boolean }>(
-      UPDATE_CHECK_OP,
-      {},
-      15_000,
-    );
-    return { accepted: answer?.accepted === true };
+    try {
+      const answer = await services.agents.require(host.id).call<{ accepted?: boolean }>(
+        UPDATE_CHECK_OP,
+        {},
+        15_000,
+      );
+      return { accepted: answer?.accepted === true };
+    } catch (err) {
+      if (err instanceof HttpError && err.code === "unknown_op") {
+        throw conflict(
+          `The agent of "${host.name}" does not update itself: it runs as the JavaScript bundle or predates self-update; reinstall it with install.sh once a release is rolled out to every host`,
+        );
+      }
+      throw err;
+    }
   });
 }

@@ -200,6 +200,7 @@ const requestUpdate = apiRoute("org:admin", {
   },
   responses: {
     200: jsonResponse(z.object({ accepted: z.boolean() }), "Asked"),
+    409: jsonResponse(z.any(), "The agent does not update itself (bundle install or older agent)"),
     503: jsonResponse(z.any(), "The agent is not connected"),
   },
 });
