@@ -43,10 +43,13 @@ export function headline(m: AlertMessage): string {
 /** A duration as "5m 3s", "2h 10m". */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
+  // Two units at most, the smaller left out when zero: "5m", "5m 30s", "2h", "1d 4h".
+  const two = (a: number, ua: string, b: number, ub: string) =>
+    b ? `${a}${ua} ${b}${ub}` : `${a}${ua}`;
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  if (s < 3600) return two(Math.floor(s / 60), "m", s % 60, "s");
+  if (s < 86400) return two(Math.floor(s / 3600), "h", Math.floor((s % 3600) / 60), "m");
+  return two(Math.floor(s / 86400), "d", Math.floor((s % 86400) / 3600), "h");
 }
 
 /** Plain-text lines of a notification (email body, fallback text). */
