@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { HOST_TARGET, launcherScript, startReleaseHub } from "../lib/releases/testing.ts";
+import { HOST_TARGET, launcherScript, startReleaseHub } from "./support/releases.ts";
 
 const TOKEN = "cape_" + "B".repeat(43);
 const CTX = { actor: { type: "system" as const, name: "test" }, ip: null };

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { HOST_TARGET, launcherScript, startReleaseHub } from "../lib/releases/testing.ts";
+import { HOST_TARGET, launcherScript, startReleaseHub } from "./support/releases.ts";
 import { requestAgentUpdate } from "../lib/agents/update_request.ts";
 import { installLayout } from "../agent/update/layout.ts";
 
