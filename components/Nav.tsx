@@ -6,6 +6,7 @@ export type NavKey =
   | "home"
   | "hosts"
   | "containers"
+  | "health"
   | "images"
   | "networks"
   | "volumes"
@@ -37,6 +38,7 @@ function items(shell: Shell): Item[] {
     if (base) {
       out.push({ key: "hosts", href: `${base}/hosts`, label: "Hosts" });
       out.push({ key: "containers", href: `${base}/containers`, label: "Containers" });
+      out.push({ key: "health", href: `${base}/health`, label: "Health" });
       out.push({ key: "images", href: `${base}/images`, label: "Images" });
       out.push({ key: "networks", href: `${base}/networks`, label: "Networks" });
       out.push({ key: "volumes", href: `${base}/volumes`, label: "Volumes" });

@@ -27,6 +27,9 @@ import * as metricsSettings from "./o/[org]/settings/metrics.tsx";
 import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
+import * as health from "./o/[org]/health.tsx";
+import * as healthForms from "./o/[org]/health/new.tsx";
+import * as healthDetail from "./o/[org]/health/[id].tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -59,6 +62,10 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   notifications,
   alertRules,
   alertChannels,
+  health,
+  // Before the detail page: "/health/new" is not a check id.
+  healthForms,
+  healthDetail,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */

@@ -409,6 +409,33 @@ export function createHealthService(deps: HealthDeps) {
       };
     },
 
+    /**
+     * Recent response times of many checks for sparklines: the average per minute over the last
+     * `slots` minutes, oldest first (null for a minute without a timed result). One grouped query,
+     * at most `slots` rows per check whatever the interval.
+     */
+    async sparklines(ids: string[], slots = 30, now = clock.now()) {
+      const out = new Map<string, (number | null)[]>(
+        ids.map((id) => [id, Array<number | null>(slots).fill(null)]),
+      );
+      if (!ids.length) return out;
+      const minute = 60_000;
+      const first = Math.floor(now / minute) * minute - (slots - 1) * minute;
+      const b = sql.lit(minute);
+      const rows = await db.selectFrom("health_results").select((eb) => [
+        "check_id",
+        sql<number>`(at / ${b}) * ${b}`.as("t"),
+        eb.fn.avg<number>("response_ms").as("avg_ms"),
+      ]).where("check_id", "in", ids).where("at", ">=", first)
+        .groupBy(["check_id", sql`(at / ${b}) * ${b}`]).execute();
+      for (const r of rows) {
+        const i = Math.floor((Number(r.t) - first) / minute);
+        const line = out.get(r.check_id);
+        if (line && i >= 0 && i < slots && r.avg_ms !== null) line[i] = Number(r.avg_ms);
+      }
+      return out;
+    },
+
     /** Starts monitoring a container (audited `health_check.created`). */
     async create(
       ctx: ActionContext,

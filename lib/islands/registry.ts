@@ -18,6 +18,8 @@ export const islands = defineIslands({
   HostCharts: "islands/HostCharts.tsx",
   HostContainers: "islands/HostContainers.tsx",
   NotificationBell: "islands/NotificationBell.tsx",
+  HealthLive: "islands/HealthLive.tsx",
+  HealthDetail: "islands/HealthDetail.tsx",
 });
 
 /** A registered island name. */

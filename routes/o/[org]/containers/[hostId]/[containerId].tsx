@@ -15,9 +15,12 @@ import { PageHeader } from "../../../../../components/PageHeader.tsx";
 import { Alert } from "../../../../../components/Alert.tsx";
 import { ContainerDetails, StateBadge } from "../../../../../components/ContainerDetails.tsx";
 import { hasIsland, type PageKit, render } from "../../../../_render.tsx";
+import HealthLive from "../../../../../islands/HealthLive.tsx";
+import { HealthContainerPanel } from "../../../../../components/HealthContainerPanel.tsx";
 
 const LogViewerIsland = island("LogViewer", LogViewer);
 const LiveStatsIsland = island("LiveStats", LiveStats);
+const HealthLiveIsland = island("HealthLive", HealthLive);
 
 const PATH = "/o/:org/containers/:hostId/:containerId";
 /** Lifecycle actions, shown when their page routes exist (they live with the containers list). */
@@ -128,6 +131,14 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
     const actions = online ? availableActions(role, f.running) : { forms: [], links: [] };
     const hasLogs = hasIsland(kit.manifest, "LogViewer");
     const hasStats = hasIsland(kit.manifest, "LiveStats");
+    const checks = await c.var.services.health.service.list(org.id, {
+      hostId: host.id,
+      containerId: f.id,
+      limit: 50,
+    });
+    const addHref = allowed("GET", "/o/:org/health/new", role)
+      ? `${o}/health/new?${new URLSearchParams({ host: host.id, container: f.id, kind: "http" })}`
+      : null;
     return render(
       c,
       <>
@@ -171,6 +182,14 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
           </Alert>
         )}
         {online && f.running && hasStats && <LiveStatsIsland streamUrl={`${api}/stats/stream`} />}
+        <HealthContainerPanel
+          checks={checks.items}
+          base={o}
+          addHref={addHref}
+          live={hasIsland(kit.manifest, "HealthLive") && (
+            <HealthLiveIsland topic={`org:${org.id}:health`} />
+          )}
+        />
         {online && (
           <section class="card log-card">
             <h2>Logs</h2>

@@ -1,0 +1,89 @@
+import type { HealthCheckView, Uptime } from "../lib/health/service.ts";
+import { Sparkline } from "./Sparkline.tsx";
+import {
+  formatMs,
+  HealthBadge,
+  KIND_LABELS,
+  lastResultText,
+  targetText,
+  UptimeCells,
+} from "./HealthBadge.tsx";
+import { Badge } from "./Badge.tsx";
+
+/** A list row: the check, its uptime and its recent response times (per minute, oldest first). */
+export interface HealthRow {
+  check: HealthCheckView;
+  uptime: Uptime;
+  recent: (number | null)[];
+}
+
+/** Largest value of a sparkline, rounded up a little so the line never touches the top. */
+function sparkMax(values: (number | null)[]): number {
+  const m = Math.max(0, ...values.filter((v): v is number => v !== null));
+  return m > 0 ? m * 1.15 : 1;
+}
+
+/** The health page's table of checks; `base` is `/o/<slug>`. */
+export function HealthTable({ rows, base }: { rows: HealthRow[]; base: string }) {
+  return (
+    <div class="table-wrap">
+      <table class="health-table">
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">Container</th>
+            <th scope="col">State</th>
+            <th scope="col">Last result</th>
+            <th scope="col">Response time</th>
+            <th scope="col">
+              Uptime <span class="muted small">24 h · 7 d · 30 d</span>
+            </th>
+            <th scope="col">Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(({ check: c, uptime, recent }) => (
+            <tr key={c.id} data-check={c.id}>
+              <td class="cell-check">
+                <a href={`${base}/health/${c.id}`}>{c.name}</a>
+                <span class="muted small block">
+                  {KIND_LABELS[c.kind]} · <code>{targetText(c)}</code>
+                </span>
+              </td>
+              <td>
+                <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>
+                <span class="muted small block">on {c.host_name}</span>
+              </td>
+              <td>
+                <HealthBadge id={c.id} state={c.state} enabled={c.enabled} />
+              </td>
+              <td class={c.last && !c.last.ok ? "error-text cell-last" : "cell-last"}>
+                {lastResultText(c.last)}
+              </td>
+              <td class="cell-response">
+                <span
+                  class={c.last && !c.last.ok ? "error-text" : undefined}
+                  data-check-ms={c.id}
+                >
+                  {formatMs(c.last?.response_ms)}
+                </span>
+                <Sparkline
+                  series={[{ values: recent, class: "spark-health" }]}
+                  slots={recent.length}
+                  max={sparkMax(recent)}
+                  label={`Response times of ${c.name}, last ${recent.length} minutes`}
+                />
+              </td>
+              <td class="nowrap">
+                <UptimeCells uptime={uptime} />
+              </td>
+              <td>
+                <Badge tone={c.source === "label" ? "accent" : "neutral"}>{c.source}</Badge>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

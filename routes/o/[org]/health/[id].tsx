@@ -1,0 +1,304 @@
+import type { Hono } from "hono";
+import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  orgScopeOf,
+} from "../../../../lib/http/context.ts";
+import { page } from "../../../../lib/http/pages.ts";
+import { roleAtLeast } from "../../../../lib/auth/principal.ts";
+import { island } from "../../../../lib/islands/island.tsx";
+import {
+  type HealthCheckView,
+  SERIES_RANGES,
+  type SeriesRange,
+  type Uptime,
+} from "../../../../lib/health/service.ts";
+import HealthDetail from "../../../../islands/HealthDetail.tsx";
+import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { Alert } from "../../../../components/Alert.tsx";
+import { StatCard } from "../../../../components/StatCard.tsx";
+import { Time } from "../../../../components/Time.tsx";
+import { ConfirmAction } from "../../../../components/ConfirmAction.tsx";
+import { HealthChart, type Series } from "../../../../components/HealthChart.tsx";
+import { HealthHistory } from "../../../../components/HealthHistory.tsx";
+import {
+  formatMs,
+  formatPct,
+  HealthBadge,
+  KIND_LABELS,
+  lastResultText,
+  targetText,
+} from "../../../../components/HealthBadge.tsx";
+import { queryValues } from "../../../_forms.ts";
+import { hasIsland, type PageKit, render, seeOther } from "../../../_render.tsx";
+
+const HealthDetailIsland = island("HealthDetail", HealthDetail);
+
+const RANGES = Object.keys(SERIES_RANGES) as SeriesRange[];
+const HISTORY_PAGE = 50;
+/** Notices `?done=` may show (never echoed). */
+const DONE: Record<string, string> = {
+  created: "Monitoring started. The first result arrives within one interval.",
+  saved: "Check saved. Its state starts over when what it probes changed.",
+  enabled: "Check enabled.",
+  disabled: "Check disabled: it no longer runs, and an open alert for it ends.",
+};
+
+const baseOf = (slug: string) => `/o/${encodeURIComponent(slug)}`;
+
+/** What the check does, in a definition list. */
+function Facts({ c, base }: { c: HealthCheckView; base: string }) {
+  const cfg = c.config as Record<string, unknown>;
+  const headers = Object.keys((cfg.headers ?? {}) as Record<string, string>);
+  const statuses = ((cfg.expect_status ?? []) as [number, number][])
+    .map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}–${hi}`)).join(", ");
+  return (
+    <section class="card">
+      <h2>Check</h2>
+      <dl class="props">
+        <dt>Container</dt>
+        <dd>
+          <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>{" "}
+          <span class="muted">on</span> <a href={`${base}/hosts/${c.host_id}`}>{c.host_name}</a>
+        </dd>
+        <dt>Kind</dt>
+        <dd>{KIND_LABELS[c.kind]}</dd>
+        <dt>Target</dt>
+        <dd>
+          <code>{targetText(c)}</code>
+        </dd>
+        {c.kind === "http" && (
+          <>
+            <dt>Healthy codes</dt>
+            <dd>{statuses}</dd>
+            {cfg.body_contains !== undefined && (
+              <>
+                <dt>Body contains</dt>
+                <dd>
+                  <code>{String(cfg.body_contains)}</code>
+                </dd>
+              </>
+            )}
+            {headers.length > 0 && (
+              <>
+                <dt>Headers</dt>
+                <dd>{headers.join(", ")}</dd>
+              </>
+            )}
+            <dt>Redirects</dt>
+            <dd>{cfg.follow_redirects ? "followed" : "not followed"}</dd>
+          </>
+        )}
+        <dt>Interval</dt>
+        <dd>every {c.interval_s} s</dd>
+        <dt>Timeout</dt>
+        <dd>{c.timeout_s} s</dd>
+        <dt>Retries</dt>
+        <dd>{c.retries} in a row before the state changes</dd>
+        <dt>Start delay</dt>
+        <dd>{c.start_delay_s} s</dd>
+        <dt>Source</dt>
+        <dd>{c.source === "label" ? "container labels" : "added by hand"}</dd>
+        <dt>State since</dt>
+        <dd>
+          <Time ms={c.state_since} seconds />
+        </dd>
+        <dt>Last result</dt>
+        <dd class={c.last && !c.last.ok ? "error-text" : undefined}>
+          {lastResultText(c.last)}
+          {c.last && (
+            <span class="muted">
+              &nbsp;· <Time ms={c.last.at} seconds />
+            </span>
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+/** Uptime and last response time as stat cards. */
+function Figures({ c, uptime }: { c: HealthCheckView; uptime: Uptime }) {
+  return (
+    <div class="stats health-stats">
+      <StatCard label="Last response" value={formatMs(c.last?.response_ms)} />
+      <StatCard label="Uptime 24 h" value={formatPct(uptime["24h"])} />
+      <StatCard label="Uptime 7 d" value={formatPct(uptime["7d"])} />
+      <StatCard label="Uptime 30 d" value={formatPct(uptime["30d"])} />
+    </div>
+  );
+}
+
+/** `GET /o/:org/health/:id`: state, figures, chart, facts and history of one check. */
+async function detailPage(c: AppContext, kit: PageKit) {
+  const { org, role } = orgScopeOf(c);
+  const svc = c.var.services.health.service;
+  const id = c.req.param("id") ?? "";
+  const check = await svc.get(org.id, id);
+  const q = queryValues(c);
+  const range: SeriesRange = RANGES.includes(q.range as SeriesRange)
+    ? q.range as SeriesRange
+    : "24h";
+  const [series, history] = await Promise.all([
+    svc.series(org.id, id, range) as Promise<Series>,
+    svc.history(org.id, id, { limit: HISTORY_PAGE, cursor: q.cursor || undefined }),
+  ]);
+  const base = baseOf(org.slug);
+  const self = `${base}/health/${check.id}`;
+  const canEdit = roleAtLeast(role, "member");
+  const manual = check.source === "manual";
+  const apiBase = `/api/v1/orgs/${encodeURIComponent(org.slug)}/health-checks/${check.id}`;
+  const keep = (extra: Record<string, string>) =>
+    `${self}?${new URLSearchParams({ ...(range !== "24h" ? { range } : {}), ...extra })}`;
+
+  return render(
+    c,
+    <>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href={`${base}/health`}>Health</a> <span aria-hidden="true">/</span>{" "}
+        <a href={`${base}/containers/${check.host_id}/${check.container_id}`}>
+          {check.container_name}
+        </a>
+      </nav>
+      <PageHeader
+        title={check.name}
+        sub={
+          <>
+            <HealthBadge id={check.id} state={check.state} enabled={check.enabled} />{" "}
+            {KIND_LABELS[check.kind]} check of {check.container_name} on {check.host_name}
+          </>
+        }
+      >
+        {canEdit && (
+          <>
+            {manual && <a class="btn" href={`${self}/edit`}>Edit</a>}
+            <form method="post" action={`${self}/${check.enabled ? "disable" : "enable"}`}>
+              <button class="btn" type="submit">{check.enabled ? "Disable" : "Enable"}</button>
+            </form>
+            {manual && <a class="btn btn-danger-ghost" href={`${self}/delete`}>Stop monitoring…</a>}
+          </>
+        )}
+      </PageHeader>
+      {DONE[q.done] && <Alert kind="ok">{DONE[q.done]}</Alert>}
+      {!manual && (
+        <Alert kind="info">
+          Declared by the labels of {check.container_name}{" "}
+          (<code>capstan.health.*</code>): change the labels to change or remove it; here it can
+          only be enabled or disabled.
+        </Alert>
+      )}
+      {!check.enabled && (
+        <Alert kind="warn">This check is disabled: it does not run and raises no alerts.</Alert>
+      )}
+      <Figures c={check} uptime={check.uptime} />
+      {hasIsland(kit.manifest, "HealthDetail")
+        ? (
+          <HealthDetailIsland
+            topic={`org:${org.id}:health`}
+            checkId={check.id}
+            hostId={check.host_id}
+            seriesUrl={`${apiBase}/response-times`}
+            ranges={RANGES}
+            series={series}
+          />
+        )
+        : (
+          <section class="card health-chart-card">
+            <div class="card-head">
+              <h2>Response time</h2>
+              <nav class="range-picker" aria-label="Time range">
+                {RANGES.map((r) => (
+                  <a
+                    key={r}
+                    class={`btn btn-small${r === range ? " btn-primary" : ""}`}
+                    href={`?range=${r}`}
+                    aria-current={r === range ? "true" : undefined}
+                  >
+                    {r}
+                  </a>
+                ))}
+              </nav>
+            </div>
+            <HealthChart series={series} />
+          </section>
+        )}
+      <div class="grid-2 health-detail">
+        <Facts c={check} base={base} />
+        <section class="card health-history-card" aria-labelledby="history-title">
+          <h2 id="history-title">History</h2>
+          {history.items.length
+            ? <HealthHistory items={history.items} />
+            : <p class="muted">No results yet: the first arrives within one interval.</p>}
+          <nav class="pager" aria-label="Pages">
+            {q.cursor && <a class="btn" href={keep({})}>← Newest</a>}
+            {history.next_cursor && (
+              <a class="btn" rel="next" href={keep({ cursor: history.next_cursor })}>Older →</a>
+            )}
+          </nav>
+        </section>
+      </div>
+    </>,
+    { title: `${check.name} · Health`, active: "health", manifest: kit.manifest },
+  );
+}
+
+/** The detail page (viewers), enable/disable and stop monitoring (members). */
+export function register(app: Hono<AppEnv>, kit: PageKit): void {
+  page(app, "GET", "/o/:org/health/:id", "org:viewer", (c) => detailPage(c, kit));
+
+  for (const action of ["enable", "disable"] as const) {
+    page(app, "POST", `/o/:org/health/:id/${action}`, "org:member", async (c) => {
+      const { org } = orgScopeOf(c);
+      const id = c.req.param("id") ?? "";
+      await c.var.services.health.service.update(actionContext(c), org.id, id, {
+        enabled: action === "enable",
+      });
+      return seeOther(c, `${baseOf(org.slug)}/health/${encodeURIComponent(id)}?done=${action}d`);
+    });
+  }
+
+  page(app, "GET", "/o/:org/health/:id/delete", "org:member", async (c) => {
+    const { org } = orgScopeOf(c);
+    const check = await c.var.services.health.service.get(org.id, c.req.param("id") ?? "");
+    const self = `${baseOf(org.slug)}/health/${check.id}`;
+    if (check.source === "label") {
+      // The API answers 409 here too: say why, and what to do instead.
+      return render(
+        c,
+        <section class="card confirm">
+          <h1>Cannot stop monitoring "{check.name}"</h1>
+          <Alert kind="error">
+            It is declared by the labels of {check.container_name}{" "}
+            (<code>capstan.health.*</code>): remove the labels to remove the check, or disable it.
+          </Alert>
+          <p>
+            <a class="btn" href={self}>Back to the check</a>
+          </p>
+        </section>,
+        { title: "Stop monitoring", active: "health", status: 409 },
+      );
+    }
+    return render(
+      c,
+      <ConfirmAction
+        title={`Stop monitoring "${check.name}"?`}
+        action={`${self}/delete`}
+        confirm="Stop monitoring"
+        cancelHref={self}
+      >
+        <p>
+          The check of {check.container_name} on {check.host_name}{" "}
+          stops running and its history is deleted. An open alert for it resolves.
+        </p>
+      </ConfirmAction>,
+      { title: "Stop monitoring", active: "health" },
+    );
+  });
+
+  page(app, "POST", "/o/:org/health/:id/delete", "org:member", async (c) => {
+    const { org } = orgScopeOf(c);
+    await c.var.services.health.service.remove(actionContext(c), org.id, c.req.param("id") ?? "");
+    return seeOther(c, `${baseOf(org.slug)}/health?done=deleted`);
+  });
+}
