@@ -1,6 +1,7 @@
 /**
- * Health checks end to end with the real engine and the real agent code (session, control and the
- * health runner over the in-process transport, as the embedded agent runs them): a busybox httpd
+ * Health checks end to end with the real engine and the real agent code (the test agent of
+ * tests/support/agent.ts: session, control and the health runner over the in-process transport,
+ * as the embedded agent runs them): a busybox httpd
  * serving 200 becomes healthy, is made to serve 404 and turns unhealthy after `retries` with a
  * signed webhook alert, then healthy again with the resolved message; TCP checks on an open and a
  * closed port; a container declared by labels gets its check without a click. Both dialects.
@@ -16,15 +17,10 @@ import {
   testName,
   withDocker,
 } from "../lib/docker/testing.ts";
-import { createDockerClient, type DockerClient } from "../lib/docker/client.ts";
-import { memoryTransportPair, type Transport } from "../lib/protocol/transport.ts";
-import { createControl } from "../agent/control.ts";
-import { runAgentSession } from "../agent/session.ts";
-import { createHealthRunner, transportSender } from "../agent/health/mod.ts";
+import type { DockerClient } from "../lib/docker/client.ts";
+import { attachTestAgent } from "./support/agent.ts";
 import { base64url } from "../lib/util/ids.ts";
-import { silentLogger } from "../lib/log.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
-import type { Services } from "../lib/services.ts";
 
 const SUITE = "health";
 const SECRET = "webhook-signing-secret-1234";
@@ -36,40 +32,6 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 30_0
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The org's local host with an in-process agent running the real health runner. */
-async function attachHealthAgent(s: Services, orgId: string) {
-  const docker = createDockerClient();
-  const healthDocker = createDockerClient();
-  const host = await s.hosts.ensureLocal(orgId, "local");
-  const [hubEnd, agentEnd] = memoryTransportPair();
-  let live: Transport | undefined = agentEnd;
-  const health = createHealthRunner({
-    docker: healthDocker,
-    log: silentLogger,
-    send: transportSender(() => live),
-  });
-  const done = runAgentSession(agentEnd, {
-    docker,
-    control: createControl(docker, { health }),
-    agentVersion: "test",
-    machineId: "machine-test-0001",
-    hostname: "test",
-    log: silentLogger,
-  });
-  const conn = await s.agents.attach(host, hubEnd);
-  return {
-    host,
-    conn,
-    async stop() {
-      live = undefined;
-      health.close();
-      hubEnd.close();
-      await done;
-      healthDocker.close();
-    },
-  };
 }
 
 async function sh(docker: DockerClient, id: string, script: string) {
@@ -115,7 +77,7 @@ async function run(h: DbHandle) {
     config: { url: `${rx.url}/hook`, secret: SECRET },
   });
   assert.equal(ch.status, 201, ch.text);
-  const agent = await attachHealthAgent(s, org.id);
+  const agent = await attachTestAgent(s, org.id);
   try {
     await withDocker(SUITE, async (docker) => {
       const web = testName(SUITE, "web");

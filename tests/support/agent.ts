@@ -4,9 +4,10 @@
  * they depend neither on the embedded agent's wiring nor on timing.
  */
 import { createDockerClient, type DockerClient } from "../../lib/docker/client.ts";
-import { memoryTransportPair } from "../../lib/protocol/transport.ts";
+import { memoryTransportPair, type Transport } from "../../lib/protocol/transport.ts";
 import { createControl } from "../../agent/control.ts";
 import { runAgentSession } from "../../agent/session.ts";
+import { createHealthRunner, transportSender } from "../../agent/health/mod.ts";
 import { silentLogger } from "../../lib/log.ts";
 import type { Services } from "../../lib/services.ts";
 import type { AgentConnection } from "../../lib/agents/connection.ts";
@@ -22,7 +23,11 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-/** Creates (or reuses) the org's local host and connects an in-process agent for it. */
+/**
+ * Creates (or reuses) the org's local host and connects an in-process agent for it, with the real
+ * health runner wired as the embedded agent wires it (lib/agents/embedded.ts): its own Docker
+ * client, results sent over the live session.
+ */
 export async function attachTestAgent(
   services: Pick<Services, "hosts" | "agents">,
   orgId: string,
@@ -37,9 +42,16 @@ export async function attachTestAgent(
     sent.push(JSON.parse(text));
     send(text);
   };
+  let live: Transport | undefined = agentEnd;
+  const healthDocker = createDockerClient();
+  const health = createHealthRunner({
+    docker: healthDocker,
+    log: silentLogger,
+    send: transportSender(() => live),
+  });
   const done = runAgentSession(agentEnd, {
     docker,
-    control: createControl(docker),
+    control: createControl(docker, { health }),
     agentVersion: "test",
     machineId: "machine-test-0001",
     hostname: "test",
@@ -52,8 +64,11 @@ export async function attachTestAgent(
     docker,
     sent,
     async stop() {
+      live = undefined;
+      health.close();
       hubEnd.close();
       await done;
+      healthDocker.close();
     },
   };
 }
