@@ -47,8 +47,6 @@ function line(
     }
     const joined = prev !== null && p.t - prev <= s.bucket_ms;
     d += `${joined ? "L" : "M"}${x(p.t).toFixed(1)} ${y(v).toFixed(1)}`;
-    // A lone point still shows: a short flat stroke across its bucket.
-    if (!joined) d += `h0.01`;
     prev = p.t;
   }
   return d;
@@ -63,10 +61,18 @@ export function HealthChart({ series }: { series: Series }) {
   const pts = series.points.filter((p) => p.avg_ms !== null || p.failures > 0);
   const top = niceMax(Math.max(0, ...pts.map((p) => p.max_ms ?? p.avg_ms ?? 0)));
   const span = Math.max(1, series.to - series.from);
-  const x = (t: number) => ((t + series.bucket_ms / 2 - series.from) / span) * W;
+  // Bucket centres, kept inside the box (the newest bucket is still filling).
+  const x = (t: number) =>
+    Math.min(W - 3, Math.max(3, ((t + series.bucket_ms / 2 - series.from) / span) * W));
   const y = (v: number) => H - 2 - (Math.min(v, top) / top) * (H - 14);
   const avg = line(series, (p) => p.avg_ms, x, y);
   const max = line(series, (p) => p.max_ms, x, y);
+  // Few points: each is a dot too, so a new check's first minutes are visible at once.
+  const dots = pts.length <= 120
+    ? pts.filter((p) => p.avg_ms !== null).map((p) =>
+      `M${x(p.t).toFixed(1)} ${y(p.avg_ms!).toFixed(1)}h0.01`
+    ).join("")
+    : "";
   const barW = Math.max(2, (series.bucket_ms / span) * W - 1);
   const failed = pts.reduce((n, p) => n + p.failures, 0);
   return (
@@ -101,6 +107,7 @@ export function HealthChart({ series }: { series: Series }) {
           ))}
           <path class="hc-max" d={max} />
           <path class="hc-line" d={avg} />
+          {dots && <path class="hc-dot" d={dots} />}
         </svg>
         <span class="hc-label hc-top">{formatMs(top)}</span>
         <span class="hc-label hc-mid">{formatMs(top / 2)}</span>

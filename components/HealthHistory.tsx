@@ -23,7 +23,6 @@ export function HealthHistory({ items }: { items: HistoryItem[] }) {
             <th scope="col">Time</th>
             <th scope="col">Result</th>
             <th scope="col" class="num">Response</th>
-            <th scope="col">Code</th>
             <th scope="col">Error / output</th>
           </tr>
         </thead>
@@ -33,17 +32,15 @@ export function HealthHistory({ items }: { items: HistoryItem[] }) {
               <td class="nowrap">
                 <Time ms={r.at} seconds />
               </td>
-              <td>
-                <Badge tone={r.ok ? "ok" : "error"}>{r.ok ? "ok" : "failed"}</Badge>
-              </td>
-              <td class="num nowrap">{formatMs(r.response_ms)}</td>
               <td class="nowrap">
+                <Badge tone={r.ok ? "ok" : "error"}>{r.ok ? "ok" : "failed"}</Badge>{" "}
                 {r.status_code !== null
                   ? `HTTP ${r.status_code}`
                   : r.exit_code !== null
                   ? `exit ${r.exit_code}`
-                  : <span class="muted">—</span>}
+                  : ""}
               </td>
+              <td class="num nowrap">{formatMs(r.response_ms)}</td>
               <td class="cell-error">
                 {r.error && <span class="error-text">{r.error}</span>}
                 {r.output && (

@@ -36,9 +36,8 @@ export function HealthTable({ rows, base }: { rows: HealthRow[]; base: string })
             <th scope="col">Last result</th>
             <th scope="col">Response time</th>
             <th scope="col">
-              Uptime <span class="muted small">24 h · 7 d · 30 d</span>
+              Uptime <span class="th-sub">24 h · 7 d · 30 d</span>
             </th>
-            <th scope="col">Source</th>
           </tr>
         </thead>
         <tbody>
@@ -46,11 +45,17 @@ export function HealthTable({ rows, base }: { rows: HealthRow[]; base: string })
             <tr key={c.id} data-check={c.id}>
               <td class="cell-check">
                 <a href={`${base}/health/${c.id}`}>{c.name}</a>
+                {c.source === "label" && (
+                  <>
+                    {" "}
+                    <Badge tone="accent">label</Badge>
+                  </>
+                )}
                 <span class="muted small block">
                   {KIND_LABELS[c.kind]} · <code>{targetText(c)}</code>
                 </span>
               </td>
-              <td>
+              <td class="cell-container">
                 <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>
                 <span class="muted small block">on {c.host_name}</span>
               </td>
@@ -76,9 +81,6 @@ export function HealthTable({ rows, base }: { rows: HealthRow[]; base: string })
               </td>
               <td class="nowrap">
                 <UptimeCells uptime={uptime} />
-              </td>
-              <td>
-                <Badge tone={c.source === "label" ? "accent" : "neutral"}>{c.source}</Badge>
               </td>
             </tr>
           ))}

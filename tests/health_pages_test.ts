@@ -223,7 +223,7 @@ dbTest(
     assert.match(page.html, /every 30 s/);
     assert.match(page.html, /2 in a row before the state changes/);
     assert.match(page.html, /98\.36%/);
-    assert.match(page.html, /class="health-chart" data-points="\d+" data-range="24h"/);
+    assert.match(page.html, /class="health-chart" data-points="\d+" data-range="1h"/);
     assert.match(page.html, /unexpected status 503/);
     assert.doesNotMatch(page.html, /Stop monitoring/, "viewers do not act");
     const rows = (html: string) => (html.match(/<tr data-ok=/g) ?? []).length;
@@ -233,8 +233,8 @@ dbTest(
     page = await get(older[1].replaceAll("&amp;", "&"));
     assert.equal(rows(page.html), 11);
     assert.match(page.html, /← Newest/);
-    page = await get(`/o/acme/health/${id}?range=1h`);
-    assert.match(page.html, /data-range="1h"/);
+    page = await get(`/o/acme/health/${id}?range=7d`);
+    assert.match(page.html, /data-range="7d"/);
 
     // Edit: prefilled, 400 kept, saved.
     page = await get(`/o/acme/health/${id}/edit`);

@@ -36,6 +36,8 @@ import { hasIsland, type PageKit, render, seeOther } from "../../../_render.tsx"
 const HealthDetailIsland = island("HealthDetail", HealthDetail);
 
 const RANGES = Object.keys(SERIES_RANGES) as SeriesRange[];
+/** A new check's first results show at once in the last hour; longer ranges are a click away. */
+const DEFAULT_RANGE: SeriesRange = "1h";
 const HISTORY_PAGE = 50;
 /** Notices `?done=` may show (never echoed). */
 const DONE: Record<string, string> = {
@@ -54,7 +56,7 @@ function Facts({ c, base }: { c: HealthCheckView; base: string }) {
   const statuses = ((cfg.expect_status ?? []) as [number, number][])
     .map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}–${hi}`)).join(", ");
   return (
-    <section class="card">
+    <section class="card health-facts">
       <h2>Check</h2>
       <dl class="props">
         <dt>Container</dt>
@@ -121,7 +123,7 @@ function Facts({ c, base }: { c: HealthCheckView; base: string }) {
 /** Uptime and last response time as stat cards. */
 function Figures({ c, uptime }: { c: HealthCheckView; uptime: Uptime }) {
   return (
-    <div class="stats health-stats">
+    <div class="stats health-figures">
       <StatCard label="Last response" value={formatMs(c.last?.response_ms)} />
       <StatCard label="Uptime 24 h" value={formatPct(uptime["24h"])} />
       <StatCard label="Uptime 7 d" value={formatPct(uptime["7d"])} />
@@ -139,7 +141,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
   const q = queryValues(c);
   const range: SeriesRange = RANGES.includes(q.range as SeriesRange)
     ? q.range as SeriesRange
-    : "24h";
+    : DEFAULT_RANGE;
   const [series, history] = await Promise.all([
     svc.series(org.id, id, range) as Promise<Series>,
     svc.history(org.id, id, { limit: HISTORY_PAGE, cursor: q.cursor || undefined }),
@@ -150,7 +152,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
   const manual = check.source === "manual";
   const apiBase = `/api/v1/orgs/${encodeURIComponent(org.slug)}/health-checks/${check.id}`;
   const keep = (extra: Record<string, string>) =>
-    `${self}?${new URLSearchParams({ ...(range !== "24h" ? { range } : {}), ...extra })}`;
+    `${self}?${new URLSearchParams({ ...(range !== DEFAULT_RANGE ? { range } : {}), ...extra })}`;
 
   return render(
     c,
@@ -223,7 +225,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
             <HealthChart series={series} />
           </section>
         )}
-      <div class="grid-2 health-detail">
+      <div class="health-detail">
         <Facts c={check} base={base} />
         <section class="card health-history-card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
