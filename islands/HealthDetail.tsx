@@ -7,7 +7,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 import { type HealthEvent, showCheckState } from "./HealthLive.tsx";
-import { HealthChart, type Series } from "../components/HealthChart.tsx";
+import { HealthChart, RangePicker, type Series } from "../components/HealthChart.tsx";
 
 /** Props of the HealthDetail island (JSON-serialisable). */
 export interface HealthDetailProps {
@@ -22,32 +22,6 @@ export interface HealthDetailProps {
 }
 
 const LABELS = { ...LIVE_LABELS, live: "Live chart", retrying: "Live chart lost; reconnecting…" };
-
-/** The range links: `?range=` without JS, in-place switches with it. */
-function RangePicker(
-  { ranges, range, onPick }: { ranges: string[]; range: string; onPick: (r: string) => void },
-) {
-  return (
-    <nav class="range-picker" aria-label="Time range">
-      {ranges.map((r) => (
-        <a
-          key={r}
-          class={`btn btn-small${r === range ? " btn-primary" : ""}`}
-          href={`?range=${r}`}
-          aria-current={r === range ? "true" : undefined}
-          data-range={r}
-          onClick={(e) => {
-            if (e.ctrlKey || e.metaKey || e.shiftKey) return;
-            e.preventDefault();
-            onPick(r);
-          }}
-        >
-          {r}
-        </a>
-      ))}
-    </nav>
-  );
-}
 
 /** The chart with its range picker and live marker. */
 export default function HealthDetail(p: HealthDetailProps) {

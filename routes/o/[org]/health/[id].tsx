@@ -20,7 +20,7 @@ import { Alert } from "../../../../components/Alert.tsx";
 import { StatCard } from "../../../../components/StatCard.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { ConfirmAction } from "../../../../components/ConfirmAction.tsx";
-import { HealthChart, type Series } from "../../../../components/HealthChart.tsx";
+import { HealthChart, RangePicker, type Series } from "../../../../components/HealthChart.tsx";
 import { HealthHistory } from "../../../../components/HealthHistory.tsx";
 import {
   formatMs,
@@ -209,18 +209,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
           <section class="card health-chart-card">
             <div class="card-head">
               <h2>Response time</h2>
-              <nav class="range-picker" aria-label="Time range">
-                {RANGES.map((r) => (
-                  <a
-                    key={r}
-                    class={`btn btn-small${r === range ? " btn-primary" : ""}`}
-                    href={`?range=${r}`}
-                    aria-current={r === range ? "true" : undefined}
-                  >
-                    {r}
-                  </a>
-                ))}
-              </nav>
+              <RangePicker ranges={RANGES} range={range} />
             </div>
             <HealthChart series={series} />
           </section>
