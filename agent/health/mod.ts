@@ -19,7 +19,7 @@ import { dockerProbe } from "./docker_probe.ts";
 import { httpProbe } from "./http_probe.ts";
 import { type Probe, ProbeError } from "./probe.ts";
 import { ResultBuffer } from "./result_buffer.ts";
-import { nextSlot, phaseOf, slotAtOrAfter } from "./schedule.ts";
+import { firstSlot, nextSlot, phaseOf, slotAfterFirst } from "./schedule.ts";
 import { createTargets } from "./targets.ts";
 import { tcpProbe } from "./tcp_probe.ts";
 
@@ -74,6 +74,8 @@ interface Scheduled {
   intervalMs: number;
   phase: number;
   planned: number;
+  /** The next attempt is the first (off the grid; see schedule.ts). */
+  first: boolean;
   timer?: ReturnType<typeof setTimeout>;
   /** The attempt in flight; a check never has two. */
   inFlight?: AbortController;
@@ -102,7 +104,10 @@ export function createHealthRunner(o: HealthRunnerOptions): HealthRunner {
     if (s.stop.signal.aborted) return;
     const started = clock.now();
     const planned = s.planned;
-    s.planned = nextSlot(planned, started, s.intervalMs);
+    s.planned = s.first
+      ? slotAfterFirst(planned, s.phase, s.intervalMs)
+      : nextSlot(planned, started, s.intervalMs);
+    s.first = false;
     arm(s);
     if (s.inFlight) {
       // The previous attempt still runs (timeout longer than the interval): skip this slot.
@@ -186,7 +191,8 @@ export function createHealthRunner(o: HealthRunnerOptions): HealthRunner {
       key: JSON.stringify(spec),
       intervalMs,
       phase,
-      planned: slotAtOrAfter(clock.now() + delayMs, phase, intervalMs),
+      planned: firstSlot(clock.now() + delayMs, phase, intervalMs),
+      first: true,
       stop: new AbortController(),
     };
     arm(s);

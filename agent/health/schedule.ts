@@ -3,7 +3,13 @@
  * derived from its id, on the wall clock. The phase spreads many checks of the same interval evenly
  * instead of firing them together, and being a function of the id alone it survives a re-sync, a
  * reconnect and an agent restart, so a check's results keep their rhythm.
+ *
+ * Only the first attempt of a check is off the grid: a user who just added a check (or an agent
+ * that just started) should not wait a whole interval for its first answer.
  */
+
+/** Over how long the first attempts of many checks starting together are spread. */
+export const FIRST_SPREAD_MS = 5000;
 
 /** FNV-1a over the id: cheap, stable across processes, and well spread for UUIDs. */
 function hash32(s: string): number {
@@ -31,4 +37,17 @@ export function nextSlot(planned: number, now: number, intervalMs: number): numb
   const next = planned + intervalMs;
   if (next > now) return next;
   return next + Math.ceil((now - next + 1) / intervalMs) * intervalMs;
+}
+
+/**
+ * The first attempt: soon after `earliest` (the start delay's end), spread by the phase over at
+ * most FIRST_SPREAD_MS so an agent starting with hundreds of checks does not fire them at once.
+ */
+export function firstSlot(earliest: number, phase: number, intervalMs: number): number {
+  return earliest + (phase % Math.min(intervalMs, FIRST_SPREAD_MS));
+}
+
+/** The grid slot that follows a first attempt, at least half an interval after it. */
+export function slotAfterFirst(first: number, phase: number, intervalMs: number): number {
+  return slotAtOrAfter(first + intervalMs / 2, phase, intervalMs);
 }

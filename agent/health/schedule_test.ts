@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { nextSlot, phaseOf, slotAtOrAfter } from "./schedule.ts";
+import {
+  FIRST_SPREAD_MS,
+  firstSlot,
+  nextSlot,
+  phaseOf,
+  slotAfterFirst,
+  slotAtOrAfter,
+} from "./schedule.ts";
 
 Deno.test("phaseOf() is stable and spreads ids over the interval", () => {
   const id = "0190c7c2-7a8b-7c6d-9e0f-123456789abc";
@@ -20,4 +27,15 @@ Deno.test("nextSlot() keeps the grid and skips slots already past", () => {
   assert.equal(nextSlot(10_300, 10_305, 1000), 11_300);
   assert.equal(nextSlot(10_300, 11_300, 1000), 12_300);
   assert.equal(nextSlot(10_300, 13_750, 1000), 14_300);
+});
+
+Deno.test("firstSlot() comes within FIRST_SPREAD_MS; the grid follows at least half an interval on", () => {
+  const phase = phaseOf("0190c7c2-7a8b-7c6d-9e0f-123456789abc", 30_000);
+  const first = firstSlot(100_000, phase, 30_000);
+  assert.ok(first >= 100_000 && first < 100_000 + FIRST_SPREAD_MS, `first at ${first}`);
+  const next = slotAfterFirst(first, phase, 30_000);
+  assert.ok(next - first >= 15_000 && next - first < 45_000, `then ${next - first} ms later`);
+  assert.equal((next - phase) % 30_000, 0, "back on the grid");
+  // A short interval spreads over the interval itself.
+  assert.ok(firstSlot(0, 1234, 1000) < 1000);
 });

@@ -41,7 +41,7 @@ const DEFAULT_RANGE: SeriesRange = "1h";
 const HISTORY_PAGE = 50;
 /** Notices `?done=` may show (never echoed). */
 const DONE: Record<string, string> = {
-  created: "Monitoring started. The first result arrives within one interval.",
+  created: "Monitoring started. The first result arrives within a few seconds (after the start delay).",
   saved: "Check saved. Its state starts over when what it probes changed.",
   enabled: "Check enabled.",
   disabled: "Check disabled: it no longer runs, and an open alert for it ends.",
@@ -220,7 +220,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
           <h2 id="history-title">History</h2>
           {history.items.length
             ? <HealthHistory items={history.items} />
-            : <p class="muted">No results yet: the first arrives within one interval.</p>}
+            : <p class="muted">No results yet: the first arrives within a few seconds of the start delay.</p>}
           <nav class="pager" aria-label="Pages">
             {q.cursor && <a class="btn" href={keep({})}>← Newest</a>}
             {history.next_cursor && (
