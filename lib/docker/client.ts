@@ -496,6 +496,7 @@ class EngineClient implements DockerClient {
   readonly #timeoutMs: number;
   readonly #fetch: FetchLike;
   readonly #http: Deno.HttpClient | undefined;
+  #closed = false;
 
   constructor(opts: DockerClientOptions) {
     this.socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
@@ -511,7 +512,10 @@ class EngineClient implements DockerClient {
     }
   }
 
+  /** Releases the socket's HTTP client; closing twice is harmless (teardowns overlap). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#http?.close();
   }
 
