@@ -41,7 +41,8 @@ const DEFAULT_RANGE: SeriesRange = "1h";
 const HISTORY_PAGE = 50;
 /** Notices `?done=` may show (never echoed). */
 const DONE: Record<string, string> = {
-  created: "Monitoring started. The first result arrives within a few seconds (after the start delay).",
+  created:
+    "Monitoring started. The first result arrives within a few seconds (after the start delay).",
   saved: "Check saved. Its state starts over when what it probes changed.",
   enabled: "Check enabled.",
   disabled: "Check disabled: it no longer runs, and an open alert for it ends.",
@@ -218,9 +219,11 @@ async function detailPage(c: AppContext, kit: PageKit) {
         <Facts c={check} base={base} />
         <section class="card health-history-card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          {history.items.length
-            ? <HealthHistory items={history.items} />
-            : <p class="muted">No results yet: the first arrives within a few seconds of the start delay.</p>}
+          {history.items.length ? <HealthHistory items={history.items} /> : (
+            <p class="muted">
+              No results yet: the first arrives within a few seconds of the start delay.
+            </p>
+          )}
           <nav class="pager" aria-label="Pages">
             {q.cursor && <a class="btn" href={keep({})}>← Newest</a>}
             {history.next_cursor && (
