@@ -7,15 +7,10 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import { base64url } from "../lib/util/ids.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { startReceiver } from "./support/receivers.ts";
 import {
-  addOwner,
-  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -23,6 +18,7 @@ import {
   PHONE,
   shot,
   signIn,
+  startBrowserHub,
 } from "./support/browser.ts";
 
 const SECRET = "browser-signing-secret-0001";
@@ -42,28 +38,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    const dataDir = await Deno.makeTempDir({ prefix: "capstan-browser-alerts-" });
-    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOG_LEVEL: "error",
-        CAPSTAN_LOCAL_AGENT: "0",
-        CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
-        CAPSTAN_SECRET_KEY: base64url(crypto.getRandomValues(new Uint8Array(32))),
-      }),
-      { jobs: false, log: silentLogger },
-    );
-    const { services } = hub;
+    const { hub, services, org, dataDir, profile } = await startBrowserHub("browser-alerts", {
+      CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
+      CAPSTAN_SECRET_KEY: base64url(crypto.getRandomValues(new Uint8Array(32))),
+    });
     const rx = startReceiver({ secret: SECRET });
     let context: BrowserContext | undefined;
     const errors: string[] = [];
     try {
-      await addOwner(services);
-      const org = (await services.orgs.bySlug("acme"))!;
       const { host, enrollment } = await services.hosts.create(SYSTEM_CTX, org.id, {
         name: "web-1",
       });

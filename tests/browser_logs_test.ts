@@ -6,9 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import {
   cleanupSuite,
   dockerTestsIgnored,
@@ -18,8 +15,6 @@ import {
 } from "../lib/docker/testing.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import {
-  addOwner,
-  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -27,6 +22,7 @@ import {
   PHONE,
   shot,
   signIn,
+  startBrowserHub,
 } from "./support/browser.ts";
 
 const SUITE = "browser-logs";
@@ -56,23 +52,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    const dataDir = await Deno.makeTempDir({ prefix: "capstan-browser-logs-" });
-    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOG_LEVEL: "error",
-        // The test attaches its own in-process agent, so it does not depend on the embedded one.
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      { jobs: false, log: silentLogger },
-    );
-    const { services } = hub;
-    await addOwner(services);
-    const org = (await services.orgs.bySlug("acme"))!;
+    // The test attaches its own in-process agent, so it does not depend on the embedded one.
+    const { hub, services, org, dataDir, profile } = await startBrowserHub("browser-logs");
     const agent = await attachTestAgent(services, org.id, "local");
     let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
     try {

@@ -9,13 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import {
-  addOwner,
-  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -23,6 +18,7 @@ import {
   PHONE,
   shot,
   signIn,
+  startBrowserHub,
 } from "./support/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -56,24 +52,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    const dataDir = await Deno.makeTempDir({ prefix: "capstan-browser-metrics-" });
+    // Rollups are run by hand below, so the 24 h view has minute rows without waiting for cron.
+    const { hub, services, org, dataDir, profile } = await startBrowserHub("browser-metrics");
     const agentDir = await Deno.makeTempDir({ prefix: "capstan-browser-metrics-agent-" });
-    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOG_LEVEL: "error",
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      // Rollups are run by hand below, so the 24 h view has minute rows without waiting for cron.
-      { jobs: false, log: silentLogger },
-    );
-    const { services } = hub;
-    await addOwner(services);
-    const org = (await services.orgs.bySlug("acme"))!;
     const { host, enrollment } = await services.hosts.create(SYSTEM_CTX, org.id, { name: "web-1" });
     const machineId = "browser-metrics-" + crypto.randomUUID().slice(0, 8);
     const { token } = await services.hosts.enroll(SYSTEM_CTX, {

@@ -7,9 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import {
   cleanupSuite,
   dockerTestsIgnored,
@@ -20,8 +17,6 @@ import {
 import { attachTestAgent } from "./support/agent.ts";
 import { startFakeRegistry } from "./support/fake_registry.ts";
 import {
-  addOwner,
-  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -29,6 +24,7 @@ import {
   PHONE,
   shot,
   signIn,
+  startBrowserHub,
 } from "./support/browser.ts";
 
 const SUITE = "docker-browser";
@@ -43,22 +39,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    const dataDir = await Deno.makeTempDir({ prefix: "capstan-docker-browser-" });
-    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOG_LEVEL: "error",
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      { jobs: false, log: silentLogger },
-    );
-    const { services } = hub;
-    await addOwner(services);
-    const org = (await services.orgs.bySlug("acme"))!;
+    const { hub, services, org, dataDir, profile } = await startBrowserHub("docker-browser");
     const agent = await attachTestAgent(services, org.id, "docker-1");
     const docker = agent.docker;
     const labels = testLabels(SUITE);

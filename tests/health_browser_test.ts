@@ -9,9 +9,6 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import {
   dockerTestsIgnored,
   TEST_IMAGE,
@@ -22,8 +19,6 @@ import {
 import type { DockerClient } from "../lib/docker/client.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import {
-  addOwner,
-  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -31,6 +26,7 @@ import {
   PHONE,
   shot,
   signIn,
+  startBrowserHub,
 } from "./support/browser.ts";
 
 const SUITE = "health-browser";
@@ -61,22 +57,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    const dataDir = await Deno.makeTempDir({ prefix: "capstan-health-browser-" });
-    const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOG_LEVEL: "error",
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      { jobs: false, log: silentLogger },
-    );
-    const { services } = hub;
-    await addOwner(services);
-    const org = (await services.orgs.bySlug("acme"))!;
+    const { hub, services, org, dataDir, profile } = await startBrowserHub("health-browser");
     const agent = await attachTestAgent(services, org.id, "docker-1");
     let context: BrowserContext | undefined;
     const errors: string[] = [];

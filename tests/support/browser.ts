@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import type { Services } from "../../lib/services.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { startHub } from "../../lib/hub.ts";
+import { silentLogger } from "../../lib/log.ts";
 import { SYSTEM_CTX } from "./services.ts";
 
 export const CHROMIUM = Deno.env.get("CAPSTAN_CHROMIUM") ?? "/usr/bin/chromium";
@@ -51,6 +54,32 @@ export async function addOwner(services: Services, org = "acme"): Promise<string
   const user = await services.accounts.createUser(SYSTEM_CTX, ADA);
   await services.accounts.ensureMembership(SYSTEM_CTX, user.id, org, "owner");
   return user.id;
+}
+
+/**
+ * The usual set-up of a browser test: a hub on a free loopback port with a fresh data dir, no
+ * embedded agent and no scheduled jobs (`env` adds or overrides variables), Ada as owner of
+ * "acme", and a fresh Chromium profile dir. The test stops the hub and removes both dirs.
+ */
+export async function startBrowserHub(name: string, env: Record<string, string> = {}) {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  const dataDir = await Deno.makeTempDir({ prefix: `capstan-${name}-` });
+  const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
+  const hub = await startHub(
+    loadConfig({
+      CAPSTAN_HOST: "127.0.0.1",
+      CAPSTAN_PORT: "0",
+      CAPSTAN_DATA_DIR: dataDir,
+      CAPSTAN_LOG_LEVEL: "error",
+      CAPSTAN_LOCAL_AGENT: "0",
+      ...env,
+    }),
+    { jobs: false, log: silentLogger },
+  );
+  const { services } = hub;
+  await addOwner(services);
+  const org = (await services.orgs.bySlug("acme"))!;
+  return { hub, services, org, dataDir, profile };
 }
 
 /**

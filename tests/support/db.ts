@@ -47,8 +47,16 @@ export async function openTestDb(
     url: TEST_POSTGRES_URL,
     searchPath: schema,
     close: async () => {
-      await sql`drop schema ${sql.id(schema)} cascade`.execute(h.db);
+      // Close the test's pool first (it lets queries in flight finish): dropping the schema under
+      // a transaction still running in the background (a host going offline, a last batch) locks
+      // tables in another order and deadlocks.
       await h.close();
+      const admin = openDatabase(TEST_POSTGRES_URL);
+      try {
+        await sql`drop schema ${sql.id(schema)} cascade`.execute(admin.db);
+      } finally {
+        await admin.close();
+      }
     },
   };
 }
