@@ -21,9 +21,17 @@ function hash32(s: string): number {
   return h;
 }
 
-/** The check's offset within its interval, in [0, intervalMs). */
+/**
+ * Phases are whole multiples of this: checks due within the same 100 ms start together, so the
+ * runner wakes ten times a second at most instead of once per check (each wake-up of the event
+ * loop costs more CPU than the timer itself). Well inside the jitter budget.
+ */
+export const PHASE_STEP_MS = 100;
+
+/** The check's offset within its interval, in [0, intervalMs), a multiple of PHASE_STEP_MS. */
 export function phaseOf(id: string, intervalMs: number): number {
-  return hash32(id) % intervalMs;
+  const steps = Math.max(1, Math.floor(intervalMs / PHASE_STEP_MS));
+  return (hash32(id) % steps) * PHASE_STEP_MS;
 }
 
 /** The first slot of the grid (`phase` + k·`intervalMs`) at or after `notBefore`. */

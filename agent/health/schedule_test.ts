@@ -3,6 +3,7 @@ import {
   FIRST_SPREAD_MS,
   firstSlot,
   nextSlot,
+  PHASE_STEP_MS,
   phaseOf,
   slotAfterFirst,
   slotAtOrAfter,
@@ -38,4 +39,14 @@ Deno.test("firstSlot() comes within FIRST_SPREAD_MS; the grid follows at least h
   assert.equal((next - phase) % 30_000, 0, "back on the grid");
   // A short interval spreads over the interval itself.
   assert.ok(firstSlot(0, 1234, 1000) < 1000);
+});
+
+Deno.test("phaseOf() lands on PHASE_STEP_MS steps, so checks due together share a wake-up", () => {
+  for (let i = 0; i < 100; i++) {
+    const p = phaseOf(crypto.randomUUID(), 10_000);
+    assert.equal(p % PHASE_STEP_MS, 0);
+    assert.ok(p >= 0 && p < 10_000);
+  }
+  // An interval shorter than a step still gets a valid phase.
+  assert.equal(phaseOf(crypto.randomUUID(), 50), 0);
 });
