@@ -3,7 +3,8 @@
  * it in place), response times and uptime percentages in one format, and a check's target in words.
  */
 import type { CheckState } from "../lib/health/schema.ts";
-import type { HealthCheckView, Uptime } from "../lib/health/service.ts";
+import type { Uptime } from "../lib/health/service.ts";
+import type { HealthCheckView } from "../lib/health/rows.ts";
 import { Badge } from "./Badge.tsx";
 
 /** Badge colour of a check state. */

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import type { HealthCheckView } from "../lib/health/service.ts";
+import type { HealthCheckView } from "../lib/health/rows.ts";
 import { formatMs, HealthBadge, KIND_LABELS, targetText } from "./HealthBadge.tsx";
 
 /**

@@ -1,4 +1,5 @@
-import type { HealthCheckView, Uptime } from "../lib/health/service.ts";
+import type { Uptime } from "../lib/health/service.ts";
+import type { HealthCheckView } from "../lib/health/rows.ts";
 import { Sparkline } from "./Sparkline.tsx";
 import {
   formatMs,

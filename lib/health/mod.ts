@@ -9,7 +9,8 @@ import type { Logger } from "../log.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
 import type { HealthResult } from "../protocol/health.ts";
-import { createHealthService, type HealthChange } from "./service.ts";
+import { createHealthService } from "./service.ts";
+import { type HealthChange } from "./rows.ts";
 import { createHealthSync, type SyncDeps } from "./sync.ts";
 import { purgeHealthResults } from "./retention.ts";
 

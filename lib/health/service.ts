@@ -1,12 +1,11 @@
 /**
- * Health checks on the hub: CRUD (audited), label-declared checks kept in step with the container
- * cache, results ingestion with the state machine, and the reads the API and pages use (list with
- * counts, one check with uptime, history pages, response-time series). State changes go to the
- * alerts hook; every stored batch is announced on `org:<id>:health`.
+ * Health checks on the hub: CRUD (audited), the reads the API and pages use (list with counts, one
+ * check with uptime, history pages, response-time series), and the per-host work run serially per
+ * host — results ingestion (ingest.ts) and label checks following containers (reconcile.ts). State
+ * changes go to the alerts hook; every stored batch is announced on `org:<id>:health`.
  */
 import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
-import type { HealthChecksTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../log.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
@@ -16,18 +15,28 @@ import { uuidv7 } from "../util/ids.ts";
 import {
   type CheckCreateInput,
   type CheckFields,
-  type CheckSpec,
   type CheckState,
   normalizeCheck,
 } from "./schema.ts";
-import { checksFromLabels } from "./labels.ts";
-import { stepHealth } from "./state.ts";
+import {
+  changeBase,
+  freshState,
+  type HealthChange,
+  type HealthCheckView,
+  newRow,
+  num,
+  type Row,
+  specColumns,
+  specOf,
+  view,
+} from "./rows.ts";
+import { ingestResults } from "./ingest.ts";
+import { reconcileHost } from "./reconcile.ts";
+import type { HostWork } from "./host_work.ts";
 import type { z } from "../http/openapi.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-/** Results inserted per statement. */
-const INSERT_CHUNK = 200;
 /** Checks listed per page at most. */
 export const MAX_LIST = 1000;
 /** History rows per page at most. */
@@ -42,143 +51,11 @@ export const SERIES_RANGES = {
 } as const;
 export type SeriesRange = keyof typeof SERIES_RANGES;
 
-/** A state change, as the alerts hook and live feeds see it. */
-export interface HealthChange {
-  org_id: string;
-  host_id: string;
-  check_id: string;
-  check_name: string;
-  container_id: string;
-  container_name: string;
-  from: CheckState;
-  /** "removed": the check was deleted or its container is gone (any alert ends). */
-  to: CheckState | "removed";
-  at: number;
-  retries: number;
-  error: string | null;
-}
-
-/** A check as the API returns it. */
-export interface HealthCheckView extends CheckSpec {
-  id: string;
-  org_id: string;
-  host_id: string;
-  host_name: string;
-  container_id: string;
-  container_name: string;
-  source: "manual" | "label";
-  state: CheckState;
-  state_since: number;
-  consecutive_failures: number;
-  consecutive_successes: number;
-  last: {
-    at: number;
-    ok: boolean;
-    response_ms: number | null;
-    status_code: number | null;
-    error: string | null;
-  } | null;
-  created_by: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
 /** Uptime percentages (null: no results in the window). */
 export interface Uptime {
   "24h": number | null;
   "7d": number | null;
   "30d": number | null;
-}
-
-type Row = HealthChecksTable & { host_name: string };
-
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-
-function view(r: Row): HealthCheckView {
-  return {
-    id: r.id,
-    org_id: r.org_id,
-    host_id: r.host_id,
-    host_name: r.host_name,
-    container_id: r.container_id,
-    container_name: r.container_name,
-    ...specOf(r),
-    source: r.source,
-    state: r.state,
-    state_since: Number(r.state_since),
-    consecutive_failures: Number(r.consecutive_failures),
-    consecutive_successes: Number(r.consecutive_successes),
-    last: r.last_at === null ? null : {
-      at: Number(r.last_at),
-      ok: Number(r.last_ok) === 1,
-      response_ms: num(r.last_response_ms),
-      status_code: num(r.last_status_code),
-      error: r.last_error,
-    },
-    created_by: r.created_by,
-    created_at: Number(r.created_at),
-    updated_at: Number(r.updated_at),
-  };
-}
-
-function specOf(r: HealthChecksTable): CheckSpec {
-  return {
-    name: r.name,
-    kind: r.kind,
-    config: JSON.parse(r.config),
-    interval_s: Number(r.interval_s),
-    timeout_s: Number(r.timeout_s),
-    retries: Number(r.retries),
-    start_delay_s: Number(r.start_delay_s),
-    enabled: Number(r.enabled) === 1,
-  };
-}
-
-function specColumns(s: CheckSpec) {
-  return {
-    name: s.name,
-    kind: s.kind,
-    config: JSON.stringify(s.config),
-    interval_s: s.interval_s,
-    timeout_s: s.timeout_s,
-    retries: s.retries,
-    start_delay_s: s.start_delay_s,
-    enabled: s.enabled ? 1 : 0,
-  };
-}
-
-/** Columns that reset the state machine (a new or re-targeted check starts unknown). */
-function freshState(now: number) {
-  return {
-    state: "unknown" as const,
-    state_since: now,
-    consecutive_failures: 0,
-    consecutive_successes: 0,
-    started_at: now,
-  };
-}
-
-/** A new check's row: identity, the spec, a fresh state machine and no result yet. */
-function newRow(
-  who: Pick<
-    HealthChecksTable,
-    "id" | "org_id" | "host_id" | "container_id" | "container_name" | "source" | "created_by"
-  >,
-  spec: CheckSpec,
-  now: number,
-): HealthChecksTable {
-  return {
-    ...who,
-    ...specColumns(spec),
-    ...freshState(now),
-    last_at: null,
-    last_ok: null,
-    last_response_ms: null,
-    last_status_code: null,
-    last_error: null,
-    created_at: now,
-    updated_at: now,
-  };
 }
 
 /** What the health service needs. */
@@ -255,6 +132,7 @@ export function createHealthService(deps: HealthDeps) {
     announce(c.org_id, { kind: "state", check_id: c.check_id, host_id: c.host_id, state: c.to });
     changed(c);
   }
+  const work: HostWork = { db, clock, log, announce, announceChange };
 
   const self = {
     /** Checks of an organization with counts by state (counts ignore the state filter). */
@@ -571,7 +449,7 @@ export function createHealthService(deps: HealthDeps) {
 
     /** Stores a host's results and moves each check's state (serial per host). */
     ingest(host: { id: string; org_id: string }, results: HealthResult[]): Promise<void> {
-      return serial(host.id, () => ingest(host, results));
+      return serial(host.id, () => ingestResults(work, host, results));
     },
 
     /**
@@ -594,7 +472,7 @@ export function createHealthService(deps: HealthDeps) {
             .where("container_id", "=", e.id).execute();
           return;
         }
-        if (await reconcile(host)) deps.requestSync(host.id);
+        if (await reconcileHost(work, host)) deps.requestSync(host.id);
       });
     },
 
@@ -603,192 +481,6 @@ export function createHealthService(deps: HealthDeps) {
       while (chains.size) await Promise.all([...chains.values()]);
     },
   };
-
-  function changeBase(r: HealthChecksTable) {
-    return {
-      org_id: r.org_id,
-      host_id: r.host_id,
-      check_id: r.id,
-      check_name: r.name,
-      container_id: r.container_id,
-      container_name: r.container_name,
-      retries: Number(r.retries),
-    };
-  }
-
-  async function ingest(host: { id: string; org_id: string }, results: HealthResult[]) {
-    const ids = [...new Set(results.map((r) => r.check_id))];
-    const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", host.id)
-      .where("id", "in", ids).execute();
-    // Results for checks of another host (or deleted ones) are dropped here.
-    const checks = new Map(rows.map((r) => [r.id, r]));
-    const mine = results.filter((r) => checks.has(r.check_id)).sort((a, b) => a.at - b.at);
-    if (!mine.length) return;
-    const states = new Map(rows.map((r) => [r.id, {
-      state: r.state,
-      state_since: Number(r.state_since),
-      consecutive_failures: Number(r.consecutive_failures),
-      consecutive_successes: Number(r.consecutive_successes),
-      last_at: num(r.last_at),
-    }]));
-    const latest = new Map<string, HealthResult>();
-    const stored: HealthResult[] = [];
-    const changes: HealthChange[] = [];
-    for (const res of mine) {
-      const c = checks.get(res.check_id)!;
-      const before = states.get(c.id)!;
-      const step = stepHealth(before, {
-        retries: Number(c.retries),
-        start_delay_s: Number(c.start_delay_s),
-        started_at: Number(c.started_at),
-      }, res);
-      if (step.next === before) continue; // a replay
-      states.set(c.id, step.next);
-      stored.push(res);
-      latest.set(c.id, res);
-      if (step.change) {
-        changes.push({
-          ...changeBase(c),
-          from: step.change.from,
-          to: step.change.to,
-          at: res.at,
-          error: res.error ?? null,
-        });
-      }
-    }
-    if (!stored.length) return;
-    await db.transaction().execute(async (tx) => {
-      for (let i = 0; i < stored.length; i += INSERT_CHUNK) {
-        await tx.insertInto("health_results").values(
-          stored.slice(i, i + INSERT_CHUNK).map((r) => ({
-            check_id: r.check_id,
-            at: r.at,
-            ok: r.ok ? 1 : 0,
-            response_ms: r.response_ms,
-            status_code: r.status_code ?? null,
-            exit_code: r.exit_code ?? null,
-            error: r.error ?? null,
-            output: r.output ?? null,
-          })),
-        ).execute();
-      }
-      const now = clock.now();
-      for (const [id, r] of latest) {
-        const s = states.get(id)!;
-        await tx.updateTable("health_checks").set({
-          state: s.state,
-          state_since: s.state_since,
-          consecutive_failures: s.consecutive_failures,
-          consecutive_successes: s.consecutive_successes,
-          last_at: r.at,
-          last_ok: r.ok ? 1 : 0,
-          last_response_ms: r.response_ms,
-          last_status_code: r.status_code ?? null,
-          last_error: r.error ?? null,
-          updated_at: now,
-        }).where("id", "=", id).execute();
-      }
-    });
-    // One small event per batch (NOTIFY payloads are bounded): clients refetch what they show.
-    const few = latest.size <= 40;
-    announce(host.org_id, {
-      kind: "results",
-      host_id: host.id,
-      count: stored.length,
-      ...(few
-        ? {
-          checks: [...latest].map(([id, r]) => ({
-            id,
-            state: states.get(id)!.state,
-            ok: r.ok,
-            at: r.at,
-            response_ms: r.response_ms,
-          })),
-        }
-        : {}),
-    });
-    for (const c of changes) announceChange(c);
-  }
-
-  async function reconcile(host: { id: string; org_id: string }): Promise<boolean> {
-    const containers = await db.selectFrom("containers").select(["id", "name", "labels", "ports"])
-      .where("host_id", "=", host.id).execute();
-    const existing = await db.selectFrom("health_checks").selectAll()
-      .where("host_id", "=", host.id).execute();
-    const now = clock.now();
-    const byId = new Map(containers.map((c) => [c.id, c]));
-    const byName = new Map(containers.map((c) => [c.name.replace(/^\//, ""), c]));
-    const desired = new Map<string, { ctr: typeof containers[number]; spec: CheckSpec }>();
-    for (const ctr of containers) {
-      const labels = JSON.parse(ctr.labels) as Record<string, string>;
-      for (const d of checksFromLabels(labels, JSON.parse(ctr.ports))) {
-        if (d.ok) desired.set(`${ctr.id}/${d.spec.kind}`, { ctr, spec: d.spec });
-        else {
-          log.warn("health: container label check refused", {
-            hostId: host.id,
-            container: ctr.name,
-            error: d.error,
-          });
-        }
-      }
-    }
-    let dirty = false;
-    const gone: HealthChange[] = [];
-    for (const r of existing) {
-      if (r.source === "label") {
-        const key = `${r.container_id}/${r.kind}`;
-        const want = desired.get(key);
-        desired.delete(key);
-        if (!want) {
-          await db.deleteFrom("health_checks").where("id", "=", r.id).execute();
-          gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
-          dirty = true;
-        } else {
-          const have = specOf(r);
-          const spec = { ...want.spec, enabled: have.enabled };
-          if (JSON.stringify(have) !== JSON.stringify(spec)) {
-            await db.updateTable("health_checks").set({ ...specColumns(spec), updated_at: now })
-              .where("id", "=", r.id).execute();
-            dirty = true;
-          }
-        }
-      } else if (!byId.has(r.container_id)) {
-        // A manual check follows its container when it is recreated under the same name.
-        const again = byName.get(r.container_name);
-        if (again) {
-          await db.updateTable("health_checks").set({
-            container_id: again.id,
-            ...freshState(now),
-            updated_at: now,
-          }).where("id", "=", r.id).execute();
-          if (r.state !== "unknown") {
-            gone.push({ ...changeBase(r), from: r.state, to: "unknown", at: now, error: null });
-          }
-          dirty = true;
-        }
-      }
-    }
-    for (const { ctr, spec } of desired.values()) {
-      const id = uuidv7(now);
-      await db.insertInto("health_checks").values(newRow(
-        {
-          id,
-          org_id: host.org_id,
-          host_id: host.id,
-          container_id: ctr.id,
-          container_name: ctr.name.replace(/^\//, ""),
-          source: "label",
-          created_by: null,
-        },
-        spec,
-        now,
-      )).execute();
-      dirty = true;
-    }
-    for (const c of gone) announceChange(c);
-    if (dirty) announce(host.org_id, { kind: "checks", host_id: host.id });
-    return dirty;
-  }
 
   return self;
 }

@@ -8,12 +8,8 @@ import {
 import { page } from "../../../../lib/http/pages.ts";
 import { roleAtLeast } from "../../../../lib/auth/principal.ts";
 import { island } from "../../../../lib/islands/island.tsx";
-import {
-  type HealthCheckView,
-  SERIES_RANGES,
-  type SeriesRange,
-  type Uptime,
-} from "../../../../lib/health/service.ts";
+import { SERIES_RANGES, type SeriesRange, type Uptime } from "../../../../lib/health/service.ts";
+import type { HealthCheckView } from "../../../../lib/health/rows.ts";
 import HealthDetail from "../../../../islands/HealthDetail.tsx";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { Alert } from "../../../../components/Alert.tsx";

@@ -6,7 +6,7 @@
  */
 import { CHECK_KINDS, CheckCreateInput, type CheckKind } from "../../../../lib/health/schema.ts";
 import { CheckUpdateInput } from "../../../../lib/health/schema.ts";
-import type { HealthCheckView } from "../../../../lib/health/service.ts";
+import type { HealthCheckView } from "../../../../lib/health/rows.ts";
 import type { FieldErrors, FormValues } from "../../../_forms.ts";
 
 /** The kind a form is for (`?kind=` or the posted field), HTTP by default. */

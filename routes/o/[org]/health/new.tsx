@@ -8,7 +8,7 @@ import {
 import { page } from "../../../../lib/http/pages.ts";
 import { HttpError, notFound } from "../../../../lib/http/errors.ts";
 import { CHECK_KINDS, type CheckKind } from "../../../../lib/health/schema.ts";
-import type { HealthCheckView } from "../../../../lib/health/service.ts";
+import type { HealthCheckView } from "../../../../lib/health/rows.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { HealthCheckForm } from "../../../../components/HealthCheckForm.tsx";
 import { KIND_LABELS } from "../../../../components/HealthBadge.tsx";
