@@ -127,7 +127,7 @@ export async function benchRulesOverhead(o: RulesBenchOptions = {}) {
   const rules = o.rules ?? 100;
   const hosts = o.hosts ?? 200;
   const perRound = o.batchesPerRound ?? 2000;
-  const rounds = o.rounds ?? 6;
+  const rounds = o.rounds ?? 12;
   const perHost = Math.ceil(perRound / hosts);
   const dir = await Deno.makeTempDir({ prefix: "capstan-rules-bench-" });
   // Data of the last hours, so nothing is refused as being in the future.
