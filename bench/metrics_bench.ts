@@ -7,6 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { Services } from "../lib/services.ts";
+import { gzip } from "../agent/metrics/reporter.ts";
 
 const SERIES_PER_HOST = 10;
 const SAMPLES_PER_BATCH = 10; // one 10 s batch of 1 s samples
@@ -36,13 +37,6 @@ function batchBody(seq: number, start: number): string {
     samples.push({ t: start + i * 1000, host });
   }
   return JSON.stringify({ seq, dropped: 0, samples });
-}
-
-async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(
-    await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")))
-      .arrayBuffer(),
-  );
 }
 
 interface Ctx {

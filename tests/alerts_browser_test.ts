@@ -20,16 +20,11 @@ import {
   signIn,
   startBrowserHub,
 } from "./support/browser.ts";
+import { gzip } from "../agent/metrics/reporter.ts";
 
 const SECRET = "browser-signing-secret-0001";
 const missing = chromiumMissing();
 if (missing && !IN_CI) console.log(`note: alerts browser test ignored: ${missing}`);
-
-async function gzip(value: unknown): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([JSON.stringify(value)]).stream()
-    .pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
 
 Deno.test({
   name:
@@ -122,7 +117,9 @@ Deno.test({
             "content-type": "application/json",
             "content-encoding": "gzip",
           },
-          body: await gzip({ seq, samples: [{ t: Date.now(), host: { "cpu.total_pct": 97 } }] }),
+          body: await gzip(
+            JSON.stringify({ seq, samples: [{ t: Date.now(), host: { "cpu.total_pct": 97 } }] }),
+          ),
         });
         assert.equal(res.status, 200);
         await new Promise((r) => setTimeout(r, 1000));

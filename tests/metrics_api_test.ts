@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
-
-async function gzip(value: unknown): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+import { gzip } from "../agent/metrics/reporter.ts";
 
 async function enrolledHost(t: ReturnType<typeof testApp>, org: string) {
   const o = (await t.services.orgs.bySlug(org))!;
@@ -50,7 +44,7 @@ dbTest(
           "content-type": "application/json",
           "content-encoding": "gzip",
         },
-        body: await gzip(body),
+        body: await gzip(JSON.stringify(body)),
       });
     const first = await send(batch);
     assert.equal(first.status, 200);
@@ -129,10 +123,10 @@ dbTest(
     await t.app.request("http://hub.test/api/v1/agent/report", {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-encoding": "gzip" },
-      body: await gzip({
+      body: await gzip(JSON.stringify({
         seq: 0,
         samples: [{ t: now - 1000, host: { "cpu.total_pct": 42, "fs.used_pct{mount=/}": 7 } }],
-      }),
+      })),
     });
     assert.equal((await t.app.request("http://hub.test/metrics")).status, 401);
     const read = await t.token(owner.id, "acme", "read");
