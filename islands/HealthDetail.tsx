@@ -7,7 +7,8 @@ import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 import { type HealthEvent, showCheckState } from "./HealthLive.tsx";
-import { HealthChart, RangePicker, type Series } from "../components/HealthChart.tsx";
+import { HealthChart, type Series } from "../components/HealthChart.tsx";
+import { RangePicker } from "../components/RangePicker.tsx";
 
 /** Props of the HealthDetail island (JSON-serialisable). */
 export interface HealthDetailProps {

@@ -8,9 +8,11 @@ import { useEffect, useRef } from "preact/hooks";
 import type { SeriesStats } from "../lib/metrics/query.ts";
 import type { HistoryChart, XY } from "./charts/history_chart.ts";
 import { Gauge } from "../components/Gauge.tsx";
+import { RangePicker } from "../components/RangePicker.tsx";
 import { type ChartSpec, formatUnit, labelKey, unitOf } from "./metrics/keys.ts";
 import { bytes, duration, labelOf, num, pct, rate } from "./metrics/format.ts";
 import { type LiveState, subscribeLive } from "./metrics/realtime.ts";
+import { CHART_LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 
 /** Props of the HostCharts island (JSON-serialisable). */
 export interface HostChartsProps {
@@ -156,36 +158,6 @@ function Gauges(
         </div>
       </div>
     </div>
-  );
-}
-
-/** The range links: plain links to `?range=` without JS, in-place switches with it. */
-function RangePicker(
-  { ranges, range, onPick }: {
-    ranges: string[];
-    range: string;
-    onPick?: (r: string) => void;
-  },
-) {
-  return (
-    <nav class="range-picker" aria-label="Time range">
-      {ranges.map((r) => (
-        <a
-          key={r}
-          class={`btn btn-small${r === range ? " btn-primary" : ""}`}
-          href={`?range=${r}`}
-          aria-current={r === range ? "true" : undefined}
-          data-range={r}
-          onClick={onPick && ((e) => {
-            if (e.ctrlKey || e.metaKey || e.shiftKey) return;
-            e.preventDefault();
-            onPick(r);
-          })}
-        >
-          {r}
-        </a>
-      ))}
-    </nav>
   );
 }
 
@@ -448,16 +420,7 @@ export default function HostCharts(props: HostChartsProps) {
     >
       <div class="section-head">
         <h2>Now</h2>
-        <div class="live" data-state={live.value} hidden={live.value === "off"}>
-          <span class="live-dot" aria-hidden="true" />
-          <span class="live-label">
-            {live.value === "live"
-              ? "Live"
-              : live.value === "denied"
-              ? "Live updates are not available"
-              : "Connecting to live updates…"}
-          </span>
-        </div>
+        <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
       </div>
       <Gauges latest={latest.value} cpus={props.cpus} t={latestT.value} />
       <div class="section-head">

@@ -16,7 +16,8 @@ import { Alert } from "../../../../components/Alert.tsx";
 import { StatCard } from "../../../../components/StatCard.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { ConfirmAction } from "../../../../components/ConfirmAction.tsx";
-import { HealthChart, RangePicker, type Series } from "../../../../components/HealthChart.tsx";
+import { HealthChart, type Series } from "../../../../components/HealthChart.tsx";
+import { RangePicker } from "../../../../components/RangePicker.tsx";
 import { HealthHistory } from "../../../../components/HealthHistory.tsx";
 import {
   formatMs,
