@@ -14,6 +14,7 @@ import {
 } from "./metrics/fleet_model.ts";
 import { bytes, pct, rate } from "./metrics/format.ts";
 import { type LiveState, subscribeLive } from "./metrics/realtime.ts";
+import { CHART_LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 
 /** Props of the FleetLive island (JSON-serialisable). */
 export interface FleetLiveProps {
@@ -206,16 +207,7 @@ export default function FleetLive(props: FleetLiveProps) {
       <Totals t={totals} />
       <div class="fleet-head">
         <h2>Hosts</h2>
-        <div class="live" data-state={live.value} hidden={live.value === "off"}>
-          <span class="live-dot" aria-hidden="true" />
-          <span class="live-label">
-            {live.value === "live"
-              ? "Live"
-              : live.value === "denied"
-              ? "Live updates are not available"
-              : "Connecting to live updates…"}
-          </span>
-        </div>
+        <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
         <span class="legend legend-cpu small">CPU %</span>
         <span class="legend legend-mem small">Memory %</span>
       </div>

@@ -10,6 +10,12 @@ export const LIVE_LABELS: Record<LiveState, string> = {
   denied: "Live updates are not available",
 };
 
+/** The charts' wording: a lost connection reads as "connecting" again while it retries. */
+export const CHART_LIVE_LABELS: Record<LiveState, string> = {
+  ...LIVE_LABELS,
+  retrying: LIVE_LABELS.connecting,
+};
+
 /**
  * The "● Live" marker of a live island, hidden until the socket is tried; `children` go in a
  * polite live region (e.g. "3 new events — refresh").
