@@ -15,26 +15,11 @@ import { base64url } from "../lib/util/ids.ts";
 import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import { purgeHealthResults } from "../lib/health/retention.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
-import type { ContainerState } from "../lib/protocol/messages.ts";
 import type { HealthResult } from "../lib/protocol/health.ts";
+import { fakeContainer } from "./support/containers.ts";
 
 const SECRET = "webhook-signing-secret-1234";
 const T0 = Date.UTC(2026, 0, 1);
-
-function ctr(id: string, name: string, labels: Record<string, string> = {}): ContainerState {
-  return {
-    id: id.repeat(64 / id.length),
-    name,
-    image: "capstan-test/busybox:latest",
-    image_id: "sha256:" + "0".repeat(64),
-    command: "httpd",
-    state: "running",
-    status: "Up 1 minute",
-    created: 1,
-    labels,
-    ports: [{ private_port: 8080, type: "tcp" }],
-  };
-}
 
 async function setup(h: DbHandle) {
   const clock = manualClock(T0);
@@ -48,8 +33,8 @@ async function setup(h: DbHandle) {
   const org = (await s.orgs.bySlug("acme"))!;
   const host = await s.hosts.ensureLocal(org.id, "local");
   const other = (await s.hosts.create(SYSTEM_CTX, org.id, { name: "other" })).host;
-  await s.hosts.applySnapshot(host, [ctr("a", "web"), ctr("b", "db")]);
-  await s.hosts.applySnapshot(other, [ctr("c", "cache")]);
+  await s.hosts.applySnapshot(host, [fakeContainer("a", "web"), fakeContainer("b", "db")]);
+  await s.hosts.applySnapshot(other, [fakeContainer("c", "cache")]);
   const api = async (method: string, path: string, json?: unknown, cookie = owner.cookie) => {
     const res = await t.request(`/api/v1/orgs/acme${path}`, { method, cookie, json });
     const text = await res.text();
@@ -324,12 +309,12 @@ dbTest(
   "[e2e] label checks appear and disappear with their containers; only enabled is editable",
   async (h) => {
     const { s, host, api } = await setup(h);
-    const labelled = ctr("d", "pg", {
+    const labelled = fakeContainer("d", "pg", {
       "capstan.health.tcp": "5432",
       "capstan.health.interval": "10s",
       "capstan.health.retries": "2",
     });
-    await s.hosts.applySnapshot(host, [ctr("a", "web"), labelled]);
+    await s.hosts.applySnapshot(host, [fakeContainer("a", "web"), labelled]);
     await s.health.service.containersChanged(host);
     let list = (await api("GET", "/health-checks")).body;
     assert.equal(list.items.length, 1);
@@ -358,7 +343,7 @@ dbTest(
       container: "web",
       kind: "docker",
     })).body;
-    await s.hosts.applySnapshot(host, [ctr("e", "web")]);
+    await s.hosts.applySnapshot(host, [fakeContainer("e", "web")]);
     await s.health.service.containersChanged(host);
     list = (await api("GET", "/health-checks")).body;
     assert.deepEqual(

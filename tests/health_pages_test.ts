@@ -13,26 +13,11 @@ import { testApp } from "./support/app.ts";
 import { manualClock } from "./support/clock.ts";
 import { base64url } from "../lib/util/ids.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
-import type { ContainerState } from "../lib/protocol/messages.ts";
 import type { HealthResult } from "../lib/protocol/health.ts";
+import { fakeContainer } from "./support/containers.ts";
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const WEB = "a".repeat(64);
-
-function ctr(id: string, name: string, labels: Record<string, string> = {}): ContainerState {
-  return {
-    id,
-    name,
-    image: "capstan-test/busybox:latest",
-    image_id: "sha256:" + "0".repeat(64),
-    command: "httpd",
-    state: "running",
-    status: "Up 1 minute",
-    created: 1,
-    labels,
-    ports: [{ private_port: 8080, type: "tcp" }],
-  };
-}
 
 async function setup(h: DbHandle) {
   const clock = manualClock(T0);
@@ -47,7 +32,7 @@ async function setup(h: DbHandle) {
   const s = t.services;
   const org = (await s.orgs.bySlug("acme"))!;
   const host = await s.hosts.ensureLocal(org.id, "local");
-  await s.hosts.applySnapshot(host, [ctr(WEB, "web")]);
+  await s.hosts.applySnapshot(host, [fakeContainer(WEB, "web")]);
   const get = async (path: string, cookie = owner.cookie) => {
     const res = await t.request(path, { cookie });
     return { status: res.status, html: await res.text() };
@@ -288,8 +273,8 @@ dbTest(
   async (h) => {
     const { s, org, host, eve, get, post } = await setup(h);
     await s.hosts.applySnapshot(host, [
-      ctr(WEB, "web"),
-      ctr("b".repeat(64), "db", { "capstan.health.tcp": "5432" }),
+      fakeContainer(WEB, "web"),
+      fakeContainer("b".repeat(64), "db", { "capstan.health.tcp": "5432" }),
     ]);
     await s.health.service.containersChanged(host);
     const [label] = (await s.health.service.list(org.id)).items;
