@@ -21,14 +21,9 @@ import type {
 import { HealthSync } from "../lib/protocol/health.ts";
 import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import { AgentConnection } from "../lib/agents/connection.ts";
-import {
-  createHealthRunner,
-  type HealthRunnerOptions,
-  transportSender,
-} from "../agent/health/mod.ts";
+import { createHealthRunner, type HealthRunnerOptions } from "../agent/health/mod.ts";
 import { phaseOf } from "../agent/health/schedule.ts";
-import { createControl } from "../agent/control.ts";
-import { runAgentSession } from "../agent/session.ts";
+import { runTestSession } from "./support/agent.ts";
 
 const SUITE = "health-agent";
 const ignore = dockerTestsIgnored(SUITE);
@@ -438,20 +433,7 @@ Deno.test({
       const [hubEnd, agentEnd] = memoryTransportPair();
       const got: HealthResult[] = [];
       const conn = new AgentConnection(hubEnd, { onHealth: (r) => void got.push(...r) });
-      let live: typeof agentEnd | undefined = agentEnd;
-      const health = createHealthRunner({
-        docker,
-        log: silentLogger,
-        send: transportSender(() => live),
-      });
-      const session = runAgentSession(agentEnd, {
-        docker,
-        control: createControl(docker, { health }),
-        agentVersion: "test",
-        machineId: "machine-test-0001",
-        hostname: "test",
-        log: silentLogger,
-      });
+      const session = runTestSession(agentEnd, docker);
       try {
         await conn.hello;
         const c = check(id, "http", { http: { port: 8080 } });
@@ -470,10 +452,9 @@ Deno.test({
           /checks\.0\.command\.argv/,
         );
       } finally {
-        live = undefined;
+        session.quiet();
         hubEnd.close(1000, "done");
-        await session;
-        health.close();
+        await session.done;
       }
     });
   },

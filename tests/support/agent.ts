@@ -42,8 +42,30 @@ export async function attachTestAgent(
     sent.push(JSON.parse(text));
     send(text);
   };
-  let live: Transport | undefined = agentEnd;
   const healthDocker = createDockerClient();
+  const session = runTestSession(agentEnd, docker, healthDocker);
+  const conn = await services.agents.attach(host, hubEnd);
+  return {
+    host,
+    conn,
+    docker,
+    sent,
+    async stop() {
+      session.quiet();
+      hubEnd.close();
+      await session.done;
+      healthDocker.close();
+    },
+  };
+}
+
+/**
+ * The agent side of a test connection: a session on `agentEnd` against the engine, with the real
+ * health runner sending over it. `quiet()` stops the runner and its sending; the session itself
+ * ends (`done`) when the hub's end closes.
+ */
+export function runTestSession(agentEnd: Transport, docker: DockerClient, healthDocker = docker) {
+  let live: Transport | undefined = agentEnd;
   const health = createHealthRunner({
     docker: healthDocker,
     log: silentLogger,
@@ -57,18 +79,11 @@ export async function attachTestAgent(
     hostname: "test",
     log: silentLogger,
   });
-  const conn = await services.agents.attach(host, hubEnd);
   return {
-    host,
-    conn,
-    docker,
-    sent,
-    async stop() {
+    done,
+    quiet() {
       live = undefined;
       health.close();
-      hubEnd.close();
-      await done;
-      healthDocker.close();
     },
   };
 }
