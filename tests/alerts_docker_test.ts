@@ -3,7 +3,7 @@
  * the engine's own events, and host offline after the agent stops. Both dialects.
  */
 import assert from "node:assert/strict";
-import { openTestDb, TEST_POSTGRES_URL } from "./support/db.ts";
+import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { attachTestAgent } from "./support/agent.ts";
 import { manualClock } from "./support/clock.ts";
@@ -27,21 +27,7 @@ const ENV = {
 };
 
 function dockerDbTest(name: string, fn: (h: DbHandle) => Promise<void>) {
-  for (const dialect of ["sqlite", "postgres"] as const) {
-    Deno.test({
-      name: `[${dialect}] [docker] ${name}`,
-      ignore: dockerTestsIgnored(SUITE) ||
-        (dialect === "postgres" && !TEST_POSTGRES_URL && Deno.env.get("CI") !== "true"),
-      async fn() {
-        const h = await openTestDb(dialect);
-        try {
-          await fn(h);
-        } finally {
-          await h.close();
-        }
-      },
-    });
-  }
+  dbTest(`[docker] ${name}`, fn, { ignore: dockerTestsIgnored(SUITE) });
 }
 
 async function withChannel(h: DbHandle, clock?: Clock) {

@@ -7,7 +7,7 @@
  * closed port; a container declared by labels gets its check without a click. Both dialects.
  */
 import assert from "node:assert/strict";
-import { openTestDb, TEST_POSTGRES_URL } from "./support/db.ts";
+import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { startReceiver } from "./support/receivers.ts";
 import {
@@ -40,22 +40,11 @@ async function sh(docker: DockerClient, id: string, script: string) {
   for await (const _ of stream) { /* drain */ }
 }
 
-for (const dialect of ["sqlite", "postgres"] as const) {
-  Deno.test({
-    name:
-      `[${dialect}] [docker] health: httpd healthy → unhealthy (alert) → healthy (resolved), TCP, labels`,
-    ignore: dockerTestsIgnored(SUITE) ||
-      (dialect === "postgres" && !TEST_POSTGRES_URL && Deno.env.get("CI") !== "true"),
-    async fn() {
-      const h = await openTestDb(dialect);
-      try {
-        await run(h);
-      } finally {
-        await h.close();
-      }
-    },
-  });
-}
+dbTest(
+  "[docker] health: httpd healthy → unhealthy (alert) → healthy (resolved), TCP, labels",
+  run,
+  { ignore: dockerTestsIgnored(SUITE) },
+);
 
 async function run(h: DbHandle) {
   const t = testApp(h, undefined, undefined, {

@@ -61,14 +61,21 @@ export async function openTestDb(
   };
 }
 
-/** Registers `fn` once per dialect as `[sqlite] name` and `[postgres] name`. */
-export function dbTest(name: string, fn: (h: DbHandle) => Promise<void>): void {
+/**
+ * Registers `fn` once per dialect as `[sqlite] name` and `[postgres] name`; `opts.ignore` ignores
+ * both (e.g. a Docker test where no engine runs, see dockerTestsIgnored).
+ */
+export function dbTest(
+  name: string,
+  fn: (h: DbHandle) => Promise<void>,
+  opts: { ignore?: boolean } = {},
+): void {
   for (const dialect of ["sqlite", "postgres"] as const) {
-    const ignore = dialect === "postgres" && !TEST_POSTGRES_URL && !IN_CI;
-    if (ignore) warnSkip();
+    const noPostgres = dialect === "postgres" && !TEST_POSTGRES_URL && !IN_CI;
+    if (noPostgres && !opts.ignore) warnSkip();
     Deno.test({
       name: `[${dialect}] ${name}`,
-      ignore,
+      ignore: Boolean(opts.ignore) || noPostgres,
       async fn() {
         const h = await openTestDb(dialect);
         try {
