@@ -8,7 +8,8 @@
  * which closes the connection so the engine stops producing.
  *
  * The transport lives in transport.ts and each Engine resource in a file of its own
- * (containers.ts, exec.ts, images.ts, networks.ts, volumes.ts, events.ts, system.ts); this file
+ * (containers.ts, exec.ts, images.ts, networks.ts, volumes.ts, events.ts, system.ts, and for
+ * Swarm swarm.ts and services.ts); this file
  * puts them together into the one client the agent holds per engine.
  */
 
@@ -20,6 +21,8 @@ import { type ImagesApi, imagesApi } from "./images.ts";
 import { type NetworksApi, networksApi } from "./networks.ts";
 import { type VolumesApi, volumesApi } from "./volumes.ts";
 import { type EventsApi, eventsApi } from "./events.ts";
+import { type SwarmApi, swarmApi } from "./swarm.ts";
+import { type ServicesApi, servicesApi } from "./services.ts";
 
 export type * from "./types.ts";
 export type { DockerStats } from "./stats.ts";
@@ -48,10 +51,28 @@ export type { ExecSpec } from "./exec.ts";
 export type { NetworkCreateSpec } from "./networks.ts";
 export type { VolumeCreateSpec } from "./volumes.ts";
 export type { EventsOptions } from "./events.ts";
+export type * from "./swarm_types.ts";
+export type { SwarmInitSpec, SwarmJoinSpec } from "./swarm.ts";
+export type {
+  ServiceLogLine,
+  ServiceLogsOptions,
+  ServicePortSpec,
+  ServiceSpec,
+  UpdatePolicy,
+} from "./services.ts";
 
 /** The Engine API operations Capstan uses. */
 export interface DockerClient
-  extends SystemApi, ContainersApi, ExecApi, ImagesApi, NetworksApi, VolumesApi, EventsApi {
+  extends
+    SystemApi,
+    ContainersApi,
+    ExecApi,
+    ImagesApi,
+    NetworksApi,
+    VolumesApi,
+    EventsApi,
+    SwarmApi,
+    ServicesApi {
   readonly socketPath: string;
   /** Releases the socket connection pool. */
   close(): void;
@@ -70,5 +91,7 @@ export function createDockerClient(opts: DockerClientOptions = {}): DockerClient
     ...networksApi(t),
     ...volumesApi(t),
     ...eventsApi(t),
+    ...swarmApi(t),
+    ...servicesApi(t),
   };
 }

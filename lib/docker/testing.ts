@@ -104,6 +104,14 @@ export async function cleanupSuite(docker: DockerClient, suite: string): Promise
       if ((err as { status?: number }).status !== 404) errors.push(err);
     }
   };
+  // Services first: removing one removes its tasks' containers. Outside a swarm there are none.
+  const info = await docker.info();
+  if (info.Swarm?.LocalNodeState === "active" && info.Swarm.ControlAvailable) {
+    for (const s of await docker.listServices({ filters })) {
+      if (!ours(s.Spec.Labels, Date.parse(s.CreatedAt))) continue;
+      await attempt(() => docker.removeService(s.ID));
+    }
+  }
   for (const c of await docker.listContainers({ all: true, filters })) {
     if (!ours(c.Labels, c.Created * 1000)) continue;
     await attempt(() => docker.removeContainer(c.Id, { force: true, v: true }));
@@ -121,6 +129,26 @@ export async function cleanupSuite(docker: DockerClient, suite: string): Promise
     await attempt(() => docker.removeImage(i.Id, { force: true }));
   }
   if (errors.length) throw new AggregateError(errors, `cleanup of suite ${suite} failed`);
+}
+
+/** Polls an async `check` until it returns a value other than undefined, or fails naming `what`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
 }
 
 /**

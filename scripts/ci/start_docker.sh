@@ -1,5 +1,6 @@
 #!/bin/sh
-# Start a local Docker Engine for tests and build the test image, idempotently.
+# Start a local Docker Engine for tests, build the test image and make the engine a single-node
+# swarm manager, idempotently.
 #
 # Why this exists: CI starts on a clean machine with docker.io installed but no daemon running,
 # and no registry is reachable, so the only usable image is one built FROM scratch out of the
@@ -137,5 +138,12 @@ fi
 
 if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   build_image
+fi
+# Apps run as Swarm services, so the test engine is a single-node swarm manager. This machine's
+# kernel has no IPVS: the routing mesh (ingress-mode ports, VIPs) does not work here, overlay
+# networks and DNS round-robin do (see the README's note on Swarm networking).
+if [ "$("$DOCKER" info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+  "$DOCKER" swarm init --advertise-addr 127.0.0.1 >/dev/null
+  echo "start_docker: swarm initialised" >&2
 fi
 echo "start_docker: ready ($IMAGE)" >&2
