@@ -12,6 +12,7 @@ import {
 import type { ContainerState, WireError } from "../lib/protocol/messages.ts";
 import { z } from "zod";
 import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
+import { serviceLogs, swarmCalls } from "./swarm.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
 export class OpError extends Error {
@@ -241,6 +242,7 @@ export function createControl(
       return options.health.sync(p);
     },
     "volume.remove": (p) => docker.removeVolume(p.name, { force: p.force, ...opts() }),
+    ...swarmCalls(docker, opts),
   };
 
   return {
@@ -289,6 +291,10 @@ export function createControl(
         for await (const sample of s) emit(sample);
         return;
       }
+      if (name === "service.logs") {
+        await serviceLogs(docker, params, (lines) => emitBatched(lines, emit), signal);
+        return;
+      }
       const p = STREAM_OPS["container.logs"].parse(params ?? {});
       const s = await docker.containerLogs(p.id, {
         follow: p.follow,
@@ -297,25 +303,33 @@ export function createControl(
         signal,
       });
       signal.addEventListener("abort", () => void s.close(), { once: true });
-      let batch: unknown[] = [];
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const flush = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-        if (batch.length) emit(batch);
-        batch = [];
-      };
-      try {
-        for await (const line of s) {
-          batch.push(line);
-          if (batch.length >= 200) flush();
-          else timer ??= setTimeout(flush, 50);
-        }
-      } finally {
-        flush();
-      }
+      await emitBatched(s, emit);
     },
   };
+}
+
+/** Hands log lines on in batches (at most 200, or what 50 ms brought) so a chatty source costs few frames. */
+async function emitBatched(
+  lines: AsyncIterable<unknown>,
+  emit: (data: unknown) => void,
+): Promise<void> {
+  let batch: unknown[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (batch.length) emit(batch);
+    batch = [];
+  };
+  try {
+    for await (const line of lines) {
+      batch.push(line);
+      if (batch.length >= 200) flush();
+      else timer ??= setTimeout(flush, 50);
+    }
+  } finally {
+    flush();
+  }
 }
 
 export type Control = ReturnType<typeof createControl>;

@@ -10,6 +10,7 @@ import {
 } from "../docker/validate.ts";
 import { HealthSync } from "./health.ts";
 import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
+import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "./swarm.ts";
 
 /**
  * The closed list of operations the hub may ask an agent for, with the zod schema of each one's
@@ -133,6 +134,7 @@ export const CALL_OPS = {
   "volume.remove": z.object({ name: VolumeName, force: z.boolean().default(false) }),
   // The complete set of health checks this host's agent should run (replaces the previous set).
   "health.sync": HealthSync,
+  ...SWARM_CALL_OPS,
 } as const;
 
 /** Operations that stream chunks until cancelled or finished. */
@@ -144,6 +146,7 @@ export const STREAM_OPS = {
   }),
   "container.stats_stream": Id,
   "image.pull": z.object({ ref: ImageRef }),
+  ...SWARM_STREAM_OPS,
 } as const;
 
 /** Operations about the agent itself (not the engine), answered by the agent's session. */

@@ -1,0 +1,138 @@
+import type { z } from "zod";
+import { type DockerClient, DockerError } from "../lib/docker/client.ts";
+import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "../lib/protocol/swarm.ts";
+
+type SwarmCalls = {
+  [O in keyof typeof SWARM_CALL_OPS]: (
+    p: z.output<(typeof SWARM_CALL_OPS)[O]>,
+  ) => Promise<unknown>;
+};
+
+/**
+ * Runs a read-modify-write against a swarm object again when the engine says the version it was
+ * read at is stale ("update out of sequence"): Swarm bumps a service's version itself while an
+ * update or rollback progresses, so a second writer is not the only cause.
+ */
+async function atCurrentVersion<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const stale = err instanceof DockerError && /out of sequence/i.test(err.message);
+      if (!stale || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
+/**
+ * The agent's Swarm operations against its local engine. Manager-only calls fail with the
+ * engine's own 503 ("This node is not a swarm manager") on a worker, which the hub shows as is.
+ */
+export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSignal }): SwarmCalls {
+  return {
+    "swarm.state": async () => {
+      const info = await docker.info(opts());
+      const s = info.Swarm ?? {};
+      return {
+        node_id: s.NodeID ?? "",
+        state: s.LocalNodeState ?? "inactive",
+        manager: s.ControlAvailable === true,
+        cluster_id: (s as { Cluster?: { ID?: string } }).Cluster?.ID ?? "",
+        node_addr: (s as { NodeAddr?: string }).NodeAddr ?? "",
+        error: (s as { Error?: string }).Error ?? "",
+      };
+    },
+    "swarm.init": async (p) => ({
+      node_id: await docker.swarmInit(
+        { advertiseAddr: p.advertise_addr, listenAddr: p.listen_addr },
+        opts(),
+      ),
+    }),
+    "swarm.join_tokens": async () => {
+      const [swarm, info] = await Promise.all([docker.swarmInspect(opts()), docker.info(opts())]);
+      const addr = (info.Swarm as { NodeAddr?: string } | undefined)?.NodeAddr;
+      return {
+        worker: swarm.JoinTokens.Worker,
+        manager: swarm.JoinTokens.Manager,
+        manager_addr: addr ? `${addr.includes(":") ? `[${addr}]` : addr}:2377` : "",
+      };
+    },
+    "swarm.join": async (p) => {
+      await docker.swarmJoin({
+        remoteAddrs: p.remote_addrs,
+        joinToken: p.token,
+        advertiseAddr: p.advertise_addr,
+      }, opts());
+      return {};
+    },
+    "swarm.leave": async (p) => {
+      await docker.swarmLeave({ force: p.force, ...opts() });
+      return {};
+    },
+    "nodes.list": async () => await docker.listNodes(opts()),
+    "node.update": async (p) => {
+      // Read-modify-write at the version read, so a concurrent change is never silently lost.
+      await atCurrentVersion(async () => {
+        const node = await docker.inspectNode(p.id, opts());
+        await docker.updateNode(p.id, node.Version.Index, {
+          ...node.Spec,
+          Role: p.role ?? node.Spec.Role,
+          Availability: p.availability ?? node.Spec.Availability,
+          Labels: p.labels ?? node.Spec.Labels ?? {},
+        }, opts());
+      });
+      return {};
+    },
+    "node.remove": async (p) => {
+      await docker.removeNode(p.id, { force: p.force, ...opts() });
+      return {};
+    },
+    "services.list": async (p) =>
+      await docker.listServices({ filters: p.label ? { label: p.label } : undefined, ...opts() }),
+    "service.inspect": async (p) => await docker.inspectService(p.id, opts()),
+    "service.create": async (p) => await docker.createService(p.spec, opts()),
+    "service.update": (p) =>
+      atCurrentVersion(async () => {
+        const current = await docker.inspectService(p.id, opts());
+        return await docker.updateService(p.id, current.Version.Index, p.spec, opts());
+      }),
+    "service.rollback": (p) =>
+      atCurrentVersion(async () => {
+        const current = await docker.inspectService(p.id, opts());
+        return await docker.updateService(
+          p.id,
+          current.Version.Index,
+          { rollbackFrom: current.Spec },
+          opts(),
+        );
+      }),
+    "service.remove": async (p) => {
+      await docker.removeService(p.id, opts());
+      return {};
+    },
+    "tasks.list": async (p) => await docker.listTasks({ filters: p.filters, ...opts() }),
+    "image.inspect": async (p) => {
+      const i = await docker.inspectImage(p.ref, opts());
+      return { id: i.Id, repo_digests: i.RepoDigests ?? [], repo_tags: i.RepoTags ?? [] };
+    },
+  };
+}
+
+/** Streams the log lines of a service's tasks, batched like container logs. */
+export async function serviceLogs(
+  docker: DockerClient,
+  params: unknown,
+  emitLines: (lines: AsyncIterable<unknown>) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  const p = SWARM_STREAM_OPS["service.logs"].parse(params ?? {});
+  const s = await docker.serviceLogs(p.id, {
+    follow: p.follow,
+    tail: p.tail,
+    timestamps: p.timestamps,
+    signal,
+  });
+  signal.addEventListener("abort", () => void s.close(), { once: true });
+  await emitLines(s);
+}

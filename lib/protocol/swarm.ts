@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { DockerInputError, imageRef } from "../docker/validate.ts";
+import { serviceBody, type ServiceSpec } from "../docker/services.ts";
+
+/**
+ * Swarm operations of the closed list: cluster membership, nodes, services and tasks. The hub
+ * reaches Swarm only through a manager's agent with these; the agent validates again (the service
+ * spec through the same `serviceBody` mapping that builds the engine's request).
+ */
+
+const SwarmId = z.string().regex(/^[a-z0-9]{25}$/, "must be a swarm id");
+const Addr = z.string().regex(
+  /^(?:[0-9.]{7,15}|\[[0-9a-fA-F:]{2,45}\]|[a-zA-Z][a-zA-Z0-9_.-]{0,31})(?::[0-9]{1,5})?$/,
+  "must be an IP address or interface name, with an optional port",
+);
+const LabelValue = z.string().max(1024).refine((s) => !/[\r\n\0]/.test(s), "must be one line");
+const NodeLabels = z.record(
+  z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.\/-]{0,127}$/, "label keys: letters, digits, _ . / -"),
+  LabelValue,
+).refine((r) => Object.keys(r).length <= 64, "at most 64 labels");
+
+/** Explains why a wire service spec is invalid, naming the field (for the agent's 400). */
+export function serviceSpecProblem(v: unknown): { field: string; message: string } | undefined {
+  try {
+    serviceBody(v as ServiceSpec);
+    return undefined;
+  } catch (err) {
+    if (err instanceof DockerInputError) return { field: err.field, message: err.message };
+    return { field: "spec", message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * A service spec on the wire: the lib/docker ServiceSpec, checked by `serviceBody` (which the
+ * agent runs again when it builds the engine's request).
+ */
+export const WireServiceSpec = z.looseObject({}).superRefine((v, ctx) => {
+  const p = serviceSpecProblem(v);
+  if (!p) return;
+  const path = p.field.split(/[.[\]]+/).filter(Boolean).map((k) => /^\d+$/.test(k) ? Number(k) : k);
+  ctx.addIssue({ code: "custom", message: p.message, path });
+}).transform((v) => v as unknown as ServiceSpec);
+
+/** Task filters the hub may ask for. */
+const TaskFilter = z.object({
+  service: z.array(SwarmId).max(100).optional(),
+  node: z.array(SwarmId).max(100).optional(),
+  label: z.array(z.string().max(300).regex(/^[a-zA-Z0-9_.\/-]+(=[^\0\r\n]*)?$/)).max(8).optional(),
+  "desired-state": z.array(z.enum(["running", "shutdown", "accepted"])).max(3).optional(),
+});
+
+/** Swarm operations answered once. */
+export const SWARM_CALL_OPS = {
+  /** This engine's swarm membership (node id, state, manager or not, cluster id). */
+  "swarm.state": z.object({}),
+  "swarm.init": z.object({ advertise_addr: Addr, listen_addr: Addr.optional() }),
+  /**
+   * The join tokens and a manager address (managers only). The answer is a secret: the hub passes
+   * it straight to the joining agent and never stores, logs or shows it.
+   */
+  "swarm.join_tokens": z.object({}),
+  "swarm.join": z.object({
+    remote_addrs: z.array(Addr).min(1).max(7),
+    // Checked by the Docker client (never echoed in errors).
+    token: z.string().max(200),
+    advertise_addr: Addr.optional(),
+  }),
+  "swarm.leave": z.object({ force: z.boolean().default(false) }),
+  "nodes.list": z.object({}),
+  "node.update": z.object({
+    id: SwarmId,
+    role: z.enum(["worker", "manager"]).optional(),
+    availability: z.enum(["active", "pause", "drain"]).optional(),
+    labels: NodeLabels.optional(),
+  }),
+  "node.remove": z.object({ id: SwarmId, force: z.boolean().default(false) }),
+  "services.list": z.object({
+    label: z.array(z.string().max(300).regex(/^[a-zA-Z0-9_.\/-]+(=[^\0\r\n]*)?$/)).max(8)
+      .optional(),
+  }),
+  "service.inspect": z.object({ id: SwarmId }),
+  "service.create": z.object({ spec: WireServiceSpec }),
+  /** Replaces the spec (a rolling update as its update policy says). */
+  "service.update": z.object({ id: SwarmId, spec: WireServiceSpec }),
+  /** Asks Swarm to go back to the service's previous spec. */
+  "service.rollback": z.object({ id: SwarmId }),
+  "service.remove": z.object({ id: SwarmId }),
+  "tasks.list": z.object({ filters: TaskFilter.default({}) }),
+  /** The local image's id and repo digests (what a deployment records as resolved). */
+  "image.inspect": z.object({
+    ref: z.string().superRefine((v, ctx) => {
+      try {
+        imageRef(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
+  }),
+} as const;
+
+/** Swarm operations that stream. */
+export const SWARM_STREAM_OPS = {
+  /** Log lines of all the service's tasks, each with its task and node. */
+  "service.logs": z.object({
+    id: SwarmId,
+    tail: z.number().int().min(0).max(10_000).default(200),
+    follow: z.boolean().default(true),
+    timestamps: z.boolean().default(true),
+  }),
+} as const;
