@@ -64,6 +64,10 @@ export interface ServiceSpec {
   workingDir?: string;
   user?: string;
   volumes?: { name: string; target: string; readOnly?: boolean }[];
+  /** Host paths mounted into the tasks (a policy above decides who may). */
+  binds?: { source: string; target: string; readOnly?: boolean }[];
+  /** Linux capabilities added to the tasks' containers. */
+  capAdd?: string[];
   healthcheck?: HealthcheckSpec;
   stopGracePeriodMs?: number;
   limits?: { nanoCpus?: number; memoryBytes?: number };
@@ -84,6 +88,11 @@ export interface ServiceSpec {
   update?: UpdatePolicy;
   rollback?: UpdatePolicy;
   ports?: ServicePortSpec[];
+  /**
+   * How other services reach it: a virtual IP balanced by Swarm's routing mesh ("vip", the
+   * default; needs IPVS in the kernel) or DNS round-robin over the tasks ("dnsrr").
+   */
+  endpointMode?: "vip" | "dnsrr";
   /** Bump to restart every task without a spec change (a rolling restart). */
   forceUpdate?: number;
 }
@@ -213,6 +222,17 @@ export function serviceBody(spec: ServiceSpec): ServiceSpecBody {
       PublishMode: mode,
     };
   });
+  const endpointMode = spec.endpointMode ?? "vip";
+  if (!["vip", "dnsrr"].includes(endpointMode)) {
+    throw new DockerInputError("endpointMode", "Invalid endpoint mode: vip or dnsrr");
+  }
+  const ingress = ports.findIndex((p) => p.PublishMode === "ingress");
+  if (endpointMode === "dnsrr" && ingress >= 0) {
+    throw new DockerInputError(
+      `ports[${ingress}].mode`,
+      "Invalid mode: ingress ports need the routing mesh (endpoint mode vip); use host mode",
+    );
+  }
   return {
     Name: spec.name,
     Labels: labelMap(spec.labels),
@@ -227,12 +247,26 @@ export function serviceBody(spec: ServiceSpec): ServiceSpecBody {
           ? undefined
           : absolutePath(spec.workingDir, "workingDir"),
         User: spec.user,
-        Mounts: (spec.volumes ?? []).map((v, i) => ({
-          Type: "volume" as const,
-          Source: volumeName(v.name, `volumes[${i}].name`),
-          Target: absolutePath(v.target, `volumes[${i}].target`),
-          ReadOnly: v.readOnly ?? false,
-        })),
+        Mounts: [
+          ...(spec.volumes ?? []).map((v, i) => ({
+            Type: "volume" as const,
+            Source: volumeName(v.name, `volumes[${i}].name`),
+            Target: absolutePath(v.target, `volumes[${i}].target`),
+            ReadOnly: v.readOnly ?? false,
+          })),
+          ...(spec.binds ?? []).map((b, i) => ({
+            Type: "bind" as const,
+            Source: absolutePath(b.source, `binds[${i}].source`),
+            Target: absolutePath(b.target, `binds[${i}].target`),
+            ReadOnly: b.readOnly ?? false,
+          })),
+        ],
+        CapabilityAdd: spec.capAdd?.map((c, i) => {
+          if (typeof c !== "string" || !/^(?:CAP_)?[A-Z_]{2,32}$/.test(c)) {
+            throw new DockerInputError(`capAdd[${i}]`, "Invalid capability");
+          }
+          return c;
+        }),
         StopGracePeriod: ms(spec.stopGracePeriodMs, "stopGracePeriodMs"),
         Healthcheck: healthcheckBody(spec.healthcheck),
       },
@@ -278,7 +312,9 @@ export function serviceBody(spec: ServiceSpec): ServiceSpecBody {
       : { Replicated: { Replicas: nonNegativeInt(spec.replicas ?? 1, "replicas") } },
     UpdateConfig: updateBody(spec.update, "update"),
     RollbackConfig: updateBody(spec.rollback, "rollback"),
-    EndpointSpec: ports.length ? { Mode: "vip", Ports: ports } : undefined,
+    EndpointSpec: ports.length || spec.endpointMode
+      ? { Mode: endpointMode, Ports: ports }
+      : undefined,
   };
 }
 

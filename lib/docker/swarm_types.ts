@@ -80,7 +80,8 @@ export interface ServiceSpecBody {
       Env?: string[];
       Dir?: string;
       User?: string;
-      Mounts?: { Type: "volume"; Source: string; Target: string; ReadOnly: boolean }[];
+      Mounts?: { Type: "volume" | "bind"; Source: string; Target: string; ReadOnly: boolean }[];
+      CapabilityAdd?: string[];
       StopGracePeriod?: number;
       Healthcheck?: Record<string, unknown>;
     };

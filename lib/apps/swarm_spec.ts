@@ -1,0 +1,133 @@
+/**
+ * From an app spec to the Swarm services that run it. Every service carries the labels Capstan
+ * reconciles by (`capstan.org`, `capstan.app`, `capstan.service`, `capstan.deployment`), joins
+ * its app's network (where `<service>` resolves) and its organization's network (where
+ * `<service>.<app>` resolves, and nothing of another organization is reachable).
+ */
+import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
+import type { ServiceSpec } from "./spec.ts";
+
+/** The label keys of Swarm objects Capstan owns. */
+export const LABELS = {
+  org: "capstan.org",
+  app: "capstan.app",
+  service: "capstan.service",
+  deployment: "capstan.deployment",
+} as const;
+
+/** What a deployment's services need to know besides the spec. */
+export interface DeployTarget {
+  org: { id: string; slug: string };
+  app: { id: string; name: string };
+  deploymentId: string;
+  /** The organization's overlay network and the app's own. */
+  networks: { org: string; app: string };
+  /**
+   * Whether the cluster has Swarm's routing mesh (IPVS). Without it, virtual IPs do not route,
+   * so services resolve by DNS round-robin (`dnsrr`) instead.
+   */
+  routingMesh: boolean;
+  /** Image references as resolved for this deployment (service name → pinned reference). */
+  images?: Record<string, string>;
+  /** Bumped to restart every task without a spec change. */
+  forceUpdate?: number;
+}
+
+/** The Swarm service name of an app's service: readable, unique per install, ≤ 63 characters. */
+export function swarmServiceName(
+  org: { slug: string },
+  app: { id: string; name: string },
+  service: string,
+): string {
+  const readable = `${org.slug}_${app.name}_${service}`;
+  if (readable.length <= 63) return readable;
+  // App ≤ 30 and service ≤ 20 characters keep this within 63 with 10 characters of the app id.
+  return `${app.name}_${service}_${app.id.replaceAll("-", "").slice(-10)}`;
+}
+
+/** The network names an organization's and an app's services share. */
+export function networkNames(org: { id: string }, app: { id: string }) {
+  return {
+    org: `capstan_org_${org.id.replaceAll("-", "").slice(-16)}`,
+    app: `capstan_app_${app.id.replaceAll("-", "").slice(-16)}`,
+  };
+}
+
+const ns = (s: number) => Math.round(s * 1000);
+
+/** The Docker service spec of one app service in a deployment. */
+export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSpec {
+  const labels = {
+    ...s.labels,
+    [LABELS.org]: t.org.id,
+    [LABELS.app]: t.app.id,
+    [LABELS.service]: s.name,
+    [LABELS.deployment]: t.deploymentId,
+  };
+  const cpus = (c: number | undefined) => c === undefined ? undefined : Math.round(c * 1e9);
+  const lim = s.resources.limits;
+  const res = s.resources.reservations;
+  return {
+    name: swarmServiceName(t.org, t.app, s.name),
+    image: t.images?.[s.name] ?? s.image,
+    labels,
+    // Task containers carry the ownership labels too, so a container list can be grouped by app.
+    containerLabels: {
+      [LABELS.org]: t.org.id,
+      [LABELS.app]: t.app.id,
+      [LABELS.service]: s.name,
+    },
+    command: s.command,
+    args: s.args,
+    env: s.env,
+    volumes: s.volumes.map((v) => ({ name: v.name, target: v.target, readOnly: v.read_only })),
+    binds: s.binds?.map((b) => {
+      const [source, target, mode] = b.split(":");
+      return { source, target, readOnly: mode === "ro" };
+    }),
+    capAdd: s.cap_add,
+    healthcheck: s.health_check
+      ? {
+        test: ["CMD", ...s.health_check.cmd],
+        intervalMs: ns(s.health_check.interval_s) || undefined,
+        timeoutMs: ns(s.health_check.timeout_s) || undefined,
+        retries: s.health_check.retries,
+        startPeriodMs: ns(s.health_check.start_period_s) || undefined,
+      }
+      : undefined,
+    limits: lim ? { nanoCpus: cpus(lim.cpus), memoryBytes: lim.memory_bytes } : undefined,
+    reservations: res ? { nanoCpus: cpus(res.cpus), memoryBytes: res.memory_bytes } : undefined,
+    restart: {
+      condition: s.restart.condition,
+      maxAttempts: s.restart.max_attempts,
+      delayMs: ns(s.restart.delay_s),
+    },
+    constraints: s.placement.constraints,
+    maxReplicasPerNode: s.placement.max_replicas_per_node,
+    // The host network replaces every other (an admin-only option, lib/apps/policy.ts).
+    networks: s.network_mode === "host" ? [{ target: "host" }] : [
+      { target: t.networks.app, aliases: [s.name] },
+      { target: t.networks.org, aliases: [`${s.name}.${t.app.name}`] },
+    ],
+    replicas: s.global ? undefined : s.replicas,
+    global: s.global || undefined,
+    update: {
+      parallelism: s.update.parallelism,
+      delayMs: ns(s.update.delay_s),
+      order: s.update.order,
+      failureAction: s.update.failure_action,
+      monitorMs: ns(s.update.monitor_s),
+      maxFailureRatio: s.update.max_failure_ratio,
+    },
+    // A failed rollback must not stop halfway: roll every task back, one at a time, old first.
+    rollback: { parallelism: 1, order: s.update.order, failureAction: "continue", monitorMs: 5000 },
+    ports: s.ports.map((p) => ({
+      target: p.target,
+      published: p.published,
+      protocol: p.protocol,
+      mode: p.mode,
+    })),
+    endpointMode: t.routingMesh ? "vip" : "dnsrr",
+    forceUpdate: t.forceUpdate,
+  };
+}
