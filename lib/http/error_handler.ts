@@ -2,11 +2,34 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
 import { HttpError } from "./errors.ts";
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  InsufficientCapacity,
+  Invalid,
+  NotFound,
+  Unavailable,
+} from "../errors.ts";
+
+/** The status each domain error answers with: the one place the domain meets HTTP. */
+function domainStatus(err: DomainError): HttpError["status"] {
+  if (err instanceof NotFound) return 404;
+  if (err instanceof Conflict) return 409;
+  if (err instanceof Invalid) return 400;
+  if (err instanceof Forbidden) return 403;
+  if (err instanceof Unavailable) return 503;
+  if (err instanceof InsufficientCapacity) return 507;
+  return 500;
+}
 import { isApiPath } from "./paths.ts";
 
 /** Turns anything thrown into an HttpError; unexpected errors become an opaque 500. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) {
+    return new HttpError(domainStatus(err), err.code, err.message, err.fields);
+  }
   if (err instanceof HTTPException) {
     // Hono raises these for malformed JSON bodies and similar protocol errors.
     const status = err.status === 413 ? 413 : err.status >= 500 ? 500 : 400;

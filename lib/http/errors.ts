@@ -3,7 +3,7 @@ import type { ZodError } from "zod";
 /** The one error type of the HTTP surface; `app.onError` maps it to a JSON body or an error page. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 507,
     readonly code: string,
     message: string,
     readonly fields?: Record<string, string>,

@@ -1,0 +1,60 @@
+/**
+ * Domain errors: what went wrong in the domain's words. Services throw these; only the HTTP layer
+ * (lib/http/error_handler.ts) knows which status each one answers with. Messages are sentences
+ * a user can act on (`Cannot create app "shop": name is already in use`); `fields` name the
+ * offending inputs in the API's dotted form.
+ */
+
+/** The base of every domain error; `code` is the stable machine-readable reason. */
+export abstract class DomainError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly fields?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The thing does not exist, or the caller may not know that it does. */
+export class NotFound extends DomainError {
+  constructor(message: string, code = "not_found") {
+    super(message, code);
+  }
+}
+
+/** The request contradicts the current state (a name in use, work already running). */
+export class Conflict extends DomainError {
+  constructor(message: string, code = "conflict", fields?: Record<string, string>) {
+    super(message, code, fields);
+  }
+}
+
+/** The input breaks a rule; `fields` say which inputs and why. */
+export class Invalid extends DomainError {
+  constructor(message: string, fields?: Record<string, string>, code = "validation") {
+    super(message, code, fields);
+  }
+}
+
+/** The caller may not do this (a role or scope too low for a field or an action). */
+export class Forbidden extends DomainError {
+  constructor(message: string, fields?: Record<string, string>, code = "forbidden") {
+    super(message, code, fields);
+  }
+}
+
+/** Something the request needs is down or unreachable right now; retrying later may work. */
+export class Unavailable extends DomainError {
+  constructor(message: string, code = "unavailable") {
+    super(message, code);
+  }
+}
+
+/** The cluster has no room for what was asked (no node with the requested capacity). */
+export class InsufficientCapacity extends DomainError {
+  constructor(message: string, fields?: Record<string, string>, code = "insufficient_capacity") {
+    super(message, code, fields);
+  }
+}
