@@ -1,0 +1,56 @@
+/**
+ * The in-process domain event bus: producers emit typed events without knowing who listens;
+ * modules subscribe to what they care about. Delivery is synchronous, in subscription order, on
+ * the producer's call (the producers' paths are hot: metrics ingest, agent events), so handlers
+ * must be cheap and start their own asynchronous work; a handler that throws is logged and does
+ * not stop the others or the producer.
+ *
+ * Each module declares its events by merging into `DomainEvents`:
+ *
+ *     declare module "../events.ts" {
+ *       interface DomainEvents { "apps.deployed": { appId: string } }
+ *     }
+ */
+import type { Logger } from "./log.ts";
+
+/** Every event name and its payload; modules add theirs by declaration merging. */
+// deno-lint-ignore no-empty-interface
+export interface DomainEvents {}
+
+/** A name of a declared event. */
+export type EventName = keyof DomainEvents & string;
+
+/** Emits and subscribes to domain events. */
+export interface EventBus {
+  /** Hands `payload` to every handler of `name`, now, in the order they subscribed. */
+  emit<K extends EventName>(name: K, payload: DomainEvents[K]): void;
+  /** Registers a handler; returns the function that removes it. */
+  on<K extends EventName>(name: K, handler: (payload: DomainEvents[K]) => void): () => void;
+}
+
+/** Creates an event bus whose handler failures are logged with the event's name. */
+export function createEventBus(log: Logger): EventBus {
+  const handlers = new Map<string, ((payload: unknown) => void)[]>();
+  return {
+    emit(name, payload) {
+      const list = handlers.get(name);
+      if (!list) return;
+      for (const h of list) {
+        try {
+          h(payload);
+        } catch (err) {
+          log.error("event handler failed", { event: name, error: String(err) });
+        }
+      }
+    },
+    on(name, handler) {
+      const list = handlers.get(name) ?? [];
+      const h = handler as (payload: unknown) => void;
+      // A copy, so a handler that unsubscribes during delivery does not skip its neighbour.
+      handlers.set(name, [...list, h]);
+      return () => {
+        handlers.set(name, (handlers.get(name) ?? []).filter((x) => x !== h));
+      };
+    },
+  };
+}
