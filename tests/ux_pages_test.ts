@@ -1,0 +1,142 @@
+/**
+ * First-week UX of the page frame and forms, through `app.request()` (issue 11, items 12, 17, 19,
+ * 20, 21): grouped navigation with a user menu, a theme that follows the system until one is
+ * picked, a token page that a reload cannot re-submit, plurals, and what the Add-host page says.
+ */
+import assert from "node:assert/strict";
+import { dbTest } from "./support/db.ts";
+import { testApp } from "./support/app.ts";
+
+/** A form POST as a browser sends it. */
+function form(fields: Record<string, string>): RequestInit {
+  return { method: "POST", body: new URLSearchParams(fields) };
+}
+
+/** The text of the first element matching `re`'s group, or "". */
+const pick = (html: string, re: RegExp) => html.match(re)?.[1] ?? "";
+
+dbTest(
+  "[e2e] ux: the side navigation is grouped and sign-out lives in the user menu",
+  async (h) => {
+    const t = testApp(h);
+    const admin = await t.user("root@example.com", { admin: true, org: "acme", role: "owner" });
+    const html = await (await t.request("/o/acme", { cookie: admin.cookie })).text();
+    const nav = pick(html, /<nav class="nav"[^>]*>([\s\S]*?)<\/nav>/);
+    const groups = [...nav.matchAll(/<h2 class="nav-group-title"[^>]*>([^<]+)<\/h2>/g)].map((m) =>
+      m[1]
+    );
+    assert.deepEqual(groups, ["Fleet", "Docker", "Monitoring", "Organization", "Admin"]);
+    // Each group holds its own pages.
+    const group = (name: string) =>
+      [
+        ...pick(nav, new RegExp(`>${name}</h2>([\\s\\S]*?)</ul>`)).matchAll(/<a [^>]*>([^<]+)</g),
+      ].map((m) => m[1]);
+    assert.deepEqual(group("Fleet"), ["Dashboard", "Hosts"]);
+    assert.deepEqual(group("Docker"), ["Containers", "Images", "Networks", "Volumes"]);
+    assert.deepEqual(group("Monitoring"), ["Health", "Notifications", "Alert rules", "Channels"]);
+    assert.deepEqual(group("Organization"), ["Members", "Audit log", "Settings"]);
+    assert.deepEqual(group("Admin"), ["Users", "Organizations"]);
+    assert.ok(!/Sign out/.test(nav), "sign-out is not a navigation entry");
+
+    const menu = pick(html, /<details class="user-menu"[^>]*>([\s\S]*?)<\/details>/);
+    assert.match(menu, /<summary[\s\S]*root<\/span>/, "the menu is named after the user");
+    assert.match(menu, /<form method="post" action="\/logout"[\s\S]*Sign out<\/button>/);
+    for (const href of ["/account", "/account/tokens", "/docs/api"]) {
+      assert.match(menu, new RegExp(`href="${href}"`), `the user menu links ${href}`);
+    }
+
+    // A viewer sees neither the admin-only entries nor the platform group.
+    const viewer = await t.user("vic@example.com", { org: "acme", role: "viewer" });
+    const vhtml = await (await t.request("/o/acme", { cookie: viewer.cookie })).text();
+    const vnav = pick(vhtml, /<nav class="nav"[^>]*>([\s\S]*?)<\/nav>/);
+    assert.ok(!/>Admin</.test(vnav) && !/>Channels</.test(vnav) && !/>Audit log</.test(vnav));
+    assert.match(vnav, />Organization<\/h2>[\s\S]*>Members</);
+
+    // The phone menu button is a plain checkbox toggle: no script needed to open it.
+    assert.match(html, /<input(?=[^>]*id="nav-toggle")(?=[^>]*type="checkbox")/);
+    assert.match(html, /<label[^>]*for="nav-toggle"[^>]*>[\s\S]*Menu/);
+  },
+);
+
+dbTest("[e2e] ux: the theme follows the system until the user picks one", async (h) => {
+  const t = testApp(h);
+  const page = await (await t.request("/docs/api")).text();
+  assert.match(page, /<html data-theme="system"/, "no cookie: the system's choice");
+  assert.match(page, /<meta name="color-scheme" content="light dark"/);
+  assert.match(
+    page,
+    /<link rel="stylesheet" href="\/static\/theme-light\.css\?v=[\w]+" media="\(prefers-color-scheme: light\)"/,
+  );
+  // Both switches are there; CSS shows the one for the scheme in use.
+  assert.match(page, /name="theme" value="light"/);
+  assert.match(page, /name="theme" value="dark"/);
+
+  const dark = await (await t.request("/docs/api", { cookie: "capstan_theme=dark" })).text();
+  assert.match(dark, /<html data-theme="dark"/);
+  assert.ok(!/theme-light\.css/.test(dark), "a dark choice loads no light palette");
+  const light = await (await t.request("/docs/api", { cookie: "capstan_theme=light" })).text();
+  assert.match(light, /<html data-theme="light"/);
+  assert.match(light, /<link rel="stylesheet" href="\/static\/theme-light\.css\?v=[\w]+"\/?>/);
+
+  // "system" forgets the choice.
+  const reset = await t.request("/theme", form({ theme: "system", back: "/docs/api" }));
+  assert.equal(reset.status, 303);
+  assert.match(reset.headers.getSetCookie().join("\n"), /capstan_theme=;.*Max-Age=0/);
+});
+
+dbTest("[e2e] ux: a reloaded 'token created' page shows no token and mints none", async (h) => {
+  const t = testApp(h);
+  const u = await t.user("tess@example.com", { org: "acme", role: "member" });
+  const res = await t.request("/account/tokens", {
+    ...form({ name: "ci", org: "acme", scope: "read", expires_days: "" }),
+    cookie: u.cookie,
+  });
+  assert.equal(res.status, 303, "POST → redirect");
+  const location = res.headers.get("location")!;
+  assert.equal(location, "/account/tokens?created=1");
+  assert.ok(!location.includes("cap_"), "the value never travels in a URL");
+  const reveal = res.headers.getSetCookie().find((c) => c.startsWith("capstan_reveal="));
+  assert.ok(reveal, "the value waits in a short-lived cookie");
+  assert.match(reveal, /HttpOnly/);
+  assert.match(reveal, /SameSite=Strict/);
+  assert.match(reveal, /Path=\/account\/tokens/);
+  assert.match(reveal, /Max-Age=(\d{1,3});/);
+  assert.ok(!/cap_/.test(reveal), "and is encrypted there");
+
+  const cookie = `${u.cookie}; ${reveal.split(";")[0]}`;
+  const shown = await t.request(location, { cookie });
+  assert.equal(shown.status, 200);
+  assert.equal(shown.headers.get("cache-control"), "no-store");
+  const html = await shown.text();
+  const token = html.match(/cap_[\w-]{43}/)?.[0];
+  assert.ok(token, "→ GET shows the new token once");
+  assert.match(
+    shown.headers.getSetCookie().join("\n"),
+    /capstan_reveal=;.*Max-Age=0/,
+    "and forgets it",
+  );
+  assert.equal((await t.request("/api/v1/me", { token })).status, 200);
+
+  // A reload (the browser still has no reveal cookie) shows no value and creates nothing.
+  const again = await (await t.request(location, { cookie: u.cookie })).text();
+  assert.ok(!/cap_[\w-]{43}/.test(again), "no token on the reloaded page");
+  assert.match(again, /shown only once/);
+  assert.equal((await t.services.tokens.listForUser(u.id)).length, 1, "exactly one token");
+
+  // Someone else's session cannot open the reveal cookie.
+  const eve = await t.user("eve@example.com", { org: "acme", role: "member" });
+  const stolen = await (await t.request(location, {
+    cookie: `${eve.cookie}; ${reveal.split(";")[0]}`,
+  })).text();
+  assert.ok(!stolen.includes(token));
+});
+
+dbTest("[e2e] ux: counts read as English (1 account, 2 accounts)", async (h) => {
+  const t = testApp(h);
+  const admin = await t.user("root@example.com", { admin: true });
+  const one = await (await t.request("/admin/users", { cookie: admin.cookie })).text();
+  assert.match(one, /1 account on this hub/);
+  await t.user("second@example.com");
+  const two = await (await t.request("/admin/users", { cookie: admin.cookie })).text();
+  assert.match(two, /2 accounts on this hub/);
+});
