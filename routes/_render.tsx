@@ -130,24 +130,19 @@ export async function loadShell(c: AppContext): Promise<Shell> {
     user: { name: principal.name, email: principal.email, isAdmin: principal.isAdmin },
     orgs,
     org,
-    bell: org && orgId ? await bellOf(c, principal.userId, orgId, org.slug) : null,
+    bell: org && orgId ? await bellOf(c, orgId, org.slug) : null,
   };
 }
 
-/** The bell of an organization: its unread count for the user, live when the island is built. */
-async function bellOf(
-  c: AppContext,
-  userId: string,
-  orgId: string,
-  slug: string,
-): Promise<Shell["bell"]> {
-  const { count } = await c.var.services.alerts.history.unreadCount(userId, orgId);
+/** The bell of an organization: its open (firing, unacknowledged) alerts, live when built. */
+async function bellOf(c: AppContext, orgId: string, slug: string): Promise<Shell["bell"]> {
+  const count = await c.var.services.alerts.history.openCount(orgId);
   const o = encodeURIComponent(slug);
   return {
     count,
     href: `/o/${o}/notifications`,
     topic: `org:${orgId}:alerts`,
-    countUrl: `/api/v1/orgs/${o}/notifications/unread-count`,
+    countUrl: `/api/v1/orgs/${o}/notifications/open-count`,
     live: hasIsland(pageManifest(c), "NotificationBell"),
   };
 }

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { cleanupSuite, dockerTestsIgnored } from "../lib/docker/testing.ts";
-import { uuidv7 } from "../lib/util/ids.ts";
 import { attachTestAgent, runTestContainer } from "./support/agent.ts";
+import { insertAlert } from "./support/alerts.ts";
 import {
   chromiumMissing,
   IN_CI,
@@ -65,28 +65,13 @@ Deno.test({
         ports: [{ container_port: 80, host_port: 0 }, { container_port: 443, host_port: 0 }],
       });
       // Two firing alerts, so the notifications table has its widest actions.
-      const now = Date.now();
-      await services.db.insertInto("alerts").values([1, 2].map((i) => ({
-        id: uuidv7(now - i),
-        org_id: org.id,
-        rule_id: null,
-        rule_name: "CPU above 90%",
-        subject: `host:${agent.host.id}:${i}`,
-        host_id: agent.host.id,
-        host_name: agent.host.name,
-        container_id: null,
-        container_name: null,
-        severity: i === 1 ? "critical" as const : "warning" as const,
-        title: `CPU above 90% on ${agent.host.name} (${i})`,
-        value: 97,
-        state: "firing" as const,
-        started_at: now - i * 600_000,
-        ended_at: null,
-        acknowledged_by: null,
-        acknowledged_at: null,
-        silenced_until: null,
-        muted: 0,
-      }))).execute();
+      for (const i of [1, 2]) {
+        await insertAlert(services.db, org, agent.host, {
+          severity: i === 1 ? "critical" : "warning",
+          title: `CPU above 90% on ${agent.host.name} (${i})`,
+          started_at: Date.now() - i * 600_000,
+        });
+      }
 
       context = await launchBrowser(profile, WIDE);
       const page = context.pages()[0] ?? await context.newPage();

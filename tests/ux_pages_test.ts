@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
+import { insertAlert } from "./support/alerts.ts";
+import { fakeContainer } from "./support/containers.ts";
+import { SYSTEM_CTX } from "./support/services.ts";
 
 /** A form POST as a browser sends it. */
 function form(fields: Record<string, string>): RequestInit {
@@ -140,3 +143,87 @@ dbTest("[e2e] ux: counts read as English (1 account, 2 accounts)", async (h) => 
   const two = await (await t.request("/admin/users", { cookie: admin.cookie })).text();
   assert.match(two, /2 accounts on this hub/);
 });
+
+/** The count and accessible name of the layout's bell. */
+function bell(html: string): { count: number; label: string } {
+  const m =
+    /<a class="btn btn-ghost btn-icon bell"[^>]*aria-label="([^"]*)"[^>]*data-unread="(\d+)"/
+      .exec(html);
+  assert.ok(m, "the layout has a bell");
+  return { label: m[1], count: Number(m[2]) };
+}
+
+dbTest(
+  "[e2e] ux: the bell counts unacknowledged firing alerts; the dashboard leads with what is wrong",
+  async (h) => {
+    const t = testApp(h);
+    const s = t.services;
+    const owner = await t.user("olga@example.com", { org: "acme", role: "owner" });
+    const org = (await s.orgs.bySlug("acme"))!;
+    const { host } = await s.hosts.create(SYSTEM_CTX, org.id, { name: "web-1" });
+    const get = async (path: string) =>
+      await (await t.request(path, { cookie: owner.cookie })).text();
+
+    // Nothing wrong yet: the dashboard says so instead of listing nothing.
+    let home = await get("/o/acme");
+    assert.equal(bell(home).count, 0);
+    assert.match(home, /Nothing needs attention/);
+
+    const cpu = await insertAlert(s.db, org, host, { title: "CPU above 90% on web-1" });
+    await insertAlert(s.db, org, host, { title: "Disk above 90% on web-1", severity: "critical" });
+    await insertAlert(s.db, org, host, { title: "Old one", state: "resolved", ended_at: 1 });
+    await insertAlert(s.db, org, host, { title: "Muted one", muted: 1 });
+    await insertAlert(s.db, org, host, { title: "Seen one", acknowledged_at: 1 });
+    assert.deepEqual(bell(await get("/o/acme/hosts")), {
+      count: 2,
+      label: "Notifications: 2 firing alerts not acknowledged",
+    });
+
+    // Opening the notification center does not zero it while they fire.
+    await get("/o/acme/notifications");
+    assert.equal(bell(await get("/o/acme/hosts")).count, 2);
+    const api = await t.request("/api/v1/orgs/acme/notifications/open-count", {
+      cookie: owner.cookie,
+    });
+    assert.deepEqual(await api.json(), { count: 2 });
+    // Acknowledging one does.
+    const ack = await t.request(`/o/acme/notifications/${cpu.id}/acknowledge`, {
+      ...form({}),
+      cookie: owner.cookie,
+    });
+    assert.equal(ack.status, 303);
+    assert.deepEqual(bell(await get("/o/acme/hosts")), {
+      count: 1,
+      label: "Notifications: 1 firing alert not acknowledged",
+    });
+
+    // A failing health check.
+    await s.hosts.applySnapshot(host, [fakeContainer("a", "shop")]);
+    const check = await s.health.service.create(SYSTEM_CTX, org.id, {
+      host_id: host.id,
+      container: "shop",
+      kind: "tcp",
+      tcp: { port: 8080 },
+    });
+    await s.db.updateTable("health_checks").set({ state: "unhealthy" })
+      .where("id", "=", check.id).execute();
+
+    // The dashboard starts with them: firing alerts (acknowledged or not) and failing checks,
+    // before the fleet figures.
+    home = await get("/o/acme");
+    const attention = pick(home, /<section class="attention[^"]*"[^>]*>([\s\S]*?)<\/section>/);
+    assert.ok(attention, "an attention section");
+    assert.ok(
+      home.indexOf('class="attention') < home.indexOf('<h2 class="section-title">Organization'),
+      "it comes first",
+    );
+    for (const text of ["CPU above 90% on web-1", "Disk above 90% on web-1", "Seen one"]) {
+      assert.ok(attention.includes(text), `lists ${text}`);
+    }
+    assert.ok(!attention.includes("Old one") && !attention.includes("Muted one"));
+    assert.match(attention, new RegExp(`href="/o/acme/health/${check.id}"`));
+    assert.match(attention, /shop/);
+    assert.match(attention, /href="\/o\/acme\/notifications\?state=firing"/);
+    assert.doesNotMatch(home, /Nothing needs attention/);
+  },
+);
