@@ -227,3 +227,59 @@ dbTest(
     assert.doesNotMatch(home, /Nothing needs attention/);
   },
 );
+
+dbTest(
+  "[e2e] ux: Add host says plainly when other machines cannot reach the hub's address",
+  async (h) => {
+    // No CAPSTAN_PUBLIC_URL and the hub on loopback: the command would name 127.0.0.1.
+    const local = testApp(h, undefined, undefined, {
+      CAPSTAN_PUBLIC_URL: "",
+      CAPSTAN_PORT: "8080",
+    });
+    const admin = await local.user("ada@example.com", { org: "acme", role: "owner" });
+    const page = await (await local.request("/o/acme/hosts/new", { cookie: admin.cookie })).text();
+    const warning = pick(page, /<div class="alert alert-warn"[^>]*>([\s\S]*?)<\/div>/);
+    assert.match(warning, /http:\/\/127\.0\.0\.1:8080/);
+    assert.match(warning, /Other machines cannot reach this address/);
+    assert.match(warning, /CAPSTAN_PUBLIC_URL/);
+    assert.match(warning, /CAPSTAN_HOST/, "listening on loopback too: say how to listen wider");
+    const added = await local.request("/o/acme/hosts", {
+      ...form({ name: "web-1", labels: "" }),
+      cookie: admin.cookie,
+      headers: { origin: "http://127.0.0.1:8080" },
+    });
+    assert.equal(added.status, 200);
+    const enrolled = await added.text();
+    assert.match(enrolled, /curl -fsSL http:\/\/127\.0\.0\.1:8080\/api\/v1\/agent\/install\.sh/);
+    assert.match(enrolled, /Other machines cannot reach this address/, "and beside the command");
+
+    // With CAPSTAN_PUBLIC_URL the command uses it, and nothing needs saying.
+    const pub = testApp(h, undefined, undefined, { CAPSTAN_PUBLIC_URL: "https://hub.example.com" });
+    const bob = await pub.user("bob@example.com", { org: "globex", role: "owner" });
+    const ok = await (await pub.request("/o/globex/hosts/new", { cookie: bob.cookie })).text();
+    assert.doesNotMatch(ok, /cannot reach/);
+    const res = await pub.request("/o/globex/hosts", {
+      ...form({ name: "web-2", labels: "" }),
+      cookie: bob.cookie,
+      headers: { origin: "https://hub.example.com" },
+    });
+    const html = await res.text();
+    assert.match(
+      html,
+      /curl -fsSL https:\/\/hub\.example\.com\/api\/v1\/agent\/install\.sh \| sudo HUB=https:\/\/hub\.example\.com TOKEN=cape_/,
+    );
+    assert.doesNotMatch(html, /cannot reach/);
+
+    // Listening on every address but without a public URL: the fix is the URL alone.
+    const wide = testApp(h, undefined, undefined, {
+      CAPSTAN_PUBLIC_URL: "",
+      CAPSTAN_HOST: "0.0.0.0",
+      CAPSTAN_PORT: "8080",
+    });
+    const cy = await wide.user("cy@example.com", { org: "initech", role: "owner" });
+    const w = await (await wide.request("/o/initech/hosts/new", { cookie: cy.cookie })).text();
+    const note = pick(w, /<div class="alert alert-warn"[^>]*>([\s\S]*?)<\/div>/);
+    assert.match(note, /CAPSTAN_PUBLIC_URL/);
+    assert.doesNotMatch(note, /CAPSTAN_HOST/);
+  },
+);
