@@ -44,6 +44,8 @@ export function TextField(
     max?: number;
     maxLength?: number;
     autofocus?: boolean;
+    /** Id of a `<datalist>` of suggestions (the browser offers them; any value may be typed). */
+    list?: string;
   },
 ) {
   const { id, error, describedBy } = ids(p);
@@ -54,6 +56,7 @@ export function TextField(
       <input
         id={id}
         name={p.name}
+        list={p.list}
         type={type}
         value={type === "password" ? undefined : p.values?.[p.name] ?? ""}
         required={p.required}
