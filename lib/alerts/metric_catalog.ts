@@ -7,6 +7,8 @@
  */
 import type { Db } from "../db/mod.ts";
 import { HttpError } from "../http/errors.ts";
+// The same suffix rules the host page's charts use (a pure module, shared with the browser).
+import { type Unit, unitOf as seriesUnit } from "../../islands/metrics/keys.ts";
 
 /** One metric family: a series name, or a name whose series carry one label (`fs.used_pct{mount=…}`). */
 export interface MetricFamily {
@@ -81,19 +83,29 @@ const MAX_KEYS = 5000;
 const scopeOf = (name: string): MetricFamily["scope"] =>
   name.startsWith("ctr.") ? "container" : "host";
 
-/** The unit a series name implies (the collectors name them by unit). */
+/** How the host page's charts read each unit (islands/metrics/keys.ts), in words. */
+const UNIT_WORDS: Record<Unit, string> = {
+  pct: "%",
+  bytes: "bytes",
+  bps: "bytes/s",
+  celsius: "°C",
+  watts: "W",
+  seconds: "seconds",
+  num: "",
+};
+
+/** Counts that the name's suffix does not say, in words. */
+const COUNTS: Record<string, string> = {
+  "ctr.cpu_cores": "cores",
+  "ctr.pids": "processes",
+  "fs.inodes_used": "inodes",
+  "fs.inodes_total": "inodes",
+  "docker.root_partial": "0 or 1",
+};
+
+/** The unit a series name implies (the collectors name them by unit), in words. */
 export function unitOf(name: string): string {
-  if (name.endsWith("_pct")) return "%";
-  if (name.endsWith("_bps")) return "bytes/s";
-  if (name.endsWith("_bytes")) return "bytes";
-  if (name.endsWith("_s")) return "seconds";
-  if (name.endsWith("_c")) return "°C";
-  if (name.endsWith("_w")) return "W";
-  if (name.endsWith("_cores")) return "cores";
-  if (name === "ctr.pids") return "processes";
-  if (name.startsWith("fs.inodes")) return "inodes";
-  if (name === "docker.root_partial") return "0 or 1";
-  return "";
+  return COUNTS[name] ?? UNIT_WORDS[seriesUnit(name)];
 }
 
 /** `fs.used_pct{mount=/}` → name, label and value; a plain name has no label. */
