@@ -307,7 +307,8 @@ dbTest(
 
     const rx = startReceiver({ secret: SECRET });
     try {
-      // A short secret and a metadata URL: 400 by the fields, the name kept, no secret echoed.
+      // A short secret and a metadata URL: 400 by the fields, everything typed kept (URL and
+      // secret too, so they need not be pasted again: the page is never cached).
       let r = await post("/o/acme/alerts/channels/new", {
         kind: "webhook",
         name: "ops-hook",
@@ -318,7 +319,7 @@ dbTest(
       assert.equal(r.status, 400);
       assert.match(r.html, /id="ch-secret-error"/);
       assert.match(r.html, /value="ops-hook"/);
-      assert.ok(!r.html.includes("169.254.169.254/latest"), "the URL is not echoed back");
+      assert.ok(r.html.includes('value="http://169.254.169.254/latest"'), "the URL is kept");
       r = await post("/o/acme/alerts/channels/new", {
         kind: "webhook",
         name: "ops-hook",
@@ -327,7 +328,7 @@ dbTest(
       });
       assert.equal(r.status, 400);
       assert.match(r.html, /id="ch-url-error"/);
-      assert.ok(!r.html.includes(SECRET), "the secret is not echoed back");
+      assert.ok(r.html.includes(`value="${SECRET}"`), "the secret is kept");
 
       r = await post("/o/acme/alerts/channels/new", {
         kind: "webhook",

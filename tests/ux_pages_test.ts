@@ -283,3 +283,77 @@ dbTest(
     assert.doesNotMatch(note, /CAPSTAN_HOST/);
   },
 );
+
+dbTest("[e2e] ux: forms keep what was typed and say what is wrong in sentences", async (h) => {
+  const t = testApp(h, undefined, undefined, {
+    CAPSTAN_SECRET_KEY: "a".repeat(43),
+  });
+  const admin = await t.user("root@example.com", { admin: true, org: "acme", role: "owner" });
+  const post = async (path: string, fields: Record<string, string>) => {
+    const res = await t.request(path, { ...form(fields), cookie: admin.cookie });
+    return { res, html: await res.text() };
+  };
+  const fieldError = (html: string, id: string) =>
+    pick(html, new RegExp(`id="${id}-error">([^<]*)<`));
+  const inputValue = (html: string, name: string) =>
+    pick(html, new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`));
+
+  // The channel form: a short signing secret. URL and secret come back as typed (the page is
+  // never cached), with a sentence, not zod's "Too small: expected string to have >=16".
+  const channel = await post("/o/acme/alerts/channels/new", {
+    kind: "webhook",
+    name: "ops",
+    url: "https://hooks.example.com/T0/B0",
+    secret: "too-short",
+  });
+  assert.equal(channel.res.status, 400);
+  assert.equal(channel.res.headers.get("cache-control"), "no-store");
+  assert.equal(fieldError(channel.html, "ch-secret"), "Must be at least 16 characters");
+  assert.equal(inputValue(channel.html, "url"), "https://hooks.example.com/T0/B0");
+  assert.equal(inputValue(channel.html, "secret"), "too-short");
+  assert.equal(inputValue(channel.html, "name"), "ops");
+
+  // The same rule through the API reads the same way.
+  const api = await t.request("/api/v1/orgs/acme/channels", {
+    method: "POST",
+    cookie: admin.cookie,
+    json: {
+      name: "x",
+      kind: "webhook",
+      config: { url: "https://hooks.example.com/x", secret: "s" },
+    },
+  });
+  assert.equal(api.status, 400);
+  assert.equal((await api.json()).error.fields["config.secret"], "must be at least 16 characters");
+
+  // Other forms: numbers and lengths in words; input kept.
+  const token = await post("/account/tokens", {
+    name: "deploy",
+    org: "acme",
+    scope: "read",
+    expires_days: "0",
+  });
+  assert.equal(fieldError(token.html, "f-expires_days"), "Must be at least 1");
+  assert.equal(inputValue(token.html, "name"), "deploy");
+  const rule = await post("/o/acme/alerts/rules/new", {
+    kind: "metric",
+    name: "x".repeat(101),
+    metric: "cpu.total_pct",
+    trigger: "90",
+    hold_s: "-5",
+  });
+  assert.equal(fieldError(rule.html, "rule-name"), "Must be at most 100 characters");
+  assert.equal(fieldError(rule.html, "rule-hold_s"), "Must be at least 0");
+  assert.equal(inputValue(rule.html, "hold_s"), "-5");
+  for (const html of [channel.html, token.html, rule.html]) {
+    assert.doesNotMatch(html, /Too (small|big)|expected (string|number)/);
+  }
+  // Passwords that are not secrets of a form's own object stay unechoed (sign-in, accounts).
+  const user = await post("/admin/users", {
+    email: "n@example.com",
+    name: "N",
+    password: "short1",
+  });
+  assert.equal(fieldError(user.html, "f-password"), "Must be at least 10 characters");
+  assert.ok(!user.html.includes('value="short1"'));
+});
