@@ -66,21 +66,21 @@ function Actions(
   );
 }
 
-/** Alerts, newest first: state, severity, subject, value, times and the user's actions. */
+/**
+ * Alerts, newest first: state and severity, subject, value, when and for how long, and the user's
+ * actions. Few enough columns to fit a desktop with the actions in full; cards on phones.
+ */
 export function AlertsTable(p: AlertsTableProps) {
   return (
     <div class="table-wrap">
-      <table class="alerts-table">
+      <table class="alerts-table table-cards">
         <thead>
           <tr>
-            <th scope="col">State</th>
-            <th scope="col">Severity</th>
             <th scope="col">Alert</th>
+            <th scope="col">State</th>
             <th scope="col">Host / container</th>
             <th scope="col" class="num">Value</th>
             <th scope="col">Started</th>
-            <th scope="col">Ended</th>
-            <th scope="col" class="num">Duration</th>
             {p.actionBase && <th scope="col">Actions</th>}
           </tr>
         </thead>
@@ -89,39 +89,44 @@ export function AlertsTable(p: AlertsTableProps) {
             const started = Number(a.started_at);
             const ended = a.ended_at === null ? null : Number(a.ended_at);
             const metric = a.rule_id ? p.metricOf[a.rule_id] ?? null : null;
+            const duration = formatDuration((ended ?? p.now) - started);
             return (
               <tr key={a.id} data-alert={a.id} data-state={a.state}>
-                <td>
-                  <StateBadge a={a} now={p.now} />
-                </td>
-                <td>
-                  <Badge tone={a.severity === "critical" ? "error" : "warn"}>{a.severity}</Badge>
-                </td>
-                <td class="cell-alert">
+                <td class="cell-alert card-title">
                   <span class="alert-title">{a.title}</span>
                   <span class="small muted">{a.rule_name}</span>
                 </td>
-                <td>
-                  {a.host_id
-                    ? <a href={p.hostHref(a.host_id)}>{a.host_name ?? a.host_id}</a>
-                    : <span class="muted">—</span>}
-                  {a.container_name && <span class="small muted">/ {a.container_name}</span>}
+                <td class="cell-state" data-label="State">
+                  <span class="alert-states">
+                    <StateBadge a={a} now={p.now} />
+                    <Badge tone={a.severity === "critical" ? "error" : "warn"}>{a.severity}</Badge>
+                  </span>
                 </td>
-                <td class="num nowrap">
+                <td data-label="Host">
+                  <span>
+                    {a.host_id
+                      ? <a href={p.hostHref(a.host_id)}>{a.host_name ?? a.host_id}</a>
+                      : <span class="muted">—</span>}
+                    {a.container_name && <span class="small muted">/ {a.container_name}</span>}
+                  </span>
+                </td>
+                <td class="num nowrap" data-label="Value">
                   {formatValue(metric, a.value === null ? null : Number(a.value))}
                 </td>
-                <td class="nowrap">
-                  <Time ms={started} />
-                </td>
-                <td class="nowrap">
-                  <Time ms={ended} />
-                </td>
-                <td class="num nowrap">
-                  {formatDuration((ended ?? p.now) - started)}
-                  {ended === null && <span class="small muted">so far</span>}
+                <td class="cell-when" data-label="Started">
+                  <span>
+                    <Time ms={started} />
+                    <span class="small muted">
+                      {ended === null ? <>{duration} so far</> : (
+                        <>
+                          lasted {duration}, ended <Time ms={ended} />
+                        </>
+                      )}
+                    </span>
+                  </span>
                 </td>
                 {p.actionBase && (
-                  <td>
+                  <td class="actions-cell">
                     <Actions a={a} base={p.actionBase} back={p.back} now={p.now} />
                   </td>
                 )}

@@ -11,7 +11,8 @@ export const CHANNEL_LABELS: Record<ChannelKind, string> = {
 
 /**
  * The create/edit form of one channel kind. Secrets (URLs, signing secret, SMTP password) are
- * password inputs that are never filled in: on edit they say "set — leave blank to keep".
+ * password inputs: a stored secret is never filled in (on edit they say "set — leave blank to
+ * keep"), but what the admin just typed comes back after an error (the page is `no-store`).
  */
 export function ChannelForm(
   { action, kind, values, errors, secrets, submit, cancelHref }: FormState & {
@@ -38,6 +39,7 @@ export function ChannelForm(
           label={kind === "webhook" ? "URL" : `${CHANNEL_LABELS[kind]} webhook URL`}
           type="password"
           autocomplete="off"
+          keepSecret
           required={!secrets?.url}
           hint={keep(
             "url",
@@ -56,6 +58,7 @@ export function ChannelForm(
           label="Signing secret"
           type="password"
           autocomplete="off"
+          keepSecret
           required={!secrets?.secret}
           hint={keep(
             "secret",
@@ -84,6 +87,7 @@ export function ChannelForm(
             label="Password"
             type="password"
             autocomplete="off"
+            keepSecret
             hint={keep("password", "Write-only.")}
             {...common}
           />

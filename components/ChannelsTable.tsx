@@ -16,7 +16,7 @@ function target(ch: ChannelView): string {
 export function ChannelsTable({ channels, base }: { channels: ChannelView[]; base: string }) {
   return (
     <div class="table-wrap">
-      <table class="channels-table">
+      <table class="table-cards channels-table">
         <thead>
           <tr>
             <th scope="col">Channel</th>
@@ -31,17 +31,17 @@ export function ChannelsTable({ channels, base }: { channels: ChannelView[]; bas
             const path = `${base}/${encodeURIComponent(ch.id)}`;
             return (
               <tr key={ch.id} data-channel={ch.id}>
-                <th scope="row">
+                <th class="card-title" scope="row">
                   <a href={`${path}/edit`}>{ch.name}</a>
                 </th>
-                <td>{CHANNEL_LABELS[ch.kind]}</td>
-                <td class="cell-target">{target(ch)}</td>
-                <td>
+                <td data-label="Kind">{CHANNEL_LABELS[ch.kind]}</td>
+                <td data-label="Sends to" class="cell-target">{target(ch)}</td>
+                <td data-label="State">
                   <Badge tone={ch.enabled ? "ok" : "neutral"}>
                     {ch.enabled ? "enabled" : "disabled"}
                   </Badge>
                 </td>
-                <td>
+                <td class="actions-cell">
                   <div class="row-actions">
                     <form method="post" action={`${path}/test`}>
                       <button

@@ -34,7 +34,11 @@ function Help({ id, hint, error }: { id: string; hint?: ComponentChildren; error
   );
 }
 
-/** A labelled input. Passwords are never echoed back into the page. */
+/**
+ * A labelled input. Passwords are not echoed back into the page, unless `keepSecret`: a form whose
+ * own object the secret belongs to (a channel's webhook URL) shows it again after an error, on a
+ * page that is never cached, so the admin need not paste it a second time.
+ */
 export function TextField(
   p: BaseProps & {
     type?: "text" | "email" | "password" | "number" | "datetime-local" | "search";
@@ -44,6 +48,9 @@ export function TextField(
     max?: number;
     maxLength?: number;
     autofocus?: boolean;
+    /** Id of a `<datalist>` of suggestions (the browser offers them; any value may be typed). */
+    list?: string;
+    keepSecret?: boolean;
   },
 ) {
   const { id, error, describedBy } = ids(p);
@@ -54,8 +61,9 @@ export function TextField(
       <input
         id={id}
         name={p.name}
+        list={p.list}
         type={type}
-        value={type === "password" ? undefined : p.values?.[p.name] ?? ""}
+        value={type === "password" && !p.keepSecret ? undefined : p.values?.[p.name] ?? ""}
         required={p.required}
         autocomplete={p.autocomplete}
         placeholder={p.placeholder}

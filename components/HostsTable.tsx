@@ -16,7 +16,7 @@ const dash = <span class="muted">—</span>;
 export function HostsTable({ hosts, base }: { hosts: HostView[]; base: string }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="table-cards">
         <thead>
           <tr>
             <th scope="col">Host</th>
@@ -31,7 +31,7 @@ export function HostsTable({ hosts, base }: { hosts: HostView[]; base: string })
         <tbody>
           {hosts.map((h) => (
             <tr key={h.id}>
-              <td>
+              <td class="card-title">
                 <a class="nowrap" href={`${base}/hosts/${encodeURIComponent(h.id)}`}>{h.name}</a>
                 {h.local && <span class="muted small nowrap host-local">(this hub)</span>}
                 {Object.keys(h.labels).length > 0 && (
@@ -42,7 +42,7 @@ export function HostsTable({ hosts, base }: { hosts: HostView[]; base: string })
                   </div>
                 )}
               </td>
-              <td>
+              <td data-label="Status">
                 <span data-host-status={h.id}>
                   <HostStatus host={h} />
                 </span>
@@ -52,17 +52,17 @@ export function HostsTable({ hosts, base }: { hosts: HostView[]; base: string })
                   </div>
                 )}
               </td>
-              <td class="nowrap">
+              <td data-label="Containers" class="nowrap">
                 {h.containers_total === null
                   ? dash
                   : <>{h.containers_running ?? 0} running / {h.containers_total}</>}
               </td>
-              <td class="nowrap">{h.docker_version ?? dash}</td>
-              <td>{h.os ?? dash}</td>
-              <td class="nowrap">
+              <td data-label="Docker" class="nowrap">{h.docker_version ?? dash}</td>
+              <td data-label="OS">{h.os ?? dash}</td>
+              <td data-label="Resources" class="nowrap">
                 {h.cpus === null ? dash : <>{h.cpus} CPUs · {formatBytes(h.memory_bytes)}</>}
               </td>
-              <td class="nowrap">{h.agent_version ?? dash}</td>
+              <td data-label="Agent" class="nowrap">{h.agent_version ?? dash}</td>
             </tr>
           ))}
         </tbody>

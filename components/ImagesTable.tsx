@@ -9,7 +9,7 @@ export function ImagesTable(
 ) {
   return (
     <div class="table-wrap">
-      <table class="sticky-actions">
+      <table class="table-cards sticky-actions">
         <thead>
           <tr>
             <th scope="col">Tags</th>
@@ -31,19 +31,19 @@ export function ImagesTable(
             const ref = i.tags.length === 1 ? i.tags[0] : short;
             return (
               <tr key={i.id}>
-                <td class="cell-tags">
+                <td class="cell-tags card-title">
                   {i.tags.length
                     ? i.tags.map((t) => <code key={t}>{t}</code>)
                     : <span class="muted">&lt;none&gt; (dangling)</span>}
                 </td>
-                <td>
+                <td data-label="ID">
                   <code title={i.id}>{short}</code>
                 </td>
-                <td class="num nowrap">{formatBytes(i.size)}</td>
-                <td class="nowrap">
+                <td data-label="Size" class="num nowrap">{formatBytes(i.size)}</td>
+                <td data-label="Created" class="nowrap">
                   <Time ms={i.created} />
                 </td>
-                <td class="nowrap">
+                <td data-label="In use" class="nowrap">
                   {i.containers > 0
                     ? (
                       <Badge tone="accent">

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import type { OrgRole } from "../lib/db/schema.ts";
-import { Nav, type NavKey } from "./Nav.tsx";
+import { Nav, navGroups, type NavKey } from "./Nav.tsx";
 import { OrgSwitcher } from "./OrgSwitcher.tsx";
 import { ThemeToggle } from "./ThemeToggle.tsx";
 import { UserMenu } from "./UserMenu.tsx";
@@ -10,7 +10,8 @@ import NotificationBell, { type NotificationBellProps } from "../islands/Notific
 
 const NotificationBellIsland = island("NotificationBell", NotificationBell);
 
-export type Theme = "dark" | "light";
+/** The theme of a page: a user's choice, or "system" (prefers-color-scheme) until they make one. */
+export type Theme = "dark" | "light" | "system";
 
 /** An organization as the shell shows it. */
 export interface ShellOrg {
@@ -37,11 +38,22 @@ export interface Shell {
 export function Layout(
   { shell, active, children }: { shell: Shell; active?: NavKey; children: ComponentChildren },
 ) {
+  const hasNav = navGroups(shell).length > 0;
   return (
     <>
       <a class="skip-link" href="#main">Skip to content</a>
       <div class="shell">
         <header class="sidebar">
+          {hasNav && (
+            // The phone menu's state: a checkbox its label toggles, so the menu opens without JS.
+            <input
+              type="checkbox"
+              id="nav-toggle"
+              class="nav-toggle"
+              aria-controls="main-nav"
+              aria-label="Show the menu"
+            />
+          )}
           <div class="topbar">
             <a class="brand" href="/">
               <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
@@ -60,16 +72,29 @@ export function Layout(
               <ThemeToggle theme={shell.theme} back={shell.path} />
             </div>
           </div>
-          {shell.user && shell.orgs.length > 0 && (
-            <OrgSwitcher orgs={shell.orgs} current={shell.org} />
+          {hasNav && (
+            <label for="nav-toggle" class="btn btn-ghost menu-button" aria-hidden="true">
+              <span class="menu-icon" />
+              Menu
+            </label>
           )}
-          <Nav shell={shell} active={active} />
-          {shell.user ? <UserMenu user={shell.user} /> : !/^\/(login|setup)\b/.test(shell.path) && (
-            // Not on the sign-in and setup pages themselves, where it would lead nowhere new.
-            <div class="user-menu">
-              <a class="btn btn-primary btn-block" href="/login">Sign in</a>
-            </div>
-          )}
+          <div class="nav-panel">
+            {shell.user && shell.orgs.length > 0 && (
+              <OrgSwitcher orgs={shell.orgs} current={shell.org} />
+            )}
+            <Nav shell={shell} active={active} />
+          </div>
+          {shell.user
+            ? <UserMenu user={shell.user} theme={shell.theme} back={shell.path} />
+            : (
+              <div class="guest-menu">
+                <a class="guest-link" href="/docs/api">API reference</a>
+                {!/^\/(login|setup)\b/.test(shell.path) && (
+                  // Not on the sign-in and setup pages themselves, where it would lead nowhere new.
+                  <a class="btn btn-primary btn-block" href="/login">Sign in</a>
+                )}
+              </div>
+            )}
         </header>
         <main id="main" class="main" tabIndex={-1}>
           {shell.flash && <Alert kind={shell.flash.kind}>{shell.flash.text}</Alert>}

@@ -19,7 +19,7 @@ export function MembersTable({ members, base, actorRole, actorId }: Props) {
   const canEdit = (m: Member) => manage && (actorRole === "owner" || m.role !== "owner");
   return (
     <div class="table-wrap">
-      <table>
+      <table class="table-cards">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -39,12 +39,12 @@ export function MembersTable({ members, base, actorRole, actorId }: Props) {
             const id = `role-${m.user_id}`;
             return (
               <tr key={m.user_id}>
-                <td class="nowrap">{m.email}</td>
-                <td>
+                <td class="nowrap card-title">{m.email}</td>
+                <td data-label="Name">
                   {m.name}
                   {m.user_id === actorId && <span class="muted you">(you)</span>}
                 </td>
-                <td>
+                <td data-label="Role">
                   {canEdit(m)
                     ? (
                       <form method="post" action={`${path}/role`} class="inline-form">
@@ -61,7 +61,7 @@ export function MembersTable({ members, base, actorRole, actorId }: Props) {
                     )
                     : <Badge tone={m.role === "owner" ? "accent" : "neutral"}>{m.role}</Badge>}
                 </td>
-                <td class="nowrap">
+                <td data-label="Added" class="nowrap">
                   <Time ms={m.created_at} />
                 </td>
                 {manage && (

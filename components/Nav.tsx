@@ -28,51 +28,84 @@ interface Item {
   label: string;
 }
 
-/** The items a user may use: audit and settings for org admins, platform pages for platform admins. */
-function items(shell: Shell): Item[] {
-  const out: Item[] = [];
-  const { user, org } = shell;
-  if (user) {
-    const base = org ? `/o/${encodeURIComponent(org.slug)}` : null;
-    out.push({ key: "home", href: base ?? "/", label: "Dashboard" });
-    if (base) {
-      out.push({ key: "hosts", href: `${base}/hosts`, label: "Hosts" });
-      out.push({ key: "containers", href: `${base}/containers`, label: "Containers" });
-      out.push({ key: "health", href: `${base}/health`, label: "Health" });
-      out.push({ key: "images", href: `${base}/images`, label: "Images" });
-      out.push({ key: "networks", href: `${base}/networks`, label: "Networks" });
-      out.push({ key: "volumes", href: `${base}/volumes`, label: "Volumes" });
-      out.push({ key: "members", href: `${base}/members`, label: "Members" });
-      out.push({ key: "notifications", href: `${base}/notifications`, label: "Notifications" });
-      out.push({ key: "alert_rules", href: `${base}/alerts/rules`, label: "Alert rules" });
-      if (roleAtLeast(org!.role, "admin")) {
-        out.push({ key: "channels", href: `${base}/alerts/channels`, label: "Channels" });
-        out.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });
-        out.push({ key: "settings", href: `${base}/settings/metrics`, label: "Settings" });
-      }
-    }
-    out.push({ key: "account", href: "/account", label: "Account" });
-    out.push({ key: "tokens", href: "/account/tokens", label: "API tokens" });
-    if (user.isAdmin) {
-      out.push({ key: "users", href: "/admin/users", label: "Users" });
-      out.push({ key: "orgs", href: "/admin/orgs", label: "Organizations" });
-    }
-  }
-  out.push({ key: "docs", href: "/docs/api", label: "API reference" });
-  return out;
+/** A titled group of nav entries. */
+interface Group {
+  title: string;
+  items: Item[];
 }
 
-/** Main navigation; a column on wide screens, a scrolling strip on phones. */
+/**
+ * The groups a user may use: organization pages by what they are about (admin-only entries for
+ * org admins), platform pages for platform admins. Account pages live in the user menu.
+ */
+export function navGroups(shell: Shell): Group[] {
+  const { user, org } = shell;
+  if (!user) return [];
+  const base = org ? `/o/${encodeURIComponent(org.slug)}` : null;
+  const groups: Group[] = [];
+  const fleet: Item[] = [{ key: "home", href: base ?? "/", label: "Dashboard" }];
+  if (base) {
+    const admin = roleAtLeast(org!.role, "admin");
+    fleet.push({ key: "hosts", href: `${base}/hosts`, label: "Hosts" });
+    groups.push({ title: "Fleet", items: fleet });
+    groups.push({
+      title: "Docker",
+      items: [
+        { key: "containers", href: `${base}/containers`, label: "Containers" },
+        { key: "images", href: `${base}/images`, label: "Images" },
+        { key: "networks", href: `${base}/networks`, label: "Networks" },
+        { key: "volumes", href: `${base}/volumes`, label: "Volumes" },
+      ],
+    });
+    const monitoring: Item[] = [
+      { key: "health", href: `${base}/health`, label: "Health" },
+      { key: "notifications", href: `${base}/notifications`, label: "Notifications" },
+      { key: "alert_rules", href: `${base}/alerts/rules`, label: "Alert rules" },
+    ];
+    if (admin) {
+      monitoring.push({ key: "channels", href: `${base}/alerts/channels`, label: "Channels" });
+    }
+    groups.push({ title: "Monitoring", items: monitoring });
+    const organization: Item[] = [{ key: "members", href: `${base}/members`, label: "Members" }];
+    if (admin) {
+      organization.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });
+      organization.push({ key: "settings", href: `${base}/settings/metrics`, label: "Settings" });
+    }
+    groups.push({ title: "Organization", items: organization });
+  } else groups.push({ title: "Fleet", items: fleet });
+  if (user.isAdmin) {
+    groups.push({
+      title: "Admin",
+      items: [
+        { key: "users", href: "/admin/users", label: "Users" },
+        { key: "orgs", href: "/admin/orgs", label: "Organizations" },
+      ],
+    });
+  }
+  return groups;
+}
+
+/**
+ * Main navigation in titled groups: a column on wide screens; on phones a panel that the "Menu"
+ * button (a checkbox, so it opens without JS) shows above the page.
+ */
 export function Nav({ shell, active }: { shell: Shell; active?: NavKey }) {
+  const groups = navGroups(shell);
+  if (groups.length === 0) return null;
   return (
-    <nav class="nav" aria-label="Main">
-      <ul>
-        {items(shell).map((i) => (
-          <li key={i.key}>
-            <a href={i.href} aria-current={i.key === active ? "page" : undefined}>{i.label}</a>
-          </li>
-        ))}
-      </ul>
+    <nav class="nav" id="main-nav" aria-label="Main">
+      {groups.map((g) => (
+        <section class="nav-group" key={g.title} aria-labelledby={`nav-${g.title}`}>
+          <h2 class="nav-group-title" id={`nav-${g.title}`}>{g.title}</h2>
+          <ul>
+            {g.items.map((i) => (
+              <li key={i.key}>
+                <a href={i.href} aria-current={i.key === active ? "page" : undefined}>{i.label}</a>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
     </nav>
   );
 }

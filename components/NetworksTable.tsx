@@ -24,7 +24,7 @@ export function NetworksTable(
 ) {
   return (
     <div class="table-wrap">
-      <table class="sticky-actions">
+      <table class="table-cards sticky-actions">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -44,22 +44,22 @@ export function NetworksTable(
         <tbody>
           {networks.map((n) => (
             <tr key={n.id}>
-              <td class="cell-container">
+              <td class="cell-container card-title">
                 {n.name}
                 {n.internal && <span class="muted small">(internal)</span>}
               </td>
-              <td>{n.driver}</td>
-              <td>{n.scope}</td>
-              <td class="nowrap">
+              <td data-label="Driver">{n.driver}</td>
+              <td data-label="Scope">{n.scope}</td>
+              <td data-label="Subnet" class="nowrap">
                 {n.subnet ? <code>{n.subnet}</code> : <span class="muted">—</span>}
               </td>
-              <td class="nowrap">
+              <td data-label="Gateway" class="nowrap">
                 {n.gateway ? <code>{n.gateway}</code> : <span class="muted">—</span>}
               </td>
-              <td>
+              <td data-label="Containers">
                 <UsedBy users={n.containers} />
               </td>
-              <td class="nowrap">
+              <td data-label="Created" class="nowrap">
                 <Time ms={n.created} />
               </td>
               {removeHref && (

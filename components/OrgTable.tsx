@@ -5,7 +5,7 @@ import { Time } from "./Time.tsx";
 export function OrgTable({ orgs }: { orgs: Organization[] }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="table-cards">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -16,13 +16,13 @@ export function OrgTable({ orgs }: { orgs: Organization[] }) {
         <tbody>
           {orgs.map((o) => (
             <tr key={o.id}>
-              <td>
+              <td class="card-title">
                 <a href={`/o/${encodeURIComponent(o.slug)}`}>{o.name}</a>
               </td>
-              <td>
+              <td data-label="Slug">
                 <code>{o.slug}</code>
               </td>
-              <td class="nowrap">
+              <td data-label="Created" class="nowrap">
                 <Time ms={o.created_at} />
               </td>
             </tr>

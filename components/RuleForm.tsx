@@ -1,4 +1,6 @@
 import { CheckboxField, FormAlert, type FormState, SelectField, TextField } from "./Field.tsx";
+import { MetricCatalog, MetricOptions } from "./MetricCatalog.tsx";
+import type { MetricFamily } from "../lib/alerts/metric_catalog.ts";
 
 /** Human words for the event types (unknown ones show their name). */
 const EVENT_LABELS: Record<string, string> = {
@@ -12,15 +14,19 @@ const EVENT_LABELS: Record<string, string> = {
 
 /** The create/edit form of a metric or an event rule; works without JS (kind is fixed per form). */
 export function RuleForm(
-  { action, kind, values, errors, hosts, channels, eventTypes, submit, cancelHref }: FormState & {
-    action: string;
-    kind: "metric" | "event";
-    hosts: { id: string; name: string }[];
-    channels: { id: string; name: string; kind: string }[];
-    eventTypes: readonly string[];
-    submit: string;
-    cancelHref: string;
-  },
+  { action, kind, values, errors, hosts, channels, eventTypes, metrics, submit, cancelHref }:
+    & FormState
+    & {
+      action: string;
+      kind: "metric" | "event";
+      /** The organization's metric catalogue, offered by the metric field. */
+      metrics: MetricFamily[];
+      hosts: { id: string; name: string }[];
+      channels: { id: string; name: string; kind: string }[];
+      eventTypes: readonly string[];
+      submit: string;
+      cancelHref: string;
+    },
 ) {
   const common = { values, errors, idPrefix: "rule" };
   return (
@@ -71,7 +77,8 @@ export function RuleForm(
                 name="metric"
                 label="Metric"
                 placeholder="cpu.total_pct"
-                hint="A series: cpu.total_pct, mem.used_pct, fs.used_pct, fs.inodes_used_pct, net.rx_bps, ctr.cpu_pct, ctr.mem_pct…; without {label=value} it matches every mount/device"
+                list="rule-metric-list"
+                hint="A series the agents report (the list and the catalogue below); without {label=value} it covers every mount or device"
                 {...common}
               />
               <SelectField
@@ -121,6 +128,8 @@ export function RuleForm(
                 {...common}
               />
             </div>
+            <MetricOptions id="rule-metric-list" families={metrics} />
+            <MetricCatalog families={metrics} />
           </fieldset>
         )
         : (

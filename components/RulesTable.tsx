@@ -49,7 +49,7 @@ export function RulesTable(
 ) {
   return (
     <div class="table-wrap">
-      <table class="rules-table">
+      <table class="table-cards rules-table">
         <thead>
           <tr>
             <th scope="col">Rule</th>
@@ -65,22 +65,22 @@ export function RulesTable(
             const path = `${base}/${encodeURIComponent(r.id)}`;
             return (
               <tr key={r.id} data-rule={r.id}>
-                <th scope="row">
+                <th class="card-title" scope="row">
                   {canEdit ? <a href={`${path}/edit`}>{r.name}</a> : r.name}
                   <span class="small muted">{r.kind}</span>
                 </th>
-                <td>{ruleCondition(r)}</td>
-                <td>{scopeText(r, hostName)}</td>
-                <td>
+                <td data-label="Condition">{ruleCondition(r)}</td>
+                <td data-label="Applies to">{scopeText(r, hostName)}</td>
+                <td data-label="Severity">
                   <Badge tone={r.severity === "critical" ? "error" : "warn"}>{r.severity}</Badge>
                 </td>
-                <td>
+                <td data-label="State">
                   <Badge tone={r.enabled ? "ok" : "neutral"}>
                     {r.enabled ? "enabled" : "disabled"}
                   </Badge>
                 </td>
                 {canEdit && (
-                  <td>
+                  <td class="actions-cell">
                     <div class="row-actions">
                       <a class="btn btn-small" href={`${path}/edit`}>Edit</a>
                       <form method="post" action={`${path}/enabled`}>

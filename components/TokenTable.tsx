@@ -15,7 +15,7 @@ export function TokenTable(
 ) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="table-cards">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -36,28 +36,30 @@ export function TokenTable(
             const status = tokenStatus(t, now);
             return (
               <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{orgSlugs.get(t.org_id) ?? <span class="muted">(removed)</span>}</td>
-                <td>
+                <td class="card-title">{t.name}</td>
+                <td data-label="Organization">
+                  {orgSlugs.get(t.org_id) ?? <span class="muted">(removed)</span>}
+                </td>
+                <td data-label="Scope">
                   <Badge tone={t.scope === "write" ? "warn" : "neutral"}>{t.scope}</Badge>
                 </td>
-                <td class="nowrap">
+                <td data-label="Token" class="nowrap">
                   <code>{t.prefix}…</code>
                 </td>
-                <td class="nowrap">
+                <td data-label="Created" class="nowrap">
                   <Time ms={t.created_at} />
                 </td>
-                <td class="nowrap">
+                <td data-label="Expires" class="nowrap">
                   {t.expires_at === null
                     ? <span class="muted">never</span>
                     : <Time ms={t.expires_at} />}
                 </td>
-                <td class="nowrap">
+                <td data-label="Last used" class="nowrap">
                   {t.last_used_at === null
                     ? <span class="muted">never</span>
                     : <Time ms={t.last_used_at} />}
                 </td>
-                <td>
+                <td data-label="Status">
                   <Badge tone={status === "active" ? "ok" : "neutral"}>{status}</Badge>
                 </td>
                 <td class="actions-cell">

@@ -6,7 +6,7 @@ import { Time } from "./Time.tsx";
 export function UserTable({ users }: { users: User[] }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="table-cards">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -19,13 +19,15 @@ export function UserTable({ users }: { users: User[] }) {
         <tbody>
           {users.map((u) => (
             <tr key={u.id}>
-              <td class="nowrap">{u.email}</td>
-              <td>{u.name}</td>
-              <td>{u.is_admin ? <Badge tone="accent">admin</Badge> : <Badge>user</Badge>}</td>
-              <td class="nowrap">
+              <td class="nowrap card-title">{u.email}</td>
+              <td data-label="Name">{u.name}</td>
+              <td data-label="Platform role">
+                {u.is_admin ? <Badge tone="accent">admin</Badge> : <Badge>user</Badge>}
+              </td>
+              <td data-label="Created" class="nowrap">
                 <Time ms={u.created_at} />
               </td>
-              <td class="nowrap">
+              <td data-label="Password changed" class="nowrap">
                 <Time ms={u.password_changed_at} />
               </td>
             </tr>

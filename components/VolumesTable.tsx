@@ -13,7 +13,7 @@ export function VolumesTable(
 ) {
   return (
     <div class="table-wrap">
-      <table class="sticky-actions">
+      <table class="table-cards sticky-actions">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -32,18 +32,18 @@ export function VolumesTable(
         <tbody>
           {volumes.map((v) => (
             <tr key={v.name}>
-              <td class="cell-container">
+              <td class="cell-container card-title">
                 <code>{v.name}</code>
               </td>
-              <td>{v.driver}</td>
-              {sizes && <td class="num nowrap">{formatBytes(v.size)}</td>}
-              <td>
+              <td data-label="Driver">{v.driver}</td>
+              {sizes && <td data-label="Size" class="num nowrap">{formatBytes(v.size)}</td>}
+              <td data-label="In use by">
                 <UsedBy users={v.containers} />
               </td>
-              <td class="cell-path">
+              <td data-label="Mountpoint" class="cell-path">
                 <code>{v.mountpoint}</code>
               </td>
-              <td class="nowrap">
+              <td data-label="Created" class="nowrap">
                 <Time ms={v.created} />
               </td>
               {removeHref && (

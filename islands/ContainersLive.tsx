@@ -1,10 +1,13 @@
 // Live container states on the containers page: subscribes to the organization's containers topic
-// over the realtime WebSocket, updates the state badge of rows already on the page in place, and
-// offers a refresh for changes the page cannot show by itself (new or removed containers, a host's
-// full resync). The table stays server-rendered; without JS this renders nothing.
+// over the realtime WebSocket, updates the state badge (and with it the buttons) of rows already
+// on the page in place, shows the progress of a start, stop or restart at once, and offers a
+// refresh for changes the page cannot show by itself (new or removed containers, a host's full
+// resync). The table stays server-rendered; without JS this renders nothing and the forms post.
 import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LiveMarker } from "./live/LiveMarker.tsx";
+import { type RowView, watchContainerActions } from "./live/container_actions.ts";
 
 /** Props of the live containers notice. */
 export interface ContainersLiveProps {
@@ -30,25 +33,47 @@ interface ContainerEvent {
   state?: string;
 }
 
-/** Updates a row's badge; false when the container is not on this page. */
-function applyInPlace(e: ContainerEvent): boolean {
+/** The rows of the server-rendered table, drawn in place. */
+const rows: RowView = {
+  setBadge(id, text, t) {
+    const badge = document.querySelector(`[data-container-state="${CSS.escape(id)}"] .badge`);
+    if (!badge) return;
+    badge.textContent = text;
+    badge.className = `badge badge-${t}`;
+  },
+  setState(id, state) {
+    const row = document.querySelector<HTMLElement>(`tr[data-container-row="${CSS.escape(id)}"]`);
+    if (!row) return;
+    // The engine's status line ("Up 3 hours") described the old state; events do not carry a new one.
+    const status = row.querySelector(".cell-state .small");
+    if (status && row.dataset.state !== state) status.textContent = "";
+    row.dataset.state = state;
+    row.classList.toggle("row-gone", state === "removed");
+  },
+};
+
+/**
+ * Updates a row's badge and state; false when the container is not on this page. A row with an
+ * action in flight keeps its "stopping…" until the action's own outcome arrives.
+ */
+function applyInPlace(e: ContainerEvent, pending: Set<string>): boolean {
   if (e.kind !== "event" || !e.id || !e.state) return false;
-  const cell = document.querySelector(`[data-container-state="${CSS.escape(e.id)}"]`);
-  const badge = cell?.querySelector(".badge");
-  if (!badge) return false;
-  badge.textContent = e.state;
-  badge.className = `badge badge-${tone(e.state)}`;
-  cell!.closest("tr")?.classList.toggle("row-gone", e.state === "removed");
+  if (!document.querySelector(`[data-container-state="${CSS.escape(e.id)}"] .badge`)) return false;
+  if (pending.has(e.id)) return true;
+  rows.setBadge(e.id, e.state, tone(e.state));
+  rows.setState(e.id, e.state);
   return true;
 }
 
 /** Shows "live" and "N changes — refresh"; badges of listed containers change in place. */
 export default function ContainersLive({ topic, refreshHref }: ContainersLiveProps) {
   const changes = useSignal(0);
+  const pending = useRef(new Set<string>()).current;
+  useEffect(() => watchContainerActions(rows, pending, tone), []);
   const state = useLiveTopic([topic], (_topic, data) => {
     const e = data as ContainerEvent | undefined;
     if (!e) return;
-    const inPlace = applyInPlace(e);
+    const inPlace = applyInPlace(e, pending);
     // A new container, a removal, or a resync: the rows themselves must be re-read.
     if (!inPlace || e.state === "removed" || e.action === "create") changes.value++;
   });

@@ -1,18 +1,20 @@
-// The bell in the layout: a plain link with the unread count, rendered on the server. Hydrated, it
-// subscribes to the organization's alerts topic and re-reads the count whenever an alert fires,
-// resolves or is acknowledged, so the badge moves without a reload. Without JS the link still works.
+// The bell in the layout: a plain link with the count of firing alerts nobody has acknowledged,
+// rendered on the server. Hydrated, it subscribes to the organization's alerts topic and re-reads
+// the count whenever an alert fires, resolves or is acknowledged, so the badge moves without a
+// reload. Without JS the link still works.
 import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
+import { plural } from "../components/plural.ts";
 
 export interface NotificationBellProps {
-  /** Unread notifications when the page was rendered. */
+  /** Firing, unacknowledged alerts when the page was rendered. */
   count: number;
   /** The notifications page. */
   href: string;
   /** `org:<orgId>:alerts`. */
   topic: string;
-  /** `GET …/notifications/unread-count` of the organization. */
+  /** `GET …/notifications/open-count` of the organization. */
   countUrl: string;
   /** The page is the notifications page itself. */
   current?: boolean;
@@ -23,7 +25,14 @@ export function badgeText(n: number): string {
   return n > 99 ? "99+" : String(n);
 }
 
-/** The bell link with its unread badge. */
+/** The bell's accessible name: what its number counts. */
+export function bellLabel(n: number): string {
+  return n === 0
+    ? "Notifications: no firing alerts waiting"
+    : `Notifications: ${plural(n, "firing alert")} not acknowledged`;
+}
+
+/** The bell link with its badge of open alerts. */
 export default function NotificationBell(
   { count, href, topic, countUrl, current }: NotificationBellProps,
 ) {
@@ -41,7 +50,7 @@ export default function NotificationBell(
   };
   const live = useLiveTopic([topic], refresh);
   const n = unread.value;
-  const label = n === 0 ? "Notifications, none unread" : `Notifications, ${n} unread`;
+  const label = bellLabel(n);
   return (
     <a
       class="btn btn-ghost btn-icon bell"

@@ -28,9 +28,32 @@ export interface PageKit {
 /** Cookie holding the chosen theme; read on the server so the first paint has the right colours. */
 export const THEME_COOKIE = "capstan_theme";
 
-/** The theme of this request: dark unless the cookie says light. */
+/** The theme of this request: the cookie's choice, else the system's (prefers-color-scheme). */
 export function themeOf(c: AppContext): Theme {
-  return getCookie(c, THEME_COOKIE) === "light" ? "light" : "dark";
+  const chosen = getCookie(c, THEME_COOKIE);
+  return chosen === "light" || chosen === "dark" ? chosen : "system";
+}
+
+/**
+ * The stylesheets of a theme. The dark palette is app.css's own; the light one is a separate file
+ * that a light choice loads outright and "system" loads only while the system prefers light, so
+ * the palette is defined once and the first paint is right without any script.
+ */
+function ThemeHead({ theme }: { theme: Theme }) {
+  return (
+    <>
+      <meta name="color-scheme" content={theme === "system" ? "light dark" : theme} />
+      <link rel="stylesheet" href={assetUrl("app.css")} />
+      {theme === "light" && <link rel="stylesheet" href={assetUrl("theme-light.css")} />}
+      {theme === "system" && (
+        <link
+          rel="stylesheet"
+          href={assetUrl("theme-light.css")}
+          media="(prefers-color-scheme: light)"
+        />
+      )}
+    </>
+  );
 }
 
 /** Messages `?ok=` and `?error=` may show; anything else in the query is ignored, never echoed. */
@@ -107,24 +130,19 @@ export async function loadShell(c: AppContext): Promise<Shell> {
     user: { name: principal.name, email: principal.email, isAdmin: principal.isAdmin },
     orgs,
     org,
-    bell: org && orgId ? await bellOf(c, principal.userId, orgId, org.slug) : null,
+    bell: org && orgId ? await bellOf(c, orgId, org.slug) : null,
   };
 }
 
-/** The bell of an organization: its unread count for the user, live when the island is built. */
-async function bellOf(
-  c: AppContext,
-  userId: string,
-  orgId: string,
-  slug: string,
-): Promise<Shell["bell"]> {
-  const { count } = await c.var.services.alerts.history.unreadCount(userId, orgId);
+/** The bell of an organization: its open (firing, unacknowledged) alerts, live when built. */
+async function bellOf(c: AppContext, orgId: string, slug: string): Promise<Shell["bell"]> {
+  const count = await c.var.services.alerts.history.openCount(orgId);
   const o = encodeURIComponent(slug);
   return {
     count,
     href: `/o/${o}/notifications`,
     topic: `org:${orgId}:alerts`,
-    countUrl: `/api/v1/orgs/${o}/notifications/unread-count`,
+    countUrl: `/api/v1/orgs/${o}/notifications/open-count`,
     live: hasIsland(pageManifest(c), "NotificationBell"),
   };
 }
@@ -156,8 +174,7 @@ export async function render(
       htmlAttrs: { "data-theme": shell.theme },
       head: (
         <>
-          <meta name="color-scheme" content={shell.theme} />
-          <link rel="stylesheet" href={assetUrl("app.css")} />
+          <ThemeHead theme={shell.theme} />
           <link rel="icon" href={assetUrl("favicon.svg")} type="image/svg+xml" />
         </>
       ),

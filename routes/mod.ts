@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
 import type { PageKit } from "./_render.tsx";
+import { useSentenceMessages } from "../lib/util/zod_messages.ts";
 import * as staticAssets from "./static.ts";
 import * as theme from "./theme.ts";
 import * as login from "./login.tsx";
@@ -70,6 +71,8 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
 
 /** Registers every page and asset route, each behind its declared policy. */
 export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
+  // Validation messages reach forms (and the API) as sentences, not zod's developer wording.
+  useSentenceMessages();
   // The layout's own island (the notification bell) needs the manifest on every page.
   app.use("*", async (c, next) => {
     c.set("pageManifest", kit.manifest);

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { setCookie } from "hono/cookie";
+import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../lib/http/context.ts";
 import { page } from "../lib/http/pages.ts";
 import { isHttps, readForm, safePath } from "./_forms.ts";
@@ -7,12 +7,18 @@ import { seeOther, THEME_COOKIE } from "./_render.tsx";
 
 const YEAR_S = 365 * 24 * 3600;
 
-/** `POST /theme`: stores the theme in a cookie and goes back to the page it was posted from. */
+/**
+ * `POST /theme`: stores the chosen theme in a cookie ("system" forgets the choice, so the page
+ * follows prefers-color-scheme again) and goes back to the page it was posted from.
+ */
 export function register(app: Hono<AppEnv>): void {
   page(app, "POST", "/theme", "public", async (c) => {
     const form = await readForm(c);
-    const theme = form.theme === "light" ? "light" : "dark";
-    setCookie(c, THEME_COOKIE, theme, {
+    if (form.theme !== "light" && form.theme !== "dark") {
+      deleteCookie(c, THEME_COOKIE, { path: "/", secure: isHttps(c) });
+      return seeOther(c, safePath(form.back));
+    }
+    setCookie(c, THEME_COOKIE, form.theme, {
       path: "/",
       maxAge: YEAR_S,
       sameSite: "Lax",

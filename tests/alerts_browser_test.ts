@@ -125,7 +125,10 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 1000));
       }
       await page.waitForSelector('a.bell[data-unread="1"]', { timeout: 10_000 });
-      assert.equal(await bell.getAttribute("aria-label"), "Notifications, 1 unread");
+      assert.equal(
+        await bell.getAttribute("aria-label"),
+        "Notifications: 1 firing alert not acknowledged",
+      );
       assert.equal(
         await page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay),
         1,
@@ -134,12 +137,12 @@ Deno.test({
       assert.equal(rx.got.length, 2, "the firing webhook went out too");
       assert.equal(rx.got[1].json.event, "firing");
 
-      // Notifications page: listed, firing; opening it reads everything.
+      // Notifications page: listed, firing; the bell keeps counting it until someone acknowledges.
       await Promise.all([page.waitForURL(/\/notifications$/), bell.click()]);
       const row = page.locator("tr[data-state=firing]");
       await row.waitFor();
       assert.match(await row.innerText(), /CPU hot on web-1/);
-      assert.equal(await bell.getAttribute("data-unread"), "0");
+      assert.equal(await bell.getAttribute("data-unread"), "1");
       await shot(page, "alerts-notifications-desktop");
       await shot(page, "alerts-notifications-phone", PHONE);
       await page.setViewportSize(DESKTOP);
@@ -149,6 +152,7 @@ Deno.test({
       ]);
       await page.getByText("Alert acknowledged").waitFor();
       assert.match(await page.locator("tr[data-state=firing]").innerText(), /acknowledged/);
+      assert.equal(await bell.getAttribute("data-unread"), "0");
       const [a] = (await services.alerts.history.list({ orgId: org.id, limit: 5 })).rows;
       assert.ok(a.acknowledged_at !== null);
 

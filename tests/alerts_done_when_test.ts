@@ -171,10 +171,11 @@ dbTest(
         ["firing:sent", "resolved:sent", "test:sent"],
       );
 
-      // The notification center: the bell counted it, the page lists it.
+      // The notification center: the bell counts firing alerts only (this one resolved), the page
+      // lists it.
       const cookie = owner.cookie;
       let html = await (await fetch(`${hub}/o/acme/hosts`, { headers: { cookie } })).text();
-      assert.match(html, /aria-label="Notifications, 1 unread"/);
+      assert.match(html, /aria-label="Notifications: no firing alerts waiting"/);
       html = await (await fetch(`${hub}/o/acme/notifications`, { headers: { cookie } })).text();
       assert.ok(html.includes(`data-alert="${a.id}" data-state="resolved"`), "listed as resolved");
       assert.match(html, /CPU hot on db-1/);

@@ -74,7 +74,8 @@ Deno.test({
       await shot(page, "dashboard-phone", PHONE);
       await page.setViewportSize(DESKTOP);
 
-      // Sign out, then sign in again with the keyboard.
+      // Sign out (in the user menu), then sign in again with the keyboard.
+      await page.locator(".user-summary").click();
       await Promise.all([
         page.waitForURL(/\/login\?ok=signed_out$/),
         page.getByRole("button", { name: "Sign out" }).click(),
@@ -135,9 +136,15 @@ Deno.test({
       );
       assert.ok(wrap, "the audit table scrolls horizontally inside its wrapper");
 
-      // Theme: a plain form POST; the choice survives a reload.
+      // Theme: it follows the system (light here) until a plain form POST picks one, and the
+      // choice survives a reload.
       await page.setViewportSize(DESKTOP);
-      assert.equal(await page.locator("html").getAttribute("data-theme"), "dark");
+      assert.equal(await page.locator("html").getAttribute("data-theme"), "system");
+      await Promise.all([
+        page.waitForLoadState("load"),
+        page.getByRole("button", { name: "Switch to the dark theme" }).click(),
+      ]);
+      await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
       await Promise.all([
         page.waitForLoadState("load"),
         page.getByRole("button", { name: "Switch to the light theme" }).click(),

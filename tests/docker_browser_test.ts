@@ -14,7 +14,7 @@ import {
   testLabels,
   testName,
 } from "../lib/docker/testing.ts";
-import { attachTestAgent } from "./support/agent.ts";
+import { attachTestAgent, runTestContainer } from "./support/agent.ts";
 import { startFakeRegistry } from "./support/fake_registry.ts";
 import {
   chromiumMissing,
@@ -53,20 +53,8 @@ Deno.test({
     let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
     try {
       // Some containers to look at: two running (one publishing a port), one exited.
-      const run = async (what: string, extra: Record<string, unknown> = {}, start = true) => {
-        const name = testName(SUITE, what);
-        const { id } = await agent.conn.call<{ id: string }>("container.create", {
-          spec: {
-            name,
-            image: TEST_IMAGE,
-            cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
-            labels: { ...labels, app: what },
-            ...extra,
-          },
-          start,
-        });
-        return { id, name };
-      };
+      const run = (what: string, spec: Record<string, unknown> = {}, start = true) =>
+        runTestContainer(agent, SUITE, what, { spec, start });
       const web = await run("web", { ports: [{ container_port: 80, host_port: 0 }] });
       await run("worker");
       await run("migrate", {}, false);

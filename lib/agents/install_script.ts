@@ -12,6 +12,13 @@ export function hubUrlOf(c: AppContext): string {
   return /:0$/.test(configured) ? new URL(c.req.url).origin : configured;
 }
 
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 /** The install script with this hub's URL as its default (HUB=… still overrides it). */
 export async function installScript(hubUrl: string): Promise<string> {
   template ??= Deno.readTextFile(SCRIPT_URL);

@@ -96,6 +96,18 @@ export function createAlertHistory(
       });
     },
 
+    /**
+     * Firing alerts nobody has acknowledged (muted ones, about an offline host's containers, left
+     * out): what the bell counts, so it stays up while something is wrong and unhandled, however
+     * often the notification center is opened.
+     */
+    async openCount(orgId: string): Promise<number> {
+      const rows = await db.selectFrom("alerts").select("id").where("org_id", "=", orgId)
+        .where("state", "=", "firing").where("acknowledged_at", "is", null)
+        .where("muted", "=", 0).limit(UNREAD_CAP).execute();
+      return rows.length;
+    },
+
     /** Alerts that started since the user last opened the notification center. */
     async unreadCount(
       userId: string,

@@ -9,6 +9,7 @@ import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { uuidv7 } from "../util/ids.ts";
 import { HttpError, notFound } from "../http/errors.ts";
+import { checkRuleMetric } from "./metric_catalog.ts";
 import {
   DEFAULT_RULES,
   normalizeRule,
@@ -94,7 +95,10 @@ export function createRuleStore(deps: {
     seeded.add(orgId);
   }
 
-  /** Checks what a rule refers to belongs to the organization: its host and channels. */
+  /**
+   * Checks what a rule refers to exists in the organization: its host, its channels and the metric
+   * it watches (a series the agents report, lib/alerts/metric_catalog.ts).
+   */
   async function checkRefs(orgId: string, spec: RuleSpec): Promise<void> {
     if (spec.scope === "host") {
       const h = await db.selectFrom("hosts").select("id").where("org_id", "=", orgId)
@@ -114,6 +118,7 @@ export function createRuleStore(deps: {
         });
       }
     }
+    await checkRuleMetric(db, orgId, spec);
   }
 
   async function row(orgId: string, id: string): Promise<RuleRow> {

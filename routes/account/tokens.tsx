@@ -15,18 +15,25 @@ import { TokenTable } from "../../components/TokenTable.tsx";
 import { TokenForm } from "../../components/TokenForm.tsx";
 import { NewToken } from "../../components/NewToken.tsx";
 import { EmptyState } from "../../components/EmptyState.tsx";
+import { Alert } from "../../components/Alert.tsx";
 import { ConfirmAction } from "../../components/ConfirmAction.tsx";
 import type { FormState } from "../../components/Field.tsx";
 import { errorsOf, formError, parseForm, readForm } from "../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../_render.tsx";
+import { stashReveal, takeReveal } from "../_reveal.ts";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
 
-/** The tokens page; `created` is the one response that carries a new token's value. */
+const PATH = "/account/tokens";
+
+/**
+ * The tokens page; `created` is the one response that carries a new token's value, `revealed`
+ * says this is the page a creation redirected to (with the value or, on a reload, without it).
+ */
 async function tokensPage(
   c: AppContext,
   kit: PageKit,
-  state: { form?: FormState; created?: { name: string; token: string } } = {},
+  state: { form?: FormState; created?: { name: string; token: string }; revealed?: boolean } = {},
   status = 200,
 ) {
   const p = principalOf(c);
@@ -57,6 +64,12 @@ async function tokensPage(
           )}
         />
       )}
+      {state.revealed && !created && (
+        <Alert kind="info">
+          A new token is shown only once, on the page its creation led to. If you did not copy it,
+          revoke it below and create another.
+        </Alert>
+      )}
       {list.length > 0
         ? <TokenTable tokens={list} orgSlugs={slugs} now={clock.now()} />
         : (
@@ -74,7 +87,7 @@ async function tokensPage(
       title: "API tokens",
       active: "tokens",
       status,
-      noStore: Boolean(created),
+      noStore: Boolean(state.revealed),
       manifest: created ? kit.manifest : null,
     },
   );
@@ -82,7 +95,14 @@ async function tokensPage(
 
 /** Tokens pages: list, create (value shown once), revoke with confirmation. */
 export function register(app: Hono<AppEnv>, kit: PageKit): void {
-  page(app, "GET", "/account/tokens", "user", (c) => tokensPage(c, kit));
+  page(app, "GET", PATH, "user", async (c) => {
+    if (c.req.query("created") === undefined) return await tokensPage(c, kit);
+    const r = await takeReveal(c, PATH);
+    const created = typeof r?.name === "string" && typeof r?.token === "string"
+      ? { name: r.name, token: r.token }
+      : undefined;
+    return await tokensPage(c, kit, { created, revealed: true });
+  });
 
   page(app, "POST", "/account/tokens", "user", async (c) => {
     const values = await readForm(c);
@@ -95,8 +115,10 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
         actionContext(c),
         parsed.data,
       );
-      // Rendered, not redirected: the value must not travel in a URL or survive in a flash.
-      return tokensPage(c, kit, { created: { name: record.name, token } });
+      // POST → redirect → GET, the value in an encrypted one-time cookie (never in the URL), so a
+      // reload of the page that shows it cannot mint a second token.
+      await stashReveal(c, PATH, { name: record.name, token });
+      return seeOther(c, `${PATH}?created=1`);
     } catch (err) {
       const e = formError(err);
       return tokensPage(c, kit, { form: { values, errors: errorsOf(e, "org") } }, e.status);

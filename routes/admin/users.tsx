@@ -9,6 +9,7 @@ import { CreateUserForm } from "../../components/CreateUserForm.tsx";
 import type { FormState } from "../../components/Field.tsx";
 import { errorsOf, formError, parseForm, readForm } from "../_forms.ts";
 import { render, seeOther } from "../_render.tsx";
+import { plural } from "../../components/plural.ts";
 
 const CreateUserInput = z.object({
   email: emailSchema,
@@ -24,7 +25,7 @@ async function usersPage(c: AppContext, form: FormState = {}, status = 200) {
   return render(
     c,
     <>
-      <PageHeader title="Users" sub={`${users.length} accounts on this hub`} />
+      <PageHeader title="Users" sub={`${plural(users.length, "account")} on this hub`} />
       <UserTable users={users} />
       <CreateUserForm values={values} errors={form.errors} />
     </>,

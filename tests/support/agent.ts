@@ -9,6 +9,7 @@ import { createControl } from "../../agent/control.ts";
 import { runAgentSession } from "../../agent/session.ts";
 import { createHealthRunner, transportSender } from "../../agent/health/mod.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { TEST_IMAGE, testLabels, testName } from "../../lib/docker/testing.ts";
 import type { Services } from "../../lib/services.ts";
 import type { AgentConnection } from "../../lib/agents/connection.ts";
 import type { Host } from "../../lib/hosts/service.ts";
@@ -86,4 +87,29 @@ export function runTestSession(agentEnd: Transport, docker: DockerClient, health
       health.close();
     },
   };
+}
+
+/**
+ * Creates a container of the test image through the agent, named and labelled for `suite` (so
+ * `cleanupSuite` removes it), running `cmd` (by default a shell that exits at once on SIGTERM);
+ * started unless `start` is false.
+ */
+export async function runTestContainer(
+  agent: Pick<TestAgent, "conn">,
+  suite: string,
+  what: string,
+  opts: { cmd?: string[]; start?: boolean; spec?: Record<string, unknown> } = {},
+): Promise<{ id: string; name: string }> {
+  const name = testName(suite, what);
+  const { id } = await agent.conn.call<{ id: string }>("container.create", {
+    spec: {
+      name,
+      image: TEST_IMAGE,
+      cmd: opts.cmd ?? ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+      labels: { ...testLabels(suite), app: what },
+      ...opts.spec,
+    },
+    start: opts.start ?? true,
+  });
+  return { id, name };
 }

@@ -3,6 +3,7 @@ import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { EVENT_TYPES, QuietHoursSchema, RuleFields } from "../../../lib/alerts/schema.ts";
+import { metricCatalog } from "../../../lib/alerts/metric_catalog.ts";
 
 const RuleParams = OrgParam.merge(IdParam);
 
@@ -47,6 +48,30 @@ const listRules = apiRoute("org:viewer", {
   responses: { 200: jsonResponse(z.object({ items: z.array(RuleSchema) }), "Rules") },
 });
 
+const MetricFamilySchema = z.object({
+  key: z.string().openapi({ description: "Series name a rule's `metric` may use" }),
+  scope: z.enum(["host", "container"]).openapi({
+    description: "container: per-container series, for rules with `container: true`",
+  }),
+  unit: z.string(),
+  label: z.string().nullable().openapi({
+    description: "The label of its series: `fs.used_pct{mount=/}`; without it a rule covers all",
+  }),
+  values: z.array(z.string()).openapi({ description: "Label values this organization sent" }),
+  seen: z.boolean().openapi({ description: "Whether a host of this organization sent it" }),
+}).openapi("MetricFamily");
+
+const listMetrics = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/metric-catalog",
+  tags: ["alerts"],
+  summary: "Metrics an alert rule may watch: the agents' series with units and label values seen",
+  request: { params: OrgParam },
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(MetricFamilySchema) }), "Metric families"),
+  },
+});
+
 const getRule = apiRoute("org:viewer", {
   method: "get",
   path: "/api/v1/orgs/{org}/alert-rules/{id}",
@@ -66,7 +91,8 @@ const createRule = apiRoute("org:admin", {
     "`hold_s` is how long the value must stay beyond the trigger (on the 1 s samples), `mode: avg` " +
     "compares the mean over `window_s`. Event rules need `event`; restart_loop takes " +
     "`event_count` in `event_window_s`, data_root_size takes `trigger` in bytes, host_offline " +
-    "fires after `hold_s` without report or connection.",
+    "fires after `hold_s` without report or connection. A `metric` no agent reports (see " +
+    "`metric-catalog`) is refused with 400 naming the closest ones.",
   request: { params: OrgParam, ...jsonBody(CreateRule) },
   responses: { 201: jsonResponse(RuleSchema, "Created") },
 });
@@ -94,6 +120,11 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(listRules, async (c) => {
     const { org } = orgScopeOf(c);
     return c.json({ items: await c.var.services.alerts.rules.list(org.id) }, 200);
+  });
+
+  app.openapi(listMetrics, async (c) => {
+    const { org } = orgScopeOf(c);
+    return c.json({ items: await metricCatalog(c.var.services.db, org.id) }, 200);
   });
 
   app.openapi(getRule, async (c) => {

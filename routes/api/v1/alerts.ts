@@ -126,6 +126,15 @@ const unread = apiRoute("org:viewer", {
   },
 });
 
+const openCount = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/notifications/open-count",
+  tags: ["alerts"],
+  summary: "How many alerts are firing with nobody having acknowledged them (the bell's count)",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(z.object({ count: z.number().int() }), "Open count") },
+});
+
 const markRead = apiRoute("org:viewer", {
   method: "post",
   path: "/api/v1/orgs/{org}/notifications/read",
@@ -135,7 +144,7 @@ const markRead = apiRoute("org:viewer", {
   responses: { 200: jsonResponse(z.object({ last_read_at: z.number().int() }), "Marked") },
 });
 
-/** Alert history, acknowledge/silence, and the notification center's unread count. */
+/** Alert history, acknowledge/silence, the bell's open count and the per-user unread count. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(listAlerts, async (c) => {
     const { org } = orgScopeOf(c);
@@ -187,6 +196,12 @@ export function register(app: OpenAPIHono<AppEnv>) {
     const r = await c.var.services.alerts.history.unreadCount(principalOf(c).userId, org.id);
     c.header("Cache-Control", "no-store");
     return c.json(r, 200);
+  });
+
+  app.openapi(openCount, async (c) => {
+    const { org } = orgScopeOf(c);
+    c.header("Cache-Control", "no-store");
+    return c.json({ count: await c.var.services.alerts.history.openCount(org.id) }, 200);
   });
 
   app.openapi(markRead, async (c) => {

@@ -114,6 +114,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
               <ContainersTable
                 containers={result.items}
                 base={base}
+                apiBase={`/api/v1/orgs/${encodeURIComponent(org.slug)}`}
                 online={online}
                 operate={can.operate}
                 back={href(offset)}

@@ -7,6 +7,8 @@ import { island } from "../../../lib/islands/island.tsx";
 import { HostName, parseLabelLines } from "../../../lib/hosts/schema.ts";
 import { hostView } from "../../../lib/hosts/view.ts";
 import { addHost } from "../../api/v1/hosts.ts";
+import { hubUrlOf, isLoopbackHost } from "../../../lib/agents/install_script.ts";
+import { HubAddressWarning } from "../../../components/HubAddressWarning.tsx";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import LiveHosts from "../../../islands/LiveHosts.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
@@ -26,6 +28,17 @@ const AddInput = z.object({ name: HostName, labels: z.string().max(10_000).optio
 
 const base = (slug: string) => `/o/${encodeURIComponent(slug)}`;
 
+/**
+ * The warning an install command needs when agents elsewhere could not reach the hub's URL (a
+ * loopback address: CAPSTAN_PUBLIC_URL unset and the hub on 127.0.0.1), or nothing.
+ */
+function hubAddressWarning(c: AppContext) {
+  const hubUrl = hubUrlOf(c);
+  if (!isLoopbackHost(new URL(hubUrl).hostname)) return null;
+  const listen = c.var.services.config.host;
+  return <HubAddressWarning hubUrl={hubUrl} listensOnLoopback={isLoopbackHost(listen)} />;
+}
+
 /** Shows a single-use enrollment (new host or a fresh token); never cached, never in a URL. */
 export function enrollmentPage(
   c: AppContext,
@@ -40,6 +53,7 @@ export function enrollmentPage(
       <PageHeader title={`Add host “${e.hostName}”`} sub="One step left: run the agent on it.">
         <a class="btn" href={hostHref}>Go to the host</a>
       </PageHeader>
+      {hubAddressWarning(c)}
       <Enrollment
         hostName={e.hostName}
         token={e.token}
@@ -68,6 +82,7 @@ function addPage(c: AppContext, form: FormState = {}, status = 200) {
         title="Add a host"
         sub="Name the machine; the next page gives you the command that installs the agent on it."
       />
+      {hubAddressWarning(c)}
       <AddHostForm action={`${base(org.slug)}/hosts`} values={form.values} errors={form.errors} />
     </>,
     { title: "Add a host", active: "hosts", status },

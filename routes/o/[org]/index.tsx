@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { page } from "../../../lib/http/pages.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import { island } from "../../../lib/islands/island.tsx";
@@ -8,6 +8,7 @@ import FleetLive, { type FleetLiveProps } from "../../../islands/FleetLive.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { StatCard } from "../../../components/StatCard.tsx";
 import { NoHosts } from "../../../components/NoHosts.tsx";
+import { Attention, type AttentionProps } from "../../../components/Attention.tsx";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
 
 const FleetLiveIsland = island("FleetLive", FleetLive);
@@ -34,6 +35,26 @@ function CardPager(
       {last < total && <a class="btn btn-small" href={`${base}?offset=${last}`}>Next</a>}
     </nav>
   );
+}
+
+/** Firing alerts and failing checks shown at the top of the dashboard. */
+const ATTENTION_ITEMS = 5;
+/** Firing alerts read to count them; beyond this the dashboard says "50+". */
+const ATTENTION_CAP = 50;
+
+/** The dashboard's "needs attention" data: firing alerts (not muted) and unhealthy checks. */
+async function attentionOf(c: AppContext, orgId: string, base: string): Promise<AttentionProps> {
+  const { alerts, health } = c.var.services;
+  const firing = (await alerts.history.list({ orgId, state: "firing", limit: ATTENTION_CAP }))
+    .rows.filter((a) => a.muted === 0);
+  const checks = await health.service.list(orgId, { state: "unhealthy", limit: ATTENTION_ITEMS });
+  return {
+    base,
+    alerts: firing.slice(0, ATTENTION_ITEMS),
+    alertsTotal: firing.length >= ATTENTION_CAP ? `${ATTENTION_CAP}+` : firing.length,
+    checks: checks.items,
+    checksTotal: checks.total,
+  };
 }
 
 /** `GET /o/:org`: the fleet overview (an empty state until hosts exist). */
@@ -94,6 +115,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       c,
       <>
         <PageHeader title={org.name} sub={<>Fleet overview · you are {role}</>} />
+        {hostList.length > 0 && <Attention {...await attentionOf(c, org.id, base)} />}
         {fleet}
         <CardPager base={base} offset={offset} total={hostList.length} />
         {hostList.length === 0 && <NoHosts base={base} isAdmin={isAdmin} />}

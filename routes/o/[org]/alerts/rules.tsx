@@ -9,6 +9,7 @@ import { page } from "../../../../lib/http/pages.ts";
 import { HttpError } from "../../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../../lib/auth/principal.ts";
 import { EVENT_TYPES, RuleFields } from "../../../../lib/alerts/schema.ts";
+import { metricCatalog } from "../../../../lib/alerts/metric_catalog.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { RulesTable } from "../../../../components/RulesTable.tsx";
 import { RuleForm } from "../../../../components/RuleForm.tsx";
@@ -84,6 +85,7 @@ async function formPage(
           kind: ch.kind,
         }))}
         eventTypes={EVENT_TYPES}
+        metrics={o.kind === "metric" ? await metricCatalog(c.var.services.db, org.id) : []}
         submit={o.id ? "Save rule" : "Create rule"}
         cancelHref={base}
       />
