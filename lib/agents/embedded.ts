@@ -154,7 +154,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
         docker,
         log: o.log,
         intervalMs: o.metricsIntervalMs,
-        fetch: inProcessReportFetch(host, o.metrics),
+        fetch: inProcessReportFetch(() => host, o.metrics),
       }).catch((err) => {
         o.log.warn("embedded agent: metrics could not start", { error: String(err) });
         return undefined;
