@@ -57,7 +57,7 @@ export interface MetricsHandle {
 
 /**
  * Starts sampling and reporting. A state dir that cannot be written (read-only, full) does not
- * stop metrics: batches are sent from memory while the spool is tried again every 30 s.
+ * stop metrics: batches are sent from memory while the spool is tried again every 10 s.
  */
 export function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
   const spool = openSpoolRetrying(`${opts.stateDir}/metrics-spool`, {

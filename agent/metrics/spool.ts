@@ -216,7 +216,7 @@ export async function openSpool(dir: string, opts: SpoolOptions = {}): Promise<S
 
 /** Options of a spool that keeps trying to open its directory. */
 export interface RetryingSpoolOptions extends SpoolOptions {
-  /** How long after a failed open the next append tries again; default 30 s. */
+  /** How long after a failed open the next append tries again; default 10 s (a report interval). */
   retryMs?: number;
   /** Wall time, ms (tests move it). */
   now?: () => number;
@@ -229,7 +229,7 @@ export interface RetryingSpoolOptions extends SpoolOptions {
  * nothing to peek. Never rejects.
  */
 export function openSpoolRetrying(dir: string, opts: RetryingSpoolOptions = {}): Spool {
-  const retryMs = opts.retryMs ?? 30_000;
+  const retryMs = opts.retryMs ?? 10_000;
   const now = opts.now ?? Date.now;
   let inner: Spool | undefined;
   let opening: Promise<Spool | undefined> | undefined;

@@ -9,6 +9,7 @@ import { createMetricQuery } from "./query.ts";
 import { createMetricOverview } from "./overview.ts";
 import { applyMetricsRetention } from "./retention.ts";
 import type { Job } from "../jobs/scheduler.ts";
+import { type IngestNote, ingestNotes } from "./ingest_status.ts";
 
 /** Largest live message published per batch; bigger batches publish only their latest sample. */
 const MAX_LIVE_BYTES = 7000;
@@ -68,12 +69,32 @@ export function createMetrics(deps: {
   const overview = createMetricOverview(deps.dbh.db, deps.dbh.dialect);
   // The last failure per host (bounded: one entry per host, dropped when a batch commits).
   const failures = new Map<string, IngestFailure>();
+  const startedAt = deps.clock.now();
 
   /** Remembers why a host's report was not stored, for its page (this process only). */
   function noteFailure(hostId: string, reason: string) {
     failures.delete(hostId);
     failures.set(hostId, { at: deps.clock.now(), reason: reason.slice(0, 300) });
     if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+  }
+
+  /** What ingest last saw of a host's agent (epoch, clock skew, refused samples, problems). */
+  async function agentState(hostId: string) {
+    const row = await deps.dbh.db.selectFrom("metric_agents").selectAll()
+      .where("host_id", "=", hostId).executeTakeFirst();
+    if (!row) return undefined;
+    const n = (v: number | null) => v === null ? null : Number(v);
+    return {
+      ...row,
+      epoch_since: Number(row.epoch_since),
+      last_report_at: Number(row.last_report_at),
+      last_stored_at: n(row.last_stored_at),
+      skew_ms: n(row.skew_ms),
+      refused_future: Number(row.refused_future),
+      refused_old: Number(row.refused_old),
+      refused_at: n(row.refused_at),
+      lost: Number(row.lost),
+    };
   }
 
   /** Logs what a committed batch says about its agent: a new spool epoch, refused samples. */
@@ -195,24 +216,23 @@ export function createMetrics(deps: {
       return failures.get(hostId);
     },
 
-    /** What ingest last saw of a host's agent (epoch, clock skew, refused samples, problems). */
-    async agentState(hostId: string) {
-      const row = await deps.dbh.db.selectFrom("metric_agents").selectAll()
-        .where("host_id", "=", hostId).executeTakeFirst();
-      if (!row) return undefined;
-      const n = (v: number | null) => v === null ? null : Number(v);
-      return {
-        ...row,
-        epoch_since: Number(row.epoch_since),
-        last_report_at: Number(row.last_report_at),
-        last_stored_at: n(row.last_stored_at),
-        skew_ms: n(row.skew_ms),
-        refused_future: Number(row.refused_future),
-        refused_old: Number(row.refused_old),
-        refused_at: n(row.refused_at),
-        lost: Number(row.lost),
-      };
+    /** The lines a host's page shows about its metrics (not reporting, clock, spool reset, problems). */
+    async notes(
+      host: { id: string; local: boolean; enrolled_at: number | null },
+      online: boolean,
+    ): Promise<IngestNote[]> {
+      return ingestNotes({
+        now: deps.clock.now(),
+        online,
+        enrolledAt: host.enrolled_at,
+        since: startedAt,
+        local: host.local,
+        agent: await agentState(host.id),
+        failure: failures.get(host.id),
+      });
     },
+
+    agentState,
 
     /** The scheduled jobs: rollups every minute, retention every hour (both lease-protected). */
     jobs(): Job[] {
