@@ -13,29 +13,9 @@ import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { hostView } from "../lib/hosts/view.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
+import { cannotMount, mountTmpfs, run, until } from "./support/process.ts";
 
 const INTERVAL_MS = 250;
-
-/** Why this machine cannot run the test (mounting needs root), or null. */
-function cannotMount(): string | null {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  return Deno.uid() === 0 ? null : "needs root to mount a tmpfs";
-}
-
-async function run(cmd: string, args: string[]) {
-  const r = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-  if (!r.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const why = cannotMount();
 if (why) console.log(`note: the read-only state dir end-to-end test is ignored: ${why}`);
@@ -47,7 +27,7 @@ Deno.test({
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-ro-hub-" });
     const stateDir = await Deno.makeTempDir({ prefix: "capstan-ro-agent-" });
-    await run("mount", ["-t", "tmpfs", "-o", "size=4m,mode=0700", "capstan-test-ro", stateDir]);
+    const unmount = await mountTmpfs(stateDir, "4m");
     const hub = await startHub(
       loadConfig({
         CAPSTAN_HOST: "127.0.0.1",
@@ -90,7 +70,7 @@ Deno.test({
         );
       const notes = async () =>
         await s.metrics.notes(hostView((await s.hosts.byId(host.id))!, true), true);
-      await until("reports from memory", async () => (await batches()) >= 4);
+      await until("reports from memory", async () => (await batches()) >= 4, 60_000);
       const atRisk = (await notes()).find((n) => n.kind === "problem");
       assert.ok(atRisk?.kind === "problem", `the host page says the spool is at risk: ${output()}`);
       assert.match(atRisk.text, /cannot write its metrics spool \(.*Read-only file system/);
@@ -107,7 +87,11 @@ Deno.test({
         return !(await notes()).some((n) => n.kind === "problem");
       }, 40_000);
       const spooledFrom = await batches();
-      await until("spooled batches delivered", async () => (await batches()) >= spooledFrom + 3);
+      await until(
+        "spooled batches delivered",
+        async () => (await batches()) >= spooledFrom + 3,
+        60_000,
+      );
 
       assert.equal((await agent.stop()).code, 0);
       agent = undefined;
@@ -124,7 +108,7 @@ Deno.test({
     } finally {
       await agent?.stop();
       await hub.stop();
-      await run("umount", [stateDir]).catch(() => run("umount", ["-l", stateDir]));
+      await unmount();
       await Deno.remove(stateDir, { recursive: true });
       await Deno.remove(dataDir, { recursive: true });
     }

@@ -19,20 +19,10 @@ import { createApp } from "../lib/http/app.ts";
 import type { Logger } from "../lib/log.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
+import { cannotMount, mountTmpfs } from "./support/process.ts";
 
-const why = Deno.build.os !== "linux"
-  ? "needs Linux"
-  : Deno.uid() !== 0
-  ? "needs root to mount a tmpfs"
-  : null;
+const why = cannotMount();
 if (why) console.log(`note: the full-disk ingest test is ignored: ${why}`);
-
-async function run(cmd: string, args: string[]) {
-  const r = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-  if (!r.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
-  }
-}
 
 /** Writes zeros into `path` until the filesystem refuses more. */
 async function fill(path: string) {
@@ -53,7 +43,7 @@ Deno.test({
   ignore: why !== null,
   async fn() {
     const mnt = await Deno.makeTempDir({ prefix: "capstan-full-" });
-    await run("mount", ["-t", "tmpfs", "-o", "size=3m", "capstan-test-full", mnt]);
+    const unmount = await mountTmpfs(mnt, "3m");
     const dbh = openDatabase(`sqlite:${join(mnt, "capstan.db")}`);
     try {
       await migrateToLatest(dbh.db);
@@ -170,7 +160,7 @@ Deno.test({
       }
     } finally {
       await dbh.close();
-      await run("umount", [mnt]).catch(() => run("umount", ["-l", mnt]));
+      await unmount();
       await Deno.remove(mnt, { recursive: true });
     }
   },

@@ -39,6 +39,8 @@ export interface MetricsOptions {
   cgroupRoot?: string;
   /** Called once if the hub refuses the token (401/403); sending has stopped by then. */
   onUnauthorized?: (status: number) => void;
+  /** Sending waits for this; sampling and spooling start at once. */
+  ready?: Promise<unknown>;
   clock?: MetricsClock;
 }
 
@@ -74,6 +76,7 @@ export function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
     log: opts.log,
     clock: opts.clock,
     onUnauthorized: opts.onUnauthorized,
+    ready: opts.ready,
   });
   const host = createHostCollectors({
     root: opts.root,

@@ -46,6 +46,8 @@ export interface ReporterOptions {
   requestTimeoutMs?: number;
   /** Called once when the hub refuses the token (401/403). */
   onUnauthorized?: (status: number) => void;
+  /** Sending waits for this (batches are spooled meanwhile): the embedded agent before it knows its host. */
+  ready?: Promise<unknown>;
 }
 
 /** Where delivery stands. */
@@ -382,6 +384,12 @@ export function createReporter(opts: ReporterOptions): Reporter {
   };
 
   const sendLoop = async () => {
+    if (opts.ready) {
+      await Promise.race([
+        opts.ready,
+        new Promise((r) => stopping.signal.addEventListener("abort", r, { once: true })),
+      ]);
+    }
     while (!stopping.signal.aborted) {
       try {
         if (!(await sendOne())) return;
