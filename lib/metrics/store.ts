@@ -407,10 +407,12 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         : { ...r, points: points.length, samples, refused, skewMs };
     },
 
-    /** The highest committed seq of a host (in one epoch), or -1 (agents and tests check for gaps). */
-    async lastSeq(hostId: string, epoch = ""): Promise<number> {
-      const r = await dbh.db.selectFrom("metric_batches").select((eb) => eb.fn.max("seq").as("m"))
-        .where("host_id", "=", hostId).where("epoch", "=", epoch).executeTakeFirst();
+    /** The highest committed seq of a host (in one epoch, or any), or -1 (tests check for gaps). */
+    async lastSeq(hostId: string, epoch?: string): Promise<number> {
+      let q = dbh.db.selectFrom("metric_batches").select((eb) => eb.fn.max("seq").as("m"))
+        .where("host_id", "=", hostId);
+      if (epoch !== undefined) q = q.where("epoch", "=", epoch);
+      const r = await q.executeTakeFirst();
       return r?.m === null || r?.m === undefined ? -1 : Number(r.m);
     },
   };
