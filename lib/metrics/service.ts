@@ -70,6 +70,8 @@ export function createMetrics(deps: {
   // The last failure per host (bounded: one entry per host, dropped when a batch commits).
   const failures = new Map<string, IngestFailure>();
   const startedAt = deps.clock.now();
+  // When refused samples were last logged per host: a clock a day off would log every batch.
+  const refusedLogged = new Map<string, number>();
 
   /** Remembers why a host's report was not stored, for its page (this process only). */
   function noteFailure(hostId: string, reason: string) {
@@ -97,7 +99,7 @@ export function createMetrics(deps: {
     };
   }
 
-  /** Logs what a committed batch says about its agent: a new spool epoch, refused samples. */
+  /** Logs what a committed batch says about its agent: a new spool epoch, refused samples (at most every 10 min per host). */
   function logCommitted(host: { id: string }, batch: MetricsBatch, r: IngestResult) {
     if (r.epochChanged) {
       const fields = { host_id: host.id, from: r.epochChanged.from, to: r.epochChanged.to };
@@ -110,7 +112,12 @@ export function createMetrics(deps: {
         );
       }
     }
-    if (r.refused.future + r.refused.old > 0) {
+    const now = deps.clock.now();
+    if (
+      r.refused.future + r.refused.old > 0 && now - (refusedLogged.get(host.id) ?? 0) >= HOUR / 6
+    ) {
+      refusedLogged.set(host.id, now);
+      if (refusedLogged.size > 10_000) refusedLogged.delete(refusedLogged.keys().next().value!);
       deps.log.warn(
         "metrics: samples refused (dated outside the raw retention window or > 5 min ahead)",
         {
