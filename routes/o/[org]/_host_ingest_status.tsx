@@ -28,7 +28,8 @@ function Note({ note }: { note: IngestNote }) {
           <strong>Clock off by {s} s:</strong> this host's clock is {s} s{" "}
           {note.skewMs > 0 ? "ahead of" : "behind"}{" "}
           the hub's. Samples dated more than 5 minutes ahead, or older than the raw retention, are
-          refused ({note.refused} so far). Sync it with NTP (systemd-timesyncd or chrony).
+          refused{note.refused > 0 ? ` (${note.refused} so far)` : ""}. Sync it with NTP
+          (systemd-timesyncd or chrony).
         </Alert>
       );
     }
