@@ -6,14 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import type { Logger } from "../lib/log.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { hostView } from "../lib/hosts/view.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
-import { until } from "./support/process.ts";
+import { startLoopbackHub, until } from "./support/process.ts";
+import { keptLog } from "./support/log.ts";
 
 Deno.test({
   name:
@@ -22,24 +20,8 @@ Deno.test({
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-epoch-hub-" });
     const stateDir = await Deno.makeTempDir({ prefix: "capstan-epoch-agent-" });
-    const logged: string[] = [];
-    const keep = (level: string) => (msg: string, f?: Record<string, unknown>) =>
-      void logged.push(`${level} ${msg} ${JSON.stringify(f ?? {})}`);
-    const log: Logger = {
-      debug() {},
-      info: keep("info"),
-      warn: keep("warn"),
-      error: keep("error"),
-    };
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      { log, jobs: false },
-    );
+    const { log, lines: logged } = keptLog();
+    const hub = await startLoopbackHub(dataDir, { log });
     let agent: ReturnType<typeof spawnAgent> | undefined;
     try {
       const s = hub.services;

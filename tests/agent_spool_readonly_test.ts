@@ -6,14 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { hostView } from "../lib/hosts/view.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
-import { cannotMount, mountTmpfs, run, until } from "./support/process.ts";
+import { cannotMount, mountTmpfs, run, startLoopbackHub, until } from "./support/process.ts";
 
 const INTERVAL_MS = 250;
 
@@ -28,15 +25,7 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-ro-hub-" });
     const stateDir = await Deno.makeTempDir({ prefix: "capstan-ro-agent-" });
     const unmount = await mountTmpfs(stateDir, "4m");
-    const hub = await startHub(
-      loadConfig({
-        CAPSTAN_HOST: "127.0.0.1",
-        CAPSTAN_PORT: "0",
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_LOCAL_AGENT: "0",
-      }),
-      { log: silentLogger, jobs: false },
-    );
+    const hub = await startLoopbackHub(dataDir);
     let agent: ReturnType<typeof spawnAgent> | undefined;
     try {
       const s = hub.services;

@@ -16,10 +16,10 @@ import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import { topicAccess } from "../lib/realtime/access.ts";
 import { createApp } from "../lib/http/app.ts";
-import type { Logger } from "../lib/log.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { cannotMount, mountTmpfs } from "./support/process.ts";
+import { keptLog } from "./support/log.ts";
 
 const why = cannotMount();
 if (why) console.log(`note: the full-disk ingest test is ignored: ${why}`);
@@ -47,15 +47,7 @@ Deno.test({
     const dbh = openDatabase(`sqlite:${join(mnt, "capstan.db")}`);
     try {
       await migrateToLatest(dbh.db);
-      const logged: string[] = [];
-      const keep = (level: string) => (msg: string, f?: Record<string, unknown>) =>
-        void logged.push(`${level} ${msg} ${JSON.stringify(f ?? {})}`);
-      const log: Logger = {
-        debug: () => {},
-        info: keep("info"),
-        warn: keep("warn"),
-        error: keep("error"),
-      };
+      const { log, lines: logged } = keptLog();
       const config = loadConfig({ CAPSTAN_DATA_DIR: mnt, CAPSTAN_PUBLIC_URL: "http://hub.test" });
       const s = createServices({ config, dbh, log, bus: createMemoryBus() });
       const app = createApp(s, createRealtimeHub({ bus: s.bus, canRead: topicAccess(s.orgs) }));
