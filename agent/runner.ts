@@ -185,6 +185,7 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
       ? startMetrics({
         hubUrl: config.hubUrl,
         token: hostToken,
+        machineId: d.machineId,
         stateDir: config.stateDir,
         docker: d.docker,
         log,

@@ -46,7 +46,10 @@ interface Ctx {
   dataDir: string;
 }
 
-async function enrollHosts(ctx: Ctx, n: number): Promise<{ id: string; token: string }[]> {
+async function enrollHosts(
+  ctx: Ctx,
+  n: number,
+): Promise<{ id: string; token: string; machineId: string }[]> {
   const sys = { actor: { type: "system" as const, name: "bench" } };
   const out = [];
   for (let i = 0; i < n; i++) {
@@ -58,7 +61,7 @@ async function enrollHosts(ctx: Ctx, n: number): Promise<{ id: string; token: st
       machineId: `bench-machine-${i}`,
       hostname: `b${i}`,
     });
-    out.push({ id: host.id, token });
+    out.push({ id: host.id, token, machineId: `bench-machine-${i}` });
   }
   return out;
 }
@@ -73,20 +76,22 @@ export async function metricsBench(
   const now = Date.now();
   // Bodies are prepared up front so the figure measures the hub, not the load generator.
   const ROUNDS = 3;
-  const bodies: { token: string; body: Uint8Array<ArrayBuffer> }[] = [];
+  const bodies: { token: string; machineId: string; body: Uint8Array<ArrayBuffer> }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < HOSTS; i++) {
       bodies.push({
         token: hosts[i].token,
+        machineId: hosts[i].machineId,
         body: await gzip(batchBody(r, now - 3600_000 + r * 10_000)),
       });
     }
   }
-  const post = async (b: { token: string; body: Uint8Array<ArrayBuffer> }) => {
+  const post = async (b: { token: string; machineId: string; body: Uint8Array<ArrayBuffer> }) => {
     const res = await fetch(`${ctx.hubUrl}/api/v1/agent/report`, {
       method: "POST",
       headers: {
         authorization: `Bearer ${b.token}`,
+        "x-capstan-machine-id": b.machineId,
         "content-type": "application/json",
         "content-encoding": "gzip",
       },
@@ -118,10 +123,11 @@ export async function metricsBench(
   // 2. Acknowledgement latency at the target load: 20,000 samples/s = 200 ten-second batches/s, open loop.
   const paced: number[] = [];
   const rate = 20_000 / (SAMPLES_PER_BATCH * SERIES_PER_HOST);
-  const paceBodies: { token: string; body: Uint8Array<ArrayBuffer> }[] = [];
+  const paceBodies: { token: string; machineId: string; body: Uint8Array<ArrayBuffer> }[] = [];
   for (let i = 0; i < rate * 10; i++) {
     paceBodies.push({
       token: hosts[i % HOSTS].token,
+      machineId: hosts[i % HOSTS].machineId,
       body: await gzip(batchBody(10 + Math.floor(i / HOSTS), now - 1800_000 + i)),
     });
   }
@@ -243,7 +249,11 @@ export async function liveBench(
     sentAt.set(t, performance.now());
     const res = await fetch(`${ctx.hubUrl}/api/v1/agent/report`, {
       method: "POST",
-      headers: { authorization: `Bearer ${host.token}`, "content-encoding": "gzip" },
+      headers: {
+        authorization: `Bearer ${host.token}`,
+        "x-capstan-machine-id": host.machineId,
+        "content-encoding": "gzip",
+      },
       body,
     });
     await res.arrayBuffer();

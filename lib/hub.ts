@@ -66,6 +66,11 @@ export async function startHub(
     canRead: topicAccess(services.orgs),
     onError: (e) => log.warn("realtime", { error: String(e) }),
   });
+  // The embedded agent starts before the islands build and the HTTP server: the hub's own host is
+  // sampled from the first moment, not seconds (a rebuild: tens of seconds) into a restart.
+  const embedded = config.localAgent && socketExists(config.dockerSocket)
+    ? startEmbeddedAgent({ ...services, socketPath: config.dockerSocket, dataDir: config.dataDir })
+    : undefined;
   const islands = await loadIslands(log);
   const app = createApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
   const holder = crypto.randomUUID();
@@ -115,9 +120,6 @@ export async function startHub(
     await Deno.remove(tokenFile).catch(() => {});
   }
   log.info(`listening on ${publicUrl}`, { database: dbh.dialect });
-  const embedded = config.localAgent && socketExists(config.dockerSocket)
-    ? startEmbeddedAgent({ ...services, socketPath: config.dockerSocket, dataDir: config.dataDir })
-    : undefined;
 
   return {
     url: publicUrl,

@@ -5,28 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadConfig } from "../lib/config.ts";
-import { type RunningHub, startHub } from "../lib/hub.ts";
-import { silentLogger } from "../lib/log.ts";
+import type { RunningHub } from "../lib/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
+import { spawnAgent } from "./support/agent_process.ts";
+import { startLoopbackHub } from "./support/process.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SUITE = "agent-e2e";
 
-async function hubOn(dataDir: string, env: Record<string, string> = {}): Promise<RunningHub> {
-  return await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOCAL_AGENT: "0",
-      ...env,
-    }),
-    { log: silentLogger, jobs: false },
-  );
+function hubOn(dataDir: string, env: Record<string, string> = {}): Promise<RunningHub> {
+  return startLoopbackHub(dataDir, { env });
 }
 
 /** A user who owns org "acme", with a write token, made directly in the hub's database. */
@@ -67,58 +56,6 @@ function api(base: () => string, token: string) {
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-}
-
-/** The agent as a subprocess, its output kept for assertions and failure messages. */
-function spawnAgent(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "agent/main.ts"],
-    cwd: ROOT,
-    env: { CAPSTAN_AGENT_LOG_LEVEL: "debug", NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then(async (s) => {
-    await drained;
-    exited = s;
-    return s;
-  });
-  return {
-    child,
-    status,
-    output: () => output,
-    exited: () => exited,
-    async stop() {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // Already gone.
-        }
-      }
-      // A clean stop takes well under a second; a hung agent must not hang the suite.
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Gone meanwhile.
-        }
-      }, 10_000);
-      try {
-        return await status;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
   };
 }
 

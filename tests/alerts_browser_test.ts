@@ -114,6 +114,7 @@ Deno.test({
           method: "POST",
           headers: {
             authorization: `Bearer ${token}`,
+            "x-capstan-machine-id": "machine-browser-alerts",
             "content-type": "application/json",
             "content-encoding": "gzip",
           },

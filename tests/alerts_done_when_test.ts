@@ -102,6 +102,7 @@ dbTest(
             method: "POST",
             headers: {
               authorization: `Bearer ${hostToken}`,
+              "x-capstan-machine-id": "machine-done-when-01",
               "content-type": "application/json",
               "content-encoding": "gzip",
             },

@@ -41,6 +41,7 @@ dbTest(
         method: "POST",
         headers: {
           authorization: `Bearer ${auth}`,
+          "x-capstan-machine-id": "machine-0001",
           "content-type": "application/json",
           "content-encoding": "gzip",
         },
@@ -48,9 +49,10 @@ dbTest(
       });
     const first = await send(batch);
     assert.equal(first.status, 200);
-    assert.deepEqual(await first.json(), { seq: 0, duplicate: false });
+    const noClock = { refused: { future: 0, old: 0 }, skew_ms: null };
+    assert.deepEqual(await first.json(), { seq: 0, duplicate: false, ...noClock });
     const again = await send(batch);
-    assert.deepEqual(await again.json(), { seq: 0, duplicate: true });
+    assert.deepEqual(await again.json(), { seq: 0, duplicate: true, ...noClock });
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(live.length, 1, "published once");
     unsubscribe();
@@ -122,7 +124,11 @@ dbTest(
     const now = t.services.clock.now();
     await t.app.request("http://hub.test/api/v1/agent/report", {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-encoding": "gzip" },
+      headers: {
+        authorization: `Bearer ${token}`,
+        "x-capstan-machine-id": "machine-0001",
+        "content-encoding": "gzip",
+      },
       body: await gzip(JSON.stringify({
         seq: 0,
         samples: [{ t: now - 1000, host: { "cpu.total_pct": 42, "fs.used_pct{mount=/}": 7 } }],

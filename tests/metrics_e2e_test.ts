@@ -10,16 +10,10 @@ import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
+import { freePort, hubHealthy, until } from "./support/process.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const INTERVAL_MS = 250;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function spawn(args: string[], env: Record<string, string>) {
   return new Deno.Command(Deno.execPath(), {
@@ -30,14 +24,6 @@ function spawn(args: string[], env: Record<string, string>) {
     stderr: "piped",
   })
     .spawn();
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 Deno.test({
@@ -67,15 +53,7 @@ Deno.test({
     );
 
     let hub = spawn(["main.ts"], hubEnv);
-    const healthy = async () => {
-      try {
-        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-        await r.body?.cancel();
-        return r.ok;
-      } catch {
-        return false;
-      }
-    };
+    const healthy = () => hubHealthy(port);
     const agent = spawn(["agent/main.ts"], {
       CAPSTAN_HUB_URL: `http://127.0.0.1:${port}`,
       CAPSTAN_ENROLL_TOKEN: enrollment.token,

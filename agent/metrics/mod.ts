@@ -10,7 +10,7 @@ import type { MetricsClock } from "./clock.ts";
 import { createHostCollectors } from "./collectors.ts";
 import { createReporter, type ReporterStats } from "./reporter.ts";
 import { createSampler, type SamplerStats } from "./sampler.ts";
-import { openSpool } from "./spool.ts";
+import { openSpoolRetrying } from "./spool.ts";
 
 /** What startMetrics() needs. */
 export interface MetricsOptions {
@@ -18,6 +18,8 @@ export interface MetricsOptions {
   hubUrl: string;
   /** The host token. */
   token: string;
+  /** The machine id the host token is bound to; sent with every report. */
+  machineId?: string;
   /** The agent's state dir; the spool lives in `<stateDir>/metrics-spool`. */
   stateDir: string;
   /** The local engine; without it only host series are collected. */
@@ -37,6 +39,8 @@ export interface MetricsOptions {
   cgroupRoot?: string;
   /** Called once if the hub refuses the token (401/403); sending has stopped by then. */
   onUnauthorized?: (status: number) => void;
+  /** Sending waits for this; sampling and spooling start at once. */
+  ready?: Promise<unknown>;
   clock?: MetricsClock;
 }
 
@@ -53,21 +57,26 @@ export interface MetricsHandle {
   stats(): MetricsStats;
 }
 
-/** Opens the spool and starts sampling and reporting; rejects if the state dir is unusable. */
-export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
-  const spool = await openSpool(`${opts.stateDir}/metrics-spool`, {
+/**
+ * Starts sampling and reporting. A state dir that cannot be written (read-only, full) does not
+ * stop metrics: batches are sent from memory while the spool is tried again every 10 s.
+ */
+export function startMetrics(opts: MetricsOptions): Promise<MetricsHandle> {
+  const spool = openSpoolRetrying(`${opts.stateDir}/metrics-spool`, {
     maxBytes: opts.spoolMaxBytes,
     log: opts.log,
   });
   const reporter = createReporter({
     hubUrl: opts.hubUrl,
     token: opts.token,
+    machineId: opts.machineId,
     spool,
     reportIntervalMs: opts.reportIntervalMs,
     fetch: opts.fetch,
     log: opts.log,
     clock: opts.clock,
     onUnauthorized: opts.onUnauthorized,
+    ready: opts.ready,
   });
   const host = createHostCollectors({
     root: opts.root,
@@ -90,7 +99,7 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle>
   reporter.start();
   sampler.start();
   let stopped: Promise<void> | undefined;
-  return {
+  return Promise.resolve({
     stop() {
       stopped ??= (async () => {
         await sampler.stop();
@@ -100,5 +109,5 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsHandle>
       return stopped;
     },
     stats: () => ({ sampler: sampler.stats(), reporter: reporter.stats() }),
-  };
+  });
 }

@@ -18,6 +18,8 @@ export interface ReceiverOptions {
   token: string;
   /** Answer with this status instead of committing (undefined = commit); sees the parsed batch. */
   respond?: (batch: MetricsBatch, attempt: number) => number | undefined;
+  /** More of the hub's answer to a committed batch (refused samples, skew). */
+  ack?: (batch: MetricsBatch) => Partial<ReportAck>;
 }
 
 /** A running receiver. */
@@ -43,7 +45,8 @@ async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 export function startReceiver(opts: ReceiverOptions): Receiver {
   const received: ReceivedBatch[] = [];
   const statuses: number[] = [];
-  const committed = new Set<number>();
+  // Seqs are unique per epoch, as on the hub.
+  const committed = new Set<string>();
   let attempt = 0;
   const answer = (status: number, body: unknown) => {
     statuses.push(status);
@@ -65,10 +68,11 @@ export function startReceiver(opts: ReceiverOptions): Receiver {
     }
     const status = opts.respond?.(batch, attempt++);
     if (status !== undefined) return answer(status, { error: { code: "simulated" } });
-    const duplicate = committed.has(batch.seq);
-    committed.add(batch.seq);
+    const key = `${batch.epoch ?? ""}/${batch.seq}`;
+    const duplicate = committed.has(key);
+    committed.add(key);
     received.push({ batch, duplicate, headers: req.headers });
-    const ack: ReportAck = { seq: batch.seq, duplicate };
+    const ack: ReportAck = { seq: batch.seq, duplicate, ...opts.ack?.(batch) };
     return answer(200, ack);
   };
   let port = 0;

@@ -3,7 +3,8 @@ import type { MetricsSample } from "../../lib/protocol/metrics.ts";
 import { createBackoff } from "../backoff.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 import { chunkSamples, createReporter, type Reporter, type ReporterOptions } from "./reporter.ts";
-import { openSpool } from "./spool.ts";
+import { openSpool, openSpoolRetrying, type Spool } from "./spool.ts";
+import type { Logger } from "../../lib/log.ts";
 
 const TOKEN = "caph_test-token";
 
@@ -20,8 +21,9 @@ async function setup(
   receiver: Receiver,
   dir: string,
   over: Partial<ReporterOptions> = {},
+  spoolOf: (dir: string) => Promise<Spool> = openSpool,
 ): Promise<{ reporter: Reporter; feed: (n: number) => void }> {
-  const spool = await openSpool(dir);
+  const spool = await spoolOf(dir);
   const reporter = createReporter({
     hubUrl: `${receiver.url}/`,
     token: TOKEN,
@@ -54,8 +56,9 @@ const receivedSamples = (r: Receiver) => r.received.reduce((n, b) => n + b.batch
 async function withSetup(
   fn: (receiver: Receiver, dir: string) => Promise<void>,
   respond?: Parameters<typeof startReceiver>[0]["respond"],
+  ack?: Parameters<typeof startReceiver>[0]["ack"],
 ) {
-  const receiver = startReceiver({ token: TOKEN, respond });
+  const receiver = startReceiver({ token: TOKEN, respond, ack });
   const dir = await Deno.makeTempDir();
   try {
     await fn(receiver, dir);
@@ -74,7 +77,11 @@ Deno.test("createReporter() POSTs gzip batches in order with the host token", ()
       feed(10);
       await new Promise((r) => setTimeout(r, 60));
     }
-    await until(() => receivedSamples(receiver) >= 50, "delivery");
+    // Delivered and acknowledged (the receiver records a batch before its answer reaches us).
+    await until(
+      () => receivedSamples(receiver) >= 50 && reporter.stats().spool.batches === 0,
+      "delivery",
+    );
     await reporter.stop();
     assert.deepEqual(committedSamples(receiver), range(50));
     const h = receiver.received[0].headers;
@@ -174,3 +181,82 @@ Deno.test("chunkSamples() keeps batches within the protocol's 3600 samples", () 
   const samples: MetricsSample[] = Array.from({ length: 8000 }, (_, i) => ({ t: i, host: {} }));
   assert.deepEqual(chunkSamples(samples).map((c) => c.count), [3600, 3600, 800]);
 });
+
+/** A logger that keeps its lines. */
+function keptLog() {
+  const lines: string[] = [];
+  const keep = (level: string) => (msg: string, f?: Record<string, unknown>) =>
+    void lines.push(`${level} ${msg} ${f ? JSON.stringify(f) : ""}`);
+  const log: Logger = {
+    debug: keep("debug"),
+    info: keep("info"),
+    warn: keep("warn"),
+    error: keep("error"),
+  };
+  return { log, lines };
+}
+
+Deno.test("createReporter() sends from memory when the spool cannot be written, counting what falls off its bound", () =>
+  withSetup(async (receiver, dir) => {
+    // Fault: the state dir is unusable (its parent is a file), as a read-only or full one is.
+    await Deno.writeTextFile(`${dir}/blocked`, "");
+    const { log, lines } = keptLog();
+    const { reporter, feed } = await setup(
+      receiver,
+      dir,
+      { log },
+      (d) => Promise.resolve(openSpoolRetrying(`${d}/blocked/spool`, { retryMs: 60_000 })),
+    );
+    feed(30);
+    await until(() => receivedSamples(receiver) === 30, "delivery from memory");
+    const first = receiver.received[0];
+    assert.equal(first.batch.memory, true);
+    assert.match(first.batch.epoch ?? "", /^[A-Za-z0-9_-]{22}$/);
+    assert.match(
+      decodeURIComponent(first.headers.get("x-capstan-metrics-problem") ?? ""),
+      /^the agent cannot write its metrics spool \(.*cannot be opened.*\); it sends from memory/,
+    );
+    assert.ok(
+      lines.some((l) => /error metrics: cannot write to the spool; sending from memory/.test(l)),
+    );
+
+    // The hub goes away too: memory keeps at most an hour of samples and counts the rest as lost.
+    await receiver.down();
+    feed(4000);
+    await until(
+      () => reporter.stats().memoryBatches > 0 && reporter.stats().buffered === 0,
+      "memory",
+    );
+    await until(() => reporter.stats().samplesLost === 400, "the oldest 400 counted as lost");
+    receiver.up();
+    await until(() => receivedSamples(receiver) === 30 + 3600, "the rest delivered");
+    const lostHeader = receiver.received.at(-1)!.headers.get("x-capstan-samples-lost");
+    assert.equal(lostHeader, "400", "the hub is told what was lost");
+    await reporter.stop();
+    const ts = receiver.received.flatMap((r) => r.batch.samples.map((s) => s.t));
+    assert.deepEqual(ts, [...range(30), ...range(4030).slice(430)], "in order, newest kept");
+    assert.equal(reporter.stats().spool.batches, 0);
+  }));
+
+Deno.test("createReporter() sends its machine id and clock, and logs the skew and refused samples the hub reports", () =>
+  withSetup(
+    async (receiver, dir) => {
+      const { log, lines } = keptLog();
+      const { reporter, feed } = await setup(receiver, dir, { log, machineId: "machine-x" });
+      feed(5);
+      await until(() => reporter.stats().batchesSent === 1, "delivery");
+      await reporter.stop();
+      const h = receiver.received[0].headers;
+      assert.equal(h.get("x-capstan-machine-id"), "machine-x");
+      assert.ok(Math.abs(Number(h.get("x-capstan-agent-time")) - Date.now()) < 10_000);
+      assert.equal(h.get("x-capstan-metrics-problem"), null, "nothing wrong, nothing said");
+      assert.equal(reporter.stats().skewMs, 90_000);
+      assert.equal(reporter.stats().samplesRefused, 3);
+      assert.ok(
+        lines.some((l) => /warn metrics: this host's clock is 90 s ahead of the hub's/.test(l)),
+      );
+      assert.ok(lines.some((l) => /warn metrics: the hub refused samples .*"future":3/.test(l)));
+    },
+    undefined,
+    () => ({ refused: { future: 3, old: 0 }, skew_ms: 90_000 }),
+  ));

@@ -1,13 +1,16 @@
 /**
  * A durable, bounded, ordered queue of report batches on disk, in the agent's state dir. One file
  * per batch, named by its zero-padded sequence number and holding the exact gzip body to POST; a
- * `state.json` beside them keeps the next sequence number and the count of batches dropped. Both
- * are written to a temporary file, synced and renamed, so a crash leaves the old or the new file,
- * never half of one. The next seq is persisted before its batch is written, so a restart never
- * reuses a seq (at worst one is skipped). Over the size bound the oldest batches are dropped first
- * and counted; the count travels in every later batch so the hub can show the gap.
+ * `state.json` beside them keeps the spool's epoch, the next sequence number and the count of
+ * batches dropped. Both are written to a temporary file, synced and renamed, so a crash leaves the
+ * old or the new file, never half of one. The next seq is persisted before its batch is written, so
+ * a restart never reuses a seq (at worst one is skipped). The epoch is a random id made with the
+ * spool: a spool made anew (its directory removed) numbers from 0 again in a new epoch, which the
+ * hub stores rather than taking for retries. Over the size bound the oldest batches are dropped
+ * first and counted; the count travels in every later batch so the hub can show the gap.
  */
 import type { Logger } from "../../lib/log.ts";
+import { EPOCH } from "../../lib/protocol/metrics.ts";
 
 /** A batch waiting to be sent. */
 export interface SpooledBatch {
@@ -29,11 +32,12 @@ export interface SpoolStats {
 /** The queue. Methods are serialised internally; callers may interleave them freely. */
 export interface Spool {
   /**
-   * Takes the next seq, builds the batch for it (with the current dropped count) and stores it,
-   * dropping the oldest batches if the spool is now over its bound. Resolves with the seq.
+   * Takes the next seq, builds the batch for it (with the current dropped count and the spool's
+   * epoch) and stores it, dropping the oldest batches if the spool is now over its bound. Resolves
+   * with the seq. When the state cannot be written the seq is not used up.
    */
   append(
-    build: (seq: number, dropped: number) => Uint8Array | Promise<Uint8Array>,
+    build: (seq: number, dropped: number, epoch: string) => Uint8Array | Promise<Uint8Array>,
   ): Promise<number>;
   /** The oldest batch, or undefined when empty. It is kept while being sent (see ack). */
   peek(): Promise<SpooledBatch | undefined>;
@@ -55,6 +59,13 @@ const NAME = /^(\d{16})\.json\.gz$/;
 const BLOCK = 4096;
 const onDisk = (size: number) => Math.max(1, Math.ceil(size / BLOCK)) * BLOCK;
 const fileName = (seq: number) => `${String(seq).padStart(16, "0")}.json.gz`;
+
+/** A new random epoch: 16 bytes, base64url. */
+export function newEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
 
 async function writeDurably(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
@@ -84,10 +95,12 @@ export async function openSpool(dir: string, opts: SpoolOptions = {}): Promise<S
   const statePath = `${dir}/state.json`;
   let nextSeq = 0;
   let dropped = 0;
+  let epoch: string | undefined;
   try {
     const s = JSON.parse(await Deno.readTextFile(statePath));
     if (Number.isSafeInteger(s.nextSeq) && s.nextSeq >= 0) nextSeq = s.nextSeq;
     if (Number.isSafeInteger(s.dropped) && s.dropped >= 0) dropped = s.dropped;
+    if (typeof s.epoch === "string" && EPOCH.test(s.epoch)) epoch = s.epoch;
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) {
       opts.log?.warn("metrics spool: state.json unreadable, recovering from the batch files", {
@@ -118,7 +131,14 @@ export async function openSpool(dir: string, opts: SpoolOptions = {}): Promise<S
     return p;
   };
   const saveState = () =>
-    writeDurably(statePath, new TextEncoder().encode(JSON.stringify({ nextSeq, dropped })));
+    writeDurably(
+      statePath,
+      new TextEncoder().encode(JSON.stringify({ epoch: current, nextSeq, dropped })),
+    );
+  // A spool without a recorded epoch (new, or its state lost) starts one, stored before any batch
+  // is numbered in it.
+  const current = epoch ?? newEpoch();
+  if (!epoch) await saveState();
   const remove = async (seq: number, asDropped: boolean) => {
     const i = index.findIndex((b) => b.seq === seq);
     if (i < 0) return;
@@ -133,8 +153,13 @@ export async function openSpool(dir: string, opts: SpoolOptions = {}): Promise<S
     append(build) {
       return locked(async () => {
         const seq = nextSeq++;
-        await saveState();
-        const bytes = await build(seq, dropped);
+        try {
+          await saveState();
+        } catch (err) {
+          nextSeq--; // not persisted: the seq is free again, nothing is skipped
+          throw err;
+        }
+        const bytes = await build(seq, dropped, current);
         await writeDurably(`${dir}/${fileName(seq)}`, bytes);
         index.push({ seq, size: onDisk(bytes.length) });
         total += onDisk(bytes.length);
@@ -186,5 +211,66 @@ export async function openSpool(dir: string, opts: SpoolOptions = {}): Promise<S
       });
     },
     stats: () => ({ batches: index.length, bytes: total, dropped, nextSeq }),
+  };
+}
+
+/** Options of a spool that keeps trying to open its directory. */
+export interface RetryingSpoolOptions extends SpoolOptions {
+  /** How long after a failed open the next append tries again; default 10 s (a report interval). */
+  retryMs?: number;
+  /** Wall time, ms (tests move it). */
+  now?: () => number;
+}
+
+/**
+ * A spool whose directory may not be usable yet (a read-only or full state dir at start): it opens
+ * the spool on first use and, while that fails, again at most every `retryMs` when a batch is
+ * appended. Until then appends fail (the reporter sends those batches from memory) and there is
+ * nothing to peek. Never rejects.
+ */
+export function openSpoolRetrying(dir: string, opts: RetryingSpoolOptions = {}): Spool {
+  const retryMs = opts.retryMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  let inner: Spool | undefined;
+  let opening: Promise<Spool | undefined> | undefined;
+  let nextTry = 0;
+  let error: string | undefined;
+  const open = (): Promise<Spool | undefined> => {
+    if (inner || now() < nextTry) return Promise.resolve(inner);
+    return opening ??= openSpool(dir, opts).then((s) => {
+      if (error) opts.log?.info("metrics spool: opened after all", { dir });
+      error = undefined;
+      return inner = s;
+    }, (err) => {
+      if (error === undefined) {
+        opts.log?.warn("metrics spool: cannot open it; batches are sent from memory meanwhile", {
+          dir,
+          error: String(err),
+          retry_in_ms: retryMs,
+        });
+      }
+      error = err instanceof Error ? err.message : String(err);
+      nextTry = now() + retryMs;
+      return undefined;
+    }).finally(() => (opening = undefined));
+  };
+  // Open at once, so a usable directory is used from the first batch.
+  open();
+  return {
+    async append(build) {
+      const s = await open();
+      if (!s) throw new Error(`the spool at ${dir} cannot be opened: ${error}`);
+      return await s.append(build);
+    },
+    async peek() {
+      return await (await open())?.peek();
+    },
+    async ack(seq) {
+      await inner?.ack(seq);
+    },
+    async discard(seq) {
+      await inner?.discard(seq);
+    },
+    stats: () => inner?.stats() ?? { batches: 0, bytes: 0, dropped: 0, nextSeq: 0 },
   };
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { openSpool } from "./spool.ts";
+import { openSpool, openSpoolRetrying } from "./spool.ts";
 
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b));
 const body = (seq: number, dropped: number) => enc({ seq, dropped });
+const withEpoch = (seq: number, dropped: number, epoch: string) => enc({ seq, dropped, epoch });
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -89,4 +90,52 @@ Deno.test("openSpool() serialises concurrent appends into distinct, ordered seqs
       await s.ack(h.seq);
     }
     assert.deepEqual(bodies, seqs);
+  }));
+
+Deno.test("openSpool() numbers in an epoch made with the spool; a spool made anew has a new one", () =>
+  withDir(async (dir) => {
+    const a = await openSpool(dir);
+    await a.append(withEpoch);
+    const first = dec((await a.peek())!.bytes).epoch;
+    assert.match(first, /^[A-Za-z0-9_-]{22}$/);
+    const again = await openSpool(dir);
+    await again.append(withEpoch);
+    await again.ack(0);
+    assert.equal(dec((await again.peek())!.bytes).epoch, first, "the epoch survives a restart");
+    // The spool directory is removed: numbering starts again at 0, in a new epoch.
+    await Deno.remove(dir, { recursive: true });
+    const fresh = await openSpool(dir);
+    assert.equal(await fresh.append(withEpoch), 0);
+    assert.notEqual(dec((await fresh.peek())!.bytes).epoch, first);
+  }));
+
+Deno.test("openSpool() does not use up a seq when its state cannot be written", () =>
+  withDir(async (dir) => {
+    const s = await openSpool(dir);
+    await s.append(body);
+    // Fault: the state file's temporary name is taken by a directory, so writing it fails.
+    await Deno.mkdir(`${dir}/state.json.tmp`);
+    await assert.rejects(s.append(body));
+    await Deno.remove(`${dir}/state.json.tmp`);
+    assert.equal(await s.append(body), 1, "the failed append left no gap");
+  }));
+
+Deno.test("openSpoolRetrying() fails appends while its directory is unusable and opens it once it is", () =>
+  withDir(async (dir) => {
+    // Fault: the spool's parent is a file, so the directory cannot be made.
+    const parent = `${dir}-parent`;
+    await Deno.writeTextFile(parent, "not a directory");
+    let now = 0;
+    const s = openSpoolRetrying(`${parent}/spool`, { retryMs: 1000, now: () => now });
+    try {
+      await assert.rejects(s.append(body), /cannot be opened/);
+      assert.equal(await s.peek(), undefined);
+      await Deno.remove(parent);
+      await assert.rejects(s.append(body), /cannot be opened/, "not tried again before retryMs");
+      now = 1000;
+      assert.equal(await s.append(body), 0);
+      assert.equal(s.stats().batches, 1);
+    } finally {
+      await Deno.remove(parent, { recursive: true }).catch(() => {});
+    }
   }));

@@ -4,6 +4,7 @@ import type { ActionContext } from "../audit/service.ts";
 import { AgentConnection } from "./connection.ts";
 import { CLOSE, type Hello, PROTOCOL_VERSION } from "../protocol/messages.ts";
 import type { Transport } from "../protocol/transport.ts";
+import { auditForeignMachine, isBoundMachine } from "./machine_binding.ts";
 
 /** An agent has this long after the upgrade to say hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -48,16 +49,11 @@ export async function acceptAgent(
     );
     return undefined;
   }
-  if (!host.machine_id || hello.machine_id !== host.machine_id) {
-    await services.audit.record({
-      ctx: { ...ctx, actor: { type: "anonymous", name: `agent on ${hello.hostname}` } },
-      orgId: host.org_id,
-      action: "host.token_refused",
-      target: { type: "host", id: host.id, name: host.name },
-      status: "error",
-      error: "The host token was presented by another machine than the one it is bound to",
-      durationMs: 0,
-      metadata: { presented_machine_id: hello.machine_id, hostname: hello.hostname },
+  if (!isBoundMachine(host, hello.machine_id)) {
+    await auditForeignMachine(services, host, ctx, {
+      machineId: hello.machine_id,
+      hostname: hello.hostname,
+      via: "websocket",
     });
     conn.close(CLOSE.TOKEN_REFUSED, "this host token is bound to another machine");
     return undefined;

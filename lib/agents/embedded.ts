@@ -9,13 +9,19 @@ import { memoryTransportPair, type Transport } from "../protocol/transport.ts";
 import { CLOSE } from "../protocol/messages.ts";
 import { createControl } from "../../agent/control.ts";
 import { runAgentSession } from "../../agent/session.ts";
-import { startMetrics } from "../../agent/metrics/mod.ts";
+import { type MetricsHandle, startMetrics } from "../../agent/metrics/mod.ts";
 import { inProcessReportFetch } from "./in_process_report.ts";
 import type { Metrics } from "../metrics/service.ts";
 import { loadMachineId } from "../../agent/machine_id.ts";
 import { createBackoff } from "../../agent/backoff.ts";
 import { AGENT_VERSION } from "../../agent/version.ts";
 import { createHealthRunner, transportSender } from "../../agent/health/mod.ts";
+
+/**
+ * The embedded agent's batches: every second, so a hub killed outright loses at most the last
+ * second before it died (a remote agent keeps sampling while the hub is down; this one cannot).
+ */
+const EMBEDDED_REPORT_MS = 1000;
 
 /** The embedded agent while it runs; `stop()` ends its session and waits for it. */
 export interface EmbeddedAgent {
@@ -71,6 +77,11 @@ async function oldestOrg(db: Db): Promise<string | undefined> {
  * (woken by the `org.created` audit event, with a poll as a backstop for admin tasks run from
  * another process). A session that ends (engine restarted, connection replaced) is started again
  * with backoff; a removed local host stays removed until the hub restarts.
+ *
+ * Metrics outlive sessions: sampling starts as soon as an organization exists — at once on a
+ * restarted hub, before its HTTP server is up — spooling one-second batches to the data dir, which
+ * are sent in process once the local host is known. The hub's own host loses only the seconds the
+ * hub process was really down.
  */
 export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
   const stopping = new AbortController();
@@ -86,6 +97,29 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
     log: o.log,
     send: transportSender(() => live),
   });
+
+  // The local host once known (reports wait for it), and the metrics pipeline once started.
+  let localHost: { id: string; org_id: string } | undefined;
+  const { promise: hostKnown, resolve: knowHost } = Promise.withResolvers<void>();
+  let metrics: Promise<MetricsHandle | undefined> | undefined;
+  const metricsDocker = createDockerClient({ socketPath: o.socketPath });
+  const startLocalMetrics = () =>
+    metrics ??= o.metrics && (o.metricsIntervalMs ?? 1000) > 0
+      ? startMetrics({
+        hubUrl: "http://embedded.invalid",
+        token: "embedded",
+        stateDir: join(o.dataDir, "local-agent"),
+        docker: metricsDocker,
+        log: o.log,
+        intervalMs: o.metricsIntervalMs,
+        reportIntervalMs: EMBEDDED_REPORT_MS,
+        fetch: inProcessReportFetch(() => localHost, o.metrics),
+        ready: hostKnown,
+      }).catch((err) => {
+        o.log.warn("embedded agent: metrics could not start", { error: String(err) });
+        return undefined;
+      })
+      : Promise.resolve(undefined);
 
   const unsubscribe = o.bus.subscribe((_topic, data) => {
     if ((data as { action?: unknown } | null)?.action === "org.created") wake?.();
@@ -110,6 +144,8 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       await pause(o.orgPollMs ?? 5000);
       return "again";
     }
+    // Sample from now on, whatever the engine and the session do.
+    startLocalMetrics();
     const docker = createDockerClient({ socketPath: o.socketPath });
     try {
       await docker.ping({ signal: AbortSignal.timeout(5000) });
@@ -124,6 +160,8 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       return "again";
     }
     const host = await o.hosts.ensureLocal(orgId, localHostName(hostname), machineId);
+    localHost = host;
+    knowHost();
     const [hubEnd, agentEnd] = memoryTransportPair();
     current = hubEnd;
     live = agentEnd;
@@ -146,23 +184,8 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       o.log.warn("embedded agent could not attach", { error: String(err) });
       hubEnd.close(1011, "attach failed");
     }
-    const metrics = o.metrics && (o.metricsIntervalMs ?? 1000) > 0
-      ? await startMetrics({
-        hubUrl: "http://embedded.invalid",
-        token: "embedded",
-        stateDir: join(o.dataDir, "local-agent"),
-        docker,
-        log: o.log,
-        intervalMs: o.metricsIntervalMs,
-        fetch: inProcessReportFetch(host, o.metrics),
-      }).catch((err) => {
-        o.log.warn("embedded agent: metrics could not start", { error: String(err) });
-        return undefined;
-      })
-      : undefined;
     await session;
     live = undefined;
-    await metrics?.stop();
     docker.close();
     current = undefined;
     if (closeCode === CLOSE.HOST_REMOVED) return "removed";
@@ -177,6 +200,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
     while (!stopping.signal.aborted) {
       try {
         if (await once(machineId, hostname) === "removed") {
+          await (await metrics)?.stop();
           o.log.info(
             "embedded agent: the local host was removed; it stays off until the hub restarts (CAPSTAN_LOCAL_AGENT=0 keeps it off)",
           );
@@ -188,6 +212,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       }
     }
     health.close();
+    await (await metrics)?.stop();
   })();
 
   return {
@@ -197,6 +222,7 @@ export function startEmbeddedAgent(o: EmbeddedAgentOptions): EmbeddedAgent {
       current?.close(1001, "hub stopping");
       await loop;
       healthDocker.close();
+      metricsDocker.close();
     },
   };
 }

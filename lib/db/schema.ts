@@ -168,10 +168,28 @@ export interface MetricRollupTable {
 
 export interface MetricBatchesTable {
   host_id: string;
+  /** The agent's spool epoch ('' for agents that send none): seqs are unique per (host, epoch). */
+  epoch: Generated<string>;
   seq: number;
   received_at: number;
   samples: number;
   dropped: number;
+}
+
+/** What ingest saw of a host's agent: spool epoch, clock skew, refused samples, reported problems. */
+export interface MetricAgentsTable {
+  host_id: string;
+  epoch: string;
+  epoch_since: number;
+  prev_epoch: string | null;
+  last_report_at: number;
+  last_stored_at: number | null;
+  skew_ms: number | null;
+  refused_future: Generated<number>;
+  refused_old: Generated<number>;
+  refused_at: number | null;
+  problem: string | null;
+  lost: Generated<number>;
 }
 
 export interface MetricDirtyTable {
@@ -389,6 +407,7 @@ export interface Database {
   metric_batches: MetricBatchesTable;
   metric_latest: MetricRawTable;
   metric_dirty: MetricDirtyTable;
+  metric_agents: MetricAgentsTable;
   hosts: HostsTable;
   host_enrollments: HostEnrollmentsTable;
   containers: ContainersTable;

@@ -39,13 +39,13 @@ dbTest("metric store: a batch commits once; retries with the same seq are ignore
   const clock = manualClock(START + 3600_000);
   const store = createMetricStore(h, clock);
   const b = batch(0, START, 10, (t) => t % 7);
-  assert.deepEqual(await store.ingest("host-1", b), { duplicate: false, points: 21 });
-  assert.deepEqual(await store.ingest("host-1", b), { duplicate: true, points: 0 });
-  assert.deepEqual(
-    await store.ingest("host-2", b),
-    { duplicate: false, points: 21 },
-    "seq is per host",
-  );
+  const ingest = async (host: string) => {
+    const { duplicate, points } = await store.ingest(host, b);
+    return { duplicate, points };
+  };
+  assert.deepEqual(await ingest("host-1"), { duplicate: false, points: 21 });
+  assert.deepEqual(await ingest("host-1"), { duplicate: true, points: 0 });
+  assert.deepEqual(await ingest("host-2"), { duplicate: false, points: 21 }, "seq is per host");
   const rows = await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
     .executeTakeFirstOrThrow();
   assert.equal(Number(rows.n), 42);

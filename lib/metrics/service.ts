@@ -3,17 +3,52 @@ import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
-import { createMetricStore } from "./store.ts";
+import { createMetricStore, type IngestMeta, type IngestResult } from "./store.ts";
 import { createRollups } from "./rollup.ts";
 import { createMetricQuery } from "./query.ts";
 import { createMetricOverview } from "./overview.ts";
 import { applyMetricsRetention } from "./retention.ts";
 import type { Job } from "../jobs/scheduler.ts";
+import { type IngestNote, ingestNotes } from "./ingest_status.ts";
 
 /** Largest live message published per batch; bigger batches publish only their latest sample. */
 const MAX_LIVE_BYTES = 7000;
 /** CPU/memory points per fleet summary: a sparkline's worth, so a drained spool stays one small message. */
 const MAX_FLEET_POINTS = 60;
+
+const HOUR = 3_600_000;
+
+/**
+ * The database could not store a batch for a reason that passes (a full disk, an I/O error, a
+ * database that is restarting or unreachable): the agent should send it again later.
+ */
+export class MetricsUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`The hub cannot store metrics right now (${reason}); send the batch again later`);
+  }
+}
+
+/** Whether a database error is one that passes, so the batch is worth sending again. */
+export function isTransientStorageError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const message = String(e?.message ?? err);
+  // SQLite: SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY/LOCKED, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOMEM.
+  if (
+    /database or disk is full|disk I\/O error|database is locked|database table is locked|unable to open database file|readonly database|out of memory/i
+      .test(message)
+  ) return true;
+  const code = typeof e?.code === "string" ? e.code : "";
+  // PostgreSQL: insufficient resources (53…), operator intervention (57P…: shutdown, crash), the
+  // connection (08…), serialization failures and deadlocks; postgres.js's own connection errors.
+  return /^(53|57P|08|40001|40P01)/.test(code) ||
+    /^(CONNECTION_|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)/.test(code);
+}
+
+/** The last ingest failure of a host on this hub process, for its page. */
+export interface IngestFailure {
+  at: number;
+  reason: string;
+}
 
 /** Metrics of the fleet: ingest (with live publishing), rollups, queries and their scheduled jobs. */
 export function createMetrics(deps: {
@@ -32,6 +67,69 @@ export function createMetrics(deps: {
   const rollups = createRollups(deps.dbh.db, deps.clock);
   const query = createMetricQuery(deps.dbh.db, deps.clock);
   const overview = createMetricOverview(deps.dbh.db, deps.dbh.dialect);
+  // The last failure per host (bounded: one entry per host, dropped when a batch commits).
+  const failures = new Map<string, IngestFailure>();
+  const startedAt = deps.clock.now();
+  // When refused samples were last logged per host: a clock a day off would log every batch.
+  const refusedLogged = new Map<string, number>();
+
+  /** Remembers why a host's report was not stored, for its page (this process only). */
+  function noteFailure(hostId: string, reason: string) {
+    failures.delete(hostId);
+    failures.set(hostId, { at: deps.clock.now(), reason: reason.slice(0, 300) });
+    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+  }
+
+  /** What ingest last saw of a host's agent (epoch, clock skew, refused samples, problems). */
+  async function agentState(hostId: string) {
+    const row = await deps.dbh.db.selectFrom("metric_agents").selectAll()
+      .where("host_id", "=", hostId).executeTakeFirst();
+    if (!row) return undefined;
+    const n = (v: number | null) => v === null ? null : Number(v);
+    return {
+      ...row,
+      epoch_since: Number(row.epoch_since),
+      last_report_at: Number(row.last_report_at),
+      last_stored_at: n(row.last_stored_at),
+      skew_ms: n(row.skew_ms),
+      refused_future: Number(row.refused_future),
+      refused_old: Number(row.refused_old),
+      refused_at: n(row.refused_at),
+      lost: Number(row.lost),
+    };
+  }
+
+  /** Logs what a committed batch says about its agent: a new spool epoch, refused samples (at most every 10 min per host). */
+  function logCommitted(host: { id: string }, batch: MetricsBatch, r: IngestResult) {
+    if (r.epochChanged) {
+      const fields = { host_id: host.id, from: r.epochChanged.from, to: r.epochChanged.to };
+      if (r.epochChanged.from === "") {
+        deps.log.info("metrics: the agent now numbers its batches by spool epoch", fields);
+      } else {
+        deps.log.warn(
+          "metrics: the agent's spool epoch changed (its spool was reset or lost); batches of the new epoch are stored from seq 0",
+          { ...fields, seq: batch.seq },
+        );
+      }
+    }
+    const now = deps.clock.now();
+    if (
+      r.refused.future + r.refused.old > 0 && now - (refusedLogged.get(host.id) ?? 0) >= HOUR / 6
+    ) {
+      refusedLogged.set(host.id, now);
+      if (refusedLogged.size > 10_000) refusedLogged.delete(refusedLogged.keys().next().value!);
+      deps.log.warn(
+        "metrics: samples refused (dated outside the raw retention window or > 5 min ahead)",
+        {
+          host_id: host.id,
+          seq: batch.seq,
+          future: r.refused.future,
+          old: r.refused.old,
+          skew_ms: r.skewMs,
+        },
+      );
+    }
+  }
 
   /** Publishes a committed batch's host samples to the host's topic and a compact summary to the fleet. */
   async function publish(host: { id: string; org_id: string }, batch: MetricsBatch) {
@@ -72,16 +170,76 @@ export function createMetrics(deps: {
     query,
     overview,
 
-    /** Commits a batch (idempotent by seq), then publishes it live when it was new. */
-    async ingest(host: { id: string; org_id: string }, batch: MetricsBatch) {
-      const r = await store.ingest(host.id, batch);
+    /**
+     * Commits a batch (idempotent by epoch and seq), then publishes what it stored live. Samples
+     * outside the raw retention window or more than 5 minutes ahead are refused and counted, on
+     * every path: alert rules and live topics see only what was stored. A database failure that
+     * passes is logged and thrown as MetricsUnavailable.
+     */
+    async ingest(
+      host: { id: string; org_id: string },
+      batch: MetricsBatch,
+      meta: Omit<IngestMeta, "oldestMs"> = {},
+    ): Promise<IngestResult> {
+      const oldestMs = deps.clock.now() - deps.retention.rawHours * HOUR;
+      let r: IngestResult;
+      try {
+        r = await store.ingest(host.id, batch, { ...meta, oldestMs });
+      } catch (err) {
+        deps.log.error("metrics: a batch could not be stored", {
+          host_id: host.id,
+          seq: batch.seq,
+          error: String(err),
+        });
+        noteFailure(
+          host.id,
+          `the hub could not store its report: ${(err as Error)?.message ?? err}`,
+        );
+        if (isTransientStorageError(err)) {
+          throw new MetricsUnavailable((err as Error)?.message ?? String(err));
+        }
+        throw err;
+      }
+      failures.delete(host.id);
       if (!r.duplicate) {
-        // Alert rules see the batch once it is committed (a retried duplicate is not seen twice).
-        deps.onCommitted?.(host, batch);
-        await publish(host, batch);
+        logCommitted(host, batch, r);
+        if (r.samples.length) {
+          const stored = { ...batch, samples: r.samples };
+          // Alert rules see the batch once it is committed (a retried duplicate is not seen twice).
+          deps.onCommitted?.(host, stored);
+          await publish(host, stored);
+        }
       }
       return r;
     },
+
+    /** Records why a host's report was refused before ingest (wrong machine, bad body), for its page. */
+    refused(hostId: string, reason: string): void {
+      noteFailure(hostId, reason);
+    },
+
+    /** The last failure to store a host's report seen by this hub process, if it has not recovered. */
+    lastFailure(hostId: string): IngestFailure | undefined {
+      return failures.get(hostId);
+    },
+
+    /** The lines a host's page shows about its metrics (not reporting, clock, spool reset, problems). */
+    async notes(
+      host: { id: string; local: boolean; enrolled_at: number | null },
+      online: boolean,
+    ): Promise<IngestNote[]> {
+      return ingestNotes({
+        now: deps.clock.now(),
+        online,
+        enrolledAt: host.enrolled_at,
+        since: startedAt,
+        local: host.local,
+        agent: await agentState(host.id),
+        failure: failures.get(host.id),
+      });
+    },
+
+    agentState,
 
     /** The scheduled jobs: rollups every minute, retention every hour (both lease-protected). */
     jobs(): Job[] {
@@ -110,3 +268,5 @@ function sumPrefix(values: Record<string, number>, prefix: string): number {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+/** What ingest last saw of a host's agent; see Metrics.agentState. */
+export type MetricAgentState = NonNullable<Awaited<ReturnType<Metrics["agentState"]>>>;

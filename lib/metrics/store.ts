@@ -1,10 +1,8 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
-import type { MetricsBatch } from "../protocol/metrics.ts";
+import { MAX_FUTURE_MS, type MetricsBatch, type MetricsSample } from "../protocol/metrics.ts";
 
 const MINUTE = 60_000;
-/** Samples stamped further ahead of the hub's clock than this are refused (a broken agent clock). */
-const MAX_FUTURE_MS = 5 * MINUTE;
 
 /** One value to store: series (container '' for the host), time, value. */
 interface Point {
@@ -14,10 +12,34 @@ interface Point {
   v: number;
 }
 
-function flatten(batch: MetricsBatch, now: number): Point[] {
+/** Samples a batch had that were not stored: dated too far ahead, or before the retention window. */
+export interface Refused {
+  future: number;
+  old: number;
+}
+
+/**
+ * Splits a batch's samples into those to store and counts of those refused: more than 5 minutes
+ * ahead of `now`, or (when `oldestMs` is given) before it.
+ */
+export function screenSamples(
+  samples: MetricsSample[],
+  now: number,
+  oldestMs?: number,
+): { samples: MetricsSample[]; refused: Refused } {
+  const refused = { future: 0, old: 0 };
+  const kept = samples.filter((s) => {
+    if (s.t > now + MAX_FUTURE_MS) refused.future++;
+    else if (oldestMs !== undefined && s.t < oldestMs) refused.old++;
+    else return true;
+    return false;
+  });
+  return { samples: kept, refused };
+}
+
+function flatten(samples: MetricsSample[]): Point[] {
   const points: Point[] = [];
-  for (const s of batch.samples) {
-    if (s.t > now + MAX_FUTURE_MS) continue;
+  for (const s of samples) {
     for (const key in s.host) points.push({ container: "", key, t: s.t, v: s.host[key] });
     if (s.containers) {
       for (const id in s.containers) {
@@ -29,28 +51,142 @@ function flatten(batch: MetricsBatch, now: number): Point[] {
   return points;
 }
 
+/**
+ * The newest point of each series for `metric_latest`: the newest one not in the future where the
+ * batch has one, so a fast agent clock does not date "latest" ahead of real time.
+ */
+function latestOf(points: Point[], sids: number[], now: number): Map<number, Point> {
+  const latest = new Map<number, Point>();
+  points.forEach((p, i) => {
+    const l = latest.get(sids[i]);
+    const better = !l || (p.t <= now ? l.t > now || p.t >= l.t : l.t > now && p.t >= l.t);
+    if (better) latest.set(sids[i], p);
+  });
+  return latest;
+}
+
+/** What the agent said about itself with a batch (request headers, see REPORT_HEADERS). */
+export interface IngestMeta {
+  /** The agent's clock when it sent the batch, ms; the skew is measured from it. */
+  agentTime?: number;
+  /** Samples dated before this are refused (the raw retention window); unset keeps every past one. */
+  oldestMs?: number;
+  /** Samples the agent has lost since it started. */
+  lost?: number;
+  /** What the agent says is wrong on its side (null: nothing). */
+  problem?: string | null;
+}
+
 export interface IngestResult {
   duplicate: boolean;
   points: number;
+  /** The samples stored (refused ones left out): what alert rules and live topics may see. */
+  samples: MetricsSample[];
+  refused: Refused;
+  /** Agent clock minus hub clock, ms (null when the agent did not say its time). */
+  skewMs: number | null;
+  /** Set when this batch began a new spool epoch for its host. */
+  epochChanged?: { from: string; to: string };
 }
 
+/** What a dialect's ingest tells the caller. */
+interface Committed {
+  duplicate: boolean;
+  epochChanged?: IngestResult["epochChanged"];
+}
+
+/** A host's row of `metric_agents` as ingest reads it. */
+interface AgentRow {
+  epoch: string;
+}
+
+/** The columns of a host's `metric_agents` row that each batch writes (epoch ones only when new). */
+const AGENT_COLUMNS = [
+  "host_id",
+  "epoch",
+  "epoch_since",
+  "last_report_at",
+  "last_stored_at",
+  "skew_ms",
+  "refused_future",
+  "refused_old",
+  "refused_at",
+  "problem",
+  "lost",
+] as const;
+
+/** The per-batch values of a host's `metric_agents` row, in AGENT_COLUMNS order. */
+function agentValues(
+  hostId: string,
+  epoch: string,
+  now: number,
+  stored: number,
+  refused: Refused,
+  skewMs: number | null,
+  meta: IngestMeta,
+): (string | number | null)[] {
+  return [
+    hostId,
+    epoch,
+    now,
+    now,
+    stored > 0 ? now : null,
+    skewMs,
+    refused.future,
+    refused.old,
+    refused.future + refused.old > 0 ? now : null,
+    meta.problem ?? null,
+    meta.lost ?? 0,
+  ];
+}
+
+/** The upsert of a host's agent row; `param(i)` is the dialect's placeholder for value i. */
+function agentUpsert(param: (i: number) => string): string {
+  return `insert into metric_agents (${AGENT_COLUMNS.join(", ")})
+    values (${AGENT_COLUMNS.map((_, i) => param(i)).join(", ")})
+    on conflict (host_id) do update set
+      last_report_at = excluded.last_report_at,
+      last_stored_at = coalesce(excluded.last_stored_at, metric_agents.last_stored_at),
+      skew_ms = coalesce(excluded.skew_ms, metric_agents.skew_ms),
+      refused_future = metric_agents.refused_future + excluded.refused_future,
+      refused_old = metric_agents.refused_old + excluded.refused_old,
+      refused_at = coalesce(excluded.refused_at, metric_agents.refused_at),
+      problem = excluded.problem,
+      lost = excluded.lost`;
+}
+
+/** The agent row's values with the host's current epoch in place of the batch's. */
+const withEpoch = (values: (string | number | null)[], epoch: string | undefined) =>
+  epoch === undefined ? values : values.map((v, i) => AGENT_COLUMNS[i] === "epoch" ? epoch : v);
+
 /**
- * Writes metric batches. A batch is one transaction: its (host, seq) row, any new series, the raw
- * points, and the minute buckets whose rollups must be (re)computed. A seq already committed makes
- * the whole batch a no-op, so an agent's retry never duplicates a sample.
+ * Writes metric batches. A batch is one transaction: its (host, epoch, seq) row, any new series,
+ * the raw points, the minute buckets whose rollups must be (re)computed, and the host's agent row.
+ * A seq already committed in the same epoch makes the whole batch a no-op, so an agent's retry never
+ * duplicates a sample.
  */
 export function createMetricStore(dbh: DbHandle, clock: Clock) {
-  // (host, container, key) → series id; ids never change once assigned, so caching is safe.
+  // (host, container, key) → series id. Only committed ids enter it: an id handed out inside a
+  // transaction that rolled back (a full disk) is handed out again, possibly to another host.
   const ids = new Map<string, number>();
+  // host → current spool epoch, as committed; lets most batches skip reading the agent row.
+  const epochs = new Map<string, string>();
   const cacheKey = (host: string, container: string, key: string) =>
     `${host}\u0000${container}\u0000${key}`;
+
+  /** Caches a host's committed epoch (unknown after a memory batch to a host not yet read). */
+  const remember = (hostId: string, epoch: string | undefined) => {
+    if (epoch !== undefined) epochs.set(hostId, epoch);
+  };
+  /** The spool epoch a batch speaks for; undefined for a batch built in memory. */
+  const epochOf = (batch: MetricsBatch) => batch.memory ? undefined : batch.epoch ?? "";
 
   let statements: ReturnType<typeof prepareSqlite> | undefined;
   function prepareSqlite() {
     const raw = dbh.sqlite!;
     return {
       addBatch: raw.prepare(
-        "insert into metric_batches (host_id, seq, received_at, samples, dropped) values (?, ?, ?, ?, ?) on conflict do nothing",
+        "insert into metric_batches (host_id, epoch, seq, received_at, samples, dropped) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
       ),
       findSeries: raw.prepare(
         "select id from metric_series where host_id = ? and container_id = ? and key = ?",
@@ -64,9 +200,18 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
       markDirty: raw.prepare(
         "insert into metric_dirty (tier, host_id, bucket) values ('1m', ?, ?) on conflict do nothing",
       ),
+      // A latest value dated in the future (a clock that was fast) gives way to any later report.
       setLatest: raw.prepare(
-        "insert into metric_latest (series_id, t, v) values (?, ?, ?) on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t",
+        "insert into metric_latest (series_id, t, v) values (?, ?, ?) on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t or metric_latest.t > ?",
       ),
+      agentRow: raw.prepare("select epoch from metric_agents where host_id = ?"),
+      epochSeen: raw.prepare(
+        "select 1 from metric_batches where host_id = ? and epoch = ? and seq <> ? limit 1",
+      ),
+      switchEpoch: raw.prepare(
+        "update metric_agents set prev_epoch = epoch, epoch = ?, epoch_since = ? where host_id = ? and epoch = ?",
+      ),
+      upsertAgent: raw.prepare(agentUpsert(() => "?")),
     };
   }
 
@@ -74,45 +219,75 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     hostId: string,
     batch: MetricsBatch,
     points: Point[],
+    agent: (string | number | null)[],
     now: number,
-  ): Promise<boolean> {
+  ): Promise<Committed> {
     const raw = dbh.sqlite!;
-    const { addBatch, findSeries, addSeries, addPoint, markDirty, setLatest } = statements ??=
-      prepareSqlite();
+    const st = statements ??= prepareSqlite();
+    const spoolEpoch = epochOf(batch);
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
-    return dbh.db.connection().execute(() => {
+    return dbh.db.connection().execute((): Promise<Committed> => {
+      const fresh = new Map<string, number>();
+      let current: string | undefined;
+      let epochChanged: IngestResult["epochChanged"];
       raw.exec("BEGIN IMMEDIATE");
       try {
-        const inserted = addBatch.run(hostId, batch.seq, now, batch.samples.length, batch.dropped);
+        const inserted = st.addBatch.run(
+          hostId,
+          batch.epoch ?? "",
+          batch.seq,
+          now,
+          batch.samples.length,
+          batch.dropped,
+        );
         if (inserted.changes === 0) {
           raw.exec("ROLLBACK");
-          return Promise.resolve(true);
+          return Promise.resolve({ duplicate: true });
         }
-        const buckets = new Set<number>();
-        const latest = new Map<number, Point>();
-        for (const p of points) {
+        const sids = points.map((p) => {
           const k = cacheKey(hostId, p.container, p.key);
-          let id = ids.get(k);
+          let id = ids.get(k) ?? fresh.get(k);
           if (id === undefined) {
-            addSeries.run(hostId, p.container, p.key, now);
-            id = Number((findSeries.get(hostId, p.container, p.key) as { id: number }).id);
-            ids.set(k, id);
+            st.addSeries.run(hostId, p.container, p.key, now);
+            id = Number((st.findSeries.get(hostId, p.container, p.key) as { id: number }).id);
+            fresh.set(k, id);
           }
-          addPoint.run(id, p.t, p.v);
-          buckets.add(p.t - (p.t % MINUTE));
-          const l = latest.get(id);
-          if (!l || p.t >= l.t) latest.set(id, p);
+          st.addPoint.run(id, p.t, p.v);
+          return id;
+        });
+        for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
+          st.markDirty.run(hostId, b);
         }
-        for (const b of buckets) markDirty.run(hostId, b);
-        for (const [id, p] of latest) setLatest.run(id, p.t, p.v);
+        for (const [id, p] of latestOf(points, sids, now)) st.setLatest.run(id, p.t, p.v, now);
+
+        current = epochs.get(hostId);
+        if (spoolEpoch !== undefined && current !== spoolEpoch) {
+          const row = st.agentRow.get(hostId) as AgentRow | undefined;
+          current = row?.epoch;
+          if (row && row.epoch !== spoolEpoch) {
+            // A batch of an epoch already seen is a straggler of an older spool, not a new one.
+            const seen = st.epochSeen.get(hostId, spoolEpoch, batch.seq) !== undefined;
+            if (!seen && st.switchEpoch.run(spoolEpoch, now, hostId, row.epoch).changes > 0) {
+              epochChanged = { from: row.epoch, to: spoolEpoch };
+              current = spoolEpoch;
+            }
+          }
+        }
+        st.upsertAgent.run(...withEpoch(agent, current));
         raw.exec("COMMIT");
-        return Promise.resolve(false);
       } catch (err) {
-        raw.exec("ROLLBACK");
-        // A cached id may belong to a rolled-back insert; forget what this batch added.
-        ids.clear();
+        // SQLite rolls back by itself after some errors (a full disk, an I/O error); a ROLLBACK
+        // then throws "no transaction is active" and would hide the error that matters.
+        if (raw.isTransaction) {
+          try {
+            raw.exec("ROLLBACK");
+          } catch { /* the original error is the one to report */ }
+        }
         throw err;
       }
+      for (const [k, id] of fresh) ids.set(k, id);
+      remember(hostId, current ?? spoolEpoch);
+      return Promise.resolve({ duplicate: false, epochChanged });
     });
   }
 
@@ -120,12 +295,20 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     hostId: string,
     batch: MetricsBatch,
     points: Point[],
+    agent: (string | number | null)[],
     now: number,
-  ): Promise<boolean> {
-    return await dbh.pg!.begin(async (sql) => {
+  ): Promise<Committed> {
+    const fresh = new Map<string, number>();
+    const spoolEpoch = epochOf(batch);
+    let current: string | undefined;
+    let epochChanged: IngestResult["epochChanged"];
+    const duplicate = await dbh.pg!.begin(async (sql) => {
       const inserted =
-        await sql`insert into metric_batches (host_id, seq, received_at, samples, dropped)
-        values (${hostId}, ${batch.seq}, ${now}, ${batch.samples.length}, ${batch.dropped}) on conflict do nothing`;
+        await sql`insert into metric_batches (host_id, epoch, seq, received_at, samples, dropped)
+        values (${hostId}, ${
+          batch.epoch ?? ""
+        }, ${batch.seq}, ${now}, ${batch.samples.length}, ${batch.dropped})
+        on conflict do nothing`;
       if (inserted.count === 0) return true;
       const missing = [...new Set(points.map((p) => `${p.container}\u0000${p.key}`))]
         .filter((ck) => !ids.has(`${hostId}\u0000${ck}`));
@@ -139,50 +322,97 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
           select s.id, s.container_id, s.key from metric_series s
           join unnest(${containers}::text[], ${keys}::text[]) as u(c, k) on s.container_id = u.c and s.key = u.k
           where s.host_id = ${hostId}`;
-        for (const r of rows) ids.set(cacheKey(hostId, r.container_id, r.key), Number(r.id));
+        for (const r of rows) fresh.set(cacheKey(hostId, r.container_id, r.key), Number(r.id));
       }
-      const sids = points.map((p) => ids.get(cacheKey(hostId, p.container, p.key))!);
+      const sids = points.map((p) => {
+        const k = cacheKey(hostId, p.container, p.key);
+        return ids.get(k) ?? fresh.get(k)!;
+      });
       await sql`insert into metric_raw (series_id, t, v)
         select * from unnest(${sids}::bigint[], ${points.map((p) => p.t)}::bigint[], ${
         points.map((p) => p.v)
       }::float8[])
         on conflict do nothing`;
-      const latest = new Map<number, Point>();
-      points.forEach((p, i) => {
-        const l = latest.get(sids[i]);
-        if (!l || p.t >= l.t) latest.set(sids[i], p);
-      });
+      const latest = latestOf(points, sids, now);
       const lids = [...latest.keys()];
       await sql`insert into metric_latest (series_id, t, v)
         select * from unnest(${lids}::bigint[], ${lids.map((i) => latest.get(i)!.t)}::bigint[], ${
         lids.map((i) => latest.get(i)!.v)
       }::float8[])
-        on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t`;
+        on conflict (series_id) do update set t = excluded.t, v = excluded.v
+        where excluded.t > metric_latest.t or metric_latest.t > ${now}`;
       const buckets = [...new Set(points.map((p) => p.t - (p.t % MINUTE)))];
       await sql`insert into metric_dirty (tier, host_id, bucket)
         select '1m', ${hostId}, b from unnest(${buckets}::bigint[]) as u(b) on conflict do nothing`;
+
+      current = epochs.get(hostId);
+      if (spoolEpoch !== undefined && current !== spoolEpoch) {
+        const [row] = await sql<AgentRow[]>`select epoch from metric_agents
+          where host_id = ${hostId} for update`;
+        current = row?.epoch;
+        if (row && row.epoch !== spoolEpoch) {
+          const seen = await sql`select 1 from metric_batches
+            where host_id = ${hostId} and epoch = ${spoolEpoch} and seq <> ${batch.seq} limit 1`;
+          if (seen.length === 0) {
+            const switched = await sql`update metric_agents
+              set prev_epoch = epoch, epoch = ${spoolEpoch}, epoch_since = ${now}
+              where host_id = ${hostId} and epoch = ${row.epoch}`;
+            if (switched.count > 0) {
+              epochChanged = { from: row.epoch, to: spoolEpoch };
+              current = spoolEpoch;
+            }
+          }
+        }
+      }
+      await sql.unsafe(agentUpsert((i) => `$${i + 1}`), withEpoch(agent, current));
       return false;
-    }).catch((err) => {
-      ids.clear();
-      throw err;
     }) as boolean;
+    // After the commit: ids and the epoch of a transaction that failed never reach the caches.
+    if (!duplicate) {
+      for (const [k, id] of fresh) ids.set(k, id);
+      remember(hostId, current ?? spoolEpoch);
+    }
+    return { duplicate, epochChanged };
   }
 
   return {
-    /** Commits one batch for a host; `duplicate` when its seq was already committed. */
-    async ingest(hostId: string, batch: MetricsBatch): Promise<IngestResult> {
+    /**
+     * Commits one batch for a host; `duplicate` when its (epoch, seq) was already committed.
+     * Samples more than 5 minutes ahead of the hub's clock, or before `meta.oldestMs`, are refused
+     * and counted; the rest are stored.
+     */
+    async ingest(
+      hostId: string,
+      batch: MetricsBatch,
+      meta: IngestMeta = {},
+    ): Promise<IngestResult> {
       const now = clock.now();
-      const points = flatten(batch, now);
-      const duplicate = dbh.dialect === "sqlite"
-        ? await ingestSqlite(hostId, batch, points, now)
-        : await ingestPostgres(hostId, batch, points, now);
-      return { duplicate, points: duplicate ? 0 : points.length };
+      const { samples, refused } = screenSamples(batch.samples, now, meta.oldestMs);
+      const points = flatten(samples);
+      const skewMs = meta.agentTime === undefined ? null : Math.round(meta.agentTime - now);
+      const agent = agentValues(
+        hostId,
+        epochOf(batch) ?? "",
+        now,
+        points.length,
+        refused,
+        skewMs,
+        meta,
+      );
+      const r = dbh.dialect === "sqlite"
+        ? await ingestSqlite(hostId, batch, points, agent, now)
+        : await ingestPostgres(hostId, batch, points, agent, now);
+      return r.duplicate
+        ? { duplicate: true, points: 0, samples: [], refused: { future: 0, old: 0 }, skewMs }
+        : { ...r, points: points.length, samples, refused, skewMs };
     },
 
-    /** The highest committed seq of a host, or -1 (agents and tests use it to check for gaps). */
-    async lastSeq(hostId: string): Promise<number> {
-      const r = await dbh.db.selectFrom("metric_batches").select((eb) => eb.fn.max("seq").as("m"))
-        .where("host_id", "=", hostId).executeTakeFirst();
+    /** The highest committed seq of a host (in one epoch, or any), or -1 (tests check for gaps). */
+    async lastSeq(hostId: string, epoch?: string): Promise<number> {
+      let q = dbh.db.selectFrom("metric_batches").select((eb) => eb.fn.max("seq").as("m"))
+        .where("host_id", "=", hostId);
+      if (epoch !== undefined) q = q.where("epoch", "=", epoch);
+      const r = await q.executeTakeFirst();
       return r?.m === null || r?.m === undefined ? -1 : Number(r.m);
     },
   };

@@ -30,17 +30,108 @@ export const MetricsSample = z.object({
 });
 export type MetricsSample = z.infer<typeof MetricsSample>;
 
+/** A spool epoch: a random id the agent creates with its spool. */
+export const EPOCH = /^[A-Za-z0-9_-]{8,64}$/;
+
 export const MetricsBatch = z.object({
+  /**
+   * The epoch of the spool that numbered this batch. Sequence numbers are unique per (host,
+   * epoch): a new spool (its directory removed, a reinstall) starts again at 0 in a new epoch, and
+   * its batches are stored rather than taken for retries of old ones. Agents before epochs send none.
+   */
+  epoch: z.string().regex(EPOCH, "an epoch is 8 to 64 letters, digits, - or _").optional(),
   seq: z.number().int().min(0),
   /** Batches the agent's spool dropped (oldest first) since it started counting; reported, never hidden. */
   dropped: z.number().int().min(0).default(0),
+  /**
+   * Built in memory because the spool could not be written: its epoch lives only as long as the
+   * agent process, so it is not the spool's epoch (the hub does not take it for a new spool).
+   */
+  memory: z.boolean().optional(),
   samples: z.array(MetricsSample).max(3600),
 });
 export type MetricsBatch = z.infer<typeof MetricsBatch>;
 
-/** The hub's answer: the batch is committed (or was already). */
-export const ReportAck = z.object({ seq: z.number().int(), duplicate: z.boolean() });
+/** Samples stamped further ahead of the hub's clock than this are refused (a broken agent clock). */
+export const MAX_FUTURE_MS = 5 * 60_000;
+
+/**
+ * The hub's answer: the batch is committed (or was already). `refused` counts the samples it did
+ * not store because they were dated more than 5 minutes ahead of the hub's clock (`future`) or
+ * before the raw retention window (`old`); `skew_ms` is the agent's clock minus the hub's as the
+ * hub saw it (from the agent-time header; null without one).
+ */
+export const ReportAck = z.object({
+  seq: z.number().int(),
+  duplicate: z.boolean(),
+  refused: z.object({ future: z.number().int(), old: z.number().int() }).optional(),
+  skew_ms: z.number().int().nullable().optional(),
+});
 export type ReportAck = z.infer<typeof ReportAck>;
+
+/**
+ * Request headers of a report, set when it is sent (the body is the spooled batch as it was built):
+ * the agent's machine id (the host token is bound to it, as on the WebSocket), the agent's clock
+ * (ms since the epoch) for the skew, the samples it has lost since it started, and what is wrong on
+ * its side (URI-encoded text; absent when nothing is).
+ */
+export const REPORT_HEADERS = {
+  machineId: "x-capstan-machine-id",
+  agentTime: "x-capstan-agent-time",
+  lost: "x-capstan-samples-lost",
+  problem: "x-capstan-metrics-problem",
+} as const;
+
+/** Longest problem text the hub keeps. */
+export const MAX_PROBLEM_CHARS = 300;
+
+/** What an agent says about itself with a report. */
+export interface ReportMeta {
+  machineId?: string;
+  /** The agent's clock when it sent the report, ms since the epoch. */
+  agentTime?: number;
+  /** Samples the agent has lost since it started. */
+  lost?: number;
+  /** What is wrong on the agent's side (null: nothing). */
+  problem?: string | null;
+}
+
+/** The headers an agent sends its report with. */
+export function reportHeaders(meta: ReportMeta): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (meta.machineId) h[REPORT_HEADERS.machineId] = meta.machineId;
+  if (meta.agentTime !== undefined) {
+    h[REPORT_HEADERS.agentTime] = String(Math.round(meta.agentTime));
+  }
+  if (meta.lost) h[REPORT_HEADERS.lost] = String(meta.lost);
+  if (meta.problem) {
+    h[REPORT_HEADERS.problem] = encodeURIComponent(meta.problem.slice(0, MAX_PROBLEM_CHARS));
+  }
+  return h;
+}
+
+const HeaderCount = z.string().regex(/^\d{1,15}$/).transform(Number);
+
+/** Reads what an agent said about itself from a report's headers; malformed values are left out. */
+export function readReportMeta(headers: Headers): ReportMeta {
+  const value = (name: string) => headers.get(name) ?? undefined;
+  let problem: string | null = null;
+  const raw = value(REPORT_HEADERS.problem);
+  if (raw) {
+    try {
+      problem = decodeURIComponent(raw);
+    } catch {
+      problem = raw;
+    }
+    problem = problem.slice(0, MAX_PROBLEM_CHARS);
+  }
+  return {
+    machineId: value(REPORT_HEADERS.machineId),
+    agentTime: HeaderCount.safeParse(value(REPORT_HEADERS.agentTime)).data,
+    lost: HeaderCount.safeParse(value(REPORT_HEADERS.lost)).data,
+    problem,
+  };
+}
 
 /** Largest compressed report body the hub accepts, and largest after decompression. */
 export const MAX_REPORT_BYTES = 1024 * 1024;

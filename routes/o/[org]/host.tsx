@@ -26,6 +26,7 @@ import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../_render.tsx";
 import { enrollmentPage } from "./hosts.tsx";
 import { hostMetricsSection } from "./_host_metrics.tsx";
+import { hostIngestStatus } from "./_host_ingest_status.tsx";
 import { AgentUpdatePanel } from "../../../components/AgentUpdatePanel.tsx";
 import { requestAgentUpdate } from "../../../lib/agents/update_request.ts";
 import { hostAlertsSection } from "./notifications.tsx";
@@ -57,6 +58,7 @@ async function hostPage(
   const host = await hostOf(c);
   const isAdmin = roleAtLeast(role, "admin");
   const metrics = await hostMetricsSection(c, kit, org, host);
+  const ingest = await hostIngestStatus(c, host);
   const updates = await c.var.services.releases.outcomesFor(host.id);
   const alerts = await hostAlertsSection(c, host.id);
   return render(
@@ -76,6 +78,7 @@ async function hostPage(
           {isAdmin ? "Issue a new enrollment token below if the first one expired." : ""}
         </Alert>
       )}
+      {ingest}
       {metrics}
       <HostFacts host={host} />
       <AgentUpdatePanel

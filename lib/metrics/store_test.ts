@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import type { DbHandle } from "../db/mod.ts";
+import { dbTest } from "../../tests/support/db.ts";
+import { manualClock } from "../../tests/support/clock.ts";
+import { installMetricsFault } from "../../tests/support/faults.ts";
+import { createMetricStore } from "./store.ts";
+import type { MetricsBatch } from "../protocol/metrics.ts";
+
+const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+const MIN = 60_000;
+
+/** A batch of `n` 1 s samples from `from`, each with the given keys set to `v`. */
+function batch(seq: number, from: number, keys: string[], v: number, n = 3): MetricsBatch {
+  return {
+    seq,
+    dropped: 0,
+    samples: Array.from({ length: n }, (_, i) => ({
+      t: from + i * 1000,
+      host: Object.fromEntries(keys.map((k) => [k, v])),
+    })),
+  };
+}
+
+/** Every raw point joined to its series: its host and key, and the value the sender stamped in it. */
+async function pointsBySeries(h: DbHandle) {
+  return await h.db.selectFrom("metric_raw as r")
+    .leftJoin("metric_series as s", "s.id", "r.series_id")
+    .select(["r.series_id", "r.t", "r.v", "s.host_id", "s.key"]).execute();
+}
+
+dbTest(
+  "metric store: a failed transaction leaves no series id in the cache, so no point lands in another host's series",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const fault = await installMetricsFault(h);
+    // Host A (values 1) reports; host B (values 2) then starts 14 new series while the disk is full.
+    await store.ingest("host-a", batch(0, NOW - 60_000, ["cpu.total_pct"], 1));
+    const bKeys = Array.from({ length: 14 }, (_, i) => `disk.new_${i}`);
+    await fault.on();
+    await assert.rejects(
+      store.ingest("host-b", batch(0, NOW - 50_000, bKeys, 2)),
+      /database or disk is full|No space left/,
+      "the storage error itself comes out, not a failed ROLLBACK",
+    );
+    await fault.off();
+    // Space is back: A starts new series (on SQLite they would reuse the rolled-back ids), B retries.
+    const aKeys = Array.from({ length: 14 }, (_, i) => `net.new_${i}`);
+    await store.ingest("host-a", batch(1, NOW - 40_000, aKeys, 1));
+    const retry = await store.ingest("host-b", batch(0, NOW - 50_000, bKeys, 2));
+    assert.equal(retry.duplicate, false, "the failed batch was not committed, so its retry is new");
+    await store.ingest("host-b", batch(1, NOW - 30_000, bKeys, 2));
+
+    const rows = await pointsBySeries(h);
+    assert.equal(rows.length, 3 + 14 * 3 + 14 * 3 * 2);
+    for (const r of rows) {
+      assert.ok(r.host_id, `point at ${r.t} has a series (${r.series_id})`);
+      assert.equal(r.host_id, r.v === 1 ? "host-a" : "host-b", `point of ${r.key} is its sender's`);
+    }
+    const series = await h.db.selectFrom("metric_series").select(["host_id", "key"]).execute();
+    assert.equal(series.filter((s) => s.host_id === "host-b").length, 14, "B's series exist");
+  },
+);
+
+dbTest(
+  "metric store: a new spool epoch starts again at seq 0 and is stored; a retry in the same epoch is a duplicate",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const e1 = "epochone1", e2 = "epochtwo2";
+    for (let seq = 0; seq < 3; seq++) {
+      const r = await store.ingest("h", {
+        ...batch(seq, NOW - 90_000 + seq * 3000, ["x.v"], seq),
+        epoch: e1,
+      });
+      assert.equal(r.epochChanged, undefined);
+    }
+    // The spool directory was removed: the agent starts a new epoch at seq 0.
+    clock.set(NOW + 1000);
+    const fresh = await store.ingest("h", { ...batch(0, NOW - 10_000, ["x.v"], 9), epoch: e2 });
+    assert.equal(fresh.duplicate, false);
+    assert.equal(fresh.points, 3);
+    assert.deepEqual(fresh.epochChanged, { from: e1, to: e2 });
+    assert.equal(
+      (await store.ingest("h", { ...batch(0, NOW - 10_000, ["x.v"], 9), epoch: e2 })).duplicate,
+      true,
+    );
+    // A late batch of the old spool is stored but does not switch the host back.
+    const late = await store.ingest("h", { ...batch(3, NOW - 80_000, ["x.v"], 3), epoch: e1 });
+    assert.equal(late.duplicate, false);
+    assert.equal(late.epochChanged, undefined);
+    // A batch built in memory (spool unwritable) has an epoch of its own that is not a new spool.
+    const mem = await store.ingest("h", {
+      ...batch(0, NOW - 5000, ["x.v"], 10, 1),
+      epoch: "memoryepoch",
+      memory: true,
+    });
+    assert.equal(mem.epochChanged, undefined);
+    const row = await h.db.selectFrom("metric_agents").selectAll().where("host_id", "=", "h")
+      .executeTakeFirstOrThrow();
+    assert.equal(row.epoch, e2);
+    assert.equal(row.prev_epoch, e1);
+    assert.equal(Number(row.epoch_since), NOW + 1000);
+    assert.equal(await store.lastSeq("h", e1), 3);
+    assert.equal(await store.lastSeq("h", e2), 0);
+    const stored = await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(stored.n), 3 * 3 + 3 + 3 + 1);
+  },
+);
+
+dbTest(
+  "metric store: samples > 5 min ahead or before the retention window are refused and counted; skew is measured",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const r = await store.ingest("h", {
+      seq: 0,
+      dropped: 0,
+      samples: [
+        { t: NOW + 24 * 3600_000, host: { "x.v": 1 } }, // a day ahead
+        { t: NOW + 6 * MIN, host: { "x.v": 1 } },
+        { t: NOW + 4 * MIN, host: { "x.v": 2 } }, // ahead, but within 5 min: kept
+        { t: NOW - 25 * 3600_000, host: { "x.v": 3 } }, // before a 24 h window
+        { t: 0, host: { "x.v": 4 } }, // 1970
+        { t: NOW - 1000, host: { "x.v": 5 } },
+      ],
+    }, { oldestMs: NOW - 24 * 3600_000, agentTime: NOW + 4 * MIN + 300 });
+    assert.deepEqual(r.refused, { future: 2, old: 2 });
+    assert.equal(r.points, 2);
+    assert.deepEqual(r.samples.map((s) => s.host["x.v"]), [2, 5], "only stored samples go on");
+    assert.equal(r.skewMs, 4 * MIN + 300);
+    const row = await h.db.selectFrom("metric_agents").selectAll().where("host_id", "=", "h")
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(row.refused_future), 2);
+    assert.equal(Number(row.refused_old), 2);
+    assert.equal(Number(row.skew_ms), 4 * MIN + 300);
+    const times = (await h.db.selectFrom("metric_raw").select("t").orderBy("t").execute())
+      .map((x) => Number(x.t));
+    assert.deepEqual(times, [NOW - 1000, NOW + 4 * MIN]);
+  },
+);
+
+dbTest(
+  "metric store: latest is the newest sample not in the future; a clock 4 min fast then corrected does not stick",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const latest = async () =>
+      await h.db.selectFrom("metric_latest").select(["t", "v"]).executeTakeFirstOrThrow();
+    // The agent's clock runs 4 minutes fast: its samples are dated ahead of the hub.
+    await store.ingest("h", batch(0, NOW + 4 * MIN, ["cpu.total_pct"], 99));
+    // Corrected 10 s later: the next batch is dated right, and older than what was stored.
+    clock.set(NOW + 10_000);
+    await store.ingest("h", batch(1, NOW + 5000, ["cpu.total_pct"], 7));
+    assert.deepEqual(
+      { t: Number((await latest()).t), v: (await latest()).v },
+      { t: NOW + 7000, v: 7 },
+    );
+    // Within a batch, the newest sample not ahead of the hub's clock is the latest.
+    clock.set(NOW + 20_000);
+    await store.ingest("h", {
+      seq: 2,
+      dropped: 0,
+      samples: [
+        { t: NOW + 19_000, host: { "cpu.total_pct": 1 } },
+        { t: NOW + 20_000, host: { "cpu.total_pct": 2 } },
+        { t: NOW + 22_000, host: { "cpu.total_pct": 3 } },
+      ],
+    });
+    assert.equal((await latest()).v, 2);
+  },
+);
