@@ -85,6 +85,7 @@ export function createServices(opts: {
     audit,
     agents,
     retentionDays: opts.config.healthRetentionDays,
+    allowPrivateTargets: opts.config.allowPrivateTargets,
     onChange: (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
   });
   const metrics = createMetrics({

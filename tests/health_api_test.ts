@@ -12,11 +12,11 @@ import { manualClock } from "./support/clock.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { startReceiver, waitUntil } from "./support/receivers.ts";
 import { base64url } from "../lib/util/ids.ts";
-import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import { purgeHealthResults } from "../lib/health/retention.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import type { HealthResult } from "../lib/protocol/health.ts";
 import { fakeContainer } from "./support/containers.ts";
+import { attachScriptedAgent } from "./support/agent.ts";
 
 const SECRET = "webhook-signing-secret-1234";
 const T0 = Date.UTC(2026, 0, 1);
@@ -181,19 +181,7 @@ dbTest(
       })).body;
 
       // The host's agent connection delivers results (a memory transport: the real protocol path).
-      const [hubEnd, agentEnd] = memoryTransportPair();
-      const ops: string[] = [];
-      agentEnd.onMessage((text) => ops.push(JSON.parse(text).op));
-      const conn = s.agents.attach(host, hubEnd);
-      agentEnd.send(JSON.stringify({
-        t: "hello",
-        protocol: 1,
-        agent_version: "test",
-        machine_id: "machine-test-0001",
-        hostname: "test",
-        engine: null,
-      }));
-      await conn;
+      const { hubEnd, agentEnd, ops } = await attachScriptedAgent(s, host);
       // The hub syncs the host's checks at once (this fake agent does not answer).
       await waitUntil(() => ops.includes("health.sync"), "the health.sync call");
 

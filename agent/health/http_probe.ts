@@ -7,6 +7,7 @@ import {
   ProbeError,
   type ProbeOutcome,
   urlHost,
+  vettedAddress,
 } from "./probe.ts";
 
 /** How much of a body is searched for the expected text: a health page, not a download. */
@@ -48,9 +49,13 @@ interface Answer {
   text?: string;
 }
 
-/** One request without following redirects: plain http by hand (http1.ts), https with fetch. */
+/**
+ * One request without following redirects to `address` (the vetted address of the URL's host):
+ * plain http by hand (http1.ts), https with fetch.
+ */
 async function request(
   url: URL,
+  address: string,
   method: "GET" | "HEAD",
   headers: Headers,
   wantBody: boolean,
@@ -58,7 +63,7 @@ async function request(
 ): Promise<Answer> {
   if (url.protocol === "http:") {
     const r = await http1({
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      hostname: address,
       port: Number(url.port || 80),
       method,
       target: url.pathname + url.search,
@@ -84,14 +89,22 @@ async function request(
 
 /**
  * GET or HEAD to the container (or the spec's host): the status must fall in one of the expected
- * ranges and, when asked, the body's first 64 KB must contain the expected text. Redirects are
- * followed by hand, so every hop's host passes the same address check as the first.
+ * ranges and, when asked, the body's first 64 KB must contain the expected text. A host the check
+ * names itself, and every redirect's, passes the outbound policy (vettedAddress) before any
+ * connection; redirects are followed by hand so that each hop is judged.
  */
 export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promise<ProbeOutcome> {
   const h = spec.http;
   if (!h) throw new ProbeError("http check without http settings");
-  const host = h.host ?? await ctx.targets.address(spec.container_id, ctx.signal);
-  await guardHost(host);
+  let host: string;
+  let address: string;
+  if (h.host === undefined) {
+    host = address = await ctx.targets.address(spec.container_id, ctx.signal);
+    await guardHost(host);
+  } else {
+    host = h.host;
+    address = await vettedAddress(host, spec, ctx);
+  }
   let url = new URL(`${h.scheme}://${urlHost(host)}:${h.port}${h.path}`);
   const headers = new Headers(h.headers);
   if (!headers.has("user-agent")) headers.set("user-agent", "capstan-health/1");
@@ -100,7 +113,7 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
   for (let hop = 0;; hop++) {
     let res: Answer;
     try {
-      res = await request(url, h.method, headers, wantBody, ctx.signal);
+      res = await request(url, address, h.method, headers, wantBody, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       throw new ProbeError(networkError(err));
@@ -115,7 +128,7 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
           status_code: res.status,
         });
       }
-      await guardHost(next.hostname.replace(/^\[|\]$/g, ""));
+      address = await vettedAddress(next.hostname.replace(/^\[|\]$/g, ""), spec, ctx);
       url = next;
       continue;
     }

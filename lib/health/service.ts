@@ -34,6 +34,7 @@ import { ingestResults } from "./ingest.ts";
 import { reconcileHost } from "./reconcile.ts";
 import type { HostWork } from "./host_work.ts";
 import type { z } from "../http/openapi.ts";
+import { checkRead, checkWrite, type HealthCaller, mayRead, type RightsDeps } from "./rights.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -59,7 +60,7 @@ export interface Uptime {
 }
 
 /** What the health service needs. */
-export interface HealthDeps {
+export interface HealthDeps extends Omit<RightsDeps, "db"> {
   db: Db;
   clock: Clock;
   log: Logger;
@@ -133,6 +134,11 @@ export function createHealthService(deps: HealthDeps) {
     changed(c);
   }
   const work: HostWork = { db, clock, log, announce, announceChange };
+  const rights: RightsDeps = {
+    db,
+    allowPrivateTargets: deps.allowPrivateTargets,
+    containerAddresses: deps.containerAddresses,
+  };
 
   const self = {
     /** Checks of an organization with counts by state (counts ignore the state filter). */
@@ -214,9 +220,18 @@ export function createHealthService(deps: HealthDeps) {
       return out;
     },
 
-    /** Results of a check, newest first, a page at a time (`cursor` from the previous page). */
-    async history(orgId: string, id: string, o: { limit?: number; cursor?: string } = {}) {
-      await row(orgId, id);
+    /**
+     * Results of a check, newest first, a page at a time (`cursor` from the previous page); a
+     * command check's only for callers who may run commands in the organization's containers.
+     */
+    async history(
+      orgId: string,
+      id: string,
+      caller: HealthCaller,
+      o: { limit?: number; cursor?: string } = {},
+    ) {
+      const r = await row(orgId, id);
+      await checkRead(rights, orgId, caller, r.kind);
       const limit = Math.min(Math.max(o.limit ?? 100, 1), MAX_HISTORY);
       let q = db.selectFrom("health_results").select([
         "id",
@@ -227,6 +242,7 @@ export function createHealthService(deps: HealthDeps) {
         "exit_code",
         "error",
         "output",
+        "output_truncated",
       ]).where("check_id", "=", id);
       if (o.cursor) {
         const m = /^(\d{1,16})_(\d{1,20})$/.exec(o.cursor);
@@ -253,9 +269,15 @@ export function createHealthService(deps: HealthDeps) {
           exit_code: num(r.exit_code),
           error: r.error,
           output: r.output,
+          output_truncated: Number(r.output_truncated) === 1,
         })),
         next_cursor: rows.length > limit && last ? `${Number(last.at)}_${Number(last.id)}` : null,
       };
+    },
+
+    /** Whether the caller may read the results of a check of this kind (pages show a note). */
+    mayReadResults(orgId: string, caller: HealthCaller, kind: HealthCheckView["kind"]) {
+      return mayRead(rights, orgId, caller, kind);
     },
 
     /** Response times of a check per bucket over a range: average, maximum, results and failures. */
@@ -314,21 +336,39 @@ export function createHealthService(deps: HealthDeps) {
       return out;
     },
 
-    /** Starts monitoring a container (audited `health_check.created`). */
+    /**
+     * Starts monitoring a container (audited `health_check.created`, with the command of a
+     * command check); the caller's rights decide what the check may probe (rights.ts).
+     */
     async create(
       ctx: ActionContext,
       orgId: string,
       input: z.infer<typeof CheckCreateInput>,
+      caller: HealthCaller,
+      opts: { urlField?: "http.url" | "http.host" } = {},
     ): Promise<HealthCheckView> {
       const { host_id, container, ...fields } = input;
-      const spec = normalizeCheck(fields as CheckFields);
+      const normal = normalizeCheck(fields as CheckFields);
       const ctr = await findContainer(orgId, host_id, container);
+      const spec = await checkWrite(
+        rights,
+        { orgId, hostId: host_id, containerId: ctr.id },
+        caller,
+        normal,
+        undefined,
+        opts.urlField,
+      );
       const now = clock.now();
       const id = uuidv7(now);
       await audit.run(ctx, "health_check.created", {
         orgId,
         target: { type: "health_check", id, name: spec.name },
-        metadata: { kind: spec.kind, host_id, container: ctr.name },
+        metadata: {
+          kind: spec.kind,
+          host_id,
+          container: ctr.name,
+          ...(spec.kind === "command" ? { command: spec.config.argv } : {}),
+        },
       }, async () => {
         await db.insertInto("health_checks").values(newRow(
           {
@@ -349,12 +389,17 @@ export function createHealthService(deps: HealthDeps) {
       return view(await row(orgId, id));
     },
 
-    /** Changes a check (audited `health_check.updated`); label checks only take `enabled`. */
+    /**
+     * Changes a check (audited `health_check.updated`, with the command before and after when it
+     * changed); label checks only take `enabled`; the caller's rights as for create.
+     */
     async update(
       ctx: ActionContext,
       orgId: string,
       id: string,
       input: CheckFields,
+      caller: HealthCaller,
+      opts: { urlField?: "http.url" | "http.host" } = {},
     ): Promise<HealthCheckView> {
       const r = await row(orgId, id);
       if (r.source === "label") {
@@ -371,7 +416,18 @@ export function createHealthService(deps: HealthDeps) {
         }
       }
       const before = specOf(r);
-      const spec = normalizeCheck(input, before);
+      const spec = await checkWrite(
+        rights,
+        { orgId, hostId: r.host_id, containerId: r.container_id },
+        caller,
+        normalizeCheck(input, before),
+        before,
+        opts.urlField,
+      );
+      const argv = (s: typeof spec) => (s.kind === "command" ? s.config.argv : null);
+      const command = JSON.stringify(argv(before)) !== JSON.stringify(argv(spec))
+        ? { command: { from: argv(before), to: argv(spec) } }
+        : {};
       const now = clock.now();
       const probeChanged = JSON.stringify({ ...before, name: "", enabled: true }) !==
         JSON.stringify({ ...spec, name: "", enabled: true });
@@ -379,7 +435,10 @@ export function createHealthService(deps: HealthDeps) {
       await audit.run(ctx, "health_check.updated", {
         orgId,
         target: { type: "health_check", id, name: spec.name },
-        metadata: { fields: Object.keys(input).filter((k) => k !== "http" && k !== "command") },
+        metadata: {
+          fields: Object.keys(input).filter((k) => k !== "http" && k !== "command"),
+          ...command,
+        },
       }, async () => {
         await db.updateTable("health_checks").set({
           ...specColumns(spec),

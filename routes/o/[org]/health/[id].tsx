@@ -140,9 +140,13 @@ async function detailPage(c: AppContext, kit: PageKit) {
   const range: SeriesRange = RANGES.includes(q.range as SeriesRange)
     ? q.range as SeriesRange
     : DEFAULT_RANGE;
+  // A command check's results carry the command's output: only for those who may run commands.
+  const readable = await svc.mayReadResults(org.id, { role }, check.kind);
   const [series, history] = await Promise.all([
     svc.series(org.id, id, range) as Promise<Series>,
-    svc.history(org.id, id, { limit: HISTORY_PAGE, cursor: q.cursor || undefined }),
+    readable
+      ? svc.history(org.id, id, { role }, { limit: HISTORY_PAGE, cursor: q.cursor || undefined })
+      : { items: [], next_cursor: null },
   ]);
   const base = baseOf(org.slug);
   const self = `${base}/health/${check.id}`;
@@ -216,11 +220,21 @@ async function detailPage(c: AppContext, kit: PageKit) {
         <Facts c={check} base={base} />
         <section class="card health-history-card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          {history.items.length ? <HealthHistory items={history.items} /> : (
-            <p class="muted">
-              No results yet: the first arrives within a few seconds of the start delay.
-            </p>
-          )}
+          {!readable
+            ? (
+              <p class="muted" data-results-hidden>
+                The results of command checks carry what the command printed, so only those who may
+                run commands in this organization's containers see them. The state and response
+                times above are open to everyone.
+              </p>
+            )
+            : history.items.length
+            ? <HealthHistory items={history.items} />
+            : (
+              <p class="muted">
+                No results yet: the first arrives within a few seconds of the start delay.
+              </p>
+            )}
           <nav class="pager" aria-label="Pages">
             {q.cursor && <a class="btn" href={keep({})}>← Newest</a>}
             {history.next_cursor && (
@@ -240,11 +254,11 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
 
   for (const action of ["enable", "disable"] as const) {
     page(app, "POST", `/o/:org/health/:id/${action}`, "org:member", async (c) => {
-      const { org } = orgScopeOf(c);
+      const { org, role } = orgScopeOf(c);
       const id = c.req.param("id") ?? "";
       await c.var.services.health.service.update(actionContext(c), org.id, id, {
         enabled: action === "enable",
-      });
+      }, { role });
       return seeOther(c, `${baseOf(org.slug)}/health/${encodeURIComponent(id)}?done=${action}d`);
     });
   }
