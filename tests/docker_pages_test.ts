@@ -306,8 +306,15 @@ if (!ignored) {
         assert.doesNotMatch(viewerImages, /Pull an image/);
 
         // A pull without JS waits for the result; a failure keeps the input and shows the error.
+        // The registry is on loopback: members are refused before the engine is asked, admins
+        // get the engine's answer.
         const ref = "127.0.0.1:9/capstan-test/absent:latest";
-        const pulled = await member("/o/acme/images/pull", form({ host: f.hostId, ref }));
+        const refused = await member("/o/acme/images/pull", form({ host: f.hostId, ref }));
+        assert.equal(refused.status, 403);
+        const refusedHtml = await refused.text();
+        assert.match(refusedHtml, new RegExp(`value="${esc(ref)}"`));
+        assert.match(refusedHtml, /id="pull-error"[^>]*>Cannot pull 127\.0\.0\.1:9[^<]*loopback/);
+        const pulled = await admin("/o/acme/images/pull", form({ host: f.hostId, ref }));
         assert.equal(pulled.status, 502);
         const pulledHtml = await pulled.text();
         assert.match(pulledHtml, new RegExp(`value="${esc(ref)}"`));

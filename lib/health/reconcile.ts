@@ -1,7 +1,8 @@
 /**
  * One host's checks kept in step with its container cache: label-declared checks appear, change
- * and go with their containers' labels, and a manual check follows its container when it is
- * recreated under the same name (its state starts over).
+ * and go with their containers' labels; a manual check follows its container when it is
+ * recreated under the same name (its state starts over), and when its container is gone with none
+ * of that name in its place it is marked so: not run, no alert, until such a container is back.
  */
 import { uuidv7 } from "../util/ids.ts";
 import type { CheckSpec } from "./schema.ts";
@@ -63,13 +64,32 @@ export async function reconcileHost(
         await db.updateTable("health_checks").set({
           container_id: again.id,
           ...freshState(now),
+          container_gone_at: null,
           updated_at: now,
         }).where("id", "=", r.id).execute();
         if (r.state !== "unknown") {
           gone.push({ ...changeBase(r), from: r.state, to: "unknown", at: now, error: null });
         }
         dirty = true;
+      } else if (r.container_gone_at === null) {
+        // Its container was removed (outside Capstan, or before this hub heard of it): the check
+        // stops, says so, and any alert it raised ends instead of repeating "container not found".
+        await db.updateTable("health_checks").set({
+          ...freshState(now),
+          container_gone_at: now,
+          updated_at: now,
+        }).where("id", "=", r.id).execute();
+        gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
+        dirty = true;
       }
+    } else if (r.container_gone_at !== null) {
+      // The container is back under the same id (a cache that had missed it): run again.
+      await db.updateTable("health_checks").set({
+        ...freshState(now),
+        container_gone_at: null,
+        updated_at: now,
+      }).where("id", "=", r.id).execute();
+      dirty = true;
     }
   }
   for (const { ctr, spec } of desired.values()) {

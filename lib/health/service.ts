@@ -486,10 +486,54 @@ export function createHealthService(deps: HealthDeps) {
       deps.requestSync(r.host_id);
     },
 
-    /** The checks the host's agent should run (enabled ones), as the wire contract has them. */
+    /**
+     * A container was removed through Capstan, as the user chose for its checks: `pause` keeps
+     * each manual check with its history, disabled and marked gone (enabled again by hand, e.g.
+     * once a container of that name is back); `delete` deletes them with their history. Checks
+     * declared by labels go with their container either way. Audited per check; open alerts end.
+     */
+    async containerRemoved(
+      ctx: ActionContext,
+      orgId: string,
+      hostId: string,
+      container: { id: string; name: string },
+      mode: "pause" | "delete",
+    ): Promise<number> {
+      const rows = await base().where("health_checks.org_id", "=", orgId)
+        .where("health_checks.host_id", "=", hostId)
+        .where("health_checks.container_id", "=", container.id)
+        .where("health_checks.source", "=", "manual").limit(MAX_LIST).execute() as Row[];
+      for (const r of rows) {
+        if (mode === "delete") {
+          await self.remove(ctx, orgId, r.id);
+          continue;
+        }
+        const now = clock.now();
+        await audit.run(ctx, "health_check.paused", {
+          orgId,
+          target: { type: "health_check", id: r.id, name: r.name },
+          metadata: { reason: "container removed", container: container.name },
+        }, async () => {
+          await db.updateTable("health_checks").set({
+            enabled: 0,
+            ...freshState(now),
+            container_gone_at: now,
+            updated_at: now,
+          }).where("id", "=", r.id).execute();
+        });
+        announceChange({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
+      }
+      if (rows.length && mode === "pause") deps.requestSync(hostId);
+      return rows.length;
+    },
+
+    /**
+     * The checks the host's agent should run (enabled ones whose container is there), as the
+     * wire contract has them.
+     */
     async specsFor(hostId: string) {
       const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", hostId)
-        .where("enabled", "=", 1).orderBy("id").execute();
+        .where("enabled", "=", 1).where("container_gone_at", "is", null).orderBy("id").execute();
       return rows.map((r) => {
         const config = JSON.parse(r.config);
         return {
