@@ -71,7 +71,7 @@ export function ContainersTable({ containers, base, online, operate, back }: Pro
                   <span data-container-state={c.id}>
                     <StateBadge state={c.state} />
                   </span>
-                  <div class="small muted">{c.status}</div>
+                  <div class="small muted" data-container-status={c.id}>{c.status}</div>
                 </td>
                 <td class="cell-ports">
                   {p.length ? p.map((t) => <code key={t}>{t}</code>) : <span class="muted">—</span>}

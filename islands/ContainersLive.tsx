@@ -30,12 +30,30 @@ interface ContainerEvent {
   state?: string;
 }
 
-/** Updates a row's badge; false when the container is not on this page. */
+/**
+ * Docker's status words for a state that changed just now (the exit code and the exact text come
+ * with the next page load), so the line under a badge never contradicts it.
+ */
+const JUST_NOW: Record<string, string> = {
+  running: "Up Less than a second",
+  exited: "Exited Less than a second ago",
+  restarting: "Restarting",
+  paused: "Paused",
+  created: "Created",
+  dead: "Dead",
+  removed: "Removed",
+};
+
+/** Updates a row's badge and status line; false when the container is not on this page. */
 function applyInPlace(e: ContainerEvent): boolean {
   if (e.kind !== "event" || !e.id || !e.state) return false;
   const cell = document.querySelector(`[data-container-state="${CSS.escape(e.id)}"]`);
   const badge = cell?.querySelector(".badge");
   if (!badge) return false;
+  if (badge.textContent !== e.state) {
+    const status = document.querySelector(`[data-container-status="${CSS.escape(e.id)}"]`);
+    if (status) status.textContent = JUST_NOW[e.state] ?? "";
+  }
   badge.textContent = e.state;
   badge.className = `badge badge-${tone(e.state)}`;
   cell!.closest("tr")?.classList.toggle("row-gone", e.state === "removed");

@@ -47,7 +47,10 @@ export function createServices(opts: {
   const tokens = createTokens(db, clock);
   const orgs = createOrgs(db, clock, audit, users);
   const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
-  const hosts = createHosts(db, clock, audit);
+  const hosts = createHosts(db, clock, audit, {
+    // Called only after construction: `alerts` is defined by then.
+    renamed: (host, name) => alerts.hostRenamed(host, name),
+  });
   const log = opts.log ?? silentLogger;
   const alerts = createAlerts({
     dbh: opts.dbh,

@@ -217,6 +217,8 @@ if (!ignored) {
             name,
             // A shell that exits on SIGTERM, so stop does not wait out the 10 s grace period.
             cmd: "sh\n-c\ntrap 'exit 0' TERM; sleep 600 & wait",
+            // Exposed (a container port, not published on the host).
+            ports: "80",
             labels: Object.entries(f.labels).map(([k, v]) => `${k}=${v}`).join("\n"),
             restart_policy: "no",
             start: "on",
@@ -262,6 +264,14 @@ if (!ignored) {
         const kill = await asMember(`${itemPath}/kill`, form({ signal: "SIGKILL" }));
         assert.equal(kill.status, 303);
         await f.waitForListed(name, (c) => c?.state === "exited", "killed");
+        // Stopped, its page shows the port it publishes when running, not "No ports exposed".
+        const stoppedPage = await (await asMember(itemPath)).text();
+        assert.doesNotMatch(stoppedPage, /No ports exposed/);
+        assert.match(stoppedPage, /As configured: published while the container runs/);
+        assert.match(
+          stoppedPage,
+          /<code>not published<\/code> → <code>80\/tcp<\/code>/,
+        );
         const removePage = await (await asMember(`${itemPath}/remove`)).text();
         assert.match(removePage, /Also remove its anonymous volumes/);
         const remove = await asMember(`${itemPath}/remove`, form({ volumes: "on" }));

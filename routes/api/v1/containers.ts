@@ -181,7 +181,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const { org } = orgScopeOf(c);
     const q = c.req.valid("query");
-    const { db, dbh } = c.var.services;
+    const { db, dbh, clock } = c.var.services;
     const page = await listCachedContainers(db, dbh.dialect, org.id, {
       hostId: q.host,
       state: q.state,
@@ -189,7 +189,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
       label: q.label,
       limit: q.limit,
       offset: q.offset,
-    });
+    }, clock.now());
     return c.json({ ...page, limit: q.limit, offset: q.offset }, 200);
   });
 

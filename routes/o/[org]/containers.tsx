@@ -71,7 +71,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
   let offset = 0;
   if (parsed.ok) {
     offset = parsed.data.offset;
-    const { db, dbh } = c.var.services;
+    const { db, dbh, clock } = c.var.services;
     result = await listCachedContainers(db, dbh.dialect, org.id, {
       hostId: parsed.data.host,
       state: parsed.data.state,
@@ -79,7 +79,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
       label: parsed.data.label,
       limit: PAGE_SIZE,
       offset,
-    });
+    }, clock.now());
   } else errors = parsed.errors;
   const can = abilities(c);
   const online = Object.fromEntries(hosts.map((h) => [h.id, h.online]));
