@@ -364,3 +364,35 @@ dbTest("purgeHealthResults() deletes results older than the retention", async (h
   assert.deepEqual(left.map((r) => Number(r.at)).sort(), [T0 - 29 * DAY, T0 - DAY].sort());
   assert.ok(s.health.jobs().some((j) => j.name === "health_retention"));
 });
+
+dbTest(
+  "[e2e] a check's container counts as gone only on a snapshot or its own destroy event",
+  async (h) => {
+    const { s, host, api } = await setup(h);
+    const c = (await api("POST", "/health-checks", {
+      host_id: host.id,
+      container: "web",
+      kind: "tcp",
+      tcp: { port: 80 },
+    })).body;
+    const gone = async () => (await api("GET", `/health-checks/${c.id}`)).body.container_gone_at;
+    // The cache row vanishes without a destroy (as an exec event once made it do); another
+    // container's event must not stop the check.
+    await s.hosts.applyContainer(host, c.container_id, undefined);
+    await s.health.service.containersChanged(host, { action: "create", id: "e".repeat(64) });
+    assert.equal(await gone(), null);
+    assert.ok((await s.health.service.specsFor(host.id)).some((x) => x.id === c.id));
+    // Its own destroy event does.
+    await s.health.service.containersChanged(host, { action: "destroy", id: c.container_id });
+    assert.equal(typeof await gone(), "number");
+    assert.ok(!(await s.health.service.specsFor(host.id)).some((x) => x.id === c.id));
+    // Back in a snapshot under the same id: it runs again.
+    await s.hosts.applySnapshot(host, [fakeContainer("a", "web"), fakeContainer("b", "db")]);
+    await s.health.service.containersChanged(host);
+    assert.equal(await gone(), null);
+    // Missing from a snapshot: gone.
+    await s.hosts.applySnapshot(host, [fakeContainer("b", "db")]);
+    await s.health.service.containersChanged(host);
+    assert.equal(typeof await gone(), "number");
+  },
+);

@@ -318,3 +318,79 @@ dbTest(
     assert.equal((await pull("member", "10.0.0.8:5000/app")).status, 503);
   },
 );
+
+dbTest(
+  "[e2e] pages: container settings for admins; the command form and a command check's history respect the exec right",
+  async (h) => {
+    const { t, s, host, users, api } = await setup(h);
+    const page = (who: keyof typeof users, path: string, init: RequestInit = {}) =>
+      t.request(path, { ...init, cookie: users[who].cookie });
+    // The settings page: admins only; a POST changes the setting (PRG).
+    assert.equal((await page("member", "/o/acme/settings/containers")).status, 403);
+    const form = await (await page("admin", "/o/acme/settings/containers")).text();
+    assert.match(form, /<option value="admin" selected/);
+    const bad = await page("admin", "/o/acme/settings/containers", {
+      method: "POST",
+      body: new URLSearchParams({ exec_role: "viewer" }),
+    });
+    assert.equal(bad.status, 400);
+
+    // Members are told on the command form why they cannot add one.
+    const q = new URLSearchParams({ host: host.id, container: "web", kind: "command" });
+    const memberForm = await (await page("member", `/o/acme/health/new?${q}`)).text();
+    assert.match(memberForm, /only\s+admins and owners may add one/);
+    const posted = await page("member", "/o/acme/health/new", {
+      method: "POST",
+      body: new URLSearchParams({
+        host_id: host.id,
+        container: "web",
+        kind: "command",
+        command_argv: "id",
+      }),
+    });
+    assert.equal(posted.status, 403);
+    assert.match(await posted.text(), /only organization admins and owners may create or change/i);
+
+    // A command check with a result: its page hides the history from viewers, not from admins.
+    const check = (await api("admin", "POST", "/health-checks", {
+      host_id: host.id,
+      container: "web",
+      kind: "command",
+      command: { argv: ["cat", "/etc/hostname"] },
+    })).body;
+    const agent = await attachScriptedAgent(s, host);
+    agent.send({
+      t: "health",
+      results: [{
+        check_id: check.id,
+        at: Date.now(),
+        ok: true,
+        response_ms: 2,
+        exit_code: 0,
+        output: "secret-hostname\n",
+      }],
+    });
+    const until = Date.now() + 10_000;
+    while ((await api("admin", "GET", `/health-checks/${check.id}`)).body.last === null) {
+      if (Date.now() > until) throw new Error("the result was never stored");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const asViewer = await (await page("viewer", `/o/acme/health/${check.id}`)).text();
+    assert.doesNotMatch(asViewer, /secret-hostname/);
+    assert.match(asViewer, /data-results-hidden/);
+    const asAdmin = await (await page("admin", `/o/acme/health/${check.id}`)).text();
+    assert.match(asAdmin, /secret-hostname/);
+
+    // Lowered to members through the page: the form no longer warns them.
+    const saved = await page("admin", "/o/acme/settings/containers", {
+      method: "POST",
+      body: new URLSearchParams({ exec_role: "member" }),
+    });
+    assert.equal(saved.status, 303);
+    assert.equal(saved.headers.get("location"), "/o/acme/settings/containers?ok=saved");
+    const after = await (await page("member", `/o/acme/health/new?${q}`)).text();
+    assert.doesNotMatch(after, /only\s+admins and owners may add one/);
+    assert.match(await (await page("member", `/o/acme/health/${check.id}`)).text(), /secret-host/);
+    agent.hubEnd.close();
+  },
+);

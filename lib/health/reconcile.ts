@@ -10,10 +10,16 @@ import { checksFromLabels } from "./labels.ts";
 import { changeBase, freshState, type HealthChange, newRow, specColumns, specOf } from "./rows.ts";
 import type { HostWork } from "./host_work.ts";
 
-/** Reconciles the host's checks with its containers; true when the set of checks changed. */
+/**
+ * Reconciles the host's checks with its containers; true when the set of checks changed. A manual
+ * check's container counts as gone only on evidence: a full snapshot (`removed` "any") or its own
+ * `destroy` event (`removed` naming it) — a cache row missing for another reason (an event applied
+ * out of turn) must not stop a check.
+ */
 export async function reconcileHost(
   w: HostWork,
   host: { id: string; org_id: string },
+  removed: "any" | ReadonlySet<string> = "any",
 ): Promise<boolean> {
   const { db, clock, log, announce, announceChange } = w;
   const containers = await db.selectFrom("containers").select(["id", "name", "labels", "ports"])
@@ -71,7 +77,9 @@ export async function reconcileHost(
           gone.push({ ...changeBase(r), from: r.state, to: "unknown", at: now, error: null });
         }
         dirty = true;
-      } else if (r.container_gone_at === null) {
+      } else if (
+        r.container_gone_at === null && (removed === "any" || removed.has(r.container_id))
+      ) {
         // Its container was removed (outside Capstan, or before this hub heard of it): the check
         // stops, says so, and any alert it raised ends instead of repeating "container not found".
         await db.updateTable("health_checks").set({

@@ -575,7 +575,9 @@ export function createHealthService(deps: HealthDeps) {
             .where("container_id", "=", e.id).execute();
           return;
         }
-        if (await reconcileHost(work, host)) deps.requestSync(host.id);
+        // A snapshot is the whole truth; an event only says what happened to its container.
+        const removed = !e ? "any" : new Set(e.action === "destroy" ? [e.id] : []);
+        if (await reconcileHost(work, host, removed)) deps.requestSync(host.id);
       });
     },
 
