@@ -376,12 +376,22 @@ dbTest(
       tcp: { port: 80 },
     })).body;
     const gone = async () => (await api("GET", `/health-checks/${c.id}`)).body.container_gone_at;
-    // The cache row vanishes without a destroy (as an exec event once made it do); another
-    // container's event must not stop the check.
+    const labelled = fakeContainer("f", "lab", { "capstan.health.tcp": "80" });
+    await s.hosts.applyContainer(host, labelled.id, labelled);
+    await s.health.service.containersChanged(host, { action: "create", id: labelled.id });
+    const labelChecks = async () =>
+      (await api("GET", "/health-checks?container=lab")).body.items.length;
+    assert.equal(await labelChecks(), 1);
+    // Cache rows vanish without a destroy (as an exec event once made them do); another
+    // container's event must not stop the check, nor delete the label check and its history.
     await s.hosts.applyContainer(host, c.container_id, undefined);
+    await s.hosts.applyContainer(host, labelled.id, undefined);
     await s.health.service.containersChanged(host, { action: "create", id: "e".repeat(64) });
     assert.equal(await gone(), null);
     assert.ok((await s.health.service.specsFor(host.id)).some((x) => x.id === c.id));
+    assert.equal(await labelChecks(), 1);
+    await s.health.service.containersChanged(host, { action: "destroy", id: labelled.id });
+    assert.equal(await labelChecks(), 0, "its own destroy removes the label check");
     // Its own destroy event does.
     await s.health.service.containersChanged(host, { action: "destroy", id: c.container_id });
     assert.equal(typeof await gone(), "number");

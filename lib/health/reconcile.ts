@@ -45,11 +45,15 @@ export async function reconcileHost(
   }
   let dirty = false;
   const gone: HealthChange[] = [];
+  /** Whether this reconcile may take the absence of a check's container as its removal. */
+  const knownRemoved = (containerId: string) => removed === "any" || removed.has(containerId);
   for (const r of existing) {
     if (r.source === "label") {
       const key = `${r.container_id}/${r.kind}`;
       const want = desired.get(key);
       desired.delete(key);
+      // Its container missing without evidence of a removal: keep the check and its history.
+      if (!want && !byId.has(r.container_id) && !knownRemoved(r.container_id)) continue;
       if (!want) {
         await db.deleteFrom("health_checks").where("id", "=", r.id).execute();
         gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
@@ -78,7 +82,7 @@ export async function reconcileHost(
         }
         dirty = true;
       } else if (
-        r.container_gone_at === null && (removed === "any" || removed.has(r.container_id))
+        r.container_gone_at === null && knownRemoved(r.container_id)
       ) {
         // Its container was removed (outside Capstan, or before this hub heard of it): the check
         // stops, says so, and any alert it raised ends instead of repeating "container not found".
