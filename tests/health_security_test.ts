@@ -206,6 +206,9 @@ dbTest(
       [{ host: "10.0.0.5", port: 80 }, "http.host"],
       [{ host: "192.168.1.1", port: 80 }, "http.host"],
       [{ host: "app.localhost", port: 80 }, "http.host"],
+      // Numeric spellings a URL reads as 127.0.0.1.
+      [{ host: "2130706433", port: 8080 }, "http.host"],
+      [{ host: "0x7f.1", port: 8080 }, "http.host"],
     ];
     for (const [http, field] of refused) {
       const r = await api("member", "POST", "/health-checks", httpCheck(http));
@@ -218,6 +221,8 @@ dbTest(
         { url: "http://169.254.169.254/latest/meta-data/" },
         { host: "fd00:ec2::254", port: 80 },
         { host: "metadata.google.internal", port: 80 },
+        { host: "2852039166", port: 80 },
+        { host: "0xa9fea9fe", port: 80 },
       ]
     ) {
       const r = await api("owner", "POST", "/health-checks", httpCheck(http));

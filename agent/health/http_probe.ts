@@ -96,16 +96,16 @@ async function request(
 export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promise<ProbeOutcome> {
   const h = spec.http;
   if (!h) throw new ProbeError("http check without http settings");
-  let host: string;
-  let address: string;
-  if (h.host === undefined) {
-    host = address = await ctx.targets.address(spec.container_id, ctx.signal);
-    await guardHost(host);
-  } else {
-    host = h.host;
-    address = await vettedAddress(host, spec, ctx);
-  }
+  const own = h.host === undefined;
+  const host = h.host ?? await ctx.targets.address(spec.container_id, ctx.signal);
   let url = new URL(`${h.scheme}://${urlHost(host)}:${h.port}${h.path}`);
+  // Judged as the URL reads it ("2130706433" is 127.0.0.1), which is where a request would go.
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  let address: string;
+  if (own) {
+    await guardHost(hostname);
+    address = hostname;
+  } else address = await vettedAddress(hostname, spec, ctx);
   const headers = new Headers(h.headers);
   if (!headers.has("user-agent")) headers.set("user-agent", "capstan-health/1");
   const wantBody = h.body_contains !== undefined && h.method !== "HEAD";

@@ -79,7 +79,7 @@ Deno.test("httpProbe() behaviour: a loopback host is refused before connecting u
   const server = countingServer("127.0.0.1", OK);
   try {
     // The container lives elsewhere (a bridge address); the check names the host's loopback.
-    for (const host of ["127.0.0.1", "localhost"]) {
+    for (const host of ["127.0.0.1", "localhost", "2130706433", "0x7f.1"]) {
       const r = await probe(spec({ host, port: server.port }), ["172.17.0.5"]);
       assert.equal(r.ok, false, host);
       assert.match(r.error ?? "", /^Refused target .*not the container's own/, host);
@@ -102,7 +102,7 @@ Deno.test("httpProbe() behaviour: a loopback host is refused before connecting u
     assert.equal(server.accepted(), 3);
 
     // Link-local and metadata: never, even when allowed.
-    for (const host of ["169.254.169.254", "metadata.google.internal", "fe80::1"]) {
+    for (const host of ["169.254.169.254", "metadata.google.internal", "fe80::1", "2852039166"]) {
       const r = await probe(spec({ host, port: 80, allow_private: true }), ["172.17.0.5"]);
       assert.match(r.error ?? "", /^Refused target/, host);
     }

@@ -14,6 +14,7 @@ import { roleAtLeast } from "../auth/principal.ts";
 import { HttpError } from "../http/errors.ts";
 import { classifyAddress, parseIp } from "../alerts/channels/outbound.ts";
 import { assertMayExec, execRole } from "../hosts/exec_policy.ts";
+import { urlHostname } from "../net/url_host.ts";
 import type { CheckSpec } from "./schema.ts";
 
 /** Who writes or reads a check: the organization role (platform admins act as owners). */
@@ -32,7 +33,7 @@ export interface RightsDeps {
 
 /** Whether a host given in a check is a loopback or private address the hub can tell as such. */
 export function privateTarget(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const h = urlHostname(host);
   if (h === "localhost" || h.endsWith(".localhost")) return true;
   return parseIp(h) !== undefined && classifyAddress(h) === "private";
 }
@@ -103,7 +104,7 @@ export async function checkWrite(
   if (!privateTarget(host)) return out;
   const own = await deps.containerAddresses?.(where.hostId, where.containerId)
     .catch((): string[] => []) ?? [];
-  if (own.includes(host.replace(/^\[|\]$/g, ""))) return out;
+  if (own.includes(urlHostname(host))) return out;
   const why = "only organization admins may point a check at a loopback or private address " +
     "other than the container's own; leave the host empty to check the container itself";
   throw new HttpError(403, "forbidden", why[0].toUpperCase() + why.slice(1), { [urlField]: why });
