@@ -9,6 +9,7 @@
 import { HttpError } from "../http/errors.ts";
 import { classifyAddress, METADATA_NAMES, parseIp } from "../alerts/channels/outbound.ts";
 import { isDockerAdmin, type PolicyCaller } from "./container_policy.ts";
+import { urlHostname } from "../net/url_host.ts";
 
 /** Resolves a name to addresses (injected in tests); [] when it does not resolve. */
 export type RegistryResolver = (name: string) => Promise<string[]>;
@@ -41,32 +42,6 @@ export function registryHost(ref: string): string | null {
   return first.replace(/:\d+$/, "").toLowerCase().replace(/\.$/, "");
 }
 
-/**
- * An IPv4 address as inet_aton reads it (1 to 4 parts, each decimal, octal with a leading 0 or
- * hex with 0x; the last part fills the remaining bytes), dotted; undefined when it is not one.
- */
-export function numericIpv4(s: string): string | undefined {
-  const parts = s.split(".");
-  if (parts.length > 4 || parts.some((p) => p === "")) return undefined;
-  const nums: number[] = [];
-  for (const p of parts) {
-    const n = /^0x[0-9a-f]+$/i.test(p)
-      ? parseInt(p.slice(2), 16)
-      : /^0[0-7]*$/.test(p)
-      ? parseInt(p, 8)
-      : /^[1-9][0-9]*$/.test(p)
-      ? Number(p)
-      : NaN;
-    if (!Number.isSafeInteger(n)) return undefined;
-    nums.push(n);
-  }
-  const last = nums.pop()!;
-  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
-  const bytes = [...nums];
-  for (let i = 4 - nums.length - 1; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256);
-  return bytes.join(".");
-}
-
 /** What a registry address is to this policy. */
 function kindOf(addr: string): "blocked" | "loopback" | null {
   const c = classifyAddress(addr);
@@ -85,13 +60,13 @@ export async function refusedRegistry(
 ): Promise<string | null> {
   const host = registryHost(ref);
   if (host === null) return null;
-  const name = host.replace(/^\[|\]$/g, "");
+  // As a URL reads it, which is how the engine's resolver reads numeric spellings too.
+  const name = urlHostname(host);
   let kind: "blocked" | "loopback" | null = null;
   if (METADATA_NAMES.has(name)) kind = "blocked";
   else if (name === "localhost" || name.endsWith(".localhost")) kind = "loopback";
   else {
-    const literal = parseIp(name) ? name : /^[0-9a-fx.]+$/i.test(name) && numericIpv4(name);
-    const addrs = literal ? [literal] : await resolve(name).catch((): string[] => []);
+    const addrs = parseIp(name) ? [name] : await resolve(name).catch((): string[] => []);
     for (const a of addrs) {
       const k = kindOf(a);
       if (k === "blocked" || (k === "loopback" && kind === null)) kind = k;
