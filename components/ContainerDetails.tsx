@@ -96,6 +96,9 @@ export function ContainerDetails({ f }: { f: ContainerFacts }) {
       <section class="card">
         <h2>Network</h2>
         <h3 class="sub">Ports</h3>
+        {f.ports.some((p) => p.configured) && (
+          <p class="muted small">As configured: published while the container runs.</p>
+        )}
         {f.ports.length === 0
           ? <p class="muted">No ports exposed.</p>
           : (

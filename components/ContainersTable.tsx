@@ -100,7 +100,7 @@ export function ContainersTable({ containers, base, apiBase, online, operate, ba
                   <span data-container-state={c.id}>
                     <StateBadge state={c.state} />
                   </span>
-                  <div class="small muted">{c.status}</div>
+                  <div class="small muted" data-container-status={c.id}>{c.status}</div>
                 </td>
                 <td class="cell-ports" data-label="Ports">
                   {p.length

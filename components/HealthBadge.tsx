@@ -10,13 +10,24 @@ import { Badge } from "./Badge.tsx";
 /** Badge colour of a check state. */
 export const STATE_TONE = { healthy: "ok", unhealthy: "error", unknown: "neutral" } as const;
 
-/** A check's state as a colour-coded badge; `[data-check-state=<id>]` is what live islands update. */
+/**
+ * A check's state as a colour-coded badge; `[data-check-state=<id>]` is what live islands update.
+ * A check whose container is gone says so instead of a state (it does not run).
+ */
 export function HealthBadge(
-  { id, state, enabled = true }: { id: string; state: CheckState; enabled?: boolean },
+  { id, state, enabled = true, gone = false }: {
+    id: string;
+    state: CheckState;
+    enabled?: boolean;
+    gone?: boolean;
+  },
 ) {
+  const shown = gone ? "gone" : enabled ? state : "disabled";
   return (
-    <span class="health-state" data-check-state={id} data-state={enabled ? state : "disabled"}>
-      {enabled
+    <span class="health-state" data-check-state={id} data-state={shown}>
+      {gone
+        ? <Badge tone="warn">container removed</Badge>
+        : enabled
         ? <Badge tone={STATE_TONE[state]}>{state}</Badge>
         : <Badge tone="neutral">disabled</Badge>}
     </span>

@@ -45,7 +45,7 @@ export function HealthContainerPanel(
           <p class="muted">
             Not monitored yet.{addHref
               ? " Add an HTTP check (or TCP, Docker health, a command) to be told when it stops answering."
-              : " Members can add an HTTP, TCP, Docker health or command check."}
+              : " Members can add an HTTP, TCP or Docker health check; a command check needs the right to run commands in containers."}
           </p>
         )}
     </section>

@@ -11,6 +11,8 @@ export interface HistoryItem {
   exit_code: number | null;
   error: string | null;
   output: string | null;
+  /** The output is the first 4 KB of a longer one. */
+  output_truncated?: boolean;
 }
 
 /** A check's results, newest first; errors and command output shown in full. */
@@ -45,7 +47,13 @@ export function HealthHistory({ items }: { items: HistoryItem[] }) {
                 {r.error && <span class="error-text">{r.error}</span>}
                 {r.output && (
                   <details>
-                    <summary>Output</summary>
+                    <summary>
+                      Output{r.output_truncated && (
+                        <span class="muted" data-truncated>
+                          {" "}(first 4 KB; the rest was cut)
+                        </span>
+                      )}
+                    </summary>
                     <pre class="mono small">{r.output}</pre>
                   </details>
                 )}

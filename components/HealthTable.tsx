@@ -57,11 +57,24 @@ export function HealthTable({ rows, base }: { rows: HealthRow[]; base: string })
                 </span>
               </td>
               <td class="cell-container">
-                <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>
-                <span class="muted small block">on {c.host_name}</span>
+                {c.container_gone_at === null
+                  ? (
+                    <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>
+                      {c.container_name}
+                    </a>
+                  )
+                  : c.container_name}
+                <span class="muted small block">
+                  {c.container_gone_at === null ? "on" : "removed from"} {c.host_name}
+                </span>
               </td>
               <td>
-                <HealthBadge id={c.id} state={c.state} enabled={c.enabled} />
+                <HealthBadge
+                  id={c.id}
+                  state={c.state}
+                  enabled={c.enabled}
+                  gone={c.container_gone_at !== null}
+                />
               </td>
               <td class={c.last && !c.last.ok ? "error-text cell-last" : "cell-last"}>
                 {lastResultText(c.last)}

@@ -33,6 +33,20 @@ interface ContainerEvent {
   state?: string;
 }
 
+/**
+ * Docker's status words for a state that changed just now (the exit code and the exact text come
+ * with the next page load), so the line under a badge never contradicts it.
+ */
+const JUST_NOW: Record<string, string> = {
+  running: "Up Less than a second",
+  exited: "Exited Less than a second ago",
+  restarting: "Restarting",
+  paused: "Paused",
+  created: "Created",
+  dead: "Dead",
+  removed: "Removed",
+};
+
 /** The rows of the server-rendered table, drawn in place. */
 const rows: RowView = {
   setBadge(id, text, t) {
@@ -45,8 +59,8 @@ const rows: RowView = {
     const row = document.querySelector<HTMLElement>(`tr[data-container-row="${CSS.escape(id)}"]`);
     if (!row) return;
     // The engine's status line ("Up 3 hours") described the old state; events do not carry a new one.
-    const status = row.querySelector(".cell-state .small");
-    if (status && row.dataset.state !== state) status.textContent = "";
+    const status = document.querySelector(`[data-container-status="${CSS.escape(id)}"]`);
+    if (status && row.dataset.state !== state) status.textContent = JUST_NOW[state] ?? "";
     row.dataset.state = state;
     row.classList.toggle("row-gone", state === "removed");
   },

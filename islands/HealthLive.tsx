@@ -18,7 +18,9 @@ const TONES: Record<string, string> = { healthy: "ok", unhealthy: "error", unkno
 /** Rewrites every `[data-check-state=<id>]` badge of the page (`removed`: the check is gone). */
 export function showCheckState(id: string, state: string): void {
   for (const el of document.querySelectorAll<HTMLElement>("[data-check-state]")) {
-    if (el.dataset.checkState !== id || el.dataset.state === "disabled") continue;
+    if (el.dataset.checkState !== id) continue;
+    // Disabled checks and those whose container is gone do not run: their badge says why.
+    if (el.dataset.state === "disabled" || el.dataset.state === "gone") continue;
     const badge = el.querySelector(".badge");
     if (!badge) continue;
     el.dataset.state = state;

@@ -47,7 +47,10 @@ export function createServices(opts: {
   const tokens = createTokens(db, clock);
   const orgs = createOrgs(db, clock, audit, users);
   const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
-  const hosts = createHosts(db, clock, audit);
+  const hosts = createHosts(db, clock, audit, {
+    // Called only after construction: `alerts` is defined by then.
+    renamed: (host, name) => alerts.hostRenamed(host, name),
+  });
   const log = opts.log ?? silentLogger;
   const alerts = createAlerts({
     dbh: opts.dbh,
@@ -85,6 +88,7 @@ export function createServices(opts: {
     audit,
     agents,
     retentionDays: opts.config.healthRetentionDays,
+    allowPrivateTargets: opts.config.allowPrivateTargets,
     onChange: (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
   });
   const metrics = createMetrics({

@@ -25,6 +25,7 @@ import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
 import * as metricsSettings from "./o/[org]/settings/metrics.tsx";
+import * as containerSettings from "./o/[org]/settings/containers.tsx";
 import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
@@ -60,6 +61,7 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   networks,
   volumes,
   metricsSettings,
+  containerSettings,
   notifications,
   alertRules,
   alertChannels,

@@ -219,8 +219,13 @@ dockerTest(
       );
       await assert.rejects(f.agent.docker.inspectImage(ref), "the tag is gone");
 
-      // Pulls stream NDJSON; a refused connection ends with an error line and an audit row.
-      const pulled = await f.call("member", "POST", `${f.api}/images/pull`, {
+      // Pulls stream NDJSON; a refused connection ends with an error line and an audit row. A
+      // loopback registry is for admins (members get 403 before the engine is asked).
+      const local = await f.call("member", "POST", `${f.api}/images/pull`, {
+        ref: "127.0.0.1:9/capstan-test/absent:latest",
+      });
+      assert.equal(local.status, 403, JSON.stringify(local.body));
+      const pulled = await f.call("admin", "POST", `${f.api}/images/pull`, {
         ref: "127.0.0.1:9/capstan-test/absent:latest",
       });
       assert.equal(pulled.status, 200);
@@ -259,9 +264,10 @@ dockerTest(
       delayMs: 20,
     });
     try {
+      // The fake registry listens on loopback: admins may pull from it.
       const res = await f.t.request(`${f.api}/images/pull`, {
         method: "POST",
-        cookie: f.users.member.cookie,
+        cookie: f.users.admin.cookie,
         json: { ref: registry.ref },
       });
       assert.equal(res.status, 200);
@@ -290,7 +296,7 @@ dockerTest(
       try {
         const res2 = await f.t.request(`${f.api}/images/pull`, {
           method: "POST",
-          cookie: f.users.member.cookie,
+          cookie: f.users.admin.cookie,
           json: { ref: slow.ref },
         });
         const reader = res2.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -499,6 +505,55 @@ dockerTest(
       assert.equal(inspect.State.Running, false);
       const row = (await f.auditRows("container.created")).find((r) => r.target_id === ok.body.id)!;
       assert.deepEqual(row.metadata.powerful, ["privileged", "cap_add"]);
+    } finally {
+      await f.close();
+    }
+  },
+);
+
+dockerTest(
+  "create policy: network_mode given as the host network's id or id prefix is judged as host",
+  async (h) => {
+    const f = await dockerFixture(h, SUITE);
+    try {
+      const hostNet = (await f.agent.docker.listNetworks()).find((n) => n.Driver === "host")!;
+      assert.ok(hostNet, "the engine has a host network");
+      const before = f.opsSent().filter((op) => op === "container.create").length;
+      for (const mode of [hostNet.Id, hostNet.Id.slice(0, 12)]) {
+        const r = await f.call(
+          "member",
+          "POST",
+          `${f.api}/containers`,
+          sleeper(testName(SUITE, "netid"), f.labels, { network_mode: mode }),
+        );
+        assert.equal(r.status, 403, `${mode}: ${JSON.stringify(r.body)}`);
+        assert.deepEqual(Object.keys(r.body.error.fields), ["network_mode"]);
+      }
+      assert.equal(
+        f.opsSent().filter((op) => op === "container.create").length,
+        before,
+        "refused specs never reach the engine",
+      );
+      // A user network by id stays open to members; an admin may use the host network's id.
+      const net = testName(SUITE, "netid-user");
+      const { id: netId } = await f.agent.docker.createNetwork({ name: net, labels: f.labels });
+      const mine = await f.call("member", "POST", `${f.api}/containers`, {
+        ...sleeper(testName(SUITE, "on-user-net"), f.labels, { network_mode: netId }),
+        start: false,
+      });
+      assert.equal(mine.status, 201, JSON.stringify(mine.body));
+      const ok = await f.call("admin", "POST", `${f.api}/containers`, {
+        ...sleeper(testName(SUITE, "on-host-net"), f.labels, { network_mode: hostNet.Id }),
+        start: false,
+      });
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      // The engine puts it on the host network, which is why members may not.
+      const inspect = await f.agent.docker.inspectContainer(ok.body.id);
+      assert.deepEqual(Object.keys(inspect.NetworkSettings.Networks ?? {}), ["host"]);
+      const row = (await f.auditRows("container.created")).find((r) => r.target_id === ok.body.id)!;
+      assert.deepEqual(row.metadata.powerful, ["network_mode"]);
+      await f.agent.docker.removeContainer(mine.body.id, { force: true });
+      await f.agent.docker.removeNetwork(netId);
     } finally {
       await f.close();
     }

@@ -88,6 +88,11 @@ Deno.test({
         { timeout: 15_000 },
       );
       assert.match(await badge.getAttribute("class") ?? "", /badge-error/);
+      // The status line under the badge follows it (it said "Up …" when the page was drawn).
+      assert.equal(
+        await page.locator(`[data-container-status="${web.id}"]`).innerText(),
+        "Exited Less than a second ago",
+      );
 
       // The create form: admins see the advanced fieldset; errors are per field, input kept.
       await page.goto(`${hub.url}/o/acme/containers/new`);

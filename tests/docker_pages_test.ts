@@ -217,6 +217,8 @@ if (!ignored) {
             name,
             // A shell that exits on SIGTERM, so stop does not wait out the 10 s grace period.
             cmd: "sh\n-c\ntrap 'exit 0' TERM; sleep 600 & wait",
+            // Exposed (a container port, not published on the host).
+            ports: "80",
             labels: Object.entries(f.labels).map(([k, v]) => `${k}=${v}`).join("\n"),
             restart_policy: "no",
             start: "on",
@@ -262,6 +264,14 @@ if (!ignored) {
         const kill = await asMember(`${itemPath}/kill`, form({ signal: "SIGKILL" }));
         assert.equal(kill.status, 303);
         await f.waitForListed(name, (c) => c?.state === "exited", "killed");
+        // Stopped, its page shows the port it publishes when running, not "No ports exposed".
+        const stoppedPage = await (await asMember(itemPath)).text();
+        assert.doesNotMatch(stoppedPage, /No ports exposed/);
+        assert.match(stoppedPage, /As configured: published while the container runs/);
+        assert.match(
+          stoppedPage,
+          /<code>not published<\/code> → <code>80\/tcp<\/code>/,
+        );
         const removePage = await (await asMember(`${itemPath}/remove`)).text();
         assert.match(removePage, /Also remove its anonymous volumes/);
         const remove = await asMember(`${itemPath}/remove`, form({ volumes: "on" }));
@@ -306,8 +316,15 @@ if (!ignored) {
         assert.doesNotMatch(viewerImages, /Pull an image/);
 
         // A pull without JS waits for the result; a failure keeps the input and shows the error.
+        // The registry is on loopback: members are refused before the engine is asked, admins
+        // get the engine's answer.
         const ref = "127.0.0.1:9/capstan-test/absent:latest";
-        const pulled = await member("/o/acme/images/pull", form({ host: f.hostId, ref }));
+        const refused = await member("/o/acme/images/pull", form({ host: f.hostId, ref }));
+        assert.equal(refused.status, 403);
+        const refusedHtml = await refused.text();
+        assert.match(refusedHtml, new RegExp(`value="${esc(ref)}"`));
+        assert.match(refusedHtml, /id="pull-error"[^>]*>Cannot pull 127\.0\.0\.1:9[^<]*loopback/);
+        const pulled = await admin("/o/acme/images/pull", form({ host: f.hostId, ref }));
         assert.equal(pulled.status, 502);
         const pulledHtml = await pulled.text();
         assert.match(pulledHtml, new RegExp(`value="${esc(ref)}"`));

@@ -271,11 +271,13 @@ Deno.test({
         await c.runner.sync({ checks: [pass, fail, chatty, slow, line] });
         const p = await c.waitFor(pass.id, any);
         assert.deepEqual([p.ok, p.exit_code, p.output], [true, 0, "fine\n"]);
+        assert.equal(p.output_truncated, false);
         const f = await c.waitFor(fail.id, any);
         assert.deepEqual([f.ok, f.exit_code, f.error], [false, 1, "exit code 1"]);
         const ch = await c.waitFor(chatty.id, any);
         assert.equal(ch.ok, true);
         assert.equal(new TextEncoder().encode(ch.output ?? "").length, 4096);
+        assert.equal(ch.output_truncated, true, "the cut is marked");
         assert.ok(ch.output?.startsWith("1\n2\n3\n"));
         const t0 = Date.now();
         const s = await c.waitFor(slow.id, any);

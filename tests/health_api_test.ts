@@ -12,11 +12,11 @@ import { manualClock } from "./support/clock.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { startReceiver, waitUntil } from "./support/receivers.ts";
 import { base64url } from "../lib/util/ids.ts";
-import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import { purgeHealthResults } from "../lib/health/retention.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import type { HealthResult } from "../lib/protocol/health.ts";
 import { fakeContainer } from "./support/containers.ts";
+import { attachScriptedAgent } from "./support/agent.ts";
 
 const SECRET = "webhook-signing-secret-1234";
 const T0 = Date.UTC(2026, 0, 1);
@@ -181,19 +181,7 @@ dbTest(
       })).body;
 
       // The host's agent connection delivers results (a memory transport: the real protocol path).
-      const [hubEnd, agentEnd] = memoryTransportPair();
-      const ops: string[] = [];
-      agentEnd.onMessage((text) => ops.push(JSON.parse(text).op));
-      const conn = s.agents.attach(host, hubEnd);
-      agentEnd.send(JSON.stringify({
-        t: "hello",
-        protocol: 1,
-        agent_version: "test",
-        machine_id: "machine-test-0001",
-        hostname: "test",
-        engine: null,
-      }));
-      await conn;
+      const { hubEnd, agentEnd, ops } = await attachScriptedAgent(s, host);
       // The hub syncs the host's checks at once (this fake agent does not answer).
       await waitUntil(() => ops.includes("health.sync"), "the health.sync call");
 
@@ -376,3 +364,45 @@ dbTest("purgeHealthResults() deletes results older than the retention", async (h
   assert.deepEqual(left.map((r) => Number(r.at)).sort(), [T0 - 29 * DAY, T0 - DAY].sort());
   assert.ok(s.health.jobs().some((j) => j.name === "health_retention"));
 });
+
+dbTest(
+  "[e2e] a check's container counts as gone only on a snapshot or its own destroy event",
+  async (h) => {
+    const { s, host, api } = await setup(h);
+    const c = (await api("POST", "/health-checks", {
+      host_id: host.id,
+      container: "web",
+      kind: "tcp",
+      tcp: { port: 80 },
+    })).body;
+    const gone = async () => (await api("GET", `/health-checks/${c.id}`)).body.container_gone_at;
+    const labelled = fakeContainer("f", "lab", { "capstan.health.tcp": "80" });
+    await s.hosts.applyContainer(host, labelled.id, labelled);
+    await s.health.service.containersChanged(host, { action: "create", id: labelled.id });
+    const labelChecks = async () =>
+      (await api("GET", "/health-checks?container=lab")).body.items.length;
+    assert.equal(await labelChecks(), 1);
+    // Cache rows vanish without a destroy (as an exec event once made them do); another
+    // container's event must not stop the check, nor delete the label check and its history.
+    await s.hosts.applyContainer(host, c.container_id, undefined);
+    await s.hosts.applyContainer(host, labelled.id, undefined);
+    await s.health.service.containersChanged(host, { action: "create", id: "e".repeat(64) });
+    assert.equal(await gone(), null);
+    assert.ok((await s.health.service.specsFor(host.id)).some((x) => x.id === c.id));
+    assert.equal(await labelChecks(), 1);
+    await s.health.service.containersChanged(host, { action: "destroy", id: labelled.id });
+    assert.equal(await labelChecks(), 0, "its own destroy removes the label check");
+    // Its own destroy event does.
+    await s.health.service.containersChanged(host, { action: "destroy", id: c.container_id });
+    assert.equal(typeof await gone(), "number");
+    assert.ok(!(await s.health.service.specsFor(host.id)).some((x) => x.id === c.id));
+    // Back in a snapshot under the same id: it runs again.
+    await s.hosts.applySnapshot(host, [fakeContainer("a", "web"), fakeContainer("b", "db")]);
+    await s.health.service.containersChanged(host);
+    assert.equal(await gone(), null);
+    // Missing from a snapshot: gone.
+    await s.hosts.applySnapshot(host, [fakeContainer("b", "db")]);
+    await s.health.service.containersChanged(host);
+    assert.equal(typeof await gone(), "number");
+  },
+);

@@ -24,8 +24,9 @@ function execError(err: unknown): never {
 
 /**
  * Runs the argument array inside the container through the exec API (never a shell, never on
- * the host). Output of stdout and stderr together is kept up to 4 KB; the rest is read and
- * dropped so the command is not blocked on a full pipe. Ok when the exit code is 0.
+ * the host). Output of stdout and stderr together is kept up to 4 KB (`output_truncated` says
+ * when there was more); the rest is read and dropped so the command is not blocked on a full
+ * pipe. Ok when the exit code is 0.
  */
 export async function commandProbe(
   spec: HealthCheckSpec,
@@ -45,11 +46,13 @@ export async function commandProbe(
   }
   const kept = new Uint8Array(MAX_CHECK_OUTPUT_BYTES);
   let len = 0;
+  let total = 0;
   try {
     for await (const f of stream) {
       const take = Math.min(f.data.length, kept.length - len);
       if (take > 0) kept.set(f.data.subarray(0, take), len);
       len += take;
+      total += f.data.length;
     }
   } finally {
     await stream.close();
@@ -58,6 +61,7 @@ export async function commandProbe(
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const response_ms = Math.round((performance.now() - started) * 100) / 100;
   const output = decoder.decode(kept.subarray(0, len));
+  const output_truncated = total > len;
   // The exit code is set as the output closes; a short wait covers an engine a beat behind.
   for (let i = 0;; i++) {
     const info = await ctx.docker.execInspect(execId, opts).catch(execError);
@@ -69,9 +73,12 @@ export async function commandProbe(
         exit_code: info.ExitCode,
         error: ok ? null : `exit code ${info.ExitCode}`,
         output,
+        output_truncated,
       };
     }
-    if (i >= 20) throw new ProbeError("the command's exit code did not arrive", { output });
+    if (i >= 20) {
+      throw new ProbeError("the command's exit code did not arrive", { output, output_truncated });
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -24,11 +24,13 @@ export async function dockerProbe(spec: HealthCheckSpec, ctx: ProbeContext): Pro
   const last = health.Log?.at(-1);
   const took = last ? Date.parse(last.End) - Date.parse(last.Start) : NaN;
   const ok = health.Status === "healthy";
+  const output = last ? capText(last.Output, MAX_CHECK_OUTPUT_BYTES) : null;
   return {
     ok,
     response_ms: Number.isFinite(took) && took >= 0 ? took : null,
     exit_code: last?.ExitCode ?? null,
     error: ok ? null : health.Status.slice(0, 100),
-    output: last ? capText(last.Output, MAX_CHECK_OUTPUT_BYTES) : null,
+    output,
+    output_truncated: last !== undefined && output !== last.Output,
   };
 }

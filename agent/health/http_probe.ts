@@ -7,6 +7,7 @@ import {
   ProbeError,
   type ProbeOutcome,
   urlHost,
+  vettedAddress,
 } from "./probe.ts";
 
 /** How much of a body is searched for the expected text: a health page, not a download. */
@@ -48,9 +49,13 @@ interface Answer {
   text?: string;
 }
 
-/** One request without following redirects: plain http by hand (http1.ts), https with fetch. */
+/**
+ * One request without following redirects to `address` (the vetted address of the URL's host):
+ * plain http by hand (http1.ts), https with fetch.
+ */
 async function request(
   url: URL,
+  address: string,
   method: "GET" | "HEAD",
   headers: Headers,
   wantBody: boolean,
@@ -58,7 +63,7 @@ async function request(
 ): Promise<Answer> {
   if (url.protocol === "http:") {
     const r = await http1({
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      hostname: address,
       port: Number(url.port || 80),
       method,
       target: url.pathname + url.search,
@@ -84,15 +89,23 @@ async function request(
 
 /**
  * GET or HEAD to the container (or the spec's host): the status must fall in one of the expected
- * ranges and, when asked, the body's first 64 KB must contain the expected text. Redirects are
- * followed by hand, so every hop's host passes the same address check as the first.
+ * ranges and, when asked, the body's first 64 KB must contain the expected text. A host the check
+ * names itself, and every redirect's, passes the outbound policy (vettedAddress) before any
+ * connection; redirects are followed by hand so that each hop is judged.
  */
 export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promise<ProbeOutcome> {
   const h = spec.http;
   if (!h) throw new ProbeError("http check without http settings");
+  const own = h.host === undefined;
   const host = h.host ?? await ctx.targets.address(spec.container_id, ctx.signal);
-  await guardHost(host);
   let url = new URL(`${h.scheme}://${urlHost(host)}:${h.port}${h.path}`);
+  // Judged as the URL reads it ("2130706433" is 127.0.0.1), which is where a request would go.
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  let address: string;
+  if (own) {
+    await guardHost(hostname);
+    address = hostname;
+  } else address = await vettedAddress(hostname, spec, ctx);
   const headers = new Headers(h.headers);
   if (!headers.has("user-agent")) headers.set("user-agent", "capstan-health/1");
   const wantBody = h.body_contains !== undefined && h.method !== "HEAD";
@@ -100,7 +113,7 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
   for (let hop = 0;; hop++) {
     let res: Answer;
     try {
-      res = await request(url, h.method, headers, wantBody, ctx.signal);
+      res = await request(url, address, h.method, headers, wantBody, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       throw new ProbeError(networkError(err));
@@ -115,7 +128,7 @@ export async function httpProbe(spec: HealthCheckSpec, ctx: ProbeContext): Promi
           status_code: res.status,
         });
       }
-      await guardHost(next.hostname.replace(/^\[|\]$/g, ""));
+      address = await vettedAddress(next.hostname.replace(/^\[|\]$/g, ""), spec, ctx);
       url = next;
       continue;
     }

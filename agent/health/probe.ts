@@ -1,5 +1,10 @@
 import type { DockerClient } from "../../lib/docker/client.ts";
-import { checkHost, OutboundRefused } from "../../lib/alerts/channels/outbound.ts";
+import {
+  checkHost,
+  classifyAddress,
+  OutboundRefused,
+  parseIp,
+} from "../../lib/alerts/channels/outbound.ts";
 import type { HealthCheckSpec, HealthResult } from "../../lib/protocol/health.ts";
 import type { Targets } from "./targets.ts";
 
@@ -36,6 +41,47 @@ export async function guardHost(host: string): Promise<void> {
     if (err instanceof OutboundRefused) throw new ProbeError(err.message);
     throw err;
   }
+}
+
+/** Whether two address literals are the same address (IPv6 has many spellings). */
+function sameIp(a: string, b: string): boolean {
+  const x = parseIp(a);
+  const y = parseIp(b);
+  return x !== undefined && y !== undefined && x.join() === y.join();
+}
+
+/**
+ * The address to connect to for a host a check names itself (its `host`, or a redirect's): never
+ * a metadata name or a link-local, metadata or reserved address; a loopback or private address
+ * only when an admin allowed it (`allow_private`, set by the hub) or it is the container's own.
+ * The answer is one of the addresses judged, so the connection goes where the check was allowed
+ * to go (fetch, for https, resolves the name once more).
+ */
+export async function vettedAddress(
+  host: string,
+  spec: HealthCheckSpec,
+  ctx: ProbeContext,
+): Promise<string> {
+  let addrs: string[];
+  try {
+    addrs = await checkHost(host, { allowPrivate: true });
+  } catch (err) {
+    if (err instanceof OutboundRefused) throw new ProbeError(err.message);
+    throw err;
+  }
+  if (spec.http?.allow_private) return addrs[0];
+  const own = addrs.some((a) => classifyAddress(a) === "private")
+    ? await ctx.targets.addresses(spec.container_id, ctx.signal).catch((): string[] => [])
+    : [];
+  for (const a of addrs) {
+    if (classifyAddress(a) === "private" && !own.some((o) => sameIp(o, a))) {
+      throw new ProbeError(
+        `Refused target "${host.replace(/^\[|\]$/g, "")}": a loopback or private address that ` +
+          "is not the container's own (only an admin may allow it)",
+      );
+    }
+  }
+  return addrs[0];
 }
 
 /** A host as it goes into a URL (IPv6 literals in brackets). */

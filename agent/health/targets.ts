@@ -1,11 +1,14 @@
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { DockerError } from "../../lib/docker/client.ts";
+import { containerAddresses } from "../../lib/docker/addresses.ts";
 import { ProbeError, raceAbort } from "./probe.ts";
 
 /** Where a container answers on the network, as the HTTP and TCP probes connect to it. */
 export interface Targets {
   /** The container's address: its IP on its first network, or 127.0.0.1 on the host network. */
   address(containerId: string, signal?: AbortSignal): Promise<string>;
+  /** Every address of the container (each network's IP; the host's loopback on the host network). */
+  addresses(containerId: string, signal?: AbortSignal): Promise<string[]>;
   /** Drops the cached address (after a failure: the container may have restarted elsewhere). */
   forget(containerId: string): void;
   /** Drops every entry not in `keep`. */
@@ -20,9 +23,9 @@ const ADDRESS_TTL_MS = 60_000;
  * one engine call a minute. Concurrent lookups of one container share one inspect.
  */
 export function createTargets(docker: DockerClient, ttlMs = ADDRESS_TTL_MS): Targets {
-  const cache = new Map<string, { at: number; address: Promise<string> }>();
+  const cache = new Map<string, { at: number; addresses: Promise<string[]> }>();
 
-  async function lookup(id: string): Promise<string> {
+  async function lookup(id: string): Promise<string[]> {
     let c;
     try {
       c = await docker.inspectContainer(id, { signal: AbortSignal.timeout(10_000) });
@@ -33,27 +36,29 @@ export function createTargets(docker: DockerClient, ttlMs = ADDRESS_TTL_MS): Tar
       throw err;
     }
     if (!c.State.Running) throw new ProbeError("container is not running");
-    if (c.HostConfig.NetworkMode === "host") return "127.0.0.1";
-    for (const n of Object.values(c.NetworkSettings.Networks ?? {})) {
-      if (n.IPAddress) return n.IPAddress;
+    const all = containerAddresses(c);
+    if (!all.length) throw new ProbeError("container has no network address");
+    return all;
+  }
+
+  function addresses(id: string, signal?: AbortSignal): Promise<string[]> {
+    const now = Date.now();
+    let entry = cache.get(id);
+    if (!entry || now - entry.at > ttlMs) {
+      entry = { at: now, addresses: lookup(id) };
+      cache.set(id, entry);
+      const mine = entry;
+      // A failed lookup is not cached: the next attempt asks the engine again.
+      mine.addresses.catch(() => cache.get(id) === mine && cache.delete(id));
     }
-    if (c.NetworkSettings.IPAddress) return c.NetworkSettings.IPAddress;
-    throw new ProbeError("container has no network address");
+    return signal ? raceAbort(entry.addresses, signal, () => {}) : entry.addresses;
   }
 
   return {
-    address(id, signal) {
-      const now = Date.now();
-      let entry = cache.get(id);
-      if (!entry || now - entry.at > ttlMs) {
-        entry = { at: now, address: lookup(id) };
-        cache.set(id, entry);
-        const mine = entry;
-        // A failed lookup is not cached: the next attempt asks the engine again.
-        mine.address.catch(() => cache.get(id) === mine && cache.delete(id));
-      }
-      return signal ? raceAbort(entry.address, signal, () => {}) : entry.address;
+    async address(id, signal) {
+      return (await addresses(id, signal))[0];
     },
+    addresses,
     forget(id) {
       cache.delete(id);
     },

@@ -798,6 +798,12 @@ export function createAlertEngine(deps: EngineDeps) {
       enqueue({ kind: "notify", org, subj, event });
     },
 
+    /** A host's facts changed (renamed): its next alert reads them again instead of the cache. */
+    forgetHost(orgId: string, hostId: string) {
+      const org = orgs.get(orgId);
+      if (org) enqueue({ kind: "task", run: () => Promise.resolve(void org.plans.delete(hostId)) });
+    },
+
     /** Rules of an organization changed: rebuild them (keeping subject states) on the worker. */
     invalidate(orgId: string) {
       const org = orgs.get(orgId);

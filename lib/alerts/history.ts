@@ -1,4 +1,5 @@
 /** The alert history: list and filter, acknowledge, silence, and each user's unread count. */
+import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
 import type { AlertsTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
@@ -119,6 +120,22 @@ export function createAlertHistory(
       const rows = await db.selectFrom("alerts").select("id").where("org_id", "=", orgId)
         .where("started_at", ">", since).where("muted", "=", 0).limit(UNREAD_CAP).execute();
       return { count: rows.length, last_read_at: read ? Number(read.last_read_at) : null };
+    },
+
+    /**
+     * A host was renamed: its alerts show the new name. Titles are "<rule> on <host>…"
+     * (describe.ts), so the part naming the host is replaced where a title starts that way.
+     */
+    async renameHost(hostId: string, name: string): Promise<void> {
+      const head = sql<string>`alerts.rule_name || ' on ' || alerts.host_name`;
+      await db.updateTable("alerts").set({
+        title: sql<string>`case when substr(alerts.title, 1, length(${head})) = ${head}
+          then alerts.rule_name || ' on ' || cast(${name} as text) ||
+            substr(alerts.title, length(${head}) + 1)
+          else alerts.title end`,
+        host_name: name,
+      }).where("host_id", "=", hostId).where("host_name", "is not", null)
+        .where("host_name", "!=", name).execute();
     },
 
     /** Marks everything up to now read for the user. */

@@ -102,6 +102,10 @@ export function createAlerts(deps: AlertsDeps) {
     if (topic !== CONTROL_TOPIC) return;
     const id = (data as { invalidate?: unknown }).invalidate;
     if (typeof id === "string") engine.invalidate(id);
+    const renamed = (data as { renamed?: { org?: unknown; host?: unknown } }).renamed;
+    if (typeof renamed?.org === "string" && typeof renamed.host === "string") {
+      engine.forgetHost(renamed.org, renamed.host);
+    }
   });
 
   const tick = () => alertTick({ db, clock, engine, isOnline: deps.isOnline });
@@ -132,6 +136,19 @@ export function createAlerts(deps: AlertsDeps) {
           await engine.hostBack(org, host.id);
         }).catch((err) => log.error("alerts: host online failed", { error: String(err) }));
       },
+    },
+
+    /**
+     * Hosts hook: a host was renamed. Its stored alerts take the new name, and every replica's
+     * engine drops the host's cached facts so the alerts it fires next carry it too.
+     */
+    async hostRenamed(host: { id: string; org_id: string }, name: string): Promise<void> {
+      await history.renameHost(host.id, name);
+      const renamed = { org: host.org_id, host: host.id };
+      await bus.publish(CONTROL_TOPIC, { renamed }).catch((e) => {
+        log.warn("alerts: publish failed; forgetting the host here only", { error: String(e) });
+        engine.forgetHost(host.org_id, host.id);
+      });
     },
 
     /** Health hook (lib/health): a check's state changed; unhealthy fires, the rest resolves. */

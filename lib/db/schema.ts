@@ -335,6 +335,8 @@ export interface HealthChecksTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** When its container was found removed (the check stops until one of that name is back), ms. */
+  container_gone_at: number | null;
 }
 
 export interface HealthResultsTable {
@@ -347,6 +349,8 @@ export interface HealthResultsTable {
   exit_code: number | null;
   error: string | null;
   output: string | null;
+  /** 1 when the output was cut to MAX_CHECK_OUTPUT_BYTES. */
+  output_truncated: Generated<number>;
 }
 
 export interface AgentReleasesTable {

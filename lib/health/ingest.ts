@@ -3,13 +3,33 @@
  * ones) dropped, replays ignored, each check's state machine stepped, the results and the new
  * states written in one transaction, then one live event per batch and one per state change.
  */
-import type { HealthResult } from "../protocol/health.ts";
+import { type HealthResult, MAX_CHECK_OUTPUT_BYTES } from "../protocol/health.ts";
 import { stepHealth } from "./state.ts";
 import { changeBase, type HealthChange, num } from "./rows.ts";
 import type { HostWork } from "./host_work.ts";
 
 /** Results inserted per statement. */
 const INSERT_CHUNK = 200;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A result's output as stored: at most MAX_CHECK_OUTPUT_BYTES (the hub trusts no agent to have
+ * cut it), and whether anything was cut, here or by the agent.
+ */
+export function storedOutput(r: HealthResult): { output: string | null; truncated: boolean } {
+  if (r.output === undefined || r.output === null) {
+    return { output: null, truncated: r.output_truncated === true };
+  }
+  const bytes = encoder.encode(r.output);
+  if (bytes.length <= MAX_CHECK_OUTPUT_BYTES) {
+    return { output: r.output, truncated: r.output_truncated === true };
+  }
+  // A cut inside a character leaves a replacement character, dropped here.
+  const cut = decoder.decode(bytes.subarray(0, MAX_CHECK_OUTPUT_BYTES)).replace(/\uFFFD$/, "");
+  return { output: cut, truncated: true };
+}
 
 /** Stores a host's results and moves each check's state; call serially per host. */
 export async function ingestResults(
@@ -21,8 +41,9 @@ export async function ingestResults(
   const ids = [...new Set(results.map((r) => r.check_id))];
   const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", host.id)
     .where("id", "in", ids).execute();
-  // Results for checks of another host (or deleted ones) are dropped here.
-  const checks = new Map(rows.map((r) => [r.id, r]));
+  // Results for checks of another host (or deleted ones, or ones whose container is gone and
+  // that were stopped) are dropped here: a late "container not found" must not raise an alert.
+  const checks = new Map(rows.filter((r) => r.container_gone_at === null).map((r) => [r.id, r]));
   const mine = results.filter((r) => checks.has(r.check_id)).sort((a, b) => a.at - b.at);
   if (!mine.length) return;
   const states = new Map(rows.map((r) => [r.id, {
@@ -61,16 +82,20 @@ export async function ingestResults(
   await db.transaction().execute(async (tx) => {
     for (let i = 0; i < stored.length; i += INSERT_CHUNK) {
       await tx.insertInto("health_results").values(
-        stored.slice(i, i + INSERT_CHUNK).map((r) => ({
-          check_id: r.check_id,
-          at: r.at,
-          ok: r.ok ? 1 : 0,
-          response_ms: r.response_ms,
-          status_code: r.status_code ?? null,
-          exit_code: r.exit_code ?? null,
-          error: r.error ?? null,
-          output: r.output ?? null,
-        })),
+        stored.slice(i, i + INSERT_CHUNK).map((r) => {
+          const { output, truncated } = storedOutput(r);
+          return {
+            check_id: r.check_id,
+            at: r.at,
+            ok: r.ok ? 1 : 0,
+            response_ms: r.response_ms,
+            status_code: r.status_code ?? null,
+            exit_code: r.exit_code ?? null,
+            error: r.error ?? null,
+            output,
+            output_truncated: truncated ? 1 : 0,
+          };
+        }),
       ).execute();
     }
     const now = clock.now();

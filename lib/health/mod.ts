@@ -13,6 +13,11 @@ import { createHealthService } from "./service.ts";
 import { type HealthChange } from "./rows.ts";
 import { createHealthSync, type SyncDeps } from "./sync.ts";
 import { purgeHealthResults } from "./retention.ts";
+import { containerAddresses } from "../docker/addresses.ts";
+import type { ContainerInspect } from "../docker/types.ts";
+
+/** How long a check's write waits for the container's addresses from its agent. */
+const INSPECT_TIMEOUT_MS = 5_000;
 
 /** Container events that can add or remove a label check, or rebind a manual one. */
 const CACHE_ACTIONS = new Set(["create", "destroy", "rename", "start"]);
@@ -27,6 +32,8 @@ export function createHealth(deps: {
   agents: SyncDeps["agents"];
   /** Days results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
   retentionDays: number;
+  /** CAPSTAN_ALLOW_PRIVATE_TARGETS: checks of anyone may target loopback and private addresses. */
+  allowPrivateTargets: boolean;
   onChange?(change: HealthChange): void;
 }) {
   const { db, clock, bus, log } = deps;
@@ -43,6 +50,17 @@ export function createHealth(deps: {
       ),
     requestSync: (hostId) => sync.request(hostId),
     onChange: deps.onChange,
+    allowPrivateTargets: deps.allowPrivateTargets,
+    // A member may name the container's own address as a check's host; only its engine knows it.
+    containerAddresses: async (hostId, containerId) => {
+      if (!deps.agents.isOnline(hostId)) return [];
+      const i = await deps.agents.require(hostId).call<ContainerInspect>(
+        "container.inspect",
+        { id: containerId },
+        INSPECT_TIMEOUT_MS,
+      );
+      return containerAddresses(i);
+    },
   });
   sync = createHealthSync({ bus, log, agents: deps.agents, specsFor: service.specsFor });
 

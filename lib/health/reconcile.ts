@@ -1,7 +1,8 @@
 /**
  * One host's checks kept in step with its container cache: label-declared checks appear, change
- * and go with their containers' labels, and a manual check follows its container when it is
- * recreated under the same name (its state starts over).
+ * and go with their containers' labels; a manual check follows its container when it is
+ * recreated under the same name (its state starts over), and when its container is gone with none
+ * of that name in its place it is marked so: not run, no alert, until such a container is back.
  */
 import { uuidv7 } from "../util/ids.ts";
 import type { CheckSpec } from "./schema.ts";
@@ -9,10 +10,16 @@ import { checksFromLabels } from "./labels.ts";
 import { changeBase, freshState, type HealthChange, newRow, specColumns, specOf } from "./rows.ts";
 import type { HostWork } from "./host_work.ts";
 
-/** Reconciles the host's checks with its containers; true when the set of checks changed. */
+/**
+ * Reconciles the host's checks with its containers; true when the set of checks changed. A manual
+ * check's container counts as gone only on evidence: a full snapshot (`removed` "any") or its own
+ * `destroy` event (`removed` naming it) — a cache row missing for another reason (an event applied
+ * out of turn) must not stop a check.
+ */
 export async function reconcileHost(
   w: HostWork,
   host: { id: string; org_id: string },
+  removed: "any" | ReadonlySet<string> = "any",
 ): Promise<boolean> {
   const { db, clock, log, announce, announceChange } = w;
   const containers = await db.selectFrom("containers").select(["id", "name", "labels", "ports"])
@@ -38,11 +45,15 @@ export async function reconcileHost(
   }
   let dirty = false;
   const gone: HealthChange[] = [];
+  /** Whether this reconcile may take the absence of a check's container as its removal. */
+  const knownRemoved = (containerId: string) => removed === "any" || removed.has(containerId);
   for (const r of existing) {
     if (r.source === "label") {
       const key = `${r.container_id}/${r.kind}`;
       const want = desired.get(key);
       desired.delete(key);
+      // Its container missing without evidence of a removal: keep the check and its history.
+      if (!want && !byId.has(r.container_id) && !knownRemoved(r.container_id)) continue;
       if (!want) {
         await db.deleteFrom("health_checks").where("id", "=", r.id).execute();
         gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
@@ -63,13 +74,34 @@ export async function reconcileHost(
         await db.updateTable("health_checks").set({
           container_id: again.id,
           ...freshState(now),
+          container_gone_at: null,
           updated_at: now,
         }).where("id", "=", r.id).execute();
         if (r.state !== "unknown") {
           gone.push({ ...changeBase(r), from: r.state, to: "unknown", at: now, error: null });
         }
         dirty = true;
+      } else if (
+        r.container_gone_at === null && knownRemoved(r.container_id)
+      ) {
+        // Its container was removed (outside Capstan, or before this hub heard of it): the check
+        // stops, says so, and any alert it raised ends instead of repeating "container not found".
+        await db.updateTable("health_checks").set({
+          ...freshState(now),
+          container_gone_at: now,
+          updated_at: now,
+        }).where("id", "=", r.id).execute();
+        gone.push({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
+        dirty = true;
       }
+    } else if (r.container_gone_at !== null) {
+      // The container is back under the same id (a cache that had missed it): run again.
+      await db.updateTable("health_checks").set({
+        ...freshState(now),
+        container_gone_at: null,
+        updated_at: now,
+      }).where("id", "=", r.id).execute();
+      dirty = true;
     }
   }
   for (const { ctr, spec } of desired.values()) {

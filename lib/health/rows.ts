@@ -44,6 +44,8 @@ export interface HealthCheckView extends CheckSpec {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** When its container was found removed: the check is not run and raises no alert, ms. */
+  container_gone_at: number | null;
 }
 
 export type Row = HealthChecksTable & { host_name: string };
@@ -74,6 +76,7 @@ export function view(r: Row): HealthCheckView {
     created_by: r.created_by,
     created_at: Number(r.created_at),
     updated_at: Number(r.updated_at),
+    container_gone_at: num(r.container_gone_at),
   };
 }
 
@@ -134,6 +137,7 @@ export function newRow(
     last_error: null,
     created_at: now,
     updated_at: now,
+    container_gone_at: null,
   };
 }
 

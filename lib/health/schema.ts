@@ -10,15 +10,20 @@ import { ContainerRef } from "../protocol/ops.ts";
 import { classifyAddress, METADATA_NAMES } from "../alerts/channels/outbound.ts";
 import { HttpError } from "../http/errors.ts";
 import { ONE_LINE } from "../alerts/schema.ts";
+import { urlHostname } from "../net/url_host.ts";
 
 export const CHECK_KINDS = ["http", "tcp", "docker", "command"] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 export const CHECK_STATES = ["unknown", "healthy", "unhealthy"] as const;
 export type CheckState = (typeof CHECK_STATES)[number];
 
-/** Why a probe target may not be used, or null. Private addresses are fine: containers live there. */
+/**
+ * Why a probe target may not be used by anyone, or null (loopback and private addresses are a
+ * matter of who sets them: rights.ts). Judged as a URL reads the host ("2852039166" is
+ * 169.254.169.254).
+ */
 export function refusedTarget(host: string): string | null {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const h = urlHostname(host);
   if (METADATA_NAMES.has(h)) return "cloud metadata addresses are not allowed";
   const looksIp = /^[\d.]+$/.test(h) || h.includes(":");
   if (looksIp && classifyAddress(h) === "blocked") {

@@ -34,6 +34,7 @@ import { ingestResults } from "./ingest.ts";
 import { reconcileHost } from "./reconcile.ts";
 import type { HostWork } from "./host_work.ts";
 import type { z } from "../http/openapi.ts";
+import { checkRead, checkWrite, type HealthCaller, mayRead, type RightsDeps } from "./rights.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -59,7 +60,7 @@ export interface Uptime {
 }
 
 /** What the health service needs. */
-export interface HealthDeps {
+export interface HealthDeps extends Omit<RightsDeps, "db"> {
   db: Db;
   clock: Clock;
   log: Logger;
@@ -133,6 +134,11 @@ export function createHealthService(deps: HealthDeps) {
     changed(c);
   }
   const work: HostWork = { db, clock, log, announce, announceChange };
+  const rights: RightsDeps = {
+    db,
+    allowPrivateTargets: deps.allowPrivateTargets,
+    containerAddresses: deps.containerAddresses,
+  };
 
   const self = {
     /** Checks of an organization with counts by state (counts ignore the state filter). */
@@ -214,9 +220,18 @@ export function createHealthService(deps: HealthDeps) {
       return out;
     },
 
-    /** Results of a check, newest first, a page at a time (`cursor` from the previous page). */
-    async history(orgId: string, id: string, o: { limit?: number; cursor?: string } = {}) {
-      await row(orgId, id);
+    /**
+     * Results of a check, newest first, a page at a time (`cursor` from the previous page); a
+     * command check's only for callers who may run commands in the organization's containers.
+     */
+    async history(
+      orgId: string,
+      id: string,
+      caller: HealthCaller,
+      o: { limit?: number; cursor?: string } = {},
+    ) {
+      const r = await row(orgId, id);
+      await checkRead(rights, orgId, caller, r.kind);
       const limit = Math.min(Math.max(o.limit ?? 100, 1), MAX_HISTORY);
       let q = db.selectFrom("health_results").select([
         "id",
@@ -227,6 +242,7 @@ export function createHealthService(deps: HealthDeps) {
         "exit_code",
         "error",
         "output",
+        "output_truncated",
       ]).where("check_id", "=", id);
       if (o.cursor) {
         const m = /^(\d{1,16})_(\d{1,20})$/.exec(o.cursor);
@@ -253,9 +269,15 @@ export function createHealthService(deps: HealthDeps) {
           exit_code: num(r.exit_code),
           error: r.error,
           output: r.output,
+          output_truncated: Number(r.output_truncated) === 1,
         })),
         next_cursor: rows.length > limit && last ? `${Number(last.at)}_${Number(last.id)}` : null,
       };
+    },
+
+    /** Whether the caller may read the results of a check of this kind (pages show a note). */
+    mayReadResults(orgId: string, caller: HealthCaller, kind: HealthCheckView["kind"]) {
+      return mayRead(rights, orgId, caller, kind);
     },
 
     /** Response times of a check per bucket over a range: average, maximum, results and failures. */
@@ -314,21 +336,39 @@ export function createHealthService(deps: HealthDeps) {
       return out;
     },
 
-    /** Starts monitoring a container (audited `health_check.created`). */
+    /**
+     * Starts monitoring a container (audited `health_check.created`, with the command of a
+     * command check); the caller's rights decide what the check may probe (rights.ts).
+     */
     async create(
       ctx: ActionContext,
       orgId: string,
       input: z.infer<typeof CheckCreateInput>,
+      caller: HealthCaller,
+      opts: { urlField?: "http.url" | "http.host" } = {},
     ): Promise<HealthCheckView> {
       const { host_id, container, ...fields } = input;
-      const spec = normalizeCheck(fields as CheckFields);
+      const normal = normalizeCheck(fields as CheckFields);
       const ctr = await findContainer(orgId, host_id, container);
+      const spec = await checkWrite(
+        rights,
+        { orgId, hostId: host_id, containerId: ctr.id },
+        caller,
+        normal,
+        undefined,
+        opts.urlField,
+      );
       const now = clock.now();
       const id = uuidv7(now);
       await audit.run(ctx, "health_check.created", {
         orgId,
         target: { type: "health_check", id, name: spec.name },
-        metadata: { kind: spec.kind, host_id, container: ctr.name },
+        metadata: {
+          kind: spec.kind,
+          host_id,
+          container: ctr.name,
+          ...(spec.kind === "command" ? { command: spec.config.argv } : {}),
+        },
       }, async () => {
         await db.insertInto("health_checks").values(newRow(
           {
@@ -349,12 +389,17 @@ export function createHealthService(deps: HealthDeps) {
       return view(await row(orgId, id));
     },
 
-    /** Changes a check (audited `health_check.updated`); label checks only take `enabled`. */
+    /**
+     * Changes a check (audited `health_check.updated`, with the command before and after when it
+     * changed); label checks only take `enabled`; the caller's rights as for create.
+     */
     async update(
       ctx: ActionContext,
       orgId: string,
       id: string,
       input: CheckFields,
+      caller: HealthCaller,
+      opts: { urlField?: "http.url" | "http.host" } = {},
     ): Promise<HealthCheckView> {
       const r = await row(orgId, id);
       if (r.source === "label") {
@@ -371,7 +416,18 @@ export function createHealthService(deps: HealthDeps) {
         }
       }
       const before = specOf(r);
-      const spec = normalizeCheck(input, before);
+      const spec = await checkWrite(
+        rights,
+        { orgId, hostId: r.host_id, containerId: r.container_id },
+        caller,
+        normalizeCheck(input, before),
+        before,
+        opts.urlField,
+      );
+      const argv = (s: typeof spec) => (s.kind === "command" ? s.config.argv : null);
+      const command = JSON.stringify(argv(before)) !== JSON.stringify(argv(spec))
+        ? { command: { from: argv(before), to: argv(spec) } }
+        : {};
       const now = clock.now();
       const probeChanged = JSON.stringify({ ...before, name: "", enabled: true }) !==
         JSON.stringify({ ...spec, name: "", enabled: true });
@@ -379,7 +435,10 @@ export function createHealthService(deps: HealthDeps) {
       await audit.run(ctx, "health_check.updated", {
         orgId,
         target: { type: "health_check", id, name: spec.name },
-        metadata: { fields: Object.keys(input).filter((k) => k !== "http" && k !== "command") },
+        metadata: {
+          fields: Object.keys(input).filter((k) => k !== "http" && k !== "command"),
+          ...command,
+        },
       }, async () => {
         await db.updateTable("health_checks").set({
           ...specColumns(spec),
@@ -427,10 +486,54 @@ export function createHealthService(deps: HealthDeps) {
       deps.requestSync(r.host_id);
     },
 
-    /** The checks the host's agent should run (enabled ones), as the wire contract has them. */
+    /**
+     * A container was removed through Capstan, as the user chose for its checks: `pause` keeps
+     * each manual check with its history, disabled and marked gone (enabled again by hand, e.g.
+     * once a container of that name is back); `delete` deletes them with their history. Checks
+     * declared by labels go with their container either way. Audited per check; open alerts end.
+     */
+    async containerRemoved(
+      ctx: ActionContext,
+      orgId: string,
+      hostId: string,
+      container: { id: string; name: string },
+      mode: "pause" | "delete",
+    ): Promise<number> {
+      const rows = await base().where("health_checks.org_id", "=", orgId)
+        .where("health_checks.host_id", "=", hostId)
+        .where("health_checks.container_id", "=", container.id)
+        .where("health_checks.source", "=", "manual").limit(MAX_LIST).execute() as Row[];
+      for (const r of rows) {
+        if (mode === "delete") {
+          await self.remove(ctx, orgId, r.id);
+          continue;
+        }
+        const now = clock.now();
+        await audit.run(ctx, "health_check.paused", {
+          orgId,
+          target: { type: "health_check", id: r.id, name: r.name },
+          metadata: { reason: "container removed", container: container.name },
+        }, async () => {
+          await db.updateTable("health_checks").set({
+            enabled: 0,
+            ...freshState(now),
+            container_gone_at: now,
+            updated_at: now,
+          }).where("id", "=", r.id).execute();
+        });
+        announceChange({ ...changeBase(r), from: r.state, to: "removed", at: now, error: null });
+      }
+      if (rows.length && mode === "pause") deps.requestSync(hostId);
+      return rows.length;
+    },
+
+    /**
+     * The checks the host's agent should run (enabled ones whose container is there), as the
+     * wire contract has them.
+     */
     async specsFor(hostId: string) {
       const rows = await db.selectFrom("health_checks").selectAll().where("host_id", "=", hostId)
-        .where("enabled", "=", 1).orderBy("id").execute();
+        .where("enabled", "=", 1).where("container_gone_at", "is", null).orderBy("id").execute();
       return rows.map((r) => {
         const config = JSON.parse(r.config);
         return {
@@ -472,7 +575,9 @@ export function createHealthService(deps: HealthDeps) {
             .where("container_id", "=", e.id).execute();
           return;
         }
-        if (await reconcileHost(work, host)) deps.requestSync(host.id);
+        // A snapshot is the whole truth; an event only says what happened to its container.
+        const removed = !e ? "any" : new Set(e.action === "destroy" ? [e.id] : []);
+        if (await reconcileHost(work, host, removed)) deps.requestSync(host.id);
       });
     },
 

@@ -21,7 +21,11 @@ export interface SyncDeps {
   agents: {
     isOnline(hostId: string): boolean;
     require(hostId: string): {
-      call<T>(op: "health.sync", params: unknown, timeoutMs?: number): Promise<T>;
+      call<T>(
+        op: "health.sync" | "container.inspect",
+        params: unknown,
+        timeoutMs?: number,
+      ): Promise<T>;
     };
   };
 }

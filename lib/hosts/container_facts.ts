@@ -10,6 +10,8 @@ import { cpuLimitCores } from "../docker/stats.ts";
 export interface PortFact {
   container: string;
   host: string | null;
+  /** From the container's configuration: published only while it runs (it is stopped now). */
+  configured?: true;
 }
 
 /** One mount. */
@@ -70,18 +72,39 @@ export function displayCommand(argv: string[]): string {
     .join(" ");
 }
 
+/**
+ * The ports of a container: the engine's live bindings while it runs; once it stopped the engine
+ * reports none, so the configured ones (HostConfig.PortBindings, Config.ExposedPorts) are shown,
+ * marked as such, instead of "no ports".
+ */
+function portFacts(i: ContainerInspect): PortFact[] {
+  const live = i.NetworkSettings?.Ports ?? {};
+  const stopped = !i.State?.Running && Object.keys(live).length === 0;
+  const bindings: Record<string, { HostIp?: string; HostPort?: string }[] | null> = stopped
+    ? {
+      ...Object.fromEntries(Object.keys(i.Config?.ExposedPorts ?? {}).map((p) => [p, null])),
+      ...i.HostConfig?.PortBindings,
+    }
+    : live;
+  const mark = stopped ? { configured: true as const } : {};
+  const ports: PortFact[] = [];
+  for (const [container, list] of Object.entries(bindings)) {
+    if (!list?.length) ports.push({ container, host: null, ...mark });
+    for (const b of list ?? []) {
+      // A binding without a host port gets a free one when the container starts.
+      const free = !b.HostPort || b.HostPort === "0";
+      const port = stopped && free ? "(any free port)" : b.HostPort ?? "";
+      ports.push({ container, host: `${b.HostIp || "0.0.0.0"}:${port}`, ...mark });
+    }
+  }
+  return ports.sort((a, b) => a.container.localeCompare(b.container, "en", { numeric: true }));
+}
+
 /** Reduces an inspect document to the page's facts. */
 export function containerFacts(i: ContainerInspect): ContainerFacts {
   const hc = i.HostConfig ?? {};
   const rp = hc.RestartPolicy;
-  const ports: PortFact[] = [];
-  for (const [container, bindings] of Object.entries(i.NetworkSettings?.Ports ?? {})) {
-    if (!bindings?.length) ports.push({ container, host: null });
-    for (const b of bindings ?? []) {
-      ports.push({ container, host: `${b.HostIp || "0.0.0.0"}:${b.HostPort ?? ""}` });
-    }
-  }
-  ports.sort((a, b) => a.container.localeCompare(b.container, "en", { numeric: true }));
+  const ports = portFacts(i);
   return {
     id: i.Id,
     name: i.Name.replace(/^\//, ""),

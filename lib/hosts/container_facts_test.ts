@@ -73,6 +73,29 @@ Deno.test("containerFacts() reduces inspect to display facts and never carries e
   assert.equal(f.createdAt, Date.parse("2026-01-02T03:04:05.123Z"));
 });
 
+Deno.test("containerFacts() shows a stopped container's configured ports, marked as not published now", () => {
+  // What the engine says of a stopped container created with -p 127.0.0.1:18080:80 -p 443 --expose 9000.
+  const stopped = {
+    ...inspect,
+    HostConfig: {
+      ...inspect.HostConfig,
+      PortBindings: {
+        "443/tcp": [{ HostIp: "", HostPort: "" }],
+        "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "18080" }],
+      },
+    },
+    Config: { ...inspect.Config, ExposedPorts: { "443/tcp": {}, "80/tcp": {}, "9000/tcp": {} } },
+    NetworkSettings: { ...inspect.NetworkSettings, Ports: {} },
+  } as ContainerInspect;
+  assert.deepEqual(containerFacts(stopped).ports, [
+    { container: "80/tcp", host: "127.0.0.1:18080", configured: true },
+    { container: "443/tcp", host: "0.0.0.0:(any free port)", configured: true },
+    { container: "9000/tcp", host: null, configured: true },
+  ]);
+  // Running, the engine's live bindings are shown as they are.
+  assert.ok(containerFacts(inspect).ports.every((p) => !("configured" in p)));
+});
+
 Deno.test("displayCommand() quotes only what needs it", () => {
   assert.equal(displayCommand(["nginx", "-g", "daemon off;"]), 'nginx -g "daemon off;"');
   assert.equal(displayCommand(["echo", ""]), 'echo ""');

@@ -6,6 +6,7 @@
 import { type Expression, sql, type SqlBool } from "kysely";
 import type { Db, Dialect } from "../db/mod.ts";
 import { containsText } from "../db/text_search.ts";
+import { agedStatus } from "./container_status.ts";
 
 /** Container states Docker reports. */
 export const CONTAINER_STATES = [
@@ -87,9 +88,11 @@ function row(r: {
   labels: string;
   ports: string;
   updated_at: number;
-}): CachedContainer {
+}, now: number): CachedContainer {
   return {
     ...r,
+    // Docker's text was true when the row was written; it reads as of now.
+    status: agedStatus(r.status, Number(r.updated_at), now),
     created: Number(r.created) * 1000,
     updated_at: Number(r.updated_at),
     labels: JSON.parse(r.labels),
@@ -97,12 +100,16 @@ function row(r: {
   };
 }
 
-/** One page of an organization's containers across its live hosts, by host name then name. */
+/**
+ * One page of an organization's containers across its live hosts, by host name then name, their
+ * status texts as of `now`.
+ */
 export async function listCachedContainers(
   db: Db,
   dialect: Dialect,
   orgId: string,
   f: ContainerFilters,
+  now = Date.now(),
 ): Promise<{ items: CachedContainer[]; total: number }> {
   let base = db.selectFrom("containers")
     .innerJoin("hosts", "hosts.id", "containers.host_id")
@@ -141,7 +148,7 @@ export async function listCachedContainers(
     "containers.updated_at",
   ]).orderBy("hosts.name").orderBy("containers.host_id").orderBy("containers.name")
     .orderBy("containers.id").limit(f.limit).offset(f.offset).execute();
-  return { items: rows.map(row), total: Number(total.n) };
+  return { items: rows.map((r) => row(r, now)), total: Number(total.n) };
 }
 
 /**

@@ -36,6 +36,37 @@ export function powerfulFields(
   return out;
 }
 
+/** Network modes Docker knows by name rather than as a network. */
+export const BUILTIN_NETWORK_MODES: ReadonlySet<string> = new Set(["bridge", "host", "none"]);
+
+/**
+ * The network a `network_mode` value names on a host, as the engine resolves it: a full id, then
+ * a name, then a unique id prefix. A network given by id is the same network as by its name, so
+ * the host network's id means `host` (and is as powerful); undefined when nothing matches.
+ */
+export function resolveNetworkMode<N extends { id: string; name: string; driver: string }>(
+  mode: string,
+  networks: N[],
+): N | undefined {
+  const byId = networks.find((n) => n.id === mode);
+  if (byId) return byId;
+  const byName = networks.find((n) => n.name === mode);
+  if (byName) return byName;
+  const prefixed = /^[a-f0-9]+$/.test(mode) ? networks.filter((n) => n.id.startsWith(mode)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** The spec as the create policy judges it: a network mode naming the host network is `host`. */
+export function effectiveSpec<N extends { id: string; name: string; driver: string }>(
+  spec: Partial<ContainerCreateSpec>,
+  networks: N[],
+): Partial<ContainerCreateSpec> {
+  const mode = spec.network_mode;
+  if (!mode || BUILTIN_NETWORK_MODES.has(mode)) return spec;
+  const n = resolveNetworkMode(mode, networks);
+  return n?.driver === "host" || n?.name === "host" ? { ...spec, network_mode: "host" } : spec;
+}
+
 /**
  * Throws 403 naming each powerful option a caller below admin tried to set; admins pass. The
  * check runs on the validated spec before anything reaches the agent.

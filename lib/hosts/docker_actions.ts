@@ -14,7 +14,13 @@ import type {
 } from "../docker/types.ts";
 import { conflict, HttpError, notFound } from "../http/errors.ts";
 import type { ContainerCreateSpec } from "../protocol/ops.ts";
-import { assertMayCreate, isDockerAdmin, powerfulFields } from "./container_policy.ts";
+import {
+  assertMayCreate,
+  BUILTIN_NETWORK_MODES,
+  effectiveSpec,
+  isDockerAdmin,
+  powerfulFields,
+} from "./container_policy.ts";
 import { containersUsingImage, findCachedContainer, imageUsage } from "./container_list.ts";
 import {
   findImage,
@@ -80,7 +86,11 @@ export async function inspectContainer(
   return data;
 }
 
-/** Creates (and optionally starts) a container, after the create policy allowed its options. */
+/**
+ * Creates (and optionally starts) a container, after the create policy allowed its options. A
+ * network mode naming a network (by name or id) is looked up on the host first, so the host
+ * network given by its id is judged as `host`.
+ */
 export async function createContainer(
   deps: DockerDeps,
   caller: DockerCaller,
@@ -88,7 +98,13 @@ export async function createContainer(
   spec: ContainerCreateSpec,
   start: boolean,
 ): Promise<{ id: string; warnings?: string[] }> {
-  assertMayCreate(caller, spec);
+  const judged = spec.network_mode && !BUILTIN_NETWORK_MODES.has(spec.network_mode)
+    ? effectiveSpec(
+      spec,
+      networkViews(await query(deps, caller.orgId, hostId, "networks.list", {})),
+    )
+    : spec;
+  assertMayCreate(caller, judged);
   return await operate<{ id: string; warnings?: string[] }, "container.create">(
     deps,
     caller.ctx,
@@ -99,7 +115,7 @@ export async function createContainer(
     "container.create",
     { spec, start },
     {
-      metadata: { image: spec.image, start, powerful: Object.keys(powerfulFields(spec)) },
+      metadata: { image: spec.image, start, powerful: Object.keys(powerfulFields(judged)) },
       after: (r) => ({ target: { type: "container", id: r.id, name: spec.name ?? r.id } }),
     },
   );

@@ -8,6 +8,7 @@ import { HttpError } from "../http/errors.ts";
 import type { DockerCaller } from "./docker_actions.ts";
 import { type PullEvent, pullEvent } from "./docker_views.ts";
 import { type OperateDeps, validOp } from "./operate.ts";
+import { assertMayPull, type RegistryResolver } from "./pull_policy.ts";
 
 /** Longest a pull may run before it is cancelled. */
 export const PULL_TIMEOUT_MS = 30 * 60_000;
@@ -26,17 +27,19 @@ function errorEvent(err: unknown): Extract<PullEvent, { type: "error" }> {
 }
 
 /**
- * Starts pulling `ref` on a host. Bad input (400), a host of another organization (404) and an
- * offline host (503, audited) are thrown before any event; everything after is an event.
+ * Starts pulling `ref` on a host. Bad input (400), a registry the caller may not use (403, see
+ * pull_policy.ts), a host of another organization (404) and an offline host (503, audited) are
+ * thrown before any event; everything after is an event.
  */
 export async function startPull(
   deps: OperateDeps,
   caller: DockerCaller,
   hostId: string,
   ref: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; resolve?: RegistryResolver } = {},
 ): Promise<PullHandle> {
   const params = validOp("image.pull", { ref });
+  await assertMayPull(caller, ref, opts.resolve);
   const host = await deps.hosts.get(caller.orgId, hostId);
   const outcome = Promise.withResolvers<void>();
   const audited = deps.audit.run(caller.ctx, "image.pulled", {

@@ -44,8 +44,14 @@ function view(row: Omit<HostsTable, "token_hash">): Host {
   return { ...row, labels: JSON.parse(row.labels), engine: JSON.parse(row.engine) };
 }
 
+/** What other modules hear from hosts (hooks set by the composition root). */
+export interface HostHooks {
+  /** After a rename is stored (alerts show host names). */
+  renamed?(host: { id: string; org_id: string }, name: string): Promise<void>;
+}
+
 /** Hosts of an organization: enrollment, agent tokens bound to a machine, facts and the container cache. */
-export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
+export function createHosts(db: Db, clock: Clock, audit: AuditLog, hooks: HostHooks = {}) {
   async function nameTaken(orgId: string, name: string, exceptId?: string) {
     let q = db.selectFrom("hosts").select("id").where("org_id", "=", orgId).where("name", "=", name)
       .where("removed_at", "is", null);
@@ -238,9 +244,10 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
       });
     },
 
+    /** Renames a host (audited); then the `renamed` hook (alerts show the new name). */
     async rename(ctx: ActionContext, orgId: string, hostId: string, name: string): Promise<Host> {
       const host = await self.get(orgId, hostId);
-      return await audit.run(ctx, "host.renamed", {
+      const renamed = await audit.run(ctx, "host.renamed", {
         orgId,
         target: { type: "host", id: host.id, name },
         metadata: { from: host.name, to: name },
@@ -251,6 +258,8 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog) {
         await db.updateTable("hosts").set({ name }).where("id", "=", host.id).execute();
         return { ...host, name };
       });
+      await hooks.renamed?.(host, name);
+      return renamed;
     },
 
     async setLabels(

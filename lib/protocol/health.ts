@@ -42,6 +42,11 @@ export const HttpProbe = z.object({
     "at most 32 headers",
   ).default({}),
   follow_redirects: z.boolean().default(false),
+  /**
+   * An admin allowed `host` to be a loopback or private address (set by the hub, never taken from
+   * users). Without it the agent connects to such an address only when it is the container's own.
+   */
+  allow_private: z.boolean().optional(),
 });
 
 /** A TCP connect to a port of the container. */
@@ -92,6 +97,8 @@ export const HealthResult = z.object({
   error: z.string().max(500).nullable().optional(),
   /** Command checks: combined output, capped at MAX_CHECK_OUTPUT_BYTES. */
   output: z.string().max(MAX_CHECK_OUTPUT_BYTES * 2).nullable().optional(),
+  /** The command wrote more than MAX_CHECK_OUTPUT_BYTES: `output` is its beginning. */
+  output_truncated: z.boolean().optional(),
 });
 export type HealthResult = z.infer<typeof HealthResult>;
 

@@ -113,3 +113,33 @@ export async function runTestContainer(
   });
   return { id, name };
 }
+
+/**
+ * A scripted agent for `host`: the hub's end of a memory transport attached as a real agent's
+ * would be, after a hello. The test speaks for the agent (`send` results, events) and sees the
+ * operations the hub called (`ops`); nothing answers them.
+ */
+export async function attachScriptedAgent(services: Pick<Services, "agents">, host: Host) {
+  const [hubEnd, agentEnd] = memoryTransportPair();
+  const ops: string[] = [];
+  agentEnd.onMessage((text) => ops.push(JSON.parse(text).op));
+  const conn = services.agents.attach(host, hubEnd);
+  agentEnd.send(JSON.stringify({
+    t: "hello",
+    protocol: 1,
+    agent_version: "test",
+    machine_id: "machine-test-0001",
+    hostname: "test",
+    engine: null,
+  }));
+  await conn;
+  return {
+    hubEnd,
+    agentEnd,
+    ops,
+    /** Sends one agent→hub message. */
+    send(message: unknown): void {
+      agentEnd.send(JSON.stringify(message));
+    },
+  };
+}

@@ -10,9 +10,17 @@ import { cleanupSuite, testLabels } from "../../lib/docker/testing.ts";
 import { testApp } from "./app.ts";
 import { attachTestAgent, type TestAgent } from "./agent.ts";
 
-/** An org "acme" with owner, admin, member and viewer sessions and a live local host. */
-export async function dockerFixture(h: DbHandle, suite: string, options?: AppOptions) {
-  const t = testApp(h, undefined, options);
+/**
+ * An org "acme" with owner, admin, member and viewer sessions and a live local host; `env` adds
+ * configuration variables (e.g. CAPSTAN_ALLOW_PRIVATE_TARGETS for a loopback webhook receiver).
+ */
+export async function dockerFixture(
+  h: DbHandle,
+  suite: string,
+  options?: AppOptions,
+  env?: Record<string, string>,
+) {
+  const t = testApp(h, undefined, options, env);
   const users = {
     owner: await t.user("owner@acme.io", { org: "acme", role: "owner" }),
     admin: await t.user("admin@acme.io", { org: "acme", role: "admin" }),

@@ -1,10 +1,16 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import { type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  orgScopeOf,
+} from "../../../lib/http/context.ts";
 import { HttpError, validationError } from "../../../lib/http/errors.ts";
 import { ContainerCreateSpec, SignalName } from "../../../lib/protocol/ops.ts";
 import {
   CONTAINER_STATES,
+  findCachedContainer,
   listCachedContainers,
   parseLabelFilter,
 } from "../../../lib/hosts/container_list.ts";
@@ -123,25 +129,59 @@ const actions = CONTAINER_ACTIONS.map((action) => ({
   }),
 }));
 
+/** What removing a container does with its health checks. */
+export const CHECKS_ON_REMOVE = ["pause", "delete"] as const;
+
 const remove = apiRoute("org:member", {
   method: "delete",
   path: "/api/v1/orgs/{org}/hosts/{hostId}/containers/{id}",
   tags: ["containers"],
   summary: "Remove a container",
-  description: "`force` kills it first if running; `volumes` also removes its anonymous volumes.",
+  description: "`force` kills it first if running; `volumes` also removes its anonymous volumes. " +
+    "`checks` says what happens to the container's health checks (those added by hand; checks " +
+    "declared by its labels go with it): `pause` (default) keeps them with their history, " +
+    "disabled, to enable again if a container of that name comes back; `delete` deletes them " +
+    "and their history.",
   request: {
     params: ContainerParams,
-    query: z.object({ force: QueryBool, volumes: QueryBool }),
+    query: z.object({
+      force: QueryBool,
+      volumes: QueryBool,
+      checks: z.enum(CHECKS_ON_REMOVE).default("pause"),
+    }),
   },
   responses: { 204: NO_CONTENT, ...AGENT_ERRORS },
 });
+
+/**
+ * Removes a container, then pauses or deletes its health checks as asked (the API and the remove
+ * page). Nothing happens to the checks when the removal fails.
+ */
+export async function removeWithChecks(
+  c: AppContext,
+  hostId: string,
+  ref: string,
+  opts: { force: boolean; volumes: boolean; checks: (typeof CHECKS_ON_REMOVE)[number] },
+): Promise<void> {
+  const { org } = orgScopeOf(c);
+  const { db, health } = c.var.services;
+  const cached = await findCachedContainer(db, org.id, hostId, ref);
+  await removeContainer(c.var.services, dockerCaller(c), hostId, ref, {
+    force: opts.force,
+    volumes: opts.volumes,
+  });
+  // Unknown to the cache, its checks are marked gone when the engine's destroy event arrives.
+  if (cached) {
+    await health.service.containerRemoved(actionContext(c), org.id, hostId, cached, opts.checks);
+  }
+}
 
 /** Container endpoints: list across hosts (viewer), inspect (viewer), create and lifecycle (member). */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const { org } = orgScopeOf(c);
     const q = c.req.valid("query");
-    const { db, dbh } = c.var.services;
+    const { db, dbh, clock } = c.var.services;
     const page = await listCachedContainers(db, dbh.dialect, org.id, {
       hostId: q.host,
       state: q.state,
@@ -149,7 +189,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
       label: q.label,
       limit: q.limit,
       offset: q.offset,
-    });
+    }, clock.now());
     return c.json({ ...page, limit: q.limit, offset: q.offset }, 200);
   });
 
@@ -187,10 +227,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(remove, async (c) => {
     const { hostId, id } = c.req.valid("param");
     const q = c.req.valid("query");
-    await removeContainer(c.var.services, dockerCaller(c), hostId, id, {
-      force: q.force,
-      volumes: q.volumes,
-    });
+    await removeWithChecks(c, hostId, id, q);
     return c.body(null, 204);
   });
 }

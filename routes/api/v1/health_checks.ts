@@ -1,6 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  orgScopeOf,
+} from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { HostId } from "./docker_schemas.ts";
 import {
@@ -50,6 +55,10 @@ const CheckSchema = z.object({
   created_by: z.string().nullable(),
   created_at: z.number().int(),
   updated_at: z.number().int(),
+  container_gone_at: z.number().int().nullable().openapi({
+    description: "When the container was found removed: the check no longer runs and raises no " +
+      "alert until a container of that name is back (null while it is there)",
+  }),
 }).openapi("HealthCheck");
 
 const Uptime = z.object({
@@ -103,10 +112,14 @@ const create = apiRoute("org:member", {
   tags: ["health"],
   summary: "Start monitoring a container",
   description: "The host's agent runs the check next to the container. `http` takes `port` and " +
-    "`path` on the container's address, or an absolute http(s) `url`; `command` takes `argv`, " +
-    "an argument array run inside the container (never a shell string); `docker` reads the " +
-    "image's own HEALTHCHECK. The state changes after `retries` consecutive results of the " +
-    "other kind; results within `start_delay_s` of the container's start do not count.",
+    "`path` on the container's address, or an absolute http(s) `url`; a `url` or `host` on a " +
+    "loopback or private address other than the container's own needs the admin role (403), " +
+    "link-local and metadata addresses are refused (400). `command` takes `argv`, an argument " +
+    "array run inside the container (never a shell string); it needs the right to run " +
+    "commands in containers (admins, or members when the organization allows it; 403). " +
+    "`docker` reads the image's own HEALTHCHECK. The state changes after `retries` " +
+    "consecutive results of the other kind; results within `start_delay_s` of the " +
+    "container's start do not count.",
   request: { params: OrgParam, ...jsonBody(CheckCreateInput) },
   responses: { 201: jsonResponse(CheckSchema, "Created") },
 });
@@ -116,6 +129,9 @@ const update = apiRoute("org:member", {
   path: "/api/v1/orgs/{org}/health-checks/{id}",
   tags: ["health"],
   summary: "Change a health check (checks declared by labels take only `enabled`)",
+  description: "What a check probes changes under the same rights as creating it: a command " +
+    "check's command needs the right to run commands in containers, a private target the " +
+    "admin role (403).",
   request: { params: CheckParams, ...jsonBody(CheckUpdateInput) },
   responses: {
     200: jsonResponse(CheckSchema, "Updated"),
@@ -143,6 +159,9 @@ const ResultSchema = z.object({
   exit_code: z.number().int().nullable(),
   error: z.string().nullable(),
   output: z.string().nullable(),
+  output_truncated: z.boolean().openapi({
+    description: "The output was longer than 4 KB: `output` is its beginning",
+  }),
 }).openapi("HealthResult");
 
 const history = apiRoute("org:viewer", {
@@ -150,6 +169,8 @@ const history = apiRoute("org:viewer", {
   path: "/api/v1/orgs/{org}/health-checks/{id}/results",
   tags: ["health"],
   summary: "Results of a check, newest first",
+  description: "A command check's results carry the command's output: only callers who may run " +
+    "commands in the organization's containers read them (403 for the others).",
   request: {
     params: CheckParams,
     query: z.object({
@@ -198,6 +219,15 @@ const series = apiRoute("org:viewer", {
   },
 });
 
+/** The caller as the health service's rights see it. */
+const callerOf = (c: AppContext) => ({ role: orgScopeOf(c).role });
+
+/** Which field a refused target came in: the API takes a `url` or a `host`. */
+async function urlField(c: AppContext): Promise<"http.url" | "http.host"> {
+  const raw = await c.req.json().catch(() => ({})) as { http?: { url?: unknown } };
+  return raw?.http?.url !== undefined ? "http.url" : "http.host";
+}
+
 /** Health check endpoints: reads for viewers, start/stop monitoring for members (as containers). */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
@@ -224,6 +254,8 @@ export function register(app: OpenAPIHono<AppEnv>) {
       actionContext(c),
       org.id,
       c.req.valid("json"),
+      callerOf(c),
+      { urlField: await urlField(c) },
     );
     return c.json(r, 201);
   });
@@ -235,6 +267,8 @@ export function register(app: OpenAPIHono<AppEnv>) {
       org.id,
       c.req.valid("param").id,
       c.req.valid("json"),
+      callerOf(c),
+      { urlField: await urlField(c) },
     );
     return c.json(r, 200);
   });
@@ -249,7 +283,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
     const { org } = orgScopeOf(c);
     const q = c.req.valid("query");
     return c.json(
-      await c.var.services.health.service.history(org.id, c.req.valid("param").id, q),
+      await c.var.services.health.service.history(org.id, c.req.valid("param").id, callerOf(c), q),
       200,
     );
   });

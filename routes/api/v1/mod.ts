@@ -22,6 +22,7 @@ import * as channels from "./channels.ts";
 import * as alerts from "./alerts.ts";
 import * as agentReleases from "./agent_releases.ts";
 import * as healthChecks from "./health_checks.ts";
+import * as containerSettings from "./container_settings.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -46,5 +47,6 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   channels,
   alerts,
   healthChecks,
+  containerSettings,
   agentReleases,
 ];

@@ -11,13 +11,11 @@ import {
   listCachedContainers,
   waitForCache,
 } from "../../../lib/hosts/container_list.ts";
-import {
-  type ContainerAction,
-  containerAction,
-  removeContainer,
-} from "../../../lib/hosts/docker_actions.ts";
+import { type ContainerAction, containerAction } from "../../../lib/hosts/docker_actions.ts";
+import type { HealthCheckView } from "../../../lib/health/rows.ts";
 import ContainersLive from "../../../islands/ContainersLive.tsx";
-import { ContainerListQuery } from "../../api/v1/containers.ts";
+import { CHECKS_ON_REMOVE, ContainerListQuery, removeWithChecks } from "../../api/v1/containers.ts";
+import { HealthBadge, KIND_LABELS } from "../../../components/HealthBadge.tsx";
 import { dockerCaller, HostId } from "../../api/v1/docker_schemas.ts";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { ContainerFilters } from "../../../components/ContainerFilters.tsx";
@@ -73,7 +71,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
   let offset = 0;
   if (parsed.ok) {
     offset = parsed.data.offset;
-    const { db, dbh } = c.var.services;
+    const { db, dbh, clock } = c.var.services;
     result = await listCachedContainers(db, dbh.dialect, org.id, {
       hostId: parsed.data.host,
       state: parsed.data.state,
@@ -81,7 +79,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
       label: parsed.data.label,
       limit: PAGE_SIZE,
       offset,
-    });
+    }, clock.now());
   } else errors = parsed.errors;
   const can = abilities(c);
   const online = Object.fromEntries(hosts.map((h) => [h.id, h.online]));
@@ -177,6 +175,47 @@ async function itemOf(c: AppContext) {
   return { host, id: parsed.data.id, name: cached?.name ?? parsed.data.id, cached };
 }
 
+const RemoveChecksInput = z.object({ checks: z.enum(CHECKS_ON_REMOVE).default("pause") });
+
+/** The remove confirmation's part about the container's health checks: which, and pause or delete. */
+function RemoveChecks({ checks, base }: { checks: HealthCheckView[]; base: string }) {
+  const manual = checks.filter((k) => k.source === "manual");
+  return (
+    <fieldset class="remove-checks">
+      <legend>
+        Its health checks ({checks.length})
+      </legend>
+      <ul class="plain facts-list">
+        {checks.map((k) => (
+          <li key={k.id}>
+            <HealthBadge id={k.id} state={k.state} enabled={k.enabled} />{" "}
+            <a href={`${base}/health/${k.id}`}>{k.name}</a>{" "}
+            <span class="muted small">
+              {KIND_LABELS[k.kind]}
+              {k.source === "label" && " · declared by its labels: goes with the container"}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {manual.length > 0 && (
+        <>
+          <div class="field field-check">
+            <input id="checks-pause" type="radio" name="checks" value="pause" checked />
+            <label for="checks-pause">
+              Pause them: keep them and their history, stopped, to enable again if a container of
+              this name comes back
+            </label>
+          </div>
+          <div class="field field-check">
+            <input id="checks-delete" type="radio" name="checks" value="delete" />
+            <label for="checks-delete">Delete them and their history</label>
+          </div>
+        </>
+      )}
+    </fieldset>
+  );
+}
+
 const KillInput = z.object({
   signal: z.enum(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"])
     .default("SIGKILL"),
@@ -233,9 +272,17 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
 
   page(app, "GET", `${ITEM}/remove`, "org:member", async (c) => {
     const { host, name, cached } = await itemOf(c);
+    const { org } = orgScopeOf(c);
     const base = orgBase(c);
     const list = `${base}/containers`;
     const running = cached?.state === "running" || cached?.state === "restarting";
+    const checks = cached
+      ? (await c.var.services.health.service.list(org.id, {
+        hostId: host.id,
+        containerId: cached.id,
+        limit: 50,
+      })).items.filter((k) => k.container_id === cached.id)
+      : [];
     return render(
       c,
       <ConfirmForm
@@ -257,6 +304,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
                 values={{ force: "on" }}
               />
             )}
+            {checks.length > 0 && <RemoveChecks checks={checks} base={base} />}
           </>
         }
       >
@@ -274,10 +322,15 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
     const { host, id } = await itemOf(c);
     const { org } = orgScopeOf(c);
     const { db } = c.var.services;
+    const checks = parseForm(RemoveChecksInput, values);
+    if (!checks.ok) {
+      throw new HttpError(400, "validation", "Choose whether to pause or delete its health checks");
+    }
     try {
-      await removeContainer(c.var.services, dockerCaller(c), host.id, id, {
+      await removeWithChecks(c, host.id, id, {
         force: values.force === "on",
         volumes: values.volumes === "on",
+        checks: checks.data.checks,
       });
     } catch (err) {
       return await listPage(c, kit, pageError(err));

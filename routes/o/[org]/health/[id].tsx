@@ -47,6 +47,13 @@ const DONE: Record<string, string> = {
 
 const baseOf = (slug: string) => `/o/${encodeURIComponent(slug)}`;
 
+/** The check's container: a link while it exists, its name once it is gone (no link to a 404). */
+function ContainerLink({ c, base }: { c: HealthCheckView; base: string }) {
+  return c.container_gone_at === null
+    ? <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>
+    : <span>{c.container_name}</span>;
+}
+
 /** What the check does, in a definition list. */
 function Facts({ c, base }: { c: HealthCheckView; base: string }) {
   const cfg = c.config as Record<string, unknown>;
@@ -59,8 +66,9 @@ function Facts({ c, base }: { c: HealthCheckView; base: string }) {
       <dl class="props">
         <dt>Container</dt>
         <dd>
-          <a href={`${base}/containers/${c.host_id}/${c.container_id}`}>{c.container_name}</a>{" "}
-          <span class="muted">on</span> <a href={`${base}/hosts/${c.host_id}`}>{c.host_name}</a>
+          <ContainerLink c={c} base={base} />{" "}
+          <span class="muted">{c.container_gone_at === null ? "on" : "was on"}</span>{" "}
+          <a href={`${base}/hosts/${c.host_id}`}>{c.host_name}</a>
         </dd>
         <dt>Kind</dt>
         <dd>{KIND_LABELS[c.kind]}</dd>
@@ -140,9 +148,13 @@ async function detailPage(c: AppContext, kit: PageKit) {
   const range: SeriesRange = RANGES.includes(q.range as SeriesRange)
     ? q.range as SeriesRange
     : DEFAULT_RANGE;
+  // A command check's results carry the command's output: only for those who may run commands.
+  const readable = await svc.mayReadResults(org.id, { role }, check.kind);
   const [series, history] = await Promise.all([
     svc.series(org.id, id, range) as Promise<Series>,
-    svc.history(org.id, id, { limit: HISTORY_PAGE, cursor: q.cursor || undefined }),
+    readable
+      ? svc.history(org.id, id, { role }, { limit: HISTORY_PAGE, cursor: q.cursor || undefined })
+      : { items: [], next_cursor: null },
   ]);
   const base = baseOf(org.slug);
   const self = `${base}/health/${check.id}`;
@@ -157,15 +169,18 @@ async function detailPage(c: AppContext, kit: PageKit) {
     <>
       <nav class="crumbs" aria-label="Breadcrumb">
         <a href={`${base}/health`}>Health</a> <span aria-hidden="true">/</span>{" "}
-        <a href={`${base}/containers/${check.host_id}/${check.container_id}`}>
-          {check.container_name}
-        </a>
+        <ContainerLink c={check} base={base} />
       </nav>
       <PageHeader
         title={check.name}
         sub={
           <>
-            <HealthBadge id={check.id} state={check.state} enabled={check.enabled} />{" "}
+            <HealthBadge
+              id={check.id}
+              state={check.state}
+              enabled={check.enabled}
+              gone={check.container_gone_at !== null}
+            />{" "}
             {KIND_LABELS[check.kind]} check of {check.container_name} on {check.host_name}
           </>
         }
@@ -188,7 +203,18 @@ async function detailPage(c: AppContext, kit: PageKit) {
           only be enabled or disabled.
         </Alert>
       )}
-      {!check.enabled && (
+      {check.container_gone_at !== null && (
+        <Alert kind="warn">
+          The container {check.container_name} was removed from {check.host_name}{" "}
+          (<Time ms={check.container_gone_at} seconds />): this check does not run and raises no
+          alerts. It starts again by itself when a container named {check.container_name} is back on
+          {" "}
+          {check.host_name}
+          {check.enabled ? "" : " and the check is enabled"}.{manual &&
+            " Or stop monitoring to delete it and its history."}
+        </Alert>
+      )}
+      {!check.enabled && check.container_gone_at === null && (
         <Alert kind="warn">This check is disabled: it does not run and raises no alerts.</Alert>
       )}
       <Figures c={check} uptime={check.uptime} />
@@ -216,11 +242,21 @@ async function detailPage(c: AppContext, kit: PageKit) {
         <Facts c={check} base={base} />
         <section class="card health-history-card" aria-labelledby="history-title">
           <h2 id="history-title">History</h2>
-          {history.items.length ? <HealthHistory items={history.items} /> : (
-            <p class="muted">
-              No results yet: the first arrives within a few seconds of the start delay.
-            </p>
-          )}
+          {!readable
+            ? (
+              <p class="muted" data-results-hidden>
+                The results of command checks carry what the command printed, so only those who may
+                run commands in this organization's containers see them. The state and response
+                times above are open to everyone.
+              </p>
+            )
+            : history.items.length
+            ? <HealthHistory items={history.items} />
+            : (
+              <p class="muted">
+                No results yet: the first arrives within a few seconds of the start delay.
+              </p>
+            )}
           <nav class="pager" aria-label="Pages">
             {q.cursor && <a class="btn" href={keep({})}>← Newest</a>}
             {history.next_cursor && (
@@ -240,11 +276,11 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
 
   for (const action of ["enable", "disable"] as const) {
     page(app, "POST", `/o/:org/health/:id/${action}`, "org:member", async (c) => {
-      const { org } = orgScopeOf(c);
+      const { org, role } = orgScopeOf(c);
       const id = c.req.param("id") ?? "";
       await c.var.services.health.service.update(actionContext(c), org.id, id, {
         enabled: action === "enable",
-      });
+      }, { role });
       return seeOther(c, `${baseOf(org.slug)}/health/${encodeURIComponent(id)}?done=${action}d`);
     });
   }

@@ -7,6 +7,7 @@ import {
 } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
 import { HttpError, notFound } from "../../../../lib/http/errors.ts";
+import { execRole, mayExec } from "../../../../lib/hosts/exec_policy.ts";
 import { CHECK_KINDS, type CheckKind } from "../../../../lib/health/schema.ts";
 import type { HealthCheckView } from "../../../../lib/health/rows.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
@@ -61,8 +62,16 @@ async function containerOf(c: AppContext, hostId: string | undefined, ref: strin
 type Ctr = Awaited<ReturnType<typeof containerOf>>;
 
 /** The new-check form for a container. */
-function newPage(c: AppContext, ctr: Ctr, kind: CheckKind, state: FormState, status = 200) {
-  const { org } = orgScopeOf(c);
+async function newPage(
+  c: AppContext,
+  ctr: Ctr,
+  kind: CheckKind,
+  state: FormState,
+  status = 200,
+) {
+  const { org, role } = orgScopeOf(c);
+  const execRight = kind !== "command" ||
+    mayExec({ role }, await execRole(c.var.services.db, org.id));
   const base = baseOf(org.slug);
   const ctrHref = `${base}/containers/${ctr.host.id}/${ctr.id}`;
   const q = (k: CheckKind) =>
@@ -87,6 +96,14 @@ function newPage(c: AppContext, ctr: Ctr, kind: CheckKind, state: FormState, sta
           </>
         }
       />
+      {!execRight && (
+        <Alert kind="warn">
+          A command check runs its command inside the container, so in this organization only admins
+          and owners may add one (an admin can let members do it in{" "}
+          <a href={`${base}/settings/containers`}>Settings → Containers</a>). HTTP, TCP and Docker
+          health checks need no such right.
+        </Alert>
+      )}
       <HealthCheckForm
         action={`${base}/health/new`}
         kind={kind}
@@ -189,6 +206,7 @@ export function register(app: Hono<AppEnv>): void {
         actionContext(c),
         org.id,
         parsed.data,
+        { role: orgScopeOf(c).role },
       );
       return seeOther(c, `${baseOf(org.slug)}/health/${check.id}?done=created`);
     } catch (err) {
@@ -210,7 +228,13 @@ export function register(app: Hono<AppEnv>): void {
     const parsed = updateInput(check.kind, values);
     if (!parsed.ok) return editPage(c, check, { values, errors: parsed.errors }, 400);
     try {
-      await c.var.services.health.service.update(actionContext(c), org.id, check.id, parsed.data);
+      await c.var.services.health.service.update(
+        actionContext(c),
+        org.id,
+        check.id,
+        parsed.data,
+        { role: orgScopeOf(c).role },
+      );
     } catch (err) {
       if (err instanceof HttpError && err.status === 409) {
         return editPage(c, check, { values, labelError: err.message }, 409);

@@ -18,7 +18,15 @@ export function register(app: Hono<AppEnv>): void {
       <>
         <PageHeader
           title="Metrics settings"
-          sub="How long metrics are kept, and how much room this organization's hosts take."
+          sub={
+            <>
+              How long metrics are kept, and how much room this organization's hosts take. Also in
+              settings:{" "}
+              <a href={`/o/${encodeURIComponent(org.slug)}/settings/containers`}>
+                Containers
+              </a>.
+            </>
+          }
         />
         <RetentionTable retention={config.metricsRetention} />
         <StorageTable
