@@ -204,7 +204,7 @@ dbTest(
       container: "shop",
       kind: "tcp",
       tcp: { port: 8080 },
-    });
+    }, { role: "owner" });
     await s.db.updateTable("health_checks").set({ state: "unhealthy" })
       .where("id", "=", check.id).execute();
 
