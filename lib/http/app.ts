@@ -8,6 +8,7 @@ import {
   authenticate,
   bodyLimit,
   csrfProtection,
+  refuseNul,
   requestBasics,
   securityHeaders,
 } from "./middleware.ts";
@@ -43,6 +44,7 @@ export function createApp(
     return await securityHeaders()(c, next);
   });
   app.use("*", bodyLimit(MAX_BODY_BYTES));
+  app.use("*", refuseNul());
   app.use("*", authenticate());
   const csrf = csrfProtection([new URL(services.config.publicUrl).origin]);
   app.use("*", async (c, next) => {

@@ -9,6 +9,7 @@ import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import { isApiPath } from "./paths.ts";
+import { nulError, nulFieldIn, nulPathInJson } from "./nul.ts";
 
 /** Puts the services and the client IP on the context. */
 export function requestBasics(services: Services): MiddlewareHandler<AppEnv> {
@@ -158,6 +159,32 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
       }
       c.req.raw = new Request(c.req.raw, { body });
     }
+    await next();
+  };
+}
+
+/**
+ * Refuses a NUL character anywhere a handler could pass it to the database: the path, the query,
+ * and JSON, urlencoded or multipart bodies (read from a copy, so handlers still get the body).
+ * Compressed bodies are checked where they are inflated (`readJsonBody`).
+ */
+export function refuseNul(): MiddlewareHandler<AppEnv> {
+  return async function refuseNulCharacters(c, next) {
+    const url = new URL(c.req.url);
+    if (url.pathname.includes("%00")) throw nulError("path");
+    let field = nulFieldIn(url.searchParams, "query");
+    const type = (c.req.header("content-type") ?? "").toLowerCase();
+    if (field === undefined && c.req.raw.body && !c.req.header("content-encoding")) {
+      if (type.includes("json")) {
+        field = nulPathInJson(await c.req.raw.clone().text());
+      } else if (type.startsWith("application/x-www-form-urlencoded")) {
+        field = nulFieldIn(new URLSearchParams(await c.req.raw.clone().text()), "body");
+      } else if (type.startsWith("multipart/form-data")) {
+        const form = await c.req.raw.clone().formData().catch(() => null);
+        field = form ? nulFieldIn(form, "body") : undefined;
+      }
+    }
+    if (field !== undefined) throw nulError(field);
     await next();
   };
 }
