@@ -104,6 +104,8 @@ export async function startHub(
   const publicUrl = config.port === 0
     ? config.publicUrl.replace(/:0$/, `:${addr.port}`)
     : config.publicUrl;
+  // The CSRF and WebSocket origin checks read it per request: the real port, once known.
+  services.config.publicUrl = publicUrl;
 
   const setupToken = await services.accounts.issueSetupToken();
   const tokenFile = join(config.dataDir, "setup-token");

@@ -111,3 +111,76 @@ dbTest(
     assert.deepEqual((await res.json()).error.fields, { email: "must not contain NUL characters" });
   },
 );
+
+dbTest(
+  "[e2e] CSRF: the allowed origin is CAPSTAN_PUBLIC_URL's, never the Host header's",
+  async (h) => {
+    const t = testApp(h);
+    const u = await t.user("gus@example.com");
+    // The attacker's page on evil.example posts to the hub through a name that resolves to it.
+    const forged = await t.app.request("http://evil.example/logout", {
+      method: "POST",
+      headers: { cookie: u.cookie, origin: "http://evil.example" },
+    });
+    await forged.body?.cancel();
+    assert.equal(forged.status, 403);
+    assert.ok(await t.services.sessions.resolve(u.cookie.split("=")[1]), "session still alive");
+    const own = await t.app.request("http://evil.example/logout", {
+      method: "POST",
+      headers: { cookie: u.cookie, origin: "http://hub.test" },
+    });
+    await own.body?.cancel();
+    assert.equal(own.status, 303);
+
+    // A loopback public URL also accepts the other loopback names of the same port.
+    const local = testApp(h, undefined, undefined, { CAPSTAN_PUBLIC_URL: "http://127.0.0.1:8080" });
+    const v = await local.user("vic@example.com");
+    for (
+      const [origin, status] of [["http://localhost:8080", 303], ["http://localhost:9090", 403]]
+    ) {
+      const res = await local.app.request("http://localhost:8080/logout", {
+        method: "POST",
+        headers: { cookie: v.cookie, origin: String(origin) },
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, status, String(origin));
+    }
+  },
+);
+
+dbTest("[e2e] WebSocket upgrade refuses an Origin other than this hub's", async (h) => {
+  const t = testApp(h);
+  const u = await t.user("gus@example.com", { org: "acme", role: "viewer" });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/api/v1/ws`;
+    const handshake = (origin: string) =>
+      fetch(url, {
+        headers: {
+          cookie: u.cookie,
+          origin,
+          connection: "Upgrade",
+          upgrade: "websocket",
+          "sec-websocket-version": "13",
+          "sec-websocket-key": btoa("0123456789abcdef"),
+        },
+      });
+    const foreign = await handshake("http://evil.example");
+    await foreign.body?.cancel();
+    assert.equal(foreign.status, 403);
+    // The hub's own pages (and scripts, which send no Origin) still connect.
+    const ws = new WebSocket(url.replace("http", "ws"), {
+      headers: { cookie: u.cookie, origin: "http://hub.test" },
+    } as unknown as string[]);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("own origin was refused"));
+    });
+    const closed = new Promise((r) => ws.onclose = r);
+    ws.close();
+    await closed;
+  } finally {
+    await t.hub.close();
+    await server.shutdown();
+  }
+});

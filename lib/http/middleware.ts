@@ -104,17 +104,47 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 }
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+let originsMemo: { publicUrl: string; origins: Set<string> } | undefined;
+
+/**
+ * The origins this hub's pages are served from: CAPSTAN_PUBLIC_URL's, never the Host header's
+ * (whoever sends a request chooses that). A loopback public URL also stands for the other loopback
+ * names of the same port, which only a browser on this machine can use.
+ */
+export function hubOrigins(publicUrl: string): Set<string> {
+  if (originsMemo?.publicUrl === publicUrl) return originsMemo.origins;
+  const url = new URL(publicUrl);
+  const origins = new Set([url.origin]);
+  if (LOOPBACK_NAMES.includes(url.hostname)) {
+    for (const name of LOOPBACK_NAMES) {
+      const alias = new URL(url.origin);
+      alias.hostname = name;
+      origins.add(alias.origin);
+    }
+  }
+  originsMemo = { publicUrl, origins };
+  return origins;
+}
+
+/** The 403 for a request from another site's page, saying how to fix a hub reached by another name. */
+export function foreignOrigin(publicUrl: string): HttpError {
+  return forbidden(
+    `Cross-site request refused: it did not come from this hub's pages at ${
+      new URL(publicUrl).origin
+    } (if that is not the address you use, set CAPSTAN_PUBLIC_URL to it)`,
+  );
+}
 
 /**
  * CSRF defence for cookie-authenticated and form requests: the Origin (or, failing that, the
- * Sec-Fetch-Site or Referer) must be this hub. Bearer-token requests are exempt because browsers
- * never attach that header on their own.
+ * Sec-Fetch-Site or Referer) must be one of `hubOrigins(publicUrl())`. Bearer-token requests are
+ * exempt because browsers never attach that header on their own.
  */
-export function csrfProtection(allowedOrigins: string[]): MiddlewareHandler<AppEnv> {
+export function csrfProtection(publicUrl: () => string): MiddlewareHandler<AppEnv> {
   return async function checkOrigin(c, next) {
     if (!UNSAFE.has(c.req.method) || c.req.header("authorization")) return await next();
-    const own = new URL(c.req.url).origin;
-    const allowed = new Set([own, ...allowedOrigins]);
+    const allowed = hubOrigins(publicUrl());
     const origin = c.req.header("origin");
     const site = c.req.header("sec-fetch-site");
     const referer = c.req.header("referer");
@@ -123,7 +153,7 @@ export function csrfProtection(allowedOrigins: string[]): MiddlewareHandler<AppE
     else if (site) ok = site === "same-origin" || site === "none";
     else if (referer) ok = URL.canParse(referer) && allowed.has(new URL(referer).origin);
     else ok = false;
-    if (!ok) throw forbidden("Cross-site request refused (Origin does not match this hub)");
+    if (!ok) throw foreignOrigin(publicUrl());
     await next();
   };
 }
