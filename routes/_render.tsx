@@ -153,6 +153,7 @@ export async function render(
     {
       title: `${opts.title} · Capstan`,
       manifest: opts.manifest ?? pageManifest(c),
+      nonce: c.get("cspNonce"),
       htmlAttrs: { "data-theme": shell.theme },
       head: (
         <>

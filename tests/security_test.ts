@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { declaredRoutes } from "../lib/http/policy.ts";
+import { islands } from "../lib/islands/registry.ts";
+import { type IslandManifest, MANIFEST_VERSION } from "../lib/islands/manifest.ts";
 
 /** A form POST as a browser sends it. */
 function form(fields: Record<string, string>): RequestInit {
@@ -183,4 +185,36 @@ dbTest("[e2e] WebSocket upgrade refuses an Origin other than this hub's", async 
     await t.hub.close();
     await server.shutdown();
   }
+});
+
+dbTest("[e2e] CSP: scripts run only from this hub or with the page's own nonce", async (h) => {
+  // Rendering needs only the manifest's URLs, not the bundles, so a hand-made one will do.
+  const names = Object.keys(islands);
+  const manifest: IslandManifest = {
+    version: MANIFEST_VERSION,
+    inputHash: "test",
+    publicPath: "/_islands/",
+    boot: "/_islands/boot.js",
+    islands: Object.fromEntries(names.map((n) => [n, `/_islands/${n}.js`])),
+    imports: {},
+  };
+  const t = testApp(h, undefined, { islands: manifest });
+  const u = await t.user("gus@example.com", { org: "acme", role: "owner" });
+  const nonces = new Set<string>();
+  for (const path of ["/o/acme/audit", "/o/acme/audit", "/account"]) {
+    const res = await t.request(path, { cookie: u.cookie });
+    assert.equal(res.status, 200, path);
+    const csp = res.headers.get("content-security-policy")!;
+    const scriptSrc = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src"))!;
+    assert.doesNotMatch(scriptSrc, /unsafe-inline/, path);
+    const nonce = /'nonce-([A-Za-z0-9+/=_-]{22,})'/.exec(scriptSrc)?.[1];
+    assert.ok(nonce, `${path}: ${scriptSrc}`);
+    const html = await res.text();
+    const inline = [...html.matchAll(/<script\b([^>]*)>(?!<\/script>)/g)];
+    assert.ok(inline.length > 0, `${path} has its boot script`);
+    for (const [, attrs] of inline) assert.match(attrs, new RegExp(`nonce="${nonce}"`), path);
+    assert.doesNotMatch(html, /\son[a-z]+="/, `${path}: no inline event handlers`);
+    nonces.add(nonce);
+  }
+  assert.equal(nonces.size, 3, "a fresh nonce per response");
 });

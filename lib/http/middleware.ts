@@ -9,6 +9,7 @@ import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import { isApiPath } from "./paths.ts";
+import { base64url } from "../util/ids.ts";
 import { nulError, nulFieldIn, nulPathInJson } from "./nul.ts";
 
 /** Puts the services and the client IP on the context. */
@@ -219,9 +220,14 @@ export function refuseNul(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Security headers on every response; pages may not be framed and only load our own scripts. */
+/**
+ * Security headers on every response; pages may not be framed and run only scripts from this hub
+ * or the inline one carrying this response's nonce (`cspNonce`), so injected markup runs nothing.
+ */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function setSecurityHeaders(c, next) {
+    const nonce = base64url(crypto.getRandomValues(new Uint8Array(18)));
+    c.set("cspNonce", nonce);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("X-Frame-Options", "DENY");
@@ -229,7 +235,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     if (!c.res.headers.has("content-security-policy")) {
       c.header(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'`,
       );
     }
   };
