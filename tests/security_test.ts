@@ -218,3 +218,30 @@ dbTest("[e2e] CSP: scripts run only from this hub or with the page's own nonce",
   }
   assert.equal(nonces.size, 3, "a fresh nonce per response");
 });
+
+dbTest(
+  "[e2e] common passwords and one repeated character are refused with a sentence",
+  async (h) => {
+    const t = testApp(h);
+    const u = await t.user("gus@example.com");
+    const page = await t.request("/account/password", {
+      ...form({ current: u.password, next: "Qwertyuiop", confirm: "Qwertyuiop" }),
+      cookie: u.cookie,
+    });
+    assert.equal(page.status, 400);
+    assert.match(await page.text(), /too common: it is on lists of leaked passwords/);
+    const api = await t.request("/api/v1/me/password", {
+      method: "POST",
+      cookie: u.cookie,
+      json: { current: u.password, next: "1111111111111" },
+    });
+    assert.equal(api.status, 400);
+    assert.deepEqual((await api.json()).error.fields, {
+      next: "must not be one character repeated",
+    });
+    // Nothing changed: the old password still signs in.
+    assert.ok(
+      await t.services.accounts.signIn({ actor: { type: "anonymous" } }, u.email, u.password),
+    );
+  },
+);
