@@ -8,6 +8,8 @@ import { createRealtimeHub } from "./realtime/hub.ts";
 import { topicAccess } from "./realtime/access.ts";
 import { createApp } from "./http/app.ts";
 import { loadSecretKey } from "./secret_key.ts";
+import { ensurePrivateDir } from "./private_files.ts";
+import { SETUP_TOKEN_FILE } from "./auth/accounts.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { hubJobs } from "./jobs/registry.ts";
 import { startJobs } from "./jobs/scheduler.ts";
@@ -55,7 +57,7 @@ export async function startHub(
   opts: { log?: Logger; jobs?: boolean } = {},
 ): Promise<RunningHub> {
   const log = opts.log ?? createLogger(config.logLevel);
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
   const dbh = openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(dbh.db);
@@ -108,7 +110,7 @@ export async function startHub(
   services.config.publicUrl = publicUrl;
 
   const setupToken = await services.accounts.issueSetupToken();
-  const tokenFile = join(config.dataDir, "setup-token");
+  const tokenFile = join(config.dataDir, SETUP_TOKEN_FILE);
   if (setupToken) {
     await Deno.writeTextFile(tokenFile, setupToken + "\n", { mode: 0o600 });
     await Deno.chmod(tokenFile, 0o600);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { DbHandle } from "./db/mod.ts";
 import type { Clock } from "./util/clock.ts";
@@ -7,7 +8,7 @@ import { createUsers } from "./auth/users.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { createTokens } from "./auth/tokens.ts";
 import { createOrgs } from "./orgs/service.ts";
-import { createAccounts } from "./auth/accounts.ts";
+import { createAccounts, SETUP_TOKEN_FILE } from "./auth/accounts.ts";
 import { createHosts } from "./hosts/service.ts";
 import { createAgentRegistry } from "./agents/registry.ts";
 import { createMetrics } from "./metrics/service.ts";
@@ -46,7 +47,16 @@ export function createServices(opts: {
   const sessions = createSessions(db, clock);
   const tokens = createTokens(db, clock);
   const orgs = createOrgs(db, clock, audit, users);
-  const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
+  const accounts = createAccounts({
+    db,
+    clock,
+    audit,
+    users,
+    sessions,
+    tokens,
+    orgs,
+    setupTokenFile: join(opts.config.dataDir, SETUP_TOKEN_FILE),
+  });
   const hosts = createHosts(db, clock, audit);
   const log = opts.log ?? silentLogger;
   const alerts = createAlerts({

@@ -4,9 +4,13 @@
  * passwords, API tokens that mint tokens, and adding members by email.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { declaredRoutes } from "../lib/http/policy.ts";
+import { startHub } from "../lib/hub.ts";
+import { loadConfig } from "../lib/config.ts";
+import { silentLogger } from "../lib/log.ts";
 import { islands } from "../lib/islands/registry.ts";
 import { type IslandManifest, MANIFEST_VERSION } from "../lib/islands/manifest.ts";
 
@@ -245,3 +249,42 @@ dbTest(
     );
   },
 );
+
+Deno.test("[e2e] the data dir is 0700, capstan.db* 0600, and the setup-token file goes with setup", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "capstan-e2e-" });
+  await Deno.chmod(dataDir, 0o755);
+  const mode = (name: string) => (Deno.statSync(join(dataDir, name)).mode! & 0o777).toString(8);
+  const hub = await startHub(
+    loadConfig({ CAPSTAN_PORT: "0", CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOCAL_AGENT: "0" }),
+    { log: silentLogger, jobs: false },
+  );
+  try {
+    assert.equal(mode("."), "700");
+    const dbFiles = [...Deno.readDirSync(dataDir)].map((e) => e.name).filter((n) =>
+      n.startsWith("capstan.db")
+    );
+    assert.ok(dbFiles.includes("capstan.db") && dbFiles.includes("capstan.db-wal"), `${dbFiles}`);
+    for (const f of dbFiles) assert.equal(mode(f), "600", f);
+    assert.equal(mode("setup-token"), "600");
+    const res = await fetch(`${hub.url}/setup`, {
+      method: "POST",
+      headers: { origin: hub.url },
+      body: new URLSearchParams({
+        token: hub.setupToken!,
+        name: "Root",
+        email: "root@x.io",
+        password: "a-long-root-password",
+        confirm: "a-long-root-password",
+        org_name: "Main",
+        org_slug: "main",
+      }),
+      redirect: "manual",
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 303);
+    await assert.rejects(Deno.stat(join(dataDir, "setup-token")), Deno.errors.NotFound);
+  } finally {
+    await hub.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

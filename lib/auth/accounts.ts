@@ -12,6 +12,8 @@ import type { User, Users } from "./users.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
 
 const SETUP_KEY = "setup_token_hash";
+/** Name of the file in the data dir that holds the setup token until setup is done. */
+export const SETUP_TOKEN_FILE = "setup-token";
 
 /** Sign-in, first-run setup, passwords and tokens: the account actions users take, each audited. */
 export function createAccounts(deps: {
@@ -25,6 +27,8 @@ export function createAccounts(deps: {
   /** Failures allowed per account and per IP in `signInWindowMs` before sign-in is refused with 429. */
   signInMaxFailures?: number;
   signInWindowMs?: number;
+  /** Where the hub wrote the setup token; removed once setup is done, as the token is then spent. */
+  setupTokenFile?: string;
 }) {
   const { db, clock, audit, users, sessions, tokens, orgs } = deps;
   const limiter = createFailureLimiter(clock, {
@@ -210,6 +214,7 @@ export function createAccounts(deps: {
         actor: { type: "user", id: user.id, name: user.email },
       };
       await orgs.create(actor, { slug: input.orgSlug, name: input.orgName, ownerId: user.id });
+      if (deps.setupTokenFile) await Deno.remove(deps.setupTokenFile).catch(() => {});
       return user;
     },
 

@@ -134,3 +134,23 @@ dbTest("tokens: stored hashed, expire, revoke, and track last use", async (h) =>
   assert.equal(await s.tokens.resolve(other.token), undefined, "revoked");
   assert.ok(record.id);
 });
+
+dbTest("completeSetup() removes the setup-token file: the token is spent", async (h) => {
+  const dataDir = await Deno.makeTempDir({ prefix: "capstan-setup-" });
+  try {
+    const s = testServices(h, undefined, { CAPSTAN_DATA_DIR: dataDir });
+    const token = (await s.accounts.issueSetupToken())!;
+    const file = `${dataDir}/setup-token`;
+    await Deno.writeTextFile(file, token + "\n");
+    await s.accounts.completeSetup(ctx(), token, {
+      email: "root@x.io",
+      name: "Root",
+      password: "password-123",
+      orgSlug: "main",
+      orgName: "Main",
+    });
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
