@@ -288,3 +288,69 @@ Deno.test("[e2e] the data dir is 0700, capstan.db* 0600, and the setup-token fil
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+dbTest(
+  "[e2e] an API token sees and mints tokens only in its own organization, never longer-lived",
+  async (h) => {
+    const t = testApp(h);
+    const u = await t.user("gus@example.com", { org: "acme", role: "owner" });
+    await t.services.accounts.ensureMembership(
+      { actor: { type: "system" } },
+      u.id,
+      "globex",
+      "owner",
+    );
+    const orgB = (await t.services.orgs.bySlug("globex"))!;
+    const orgA = (await t.services.orgs.bySlug("acme"))!;
+    const DAY = 24 * 3600_000;
+    const mint = (orgId: string, expiresAt: number | null) =>
+      t.services.tokens.create({ userId: u.id, orgId, name: "t", scope: "write", expiresAt });
+    const a = await mint(orgA.id, t.services.clock.now() + 2 * DAY);
+    const b = await mint(orgB.id, null);
+
+    const list = await (await t.request("/api/v1/tokens", { token: a.token })).json();
+    assert.deepEqual(list.items.map((x: { org_id: string }) => x.org_id), [orgA.id]);
+    const revokeB = await t.request(`/api/v1/tokens/${b.record.id}`, {
+      method: "DELETE",
+      token: a.token,
+    });
+    await revokeB.body?.cancel();
+    assert.equal(revokeB.status, 404);
+    assert.ok(await t.services.tokens.resolve(b.token), "the org-B token still works");
+
+    const create = async (body: Record<string, unknown>) => {
+      const res = await t.request("/api/v1/tokens", { method: "POST", token: a.token, json: body });
+      return { status: res.status, body: await res.json() };
+    };
+    assert.equal((await create({ name: "x", org: "globex", scope: "read" })).status, 404);
+    const forever = await create({ name: "x", org: "acme", scope: "write" });
+    assert.equal(forever.status, 400);
+    assert.match(
+      forever.body.error.fields.expires_days,
+      /must be at most 1 day: this token expires at/,
+    );
+    assert.equal(
+      (await create({ name: "x", org: "acme", scope: "write", expires_days: 30 })).status,
+      400,
+    );
+    const ok = await create({ name: "x", org: "acme", scope: "read", expires_days: 1 });
+    assert.equal(ok.status, 201);
+    assert.ok(ok.body.record.expires_at <= a.record.expires_at!);
+
+    // A read token cannot mint at all (writes need write scope), so never a wider one.
+    const r = await t.services.tokens.create({
+      userId: u.id,
+      orgId: orgA.id,
+      name: "r",
+      scope: "read",
+      expiresAt: null,
+    });
+    const wider = await t.request("/api/v1/tokens", {
+      method: "POST",
+      token: r.token,
+      json: { name: "w", org: "acme", scope: "write" },
+    });
+    await wider.body?.cancel();
+    assert.equal(wider.status, 403);
+  },
+);

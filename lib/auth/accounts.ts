@@ -158,9 +158,17 @@ export function createAccounts(deps: {
       }, () => tokens.create(input));
     },
 
-    /** Revokes one of the user's own tokens; another user's token is 404. */
-    async revokeToken(ctx: ActionContext, userId: string, tokenId: string): Promise<void> {
-      const t = await tokens.byIdForUser(tokenId, userId);
+    /**
+     * Revokes one of the user's own tokens (in organization `orgId` only, when given: an API token
+     * acting); another user's token, or one of another organization, is 404.
+     */
+    async revokeToken(
+      ctx: ActionContext,
+      userId: string,
+      tokenId: string,
+      orgId?: string,
+    ): Promise<void> {
+      const t = await tokens.byIdForUser(tokenId, userId, orgId);
       await audit.run(ctx, "token.revoked", {
         orgId: t?.org_id,
         target: { type: "token", id: tokenId, name: t?.name },

@@ -83,6 +83,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         credentialId: token.id,
         tokenOrgId: token.org_id,
         tokenScope: token.scope,
+        tokenExpiresAt: token.expires_at,
       };
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
