@@ -5,6 +5,7 @@ import * as m0003 from "./0003_metrics.ts";
 import * as m0004 from "./0004_alerts.ts";
 import * as m0005 from "./0005_health.ts";
 import * as m0006 from "./0006_agent_releases.ts";
+import * as m0007 from "./0007_auth_security.ts";
 
 /** Static registry of migrations, in order; names are stable forever once released. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004_alerts": m0004,
   "0005_health": m0005,
   "0006_agent_releases": m0006,
+  "0007_auth_security": m0007,
 };

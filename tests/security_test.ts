@@ -354,3 +354,54 @@ dbTest(
     assert.equal(wider.status, 403);
   },
 );
+
+dbTest(
+  "[e2e] /healthz stays responsive during a sign-in storm (180 sign-ins from 60 addresses)",
+  async (h) => {
+    const t = testApp(h);
+    await t.user("victim@example.com");
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
+    const url = `http://127.0.0.1:${server.addr.port}/healthz`;
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const probe = async (n: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const res = await fetch(url);
+        await res.body?.cancel();
+        assert.equal(res.status, 200);
+        times.push(performance.now() - t0);
+      }
+      return median(times);
+    };
+    try {
+      await probe(5);
+      const idle = await probe(20);
+      const storm = Promise.allSettled(
+        Array.from({ length: 180 }, (_, i) =>
+          t.services.accounts.signIn(
+            { actor: { type: "anonymous" }, ip: `10.0.${i % 60}.1` },
+            i % 3 === 0 ? "victim@example.com" : `nobody${i}@example.com`,
+            `guess-${i}`,
+          )),
+      );
+      // Give the storm a moment to reach the hashing.
+      await new Promise((r) => setTimeout(r, 50));
+      const during = await probe(20);
+      const outcomes = await storm;
+      const statuses = outcomes.map((o) => o.status === "rejected" ? o.reason.status : 200);
+      console.log(
+        `healthz median: idle ${idle.toFixed(1)} ms, during the storm ${during.toFixed(1)} ms; ` +
+          `sign-ins: ${
+            ["401", "429", "503"].map((s) =>
+              `${s}×${statuses.filter((x) => String(x) === s).length}`
+            ).join(" ")
+          }`,
+      );
+      assert.ok(statuses.every((s) => s === 401 || s === 429 || s === 503), `${statuses}`);
+      assert.ok(during < Math.max(25, idle * 5), `idle ${idle} ms, during ${during} ms`);
+    } finally {
+      await server.shutdown();
+    }
+  },
+);
