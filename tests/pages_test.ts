@@ -186,7 +186,11 @@ dbTest(
       );
       assert.deepEqual(islandsOnPage, ["NotificationBell"], `${path}: only the bell is an island`);
       assert.equal(count(html, /<script/g), 1, `${path} has one script`);
-      assert.equal(count(html, /<script type="module" nonce="[^"]+">/g), 1, `${path}: a module script`);
+      assert.equal(
+        count(html, /<script type="module" nonce="[^"]+">/g),
+        1,
+        `${path}: a module script`,
+      );
     }
     const res = await t.request("/o/acme/audit", { cookie: u.cookie });
     assert.equal(res.status, 200);
