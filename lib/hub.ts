@@ -4,8 +4,7 @@ import type { Config } from "./config.ts";
 import { openDatabase } from "./db/mod.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { createServices, type Services } from "./services.ts";
-import { createRealtimeHub } from "./realtime/hub.ts";
-import { topicAccess } from "./realtime/access.ts";
+import { realtimeHubFor } from "./realtime/access.ts";
 import { createApp } from "./http/app.ts";
 import { loadSecretKey } from "./secret_key.ts";
 import { ensurePrivateDir } from "./private_files.ts";
@@ -63,9 +62,7 @@ export async function startHub(
   const applied = await migrateToLatest(dbh.db);
   if (applied.length) log.info("migrations applied", { applied });
   const services = createServices({ config, dbh, log, secretKey });
-  const hub = createRealtimeHub({
-    bus: services.bus,
-    canRead: topicAccess(services.orgs),
+  const hub = realtimeHubFor(services, {
     onError: (e) => log.warn("realtime", { error: String(e) }),
   });
   const islands = await loadIslands(log);

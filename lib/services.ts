@@ -16,6 +16,7 @@ import { createStreamHub } from "./agents/stream_hub.ts";
 import type { Bus } from "./realtime/bus.ts";
 import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
+import { publishAccessChanged } from "./realtime/hub.ts";
 import type { Logger } from "./log.ts";
 import { silentLogger } from "./log.ts";
 import { createAlerts } from "./alerts/service.ts";
@@ -46,7 +47,9 @@ export function createServices(opts: {
   const users = createUsers(db, clock);
   const sessions = createSessions(db, clock);
   const tokens = createTokens(db, clock);
-  const orgs = createOrgs(db, clock, audit, users);
+  // Ended sessions, revoked tokens and changed memberships close the user's sockets on every replica.
+  const accessChanged = (userId: string) => publishAccessChanged(bus, userId);
+  const orgs = createOrgs(db, clock, audit, users, accessChanged);
   const accounts = createAccounts({
     db,
     clock,
@@ -56,6 +59,7 @@ export function createServices(opts: {
     tokens,
     orgs,
     setupTokenFile: join(opts.config.dataDir, SETUP_TOKEN_FILE),
+    onAccessChanged: accessChanged,
   });
   const hosts = createHosts(db, clock, audit);
   const log = opts.log ?? silentLogger;

@@ -47,8 +47,11 @@ export function createAccounts(deps: {
   orgs: Orgs;
   /** Where the hub wrote the setup token; removed once setup is done, as the token is then spent. */
   setupTokenFile?: string;
+  /** Told after a user's sessions or tokens end, so their open sockets are closed (realtime). */
+  onAccessChanged?: (userId: string) => void;
 }) {
   const { db, clock, audit, users, sessions, tokens, orgs } = deps;
+  const accessChanged = deps.onAccessChanged ?? (() => {});
   const attempts = createAttemptCounters(db, clock);
 
   return {
@@ -131,6 +134,7 @@ export function createAccounts(deps: {
       await audit.run(ctx, "auth.sign_out", {
         target: { type: "user", id: ctx.actor.id, name: ctx.actor.name },
       }, () => sessions.end(sessionIdHash));
+      if (ctx.actor.id) accessChanged(ctx.actor.id);
     },
 
     /** Changes a password after checking the current one, and ends the user's other sessions. */
@@ -151,7 +155,9 @@ export function createAccounts(deps: {
           });
         }
         await users.setPassword(userId, input.next);
-        return { endedSessions: await sessions.endAllFor(userId, keepSessionIdHash) };
+        const endedSessions = await sessions.endAllFor(userId, keepSessionIdHash);
+        accessChanged(userId);
+        return { endedSessions };
       });
     },
 
@@ -178,6 +184,7 @@ export function createAccounts(deps: {
           if (!user) throw notFound(`user "${email}"`);
           await users.setPassword(user.id, password);
           await sessions.endAllFor(user.id);
+          accessChanged(user.id);
         },
       );
     },
@@ -217,6 +224,7 @@ export function createAccounts(deps: {
       }, async () => {
         if (!t) throw notFound("token");
         await tokens.revoke(tokenId);
+        accessChanged(userId);
       });
     },
 

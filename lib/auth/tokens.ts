@@ -84,6 +84,13 @@ export function createTokens(db: Db, clock: Clock) {
       if (orgId !== undefined) q = q.where("org_id", "=", orgId);
       return await q.executeTakeFirst();
     },
+    /** Whether the token with this id exists, is not revoked and has not expired. */
+    async isLive(id: string): Promise<boolean> {
+      const row = await db.selectFrom("api_tokens").select(["revoked_at", "expires_at"])
+        .where("id", "=", id).executeTakeFirst();
+      return row !== undefined && row.revoked_at === null &&
+        (row.expires_at === null || row.expires_at > clock.now());
+    },
     async revoke(id: string): Promise<void> {
       await db.updateTable("api_tokens").set({ revoked_at: clock.now() }).where("id", "=", id)
         .where("revoked_at", "is", null).execute();
