@@ -8,6 +8,7 @@ import { createUsers } from "./auth/users.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { createTokens } from "./auth/tokens.ts";
 import { createOrgs } from "./orgs/service.ts";
+import { createInvitations } from "./orgs/invitations.ts";
 import { createAccounts, SETUP_TOKEN_FILE } from "./auth/accounts.ts";
 import { createHosts } from "./hosts/service.ts";
 import { createAgentRegistry } from "./agents/registry.ts";
@@ -61,6 +62,7 @@ export function createServices(opts: {
     setupTokenFile: join(opts.config.dataDir, SETUP_TOKEN_FILE),
     onAccessChanged: accessChanged,
   });
+  const invitations = createInvitations({ db, clock, audit, orgs });
   const hosts = createHosts(db, clock, audit);
   const log = opts.log ?? silentLogger;
   const alerts = createAlerts({
@@ -131,6 +133,7 @@ export function createServices(opts: {
     sessions,
     tokens,
     orgs,
+    invitations,
     accounts,
     hosts,
     agents,

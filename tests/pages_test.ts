@@ -211,7 +211,7 @@ dbTest(
 );
 
 dbTest(
-  "[e2e] pages: members add, change role and remove with PRG redirects and audit rows",
+  "[e2e] pages: members invite, change role and remove with PRG redirects and audit rows",
   async (h) => {
     const t = await pagesApp(h);
     const owner = await t.user("owner@example.com", { org: "acme", role: "owner" });
@@ -223,12 +223,18 @@ dbTest(
       cookie: owner.cookie,
     });
     assert.equal(added.status, 303);
-    assert.equal(added.headers.get("location"), "/o/acme/members?ok=member_added");
+    assert.equal(added.headers.get("location"), "/o/acme/members?ok=member_invited");
     const list =
-      await (await t.request("/o/acme/members?ok=member_added", { cookie: owner.cookie }))
+      await (await t.request("/o/acme/members?ok=member_invited", { cookie: owner.cookie }))
         .text();
-    assert.match(list, /Member added\./);
+    assert.match(list, /Invitation recorded\./);
     assert.match(list, /new@example\.com/);
+    // The invitee joins by accepting on their account page.
+    const joined = await t.request("/account/invitations/acme/accept", {
+      ...form({}),
+      cookie: newbie.cookie,
+    });
+    assert.equal(joined.status, 303);
 
     // Admins cannot hand out ownership; the form shows why and keeps the input.
     const grant = await t.request("/o/acme/members", {
