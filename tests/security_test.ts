@@ -115,6 +115,16 @@ dbTest(
     });
     assert.equal(res.status, 400);
     assert.deepEqual((await res.json()).error.fields, { email: "must not contain NUL characters" });
+    const inPath = await t.request("/api/v1/orgs/acme/hosts/x%00y", { cookie: admin.cookie });
+    assert.equal(inPath.status, 400);
+    assert.deepEqual((await inPath.json()).error.fields, {
+      hostId: "must not contain NUL characters",
+    });
+    for (const asset of ["/static/a%00b.css", "/_islands/a%00b.js"]) {
+      const r = await t.request(asset);
+      await r.body?.cancel();
+      assert.ok(r.status === 400 || r.status === 404, `${asset} → ${r.status}`);
+    }
   },
 );
 
