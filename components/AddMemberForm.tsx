@@ -2,7 +2,7 @@ import type { OrgRole } from "../lib/db/schema.ts";
 import { FormAlert, type FormState, SelectField, TextField } from "./Field.tsx";
 import { roleOptions } from "./RoleOptions.ts";
 
-/** Adds an existing account to the organization. */
+/** Invites someone to the organization by email (the answer never tells whether an account exists). */
 export function AddMemberForm(
   { action, actorRole, isPlatformAdmin, values, errors }: FormState & {
     action: string;
@@ -12,7 +12,7 @@ export function AddMemberForm(
 ) {
   return (
     <section class="card">
-      <h2>Add a member</h2>
+      <h2>Invite a member</h2>
       <FormAlert errors={errors} />
       <form method="post" action={action} class="form form-row">
         <TextField
@@ -26,12 +26,11 @@ export function AddMemberForm(
           hint={isPlatformAdmin
             ? (
               <>
-                Only existing accounts can be added; <a href="/admin/users">create an account</a>
-                {" "}
-                first if needed.
+                They join when they accept the invitation after signing in; without an account,{" "}
+                <a href="/admin/users">create one</a> for this email.
               </>
             )
-            : "Only existing accounts can be added; a platform admin creates accounts."}
+            : "They join when they accept the invitation after signing in; a platform admin creates accounts."}
         />
         <SelectField
           idPrefix="add"
@@ -43,7 +42,7 @@ export function AddMemberForm(
           errors={errors}
         />
         <div class="form-submit">
-          <button class="btn btn-primary" type="submit">Add member</button>
+          <button class="btn btn-primary" type="submit">Invite</button>
         </div>
       </form>
     </section>

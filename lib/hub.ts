@@ -4,10 +4,11 @@ import type { Config } from "./config.ts";
 import { openDatabase } from "./db/mod.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { createServices, type Services } from "./services.ts";
-import { createRealtimeHub } from "./realtime/hub.ts";
-import { topicAccess } from "./realtime/access.ts";
+import { realtimeHubFor } from "./realtime/access.ts";
 import { createApp } from "./http/app.ts";
 import { loadSecretKey } from "./secret_key.ts";
+import { ensurePrivateDir } from "./private_files.ts";
+import { SETUP_TOKEN_FILE } from "./auth/accounts.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { hubJobs } from "./jobs/registry.ts";
 import { startJobs } from "./jobs/scheduler.ts";
@@ -55,15 +56,13 @@ export async function startHub(
   opts: { log?: Logger; jobs?: boolean } = {},
 ): Promise<RunningHub> {
   const log = opts.log ?? createLogger(config.logLevel);
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
   const dbh = openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(dbh.db);
   if (applied.length) log.info("migrations applied", { applied });
   const services = createServices({ config, dbh, log, secretKey });
-  const hub = createRealtimeHub({
-    bus: services.bus,
-    canRead: topicAccess(services.orgs),
+  const hub = realtimeHubFor(services, {
     onError: (e) => log.warn("realtime", { error: String(e) }),
   });
   // The embedded agent starts before the islands build and the HTTP server: the hub's own host is
@@ -109,9 +108,11 @@ export async function startHub(
   const publicUrl = config.port === 0
     ? config.publicUrl.replace(/:0$/, `:${addr.port}`)
     : config.publicUrl;
+  // The CSRF and WebSocket origin checks read it per request: the real port, once known.
+  services.config.publicUrl = publicUrl;
 
   const setupToken = await services.accounts.issueSetupToken();
-  const tokenFile = join(config.dataDir, "setup-token");
+  const tokenFile = join(config.dataDir, SETUP_TOKEN_FILE);
   if (setupToken) {
     await Deno.writeTextFile(tokenFile, setupToken + "\n", { mode: 0o600 });
     await Deno.chmod(tokenFile, 0o600);

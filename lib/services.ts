@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { DbHandle } from "./db/mod.ts";
 import type { Clock } from "./util/clock.ts";
@@ -7,7 +8,8 @@ import { createUsers } from "./auth/users.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { createTokens } from "./auth/tokens.ts";
 import { createOrgs } from "./orgs/service.ts";
-import { createAccounts } from "./auth/accounts.ts";
+import { createInvitations } from "./orgs/invitations.ts";
+import { createAccounts, SETUP_TOKEN_FILE } from "./auth/accounts.ts";
 import { createHosts } from "./hosts/service.ts";
 import { createAgentRegistry } from "./agents/registry.ts";
 import { createMetrics } from "./metrics/service.ts";
@@ -15,6 +17,7 @@ import { createStreamHub } from "./agents/stream_hub.ts";
 import type { Bus } from "./realtime/bus.ts";
 import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
+import { publishAccessChanged } from "./realtime/hub.ts";
 import type { Logger } from "./log.ts";
 import { silentLogger } from "./log.ts";
 import { createAlerts } from "./alerts/service.ts";
@@ -45,8 +48,21 @@ export function createServices(opts: {
   const users = createUsers(db, clock);
   const sessions = createSessions(db, clock);
   const tokens = createTokens(db, clock);
-  const orgs = createOrgs(db, clock, audit, users);
-  const accounts = createAccounts({ db, clock, audit, users, sessions, tokens, orgs });
+  // Ended sessions, revoked tokens and changed memberships close the user's sockets on every replica.
+  const accessChanged = (userId: string) => publishAccessChanged(bus, userId);
+  const orgs = createOrgs(db, clock, audit, users, accessChanged);
+  const accounts = createAccounts({
+    db,
+    clock,
+    audit,
+    users,
+    sessions,
+    tokens,
+    orgs,
+    setupTokenFile: join(opts.config.dataDir, SETUP_TOKEN_FILE),
+    onAccessChanged: accessChanged,
+  });
+  const invitations = createInvitations({ db, clock, audit, orgs });
   const hosts = createHosts(db, clock, audit, {
     // Called only after construction: `alerts` is defined by then.
     renamed: (host, name) => alerts.hostRenamed(host, name),
@@ -121,6 +137,7 @@ export function createServices(opts: {
     sessions,
     tokens,
     orgs,
+    invitations,
     accounts,
     hosts,
     agents,

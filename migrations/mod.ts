@@ -5,6 +5,7 @@ import * as m0003 from "./0003_metrics.ts";
 import * as m0004 from "./0004_alerts.ts";
 import * as m0005 from "./0005_health.ts";
 import * as m0006 from "./0006_agent_releases.ts";
+import * as m0007 from "./0007_auth_security.ts";
 import * as m0008 from "./0008_health_exec_orphans.ts";
 import * as m0009 from "./0009_metric_epochs.ts";
 
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   "0004_alerts": m0004,
   "0005_health": m0005,
   "0006_agent_releases": m0006,
+  "0007_auth_security": m0007,
   "0008_health_exec_orphans": m0008,
   "0009_metric_epochs": m0009,
 };

@@ -91,8 +91,9 @@ function unsafeChar(ch: string): boolean {
 }
 
 /**
- * A redirect target that stays on this hub: a path starting with one "/", or `fallback`.
- * `//evil.example`, `/\evil.example`, `https://…` and control characters are all refused.
+ * A redirect target that stays on this hub: a normalised path starting with one "/", or
+ * `fallback`. `//evil.example`, `/\evil.example`, `https://…`, control characters, and dot
+ * segments that normalise to `//evil.example` (`/.//evil.example`, `/..//evil.example`) are refused.
  */
 export function safePath(raw: unknown, fallback = "/"): string {
   if (typeof raw !== "string" || raw.length === 0 || raw.length > 2000) return fallback;
@@ -103,7 +104,8 @@ export function safePath(raw: unknown, fallback = "/"): string {
   } catch {
     return fallback;
   }
-  if (url.origin !== SAME) return fallback;
+  // Dot segments are resolved by the parser, so `/.//x` only shows its `//x` afterwards.
+  if (url.origin !== SAME || url.pathname.startsWith("//")) return fallback;
   return url.pathname + url.search + url.hash;
 }
 

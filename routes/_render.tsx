@@ -62,6 +62,11 @@ const FLASH: Record<"ok" | "error", Record<string, string>> = {
     signed_out: "You are signed out.",
     password_changed: "Password changed. Your other sessions were signed out.",
     member_added: "Member added.",
+    member_invited:
+      "Invitation recorded. They join when they accept it after signing in with that email.",
+    invitation_withdrawn: "Invitation withdrawn.",
+    invitation_accepted: "You joined the organization.",
+    invitation_declined: "Invitation declined.",
     role_changed: "Role changed.",
     member_removed: "Member removed.",
     token_revoked: "Token revoked. Requests with it are refused from now on.",
@@ -171,6 +176,7 @@ export async function render(
     {
       title: `${opts.title} · Capstan`,
       manifest: opts.manifest ?? pageManifest(c),
+      nonce: c.get("cspNonce"),
       htmlAttrs: { "data-theme": shell.theme },
       head: (
         <>

@@ -37,8 +37,9 @@ export function register(app: Hono<AppEnv>): void {
             )
             : (
               <p>
-                Ask an owner or admin of an organization to add <strong>{p.email}</strong>{" "}
-                as a member. Once they have, it shows up here.
+                Ask an owner or admin of an organization to invite{" "}
+                <strong>{p.email}</strong>. Invitations wait for you on your{" "}
+                <a href="/account">Account</a> page.
               </p>
             )}
         </EmptyState>

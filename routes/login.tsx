@@ -69,8 +69,9 @@ export function register(app: Hono<AppEnv>): void {
       setSessionCookie(c, sessionId);
       return seeOther(c, next);
     } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 401 && err.status !== 429)) throw err;
-      if (err.status === 429) c.header("Retry-After", "60");
+      // Wrong password, too many tries, or the hub too busy hashing others: say so on the form.
+      if (!(err instanceof HttpError) || ![401, 429, 503].includes(err.status)) throw err;
+      if (err.status !== 401) c.header("Retry-After", err.status === 503 ? "5" : "60");
       return form(c, next, { values, errors: { _form: err.message } }, err.status);
     }
   });

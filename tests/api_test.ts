@@ -2,53 +2,63 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 
-dbTest("[e2e] members API: add, change role, remove; viewers read only", async (h) => {
-  const t = testApp(h);
-  const owner = await t.user("owner@x.io", { org: "acme", role: "owner" });
-  const viewer = await t.user("viewer@x.io", { org: "acme", role: "viewer" });
-  await t.user("new@x.io");
-  const add = await t.request("/api/v1/orgs/acme/members", {
-    method: "POST",
-    cookie: owner.cookie,
-    json: { email: "new@x.io", role: "member" },
-  });
-  assert.equal(add.status, 201);
-  const added = await add.json();
-  assert.equal(added.role, "member");
-  const list = await (await t.request("/api/v1/orgs/acme/members", { cookie: viewer.cookie }))
-    .json();
-  assert.deepEqual(list.items.map((m: { email: string }) => m.email), [
-    "new@x.io",
-    "owner@x.io",
-    "viewer@x.io",
-  ]);
-  const denied = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
-    method: "PATCH",
-    cookie: viewer.cookie,
-    json: { role: "admin" },
-  });
-  assert.equal(denied.status, 403);
-  const patched = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
-    method: "PATCH",
-    cookie: owner.cookie,
-    json: { role: "admin" },
-  });
-  assert.equal((await patched.json()).role, "admin");
-  const del = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
-    method: "DELETE",
-    cookie: owner.cookie,
-  });
-  assert.equal(del.status, 204);
-  const audit =
-    await (await t.request("/api/v1/audit?org=acme&action=member", { cookie: owner.cookie }))
+dbTest(
+  "[e2e] members API: invite and accept, change role, remove; viewers read only",
+  async (h) => {
+    const t = testApp(h);
+    const owner = await t.user("owner@x.io", { org: "acme", role: "owner" });
+    const viewer = await t.user("viewer@x.io", { org: "acme", role: "viewer" });
+    const newbie = await t.user("new@x.io");
+    // Adding by email is an invitation; the invitee joins by accepting it.
+    const add = await t.request("/api/v1/orgs/acme/members", {
+      method: "POST",
+      cookie: owner.cookie,
+      json: { email: "new@x.io", role: "member" },
+    });
+    assert.equal(add.status, 202);
+    await add.body?.cancel();
+    const accept = await t.request("/api/v1/me/invitations/acme/accept", {
+      method: "POST",
+      cookie: newbie.cookie,
+    });
+    assert.equal(accept.status, 200);
+    const added = await accept.json();
+    assert.equal(added.role, "member");
+    const list = await (await t.request("/api/v1/orgs/acme/members", { cookie: viewer.cookie }))
       .json();
-  assert.deepEqual(audit.items.map((e: { action: string }) => e.action).slice(0, 3), [
-    "member.removed",
-    "member.role_changed",
-    "member.added",
-  ]);
-  assert.equal(audit.items[0].actor_name, "owner@x.io");
-});
+    assert.deepEqual(list.items.map((m: { email: string }) => m.email), [
+      "new@x.io",
+      "owner@x.io",
+      "viewer@x.io",
+    ]);
+    const denied = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
+      method: "PATCH",
+      cookie: viewer.cookie,
+      json: { role: "admin" },
+    });
+    assert.equal(denied.status, 403);
+    const patched = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
+      method: "PATCH",
+      cookie: owner.cookie,
+      json: { role: "admin" },
+    });
+    assert.equal((await patched.json()).role, "admin");
+    const del = await t.request(`/api/v1/orgs/acme/members/${added.user_id}`, {
+      method: "DELETE",
+      cookie: owner.cookie,
+    });
+    assert.equal(del.status, 204);
+    const audit =
+      await (await t.request("/api/v1/audit?org=acme&action=member", { cookie: owner.cookie }))
+        .json();
+    assert.deepEqual(audit.items.map((e: { action: string }) => e.action).slice(0, 3), [
+      "member.removed",
+      "member.role_changed",
+      "member.added",
+    ]);
+    assert.equal(audit.items[0].actor_name, "owner@x.io");
+  },
+);
 
 dbTest("[e2e] admins cannot grant ownership; only owners can", async (h) => {
   const t = testApp(h);

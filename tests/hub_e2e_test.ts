@@ -173,7 +173,7 @@ Deno.test("[e2e] admin tasks work while the hub runs; the token works against it
     const created = await fetch(`${url}/api/v1/tokens`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "second", org: "acme", scope: "read" }),
+      body: JSON.stringify({ name: "second", org: "acme", scope: "read", expires_days: 1 }),
     });
     assert.equal(created.status, 201);
     await created.body?.cancel();

@@ -186,13 +186,17 @@ dbTest(
       );
       assert.deepEqual(islandsOnPage, ["NotificationBell"], `${path}: only the bell is an island`);
       assert.equal(count(html, /<script/g), 1, `${path} has one script`);
-      assert.equal(count(html, /<script type="module">/g), 1, `${path}: a module script`);
+      assert.equal(
+        count(html, /<script type="module" nonce="[^"]+">/g),
+        1,
+        `${path}: a module script`,
+      );
     }
     const res = await t.request("/o/acme/audit", { cookie: u.cookie });
     assert.equal(res.status, 200);
     const html = await res.text();
     assert.equal(count(html, /<script/g), 1, "one boot script for all the page's islands");
-    assert.equal(count(html, /<script type="module">/g), 1);
+    assert.equal(count(html, /<script type="module" nonce="[^"]+">/g), 1);
     assert.match(html, /<capstan-island data-island="LiveAudit"/);
     // The island's module is served from the build, cacheable forever (its name is its hash).
     const { manifest } = await islands();
@@ -207,7 +211,7 @@ dbTest(
 );
 
 dbTest(
-  "[e2e] pages: members add, change role and remove with PRG redirects and audit rows",
+  "[e2e] pages: members invite, change role and remove with PRG redirects and audit rows",
   async (h) => {
     const t = await pagesApp(h);
     const owner = await t.user("owner@example.com", { org: "acme", role: "owner" });
@@ -219,12 +223,18 @@ dbTest(
       cookie: owner.cookie,
     });
     assert.equal(added.status, 303);
-    assert.equal(added.headers.get("location"), "/o/acme/members?ok=member_added");
+    assert.equal(added.headers.get("location"), "/o/acme/members?ok=member_invited");
     const list =
-      await (await t.request("/o/acme/members?ok=member_added", { cookie: owner.cookie }))
+      await (await t.request("/o/acme/members?ok=member_invited", { cookie: owner.cookie }))
         .text();
-    assert.match(list, /Member added\./);
+    assert.match(list, /Invitation recorded\./);
     assert.match(list, /new@example\.com/);
+    // The invitee joins by accepting on their account page.
+    const joined = await t.request("/account/invitations/acme/accept", {
+      ...form({}),
+      cookie: newbie.cookie,
+    });
+    assert.equal(joined.status, 303);
 
     // Admins cannot hand out ownership; the form shows why and keeps the input.
     const grant = await t.request("/o/acme/members", {

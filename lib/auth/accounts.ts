@@ -9,9 +9,32 @@ import { DUMMY_HASH, verifyPassword } from "./password.ts";
 import type { Sessions } from "./sessions.ts";
 import type { ApiToken, Tokens } from "./tokens.ts";
 import type { User, Users } from "./users.ts";
-import { createFailureLimiter } from "./rate_limit.ts";
+import { type AttemptKey, type AttemptRule, createAttemptCounters } from "./attempts.ts";
 
 const SETUP_KEY = "setup_token_hash";
+/** Name of the file in the data dir that holds the setup token until setup is done. */
+export const SETUP_TOKEN_FILE = "setup-token";
+
+const MINUTE = 60_000;
+
+/**
+ * Sign-in limits, each a counter in the database shared by every replica (see attempts.ts).
+ * `pair` stops guessing one account from one address; `ip` stops one address trying many accounts;
+ * `account` slows down guessing one account from many addresses without locking its owner out:
+ * after 10 failures in the window it takes one attempt per 30 s from everywhere, and an address
+ * the account signed in from before (kept 30 days) skips it.
+ */
+export const SIGN_IN_LIMITS = {
+  pair: { max: 5, windowMs: 15 * MINUTE, lock: true },
+  ip: { max: 20, windowMs: 15 * MINUTE, lock: true },
+  account: { max: 10, windowMs: 15 * MINUTE, slowMs: 30_000 },
+} satisfies Record<string, AttemptRule>;
+const KNOWN_ADDRESS_MS = 30 * 24 * 60 * MINUTE;
+
+/** "45 s" or "15 min". */
+function waitText(ms: number): string {
+  return ms < 90_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.ceil(ms / MINUTE)} min`;
+}
 
 /** Sign-in, first-run setup, passwords and tokens: the account actions users take, each audited. */
 export function createAccounts(deps: {
@@ -22,24 +45,22 @@ export function createAccounts(deps: {
   sessions: Sessions;
   tokens: Tokens;
   orgs: Orgs;
-  /** Failures allowed per account and per IP in `signInWindowMs` before sign-in is refused with 429. */
-  signInMaxFailures?: number;
-  signInWindowMs?: number;
+  /** Where the hub wrote the setup token; removed once setup is done, as the token is then spent. */
+  setupTokenFile?: string;
+  /** Told after a user's sessions or tokens end, so their open sockets are closed (realtime). */
+  onAccessChanged?: (userId: string) => void;
 }) {
   const { db, clock, audit, users, sessions, tokens, orgs } = deps;
-  const limiter = createFailureLimiter(clock, {
-    max: deps.signInMaxFailures ?? 5,
-    windowMs: deps.signInWindowMs ?? 15 * 60_000,
-  });
+  const accessChanged = deps.onAccessChanged ?? (() => {});
+  const attempts = createAttemptCounters(db, clock);
 
   return {
     /**
-     * Checks email and password and starts a session. Failures are audited and rate-limited per
-     * account and per IP; unknown emails cost the same time as wrong passwords.
+     * Checks email and password and starts a session. The attempt is reserved against the limits
+     * (`SIGN_IN_LIMITS`) before the password is hashed, so parallel guesses cannot slip past them;
+     * failures and refusals are audited; unknown emails cost the same time as wrong passwords.
      */
     async signIn(ctx: ActionContext, email: string, password: string, userAgent?: string | null) {
-      const keys = [`email:${email}`, `ip:${ctx.ip ?? "?"}`];
-      const wait = Math.max(...keys.map((k) => limiter.retryAfter(k)));
       const started = performance.now();
       const fail = async (status: 401 | 429, message: string, userId?: string) => {
         await audit.record({
@@ -56,19 +77,42 @@ export function createAccounts(deps: {
           message,
         );
       };
-      if (wait > 0) {
+      const ip = ctx.ip ?? "unknown";
+      const pair = `pair:${email}|${ip}`;
+      const known = `known:${email}|${ip}`;
+      const keys: AttemptKey[] = [
+        { name: pair, rule: SIGN_IN_LIMITS.pair },
+        { name: `ip:${ip}`, rule: SIGN_IN_LIMITS.ip },
+      ];
+      if (!await attempts.remembers(known)) {
+        keys.push({ name: `account:${email}`, rule: SIGN_IN_LIMITS.account });
+      }
+      const reserved = await attempts.reserve(keys);
+      if (!reserved.ok) {
+        const from = reserved.refusedBy.startsWith("account:")
+          ? "for this account from many addresses"
+          : reserved.refusedBy.startsWith("ip:")
+          ? "from your address"
+          : "for this account from your address";
         throw await fail(
           429,
-          `Too many failed sign-ins; try again in ${Math.ceil(wait / 60000)} min`,
+          `Too many failed sign-ins ${from}; try again in ${waitText(reserved.retryAfterMs)}`,
         );
       }
-      const cred = await users.credentials(email);
-      const ok = await verifyPassword(password, cred?.password_hash ?? DUMMY_HASH);
-      if (!cred || !ok) {
-        keys.forEach((k) => limiter.fail(k));
-        throw await fail(401, "Email or password is wrong", cred?.id);
+      let cred: Awaited<ReturnType<Users["credentials"]>>;
+      let ok: boolean;
+      try {
+        cred = await users.credentials(email);
+        ok = await verifyPassword(password, cred?.password_hash ?? DUMMY_HASH);
+      } catch (err) {
+        // Not checked (the hash queue was full, the database failed): not a failed guess either.
+        await attempts.release(reserved);
+        throw err;
       }
-      keys.forEach((k) => limiter.reset(k));
+      if (!cred || !ok) throw await fail(401, "Email or password is wrong", cred?.id);
+      await attempts.release(reserved);
+      await attempts.clear(pair);
+      await attempts.remember(known, KNOWN_ADDRESS_MS);
       const user = (await users.byId(cred.id))!;
       const sessionId = await sessions.create(user.id, { ip: ctx.ip, userAgent });
       await audit.record({
@@ -81,10 +125,16 @@ export function createAccounts(deps: {
       return { user, sessionId };
     },
 
+    /** Deletes sign-in counters whose window has ended (a scheduled job). */
+    purgeSignInAttempts(): Promise<number> {
+      return attempts.purgeExpired();
+    },
+
     async signOut(ctx: ActionContext, sessionIdHash: string): Promise<void> {
       await audit.run(ctx, "auth.sign_out", {
         target: { type: "user", id: ctx.actor.id, name: ctx.actor.name },
       }, () => sessions.end(sessionIdHash));
+      if (ctx.actor.id) accessChanged(ctx.actor.id);
     },
 
     /** Changes a password after checking the current one, and ends the user's other sessions. */
@@ -105,7 +155,9 @@ export function createAccounts(deps: {
           });
         }
         await users.setPassword(userId, input.next);
-        return { endedSessions: await sessions.endAllFor(userId, keepSessionIdHash) };
+        const endedSessions = await sessions.endAllFor(userId, keepSessionIdHash);
+        accessChanged(userId);
+        return { endedSessions };
       });
     },
 
@@ -132,6 +184,7 @@ export function createAccounts(deps: {
           if (!user) throw notFound(`user "${email}"`);
           await users.setPassword(user.id, password);
           await sessions.endAllFor(user.id);
+          accessChanged(user.id);
         },
       );
     },
@@ -154,15 +207,24 @@ export function createAccounts(deps: {
       }, () => tokens.create(input));
     },
 
-    /** Revokes one of the user's own tokens; another user's token is 404. */
-    async revokeToken(ctx: ActionContext, userId: string, tokenId: string): Promise<void> {
-      const t = await tokens.byIdForUser(tokenId, userId);
+    /**
+     * Revokes one of the user's own tokens (in organization `orgId` only, when given: an API token
+     * acting); another user's token, or one of another organization, is 404.
+     */
+    async revokeToken(
+      ctx: ActionContext,
+      userId: string,
+      tokenId: string,
+      orgId?: string,
+    ): Promise<void> {
+      const t = await tokens.byIdForUser(tokenId, userId, orgId);
       await audit.run(ctx, "token.revoked", {
         orgId: t?.org_id,
         target: { type: "token", id: tokenId, name: t?.name },
       }, async () => {
         if (!t) throw notFound("token");
         await tokens.revoke(tokenId);
+        accessChanged(userId);
       });
     },
 
@@ -210,6 +272,7 @@ export function createAccounts(deps: {
         actor: { type: "user", id: user.id, name: user.email },
       };
       await orgs.create(actor, { slug: input.orgSlug, name: input.orgName, ownerId: user.id });
+      if (deps.setupTokenFile) await Deno.remove(deps.setupTokenFile).catch(() => {});
       return user;
     },
 

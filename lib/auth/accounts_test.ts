@@ -3,6 +3,7 @@ import { dbTest } from "../../tests/support/db.ts";
 import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
 import { manualClock } from "../../tests/support/clock.ts";
 import type { HttpError } from "../http/errors.ts";
+import { hubJobs } from "../jobs/registry.ts";
 
 const ctx = (ip = "10.0.0.1") => ({ actor: { type: "anonymous" as const }, ip });
 
@@ -24,34 +25,84 @@ dbTest("signIn() starts a session and audits success and failure", async (h) => 
   assert.ok(rows.every((r) => !JSON.stringify(r).includes("password-123")));
 });
 
-dbTest("signIn() is rate-limited per account after 5 failures, and again per IP", async (h) => {
-  const clock = manualClock();
-  const s = testServices(h, clock);
+const is = (status: number) => (e: HttpError) => e.status === status;
+
+dbTest(
+  "signIn() refuses an (account, IP) after 5 failures; the owner still signs in elsewhere",
+  async (h) => {
+    const clock = manualClock();
+    const s = testServices(h, clock);
+    await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+    for (let i = 0; i < 5; i++) {
+      await assert.rejects(s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", "bad"), is(401));
+    }
+    // Even the right password is refused from that address for the rest of the window...
+    await assert.rejects(s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", "password-123"), is(429));
+    // ...but the attacker cannot lock the owner out from everywhere.
+    assert.ok(await s.accounts.signIn(ctx("10.9.9.9"), "a@x.io", "password-123"));
+    clock.advance(16 * 60_000);
+    assert.ok(await s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", "password-123"));
+  },
+);
+
+dbTest("signIn() limits one address guessing many accounts", async (h) => {
+  const s = testServices(h, manualClock());
   await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
-  for (let i = 0; i < 5; i++) {
-    await assert.rejects(
-      s.accounts.signIn(ctx(`10.0.0.${i}`), "a@x.io", "bad"),
-      (e: HttpError) => e.status === 401,
-    );
+  for (let i = 0; i < 20; i++) {
+    await assert.rejects(s.accounts.signIn(ctx("10.1.1.1"), `u${i}@x.io`, "bad"), is(401));
   }
-  // Even the right password is refused while the account is locked, from a fresh IP.
-  await assert.rejects(
-    s.accounts.signIn(ctx("10.9.9.9"), "a@x.io", "password-123"),
-    (e: HttpError) => e.status === 429,
-  );
-  clock.advance(16 * 60_000);
-  assert.ok(await s.accounts.signIn(ctx("10.9.9.9"), "a@x.io", "password-123"));
-  for (let i = 0; i < 5; i++) {
-    await assert.rejects(
-      s.accounts.signIn(ctx("10.1.1.1"), `u${i}@x.io`, "bad"),
-      (e: HttpError) => e.status === 401,
-    );
-  }
-  await assert.rejects(
-    s.accounts.signIn(ctx("10.1.1.1"), "a@x.io", "password-123"),
-    (e: HttpError) => e.status === 429,
-  );
+  await assert.rejects(s.accounts.signIn(ctx("10.1.1.1"), "a@x.io", "password-123"), is(429));
+  assert.ok(await s.accounts.signIn(ctx("10.1.1.2"), "a@x.io", "password-123"));
 });
+
+dbTest(
+  "signIn() backs off guesses at one account from many addresses, except from where it signed in before",
+  async (h) => {
+    const clock = manualClock();
+    const s = testServices(h, clock);
+    await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+    assert.ok(await s.accounts.signIn(ctx("192.0.2.1"), "a@x.io", "password-123"), "home");
+    let checked = 0, refused = 0;
+    for (let i = 0; i < 60; i++) {
+      await s.accounts.signIn(ctx(`10.0.${i}.1`), "a@x.io", `guess-${i}`).catch((e: HttpError) => {
+        if (e.status === 401) checked++;
+        else if (e.status === 429) refused++;
+        else throw e;
+      });
+    }
+    assert.equal(checked, 10, "a botnet gets 10 quick guesses, then one per back-off step");
+    assert.equal(refused, 50);
+    // The owner, from an address they signed in from before, is not slowed down.
+    assert.ok(await s.accounts.signIn(ctx("192.0.2.1"), "a@x.io", "password-123"));
+    // From a new address they wait one back-off step, not the whole window.
+    await assert.rejects(s.accounts.signIn(ctx("198.51.100.7"), "a@x.io", "password-123"), is(429));
+    clock.advance(31_000);
+    assert.ok(await s.accounts.signIn(ctx("198.51.100.7"), "a@x.io", "password-123"));
+  },
+);
+
+dbTest(
+  "signIn() reserves each attempt before hashing: 50 parallel guesses get at most 5 checked",
+  async (h) => {
+    const s = testServices(h, manualClock());
+    await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 50 },
+        (_, i) => s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", `bad-${i}`),
+      ),
+    );
+    const statuses = results.map((r) =>
+      r.status === "rejected" ? (r.reason as HttpError).status : 200
+    );
+    const checked = statuses.filter((x) => x === 401).length;
+    assert.equal(checked, 5, `checked ${checked} of 50: ${statuses.join(",")}`);
+    assert.equal(statuses.filter((x) => x === 429).length, 45);
+    await assert.rejects(s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", "password-123"), is(429));
+    const audited = await s.audit.list({ action: "auth.sign_in", limit: 100 });
+    assert.equal(audited.rows.length, 51, "refusals are audited too");
+  },
+);
 
 dbTest("changePassword() ends the user's other sessions but keeps the current one", async (h) => {
   const s = testServices(h);
@@ -133,4 +184,36 @@ dbTest("tokens: stored hashed, expire, revoke, and track last use", async (h) =>
   await s.accounts.revokeToken(SYSTEM_CTX, u.id, other.record.id);
   assert.equal(await s.tokens.resolve(other.token), undefined, "revoked");
   assert.ok(record.id);
+});
+
+dbTest("completeSetup() removes the setup-token file: the token is spent", async (h) => {
+  const dataDir = await Deno.makeTempDir({ prefix: "capstan-setup-" });
+  try {
+    const s = testServices(h, undefined, { CAPSTAN_DATA_DIR: dataDir });
+    const token = (await s.accounts.issueSetupToken())!;
+    const file = `${dataDir}/setup-token`;
+    await Deno.writeTextFile(file, token + "\n");
+    await s.accounts.completeSetup(ctx(), token, {
+      email: "root@x.io",
+      name: "Root",
+      password: "password-123",
+      orgSlug: "main",
+      orgName: "Main",
+    });
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+dbTest("sign_in_attempts_purge job removes ended sign-in counters", async (h) => {
+  const clock = manualClock();
+  const s = testServices(h, clock);
+  await assert.rejects(s.accounts.signIn(ctx(), "nobody@x.io", "wrong-password"), is(401));
+  const job = hubJobs({ ...s, auditRetentionDays: 90 }).find((j) =>
+    j.name === "sign_in_attempts_purge"
+  )!;
+  assert.equal(await job.run(), 0);
+  clock.advance(16 * 60_000);
+  assert.equal(await job.run(), 3, "pair, address and account counters");
 });

@@ -1,10 +1,22 @@
 import { base64url, constantTimeEqual } from "../util/ids.ts";
+import { createHashQueue } from "./hash_queue.ts";
 
 /** OWASP's 2023 floor for PBKDF2-HMAC-SHA256; stored with each hash so it can rise later. */
 export const PBKDF2_ITERATIONS = 600_000;
 const MIN_ITERATIONS = 600_000;
 
-async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+/** Every hash of this process goes through one bounded queue (see hash_queue.ts). */
+export const hashQueue = createHashQueue();
+
+function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  return hashQueue.run(() => deriveNow(password, salt, iterations));
+}
+
+async function deriveNow(
+  password: string,
+  salt: Uint8Array,
+  iterations: number,
+): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(password),

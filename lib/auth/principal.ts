@@ -12,6 +12,8 @@ export interface Principal {
   /** Tokens are bound to one organization and a scope; sessions are not. */
   tokenOrgId?: string;
   tokenScope?: TokenScope;
+  /** When the token expires (null: never); a token may not mint one that outlives it. */
+  tokenExpiresAt?: number | null;
 }
 
 /** Organization roles from most to least powerful. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCommonPassword, isOneRepeatedCharacter } from "./common_passwords.ts";
 
 /** Input schemas shared by API routes, page forms and admin tasks. */
 export const emailSchema = z.email({ error: "must be a valid email address" }).max(254).transform((
@@ -7,7 +8,12 @@ export const emailSchema = z.email({ error: "must be a valid email address" }).m
 export const passwordSchema = z.string().min(10, "must be at least 10 characters").max(
   256,
   "must be at most 256 characters",
-);
+).refine((p) => !isOneRepeatedCharacter(p), {
+  message: "must not be one character repeated",
+  abort: true,
+}).refine((p) => !isCommonPassword(p), {
+  message: "is too common: it is on lists of leaked passwords that attackers try first",
+});
 export const nameSchema = z.string().trim().min(1, "is required").max(
   100,
   "must be at most 100 characters",

@@ -41,6 +41,12 @@ export function createSessions(db: Db, clock: Clock) {
       return { idHash, userId: row.user_id };
     },
 
+    /** Whether the session with this id hash exists and has not expired. */
+    async isLive(idHash: string): Promise<boolean> {
+      const row = await db.selectFrom("sessions").select("expires_at").where("id_hash", "=", idHash)
+        .executeTakeFirst();
+      return row !== undefined && row.expires_at > clock.now();
+    },
     async end(idHash: string): Promise<void> {
       await db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();
     },

@@ -71,16 +71,26 @@ export function createTokens(db: Db, clock: Clock) {
       return row;
     },
 
-    async listForUser(userId: string): Promise<ApiToken[]> {
-      return await db.selectFrom("api_tokens").select(LIST_COLUMNS).where("user_id", "=", userId)
-        .orderBy("created_at", "desc").limit(500).execute();
+    /** A user's tokens, newest first; `orgId` narrows them to one organization's. */
+    async listForUser(userId: string, orgId?: string): Promise<ApiToken[]> {
+      let q = db.selectFrom("api_tokens").select(LIST_COLUMNS).where("user_id", "=", userId);
+      if (orgId !== undefined) q = q.where("org_id", "=", orgId);
+      return await q.orderBy("created_at", "desc").limit(500).execute();
     },
-
-    async byIdForUser(id: string, userId: string): Promise<ApiToken | undefined> {
-      return await db.selectFrom("api_tokens").select(LIST_COLUMNS).where("id", "=", id)
-        .where("user_id", "=", userId).executeTakeFirst();
+    /** One of a user's tokens (in organization `orgId`, when given), or undefined. */
+    async byIdForUser(id: string, userId: string, orgId?: string): Promise<ApiToken | undefined> {
+      let q = db.selectFrom("api_tokens").select(LIST_COLUMNS).where("id", "=", id)
+        .where("user_id", "=", userId);
+      if (orgId !== undefined) q = q.where("org_id", "=", orgId);
+      return await q.executeTakeFirst();
     },
-
+    /** Whether the token with this id exists, is not revoked and has not expired. */
+    async isLive(id: string): Promise<boolean> {
+      const row = await db.selectFrom("api_tokens").select(["revoked_at", "expires_at"])
+        .where("id", "=", id).executeTakeFirst();
+      return row !== undefined && row.revoked_at === null &&
+        (row.expires_at === null || row.expires_at > clock.now());
+    },
     async revoke(id: string): Promise<void> {
       await db.updateTable("api_tokens").set({ revoked_at: clock.now() }).where("id", "=", id)
         .where("revoked_at", "is", null).execute();

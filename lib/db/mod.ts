@@ -1,8 +1,7 @@
 import { Kysely } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { ensurePrivateSqliteFile } from "../private_files.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { CapstanSqliteDialect } from "./sqlite.ts";
 import type { Database } from "./schema.ts";
@@ -28,7 +27,7 @@ export interface DbHandle {
 export function openDatabase(url: string, options: { searchPath?: string } = {}): DbHandle {
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") ensurePrivateSqliteFile(path);
     const dialect = new CapstanSqliteDialect(path);
     const db = new Kysely<Database>({ dialect });
     return { db, dialect: "sqlite", sqlite: dialect.raw, close: () => db.destroy() };

@@ -37,6 +37,25 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+/** A sign-in attempt counter (lib/auth/attempts.ts). */
+export interface AuthAttemptsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+  next_at: number;
+  nonce: string;
+}
+
+/** An invitation to join an organization, accepted by the invited account itself. */
+export interface OrgInvitationsTable {
+  org_id: string;
+  email: string;
+  role: OrgRole;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface ApiTokensTable {
   id: string;
   user_id: string;
@@ -420,6 +439,8 @@ export interface Database {
   memberships: MembershipsTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  auth_attempts: AuthAttemptsTable;
+  org_invitations: OrgInvitationsTable;
   audit_log: AuditLogTable;
   job_leases: JobLeasesTable;
   kv: KvTable;

@@ -8,6 +8,7 @@ import {
   authenticate,
   bodyLimit,
   csrfProtection,
+  refuseNul,
   requestBasics,
   securityHeaders,
 } from "./middleware.ts";
@@ -43,8 +44,10 @@ export function createApp(
     return await securityHeaders()(c, next);
   });
   app.use("*", bodyLimit(MAX_BODY_BYTES));
+  app.use("*", refuseNul());
   app.use("*", authenticate());
-  const csrf = csrfProtection([new URL(services.config.publicUrl).origin]);
+  // Read per request: a hub started on port 0 learns its public URL's port only once it listens.
+  const csrf = csrfProtection(() => services.config.publicUrl);
   app.use("*", async (c, next) => {
     // Agent endpoints take no cookies (their credential is a host or enrollment token a browser
     // never holds), so there is no ambient authority to forge; agents send no Origin header.

@@ -24,6 +24,8 @@ export type AppEnv = {
     ip: string | null;
     /** Islands manifest of the pages (set before every page route), for islands of the layout. */
     pageManifest: IslandManifest | null | undefined;
+    /** This response's CSP nonce: the one inline script a page may carry (the islands boot) uses it. */
+    cspNonce: string | undefined;
   };
 };
 

@@ -1,8 +1,10 @@
 import { HttpError } from "./errors.ts";
+import { nulError, nulPathIn } from "./nul.ts";
 
 /**
  * Reads a JSON request body that may be gzip-compressed (`Content-Encoding: gzip`), refusing more
- * than `maxInflated` bytes after decompression (a small zip bomb must not cost memory).
+ * than `maxInflated` bytes after decompression (a small zip bomb must not cost memory) and NUL
+ * characters in any string (see nul.ts).
  */
 export async function readJsonBody(req: Request, maxInflated: number): Promise<unknown> {
   const encoding = (req.headers.get("content-encoding") ?? "identity").toLowerCase();
@@ -49,9 +51,13 @@ export async function readJsonBody(req: Request, maxInflated: number): Promise<u
     bytes.set(p, o);
     o += p.byteLength;
   }
+  let value: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new HttpError(400, "bad_request", "The body is not valid JSON");
   }
+  const nul = nulPathIn(value);
+  if (nul !== undefined) throw nulError(nul);
+  return value;
 }

@@ -9,6 +9,8 @@ import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import { isApiPath } from "./paths.ts";
+import { base64url } from "../util/ids.ts";
+import { nulError, nulFieldIn, nulPathInJson } from "./nul.ts";
 
 /** Puts the services and the client IP on the context. */
 export function requestBasics(services: Services): MiddlewareHandler<AppEnv> {
@@ -81,6 +83,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         credentialId: token.id,
         tokenOrgId: token.org_id,
         tokenScope: token.scope,
+        tokenExpiresAt: token.expires_at,
       };
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
@@ -103,17 +106,47 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 }
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+let originsMemo: { publicUrl: string; origins: Set<string> } | undefined;
+
+/**
+ * The origins this hub's pages are served from: CAPSTAN_PUBLIC_URL's, never the Host header's
+ * (whoever sends a request chooses that). A loopback public URL also stands for the other loopback
+ * names of the same port, which only a browser on this machine can use.
+ */
+export function hubOrigins(publicUrl: string): Set<string> {
+  if (originsMemo?.publicUrl === publicUrl) return originsMemo.origins;
+  const url = new URL(publicUrl);
+  const origins = new Set([url.origin]);
+  if (LOOPBACK_NAMES.includes(url.hostname)) {
+    for (const name of LOOPBACK_NAMES) {
+      const alias = new URL(url.origin);
+      alias.hostname = name;
+      origins.add(alias.origin);
+    }
+  }
+  originsMemo = { publicUrl, origins };
+  return origins;
+}
+
+/** The 403 for a request from another site's page, saying how to fix a hub reached by another name. */
+export function foreignOrigin(publicUrl: string): HttpError {
+  return forbidden(
+    `Cross-site request refused: it did not come from this hub's pages at ${
+      new URL(publicUrl).origin
+    } (if that is not the address you use, set CAPSTAN_PUBLIC_URL to it)`,
+  );
+}
 
 /**
  * CSRF defence for cookie-authenticated and form requests: the Origin (or, failing that, the
- * Sec-Fetch-Site or Referer) must be this hub. Bearer-token requests are exempt because browsers
- * never attach that header on their own.
+ * Sec-Fetch-Site or Referer) must be one of `hubOrigins(publicUrl())`. Bearer-token requests are
+ * exempt because browsers never attach that header on their own.
  */
-export function csrfProtection(allowedOrigins: string[]): MiddlewareHandler<AppEnv> {
+export function csrfProtection(publicUrl: () => string): MiddlewareHandler<AppEnv> {
   return async function checkOrigin(c, next) {
     if (!UNSAFE.has(c.req.method) || c.req.header("authorization")) return await next();
-    const own = new URL(c.req.url).origin;
-    const allowed = new Set([own, ...allowedOrigins]);
+    const allowed = hubOrigins(publicUrl());
     const origin = c.req.header("origin");
     const site = c.req.header("sec-fetch-site");
     const referer = c.req.header("referer");
@@ -122,7 +155,7 @@ export function csrfProtection(allowedOrigins: string[]): MiddlewareHandler<AppE
     else if (site) ok = site === "same-origin" || site === "none";
     else if (referer) ok = URL.canParse(referer) && allowed.has(new URL(referer).origin);
     else ok = false;
-    if (!ok) throw forbidden("Cross-site request refused (Origin does not match this hub)");
+    if (!ok) throw foreignOrigin(publicUrl());
     await next();
   };
 }
@@ -162,9 +195,40 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Security headers on every response; pages may not be framed and only load our own scripts. */
+/**
+ * Refuses a NUL character anywhere a handler could pass it to the database: the query, and JSON,
+ * urlencoded or multipart bodies (read from a copy, so handlers still get the body). Path
+ * parameters are checked by every route's `guard`, which knows their names; compressed bodies where
+ * they are inflated (`readJsonBody`).
+ */
+export function refuseNul(): MiddlewareHandler<AppEnv> {
+  return async function refuseNulCharacters(c, next) {
+    const url = new URL(c.req.url);
+    let field = nulFieldIn(url.searchParams, "query");
+    const type = (c.req.header("content-type") ?? "").toLowerCase();
+    if (field === undefined && c.req.raw.body && !c.req.header("content-encoding")) {
+      if (type.includes("json")) {
+        field = nulPathInJson(await c.req.raw.clone().text());
+      } else if (type.startsWith("application/x-www-form-urlencoded")) {
+        field = nulFieldIn(new URLSearchParams(await c.req.raw.clone().text()), "body");
+      } else if (type.startsWith("multipart/form-data")) {
+        const form = await c.req.raw.clone().formData().catch(() => null);
+        field = form ? nulFieldIn(form, "body") : undefined;
+      }
+    }
+    if (field !== undefined) throw nulError(field);
+    await next();
+  };
+}
+
+/**
+ * Security headers on every response; pages may not be framed and run only scripts from this hub
+ * or the inline one carrying this response's nonce (`cspNonce`), so injected markup runs nothing.
+ */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function setSecurityHeaders(c, next) {
+    const nonce = base64url(crypto.getRandomValues(new Uint8Array(18)));
+    c.set("cspNonce", nonce);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("X-Frame-Options", "DENY");
@@ -172,7 +236,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     if (!c.res.headers.has("content-security-policy")) {
       c.header(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'`,
       );
     }
   };

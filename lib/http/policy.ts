@@ -5,6 +5,7 @@ import type { AppEnv } from "./context.ts";
 import { forbidden, HttpError, notFound, unauthorized } from "./errors.ts";
 import { slugSchema } from "../auth/schema.ts";
 import { isApiPath } from "./paths.ts";
+import { nulError, nulFieldIn } from "./nul.ts";
 
 /**
  * Who may call a route. `public`: anyone; `user`: any signed-in user or token; `platform_admin`;
@@ -44,6 +45,10 @@ function wantsPage(path: string): boolean {
 /** The middleware enforcing a policy; sets `orgScope` for org policies. */
 export function guard(policy: Policy): MiddlewareHandler<AppEnv> {
   return async function guardPolicy(c, next) {
+    // Every route passes here with its parameters decoded, so a NUL is refused naming the parameter
+    // (query and bodies are checked before routing, by `refuseNul`).
+    const nul = nulFieldIn(Object.entries(c.req.param() as Record<string, string>), "path");
+    if (nul !== undefined) throw nulError(nul);
     if (policy === "public") return await next();
     if (policy === "agent") {
       const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");

@@ -1,5 +1,6 @@
 import type { AuditLog } from "../audit/service.ts";
 import type { Sessions } from "../auth/sessions.ts";
+import type { Accounts } from "../auth/accounts.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Job } from "./scheduler.ts";
 
@@ -7,7 +8,13 @@ const DAY = 24 * 3600 * 1000;
 
 /** The static list of the hub's scheduled jobs. */
 export function hubJobs(
-  deps: { audit: AuditLog; sessions: Sessions; clock: Clock; auditRetentionDays: number },
+  deps: {
+    audit: AuditLog;
+    sessions: Sessions;
+    accounts: Accounts;
+    clock: Clock;
+    auditRetentionDays: number;
+  },
 ): Job[] {
   return [
     {
@@ -21,6 +28,12 @@ export function hubJobs(
       schedule: "41 * * * *",
       intervalMs: 3600_000,
       run: () => deps.sessions.purgeExpired(),
+    },
+    {
+      name: "sign_in_attempts_purge",
+      schedule: "43 * * * *",
+      intervalMs: 3600_000,
+      run: () => deps.accounts.purgeSignInAttempts(),
     },
   ];
 }

@@ -15,8 +15,18 @@ export interface Member {
   created_at: number;
 }
 
-/** Organizations and their members. Every change is audited; an organization always keeps an owner. */
-export function createOrgs(db: Db, clock: Clock, audit: AuditLog, users: Users) {
+/**
+ * Organizations and their members. Every change is audited; an organization always keeps an owner.
+ * `onAccessChanged` hears of every role change or removal, so the member's open sockets are
+ * re-checked (realtime).
+ */
+export function createOrgs(
+  db: Db,
+  clock: Clock,
+  audit: AuditLog,
+  users: Users,
+  onAccessChanged: (userId: string) => void = () => {},
+) {
   async function ownerCount(orgId: string): Promise<number> {
     const r = await db.selectFrom("memberships").select((eb) => eb.fn.countAll<number>().as("n"))
       .where("org_id", "=", orgId).where("role", "=", "owner").executeTakeFirstOrThrow();
@@ -195,6 +205,7 @@ export function createOrgs(db: Db, clock: Clock, audit: AuditLog, users: Users) 
           userId,
         )
           .execute();
+        onAccessChanged(userId);
         return { ...m, role };
       });
     },
@@ -223,6 +234,7 @@ export function createOrgs(db: Db, clock: Clock, audit: AuditLog, users: Users) 
           org.id,
         )
           .where("user_id", "=", userId).where("revoked_at", "is", null).execute();
+        onAccessChanged(userId);
       });
     },
   };

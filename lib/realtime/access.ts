@@ -2,7 +2,15 @@ import type { Principal } from "../auth/principal.ts";
 import { roleAtLeast } from "../auth/principal.ts";
 import type { OrgRole } from "../db/schema.ts";
 import type { Orgs } from "../orgs/service.ts";
-import { parseTopic } from "./hub.ts";
+import {
+  ACCESS_GONE,
+  type CheckCredential,
+  createRealtimeHub,
+  CREDENTIAL_GONE,
+  parseTopic,
+  type RealtimeHub,
+} from "./hub.ts";
+import type { Services } from "../services.ts";
 
 /** Topic names that need more than the viewer role; everything else in an organization is for viewers. */
 const TOPIC_ROLES: Record<string, OrgRole> = {
@@ -24,4 +32,36 @@ export function topicAccess(orgs: Orgs) {
     const role = p.isAdmin ? "owner" : await orgs.roleOf(t.id, p.userId);
     return role !== undefined && roleAtLeast(role, TOPIC_ROLES[t.name] ?? "viewer");
   };
+}
+
+/**
+ * Whether a socket's credential still holds: the user exists, the session or token is live (else
+ * 4401), and a platform admin is still one (else 4403: the socket's view was an admin's).
+ */
+export function credentialCheck(
+  deps: Pick<Services, "sessions" | "tokens" | "users">,
+): CheckCredential {
+  return async (p) => {
+    const user = await deps.users.byId(p.userId);
+    if (!user) return CREDENTIAL_GONE;
+    const live = p.kind === "session"
+      ? await deps.sessions.isLive(p.credentialId)
+      : await deps.tokens.isLive(p.credentialId);
+    if (!live) return CREDENTIAL_GONE;
+    if (p.isAdmin && user.is_admin !== 1) return ACCESS_GONE;
+    return null;
+  };
+}
+
+/** The realtime hub of a set of services: their bus, topic access and credential re-checks. */
+export function realtimeHubFor(
+  services: Pick<Services, "bus" | "orgs" | "sessions" | "tokens" | "users">,
+  options: { onError?: (error: unknown) => void } = {},
+): RealtimeHub {
+  return createRealtimeHub({
+    bus: services.bus,
+    canRead: topicAccess(services.orgs),
+    checkCredential: credentialCheck(services),
+    onError: options.onError,
+  });
 }

@@ -10,7 +10,13 @@
  *   ← {"type":"error","code":"forbidden"|"bad_request","message","topic"?}
  *
  * Close codes the hub uses: 1001 hub shutting down, 1003 binary frame, 1008 too many requests in
- * flight, 1009 message over the size cap, 1013 send queue overflow (see client_queue.ts).
+ * flight, 1009 message over the size cap, 1013 send queue overflow (see client_queue.ts), 4401 the
+ * credential is gone (signed out, session ended by a password change, token revoked or expired),
+ * 4403 a subscribed topic may no longer be read (membership removed, role lowered).
+ *
+ * A socket must not outlive its credential. Whoever changes a user's access publishes on
+ * `accessTopic(userId)` (see `publishAccessChanged`); every replica's hub then re-checks that user's
+ * sockets at once. A periodic sweep re-checks every socket too, for expiry and for news the bus lost.
  */
 import type { Principal } from "../auth/principal.ts";
 import type { Bus } from "./bus.ts";
@@ -25,8 +31,26 @@ import {
 /** The socket a hub client talks through; Deno's `WebSocket` satisfies it as is. */
 export type RealtimeSocket = QueueSocket;
 
-/** Who may read a topic; checked once, when the client subscribes. */
+/** Who may read a topic; checked when the client subscribes and whenever its access is re-checked. */
 export type CanRead = (principal: Principal, topic: string) => Promise<boolean> | boolean;
+
+/** Whether a principal's credential still holds: null when it does, else the close code (4401, 4403). */
+export type CheckCredential = (principal: Principal) => Promise<number | null>;
+
+/** Close code for a socket whose credential is gone (signed out, revoked, expired). */
+export const CREDENTIAL_GONE = 4401;
+/** Close code for a socket that may no longer read a topic it subscribed to. */
+export const ACCESS_GONE = 4403;
+
+/** The bus topic on which "this user's access changed" reaches every replica's hub. */
+export function accessTopic(userId: string): string {
+  return `user:${userId}:access`;
+}
+
+/** Tells every replica to re-check `userId`'s sockets; best effort (the sweep is the backstop). */
+export function publishAccessChanged(bus: Bus, userId: string): void {
+  bus.publish(accessTopic(userId), { at: Date.now() }).catch(() => {});
+}
 
 /** Options of `createRealtimeHub`; only `bus` and `canRead` are required. */
 export interface RealtimeHubOptions {
@@ -48,6 +72,10 @@ export interface RealtimeHubOptions {
   onClientClosed?: (info: { principal: Principal; code: number; reason: string }) => void;
   /** Where unexpected failures (a throwing `canRead`) are reported. */
   onError?: (error: unknown) => void;
+  /** Re-checks a socket's credential; without it sockets are only checked when they subscribe. */
+  checkCredential?: CheckCredential;
+  /** How often every socket is re-checked (with `checkCredential`). Default 30 s. */
+  recheckEveryMs?: number;
 }
 
 /** What `hub.connect` returns: feed it the socket's messages and its close. */
@@ -72,11 +100,14 @@ export interface RealtimeHub {
   /** Publishes through the bus, so clients on every replica see it; rejects on an invalid topic. */
   publish(topic: string, data: unknown): Promise<void>;
   stats(): RealtimeStats;
+  /** Re-checks the sockets of `userId` (all sockets when omitted) and closes those that lost access. */
+  recheck(userId?: string): Promise<void>;
   /** Closes every client with 1001 and stops listening to the bus (the bus itself stays open). */
   close(): Promise<void>;
 }
 
 const TOPIC_RE = /^(org|user):([A-Za-z0-9-]{1,64}):([a-z0-9_.-]{1,64})$/;
+const ACCESS_NAME = "access";
 
 /** Whether `topic` is a well-formed `org:<orgId>:<name>` or `user:<userId>:<name>`. */
 export function isValidTopic(topic: unknown): topic is string {
@@ -120,7 +151,13 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
   const byTopic = new Map<string, Set<Client>>();
   let closed = false;
 
+  const byUser = new Map<string, Set<Client>>();
+  const recheckEveryMs = options.recheckEveryMs ?? 30_000;
+  let sweep: ReturnType<typeof setInterval> | undefined;
+
   const unsubscribeBus = options.bus.subscribe((topic, data) => {
+    const t = parseTopic(topic);
+    if (t?.scope === "user" && t.name === ACCESS_NAME) return void recheckUser(t.id);
     const subscribers = byTopic.get(topic);
     if (!subscribers) return;
     // Serialised once per event, not once per client.
@@ -155,6 +192,13 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
     for (const topic of client.topics) removeSubscriber(topic, client);
     client.topics.clear();
     clients.delete(client);
+    const mine = byUser.get(client.principal.userId);
+    mine?.delete(client);
+    if (mine?.size === 0) byUser.delete(client.principal.userId);
+    if (clients.size === 0 && sweep !== undefined) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
     if (closeWith) {
       try {
         client.socket.close(code, reason);
@@ -167,6 +211,33 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
     } catch (error) {
       onError(error);
     }
+  }
+
+  // Closes the client if its credential is gone (4401) or it may no longer read one of its topics
+  // (4403). A check that throws (the database is away) keeps the socket: the next sweep retries.
+  async function recheckClient(client: Client): Promise<void> {
+    const check = options.checkCredential;
+    if (client.gone || !check) return;
+    try {
+      const code = await check(client.principal);
+      if (client.gone) return;
+      if (code !== null) return drop(client, code, "access revoked", true);
+      for (const topic of [...client.topics]) {
+        const allowed = (await options.canRead(client.principal, topic)) === true;
+        if (client.gone) return;
+        if (!allowed) return drop(client, ACCESS_GONE, `may no longer read ${topic}`, true);
+      }
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  async function recheckUser(userId: string): Promise<void> {
+    await Promise.all([...byUser.get(userId) ?? []].map(recheckClient));
+  }
+
+  async function recheckAll(): Promise<void> {
+    await Promise.all([...clients].map(recheckClient));
   }
 
   function removeSubscriber(topic: string, client: Client) {
@@ -194,6 +265,9 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
       }
       case "subscribe": {
         if (!isValidTopic(topic)) return fail(client, "bad_request", "Invalid topic", topic);
+        if (parseTopic(topic)?.name === ACCESS_NAME) {
+          return fail(client, "forbidden", `Cannot subscribe to "${topic}": it is internal`, topic);
+        }
         if (client.topics.has(topic)) return reply(client, { type: "subscribed", topic });
         if (client.topics.size >= maxSubscriptions) {
           return fail(
@@ -270,6 +344,13 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
         drop(client, 1001, "server shutting down", true);
       } else {
         clients.add(client);
+        let mine = byUser.get(principal.userId);
+        if (!mine) byUser.set(principal.userId, mine = new Set());
+        mine.add(client);
+        // The sweep runs only while someone is connected, so an idle hub holds no timer.
+        if (options.checkCredential && sweep === undefined) {
+          sweep = setInterval(() => void recheckAll(), recheckEveryMs);
+        }
       }
       return {
         id: client.id,
@@ -301,9 +382,14 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
       for (const client of clients) subscriptions += client.topics.size;
       return { clients: clients.size, subscriptions };
     },
+    recheck(userId) {
+      return userId === undefined ? recheckAll() : recheckUser(userId);
+    },
     close() {
       if (!closed) {
         closed = true;
+        if (sweep !== undefined) clearInterval(sweep);
+        sweep = undefined;
         unsubscribeBus();
         for (const client of [...clients]) drop(client, 1001, "server shutting down", true);
       }

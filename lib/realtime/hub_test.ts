@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import type { Principal } from "../auth/principal.ts";
 import { createMemoryBus } from "./bus.ts";
 import {
+  accessTopic,
   type CanRead,
   createRealtimeHub,
   isValidTopic,
   parseTopic,
+  publishAccessChanged,
   type RealtimeHubOptions,
 } from "./hub.ts";
-import { FakeSocket, FakeTimers, settle } from "./test_support.ts";
+import { FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
 
 const alice: Principal = {
   kind: "session",
@@ -310,4 +312,64 @@ Deno.test("isValidTopic() accepts org and user topics only", () => {
   assert.equal(isValidTopic("org:o1:x\n"), false);
   assert.deepEqual(parseTopic("org:o1:hosts"), { scope: "org", id: "o1", name: "hosts" });
   assert.equal(parseTopic("nope"), null);
+});
+
+/** The code a fake socket was closed with (a function: asserting `undefined` first must not narrow it). */
+const closeCode = (socket: FakeSocket) => socket.closedWith?.code;
+
+Deno.test("createRealtimeHub() re-checks a user's sockets when their access changes: 4401 or 4403", async () => {
+  let credential: number | null = null;
+  let readsO1 = true;
+  await using t = setup({
+    checkCredential: () => Promise.resolve(credential),
+    canRead: (p, topic) => topic.startsWith("org:o1:") ? readsO1 : canRead(p, topic),
+  });
+  const a = t.join();
+  const b = t.join();
+  a.send({ type: "subscribe", topic: "org:o1:hosts" });
+  b.send({ type: "subscribe", topic: `user:${alice.userId}:notes` });
+  await settle();
+  // Clients may not listen to the hub's own access channel.
+  a.send({ type: "subscribe", topic: accessTopic(alice.userId) });
+  await settle();
+  assert.equal(a.socket.frames().at(-1)?.code, "forbidden");
+
+  readsO1 = false;
+  publishAccessChanged(t.bus, "u-someone-else");
+  await settle();
+  assert.equal(a.socket.closedWith, undefined, "another user's news re-checks nobody here");
+  publishAccessChanged(t.bus, alice.userId);
+  await settle();
+  assert.equal(closeCode(a.socket), 4403);
+  assert.equal(b.socket.closedWith, undefined, "b reads nothing it lost");
+
+  credential = 4401;
+  await t.hub.recheck(alice.userId);
+  assert.equal(closeCode(b.socket), 4401);
+  assert.equal(t.hub.stats().clients, 0);
+});
+
+Deno.test("createRealtimeHub() sweeps every socket periodically, e.g. for an expired token", async () => {
+  let expired = false;
+  await using t = setup({
+    checkCredential: () => Promise.resolve(expired ? 4401 : null),
+    recheckEveryMs: 20,
+  });
+  const a = t.join();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(a.socket.closedWith, undefined);
+  expired = true;
+  await waitFor(() => a.socket.closedWith?.code === 4401, "the sweep to close the socket", 2000);
+});
+
+Deno.test("createRealtimeHub() keeps a socket whose re-check fails (the database is away)", async () => {
+  const errors: unknown[] = [];
+  await using t = setup({
+    checkCredential: () => Promise.reject(new Error("connection refused")),
+    onError: (e) => errors.push(e),
+  });
+  const a = t.join();
+  await t.hub.recheck();
+  assert.equal(a.socket.closedWith, undefined);
+  assert.equal(errors.length, 1);
 });

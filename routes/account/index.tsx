@@ -12,6 +12,8 @@ import { passwordSchema } from "../../lib/auth/schema.ts";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { Profile } from "../../components/Profile.tsx";
 import { PasswordForm } from "../../components/PasswordForm.tsx";
+import { MyInvitations } from "../../components/MyInvitations.tsx";
+import { answerInvitationFor } from "../api/v1/me.ts";
 import { errorsOf, type FieldErrors, formError, parseForm, readForm } from "../_forms.ts";
 import { loadShell, render, seeOther } from "../_render.tsx";
 
@@ -25,10 +27,12 @@ async function accountPage(c: AppContext, errors?: FieldErrors, status = 200) {
   const p = principalOf(c);
   const user = (await c.var.services.users.byId(p.userId))!;
   const shell = await loadShell(c);
+  const invitations = await c.var.services.invitations.listForEmail(user.email);
   return render(
     c,
     <>
       <PageHeader title="Account" sub={user.email} />
+      <MyInvitations invitations={invitations} />
       <div class="grid-2">
         <Profile user={user} orgs={shell.orgs} />
         <PasswordForm errors={errors} email={user.email} />
@@ -38,9 +42,27 @@ async function accountPage(c: AppContext, errors?: FieldErrors, status = 200) {
   );
 }
 
-/** `GET /account` and `POST /account/password`: profile and password change. */
+/** `GET /account`, `POST /account/password` and invitations: profile, password, joining organizations. */
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/account", "user", (c) => accountPage(c));
+
+  for (const answer of ["accept", "decline"] as const) {
+    page(app, "POST", `/account/invitations/:org/${answer}`, "user", async (c) => {
+      const slug = c.req.param("org") ?? "";
+      try {
+        await answerInvitationFor(c, slug, answer);
+      } catch (err) {
+        const e = formError(err);
+        return accountPage(c, { _form: e.message }, e.status);
+      }
+      return seeOther(
+        c,
+        answer === "accept"
+          ? `/o/${encodeURIComponent(slug)}?ok=invitation_accepted`
+          : "/account?ok=invitation_declined",
+      );
+    });
+  }
 
   page(app, "POST", "/account/password", "user", async (c) => {
     const p = principalOf(c);

@@ -1,7 +1,6 @@
 import type { DbHandle } from "../../lib/db/mod.ts";
 import { type AppOptions, createApp } from "../../lib/http/app.ts";
-import { createRealtimeHub } from "../../lib/realtime/hub.ts";
-import { topicAccess } from "../../lib/realtime/access.ts";
+import { realtimeHubFor } from "../../lib/realtime/access.ts";
 import type { OrgRole } from "../../lib/db/schema.ts";
 import { SYSTEM_CTX, testServices } from "./services.ts";
 import type { Clock } from "../../lib/util/clock.ts";
@@ -16,7 +15,7 @@ export function testApp(
   env?: Record<string, string>,
 ) {
   const services = testServices(dbh, clock, env);
-  const hub = createRealtimeHub({ bus: services.bus, canRead: topicAccess(services.orgs) });
+  const hub = realtimeHubFor(services);
   const app = createApp(services, hub, options);
 
   /** Sends a request as a browser on this hub would (same-origin). */

@@ -1,9 +1,18 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import { actionContext, type AppEnv, principalOf } from "../../../lib/http/context.ts";
 import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  principalOf,
+} from "../../../lib/http/context.ts";
+import {
+  InvitationSchema,
+  invitationView,
   jsonBody,
   jsonResponse,
+  MemberSchema,
+  OrgParam,
   OrgSchema,
   passwordSchema,
   UserSchema,
@@ -35,6 +44,59 @@ const changePassword = apiRoute("user", {
   },
 });
 
+const IncomingInvitationSchema = InvitationSchema.extend({
+  org_slug: z.string(),
+  org_name: z.string(),
+}).openapi("IncomingInvitation");
+
+const listMyInvitations = apiRoute("user", {
+  method: "get",
+  path: "/api/v1/me/invitations",
+  tags: ["account"],
+  summary: "Invitations to organizations addressed to your email",
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(IncomingInvitationSchema) }), "Invitations"),
+  },
+});
+
+const acceptInvitation = apiRoute("user", {
+  method: "post",
+  path: "/api/v1/me/invitations/{org}/accept",
+  tags: ["account"],
+  summary: "Join the organization that invited you (signed-in sessions only)",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(MemberSchema, "Joined") },
+});
+
+const declineInvitation = apiRoute("user", {
+  method: "post",
+  path: "/api/v1/me/invitations/{org}/decline",
+  tags: ["account"],
+  summary: "Turn an invitation down (signed-in sessions only)",
+  request: { params: OrgParam },
+  responses: { 204: { description: "Declined" } },
+});
+
+/**
+ * Answers an invitation for the signed-in user. A token is bound to one organization, so it may not
+ * make its user join another.
+ */
+export async function answerInvitationFor(
+  c: AppContext,
+  orgSlug: string,
+  answer: "accept" | "decline",
+) {
+  const p = principalOf(c);
+  if (p.kind !== "session") {
+    throw forbidden("Invitations can only be answered from a signed-in session");
+  }
+  const { invitations } = c.var.services;
+  const user = { id: p.userId, email: p.email };
+  if (answer === "accept") return await invitations.accept(actionContext(c), user, orgSlug);
+  await invitations.decline(actionContext(c), user, orgSlug);
+  return undefined;
+}
+
 /** Account endpoints of the caller. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(getMe, async (c) => {
@@ -47,6 +109,27 @@ export function register(app: OpenAPIHono<AppEnv>) {
       { user: { ...userView(user), is_admin: p.isAdmin }, orgs: list, via: p.kind },
       200,
     );
+  });
+
+  app.openapi(listMyInvitations, async (c) => {
+    const items = await c.var.services.invitations.listForEmail(principalOf(c).email);
+    return c.json({
+      items: items.map((i) => ({
+        ...invitationView(i),
+        org_slug: i.org_slug,
+        org_name: i.org_name,
+      })),
+    }, 200);
+  });
+
+  app.openapi(acceptInvitation, async (c) => {
+    const member = await answerInvitationFor(c, c.req.valid("param").org, "accept");
+    return c.json(member!, 200);
+  });
+
+  app.openapi(declineInvitation, async (c) => {
+    await answerInvitationFor(c, c.req.valid("param").org, "decline");
+    return c.body(null, 204);
   });
 
   app.openapi(changePassword, async (c) => {

@@ -3,6 +3,8 @@ import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import {
   emailSchema,
+  InvitationSchema,
+  invitationView,
   jsonBody,
   jsonResponse,
   MemberSchema,
@@ -35,12 +37,35 @@ const addMember = apiRoute("org:admin", {
   method: "post",
   path: "/api/v1/orgs/{org}/members",
   tags: ["members"],
-  summary: "Add an existing user to the organization",
+  summary:
+    "Invite someone by email; they become a member when they accept it after signing in. The answer is the same whether or not an account with that email exists",
   request: { params: OrgParam, ...jsonBody(z.object({ email: emailSchema, role: orgRoleSchema })) },
   responses: {
-    201: jsonResponse(MemberSchema, "Added"),
+    202: jsonResponse(InvitationSchema, "Invited (renewed if already invited)"),
     409: jsonResponse(z.any(), "Already a member"),
   },
+});
+
+const listInvitations = apiRoute("org:admin", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/invitations",
+  tags: ["members"],
+  summary: "Pending invitations of an organization",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(z.object({ items: z.array(InvitationSchema) }), "Invitations") },
+});
+
+const cancelInvitation = apiRoute("org:admin", {
+  method: "delete",
+  path: "/api/v1/orgs/{org}/invitations/{email}",
+  tags: ["members"],
+  summary: "Withdraw a pending invitation",
+  request: {
+    params: OrgParam.extend({
+      email: emailSchema.openapi({ param: { name: "email", in: "path" } }),
+    }),
+  },
+  responses: { 204: { description: "Withdrawn" } },
 });
 
 const changeRole = apiRoute("org:admin", {
@@ -86,7 +111,20 @@ export function register(app: OpenAPIHono<AppEnv>) {
     const { org, role } = orgScopeOf(c);
     const body = c.req.valid("json");
     assertMayAssign(role, body.role);
-    return c.json(await c.var.services.orgs.addMember(actionContext(c), org, body), 201);
+    const inv = await c.var.services.invitations.invite(actionContext(c), org, body);
+    return c.json(invitationView(inv), 202);
+  });
+
+  app.openapi(listInvitations, async (c) => {
+    const { org } = orgScopeOf(c);
+    const items = await c.var.services.invitations.listForOrg(org.id);
+    return c.json({ items: items.map(invitationView) }, 200);
+  });
+
+  app.openapi(cancelInvitation, async (c) => {
+    const { org } = orgScopeOf(c);
+    await c.var.services.invitations.cancel(actionContext(c), org, c.req.valid("param").email);
+    return c.body(null, 204);
   });
 
   app.openapi(changeRole, async (c) => {

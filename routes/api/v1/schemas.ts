@@ -39,6 +39,18 @@ export const MemberSchema = z.object({
   created_at: z.number().int(),
 }).openapi("Member");
 
+export const InvitationSchema = z.object({
+  email: z.string(),
+  role: orgRoleSchema,
+  created_at: z.number().int(),
+  expires_at: z.number().int(),
+}).openapi("Invitation");
+
+/** What an invitation shows: never whether an account with its email exists. */
+export const invitationView = (
+  i: { email: string; role: z.infer<typeof orgRoleSchema>; created_at: number; expires_at: number },
+) => ({ email: i.email, role: i.role, created_at: i.created_at, expires_at: i.expires_at });
+
 export const TokenSchema = z.object({
   id: z.string(),
   name: z.string(),

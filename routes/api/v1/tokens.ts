@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, principalOf } from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, nameSchema, slugSchema, TokenSchema } from "./schemas.ts";
-import { notFound } from "../../../lib/http/errors.ts";
+import { forbidden, HttpError, notFound } from "../../../lib/http/errors.ts";
 import type { Services } from "../../../lib/services.ts";
 import type { Principal } from "../../../lib/auth/principal.ts";
 
@@ -18,7 +18,37 @@ export const CreateTokenInput = z.object({
   }),
 });
 
-/** Creates a token for the caller in an organization they belong to (404 otherwise). */
+/**
+ * Refuses what an API token may not mint: a scope wider than its own, or a token that outlives it
+ * (so a stolen short-lived token cannot make itself a permanent one).
+ */
+function assertTokenMayMint(
+  p: Principal,
+  scope: "read" | "write",
+  expiresAt: number | null,
+  now: number,
+) {
+  if (p.kind !== "token") return;
+  if (scope === "write" && p.tokenScope !== "write") {
+    throw forbidden("A read-scoped token cannot create a write-scoped token");
+  }
+  const limit = p.tokenExpiresAt;
+  if (limit === null || limit === undefined || (expiresAt !== null && expiresAt <= limit)) return;
+  const days = Math.floor((limit - now) / DAY);
+  const until = new Date(limit).toISOString();
+  throw new HttpError(400, "validation", "Invalid input: expires_days", {
+    expires_days: days < 1
+      ? `cannot be set: this token expires at ${until}, in less than a day, and may not create a token that outlives it`
+      : `must be at most ${days} ${
+        days === 1 ? "day" : "days"
+      }: this token expires at ${until} and may not create a token that outlives it`,
+  });
+}
+
+/**
+ * Creates a token for the caller in an organization they belong to (404 otherwise). An API token
+ * acting may create tokens only in its own organization, no wider and no longer-lived than itself.
+ */
 export async function createTokenFor(
   services: Services,
   p: Principal,
@@ -28,7 +58,9 @@ export async function createTokenFor(
   const org = await services.orgs.bySlug(input.org);
   const member = org && (p.isAdmin || await services.orgs.roleOf(org.id, p.userId));
   if (!org || !member || (p.tokenOrgId && p.tokenOrgId !== org.id)) throw notFound("organization");
-  const expiresAt = input.expires_days ? services.clock.now() + input.expires_days * DAY : null;
+  const now = services.clock.now();
+  const expiresAt = input.expires_days ? now + input.expires_days * DAY : null;
+  assertTokenMayMint(p, input.scope, expiresAt, now);
   return await services.accounts.createToken(ctx, {
     userId: p.userId,
     orgId: org.id,
@@ -42,7 +74,8 @@ const listTokens = apiRoute("user", {
   method: "get",
   path: "/api/v1/tokens",
   tags: ["tokens"],
-  summary: "Your API tokens (values are never shown again)",
+  summary:
+    "Your API tokens (values are never shown again); called with a token, those of its organization",
   responses: { 200: jsonResponse(z.object({ items: z.array(TokenSchema) }), "Tokens") },
 });
 
@@ -50,7 +83,8 @@ const createToken = apiRoute("user", {
   method: "post",
   path: "/api/v1/tokens",
   tags: ["tokens"],
-  summary: "Create an API token; the value is in this response only",
+  summary:
+    "Create an API token; the value is in this response only. A token may create tokens only in its own organization, no wider in scope and expiring no later than itself",
   request: jsonBody(CreateTokenInput),
   responses: { 201: jsonResponse(z.object({ token: z.string(), record: TokenSchema }), "Created") },
 });
@@ -59,7 +93,7 @@ const revokeToken = apiRoute("user", {
   method: "delete",
   path: "/api/v1/tokens/{id}",
   tags: ["tokens"],
-  summary: "Revoke one of your tokens",
+  summary: "Revoke one of your tokens (with a token: one of its organization's)",
   request: { params: IdParam },
   responses: { 204: { description: "Revoked" } },
 });
@@ -67,7 +101,8 @@ const revokeToken = apiRoute("user", {
 /** API token endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(listTokens, async (c) => {
-    const items = await c.var.services.tokens.listForUser(principalOf(c).userId);
+    const p = principalOf(c);
+    const items = await c.var.services.tokens.listForUser(p.userId, p.tokenOrgId);
     return c.json({ items: items.map(({ user_id: _, ...t }) => t) }, 200);
   });
 
@@ -84,10 +119,12 @@ export function register(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(revokeToken, async (c) => {
+    const p = principalOf(c);
     await c.var.services.accounts.revokeToken(
       actionContext(c),
-      principalOf(c).userId,
+      p.userId,
       c.req.valid("param").id,
+      p.tokenOrgId,
     );
     return c.body(null, 204);
   });

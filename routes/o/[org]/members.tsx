@@ -16,6 +16,7 @@ import { Alert } from "../../../components/Alert.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { MembersTable } from "../../../components/MembersTable.tsx";
 import { AddMemberForm } from "../../../components/AddMemberForm.tsx";
+import { InvitationsTable } from "../../../components/InvitationsTable.tsx";
 import { ConfirmAction } from "../../../components/ConfirmAction.tsx";
 import type { FormState } from "../../../components/Field.tsx";
 import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
@@ -37,6 +38,7 @@ async function membersPage(
   const p = principalOf(c);
   const members = await c.var.services.orgs.members(org.id, LIMIT);
   const isAdmin = roleAtLeast(role, "admin");
+  const invitations = isAdmin ? await c.var.services.invitations.listForOrg(org.id) : [];
   return render(
     c,
     <>
@@ -46,6 +48,12 @@ async function membersPage(
       />
       {state.error && <Alert kind="error">{state.error}</Alert>}
       <MembersTable members={members} base={base(org.slug)} actorRole={role} actorId={p.userId} />
+      {isAdmin && (
+        <InvitationsTable
+          invitations={invitations}
+          action={`${base(org.slug)}/invitations/withdraw`}
+        />
+      )}
       {isAdmin && (
         <AddMemberForm
           action={`${base(org.slug)}/members`}
@@ -71,7 +79,10 @@ async function memberOf(c: AppContext) {
   return { user, role };
 }
 
-/** Members pages: list (viewers), add, change role and remove (admins; owners for owner changes). */
+/**
+ * Members pages: list (viewers), invite and withdraw invitations, change role and remove (admins;
+ * owners for owner changes).
+ */
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org/members", "org:viewer", (c) => membersPage(c));
 
@@ -82,13 +93,27 @@ export function register(app: Hono<AppEnv>): void {
     if (!parsed.ok) return membersPage(c, { add: { values, errors: parsed.errors } }, 400);
     try {
       assertMayAssign(role, parsed.data.role);
-      await c.var.services.orgs.addMember(actionContext(c), org, parsed.data);
+      // An invitation, whether or not an account exists: the answer must not tell (README).
+      await c.var.services.invitations.invite(actionContext(c), org, parsed.data);
     } catch (err) {
       const e = formError(err);
       const field = e.status === 403 ? "role" : "email";
       return membersPage(c, { add: { values, errors: errorsOf(e, field) } }, e.status);
     }
-    return seeOther(c, `${base(org.slug)}/members?ok=member_added`);
+    return seeOther(c, `${base(org.slug)}/members?ok=member_invited`);
+  });
+
+  page(app, "POST", "/o/:org/invitations/withdraw", "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const parsed = parseForm(z.object({ email: emailSchema }), await readForm(c));
+    if (!parsed.ok) return membersPage(c, { error: "Name the invitation to withdraw." }, 400);
+    try {
+      await c.var.services.invitations.cancel(actionContext(c), org, parsed.data.email);
+    } catch (err) {
+      const e = formError(err);
+      return membersPage(c, { error: e.message }, e.status);
+    }
+    return seeOther(c, `${base(org.slug)}/members?ok=invitation_withdrawn`);
   });
 
   page(app, "POST", "/o/:org/members/:userId/role", "org:admin", async (c) => {
