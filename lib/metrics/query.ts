@@ -3,6 +3,7 @@ import type { MetricRollupTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { type Histogram, quantile } from "./histogram.ts";
 import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
+import { RUNNING } from "./rollup.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -103,10 +104,14 @@ export function createMetricQuery(db: Db, clock: Clock) {
     }));
   }
 
-  /** Buckets of a host that ingest marked and the rollup has not yet (re)computed, newest first. */
+  /** Buckets of a host that ingest marked and the rollup has not yet (re)computed (or is computing), newest first. */
   async function pending(hostId: string, tier: "1m" | "1h", from: number, to: number, max: number) {
-    const rows = await db.selectFrom("metric_dirty").select("bucket").where("tier", "=", tier)
-      .where("host_id", "=", hostId).where("bucket", ">=", from).where("bucket", "<", to)
+    const rows = await db.selectFrom("metric_dirty").select("bucket").distinct()
+      .where("tier", "in", [tier, RUNNING[tier]]).where("host_id", "=", hostId).where(
+        "bucket",
+        ">=",
+        from,
+      ).where("bucket", "<", to)
       .orderBy("bucket", "desc").limit(max).execute();
     return rows.map((r) => Number(r.bucket));
   }

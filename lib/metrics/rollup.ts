@@ -1,6 +1,4 @@
-import type { Transaction } from "kysely";
 import type { Db } from "../db/mod.ts";
-import type { Database } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { encode } from "./histogram.ts";
 import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
@@ -11,14 +9,20 @@ const HOUR = 3_600_000;
 /**
  * How a rollup run shares the hub's one thread. On SQLite every query runs synchronously and
  * resolves at once, so a run of thousands of buckets never reached the event loop: ingest acks and
- * live updates waited for all of it (seconds, once a minute). A run now works in slices and yields
- * between them; each bucket is one short transaction, so a slice ends within one bucket's work.
+ * live updates waited for all of it (seconds, once a minute). A run now works in small steps (a few
+ * dozen series of one bucket) and, once a slice of them is used up, yields to the event loop — and
+ * keeps yielding while the loop is busy with other work (requests, timers), up to a bound, so the
+ * rollup takes the thread when it is idle and never starves.
  */
 export interface RollupPacing {
-  /** Rows read and written per slice before yielding; default 4000. */
+  /** Rows read and written per slice before yielding; default 2000. */
   sliceRows?: number;
-  /** Time per slice before yielding, ms; default 5. */
+  /** Time per slice before yielding, ms; default 3. */
   sliceMs?: number;
+  /** A yield that took longer than this means other work ran in it: yield again; default 3 ms. */
+  busyLagMs?: number;
+  /** Longest wait between two slices however busy the loop is; default 50 ms. */
+  maxPauseMs?: number;
   /**
    * Hands the thread back until the event loop has had a turn. A timer by default: in Deno,
    * setImmediate and MessageChannel continuations run before pending sockets are polled, so only a
@@ -38,62 +42,52 @@ export interface RollupResult {
 }
 
 type Tier = "1m" | "1h";
-type Tx = Transaction<Database>;
+
+/**
+ * A bucket being computed carries this mark instead of its dirty one, so readers still take it from
+ * the finer data until the last rows are written (query.ts), and a batch landing meanwhile leaves
+ * a fresh dirty mark that the next run sees.
+ */
+export const RUNNING = { "1m": "1m/running", "1h": "1h/running" } as const;
+
+/** Series per step: a step reads at most ~60 raw rows (or minute rows) of each. */
+const SERIES_PER_STEP: Record<Tier, number> = { "1m": 16, "1h": 4 };
 
 /**
  * Computes rollups for the host-buckets marked dirty by ingest: one-minute rows from raw samples,
- * then one-hour rows by merging minutes. A bucket that receives late samples is marked dirty again
- * and recomputed from scratch, so late and retried data end up counted exactly once.
+ * then, once an hour is over, one-hour rows by merging its minutes (until then readers merge the
+ * minutes themselves). A bucket that receives late samples is marked dirty again and recomputed
+ * from scratch, so late and retried data end up counted exactly once. Runs in one process never
+ * overlap (the minute job and retention's catch-up share one queue).
  */
 export function createRollups(db: Db, clock: Clock, pacing: RollupPacing = {}) {
-  const sliceRows = pacing.sliceRows ?? 4000;
-  const sliceMs = pacing.sliceMs ?? 5;
+  const sliceRows = pacing.sliceRows ?? 2000;
+  const sliceMs = pacing.sliceMs ?? 3;
   const pause = pacing.pause ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
   const monotonic = pacing.monotonic ?? (() => performance.now());
+  const busyLagMs = pacing.busyLagMs ?? 3;
+  const maxPauseMs = pacing.maxPauseMs ?? 50;
+  let queue: Promise<unknown> = Promise.resolve();
 
-  async function write(
-    tx: Tx,
-    tier: "metric_1m" | "metric_1h",
-    bucket: number,
-    accs: Map<number, Summary>,
-  ) {
-    const sids = [...accs.keys()];
-    for (let i = 0; i < sids.length; i += 500) {
-      await tx.deleteFrom(tier).where("t", "=", bucket).where(
-        "series_id",
-        "in",
-        sids.slice(i, i + 500),
-      )
-        .execute();
-    }
-    const rows = sids.map((sid) => {
-      const a = accs.get(sid)!;
-      return {
-        series_id: sid,
-        t: bucket,
-        min: a.min,
-        max: a.max,
-        sum: a.sum,
-        count: a.count,
-        hist: encode(a.hist),
-      };
-    });
-    for (let i = 0; i < rows.length; i += 100) {
-      await tx.insertInto(tier).values(rows.slice(i, i + 100)).execute();
-    }
-  }
-
-  /**
-   * Takes a bucket's mark and recomputes it, in one transaction: a reader sees the mark (and reads
-   * the finer data) until the new rows are committed, never neither. A batch landing meanwhile marks
-   * the bucket again (on PostgreSQL it waits for this commit to do so), so nothing is lost. Returns
-   * the rows read and written, or null when another run had already taken the mark.
-   */
-  async function bucket(tier: Tier, hostId: string, b: number): Promise<number | null> {
+  /** Moves a bucket's dirty mark to running; false when another run took it first. */
+  async function claim(tier: Tier, hostId: string, b: number): Promise<boolean> {
     return await db.transaction().execute(async (tx) => {
       const taken = await tx.deleteFrom("metric_dirty").where("tier", "=", tier)
         .where("host_id", "=", hostId).where("bucket", "=", b).executeTakeFirst();
-      if (Number(taken.numDeletedRows ?? 0) === 0) return null;
+      if (Number(taken.numDeletedRows ?? 0) === 0) return false;
+      await tx.insertInto("metric_dirty").values({
+        tier: RUNNING[tier],
+        host_id: hostId,
+        bucket: b,
+      })
+        .onConflict((oc) => oc.doNothing()).execute();
+      return true;
+    });
+  }
+
+  /** Recomputes the rollup rows of some series of one bucket (one short transaction); rows touched. */
+  async function step(tier: Tier, b: number, sids: number[]): Promise<number> {
+    return await db.transaction().execute(async (tx) => {
       const accs = new Map<number, Summary>();
       const summary = (sid: number) => {
         let a = accs.get(sid);
@@ -102,75 +96,112 @@ export function createRollups(db: Db, clock: Clock, pacing: RollupPacing = {}) {
       };
       let read: number;
       if (tier === "1m") {
-        const rows = await tx.selectFrom("metric_raw as r")
-          .innerJoin("metric_series as s", "s.id", "r.series_id")
-          .select(["r.series_id", "r.v"]).where("s.host_id", "=", hostId)
-          .where("r.t", ">=", b).where("r.t", "<", b + MINUTE).execute();
+        const rows = await tx.selectFrom("metric_raw").select(["series_id", "v"])
+          .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + MINUTE)
+          .execute();
         for (const r of rows) addSample(summary(Number(r.series_id)), r.v);
         read = rows.length;
-        await write(tx, "metric_1m", b, accs);
-        await tx.insertInto("metric_dirty").values({
-          tier: "1h",
-          host_id: hostId,
-          bucket: b - (b % HOUR),
-        })
-          .onConflict((oc) => oc.doNothing()).execute();
       } else {
-        const rows = await tx.selectFrom("metric_1m as r")
-          .innerJoin("metric_series as s", "s.id", "r.series_id")
-          .select(["r.series_id", "r.min", "r.max", "r.sum", "r.count", "r.hist"])
-          .where("s.host_id", "=", hostId).where("r.t", ">=", b).where("r.t", "<", b + HOUR)
-          .execute();
+        const rows = await tx.selectFrom("metric_1m")
+          .select(["series_id", "min", "max", "sum", "count", "hist"])
+          .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + HOUR).execute();
         for (const r of rows) addRow(summary(Number(r.series_id)), r);
         read = rows.length;
-        await write(tx, "metric_1h", b, accs);
       }
-      return read + accs.size;
+      if (!accs.size) return read;
+      const table = tier === "1m" ? "metric_1m" : "metric_1h";
+      const written = [...accs.keys()];
+      await tx.deleteFrom(table).where("t", "=", b).where("series_id", "in", written).execute();
+      const rows = written.map((sid) => {
+        const a = accs.get(sid)!;
+        return {
+          series_id: sid,
+          t: b,
+          min: a.min,
+          max: a.max,
+          sum: a.sum,
+          count: a.count,
+          hist: encode(a.hist),
+        };
+      });
+      for (let i = 0; i < rows.length; i += 100) {
+        await tx.insertInto(table).values(rows.slice(i, i + 100)).execute();
+      }
+      return read + rows.length;
     });
   }
 
+  /** Ends a bucket: its running mark goes, and a finished minute marks its hour. */
+  async function finish(tier: Tier, hostId: string, b: number) {
+    await db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("metric_dirty").where("tier", "=", RUNNING[tier])
+        .where("host_id", "=", hostId).where("bucket", "=", b).execute();
+      if (tier === "1m") {
+        await tx.insertInto("metric_dirty")
+          .values({ tier: "1h", host_id: hostId, bucket: b - (b % HOUR) })
+          .onConflict((oc) => oc.doNothing()).execute();
+      }
+    });
+  }
+
+  /** Marked buckets of a tier that ended before `before`, oldest first; running ones are left over from a run that died. */
   async function take(tier: Tier, before: number, limit: number) {
-    return await db.selectFrom("metric_dirty").select(["host_id", "bucket"]).where(
-      "tier",
-      "=",
-      tier,
-    )
-      .where("bucket", "<", before).orderBy("bucket").limit(limit).execute();
+    return await db.selectFrom("metric_dirty").select(["tier", "host_id", "bucket"])
+      .where("tier", "in", [tier, RUNNING[tier]]).where("bucket", "<", before)
+      .orderBy("bucket").limit(limit).execute();
+  }
+
+  async function runOnce(opts: { limit?: number; all?: boolean; settleMs?: number }) {
+    const limit = opts.limit ?? 10_000;
+    const settle = opts.settleMs ?? 15_000;
+    const now = clock.now();
+    const cutoff = (length: number) => opts.all ? Number.MAX_SAFE_INTEGER : now - length - settle;
+    const done: RollupResult = { minutes: 0, hours: 0, slices: 1 };
+    let rows = 0;
+    let sliceStart = monotonic();
+    const yieldIfDue = async () => {
+      if (rows < sliceRows && monotonic() - sliceStart < sliceMs) return;
+      const waitStart = monotonic();
+      for (;;) {
+        const t = monotonic();
+        await pause();
+        const now = monotonic();
+        if (now - t < busyLagMs || now - waitStart >= maxPauseMs) break;
+      }
+      done.slices++;
+      rows = 0;
+      sliceStart = monotonic();
+    };
+    for (const tier of ["1m", "1h"] as const) {
+      for (const d of await take(tier, cutoff(tier === "1m" ? MINUTE : HOUR), limit)) {
+        const b = Number(d.bucket);
+        if (d.tier === tier && !(await claim(tier, d.host_id, b))) continue;
+        // Series are listed after the claim: one created since then marks the bucket dirty again.
+        const sids = (await db.selectFrom("metric_series").select("id")
+          .where("host_id", "=", d.host_id).orderBy("id").execute()).map((r) => Number(r.id));
+        for (let i = 0; i < sids.length; i += SERIES_PER_STEP[tier]) {
+          rows += await step(tier, b, sids.slice(i, i + SERIES_PER_STEP[tier]));
+          await yieldIfDue();
+        }
+        await finish(tier, d.host_id, b);
+        if (tier === "1m") done.minutes++;
+        else done.hours++;
+      }
+    }
+    return done;
   }
 
   return {
     /**
      * Rolls up dirty buckets, yielding to the event loop between slices (see RollupPacing).
      * Minutes are rolled once they are complete (`settleMs` after their end, for reports in
-     * flight); `all` also rolls the current minute (tests, retention before deletes).
+     * flight), hours likewise once over; `all` also rolls the current ones (tests, retention
+     * before deletes).
      */
-    async run(
-      opts: { limit?: number; all?: boolean; settleMs?: number } = {},
-    ): Promise<RollupResult> {
-      const limit = opts.limit ?? 10_000;
-      const now = clock.now();
-      const minuteCutoff = opts.all
-        ? Number.MAX_SAFE_INTEGER
-        : now - MINUTE - (opts.settleMs ?? 15_000);
-      const done = { minutes: 0, hours: 0, slices: 1 };
-      let rows = 0;
-      let sliceStart = monotonic();
-      const step = async (tier: Tier, d: { host_id: string; bucket: number }) => {
-        const n = await bucket(tier, d.host_id, Number(d.bucket));
-        if (n === null) return;
-        rows += n;
-        if (tier === "1m") done.minutes++;
-        else done.hours++;
-        if (rows >= sliceRows || monotonic() - sliceStart >= sliceMs) {
-          await pause();
-          done.slices++;
-          rows = 0;
-          sliceStart = monotonic();
-        }
-      };
-      for (const d of await take("1m", minuteCutoff, limit)) await step("1m", d);
-      for (const d of await take("1h", Number.MAX_SAFE_INTEGER, limit)) await step("1h", d);
-      return done;
+    run(opts: { limit?: number; all?: boolean; settleMs?: number } = {}): Promise<RollupResult> {
+      const next = queue.then(() => runOnce(opts));
+      queue = next.catch(() => {});
+      return next;
     },
   };
 }

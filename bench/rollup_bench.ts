@@ -1,0 +1,117 @@
+/**
+ * Ingest acknowledgement latency while the minute rollup runs, against the same load with no
+ * rollup, in the same run (`ingest_ack_p99_rollup_vs_idle`, target < 2). The rollup job runs inside
+ * the hub process; on SQLite its queries are synchronous, so a rollup that never yields holds every
+ * report's ack until it is done.
+ */
+import { gzip } from "../agent/metrics/reporter.ts";
+import { type BenchCtx, enrollHosts } from "./metrics_bench.ts";
+
+/** Hosts whose finished minutes are rolled up (the review saw acks of 8.9 s with 54 hosts live). */
+const ROLLUP_HOSTS = 54;
+/** Series per host: a few cores, filesystems and interfaces' worth. */
+const SERIES = 60;
+/** Finished minutes of 1 s samples per host waiting for the rollup. */
+const MINUTES = 3;
+/** Hosts sending the live reports whose acks are timed. */
+const LIVE_HOSTS = 20;
+/** Live reports per second (each 10 samples of 10 series: 10,000 samples/s). */
+const RATE = 100;
+/** Length of each idle window (one before the rollup, one after), ms. */
+const IDLE_MS = 5000;
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** Runs the rollup-versus-idle ack figures, reporting through `record`. */
+export async function rollupStallBench(
+  ctx: BenchCtx,
+  record: (name: string, value: number) => void,
+): Promise<void> {
+  const { store, rollups } = ctx.services.metrics;
+  // Whatever earlier figures left marked is rolled first: the run measured below is only ours.
+  while ((await rollups.run({ all: true })).minutes > 0) { /* drain */ }
+
+  const keys = Array.from({ length: SERIES }, (_, i) => `bench.s${i}{n=${i}}`);
+  const now = Date.now();
+  const first = now - (now % 60_000) - (MINUTES + 1) * 60_000;
+  const rolled = await enrollHosts(ctx, ROLLUP_HOSTS);
+  let seq = 0;
+  for (const host of rolled) {
+    for (let m = 0; m < MINUTES; m++) {
+      await store.ingest(host.id, {
+        seq: seq++,
+        dropped: 0,
+        samples: Array.from({ length: 60 }, (_, i) => ({
+          t: first + m * 60_000 + i * 1000,
+          host: Object.fromEntries(keys.map((k, j) => [k, Math.random() * 100 + j])),
+        })),
+      });
+    }
+  }
+
+  const live = await enrollHosts(ctx, LIVE_HOSTS);
+  const seqs = live.map(() => 0);
+  let sent = 0;
+  // Bodies are made ahead of each window, so the figures time the hub, not the load generator.
+  const bodies = async (n: number) => {
+    const out: { token: string; body: Uint8Array<ArrayBuffer> }[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = (sent + i) % LIVE_HOSTS;
+      const t = Date.now() - 60_000 + i;
+      const samples = Array.from({ length: 10 }, (_, s) => ({
+        t: t + s,
+        host: Object.fromEntries(keys.slice(0, 10).map((k) => [k, Math.random() * 100])),
+      }));
+      out.push({
+        token: live[h].token,
+        body: await gzip(JSON.stringify({ seq: seqs[h]++, dropped: 0, samples })),
+      });
+    }
+    sent += n;
+    return out;
+  };
+  // The load runs on a thread of its own (see ack_load_worker.ts).
+  const worker = new Worker(new URL("./ack_load_worker.ts", import.meta.url), { type: "module" });
+  const paced = (items: { token: string; body: Uint8Array<ArrayBuffer> }[]) => {
+    const done = new Promise<[number, number][]>((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data.acks);
+      worker.onerror = (e) => reject(e);
+    });
+    worker.postMessage({
+      type: "run",
+      url: `${ctx.hubUrl}/api/v1/agent/report`,
+      rate: RATE,
+      items,
+    });
+    return done;
+  };
+
+  // Idle windows before and after, so a machine whose load drifts during the run biases neither side.
+  const idle = (await paced(await bodies((RATE * IDLE_MS) / 1000))).map(([, ms]) => ms);
+  // The same load while the minute rollup (as the job runs it) works through the finished minutes;
+  // the acks of the reports sent while it ran are the ones compared.
+  const acks = paced(await bodies(RATE * 120));
+  const from = Date.now();
+  const r = await rollups.run();
+  const to = Date.now();
+  worker.postMessage({ type: "stop" });
+  const during = (await acks).filter(([at]) => at >= from && at <= to).map(([, ms]) => ms);
+  idle.push(...(await paced(await bodies((RATE * IDLE_MS) / 1000))).map(([, ms]) => ms));
+  worker.terminate();
+  const rollupMs = to - from;
+  if (r.minutes < ROLLUP_HOSTS * MINUTES) throw new Error(`rolled only ${r.minutes} minutes`);
+  if (during.length < 20) throw new Error(`only ${during.length} reports during the rollup`);
+  console.log(
+    `  (rollup of ${r.minutes} host-minutes × ${SERIES} series: ${
+      Math.round(rollupMs)
+    } ms in ${r.slices} slices; ${during.length} acks during it, ${idle.length} idle)`,
+  );
+  const p99Idle = percentile(idle, 99);
+  const p99Rollup = percentile(during, 99);
+  record("ingest_ack_p99_ms_idle", p99Idle);
+  record("ingest_ack_p99_ms_during_rollup", p99Rollup);
+  record("ingest_ack_p99_rollup_vs_idle", p99Rollup / p99Idle);
+}
