@@ -137,11 +137,11 @@ dbTest(
     assert.match(
       text,
       new RegExp(
-        `^capstan_cpu_total_pct\\{host="${host.name}",host_id="${host.id}"\\} 42 \\d+$`,
+        `^capstan_cpu_usage_ratio\\{host="${host.name}",host_id="${host.id}"\\} 0\\.42$`,
         "m",
       ),
     );
-    assert.match(text, /capstan_fs_used_pct\{[^}]*mount="\/"\} 7 /);
+    assert.match(text, /^capstan_filesystem_used_ratio\{[^}]*mountpoint="\/"\} 0\.07$/m);
     assert.match(
       text,
       new RegExp(`^capstan_host_up\\{host="${host.name}",host_id="${host.id}"\\} 0$`, "m"),
