@@ -2,36 +2,10 @@ import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { encode } from "./histogram.ts";
 import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
+import { createPacer, type Pacing } from "./pacer.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-
-/**
- * How a rollup run shares the hub's one thread. On SQLite every query runs synchronously and
- * resolves at once, so a run of thousands of buckets never reached the event loop: ingest acks and
- * live updates waited for all of it (seconds, once a minute). A run now works in small steps (a few
- * dozen series of one bucket) and, once a slice of them is used up, yields to the event loop — and
- * keeps yielding while the loop is busy with other work (requests, timers), up to a bound, so the
- * rollup takes the thread when it is idle and never starves.
- */
-export interface RollupPacing {
-  /** Rows read and written per slice before yielding; default 2000. */
-  sliceRows?: number;
-  /** Time per slice before yielding, ms; default 3. */
-  sliceMs?: number;
-  /** A yield that took longer than this means other work ran in it: yield again; default 3 ms. */
-  busyLagMs?: number;
-  /** Longest wait between two slices however busy the loop is; default 50 ms. */
-  maxPauseMs?: number;
-  /**
-   * Hands the thread back until the event loop has had a turn. A timer by default: in Deno,
-   * setImmediate and MessageChannel continuations run before pending sockets are polled, so only a
-   * timer lets waiting requests in.
-   */
-  pause?: () => Promise<void>;
-  /** Monotonic ms for slice lengths; performance.now() by default. */
-  monotonic?: () => number;
-}
 
 /** What one run did. */
 export interface RollupResult {
@@ -60,13 +34,7 @@ const SERIES_PER_STEP: Record<Tier, number> = { "1m": 16, "1h": 4 };
  * from scratch, so late and retried data end up counted exactly once. Runs in one process never
  * overlap (the minute job and retention's catch-up share one queue).
  */
-export function createRollups(db: Db, clock: Clock, pacing: RollupPacing = {}) {
-  const sliceRows = pacing.sliceRows ?? 2000;
-  const sliceMs = pacing.sliceMs ?? 3;
-  const pause = pacing.pause ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
-  const monotonic = pacing.monotonic ?? (() => performance.now());
-  const busyLagMs = pacing.busyLagMs ?? 3;
-  const maxPauseMs = pacing.maxPauseMs ?? 50;
+export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
   let queue: Promise<unknown> = Promise.resolve();
 
   /** Moves a bucket's dirty mark to running; false when another run took it first. */
@@ -151,27 +119,16 @@ export function createRollups(db: Db, clock: Clock, pacing: RollupPacing = {}) {
       .orderBy("bucket").limit(limit).execute();
   }
 
-  async function runOnce(opts: { limit?: number; all?: boolean; settleMs?: number }) {
+  async function runOnce(
+    opts: { limit?: number; all?: boolean; settleMs?: number },
+  ): Promise<RollupResult> {
     const limit = opts.limit ?? 10_000;
     const settle = opts.settleMs ?? 15_000;
     const now = clock.now();
     const cutoff = (length: number) => opts.all ? Number.MAX_SAFE_INTEGER : now - length - settle;
-    const done: RollupResult = { minutes: 0, hours: 0, slices: 1 };
-    let rows = 0;
-    let sliceStart = monotonic();
-    const yieldIfDue = async () => {
-      if (rows < sliceRows && monotonic() - sliceStart < sliceMs) return;
-      const waitStart = monotonic();
-      for (;;) {
-        const t = monotonic();
-        await pause();
-        const now = monotonic();
-        if (now - t < busyLagMs || now - waitStart >= maxPauseMs) break;
-      }
-      done.slices++;
-      rows = 0;
-      sliceStart = monotonic();
-    };
+    const done = { minutes: 0, hours: 0 };
+    // Each step is one short transaction, so a slice ends within a step's work (see pacer.ts).
+    const pacer = createPacer(pacing);
     for (const tier of ["1m", "1h"] as const) {
       for (const d of await take(tier, cutoff(tier === "1m" ? MINUTE : HOUR), limit)) {
         const b = Number(d.bucket);
@@ -180,15 +137,14 @@ export function createRollups(db: Db, clock: Clock, pacing: RollupPacing = {}) {
         const sids = (await db.selectFrom("metric_series").select("id")
           .where("host_id", "=", d.host_id).orderBy("id").execute()).map((r) => Number(r.id));
         for (let i = 0; i < sids.length; i += SERIES_PER_STEP[tier]) {
-          rows += await step(tier, b, sids.slice(i, i + SERIES_PER_STEP[tier]));
-          await yieldIfDue();
+          await pacer.step(await step(tier, b, sids.slice(i, i + SERIES_PER_STEP[tier])));
         }
         await finish(tier, d.host_id, b);
         if (tier === "1m") done.minutes++;
         else done.hours++;
       }
     }
-    return done;
+    return { ...done, slices: pacer.slices };
   }
 
   return {

@@ -1,0 +1,68 @@
+/**
+ * Sharing the hub's one thread with long background work (rollups, retention deletes). On SQLite
+ * every query runs synchronously and its promise resolves at once, so a loop of thousands of
+ * queries never reaches the event loop: ingest acks and live updates wait for all of it. Such work
+ * goes in small steps, and after a slice of steps it yields to the event loop — and keeps yielding
+ * while the loop is busy with other work (requests, timers), up to a bound, so background work
+ * takes the thread when it is idle and never starves.
+ */
+
+/** How background work is paced; every field has a default. */
+export interface Pacing {
+  /** Rows read and written per slice before yielding; default 2000. */
+  sliceRows?: number;
+  /** Time per slice before yielding, ms; default 3. */
+  sliceMs?: number;
+  /** A yield that took longer than this means other work ran in it: yield again; default 3 ms. */
+  busyLagMs?: number;
+  /** Longest wait between two slices however busy the loop is; default 50 ms. */
+  maxPauseMs?: number;
+  /**
+   * Hands the thread back until the event loop has had a turn. A timer by default: in Deno,
+   * setImmediate and MessageChannel continuations run before pending sockets are polled, so only a
+   * timer lets waiting requests in.
+   */
+  pause?: () => Promise<void>;
+  /** Monotonic ms for slice lengths; performance.now() by default. */
+  monotonic?: () => number;
+}
+
+/** Counts one piece of work's steps and yields when a slice is used up. */
+export interface Pacer {
+  /** Records a step that touched `rows` rows; yields first if the slice is used up. */
+  step(rows: number): Promise<void>;
+  /** Slices so far (one more than the times it yielded). */
+  readonly slices: number;
+}
+
+/** A pacer for one run of background work. */
+export function createPacer(p: Pacing = {}): Pacer {
+  const sliceRows = p.sliceRows ?? 2000;
+  const sliceMs = p.sliceMs ?? 3;
+  const busyLagMs = p.busyLagMs ?? 3;
+  const maxPauseMs = p.maxPauseMs ?? 50;
+  const pause = p.pause ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
+  const monotonic = p.monotonic ?? (() => performance.now());
+  let rows = 0;
+  let slices = 1;
+  let sliceStart = monotonic();
+  return {
+    get slices() {
+      return slices;
+    },
+    async step(n) {
+      rows += n;
+      if (rows < sliceRows && monotonic() - sliceStart < sliceMs) return;
+      const waitStart = monotonic();
+      for (;;) {
+        const t = monotonic();
+        await pause();
+        const now = monotonic();
+        if (now - t < busyLagMs || now - waitStart >= maxPauseMs) break;
+      }
+      slices++;
+      rows = 0;
+      sliceStart = monotonic();
+    },
+  };
+}
