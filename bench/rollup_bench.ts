@@ -15,8 +15,12 @@ const SERIES = 60;
 const MINUTES = 3;
 /** Hosts sending the live reports whose acks are timed. */
 const LIVE_HOSTS = 20;
-/** Live reports per second (each 10 samples of 10 series: 10,000 samples/s). */
-const RATE = 100;
+/**
+ * The live load, as a share of this machine's ingest capacity (measured first, closed loop): the
+ * ratio means the same on a fast CI machine and a slow shared one, and stays clear of saturation,
+ * where any extra work makes queues (and the ratio) grow without bound.
+ */
+const LOAD_SHARE = 0.15;
 /** Length of each idle window (one before the rollup, one after), ms. */
 const IDLE_MS = 5000;
 
@@ -73,6 +77,24 @@ export async function rollupStallBench(
     sent += n;
     return out;
   };
+  // Capacity: reports acknowledged per second with 4 in flight.
+  const probe = await bodies(400);
+  let next = 0;
+  const c0 = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < probe.length) {
+      const b = probe[next++];
+      const res = await fetch(`${ctx.hubUrl}/api/v1/agent/report`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${b.token}`, "content-encoding": "gzip" },
+        body: b.body,
+      });
+      await res.arrayBuffer();
+    }
+  }));
+  const capacity = probe.length / ((performance.now() - c0) / 1000);
+  const rate = Math.max(5, Math.round(capacity * LOAD_SHARE));
+
   // The load runs on a thread of its own (see ack_load_worker.ts).
   const worker = new Worker(new URL("./ack_load_worker.ts", import.meta.url), { type: "module" });
   const paced = (items: { token: string; body: Uint8Array<ArrayBuffer> }[]) => {
@@ -83,23 +105,23 @@ export async function rollupStallBench(
     worker.postMessage({
       type: "run",
       url: `${ctx.hubUrl}/api/v1/agent/report`,
-      rate: RATE,
+      rate,
       items,
     });
     return done;
   };
 
   // Idle windows before and after, so a machine whose load drifts during the run biases neither side.
-  const idle = (await paced(await bodies((RATE * IDLE_MS) / 1000))).map(([, ms]) => ms);
+  const idle = (await paced(await bodies((rate * IDLE_MS) / 1000))).map(([, ms]) => ms);
   // The same load while the minute rollup (as the job runs it) works through the finished minutes;
   // the acks of the reports sent while it ran are the ones compared.
-  const acks = paced(await bodies(RATE * 120));
+  const acks = paced(await bodies(rate * 120));
   const from = Date.now();
   const r = await rollups.run();
   const to = Date.now();
   worker.postMessage({ type: "stop" });
   const during = (await acks).filter(([at]) => at >= from && at <= to).map(([, ms]) => ms);
-  idle.push(...(await paced(await bodies((RATE * IDLE_MS) / 1000))).map(([, ms]) => ms));
+  idle.push(...(await paced(await bodies((rate * IDLE_MS) / 1000))).map(([, ms]) => ms));
   worker.terminate();
   const rollupMs = to - from;
   if (r.minutes < ROLLUP_HOSTS * MINUTES) throw new Error(`rolled only ${r.minutes} minutes`);
@@ -107,7 +129,9 @@ export async function rollupStallBench(
   console.log(
     `  (rollup of ${r.minutes} host-minutes × ${SERIES} series: ${
       Math.round(rollupMs)
-    } ms in ${r.slices} slices; ${during.length} acks during it, ${idle.length} idle)`,
+    } ms in ${r.slices} slices; ${rate} reports/s, ${Math.round(LOAD_SHARE * 100)} % of ${
+      Math.round(capacity)
+    }; ${during.length} acks during it, ${idle.length} idle)`,
   );
   const p99Idle = percentile(idle, 99);
   const p99Rollup = percentile(during, 99);

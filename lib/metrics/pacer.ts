@@ -15,8 +15,12 @@ export interface Pacing {
   sliceMs?: number;
   /** A yield that took longer than this means other work ran in it: yield again; default 3 ms. */
   busyLagMs?: number;
-  /** Longest wait between two slices however busy the loop is; default 50 ms. */
-  maxPauseMs?: number;
+  /**
+   * Least share of the thread the work keeps however busy the loop is: the wait after a slice is
+   * at most the slice's length × (1 / share − 1); default 0.1. A floor, so work on a machine
+   * slowed by other processes (where every yield comes back late) still keeps up.
+   */
+  minShare?: number;
   /**
    * Hands the thread back until the event loop has had a turn. A timer by default: in Deno,
    * setImmediate and MessageChannel continuations run before pending sockets are polled, so only a
@@ -40,7 +44,7 @@ export function createPacer(p: Pacing = {}): Pacer {
   const sliceRows = p.sliceRows ?? 2000;
   const sliceMs = p.sliceMs ?? 3;
   const busyLagMs = p.busyLagMs ?? 3;
-  const maxPauseMs = p.maxPauseMs ?? 50;
+  const minShare = p.minShare ?? 0.1;
   const pause = p.pause ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
   const monotonic = p.monotonic ?? (() => performance.now());
   let rows = 0;
@@ -52,13 +56,15 @@ export function createPacer(p: Pacing = {}): Pacer {
     },
     async step(n) {
       rows += n;
-      if (rows < sliceRows && monotonic() - sliceStart < sliceMs) return;
       const waitStart = monotonic();
+      const worked = waitStart - sliceStart;
+      if (rows < sliceRows && worked < sliceMs) return;
+      const maxPause = worked * (1 / minShare - 1);
       for (;;) {
         const t = monotonic();
         await pause();
         const now = monotonic();
-        if (now - t < busyLagMs || now - waitStart >= maxPauseMs) break;
+        if (now - t < busyLagMs || now - waitStart >= maxPause) break;
       }
       slices++;
       rows = 0;
