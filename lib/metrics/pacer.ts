@@ -3,15 +3,15 @@
  * every query runs synchronously and its promise resolves at once, so a loop of thousands of
  * queries never reaches the event loop: ingest acks and live updates wait for all of it. Such work
  * goes in small steps, and after a slice of steps it yields to the event loop — and keeps yielding
- * while the loop is busy with other work (requests, timers), up to a bound, so background work
- * takes the thread when it is idle and never starves.
+ * while the loop is busy with other work (requests, timers) until it is quiet again, up to a floor
+ * share of the thread, so background work takes the thread when it is idle and never starves.
  */
 
 /** How background work is paced; every field has a default. */
 export interface Pacing {
-  /** Rows read and written per slice before yielding; default 2000. */
+  /** Rows read and written per slice before yielding; default 1000. */
   sliceRows?: number;
-  /** Time per slice before yielding, ms; default 3. */
+  /** Time per slice before yielding, ms; default 2. */
   sliceMs?: number;
   /** A yield that took longer than this means other work ran in it: yield again; default 3 ms. */
   busyLagMs?: number;
@@ -41,8 +41,8 @@ export interface Pacer {
 
 /** A pacer for one run of background work. */
 export function createPacer(p: Pacing = {}): Pacer {
-  const sliceRows = p.sliceRows ?? 2000;
-  const sliceMs = p.sliceMs ?? 3;
+  const sliceRows = p.sliceRows ?? 1000;
+  const sliceMs = p.sliceMs ?? 2;
   const busyLagMs = p.busyLagMs ?? 3;
   const minShare = p.minShare ?? 0.1;
   const pause = p.pause ?? (() => new Promise<void>((r) => setTimeout(r, 0)));
@@ -60,11 +60,16 @@ export function createPacer(p: Pacing = {}): Pacer {
       const worked = waitStart - sliceStart;
       if (rows < sliceRows && worked < sliceMs) return;
       const maxPause = worked * (1 / minShare - 1);
+      // An idle loop: one quick turn and on. After a busy turn, two quick ones in a row: a
+      // request between two steps of its own (waiting on a socket) leaves one quick turn.
+      let needed = 1;
       for (;;) {
         const t = monotonic();
         await pause();
         const now = monotonic();
-        if (now - t < busyLagMs || now - waitStart >= maxPause) break;
+        if (now - t < busyLagMs) needed--;
+        else needed = 2;
+        if (needed <= 0 || now - waitStart >= maxPause) break;
       }
       slices++;
       rows = 0;

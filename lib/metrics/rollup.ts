@@ -25,7 +25,7 @@ type Tier = "1m" | "1h";
 export const RUNNING = { "1m": "1m/running", "1h": "1h/running" } as const;
 
 /** Series per step: a step reads at most ~60 raw rows (or minute rows) of each. */
-const SERIES_PER_STEP: Record<Tier, number> = { "1m": 16, "1h": 4 };
+const SERIES_PER_STEP: Record<Tier, number> = { "1m": 8, "1h": 2 };
 
 /**
  * Computes rollups for the host-buckets marked dirty by ingest: one-minute rows from raw samples,
