@@ -2,7 +2,9 @@ import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { encode } from "./histogram.ts";
 import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
-import { createPacer, type Pacing } from "./pacer.ts";
+import { createPacer, type Pacer, type Pacing } from "./pacer.ts";
+import type { Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -16,6 +18,7 @@ export interface RollupResult {
 }
 
 type Tier = "1m" | "1h";
+type Tx = Transaction<Database>;
 
 /**
  * A bucket being computed carries this mark instead of its dirty one, so readers still take it from
@@ -38,78 +41,98 @@ export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
   let queue: Promise<unknown> = Promise.resolve();
 
   /** Moves a bucket's dirty mark to running; false when another run took it first. */
-  async function claim(tier: Tier, hostId: string, b: number): Promise<boolean> {
-    return await db.transaction().execute(async (tx) => {
-      const taken = await tx.deleteFrom("metric_dirty").where("tier", "=", tier)
-        .where("host_id", "=", hostId).where("bucket", "=", b).executeTakeFirst();
-      if (Number(taken.numDeletedRows ?? 0) === 0) return false;
-      await tx.insertInto("metric_dirty").values({
-        tier: RUNNING[tier],
-        host_id: hostId,
-        bucket: b,
-      })
-        .onConflict((oc) => oc.doNothing()).execute();
-      return true;
-    });
+  async function claim(tx: Tx, tier: Tier, hostId: string, b: number): Promise<boolean> {
+    const taken = await tx.deleteFrom("metric_dirty").where("tier", "=", tier)
+      .where("host_id", "=", hostId).where("bucket", "=", b).executeTakeFirst();
+    if (Number(taken.numDeletedRows ?? 0) === 0) return false;
+    await tx.insertInto("metric_dirty").values({ tier: RUNNING[tier], host_id: hostId, bucket: b })
+      .onConflict((oc) => oc.doNothing()).execute();
+    return true;
   }
 
-  /** Recomputes the rollup rows of some series of one bucket (one short transaction); rows touched. */
-  async function step(tier: Tier, b: number, sids: number[]): Promise<number> {
-    return await db.transaction().execute(async (tx) => {
-      const accs = new Map<number, Summary>();
-      const summary = (sid: number) => {
-        let a = accs.get(sid);
-        if (!a) accs.set(sid, a = emptySummary());
-        return a;
+  /** Recomputes the rollup rows of some series of one bucket; returns the rows read and written. */
+  async function compute(tx: Tx, tier: Tier, b: number, sids: number[]): Promise<number> {
+    const accs = new Map<number, Summary>();
+    const summary = (sid: number) => {
+      let a = accs.get(sid);
+      if (!a) accs.set(sid, a = emptySummary());
+      return a;
+    };
+    let read: number;
+    if (tier === "1m") {
+      const rows = await tx.selectFrom("metric_raw").select(["series_id", "v"])
+        .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + MINUTE)
+        .execute();
+      for (const r of rows) addSample(summary(Number(r.series_id)), r.v);
+      read = rows.length;
+    } else {
+      const rows = await tx.selectFrom("metric_1m")
+        .select(["series_id", "min", "max", "sum", "count", "hist"])
+        .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + HOUR).execute();
+      for (const r of rows) addRow(summary(Number(r.series_id)), r);
+      read = rows.length;
+    }
+    if (!accs.size) return read;
+    const table = tier === "1m" ? "metric_1m" : "metric_1h";
+    const written = [...accs.keys()];
+    await tx.deleteFrom(table).where("t", "=", b).where("series_id", "in", written).execute();
+    const rows = written.map((sid) => {
+      const a = accs.get(sid)!;
+      return {
+        series_id: sid,
+        t: b,
+        min: a.min,
+        max: a.max,
+        sum: a.sum,
+        count: a.count,
+        hist: encode(a.hist),
       };
-      let read: number;
-      if (tier === "1m") {
-        const rows = await tx.selectFrom("metric_raw").select(["series_id", "v"])
-          .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + MINUTE)
-          .execute();
-        for (const r of rows) addSample(summary(Number(r.series_id)), r.v);
-        read = rows.length;
-      } else {
-        const rows = await tx.selectFrom("metric_1m")
-          .select(["series_id", "min", "max", "sum", "count", "hist"])
-          .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + HOUR).execute();
-        for (const r of rows) addRow(summary(Number(r.series_id)), r);
-        read = rows.length;
-      }
-      if (!accs.size) return read;
-      const table = tier === "1m" ? "metric_1m" : "metric_1h";
-      const written = [...accs.keys()];
-      await tx.deleteFrom(table).where("t", "=", b).where("series_id", "in", written).execute();
-      const rows = written.map((sid) => {
-        const a = accs.get(sid)!;
-        return {
-          series_id: sid,
-          t: b,
-          min: a.min,
-          max: a.max,
-          sum: a.sum,
-          count: a.count,
-          hist: encode(a.hist),
-        };
-      });
-      for (let i = 0; i < rows.length; i += 100) {
-        await tx.insertInto(table).values(rows.slice(i, i + 100)).execute();
-      }
-      return read + rows.length;
     });
+    for (let i = 0; i < rows.length; i += 100) {
+      await tx.insertInto(table).values(rows.slice(i, i + 100)).execute();
+    }
+    return read + rows.length;
   }
 
   /** Ends a bucket: its running mark goes, and a finished minute marks its hour. */
-  async function finish(tier: Tier, hostId: string, b: number) {
-    await db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("metric_dirty").where("tier", "=", RUNNING[tier])
-        .where("host_id", "=", hostId).where("bucket", "=", b).execute();
-      if (tier === "1m") {
-        await tx.insertInto("metric_dirty")
-          .values({ tier: "1h", host_id: hostId, bucket: b - (b % HOUR) })
-          .onConflict((oc) => oc.doNothing()).execute();
-      }
-    });
+  async function finish(tx: Tx, tier: Tier, hostId: string, b: number) {
+    await tx.deleteFrom("metric_dirty").where("tier", "=", RUNNING[tier])
+      .where("host_id", "=", hostId).where("bucket", "=", b).execute();
+    if (tier === "1m") {
+      await tx.insertInto("metric_dirty")
+        .values({ tier: "1h", host_id: hostId, bucket: b - (b % HOUR) })
+        .onConflict((oc) => oc.doNothing()).execute();
+    }
+  }
+
+  /**
+   * Recomputes one bucket in steps of a few series, each one short transaction: the first also
+   * claims the bucket and lists its series (one created later marks the bucket dirty again), the
+   * last also finishes it. False when another run had claimed it.
+   */
+  async function bucket(
+    d: { tier: string; host_id: string; bucket: number },
+    tier: Tier,
+    pacer: Pacer,
+  ): Promise<boolean> {
+    const b = Number(d.bucket);
+    const n = SERIES_PER_STEP[tier];
+    let sids: number[] = [];
+    for (let i = 0; i === 0 || i < sids.length; i += n) {
+      const rows = await db.transaction().execute(async (tx) => {
+        if (i === 0) {
+          if (d.tier === tier && !(await claim(tx, tier, d.host_id, b))) return null;
+          sids = (await tx.selectFrom("metric_series").select("id").where("host_id", "=", d.host_id)
+            .orderBy("id").execute()).map((r) => Number(r.id));
+        }
+        const touched = sids.length ? await compute(tx, tier, b, sids.slice(i, i + n)) : 0;
+        if (i + n >= sids.length) await finish(tx, tier, d.host_id, b);
+        return touched;
+      });
+      if (rows === null) return false;
+      await pacer.step(rows + 1);
+    }
+    return true;
   }
 
   /** Marked buckets of a tier that ended before `before`, oldest first; running ones are left over from a run that died. */
@@ -131,15 +154,7 @@ export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
     const pacer = createPacer(pacing);
     for (const tier of ["1m", "1h"] as const) {
       for (const d of await take(tier, cutoff(tier === "1m" ? MINUTE : HOUR), limit)) {
-        const b = Number(d.bucket);
-        if (d.tier === tier && !(await claim(tier, d.host_id, b))) continue;
-        // Series are listed after the claim: one created since then marks the bucket dirty again.
-        const sids = (await db.selectFrom("metric_series").select("id")
-          .where("host_id", "=", d.host_id).orderBy("id").execute()).map((r) => Number(r.id));
-        for (let i = 0; i < sids.length; i += SERIES_PER_STEP[tier]) {
-          await pacer.step(await step(tier, b, sids.slice(i, i + SERIES_PER_STEP[tier])));
-        }
-        await finish(tier, d.host_id, b);
+        if (!(await bucket(d, tier, pacer))) continue;
         if (tier === "1m") done.minutes++;
         else done.hours++;
       }
@@ -149,7 +164,7 @@ export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
 
   return {
     /**
-     * Rolls up dirty buckets, yielding to the event loop between slices (see RollupPacing).
+     * Rolls up dirty buckets, yielding to the event loop between slices (see pacer.ts).
      * Minutes are rolled once they are complete (`settleMs` after their end, for reports in
      * flight), hours likewise once over; `all` also rolls the current ones (tests, retention
      * before deletes).
