@@ -107,11 +107,8 @@ export function createMetricQuery(db: Db, clock: Clock) {
   /** Buckets of a host that ingest marked and the rollup has not yet (re)computed (or is computing), newest first. */
   async function pending(hostId: string, tier: "1m" | "1h", from: number, to: number, max: number) {
     const rows = await db.selectFrom("metric_dirty").select("bucket").distinct()
-      .where("tier", "in", [tier, RUNNING[tier]]).where("host_id", "=", hostId).where(
-        "bucket",
-        ">=",
-        from,
-      ).where("bucket", "<", to)
+      .where("tier", "in", [tier, RUNNING[tier]]).where("host_id", "=", hostId)
+      .where("bucket", ">=", from).where("bucket", "<", to)
       .orderBy("bucket", "desc").limit(max).execute();
     return rows.map((r) => Number(r.bucket));
   }
