@@ -13,6 +13,7 @@ import { dockerBench } from "./docker_bench.ts";
 import { healthBench } from "./health_bench.ts";
 import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
+import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "../lib/alerts/bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
@@ -185,6 +186,7 @@ record("password_hash_ms_pbkdf2_600k", performance.now() - t);
 const metricsCtx = { hubUrl: hub.url, services, orgId: org.id, dataDir };
 // The live path first, on a quiet hub: the ingest load below leaves WAL and GC work behind it.
 await liveBench(metricsCtx, token, record);
+await rollupStallBench(metricsCtx, record);
 await metricsBench(metricsCtx, record);
 await p95QueryBench(metricsCtx, record);
 await hub.stop();

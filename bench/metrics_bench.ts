@@ -39,15 +39,17 @@ function batchBody(seq: number, start: number): string {
   return JSON.stringify({ seq, dropped: 0, samples });
 }
 
-interface Ctx {
+/** What the metrics figures run against: the bench hub, its services and an organization. */
+export interface BenchCtx {
   hubUrl: string;
   services: Services;
   orgId: string;
   dataDir: string;
 }
 
-async function enrollHosts(
-  ctx: Ctx,
+/** Creates and enrolls `n` hosts in the bench organization, returning their ids and host tokens. */
+export async function enrollHosts(
+  ctx: BenchCtx,
   n: number,
 ): Promise<{ id: string; token: string; machineId: string }[]> {
   const sys = { actor: { type: "system" as const, name: "bench" } };
@@ -68,7 +70,7 @@ async function enrollHosts(
 
 /** Runs the metrics benchmarks, reporting through `record`. */
 export async function metricsBench(
-  ctx: Ctx,
+  ctx: BenchCtx,
   record: (name: string, value: number) => void,
 ): Promise<void> {
   const HOSTS = 2000;
@@ -176,7 +178,7 @@ export async function metricsBench(
 
 /** p95 of one series over 7 days of 1 s samples, from rollups. Loads the week through the store. */
 export async function p95QueryBench(
-  ctx: Ctx,
+  ctx: BenchCtx,
   record: (name: string, value: number) => void,
 ): Promise<void> {
   const [host] = await enrollHosts(ctx, 1);
@@ -219,7 +221,7 @@ export async function p95QueryBench(
 
 /** From a batch being sent to a WebSocket subscriber receiving its sample, with a 1 s report interval. */
 export async function liveBench(
-  ctx: Ctx,
+  ctx: BenchCtx,
   userToken: string,
   record: (name: string, value: number) => void,
 ): Promise<void> {

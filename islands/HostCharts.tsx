@@ -183,8 +183,7 @@ function StatsTable(
       {rows.length === 0
         ? (
           <p class="muted" data-empty="stats">
-            No statistics for this range yet: they are computed from one-minute rollups, which the
-            hub writes every minute.
+            No statistics for this range yet: the host has not reported these series in it.
           </p>
         )
         : (
@@ -221,10 +220,11 @@ function StatsTable(
         </p>
       )}
       <p class="muted small footnote">
-        Average and max are exact. p95 is read from mergeable log-bucketed histograms kept with the
-        one-minute (ranges up to 24 h) or one-hour rollups, so it is within{" "}
-        {Math.round(relativeError * 100)}{" "}
-        % of the exact value; the current minute joins once it has been rolled up.
+        Average and max are exact and include the current minute. p95 is read from mergeable
+        log-bucketed histograms, so it is within {Math.round(relativeError * 100)}{" "}
+        % of the exact value; for network and disk throughput it is the p95 of the one-minute
+        (ranges up to 24 h) or one-hour averages, since most single seconds of a quiet link are
+        idle.
       </p>
     </section>
   );

@@ -3,6 +3,7 @@ import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
+import { manualClock } from "./support/clock.ts";
 
 async function enrolledHost(t: ReturnType<typeof testApp>, org: string) {
   const o = (await t.services.orgs.bySlug(org))!;
@@ -143,14 +144,51 @@ dbTest(
     assert.match(
       text,
       new RegExp(
-        `^capstan_cpu_total_pct\\{host="${host.name}",host_id="${host.id}"\\} 42 \\d+$`,
+        `^capstan_cpu_usage_ratio\\{host="${host.name}",host_id="${host.id}"\\} 0\\.42$`,
         "m",
       ),
     );
-    assert.match(text, /capstan_fs_used_pct\{[^}]*mount="\/"\} 7 /);
+    assert.match(text, /^capstan_filesystem_used_ratio\{[^}]*mountpoint="\/"\} 0\.07$/m);
     assert.match(
       text,
       new RegExp(`^capstan_host_up\\{host="${host.name}",host_id="${host.id}"\\} 0$`, "m"),
     );
+  },
+);
+
+dbTest(
+  "[e2e] /stats?range=1h has figures as soon as a new host's first report is in (no rollup yet)",
+  async (h) => {
+    // Mid-minute, so the three samples share one minute.
+    const t = testApp(h, manualClock(Date.UTC(2026, 0, 1, 0, 0, 30)));
+    const owner = await t.user("o@x.io", { org: "acme", role: "owner" });
+    const { host, token } = await enrolledHost(t, "acme");
+    const now = t.services.clock.now();
+    const res = await t.app.request("http://hub.test/api/v1/agent/report", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-encoding": "gzip" },
+      body: await gzip(JSON.stringify({
+        seq: 0,
+        samples: [
+          { t: now - 3000, host: { "cpu.total_pct": 100, "net.rx_bps{iface=eth0}": 0 } },
+          { t: now - 2000, host: { "cpu.total_pct": 100, "net.rx_bps{iface=eth0}": 165 } },
+          { t: now - 1000, host: { "cpu.total_pct": 40, "net.rx_bps{iface=eth0}": 0 } },
+        ],
+      })),
+    });
+    assert.equal(res.status, 200);
+    const s = await (await t.request(`/api/v1/hosts/${host.id}/stats?range=1h`, {
+      cookie: owner.cookie,
+    })).json();
+    const cpu = s.series.find((x: { key: string }) => x.key === "cpu.total_pct");
+    assert.ok(cpu, JSON.stringify(s));
+    assert.equal(cpu.count, 3);
+    assert.equal(cpu.max, 100);
+    assert.ok(cpu.p95 <= cpu.max, `p95 ${cpu.p95} above max ${cpu.max}`);
+    assert.equal(cpu.percentiles_of, "samples");
+    const rx = s.series.find((x: { key: string }) => x.key === "net.rx_bps{iface=eth0}");
+    assert.ok(rx.p95 > 0, "throughput percentiles are of minute averages, not idle seconds");
+    assert.equal(rx.percentiles_of, "1m_averages");
+    assert.equal(rx.p95, 55);
   },
 );

@@ -89,3 +89,16 @@ export function counterRate(prev: number, cur: number, seconds: number): number 
   if (cur < prev || !(seconds > 0)) return undefined;
   return (cur - prev) / seconds;
 }
+
+/**
+ * A pacer for collectors that also report raw counters: true on the first call and then once
+ * `everyMs` (monotonic ms) has passed since the last true; never true without `everyMs`.
+ */
+export function countersDue(everyMs: number | undefined): (now: number) => boolean {
+  let last = -Infinity;
+  return (now) => {
+    if (!everyMs || now - last < everyMs) return false;
+    last = now;
+    return true;
+  };
+}

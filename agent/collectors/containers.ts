@@ -80,6 +80,24 @@ export function containerSeries(
   return out;
 }
 
+/**
+ * ctr.*_total series of one container: its cgroup's CPU time and block I/O bytes and its network
+ * namespace's bytes (when it has one of its own) since it started, as they are, for Prometheus
+ * (which takes rates itself and expects counters, not rates).
+ */
+export function containerCounters(cur: CgroupSnapshot, net?: NetCounters): Series {
+  const out: Series = {
+    "ctr.cpu_seconds_total": round(cur.cpuNanos / 1e9, 3),
+    "ctr.blk_read_bytes_total": cur.blockReadBytes,
+    "ctr.blk_write_bytes_total": cur.blockWriteBytes,
+  };
+  if (net) {
+    out["ctr.net_rx_bytes_total"] = net.rx;
+    out["ctr.net_tx_bytes_total"] = net.tx;
+  }
+  return out;
+}
+
 /** The engine calls the collector makes. */
 export type ContainerDocker = Pick<DockerClient, "listContainers" | "inspectContainer" | "info">;
 
@@ -187,11 +205,14 @@ export function createContainerCollector(opts: ContainerCollectorOptions): Conta
         const pid = t.sharedNet || !layout ? undefined : containerPid(layout, snap.id);
         const text = pid ? readKernelFile(`/proc/${pid}/net/dev`) : undefined;
         if (text !== undefined) net = { cur: parseNetDev(text), prev: t.net };
-        out[snap.id] = containerSeries(snap, t.snap, {
-          hostCpus: facts.cpus,
-          hostMemBytes: facts.memBytes,
-          cpuLimitCores: t.cpuLimitCores,
-        }, net);
+        out[snap.id] = {
+          ...containerSeries(snap, t.snap, {
+            hostCpus: facts.cpus,
+            hostMemBytes: facts.memBytes,
+            cpuLimitCores: t.cpuLimitCores,
+          }, net),
+          ...containerCounters(snap, net?.cur),
+        };
         t.snap = snap;
         t.net = net?.cur;
       }

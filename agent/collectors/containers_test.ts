@@ -9,7 +9,12 @@ import {
   testName,
 } from "../../lib/docker/testing.ts";
 import type { CgroupSnapshot } from "./cgroup_stats.ts";
-import { containerSeries, cpuLimitCores, createContainerCollector } from "./containers.ts";
+import {
+  containerCounters,
+  containerSeries,
+  cpuLimitCores,
+  createContainerCollector,
+} from "./containers.ts";
 
 const snap = (at: number, over: Partial<CgroupSnapshot> = {}): CgroupSnapshot => ({
   id: "a".repeat(64),
@@ -56,6 +61,19 @@ Deno.test("containerSeries() gives gauges at once and rates from the second snap
   assert.equal(s["ctr.net_rx_bps"], 500);
   assert.equal(s["ctr.net_tx_bps"], 100);
   for (const k of Object.keys(s)) assert.match(k, SERIES_KEY);
+});
+
+Deno.test("containerCounters() gives CPU seconds and bytes since the container started", () => {
+  const s = snap(0, { cpuNanos: 2_500_000_000, blockReadBytes: 4096, blockWriteBytes: 8192 });
+  assert.deepEqual(containerCounters(s, { rx: 100, tx: 200 }), {
+    "ctr.cpu_seconds_total": 2.5,
+    "ctr.blk_read_bytes_total": 4096,
+    "ctr.blk_write_bytes_total": 8192,
+    "ctr.net_rx_bytes_total": 100,
+    "ctr.net_tx_bytes_total": 200,
+  });
+  assert.equal(containerCounters(s)["ctr.net_rx_bytes_total"], undefined, "shared network: none");
+  for (const k of Object.keys(containerCounters(s))) assert.match(k, SERIES_KEY);
 });
 
 Deno.test("containerSeries() treats an unlimited container's memory against the host, and resets", () => {

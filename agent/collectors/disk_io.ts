@@ -1,6 +1,7 @@
 /** Disk throughput per whole disk from /proc/diskstats. */
 import {
   counterRate,
+  countersDue,
   type HostCollector,
   keyFamily,
   readKernelFile,
@@ -80,18 +81,37 @@ export function diskSeries(
   return out;
 }
 
+const readTotalKey = keyFamily("disk.read_bytes_total", "dev");
+const writtenTotalKey = keyFamily("disk.written_bytes_total", "dev");
+
+/**
+ * disk.read_bytes_total/disk.written_bytes_total per disk: the kernel's counters since boot, as
+ * they are, for Prometheus (which takes rates itself and expects counters, not rates).
+ */
+export function diskCounters(cur: Map<string, DiskCounters>, out: Series = {}): Series {
+  for (const [dev, c] of cur) {
+    out[readTotalKey(dev)] = c.readBytes;
+    out[writtenTotalKey(dev)] = c.writeBytes;
+  }
+  return out;
+}
+
 /** How often /sys/block is listed again, for disks plugged in or removed. */
 const DISK_LIST_TTL_MS = 60_000;
 
-/** Reads `<root>/proc/diskstats` each run and reports bytes per second since the previous run. */
+/**
+ * Reads `<root>/proc/diskstats` each run and reports bytes per second since the previous run, and
+ * with `countersEveryMs` also the byte counters themselves at most that often.
+ */
 export function createDiskIoCollector(
-  opts: { root?: string; skip?: RegExp; monotonic?: () => number } = {},
+  opts: { root?: string; skip?: RegExp; monotonic?: () => number; countersEveryMs?: number } = {},
 ): HostCollector {
   const root = opts.root ?? "/";
   const path = rooted(root, "/proc/diskstats");
   const clock = opts.monotonic ?? (() => performance.now());
   let disks: { at: number; names?: Set<string> } | undefined;
   let prev: { at: number; counters: Map<string, DiskCounters> } | undefined;
+  const due = countersDue(opts.countersEveryMs);
   const wholeDisks = (now: number) => {
     if (!disks || now - disks.at > DISK_LIST_TTL_MS) {
       let names: Set<string> | undefined;
@@ -111,7 +131,8 @@ export function createDiskIoCollector(
       if (text === undefined) return undefined;
       const at = clock();
       const cur = { at, counters: parseDiskstats(text, wholeDisks(at), opts.skip) };
-      const out = prev && diskSeries(prev.counters, cur.counters, (cur.at - prev.at) / 1000);
+      let out = prev && diskSeries(prev.counters, cur.counters, (cur.at - prev.at) / 1000);
+      if (due(at)) out = diskCounters(cur.counters, out);
       prev = cur;
       return out;
     },

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { createDiskIoCollector, diskSeries, isWholeDisk, parseDiskstats } from "./disk_io.ts";
+import {
+  createDiskIoCollector,
+  diskCounters,
+  diskSeries,
+  isWholeDisk,
+  parseDiskstats,
+} from "./disk_io.ts";
 
 const stats = (vdaRead: number, vdaWritten: number) =>
   `   7       0 loop0 10 0 80 0 0 0 0 0 0 0 0 0 0 0 0 0 0
@@ -61,6 +67,38 @@ Deno.test("createDiskIoCollector() reads <root>/proc/diskstats with <root>/sys/b
       "disk.read_bps{dev=nvme0n1}",
       "disk.write_bps{dev=nvme0n1}",
     ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("createDiskIoCollector() with countersEveryMs adds the byte counters since boot, at most that often", async () => {
+  assert.deepEqual(diskCounters(parseDiskstats(stats(1000, 2000))), {
+    "disk.read_bytes_total{dev=vda}": 512000,
+    "disk.written_bytes_total{dev=vda}": 1024000,
+    "disk.read_bytes_total{dev=nvme0n1}": 8192,
+    "disk.written_bytes_total{dev=nvme0n1}": 16384,
+  });
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/proc`);
+    await Deno.mkdir(`${root}/sys/block/vda`, { recursive: true });
+    let now = 0;
+    const c = createDiskIoCollector({ root, monotonic: () => now, countersEveryMs: 10_000 });
+    await Deno.writeTextFile(`${root}/proc/diskstats`, stats(0, 0));
+    assert.deepEqual(await c.collect(0), {
+      "disk.read_bytes_total{dev=vda}": 0,
+      "disk.written_bytes_total{dev=vda}": 0,
+    }, "counters need no previous read");
+    now = 1000;
+    await Deno.writeTextFile(`${root}/proc/diskstats`, stats(100, 100));
+    assert.deepEqual(Object.keys((await c.collect(0))!), [
+      "disk.read_bps{dev=vda}",
+      "disk.write_bps{dev=vda}",
+    ]);
+    now = 10_000;
+    const s = (await c.collect(0))!;
+    assert.equal(s["disk.read_bytes_total{dev=vda}"], 51200);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

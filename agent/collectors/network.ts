@@ -1,6 +1,7 @@
 /** Network throughput per interface from /proc/net/dev. */
 import {
   counterRate,
+  countersDue,
   type HostCollector,
   keyFamily,
   readKernelFile,
@@ -61,21 +62,41 @@ export function networkSeries(
   return out;
 }
 
-/** Reads `<root>/proc/net/dev` each run and reports bytes per second since the previous run. */
+const rxTotalKey = keyFamily("net.rx_bytes_total", "iface");
+const txTotalKey = keyFamily("net.tx_bytes_total", "iface");
+
+/**
+ * net.rx_bytes_total/net.tx_bytes_total per interface: the kernel's byte counters since boot, as
+ * they are, for Prometheus (which takes rates itself and expects counters, not rates).
+ */
+export function networkCounters(cur: Map<string, IfaceCounters>, out: Series = {}): Series {
+  for (const [name, c] of cur) {
+    out[rxTotalKey(name)] = c.rx;
+    out[txTotalKey(name)] = c.tx;
+  }
+  return out;
+}
+
+/**
+ * Reads `<root>/proc/net/dev` each run and reports bytes per second since the previous run, and
+ * with `countersEveryMs` also the byte counters themselves at most that often.
+ */
 export function createNetworkCollector(
-  opts: { root?: string; skip?: RegExp; monotonic?: () => number } = {},
+  opts: { root?: string; skip?: RegExp; monotonic?: () => number; countersEveryMs?: number } = {},
 ): HostCollector {
   // The agent's own network namespace: an agent in a container runs with the host's network.
   const path = rooted(opts.root ?? "/", "/proc/net/dev");
   const clock = opts.monotonic ?? (() => performance.now());
   let prev: { at: number; counters: Map<string, IfaceCounters> } | undefined;
+  const due = countersDue(opts.countersEveryMs);
   return {
     name: "network",
     collect() {
       const text = readKernelFile(path);
       if (text === undefined) return undefined;
       const cur = { at: clock(), counters: parseNetDevInterfaces(text, opts.skip) };
-      const out = prev && networkSeries(prev.counters, cur.counters, (cur.at - prev.at) / 1000);
+      let out = prev && networkSeries(prev.counters, cur.counters, (cur.at - prev.at) / 1000);
+      if (due(cur.at)) out = networkCounters(cur.counters, out);
       prev = cur;
       return out;
     },

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createNetworkCollector, networkSeries, parseNetDevInterfaces } from "./network.ts";
+import {
+  createNetworkCollector,
+  networkCounters,
+  networkSeries,
+  parseNetDevInterfaces,
+} from "./network.ts";
 
 const head = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -48,6 +53,32 @@ Deno.test("createNetworkCollector() measures the time between reads itself", asy
     const s = (await c.collect(0))!;
     assert.equal(s["net.rx_bps{iface=eth0}"], 200);
     assert.equal(s["net.tx_bps{iface=eth0}"], 100);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("createNetworkCollector() with countersEveryMs adds the byte counters since boot, at most that often", async () => {
+  assert.deepEqual(networkCounters(parseNetDevInterfaces(dev([1000, 2000], [5, 6]))), {
+    "net.rx_bytes_total{iface=eth0}": 1000,
+    "net.tx_bytes_total{iface=eth0}": 2000,
+    "net.rx_bytes_total{iface=docker0}": 5,
+    "net.tx_bytes_total{iface=docker0}": 6,
+  });
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/proc/net`, { recursive: true });
+    let now = 0;
+    const c = createNetworkCollector({ root, monotonic: () => now, countersEveryMs: 10_000 });
+    await Deno.writeTextFile(`${root}/proc/net/dev`, dev([10, 20], [0, 0]));
+    assert.equal((await c.collect(0))!["net.rx_bytes_total{iface=eth0}"], 10);
+    now = 1000;
+    assert.equal((await c.collect(0))!["net.rx_bytes_total{iface=eth0}"], undefined);
+    now = 10_000;
+    await Deno.writeTextFile(`${root}/proc/net/dev`, dev([90, 20], [0, 0]));
+    const s = (await c.collect(0))!;
+    assert.equal(s["net.rx_bytes_total{iface=eth0}"], 90);
+    assert.equal(s["net.rx_bps{iface=eth0}"], 9);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

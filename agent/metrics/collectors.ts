@@ -43,8 +43,9 @@ export function createHostCollectors(opts: HostCollectorOptions = {}): HostColle
     createLoadCollector({ root }),
     createMemoryCollector({ root }),
     createUptimeCollector({ root }),
-    createNetworkCollector({ root }),
-    createDiskIoCollector({ root }),
+    // Byte counters too (for Prometheus), every 10 s: the rates above are what the hub charts.
+    createNetworkCollector({ root, countersEveryMs: 10_000 }),
+    createDiskIoCollector({ root, countersEveryMs: 10_000 }),
     // A data root elsewhere than /var/lib/docker holds container mounts too: leave them out.
     createFilesystemsCollector({ root, exclude: () => (dockerRoot ? [dockerRoot] : []) }),
     createGpuCollector({ intervalMs: opts.gpuIntervalMs }),

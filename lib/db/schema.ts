@@ -212,7 +212,8 @@ export interface MetricAgentsTable {
 }
 
 export interface MetricDirtyTable {
-  tier: "1m" | "1h";
+  /** Dirty, or being recomputed by a rollup run (lib/metrics/rollup.ts RUNNING). */
+  tier: "1m" | "1h" | "1m/running" | "1h/running";
   host_id: string;
   bucket: number;
 }

@@ -1,25 +1,49 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Rollups } from "./rollup.ts";
+import { createPacer, type Pacing } from "./pacer.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Batch sequence numbers are kept this long to recognise retries. */
 const BATCH_DEDUPE_MS = 7 * DAY;
 
-/** Deletes metric rows past each tier's retention; rolls dirty buckets up first so nothing unrolled is lost. */
+/**
+ * Series per delete, so one statement removes about an hour's expired rows of a few thousand rows
+ * when the job runs hourly: raw rows are one a second, minute rows one a minute, hour rows one an
+ * hour. One `t < cutoff` delete over a whole table walks every row of it (the key is
+ * (series_id, t)) and held the thread for as long; per series it is a short range of the key.
+ */
+const SERIES_PER_DELETE = { metric_raw: 2, metric_1m: 100, metric_1h: 1000 } as const;
+
+/**
+ * Deletes metric rows past each tier's retention; rolls dirty buckets up first so nothing unrolled
+ * is lost. Works in small deletes and yields to the event loop between slices (pacer.ts).
+ */
 export async function applyMetricsRetention(
   db: Db,
   clock: Clock,
   rollups: Rollups,
   keep: { rawHours: number; minuteDays: number; hourDays: number },
+  pacing: Pacing = {},
 ): Promise<Record<string, number>> {
   await rollups.run({ all: true });
   const now = clock.now();
-  const del = async (table: "metric_raw" | "metric_1m" | "metric_1h", before: number) =>
-    Number(
-      (await db.deleteFrom(table).where("t", "<", before).executeTakeFirst()).numDeletedRows ?? 0,
-    );
+  const pacer = createPacer(pacing);
+  const ids = (await db.selectFrom("metric_series").select("id").orderBy("id").execute())
+    .map((r) => Number(r.id));
+  const del = async (table: keyof typeof SERIES_PER_DELETE, before: number) => {
+    let deleted = 0;
+    const n = SERIES_PER_DELETE[table];
+    for (let i = 0; i < ids.length; i += n) {
+      const r = await db.deleteFrom(table).where("series_id", "in", ids.slice(i, i + n))
+        .where("t", "<", before).executeTakeFirst();
+      const rows = Number(r.numDeletedRows ?? 0);
+      deleted += rows;
+      await pacer.step(rows + 1);
+    }
+    return deleted;
+  };
   const out = {
     raw: await del("metric_raw", now - keep.rawHours * HOUR),
     minute: await del("metric_1m", now - keep.minuteDays * DAY),

@@ -74,6 +74,10 @@ const StatsResponse = z.object({
       p95: z.number(),
       p99: z.number(),
       count: z.number(),
+      percentiles_of: z.enum(["samples", "1m_averages", "1h_averages"]).openapi({
+        description:
+          "What p50/p95/p99 are read from: the samples (within relative_error), or for throughput series (`_bps`) exactly from the one-minute (ranges up to 24 h) or one-hour averages",
+      }),
     }),
   ),
 }).openapi("MetricStats");
@@ -144,7 +148,8 @@ const routes = {
     method: "get",
     path: "/api/v1/hosts/{hostId}/stats",
     tags: ["metrics"],
-    summary: "min/max/avg/p50/p95/p99 per series over the range, from rollups",
+    summary:
+      "min/max/avg/p50/p95/p99 per series over the range, from rollups and the samples not yet rolled up",
     request: { params: HostParam, query: StatsQuery },
     responses: { 200: jsonResponse(StatsResponse, "Statistics") },
   }),
