@@ -342,8 +342,12 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         on conflict (series_id) do update set t = excluded.t, v = excluded.v
         where excluded.t > metric_latest.t or metric_latest.t > ${now}`;
       const buckets = [...new Set(points.map((p) => p.t - (p.t % MINUTE)))];
+      // `do update`, not `do nothing`: it locks an existing mark, so a rollup taking that mark at
+      // the same moment waits for this batch and then reads its samples (or this batch marks the
+      // minute again after the rollup took it); `do nothing` could leave the batch never rolled up.
       await sql`insert into metric_dirty (tier, host_id, bucket)
-        select '1m', ${hostId}, b from unnest(${buckets}::bigint[]) as u(b) on conflict do nothing`;
+        select '1m', ${hostId}, b from unnest(${buckets}::bigint[]) as u(b)
+        on conflict (tier, host_id, bucket) do update set bucket = excluded.bucket`;
 
       current = epochs.get(hostId);
       if (spoolEpoch !== undefined && current !== spoolEpoch) {
