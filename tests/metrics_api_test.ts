@@ -166,7 +166,11 @@ dbTest(
     const now = t.services.clock.now();
     const res = await t.app.request("http://hub.test/api/v1/agent/report", {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-encoding": "gzip" },
+      headers: {
+        authorization: `Bearer ${token}`,
+        "x-capstan-machine-id": "machine-0001",
+        "content-encoding": "gzip",
+      },
       body: await gzip(JSON.stringify({
         seq: 0,
         samples: [
