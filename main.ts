@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { startHub } from "./lib/hub.ts";
+import { StartupError } from "./lib/startup_error.ts";
 
 // Composition root: config → hub (db, migrations, services, HTTP, jobs) → wait for a signal.
 try {
@@ -14,6 +15,11 @@ try {
   if (err instanceof ConfigError) {
     console.error(err.message);
     Deno.exit(2);
+  }
+  // A database, address or directory to fix: one line naming it, no stack trace.
+  if (err instanceof StartupError) {
+    console.error(err.message);
+    Deno.exit(1);
   }
   throw err;
 }

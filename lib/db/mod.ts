@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { CapstanSqliteDialect } from "./sqlite.ts";
 import type { Database } from "./schema.ts";
+import { parsePostgresUrl } from "./pg_url.ts";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -24,7 +25,10 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-/** Opens `sqlite:<path>` or `postgres://…`; `search_path` isolates a schema (tests use one per run). */
+/**
+ * Opens `sqlite:<path>` or `postgres://…` (libpq-style, e.g. `postgres:///db?host=/var/run/postgresql`
+ * for a Unix socket); `search_path` isolates a schema (tests use one per run).
+ */
 export function openDatabase(url: string, options: { searchPath?: string } = {}): DbHandle {
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);
@@ -33,7 +37,9 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
     const db = new Kysely<Database>({ dialect });
     return { db, dialect: "sqlite", sqlite: dialect.raw, close: () => db.destroy() };
   }
-  const pg = postgres(url, {
+  const { connection, ...target } = parsePostgresUrl(url);
+  const pg = postgres({
+    ...target,
     max: 10,
     onnotice: () => {},
     // Timestamps are int8 milliseconds; parse them as numbers rather than postgres.js's default strings.
@@ -45,7 +51,10 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
         parse: (x: string) => Number(x),
       },
     },
-    ...(options.searchPath ? { connection: { search_path: options.searchPath } } : {}),
+    connection: {
+      ...connection,
+      ...(options.searchPath ? { search_path: options.searchPath } : {}),
+    },
   });
   const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: pg }) });
   return {
