@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../lib/config.ts";
-import { type RunningHub, startHub } from "../lib/hub.ts";
+import type { RunningHub } from "../lib/hub.ts";
+import { startTestHub } from "./support/hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
@@ -16,17 +16,8 @@ import { SYSTEM_CTX, testServices } from "./support/services.ts";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SUITE = "agent-e2e";
 
-async function hubOn(dataDir: string, env: Record<string, string> = {}): Promise<RunningHub> {
-  return await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOCAL_AGENT: "0",
-      ...env,
-    }),
-    { log: silentLogger, jobs: false },
-  );
+function hubOn(dataDir: string, env: Record<string, string> = {}): Promise<RunningHub> {
+  return startTestHub(dataDir, env);
 }
 
 /** A user who owns org "acme", with a write token, made directly in the hub's database. */

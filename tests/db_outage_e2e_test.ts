@@ -6,8 +6,8 @@
  * The server is the test's own (tests/support/private_pg.ts); the shared cluster is never stopped.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import type { RunningHub } from "../lib/hub.ts";
+import { startTestHub } from "./support/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createDockerClient } from "../lib/docker/client.ts";
@@ -58,7 +58,7 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-db-outage-" });
     const docker = createDockerClient();
     const log = recordingLogger();
-    let hub: Awaited<ReturnType<typeof startHub>> | undefined;
+    let hub: RunningHub | undefined;
     try {
       // An organization, so the embedded agent attaches the local engine as its host.
       const seed = openDatabase(pg.url);
@@ -74,16 +74,9 @@ Deno.test({
       } finally {
         await seed.close();
       }
-      hub = await startHub(
-        loadConfig({
-          CAPSTAN_HOST: "127.0.0.1",
-          CAPSTAN_PORT: "0",
-          CAPSTAN_DATA_DIR: dataDir,
-          DATABASE_URL: pg.url,
-          CAPSTAN_LOCAL_AGENT: "1",
-        }),
-        { log, jobs: false },
-      );
+      hub = await startTestHub(dataDir, { DATABASE_URL: pg.url, CAPSTAN_LOCAL_AGENT: "1" }, {
+        log,
+      });
       const db = hub.services.db;
       const cached = (name: string) =>
         db.selectFrom("containers").select(["name", "state"]).where("name", "=", name)

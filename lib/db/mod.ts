@@ -7,6 +7,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { CapstanSqliteDialect } from "./sqlite.ts";
 import type { Database } from "./schema.ts";
 import { parsePostgresUrl } from "./pg_url.ts";
+import { createFailureLog, type FailureLog } from "./failures.ts";
+import { observeDialect, observeSqlite } from "./observe.ts";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -22,6 +24,8 @@ export interface DbHandle {
    * holds Kysely's connection mutex, so no Kysely transaction is open on it at the same time.
    */
   sqlite?: DatabaseSync;
+  /** Storage failures its queries met (a full disk, an unreachable server), for /healthz. */
+  failures: FailureLog;
   close(): Promise<void>;
 }
 
@@ -34,8 +38,10 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
     const path = url.slice("sqlite:".length);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const dialect = new CapstanSqliteDialect(path);
+    const failures = createFailureLog();
+    observeSqlite(dialect.raw, failures.note);
     const db = new Kysely<Database>({ dialect });
-    return { db, dialect: "sqlite", sqlite: dialect.raw, close: () => db.destroy() };
+    return { db, dialect: "sqlite", sqlite: dialect.raw, failures, close: () => db.destroy() };
   }
   const { connection, ...target } = parsePostgresUrl(url);
   const pg = postgres({
@@ -56,11 +62,15 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
       ...(options.searchPath ? { search_path: options.searchPath } : {}),
     },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: pg }) });
+  const failures = createFailureLog();
+  const db = new Kysely<Database>({
+    dialect: observeDialect(new PostgresJSDialect({ postgres: pg }), failures.note),
+  });
   return {
     db,
     dialect: "postgres",
     pg,
+    failures,
     close: async () => {
       // postgres.js can wait forever in end() for a connection Kysely reserved and released
       // (porsager/postgres#925): give in-flight queries 2 s, then close; destroy() finds it ended.

@@ -55,6 +55,12 @@ export interface PrivatePg {
   url: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Stops the server's processes with SIGSTOP (this test started them): connections stay open and
+   * nothing answers — a hung server, not a stopped one. `thaw()` resumes them.
+   */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   /** Stops it (if running) and deletes its files. */
   remove(): Promise<void>;
 }
@@ -102,6 +108,21 @@ export async function startPrivatePg(): Promise<PrivatePg> {
     await asPostgres("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"]);
     running = false;
   };
+  /** The postmaster and its children (backends, background workers). */
+  const processes = async () => {
+    const pid = Number((await Deno.readTextFile(join(dataDir, "postmaster.pid"))).split("\n")[0]);
+    const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`).catch(() => "");
+    return [pid, ...children.trim().split(/\s+/).filter(Boolean).map(Number)];
+  };
+  const signal = async (sig: Deno.Signal) => {
+    for (const pid of await processes()) {
+      try {
+        Deno.kill(pid, sig);
+      } catch {
+        // Exited meanwhile (a backend whose client went away).
+      }
+    }
+  };
   await start();
   await asPostgres("createdb", ["-h", socketDir, "-p", String(port), "-U", "capstan", "capstan"]);
   return {
@@ -110,8 +131,11 @@ export async function startPrivatePg(): Promise<PrivatePg> {
     url: `postgres://capstan@127.0.0.1:${port}/capstan`,
     stop,
     start,
+    freeze: () => signal("SIGSTOP"),
+    thaw: () => signal("SIGCONT"),
     async remove() {
       try {
+        await signal("SIGCONT").catch(() => {});
         await stop();
       } finally {
         await Deno.remove(root, { recursive: true });
