@@ -2,6 +2,11 @@ import { z } from "zod";
 import { join, resolve } from "node:path";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/**
+ * V8's old space for the hub, MB. The hub's live data is tens of MB; V8's own default (a quarter
+ * of the machine's memory, up to 4 GB) lets garbage pile up between collections under load.
+ */
+export const DEFAULT_MAX_HEAP_MB = 256;
 
 const envSchema = z.object({
   CAPSTAN_HOST: z.string().min(1).default("127.0.0.1"),
@@ -29,6 +34,10 @@ const envSchema = z.object({
   CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_MAX_HEAP_MB: z.coerce.number().int().refine(
+    (n) => n === 0 || (n >= 64 && n <= 65536),
+    "must be 0 (V8's default) or 64 to 65536",
+  ).default(DEFAULT_MAX_HEAP_MB),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -58,6 +67,8 @@ export interface Config {
   alertsRetentionDays: number;
   /** How long health check results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
   healthRetentionDays: number;
+  /** V8's old space, MB; 0 leaves V8's default (CAPSTAN_MAX_HEAP_MB, applied by main.ts). */
+  maxHeapMb: number;
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -101,5 +112,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
+    maxHeapMb: e.CAPSTAN_MAX_HEAP_MB,
   };
 }

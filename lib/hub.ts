@@ -16,6 +16,7 @@ import { buildIslands } from "./islands/build.ts";
 import { socketExists, startEmbeddedAgent } from "./agents/embedded.ts";
 import { type IslandManifest, readManifest } from "./islands/manifest.ts";
 import { startupStep } from "./startup_error.ts";
+import { heapLimitMb } from "./heap.ts";
 import { redactPostgresUrl } from "./db/pg_url.ts";
 import { sql } from "kysely";
 
@@ -172,7 +173,7 @@ export async function startHub(
   } else {
     await Deno.remove(tokenFile).catch(() => {});
   }
-  log.info(`listening on ${publicUrl}`, { database: dbh.dialect });
+  log.info(`listening on ${publicUrl}`, { database: dbh.dialect, heap_limit_mb: heapLimitMb() });
   const embedded = config.localAgent && socketExists(config.dockerSocket)
     ? startEmbeddedAgent({ ...services, socketPath: config.dockerSocket, dataDir: config.dataDir })
     : undefined;
