@@ -37,7 +37,14 @@ async function within<T>(what: string, ms: number, fn: () => Promise<T | undefin
   let last: unknown;
   while (Date.now() - start < ms) {
     try {
-      const v = await fn();
+      // A query that hangs must fail the test at the deadline, not stall it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const v = await Promise.race([
+        fn(),
+        new Promise<undefined>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer")), start + ms - Date.now());
+        }),
+      ]).finally(() => clearTimeout(timer));
       if (v) return { value: v, ms: Date.now() - start };
     } catch (err) {
       last = err;

@@ -17,7 +17,10 @@ const DEAD_AFTER_MS = 45_000;
 const CONTROL_TOPIC = "hub:agents";
 /** How long a resync may wait for the agent's container list. */
 const RESYNC_LIST_MS = 30_000;
-const ContainerList = z.array(ContainerState).max(10_000);
+const MAX_CONTAINERS = 10_000;
+const ContainerList = z.array(ContainerState).max(MAX_CONTAINERS);
+/** A snapshot rewrites one row per container: give a large one more than the queue's 5 s. */
+const snapshotTimeoutMs = (containers: number) => 5000 + containers;
 
 type HostRef = { id: string; org_id: string };
 
@@ -92,7 +95,8 @@ export function createAgentRegistry(deps: {
     queueFor(host).push({
       what: "resync",
       resync: true,
-      timeoutMs: RESYNC_LIST_MS + (deps.updateTimeoutMs ?? 5000),
+      whole: true,
+      timeoutMs: RESYNC_LIST_MS + snapshotTimeoutMs(MAX_CONTAINERS),
       run: async () => {
         const c = live.get(host.id);
         if (!c || c.closed) return;
@@ -141,7 +145,12 @@ export function createAgentRegistry(deps: {
       const queue = queueFor(host);
       conn.setHandlers({
         onSnapshot: (m) =>
-          queue.push({ what: "snapshot", run: () => applySnapshot(host, m.containers) }),
+          queue.push({
+            what: "snapshot",
+            whole: true,
+            timeoutMs: snapshotTimeoutMs(m.containers.length),
+            run: () => applySnapshot(host, m.containers),
+          }),
         onEvent: (e) => {
           if (e.type !== "container") return;
           deps.observer?.event(host, e);

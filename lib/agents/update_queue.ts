@@ -7,9 +7,11 @@ export interface UpdateStep {
   what: string;
   /** Applies the change; must be safe to run again (a timed-out attempt is retried). */
   run(): Promise<void>;
-  /** Longer than the default for a step that also waits for the agent (a fresh snapshot). */
+  /** At least this long per attempt (a step that also waits for the agent, a large snapshot). */
   timeoutMs?: number;
-  /** A fresh snapshot from the agent: one pending at a time is enough. */
+  /** Replaces the host's whole state (a snapshot): once it lands nothing before it matters. */
+  whole?: boolean;
+  /** A snapshot the hub asked for: one pending at a time is enough. */
   resync?: boolean;
 }
 
@@ -23,7 +25,11 @@ export interface UpdateQueueOptions {
    * newer), or the queue overflowed. The caller pushes a resync step.
    */
   onDrift(): void;
-  /** A database call that takes longer is given up and retried (default 5 s). */
+  /**
+   * An attempt that takes longer is given up and retried (default 5 s). Each timeout doubles it
+   * (up to 60 s) and each success takes a tenth off again, so a database that is slow rather than
+   * gone gets the time it needs instead of a retry loop.
+   */
   timeoutMs?: number;
   /** Retry delays after a failure: full-jitter exponential (default 250 ms doubling to 2 s). */
   backoff?: { baseMs: number; capMs: number };
@@ -44,6 +50,8 @@ export interface UpdateQueue {
 
 class StepTimeout extends Error {}
 
+const MAX_TIMEOUT_MS = 60_000;
+
 /**
  * Applies a host's cache updates one at a time, in order (a snapshot and the events after it must
  * not overtake each other), and survives a database that stops answering: every attempt has a
@@ -53,7 +61,8 @@ class StepTimeout extends Error {}
  * timed-out attempt may still land later and events may have been missed meanwhile.
  */
 export function createUpdateQueue(o: UpdateQueueOptions): UpdateQueue {
-  const timeoutMs = o.timeoutMs ?? 5000;
+  const baseTimeoutMs = o.timeoutMs ?? 5000;
+  let timeoutMs = baseTimeoutMs;
   const maxPending = o.maxPending ?? 2000;
   const backoff = createBackoff({
     baseMs: o.backoff?.baseMs ?? 250,
@@ -80,7 +89,7 @@ export function createUpdateQueue(o: UpdateQueueOptions): UpdateQueue {
 
   /** One attempt; throws on failure or timeout. */
   async function attempt(step: UpdateStep): Promise<void> {
-    const limit = step.timeoutMs ?? timeoutMs;
+    const limit = Math.max(step.timeoutMs ?? 0, timeoutMs);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const work = step.run();
     const expired = new Promise<never>((_, reject) => {
@@ -93,6 +102,7 @@ export function createUpdateQueue(o: UpdateQueueOptions): UpdateQueue {
       await Promise.race([work, expired]);
     } catch (err) {
       if (err instanceof StepTimeout) {
+        timeoutMs = Math.min(MAX_TIMEOUT_MS, timeoutMs * 2);
         // The attempt may still complete, after newer state was written: reconcile if it does.
         work.then(() => {
           if (closed) return;
@@ -134,15 +144,16 @@ export function createUpdateQueue(o: UpdateQueueOptions): UpdateQueue {
         continue;
       }
       pending.shift();
+      timeoutMs = Math.max(baseTimeoutMs, Math.round(timeoutMs * 0.9));
       if (failures) {
-        o.log.info("agent updates: the database answers again; resyncing the host", {
-          hostId: o.hostId,
-          failed_attempts: failures,
-          pending: pending.length,
-        });
+        // A snapshot that landed is the whole state already; after anything else, ask for one.
+        o.log.info(
+          `agent updates: the database answers again${step.whole ? "" : "; resyncing the host"}`,
+          { hostId: o.hostId, failed_attempts: failures, pending: pending.length },
+        );
         failures = 0;
         backoff.reset();
-        o.onDrift();
+        if (!step.whole) o.onDrift();
       }
     }
   }

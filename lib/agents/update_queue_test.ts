@@ -117,3 +117,45 @@ Deno.test("createUpdateQueue() keeps one pending resync", async () => {
   assert.equal(resyncs, 1);
   q.close();
 });
+
+Deno.test("createUpdateQueue() gives a slow database more time instead of retrying forever", async () => {
+  const { q, drifts } = testQueue({ timeoutMs: 100 });
+  let attempts = 0;
+  // Every attempt takes 150 ms: longer than the first timeout, well within the doubled one.
+  const slow = (what: string) => ({
+    what,
+    whole: true,
+    run: () => {
+      attempts++;
+      return new Promise<void>((r) => setTimeout(r, 150));
+    },
+  });
+  q.push(slow("snapshot"));
+  await q.idle();
+  assert.ok(attempts >= 2, "the first attempt timed out");
+  // Each late attempt asks for a resync; as slow, it must get the time it needs, not loop.
+  for (let round = 0; round < 3; round++) {
+    const before = drifts();
+    q.push(slow("resync"));
+    await q.idle();
+    await new Promise((r) => setTimeout(r, 200));
+    if (drifts() === before) break;
+    assert.ok(round < 2, `still resyncing after ${round + 1} rounds`);
+  }
+  q.close();
+});
+
+Deno.test("createUpdateQueue() asks for no resync when the step that got through was a snapshot", async () => {
+  const { q, drifts } = testQueue();
+  let down = true;
+  q.push({
+    what: "snapshot",
+    whole: true,
+    run: () => down ? Promise.reject(new Error("connect ECONNREFUSED")) : Promise.resolve(),
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  down = false;
+  await q.idle();
+  assert.equal(drifts(), 0);
+  q.close();
+});

@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { sql } from "kysely";
 import { TEST_POSTGRES_URL } from "../../tests/support/db.ts";
 import { openDatabase } from "./mod.ts";
+import { privatePgMissing, startPrivatePg } from "../../tests/support/private_pg.ts";
 
 const ignore = !TEST_POSTGRES_URL && Deno.env.get("CI") !== "true";
 
@@ -127,6 +128,76 @@ Deno.test({
     } finally {
       await killer.end({ timeout: 1 });
       await h.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "[postgres] a connection that closes while the client fetches its types fails cleanly",
+  ignore,
+  async fn() {
+    const url = new URL(TEST_POSTGRES_URL!);
+    let cut = false;
+    const options = {
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 10,
+      // The first connection is cut the moment the client asks for the array types (which it
+      // does right after connecting): that query then fails with no one awaiting it.
+      socket: () => {
+        const s = net.connect(Number(url.port || 5432), url.hostname);
+        const write = s.write.bind(s) as (chunk: Uint8Array, ...rest: unknown[]) => boolean;
+        (s as unknown as { write: typeof write }).write = (chunk, ...rest) => {
+          const ok = write(chunk, ...rest);
+          if (!cut && new TextDecoder().decode(chunk).includes("typcategory")) {
+            cut = true;
+            s.emit("close", false);
+            s.destroy();
+          }
+          return ok;
+        };
+        return s;
+      },
+    };
+    const pg = postgres(TEST_POSTGRES_URL!, options as postgres.Options<Record<string, never>>);
+    try {
+      // postgres.js 3.4.9: an unhandled rejection here ended the process (and this test run);
+      // and the reserve() waiting for the connection was dropped by the reconnect, never resolved.
+      const reserved = await settlesWithin(pg.reserve(), 5000, "reserve");
+      assert.ok(cut, "the types query was cut");
+      assert.equal((await reserved`select 5 as x`)[0].x, 5);
+      reserved.release();
+      const [{ x }] = await settlesWithin(pg`select 4 as x`, 5000, "a query afterwards");
+      assert.equal(x, 4);
+    } finally {
+      await pg.end({ timeout: 1 });
+    }
+  },
+});
+
+const pgMissing = privatePgMissing();
+Deno.test({
+  name:
+    "[postgres] a reserve() that fails while the server is down does not take a connection later",
+  ignore: Boolean(pgMissing) && Deno.env.get("CI") !== "true",
+  async fn() {
+    const server = await startPrivatePg();
+    const pg = postgres(server.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      assert.equal((await pg`select 1 as x`)[0].x, 1);
+      await server.stop();
+      await failsFast(pg.reserve(), "reserve while the server is down");
+      await server.start();
+      // postgres.js 3.4.9 kept the failed reserve queued and handed it the next connection
+      // opened for a reserve, which no one then held: this reserve waited forever.
+      const reserved = await settlesWithin(pg.reserve(), 5000, "a reserve once it is back");
+      assert.equal((await reserved`select 6 as x`)[0].x, 6);
+      reserved.release();
+      const [{ x }] = await settlesWithin(pg`select 7 as x`, 5000, "a query afterwards");
+      assert.equal(x, 7);
+    } finally {
+      await pg.end({ timeout: 1 });
+      await server.remove();
     }
   },
 });

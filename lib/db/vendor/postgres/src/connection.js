@@ -578,7 +578,10 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
 
       if (needsTypes) {
         initial.reserve && (initial = null)
-        return fetchArrayTypes()
+        // capstan patch: a connection that closes while fetching types rejects that query; with
+        // nothing awaiting it, that was an unhandled rejection (the process exited). The close
+        // itself fails or retries what waits on the connection.
+        return void fetchArrayTypes().catch(() => {})
       }
 
       initial && !initial.reserve && execute(initial)
@@ -823,7 +826,8 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
       backendParameters.default_transaction_read_only = a.transaction_read_only
       backendParameters.in_hot_standby = b.pg_is_in_recovery ? 'on' : 'off'
     }
-    query.execute()
+    // capstan patch: as for fetchArrayTypes, a close must not leave an unhandled rejection
+    query.execute().catch(() => {})
   }
 
   function ErrorResponse(x) {

@@ -206,7 +206,12 @@ function Postgres(a, b) {
     const c = open.length
       ? open.shift()
       : await new Promise((resolve, reject) => {
-        const query = { reserve: resolve, reject }
+        // capstan patch: a reserve fails when its connection attempt does, yet stays queued;
+        // `settled` lets onopen() pass it by instead of giving a connection to no one.
+        const query = {
+          reserve: (c) => (query.settled = true, resolve(c)),
+          reject: (e) => (query.settled = true, reject(e))
+        }
         queries.push(query)
         closed.length && connect(closed.shift(), query)
       })
@@ -420,14 +425,26 @@ function Postgres(a, b) {
 
     let max = Math.ceil(queries.length / (connecting.length + 1))
       , ready = true
+      , executed = false
 
     while (ready && queries.length && max-- > 0) {
       const query = queries.shift()
-      if (query.reserve)
+      if (query.reserve) {
+        // capstan patch: pass by a reserve that already failed (see reserve())
+        if (query.settled) {
+          max++
+          continue
+        }
         return query.reserve(c)
+      }
 
       ready = c.execute(query)
+      executed = true
     }
+
+    // capstan patch: only failed reserves were waiting: the connection is simply open
+    if (!executed)
+      return move(c, open)
 
     ready
       ? move(c, busy)
@@ -439,7 +456,16 @@ function Postgres(a, b) {
     c.reserved = null
     c.onclose && (c.onclose(e), c.onclose = null)
     options.onclose && options.onclose(c.id)
-    queries.length && connect(c, queries.shift())
+    // capstan patch: a waiting reserve() is handed its connection by onopen() from `queries`;
+    // taken out of it here as the reconnect's initial query, it was never resolved. Keep it there.
+    while (queries.length) {
+      const next = queries.shift()
+      if (next.reserve && next.settled)
+        continue
+      next.reserve && queries.push(next)
+      connect(c, next)
+      break
+    }
   }
 }
 
