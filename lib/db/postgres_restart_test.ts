@@ -14,6 +14,25 @@ import { privatePgMissing, startPrivatePg } from "../../tests/support/private_pg
 
 const ignore = !TEST_POSTGRES_URL && Deno.env.get("CI") !== "true";
 
+/**
+ * A one-connection client of the test server whose sockets the test makes (postgres.js takes a
+ * `socket` factory it does not type), so a test can close one at the worst moment.
+ */
+function clientOnOwnSockets(onSocket: (s: net.Socket) => void) {
+  const url = new URL(TEST_POSTGRES_URL!);
+  const options = {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+    socket: () => {
+      const s = net.connect(Number(url.port || 5432), url.hostname);
+      onSocket(s);
+      return s;
+    },
+  };
+  return postgres(TEST_POSTGRES_URL!, options as postgres.Options<Record<string, never>>);
+}
+
 class Hung extends Error {}
 
 /** Rejects with Hung when `p` has not settled within `ms` (a hang fails, not stalls, the test). */
@@ -67,20 +86,8 @@ Deno.test({
   name: "[postgres] a connection that closes with a write still buffered reconnects and answers",
   ignore,
   async fn() {
-    const url = new URL(TEST_POSTGRES_URL!);
     let first: net.Socket | undefined;
-    const options = {
-      max: 1,
-      onnotice: () => {},
-      connect_timeout: 10,
-      // Our own sockets (an option postgres.js does not type), so the test can close one.
-      socket: () => {
-        const s = net.connect(Number(url.port || 5432), url.hostname);
-        first ??= s;
-        return s;
-      },
-    };
-    const pg = postgres(TEST_POSTGRES_URL!, options as postgres.Options<Record<string, never>>);
+    const pg = clientOnOwnSockets((s) => (first ??= s));
     try {
       assert.equal((await pg`select 1 as x`)[0].x, 1);
       // A query's bytes wait for the next tick (setImmediate); the socket's close is handled
@@ -136,30 +143,21 @@ Deno.test({
   name: "[postgres] a connection that closes while the client fetches its types fails cleanly",
   ignore,
   async fn() {
-    const url = new URL(TEST_POSTGRES_URL!);
     let cut = false;
-    const options = {
-      max: 1,
-      onnotice: () => {},
-      connect_timeout: 10,
-      // The first connection is cut the moment the client asks for the array types (which it
-      // does right after connecting): that query then fails with no one awaiting it.
-      socket: () => {
-        const s = net.connect(Number(url.port || 5432), url.hostname);
-        const write = s.write.bind(s) as (chunk: Uint8Array, ...rest: unknown[]) => boolean;
-        (s as unknown as { write: typeof write }).write = (chunk, ...rest) => {
-          const ok = write(chunk, ...rest);
-          if (!cut && new TextDecoder().decode(chunk).includes("typcategory")) {
-            cut = true;
-            s.emit("close", false);
-            s.destroy();
-          }
-          return ok;
-        };
-        return s;
-      },
-    };
-    const pg = postgres(TEST_POSTGRES_URL!, options as postgres.Options<Record<string, never>>);
+    // The first connection is cut the moment the client asks for the array types (which it does
+    // right after connecting): that query then fails with no one awaiting it.
+    const pg = clientOnOwnSockets((s) => {
+      const write = s.write.bind(s) as (chunk: Uint8Array, ...rest: unknown[]) => boolean;
+      (s as unknown as { write: typeof write }).write = (chunk, ...rest) => {
+        const ok = write(chunk, ...rest);
+        if (!cut && new TextDecoder().decode(chunk).includes("typcategory")) {
+          cut = true;
+          s.emit("close", false);
+          s.destroy();
+        }
+        return ok;
+      };
+    });
     try {
       // postgres.js 3.4.9: an unhandled rejection here ended the process (and this test run);
       // and the reserve() waiting for the connection was dropped by the reconnect, never resolved.
