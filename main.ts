@@ -1,12 +1,13 @@
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { StartupError } from "./lib/startup_error.ts";
-import { heapLimitMb, heapMatches, rerunWithHeap } from "./lib/heap.ts";
+import { exitWithParent, heapLimitMb, heapMatches, rerunWithHeap } from "./lib/heap.ts";
 
 // Composition root: config → heap size → hub (db, migrations, services, HTTP, jobs) → wait for a
 // signal. The hub's modules load only once the heap is right: a re-run parent stays small.
 try {
   const config = loadConfig();
-  if (!heapMatches(config.maxHeapMb)) {
+  exitWithParent();
+  if (config.maxHeapMb !== undefined && !heapMatches(config.maxHeapMb)) {
     const code = await rerunWithHeap(config.maxHeapMb);
     if (code !== undefined) Deno.exit(code);
     console.error(

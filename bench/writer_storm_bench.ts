@@ -2,7 +2,7 @@
  * Hub memory under write load: the hub as `deno task start` runs it (its own process, SQLite, heap
  * sized by CAPSTAN_MAX_HEAP_MB), 50 API writers for 30 s (create a host, relabel it, remove it:
  * three audited writes a loop), then 10 s idle. Resident memory is read from /proc.
- * `deno run -A bench/writer_storm_bench.ts [--heap-mb N|--uncapped]` runs it alone.
+ * `deno run -A bench/writer_storm_bench.ts [--heap-mb N]` runs it alone.
  */
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../lib/config.ts";
@@ -170,6 +170,5 @@ export async function writerStormBench(record: (name: string, value: number) => 
 if (import.meta.main) {
   const i = Deno.args.indexOf("--heap-mb");
   const env: Record<string, string> = i >= 0 ? { CAPSTAN_MAX_HEAP_MB: Deno.args[i + 1] } : {};
-  if (Deno.args.includes("--uncapped")) env.CAPSTAN_MAX_HEAP_MB = "0";
   console.log(await writerStorm(env));
 }

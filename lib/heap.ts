@@ -1,6 +1,6 @@
 import v8 from "node:v8";
 
-/** Set in the re-run's environment, so a heap flag that does not take cannot loop. */
+/** The parent's pid, in a re-run's environment: no re-run of a re-run, and exit with the parent. */
 export const RERUN_MARK = "CAPSTAN_HEAP_RERUN";
 
 /** V8's heap limit includes the young generation (96 MB on 64-bit builds) above the old space. */
@@ -12,17 +12,17 @@ export function heapLimitMb(): number {
 }
 
 /**
- * Whether this process runs with its old space sized to `mb` (0: whatever V8 chose). Deno sets
- * V8's flags only at start (`--v8-flags`, `DENO_V8_FLAGS`), so a mismatch means a re-run.
+ * Whether this process runs with its old space sized to `mb`. Deno sets V8's flags only at start
+ * (`--v8-flags`, `DENO_V8_FLAGS`), so a mismatch means a re-run.
  */
 export function heapMatches(mb: number, limitMb = heapLimitMb()): boolean {
-  return mb === 0 || (limitMb >= mb && limitMb <= mb + YOUNG_GENERATION_SLACK_MB);
+  return limitMb >= mb && limitMb <= mb + YOUNG_GENERATION_SLACK_MB;
 }
 
 /**
  * Runs this process's own command line again (from /proc/self/cmdline: same runtime flags, same
- * permissions) with the old space sized to `mb` through DENO_V8_FLAGS, passes SIGINT, SIGTERM and
- * SIGHUP on, and resolves with its exit code. Undefined where the command line cannot be read.
+ * permissions) with the old space sized to `mb`, passes SIGINT, SIGTERM and SIGHUP on, and resolves
+ * with its exit code. Undefined where the command line cannot be read, or in such a re-run already.
  */
 export async function rerunWithHeap(mb: number): Promise<number | undefined> {
   let argv: string[];
@@ -31,11 +31,10 @@ export async function rerunWithHeap(mb: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-  if (argv.length < 2 || Deno.env.get(RERUN_MARK)) return undefined;
-  const flags = [Deno.env.get("DENO_V8_FLAGS"), `--max-old-space-size=${mb}`].filter(Boolean);
+  if (argv[1] !== "run" || Deno.env.get(RERUN_MARK)) return undefined;
   const child = new Deno.Command(Deno.execPath(), {
-    args: argv.slice(1),
-    env: { DENO_V8_FLAGS: flags.join(" "), [RERUN_MARK]: "1" },
+    args: ["run", `--v8-flags=--max-old-space-size=${mb}`, ...withoutHeapFlag(argv.slice(2))],
+    env: { [RERUN_MARK]: String(Deno.pid) },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
@@ -58,6 +57,29 @@ export async function rerunWithHeap(mb: number): Promise<number | undefined> {
   } finally {
     forward.forEach((off) => off());
   }
+}
+
+/** Drops `--max-old-space-size` from the `--v8-flags=` arguments (the re-run sets its own). */
+function withoutHeapFlag(args: string[]): string[] {
+  return args.flatMap((a) => {
+    if (!a.startsWith("--v8-flags=")) return [a];
+    const kept = a.slice("--v8-flags=".length).split(",")
+      .filter((f) => !f.startsWith("--max-old-space-size"));
+    return kept.length ? [`--v8-flags=${kept.join(",")}`] : [];
+  });
+}
+
+/**
+ * In a re-run, exits when the parent that started it is gone: a parent killed with SIGKILL cannot
+ * pass the signal on, and the hub must not live on without it, holding its port.
+ */
+export function exitWithParent(): void {
+  const parent = Number(Deno.env.get(RERUN_MARK));
+  if (!parent) return;
+  const timer = setInterval(() => {
+    if (Deno.ppid !== parent) Deno.exit(1);
+  }, 500);
+  Deno.unrefTimer(timer);
 }
 
 function signalNumber(sig: Deno.Signal): number {

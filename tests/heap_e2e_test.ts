@@ -8,8 +8,15 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-/** Starts a hub with `args`, waits for its "listening on" line, returns its heap limit, stops it. */
-async function heapOfHub(args: string[], env: Record<string, string>) {
+/**
+ * Starts a hub with `args`, waits for its "listening on" line, returns its heap limit and the pids
+ * of the process started and of its children, then stops it with `stop` (default SIGTERM).
+ */
+async function heapOfHub(
+  args: string[],
+  env: Record<string, string>,
+  stop: Deno.Signal = "SIGTERM",
+) {
   const dataDir = await Deno.makeTempDir({ prefix: "capstan-heap-" });
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -41,9 +48,11 @@ async function heapOfHub(args: string[], env: Record<string, string>) {
     reader.releaseLock();
     void child.stderr.cancel().catch(() => {});
     const limit = Number(/"heap_limit_mb":(\d+)/.exec(line)?.[1]);
-    child.kill("SIGTERM");
+    const children = (await Deno.readTextFile(`/proc/${child.pid}/task/${child.pid}/children`))
+      .trim().split(/\s+/).filter(Boolean).map(Number);
+    child.kill(stop);
     const status = await child.status;
-    return { limit, status };
+    return { limit, status, children };
   } finally {
     clearTimeout(timer);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
@@ -60,4 +69,19 @@ Deno.test("[e2e] CAPSTAN_MAX_HEAP_MB sizes the heap; signals reach the hub throu
   const r = await heapOfHub(["run", "-A", "main.ts"], { CAPSTAN_MAX_HEAP_MB: "200" });
   assert.ok(r.limit >= 200 && r.limit <= 200 + 128, `heap limit ${r.limit} MB`);
   assert.equal(r.status.code, 0, "SIGTERM passed on; the hub stopped cleanly");
+});
+
+Deno.test("[e2e] CAPSTAN_MAX_HEAP_MB wins over the start flag; the re-run hub dies with its parent", async () => {
+  const r = await heapOfHub(
+    ["run", "-A", "--v8-flags=--max-old-space-size=256", "main.ts"],
+    { CAPSTAN_MAX_HEAP_MB: "512" },
+    "SIGKILL",
+  );
+  assert.ok(r.limit >= 512 && r.limit <= 512 + 128, `heap limit ${r.limit} MB`);
+  assert.equal(r.children.length, 1, "the hub runs as the re-run child");
+  const until = Date.now() + 10_000;
+  while (await Deno.stat(`/proc/${r.children[0]}`).then(() => true, () => false)) {
+    assert.ok(Date.now() < until, "the re-run hub outlived its killed parent");
+    await new Promise((res) => setTimeout(res, 100));
+  }
 });
