@@ -55,23 +55,3 @@ export async function mountTmpfs(dir: string, size: string): Promise<() => Promi
   await run("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "capstan-test", dir]);
   return () => run("umount", [dir]).catch(() => run("umount", ["-l", dir]));
 }
-
-/**
- * A hub in this process on a free loopback port, without the embedded agent and scheduled jobs
- * (`env` adds or overrides variables).
- */
-export async function startLoopbackHub(
-  dataDir: string,
-  opts: { log?: Logger; env?: Record<string, string> } = {},
-): Promise<RunningHub> {
-  return await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOCAL_AGENT: "0",
-      ...opts.env,
-    }),
-    { log: opts.log ?? silentLogger, jobs: false },
-  );
-}
