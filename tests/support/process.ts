@@ -1,7 +1,4 @@
 /** Helpers for end-to-end tests that run hubs and agents as processes and mount filesystems. */
-import { loadConfig } from "../../lib/config.ts";
-import { type RunningHub, startHub } from "../../lib/hub.ts";
-import { type Logger, silentLogger } from "../../lib/log.ts";
 
 /** A loopback port free at the moment of asking. */
 export function freePort(): number {
