@@ -75,11 +75,16 @@ export async function startHub(
   const log = opts.log ?? createLogger(config.logLevel);
   await startupStep(
     `data dir: cannot create ${config.dataDir}`,
-    () => ensurePrivateDir(config.dataDir),
+    () => Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 }),
   );
   await startupStep(
     `data dir: cannot write to ${config.dataDir}`,
     () => assertWritable(config.dataDir),
+  );
+  // Only the hub's user may read keys, tokens and the database (also a dir made by an older hub).
+  await startupStep(
+    `data dir: cannot make ${config.dataDir} private (mode 0700)`,
+    () => ensurePrivateDir(config.dataDir),
   );
   const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
   const where = describeDatabase(config.databaseUrl);
