@@ -106,6 +106,29 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
     },
     "services.list": async (p) =>
       await docker.listServices({ filters: p.label ? { label: p.label } : undefined, ...opts() }),
+    "swarm.network_ensure": async (p) => {
+      const found = (await docker.listNetworks({ filters: { name: [p.name] }, ...opts() }))
+        .find((n) => n.Name === p.name);
+      if (found) return { id: found.Id, created: false };
+      try {
+        const r = await docker.createNetwork({
+          name: p.name,
+          driver: "overlay",
+          attachable: true,
+          labels: p.labels,
+          options: p.encrypted ? { encrypted: "" } : undefined,
+        }, opts());
+        return { id: r.id, created: true };
+      } catch (err) {
+        // Two deploys of one organization at once: the other one made it first.
+        if (err instanceof DockerError && err.status === 409) {
+          const again = (await docker.listNetworks({ filters: { name: [p.name] }, ...opts() }))
+            .find((n) => n.Name === p.name);
+          if (again) return { id: again.Id, created: false };
+        }
+        throw err;
+      }
+    },
     "service.inspect": async (p) => await docker.inspectService(p.id, opts()),
     "service.create": async (p) => await docker.createService(p.spec, opts()),
     "service.update": (p) =>
@@ -122,6 +145,21 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
           { rollbackFrom: current.Spec },
           opts(),
         );
+      }),
+    "service.scale": (p) =>
+      atCurrentVersion(async () => {
+        const current = await docker.inspectService(p.id, opts());
+        if (!("Replicated" in current.Spec.Mode)) {
+          throw new DockerError(
+            400,
+            "a global service runs one task per node and cannot be scaled",
+          );
+        }
+        await docker.updateServiceRaw(p.id, current.Version.Index, {
+          ...current.Spec,
+          Mode: { Replicated: { Replicas: p.replicas } },
+        }, opts());
+        return {};
       }),
     "service.remove": async (p) => {
       await docker.removeService(p.id, opts());
