@@ -45,8 +45,9 @@ export function createApp(
     return await securityHeaders()(c, next);
   });
   // Health answers before body limits and authentication: JSON within a second, whatever the
-  // database or the caller's cookie (routes/api/v1/system.ts).
-  app.get("/healthz", healthz);
+  // database or the caller's cookie (routes/api/v1/system.ts). A GET has no body to read, so the
+  // NUL check here costs only the query string.
+  app.get("/healthz", refuseNul(), healthz);
   app.use("*", bodyLimit(MAX_BODY_BYTES));
   app.use("*", refuseNul());
   app.use("*", authenticate());
