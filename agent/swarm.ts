@@ -129,6 +129,21 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
         throw err;
       }
     },
+    "swarm.network_remove": async (p) => {
+      const found = (await docker.listNetworks({ filters: { name: [p.name] }, ...opts() }))
+        .find((n) => n.Name === p.name);
+      if (!found) return { removed: false };
+      if (!found.Labels?.["capstan.org"]) {
+        throw new DockerError(403, `network ${p.name} was not created by Capstan`);
+      }
+      try {
+        await docker.removeNetwork(found.Id, opts());
+      } catch (err) {
+        if (err instanceof DockerError && err.status === 404) return { removed: false };
+        throw err;
+      }
+      return { removed: true };
+    },
     "service.inspect": async (p) => await docker.inspectService(p.id, opts()),
     "service.create": async (p) => await docker.createService(p.spec, opts()),
     "service.update": (p) =>

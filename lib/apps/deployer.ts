@@ -60,6 +60,47 @@ export interface DeployerDeps {
 }
 
 const TERMINAL_TASK = new Set(["failed", "rejected", "orphaned"]);
+/** Task states of a container that is (or is about to be) alive. */
+const LIVE = new Set([
+  "new",
+  "pending",
+  "assigned",
+  "accepted",
+  "ready",
+  "preparing",
+  "starting",
+  "running",
+]);
+
+/** Whether a task ended badly: failed, rejected, stopped with an error, or exited on its own. */
+function failedState(t: SwarmTask): boolean {
+  return TERMINAL_TASK.has(t.Status.State) ||
+    (t.Status.State === "shutdown" && Boolean(t.Status.Err)) ||
+    (t.Status.State === "complete" && t.DesiredState !== "shutdown");
+}
+
+/** Keys sorted at every level, so two engine-written objects compare by content. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+/**
+ * Whether a task runs a service's present template. A task's spec is the template copied when
+ * the task was made; the engine adds `Runtime` to the service's copy only.
+ */
+export function sameTemplate(task: unknown, template: unknown): boolean {
+  const strip = (x: unknown) => {
+    const { Runtime: _r, ...rest } = (x ?? {}) as Record<string, unknown>;
+    return JSON.stringify(canonical(rest));
+  };
+  return strip(task) === strip(template);
+}
 
 /** Words for a task's failure: its error, or its state and message. */
 export function taskProblem(t: SwarmTask): string {
@@ -152,20 +193,20 @@ export function createDeployer(deps: DeployerDeps) {
     }
   > {
     const [svc, tasks] = await Promise.all([gw.inspect(w.id), gw.tasks({ service: [w.id] })]);
-    const desired = svc.ServiceStatus?.DesiredTasks ??
-      ("Replicated" in svc.Spec.Mode ? svc.Spec.Mode.Replicated.Replicas : 0);
+    const desired = "Replicated" in svc.Spec.Mode
+      ? svc.Spec.Mode.Replicated.Replicas
+      : svc.ServiceStatus?.DesiredTasks ?? 0;
     const current = tasks.filter((t) => t.DesiredState === "running");
-    const running = current.filter((t) => t.Status.State === "running").length;
+    // Right after an update Swarm may not have begun rolling yet: only tasks of the service's
+    // present template count, so the old version's tasks never make a new one look converged.
+    const upToDate = current.filter((t) => sameTemplate(t.Spec, svc.Spec.TaskTemplate));
+    const running = upToDate.filter((t) => t.Status.State === "running").length;
     const newest = [...tasks].sort((a, b) => b.UpdatedAt.localeCompare(a.UpdatedAt)).slice(0, 8);
     const view = { name: w.spec.name, running, desired, tasks: newest.map(taskView) };
     const u = svc.UpdateStatus;
     const fresh = u?.StartedAt && Date.parse(u.StartedAt) >= w.since - 2000;
-    const failedTask = newest.find((t) =>
-      Date.parse(t.UpdatedAt) >= w.since - 2000 &&
-      (TERMINAL_TASK.has(t.Status.State) ||
-        (t.Status.State === "shutdown" && t.Status.Err) ||
-        (t.Status.State === "complete" && t.DesiredState !== "shutdown"))
-    );
+    const recent = (t: SwarmTask) => Date.parse(t.UpdatedAt) >= w.since - 2000;
+    const failedTask = newest.find((t) => recent(t) && failedState(t));
     const why = async () => {
       if (!failedTask) return u?.Message ?? "Swarm stopped the update";
       const lines = await lastLines(gw, w.id, failedTask.ID);
@@ -180,8 +221,17 @@ export function createDeployer(deps: DeployerDeps) {
       if (u.State === "paused") return { state: "failed", reason: await why(), view };
       if (u.State === "updating") return { state: "converging", view };
     }
-    if (running === desired && current.every((t) => t.Status.State === "running")) {
-      return { state: "done", view };
+    if (running === desired && current.length === desired) {
+      // Tasks told to stop (scaled away, replaced) must have stopped too, unless their node is
+      // down and cannot say so.
+      const stopping = tasks.filter((t) =>
+        t.DesiredState !== "running" && LIVE.has(t.Status.State)
+      );
+      if (!stopping.length) return { state: "done", view };
+      const down = new Set(
+        (await gw.nodes()).filter((n) => n.Status.State !== "ready").map((n) => n.ID),
+      );
+      if (stopping.every((t) => t.NodeID && down.has(t.NodeID))) return { state: "done", view };
     }
     const pending = current.find((t) => t.Status.State === "pending" && t.Status.Err);
     const unschedulable = pending && schedulingProblem(pending.Status.Err ?? "");
@@ -189,10 +239,7 @@ export function createDeployer(deps: DeployerDeps) {
       return { state: "failed", reason: `service ${w.spec.name}: ${unschedulable}`, view };
     }
     // A new service (nothing to roll back to) that keeps failing: three failed tasks decide.
-    const failures = tasks.filter((t) =>
-      Date.parse(t.UpdatedAt) >= w.since - 2000 &&
-      (TERMINAL_TASK.has(t.Status.State) || (t.Status.State === "shutdown" && t.Status.Err))
-    );
+    const failures = tasks.filter((t) => recent(t) && failedState(t));
     if (!w.updated && failures.length >= 3) return { state: "failed", reason: await why(), view };
     return { state: "converging", view };
   }

@@ -21,6 +21,8 @@ export interface SwarmGateway {
     labels: Record<string, string>,
     encrypted: boolean,
   ): Promise<{ id: string; created: boolean }>;
+  /** Removes a Capstan overlay network; false when it was not there. Refused while in use. */
+  removeNetwork(name: string): Promise<boolean>;
   services(label: string): Promise<SwarmService[]>;
   inspect(id: string): Promise<SwarmService>;
   create(spec: DockerServiceSpec): Promise<{ id: string }>;
@@ -59,6 +61,8 @@ export function agentGateway(conn: AgentCaller): SwarmGateway {
   return {
     ensureNetwork: (name, labels, encrypted) =>
       conn.call("swarm.network_ensure", { name, labels, encrypted }),
+    removeNetwork: async (name) =>
+      (await conn.call<{ removed: boolean }>("swarm.network_remove", { name })).removed,
     services: (label) => conn.call("services.list", { label: [label] }),
     inspect: (id) => conn.call("service.inspect", { id }),
     create: (spec) => conn.call("service.create", { spec }),

@@ -94,6 +94,8 @@ export const ServiceSpec = z.object({
     retries: z.number().int().min(0).max(100).default(3),
     start_period_s: Seconds(3600).default(0),
   }).strict().optional(),
+  /** How long a task may take to stop after SIGTERM before it is killed (Docker's default 10 s). */
+  stop_grace_s: Seconds(3600).optional(),
   restart: z.object({
     condition: z.enum(["any", "on-failure", "none"]).default("any"),
     max_attempts: z.number().int().min(0).max(1000).optional(),

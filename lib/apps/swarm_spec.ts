@@ -97,6 +97,7 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
       : undefined,
     limits: lim ? { nanoCpus: cpus(lim.cpus), memoryBytes: lim.memory_bytes } : undefined,
     reservations: res ? { nanoCpus: cpus(res.cpus), memoryBytes: res.memory_bytes } : undefined,
+    stopGracePeriodMs: s.stop_grace_s === undefined ? undefined : ns(s.stop_grace_s),
     restart: {
       condition: s.restart.condition,
       maxAttempts: s.restart.max_attempts,

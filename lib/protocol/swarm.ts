@@ -87,6 +87,13 @@ export const SWARM_CALL_OPS = {
     labels: NodeLabels.optional(),
     encrypted: z.boolean().default(false),
   }),
+  /**
+   * Removes an overlay network Capstan created (it carries the `capstan.org` label; any other is
+   * refused); answers whether it was there. The engine refuses while tasks still use it.
+   */
+  "swarm.network_remove": z.object({
+    name: z.string().regex(/^capstan_[a-z]{3}_[a-f0-9]{1,32}$/, "must be a Capstan network name"),
+  }),
   "service.inspect": z.object({ id: SwarmId }),
   "service.create": z.object({ spec: WireServiceSpec }),
   /** Replaces the spec (a rolling update as its update policy says). */

@@ -1,0 +1,490 @@
+/**
+ * Apps, as users act on them: create (and deploy), change the spec, deploy, roll back, start,
+ * stop, restart, scale, delete; every action audited and answered at once — the work of a
+ * deployment goes on in the background and reports on the app's realtime topic. Checks that can
+ * be answered before anything starts are: the spec's rules (400 with fields), the caller's policy
+ * (403 naming the field), published ports taken by another app (400), and capacity (507 when no
+ * node has what a service reserves).
+ */
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../log.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { PolicyCaller } from "../hosts/container_policy.ts";
+import { Conflict, Forbidden, InsufficientCapacity, Invalid, NotFound } from "../errors.ts";
+import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
+import { policyProblems } from "./policy.ts";
+import type { App, AppStore, Deployment, Trigger } from "./store.ts";
+import type { Cluster } from "./cluster.ts";
+import type { Deployer, DeployProgress } from "./deployer.ts";
+import { diffSpecs, type SpecDiff } from "./diff.ts";
+import { LABELS, networkNames } from "./swarm_spec.ts";
+import type { MigrationPolicy } from "./tables.ts";
+import type { SwarmGateway } from "./gateway.ts";
+
+/** What the apps service needs. */
+export interface AppsDeps {
+  store: AppStore;
+  cluster: Cluster;
+  deployer: Deployer;
+  audit: Pick<AuditLog, "run">;
+  clock: Clock;
+  log: Logger;
+  /** Removes a named volume on a host (delete with volumes). */
+  removeVolume(hostId: string, name: string): Promise<void>;
+  /** How long a deleted app's networks are tried (tasks leave them a moment after). */
+  networkRemoveTimeoutMs?: number;
+}
+
+/** Who acts: for the audit row and the trigger, with the role the policy judges. */
+export interface AppCaller extends PolicyCaller {
+  ctx: ActionContext;
+}
+
+/** A deployment with what changed against the one before it. */
+export interface DeploymentWithDiff extends Deployment {
+  diff: SpecDiff;
+  previous_number: number | null;
+}
+
+function triggerOf(caller: AppCaller, kind: Trigger["kind"], from?: string): Trigger {
+  const a = caller.ctx.actor;
+  return {
+    kind,
+    actor_type: a.type === "token" ? "token" : a.type === "user" ? "user" : "system",
+    actor_id: a.id ?? null,
+    ...(from ? { from } : {}),
+  };
+}
+
+/** Parses a spec; field problems become one Invalid (400) with every field named. */
+export function parseSpec(input: unknown): AppSpec {
+  const r = AppSpec.safeParse(input);
+  if (r.success) return r.data;
+  const fields: Record<string, string> = {};
+  for (const i of r.error.issues) {
+    const key = ["spec", ...i.path].join(".");
+    fields[key] ??= i.message;
+  }
+  throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+}
+
+/** Creates the apps service. */
+export function createApps(deps: AppsDeps) {
+  const { store, cluster, deployer } = deps;
+  const inFlight = new Set<Promise<unknown>>();
+
+  function assertPolicy(caller: AppCaller, spec: AppSpec) {
+    if (caller.tokenScope === "read") {
+      throw new Forbidden("This token has read scope; changing apps needs write scope");
+    }
+    const problems = policyProblems(caller, spec);
+    if (!problems.length) return;
+    const fields = Object.fromEntries(problems.map((p) => [`spec.${p.path}`, p.message]));
+    if (problems.some((p) => p.status === 400)) {
+      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+    }
+    throw new Forbidden(
+      `Only organization admins may deploy apps with ${
+        [...new Set(problems.map((p) => p.path.split(".").pop()))].join(", ")
+      }`,
+      fields,
+    );
+  }
+
+  /** Published ports are the cluster's: one app each. */
+  async function assertPortsFree(app: { id?: string; org_id: string }, spec: AppSpec) {
+    const others = (await store.all()).filter((a) => a.id !== app.id);
+    const fields: Record<string, string> = {};
+    spec.services.forEach((s, i) =>
+      s.ports.forEach((p, j) => {
+        if (p.published === undefined) return;
+        const holder = others.find((o) =>
+          o.spec.services.some((os) =>
+            os.ports.some((op) => op.published === p.published && op.protocol === p.protocol)
+          )
+        );
+        if (holder) {
+          const who = holder.org_id === app.org_id ? `app ${holder.name}` : "another app";
+          fields[`spec.services.${i}.ports.${j}.published`] =
+            `port ${p.published} is already published by ${who}`;
+        }
+      })
+    );
+    if (Object.keys(fields).length) {
+      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+    }
+  }
+
+  /** 507 when a service reserves more than any schedulable node has free. */
+  async function assertCapacity(gw: SwarmGateway, app: App | undefined, spec: AppSpec) {
+    const nodes = await gw.nodes();
+    const tasks = await gw.tasks({});
+    const usable = nodes.filter((n) =>
+      n.Spec.Availability === "active" && n.Status.State === "ready"
+    );
+    const mine = new Set<string>();
+    if (app) { for (const s of await gw.services(`${LABELS.app}=${app.id}`)) mine.add(s.ID); }
+    const free = usable.map((n) => {
+      let cpu = n.Description.Resources.NanoCPUs;
+      let mem = n.Description.Resources.MemoryBytes;
+      for (const t of tasks) {
+        // This app's own tasks are replaced by the deployment, so their room counts as free.
+        if (t.NodeID !== n.ID || t.DesiredState !== "running" || mine.has(t.ServiceID)) continue;
+        cpu -= t.Spec.Resources?.Reservations?.NanoCPUs ?? 0;
+        mem -= t.Spec.Resources?.Reservations?.MemoryBytes ?? 0;
+      }
+      return { name: n.Description.Hostname, cpu, mem };
+    });
+    const fields: Record<string, string> = {};
+    spec.services.forEach((s, i) => {
+      const r = s.resources.reservations;
+      if (!r) return;
+      const cpu = r.cpus !== undefined ? Math.round(r.cpus * 1e9) : 0;
+      const mem = r.memory_bytes ?? 0;
+      if (free.some((f) => f.cpu >= cpu && f.mem >= mem)) return;
+      const best = free.reduce((a, b) => (b.cpu > a.cpu ? b : a), free[0]);
+      const bestMem = free.reduce((a, b) => (b.mem > a.mem ? b : a), free[0]);
+      const lacks = free.every((f) => f.cpu < cpu)
+        ? `no node has ${r.cpus} CPUs free (the most is ${
+          best ? (best.cpu / 1e9).toFixed(2) : 0
+        } on ${best?.name ?? "no node"})`
+        : `no node has ${Math.round(mem / 2 ** 20)} MiB of memory free (the most is ${
+          bestMem ? Math.round(bestMem.mem / 2 ** 20) : 0
+        } MiB on ${bestMem?.name ?? "no node"})`;
+      fields[`spec.services.${i}.resources.reservations`] = lacks;
+    });
+    if (Object.keys(fields).length) {
+      throw new InsufficientCapacity(
+        `The cluster has no room for this app: ${Object.values(fields).join("; ")}`,
+        fields,
+      );
+    }
+  }
+
+  /** Keeps background work countable, so `idle()` can wait for it. */
+  function track(p: Promise<unknown>) {
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+  }
+
+  /** Starts a deployment in the background; its progress goes to the app's topic. */
+  function launch(app: App, d: Deployment) {
+    track(
+      deployer.run(app, d).catch((e) =>
+        deps.log.error("apps: deployment crashed", { app: app.id, error: String(e) })
+      ),
+    );
+  }
+
+  /** Removes networks once no task uses them any more (tried for up to a minute each). */
+  async function removeNetworks(gw: SwarmGateway, names: string[]) {
+    for (const name of names) {
+      const deadline = deps.clock.now() + (deps.networkRemoveTimeoutMs ?? 60_000);
+      while (true) {
+        try {
+          await gw.removeNetwork(name);
+          break;
+        } catch (err) {
+          if (deps.clock.now() > deadline) {
+            deps.log.warn("apps: cannot remove a network", { network: name, error: String(err) });
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }
+  }
+
+  /** Records and launches a deployment after the checks that can be answered now. */
+  async function deployNow(
+    app: App,
+    spec: AppSpec,
+    trigger: Trigger,
+    images?: Record<string, string>,
+  ): Promise<Deployment> {
+    const { gw } = await cluster.manager();
+    await assertCapacity(gw, app, spec);
+    const d = await store.startDeployment(app, { spec, trigger, images });
+    await store.event(app, "deploy", `Deployment #${d.number} started (${trigger.kind})`, {
+      deployment_id: d.id,
+    });
+    launch(app, d);
+    return d;
+  }
+
+  const audited = <T>(
+    caller: AppCaller,
+    action: string,
+    app: { id?: string; name: string; org_id: string },
+    metadata: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ) =>
+    deps.audit.run(caller.ctx, action, {
+      orgId: app.org_id,
+      target: { type: "app", id: app.id ?? null, name: app.name },
+      metadata,
+    }, fn);
+
+  async function current(app: App): Promise<Deployment | undefined> {
+    return app.current_deployment_id
+      ? await store.deployment(app, app.current_deployment_id)
+      : undefined;
+  }
+
+  return {
+    store,
+
+    /** Creates an app and, unless `deploy` is false, its first deployment. */
+    async create(
+      caller: AppCaller,
+      orgId: string,
+      input: {
+        name: string;
+        spec: AppSpecInput;
+        migration_policy?: MigrationPolicy;
+        deploy?: boolean;
+      },
+    ): Promise<{ app: App; deployment: Deployment | null }> {
+      const name = AppName.safeParse(input.name);
+      if (!name.success) {
+        throw new Invalid("Invalid input: name", { name: name.error.issues[0].message });
+      }
+      const spec = parseSpec(input.spec);
+      assertPolicy(caller, spec);
+      await assertPortsFree({ org_id: orgId }, spec);
+      return await audited(caller, "app.created", { name: input.name, org_id: orgId }, {
+        services: spec.services.map((s) => ({ name: s.name, image: s.image })),
+      }, async () => {
+        if (input.deploy !== false) {
+          const { gw } = await cluster.manager();
+          await assertCapacity(gw, undefined, spec);
+        }
+        const app = await store.create(
+          orgId,
+          { name: input.name, spec, migration_policy: input.migration_policy },
+          caller.ctx.actor.id ?? null,
+        );
+        await store.event(app, "app", `App created by ${caller.ctx.actor.name ?? "someone"}`);
+        const deployment = input.deploy === false
+          ? null
+          : await deployNow(app, spec, triggerOf(caller, "create"));
+        return { app, deployment };
+      });
+    },
+
+    /** Saves a new spec or settings; deploying it is a separate, explicit step. */
+    async update(
+      caller: AppCaller,
+      app: App,
+      patch: { spec?: AppSpecInput; migration_policy?: MigrationPolicy },
+    ): Promise<App> {
+      const spec = patch.spec === undefined ? undefined : parseSpec(patch.spec);
+      if (spec) {
+        assertPolicy(caller, spec);
+        await assertPortsFree(app, spec);
+      }
+      return await audited(caller, "app.updated", app, {
+        spec_changed: Boolean(spec),
+        migration_policy: patch.migration_policy,
+      }, () => store.update(app, { spec, migration_policy: patch.migration_policy }));
+    },
+
+    /** Deploys the app's saved spec. */
+    async deploy(caller: AppCaller, app: App): Promise<Deployment> {
+      assertPolicy(caller, app.spec);
+      return await audited(caller, "app.deployed", app, {}, async () => {
+        if (app.desired_state === "stopped") {
+          app = await store.update(app, { desired_state: "running" });
+        }
+        return await deployNow(app, app.spec, triggerOf(caller, "deploy"));
+      });
+    },
+
+    /** Deploys an earlier deployment's snapshot again (default: the one before the current). */
+    async rollback(caller: AppCaller, app: App, to?: string): Promise<Deployment> {
+      return await audited(caller, "app.rolled_back", app, { to: to ?? "previous" }, async () => {
+        let target: Deployment | undefined;
+        if (to) target = await store.deployment(app, to);
+        else {
+          const cur = await current(app);
+          if (!cur) throw new Conflict("This app has no running deployment to roll back from");
+          const earlier = await store.deployments(app, { before: cur.number, limit: 50 });
+          target = earlier.find((d) => d.status === "superseded" || d.status === "running");
+          if (!target) {
+            throw new Conflict("There is no earlier deployment that ran to roll back to");
+          }
+        }
+        if (target.id === app.current_deployment_id) {
+          throw new Conflict(`Deployment #${target.number} is the one running now`);
+        }
+        assertPolicy(caller, target.spec);
+        // The snapshot is deployed as it was, images pinned as they were; the saved spec follows it.
+        app = await store.update(app, { spec: target.spec, desired_state: "running" });
+        return await deployNow(
+          app,
+          target.spec,
+          triggerOf(caller, "rollback", target.id),
+          target.images,
+        );
+      });
+    },
+
+    /** Scales one service (a new deployment of the current spec with that many replicas). */
+    async scale(
+      caller: AppCaller,
+      app: App,
+      service: string,
+      replicas: number,
+    ): Promise<Deployment> {
+      if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
+        throw new Invalid("Invalid input: replicas", { replicas: "must be a whole number 0–100" });
+      }
+      const base = (await current(app))?.spec ?? app.spec;
+      const i = base.services.findIndex((s) => s.name === service);
+      if (i < 0) throw new NotFound(`No service "${service}" in app "${app.name}"`);
+      if (base.services[i].global) {
+        throw new Invalid("Invalid input: replicas", {
+          replicas: "a global service runs one task per node",
+        });
+      }
+      const spec: AppSpec = {
+        services: base.services.map((s, j) => j === i ? { ...s, replicas } : s),
+      };
+      return await audited(caller, "app.scaled", app, { service, replicas }, async () => {
+        app = await store.update(app, { spec });
+        const cur = await current(app);
+        return await deployNow(app, spec, triggerOf(caller, "scale"), cur?.images);
+      });
+    },
+
+    /** Stops the app: every replicated service scaled to 0 (config and volumes kept). */
+    async stop(caller: AppCaller, app: App): Promise<Deployment> {
+      return await audited(caller, "app.stopped", app, {}, async () => {
+        app = await store.update(app, { desired_state: "stopped" });
+        const cur = await current(app);
+        return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "stop"), cur?.images);
+      });
+    },
+
+    /** Starts a stopped app again at its spec's replicas. */
+    async start(caller: AppCaller, app: App): Promise<Deployment> {
+      return await audited(caller, "app.started", app, {}, async () => {
+        app = await store.update(app, { desired_state: "running" });
+        const cur = await current(app);
+        return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "start"), cur?.images);
+      });
+    },
+
+    /** Restarts every task, rolling as the update policy says, without a new image. */
+    async restart(caller: AppCaller, app: App): Promise<Deployment> {
+      return await audited(caller, "app.restarted", app, {}, async () => {
+        const cur = await current(app);
+        if (!cur) throw new Conflict("This app has no running deployment to restart");
+        return await deployNow(app, cur.spec, triggerOf(caller, "restart"), cur.images);
+      });
+    },
+
+    /** Deletes the app: its services and network, and its volumes when asked. */
+    async remove(caller: AppCaller, app: App, opts: { volumes?: boolean } = {}): Promise<void> {
+      await audited(caller, "app.deleted", app, { volumes: Boolean(opts.volumes) }, async () => {
+        const { gw } = await cluster.manager();
+        const services = await gw.services(`${LABELS.app}=${app.id}`);
+        for (const s of services) await gw.remove(s.ID);
+        if (opts.volumes) {
+          // Tasks must be gone before their volumes can go.
+          const deadline = deps.clock.now() + 60_000;
+          while (
+            (await gw.tasks({ label: [`${LABELS.app}=${app.id}`] })).some((t) =>
+              t.Status.State === "running"
+            ) && deps.clock.now() < deadline
+          ) await new Promise((r) => setTimeout(r, 500));
+          const names = new Set(app.spec.services.flatMap((s) => s.volumes.map((v) => v.name)));
+          for (const m of await cluster.nodes()) {
+            if (!m.host_id) continue;
+            for (const n of names) await deps.removeVolume(m.host_id, n).catch(() => {});
+          }
+        }
+        await store.remove(app);
+        // Task containers leave the networks a moment after their service is gone; until then the
+        // engine refuses to remove them, so the networks go in the background, tried again.
+        const nets = networkNames({ id: app.org_id }, app);
+        const orgEmpty = (await store.list(app.org_id, { limit: 1 })).total === 0;
+        track(removeNetworks(gw, orgEmpty ? [nets.app, nets.org] : [nets.app]));
+      });
+    },
+
+    /** A deployment with its diff against the one before it. */
+    async deploymentWithDiff(app: App, ref: string): Promise<DeploymentWithDiff> {
+      const d = await store.deployment(app, ref);
+      const prev = await store.previous(d);
+      return {
+        ...d,
+        diff: diffSpecs(prev?.spec, d.spec, { from: prev?.images, to: d.images }),
+        previous_number: prev?.number ?? null,
+      };
+    },
+
+    /** What runs now: per service its Swarm service, tasks and their nodes. */
+    async status(app: App) {
+      const { gw } = await cluster.manager();
+      const [services, nodes] = await Promise.all([
+        gw.services(`${LABELS.app}=${app.id}`),
+        cluster.nodes().catch(() => []),
+      ]);
+      const nodeName = new Map(nodes.map((n) => [n.node_id, n]));
+      const out = [];
+      for (const s of services) {
+        const tasks = await gw.tasks({ service: [s.ID] });
+        out.push({
+          name: s.Spec.Labels[LABELS.service] ?? s.Spec.Name,
+          swarm_name: s.Spec.Name,
+          id: s.ID,
+          image: s.Spec.TaskTemplate.ContainerSpec.Image,
+          running: s.ServiceStatus?.RunningTasks ?? 0,
+          desired: s.ServiceStatus?.DesiredTasks ?? 0,
+          update: s.UpdateStatus?.State ?? null,
+          ports: s.Endpoint?.Ports ?? [],
+          tasks: tasks
+            .filter((t) =>
+              t.DesiredState === "running" || Date.parse(t.UpdatedAt) > Date.now() - 600_000
+            )
+            .sort((a, b) => b.UpdatedAt.localeCompare(a.UpdatedAt))
+            .slice(0, 20)
+            .map((t) => ({
+              id: t.ID,
+              slot: t.Slot ?? null,
+              node_id: t.NodeID ?? null,
+              node: t.NodeID ? nodeName.get(t.NodeID)?.hostname ?? null : null,
+              host_id: t.NodeID ? nodeName.get(t.NodeID)?.host_id ?? null : null,
+              state: t.Status.State,
+              desired: t.DesiredState,
+              error: t.Status.Err ?? null,
+              container_id: t.Status.ContainerStatus?.ContainerID ?? null,
+              updated_at: t.UpdatedAt,
+            })),
+        });
+      }
+      return { services: out };
+    },
+
+    /** Log lines of one service's tasks (all replicas, with task and node on each line). */
+    async logs(app: App, service: string, opts: { tail: number; follow: boolean }) {
+      const { gw } = await cluster.manager();
+      const s = (await gw.services(`${LABELS.app}=${app.id}`))
+        .find((x) => x.Spec.Labels[LABELS.service] === service);
+      if (!s) throw new NotFound(`No running service "${service}" in app "${app.name}"`);
+      return gw.logs(s.ID, opts);
+    },
+
+    /** The network names of an app (for the pages). */
+    networks: (app: App) => networkNames({ id: app.org_id }, app),
+
+    /** Resolves when every deployment and clean-up started in this process has ended. */
+    async idle(): Promise<void> {
+      while (inFlight.size) await Promise.all([...inFlight]);
+    },
+  };
+}
+
+export type Apps = ReturnType<typeof createApps>;
+export type { DeployProgress };
