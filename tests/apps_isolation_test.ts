@@ -5,10 +5,9 @@
  * of two apps in two organizations means each app's own db.
  */
 import assert from "node:assert/strict";
-import { openTestDb } from "./support/db.ts";
-import { appsHarness, cleanupApps, dbService, OWNER, webService } from "./support/apps.ts";
+import { dbService, OWNER, webService, withSingleNodeApps } from "./support/apps.ts";
 import { execOutput } from "./support/counting_client.ts";
-import { createDockerClient, type DockerClient } from "../lib/docker/client.ts";
+import type { DockerClient } from "../lib/docker/client.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { LABELS } from "../lib/apps/swarm_spec.ts";
 
@@ -51,19 +50,9 @@ Deno.test({
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const h = await openTestDb("sqlite");
-    const docker = createDockerClient({ timeoutMs: 60_000 });
-    const orgIds: string[] = [];
-    try {
-      const env = await appsHarness(h, docker);
+  fn: () =>
+    withSingleNodeApps(SUITE, async (env, docker) => {
       const { apps, orgA, orgB } = env;
-      orgIds.push(orgA.id, orgB.id);
-      await env.cluster.create(OWNER.ctx, {
-        hostId: env.managerHost.id,
-        advertiseAddr: "127.0.0.1",
-        adopt: true,
-      });
       const dbSays = (word: string) =>
         dbService({
           args: [`mkdir -p /www && echo ${word} > /www/index.html && exec httpd -f -p 80 -h /www`],
@@ -113,11 +102,5 @@ Deno.test({
         assert.doesNotMatch(await ask(docker, dbA.container, ip), /ready|from/);
       }
       assert.equal(await resolves(docker, dbA.container, `web.${nameB}`), false);
-      await apps.idle();
-    } finally {
-      await cleanupApps(docker, orgIds, SUITE);
-      docker.close();
-      await h.close();
-    }
-  },
+    }),
 });

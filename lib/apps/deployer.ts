@@ -10,9 +10,9 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../log.ts";
 import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import type { App, AppStore, Deployment } from "./store.ts";
-import type { SwarmGateway } from "./gateway.ts";
+import { ensureAppNetworks, type SwarmGateway } from "./gateway.ts";
 import { type ServiceSpec, startOrder } from "./spec.ts";
-import { LABELS, networkNames, toSwarmService } from "./swarm_spec.ts";
+import { LABELS, toSwarmService } from "./swarm_spec.ts";
 import type { DeploymentStatus } from "./tables.ts";
 
 /** What the cluster offers a deployment. */
@@ -282,13 +282,7 @@ export function createDeployer(deps: DeployerDeps) {
       const { gw, info } = await deps.cluster();
       images = await pinImages(gw, d);
       const org = { id: app.org_id, slug: await deps.orgSlug(app.org_id) };
-      const nets = networkNames(org, app);
-      await gw.ensureNetwork(nets.org, { [LABELS.org]: org.id }, info.encryptedNetworks);
-      await gw.ensureNetwork(
-        nets.app,
-        { [LABELS.org]: org.id, [LABELS.app]: app.id },
-        info.encryptedNetworks,
-      );
+      const nets = await ensureAppNetworks(gw, org, app, info.encryptedNetworks);
       const existing = new Map<string, SwarmService>();
       for (const s of await gw.services(`${LABELS.app}=${app.id}`)) {
         existing.set(s.Spec.Labels[LABELS.service] ?? "", s);

@@ -4,6 +4,7 @@
  */
 import type { SwarmNode, SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
+import { LABELS, networkNames } from "./swarm_spec.ts";
 
 /** A log line of a service's task. */
 export interface ServiceLogLine {
@@ -99,4 +100,17 @@ export function agentGateway(conn: AgentCaller): SwarmGateway {
         & AsyncIterable<ServiceLogLine[]>
         & { cancel(): void },
   };
+}
+
+/** Makes sure an app's organization network and its own network exist; answers their names. */
+export async function ensureAppNetworks(
+  gw: SwarmGateway,
+  org: { id: string },
+  app: { id: string },
+  encrypted: boolean,
+): Promise<{ org: string; app: string }> {
+  const nets = networkNames(org, app);
+  await gw.ensureNetwork(nets.org, { [LABELS.org]: org.id }, encrypted);
+  await gw.ensureNetwork(nets.app, { [LABELS.org]: org.id, [LABELS.app]: app.id }, encrypted);
+  return nets;
 }

@@ -293,6 +293,14 @@ export function createAppStore(db: Db, clock: Clock) {
       return rows.map(deploymentOf);
     },
 
+    /** Every app's current deployment (the reconciler), in one query. */
+    async currentDeployments(): Promise<Deployment[]> {
+      const rows = await db.selectFrom("apps")
+        .innerJoin("deployments", "deployments.id", "apps.current_deployment_id")
+        .selectAll("deployments").execute();
+      return rows.map(deploymentOf);
+    },
+
     /** Deployments left pending or deploying (a hub that stopped mid-deploy). */
     async unfinished(): Promise<Deployment[]> {
       const rows = await db.selectFrom("deployments").selectAll().where("status", "in", ACTIVE)

@@ -6,7 +6,8 @@
  * tried again while Docker still holds them).
  */
 import type { DbHandle } from "../../lib/db/mod.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
+import { createDockerClient, type DockerClient } from "../../lib/docker/client.ts";
+import { openTestDb } from "./db.ts";
 import { cleanupSuite, TEST_IMAGE } from "../../lib/docker/testing.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { systemClock } from "../../lib/util/clock.ts";
@@ -191,4 +192,33 @@ export async function cleanupApps(
 
 function rethrow(errors: unknown[]) {
   if (errors.length) throw new AggregateError(errors, "apps clean-up failed");
+}
+
+/**
+ * Runs `fn` with the apps module on a SQLite test database and the local engine adopted as the
+ * cluster's single node, then removes what the two organizations' apps left and closes both.
+ */
+export async function withSingleNodeApps(
+  suite: string,
+  fn: (env: Awaited<ReturnType<typeof appsHarness>>, docker: DockerClient) => Promise<void>,
+): Promise<void> {
+  const h = await openTestDb("sqlite");
+  const docker = createDockerClient({ timeoutMs: 60_000 });
+  const orgIds: string[] = [];
+  try {
+    const env = await appsHarness(h, docker);
+    orgIds.push(env.orgA.id, env.orgB.id);
+    // The CI engine already is a manager: the cluster adopts it.
+    await env.cluster.create(OWNER.ctx, {
+      hostId: env.managerHost.id,
+      advertiseAddr: "127.0.0.1",
+      adopt: true,
+    });
+    await fn(env, docker);
+    await env.apps.idle();
+  } finally {
+    await cleanupApps(docker, orgIds, suite);
+    docker.close();
+    await h.close();
+  }
 }
