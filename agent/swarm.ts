@@ -19,6 +19,25 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * Whether overlay networks can be encrypted here: the kernel has XFRM and the AEAD Docker's
+ * IPsec uses (AES-GCM), loaded or loadable as a module. XFRM alone is not enough: without the
+ * cipher the engine installs the policy but no key, and every packet between nodes is dropped.
+ */
+async function ipsecWorks(): Promise<boolean> {
+  if (!(await exists("/proc/net/xfrm_stat"))) return false;
+  const crypto = await Deno.readTextFile("/proc/crypto").catch(() => "");
+  if (/^name\s*:\s*(?:rfc4106\()?gcm\(aes\)\)?\s*$/m.test(crypto)) return true;
+  try {
+    for await (const e of Deno.readDir(`/lib/modules/${Deno.osRelease()}/kernel/crypto`)) {
+      if (/^gcm\.ko(?:\.(?:xz|gz|zst))?$/.test(e.name)) return true;
+    }
+  } catch {
+    // no modules directory: only what is built in counts
+  }
+  return false;
+}
+
+/**
  * Runs a read-modify-write against a swarm object again when the engine says the version it was
  * read at is stale ("update out of sequence"): Swarm bumps a service's version itself while an
  * update or rollback progresses, so a second writer is not the only cause.
@@ -52,10 +71,10 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
         node_addr: (s as { NodeAddr?: string }).NodeAddr ?? "",
         error: (s as { Error?: string }).Error ?? "",
         // What the kernel offers Swarm's networking: IPVS carries the routing mesh (virtual IPs,
-        // ingress ports); XFRM carries encrypted overlay networks.
+        // ingress ports); XFRM with AES-GCM carries encrypted overlay networks.
         kernel: {
           ipvs: await exists("/proc/net/ip_vs"),
-          xfrm: await exists("/proc/net/xfrm_stat"),
+          xfrm: await ipsecWorks(),
         },
       };
     },

@@ -245,16 +245,7 @@ Deno.test({
   fn: () =>
     withSingleNodeApps(SUITE, async (env, docker) => {
       const { apps, orgA, store } = env;
-      const reconciler = createReconciler({
-        store,
-        cluster: async () => {
-          const m = await env.cluster.manager();
-          return { gw: m.gw, info: m.info };
-        },
-        orgSlug: () => Promise.resolve(orgA.slug),
-        clock: { now: () => Date.now() },
-        log: silentLogger,
-      });
+      const { reconciler } = env;
       const { app } = await apps.create(OWNER, orgA.id, {
         name: `shop-${env.run}`,
         spec: { services: [webService("hello"), dbService()] },

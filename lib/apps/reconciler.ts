@@ -179,7 +179,13 @@ export function createReconciler(deps: ReconcilerDeps) {
   ) {
     const down = new Set(nodes.filter((n) => DOWN.has(n.Status.State)).map((n) => n.ID));
     if (!down.size) return;
-    const hostname = new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+    // Engines on one machine (or cloned ones) may share a hostname: then the node id tells them apart.
+    const seenNames = nodes.map((n) => n.Description.Hostname);
+    const hostname = new Map(nodes.map((n) => {
+      const name = n.Description.Hostname;
+      const shared = seenNames.filter((x) => x === name).length > 1;
+      return [n.ID, shared ? `${name}/${n.ID.slice(0, 12)}` : name];
+    }));
     const byApp = new Map<string, TaskMove[]>();
     for (const t of tasks) {
       if (!t.NodeID || !down.has(t.NodeID) || t.DesiredState === "running") continue;

@@ -15,6 +15,7 @@ import { createAppStore } from "../../lib/apps/store.ts";
 import { createCluster } from "../../lib/apps/cluster.ts";
 import { createDeployer, type DeployProgress } from "../../lib/apps/deployer.ts";
 import { type AppCaller, createApps } from "../../lib/apps/service.ts";
+import { createReconciler } from "../../lib/apps/reconciler.ts";
 import type { AgentCaller } from "../../lib/apps/gateway.ts";
 import type { AppSpecInput } from "../../lib/apps/spec.ts";
 import { LABELS } from "../../lib/apps/swarm_spec.ts";
@@ -50,7 +51,13 @@ export function webService(greeting: string, extra: Partial<ServiceInput> = {}):
     env: { GREETING: greeting },
     replicas: 2,
     depends_on: ["db"],
-    health_check: { cmd: ["test", "-f", "/www/index.html"], interval_s: 1, retries: 1 },
+    // Failures while it waits for db do not count; the first success makes it healthy.
+    health_check: {
+      cmd: ["test", "-f", "/www/index.html"],
+      interval_s: 1,
+      retries: 1,
+      start_period_s: 60,
+    },
     update: { parallelism: 1, delay_s: 1, order: "start-first", monitor_s: 4 },
     restart: { condition: "any", delay_s: 1 },
     // httpd as PID 1 ignores SIGTERM: without this every stop waits Docker's 10 s.
@@ -111,18 +118,27 @@ export async function appsHarness(
     drainTimeoutMs: opts.drainTimeoutMs,
   });
   const slugs = new Map([[orgA.id, orgA.slug], [orgB.id, orgB.slug]]);
+  const managerGateway = async () => {
+    const m = await cluster.manager();
+    return { gw: m.gw, info: m.info };
+  };
+  const orgSlug = (id: string) => Promise.resolve(slugs.get(id) ?? id.slice(-8));
   const deployer = createDeployer({
     store,
     clock: systemClock,
     log: silentLogger,
-    cluster: async () => {
-      const m = await cluster.manager();
-      return { gw: m.gw, info: m.info };
-    },
-    orgSlug: (id) => Promise.resolve(slugs.get(id) ?? id.slice(-8)),
+    cluster: managerGateway,
+    orgSlug,
     progress: (_app, p) => void progress.push(p),
     pollMs: 300,
     timeoutMs: opts.timeoutMs,
+  });
+  const reconciler = createReconciler({
+    store,
+    cluster: managerGateway,
+    orgSlug,
+    clock: systemClock,
+    log: silentLogger,
   });
   const apps = createApps({
     store,
@@ -145,6 +161,7 @@ export async function appsHarness(
     store,
     cluster,
     deployer,
+    reconciler,
     progress,
     /** The app's deployment `n` once every deployment of this process has ended. */
     async deployed(orgId: string, appId: string, n: number) {

@@ -16,12 +16,17 @@ export interface NsEngine {
   docker: DockerClient;
   /** The dockerd process; kill it to make its node go down. */
   process: Deno.ChildProcess;
+  /** The engine's own directory (data root, exec root, socket, log). */
+  dir: string;
 }
 
 /** A set of engines and how to take them down. */
 export interface NsEngines {
   engines: NsEngine[];
-  /** Stops one engine's dockerd hard (SIGKILL), as a crashed machine would stop. */
+  /**
+   * Stops one engine hard, as a crashed machine would stop: SIGKILL to its dockerd, its
+   * containerd and shims, and every process of its containers.
+   */
   kill(e: NsEngine): Promise<void>;
   /** Removes services, leaves swarms, stops every dockerd and deletes namespaces and the bridge. */
   stop(): Promise<void>;
@@ -35,6 +40,78 @@ async function run(bin: string, args: string[], opts: { allowFail?: boolean } = 
     );
   }
   return new TextDecoder().decode(out.stdout);
+}
+
+/** Sends SIGKILL to a process of ours by its id; already gone is fine. */
+function killPid(pid: number) {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** The process ids in a cgroup directory and below it (v1 or v2 layout). */
+async function cgroupPids(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) out.push(...await cgroupPids(`${dir}/${e.name}`));
+    }
+    const procs = await Deno.readTextFile(`${dir}/cgroup.procs`);
+    out.push(...procs.split("\n").filter(Boolean).map(Number));
+  } catch {
+    // no such cgroup
+  }
+  return out;
+}
+
+/** Removes a cgroup directory tree once its processes are gone (deepest first). */
+async function removeCgroup(dir: string) {
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await removeCgroup(`${dir}/${e.name}`);
+    }
+    await Deno.remove(dir);
+  } catch {
+    // not there, or still busy: harmless
+  }
+}
+
+/** The cgroup directories an engine's containers live in (`--cgroup-parent capstan-<name>`). */
+async function engineCgroups(name: string): Promise<string[]> {
+  const out = [`/sys/fs/cgroup/capstan-${name}`];
+  try {
+    for await (const c of Deno.readDir("/sys/fs/cgroup")) {
+      if (c.isDirectory) out.push(`/sys/fs/cgroup/${c.name}/capstan-${name}`);
+    }
+  } catch {
+    // no cgroup filesystem
+  }
+  return out;
+}
+
+/**
+ * Kills what an engine left running after its dockerd: the processes of its containers (found by
+ * the engine's cgroup parent) and its containerd and shims (found by the engine's own directory
+ * on their command line). All of them are this test's own processes, named by id.
+ */
+async function killEngineLeftovers(e: NsEngine) {
+  for (const cg of await engineCgroups(e.name)) (await cgroupPids(cg)).forEach(killPid);
+  for await (const p of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(p.name)) continue;
+    const cmd = await Deno.readTextFile(`/proc/${p.name}/cmdline`).catch(() => "");
+    if (cmd.includes(`${e.dir}/`)) killPid(Number(p.name));
+  }
+  for (const cg of await engineCgroups(e.name)) await removeCgroup(cg);
+}
+
+/** Unmounts what dockerd mounted below `root` (network namespaces, the data root), deepest first. */
+async function unmountBelow(root: string) {
+  const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+    .map((l) => l.split(" ")[1]).filter((m) => m?.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run("umount", ["-l", m], { allowFail: true });
 }
 
 async function waitForSocket(docker: DockerClient, proc: Deno.ChildProcess, log: string) {
@@ -80,7 +157,9 @@ export async function startNsEngines(count: number, opts: { subnet?: number } = 
         // already gone
       }
       e.docker.close();
+      await killEngineLeftovers(e);
     }
+    await unmountBelow(root);
     for (const ns of namespaces) await run("ip", ["netns", "delete", ns], { allowFail: true });
     await run("ip", ["link", "delete", bridge], { allowFail: true });
     await run("iptables", ["-D", "DOCKER-USER", "-i", bridge, "-o", bridge, "-j", "ACCEPT"], {
@@ -147,7 +226,7 @@ export async function startNsEngines(count: number, opts: { subnet?: number } = 
       // dockerd logs to stderr; keep it in a file for a failed test to point at.
       process.stderr.pipeTo(logFile.writable).catch(() => {});
       const docker = createDockerClient({ socketPath: socket, timeoutMs: 30_000 });
-      const engine = { name, addr, socket, docker, process };
+      const engine = { name, addr, socket, docker, process, dir };
       engines.push(engine);
       await waitForSocket(docker, process, log);
       await run("docker", ["-H", `unix://${socket}`, "load", "-q", "-i", image]);
@@ -165,6 +244,7 @@ export async function startNsEngines(count: number, opts: { subnet?: number } = 
         // already gone
       }
       await e.process.status;
+      await killEngineLeftovers(e);
     },
     async stop() {
       for (const e of engines) {
