@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
+import { insertOrg } from "./support/org_row.ts";
 import { manualClock } from "./support/clock.ts";
 import { execOutput } from "./support/counting_client.ts";
 import { dbService, OWNER, webService, withSingleNodeApps } from "./support/apps.ts";
@@ -94,13 +95,7 @@ dbTest(
   async (h) => {
     const clock = manualClock();
     const store = createAppStore(h.db, clock);
-    const orgId = crypto.randomUUID();
-    await h.db.insertInto("organizations").values({
-      id: orgId,
-      slug: "acme",
-      name: "Acme",
-      created_at: 0,
-    }).execute();
+    const orgId = await insertOrg(h.db, "acme");
     const swarm = scriptedSwarm();
     let clusterUp = true;
     const moved: string[] = [];
