@@ -18,7 +18,12 @@ import {
   channelSummary,
   SECRET_FIELDS,
 } from "./config.ts";
-import { checkHost, checkUrlSyntax, type OutboundPolicy, OutboundRefused } from "./outbound.ts";
+import {
+  checkHost,
+  checkUrlSyntax,
+  type OutboundPolicy,
+  OutboundRefused,
+} from "../../net/outbound.ts";
 
 /** A channel as the API shows it. */
 export interface ChannelView {
