@@ -8,14 +8,14 @@
  * twenty).
  */
 import { join } from "node:path";
-import { openDatabase } from "../db/mod.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { createServices, type Services } from "../services.ts";
-import { loadConfig } from "../config.ts";
-import { createMemoryBus } from "../realtime/bus.ts";
-import { silentLogger } from "../log.ts";
-import type { MetricsBatch } from "../protocol/metrics.ts";
-import type { Host } from "../hosts/service.ts";
+import { openDatabase } from "../lib/db/mod.ts";
+import { migrateToLatest } from "../lib/db/migrate.ts";
+import { createServices, type Services } from "../lib/services.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { silentLogger } from "../lib/log.ts";
+import type { MetricsBatch } from "../lib/protocol/metrics.ts";
+import type { Host } from "../lib/hosts/service.ts";
 
 const KEYS = [
   "cpu.total_pct",
