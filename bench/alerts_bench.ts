@@ -16,19 +16,8 @@ import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { MetricsBatch } from "../lib/protocol/metrics.ts";
 import type { Host } from "../lib/hosts/service.ts";
+import { KEYS } from "./metrics_bench.ts";
 
-const KEYS = [
-  "cpu.total_pct",
-  "cpu.user_pct",
-  "cpu.system_pct",
-  "mem.used_pct",
-  "mem.used_bytes",
-  "load.1",
-  "net.rx_bps{iface=eth0}",
-  "net.tx_bps{iface=eth0}",
-  "fs.used_pct{mount=/}",
-  "disk.read_bps{dev=sda}",
-];
 const SYS = { actor: { type: "system" as const, name: "bench" } };
 
 /** Options; the defaults are the benchmark's (100 rules, 100,000 samples per round). */
