@@ -6,7 +6,7 @@
  * happily would have watched a series that never comes.
  */
 import type { Db } from "../db/mod.ts";
-import { HttpError } from "../http/errors.ts";
+import { Invalid } from "../errors.ts";
 // The same suffix rules the host page's charts use (a pure module, shared with the browser).
 import { type Unit, unitOf as seriesUnit } from "../../islands/metrics/keys.ts";
 
@@ -237,6 +237,6 @@ export async function checkRuleMetric(
   if (spec.kind !== "metric" || !spec.metric) return;
   const problem = metricProblem(spec.metric, spec.container, await metricCatalog(db, orgId));
   if (problem) {
-    throw new HttpError(400, "validation", `Invalid rule: metric: ${problem}`, { metric: problem });
+    throw new Invalid(`Invalid rule: metric: ${problem}`, { metric: problem });
   }
 }

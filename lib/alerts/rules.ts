@@ -8,7 +8,7 @@ import type { AlertRulesTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Invalid, NotFound } from "../errors.ts";
 import { checkRuleMetric } from "./metric_catalog.ts";
 import {
   DEFAULT_RULES,
@@ -104,7 +104,7 @@ export function createRuleStore(deps: {
       const h = await db.selectFrom("hosts").select("id").where("org_id", "=", orgId)
         .where("id", "=", spec.scope_value!).where("removed_at", "is", null).executeTakeFirst();
       if (!h) {
-        throw new HttpError(400, "validation", "Invalid rule: scope_value", {
+        throw new Invalid("Invalid rule: scope_value", {
           scope_value: "no such host in this organization",
         });
       }
@@ -113,7 +113,7 @@ export function createRuleStore(deps: {
       const rows = await db.selectFrom("alert_channels").select("id").where("org_id", "=", orgId)
         .where("id", "in", spec.channels).execute();
       if (rows.length !== new Set(spec.channels).size) {
-        throw new HttpError(400, "validation", "Invalid rule: channels", {
+        throw new Invalid("Invalid rule: channels", {
           channels: "names a channel that does not exist in this organization",
         });
       }
@@ -125,7 +125,7 @@ export function createRuleStore(deps: {
     await ensureDefaults(orgId);
     const r = await db.selectFrom("alert_rules").selectAll().where("org_id", "=", orgId)
       .where("id", "=", id).executeTakeFirst();
-    if (!r) throw notFound("alert rule");
+    if (!r) throw new NotFound("alert rule not found");
     return r;
   }
 
