@@ -52,7 +52,7 @@ export interface CacheDeps {
   log: Logger;
   rules: RuleStore;
   states: StateStore;
-  facts: AlertFacts;
+  facts: Pick<AlertFacts, "host" | "orgSlug" | "containerName">;
   /** Whether a host's agent is connected to this process. */
   isOnline(hostId: string): boolean;
 }

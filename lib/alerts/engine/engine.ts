@@ -35,7 +35,7 @@ export interface EngineDeps {
   channels: ChannelStore;
   delivery: Delivery;
   /** What the engine reads of other modules (hosts, containers, organizations). */
-  facts: AlertFacts;
+  facts: Pick<AlertFacts, "host" | "orgSlug" | "containerName">;
   /** Publishes an alert change on `org:<id>:alerts`. */
   publish(orgId: string, data: Record<string, unknown>): void;
   /** Whether a host's agent is connected to this process. */

@@ -20,7 +20,7 @@ const MAX_REPORT_LOOKBACK_MS = 3600_000;
 export interface TickDeps {
   clock: Clock;
   engine: AlertEngine;
-  facts: AlertFacts;
+  facts: Pick<AlertFacts, "enrolledHosts" | "lastReports">;
   states: StateStore;
   isOnline(hostId: string): boolean;
 }

@@ -68,11 +68,8 @@ export function harness(rules: CompiledRule[]) {
     states: {} as StateStore,
     facts: {
       host: () => Promise.resolve(HOST),
-      enrolledHosts: () => Promise.resolve([HOST]),
       containerName: () => Promise.resolve(undefined),
       orgSlug: () => Promise.resolve("acme"),
-      lastReports: () => Promise.resolve(new Map()),
-      seriesSeen: () => Promise.resolve([]),
     },
     isOnline: () => false,
   });
