@@ -14,7 +14,7 @@ import { healthBench } from "./health_bench.ts";
 import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { rollupStallBench } from "./rollup_bench.ts";
-import { benchRulesOverhead } from "../lib/alerts/bench.ts";
+import { benchRulesOverhead } from "./alerts_bench.ts";
 import { writerStormBench } from "./writer_storm_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";

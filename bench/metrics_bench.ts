@@ -11,7 +11,8 @@ import { gzip } from "../agent/metrics/reporter.ts";
 
 const SERIES_PER_HOST = 10;
 const SAMPLES_PER_BATCH = 10; // one 10 s batch of 1 s samples
-const KEYS = [
+/** The ten series of a benchmark host, as an agent reports them (shared with alerts_bench.ts). */
+export const KEYS = [
   "cpu.total_pct",
   "cpu.user_pct",
   "cpu.system_pct",

@@ -25,6 +25,8 @@ import { loadSecretKey } from "./secret_key.ts";
 import { createReleases } from "./releases/service.ts";
 import { hubReleaseKeys } from "./releases/keys.ts";
 import { createHealth } from "./health/mod.ts";
+import { cachedContainerName, enrolledHostFacts, hostFacts } from "./hosts/facts.ts";
+import { lastReportTimes, seriesSeen } from "./metrics/reports.ts";
 
 /** Everything the HTTP layer, jobs and admin tasks share, built once per process. */
 export function createServices(opts: {
@@ -83,6 +85,14 @@ export function createServices(opts: {
     publicUrl: opts.config.publicUrl,
     // Called only after construction: `agents` is defined by then.
     isOnline: (hostId) => agents.isOnline(hostId),
+    facts: {
+      host: (hostId) => hostFacts(db, hostId),
+      enrolledHosts: () => enrolledHostFacts(db),
+      containerName: (hostId, id) => cachedContainerName(db, hostId, id),
+      orgSlug: async (orgId) => (await orgs.byId(orgId))?.slug,
+      lastReports: (since) => lastReportTimes(db, since),
+      seriesSeen: (orgId, limit) => seriesSeen(db, orgId, limit),
+    },
   });
   const agents = createAgentRegistry({
     hosts,

@@ -5,7 +5,7 @@ import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { CLOSE, ContainerState, type Hello } from "../protocol/messages.ts";
-import type { ContainerEvent } from "../alerts/event_rules.ts";
+import type { ContainerEvent } from "../alerts/kinds/mod.ts";
 import type { HealthResult } from "../protocol/health.ts";
 import { createUpdateQueue, type UpdateQueue } from "./update_queue.ts";
 import { z } from "zod";

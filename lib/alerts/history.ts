@@ -4,7 +4,7 @@ import type { Db } from "../db/mod.ts";
 import type { AlertsTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
-import { notFound } from "../http/errors.ts";
+import { NotFound } from "../errors.ts";
 
 /** An alert row. */
 export type AlertRow = AlertsTable;
@@ -52,7 +52,7 @@ export function createAlertHistory(
     async get(orgId: string, id: string): Promise<AlertRow> {
       const row = await db.selectFrom("alerts").selectAll().where("org_id", "=", orgId)
         .where("id", "=", id).executeTakeFirst();
-      if (!row) throw notFound("alert");
+      if (!row) throw new NotFound("alert not found");
       return row;
     },
 

@@ -16,18 +16,15 @@ import { createRuleStore } from "./rules.ts";
 import { createChannelStore } from "./channels/store.ts";
 import { type Backoff, createDelivery } from "./channels/delivery.ts";
 import type { SendOptions } from "./channels/send.ts";
-import { type AlertEngine, createAlertEngine } from "./engine.ts";
+import { type AlertEngine, createAlertEngine } from "./engine/engine.ts";
 import { createAlertHistory } from "./history.ts";
-import {
-  applyContainerEvent,
-  applyHealthChange,
-  type ContainerEvent,
-  eventMatters,
-  type HealthCheckChange,
-} from "./event_rules.ts";
-import { alertTick } from "./tick.ts";
+import { type ContainerEvent, eventMatters, type HealthCheckChange } from "./kinds/mod.ts";
+import { alertTick } from "./engine/tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
+import { notificationsUrl } from "./engine/notify.ts";
 import { purgeAlertHistory } from "./purge.ts";
+import { metricCatalog } from "./metric_catalog.ts";
+import type { AlertFacts } from "./facts.ts";
 
 /** Bus topic on which replicas tell each other that an organization's rules changed. */
 const CONTROL_TOPIC = "hub:alerts";
@@ -46,6 +43,8 @@ export interface AlertsDeps {
   retentionDays?: number;
   publicUrl: string;
   isOnline(hostId: string): boolean;
+  /** What alerts read of the hosts, metrics and orgs modules (never their tables). */
+  facts: AlertFacts;
   /** Retry policy and send options (tests shorten them). */
   backoff?: Backoff;
   send?: Partial<SendOptions>;
@@ -71,6 +70,7 @@ export function createAlerts(deps: AlertsDeps) {
     db,
     clock,
     audit,
+    facts: deps.facts,
     onChange: (orgId) => {
       engine.invalidate(orgId);
       bus.publish(CONTROL_TOPIC, { invalidate: orgId }).catch(() => {});
@@ -93,6 +93,7 @@ export function createAlerts(deps: AlertsDeps) {
     states,
     channels,
     delivery,
+    facts: deps.facts,
     publish,
     isOnline: deps.isOnline,
     publicUrl: deps.publicUrl,
@@ -108,15 +109,18 @@ export function createAlerts(deps: AlertsDeps) {
     }
   });
 
-  const tick = () => alertTick({ db, clock, engine, isOnline: deps.isOnline });
+  const tick = () =>
+    alertTick({ clock, engine, facts: deps.facts, states, isOnline: deps.isOnline });
 
   return {
     rules,
     channels,
     history,
     delivery,
-    engine,
     tick,
+
+    /** The metrics a rule may name in an organization, with units and label values seen. */
+    metricCatalog: (orgId: string) => metricCatalog(deps.facts, orgId),
 
     /** Metrics ingest hook: a committed, new batch. */
     onBatch: engine.onBatch,
@@ -126,15 +130,14 @@ export function createAlerts(deps: AlertsDeps) {
       event(host: { id: string; org_id: string }, e: ContainerEvent): void {
         if (!eventMatters(e)) return;
         const now = clock.now();
-        engine.task(() => applyContainerEvent(engine, host, e, now)).catch((err) =>
+        engine.task(() => engine.containerEvent(host, e, now)).catch((err) =>
           log.error("alerts: event failed", { hostId: host.id, error: String(err) })
         );
       },
       online(host: { id: string; org_id: string }): void {
-        engine.task(async () => {
-          const org = await engine.loadOrg(host.org_id);
-          await engine.hostBack(org, host.id);
-        }).catch((err) => log.error("alerts: host online failed", { error: String(err) }));
+        engine.task(() => engine.hostOnline(host)).catch((err) =>
+          log.error("alerts: host online failed", { error: String(err) })
+        );
       },
     },
 
@@ -153,7 +156,7 @@ export function createAlerts(deps: AlertsDeps) {
 
     /** Health hook (lib/health): a check's state changed; unhealthy fires, the rest resolves. */
     onHealthChange(host: { id: string; org_id: string }, change: HealthCheckChange): void {
-      engine.task(() => applyHealthChange(engine, host, change)).catch((err) =>
+      engine.task(() => engine.healthChange(host, change)).catch((err) =>
         log.error("alerts: health change failed", { hostId: host.id, error: String(err) })
       );
     },
@@ -166,13 +169,12 @@ export function createAlerts(deps: AlertsDeps) {
         target: { type: "channel", id: row.id, name: row.name },
         after: (r) => ({ metadata: { status: r.status } }),
       }, async () => {
-        const org = await db.selectFrom("organizations").select("slug").where("id", "=", orgId)
-          .executeTakeFirst();
+        const slug = await deps.facts.orgSlug(orgId);
         const now = clock.now();
         const message: AlertMessage = {
           event: "test",
           alert_id: null,
-          org: org?.slug ?? "",
+          org: slug ?? "",
           rule: "Test notification",
           severity: "warning",
           title: `Test notification from Capstan to "${row.name}"`,
@@ -182,7 +184,7 @@ export function createAlerts(deps: AlertsDeps) {
           value: null,
           started_at: now,
           ended_at: null,
-          url: deps.publicUrl ? `${deps.publicUrl}/o/${org?.slug}/notifications` : null,
+          url: notificationsUrl(deps.publicUrl, slug ?? ""),
         };
         return await delivery.sendTest(orgId, row, message);
       });

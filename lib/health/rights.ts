@@ -12,7 +12,7 @@ import type { Db } from "../db/mod.ts";
 import type { OrgRole } from "../db/schema.ts";
 import { roleAtLeast } from "../auth/principal.ts";
 import { HttpError } from "../http/errors.ts";
-import { classifyAddress, parseIp } from "../alerts/channels/outbound.ts";
+import { classifyAddress, parseIp } from "../net/outbound.ts";
 import { assertMayExec, execRole } from "../hosts/exec_policy.ts";
 import { urlHostname } from "../net/url_host.ts";
 import type { CheckSpec } from "./schema.ts";

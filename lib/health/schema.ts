@@ -7,7 +7,7 @@
 import { z } from "../http/openapi.ts";
 import { CommandProbe, HttpProbe, TcpProbe } from "../protocol/health.ts";
 import { ContainerRef } from "../protocol/ops.ts";
-import { classifyAddress, METADATA_NAMES } from "../alerts/channels/outbound.ts";
+import { classifyAddress, METADATA_NAMES } from "../net/outbound.ts";
 import { HttpError } from "../http/errors.ts";
 import { ONE_LINE } from "../alerts/schema.ts";
 import { urlHostname } from "../net/url_host.ts";

@@ -7,7 +7,7 @@
  * judged as the address they mean; names are judged by what they resolve to here, when they do.
  */
 import { HttpError } from "../http/errors.ts";
-import { classifyAddress, METADATA_NAMES, parseIp } from "../alerts/channels/outbound.ts";
+import { classifyAddress, METADATA_NAMES, parseIp } from "../net/outbound.ts";
 import { isDockerAdmin, type PolicyCaller } from "./container_policy.ts";
 import { urlHostname } from "../net/url_host.ts";
 

@@ -4,15 +4,15 @@
  * hours, reminders, acknowledge and silence; email to a loopback SMTP server.
  */
 import assert from "node:assert/strict";
-import { dbTest } from "../../tests/support/db.ts";
-import { testApp } from "../../tests/support/app.ts";
-import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
-import { manualClock } from "../../tests/support/clock.ts";
-import { startReceiver, startSmtp } from "../../tests/support/receivers.ts";
-import { base64url } from "../util/ids.ts";
-import type { Services } from "../services.ts";
-import type { Host } from "../hosts/service.ts";
-import type { DbHandle } from "../db/mod.ts";
+import { dbTest } from "../../../tests/support/db.ts";
+import { testApp } from "../../../tests/support/app.ts";
+import { SYSTEM_CTX, testServices } from "../../../tests/support/services.ts";
+import { manualClock } from "../../../tests/support/clock.ts";
+import { startReceiver, startSmtp } from "../../../tests/support/receivers.ts";
+import { base64url } from "../../util/ids.ts";
+import type { Services } from "../../services.ts";
+import type { Host } from "../../hosts/service.ts";
+import type { DbHandle } from "../../db/mod.ts";
 
 export const KEY = base64url(crypto.getRandomValues(new Uint8Array(32)));
 const ENV = { CAPSTAN_ALLOW_PRIVATE_TARGETS: "1", CAPSTAN_SECRET_KEY: KEY };

@@ -1,11 +1,13 @@
 /**
- * The outbound URL policy (DESIGN §5.6) for notification webhooks and SMTP servers: http(s) only,
- * no credentials in the URL, and every address the name resolves to must be public. Link-local and
- * cloud metadata addresses are refused always; loopback and private ranges unless the admin set
- * CAPSTAN_ALLOW_PRIVATE_TARGETS=1 (a hub on a LAN notifying a LAN service). Checked when a channel
- * is saved (400) and again right before every send, since DNS answers change. A name that resolves
- * to an allowed address at check time may in principle answer differently to the connect a moment
- * later (DNS rebinding); redirects are never followed, which closes the easier path to the same.
+ * The outbound URL policy (DESIGN §5.6) for notification webhooks and SMTP servers, health-check
+ * targets (judged again by the agent, which imports this from lib/net) and registries: http(s)
+ * only, no credentials in the URL, and every address the name resolves to must be public.
+ * Link-local and cloud metadata addresses are refused always; loopback and private ranges unless
+ * the admin set CAPSTAN_ALLOW_PRIVATE_TARGETS=1 (a hub on a LAN notifying a LAN service). Checked
+ * when a channel is saved (400) and again right before every send, since DNS answers change. A
+ * name that resolves to an allowed address at check time may in principle answer differently to
+ * the connect a moment later (DNS rebinding); redirects are never followed, which closes the
+ * easier path to the same.
  */
 
 /** Refused target; the message names the reason, never the URL's path or query (they may be secret). */
@@ -225,39 +227,4 @@ export function redactUrl(message: string, url: string): string {
     out = out.split(url).join("…");
   }
   return out;
-}
-
-/** What came back from a POST. */
-export interface PostResult {
-  status: number;
-  /** First bytes of the answer, for the delivery's last error. */
-  snippet: string;
-}
-
-/**
- * POSTs JSON to a checked URL: checked again now, no redirects followed, bounded time and answer.
- * Errors carry no part of the URL beyond its host.
- */
-export async function postJson(
-  rawUrl: string,
-  body: string,
-  headers: Record<string, string>,
-  policy: OutboundPolicy & { timeoutMs?: number },
-): Promise<PostResult> {
-  const url = await checkUrl(rawUrl, policy);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "Capstan-Alerts/1", ...headers },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(policy.timeoutMs ?? 10_000),
-    });
-  } catch (err) {
-    const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new Error(`Request to ${url.host} failed: ${redactUrl(msg, rawUrl).slice(0, 300)}`);
-  }
-  const text = (await res.text().catch(() => "")).slice(0, 200);
-  return { status: res.status, snippet: redactUrl(text, rawUrl) };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { benchRulesOverhead } from "./bench.ts";
+import { benchRulesOverhead } from "./alerts_bench.ts";
 
 Deno.test("benchRulesOverhead() measures both sides on the same batches (small run)", async () => {
   const r = await benchRulesOverhead({ rules: 20, hosts: 20, batchesPerRound: 200, rounds: 2 });

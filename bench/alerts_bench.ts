@@ -8,27 +8,16 @@
  * twenty).
  */
 import { join } from "node:path";
-import { openDatabase } from "../db/mod.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { createServices, type Services } from "../services.ts";
-import { loadConfig } from "../config.ts";
-import { createMemoryBus } from "../realtime/bus.ts";
-import { silentLogger } from "../log.ts";
-import type { MetricsBatch } from "../protocol/metrics.ts";
-import type { Host } from "../hosts/service.ts";
+import { openDatabase } from "../lib/db/mod.ts";
+import { migrateToLatest } from "../lib/db/migrate.ts";
+import { createServices, type Services } from "../lib/services.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { silentLogger } from "../lib/log.ts";
+import type { MetricsBatch } from "../lib/protocol/metrics.ts";
+import type { Host } from "../lib/hosts/service.ts";
+import { KEYS } from "./metrics_bench.ts";
 
-const KEYS = [
-  "cpu.total_pct",
-  "cpu.user_pct",
-  "cpu.system_pct",
-  "mem.used_pct",
-  "mem.used_bytes",
-  "load.1",
-  "net.rx_bps{iface=eth0}",
-  "net.tx_bps{iface=eth0}",
-  "fs.used_pct{mount=/}",
-  "disk.read_bps{dev=sda}",
-];
 const SYS = { actor: { type: "system" as const, name: "bench" } };
 
 /** Options; the defaults are the benchmark's (100 rules, 100,000 samples per round). */
