@@ -19,6 +19,7 @@ import {
 } from "../lib/auth/schema.ts";
 import type { ActionContext } from "../lib/audit/service.ts";
 import { HttpError } from "../lib/http/errors.ts";
+import { DomainError } from "../lib/errors.ts";
 import { generateReleaseKeys, keyId } from "../lib/releases/signing.ts";
 import { readReleaseDir } from "../lib/releases/release_dir.ts";
 
@@ -201,7 +202,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await runAdmin(Deno.args));
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof HttpError) {
+    if (err instanceof ConfigError || err instanceof HttpError || err instanceof DomainError) {
       console.error(`admin: ${err.message}`);
       Deno.exit(1);
     }
