@@ -20,7 +20,7 @@ import {
 import type { ActionContext } from "../lib/audit/service.ts";
 import { HttpError } from "../lib/http/errors.ts";
 import { DomainError } from "../lib/errors.ts";
-import { generateReleaseKeys, keyId } from "../lib/releases/signing.ts";
+import { generateReleaseKeys, keyId } from "../lib/release_format/signing.ts";
 import { readReleaseDir } from "../lib/releases/release_dir.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
