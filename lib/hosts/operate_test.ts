@@ -147,6 +147,9 @@ Deno.test("operate() behaviour: parameters are parsed once on the hub; the conne
   const again = parseOpParams("container.start", sent[0]);
   assert.ok(again?.success);
   assert.equal(again.data, sent[0], "the same object back: not parsed a second time");
+  const other = parseOpParams("container.stop", sent[0]);
+  assert.ok(other?.success);
+  assert.notEqual(other.data, sent[0], "checked for one operation is not checked for another");
 });
 
 Deno.test("isConflict() behaviour: a domain Conflict or an agent error with status 409", () => {
