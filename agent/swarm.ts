@@ -8,6 +8,16 @@ type SwarmCalls = {
   ) => Promise<unknown>;
 };
 
+/** Whether a path exists (a /proc entry that shows a kernel feature). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs a read-modify-write against a swarm object again when the engine says the version it was
  * read at is stale ("update out of sequence"): Swarm bumps a service's version itself while an
@@ -41,6 +51,12 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
         cluster_id: (s as { Cluster?: { ID?: string } }).Cluster?.ID ?? "",
         node_addr: (s as { NodeAddr?: string }).NodeAddr ?? "",
         error: (s as { Error?: string }).Error ?? "",
+        // What the kernel offers Swarm's networking: IPVS carries the routing mesh (virtual IPs,
+        // ingress ports); XFRM carries encrypted overlay networks.
+        kernel: {
+          ipvs: await exists("/proc/net/ip_vs"),
+          xfrm: await exists("/proc/net/xfrm_stat"),
+        },
       };
     },
     "swarm.init": async (p) => ({
@@ -90,6 +106,29 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
     },
     "services.list": async (p) =>
       await docker.listServices({ filters: p.label ? { label: p.label } : undefined, ...opts() }),
+    "swarm.network_ensure": async (p) => {
+      const found = (await docker.listNetworks({ filters: { name: [p.name] }, ...opts() }))
+        .find((n) => n.Name === p.name);
+      if (found) return { id: found.Id, created: false };
+      try {
+        const r = await docker.createNetwork({
+          name: p.name,
+          driver: "overlay",
+          attachable: true,
+          labels: p.labels,
+          options: p.encrypted ? { encrypted: "" } : undefined,
+        }, opts());
+        return { id: r.id, created: true };
+      } catch (err) {
+        // Two deploys of one organization at once: the other one made it first.
+        if (err instanceof DockerError && err.status === 409) {
+          const again = (await docker.listNetworks({ filters: { name: [p.name] }, ...opts() }))
+            .find((n) => n.Name === p.name);
+          if (again) return { id: again.Id, created: false };
+        }
+        throw err;
+      }
+    },
     "service.inspect": async (p) => await docker.inspectService(p.id, opts()),
     "service.create": async (p) => await docker.createService(p.spec, opts()),
     "service.update": (p) =>
@@ -106,6 +145,21 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
           { rollbackFrom: current.Spec },
           opts(),
         );
+      }),
+    "service.scale": (p) =>
+      atCurrentVersion(async () => {
+        const current = await docker.inspectService(p.id, opts());
+        if (!("Replicated" in current.Spec.Mode)) {
+          throw new DockerError(
+            400,
+            "a global service runs one task per node and cannot be scaled",
+          );
+        }
+        await docker.updateServiceRaw(p.id, current.Version.Index, {
+          ...current.Spec,
+          Mode: { Replicated: { Replicas: p.replicas } },
+        }, opts());
+        return {};
       }),
     "service.remove": async (p) => {
       await docker.removeService(p.id, opts());

@@ -130,6 +130,16 @@ export interface ServicesApi {
     spec: ServiceSpec | { rollbackFrom: ServiceSpecBody },
     opts?: CallOptions,
   ): Promise<{ warnings: string[] }>;
+  /**
+   * Writes a spec the engine gave back (from `inspectService`), changed in a few fields, at the
+   * version it was read at: how scaling keeps everything else exactly as Swarm has it.
+   */
+  updateServiceRaw(
+    idOrName: string,
+    version: number,
+    spec: ServiceSpecBody,
+    opts?: CallOptions,
+  ): Promise<void>;
   /** Removes a service and its tasks. */
   removeService(idOrName: string, opts?: CallOptions): Promise<void>;
   /** The log lines of all the service's tasks, each with its task and node. */
@@ -375,6 +385,18 @@ export function servicesApi(t: EngineTransport): ServicesApi {
         signal: opts.signal,
       });
       return { warnings: r?.Warnings ?? [] };
+    },
+    async updateServiceRaw(idOrName, version, spec, opts = {}) {
+      if (!Number.isSafeInteger(version) || version < 0) {
+        throw new DockerInputError("version", "Invalid service version");
+      }
+      await t.json({
+        method: "POST",
+        path: `/services/${enc(serviceRef(idOrName))}/update`,
+        query: { version },
+        body: spec,
+        signal: opts.signal,
+      });
     },
     removeService: async (idOrName, opts = {}) =>
       await t.void({

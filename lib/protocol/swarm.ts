@@ -78,6 +78,15 @@ export const SWARM_CALL_OPS = {
     label: z.array(z.string().max(300).regex(/^[a-zA-Z0-9_.\/-]+(=[^\0\r\n]*)?$/)).max(8)
       .optional(),
   }),
+  /**
+   * Makes sure an attachable overlay network of this name exists (created when missing, with the
+   * labels and, when asked, IPsec encryption); answers its id and whether it was created.
+   */
+  "swarm.network_ensure": z.object({
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a network name"),
+    labels: NodeLabels.optional(),
+    encrypted: z.boolean().default(false),
+  }),
   "service.inspect": z.object({ id: SwarmId }),
   "service.create": z.object({ spec: WireServiceSpec }),
   /** Replaces the spec (a rolling update as its update policy says). */
@@ -85,6 +94,8 @@ export const SWARM_CALL_OPS = {
   /** Asks Swarm to go back to the service's previous spec. */
   "service.rollback": z.object({ id: SwarmId }),
   "service.remove": z.object({ id: SwarmId }),
+  /** Sets a replicated service's replica count, leaving the rest of its spec as Swarm has it. */
+  "service.scale": z.object({ id: SwarmId, replicas: z.number().int().min(0).max(1000) }),
   "tasks.list": z.object({ filters: TaskFilter.default({}) }),
   /** The local image's id and repo digests (what a deployment records as resolved). */
   "image.inspect": z.object({

@@ -1,0 +1,337 @@
+/**
+ * Runs a deployment: pins each service's image, makes sure the organization's and the app's
+ * overlay networks exist, creates or updates the Swarm services in dependency order (updates roll
+ * start-first and health-gated, as the spec's update policy says), removes services the spec no
+ * longer has, and watches Swarm until every service converged, Swarm rolled an update back, or the
+ * time ran out. Progress goes to the app's realtime topic as Swarm reports it; the outcome lands
+ * on the deployment with the reason in words (the failing task's error and its last log lines).
+ */
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../log.ts";
+import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
+import type { App, AppStore, Deployment } from "./store.ts";
+import type { SwarmGateway } from "./gateway.ts";
+import { type ServiceSpec, startOrder } from "./spec.ts";
+import { LABELS, networkNames, toSwarmService } from "./swarm_spec.ts";
+import type { DeploymentStatus } from "./tables.ts";
+
+/** What the cluster offers a deployment. */
+export interface ClusterInfo {
+  routingMesh: boolean;
+  encryptedNetworks: boolean;
+}
+
+/** One progress report on the app's topic. */
+export interface DeployProgress {
+  app_id: string;
+  deployment_id: string;
+  number: number;
+  status: DeploymentStatus;
+  /** Per service: tasks running of desired, and what Swarm says of the newest tasks. */
+  services?: { name: string; running: number; desired: number; tasks: TaskView[] }[];
+  message?: string;
+}
+
+/** A task as the app page shows it. */
+export interface TaskView {
+  id: string;
+  slot?: number;
+  node_id?: string;
+  state: string;
+  desired: string;
+  error?: string;
+  updated_at: string;
+}
+
+/** What the deployer needs. */
+export interface DeployerDeps {
+  store: AppStore;
+  clock: Clock;
+  log: Logger;
+  /** The cluster's manager gateway and what the cluster offers; throws Unavailable without one. */
+  cluster(): Promise<{ gw: SwarmGateway; info: ClusterInfo }>;
+  orgSlug(orgId: string): Promise<string>;
+  progress(app: App, p: DeployProgress): void;
+  /** A deployment ended (running, failed, rolled back). */
+  finished?(app: App, d: Deployment, status: DeploymentStatus, reason: string | null): void;
+  /** How long a deployment may take to converge; how often Swarm is asked. */
+  timeoutMs?: number;
+  pollMs?: number;
+}
+
+const TERMINAL_TASK = new Set(["failed", "rejected", "orphaned"]);
+
+/** Words for a task's failure: its error, or its state and message. */
+export function taskProblem(t: SwarmTask): string {
+  const err = t.Status.Err || t.Status.Message || t.Status.State;
+  const exit = t.Status.ContainerStatus?.ExitCode;
+  return exit !== undefined && exit !== 0 && !/exit/.test(err) ? `${err} (exit code ${exit})` : err;
+}
+
+/** Swarm's "no suitable node (insufficient resources on 2 nodes)" in words naming the resource. */
+export function schedulingProblem(msg: string): string | undefined {
+  const m = /no suitable node \(([^)]*)\)/.exec(msg);
+  if (!m) return undefined;
+  const why = m[1];
+  if (/insufficient resources/.test(why)) {
+    return `no node has the CPU or memory this service reserves (${why})`;
+  }
+  if (/scheduling constraints/.test(why)) {
+    return `no node matches the placement constraints (${why})`;
+  }
+  if (/host-mode port/.test(why)) return `the published host port is taken on every node (${why})`;
+  return `no node can run it (${why})`;
+}
+
+function taskView(t: SwarmTask): TaskView {
+  return {
+    id: t.ID,
+    slot: t.Slot,
+    node_id: t.NodeID || undefined,
+    state: t.Status.State,
+    desired: t.DesiredState,
+    error: t.Status.Err || undefined,
+    updated_at: t.UpdatedAt,
+  };
+}
+
+/** Creates the deployer. */
+export function createDeployer(deps: DeployerDeps) {
+  const timeoutMs = deps.timeoutMs ?? 5 * 60_000;
+  const pollMs = deps.pollMs ?? 500;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** The pinned image of each service: a repo digest, else the local image id, else the tag. */
+  async function pinImages(
+    gw: SwarmGateway,
+    d: Deployment,
+  ): Promise<Record<string, string>> {
+    const out: Record<string, string> = { ...d.images };
+    for (const s of d.spec.services) {
+      if (out[s.name]) continue;
+      const local = await gw.image(s.image);
+      // A repo digest pins across nodes; a local image id pins on nodes that have the image
+      // (registry-less installs copy it); without either Swarm resolves the tag itself.
+      out[s.name] = local?.repo_digests.find((r) => r.startsWith(s.image.split(":")[0] + "@")) ??
+        local?.id ?? s.image;
+    }
+    return out;
+  }
+
+  /** The last log lines of a task (for a failure's reason); empty when they cannot be read. */
+  async function lastLines(gw: SwarmGateway, serviceId: string, taskId: string): Promise<string[]> {
+    const lines: string[] = [];
+    const s = gw.logs(serviceId, { tail: 50, follow: false });
+    try {
+      for await (const batch of s) {
+        for (const l of batch) if (l.taskId === taskId) lines.push(l.line);
+      }
+    } catch {
+      return lines;
+    }
+    return lines.slice(-5);
+  }
+
+  interface Watched {
+    spec: ServiceSpec;
+    id: string;
+    /** Updates are judged by Swarm's update status; creates by their tasks. */
+    updated: boolean;
+    since: number;
+  }
+
+  /** Where one service stands: converging, done, rolled back or failed (with why). */
+  async function judge(
+    gw: SwarmGateway,
+    w: Watched,
+  ): Promise<
+    {
+      state: "converging" | "done" | "rolled_back" | "failed";
+      reason?: string;
+      view: { name: string; running: number; desired: number; tasks: TaskView[] };
+    }
+  > {
+    const [svc, tasks] = await Promise.all([gw.inspect(w.id), gw.tasks({ service: [w.id] })]);
+    const desired = svc.ServiceStatus?.DesiredTasks ??
+      ("Replicated" in svc.Spec.Mode ? svc.Spec.Mode.Replicated.Replicas : 0);
+    const current = tasks.filter((t) => t.DesiredState === "running");
+    const running = current.filter((t) => t.Status.State === "running").length;
+    const newest = [...tasks].sort((a, b) => b.UpdatedAt.localeCompare(a.UpdatedAt)).slice(0, 8);
+    const view = { name: w.spec.name, running, desired, tasks: newest.map(taskView) };
+    const u = svc.UpdateStatus;
+    const fresh = u?.StartedAt && Date.parse(u.StartedAt) >= w.since - 2000;
+    const failedTask = newest.find((t) =>
+      Date.parse(t.UpdatedAt) >= w.since - 2000 &&
+      (TERMINAL_TASK.has(t.Status.State) ||
+        (t.Status.State === "shutdown" && t.Status.Err) ||
+        (t.Status.State === "complete" && t.DesiredState !== "shutdown"))
+    );
+    const why = async () => {
+      if (!failedTask) return u?.Message ?? "Swarm stopped the update";
+      const lines = await lastLines(gw, w.id, failedTask.ID);
+      return `service ${w.spec.name}: ${taskProblem(failedTask)}` +
+        (lines.length ? `; last log lines: ${lines.join(" | ")}` : "");
+    };
+    if (w.updated && fresh && u) {
+      if (u.State === "rollback_completed") {
+        return { state: "rolled_back", reason: await why(), view };
+      }
+      if (u.State.startsWith("rollback")) return { state: "converging", view };
+      if (u.State === "paused") return { state: "failed", reason: await why(), view };
+      if (u.State === "updating") return { state: "converging", view };
+    }
+    if (running === desired && current.every((t) => t.Status.State === "running")) {
+      return { state: "done", view };
+    }
+    const pending = current.find((t) => t.Status.State === "pending" && t.Status.Err);
+    const unschedulable = pending && schedulingProblem(pending.Status.Err ?? "");
+    if (unschedulable) {
+      return { state: "failed", reason: `service ${w.spec.name}: ${unschedulable}`, view };
+    }
+    // A new service (nothing to roll back to) that keeps failing: three failed tasks decide.
+    const failures = tasks.filter((t) =>
+      Date.parse(t.UpdatedAt) >= w.since - 2000 &&
+      (TERMINAL_TASK.has(t.Status.State) || (t.Status.State === "shutdown" && t.Status.Err))
+    );
+    if (!w.updated && failures.length >= 3) return { state: "failed", reason: await why(), view };
+    return { state: "converging", view };
+  }
+
+  async function finish(
+    app: App,
+    d: Deployment,
+    status: DeploymentStatus,
+    reason: string | null,
+    images?: Record<string, string>,
+  ) {
+    await deps.store.setStatus(d, status, { reason, images });
+    const words = status === "running"
+      ? `Deployment #${d.number} is running`
+      : status === "rolled_back"
+      ? `Deployment #${d.number} failed and was rolled back: ${reason}`
+      : `Deployment #${d.number} failed: ${reason}`;
+    await deps.store.event(app, "deploy", words, { deployment_id: d.id, status });
+    deps.progress(app, {
+      app_id: app.id,
+      deployment_id: d.id,
+      number: d.number,
+      status,
+      message: words,
+    });
+    deps.finished?.(app, d, status, reason);
+  }
+
+  /** Runs a pending deployment to its end; never throws (failures end the deployment). */
+  async function run(app: App, d: Deployment): Promise<DeploymentStatus> {
+    let images: Record<string, string> | undefined;
+    try {
+      await deps.store.setStatus(d, "deploying");
+      deps.progress(app, {
+        app_id: app.id,
+        deployment_id: d.id,
+        number: d.number,
+        status: "deploying",
+      });
+      const { gw, info } = await deps.cluster();
+      images = await pinImages(gw, d);
+      const org = { id: app.org_id, slug: await deps.orgSlug(app.org_id) };
+      const nets = networkNames(org, app);
+      await gw.ensureNetwork(nets.org, { [LABELS.org]: org.id }, info.encryptedNetworks);
+      await gw.ensureNetwork(
+        nets.app,
+        { [LABELS.org]: org.id, [LABELS.app]: app.id },
+        info.encryptedNetworks,
+      );
+      const existing = new Map<string, SwarmService>();
+      for (const s of await gw.services(`${LABELS.app}=${app.id}`)) {
+        existing.set(s.Spec.Labels[LABELS.service] ?? "", s);
+      }
+      const stopped = app.desired_state === "stopped";
+      const watched: Watched[] = [];
+      for (const s of startOrder(d.spec.services)) {
+        const spec = toSwarmService(stopped && !s.global ? { ...s, replicas: 0 } : s, {
+          org,
+          app,
+          deploymentId: d.id,
+          networks: nets,
+          routingMesh: info.routingMesh,
+          images,
+        });
+        const since = deps.clock.now();
+        const old = existing.get(s.name);
+        if (old) await gw.update(old.ID, spec);
+        const id = old?.ID ?? (await gw.create(spec)).id;
+        const w = { spec: s, id, updated: Boolean(old), since };
+        watched.push(w);
+        // A service others depend on must be up before they start.
+        if (d.spec.services.some((o) => o.depends_on.includes(s.name))) {
+          const r = await converge(app, d, [w]);
+          if (r.state !== "done") return await end(app, d, r.state, r.reason, images);
+        }
+      }
+      const keep = new Set(d.spec.services.map((s) => s.name));
+      for (const [name, s] of existing) if (!keep.has(name)) await gw.remove(s.ID);
+      const r = await converge(app, d, watched);
+      return await end(app, d, r.state, r.reason, images);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      deps.log.warn("apps: deployment failed", { app: app.id, deployment: d.id, error: reason });
+      await finish(app, d, "failed", reason, images).catch((e) =>
+        deps.log.error("apps: cannot record a failed deployment", { error: String(e) })
+      );
+      return "failed";
+    }
+  }
+
+  async function end(
+    app: App,
+    d: Deployment,
+    state: "done" | "rolled_back" | "failed" | "converging",
+    reason: string | undefined,
+    images: Record<string, string> | undefined,
+  ): Promise<DeploymentStatus> {
+    const status: DeploymentStatus = state === "done"
+      ? "running"
+      : state === "rolled_back"
+      ? "rolled_back"
+      : "failed";
+    await finish(
+      app,
+      d,
+      status,
+      state === "converging" ? `not converged within ${timeoutMs / 1000} s` : reason ?? null,
+      images,
+    );
+    return status;
+  }
+
+  /** Polls the services until all are done, one rolled back or failed, or the time is up. */
+  async function converge(app: App, d: Deployment, watched: Watched[]) {
+    const { gw } = await deps.cluster();
+    const deadline = deps.clock.now() + timeoutMs;
+    let last = "";
+    while (true) {
+      const results = await Promise.all(watched.map((w) => judge(gw, w)));
+      const progress = JSON.stringify(results.map((r) => r.view));
+      if (progress !== last) {
+        last = progress;
+        deps.progress(app, {
+          app_id: app.id,
+          deployment_id: d.id,
+          number: d.number,
+          status: "deploying",
+          services: results.map((r) => r.view),
+        });
+      }
+      const bad = results.find((r) => r.state === "rolled_back" || r.state === "failed");
+      if (bad) return { state: bad.state, reason: bad.reason };
+      if (results.every((r) => r.state === "done")) return { state: "done" as const };
+      if (deps.clock.now() > deadline) return { state: "converging" as const };
+      await sleep(pollMs);
+    }
+  }
+
+  return { run, pinImages };
+}
+
+export type Deployer = ReturnType<typeof createDeployer>;

@@ -1,0 +1,98 @@
+/**
+ * How the apps module reaches Swarm: operations of the closed list (lib/protocol/swarm.ts) on the
+ * agent of the cluster's manager host. Narrow, so the deployer's tests can count and script calls.
+ */
+import type { SwarmNode, SwarmService, SwarmTask } from "../docker/swarm_types.ts";
+import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
+
+/** A log line of a service's task. */
+export interface ServiceLogLine {
+  stream: "stdout" | "stderr";
+  line: string;
+  ts?: string;
+  taskId?: string;
+  nodeId?: string;
+}
+
+/** Swarm, as the apps module uses it. */
+export interface SwarmGateway {
+  ensureNetwork(
+    name: string,
+    labels: Record<string, string>,
+    encrypted: boolean,
+  ): Promise<{ id: string; created: boolean }>;
+  services(label: string): Promise<SwarmService[]>;
+  inspect(id: string): Promise<SwarmService>;
+  create(spec: DockerServiceSpec): Promise<{ id: string }>;
+  update(id: string, spec: DockerServiceSpec): Promise<void>;
+  rollback(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  tasks(filters: { service?: string[]; node?: string[]; label?: string[] }): Promise<SwarmTask[]>;
+  /** The manager's local image: its id and repo digests; undefined when it is not there. */
+  image(ref: string): Promise<{ id: string; repo_digests: string[] } | undefined>;
+  scale(id: string, replicas: number): Promise<void>;
+  nodes(): Promise<SwarmNode[]>;
+  updateNode(
+    id: string,
+    patch: {
+      role?: "worker" | "manager";
+      availability?: "active" | "pause" | "drain";
+      labels?: Record<string, string>;
+    },
+  ): Promise<void>;
+  removeNode(id: string, force: boolean): Promise<void>;
+  /** Log lines of a service's tasks; `close` stops following. */
+  logs(
+    id: string,
+    opts: { tail: number; follow: boolean },
+  ): AsyncIterable<ServiceLogLine[]> & { cancel(): void };
+}
+
+/** What calling an agent looks like (an AgentConnection). */
+export interface AgentCaller {
+  call<T>(op: string, params: unknown, timeoutMs?: number): Promise<T>;
+  stream(op: string, params: unknown): AsyncIterable<unknown> & { cancel(): void };
+}
+
+/** A gateway over one agent connection (the manager's). */
+export function agentGateway(conn: AgentCaller): SwarmGateway {
+  return {
+    ensureNetwork: (name, labels, encrypted) =>
+      conn.call("swarm.network_ensure", { name, labels, encrypted }),
+    services: (label) => conn.call("services.list", { label: [label] }),
+    inspect: (id) => conn.call("service.inspect", { id }),
+    create: (spec) => conn.call("service.create", { spec }),
+    update: async (id, spec) => {
+      await conn.call("service.update", { id, spec });
+    },
+    rollback: async (id) => {
+      await conn.call("service.rollback", { id });
+    },
+    remove: async (id) => {
+      await conn.call("service.remove", { id });
+    },
+    tasks: (filters) => conn.call("tasks.list", { filters }),
+    scale: async (id, replicas) => {
+      await conn.call("service.scale", { id, replicas });
+    },
+    nodes: () => conn.call("nodes.list", {}),
+    updateNode: async (id, patch) => {
+      await conn.call("node.update", { id, ...patch });
+    },
+    removeNode: async (id, force) => {
+      await conn.call("node.remove", { id, force });
+    },
+    image: async (ref) => {
+      try {
+        return await conn.call("image.inspect", { ref });
+      } catch (err) {
+        if ((err as { status?: number }).status === 404) return undefined;
+        throw err;
+      }
+    },
+    logs: (id, opts) =>
+      conn.stream("service.logs", { id, ...opts }) as
+        & AsyncIterable<ServiceLogLine[]>
+        & { cancel(): void },
+  };
+}
