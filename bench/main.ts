@@ -11,7 +11,7 @@ import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
 import { healthBench } from "./health_bench.ts";
-import { measureAgent } from "../agent/metrics/measure.ts";
+import { measureAgent } from "./agent_bench.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "./alerts_bench.ts";

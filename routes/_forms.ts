@@ -4,9 +4,8 @@
  */
 import type { z } from "zod";
 import type { AppContext } from "../lib/http/context.ts";
-import { HttpError } from "../lib/http/errors.ts";
+import type { HttpError } from "../lib/http/errors.ts";
 import { toHttpError } from "../lib/http/error_handler.ts";
-import { DomainError } from "../lib/errors.ts";
 
 /** Submitted form values as strings (files are dropped: no page form takes uploads). */
 export type FormValues = Record<string, string>;
@@ -78,13 +77,10 @@ export function errorsOf(err: HttpError, field?: string): FieldErrors {
   return { [field ?? "_form"]: err.message };
 }
 
-/**
- * The error a form should show, as an HttpError (domain errors mapped the way the API maps them);
- * re-throws anything else (500s go to the error page).
- */
+/** Re-throws anything that is not an error a form should show (500s go to the error page). */
 export function formError(err: unknown): HttpError {
-  const e = err instanceof DomainError ? toHttpError(err) : err;
-  if (e instanceof HttpError && e.status < 500 && e.status !== 401) return e;
+  const e = toHttpError(err);
+  if (e.status < 500 && e.status !== 401) return e;
   throw err;
 }
 

@@ -10,10 +10,10 @@ import { HttpError, validationError } from "../../../lib/http/errors.ts";
 import { ContainerCreateSpec, SignalName } from "../../../lib/protocol/ops.ts";
 import {
   CONTAINER_STATES,
-  findCachedContainer,
   listCachedContainers,
   parseLabelFilter,
 } from "../../../lib/hosts/container_list.ts";
+import { findCachedContainer } from "../../../lib/hosts/container_ref.ts";
 import {
   CONTAINER_ACTIONS,
   containerAction,

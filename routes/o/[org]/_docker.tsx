@@ -5,7 +5,8 @@
 import type { ComponentChildren } from "preact";
 import type { AppContext } from "../../../lib/http/context.ts";
 import { orgScopeOf } from "../../../lib/http/context.ts";
-import { HttpError } from "../../../lib/http/errors.ts";
+import type { HttpError } from "../../../lib/http/errors.ts";
+import { toHttpError } from "../../../lib/http/error_handler.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import { Alert } from "../../../components/Alert.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
@@ -109,7 +110,7 @@ export function HostOffline({ base, host }: { base: string; host: HostChoice }) 
 
 /** Whether an error means the host's agent is unreachable (shown as the offline state). */
 export function isOffline(err: unknown): boolean {
-  return err instanceof HttpError && err.status === 503;
+  return toHttpError(err).status === 503;
 }
 
 /**
@@ -117,7 +118,8 @@ export function isOffline(err: unknown): boolean {
  * cannot act on (sign-in, internal errors) goes to the error page instead.
  */
 export function pageError(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status !== 401 && err.status !== 500) return err;
+  const e = toHttpError(err);
+  if (e.status !== 401 && e.status !== 500) return e;
   throw err;
 }
 

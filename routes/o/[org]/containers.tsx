@@ -7,10 +7,10 @@ import { island } from "../../../lib/islands/island.tsx";
 import { ContainerRef } from "../../../lib/protocol/ops.ts";
 import {
   type CachedContainer,
-  findCachedContainer,
   listCachedContainers,
   waitForCache,
 } from "../../../lib/hosts/container_list.ts";
+import { findCachedContainer } from "../../../lib/hosts/container_ref.ts";
 import { type ContainerAction, containerAction } from "../../../lib/hosts/docker_actions.ts";
 import type { HealthCheckView } from "../../../lib/health/rows.ts";
 import ContainersLive from "../../../islands/ContainersLive.tsx";

@@ -6,7 +6,8 @@ import {
   orgScopeOf,
 } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import { HttpError, notFound } from "../../../../lib/http/errors.ts";
+import { notFound } from "../../../../lib/http/errors.ts";
+import { toHttpError } from "../../../../lib/http/error_handler.ts";
 import { execRole, mayExec } from "../../../../lib/hosts/exec_policy.ts";
 import { CHECK_KINDS, type CheckKind } from "../../../../lib/health/schema.ts";
 import type { HealthCheckView } from "../../../../lib/health/rows.ts";
@@ -236,7 +237,7 @@ export function register(app: Hono<AppEnv>): void {
         { role: orgScopeOf(c).role },
       );
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) {
+      if (err instanceof Error && toHttpError(err).status === 409) {
         return editPage(c, check, { values, labelError: err.message }, 409);
       }
       const { errors, status } = serviceErrors(err);

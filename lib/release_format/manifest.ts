@@ -4,6 +4,9 @@ import { z } from "zod";
  * The signed description of one agent release: its version and, per file, the target it runs on,
  * its SHA-256 and its size. The signature covers the manifest's exact bytes, so the text is kept
  * and passed around as it was written (never re-serialised before verifying).
+ *
+ * This folder (lib/release_format: manifest, signatures, version order) is the release code the
+ * agent imports to verify an update (DESIGN §2), so it stays free of the database and features.
  */
 
 /** Semantic version without build metadata: 1.2.3 or 1.2.3-rc.1. */

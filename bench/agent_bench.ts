@@ -5,13 +5,13 @@
  * utime + stime over the measured minute, and its VmRSS at the end, V8 heap included. The parent
  * starts the containers and the receiver, and removes the containers afterwards.
  *
- *   deno run -A agent/metrics/measure.ts          # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
+ *   deno run -A bench/agent_bench.ts         # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
  */
-import { createDockerClient } from "../../lib/docker/client.ts";
-import { cleanupSuite, TEST_IMAGE, testLabels, testName } from "../../lib/docker/testing.ts";
-import { createLogger } from "../../lib/log.ts";
-import { startMetrics } from "./mod.ts";
-import { startReceiver } from "./receiver.ts";
+import { createDockerClient } from "../lib/docker/client.ts";
+import { cleanupSuite, TEST_IMAGE, testLabels, testName } from "../lib/docker/testing.ts";
+import { createLogger } from "../lib/log.ts";
+import { startMetrics } from "../agent/metrics/mod.ts";
+import { startReceiver } from "../agent/metrics/receiver.ts";
 
 /** The benchmark's figures. */
 export interface AgentFigures {
@@ -99,7 +99,7 @@ export async function measureAgent(opts: MeasureOptions = {}): Promise<AgentFigu
       });
       await docker.startContainer(id);
     }));
-    const root = new URL("../../", import.meta.url).pathname;
+    const root = new URL("../", import.meta.url).pathname;
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
