@@ -1,5 +1,7 @@
 import type { Hosts } from "../hosts/service.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
@@ -20,7 +22,10 @@ const CONTROL_TOPIC = "hub:agents";
  */
 export function createAgentRegistry(deps: {
   hosts: Hosts;
+  /** Carries disconnect requests between replicas. */
   bus: Bus;
+  /** Publishes container and host status changes to the organization. */
+  realtime: RealtimePublisher;
   log: Logger;
   /** Alerts hooks (lib/alerts/service.ts): container events for event rules, a host coming back. */
   observer?: {
@@ -61,10 +66,7 @@ export function createAgentRegistry(deps: {
     live.get(d.disconnect)?.close(d.code, typeof d.reason === "string" ? d.reason : "");
   });
 
-  const publish = (orgId: string, name: string, data: unknown) =>
-    deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
-      deps.log.warn("publish failed", { error: String(e) })
-    );
+  const { realtime } = deps;
 
   return {
     /**
@@ -98,7 +100,10 @@ export function createAgentRegistry(deps: {
           serial(async () => {
             await deps.hosts.applySnapshot(host, m.containers);
             deps.health?.containers(host);
-            await publish(host.org_id, "containers", { host_id: host.id, kind: "snapshot" });
+            await realtime.publish(topics.containers(host.org_id), {
+              host_id: host.id,
+              kind: "snapshot",
+            });
           }),
         onEvent: (e) =>
           serial(async () => {
@@ -107,7 +112,7 @@ export function createAgentRegistry(deps: {
             deps.observer?.event(host, e);
             await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
             deps.health?.containers(host, e);
-            await publish(host.org_id, "containers", {
+            await realtime.publish(topics.containers(host.org_id), {
               host_id: host.id,
               kind: "event",
               id: e.id,
@@ -122,7 +127,10 @@ export function createAgentRegistry(deps: {
             syncPinger();
             serial(async () => {
               await deps.hosts.touch(host.id);
-              await publish(host.org_id, "hosts", { host_id: host.id, online: false });
+              await realtime.publish(topics.hosts(host.org_id), {
+                host_id: host.id,
+                online: false,
+              });
             });
           }
         },
@@ -133,7 +141,7 @@ export function createAgentRegistry(deps: {
       live.set(host.id, conn);
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
-      await publish(host.org_id, "hosts", { host_id: host.id, online: true });
+      await realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
       deps.observer?.online(host);
       deps.health?.online(host);
       return conn;

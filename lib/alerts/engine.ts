@@ -35,6 +35,7 @@ import {
 } from "./compile.ts";
 import { alertTitle, firingDetail, resolvedDetail } from "./describe.ts";
 import { uuidv7 } from "../util/ids.ts";
+import type { AlertsEvent } from "../realtime/topics.ts";
 
 /** Samples stamped this far ahead of the hub's clock are skipped (the store refuses them too). */
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -123,7 +124,7 @@ export interface EngineDeps {
   channels: ChannelStore;
   delivery: Delivery;
   /** Publishes an alert change on `org:<id>:alerts`. */
-  publish(orgId: string, data: Record<string, unknown>): void;
+  publish(orgId: string, data: AlertsEvent): void;
   /** Whether a host's agent is connected to this process. */
   isOnline(hostId: string): boolean;
   publicUrl: string;

@@ -33,6 +33,8 @@ import {
 import { ingestResults } from "./ingest.ts";
 import { reconcileHost } from "./reconcile.ts";
 import type { HostWork } from "./host_work.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type HealthEvent, topics } from "../realtime/topics.ts";
 import type { z } from "../http/openapi.ts";
 import { checkRead, checkWrite, type HealthCaller, mayRead, type RightsDeps } from "./rights.ts";
 
@@ -65,8 +67,8 @@ export interface HealthDeps extends Omit<RightsDeps, "db"> {
   clock: Clock;
   log: Logger;
   audit: AuditLog;
-  /** Publishes on a realtime topic (best effort). */
-  publish(topic: string, data: unknown): void;
+  /** Publishes on the organization's health topic (best effort). */
+  realtime: RealtimePublisher;
   /** Asks for the host's agent to get the host's current set of checks. */
   requestSync(hostId: string): void;
   /** Called for every state change, after it is stored (alerts). */
@@ -86,8 +88,8 @@ export function createHealthService(deps: HealthDeps) {
     next.finally(() => chains.get(hostId) === next && chains.delete(hostId));
     return next;
   };
-  const announce = (orgId: string, data: Record<string, unknown>) =>
-    deps.publish(`org:${orgId}:health`, data);
+  const announce = (orgId: string, data: HealthEvent) =>
+    void deps.realtime.publish(topics.health(orgId), data);
   const changed = (c: HealthChange) => {
     try {
       deps.onChange?.(c);

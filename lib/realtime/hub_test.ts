@@ -5,11 +5,10 @@ import {
   accessTopic,
   type CanRead,
   createRealtimeHub,
-  isValidTopic,
-  parseTopic,
   publishAccessChanged,
   type RealtimeHubOptions,
 } from "./hub.ts";
+import { parseTopic } from "./topics.ts";
 import { FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
 
 const alice: Principal = {
@@ -300,18 +299,6 @@ Deno.test("createRealtimeHub() close() closes clients with 1001 and detaches fro
 Deno.test("createRealtimeHub() publish() rejects an invalid topic", async () => {
   await using t = setup();
   await assert.rejects(t.hub.publish("hosts", 1), /Cannot publish to "hosts": invalid topic/);
-});
-
-Deno.test("isValidTopic() accepts org and user topics only", () => {
-  assert.equal(isValidTopic("org:0190a1b2-c3d4:hosts.metrics"), true);
-  assert.equal(isValidTopic("user:u1:inbox_2"), true);
-  assert.equal(isValidTopic("team:t1:x"), false);
-  assert.equal(isValidTopic("org:o1:"), false);
-  assert.equal(isValidTopic("org:o1:a:b"), false);
-  assert.equal(isValidTopic(`org:${"a".repeat(65)}:x`), false);
-  assert.equal(isValidTopic("org:o1:x\n"), false);
-  assert.deepEqual(parseTopic("org:o1:hosts"), { scope: "org", id: "o1", name: "hosts" });
-  assert.equal(parseTopic("nope"), null);
 });
 
 /** The code a fake socket was closed with (a function: asserting `undefined` first must not narrow it). */

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import type { Principal } from "../auth/principal.ts";
+import type { Logger } from "../log.ts";
+import { createMemoryBus } from "./bus.ts";
+import { createRealtimeHub } from "./hub.ts";
+import { createRealtimePublisher } from "./publisher.ts";
+import { type Topic, topics } from "./topics.ts";
+import { FakeSocket, settle } from "./test_support.ts";
+
+const alice: Principal = {
+  kind: "session",
+  userId: "u-alice",
+  email: "alice@example.com",
+  name: "Alice",
+  isAdmin: false,
+  credentialId: "s1",
+};
+
+function recorder() {
+  const lines: [string, Record<string, unknown> | undefined][] = [];
+  const log: Logger = {
+    debug() {},
+    info() {},
+    warn: (msg, fields) => lines.push([msg, fields]),
+    error: (msg, fields) => lines.push([msg, fields]),
+  };
+  return { lines, log };
+}
+
+Deno.test("createRealtimePublisher() publish() reaches hub clients as the text it encoded once", async () => {
+  const bus = createMemoryBus();
+  const hub = createRealtimeHub({ bus, canRead: () => true });
+  const { lines, log } = recorder();
+  const realtime = createRealtimePublisher(bus, log);
+  const socket = new FakeSocket();
+  const client = hub.connect(socket, alice);
+  const topic = topics.hostMetrics("o1", "h1");
+  client.onMessage(JSON.stringify({ type: "subscribe", topic }));
+  await settle();
+
+  const encoded = realtime.encode(topic, { host_id: "h1", samples: [{ t: 1, host: { a: 1 } }] });
+  await realtime.publish(topic, encoded);
+  await realtime.publish(topic, { host_id: "h1", samples: [] });
+  assert.deepEqual(socket.sent.slice(1), [
+    `{"type":"event","topic":"${topic}","data":${encoded.json}}`,
+    `{"type":"event","topic":"${topic}","data":{"host_id":"h1","samples":[]}}`,
+  ]);
+  assert.deepEqual(lines, []);
+  await hub.close();
+  await bus.close();
+});
+
+Deno.test("createRealtimePublisher() publish() logs a failure once, here, and never rejects", async () => {
+  const bus = createMemoryBus();
+  const { lines, log } = recorder();
+  const realtime = createRealtimePublisher(bus, log);
+  await realtime.publish("hosts" as Topic<number>, 1);
+  await realtime.publish(topics.audit("o1"), { id: "a".repeat(8000), action: "x" });
+  await bus.close();
+  await realtime.publish(topics.hosts("o1"), { host_id: "h1", online: true });
+  assert.deepEqual(lines.map(([msg, f]) => [msg, f?.topic]), [
+    ["realtime: publish failed", "hosts"],
+    ["realtime: publish failed", "org:o1:audit"],
+    ["realtime: publish failed", "org:o1:hosts"],
+  ]);
+  assert.match(String(lines[0][1]?.error), /Cannot publish to "hosts": invalid topic/);
+  assert.match(String(lines[1][1]?.error), /PostgreSQL NOTIFY allows at most 7999/);
+  assert.match(String(lines[2][1]?.error), /bus is closed/);
+});
