@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Principal } from "../auth/principal.ts";
 import { createMemoryBus } from "./bus.ts";
 import {
   accessTopic,
@@ -9,16 +8,7 @@ import {
   type RealtimeHubOptions,
 } from "./hub.ts";
 import { parseTopic } from "./topics.ts";
-import { FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
-
-const alice: Principal = {
-  kind: "session",
-  userId: "u-alice",
-  email: "alice@example.com",
-  name: "Alice",
-  isAdmin: false,
-  credentialId: "s1",
-};
+import { alice, FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
 
 // Alice belongs to org "o1" only, and may read her own user topics.
 const canRead: CanRead = (principal, topic) => {

@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
-import type { Principal } from "../auth/principal.ts";
 import type { Logger } from "../log.ts";
 import { createMemoryBus } from "./bus.ts";
 import { createRealtimeHub } from "./hub.ts";
 import { createRealtimePublisher } from "./publisher.ts";
 import { type Topic, topics } from "./topics.ts";
-import { FakeSocket, settle } from "./test_support.ts";
-
-const alice: Principal = {
-  kind: "session",
-  userId: "u-alice",
-  email: "alice@example.com",
-  name: "Alice",
-  isAdmin: false,
-  credentialId: "s1",
-};
+import { alice, FakeSocket, settle } from "./test_support.ts";
 
 function recorder() {
   const lines: [string, Record<string, unknown> | undefined][] = [];
