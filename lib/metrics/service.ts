@@ -1,7 +1,7 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { RealtimePublisher } from "../realtime/publisher.ts";
-import { type FleetEvent, type HostMetricsEvent, topics } from "../realtime/topics.ts";
+import { type FleetEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
 import { createMetricStore, type IngestMeta, type IngestResult } from "./store.ts";
@@ -139,7 +139,7 @@ export function createMetrics(deps: {
     const hostTopic = topics.hostMetrics(host.org_id, host.id);
     const samples = batch.samples.map((s) => ({ t: s.t, host: s.host }));
     // Encoded once: the text measured here is the text every client receives.
-    let live = realtime.encode<HostMetricsEvent>(hostTopic, { host_id: host.id, samples });
+    let live = realtime.encode(hostTopic, { host_id: host.id, samples });
     if (live.json.length > MAX_LIVE_BYTES) {
       live = realtime.encode(hostTopic, { host_id: host.id, samples: samples.slice(-1) });
     }

@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../log.ts";
 import { type Bus, encodeData } from "./bus.ts";
-import { isValidTopic, type Topic } from "./topics.ts";
+import { isValidTopic, type PayloadOf, type Topic } from "./topics.ts";
 
 declare const encoded: unique symbol;
 
@@ -26,17 +26,23 @@ export interface RealtimePublisher {
    * Publishes `payload` on `topic` to subscribers on every replica; resolves once the bus has it,
    * or once a failure (invalid topic, too large, bus down) is logged. Never rejects.
    */
-  publish<T>(topic: Topic<T>, payload: T | EncodedPayload<T>): Promise<void>;
+  publish<X extends Topic<unknown>>(
+    topic: X,
+    payload: PayloadOf<X> | EncodedPayload<PayloadOf<X>>,
+  ): Promise<void>;
   /** Encodes a payload ahead of publishing, for a publisher that chooses by its size. */
-  encode<T>(topic: Topic<T>, payload: T): EncodedPayload<T>;
+  encode<X extends Topic<unknown>>(topic: X, payload: PayloadOf<X>): EncodedPayload<PayloadOf<X>>;
 }
 
 const instances = new WeakSet<object>();
 
 /** Creates the publisher over `bus`; failures go to `log`. */
 export function createRealtimePublisher(bus: Bus, log: Logger): RealtimePublisher {
-  function encode<T>(topic: Topic<T>, payload: T): EncodedPayload<T> {
-    const value = { json: encodeData(topic, payload) } as EncodedPayload<T>;
+  function encode<X extends Topic<unknown>>(
+    topic: X,
+    payload: PayloadOf<X>,
+  ): EncodedPayload<PayloadOf<X>> {
+    const value = { json: encodeData(topic, payload) } as EncodedPayload<PayloadOf<X>>;
     instances.add(value);
     return value;
   }

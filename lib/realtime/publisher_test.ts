@@ -57,3 +57,29 @@ Deno.test("createRealtimePublisher() publish() logs a failure once, here, and ne
   assert.match(String(lines[1][1]?.error), /PostgreSQL NOTIFY allows at most 7999/);
   assert.match(String(lines[2][1]?.error), /bus is closed/);
 });
+
+Deno.test("createRealtimePublisher() publish() takes only its topic's payload type (checked by deno check)", async () => {
+  const bus = createMemoryBus();
+  const seen: string[] = [];
+  bus.subscribe((_topic, _data, json) => seen.push(json));
+  const r = createRealtimePublisher(bus, recorder().log);
+  const state = undefined as string | undefined;
+  await r.publish(topics.containers("o"), {
+    host_id: "h",
+    kind: "event",
+    id: "c",
+    action: "a",
+    state,
+  });
+  await r.publish(topics.hosts("o"), { host_id: "h", online: true });
+  // @ts-expect-error a payload of the wrong type
+  await r.publish(topics.hosts("o"), { host_id: "h", online: "yes" });
+  // @ts-expect-error a property the topic's type does not have
+  await r.publish(topics.hosts("o"), { host_id: "h", online: true, extra: 1 });
+  // @ts-expect-error a topic built by hand, not by `topics`
+  await r.publish("org:o:hosts", { host_id: "h", online: true });
+  // @ts-expect-error a payload encoded for another topic
+  await r.publish(topics.hosts("o"), r.encode(topics.audit("o"), { id: "a", action: "b" }));
+  assert.equal(seen.length, 6, "the type checker, not the publisher, refuses them");
+  await bus.close();
+});
