@@ -9,19 +9,23 @@ import {
   type RealtimeHub,
 } from "./hub.ts";
 import { orgTopicRole, parseTopic } from "./topics.ts";
+import type { OrgRole } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 
 /**
  * Who may read a topic: `user:<id>:*` only that user; `org:<id>:<name>` members of the organization
- * with the role its definition in topics.ts names (platform admins everywhere; tokens only in their
- * own organization), and nobody for a name topics.ts does not define.
+ * with the role `roles` names for it (by default the topics of topics.ts; platform admins everywhere;
+ * tokens only in their own organization), and nobody for a name `roles` does not have.
  */
-export function topicAccess(orgs: Pick<Orgs, "roleOf">) {
+export function topicAccess(
+  orgs: Pick<Orgs, "roleOf">,
+  roles?: Readonly<Record<string, OrgRole>>,
+) {
   return async (p: Principal, topic: string): Promise<boolean> => {
     const t = parseTopic(topic);
     if (!t) return false;
     if (t.scope === "user") return t.id === p.userId;
-    const needed = orgTopicRole(t.name);
+    const needed = orgTopicRole(t.name, roles);
     if (needed === undefined) return false;
     if (p.tokenOrgId && p.tokenOrgId !== t.id) return false;
     const role = p.isAdmin ? "owner" : await orgs.roleOf(t.id, p.userId);

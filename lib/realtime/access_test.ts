@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Principal } from "../auth/principal.ts";
 import type { OrgRole } from "../db/schema.ts";
 import { topicAccess } from "./access.ts";
-import { topics } from "./topics.ts";
+import { orgItemTopic, topicRoles, topics } from "./topics.ts";
 
 const user = (over: Partial<Principal> = {}): Principal => ({
   kind: "session",
@@ -44,4 +44,15 @@ Deno.test("topicAccess() gives user topics to that user only", async () => {
   assert.equal(await canRead(user(), "user:u1:inbox"), true);
   assert.equal(await canRead(user(), "user:u2:inbox"), false);
   assert.equal(await canRead(user(), "not a topic"), false);
+});
+
+Deno.test("topicAccess() reads the roles it is given (the topics modules declare)", async () => {
+  const apps = orgItemTopic<{ id: string }>("apps", "member");
+  const access = topicAccess(
+    { roleOf: (orgId) => Promise.resolve(orgId === "o1" ? "member" : "viewer") },
+    topicRoles([apps]),
+  );
+  assert.equal(await access(user(), apps("o1", "a1")), true);
+  assert.equal(await access(user(), apps("o2", "a1")), false, "a viewer");
+  assert.equal(await access(user(), topics.hosts("o1")), false, "not among the roles given");
 });

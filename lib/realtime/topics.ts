@@ -165,20 +165,34 @@ export const topics = {
   audit: orgTopic<AuditEvent>("audit", "admin"),
 } as const;
 
-const byName = new Map<string, OrgTopic<unknown> | OrgItemTopic<unknown>>();
-for (const def of Object.values(topics)) {
-  // Item topics are keyed `<name>.*`, so `metrics` (the fleet) and `metrics.<hostId>` stay apart.
-  const key = def.per === "item" ? `${def.topicName}.*` : def.topicName;
-  if (byName.has(key)) throw new Error(`Cannot define topic "${key}" twice`);
-  byName.set(key, def);
-}
+/** Any topic definition, whatever its payload. */
+export type TopicDef = OrgTopic<unknown> | OrgItemTopic<unknown>;
 
 /**
- * The least role that may read an organization topic with this name (the part after the org id),
- * or undefined when no topic of that name is defined.
+ * The `{ name: role }` record of topic definitions, as a feature module declares its topics; an
+ * item topic is keyed `<name>.*`, so `metrics` (the fleet) and `metrics.<hostId>` stay apart.
  */
-export function orgTopicRole(name: string): OrgRole | undefined {
+export function topicRoles(defs: Iterable<TopicDef>): Record<string, OrgRole> {
+  const roles: Record<string, OrgRole> = {};
+  for (const def of defs) {
+    const key = def.per === "item" ? `${def.topicName}.*` : def.topicName;
+    if (Object.hasOwn(roles, key)) throw new Error(`Cannot define topic "${key}" twice`);
+    roles[key] = def.role;
+  }
+  return roles;
+}
+
+const TOPIC_ROLES = topicRoles(Object.values(topics));
+
+/**
+ * The least role that may read an organization topic with this name (the part after the org id)
+ * by `roles` (default: every topic above), or undefined when no topic of that name is defined.
+ */
+export function orgTopicRole(
+  name: string,
+  roles: Readonly<Record<string, OrgRole>> = TOPIC_ROLES,
+): OrgRole | undefined {
   const dot = name.indexOf(".");
-  const def = dot < 0 ? byName.get(name) : byName.get(`${name.slice(0, dot)}.*`);
-  return def?.role;
+  const key = dot < 0 ? name : `${name.slice(0, dot)}.*`;
+  return Object.hasOwn(roles, key) ? roles[key] : undefined;
 }

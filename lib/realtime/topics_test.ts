@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { isValidTopic, orgTopicRole, parseTopic, type Topic, topics } from "./topics.ts";
+import {
+  isValidTopic,
+  orgItemTopic,
+  orgTopic,
+  orgTopicRole,
+  parseTopic,
+  type Topic,
+  topicRoles,
+  topics,
+} from "./topics.ts";
 
 Deno.test("isValidTopic() accepts org and user topics only", () => {
   assert.equal(isValidTopic("org:0190a1b2-c3d4:hosts.metrics"), true);
@@ -35,4 +44,20 @@ Deno.test("orgTopicRole() gives each defined topic its role, and none to the res
   for (const name of ["exec_role", "access", "hosts.h1", "audit.x", "other"]) {
     assert.equal(orgTopicRole(name), undefined, name);
   }
+});
+
+Deno.test("topicRoles() keys item topics apart and refuses a name defined twice", () => {
+  assert.deepEqual(topicRoles([topics.fleetMetrics, topics.hostMetrics, topics.audit]), {
+    metrics: "viewer",
+    "metrics.*": "viewer",
+    audit: "admin",
+  });
+  assert.throws(
+    () => topicRoles([topics.hosts, orgTopic("hosts", "admin")]),
+    /Cannot define topic "hosts" twice/,
+  );
+  const roles = topicRoles([orgItemTopic("apps", "member")]);
+  assert.equal(orgTopicRole("apps.a1", roles), "member");
+  assert.equal(orgTopicRole("apps", roles), undefined);
+  assert.equal(orgTopicRole("hosts", roles), undefined);
 });
