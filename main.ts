@@ -1,9 +1,22 @@
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { startHub } from "./lib/hub.ts";
+import { StartupError } from "./lib/startup_error.ts";
+import { exitWithParent, heapLimitMb, heapMatches, rerunWithHeap } from "./lib/heap.ts";
 
-// Composition root: config → hub (db, migrations, services, HTTP, jobs) → wait for a signal.
+// Composition root: config → heap size → hub (db, migrations, services, HTTP, jobs) → wait for a
+// signal. The hub's modules load only once the heap is right: a re-run parent stays small.
 try {
-  const hub = await startHub(loadConfig());
+  const config = loadConfig();
+  exitWithParent();
+  if (config.maxHeapMb !== undefined && !heapMatches(config.maxHeapMb)) {
+    const code = await rerunWithHeap(config.maxHeapMb);
+    if (code !== undefined) Deno.exit(code);
+    console.error(
+      `heap: running with V8's limit of ${heapLimitMb()} MB, not CAPSTAN_MAX_HEAP_MB=${config.maxHeapMb}; ` +
+        `start with --v8-flags=--max-old-space-size=${config.maxHeapMb}`,
+    );
+  }
+  const { startHub } = await import("./lib/hub.ts");
+  const hub = await startHub(config);
   const stop = async () => {
     await hub.stop();
     Deno.exit(0);
@@ -14,6 +27,11 @@ try {
   if (err instanceof ConfigError) {
     console.error(err.message);
     Deno.exit(2);
+  }
+  // A database, address or directory to fix: one line naming it, no stack trace.
+  if (err instanceof StartupError) {
+    console.error(err.message);
+    Deno.exit(1);
   }
   throw err;
 }

@@ -8,6 +8,16 @@ type SwarmCalls = {
   ) => Promise<unknown>;
 };
 
+/** Whether a path exists (a /proc entry that shows a kernel feature). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs a read-modify-write against a swarm object again when the engine says the version it was
  * read at is stale ("update out of sequence"): Swarm bumps a service's version itself while an
@@ -41,6 +51,12 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
         cluster_id: (s as { Cluster?: { ID?: string } }).Cluster?.ID ?? "",
         node_addr: (s as { NodeAddr?: string }).NodeAddr ?? "",
         error: (s as { Error?: string }).Error ?? "",
+        // What the kernel offers Swarm's networking: IPVS carries the routing mesh (virtual IPs,
+        // ingress ports); XFRM carries encrypted overlay networks.
+        kernel: {
+          ipvs: await exists("/proc/net/ip_vs"),
+          xfrm: await exists("/proc/net/xfrm_stat"),
+        },
       };
     },
     "swarm.init": async (p) => ({

@@ -15,6 +15,7 @@ import { measureAgent } from "../agent/metrics/measure.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "../lib/alerts/bench.ts";
+import { writerStormBench } from "./writer_storm_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -194,6 +195,8 @@ await hub.stop();
 // Alert rules on the ingest path: 100 rules against the same batches as no rules, same run; after
 // the bench hub stops, so its jobs (rollups of the ingest above) do not run beside it.
 record("rules_ingest_overhead_pct", (await benchRulesOverhead()).overheadPct);
+// Hub memory under 50 API writers, the hub in its own process as `deno task start` runs it.
+await writerStormBench(record);
 
 if (Deno.args.includes("--no-docker")) console.log("docker figures skipped (--no-docker)");
 else {

@@ -2,6 +2,12 @@ import { z } from "zod";
 import { join, resolve } from "node:path";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/**
+ * V8's old space for the hub, MB, as `deno task start` sets it. The hub's live data is tens of MB;
+ * V8's own default (a quarter of the machine's memory, up to 4 GB) lets garbage pile up between
+ * collections under load.
+ */
+export const DEFAULT_MAX_HEAP_MB = 256;
 
 const envSchema = z.object({
   CAPSTAN_HOST: z.string().min(1).default("127.0.0.1"),
@@ -29,6 +35,7 @@ const envSchema = z.object({
   CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_MAX_HEAP_MB: z.coerce.number().int().min(64).max(65536).optional(),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -58,6 +65,11 @@ export interface Config {
   alertsRetentionDays: number;
   /** How long health check results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
   healthRetentionDays: number;
+  /**
+   * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
+   * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
+   */
+  maxHeapMb?: number;
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -101,5 +113,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
+    maxHeapMb: e.CAPSTAN_MAX_HEAP_MB,
   };
 }

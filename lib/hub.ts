@@ -16,6 +16,10 @@ import { SYSTEM } from "./audit/service.ts";
 import { buildIslands } from "./islands/build.ts";
 import { socketExists, startEmbeddedAgent } from "./agents/embedded.ts";
 import { type IslandManifest, readManifest } from "./islands/manifest.ts";
+import { startupStep } from "./startup_error.ts";
+import { heapLimitMb } from "./heap.ts";
+import { redactPostgresUrl } from "./db/pg_url.ts";
+import { sql } from "kysely";
 
 /** Project root: islands/ and static/ live here, whatever the working directory is. */
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -37,6 +41,18 @@ async function loadIslands(log: Logger): Promise<IslandManifest | null> {
   }
 }
 
+/** Fails unless a file can be created in `dir` (a read-only mount, a directory owned by another user). */
+async function assertWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
+  await Deno.writeTextFile(probe, "");
+  await Deno.remove(probe);
+}
+
+/** The database URL as messages show it: never a password. */
+function describeDatabase(url: string): string {
+  return url.startsWith("sqlite:") ? url : redactPostgresUrl(url);
+}
+
 /** A running hub: its address and a way to stop it cleanly. */
 export interface RunningHub {
   url: string;
@@ -49,18 +65,44 @@ export interface RunningHub {
 
 /**
  * Starts the hub: database, migrations, services, realtime, HTTP and (optionally) scheduled jobs.
- * `main.ts` calls this; end-to-end tests call it with a temporary data dir and port 0.
+ * `main.ts` calls this; end-to-end tests call it with a temporary data dir and port 0. What the
+ * operator must fix (data dir, database, address) fails as a one-line StartupError.
  */
 export async function startHub(
   config: Config,
   opts: { log?: Logger; jobs?: boolean } = {},
 ): Promise<RunningHub> {
   const log = opts.log ?? createLogger(config.logLevel);
-  ensurePrivateDir(config.dataDir);
+  await startupStep(
+    `data dir: cannot create ${config.dataDir}`,
+    () => Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 }),
+  );
+  await startupStep(
+    `data dir: cannot write to ${config.dataDir}`,
+    () => assertWritable(config.dataDir),
+  );
+  // Only the hub's user may read keys, tokens and the database (also a dir made by an older hub).
+  await startupStep(
+    `data dir: cannot make ${config.dataDir} private (mode 0700)`,
+    () => ensurePrivateDir(config.dataDir),
+  );
   const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
-  const dbh = openDatabase(config.databaseUrl);
-  const applied = await migrateToLatest(dbh.db);
-  if (applied.length) log.info("migrations applied", { applied });
+  const where = describeDatabase(config.databaseUrl);
+  const dbh = await startupStep(
+    `database: cannot open ${where}`,
+    () => openDatabase(config.databaseUrl),
+  );
+  try {
+    await startupStep(`database: cannot connect to ${where}`, () => sql`select 1`.execute(dbh.db));
+    const applied = await startupStep(
+      `database: migrations failed on ${where}`,
+      () => migrateToLatest(dbh.db),
+    );
+    if (applied.length) log.info("migrations applied", { applied });
+  } catch (err) {
+    await dbh.close().catch(() => {});
+    throw err;
+  }
   const services = createServices({ config, dbh, log, secretKey });
   const hub = realtimeHubFor(services, {
     onError: (e) => log.warn("realtime", { error: String(e) }),
@@ -72,6 +114,38 @@ export async function startHub(
     : undefined;
   const islands = await loadIslands(log);
   const app = createApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
+  const closeServices = async () => {
+    await embedded?.stop();
+    services.streams.close();
+    services.agents.close();
+    services.health.close();
+    await hub.close();
+  };
+  const closeStores = async () => {
+    await services.alerts.close();
+    await services.bus.close();
+    await dbh.close();
+  };
+
+  const ac = new AbortController();
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  let server: Deno.HttpServer;
+  try {
+    server = await startupStep(`listen: cannot listen on ${address}`, () =>
+      Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        signal: ac.signal,
+        onListen: (addr) => resolve(addr as Deno.NetAddr),
+      }, app.fetch));
+  } catch (err) {
+    await closeServices();
+    await closeStores();
+    throw err;
+  }
+  const addr = await listening;
+
   const holder = crypto.randomUUID();
   let stopJobs = () => {};
   if (opts.jobs ?? true) {
@@ -96,15 +170,6 @@ export async function startHub(
     metadata: { holder },
   });
 
-  const ac = new AbortController();
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    signal: ac.signal,
-    onListen: (addr) => resolve(addr as Deno.NetAddr),
-  }, app.fetch);
-  const addr = await listening;
   const publicUrl = config.port === 0
     ? config.publicUrl.replace(/:0$/, `:${addr.port}`)
     : config.publicUrl;
@@ -120,7 +185,7 @@ export async function startHub(
   } else {
     await Deno.remove(tokenFile).catch(() => {});
   }
-  log.info(`listening on ${publicUrl}`, { database: dbh.dialect });
+  log.info(`listening on ${publicUrl}`, { database: dbh.dialect, heap_limit_mb: heapLimitMb() });
 
   return {
     url: publicUrl,
@@ -130,15 +195,10 @@ export async function startHub(
     async stop() {
       stopJobs();
       await embedded?.stop();
-      services.streams.close();
-      services.agents.close();
-      services.health.close();
-      await hub.close();
+      await closeServices();
       ac.abort();
       await server.finished;
-      await services.alerts.close();
-      await services.bus.close();
-      await dbh.close();
+      await closeStores();
     },
   };
 }

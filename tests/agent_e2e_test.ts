@@ -6,16 +6,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunningHub } from "../lib/hub.ts";
+import { startTestHub } from "./support/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
-import { startLoopbackHub } from "./support/process.ts";
 
 const SUITE = "agent-e2e";
 
 function hubOn(dataDir: string, env: Record<string, string> = {}): Promise<RunningHub> {
-  return startLoopbackHub(dataDir, { env });
+  return startTestHub(dataDir, env);
 }
 
 /** A user who owns org "acme", with a write token, made directly in the hub's database. */

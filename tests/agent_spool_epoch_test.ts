@@ -10,7 +10,8 @@ import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { hostView } from "../lib/hosts/view.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
-import { startLoopbackHub, until } from "./support/process.ts";
+import { until } from "./support/process.ts";
+import { startTestHub } from "./support/hub.ts";
 import { keptLog } from "./support/log.ts";
 
 Deno.test({
@@ -21,7 +22,7 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-epoch-hub-" });
     const stateDir = await Deno.makeTempDir({ prefix: "capstan-epoch-agent-" });
     const { log, lines: logged } = keptLog();
-    const hub = await startLoopbackHub(dataDir, { log });
+    const hub = await startTestHub(dataDir, {}, { log });
     let agent: ReturnType<typeof spawnAgent> | undefined;
     try {
       const s = hub.services;

@@ -10,7 +10,8 @@ import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { hostView } from "../lib/hosts/view.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { spawnAgent } from "./support/agent_process.ts";
-import { cannotMount, mountTmpfs, run, startLoopbackHub, until } from "./support/process.ts";
+import { cannotMount, mountTmpfs, run, until } from "./support/process.ts";
+import { startTestHub } from "./support/hub.ts";
 
 const INTERVAL_MS = 250;
 
@@ -25,7 +26,7 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "capstan-ro-hub-" });
     const stateDir = await Deno.makeTempDir({ prefix: "capstan-ro-agent-" });
     const unmount = await mountTmpfs(stateDir, "4m");
-    const hub = await startLoopbackHub(dataDir);
+    const hub = await startTestHub(dataDir);
     let agent: ReturnType<typeof spawnAgent> | undefined;
     try {
       const s = hub.services;

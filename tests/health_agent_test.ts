@@ -258,16 +258,22 @@ Deno.test({
       const id = await run(docker, "cmd", ["sleep", "300"]);
       const c = collect(docker);
       try {
-        const pass = check(id, "command", { command: { argv: ["echo", "fine"] } });
-        const fail = check(id, "command", { command: { argv: ["false"] } });
-        const chatty = check(id, "command", { command: { argv: ["seq", "1", "20000"] } });
+        // Generous timeouts where the outcome under test is not a timeout: on a loaded machine an
+        // exec round trip (create, start, inspect) can take more than the default 2 s.
+        const roomy = { interval_s: 10, timeout_s: 10 };
+        const pass = check(id, "command", { ...roomy, command: { argv: ["echo", "fine"] } });
+        const fail = check(id, "command", { ...roomy, command: { argv: ["false"] } });
+        const chatty = check(id, "command", { ...roomy, command: { argv: ["seq", "1", "20000"] } });
         const slow = check(id, "command", {
           interval_s: 5,
           timeout_s: 1,
           command: { argv: ["sleep", "10"] },
         });
         // A shell line as one argument is just a program name that does not exist: no shell runs it.
-        const line = check(id, "command", { command: { argv: ["echo hi; touch /pwned"] } });
+        const line = check(id, "command", {
+          ...roomy,
+          command: { argv: ["echo hi; touch /pwned"] },
+        });
         await c.runner.sync({ checks: [pass, fail, chatty, slow, line] });
         const p = await c.waitFor(pass.id, any);
         assert.deepEqual([p.ok, p.exit_code, p.output], [true, 0, "fine\n"]);

@@ -98,7 +98,11 @@ Deno.test({
       host["custom.thing{host=other}"] = 1;
       const report = await fetch(`${hub.url}/api/v1/agent/report`, {
         method: "POST",
-        headers: { authorization: `Bearer ${hostToken}`, "content-encoding": "gzip" },
+        headers: {
+          authorization: `Bearer ${hostToken}`,
+          "x-capstan-machine-id": "machine-promtool",
+          "content-encoding": "gzip",
+        },
         body: await gzip(JSON.stringify({
           seq: 0,
           dropped: 0,

@@ -6,15 +6,25 @@ import type { Logger } from "../log.ts";
 import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
-import { CLOSE, type Hello } from "../protocol/messages.ts";
+import { CLOSE, ContainerState, type Hello } from "../protocol/messages.ts";
 import type { ContainerEvent } from "../alerts/event_rules.ts";
 import type { HealthResult } from "../protocol/health.ts";
+import { createUpdateQueue, type UpdateQueue } from "./update_queue.ts";
+import { z } from "zod";
 
 /** How often the hub pings each agent, and after how long without a pong it gives up on one. */
 const PING_EVERY_MS = 15_000;
 const DEAD_AFTER_MS = 45_000;
 /** Bus topic on which replicas ask each other to drop an agent connection. */
 const CONTROL_TOPIC = "hub:agents";
+/** How long a resync may wait for the agent's container list. */
+const RESYNC_LIST_MS = 30_000;
+const MAX_CONTAINERS = 10_000;
+const ContainerList = z.array(ContainerState).max(MAX_CONTAINERS);
+/** A snapshot rewrites one row per container: give a large one more than the queue's 5 s. */
+const snapshotTimeoutMs = (containers: number) => 5000 + containers;
+
+type HostRef = { id: string; org_id: string };
 
 /**
  * The agents connected to this hub process. Each host has at most one live connection: a newer one
@@ -38,8 +48,13 @@ export function createAgentRegistry(deps: {
     containers(host: { id: string; org_id: string }, e?: ContainerEvent): void;
     results(host: { id: string; org_id: string }, results: HealthResult[]): void;
   };
+  /** Database calls of the update queue that take longer are retried (default 5 s). */
+  updateTimeoutMs?: number;
 }) {
   const live = new Map<string, AgentConnection>();
+  // One update queue per host, shared by its successive connections, so a new connection's
+  // snapshot is applied after whatever the previous one left queued, never beside it.
+  const queues = new Map<string, UpdateQueue>();
   // The pinger runs only while agents are connected, so an idle registry holds no timer.
   let pinger: ReturnType<typeof setInterval> | undefined;
   const syncPinger = () => {
@@ -66,7 +81,48 @@ export function createAgentRegistry(deps: {
     live.get(d.disconnect)?.close(d.code, typeof d.reason === "string" ? d.reason : "");
   });
 
+  // Not awaited by the update queue: a bus waiting on an unreachable database must not hold
+  // up the cache (events are hints to refresh; the pages read the cache).
   const { realtime } = deps;
+
+  const applySnapshot = async (host: HostRef, containers: ContainerState[]) => {
+    await deps.hosts.applySnapshot(host, containers);
+    deps.health?.containers(host);
+    void realtime.publish(topics.containers(host.org_id), { host_id: host.id, kind: "snapshot" });
+  };
+
+  /** Queues a fresh snapshot asked from the host's live agent (none live: its next hello sends one). */
+  const resync = (host: HostRef) => {
+    if (!live.get(host.id) || live.get(host.id)!.closed) return;
+    queueFor(host).push({
+      what: "resync",
+      resync: true,
+      whole: true,
+      timeoutMs: RESYNC_LIST_MS + snapshotTimeoutMs(MAX_CONTAINERS),
+      run: async () => {
+        const c = live.get(host.id);
+        if (!c || c.closed) return;
+        const list = ContainerList.parse(
+          await c.call("containers.list", { all: true }, RESYNC_LIST_MS),
+        );
+        await applySnapshot(host, list);
+      },
+    });
+  };
+
+  const queueFor = (host: HostRef): UpdateQueue => {
+    let q = queues.get(host.id);
+    if (!q) {
+      q = createUpdateQueue({
+        hostId: host.id,
+        log: deps.log,
+        timeoutMs: deps.updateTimeoutMs,
+        onDrift: () => resync(host),
+      });
+      queues.set(host.id, q);
+    }
+    return q;
+  };
 
   return {
     /**
@@ -88,49 +144,52 @@ export function createAgentRegistry(deps: {
       conn: AgentConnection,
       hello?: Hello,
     ): Promise<AgentConnection> {
-      // Updates are applied one at a time per host so a snapshot and the events after it stay ordered.
-      let chain = Promise.resolve();
-      const serial = (fn: () => Promise<void>) => {
-        chain = chain.then(fn).catch((e) =>
-          deps.log.error("agent update failed", { hostId: host.id, error: String(e) })
-        );
-      };
+      const queue = queueFor(host);
       conn.setHandlers({
         onSnapshot: (m) =>
-          serial(async () => {
-            await deps.hosts.applySnapshot(host, m.containers);
-            deps.health?.containers(host);
-            await realtime.publish(topics.containers(host.org_id), {
-              host_id: host.id,
-              kind: "snapshot",
-            });
+          queue.push({
+            what: "snapshot",
+            whole: true,
+            timeoutMs: snapshotTimeoutMs(m.containers.length),
+            run: () => applySnapshot(host, m.containers),
           }),
-        onEvent: (e) =>
-          serial(async () => {
-            if (e.type !== "container") return;
-            const gone = e.action === "destroy";
-            deps.observer?.event(host, e);
-            await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
-            deps.health?.containers(host, e);
-            await realtime.publish(topics.containers(host.org_id), {
-              host_id: host.id,
-              kind: "event",
-              id: e.id,
-              action: e.action,
-              state: e.container?.state ?? (gone ? "removed" : undefined),
-            });
-          }),
+        onEvent: (e) => {
+          if (e.type !== "container") return;
+          deps.observer?.event(host, e);
+          const gone = e.action === "destroy";
+          // Only destroy removes a container. Other events carry its new state; one without a
+          // state (exec_create/exec_start/exec_die, or a container already gone when the agent
+          // looked, whose destroy follows) changes nothing the hub keeps.
+          if (!gone && !e.container) return;
+          queue.push({
+            what: `event ${e.action}`,
+            run: async () => {
+              await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
+              deps.health?.containers(host, e);
+              void realtime.publish(topics.containers(host.org_id), {
+                host_id: host.id,
+                kind: "event",
+                id: e.id,
+                action: e.action,
+                state: gone ? "removed" : e.container?.state,
+              });
+            },
+          });
+        },
         onHealth: (results) => deps.health?.results(host, results),
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
             syncPinger();
-            serial(async () => {
-              await deps.hosts.touch(host.id);
-              await realtime.publish(topics.hosts(host.org_id), {
-                host_id: host.id,
-                online: false,
-              });
+            queue.push({
+              what: "offline",
+              run: async () => {
+                await deps.hosts.touch(host.id);
+                void realtime.publish(topics.hosts(host.org_id), {
+                  host_id: host.id,
+                  online: false,
+                });
+              },
             });
           }
         },
@@ -141,7 +200,7 @@ export function createAgentRegistry(deps: {
       live.set(host.id, conn);
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
-      await realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
+      void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
       deps.observer?.online(host);
       deps.health?.online(host);
       return conn;
@@ -194,8 +253,15 @@ export function createAgentRegistry(deps: {
 
     size: () => live.size,
 
+    /** Resolves once the host's queued cache updates are applied (tests). */
+    async updatesIdle(hostId: string): Promise<void> {
+      await queues.get(hostId)?.idle();
+    },
+
     close(): void {
       unsubscribe();
+      for (const q of queues.values()) q.close();
+      queues.clear();
       for (const c of live.values()) c.close(1001, "hub shutting down");
       live.clear();
       syncPinger();

@@ -5,6 +5,9 @@ import { ensurePrivateSqliteFile } from "../private_files.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { CapstanSqliteDialect } from "./sqlite.ts";
 import type { Database } from "./schema.ts";
+import { parsePostgresUrl } from "./pg_url.ts";
+import { createFailureLog, type FailureLog } from "./failures.ts";
+import { observeDialect, observeSqlite } from "./observe.ts";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -20,19 +23,28 @@ export interface DbHandle {
    * holds Kysely's connection mutex, so no Kysely transaction is open on it at the same time.
    */
   sqlite?: DatabaseSync;
+  /** Storage failures its queries met (a full disk, an unreachable server), for /healthz. */
+  failures: FailureLog;
   close(): Promise<void>;
 }
 
-/** Opens `sqlite:<path>` or `postgres://…`; `search_path` isolates a schema (tests use one per run). */
+/**
+ * Opens `sqlite:<path>` or `postgres://…` (libpq-style, e.g. `postgres:///db?host=/var/run/postgresql`
+ * for a Unix socket); `search_path` isolates a schema (tests use one per run).
+ */
 export function openDatabase(url: string, options: { searchPath?: string } = {}): DbHandle {
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);
     if (path !== ":memory:") ensurePrivateSqliteFile(path);
     const dialect = new CapstanSqliteDialect(path);
+    const failures = createFailureLog();
+    observeSqlite(dialect.raw, failures.note);
     const db = new Kysely<Database>({ dialect });
-    return { db, dialect: "sqlite", sqlite: dialect.raw, close: () => db.destroy() };
+    return { db, dialect: "sqlite", sqlite: dialect.raw, failures, close: () => db.destroy() };
   }
-  const pg = postgres(url, {
+  const { connection, ...target } = parsePostgresUrl(url);
+  const pg = postgres({
+    ...target,
     max: 10,
     onnotice: () => {},
     // Timestamps are int8 milliseconds; parse them as numbers rather than postgres.js's default strings.
@@ -44,13 +56,20 @@ export function openDatabase(url: string, options: { searchPath?: string } = {})
         parse: (x: string) => Number(x),
       },
     },
-    ...(options.searchPath ? { connection: { search_path: options.searchPath } } : {}),
+    connection: {
+      ...connection,
+      ...(options.searchPath ? { search_path: options.searchPath } : {}),
+    },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: pg }) });
+  const failures = createFailureLog();
+  const db = new Kysely<Database>({
+    dialect: observeDialect(new PostgresJSDialect({ postgres: pg }), failures.note),
+  });
   return {
     db,
     dialect: "postgres",
     pg,
+    failures,
     close: async () => {
       // postgres.js can wait forever in end() for a connection Kysely reserved and released
       // (porsager/postgres#925): give in-flight queries 2 s, then close; destroy() finds it ended.

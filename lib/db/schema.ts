@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { AppsTables } from "../apps/tables.ts";
 /** Table types for Kysely. Timestamps are integer milliseconds; booleans are 0/1 integers on both dialects. */
 
 export type OrgRole = "owner" | "admin" | "member" | "viewer";
@@ -412,7 +413,7 @@ export interface AgentUpdateOutcomesTable {
   at: number;
 }
 
-export interface Database {
+export interface Database extends AppsTables {
   agent_releases: AgentReleasesTable;
   agent_rollouts: AgentRolloutsTable;
   agent_update_outcomes: AgentUpdateOutcomesTable;

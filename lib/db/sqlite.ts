@@ -19,24 +19,41 @@ export function openSqlite(path: string): SqliteDatabase & { raw: DatabaseSync }
   db.exec("PRAGMA busy_timeout = 5000");
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA synchronous = NORMAL");
+  // Kysely prepares every query it runs. A statement's native memory is freed only when V8
+  // collects its wrapper, which a roomy heap does rarely: under 50 API writers that held hundreds
+  // of MB. The same query shapes recur, so statements are kept by SQL text (bounded, LRU).
+  const cache = new Map<string, ReturnType<typeof wrap>>();
+  const wrap = (stmt: ReturnType<DatabaseSync["prepare"]>) => {
+    const params = (p: readonly unknown[]) => p.map(toSqlite);
+    return {
+      reader: stmt.columns().length > 0,
+      all: (p: readonly unknown[]) => stmt.all(...params(p)),
+      iterate: (p: readonly unknown[]) => stmt.iterate(...params(p)),
+      run: (p: readonly unknown[]) => {
+        const r = stmt.run(...params(p));
+        return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+      },
+    };
+  };
   return {
     raw: db,
-    close: () => db.close(),
+    close: () => {
+      cache.clear();
+      db.close();
+    },
     prepare(sql: string) {
-      const stmt = db.prepare(sql);
-      const params = (p: readonly unknown[]) => p.map(toSqlite);
-      return {
-        reader: stmt.columns().length > 0,
-        all: (p: readonly unknown[]) => stmt.all(...params(p)),
-        iterate: (p: readonly unknown[]) => stmt.iterate(...params(p)),
-        run: (p: readonly unknown[]) => {
-          const r = stmt.run(...params(p));
-          return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
-        },
-      };
+      let stmt = cache.get(sql);
+      if (stmt) cache.delete(sql);
+      else stmt = wrap(db.prepare(sql));
+      cache.set(sql, stmt);
+      if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      return stmt;
     },
   };
 }
+
+/** Prepared statements kept per connection (distinct query shapes; the hub has a few hundred). */
+const STATEMENT_CACHE = 500;
 
 function toSqlite(v: unknown): SQLInputValue {
   if (typeof v === "boolean") return v ? 1 : 0;

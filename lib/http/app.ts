@@ -15,6 +15,7 @@ import {
 import type { RealtimeHub } from "../realtime/hub.ts";
 import { apiModules } from "../../routes/api/v1/mod.ts";
 import * as ws from "../../routes/api/ws.ts";
+import { healthz } from "../../routes/api/v1/system.ts";
 import { registerPages, renderErrorPage } from "../../routes/mod.ts";
 import { declare } from "./policy.ts";
 import type { IslandManifest } from "../islands/manifest.ts";
@@ -43,6 +44,9 @@ export function createApp(
     if (c.req.path === "/api/v1/ws" || c.req.path === "/api/v1/agent/connect") return await next();
     return await securityHeaders()(c, next);
   });
+  // Health answers before body limits and authentication: JSON within a second, whatever the
+  // database or the caller's cookie (routes/api/v1/system.ts).
+  app.get("/healthz", healthz);
   app.use("*", bodyLimit(MAX_BODY_BYTES));
   app.use("*", refuseNul());
   app.use("*", authenticate());

@@ -23,9 +23,11 @@ export async function runTick(
   const now = clock.now();
   const slot = Math.floor(now / job.intervalMs) * job.intervalMs;
   if (!await claimSlot(db, job.name, slot, holder, now)) return false;
+  const started = performance.now();
   try {
     const result = await job.run();
-    log?.info(`job ${job.name}: done`, { result });
+    // Routine: jobs run every 10 s to every hour, and info is kept for what an operator acts on.
+    log?.debug(`job ${job.name}: done`, { result, ms: Math.round(performance.now() - started) });
   } catch (err) {
     // The slot stays claimed: jobs are idempotent and the next tick does the work.
     log?.error(`job ${job.name}: failed`, {

@@ -99,12 +99,23 @@ export async function signIn(
 
 /**
  * Screenshots the whole page at `viewport` into tests/artifacts/ and asserts it is no wider than
- * the viewport (naming the elements that stick out). `settleMs` lets charts redraw first.
+ * the viewport (naming the elements that stick out). `settleMs` lets charts redraw first;
+ * `fullPage: false` keeps very long pages (the API reference) to the first screen.
  */
-export async function shot(page: Page, name: string, viewport = DESKTOP, settleMs = 0) {
+export async function shot(
+  page: Page,
+  name: string,
+  viewport = DESKTOP,
+  settleMs = 0,
+  opts: { fullPage?: boolean } = {},
+) {
   await page.setViewportSize(viewport);
   if (settleMs) await page.waitForTimeout(settleMs);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: join(ARTIFACTS, `${name}.png`),
+    fullPage: opts.fullPage ?? true,
+    timeout: 90_000,
+  });
   const over = await page.evaluate(() =>
     document.documentElement.scrollWidth - document.documentElement.clientWidth
   );

@@ -1,7 +1,4 @@
 /** Helpers for end-to-end tests that run hubs and agents as processes and mount filesystems. */
-import { loadConfig } from "../../lib/config.ts";
-import { type RunningHub, startHub } from "../../lib/hub.ts";
-import { type Logger, silentLogger } from "../../lib/log.ts";
 
 /** A loopback port free at the moment of asking. */
 export function freePort(): number {
@@ -54,24 +51,4 @@ export async function run(cmd: string, args: string[]): Promise<void> {
 export async function mountTmpfs(dir: string, size: string): Promise<() => Promise<void>> {
   await run("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "capstan-test", dir]);
   return () => run("umount", [dir]).catch(() => run("umount", ["-l", dir]));
-}
-
-/**
- * A hub in this process on a free loopback port, without the embedded agent and scheduled jobs
- * (`env` adds or overrides variables).
- */
-export async function startLoopbackHub(
-  dataDir: string,
-  opts: { log?: Logger; env?: Record<string, string> } = {},
-): Promise<RunningHub> {
-  return await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOCAL_AGENT: "0",
-      ...opts.env,
-    }),
-    { log: opts.log ?? silentLogger, jobs: false },
-  );
 }

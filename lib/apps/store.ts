@@ -1,0 +1,344 @@
+/**
+ * Apps, deployments and the app timeline in the database. Specs and snapshots are JSON text; a
+ * deployment is written once and afterwards only its status, reason and times change. At most one
+ * deployment of an app is pending or deploying at a time: the check and the insert share a
+ * transaction, and the (app, number) key settles two racing replicas.
+ */
+import type { Db } from "../db/mod.ts";
+import type { Clock } from "../util/clock.ts";
+import { uuidv7 } from "../util/ids.ts";
+import { Conflict, Invalid, NotFound } from "../errors.ts";
+import type { AppSpec } from "./spec.ts";
+import type {
+  AppsTable,
+  DeploymentsTable,
+  DeploymentStatus,
+  DesiredState,
+  MigrationPolicy,
+} from "./tables.ts";
+
+/** An app as services and the API see it. */
+export interface App {
+  id: string;
+  org_id: string;
+  name: string;
+  spec: AppSpec;
+  migration_policy: MigrationPolicy;
+  desired_state: DesiredState;
+  current_deployment_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Who or what started a deployment. */
+export interface Trigger {
+  kind: "create" | "deploy" | "rollback" | "scale" | "restart" | "start" | "stop";
+  actor_type: "user" | "token" | "system";
+  actor_id: string | null;
+  /** For a rollback: the deployment whose snapshot was deployed again. */
+  from?: string;
+}
+
+/** A deployment: the snapshot and its outcome. */
+export interface Deployment {
+  id: string;
+  app_id: string;
+  org_id: string;
+  number: number;
+  spec: AppSpec;
+  images: Record<string, string>;
+  trigger: Trigger;
+  status: DeploymentStatus;
+  reason: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/** One line of an app's timeline. */
+export interface AppEvent {
+  id: string;
+  at: number;
+  kind: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+const ACTIVE: DeploymentStatus[] = ["pending", "deploying"];
+const MAX_PAGE = 200;
+
+function appOf(r: AppsTable): App {
+  return {
+    ...r,
+    spec: JSON.parse(r.spec),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+  };
+}
+
+function deploymentOf(r: DeploymentsTable): Deployment {
+  return {
+    ...r,
+    number: Number(r.number),
+    spec: JSON.parse(r.spec),
+    images: JSON.parse(r.images),
+    trigger: JSON.parse(r.trigger),
+    created_at: Number(r.created_at),
+    started_at: r.started_at === null ? null : Number(r.started_at),
+    finished_at: r.finished_at === null ? null : Number(r.finished_at),
+  };
+}
+
+/** Whether an error is a unique-key violation (SQLite or PostgreSQL). */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errcode?: string; message?: string };
+  return e?.code === "23505" || e?.errcode === "23505" ||
+    /UNIQUE constraint failed/i.test(e?.message ?? "");
+}
+
+/** Creates the apps store. */
+export function createAppStore(db: Db, clock: Clock) {
+  return {
+    /** Creates an app; 409 when the name is taken in the organization. */
+    async create(
+      orgId: string,
+      input: { name: string; spec: AppSpec; migration_policy?: MigrationPolicy },
+      createdBy: string | null,
+    ): Promise<App> {
+      const now = clock.now();
+      const row: AppsTable = {
+        id: uuidv7(now),
+        org_id: orgId,
+        name: input.name,
+        spec: JSON.stringify(input.spec),
+        migration_policy: input.migration_policy ?? "automatic",
+        desired_state: "running",
+        current_deployment_id: null,
+        created_by: createdBy,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await db.insertInto("apps").values(row).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new Conflict(
+            `Cannot create app "${input.name}": name is already in use`,
+            "conflict",
+            { name: "is already in use in this organization" },
+          );
+        }
+        throw err;
+      }
+      return appOf(row);
+    },
+
+    /** An app of the organization, or 404. */
+    async get(orgId: string, idOrName: string): Promise<App> {
+      const r = await db.selectFrom("apps").selectAll().where("org_id", "=", orgId)
+        .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
+        .executeTakeFirst();
+      if (!r) throw new NotFound(`No app "${idOrName}" in this organization`);
+      return appOf(r);
+    },
+
+    /** An app by id in any organization (jobs), or undefined. */
+    async byId(id: string): Promise<App | undefined> {
+      const r = await db.selectFrom("apps").selectAll().where("id", "=", id).executeTakeFirst();
+      return r ? appOf(r) : undefined;
+    },
+
+    /** Apps of an organization by name, optionally searched, a page at a time. */
+    async list(
+      orgId: string,
+      f: { search?: string; limit?: number; offset?: number } = {},
+    ): Promise<{ apps: App[]; total: number }> {
+      let q = db.selectFrom("apps").where("org_id", "=", orgId);
+      if (f.search) q = q.where("name", "like", `%${f.search.replace(/[%_\\]/g, "")}%`);
+      const [rows, count] = await Promise.all([
+        q.selectAll().orderBy("name").limit(Math.min(f.limit ?? 50, MAX_PAGE))
+          .offset(f.offset ?? 0).execute(),
+        q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+      ]);
+      return { apps: rows.map(appOf), total: Number(count.n) };
+    },
+
+    /** Every app of every organization (the reconciler). */
+    async all(): Promise<App[]> {
+      return (await db.selectFrom("apps").selectAll().execute()).map(appOf);
+    },
+
+    /** Saves a new spec (deployed only when asked) and/or settings. */
+    async update(
+      app: App,
+      patch: { spec?: AppSpec; migration_policy?: MigrationPolicy; desired_state?: DesiredState },
+    ): Promise<App> {
+      const now = clock.now();
+      await db.updateTable("apps").set({
+        ...(patch.spec ? { spec: JSON.stringify(patch.spec) } : {}),
+        ...(patch.migration_policy ? { migration_policy: patch.migration_policy } : {}),
+        ...(patch.desired_state ? { desired_state: patch.desired_state } : {}),
+        updated_at: now,
+      }).where("id", "=", app.id).execute();
+      return { ...app, ...patch, updated_at: now };
+    },
+
+    /** Deletes an app with its deployments and timeline. */
+    async remove(app: App): Promise<void> {
+      await db.deleteFrom("apps").where("id", "=", app.id).execute();
+    },
+
+    /**
+     * Records a new pending deployment of `spec`; 409 while another deployment of the app is
+     * pending or deploying.
+     */
+    async startDeployment(
+      app: App,
+      d: { spec: AppSpec; trigger: Trigger; images?: Record<string, string> },
+    ): Promise<Deployment> {
+      const now = clock.now();
+      try {
+        return await db.transaction().execute(async (tx) => {
+          const running = await tx.selectFrom("deployments").select(["number"])
+            .where("app_id", "=", app.id).where("status", "in", ACTIVE).executeTakeFirst();
+          if (running) {
+            throw new Conflict(
+              `Cannot deploy app "${app.name}": deployment #${running.number} is still in progress`,
+              "deploy_in_progress",
+            );
+          }
+          const last = await tx.selectFrom("deployments")
+            .select((eb) => eb.fn.max("number").as("n")).where("app_id", "=", app.id)
+            .executeTakeFirst();
+          const row: DeploymentsTable = {
+            id: uuidv7(now),
+            app_id: app.id,
+            org_id: app.org_id,
+            number: Number(last?.n ?? 0) + 1,
+            spec: JSON.stringify(d.spec),
+            images: JSON.stringify(d.images ?? {}),
+            trigger: JSON.stringify(d.trigger),
+            status: "pending",
+            reason: null,
+            created_at: now,
+            started_at: null,
+            finished_at: null,
+          };
+          await tx.insertInto("deployments").values(row).execute();
+          return deploymentOf(row);
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new Conflict(
+            `Cannot deploy app "${app.name}": another deployment started at the same moment`,
+            "deploy_in_progress",
+          );
+        }
+        throw err;
+      }
+    },
+
+    /** Moves a deployment on; `running` also makes it the app's current one (superseding the last). */
+    async setStatus(
+      d: Deployment,
+      status: DeploymentStatus,
+      extra: { reason?: string | null; images?: Record<string, string> } = {},
+    ): Promise<void> {
+      const now = clock.now();
+      const done = ["running", "failed", "rolled_back", "superseded"].includes(status);
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable("deployments").set({
+          status,
+          ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+          ...(extra.images ? { images: JSON.stringify(extra.images) } : {}),
+          ...(status === "deploying" ? { started_at: now } : {}),
+          ...(done ? { finished_at: now } : {}),
+        }).where("id", "=", d.id).execute();
+        if (status === "running") {
+          await tx.updateTable("deployments").set({ status: "superseded" })
+            .where("app_id", "=", d.app_id).where("status", "=", "running")
+            .where("id", "!=", d.id).execute();
+          await tx.updateTable("apps").set({ current_deployment_id: d.id, updated_at: now })
+            .where("id", "=", d.app_id).execute();
+        }
+      });
+    },
+
+    /** One deployment of an app (by id or number), or 404. */
+    async deployment(app: App, ref: string): Promise<Deployment> {
+      let q = db.selectFrom("deployments").selectAll().where("app_id", "=", app.id);
+      q = /^\d{1,9}$/.test(ref) ? q.where("number", "=", Number(ref)) : q.where("id", "=", ref);
+      const r = await q.executeTakeFirst();
+      if (!r) throw new NotFound(`No deployment "${ref}" of app "${app.name}"`);
+      return deploymentOf(r);
+    },
+
+    /** The deployment before `d` (by number), if any. */
+    async previous(d: Deployment): Promise<Deployment | undefined> {
+      const r = await db.selectFrom("deployments").selectAll().where("app_id", "=", d.app_id)
+        .where("number", "<", d.number).orderBy("number", "desc").limit(1).executeTakeFirst();
+      return r ? deploymentOf(r) : undefined;
+    },
+
+    /** Deployments of an app, newest first, a page at a time (`before` a number). */
+    async deployments(
+      app: App,
+      f: { before?: number; limit?: number } = {},
+    ): Promise<Deployment[]> {
+      let q = db.selectFrom("deployments").selectAll().where("app_id", "=", app.id);
+      if (f.before !== undefined) q = q.where("number", "<", f.before);
+      const rows = await q.orderBy("number", "desc").limit(Math.min(f.limit ?? 20, MAX_PAGE))
+        .execute();
+      return rows.map(deploymentOf);
+    },
+
+    /** Deployments left pending or deploying (a hub that stopped mid-deploy). */
+    async unfinished(): Promise<Deployment[]> {
+      const rows = await db.selectFrom("deployments").selectAll().where("status", "in", ACTIVE)
+        .execute();
+      return rows.map(deploymentOf);
+    },
+
+    /** Adds a line to an app's timeline. */
+    async event(
+      app: Pick<App, "id" | "org_id">,
+      kind: string,
+      message: string,
+      data: Record<string, unknown> = {},
+    ): Promise<AppEvent> {
+      const at = clock.now();
+      const row = {
+        id: uuidv7(at),
+        app_id: app.id,
+        org_id: app.org_id,
+        at,
+        kind,
+        message,
+        data: JSON.stringify(data),
+      };
+      await db.insertInto("app_events").values(row).execute();
+      return { id: row.id, at, kind, message, data };
+    },
+
+    /** An app's timeline, newest first (`before` an event id). */
+    async events(app: App, f: { before?: string; limit?: number } = {}): Promise<AppEvent[]> {
+      if (f.before !== undefined && !/^[0-9a-f-]{36}$/.test(f.before)) {
+        throw new Invalid("Invalid input: before", { before: "is not a cursor from a page" });
+      }
+      let q = db.selectFrom("app_events").selectAll().where("app_id", "=", app.id);
+      if (f.before) q = q.where("id", "<", f.before);
+      const rows = await q.orderBy("id", "desc").limit(Math.min(f.limit ?? 50, MAX_PAGE))
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        at: Number(r.at),
+        kind: r.kind,
+        message: r.message,
+        data: JSON.parse(r.data),
+      }));
+    },
+  };
+}
+
+export type AppStore = ReturnType<typeof createAppStore>;

@@ -1,0 +1,185 @@
+/**
+ * The shape of a feature module (DESIGN §7). A feature is one folder under lib/ whose `module.ts`
+ * exports one definition: the services it builds (from the core and the services of modules listed
+ * before it, named in `deps`), its scheduled jobs, realtime topics, migrations, navigation
+ * entries, settings panels and shutdown steps. `modules.ts` (next to main.ts) lists the modules in
+ * order; the composition root, the scheduler, realtime access, the navigation, the settings frame
+ * and shutdown iterate over that list. A feature's HTTP routes live in routes/ (paths match URLs)
+ * and are registered by the route indexes under the feature's name.
+ */
+import type { ComponentChildren } from "preact";
+import type { Migration } from "kysely/migration";
+import type { Config } from "./config.ts";
+import type { Db, DbHandle } from "./db/mod.ts";
+import type { Clock } from "./util/clock.ts";
+import type { Logger } from "./log.ts";
+import type { Bus } from "./realtime/bus.ts";
+import type { EventBus } from "./events.ts";
+import type { Job } from "./jobs/scheduler.ts";
+import type { OrgRole } from "./db/schema.ts";
+
+/** What every module may use: configuration, storage, time, logs, the buses and the hub's key. */
+export interface Core {
+  config: Config;
+  dbh: DbHandle;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** Crosses hub replicas (PostgreSQL LISTEN/NOTIFY) or stays in process (SQLite). */
+  bus: Bus;
+  /** In-process domain events between modules (lib/events.ts). */
+  events: EventBus;
+  /** The hub's secret key (base64), for encryption at rest. */
+  secretKey(): Promise<string>;
+}
+
+/** The groups of the side navigation, in the order they are drawn. */
+export const NAV_GROUPS = [
+  "Fleet",
+  "Apps",
+  "Docker",
+  "Monitoring",
+  "Organization",
+  "Admin",
+] as const;
+export type NavGroup = (typeof NAV_GROUPS)[number];
+
+/** One entry of the side navigation. */
+export interface NavEntry {
+  /** Pages name their entry with this key to mark it current. */
+  key: string;
+  group: NavGroup;
+  label: string;
+  /** Under the organization (`/o/<slug>` + path), or absolute for platform pages. */
+  scope: "org" | "platform";
+  path: string;
+  /** The least organization role that sees it (org scope); platform entries are for platform admins. */
+  minRole?: OrgRole;
+  /** Position within its group (smaller first); entries of equal order keep module order. */
+  order?: number;
+}
+
+/** What a settings panel gets to render itself. */
+export interface PanelContext {
+  org: { id: string; slug: string; name: string; role: OrgRole };
+  user: { id: string; isAdmin: boolean };
+  /** Every module's services (typed by modules.ts; panels cast to what they use). */
+  services: Record<string, unknown>;
+}
+
+/** A tab of the Settings page: a panel rendered in the settings frame, or a page of its own. */
+export interface SettingsPanel {
+  /** URL segment: `/o/<org>/settings/<id>`. */
+  id: string;
+  title: string;
+  /** Org admins by default; "platform" for platform admins only. */
+  access?: { minRole: OrgRole } | "platform";
+  order?: number;
+  /** Read-only panels render here; a panel with forms is a page of its own at the same URL. */
+  render?(ctx: PanelContext): ComponentChildren | Promise<ComponentChildren>;
+}
+
+/**
+ * A feature module. `S` is what it adds to the services; `D` the services of earlier modules it
+ * uses (checked at start: a dependency that is not built yet is a start-up error).
+ */
+export interface FeatureModule<S extends object = object, D extends object = object> {
+  name: string;
+  /** Names of the services (of earlier modules) `services` uses. */
+  deps?: readonly (keyof D & string)[];
+  services?(core: Core, deps: D): S;
+  /** Scheduled jobs; each name is also its lease, so a tick runs once across replicas. */
+  jobs?(services: S, core: Core): Job[];
+  /** Realtime topics `org:<id>:<name>` and the least role that may read each. */
+  topics?: Record<string, OrgRole>;
+  /** Migrations, by their globally ordered names (`0013_apps`). */
+  migrations?: Record<string, Migration>;
+  nav?: NavEntry[];
+  settings?: SettingsPanel[];
+  /** Work after the HTTP server listens (the embedded agent); returns its stop step. */
+  start?(
+    services: S,
+    core: Core,
+    all: Record<string, unknown>,
+  ): (() => Promise<void> | void) | void;
+  /** Shutdown steps, run in reverse module order. */
+  stop?(services: S): Promise<void> | void;
+}
+
+/** Declares a module (an identity function that keeps its exact types for modules.ts). */
+export function defineModule<S extends object = object, D extends object = object>(
+  m: FeatureModule<S, D>,
+): FeatureModule<S, D> {
+  return m;
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends
+  ((x: infer I) => void) ? I : never;
+
+/** The services every module of a list adds, as one object type. */
+export type ServicesOf<M extends readonly FeatureModule<never, never>[]> = UnionToIntersection<
+  { [K in keyof M]: M[K] extends FeatureModule<infer S, infer _D> ? S : never }[number]
+>;
+
+/**
+ * Builds the services of `modules` in order. Each module sees the services built before it; a
+ * dependency it names that is not there yet (a module listed too early) fails here, at start.
+ */
+export function buildServices(
+  core: Core,
+  modules: readonly FeatureModule<object, object>[],
+): Record<string, unknown> {
+  const built: Record<string, unknown> = {};
+  for (const m of modules) {
+    for (const d of m.deps ?? []) {
+      if (!(d in built)) {
+        throw new Error(
+          `module ${m.name} needs ${d}, which no module listed before it provides (modules.ts)`,
+        );
+      }
+    }
+    if (m.services) Object.assign(built, m.services(core, built as never));
+  }
+  return built;
+}
+
+/** Every module's jobs; two with the same name (one lease) are a start-up error. */
+export function collectJobs(
+  core: Core,
+  modules: readonly FeatureModule<object, object>[],
+  services: Record<string, unknown>,
+): Job[] {
+  const jobs: Job[] = [];
+  const names = new Set<string>();
+  for (const m of modules) {
+    for (const j of m.jobs?.(services as never, core) ?? []) {
+      if (names.has(j.name)) throw new Error(`two jobs are named ${j.name} (module ${m.name})`);
+      names.add(j.name);
+      jobs.push(j);
+    }
+  }
+  return jobs;
+}
+
+/** Every module's migrations in name order; a name used twice is a start-up error. */
+export function collectMigrations(
+  modules: readonly FeatureModule<object, object>[],
+): Record<string, Migration> {
+  const all: Record<string, Migration> = {};
+  for (const m of modules) {
+    for (const [name, mig] of Object.entries(m.migrations ?? {})) {
+      if (name in all) throw new Error(`migration ${name} is declared twice (module ${m.name})`);
+      all[name] = mig;
+    }
+  }
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The least role per realtime topic name, from every module. */
+export function collectTopics(
+  modules: readonly FeatureModule<object, object>[],
+): Record<string, OrgRole> {
+  const out: Record<string, OrgRole> = {};
+  for (const m of modules) Object.assign(out, m.topics ?? {});
+  return out;
+}
