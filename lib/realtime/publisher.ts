@@ -34,6 +34,7 @@ export interface RealtimePublisher {
   encode<X extends Topic<unknown>>(topic: X, payload: PayloadOf<X>): EncodedPayload<PayloadOf<X>>;
 }
 
+// What `encode` made: a payload of its own that merely has a `json` field is not mistaken for one.
 const instances = new WeakSet<object>();
 
 /** Creates the publisher over `bus`; failures go to `log`. */
