@@ -4,7 +4,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { ContainerUsage } from "../lib/metrics/views.ts";
-import { bytes, pct, rate } from "./metrics/format.ts";
+import { bytes, pct, rate } from "../components/format.ts";
 
 /** Props of the HostContainers island (JSON-serialisable). */
 export interface HostContainersProps {

@@ -18,6 +18,8 @@ import type { Bus } from "./realtime/bus.ts";
 import { createMemoryBus } from "./realtime/bus.ts";
 import { createPgBus } from "./realtime/pg_bus.ts";
 import { publishAccessChanged } from "./realtime/hub.ts";
+import { createRealtimePublisher } from "./realtime/publisher.ts";
+import { topics } from "./realtime/topics.ts";
 import type { Logger } from "./log.ts";
 import { silentLogger } from "./log.ts";
 import { createAlerts } from "./alerts/service.ts";
@@ -41,10 +43,13 @@ export function createServices(opts: {
   const clock = opts.clock ?? systemClock;
   const db = opts.dbh.db;
   const bus = opts.bus ?? (opts.dbh.pg ? createPgBus(opts.dbh.pg) : createMemoryBus());
+  const log = opts.log ?? silentLogger;
+  // The one publisher of realtime topics (lib/realtime/topics.ts); the bus carries it and control news.
+  const realtime = createRealtimePublisher(bus, log);
   const audit = createAuditLog(db, clock, (row) => {
     // Live audit feeds; best effort, the row is already committed.
     if (row.org_id) {
-      bus.publish(`org:${row.org_id}:audit`, { id: row.id, action: row.action }).catch(() => {});
+      void realtime.publish(topics.audit(row.org_id), { id: row.id, action: row.action });
     }
   });
   const users = createUsers(db, clock);
@@ -69,11 +74,11 @@ export function createServices(opts: {
     // Called only after construction: `alerts` is defined by then.
     renamed: (host, name) => alerts.hostRenamed(host, name),
   });
-  const log = opts.log ?? silentLogger;
   const alerts = createAlerts({
     dbh: opts.dbh,
     clock,
     bus,
+    realtime,
     log,
     audit,
     secretKey: () =>
@@ -97,6 +102,7 @@ export function createServices(opts: {
   const agents = createAgentRegistry({
     hosts,
     bus,
+    realtime,
     log,
     observer: alerts.agentObserver,
     // Called only after construction: `health` is defined by then.
@@ -110,6 +116,7 @@ export function createServices(opts: {
     db,
     clock,
     bus,
+    realtime,
     log,
     audit,
     agents,
@@ -120,7 +127,7 @@ export function createServices(opts: {
   const metrics = createMetrics({
     dbh: opts.dbh,
     clock,
-    bus,
+    realtime,
     log,
     retention: opts.config.metricsRetention,
     onCommitted: alerts.onBatch,
@@ -142,6 +149,7 @@ export function createServices(opts: {
     clock,
     log,
     bus,
+    realtime,
     audit,
     users,
     sessions,

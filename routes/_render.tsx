@@ -14,6 +14,7 @@ import { Layout, type Shell, type ShellOrg, type Theme } from "../components/Lay
 import type { NavKey } from "../components/Nav.tsx";
 import { assetUrl } from "./static.ts";
 import { safePath } from "./_forms.ts";
+import { topics } from "../lib/realtime/topics.ts";
 
 /** What page routes get from `createApp` besides the services on the context. */
 export interface PageKit {
@@ -146,7 +147,7 @@ async function bellOf(c: AppContext, orgId: string, slug: string): Promise<Shell
   return {
     count,
     href: `/o/${o}/notifications`,
-    topic: `org:${orgId}:alerts`,
+    topic: topics.alerts(orgId),
     countUrl: `/api/v1/orgs/${o}/notifications/open-count`,
     live: hasIsland(pageManifest(c), "NotificationBell"),
   };

@@ -8,6 +8,7 @@ import { loadConfig } from "../lib/config.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import { createServices } from "../lib/services.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { createRealtimePublisher } from "../lib/realtime/publisher.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import { topicAccess } from "../lib/realtime/access.ts";
 import { createApp } from "../lib/http/app.ts";
@@ -157,7 +158,7 @@ dbTest("metrics.ingest(): alert rules see only the samples that were stored", as
   const metrics = createMetrics({
     dbh: h,
     clock: systemClock,
-    bus: createMemoryBus(),
+    realtime: createRealtimePublisher(createMemoryBus(), silentLogger),
     log: silentLogger,
     retention: { rawHours: 24, minuteDays: 30, hourDays: 365 },
     onCommitted: (_host, b) => seen.push(...b.samples.map((s) => s.t)),

@@ -1,5 +1,7 @@
 import type { Hosts } from "../hosts/service.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
@@ -30,7 +32,10 @@ type HostRef = { id: string; org_id: string };
  */
 export function createAgentRegistry(deps: {
   hosts: Hosts;
+  /** Carries disconnect requests between replicas. */
   bus: Bus;
+  /** Publishes container and host status changes to the organization. */
+  realtime: RealtimePublisher;
   log: Logger;
   /** Alerts hooks (lib/alerts/service.ts): container events for event rules, a host coming back. */
   observer?: {
@@ -78,15 +83,12 @@ export function createAgentRegistry(deps: {
 
   // Not awaited by the update queue: a bus waiting on an unreachable database must not hold
   // up the cache (events are hints to refresh; the pages read the cache).
-  const publish = (orgId: string, name: string, data: unknown) =>
-    void deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
-      deps.log.warn("publish failed", { error: String(e) })
-    );
+  const { realtime } = deps;
 
   const applySnapshot = async (host: HostRef, containers: ContainerState[]) => {
     await deps.hosts.applySnapshot(host, containers);
     deps.health?.containers(host);
-    publish(host.org_id, "containers", { host_id: host.id, kind: "snapshot" });
+    void realtime.publish(topics.containers(host.org_id), { host_id: host.id, kind: "snapshot" });
   };
 
   /** Queues a fresh snapshot asked from the host's live agent (none live: its next hello sends one). */
@@ -164,7 +166,7 @@ export function createAgentRegistry(deps: {
             run: async () => {
               await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
               deps.health?.containers(host, e);
-              publish(host.org_id, "containers", {
+              void realtime.publish(topics.containers(host.org_id), {
                 host_id: host.id,
                 kind: "event",
                 id: e.id,
@@ -183,7 +185,10 @@ export function createAgentRegistry(deps: {
               what: "offline",
               run: async () => {
                 await deps.hosts.touch(host.id);
-                publish(host.org_id, "hosts", { host_id: host.id, online: false });
+                void realtime.publish(topics.hosts(host.org_id), {
+                  host_id: host.id,
+                  online: false,
+                });
               },
             });
           }
@@ -195,7 +200,7 @@ export function createAgentRegistry(deps: {
       live.set(host.id, conn);
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
-      publish(host.org_id, "hosts", { host_id: host.id, online: true });
+      void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
       deps.observer?.online(host);
       deps.health?.online(host);
       return conn;

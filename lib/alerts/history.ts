@@ -5,6 +5,7 @@ import type { AlertsTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { NotFound } from "../errors.ts";
+import type { AlertsEvent } from "../realtime/topics.ts";
 
 /** An alert row. */
 export type AlertRow = AlertsTable;
@@ -31,7 +32,7 @@ export function createAlertHistory(
   db: Db,
   clock: Clock,
   audit: AuditLog,
-  onChange: (orgId: string, data: Record<string, unknown>) => void,
+  onChange: (orgId: string, data: AlertsEvent) => void,
 ) {
   const self = {
     /** Newest first; `nextBefore` pages further back. */

@@ -8,7 +8,7 @@
 import { Invalid } from "../errors.ts";
 import type { AlertFacts } from "./facts.ts";
 // The same suffix rules the host page's charts use (a pure module, shared with the browser).
-import { type Unit, unitOf as seriesUnit } from "../../islands/metrics/keys.ts";
+import { type Unit, unitOf as seriesUnit } from "../../islands/client/keys.ts";
 
 /** One metric family: a series name, or a name whose series carry one label (`fs.used_pct{mount=…}`). */
 export interface MetricFamily {
@@ -83,7 +83,7 @@ const MAX_KEYS = 5000;
 const scopeOf = (name: string): MetricFamily["scope"] =>
   name.startsWith("ctr.") ? "container" : "host";
 
-/** How the host page's charts read each unit (islands/metrics/keys.ts), in words. */
+/** How the host page's charts read each unit (islands/client/keys.ts), in words. */
 const UNIT_WORDS: Record<Unit, string> = {
   pct: "%",
   bytes: "bytes",

@@ -7,6 +7,8 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type AlertsEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
@@ -33,7 +35,10 @@ const CONTROL_TOPIC = "hub:alerts";
 export interface AlertsDeps {
   dbh: DbHandle;
   clock: Clock;
+  /** Carries rule changes and host renames between replicas. */
   bus: Bus;
+  /** Publishes alert changes to the organization. */
+  realtime: RealtimePublisher;
   log: Logger;
   audit: AuditLog;
   /** The hub's secret key (base64), loaded on first use. */
@@ -57,11 +62,8 @@ export function createAlerts(deps: AlertsDeps) {
   let boxPromise: Promise<SecretBox> | undefined;
   const box = () => boxPromise ??= deps.secretKey().then(createSecretBox);
   const policy = { allowPrivate: deps.allowPrivateTargets };
-  const publish = (orgId: string, data: Record<string, unknown>) => {
-    bus.publish(`org:${orgId}:alerts`, data).catch((e) =>
-      log.warn("alerts: publish failed", { error: String(e) })
-    );
-  };
+  const publish = (orgId: string, data: AlertsEvent) =>
+    void deps.realtime.publish(topics.alerts(orgId), data);
 
   const states = createStateStore(db);
   // deno-lint-ignore prefer-const

@@ -5,6 +5,7 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
 import type { Logger } from "../log.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
@@ -27,6 +28,7 @@ export function createHealth(deps: {
   db: Db;
   clock: Clock;
   bus: Bus;
+  realtime: RealtimePublisher;
   log: Logger;
   audit: AuditLog;
   agents: SyncDeps["agents"];
@@ -44,10 +46,7 @@ export function createHealth(deps: {
     clock,
     log,
     audit: deps.audit,
-    publish: (topic, data) =>
-      void bus.publish(topic, data).catch((e) =>
-        log.warn("health: publish failed", { error: String(e) })
-      ),
+    realtime: deps.realtime,
     requestSync: (hostId) => sync.request(hostId),
     onChange: deps.onChange,
     allowPrivateTargets: deps.allowPrivateTargets,

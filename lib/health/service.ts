@@ -16,6 +16,8 @@ import type { HostWork } from "./host_work.ts";
 import type { RightsDeps } from "./rights.ts";
 import { createHealthReads } from "./reads.ts";
 import { createHealthWrites } from "./writes.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type HealthEvent, topics } from "../realtime/topics.ts";
 
 export { MAX_HISTORY, MAX_LIST, SERIES_RANGES, type SeriesRange, type Uptime } from "./reads.ts";
 
@@ -25,8 +27,8 @@ export interface HealthDeps extends Omit<RightsDeps, "db"> {
   clock: Clock;
   log: Logger;
   audit: AuditLog;
-  /** Publishes on a realtime topic (best effort). */
-  publish(topic: string, data: unknown): void;
+  /** Publishes on the organization's health topic (best effort). */
+  realtime: RealtimePublisher;
   /** Asks for the host's agent to get the host's current set of checks. */
   requestSync(hostId: string): void;
   /** Called for every state change, after it is stored (alerts). */
@@ -46,8 +48,8 @@ export function createHealthService(deps: HealthDeps) {
     next.finally(() => chains.get(hostId) === next && chains.delete(hostId));
     return next;
   };
-  const announce = (orgId: string, data: Record<string, unknown>) =>
-    deps.publish(`org:${orgId}:health`, data);
+  const announce = (orgId: string, data: HealthEvent) =>
+    void deps.realtime.publish(topics.health(orgId), data);
   const changed = (c: HealthChange) => {
     try {
       deps.onChange?.(c);

@@ -24,6 +24,7 @@ import {
 } from "./rows.ts";
 import { checkWrite, type HealthCaller, type RightsDeps } from "./rights.ts";
 import { checkRows, MAX_LIST } from "./reads.ts";
+import type { HealthEvent } from "../realtime/topics.ts";
 
 /** What the writes need: storage, time, the audit log, rights, and the service's announcements. */
 export interface HealthWritesDeps {
@@ -32,7 +33,7 @@ export interface HealthWritesDeps {
   audit: AuditLog;
   rights: RightsDeps;
   /** Publishes on the organization's health topic (best effort). */
-  announce(orgId: string, data: Record<string, unknown>): void;
+  announce(orgId: string, data: HealthEvent): void;
   /** A state change: announced live and handed to the alerts hook. */
   announceChange(c: HealthChange): void;
   /** Asks for the host's agent to get the host's current set of checks. */

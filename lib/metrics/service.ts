@@ -1,6 +1,7 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
-import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type FleetEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
 import { createMetricStore, type IngestMeta, type IngestResult } from "./store.ts";
@@ -54,7 +55,8 @@ export interface IngestFailure {
 export function createMetrics(deps: {
   dbh: DbHandle;
   clock: Clock;
-  bus: Bus;
+  /** Publishes committed batches live: the host's samples and the fleet's summary. */
+  realtime: RealtimePublisher;
   log: Logger;
   retention: { rawHours: number; minuteDays: number; hourDays: number };
   /**
@@ -133,13 +135,16 @@ export function createMetrics(deps: {
 
   /** Publishes a committed batch's host samples to the host's topic and a compact summary to the fleet. */
   async function publish(host: { id: string; org_id: string }, batch: MetricsBatch) {
+    const { realtime } = deps;
+    const hostTopic = topics.hostMetrics(host.org_id, host.id);
     const samples = batch.samples.map((s) => ({ t: s.t, host: s.host }));
-    let payload = JSON.stringify({ host_id: host.id, samples });
-    if (payload.length > MAX_LIVE_BYTES) {
-      payload = JSON.stringify({ host_id: host.id, samples: samples.slice(-1) });
+    // Encoded once: the text measured here is the text every client receives.
+    let live = realtime.encode(hostTopic, { host_id: host.id, samples });
+    if (live.json.length > MAX_LIVE_BYTES) {
+      live = realtime.encode(hostTopic, { host_id: host.id, samples: samples.slice(-1) });
     }
     const last = batch.samples.at(-1);
-    const fleet = last && {
+    const fleet: FleetEvent | undefined = last && {
       host_id: host.id,
       t: last.t,
       cpu: last.host["cpu.total_pct"],
@@ -154,14 +159,8 @@ export function createMetrics(deps: {
         s.host["mem.used_pct"] ?? null,
       ]),
     };
-    try {
-      if (payload.length <= MAX_LIVE_BYTES) {
-        await deps.bus.publish(`org:${host.org_id}:metrics.${host.id}`, JSON.parse(payload));
-      }
-      if (fleet) await deps.bus.publish(`org:${host.org_id}:metrics`, fleet);
-    } catch (err) {
-      deps.log.warn("live metrics publish failed", { error: String(err) });
-    }
+    if (live.json.length <= MAX_LIVE_BYTES) await realtime.publish(hostTopic, live);
+    if (fleet) await realtime.publish(topics.fleetMetrics(host.org_id), fleet);
   }
 
   return {

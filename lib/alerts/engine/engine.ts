@@ -24,6 +24,7 @@ import { adopt, stateWrite, type Subject } from "./subject.ts";
 import { type OpContext, runNotify } from "./notify.ts";
 import { runFire } from "./fire.ts";
 import { runResolve } from "./resolve.ts";
+import type { AlertsEvent } from "../../realtime/topics.ts";
 
 /** Dependencies of the engine. */
 export interface EngineDeps {
@@ -37,7 +38,7 @@ export interface EngineDeps {
   /** What the engine reads of other modules (hosts, containers, organizations). */
   facts: Pick<AlertFacts, "host" | "orgSlug" | "containerName">;
   /** Publishes an alert change on `org:<id>:alerts`. */
-  publish(orgId: string, data: Record<string, unknown>): void;
+  publish(orgId: string, data: AlertsEvent): void;
   /** Whether a host's agent is connected to this process. */
   isOnline(hostId: string): boolean;
   publicUrl: string;

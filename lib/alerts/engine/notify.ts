@@ -4,6 +4,7 @@
  * notification of an alert that was withheld when it fired, e.g. in quiet hours).
  */
 import type { Transaction } from "kysely";
+import type { AlertsEvent } from "../../realtime/topics.ts";
 import type { Db } from "../../db/mod.ts";
 import type { AlertsTable, Database } from "../../db/schema.ts";
 import type { ChannelStore } from "../channels/store.ts";
@@ -24,7 +25,7 @@ export interface OpContext {
   channels: ChannelStore;
   delivery: Delivery;
   /** Publishes an alert change on `org:<id>:alerts`. */
-  publish(orgId: string, data: Record<string, unknown>): void;
+  publish(orgId: string, data: AlertsEvent): void;
   /** Whether a host counts as down (its containers' alerts are muted). */
   hostDown(org: OrgState, hostId: string, now: number): boolean;
   publicUrl: string;

@@ -11,12 +11,13 @@ import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
 import { containerUsage, STALE_MS } from "../../../lib/metrics/views.ts";
 import HostCharts, { type HostChartsProps } from "../../../islands/HostCharts.tsx";
 import HostContainers, { type HostContainersProps } from "../../../islands/HostContainers.tsx";
-import { chartSpecs, statsKeys } from "../../../islands/metrics/keys.ts";
+import { chartSpecs, statsKeys } from "../../../islands/client/keys.ts";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { FilesystemsPanel } from "../../../components/FilesystemsPanel.tsx";
 import { GpuPanel } from "../../../components/GpuPanel.tsx";
 import { Time } from "../../../components/Time.tsx";
 import { hasIsland, type PageKit } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const HostChartsIsland = island("HostCharts", HostCharts);
 const HostContainersIsland = island("HostContainers", HostContainers);
@@ -82,7 +83,7 @@ export async function hostMetricsSection(
   }
   const cores = keys.filter((k) => k.startsWith("cpu.core_pct{")).length;
   const props: HostChartsProps = {
-    topic: `org:${org.id}:metrics.${host.id}`,
+    topic: topics.hostMetrics(org.id, host.id),
     apiBase,
     range,
     ranges: { ...STATS_RANGES },

@@ -13,6 +13,7 @@ import { EmptyState } from "../../../components/EmptyState.tsx";
 import { Alert } from "../../../components/Alert.tsx";
 import { type FieldErrors, filterLinks, parseForm, queryValues } from "../../_forms.ts";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const LiveAuditIsland = island("LiveAudit", LiveAudit);
 const PAGE_SIZE = 50;
@@ -73,7 +74,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       <>
         <PageHeader title="Audit log" sub={<>{org.name} · every change, newest first</>}>
           {hasIsland(kit.manifest, "LiveAudit") && (
-            <LiveAuditIsland topic={`org:${org.id}:audit`} refreshHref={withFilters()} />
+            <LiveAuditIsland topic={topics.audit(org.id)} refreshHref={withFilters()} />
           )}
         </PageHeader>
         <AuditFilters action={path} values={values} errors={errors} />

@@ -36,6 +36,7 @@ import {
   pageError,
   withFlash,
 } from "./_docker.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const ContainersLiveIsland = island("ContainersLive", ContainersLive);
 const PAGE_SIZE = 50;
@@ -95,7 +96,7 @@ async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
         sub={<>{org.name} · every host · {result.total} {filtered ? "matching" : "in all"}</>}
       >
         {hasIsland(kit.manifest, "ContainersLive") && (
-          <ContainersLiveIsland topic={`org:${org.id}:containers`} refreshHref={href(offset)} />
+          <ContainersLiveIsland topic={topics.containers(org.id)} refreshHref={href(offset)} />
         )}
         {can.operate && hosts.length > 0 && (
           <a class="btn btn-primary" href={`${path}/new`}>New container</a>

@@ -14,6 +14,7 @@ import { Alert } from "../../../components/Alert.tsx";
 import { type HealthRow, HealthTable } from "../../../components/HealthTable.tsx";
 import { filterLinks, parseForm, queryValues } from "../../_forms.ts";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const HealthLiveIsland = island("HealthLive", HealthLive);
 
@@ -82,7 +83,7 @@ async function healthPage(c: AppContext, kit: PageKit) {
     <>
       <PageHeader title="Health" sub={<>{org.name} · checks of your containers</>}>
         {total > 0 && hasIsland(kit.manifest, "HealthLive") && (
-          <HealthLiveIsland topic={`org:${org.id}:health`} />
+          <HealthLiveIsland topic={topics.health(org.id)} />
         )}
       </PageHeader>
       {values.done === "deleted" && (

@@ -30,6 +30,7 @@ import { hostIngestStatus } from "./_host_ingest_status.tsx";
 import { AgentUpdatePanel } from "../../../components/AgentUpdatePanel.tsx";
 import { requestAgentUpdate } from "../../../lib/agents/update_request.ts";
 import { hostAlertsSection } from "./notifications.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
 const LiveHostsIsland = island("LiveHosts", LiveHosts);
@@ -68,7 +69,7 @@ async function hostPage(
         title={host.name}
         sub={<>{host.local ? "This hub's own Docker engine" : "Host"} · {org.name}</>}
       >
-        {hasIsland(kit.manifest, "LiveHosts") && <LiveHostsIsland topic={`org:${org.id}:hosts`} />}
+        {hasIsland(kit.manifest, "LiveHosts") && <LiveHostsIsland topic={topics.hosts(org.id)} />}
         <a class="btn" href={hostsPath(org.slug)}>All hosts</a>
       </PageHeader>
       {state.error && <Alert kind="error">{state.error}</Alert>}

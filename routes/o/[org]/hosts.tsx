@@ -19,6 +19,7 @@ import { EmptyState } from "../../../components/EmptyState.tsx";
 import type { FormState } from "../../../components/Field.tsx";
 import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const CopyButtonIsland = island("CopyButton", CopyButton);
 const LiveHostsIsland = island("LiveHosts", LiveHosts);
@@ -105,7 +106,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
           sub={list.length ? <>{online} of {list.length} online</> : "Machines running the agent"}
         >
           {list.length > 0 && hasIsland(kit.manifest, "LiveHosts") && (
-            <LiveHostsIsland topic={`org:${org.id}:hosts`} />
+            <LiveHostsIsland topic={topics.hosts(org.id)} />
           )}
           {isAdmin && <a class="btn btn-primary" href={`${base(org.slug)}/hosts/new`}>Add host</a>}
         </PageHeader>

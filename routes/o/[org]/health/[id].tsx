@@ -29,6 +29,7 @@ import {
 } from "../../../../components/HealthBadge.tsx";
 import { queryValues } from "../../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../../_render.tsx";
+import { topics } from "../../../../lib/realtime/topics.ts";
 
 const HealthDetailIsland = island("HealthDetail", HealthDetail);
 
@@ -221,7 +222,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
       {hasIsland(kit.manifest, "HealthDetail")
         ? (
           <HealthDetailIsland
-            topic={`org:${org.id}:health`}
+            topic={topics.health(org.id)}
             checkId={check.id}
             hostId={check.host_id}
             seriesUrl={`${apiBase}/response-times`}

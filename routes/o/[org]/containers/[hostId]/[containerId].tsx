@@ -17,6 +17,7 @@ import { ContainerDetails, StateBadge } from "../../../../../components/Containe
 import { hasIsland, type PageKit, render } from "../../../../_render.tsx";
 import HealthLive from "../../../../../islands/HealthLive.tsx";
 import { HealthContainerPanel } from "../../../../../components/HealthContainerPanel.tsx";
+import { topics } from "../../../../../lib/realtime/topics.ts";
 
 const LogViewerIsland = island("LogViewer", LogViewer);
 const LiveStatsIsland = island("LiveStats", LiveStats);
@@ -187,7 +188,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
           base={o}
           addHref={addHref}
           live={hasIsland(kit.manifest, "HealthLive") && (
-            <HealthLiveIsland topic={`org:${org.id}:health`} />
+            <HealthLiveIsland topic={topics.health(org.id)} />
           )}
         />
         {online && (

@@ -1,6 +1,7 @@
 // Fleet totals from per-host figures, computed the same way on the server (static numbers) and
 // in the FleetLive island (live numbers), so hydration never changes a figure by itself.
 import type { FleetHost } from "../../lib/metrics/views.ts";
+import type { FleetEvent } from "../../lib/realtime/topics.ts";
 
 /** The fleet's headline figures. */
 export interface FleetTotals {
@@ -61,17 +62,6 @@ export function fleetTotals(hosts: FleetHost[], now: number, staleMs: number): F
   t.cpu = cpuN ? cpuSum / cpuN : null;
   t.mem = t.memTotal > 0 ? (t.memUsed / t.memTotal) * 100 : null;
   return t;
-}
-
-/** The fleet topic's message: a host's last sample of a batch plus every sample's CPU and memory. */
-export interface FleetEvent {
-  host_id: string;
-  t: number;
-  cpu?: number | null;
-  mem?: number | null;
-  rx?: number | null;
-  tx?: number | null;
-  points?: [number, number | null, number | null][];
 }
 
 /** Whether `d` looks like a fleet event (the socket carries JSON from the hub, but check anyway). */

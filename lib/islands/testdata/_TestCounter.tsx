@@ -1,4 +1,6 @@
 // Demo island used only by lib/islands tests: exercises hooks from @preact/signals in a bundle.
+// Registered in lib/islands/test_islands.ts, not in the production registry; the build test
+// copies it to islands/_TestCounter.tsx of a throw-away project.
 import { useSignal } from "@preact/signals";
 
 export interface TestCounterProps {

@@ -1,7 +1,7 @@
 // What the host page draws from a host's series keys: human labels and units per key, the
 // history charts and the keys of the statistics table. Shared by the server (static render,
 // initial stats) and the HostCharts island (refetches), so both ask for the same series.
-import { bytes, duration, labelOf, nameOf, num, pct, rate } from "./format.ts";
+import { bytes, duration, labelOf, nameOf, num, pct, rate } from "../../components/format.ts";
 
 /** How a series' values read. */
 export type Unit = "pct" | "bytes" | "bps" | "num" | "celsius" | "watts" | "seconds";
