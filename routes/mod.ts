@@ -11,16 +11,19 @@ import * as home from "./index.tsx";
 import * as orgHome from "./o/[org]/index.tsx";
 import * as members from "./o/[org]/members.tsx";
 import * as audit from "./o/[org]/audit.tsx";
-import * as hosts from "./o/[org]/hosts.tsx";
-import * as host from "./o/[org]/host.tsx";
+import * as hosts from "./o/[org]/hosts/index.tsx";
+import * as hostNew from "./o/[org]/hosts/new.tsx";
+import * as host from "./o/[org]/hosts/[hostId].tsx";
+import * as hostRotate from "./o/[org]/hosts/[hostId]/rotate.tsx";
+import * as hostRemove from "./o/[org]/hosts/[hostId]/remove.tsx";
 import * as account from "./account/index.tsx";
 import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
-import * as containers from "./o/[org]/containers.tsx";
-import * as containerNew from "./o/[org]/container_new.tsx";
+import * as containers from "./o/[org]/containers/index.tsx";
+import * as containerNew from "./o/[org]/containers/new.tsx";
 import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
@@ -29,7 +32,7 @@ import * as containerSettings from "./o/[org]/settings/containers.tsx";
 import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
-import * as health from "./o/[org]/health.tsx";
+import * as health from "./o/[org]/health/index.tsx";
 import * as healthForms from "./o/[org]/health/new.tsx";
 import * as healthDetail from "./o/[org]/health/[id].tsx";
 
@@ -48,7 +51,11 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   members,
   audit,
   hosts,
+  // Before the host page: "/hosts/new" is not a host id.
+  hostNew,
   host,
+  hostRotate,
+  hostRemove,
   account,
   tokens,
   adminUsers,

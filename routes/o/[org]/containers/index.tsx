@@ -1,31 +1,35 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
-import { page } from "../../../lib/http/pages.ts";
-import { HttpError, validationError } from "../../../lib/http/errors.ts";
-import { island } from "../../../lib/islands/island.tsx";
-import { ContainerRef } from "../../../lib/protocol/ops.ts";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
+import { page } from "../../../../lib/http/pages.ts";
+import { HttpError, validationError } from "../../../../lib/http/errors.ts";
+import { island } from "../../../../lib/islands/island.tsx";
+import { ContainerRef } from "../../../../lib/protocol/ops.ts";
 import {
   type CachedContainer,
   findCachedContainer,
   listCachedContainers,
   waitForCache,
-} from "../../../lib/hosts/container_list.ts";
-import { type ContainerAction, containerAction } from "../../../lib/hosts/docker_actions.ts";
-import type { HealthCheckView } from "../../../lib/health/rows.ts";
-import ContainersLive from "../../../islands/ContainersLive.tsx";
-import { CHECKS_ON_REMOVE, ContainerListQuery, removeWithChecks } from "../../api/v1/containers.ts";
-import { HealthBadge, KIND_LABELS } from "../../../components/HealthBadge.tsx";
-import { dockerCaller, HostId } from "../../api/v1/docker_schemas.ts";
-import { PageHeader } from "../../../components/PageHeader.tsx";
-import { ContainerFilters } from "../../../components/ContainerFilters.tsx";
-import { ContainersTable } from "../../../components/ContainersTable.tsx";
-import { ConfirmForm } from "../../../components/ConfirmForm.tsx";
-import { EmptyState } from "../../../components/EmptyState.tsx";
-import { Alert } from "../../../components/Alert.tsx";
-import { CheckboxField, SelectField } from "../../../components/Field.tsx";
-import { type FieldErrors, parseForm, queryValues, readForm } from "../../_forms.ts";
-import { hasIsland, type PageKit, render, seeOther } from "../../_render.tsx";
+} from "../../../../lib/hosts/container_list.ts";
+import { type ContainerAction, containerAction } from "../../../../lib/hosts/docker_actions.ts";
+import type { HealthCheckView } from "../../../../lib/health/rows.ts";
+import ContainersLive from "../../../../islands/ContainersLive.tsx";
+import {
+  CHECKS_ON_REMOVE,
+  ContainerListQuery,
+  removeWithChecks,
+} from "../../../api/v1/containers.ts";
+import { HealthBadge, KIND_LABELS } from "../../../../components/HealthBadge.tsx";
+import { dockerCaller, HostId } from "../../../api/v1/docker_schemas.ts";
+import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { ContainerFilters } from "../../../../components/ContainerFilters.tsx";
+import { ContainersTable } from "../../../../components/ContainersTable.tsx";
+import { ConfirmForm } from "../../../../components/ConfirmForm.tsx";
+import { EmptyState } from "../../../../components/EmptyState.tsx";
+import { Alert } from "../../../../components/Alert.tsx";
+import { CheckboxField, SelectField } from "../../../../components/Field.tsx";
+import { type FieldErrors, parseForm, queryValues, readForm } from "../../../_forms.ts";
+import { hasIsland, type PageKit, render, seeOther } from "../../../_render.tsx";
 import {
   abilities,
   backTo,
@@ -35,7 +39,7 @@ import {
   orgBase,
   pageError,
   withFlash,
-} from "./_docker.tsx";
+} from "../_docker.tsx";
 
 const ContainersLiveIsland = island("ContainersLive", ContainersLive);
 const PAGE_SIZE = 50;

@@ -3,20 +3,20 @@
  * containers with their CPU and memory (HostContainers), and the filesystem and GPU panels. Each
  * island renders as a plain component when islands are not built, so the page works without JS.
  */
-import type { AppContext } from "../../../lib/http/context.ts";
-import { island } from "../../../lib/islands/island.tsx";
-import type { HostDetail } from "../../../lib/hosts/view.ts";
-import { STATS_RANGES, type StatsRange } from "../../../lib/metrics/query.ts";
-import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
-import { containerUsage, STALE_MS } from "../../../lib/metrics/views.ts";
-import HostCharts, { type HostChartsProps } from "../../../islands/HostCharts.tsx";
-import HostContainers, { type HostContainersProps } from "../../../islands/HostContainers.tsx";
-import { chartSpecs, statsKeys } from "../../../islands/metrics/keys.ts";
-import { EmptyState } from "../../../components/EmptyState.tsx";
-import { FilesystemsPanel } from "../../../components/FilesystemsPanel.tsx";
-import { GpuPanel } from "../../../components/GpuPanel.tsx";
-import { Time } from "../../../components/Time.tsx";
-import { hasIsland, type PageKit } from "../../_render.tsx";
+import type { AppContext } from "../../../../lib/http/context.ts";
+import { island } from "../../../../lib/islands/island.tsx";
+import type { HostDetail } from "../../../../lib/hosts/view.ts";
+import { STATS_RANGES, type StatsRange } from "../../../../lib/metrics/query.ts";
+import { RELATIVE_ACCURACY } from "../../../../lib/metrics/histogram.ts";
+import { containerUsage, STALE_MS } from "../../../../lib/metrics/views.ts";
+import HostCharts, { type HostChartsProps } from "../../../../islands/HostCharts.tsx";
+import HostContainers, { type HostContainersProps } from "../../../../islands/HostContainers.tsx";
+import { chartSpecs, statsKeys } from "../../../../islands/metrics/keys.ts";
+import { EmptyState } from "../../../../components/EmptyState.tsx";
+import { FilesystemsPanel } from "../../../../components/FilesystemsPanel.tsx";
+import { GpuPanel } from "../../../../components/GpuPanel.tsx";
+import { Time } from "../../../../components/Time.tsx";
+import { hasIsland, type PageKit } from "../../../_render.tsx";
 
 const HostChartsIsland = island("HostCharts", HostCharts);
 const HostContainersIsland = island("HostContainers", HostContainers);
