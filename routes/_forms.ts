@@ -5,6 +5,8 @@
 import type { z } from "zod";
 import type { AppContext } from "../lib/http/context.ts";
 import { HttpError } from "../lib/http/errors.ts";
+import { toHttpError } from "../lib/http/error_handler.ts";
+import { DomainError } from "../lib/errors.ts";
 
 /** Submitted form values as strings (files are dropped: no page form takes uploads). */
 export type FormValues = Record<string, string>;
@@ -76,9 +78,20 @@ export function errorsOf(err: HttpError, field?: string): FieldErrors {
   return { [field ?? "_form"]: err.message };
 }
 
-/** Re-throws anything that is not an HttpError a form should show (500s go to the error page). */
+/**
+ * An error as the HTTP layer answers it: an HttpError, or a domain error mapped the way the API
+ * maps it (so a page shows the same status and message); undefined for anything else.
+ */
+export function httpErrorOf(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) return toHttpError(err);
+  return undefined;
+}
+
+/** Re-throws anything that is not an error a form should show (500s go to the error page). */
 export function formError(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status < 500 && err.status !== 401) return err;
+  const e = httpErrorOf(err);
+  if (e && e.status < 500 && e.status !== 401) return e;
   throw err;
 }
 

@@ -22,6 +22,9 @@ import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
+import * as containerLifecycle from "./o/[org]/containers/[hostId]/[containerId]/[action].ts";
+import * as containerKill from "./o/[org]/containers/[hostId]/[containerId]/kill.tsx";
+import * as containerRemove from "./o/[org]/containers/[hostId]/[containerId]/remove.tsx";
 import * as containers from "./o/[org]/containers/index.tsx";
 import * as containerNew from "./o/[org]/containers/new.tsx";
 import * as images from "./o/[org]/images.tsx";
@@ -33,8 +36,10 @@ import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
 import * as health from "./o/[org]/health/index.tsx";
-import * as healthForms from "./o/[org]/health/new.tsx";
+import * as healthNew from "./o/[org]/health/new.tsx";
 import * as healthDetail from "./o/[org]/health/[id].tsx";
+import * as healthEdit from "./o/[org]/health/[id]/edit.tsx";
+import * as healthDelete from "./o/[org]/health/[id]/delete.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -62,6 +67,9 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   adminOrgs,
   apiDocs,
   containerDetail,
+  containerLifecycle,
+  containerKill,
+  containerRemove,
   containers,
   containerNew,
   images,
@@ -74,8 +82,10 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   alertChannels,
   health,
   // Before the detail page: "/health/new" is not a check id.
-  healthForms,
+  healthNew,
   healthDetail,
+  healthEdit,
+  healthDelete,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */

@@ -5,12 +5,12 @@
 import type { ComponentChildren } from "preact";
 import type { AppContext } from "../../../lib/http/context.ts";
 import { orgScopeOf } from "../../../lib/http/context.ts";
-import { HttpError } from "../../../lib/http/errors.ts";
+import type { HttpError } from "../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import { Alert } from "../../../components/Alert.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
-import { safePath } from "../../_forms.ts";
+import { httpErrorOf, safePath } from "../../_forms.ts";
 
 /** A host as the pickers show it. */
 export interface HostChoice {
@@ -109,7 +109,7 @@ export function HostOffline({ base, host }: { base: string; host: HostChoice }) 
 
 /** Whether an error means the host's agent is unreachable (shown as the offline state). */
 export function isOffline(err: unknown): boolean {
-  return err instanceof HttpError && err.status === 503;
+  return httpErrorOf(err)?.status === 503;
 }
 
 /**
@@ -117,7 +117,8 @@ export function isOffline(err: unknown): boolean {
  * cannot act on (sign-in, internal errors) goes to the error page instead.
  */
 export function pageError(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status !== 401 && err.status !== 500) return err;
+  const e = httpErrorOf(err);
+  if (e && e.status !== 401 && e.status !== 500) return e;
   throw err;
 }
 

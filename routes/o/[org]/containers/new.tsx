@@ -7,8 +7,8 @@ import {
   specFromForm,
 } from "../../../../lib/hosts/container_form.ts";
 import { createContainer } from "../../../../lib/hosts/docker_actions.ts";
-import { waitForCache } from "../../../../lib/hosts/container_list.ts";
-import { dockerCaller } from "../../../api/v1/docker_schemas.ts";
+import { waitForContainer } from "../../../../lib/hosts/container_use_cases.ts";
+import { dockerCaller } from "../../../../lib/http/callers.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { ContainerCreateForm } from "../../../../components/ContainerCreateForm.tsx";
 import type { FormState } from "../../../../components/Field.tsx";
@@ -91,7 +91,7 @@ export function register(app: Hono<AppEnv>): void {
       return await formPage(c, { values, errors }, e.status);
     }
     // The container page reads the cache when it must; let the create event land first.
-    await waitForCache(c.var.services.db, org.id, parsed.hostId, id, (x) => x !== undefined);
+    await waitForContainer(c.var.services, org.id, parsed.hostId, id, (x) => x !== undefined);
     return seeOther(c, `${orgBase(c)}/containers/${encodeURIComponent(parsed.hostId)}/${id}`);
   });
 }
