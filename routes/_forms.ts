@@ -2,7 +2,7 @@
  * Helpers shared by the page handlers: reading forms, turning zod and service errors into
  * per-field messages, and redirect targets that can only stay on this site.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppContext } from "../lib/http/context.ts";
 import { HttpError } from "../lib/http/errors.ts";
 import { toHttpError } from "../lib/http/error_handler.ts";
@@ -127,3 +127,16 @@ export function isHttps(c: AppContext): boolean {
   return new URL(c.req.url).protocol === "https:" ||
     c.var.services.config.publicUrl.startsWith("https:");
 }
+
+/** `datetime-local` input, read as UTC (the hub cannot know the browser's zone without JS). */
+export const localTime = z.string().regex(
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/,
+  "must be a date and time",
+).transform((s, ctx) => {
+  const ms = Date.parse(`${s}Z`);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: "custom", message: "must be a date and time" });
+    return z.NEVER;
+  }
+  return { ms, minutePrecision: s.length === 16 };
+});

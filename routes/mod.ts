@@ -10,6 +10,7 @@ import * as setup from "./setup.tsx";
 import * as home from "./index.tsx";
 import * as orgHome from "./o/[org]/index.tsx";
 import * as members from "./o/[org]/members.tsx";
+import * as invitations from "./o/[org]/invitations.tsx";
 import * as audit from "./o/[org]/audit.tsx";
 import * as hosts from "./o/[org]/hosts/index.tsx";
 import * as hostNew from "./o/[org]/hosts/new.tsx";
@@ -54,6 +55,7 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   home,
   orgHome,
   members,
+  invitations,
   audit,
   hosts,
   // Before the host page: "/hosts/new" is not a host id.
