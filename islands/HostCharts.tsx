@@ -18,7 +18,7 @@ import { CHART_LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 export interface HostChartsProps {
   /** `org:<orgId>:metrics.<hostId>`. */
   topic: string;
-  /** `/api/v1/hosts/<hostId>`. */
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>`. */
   apiBase: string;
   range: string;
   /** Range name → length in ms, in display order. */
