@@ -46,7 +46,7 @@ export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
 
 /** Static registry of page modules (DESIGN §4: no folder scanning at run time). */
-const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
+export const pageModules: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   staticAssets,
   theme,
   login,
@@ -99,5 +99,5 @@ export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
     c.set("pageManifest", kit.manifest);
     await next();
   });
-  for (const p of pages) p.register(app, kit);
+  for (const p of pageModules) p.register(app, kit);
 }
