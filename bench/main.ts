@@ -128,7 +128,7 @@ for (let i = 0; i < 50; i++) {
 pageTimes.sort((a, b) => a - b);
 record("audit_filtered_page_p95_ms_50k_rows", percentile(pageTimes, 95));
 const apiAudit = await load(
-  `${hub.url}/api/v1/audit?org=bench&limit=50`,
+  `${hub.url}/api/v1/orgs/bench/audit?limit=50`,
   {
     headers: {
       authorization: `Bearer ${

@@ -19,7 +19,7 @@ import type { HostMetricsEvent, HostSample as Sample, Topic } from "../lib/realt
 export interface HostChartsProps {
   /** `topics.hostMetrics(orgId, hostId)`. */
   topic: Topic<HostMetricsEvent>;
-  /** `/api/v1/hosts/<hostId>`. */
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>`. */
   apiBase: string;
   range: string;
   /** Range name → length in ms, in display order. */

@@ -8,7 +8,7 @@ import { bytes, pct, rate } from "../components/format.ts";
 
 /** Props of the HostContainers island (JSON-serialisable). */
 export interface HostContainersProps {
-  /** `/api/v1/hosts/<hostId>/containers/latest`. */
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>/metrics/containers`. */
   url: string;
   /** Link to a container's page: this prefix + its id. */
   containerHref: string;

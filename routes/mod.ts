@@ -10,17 +10,24 @@ import * as setup from "./setup.tsx";
 import * as home from "./index.tsx";
 import * as orgHome from "./o/[org]/index.tsx";
 import * as members from "./o/[org]/members.tsx";
+import * as invitations from "./o/[org]/invitations.tsx";
 import * as audit from "./o/[org]/audit.tsx";
-import * as hosts from "./o/[org]/hosts.tsx";
-import * as host from "./o/[org]/host.tsx";
+import * as hosts from "./o/[org]/hosts/index.tsx";
+import * as hostNew from "./o/[org]/hosts/new.tsx";
+import * as host from "./o/[org]/hosts/[hostId].tsx";
+import * as hostRotate from "./o/[org]/hosts/[hostId]/rotate.tsx";
+import * as hostRemove from "./o/[org]/hosts/[hostId]/remove.tsx";
 import * as account from "./account/index.tsx";
 import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
-import * as containers from "./o/[org]/containers.tsx";
-import * as containerNew from "./o/[org]/container_new.tsx";
+import * as containerLifecycle from "./o/[org]/containers/[hostId]/[containerId]/[action].ts";
+import * as containerKill from "./o/[org]/containers/[hostId]/[containerId]/kill.tsx";
+import * as containerRemove from "./o/[org]/containers/[hostId]/[containerId]/remove.tsx";
+import * as containers from "./o/[org]/containers/index.tsx";
+import * as containerNew from "./o/[org]/containers/new.tsx";
 import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
@@ -29,15 +36,17 @@ import * as containerSettings from "./o/[org]/settings/containers.tsx";
 import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
-import * as health from "./o/[org]/health.tsx";
-import * as healthForms from "./o/[org]/health/new.tsx";
+import * as health from "./o/[org]/health/index.tsx";
+import * as healthNew from "./o/[org]/health/new.tsx";
 import * as healthDetail from "./o/[org]/health/[id].tsx";
+import * as healthEdit from "./o/[org]/health/[id]/edit.tsx";
+import * as healthDelete from "./o/[org]/health/[id]/delete.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
 
 /** Static registry of page modules (DESIGN §4: no folder scanning at run time). */
-const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
+export const pageModules: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   staticAssets,
   theme,
   login,
@@ -46,15 +55,23 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   home,
   orgHome,
   members,
+  invitations,
   audit,
   hosts,
+  // Before the host page: "/hosts/new" is not a host id.
+  hostNew,
   host,
+  hostRotate,
+  hostRemove,
   account,
   tokens,
   adminUsers,
   adminOrgs,
   apiDocs,
   containerDetail,
+  containerLifecycle,
+  containerKill,
+  containerRemove,
   containers,
   containerNew,
   images,
@@ -67,8 +84,10 @@ const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
   alertChannels,
   health,
   // Before the detail page: "/health/new" is not a check id.
-  healthForms,
+  healthNew,
   healthDetail,
+  healthEdit,
+  healthDelete,
 ];
 
 /** Registers every page and asset route, each behind its declared policy. */
@@ -80,5 +99,5 @@ export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
     c.set("pageManifest", kit.manifest);
     await next();
   });
-  for (const p of pages) p.register(app, kit);
+  for (const p of pageModules) p.register(app, kit);
 }

@@ -169,7 +169,7 @@ Deno.test({
       const thiefStatus = await thief.status;
       assert.equal(thiefStatus.code, 78, thief.output());
       assert.match(thief.output(), /bound to another machine/);
-      const audit = await call("GET", "/api/v1/audit?org=acme&action=host.token_refused");
+      const audit = await call("GET", "/api/v1/orgs/acme/audit?action=host.token_refused");
       assert.equal(audit.status, 200);
       assert.equal(audit.body.items.length, 1);
       assert.equal(audit.body.items[0].status, "error");

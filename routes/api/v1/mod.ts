@@ -23,6 +23,7 @@ import * as alerts from "./alerts.ts";
 import * as agentReleases from "./agent_releases.ts";
 import * as healthChecks from "./health_checks.ts";
 import * as containerSettings from "./container_settings.ts";
+import * as deprecated from "./deprecated.ts";
 
 /** Static registry of the v1 API's resource modules. */
 export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
@@ -49,4 +50,5 @@ export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
   healthChecks,
   containerSettings,
   agentReleases,
+  deprecated,
 ];

@@ -7,12 +7,8 @@ import {
   orgScopeOf,
 } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import {
-  EXEC_ROLES,
-  type ExecRole,
-  execRole,
-  setExecRole,
-} from "../../../../lib/hosts/exec_policy.ts";
+import { EXEC_ROLES, type ExecRole, setExecRole } from "../../../../lib/hosts/exec_policy.ts";
+import { containerExecRole } from "../../../../lib/hosts/container_use_cases.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
 import { type FormState, SelectField } from "../../../../components/Field.tsx";
@@ -30,7 +26,7 @@ const CHOICES: { value: ExecRole; label: string }[] = [
 /** The settings form; `state` carries a refused submission. */
 async function settingsPage(c: AppContext, state?: FormState, status = 200) {
   const { org } = orgScopeOf(c);
-  const role = await execRole(c.var.services.db, org.id);
+  const role = await containerExecRole(c.var.services, org.id);
   const base = `/o/${encodeURIComponent(org.slug)}`;
   return render(
     c,
@@ -81,8 +77,7 @@ export function register(app: Hono<AppEnv>): void {
     const values = await readForm(c);
     const parsed = parseForm(Input, values);
     if (!parsed.ok) return settingsPage(c, { values, errors: parsed.errors }, 400);
-    const { db, clock, audit } = c.var.services;
-    await setExecRole({ db, clock, audit }, actionContext(c), org.id, parsed.data.exec_role);
+    await setExecRole(c.var.services, actionContext(c), org.id, parsed.data.exec_role);
     return seeOther(c, `/o/${encodeURIComponent(org.slug)}/settings/containers?ok=saved`);
   });
 }

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import { storageReport } from "../../../../lib/metrics/views.ts";
+import { metricStorage } from "../../../../lib/metrics/use_cases.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { RetentionTable } from "../../../../components/RetentionTable.tsx";
 import { StorageTable } from "../../../../components/StorageTable.tsx";
@@ -11,8 +11,7 @@ import { render } from "../../../_render.tsx";
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org/settings/metrics", "org:admin", async (c) => {
     const { org } = orgScopeOf(c);
-    const { db, dbh, metrics, config } = c.var.services;
-    const report = await storageReport(db, dbh.dialect, metrics.overview, org.id);
+    const report = await metricStorage(c.var.services, org.id);
     return render(
       c,
       <>
@@ -28,7 +27,7 @@ export function register(app: Hono<AppEnv>): void {
             </>
           }
         />
-        <RetentionTable retention={config.metricsRetention} />
+        <RetentionTable retention={c.var.services.config.metricsRetention} />
         <StorageTable
           report={report}
           hostHref={(id) => `/o/${encodeURIComponent(org.slug)}/hosts/${encodeURIComponent(id)}`}

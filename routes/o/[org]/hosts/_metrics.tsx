@@ -3,21 +3,22 @@
  * containers with their CPU and memory (HostContainers), and the filesystem and GPU panels. Each
  * island renders as a plain component when islands are not built, so the page works without JS.
  */
-import type { AppContext } from "../../../lib/http/context.ts";
-import { island } from "../../../lib/islands/island.tsx";
-import type { HostDetail } from "../../../lib/hosts/view.ts";
-import { STATS_RANGES, type StatsRange } from "../../../lib/metrics/query.ts";
-import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
-import { containerUsage, STALE_MS } from "../../../lib/metrics/views.ts";
-import HostCharts, { type HostChartsProps } from "../../../islands/HostCharts.tsx";
-import HostContainers, { type HostContainersProps } from "../../../islands/HostContainers.tsx";
-import { chartSpecs, statsKeys } from "../../../islands/client/keys.ts";
-import { EmptyState } from "../../../components/EmptyState.tsx";
-import { FilesystemsPanel } from "../../../components/FilesystemsPanel.tsx";
-import { GpuPanel } from "../../../components/GpuPanel.tsx";
-import { Time } from "../../../components/Time.tsx";
-import { hasIsland, type PageKit } from "../../_render.tsx";
-import { topics } from "../../../lib/realtime/topics.ts";
+import type { AppContext } from "../../../../lib/http/context.ts";
+import { island } from "../../../../lib/islands/island.tsx";
+import type { HostDetail } from "../../../../lib/hosts/view.ts";
+import { STATS_RANGES, type StatsRange } from "../../../../lib/metrics/query.ts";
+import { RELATIVE_ACCURACY } from "../../../../lib/metrics/histogram.ts";
+import { STALE_MS } from "../../../../lib/metrics/views.ts";
+import { hostContainerUsage } from "../../../../lib/metrics/use_cases.ts";
+import HostCharts, { type HostChartsProps } from "../../../../islands/HostCharts.tsx";
+import HostContainers, { type HostContainersProps } from "../../../../islands/HostContainers.tsx";
+import { chartSpecs, statsKeys } from "../../../../islands/client/keys.ts";
+import { EmptyState } from "../../../../components/EmptyState.tsx";
+import { FilesystemsPanel } from "../../../../components/FilesystemsPanel.tsx";
+import { GpuPanel } from "../../../../components/GpuPanel.tsx";
+import { Time } from "../../../../components/Time.tsx";
+import { hasIsland, type PageKit } from "../../../_render.tsx";
+import { topics } from "../../../../lib/realtime/topics.ts";
 
 const HostChartsIsland = island("HostCharts", HostCharts);
 const HostContainersIsland = island("HostContainers", HostContainers);
@@ -39,13 +40,15 @@ export async function hostMetricsSection(
   org: { id: string; slug: string },
   host: HostDetail,
 ) {
-  const { metrics, clock, db } = c.var.services;
+  const { metrics, clock } = c.var.services;
   const now = clock.now();
   const base = `/o/${encodeURIComponent(org.slug)}`;
-  const apiBase = `/api/v1/hosts/${encodeURIComponent(host.id)}`;
-  const containers = await containerUsage(db, metrics.overview, org.id, host.id, now);
+  const apiBase = `/api/v1/orgs/${encodeURIComponent(org.slug)}/hosts/${
+    encodeURIComponent(host.id)
+  }`;
+  const containers = await hostContainerUsage(c.var.services, org.id, host.id);
   const containerProps: HostContainersProps = {
-    url: `${apiBase}/containers/latest`,
+    url: `${apiBase}/metrics/containers`,
     containerHref: `${base}/containers/${encodeURIComponent(host.id)}/`,
     items: containers.items,
     total: containers.total,

@@ -1,16 +1,20 @@
 import type { Hono } from "hono";
-import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
-import { page } from "../../../lib/http/pages.ts";
-import { ADVANCED_FIELDS, CREATE_FIELDS, specFromForm } from "../../../lib/hosts/container_form.ts";
-import { createContainer } from "../../../lib/hosts/docker_actions.ts";
-import { waitForCache } from "../../../lib/hosts/container_list.ts";
-import { dockerCaller } from "../../api/v1/docker_schemas.ts";
-import { PageHeader } from "../../../components/PageHeader.tsx";
-import { ContainerCreateForm } from "../../../components/ContainerCreateForm.tsx";
-import type { FormState } from "../../../components/Field.tsx";
-import { errorsOf, readForm } from "../../_forms.ts";
-import { render, seeOther } from "../../_render.tsx";
-import { abilities, hostChoices, NoHostsYet, orgBase, pageError, pickHost } from "./_docker.tsx";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
+import { page } from "../../../../lib/http/pages.ts";
+import {
+  ADVANCED_FIELDS,
+  CREATE_FIELDS,
+  specFromForm,
+} from "../../../../lib/hosts/container_form.ts";
+import { createContainer } from "../../../../lib/hosts/docker_actions.ts";
+import { waitForContainer } from "../../../../lib/hosts/container_use_cases.ts";
+import { dockerCaller } from "../../../../lib/http/callers.ts";
+import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { ContainerCreateForm } from "../../../../components/ContainerCreateForm.tsx";
+import type { FormState } from "../../../../components/Field.tsx";
+import { errorsOf, readForm } from "../../../_forms.ts";
+import { render, seeOther } from "../../../_render.tsx";
+import { abilities, hostChoices, NoHostsYet, orgBase, pageError, pickHost } from "../_docker.tsx";
 
 const PATH = "/o/:org/containers/new";
 
@@ -87,7 +91,7 @@ export function register(app: Hono<AppEnv>): void {
       return await formPage(c, { values, errors }, e.status);
     }
     // The container page reads the cache when it must; let the create event land first.
-    await waitForCache(c.var.services.db, org.id, parsed.hostId, id, (x) => x !== undefined);
+    await waitForContainer(c.var.services, org.id, parsed.hostId, id, (x) => x !== undefined);
     return seeOther(c, `${orgBase(c)}/containers/${encodeURIComponent(parsed.hostId)}/${id}`);
   });
 }

@@ -1,20 +1,20 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
-import { page } from "../../../lib/http/pages.ts";
-import { island } from "../../../lib/islands/island.tsx";
-import { CHECK_STATES } from "../../../lib/health/schema.ts";
-import HealthLive from "../../../islands/HealthLive.tsx";
-import { PageHeader } from "../../../components/PageHeader.tsx";
-import { StatCard } from "../../../components/StatCard.tsx";
-import { FilterForm } from "../../../components/FilterForm.tsx";
-import { SelectField } from "../../../components/Field.tsx";
-import { EmptyState } from "../../../components/EmptyState.tsx";
-import { Alert } from "../../../components/Alert.tsx";
-import { type HealthRow, HealthTable } from "../../../components/HealthTable.tsx";
-import { filterLinks, parseForm, queryValues } from "../../_forms.ts";
-import { hasIsland, type PageKit, render } from "../../_render.tsx";
-import { topics } from "../../../lib/realtime/topics.ts";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
+import { page } from "../../../../lib/http/pages.ts";
+import { island } from "../../../../lib/islands/island.tsx";
+import { CHECK_STATES } from "../../../../lib/health/schema.ts";
+import HealthLive from "../../../../islands/HealthLive.tsx";
+import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { StatCard } from "../../../../components/StatCard.tsx";
+import { FilterForm } from "../../../../components/FilterForm.tsx";
+import { SelectField } from "../../../../components/Field.tsx";
+import { EmptyState } from "../../../../components/EmptyState.tsx";
+import { Alert } from "../../../../components/Alert.tsx";
+import { type HealthRow, HealthTable } from "../../../../components/HealthTable.tsx";
+import { filterLinks, parseForm, queryValues } from "../../../_forms.ts";
+import { hasIsland, type PageKit, render } from "../../../_render.tsx";
+import { topics } from "../../../../lib/realtime/topics.ts";
 
 const HealthLiveIsland = island("HealthLive", HealthLive);
 

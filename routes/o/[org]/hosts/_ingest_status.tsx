@@ -2,11 +2,11 @@
  * The metrics status lines of a host's page: "Metrics not reporting: <reason>", a clock that is
  * off, a spool that was reset, and problems the agent reports on its side. Nothing when all is well.
  */
-import type { AppContext } from "../../../lib/http/context.ts";
-import type { HostDetail } from "../../../lib/hosts/view.ts";
-import type { IngestNote } from "../../../lib/metrics/ingest_status.ts";
-import { Alert } from "../../../components/Alert.tsx";
-import { Time } from "../../../components/Time.tsx";
+import type { AppContext } from "../../../../lib/http/context.ts";
+import type { HostDetail } from "../../../../lib/hosts/view.ts";
+import type { IngestNote } from "../../../../lib/metrics/ingest_status.ts";
+import { Alert } from "../../../../components/Alert.tsx";
+import { Time } from "../../../../components/Time.tsx";
 
 function Note({ note }: { note: IngestNote }) {
   switch (note.kind) {
