@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
-import { createServices, type Services } from "../lib/services.ts";
+import { createServices, type Services } from "../services.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { silentLogger } from "../lib/log.ts";

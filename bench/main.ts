@@ -4,7 +4,7 @@
  * measured in the same run, so the numbers mean something on any machine.
  */
 import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";

@@ -6,7 +6,7 @@
  * A "sample" here is one value of one series at one time (what a row of metric_raw holds).
  */
 import { DatabaseSync } from "node:sqlite";
-import type { Services } from "../lib/services.ts";
+import type { Services } from "../services.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
 
 const SERIES_PER_HOST = 10;

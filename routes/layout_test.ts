@@ -11,15 +11,23 @@ import { fileURLToPath } from "node:url";
 import type { AppEnv } from "../lib/http/context.ts";
 import { createApiApp } from "../lib/http/openapi.ts";
 import { declaredRoutes } from "../lib/http/policy.ts";
-import { pageModules } from "./mod.ts";
-import { apiModules } from "./api/v1/mod.ts";
+import { pageRoutes } from "./mod.ts";
+const pageModules = Object.values(pageRoutes).flat();
+import { apiRoutes } from "./api/v1/mod.ts";
+const apiModules = Object.values(apiRoutes).flat();
 import { REPLACED_BY } from "./api/v1/deprecated.ts";
 import type { PageKit } from "./_render.tsx";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 /** Not pages: assets (the static files and built islands), served below their own prefixes. */
 const NOT_PAGES = new Set(["static.ts"]);
-const KIT: PageKit = { manifest: null, openapi: () => ({}) };
+// One rendered settings panel, so the settings frame registers its page.
+const KIT: PageKit = {
+  manifest: null,
+  openapi: () => ({}),
+  nav: [],
+  settings: [{ id: "about", title: "About", render: () => null }],
+};
 
 /** Route files below routes/ (`_` files and folders are helpers, `api/` is the API). */
 async function routeFiles(dir = ROOT): Promise<string[]> {

@@ -1,6 +1,8 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
 import type { PageKit } from "./_render.tsx";
+import { type PageRoutes, SHELL } from "../lib/http/app.ts";
+import * as settingsPanel from "./o/[org]/settings/[panel].tsx";
 import { useSentenceMessages } from "../lib/util/zod_messages.ts";
 import * as staticAssets from "./static.ts";
 import * as theme from "./theme.ts";
@@ -45,59 +47,42 @@ import * as healthDelete from "./o/[org]/health/[id]/delete.tsx";
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
 
-/** Static registry of page modules (DESIGN §4: no folder scanning at run time). */
-export const pageModules: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
-  staticAssets,
-  theme,
-  login,
-  logout,
-  setup,
-  home,
-  orgHome,
-  members,
-  invitations,
-  audit,
-  hosts,
-  // Before the host page: "/hosts/new" is not a host id.
-  hostNew,
-  host,
-  hostRotate,
-  hostRemove,
-  account,
-  tokens,
-  adminUsers,
-  adminOrgs,
-  apiDocs,
-  containerDetail,
-  containerLifecycle,
-  containerKill,
-  containerRemove,
-  containers,
-  containerNew,
-  images,
-  networks,
-  volumes,
-  metricsSettings,
-  containerSettings,
-  notifications,
-  alertRules,
-  alertChannels,
-  health,
-  // Before the detail page: "/health/new" is not a check id.
-  healthNew,
-  healthDetail,
-  healthEdit,
-  healthDelete,
-];
+/**
+ * Static registry of page files (DESIGN §4: no folder scanning at run time), by the module that owns
+ * them (modules.ts) or SHELL for the hub's own frame. Within an owner, order matters where a fixed
+ * segment and a parameter compete ("/hosts/new" is not a host id).
+ */
+export const pageRoutes: Record<string, PageRoutes[]> = {
+  [SHELL]: [staticAssets, theme, home, apiDocs, settingsPanel],
+  auth: [login, logout, account, tokens, adminUsers],
+  orgs: [setup, members, invitations, adminOrgs],
+  audit: [audit],
+  hosts: [orgHome, hosts, hostNew, host, hostRotate, hostRemove],
+  metrics: [metricsSettings],
+  alerts: [notifications, alertRules, alertChannels],
+  health: [health, healthNew, healthDetail, healthEdit, healthDelete],
+  docker: [
+    containerDetail,
+    containerLifecycle,
+    containerKill,
+    containerRemove,
+    containers,
+    containerNew,
+    images,
+    networks,
+    volumes,
+    containerSettings,
+  ],
+};
 
-/** Registers every page and asset route, each behind its declared policy. */
-export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
+/** Before any page registers: validation wording, and the manifest for the layout's own island. */
+export function preparePages(app: Hono<AppEnv>, kit: PageKit): void {
   // Validation messages reach forms (and the API) as sentences, not zod's developer wording.
   useSentenceMessages();
   // The layout's own island (the notification bell) needs the manifest on every page.
   app.use("*", async (c, next) => {
     c.set("pageManifest", kit.manifest);
+    c.set("pageSetup", kit);
     await next();
   });
-  for (const p of pageModules) p.register(app, kit);
 }

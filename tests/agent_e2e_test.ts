@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RunningHub } from "../lib/hub.ts";
+import type { RunningHub } from "../hub.ts";
 import { startTestHub } from "./support/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";

@@ -9,7 +9,7 @@ import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { statusOf } from "./support/errors.ts";
 import { declaredRoutes } from "../lib/http/policy.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { loadConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import { islands } from "../lib/islands/registry.ts";

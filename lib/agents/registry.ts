@@ -7,8 +7,8 @@ import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { CLOSE, ContainerState, type Hello } from "../protocol/messages.ts";
-import type { ContainerEvent } from "../alerts/kinds/mod.ts";
-import type { HealthResult } from "../protocol/health.ts";
+import type { EventBus } from "../events.ts";
+import type {} from "./events.ts";
 import { createUpdateQueue, type UpdateQueue } from "./update_queue.ts";
 import { z } from "zod";
 
@@ -37,17 +37,8 @@ export function createAgentRegistry(deps: {
   /** Publishes container and host status changes to the organization. */
   realtime: RealtimePublisher;
   log: Logger;
-  /** Alerts hooks (lib/alerts/service.ts): container events for event rules, a host coming back. */
-  observer?: {
-    event(host: { id: string; org_id: string }, e: ContainerEvent): void;
-    online(host: { id: string; org_id: string }): void;
-  };
-  /** Health hooks (lib/health/mod.ts): agent connected, container cache changed, check results. */
-  health?: {
-    online(host: { id: string; org_id: string }): void;
-    containers(host: { id: string; org_id: string }, e?: ContainerEvent): void;
-    results(host: { id: string; org_id: string }, results: HealthResult[]): void;
-  };
+  /** Where the registry tells what happened (lib/agents/events.ts); alerts and health listen. */
+  events: EventBus;
   /** Database calls of the update queue that take longer are retried (default 5 s). */
   updateTimeoutMs?: number;
 }) {
@@ -87,7 +78,7 @@ export function createAgentRegistry(deps: {
 
   const applySnapshot = async (host: HostRef, containers: ContainerState[]) => {
     await deps.hosts.applySnapshot(host, containers);
-    deps.health?.containers(host);
+    deps.events.emit("agent.containers_changed", { host });
     void realtime.publish(topics.containers(host.org_id), { host_id: host.id, kind: "snapshot" });
   };
 
@@ -155,7 +146,7 @@ export function createAgentRegistry(deps: {
           }),
         onEvent: (e) => {
           if (e.type !== "container") return;
-          deps.observer?.event(host, e);
+          deps.events.emit("agent.container_event", { host, event: e });
           const gone = e.action === "destroy";
           // Only destroy removes a container. Other events carry its new state; one without a
           // state (exec_create/exec_start/exec_die, or a container already gone when the agent
@@ -165,7 +156,7 @@ export function createAgentRegistry(deps: {
             what: `event ${e.action}`,
             run: async () => {
               await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
-              deps.health?.containers(host, e);
+              deps.events.emit("agent.containers_changed", { host, event: e });
               void realtime.publish(topics.containers(host.org_id), {
                 host_id: host.id,
                 kind: "event",
@@ -176,7 +167,7 @@ export function createAgentRegistry(deps: {
             },
           });
         },
-        onHealth: (results) => deps.health?.results(host, results),
+        onHealth: (results) => deps.events.emit("agent.health_results", { host, results }),
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
@@ -201,8 +192,7 @@ export function createAgentRegistry(deps: {
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
       void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
-      deps.observer?.online(host);
-      deps.health?.online(host);
+      deps.events.emit("agent.connected", { host });
       return conn;
     },
 

@@ -4,6 +4,11 @@
  * lease-protected jobs (evaluation tick every 30 s, delivery retries every 10 s, hourly purge of
  * history older than the retention).
  */
+import type { EventBus } from "../events.ts";
+import type {} from "../agents/events.ts";
+import type {} from "../health/mod.ts";
+import type {} from "../metrics/service.ts";
+import type {} from "../hosts/service.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
@@ -48,6 +53,11 @@ export interface AlertsDeps {
   retentionDays?: number;
   publicUrl: string;
   isOnline(hostId: string): boolean;
+  /**
+   * What alerts listen to: committed metric batches, agent container events and connections,
+   * health state changes, host renames (lib/events.ts). Without it (unit tests) nothing arrives.
+   */
+  events?: EventBus;
   /** What alerts read of the hosts, metrics and orgs modules (never their tables). */
   facts: AlertFacts;
   /** Retry policy and send options (tests shorten them). */
@@ -114,7 +124,7 @@ export function createAlerts(deps: AlertsDeps) {
   const tick = () =>
     alertTick({ clock, engine, facts: deps.facts, states, isOnline: deps.isOnline });
 
-  return {
+  const alerts = {
     rules,
     channels,
     history,
@@ -223,6 +233,17 @@ export function createAlerts(deps: AlertsDeps) {
       await delivery.idle();
     },
   };
+
+  const events = deps.events;
+  events?.on("metrics.batch_committed", ({ host, batch }) => alerts.onBatch(host, batch));
+  events?.on("agent.container_event", ({ host, event }) => alerts.agentObserver.event(host, event));
+  events?.on("agent.connected", ({ host }) => alerts.agentObserver.online(host));
+  events?.on(
+    "health.changed",
+    (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
+  );
+  events?.on("host.renamed", ({ host, name }) => alerts.hostRenamed(host, name));
+  return alerts;
 }
 
 export type Alerts = ReturnType<typeof createAlerts>;

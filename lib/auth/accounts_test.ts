@@ -4,7 +4,8 @@ import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
 import { manualClock } from "../../tests/support/clock.ts";
 import type { DomainError } from "../errors.ts";
 import { statusOf } from "../../tests/support/errors.ts";
-import { hubJobs } from "../jobs/registry.ts";
+import { collectJobs } from "../module.ts";
+import { MODULES } from "../../modules.ts";
 
 const ctx = (ip = "10.0.0.1") => ({ actor: { type: "anonymous" as const }, ip });
 
@@ -211,9 +212,7 @@ dbTest("sign_in_attempts_purge job removes ended sign-in counters", async (h) =>
   const clock = manualClock();
   const s = testServices(h, clock);
   await assert.rejects(s.accounts.signIn(ctx(), "nobody@x.io", "wrong-password"), is(401));
-  const job = hubJobs({ ...s, auditRetentionDays: 90 }).find((j) =>
-    j.name === "sign_in_attempts_purge"
-  )!;
+  const job = collectJobs(s, MODULES, s as never).find((j) => j.name === "sign_in_attempts_purge")!;
   assert.equal(await job.run(), 0);
   clock.advance(16 * 60_000);
   assert.equal(await job.run(), 3, "pair, address and account counters");

@@ -9,19 +9,21 @@ import { Conflict, NotFound } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { type Host, HOST_COLUMNS, hostView, newHostRow } from "./rows.ts";
 import { createEnrollment } from "./enrollment.ts";
+import type { EventBus } from "../events.ts";
 import { createAgentFacts } from "./agent_facts.ts";
 
 export type { Host } from "./rows.ts";
 export { ENROLLMENT_TOKEN_PATTERN, ENROLLMENT_TTL_MS, HOST_TOKEN_PATTERN } from "./enrollment.ts";
 
-/** What other modules hear from hosts (hooks set by the composition root). */
-export interface HostHooks {
-  /** After a rename is stored (alerts show host names). */
-  renamed?(host: { id: string; org_id: string }, name: string): Promise<void>;
+declare module "../events.ts" {
+  interface DomainEvents {
+    /** A host's new name is stored; `rename` returns once every listener has taken it. */
+    "host.renamed": { host: { id: string; org_id: string }; name: string };
+  }
 }
 
 /** Hosts of an organization: enrollment, agent tokens bound to a machine, facts and the container cache. */
-export function createHosts(db: Db, clock: Clock, audit: AuditLog, hooks: HostHooks = {}) {
+export function createHosts(db: Db, clock: Clock, audit: AuditLog, events?: EventBus) {
   async function nameTaken(orgId: string, name: string, exceptId?: string) {
     let q = db.selectFrom("hosts").select("id").where("org_id", "=", orgId).where("name", "=", name)
       .where("removed_at", "is", null);
@@ -92,7 +94,7 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog, hooks: HostHo
       });
     },
 
-    /** Renames a host (audited); then the `renamed` hook (alerts show the new name). */
+    /** Renames a host (audited); then `host.renamed` (alerts show the new name). */
     async rename(ctx: ActionContext, orgId: string, hostId: string, name: string): Promise<Host> {
       const host = await get(orgId, hostId);
       const renamed = await audit.run(ctx, "host.renamed", {
@@ -106,7 +108,7 @@ export function createHosts(db: Db, clock: Clock, audit: AuditLog, hooks: HostHo
         await db.updateTable("hosts").set({ name }).where("id", "=", host.id).execute();
         return { ...host, name };
       });
-      await hooks.renamed?.(host, name);
+      await events?.emitAndWait("host.renamed", { host, name });
       return renamed;
     },
 

@@ -1,4 +1,5 @@
 import type { DbHandle } from "../db/mod.ts";
+import type { EventBus } from "../events.ts";
 import type { Clock } from "../util/clock.ts";
 import type { RealtimePublisher } from "../realtime/publisher.ts";
 import { type FleetEvent, topics } from "../realtime/topics.ts";
@@ -52,6 +53,13 @@ export interface IngestFailure {
 }
 
 /** Metrics of the fleet: ingest (with live publishing), rollups, queries and their scheduled jobs. */
+declare module "../events.ts" {
+  interface DomainEvents {
+    /** A host's batch is stored (a retried duplicate is not announced twice). */
+    "metrics.batch_committed": { host: { id: string; org_id: string }; batch: MetricsBatch };
+  }
+}
+
 export function createMetrics(deps: {
   dbh: DbHandle;
   clock: Clock;
@@ -60,10 +68,10 @@ export function createMetrics(deps: {
   log: Logger;
   retention: { rawHours: number; minuteDays: number; hourDays: number };
   /**
-   * Alerts hook (lib/alerts/engine.ts): sees each newly committed batch. Synchronous, cheap and
-   * never throws; rules are evaluated here, on the ingest path, rather than by polling the database.
+   * Where each newly committed batch is announced (`metrics.batch_committed`): alert rules are
+   * evaluated on the ingest path, by a synchronous and cheap listener, not by polling the database.
    */
-  onCommitted?: (host: { id: string; org_id: string }, batch: MetricsBatch) => void;
+  events?: EventBus;
 }) {
   const store = createMetricStore(deps.dbh, deps.clock);
   const rollups = createRollups(deps.dbh.db, deps.clock);
@@ -205,7 +213,7 @@ export function createMetrics(deps: {
         if (r.samples.length) {
           const stored = { ...batch, samples: r.samples };
           // Alert rules see the batch once it is committed (a retried duplicate is not seen twice).
-          deps.onCommitted?.(host, stored);
+          deps.events?.emit("metrics.batch_committed", { host, batch: stored });
           await publish(host, stored);
         }
       }

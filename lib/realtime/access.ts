@@ -10,7 +10,7 @@ import {
 } from "./hub.ts";
 import { orgTopicRole, parseTopic } from "./topics.ts";
 import type { OrgRole } from "../db/schema.ts";
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
 
 /**
  * Who may read a topic: `user:<id>:*` only that user; `org:<id>:<name>` members of the organization
@@ -55,11 +55,15 @@ export function credentialCheck(
 /** The realtime hub of a set of services: their bus, topic access and credential re-checks. */
 export function realtimeHubFor(
   services: Pick<Services, "bus" | "orgs" | "sessions" | "tokens" | "users">,
-  options: { onError?: (error: unknown) => void } = {},
+  options: {
+    /** The least role per topic name, from the modules (default: every topic of topics.ts). */
+    topics?: Readonly<Record<string, OrgRole>>;
+    onError?: (error: unknown) => void;
+  } = {},
 ): RealtimeHub {
   return createRealtimeHub({
     bus: services.bus,
-    canRead: topicAccess(services.orgs),
+    canRead: topicAccess(services.orgs, options.topics),
     checkCredential: credentialCheck(services),
     onError: options.onError,
   });

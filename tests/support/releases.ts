@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../lib/config.ts";
-import { startHub } from "../../lib/hub.ts";
+import { startHub } from "../../hub.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { RELEASE_KEYS_FILE } from "../../lib/releases/keys.ts";
 import type { Target } from "../../lib/release_format/manifest.ts";

@@ -10,7 +10,7 @@ import { SYSTEM_CTX, testServices } from "../../../tests/support/services.ts";
 import { manualClock } from "../../../tests/support/clock.ts";
 import { startReceiver, startSmtp } from "../../../tests/support/receivers.ts";
 import { base64url } from "../../util/ids.ts";
-import type { Services } from "../../services.ts";
+import type { Services } from "../../../services.ts";
 import type { Host } from "../../hosts/service.ts";
 import type { DbHandle } from "../../db/mod.ts";
 

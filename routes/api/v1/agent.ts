@@ -5,7 +5,7 @@ import { declare, guard } from "../../../lib/http/policy.ts";
 import { HttpError } from "../../../lib/http/errors.ts";
 import { toHttpError } from "../../../lib/http/error_handler.ts";
 import { createFailureLimiter, type FailureLimiter } from "../../../lib/auth/rate_limit.ts";
-import type { Services } from "../../../lib/services.ts";
+import type { Services } from "../../../services.ts";
 import { webSocketTransport } from "../../../lib/protocol/transport.ts";
 import { acceptAgent } from "../../../lib/agents/accept.ts";
 import { createAgentBundler } from "../../../lib/agents/bundle.ts";

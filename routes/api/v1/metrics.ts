@@ -11,7 +11,7 @@ import { MAX_POINTS, STATS_RANGES, type StatsRange } from "../../../lib/metrics/
 import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
 import { SERIES_KEY } from "../../../lib/protocol/metrics.ts";
 import { hostContainerUsage, metricStorage } from "../../../lib/metrics/use_cases.ts";
-import type { Services } from "../../../lib/services.ts";
+import type { Services } from "../../../services.ts";
 import { jsonResponse, OrgParam } from "./schemas.ts";
 
 const HOUR = 3_600_000;

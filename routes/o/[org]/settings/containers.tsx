@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { settingsTabs } from "./[panel].tsx";
 import { z } from "zod";
 import {
   actionContext,
@@ -33,13 +34,9 @@ async function settingsPage(c: AppContext, state?: FormState, status = 200) {
     <>
       <PageHeader
         title="Container settings"
-        sub={
-          <>
-            Who may do what inside this organization's containers. Also in settings:{" "}
-            <a href={`${base}/settings/metrics`}>Metrics</a>.
-          </>
-        }
+        sub="Who may do what inside this organization's containers."
       />
+      {settingsTabs(c, "containers")}
       {c.req.query("ok") === "saved" && <Alert kind="ok">Settings saved.</Alert>}
       <section class="card">
         <h2>Running commands in containers</h2>

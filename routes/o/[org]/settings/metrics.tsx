@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { settingsTabs } from "./[panel].tsx";
 import { type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
 import { metricStorage } from "../../../../lib/metrics/use_cases.ts";
@@ -17,16 +18,9 @@ export function register(app: Hono<AppEnv>): void {
       <>
         <PageHeader
           title="Metrics settings"
-          sub={
-            <>
-              How long metrics are kept, and how much room this organization's hosts take. Also in
-              settings:{" "}
-              <a href={`/o/${encodeURIComponent(org.slug)}/settings/containers`}>
-                Containers
-              </a>.
-            </>
-          }
+          sub="How long metrics are kept, and how much room this organization's hosts take."
         />
+        {settingsTabs(c, "metrics")}
         <RetentionTable retention={c.var.services.config.metricsRetention} />
         <StorageTable
           report={report}

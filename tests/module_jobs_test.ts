@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
-import { dbTest } from "../../tests/support/db.ts";
-import { testServices } from "../../tests/support/services.ts";
-import { manualClock } from "../../tests/support/clock.ts";
-import { hubJobs } from "./registry.ts";
-import { runTick } from "./scheduler.ts";
+import { dbTest } from "./support/db.ts";
+import { testServices } from "./support/services.ts";
+import { manualClock } from "./support/clock.ts";
+import { runTick } from "../lib/jobs/scheduler.ts";
+import { collectJobs } from "../lib/module.ts";
+import { MODULES } from "../modules.ts";
+import type { Services } from "../services.ts";
+
+/** The jobs of every module over `s`, with the audit retention set to `days`. */
+const hubJobs = (s: Services, days = 90) =>
+  collectJobs({ ...s, config: { ...s.config, auditRetentionDays: days } }, MODULES, s as never);
 
 const DAY = 24 * 3600_000;
 
@@ -17,7 +23,7 @@ dbTest(
     clock.advance(10 * DAY);
     await s.audit.record({ ctx, action: "recent", status: "ok", durationMs: 0 });
     clock.advance(DAY);
-    const jobs = hubJobs({ ...s, auditRetentionDays: 7 });
+    const jobs = hubJobs(s, 7);
     const job = jobs.find((j) => j.name === "audit_retention")!;
     assert.ok(jobs.every((j) => /^[\w-]+$/.test(j.name)), "Deno.cron accepts the names");
     const ran = await Promise.all(["a", "b"].map((holder) => runTick(h.db, clock, job, holder)));
@@ -33,9 +39,7 @@ dbTest("sessions_purge_expired job removes expired sessions only", async (h) => 
   const old = await s.sessions.create(u.id, {});
   clock.advance(15 * DAY);
   const fresh = await s.sessions.create(u.id, {});
-  const job = hubJobs({ ...s, auditRetentionDays: 90 }).find((j) =>
-    j.name === "sessions_purge_expired"
-  )!;
+  const job = hubJobs(s).find((j) => j.name === "sessions_purge_expired")!;
   assert.equal(await job.run(), 1);
   assert.equal(await s.sessions.resolve(old), undefined);
   assert.ok(await s.sessions.resolve(fresh));

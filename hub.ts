@@ -1,28 +1,28 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "./config.ts";
-import { openDatabase } from "./db/mod.ts";
-import { migrateToLatest } from "./db/migrate.ts";
+import type { Config } from "./lib/config.ts";
+import { openDatabase } from "./lib/db/mod.ts";
+import { migrateToLatest } from "./lib/db/migrate.ts";
 import { createServices, type Services } from "./services.ts";
-import { realtimeHubFor } from "./realtime/access.ts";
-import { createApp } from "./http/app.ts";
-import { loadSecretKey } from "./secret_key.ts";
-import { ensurePrivateDir } from "./private_files.ts";
-import { SETUP_TOKEN_FILE } from "./auth/accounts.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { hubJobs } from "./jobs/registry.ts";
-import { startJobs } from "./jobs/scheduler.ts";
-import { SYSTEM } from "./audit/service.ts";
-import { buildIslands } from "./islands/build.ts";
-import { socketExists, startEmbeddedAgent } from "./agents/embedded.ts";
-import { type IslandManifest, readManifest } from "./islands/manifest.ts";
-import { startupStep } from "./startup_error.ts";
-import { heapLimitMb } from "./heap.ts";
-import { redactPostgresUrl } from "./db/pg_url.ts";
+import { realtimeHubFor } from "./lib/realtime/access.ts";
+import { createHubApp } from "./app.ts";
+import { loadSecretKey } from "./lib/secret_key.ts";
+import { ensurePrivateDir } from "./lib/private_files.ts";
+import { SETUP_TOKEN_FILE } from "./lib/auth/accounts.ts";
+import { createLogger, type Logger } from "./lib/log.ts";
+import { startJobs } from "./lib/jobs/scheduler.ts";
+import { collectJobs, collectTopics } from "./lib/module.ts";
+import { MODULES } from "./modules.ts";
+import { SYSTEM } from "./lib/audit/service.ts";
+import { buildIslands } from "./lib/islands/build.ts";
+import { type IslandManifest, readManifest } from "./lib/islands/manifest.ts";
+import { startupStep } from "./lib/startup_error.ts";
+import { heapLimitMb } from "./lib/heap.ts";
+import { redactPostgresUrl } from "./lib/db/pg_url.ts";
 import { sql } from "kysely";
 
 /** Project root: islands/ and static/ live here, whatever the working directory is. */
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const ROOT = fileURLToPath(new URL("./", import.meta.url));
 const ISLANDS_DIR = join(ROOT, "static", "_islands");
 
 /**
@@ -105,24 +105,33 @@ export async function startHub(
   }
   const services = createServices({ config, dbh, log, secretKey });
   const hub = realtimeHubFor(services, {
+    topics: collectTopics(MODULES),
     onError: (e) => log.warn("realtime", { error: String(e) }),
   });
-  // The embedded agent starts before the islands build and the HTTP server: the hub's own host is
-  // sampled from the first moment, not seconds (a rebuild: tens of seconds) into a restart.
-  const embedded = config.localAgent && socketExists(config.dockerSocket)
-    ? startEmbeddedAgent({ ...services, socketPath: config.dockerSocket, dataDir: config.dataDir })
-    : undefined;
+  const all = services as unknown as Record<string, unknown>;
+  // Modules start their work once every service is built: the embedded agent starts here, before
+  // the islands build and the HTTP server, so the hub's own host is sampled from the first moment.
+  const stopStarted: (() => Promise<void> | void)[] = [];
+  for (const m of MODULES) {
+    const stop = m.start?.(all as never, services, all);
+    if (stop) stopStarted.push(stop);
+  }
   const islands = await loadIslands(log);
-  const app = createApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
+  const app = createHubApp(services, hub, { islands, islandsDir: ISLANDS_DIR });
+  // Shutdown: what modules started, then their connections (before the server closes: open
+  // WebSockets would keep it waiting), then the realtime hub; stores close after the server.
+  const reversed = [...MODULES].reverse();
+  let started = true;
   const closeServices = async () => {
-    await embedded?.stop();
-    services.streams.close();
-    services.agents.close();
-    services.health.close();
+    if (started) {
+      started = false;
+      for (const stop of stopStarted.reverse()) await stop();
+    }
+    for (const m of reversed) await m.stop?.(all as never);
     await hub.close();
   };
   const closeStores = async () => {
-    await services.alerts.close();
+    for (const m of reversed) await m.close?.(all as never);
     await services.bus.close();
     await dbh.close();
   };
@@ -149,18 +158,7 @@ export async function startHub(
   const holder = crypto.randomUUID();
   let stopJobs = () => {};
   if (opts.jobs ?? true) {
-    stopJobs = startJobs(
-      dbh.db,
-      services.clock,
-      [
-        ...hubJobs({ ...services, auditRetentionDays: config.auditRetentionDays }),
-        ...services.metrics.jobs(),
-        ...services.alerts.jobs(),
-        ...services.health.jobs(),
-      ],
-      holder,
-      log,
-    );
+    stopJobs = startJobs(dbh.db, services.clock, collectJobs(services, MODULES, all), holder, log);
   }
   await services.audit.record({
     ctx: SYSTEM,
@@ -194,7 +192,6 @@ export async function startHub(
     services,
     async stop() {
       stopJobs();
-      await embedded?.stop();
       await closeServices();
       ac.abort();
       await server.finished;
