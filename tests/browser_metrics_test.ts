@@ -135,7 +135,9 @@ Deno.test({
       let loads = 0;
       page.on("load", () => loads++);
       const [request] = await Promise.all([
-        page.waitForRequest((r) => /\/api\/v1\/hosts\/[^/]+\/metrics\?from=/.test(r.url())),
+        page.waitForRequest((r) =>
+          /\/api\/v1\/orgs\/[^/]+\/hosts\/[^/]+\/metrics\?from=/.test(r.url())
+        ),
         page.locator('.range-picker [data-range="24h"]').click(),
       ]);
       const asked = new URL(request.url());
