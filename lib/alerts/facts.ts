@@ -1,6 +1,6 @@
 /**
  * What alerts need to know of other modules, as one narrow interface the composition root wires
- * (lib/services.ts, to the hosts, metrics and orgs modules): alerts never read those modules'
+ * (lib/alerts/module.ts, to the hosts, metrics and orgs modules): alerts never read those modules'
  * tables, so they can change their storage without touching the alert engine.
  */
 import type { HostFacts } from "../hosts/facts.ts";
