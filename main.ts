@@ -15,7 +15,7 @@ try {
         `start with --v8-flags=--max-old-space-size=${config.maxHeapMb}`,
     );
   }
-  const { startHub } = await import("./lib/hub.ts");
+  const { startHub } = await import("./hub.ts");
   const hub = await startHub(config);
   const stop = async () => {
     await hub.stop();

@@ -4,17 +4,17 @@
  * measured in the same run, so the numbers mean something on any machine.
  */
 import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { createAuditLog } from "../lib/audit/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
 import { hashPassword } from "../lib/auth/password.ts";
 import { dockerBench } from "./docker_bench.ts";
 import { healthBench } from "./health_bench.ts";
-import { measureAgent } from "../agent/metrics/measure.ts";
+import { measureAgent } from "./agent_bench.ts";
 import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { rollupStallBench } from "./rollup_bench.ts";
-import { benchRulesOverhead } from "../lib/alerts/bench.ts";
+import { benchRulesOverhead } from "./alerts_bench.ts";
 import { writerStormBench } from "./writer_storm_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
@@ -128,7 +128,7 @@ for (let i = 0; i < 50; i++) {
 pageTimes.sort((a, b) => a - b);
 record("audit_filtered_page_p95_ms_50k_rows", percentile(pageTimes, 95));
 const apiAudit = await load(
-  `${hub.url}/api/v1/audit?org=bench&limit=50`,
+  `${hub.url}/api/v1/orgs/bench/audit?limit=50`,
   {
     headers: {
       authorization: `Bearer ${

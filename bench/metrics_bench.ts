@@ -6,12 +6,13 @@
  * A "sample" here is one value of one series at one time (what a row of metric_raw holds).
  */
 import { DatabaseSync } from "node:sqlite";
-import type { Services } from "../lib/services.ts";
+import type { Services } from "../services.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
 
 const SERIES_PER_HOST = 10;
 const SAMPLES_PER_BATCH = 10; // one 10 s batch of 1 s samples
-const KEYS = [
+/** The ten series of a benchmark host, as an agent reports them (shared with alerts_bench.ts). */
+export const KEYS = [
   "cpu.total_pct",
   "cpu.user_pct",
   "cpu.system_pct",

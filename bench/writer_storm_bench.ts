@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../lib/config.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
-import { createServices } from "../lib/services.ts";
+import { createServices } from "../services.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -1,4 +1,4 @@
-import { bytes, labelOf, pct } from "../islands/metrics/format.ts";
+import { bytes, labelOf, pct } from "./format.ts";
 
 /** Each filesystem's use from the newest fs.* values, fullest first. */
 export function FilesystemsPanel({ latest }: { latest: Record<string, number> }) {

@@ -1,4 +1,4 @@
-import { bytes, labelOf, num, pct } from "../islands/metrics/format.ts";
+import { bytes, labelOf, num, pct } from "./format.ts";
 
 /** Each GPU's utilisation, memory, temperature and power; nothing when the host has no GPU series. */
 export function GpuPanel({ latest }: { latest: Record<string, number> }) {

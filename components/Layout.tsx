@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import type { NavEntry } from "../lib/module.ts";
 import type { OrgRole } from "../lib/db/schema.ts";
 import { Nav, navGroups, type NavKey } from "./Nav.tsx";
 import { OrgSwitcher } from "./OrgSwitcher.tsx";
@@ -30,6 +31,10 @@ export interface Shell {
   /** Path and query of this page, so the theme form can come back here. */
   path: string;
   flash: { kind: "ok" | "error"; text: string } | null;
+  /** The modules' navigation entries (modules.ts); the nav shows those the user may use. */
+  nav: readonly NavEntry[];
+  /** The first settings panel the user may open in `org`, if any (the nav's Settings link). */
+  settingsPanel?: string | null;
   /** The notification bell of `org` with its unread count; `live` when its island can hydrate. */
   bell?: (NotificationBellProps & { live: boolean }) | null;
 }

@@ -1,26 +1,9 @@
 import { roleAtLeast } from "../lib/auth/principal.ts";
+import { NAV_GROUPS } from "../lib/module.ts";
 import type { Shell } from "./Layout.tsx";
 
-/** Which nav entry a page belongs to. */
-export type NavKey =
-  | "home"
-  | "hosts"
-  | "containers"
-  | "health"
-  | "images"
-  | "networks"
-  | "volumes"
-  | "members"
-  | "audit"
-  | "settings"
-  | "account"
-  | "tokens"
-  | "users"
-  | "orgs"
-  | "docs"
-  | "notifications"
-  | "alert_rules"
-  | "channels";
+/** Which nav entry a page belongs to (a module's entry key, or "settings"). */
+export type NavKey = string;
 
 interface Item {
   key: NavKey;
@@ -35,54 +18,42 @@ interface Group {
 }
 
 /**
- * The groups a user may use: organization pages by what they are about (admin-only entries for
- * org admins), platform pages for platform admins. Account pages live in the user menu.
+ * The groups a user may use, from the modules' entries (modules.ts) in NAV_GROUPS order:
+ * organization entries by the least role each names, platform entries for platform admins, and
+ * Settings for those who may open one of its panels. Outside an organization only the dashboard
+ * is left. Account pages live in the user menu.
  */
 export function navGroups(shell: Shell): Group[] {
   const { user, org } = shell;
   if (!user) return [];
   const base = org ? `/o/${encodeURIComponent(org.slug)}` : null;
-  const groups: Group[] = [];
-  const fleet: Item[] = [{ key: "home", href: base ?? "/", label: "Dashboard" }];
-  if (base) {
-    const admin = roleAtLeast(org!.role, "admin");
-    fleet.push({ key: "hosts", href: `${base}/hosts`, label: "Hosts" });
-    groups.push({ title: "Fleet", items: fleet });
-    groups.push({
-      title: "Docker",
-      items: [
-        { key: "containers", href: `${base}/containers`, label: "Containers" },
-        { key: "images", href: `${base}/images`, label: "Images" },
-        { key: "networks", href: `${base}/networks`, label: "Networks" },
-        { key: "volumes", href: `${base}/volumes`, label: "Volumes" },
-      ],
-    });
-    const monitoring: Item[] = [
-      { key: "health", href: `${base}/health`, label: "Health" },
-      { key: "notifications", href: `${base}/notifications`, label: "Notifications" },
-      { key: "alert_rules", href: `${base}/alerts/rules`, label: "Alert rules" },
-    ];
-    if (admin) {
-      monitoring.push({ key: "channels", href: `${base}/alerts/channels`, label: "Channels" });
+  const items = new Map<string, (Item & { order: number })[]>();
+  const add = (group: string, item: Item, order: number) =>
+    items.set(group, [...(items.get(group) ?? []), { ...item, order }]);
+  for (const e of shell.nav) {
+    const order = e.order ?? 0;
+    if (e.scope === "platform") {
+      if (user.isAdmin) add(e.group, { key: e.key, href: e.path, label: e.label }, order);
+    } else if (base && org && roleAtLeast(org.role, e.minRole ?? "viewer")) {
+      add(e.group, { key: e.key, href: `${base}${e.path}`, label: e.label }, order);
+    } else if (!base && e.path === "") {
+      add(e.group, { key: e.key, href: "/", label: e.label }, order);
     }
-    groups.push({ title: "Monitoring", items: monitoring });
-    const organization: Item[] = [{ key: "members", href: `${base}/members`, label: "Members" }];
-    if (admin) {
-      organization.push({ key: "audit", href: `${base}/audit`, label: "Audit log" });
-      organization.push({ key: "settings", href: `${base}/settings/metrics`, label: "Settings" });
-    }
-    groups.push({ title: "Organization", items: organization });
-  } else groups.push({ title: "Fleet", items: fleet });
-  if (user.isAdmin) {
-    groups.push({
-      title: "Admin",
-      items: [
-        { key: "users", href: "/admin/users", label: "Users" },
-        { key: "orgs", href: "/admin/orgs", label: "Organizations" },
-      ],
-    });
   }
-  return groups;
+  if (base && shell.settingsPanel) {
+    add("Organization", {
+      key: "settings",
+      href: `${base}/settings/${encodeURIComponent(shell.settingsPanel)}`,
+      label: "Settings",
+    }, 90);
+  }
+  return NAV_GROUPS.flatMap((title) => {
+    const list = items.get(title);
+    if (!list?.length) return [];
+    // A stable sort: entries of equal order keep module order.
+    const sorted = [...list].sort((a, b) => a.order - b.order);
+    return [{ title, items: sorted.map(({ key, href, label }) => ({ key, href, label })) }];
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { StorageReport } from "../lib/metrics/views.ts";
-import { bytes } from "../islands/metrics/format.ts";
+import { bytes } from "./format.ts";
 import { EmptyState } from "./EmptyState.tsx";
 
 const count = (n: number) => n.toLocaleString("en-US");

@@ -8,11 +8,12 @@ import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LiveMarker } from "./live/LiveMarker.tsx";
 import { type RowView, watchContainerActions } from "./live/container_actions.ts";
+import type { ContainersEvent, Topic } from "../lib/realtime/topics.ts";
 
 /** Props of the live containers notice. */
 export interface ContainersLiveProps {
-  /** `org:<orgId>:containers`. */
-  topic: string;
+  /** `topics.containers(orgId)`. */
+  topic: Topic<ContainersEvent>;
   /** Where "refresh" goes: this page with its filters. */
   refreshHref: string;
 }
@@ -23,14 +24,6 @@ function tone(state: string): string {
   if (state === "restarting" || state === "paused") return "warn";
   if (state === "exited" || state === "dead") return "error";
   return "neutral";
-}
-
-interface ContainerEvent {
-  host_id?: string;
-  kind?: "event" | "snapshot";
-  id?: string;
-  action?: string;
-  state?: string;
 }
 
 /**
@@ -70,7 +63,7 @@ const rows: RowView = {
  * Updates a row's badge and state; false when the container is not on this page. A row with an
  * action in flight keeps its "stopping…" until the action's own outcome arrives.
  */
-function applyInPlace(e: ContainerEvent, pending: Set<string>): boolean {
+function applyInPlace(e: ContainersEvent, pending: Set<string>): boolean {
   if (e.kind !== "event" || !e.id || !e.state) return false;
   if (!document.querySelector(`[data-container-state="${CSS.escape(e.id)}"] .badge`)) return false;
   if (pending.has(e.id)) return true;
@@ -84,12 +77,13 @@ export default function ContainersLive({ topic, refreshHref }: ContainersLivePro
   const changes = useSignal(0);
   const pending = useRef(new Set<string>()).current;
   useEffect(() => watchContainerActions(rows, pending, tone), []);
-  const state = useLiveTopic([topic], (_topic, data) => {
-    const e = data as ContainerEvent | undefined;
+  const state = useLiveTopic([topic], (_topic, e) => {
     if (!e) return;
     const inPlace = applyInPlace(e, pending);
     // A new container, a removal, or a resync: the rows themselves must be re-read.
-    if (!inPlace || e.state === "removed" || e.action === "create") changes.value++;
+    if (!inPlace || (e.kind === "event" && (e.state === "removed" || e.action === "create"))) {
+      changes.value++;
+    }
   });
 
   return (

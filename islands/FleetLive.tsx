@@ -11,17 +11,18 @@ import {
   type FleetTotals,
   fleetTotals,
   isFleetEvent,
-} from "./metrics/fleet_model.ts";
-import { bytes, pct, rate } from "./metrics/format.ts";
-import { type LiveState, subscribeLive } from "./metrics/realtime.ts";
+} from "./client/fleet_model.ts";
+import { bytes, pct, rate } from "../components/format.ts";
+import { type LiveState, subscribeLive } from "./client/realtime.ts";
 import { CHART_LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
+import type { FleetEvent, HostsEvent, Topic } from "../lib/realtime/topics.ts";
 
 /** Props of the FleetLive island (JSON-serialisable). */
 export interface FleetLiveProps {
-  /** `org:<orgId>:metrics`. */
-  topic: string;
-  /** `org:<orgId>:hosts`. */
-  hostsTopic: string;
+  /** `topics.fleetMetrics(orgId)`. */
+  topic: Topic<FleetEvent>;
+  /** `topics.hosts(orgId)`. */
+  hostsTopic: Topic<HostsEvent>;
   /** The server's clock when it rendered, ms: staleness is judged on the server's time scale. */
   now: number;
   staleMs: number;
@@ -171,11 +172,11 @@ export default function FleetLive(props: FleetLiveProps) {
   useEffect(() => {
     skew.value = props.now - Date.now();
     const tick = setInterval(() => now.value = Date.now() + skew.value, 5000);
-    const stop = subscribeLive([props.topic, props.hostsTopic], {
+    const stop = subscribeLive<FleetEvent | HostsEvent>([props.topic, props.hostsTopic], {
       state: (s) => live.value = s,
       event(topic, data) {
         if (topic === props.hostsTopic) {
-          const d = data as { host_id?: unknown; online?: unknown };
+          const d = data as HostsEvent;
           if (typeof d?.host_id !== "string" || typeof d.online !== "boolean") return;
           hosts.value = hosts.value.map((h) =>
             h.id === d.host_id ? { ...h, status: d.online ? "online" : "offline" } : h

@@ -6,14 +6,15 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
-import { type HealthEvent, showCheckState } from "./HealthLive.tsx";
+import { showCheckState } from "./HealthLive.tsx";
+import type { HealthEvent, Topic } from "../lib/realtime/topics.ts";
 import { HealthChart, type Series } from "../components/HealthChart.tsx";
 import { RangePicker } from "../components/RangePicker.tsx";
 
 /** Props of the HealthDetail island (JSON-serialisable). */
 export interface HealthDetailProps {
-  /** `org:<orgId>:health`. */
-  topic: string;
+  /** `topics.health(orgId)`. */
+  topic: Topic<HealthEvent>;
   checkId: string;
   hostId: string;
   /** `/api/v1/orgs/<slug>/health-checks/<id>/response-times`. */
@@ -57,8 +58,8 @@ export default function HealthDetail(p: HealthDetailProps) {
   };
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const state = useLiveTopic([p.topic], (_topic, data) => {
-    const e = (data ?? {}) as HealthEvent;
+  const state = useLiveTopic([p.topic], (_topic, e) => {
+    if (!e) return;
     if (e.kind === "state" && e.check_id === p.checkId && e.state) {
       showCheckState(p.checkId, e.state);
     } else if (e.kind === "results" && e.host_id === p.hostId) {

@@ -6,11 +6,12 @@ import { useSignal } from "@preact/signals";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 import { formatMs } from "../components/HealthBadge.tsx";
+import type { HealthEvent, Topic } from "../lib/realtime/topics.ts";
 
 /** Props of the HealthLive island (JSON-serialisable). */
 export interface HealthLiveProps {
-  /** `org:<orgId>:health`. */
-  topic: string;
+  /** `topics.health(orgId)`. */
+  topic: Topic<HealthEvent>;
 }
 
 const TONES: Record<string, string> = { healthy: "ok", unhealthy: "error", unknown: "neutral" };
@@ -38,24 +39,6 @@ function showResponse(id: string, ms: number | null, ok: boolean): void {
   }
 }
 
-/** One batch's entry per check (small batches only; big ones come without). */
-export interface CheckNews {
-  id: string;
-  state: string;
-  ok: boolean;
-  at: number;
-  response_ms: number | null;
-}
-
-/** The event as the health service publishes it. */
-export interface HealthEvent {
-  kind?: string;
-  check_id?: string;
-  host_id?: string;
-  state?: string;
-  checks?: CheckNews[];
-}
-
 const LABELS = {
   ...LIVE_LABELS,
   live: "Live states",
@@ -66,8 +49,8 @@ const LABELS = {
 /** A "Live" marker that keeps check badges current and offers a refresh when the set changed. */
 export default function HealthLive({ topic }: HealthLiveProps) {
   const stale = useSignal(false);
-  const state = useLiveTopic([topic], (_topic, data) => {
-    const e = (data ?? {}) as HealthEvent;
+  const state = useLiveTopic([topic], (_topic, e) => {
+    if (!e) return;
     if (e.kind === "state" && e.check_id && e.state) {
       showCheckState(e.check_id, e.state);
       // Counts and filters were computed for the old states.

@@ -9,16 +9,17 @@ import type { SeriesStats } from "../lib/metrics/query.ts";
 import type { HistoryChart, XY } from "./charts/history_chart.ts";
 import { Gauge } from "../components/Gauge.tsx";
 import { RangePicker } from "../components/RangePicker.tsx";
-import { type ChartSpec, formatUnit, labelKey, unitOf } from "./metrics/keys.ts";
-import { bytes, duration, labelOf, num, pct, rate } from "./metrics/format.ts";
-import { type LiveState, subscribeLive } from "./metrics/realtime.ts";
+import { type ChartSpec, formatUnit, labelKey, unitOf } from "./client/keys.ts";
+import { bytes, duration, labelOf, num, pct, rate } from "../components/format.ts";
+import { type LiveState, subscribeLive } from "./client/realtime.ts";
 import { CHART_LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
+import type { HostMetricsEvent, HostSample as Sample, Topic } from "../lib/realtime/topics.ts";
 
 /** Props of the HostCharts island (JSON-serialisable). */
 export interface HostChartsProps {
-  /** `org:<orgId>:metrics.<hostId>`. */
-  topic: string;
-  /** `/api/v1/hosts/<hostId>`. */
+  /** `topics.hostMetrics(orgId, hostId)`. */
+  topic: Topic<HostMetricsEvent>;
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>`. */
   apiBase: string;
   range: string;
   /** Range name → length in ms, in display order. */
@@ -33,11 +34,6 @@ export interface HostChartsProps {
   cpus: number | null;
   /** The server's clock when it rendered, ms. */
   now: number;
-}
-
-interface Sample {
-  t: number;
-  host: Record<string, number>;
 }
 
 interface MetricsResponse {
@@ -379,9 +375,9 @@ export default function HostCharts(props: HostChartsProps) {
     const stop = subscribeLive([props.topic], {
       state: (s) => live.value = s,
       event(_topic, data) {
-        const d = data as { samples?: Sample[] };
-        if (!Array.isArray(d?.samples) || !d.samples.length) return;
-        const samples = d.samples.filter((s) => typeof s?.t === "number" && s.host);
+        // The socket carries JSON from the hub; check its shape anyway.
+        if (!Array.isArray(data?.samples) || !data.samples.length) return;
+        const samples = data.samples.filter((s) => typeof s?.t === "number" && s.host);
         const last = samples.at(-1);
         if (!last || (latestT.value !== null && last.t <= latestT.value)) return;
         latest.value = { ...latest.value, ...last.host };

@@ -4,11 +4,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { ContainerUsage } from "../lib/metrics/views.ts";
-import { bytes, pct, rate } from "./metrics/format.ts";
+import { bytes, pct, rate } from "../components/format.ts";
 
 /** Props of the HostContainers island (JSON-serialisable). */
 export interface HostContainersProps {
-  /** `/api/v1/hosts/<hostId>/containers/latest`. */
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>/metrics/containers`. */
   url: string;
   /** Link to a container's page: this prefix + its id. */
   containerHref: string;

@@ -4,10 +4,11 @@
 import { useSignal } from "@preact/signals";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LiveMarker } from "./live/LiveMarker.tsx";
+import type { AuditEvent, Topic } from "../lib/realtime/topics.ts";
 
 export interface LiveAuditProps {
-  /** `org:<orgId>:audit`. */
-  topic: string;
+  /** `topics.audit(orgId)`. */
+  topic: Topic<AuditEvent>;
   /** Where "refresh" goes: the newest page with the current filters. */
   refreshHref: string;
 }

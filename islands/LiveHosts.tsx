@@ -3,11 +3,12 @@
 // badges the server rendered. Without JS the page shows the status as of its rendering.
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
+import type { HostsEvent, Topic } from "../lib/realtime/topics.ts";
 
 /** Props of the LiveHosts island (JSON-serialisable). */
 export interface LiveHostsProps {
-  /** `org:<orgId>:hosts`. */
-  topic: string;
+  /** `topics.hosts(orgId)`. */
+  topic: Topic<HostsEvent>;
 }
 
 /** Rewrites every `[data-host-status=<id>]` badge of the page for a host that came or went. */
@@ -31,9 +32,9 @@ const LABELS = {
 /** A "Live" marker that keeps host status badges current. */
 export default function LiveHosts({ topic }: LiveHostsProps) {
   const state = useLiveTopic([topic], (_topic, data) => {
-    const d = data as { host_id?: unknown; online?: unknown } | undefined;
-    if (typeof d?.host_id === "string" && typeof d.online === "boolean") {
-      showStatus(d.host_id, d.online);
+    // The socket carries JSON from the hub; check its shape anyway.
+    if (typeof data?.host_id === "string" && typeof data.online === "boolean") {
+      showStatus(data.host_id, data.online);
     }
   });
   return <LiveMarker state={state.value} labels={LABELS} />;

@@ -6,14 +6,15 @@ import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { plural } from "../components/plural.ts";
+import type { AlertsEvent, Topic } from "../lib/realtime/topics.ts";
 
 export interface NotificationBellProps {
   /** Firing, unacknowledged alerts when the page was rendered. */
   count: number;
   /** The notifications page. */
   href: string;
-  /** `org:<orgId>:alerts`. */
-  topic: string;
+  /** `topics.alerts(orgId)`. */
+  topic: Topic<AlertsEvent>;
   /** `GET …/notifications/open-count` of the organization. */
   countUrl: string;
   /** The page is the notifications page itself. */

@@ -4,6 +4,7 @@
  * a user can act on (`Cannot create app "shop": name is already in use`); `fields` name the
  * offending inputs in the API's dotted form.
  */
+import type { ZodError } from "zod";
 
 /** The base of every domain error; `code` is the stable machine-readable reason. */
 export abstract class DomainError extends Error {
@@ -57,4 +58,41 @@ export class InsufficientCapacity extends DomainError {
   constructor(message: string, fields?: Record<string, string>, code = "insufficient_capacity") {
     super(message, code, fields);
   }
+}
+
+/** The caller's credentials are missing, wrong or expired (a sign-in, an enrollment token). */
+export class Unauthenticated extends DomainError {
+  constructor(message: string, code = "unauthorized") {
+    super(message, code);
+  }
+}
+
+/**
+ * The input is well-formed but cannot be accepted as it is: a signature that does not verify, a
+ * file that does not match its manifest, a check nothing is configured to make.
+ */
+export class Rejected extends DomainError {
+  constructor(message: string, code = "rejected", fields?: Record<string, string>) {
+    super(message, code, fields);
+  }
+}
+
+/** Too many attempts in a while; the message says when to try again. */
+export class RateLimited extends DomainError {
+  constructor(message: string, code = "rate_limited") {
+    super(message, code);
+  }
+}
+
+/**
+ * An Invalid naming each offending input of a failed zod parse (the first message per field, `_`
+ * for the value as a whole): `Invalid input: name, port`.
+ */
+export function invalidInput(error: ZodError): Invalid {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "_";
+    fields[key] ??= issue.message;
+  }
+  return new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
 }

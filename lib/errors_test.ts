@@ -4,9 +4,14 @@ import {
   Forbidden,
   InsufficientCapacity,
   Invalid,
+  invalidInput,
   NotFound,
+  RateLimited,
+  Rejected,
+  Unauthenticated,
   Unavailable,
 } from "./errors.ts";
+import { z } from "zod";
 import { toHttpError } from "./http/error_handler.ts";
 
 Deno.test("toHttpError() maps each domain error to its status, keeping code, message and fields", () => {
@@ -21,6 +26,13 @@ Deno.test("toHttpError() maps each domain error to its status, keeping code, mes
       "manager_offline",
     ],
     [new InsufficientCapacity("No node has 64 CPUs free"), 507, "insufficient_capacity"],
+    [
+      new Unauthenticated("Email or password is wrong", "invalid_credentials"),
+      401,
+      "invalid_credentials",
+    ],
+    [new Rejected("The signature does not verify", "bad_signature"), 422, "bad_signature"],
+    [new RateLimited("Too many failed sign-ins; try again in 15 min"), 429, "rate_limited"],
   ];
   for (const [err, status, code] of cases) {
     const h = toHttpError(err);
@@ -34,4 +46,18 @@ Deno.test("toHttpError() maps each domain error to its status, keeping code, mes
   assert.equal(new Conflict("x").name, "Conflict");
   // Anything else stays an opaque 500.
   assert.equal(toHttpError(new Error("secret detail")).message.includes("secret"), false);
+});
+
+Deno.test("invalidInput() names each offending field once, in the API's dotted form", () => {
+  const r = z.object({ name: z.string().min(3), http: z.object({ port: z.number() }) })
+    .safeParse({ name: "x", http: { port: "80" } });
+  assert.ok(!r.success);
+  const e = invalidInput(r.error);
+  assert.ok(e instanceof Invalid);
+  assert.equal(e.code, "validation");
+  assert.equal(e.message, "Invalid input: name, http.port");
+  assert.deepEqual(Object.keys(e.fields!), ["name", "http.port"]);
+  const whole = z.string().safeParse(1);
+  assert.ok(!whole.success);
+  assert.deepEqual(Object.keys(invalidInput(whole.error).fields!), ["_"]);
 });

@@ -24,28 +24,48 @@ export type EventName = keyof DomainEvents & string;
 export interface EventBus {
   /** Hands `payload` to every handler of `name`, now, in the order they subscribed. */
   emit<K extends EventName>(name: K, payload: DomainEvents[K]): void;
+  /**
+   * Like `emit`, then waits for the work the handlers returned: for a producer whose caller must
+   * see every consequence once it returns (a renamed host's alerts carry the new name). Handler
+   * failures are logged, never thrown at the producer.
+   */
+  emitAndWait<K extends EventName>(name: K, payload: DomainEvents[K]): Promise<void>;
   /** Registers a handler; returns the function that removes it. */
-  on<K extends EventName>(name: K, handler: (payload: DomainEvents[K]) => void): () => void;
+  on<K extends EventName>(
+    name: K,
+    handler: (payload: DomainEvents[K]) => unknown,
+  ): () => void;
 }
 
 /** Creates an event bus whose handler failures are logged with the event's name. */
 export function createEventBus(log: Logger): EventBus {
-  const handlers = new Map<string, ((payload: unknown) => void)[]>();
+  type Handler = (payload: unknown) => unknown;
+  const handlers = new Map<string, Handler[]>();
+  const failed = (name: string) => (err: unknown) =>
+    log.error("event handler failed", { event: name, error: String(err) });
+  /** Calls every handler now; returns the promises of those that went asynchronous. */
+  const deliver = (name: string, payload: unknown): Promise<void>[] => {
+    const pending: Promise<void>[] = [];
+    for (const h of handlers.get(name) ?? []) {
+      try {
+        const r = h(payload);
+        if (r instanceof Promise) pending.push(r.then(() => {}, failed(name)));
+      } catch (err) {
+        failed(name)(err);
+      }
+    }
+    return pending;
+  };
   return {
     emit(name, payload) {
-      const list = handlers.get(name);
-      if (!list) return;
-      for (const h of list) {
-        try {
-          h(payload);
-        } catch (err) {
-          log.error("event handler failed", { event: name, error: String(err) });
-        }
-      }
+      deliver(name, payload);
+    },
+    async emitAndWait(name, payload) {
+      await Promise.all(deliver(name, payload));
     },
     on(name, handler) {
       const list = handlers.get(name) ?? [];
-      const h = handler as (payload: unknown) => void;
+      const h = handler as Handler;
       // A copy, so a handler that unsubscribes during delivery does not skip its neighbour.
       handlers.set(name, [...list, h]);
       return () => {

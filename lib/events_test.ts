@@ -24,3 +24,18 @@ Deno.test("createEventBus() behaviour: handlers run in order, a failing one is l
   assert.deepEqual(seen, ["a1", "c1", "a2"]);
   assert.deepEqual(errors, ["event handler failed", "event handler failed"]);
 });
+
+Deno.test("createEventBus() behaviour: emitAndWait waits for asynchronous handlers and logs their failures", async () => {
+  const errors: string[] = [];
+  const log = { ...silentLogger, error: (msg: string) => void errors.push(msg) };
+  const bus = createEventBus(log);
+  const seen: number[] = [];
+  bus.on("test.ping", async (p) => {
+    await new Promise((r) => setTimeout(r, 5));
+    seen.push(p.n);
+  });
+  bus.on("test.ping", () => Promise.reject(new Error("late boom")));
+  await bus.emitAndWait("test.ping", { n: 7 });
+  assert.deepEqual(seen, [7]);
+  assert.deepEqual(errors, ["event handler failed"]);
+});

@@ -15,6 +15,7 @@ import type { Clock } from "./util/clock.ts";
 import type { Logger } from "./log.ts";
 import type { Bus } from "./realtime/bus.ts";
 import type { EventBus } from "./events.ts";
+import type { RealtimePublisher } from "./realtime/publisher.ts";
 import type { Job } from "./jobs/scheduler.ts";
 import type { OrgRole } from "./db/schema.ts";
 
@@ -29,6 +30,8 @@ export interface Core {
   bus: Bus;
   /** In-process domain events between modules (lib/events.ts). */
   events: EventBus;
+  /** The one publisher of realtime topics (lib/realtime/topics.ts). */
+  realtime: RealtimePublisher;
   /** The hub's secret key (base64), for encryption at rest. */
   secretKey(): Promise<string>;
 }
@@ -55,7 +58,7 @@ export interface NavEntry {
   path: string;
   /** The least organization role that sees it (org scope); platform entries are for platform admins. */
   minRole?: OrgRole;
-  /** Position within its group (smaller first); entries of equal order keep module order. */
+  /** Position within its group (smaller first, default 0); entries of equal order keep module order. */
   order?: number;
 }
 
@@ -96,15 +99,21 @@ export interface FeatureModule<S extends object = object, D extends object = obj
   migrations?: Record<string, Migration>;
   nav?: NavEntry[];
   settings?: SettingsPanel[];
-  /** Work after the HTTP server listens (the embedded agent); returns its stop step. */
+  /** Work started once every service is built, before the HTTP server listens (the embedded agent); returns its stop step. */
   start?(
     services: S,
     core: Core,
     all: Record<string, unknown>,
   ): (() => Promise<void> | void) | void;
-  /** Shutdown steps, run in reverse module order. */
+  /** Shutdown, before the HTTP server closes (connections, streams), in reverse module order. */
   stop?(services: S): Promise<void> | void;
+  /** Shutdown, after the HTTP server has closed (flush and close stores), in reverse module order. */
+  close?(services: S): Promise<void> | void;
 }
+
+/** Any module, whatever it builds and uses (for the helpers that iterate over modules.ts). */
+// deno-lint-ignore no-explicit-any
+export type AnyModule = FeatureModule<any, any>;
 
 /** Declares a module (an identity function that keeps its exact types for modules.ts). */
 export function defineModule<S extends object = object, D extends object = object>(
@@ -117,7 +126,7 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
   ((x: infer I) => void) ? I : never;
 
 /** The services every module of a list adds, as one object type. */
-export type ServicesOf<M extends readonly FeatureModule<never, never>[]> = UnionToIntersection<
+export type ServicesOf<M extends readonly AnyModule[]> = UnionToIntersection<
   { [K in keyof M]: M[K] extends FeatureModule<infer S, infer _D> ? S : never }[number]
 >;
 
@@ -127,7 +136,7 @@ export type ServicesOf<M extends readonly FeatureModule<never, never>[]> = Union
  */
 export function buildServices(
   core: Core,
-  modules: readonly FeatureModule<object, object>[],
+  modules: readonly AnyModule[],
 ): Record<string, unknown> {
   const built: Record<string, unknown> = {};
   for (const m of modules) {
@@ -146,7 +155,7 @@ export function buildServices(
 /** Every module's jobs; two with the same name (one lease) are a start-up error. */
 export function collectJobs(
   core: Core,
-  modules: readonly FeatureModule<object, object>[],
+  modules: readonly AnyModule[],
   services: Record<string, unknown>,
 ): Job[] {
   const jobs: Job[] = [];
@@ -163,7 +172,7 @@ export function collectJobs(
 
 /** Every module's migrations in name order; a name used twice is a start-up error. */
 export function collectMigrations(
-  modules: readonly FeatureModule<object, object>[],
+  modules: readonly AnyModule[],
 ): Record<string, Migration> {
   const all: Record<string, Migration> = {};
   for (const m of modules) {
@@ -177,7 +186,7 @@ export function collectMigrations(
 
 /** The least role per realtime topic name, from every module. */
 export function collectTopics(
-  modules: readonly FeatureModule<object, object>[],
+  modules: readonly AnyModule[],
 ): Record<string, OrgRole> {
   const out: Record<string, OrgRole> = {};
   for (const m of modules) Object.assign(out, m.topics ?? {});

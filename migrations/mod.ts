@@ -1,4 +1,6 @@
 import type { Migration } from "kysely/migration";
+import { collectMigrations } from "../lib/module.ts";
+import { MODULES } from "../modules.ts";
 import * as m0001 from "./0001_foundation.ts";
 import * as m0002 from "./0002_hosts.ts";
 import * as m0003 from "./0003_metrics.ts";
@@ -10,8 +12,8 @@ import * as m0008 from "./0008_health_exec_orphans.ts";
 import * as m0009 from "./0009_metric_epochs.ts";
 import * as m0010 from "../lib/apps/migration.ts";
 
-/** Static registry of migrations, in order; names are stable forever once released. */
-export const migrations: Record<string, Migration> = {
+/** Migrations of the hub's core, in order; names are stable forever once released. */
+const core: Record<string, Migration> = {
   "0001_foundation": m0001,
   "0002_hosts": m0002,
   "0003_metrics": m0003,
@@ -23,3 +25,17 @@ export const migrations: Record<string, Migration> = {
   "0009_metric_epochs": m0009,
   "0010_apps": m0010,
 };
+
+/**
+ * Every migration: the core's and each module's (a module declares its own in its definition,
+ * named in the same global order), sorted by name. A name used twice fails at start.
+ */
+export const migrations: Record<string, Migration> = (() => {
+  const fromModules = collectMigrations(MODULES);
+  for (const name of Object.keys(fromModules)) {
+    if (name in core) throw new Error(`migration ${name} is declared by the core and a module`);
+  }
+  return Object.fromEntries(
+    Object.entries({ ...core, ...fromModules }).sort(([a], [b]) => a.localeCompare(b)),
+  );
+})();

@@ -19,6 +19,7 @@ export async function renderErrorPage(err: HttpError, c: Context<AppEnv>): Promi
     shell = {
       user: null,
       orgs: [],
+      nav: [],
       org: null,
       theme: themeOf(c),
       path: url.pathname,

@@ -2,9 +2,11 @@
  * Helpers shared by the page handlers: reading forms, turning zod and service errors into
  * per-field messages, and redirect targets that can only stay on this site.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppContext } from "../lib/http/context.ts";
 import { HttpError } from "../lib/http/errors.ts";
+import { toHttpError } from "../lib/http/error_handler.ts";
+import { DomainError } from "../lib/errors.ts";
 
 /** Submitted form values as strings (files are dropped: no page form takes uploads). */
 export type FormValues = Record<string, string>;
@@ -76,9 +78,20 @@ export function errorsOf(err: HttpError, field?: string): FieldErrors {
   return { [field ?? "_form"]: err.message };
 }
 
-/** Re-throws anything that is not an HttpError a form should show (500s go to the error page). */
+/**
+ * An error as the HTTP layer answers it: an HttpError, or a domain error mapped the way the API
+ * maps it (so a page shows the same status and message); undefined for anything else.
+ */
+export function httpErrorOf(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) return toHttpError(err);
+  return undefined;
+}
+
+/** Re-throws anything that is not an error a form should show (500s go to the error page). */
 export function formError(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status < 500 && err.status !== 401) return err;
+  const e = httpErrorOf(err);
+  if (e && e.status < 500 && e.status !== 401) return e;
   throw err;
 }
 
@@ -114,3 +127,16 @@ export function isHttps(c: AppContext): boolean {
   return new URL(c.req.url).protocol === "https:" ||
     c.var.services.config.publicUrl.startsWith("https:");
 }
+
+/** `datetime-local` input, read as UTC (the hub cannot know the browser's zone without JS). */
+export const localTime = z.string().regex(
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/,
+  "must be a date and time",
+).transform((s, ctx) => {
+  const ms = Date.parse(`${s}Z`);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: "custom", message: "must be a date and time" });
+    return z.NEVER;
+  }
+  return { ms, minutePrecision: s.length === 16 };
+});

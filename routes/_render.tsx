@@ -3,10 +3,12 @@
  * flash message) and renders a full document with the stylesheet and, only when a page used an
  * island, its script.
  */
+import { visiblePanels } from "../components/SettingsTabs.tsx";
 import type { ComponentChildren } from "preact";
 import { getCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppContext } from "../lib/http/context.ts";
+import type { PageSetup } from "../lib/http/app.ts";
 import type { IslandManifest } from "../lib/islands/manifest.ts";
 import type { IslandName } from "../lib/islands/registry.ts";
 import { renderDocument } from "../lib/islands/render.tsx";
@@ -14,16 +16,14 @@ import { Layout, type Shell, type ShellOrg, type Theme } from "../components/Lay
 import type { NavKey } from "../components/Nav.tsx";
 import { assetUrl } from "./static.ts";
 import { safePath } from "./_forms.ts";
+import { topics } from "../lib/realtime/topics.ts";
 
-/** What page routes get from `createApp` besides the services on the context. */
-export interface PageKit {
-  /** Islands manifest, or null when islands were not built: pages then render without them. */
-  manifest: IslandManifest | null;
-  /** Folder the manifest's files are served from. */
-  islandsDir?: string;
-  /** The app's own OpenAPI document. */
-  openapi: () => unknown;
-}
+/**
+ * What page routes get from `createApp` besides the services on the context: the islands manifest
+ * (null when islands were not built: pages then render without them), the folder it is served
+ * from, the app's own OpenAPI document, and the modules' navigation entries and settings panels.
+ */
+export type PageKit = PageSetup;
 
 /** Cookie holding the chosen theme; read on the server so the first paint has the right colours. */
 export const THEME_COOKIE = "capstan_theme";
@@ -122,7 +122,9 @@ export async function loadShell(c: AppContext): Promise<Shell> {
     path: currentPage(c),
     flash: flashOf(c),
   };
-  if (!principal) return { ...base, user: null, orgs: [], org: null };
+  const setup = c.get("pageSetup");
+  const nav = setup?.nav ?? [];
+  if (!principal) return { ...base, nav, user: null, orgs: [], org: null };
   const all = await c.var.services.orgs.listForUser(principal.userId, principal.isAdmin);
   const orgs: ShellOrg[] = all.map((o) => ({ slug: o.slug, name: o.name, role: o.role }));
   const scope = c.get("orgScope");
@@ -135,6 +137,10 @@ export async function loadShell(c: AppContext): Promise<Shell> {
     user: { name: principal.name, email: principal.email, isAdmin: principal.isAdmin },
     orgs,
     org,
+    nav,
+    settingsPanel: org
+      ? visiblePanels(setup?.settings ?? [], org.role, principal.isAdmin)[0]?.id ?? null
+      : null,
     bell: org && orgId ? await bellOf(c, orgId, org.slug) : null,
   };
 }
@@ -146,7 +152,7 @@ async function bellOf(c: AppContext, orgId: string, slug: string): Promise<Shell
   return {
     count,
     href: `/o/${o}/notifications`,
-    topic: `org:${orgId}:alerts`,
+    topic: topics.alerts(orgId),
     countUrl: `/api/v1/orgs/${o}/notifications/open-count`,
     live: hasIsland(pageManifest(c), "NotificationBell"),
   };

@@ -3,13 +3,13 @@ import { setCookie } from "hono/cookie";
 import { z } from "zod";
 import { actionContext, type AppContext, type AppEnv } from "../lib/http/context.ts";
 import { page } from "../lib/http/pages.ts";
-import { HttpError } from "../lib/http/errors.ts";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../lib/auth/sessions.ts";
 import { emailSchema } from "../lib/auth/schema.ts";
 import { LoginForm } from "../components/LoginForm.tsx";
 import {
   type FieldErrors,
   type FormValues,
+  httpErrorOf,
   isHttps,
   parseForm,
   readForm,
@@ -70,9 +70,10 @@ export function register(app: Hono<AppEnv>): void {
       return seeOther(c, next);
     } catch (err) {
       // Wrong password, too many tries, or the hub too busy hashing others: say so on the form.
-      if (!(err instanceof HttpError) || ![401, 429, 503].includes(err.status)) throw err;
-      if (err.status !== 401) c.header("Retry-After", err.status === 503 ? "5" : "60");
-      return form(c, next, { values, errors: { _form: err.message } }, err.status);
+      const e = httpErrorOf(err);
+      if (!e || ![401, 429, 503].includes(e.status)) throw err;
+      if (e.status !== 401) c.header("Retry-After", e.status === 503 ? "5" : "60");
+      return form(c, next, { values, errors: { _form: e.message } }, e.status);
     }
   });
 }

@@ -1,6 +1,8 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
 import type { PageKit } from "./_render.tsx";
+import { type PageRoutes, SHELL } from "../lib/http/app.ts";
+import * as settingsPanel from "./o/[org]/settings/[panel].tsx";
 import { useSentenceMessages } from "../lib/util/zod_messages.ts";
 import * as staticAssets from "./static.ts";
 import * as theme from "./theme.ts";
@@ -10,17 +12,24 @@ import * as setup from "./setup.tsx";
 import * as home from "./index.tsx";
 import * as orgHome from "./o/[org]/index.tsx";
 import * as members from "./o/[org]/members.tsx";
+import * as invitations from "./o/[org]/invitations.tsx";
 import * as audit from "./o/[org]/audit.tsx";
-import * as hosts from "./o/[org]/hosts.tsx";
-import * as host from "./o/[org]/host.tsx";
+import * as hosts from "./o/[org]/hosts/index.tsx";
+import * as hostNew from "./o/[org]/hosts/new.tsx";
+import * as host from "./o/[org]/hosts/[hostId].tsx";
+import * as hostRotate from "./o/[org]/hosts/[hostId]/rotate.tsx";
+import * as hostRemove from "./o/[org]/hosts/[hostId]/remove.tsx";
 import * as account from "./account/index.tsx";
 import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
-import * as containers from "./o/[org]/containers.tsx";
-import * as containerNew from "./o/[org]/container_new.tsx";
+import * as containerLifecycle from "./o/[org]/containers/[hostId]/[containerId]/[action].ts";
+import * as containerKill from "./o/[org]/containers/[hostId]/[containerId]/kill.tsx";
+import * as containerRemove from "./o/[org]/containers/[hostId]/[containerId]/remove.tsx";
+import * as containers from "./o/[org]/containers/index.tsx";
+import * as containerNew from "./o/[org]/containers/new.tsx";
 import * as images from "./o/[org]/images.tsx";
 import * as networks from "./o/[org]/networks.tsx";
 import * as volumes from "./o/[org]/volumes.tsx";
@@ -29,56 +38,51 @@ import * as containerSettings from "./o/[org]/settings/containers.tsx";
 import * as notifications from "./o/[org]/notifications.tsx";
 import * as alertRules from "./o/[org]/alerts/rules.tsx";
 import * as alertChannels from "./o/[org]/alerts/channels.tsx";
-import * as health from "./o/[org]/health.tsx";
-import * as healthForms from "./o/[org]/health/new.tsx";
+import * as health from "./o/[org]/health/index.tsx";
+import * as healthNew from "./o/[org]/health/new.tsx";
 import * as healthDetail from "./o/[org]/health/[id].tsx";
+import * as healthEdit from "./o/[org]/health/[id]/edit.tsx";
+import * as healthDelete from "./o/[org]/health/[id]/delete.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
 
-/** Static registry of page modules (DESIGN §4: no folder scanning at run time). */
-const pages: { register(app: Hono<AppEnv>, kit: PageKit): void }[] = [
-  staticAssets,
-  theme,
-  login,
-  logout,
-  setup,
-  home,
-  orgHome,
-  members,
-  audit,
-  hosts,
-  host,
-  account,
-  tokens,
-  adminUsers,
-  adminOrgs,
-  apiDocs,
-  containerDetail,
-  containers,
-  containerNew,
-  images,
-  networks,
-  volumes,
-  metricsSettings,
-  containerSettings,
-  notifications,
-  alertRules,
-  alertChannels,
-  health,
-  // Before the detail page: "/health/new" is not a check id.
-  healthForms,
-  healthDetail,
-];
+/**
+ * Static registry of page files (DESIGN §4: no folder scanning at run time), by the module that owns
+ * them (modules.ts) or SHELL for the hub's own frame. Within an owner, order matters where a fixed
+ * segment and a parameter compete ("/hosts/new" is not a host id).
+ */
+export const pageRoutes: Record<string, PageRoutes[]> = {
+  [SHELL]: [staticAssets, theme, home, apiDocs, settingsPanel],
+  auth: [login, logout, account, tokens, adminUsers],
+  orgs: [setup, members, invitations, adminOrgs],
+  audit: [audit],
+  hosts: [orgHome, hosts, hostNew, host, hostRotate, hostRemove],
+  metrics: [metricsSettings],
+  alerts: [notifications, alertRules, alertChannels],
+  health: [health, healthNew, healthDetail, healthEdit, healthDelete],
+  docker: [
+    containerDetail,
+    containerLifecycle,
+    containerKill,
+    containerRemove,
+    containers,
+    containerNew,
+    images,
+    networks,
+    volumes,
+    containerSettings,
+  ],
+};
 
-/** Registers every page and asset route, each behind its declared policy. */
-export function registerPages(app: Hono<AppEnv>, kit: PageKit): void {
+/** Before any page registers: validation wording, and the manifest for the layout's own island. */
+export function preparePages(app: Hono<AppEnv>, kit: PageKit): void {
   // Validation messages reach forms (and the API) as sentences, not zod's developer wording.
   useSentenceMessages();
   // The layout's own island (the notification bell) needs the manifest on every page.
   app.use("*", async (c, next) => {
     c.set("pageManifest", kit.manifest);
+    c.set("pageSetup", kit);
     await next();
   });
-  for (const p of pages) p.register(app, kit);
 }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
-import { createServices } from "../lib/services.ts";
+import { createServices } from "../services.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import {
   emailSchema,
@@ -19,7 +19,8 @@ import {
 } from "../lib/auth/schema.ts";
 import type { ActionContext } from "../lib/audit/service.ts";
 import { HttpError } from "../lib/http/errors.ts";
-import { generateReleaseKeys, keyId } from "../lib/releases/signing.ts";
+import { DomainError } from "../lib/errors.ts";
+import { generateReleaseKeys, keyId } from "../lib/release_format/signing.ts";
 import { readReleaseDir } from "../lib/releases/release_dir.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
@@ -201,7 +202,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await runAdmin(Deno.args));
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof HttpError) {
+    if (err instanceof ConfigError || err instanceof HttpError || err instanceof DomainError) {
       console.error(`admin: ${err.message}`);
       Deno.exit(1);
     }

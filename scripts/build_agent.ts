@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { BUILT_VERSION } from "../agent/version.ts";
-import { releaseFileName, type Target, TARGETS } from "../lib/releases/manifest.ts";
+import { releaseFileName, type Target, TARGETS } from "../lib/release_format/manifest.ts";
 import { writeReleaseManifest } from "../lib/releases/release_dir.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RunningHub } from "../lib/hub.ts";
+import type { RunningHub } from "../hub.ts";
 import { startTestHub } from "./support/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
@@ -169,7 +169,7 @@ Deno.test({
       const thiefStatus = await thief.status;
       assert.equal(thiefStatus.code, 78, thief.output());
       assert.match(thief.output(), /bound to another machine/);
-      const audit = await call("GET", "/api/v1/audit?org=acme&action=host.token_refused");
+      const audit = await call("GET", "/api/v1/orgs/acme/audit?action=host.token_refused");
       assert.equal(audit.status, 200);
       assert.equal(audit.body.items.length, 1);
       assert.equal(audit.body.items[0].status, "error");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUILT_VERSION } from "../agent/version.ts";
-import { generateReleaseKeys, verifyBytes } from "../lib/releases/signing.ts";
+import { generateReleaseKeys, verifyBytes } from "../lib/release_format/signing.ts";
 import { readReleaseDir } from "../lib/releases/release_dir.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
-import { generateReleaseKeys } from "../lib/releases/signing.ts";
+import { statusOf } from "./support/errors.ts";
+import { generateReleaseKeys } from "../lib/release_format/signing.ts";
 import { readReleaseDir, writeReleaseManifest } from "../lib/releases/release_dir.ts";
 import { RELEASE_KEYS_FILE } from "../lib/releases/keys.ts";
 import { hostBucket } from "../lib/releases/rollout.ts";
@@ -94,7 +95,7 @@ dbTest(
       assert.equal(row.status, "ready");
       await assert.rejects(
         x.s.releases.publish(ctx, rel),
-        (e: { status?: number }) => e.status === 409,
+        (e) => statusOf(e) === 409,
       );
       const stored = await Deno.readFile(x.s.releases.filePath("0.2.0", name));
       assert.deepEqual(stored, await Deno.readFile(join(good, name)));

@@ -183,7 +183,12 @@ Deno.test({
       }, 90_000);
       assert.equal(failed.outcome, "rolled_back");
       assert.match(failed.message, /0\.3\.0 exited before confirming its health; restored 0\.2\.0/);
-      assert.equal((await s.releases.rollout(rollout3.id)).status, "halted");
+      // The outcome row is stored before the rollout's failures are counted: wait for the halt.
+      await waitFor(
+        "the rollout to halt",
+        async () => (await s.releases.rollout(rollout3.id)).status === "halted",
+        10_000,
+      );
       await online("0.2.0");
       assert.equal(await layout.read("current"), second);
       assert.ok(

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { silentLogger } from "../lib/log.ts";
-import { generateReleaseKeys, sha256OfBytes, signBytes } from "../lib/releases/signing.ts";
+import { generateReleaseKeys, sha256OfBytes, signBytes } from "../lib/release_format/signing.ts";
 import type { OutcomeReport } from "../lib/protocol/release.ts";
-import type { ManifestFile } from "../lib/releases/manifest.ts";
+import type { ManifestFile } from "../lib/release_format/manifest.ts";
 import { createUpdater } from "../agent/update/updater.ts";
 import { DownloadRejected, type ReleaseClient } from "../agent/update/hub_client.ts";
 import { installLayout } from "../agent/update/layout.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
-import { closeMatches, metricCatalog } from "../lib/alerts/metric_catalog.ts";
+import { closeMatches } from "../lib/alerts/metric_catalog.ts";
 
 const CTR = "c".repeat(64);
 
@@ -129,7 +129,7 @@ dbTest(
 dbTest("metricCatalog() and closeMatches() suggest names a few edits away", async (h) => {
   const t = testApp(h);
   const org = await t.services.orgs.create(SYSTEM_CTX, { slug: "empty", name: "Empty" });
-  const families = await metricCatalog(t.services.db, org.id);
+  const families = await t.services.alerts.metricCatalog(org.id);
   assert.ok(families.some((f) => f.key === "mem.used_pct" && !f.seen));
   assert.deepEqual(closeMatches("mem.used_prc", families).slice(0, 1), ["mem.used_pct"]);
   assert.deepEqual(closeMatches("cpu.total", families).slice(0, 1), ["cpu.total_pct"]);

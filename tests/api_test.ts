@@ -49,7 +49,7 @@ dbTest(
     });
     assert.equal(del.status, 204);
     const audit =
-      await (await t.request("/api/v1/audit?org=acme&action=member", { cookie: owner.cookie }))
+      await (await t.request("/api/v1/orgs/acme/audit?action=member", { cookie: owner.cookie }))
         .json();
     assert.deepEqual(audit.items.map((e: { action: string }) => e.action).slice(0, 3), [
       "member.removed",
@@ -162,7 +162,7 @@ dbTest(
     assert.equal(after.status, 401);
     assert.equal((await after.json()).error.code, "invalid_token");
     const audit =
-      await (await t.request("/api/v1/audit?org=acme&target=ci", { cookie: owner.cookie })).json();
+      await (await t.request("/api/v1/orgs/acme/audit?target=ci", { cookie: owner.cookie })).json();
     assert.deepEqual(audit.items.map((e: { action: string }) => e.action), [
       "token.revoked",
       "token.created",
@@ -241,7 +241,7 @@ dbTest("[e2e] /healthz and the OpenAPI document are public", async (h) => {
   assert.equal(doc.openapi, "3.1.0");
   for (
     const p of [
-      "/api/v1/audit",
+      "/api/v1/orgs/{org}/audit",
       "/api/v1/tokens",
       "/api/v1/orgs/{org}/members",
       "/api/v1/orgs/{org}/members/{userId}",
@@ -249,6 +249,14 @@ dbTest("[e2e] /healthz and the OpenAPI document are public", async (h) => {
   ) {
     assert.ok(doc.paths[p], `documents ${p}`);
   }
+  assert.ok(
+    doc.paths["/api/v1/orgs/{org}/audit"].get.parameters.some((p: { name: string }) =>
+      p.name === "status"
+    ),
+  );
+  // The old path stays documented for one release, marked deprecated, naming its successor.
+  assert.equal(doc.paths["/api/v1/audit"].get.deprecated, true);
+  assert.match(doc.paths["/api/v1/audit"].get.description, /\/api\/v1\/orgs\/\{org\}\/audit/);
   assert.ok(
     doc.paths["/api/v1/audit"].get.parameters.some((p: { name: string }) => p.name === "status"),
   );

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page, WebSocket } from "playwright-core";
 import { SYSTEM_CTX } from "./support/services.ts";
 import {
   chromiumMissing,
@@ -96,9 +96,19 @@ Deno.test({
       await signIn(page, hub.url);
 
       // Host page: the CPU chart gets its history, then live points, with no page load between.
+      // Its live islands (charts, host status, the bell) share the page's one WebSocket. (The
+      // landing page's islands are live first, so its socket is not counted as the host page's.)
+      await page.waitForSelector('a.bell[data-live="live"]', { timeout: 15_000 });
+      const sockets: string[] = [];
+      const onSocket = (ws: WebSocket) => sockets.push(ws.url());
+      page.on("websocket", onSocket);
       await page.goto(`${hub.url}/o/acme/hosts/${host.id}`);
       await page.waitForSelector('capstan-island[data-island="HostCharts"][data-hydrated="true"]');
       await page.waitForSelector('.host-metrics .live[data-state="live"]', { timeout: 15_000 });
+      await page.waitForSelector('.page-header .live[data-state="live"]', { timeout: 15_000 });
+      await page.waitForSelector('a.bell[data-live="live"]', { timeout: 15_000 });
+      assert.deepEqual(sockets.map((u) => new URL(u).pathname), ["/api/v1/ws"], "one WebSocket");
+      page.off("websocket", onSocket);
       await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument = true);
       const cpu = '[data-chart="cpu"]';
       await grows("CPU chart points", () => numAttr(page, cpu, "data-points"), 0);
@@ -125,7 +135,9 @@ Deno.test({
       let loads = 0;
       page.on("load", () => loads++);
       const [request] = await Promise.all([
-        page.waitForRequest((r) => /\/api\/v1\/hosts\/[^/]+\/metrics\?from=/.test(r.url())),
+        page.waitForRequest((r) =>
+          /\/api\/v1\/orgs\/[^/]+\/hosts\/[^/]+\/metrics\?from=/.test(r.url())
+        ),
         page.locator('.range-picker [data-range="24h"]').click(),
       ]);
       const asked = new URL(request.url());
@@ -148,9 +160,14 @@ Deno.test({
       await shot(page, "host-metrics-24h-desktop", DESKTOP, CHART_SETTLE_MS);
 
       // Fleet overview: the host's sparkline grows from live fleet summaries.
+      sockets.length = 0;
+      page.on("websocket", onSocket);
       await page.goto(`${hub.url}/o/acme`);
       await page.waitForSelector('capstan-island[data-island="FleetLive"][data-hydrated="true"]');
       await page.waitForSelector('.fleet .live[data-state="live"]', { timeout: 15_000 });
+      await page.waitForSelector('a.bell[data-live="live"]', { timeout: 15_000 });
+      assert.equal(sockets.length, 1, "the fleet and the bell share one WebSocket");
+      page.off("websocket", onSocket);
       const spark = `[data-host-card="${host.id}"] .sparkline`;
       const sparkT = await numAttr(page, spark, "data-last-t");
       const sparkN = await numAttr(page, spark, "data-points");

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import {
   ARTIFACTS,

@@ -6,7 +6,7 @@
  * The server is the test's own (tests/support/private_pg.ts); the shared cluster is never stopped.
  */
 import assert from "node:assert/strict";
-import type { RunningHub } from "../lib/hub.ts";
+import type { RunningHub } from "../hub.ts";
 import { startTestHub } from "./support/hub.ts";
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";

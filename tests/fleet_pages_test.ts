@@ -171,7 +171,7 @@ dbTest(
   "[e2e] containers latest API: newest figures per container, 404 for other orgs",
   async (h) => {
     const { t, viewer, outsider, a } = await setup(h);
-    const res = await t.request(`/api/v1/hosts/${a.id}/containers/latest`, {
+    const res = await t.request(`/api/v1/orgs/acme/hosts/${a.id}/metrics/containers`, {
       cookie: viewer.cookie,
     });
     assert.equal(res.status, 200);
@@ -182,12 +182,13 @@ dbTest(
     assert.equal(body.items[0].mem_used_bytes, 256 * 2 ** 20);
     assert.equal(body.items[0].net_rx_bps, null);
     assert.equal(
-      (await t.request(`/api/v1/hosts/${a.id}/containers/latest`, { cookie: outsider.cookie }))
-        .status,
+      (await t.request(`/api/v1/orgs/acme/hosts/${a.id}/metrics/containers`, {
+        cookie: outsider.cookie,
+      })).status,
       404,
     );
     assert.equal(
-      (await t.app.request(`http://hub.test/api/v1/hosts/${a.id}/containers/latest`))
+      (await t.app.request(`http://hub.test/api/v1/orgs/acme/hosts/${a.id}/metrics/containers`))
         .status,
       401,
     );

@@ -18,7 +18,7 @@ import {
 } from "../lib/docker/testing.ts";
 import type { DockerClient } from "../lib/docker/client.ts";
 import { attachTestAgent, type TestAgent } from "./support/agent.ts";
-import type { Services } from "../lib/services.ts";
+import type { Services } from "../services.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import {
   chromiumMissing,

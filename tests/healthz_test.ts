@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RunningHub } from "../lib/hub.ts";
+import type { RunningHub } from "../hub.ts";
 import { startTestHub } from "./support/hub.ts";
 import { SESSION_COOKIE } from "../lib/auth/sessions.ts";
 import { privatePgMissing, startPrivatePg } from "./support/private_pg.ts";

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
+import { statusOf } from "./support/errors.ts";
 import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import type { Hello } from "../lib/protocol/messages.ts";
 
@@ -157,7 +158,7 @@ dbTest("[e2e] hosts pages: add a host shows the token and install command once",
       machineId: "machine-xx-01",
       hostname: "x",
     }),
-    (e: { status: number }) => e.status === 401,
+    (e) => statusOf(e) === 401,
   );
 });
 

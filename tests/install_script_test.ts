@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
 
 const SCRIPT = fileURLToPath(new URL("../agent/install.sh", import.meta.url));

@@ -69,17 +69,20 @@ dbTest(
     const userToken = await t.token(owner.id, "acme");
     assert.equal((await send(batch, userToken)).status, 401, "a user token is not a host token");
 
-    const m =
-      await (await t.request(`/api/v1/hosts/${host.id}/metrics?from=${now - 60_000}&to=${now}`, {
+    const m = await (await t.request(
+      `/api/v1/orgs/acme/hosts/${host.id}/metrics?from=${now - 60_000}&to=${now}`,
+      {
         cookie: owner.cookie,
-      })).json();
+      },
+    )).json();
     assert.equal(m.tier, "raw");
     assert.deepEqual(m.series[0].key, "cpu.total_pct");
     assert.deepEqual(m.series[0].points.map((p: number[]) => p[1]), [10, 30]);
     await t.services.metrics.rollups.run({ all: true });
-    const s =
-      await (await t.request(`/api/v1/hosts/${host.id}/stats?range=1h`, { cookie: owner.cookie }))
-        .json();
+    const s = await (await t.request(`/api/v1/orgs/acme/hosts/${host.id}/stats?range=1h`, {
+      cookie: owner.cookie,
+    }))
+      .json();
     assert.equal(s.series[0].max, 30);
     assert.equal(s.relative_error, 0.01);
   },
@@ -93,24 +96,29 @@ dbTest(
     const outsider = await t.user("x@y.io", { org: "globex", role: "owner" });
     const { host } = await enrolledHost(t, "acme");
     assert.equal(
-      (await t.request(`/api/v1/hosts/${host.id}/metrics`, { cookie: outsider.cookie })).status,
+      (await t.request(`/api/v1/orgs/acme/hosts/${host.id}/metrics`, { cookie: outsider.cookie }))
+        .status,
       404,
     );
     assert.equal(
-      (await t.request(`/api/v1/hosts/${host.id}/stats`, { cookie: outsider.cookie })).status,
+      (await t.request(`/api/v1/orgs/acme/hosts/${host.id}/stats`, { cookie: outsider.cookie }))
+        .status,
       404,
     );
     const owner = await t.user("o2@x.io", { org: "acme", role: "viewer" });
     const r = await t.request(
-      `/api/v1/hosts/${host.id}/metrics?metric=${encodeURIComponent("cpu;drop")}`,
+      `/api/v1/orgs/acme/hosts/${host.id}/metrics?metric=${encodeURIComponent("cpu;drop")}`,
       { cookie: owner.cookie },
     );
     assert.equal(r.status, 400);
     assert.ok((await r.json()).error.fields.metric);
-    const r2 = await t.request(`/api/v1/hosts/${host.id}/stats?range=2y`, { cookie: owner.cookie });
+    const r2 = await t.request(`/api/v1/orgs/acme/hosts/${host.id}/stats?range=2y`, {
+      cookie: owner.cookie,
+    });
     assert.equal(r2.status, 400);
     assert.equal(
-      (await t.request(`/api/v1/hosts/not-a-host/metrics`, { cookie: owner.cookie })).status,
+      (await t.request(`/api/v1/orgs/acme/hosts/not-a-host/metrics`, { cookie: owner.cookie }))
+        .status,
       400,
     );
   },
@@ -181,7 +189,7 @@ dbTest(
       })),
     });
     assert.equal(res.status, 200);
-    const s = await (await t.request(`/api/v1/hosts/${host.id}/stats?range=1h`, {
+    const s = await (await t.request(`/api/v1/orgs/acme/hosts/${host.id}/stats?range=1h`, {
       cookie: owner.cookie,
     })).json();
     const cpu = s.series.find((x: { key: string }) => x.key === "cpu.total_pct");
@@ -194,5 +202,53 @@ dbTest(
     assert.ok(rx.p95 > 0, "throughput percentiles are of minute averages, not idle seconds");
     assert.equal(rx.percentiles_of, "1m_averages");
     assert.equal(rx.p95, 55);
+  },
+);
+
+dbTest(
+  "[e2e] metrics API: the old host-addressed paths are deprecated aliases answering as the new ones",
+  async (h) => {
+    const t = testApp(h);
+    const owner = await t.user("o@x.io", { org: "acme", role: "owner" });
+    const outsider = await t.user("x@y.io", { org: "globex", role: "owner" });
+    const { host } = await enrolledHost(t, "acme");
+    const ctr = "a".repeat(64);
+    const now = t.services.clock.now();
+    const range = `from=${now - 60_000}&to=${now}`;
+    const pairs = [
+      [`/api/v1/hosts/${host.id}/metrics?${range}`, `hosts/${host.id}/metrics?${range}`],
+      [`/api/v1/hosts/${host.id}/stats?range=1h`, `hosts/${host.id}/stats?range=1h`],
+      [`/api/v1/hosts/${host.id}/metrics/series`, `hosts/${host.id}/metrics/series`],
+      [`/api/v1/hosts/${host.id}/containers/latest`, `hosts/${host.id}/metrics/containers`],
+      [
+        `/api/v1/containers/${host.id}/${ctr}/metrics?${range}`,
+        `hosts/${host.id}/containers/${ctr}/metrics?${range}`,
+      ],
+      [
+        `/api/v1/containers/${host.id}/${ctr}/stats?range=1h`,
+        `hosts/${host.id}/containers/${ctr}/stats?range=1h`,
+      ],
+      ["/api/v1/audit?org=acme&limit=5", "audit?limit=5"],
+    ];
+    for (const [old, path] of pairs) {
+      const a = await t.request(old, { cookie: owner.cookie });
+      const b = await t.request(`/api/v1/orgs/acme/${path}`, { cookie: owner.cookie });
+      assert.equal(a.status, 200, old);
+      assert.equal(b.status, 200, path);
+      assert.deepEqual(await a.json(), await b.json(), `${old} answers as ${path}`);
+      const other = await t.request(old, { cookie: outsider.cookie });
+      await other.body?.cancel();
+      assert.equal(other.status, 404, `${old}: another organization's host`);
+    }
+    const doc = await (await t.request("/api/v1/openapi.json")).json();
+    for (
+      const old of [
+        "/api/v1/hosts/{hostId}/metrics",
+        "/api/v1/containers/{hostId}/{containerId}/stats",
+      ]
+    ) {
+      assert.equal(doc.paths[old].get.deprecated, true, old);
+    }
+    assert.equal(doc.paths["/api/v1/orgs/{org}/hosts/{hostId}/metrics"].get.deprecated, undefined);
   },
 );

@@ -3,14 +3,16 @@
  * bound to, samples dated far ahead are refused and counted on every ingest path, and a batch the
  * database cannot store is answered 503 (retryable) with the real error logged.
  */
+import { createEventBus } from "../lib/events.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
-import { createServices } from "../lib/services.ts";
+import { createServices } from "../services.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { createRealtimePublisher } from "../lib/realtime/publisher.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import { topicAccess } from "../lib/realtime/access.ts";
-import { createApp } from "../lib/http/app.ts";
+import { createHubApp as createApp } from "../app.ts";
 import { silentLogger } from "../lib/log.ts";
 import { createMetrics } from "../lib/metrics/service.ts";
 import { systemClock } from "../lib/util/clock.ts";
@@ -154,13 +156,15 @@ dbTest(
 
 dbTest("metrics.ingest(): alert rules see only the samples that were stored", async (h) => {
   const seen: number[] = [];
+  const events = createEventBus(silentLogger);
+  events.on("metrics.batch_committed", ({ batch }) => seen.push(...batch.samples.map((s) => s.t)));
   const metrics = createMetrics({
     dbh: h,
     clock: systemClock,
-    bus: createMemoryBus(),
+    realtime: createRealtimePublisher(createMemoryBus(), silentLogger),
     log: silentLogger,
     retention: { rawHours: 24, minuteDays: 30, hourDays: 365 },
-    onCommitted: (_host, b) => seen.push(...b.samples.map((s) => s.t)),
+    events,
   });
   const now = Date.now();
   const r = await metrics.ingest({ id: "h", org_id: "o" }, {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
 import { createHostCollectors } from "../agent/metrics/collectors.ts";

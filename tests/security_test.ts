@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
+import { statusOf } from "./support/errors.ts";
 import { declaredRoutes } from "../lib/http/policy.ts";
-import { startHub } from "../lib/hub.ts";
+import { startHub } from "../hub.ts";
 import { loadConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import { islands } from "../lib/islands/registry.ts";
@@ -400,7 +401,7 @@ dbTest(
       // Probes run back to back for as long as the storm lasts.
       const during = await probe(0, () => settled);
       const outcomes = await storm;
-      const statuses = outcomes.map((o) => o.status === "rejected" ? o.reason.status : 200);
+      const statuses = outcomes.map((o) => o.status === "rejected" ? statusOf(o.reason) : 200);
       console.log(
         `healthz median: idle ${idle.toFixed(1)} ms, during the storm ${during.toFixed(1)} ms; ` +
           `sign-ins: ${

@@ -1,10 +1,5 @@
 import type { DockerClient } from "../../lib/docker/client.ts";
-import {
-  checkHost,
-  classifyAddress,
-  OutboundRefused,
-  parseIp,
-} from "../../lib/alerts/channels/outbound.ts";
+import { checkHost, classifyAddress, OutboundRefused, parseIp } from "../../lib/net/outbound.ts";
 import type { HealthCheckSpec, HealthResult } from "../../lib/protocol/health.ts";
 import type { Targets } from "./targets.ts";
 

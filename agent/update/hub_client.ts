@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { CurrentRelease, type OutcomeReport } from "../../lib/protocol/release.ts";
-import type { ManifestFile } from "../../lib/releases/manifest.ts";
+import type { ManifestFile } from "../../lib/release_format/manifest.ts";
 
 /** Talks to the hub's release API with the host token. */
 export interface ReleaseClient {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "../../lib/log.ts";
-import { parseKeyList } from "../../lib/releases/signing.ts";
+import { parseKeyList } from "../../lib/release_format/signing.ts";
 import { TRUSTED_RELEASE_KEYS } from "../release_keys.ts";
 import { type ReleaseClient, releaseClient } from "./hub_client.ts";
 import { installLayout } from "./layout.ts";

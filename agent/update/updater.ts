@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Logger } from "../../lib/log.ts";
-import { fileFor, parseManifest } from "../../lib/releases/manifest.ts";
-import { compareVersions } from "../../lib/releases/semver.ts";
-import { verifyBytes } from "../../lib/releases/signing.ts";
+import { fileFor, parseManifest } from "../../lib/release_format/manifest.ts";
+import { compareVersions } from "../../lib/release_format/semver.ts";
+import { verifyBytes } from "../../lib/release_format/signing.ts";
 import type { OutcomeReport } from "../../lib/protocol/release.ts";
 import { DownloadRejected, type ReleaseClient } from "./hub_client.ts";
 import { installLayout } from "./layout.ts";

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import type { LiveState } from "../metrics/realtime.ts";
+import type { LiveState } from "../client/realtime.ts";
 
 /** What the marker says in each state; islands may word "live" their own way. */
 export const LIVE_LABELS: Record<LiveState, string> = {

@@ -6,9 +6,8 @@ import {
   parseFrame,
   type WireError,
 } from "../protocol/messages.ts";
-import { type OpName, opSchema } from "../protocol/ops.ts";
+import { type OpName, parseOpParams } from "../protocol/ops.ts";
 import { HttpError, validationError } from "../http/errors.ts";
-import { z } from "zod";
 
 /** Calls waiting for an answer per connection; more are refused (503) rather than queued. */
 const MAX_PENDING = 1000;
@@ -144,9 +143,8 @@ export class AgentConnection {
 
   /** Validates params against the operation's schema (400 naming the field) before anything is sent. */
   #validate(op: OpName, params: unknown): unknown {
-    const schema = opSchema(op);
-    if (!schema) throw new HttpError(400, "unknown_op", `Unknown operation "${op}"`);
-    const r = (schema as z.ZodType).safeParse(params ?? {});
+    const r = parseOpParams(op, params);
+    if (!r) throw new HttpError(400, "unknown_op", `Unknown operation "${op}"`);
     if (!r.success) throw validationError(r.error);
     return r.data;
   }

@@ -1,4 +1,4 @@
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
 import type { Host } from "../hosts/service.ts";
 import type { ActionContext } from "../audit/service.ts";
 

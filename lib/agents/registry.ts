@@ -1,12 +1,14 @@
 import type { Hosts } from "../hosts/service.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import { HttpError } from "../http/errors.ts";
 import { AgentConnection } from "./connection.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { CLOSE, ContainerState, type Hello } from "../protocol/messages.ts";
-import type { ContainerEvent } from "../alerts/event_rules.ts";
-import type { HealthResult } from "../protocol/health.ts";
+import type { EventBus } from "../events.ts";
+import type {} from "./events.ts";
 import { createUpdateQueue, type UpdateQueue } from "./update_queue.ts";
 import { z } from "zod";
 
@@ -30,19 +32,13 @@ type HostRef = { id: string; org_id: string };
  */
 export function createAgentRegistry(deps: {
   hosts: Hosts;
+  /** Carries disconnect requests between replicas. */
   bus: Bus;
+  /** Publishes container and host status changes to the organization. */
+  realtime: RealtimePublisher;
   log: Logger;
-  /** Alerts hooks (lib/alerts/service.ts): container events for event rules, a host coming back. */
-  observer?: {
-    event(host: { id: string; org_id: string }, e: ContainerEvent): void;
-    online(host: { id: string; org_id: string }): void;
-  };
-  /** Health hooks (lib/health/mod.ts): agent connected, container cache changed, check results. */
-  health?: {
-    online(host: { id: string; org_id: string }): void;
-    containers(host: { id: string; org_id: string }, e?: ContainerEvent): void;
-    results(host: { id: string; org_id: string }, results: HealthResult[]): void;
-  };
+  /** Where the registry tells what happened (lib/agents/events.ts); alerts and health listen. */
+  events: EventBus;
   /** Database calls of the update queue that take longer are retried (default 5 s). */
   updateTimeoutMs?: number;
 }) {
@@ -78,15 +74,12 @@ export function createAgentRegistry(deps: {
 
   // Not awaited by the update queue: a bus waiting on an unreachable database must not hold
   // up the cache (events are hints to refresh; the pages read the cache).
-  const publish = (orgId: string, name: string, data: unknown) =>
-    void deps.bus.publish(`org:${orgId}:${name}`, data).catch((e) =>
-      deps.log.warn("publish failed", { error: String(e) })
-    );
+  const { realtime } = deps;
 
   const applySnapshot = async (host: HostRef, containers: ContainerState[]) => {
     await deps.hosts.applySnapshot(host, containers);
-    deps.health?.containers(host);
-    publish(host.org_id, "containers", { host_id: host.id, kind: "snapshot" });
+    deps.events.emit("agent.containers_changed", { host });
+    void realtime.publish(topics.containers(host.org_id), { host_id: host.id, kind: "snapshot" });
   };
 
   /** Queues a fresh snapshot asked from the host's live agent (none live: its next hello sends one). */
@@ -153,7 +146,7 @@ export function createAgentRegistry(deps: {
           }),
         onEvent: (e) => {
           if (e.type !== "container") return;
-          deps.observer?.event(host, e);
+          deps.events.emit("agent.container_event", { host, event: e });
           const gone = e.action === "destroy";
           // Only destroy removes a container. Other events carry its new state; one without a
           // state (exec_create/exec_start/exec_die, or a container already gone when the agent
@@ -163,8 +156,8 @@ export function createAgentRegistry(deps: {
             what: `event ${e.action}`,
             run: async () => {
               await deps.hosts.applyContainer(host, e.id, gone ? undefined : e.container);
-              deps.health?.containers(host, e);
-              publish(host.org_id, "containers", {
+              deps.events.emit("agent.containers_changed", { host, event: e });
+              void realtime.publish(topics.containers(host.org_id), {
                 host_id: host.id,
                 kind: "event",
                 id: e.id,
@@ -174,7 +167,7 @@ export function createAgentRegistry(deps: {
             },
           });
         },
-        onHealth: (results) => deps.health?.results(host, results),
+        onHealth: (results) => deps.events.emit("agent.health_results", { host, results }),
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
@@ -183,7 +176,10 @@ export function createAgentRegistry(deps: {
               what: "offline",
               run: async () => {
                 await deps.hosts.touch(host.id);
-                publish(host.org_id, "hosts", { host_id: host.id, online: false });
+                void realtime.publish(topics.hosts(host.org_id), {
+                  host_id: host.id,
+                  online: false,
+                });
               },
             });
           }
@@ -195,9 +191,8 @@ export function createAgentRegistry(deps: {
       live.set(host.id, conn);
       syncPinger();
       previous?.close(CLOSE.REPLACED, "replaced by a newer connection");
-      publish(host.org_id, "hosts", { host_id: host.id, online: true });
-      deps.observer?.online(host);
-      deps.health?.online(host);
+      void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: true });
+      deps.events.emit("agent.connected", { host });
       return conn;
     },
 

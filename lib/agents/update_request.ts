@@ -1,5 +1,5 @@
 import type { ActionContext } from "../audit/service.ts";
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
 import { UPDATE_CHECK_OP } from "../protocol/release.ts";
 import { conflict, HttpError } from "../http/errors.ts";
 

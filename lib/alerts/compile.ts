@@ -2,6 +2,7 @@
 import type { RuleRow } from "./rules.ts";
 import { type RuleSpec, ruleSpecOf } from "./schema.ts";
 import type { QuietHours, ThresholdSpec } from "./evaluator.ts";
+import type { HostInfo } from "./facts.ts";
 
 /** A rule ready to evaluate. */
 export interface CompiledRule {
@@ -20,16 +21,6 @@ export interface CompiledRule {
   quiet: QuietHours | null;
   holdMs: number;
   repeatMs: number;
-}
-
-/** A host as rules see it. */
-export interface HostInfo {
-  id: string;
-  org_id: string;
-  name: string;
-  labels: Record<string, string>;
-  enrolled_at: number | null;
-  last_seen_at: number | null;
 }
 
 /** Compiles a stored rule. */

@@ -2,6 +2,14 @@
 import type { CompiledRule } from "./compile.ts";
 import { formatDuration } from "./channels/message.ts";
 
+/** What a firing records and says: its title and detail, and the names it shows. */
+export interface FireInfo {
+  title: string;
+  detail: string;
+  hostName: string;
+  containerName: string | null;
+}
+
 /** A value in the unit its series name implies. */
 export function formatValue(metric: string | null, v: number | null): string {
   if (v === null || !Number.isFinite(v)) return "—";

@@ -4,7 +4,8 @@ import type { Db } from "../db/mod.ts";
 import type { AlertsTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
-import { notFound } from "../http/errors.ts";
+import { NotFound } from "../errors.ts";
+import type { AlertsEvent } from "../realtime/topics.ts";
 
 /** An alert row. */
 export type AlertRow = AlertsTable;
@@ -31,7 +32,7 @@ export function createAlertHistory(
   db: Db,
   clock: Clock,
   audit: AuditLog,
-  onChange: (orgId: string, data: Record<string, unknown>) => void,
+  onChange: (orgId: string, data: AlertsEvent) => void,
 ) {
   const self = {
     /** Newest first; `nextBefore` pages further back. */
@@ -52,7 +53,7 @@ export function createAlertHistory(
     async get(orgId: string, id: string): Promise<AlertRow> {
       const row = await db.selectFrom("alerts").selectAll().where("org_id", "=", orgId)
         .where("id", "=", id).executeTakeFirst();
-      if (!row) throw notFound("alert");
+      if (!row) throw new NotFound("alert not found");
       return row;
     },
 

@@ -5,10 +5,10 @@
  * lists it, and a rule naming anything else is refused with the closest names: `load.1m` saved
  * happily would have watched a series that never comes.
  */
-import type { Db } from "../db/mod.ts";
-import { HttpError } from "../http/errors.ts";
+import { Invalid } from "../errors.ts";
+import type { AlertFacts } from "./facts.ts";
 // The same suffix rules the host page's charts use (a pure module, shared with the browser).
-import { type Unit, unitOf as seriesUnit } from "../../islands/metrics/keys.ts";
+import { type Unit, unitOf as seriesUnit } from "../../islands/client/keys.ts";
 
 /** One metric family: a series name, or a name whose series carry one label (`fs.used_pct{mount=…}`). */
 export interface MetricFamily {
@@ -83,7 +83,7 @@ const MAX_KEYS = 5000;
 const scopeOf = (name: string): MetricFamily["scope"] =>
   name.startsWith("ctr.") ? "container" : "host";
 
-/** How the host page's charts read each unit (islands/metrics/keys.ts), in words. */
+/** How the host page's charts read each unit (islands/client/keys.ts), in words. */
 const UNIT_WORDS: Record<Unit, string> = {
   pct: "%",
   bytes: "bytes",
@@ -132,15 +132,11 @@ function collected(): Map<string, MetricFamily> {
  * The catalogue of an organization: the collected families, marked seen and with their label
  * values when its hosts have sent them, plus any other series they sent (a newer agent's).
  */
-export async function metricCatalog(db: Db, orgId: string): Promise<MetricFamily[]> {
-  const rows = await db.selectFrom("metric_series")
-    .innerJoin("hosts", "hosts.id", "metric_series.host_id")
-    .where("hosts.org_id", "=", orgId)
-    .select((eb) => [
-      "metric_series.key as key",
-      eb.case().when("metric_series.container_id", "=", "").then(0).else(1).end().as("ctr"),
-    ])
-    .distinct().limit(MAX_KEYS).execute();
+export async function metricCatalog(
+  facts: Pick<AlertFacts, "seriesSeen">,
+  orgId: string,
+): Promise<MetricFamily[]> {
+  const rows = await facts.seriesSeen(orgId, MAX_KEYS);
   const families = collected();
   const values = new Map<string, Set<string>>();
   for (const r of rows) {
@@ -149,7 +145,7 @@ export async function metricCatalog(db: Db, orgId: string): Promise<MetricFamily
     if (!f) {
       f = {
         key: name,
-        scope: Number(r.ctr) ? "container" : "host",
+        scope: r.container ? "container" : "host",
         unit: unitOf(name),
         label,
         values: [],
@@ -230,13 +226,13 @@ export function metricProblem(
 
 /** Refuses a metric rule whose series no agent reports (400 naming `metric`, with close matches). */
 export async function checkRuleMetric(
-  db: Db,
+  facts: Pick<AlertFacts, "seriesSeen">,
   orgId: string,
   spec: { kind: string; metric: string | null; container: boolean },
 ): Promise<void> {
   if (spec.kind !== "metric" || !spec.metric) return;
-  const problem = metricProblem(spec.metric, spec.container, await metricCatalog(db, orgId));
+  const problem = metricProblem(spec.metric, spec.container, await metricCatalog(facts, orgId));
   if (problem) {
-    throw new HttpError(400, "validation", `Invalid rule: metric: ${problem}`, { metric: problem });
+    throw new Invalid(`Invalid rule: metric: ${problem}`, { metric: problem });
   }
 }

@@ -8,8 +8,9 @@ import type { AlertRulesTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Invalid, NotFound } from "../errors.ts";
 import { checkRuleMetric } from "./metric_catalog.ts";
+import type { AlertFacts } from "./facts.ts";
 import {
   DEFAULT_RULES,
   normalizeRule,
@@ -49,6 +50,8 @@ export function createRuleStore(deps: {
   db: Db;
   clock: Clock;
   audit: AuditLog;
+  /** Hosts, organizations and series, read through their modules. */
+  facts: Pick<AlertFacts, "host" | "orgSlug" | "seriesSeen">;
   onChange: (orgId: string) => void;
 }) {
   const { db, clock, audit } = deps;
@@ -61,12 +64,11 @@ export function createRuleStore(deps: {
    */
   async function ensureDefaults(orgId: string): Promise<void> {
     if (seeded.has(orgId)) return;
+    // An unknown organization gets nothing (its rules would have no owner).
+    if (await deps.facts.orgSlug(orgId) === undefined) return;
     const now = clock.now();
     const total = DEFAULT_RULES.length;
     await db.transaction().execute(async (tx) => {
-      const org = await tx.selectFrom("organizations").select("id").where("id", "=", orgId)
-        .executeTakeFirst();
-      if (!org) return;
       const key = defaultsKey(orgId);
       const marker = await tx.selectFrom("kv").select("value").where("key", "=", key)
         .executeTakeFirst();
@@ -101,10 +103,9 @@ export function createRuleStore(deps: {
    */
   async function checkRefs(orgId: string, spec: RuleSpec): Promise<void> {
     if (spec.scope === "host") {
-      const h = await db.selectFrom("hosts").select("id").where("org_id", "=", orgId)
-        .where("id", "=", spec.scope_value!).where("removed_at", "is", null).executeTakeFirst();
-      if (!h) {
-        throw new HttpError(400, "validation", "Invalid rule: scope_value", {
+      const h = await deps.facts.host(spec.scope_value!);
+      if (h?.org_id !== orgId) {
+        throw new Invalid("Invalid rule: scope_value", {
           scope_value: "no such host in this organization",
         });
       }
@@ -113,19 +114,19 @@ export function createRuleStore(deps: {
       const rows = await db.selectFrom("alert_channels").select("id").where("org_id", "=", orgId)
         .where("id", "in", spec.channels).execute();
       if (rows.length !== new Set(spec.channels).size) {
-        throw new HttpError(400, "validation", "Invalid rule: channels", {
+        throw new Invalid("Invalid rule: channels", {
           channels: "names a channel that does not exist in this organization",
         });
       }
     }
-    await checkRuleMetric(db, orgId, spec);
+    await checkRuleMetric(deps.facts, orgId, spec);
   }
 
   async function row(orgId: string, id: string): Promise<RuleRow> {
     await ensureDefaults(orgId);
     const r = await db.selectFrom("alert_rules").selectAll().where("org_id", "=", orgId)
       .where("id", "=", id).executeTakeFirst();
-    if (!r) throw notFound("alert rule");
+    if (!r) throw new NotFound("alert rule not found");
     return r;
   }
 

@@ -1,8 +1,8 @@
 /** Alert rule input: zod shapes for the API and the one normalisation every write goes through. */
-import { z } from "../http/openapi.ts";
+import { z } from "zod";
 import { SERIES_KEY } from "../protocol/metrics.ts";
 import type { AlertRulesTable } from "../db/schema.ts";
-import { HttpError } from "../http/errors.ts";
+import { Invalid } from "../errors.ts";
 
 /** Event rule types. */
 export const EVENT_TYPES = [
@@ -42,10 +42,10 @@ export const RuleFields = z.object({
   kind: z.enum(["metric", "event"]),
   metric: z.string().regex(SERIES_KEY, "a series name such as cpu.total_pct or fs.used_pct")
     .nullable(),
-  container: z.boolean().openapi({ description: "Evaluate the metric on each container" }),
+  container: z.boolean().meta({ description: "Evaluate the metric on each container" }),
   op: z.enum([">", "<"]),
   trigger: z.number().finite().nullable(),
-  clear: z.number().finite().nullable().openapi({
+  clear: z.number().finite().nullable().meta({
     description: "Hysteresis: a firing alert resolves only once the value crosses this",
   }),
   hold_s: z.number().int().min(0).max(86_400),
@@ -142,12 +142,7 @@ export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
     fields.repeat_s = "must be 0 (no reminders) or at least 60";
   }
   if (Object.keys(fields).length) {
-    throw new HttpError(
-      400,
-      "validation",
-      `Invalid rule: ${Object.keys(fields).join(", ")}`,
-      fields,
-    );
+    throw new Invalid(`Invalid rule: ${Object.keys(fields).join(", ")}`, fields);
   }
   return merged;
 }

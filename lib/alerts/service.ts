@@ -4,9 +4,16 @@
  * lease-protected jobs (evaluation tick every 30 s, delivery retries every 10 s, hourly purge of
  * history older than the retention).
  */
+import type { EventBus } from "../events.ts";
+import type {} from "../agents/events.ts";
+import type {} from "../health/mod.ts";
+import type {} from "../metrics/service.ts";
+import type {} from "../hosts/service.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type AlertsEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
@@ -16,18 +23,15 @@ import { createRuleStore } from "./rules.ts";
 import { createChannelStore } from "./channels/store.ts";
 import { type Backoff, createDelivery } from "./channels/delivery.ts";
 import type { SendOptions } from "./channels/send.ts";
-import { type AlertEngine, createAlertEngine } from "./engine.ts";
+import { type AlertEngine, createAlertEngine } from "./engine/engine.ts";
 import { createAlertHistory } from "./history.ts";
-import {
-  applyContainerEvent,
-  applyHealthChange,
-  type ContainerEvent,
-  eventMatters,
-  type HealthCheckChange,
-} from "./event_rules.ts";
-import { alertTick } from "./tick.ts";
+import { type ContainerEvent, eventMatters, type HealthCheckChange } from "./kinds/mod.ts";
+import { alertTick } from "./engine/tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
+import { notificationsUrl } from "./engine/notify.ts";
 import { purgeAlertHistory } from "./purge.ts";
+import { metricCatalog } from "./metric_catalog.ts";
+import type { AlertFacts } from "./facts.ts";
 
 /** Bus topic on which replicas tell each other that an organization's rules changed. */
 const CONTROL_TOPIC = "hub:alerts";
@@ -36,7 +40,10 @@ const CONTROL_TOPIC = "hub:alerts";
 export interface AlertsDeps {
   dbh: DbHandle;
   clock: Clock;
+  /** Carries rule changes and host renames between replicas. */
   bus: Bus;
+  /** Publishes alert changes to the organization. */
+  realtime: RealtimePublisher;
   log: Logger;
   audit: AuditLog;
   /** The hub's secret key (base64), loaded on first use. */
@@ -46,6 +53,13 @@ export interface AlertsDeps {
   retentionDays?: number;
   publicUrl: string;
   isOnline(hostId: string): boolean;
+  /**
+   * What alerts listen to: committed metric batches, agent container events and connections,
+   * health state changes, host renames (lib/events.ts). Without it (unit tests) nothing arrives.
+   */
+  events?: EventBus;
+  /** What alerts read of the hosts, metrics and orgs modules (never their tables). */
+  facts: AlertFacts;
   /** Retry policy and send options (tests shorten them). */
   backoff?: Backoff;
   send?: Partial<SendOptions>;
@@ -58,11 +72,8 @@ export function createAlerts(deps: AlertsDeps) {
   let boxPromise: Promise<SecretBox> | undefined;
   const box = () => boxPromise ??= deps.secretKey().then(createSecretBox);
   const policy = { allowPrivate: deps.allowPrivateTargets };
-  const publish = (orgId: string, data: Record<string, unknown>) => {
-    bus.publish(`org:${orgId}:alerts`, data).catch((e) =>
-      log.warn("alerts: publish failed", { error: String(e) })
-    );
-  };
+  const publish = (orgId: string, data: AlertsEvent) =>
+    void deps.realtime.publish(topics.alerts(orgId), data);
 
   const states = createStateStore(db);
   // deno-lint-ignore prefer-const
@@ -71,6 +82,7 @@ export function createAlerts(deps: AlertsDeps) {
     db,
     clock,
     audit,
+    facts: deps.facts,
     onChange: (orgId) => {
       engine.invalidate(orgId);
       bus.publish(CONTROL_TOPIC, { invalidate: orgId }).catch(() => {});
@@ -93,6 +105,7 @@ export function createAlerts(deps: AlertsDeps) {
     states,
     channels,
     delivery,
+    facts: deps.facts,
     publish,
     isOnline: deps.isOnline,
     publicUrl: deps.publicUrl,
@@ -108,15 +121,18 @@ export function createAlerts(deps: AlertsDeps) {
     }
   });
 
-  const tick = () => alertTick({ db, clock, engine, isOnline: deps.isOnline });
+  const tick = () =>
+    alertTick({ clock, engine, facts: deps.facts, states, isOnline: deps.isOnline });
 
-  return {
+  const alerts = {
     rules,
     channels,
     history,
     delivery,
-    engine,
     tick,
+
+    /** The metrics a rule may name in an organization, with units and label values seen. */
+    metricCatalog: (orgId: string) => metricCatalog(deps.facts, orgId),
 
     /** Metrics ingest hook: a committed, new batch. */
     onBatch: engine.onBatch,
@@ -126,15 +142,14 @@ export function createAlerts(deps: AlertsDeps) {
       event(host: { id: string; org_id: string }, e: ContainerEvent): void {
         if (!eventMatters(e)) return;
         const now = clock.now();
-        engine.task(() => applyContainerEvent(engine, host, e, now)).catch((err) =>
+        engine.task(() => engine.containerEvent(host, e, now)).catch((err) =>
           log.error("alerts: event failed", { hostId: host.id, error: String(err) })
         );
       },
       online(host: { id: string; org_id: string }): void {
-        engine.task(async () => {
-          const org = await engine.loadOrg(host.org_id);
-          await engine.hostBack(org, host.id);
-        }).catch((err) => log.error("alerts: host online failed", { error: String(err) }));
+        engine.task(() => engine.hostOnline(host)).catch((err) =>
+          log.error("alerts: host online failed", { error: String(err) })
+        );
       },
     },
 
@@ -153,7 +168,7 @@ export function createAlerts(deps: AlertsDeps) {
 
     /** Health hook (lib/health): a check's state changed; unhealthy fires, the rest resolves. */
     onHealthChange(host: { id: string; org_id: string }, change: HealthCheckChange): void {
-      engine.task(() => applyHealthChange(engine, host, change)).catch((err) =>
+      engine.task(() => engine.healthChange(host, change)).catch((err) =>
         log.error("alerts: health change failed", { hostId: host.id, error: String(err) })
       );
     },
@@ -166,13 +181,12 @@ export function createAlerts(deps: AlertsDeps) {
         target: { type: "channel", id: row.id, name: row.name },
         after: (r) => ({ metadata: { status: r.status } }),
       }, async () => {
-        const org = await db.selectFrom("organizations").select("slug").where("id", "=", orgId)
-          .executeTakeFirst();
+        const slug = await deps.facts.orgSlug(orgId);
         const now = clock.now();
         const message: AlertMessage = {
           event: "test",
           alert_id: null,
-          org: org?.slug ?? "",
+          org: slug ?? "",
           rule: "Test notification",
           severity: "warning",
           title: `Test notification from Capstan to "${row.name}"`,
@@ -182,7 +196,7 @@ export function createAlerts(deps: AlertsDeps) {
           value: null,
           started_at: now,
           ended_at: null,
-          url: deps.publicUrl ? `${deps.publicUrl}/o/${org?.slug}/notifications` : null,
+          url: notificationsUrl(deps.publicUrl, slug ?? ""),
         };
         return await delivery.sendTest(orgId, row, message);
       });
@@ -219,6 +233,17 @@ export function createAlerts(deps: AlertsDeps) {
       await delivery.idle();
     },
   };
+
+  const events = deps.events;
+  events?.on("metrics.batch_committed", ({ host, batch }) => alerts.onBatch(host, batch));
+  events?.on("agent.container_event", ({ host, event }) => alerts.agentObserver.event(host, event));
+  events?.on("agent.connected", ({ host }) => alerts.agentObserver.online(host));
+  events?.on(
+    "health.changed",
+    (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
+  );
+  events?.on("host.renamed", ({ host, name }) => alerts.hostRenamed(host, name));
+  return alerts;
 }
 
 export type Alerts = ReturnType<typeof createAlerts>;

@@ -58,6 +58,13 @@ export function createStateStore(db: Db) {
       return Number(r.numUpdatedRows ?? 0) === 1 ? expected + 1 : null;
     },
 
+    /** Organizations with a subject that is not ok (they need the tick even without hosts). */
+    async orgsWithOpenStates(): Promise<string[]> {
+      const rows = await db.selectFrom("alert_rule_states").select("org_id").distinct()
+        .where("state", "!=", "ok").execute();
+      return rows.map((r) => r.org_id);
+    },
+
     /** Forgets every state of a rule (disabled or deleted: its subjects start from ok again). */
     async clearRule(ruleId: string, ex: Exec = db): Promise<void> {
       await ex.deleteFrom("alert_rule_states").where("rule_id", "=", ruleId).execute();

@@ -2,7 +2,6 @@ import type { Db } from "../db/mod.ts";
 import type { AuditLogTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { HttpError } from "../http/errors.ts";
 import { containsText } from "../db/text_search.ts";
 
 /** Who did something. Tokens are named by their id and name, never their value. */
@@ -131,7 +130,7 @@ export function createAuditLog(db: Db, clock: Clock, onRecord?: (row: AuditRow) 
           orgId: info.orgId,
           target: info.target,
           status: "error",
-          error: err instanceof HttpError || err instanceof Error ? err.message : String(err),
+          error: err instanceof Error ? err.message : String(err),
           durationMs: performance.now() - started,
           metadata: info.metadata,
         });

@@ -2,7 +2,7 @@ import type { Db } from "../db/mod.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { constantTimeEqual, randomToken, sha256Hex } from "../util/ids.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Invalid, NotFound, RateLimited, Unauthenticated } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Orgs } from "../orgs/service.ts";
 import { DUMMY_HASH, verifyPassword } from "./password.ts";
@@ -71,11 +71,9 @@ export function createAccounts(deps: {
           error: message,
           durationMs: performance.now() - started,
         });
-        return new HttpError(
-          status,
-          status === 429 ? "rate_limited" : "invalid_credentials",
-          message,
-        );
+        return status === 429
+          ? new RateLimited(message)
+          : new Unauthenticated(message, "invalid_credentials");
       };
       const ip = ctx.ip ?? "unknown";
       const pair = `pair:${email}|${ip}`;
@@ -150,9 +148,7 @@ export function createAccounts(deps: {
         const user = await users.byId(userId);
         const cred = user && await users.credentials(user.email);
         if (!cred || !await verifyPassword(input.current, cred.password_hash)) {
-          throw new HttpError(400, "validation", "Current password is wrong", {
-            current: "is wrong",
-          });
+          throw new Invalid("Current password is wrong", { current: "is wrong" });
         }
         await users.setPassword(userId, input.next);
         const endedSessions = await sessions.endAllFor(userId, keepSessionIdHash);
@@ -181,7 +177,7 @@ export function createAccounts(deps: {
         { target: { type: "user", name: email } },
         async () => {
           const user = await users.byEmail(email);
-          if (!user) throw notFound(`user "${email}"`);
+          if (!user) throw new NotFound(`user "${email}" not found`);
           await users.setPassword(user.id, password);
           await sessions.endAllFor(user.id);
           accessChanged(user.id);
@@ -222,7 +218,7 @@ export function createAccounts(deps: {
         orgId: t?.org_id,
         target: { type: "token", id: tokenId, name: t?.name },
       }, async () => {
-        if (!t) throw notFound("token");
+        if (!t) throw new NotFound("token not found");
         await tokens.revoke(tokenId);
         accessChanged(userId);
       });
@@ -264,7 +260,7 @@ export function createAccounts(deps: {
       )
         .executeTakeFirst();
       if (Number(consumed.numDeletedRows ?? 0) !== 1 || await users.count() > 0) {
-        throw notFound("page");
+        throw new NotFound("page not found");
       }
       const user = await this.createUser(ctx, { ...input, isAdmin: true });
       const actor: ActionContext = {

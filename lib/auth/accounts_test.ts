@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { dbTest } from "../../tests/support/db.ts";
 import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
 import { manualClock } from "../../tests/support/clock.ts";
-import type { HttpError } from "../http/errors.ts";
-import { hubJobs } from "../jobs/registry.ts";
+import type { DomainError } from "../errors.ts";
+import { statusOf } from "../../tests/support/errors.ts";
+import { collectJobs } from "../module.ts";
+import { MODULES } from "../../modules.ts";
 
 const ctx = (ip = "10.0.0.1") => ({ actor: { type: "anonymous" as const }, ip });
 
@@ -12,11 +14,11 @@ dbTest("signIn() starts a session and audits success and failure", async (h) => 
   await s.users.create({ email: "a@x.io", name: "A", password: "password-123" });
   await assert.rejects(
     s.accounts.signIn(ctx(), "a@x.io", "wrong-password"),
-    (e: HttpError) => e.status === 401,
+    (e: DomainError) => statusOf(e) === 401,
   );
   await assert.rejects(
     s.accounts.signIn(ctx(), "nobody@x.io", "wrong-password"),
-    (e: HttpError) => e.status === 401,
+    (e: DomainError) => statusOf(e) === 401,
   );
   const { sessionId } = await s.accounts.signIn(ctx(), "a@x.io", "password-123");
   assert.ok(await s.sessions.resolve(sessionId));
@@ -25,7 +27,7 @@ dbTest("signIn() starts a session and audits success and failure", async (h) => 
   assert.ok(rows.every((r) => !JSON.stringify(r).includes("password-123")));
 });
 
-const is = (status: number) => (e: HttpError) => e.status === status;
+const is = (status: number) => (e: DomainError) => statusOf(e) === status;
 
 dbTest(
   "signIn() refuses an (account, IP) after 5 failures; the owner still signs in elsewhere",
@@ -64,11 +66,13 @@ dbTest(
     assert.ok(await s.accounts.signIn(ctx("192.0.2.1"), "a@x.io", "password-123"), "home");
     let checked = 0, refused = 0;
     for (let i = 0; i < 60; i++) {
-      await s.accounts.signIn(ctx(`10.0.${i}.1`), "a@x.io", `guess-${i}`).catch((e: HttpError) => {
-        if (e.status === 401) checked++;
-        else if (e.status === 429) refused++;
-        else throw e;
-      });
+      await s.accounts.signIn(ctx(`10.0.${i}.1`), "a@x.io", `guess-${i}`).catch(
+        (e: DomainError) => {
+          if (statusOf(e) === 401) checked++;
+          else if (statusOf(e) === 429) refused++;
+          else throw e;
+        },
+      );
     }
     assert.equal(checked, 10, "a botnet gets 10 quick guesses, then one per back-off step");
     assert.equal(refused, 50);
@@ -92,9 +96,7 @@ dbTest(
         (_, i) => s.accounts.signIn(ctx("10.6.6.6"), "a@x.io", `bad-${i}`),
       ),
     );
-    const statuses = results.map((r) =>
-      r.status === "rejected" ? (r.reason as HttpError).status : 200
-    );
+    const statuses = results.map((r) => r.status === "rejected" ? statusOf(r.reason) : 200);
     const checked = statuses.filter((x) => x === 401).length;
     assert.equal(checked, 5, `checked ${checked} of 50: ${statuses.join(",")}`);
     assert.equal(statuses.filter((x) => x === 429).length, 45);
@@ -115,7 +117,7 @@ dbTest("changePassword() ends the user's other sessions but keeps the current on
       current: "nope-nope-nope",
       next: "another-password",
     }, current.idHash),
-    (e: HttpError) => e.status === 400 && e.fields?.current === "is wrong",
+    (e: DomainError) => statusOf(e) === 400 && e.fields?.current === "is wrong",
   );
   const r = await s.accounts.changePassword(SYSTEM_CTX, u.id, {
     current: "password-123",
@@ -145,7 +147,7 @@ dbTest("setup token is single-use and stops working once a user exists", async (
   assert.equal(await s.accounts.setupTokenValid(token), false);
   await assert.rejects(
     s.accounts.completeSetup(ctx(), token, { ...input, email: "two@x.io" }),
-    (e: HttpError) => e.status === 404,
+    (e: DomainError) => statusOf(e) === 404,
   );
   assert.equal(await s.accounts.issueSetupToken(), undefined);
   const org = (await s.orgs.bySlug("main"))!;
@@ -210,9 +212,7 @@ dbTest("sign_in_attempts_purge job removes ended sign-in counters", async (h) =>
   const clock = manualClock();
   const s = testServices(h, clock);
   await assert.rejects(s.accounts.signIn(ctx(), "nobody@x.io", "wrong-password"), is(401));
-  const job = hubJobs({ ...s, auditRetentionDays: 90 }).find((j) =>
-    j.name === "sign_in_attempts_purge"
-  )!;
+  const job = collectJobs(s, MODULES, s as never).find((j) => j.name === "sign_in_attempts_purge")!;
   assert.equal(await job.run(), 0);
   clock.advance(16 * 60_000);
   assert.equal(await job.run(), 3, "pair, address and account counters");

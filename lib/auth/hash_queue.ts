@@ -4,7 +4,7 @@
  * hub does (`/healthz` went from 7 ms to 1 s). Hashes run `concurrency` at a time, callers beyond
  * that wait in order, and beyond `maxWaiting` they are turned away at once with 503.
  */
-import { HttpError } from "../http/errors.ts";
+import { Unavailable } from "../errors.ts";
 
 /** Options of `createHashQueue`. */
 export interface HashQueueOptions {
@@ -26,10 +26,9 @@ export function createHashQueue(options: HashQueueOptions = {}) {
     async run<T>(work: () => Promise<T>): Promise<T> {
       if (running >= concurrency) {
         if (waiting.length >= maxWaiting) {
-          throw new HttpError(
-            503,
-            "busy",
+          throw new Unavailable(
             "The hub is busy checking other passwords; try again in a few seconds",
+            "busy",
           );
         }
         await new Promise<void>((resolve) => waiting.push(resolve));

@@ -2,7 +2,7 @@ import type { Db } from "../db/mod.ts";
 import type { UsersTable } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { conflict } from "../http/errors.ts";
+import { Conflict } from "../errors.ts";
 import { hashPassword } from "./password.ts";
 
 export type User = Omit<UsersTable, "password_hash">;
@@ -25,7 +25,9 @@ export function createUsers(db: Db, clock: Clock) {
     ): Promise<User> {
       const existing = await db.selectFrom("users").select("id").where("email", "=", input.email)
         .executeTakeFirst();
-      if (existing) throw conflict(`Cannot create user "${input.email}": email is already in use`);
+      if (existing) {
+        throw new Conflict(`Cannot create user "${input.email}": email is already in use`);
+      }
       const now = clock.now();
       const row: UsersTable = {
         id: uuidv7(now),

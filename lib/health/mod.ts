@@ -5,12 +5,21 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
 import type { Logger } from "../log.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
-import type { HealthResult } from "../protocol/health.ts";
 import { createHealthService } from "./service.ts";
-import { type HealthChange } from "./rows.ts";
+import type { HealthChange } from "./rows.ts";
+import type { EventBus } from "../events.ts";
+import type {} from "../agents/events.ts";
+
+declare module "../events.ts" {
+  interface DomainEvents {
+    /** A check's state changed and is stored (alerts fire on unhealthy, resolve on the rest). */
+    "health.changed": HealthChange;
+  }
+}
 import { createHealthSync, type SyncDeps } from "./sync.ts";
 import { purgeHealthResults } from "./retention.ts";
 import { containerAddresses } from "../docker/addresses.ts";
@@ -27,6 +36,7 @@ export function createHealth(deps: {
   db: Db;
   clock: Clock;
   bus: Bus;
+  realtime: RealtimePublisher;
   log: Logger;
   audit: AuditLog;
   agents: SyncDeps["agents"];
@@ -34,7 +44,8 @@ export function createHealth(deps: {
   retentionDays: number;
   /** CAPSTAN_ALLOW_PRIVATE_TARGETS: checks of anyone may target loopback and private addresses. */
   allowPrivateTargets: boolean;
-  onChange?(change: HealthChange): void;
+  /** Agent events arrive here; `health.changed` goes out after each stored state change. */
+  events: EventBus;
 }) {
   const { db, clock, bus, log } = deps;
   // deno-lint-ignore prefer-const
@@ -44,12 +55,9 @@ export function createHealth(deps: {
     clock,
     log,
     audit: deps.audit,
-    publish: (topic, data) =>
-      void bus.publish(topic, data).catch((e) =>
-        log.warn("health: publish failed", { error: String(e) })
-      ),
+    realtime: deps.realtime,
     requestSync: (hostId) => sync.request(hostId),
-    onChange: deps.onChange,
+    onChange: (change) => deps.events.emit("health.changed", change),
     allowPrivateTargets: deps.allowPrivateTargets,
     // A member may name the container's own address as a check's host; only its engine knows it.
     containerAddresses: async (hostId, containerId) => {
@@ -64,27 +72,18 @@ export function createHealth(deps: {
   });
   sync = createHealthSync({ bus, log, agents: deps.agents, specsFor: service.specsFor });
 
+  // What agents report: a connected agent gets its checks, cache changes add or rebind label and
+  // manual checks, results are ingested.
+  deps.events.on("agent.connected", ({ host }) => sync.connected(host.id));
+  deps.events.on("agent.containers_changed", ({ host, event }) => {
+    if (event && !CACHE_ACTIONS.has(event.action)) return;
+    void service.containersChanged(host, event);
+  });
+  deps.events.on("agent.health_results", ({ host, results }) => void service.ingest(host, results));
+
   return {
     service,
     sync,
-
-    /** Agent registry hooks. */
-    observer: {
-      online(host: { id: string; org_id: string }): void {
-        sync.connected(host.id);
-      },
-      /** After a snapshot (no event) or a container event was applied to the cache. */
-      containers(
-        host: { id: string; org_id: string },
-        e?: { action: string; id: string; time_nano?: number },
-      ): void {
-        if (e && !CACHE_ACTIONS.has(e.action)) return;
-        void service.containersChanged(host, e);
-      },
-      results(host: { id: string; org_id: string }, results: HealthResult[]): void {
-        void service.ingest(host, results);
-      },
-    },
 
     /** The hourly retention job (lease-protected). */
     jobs(): Job[] {

@@ -11,8 +11,8 @@
 import type { Db } from "../db/mod.ts";
 import type { OrgRole } from "../db/schema.ts";
 import { roleAtLeast } from "../auth/principal.ts";
-import { HttpError } from "../http/errors.ts";
-import { classifyAddress, parseIp } from "../alerts/channels/outbound.ts";
+import { Forbidden } from "../errors.ts";
+import { classifyAddress, parseIp } from "../net/outbound.ts";
 import { assertMayExec, execRole } from "../hosts/exec_policy.ts";
 import { urlHostname } from "../net/url_host.ts";
 import type { CheckSpec } from "./schema.ts";
@@ -107,7 +107,7 @@ export async function checkWrite(
   if (own.includes(urlHostname(host))) return out;
   const why = "only organization admins may point a check at a loopback or private address " +
     "other than the container's own; leave the host empty to check the container itself";
-  throw new HttpError(403, "forbidden", why[0].toUpperCase() + why.slice(1), { [urlField]: why });
+  throw new Forbidden(why[0].toUpperCase() + why.slice(1), { [urlField]: why });
 }
 
 /** 403 unless the caller may read this check's results (command checks: the exec right). */
@@ -137,7 +137,7 @@ export async function mayRead(
     await checkRead(deps, orgId, caller, kind);
     return true;
   } catch (e) {
-    if (e instanceof HttpError && e.status === 403) return false;
+    if (e instanceof Forbidden) return false;
     throw e;
   }
 }

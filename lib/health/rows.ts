@@ -48,10 +48,13 @@ export interface HealthCheckView extends CheckSpec {
   container_gone_at: number | null;
 }
 
+/** A check row with its host's name. */
 export type Row = HealthChecksTable & { host_name: string };
 
+/** A nullable numeric column as a number, or null (a driver may hand bigints back as text). */
 export const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** A check as the API returns it. */
 export function view(r: Row): HealthCheckView {
   return {
     id: r.id,
@@ -80,6 +83,7 @@ export function view(r: Row): HealthCheckView {
   };
 }
 
+/** The definition a check row holds. */
 export function specOf(r: HealthChecksTable): CheckSpec {
   return {
     name: r.name,
@@ -93,6 +97,7 @@ export function specOf(r: HealthChecksTable): CheckSpec {
   };
 }
 
+/** The columns a check definition is stored as. */
 export function specColumns(s: CheckSpec) {
   return {
     name: s.name,

@@ -4,11 +4,11 @@
  * Everything hostile is a 400 naming the field: a shell string where an argument array belongs,
  * CR/LF in a header, a URL that is not http(s), link-local and cloud metadata targets.
  */
-import { z } from "../http/openapi.ts";
+import { z } from "zod";
 import { CommandProbe, HttpProbe, TcpProbe } from "../protocol/health.ts";
 import { ContainerRef } from "../protocol/ops.ts";
-import { classifyAddress, METADATA_NAMES } from "../alerts/channels/outbound.ts";
-import { HttpError } from "../http/errors.ts";
+import { classifyAddress, METADATA_NAMES } from "../net/outbound.ts";
+import { Invalid } from "../errors.ts";
 import { ONE_LINE } from "../alerts/schema.ts";
 import { urlHostname } from "../net/url_host.ts";
 
@@ -36,7 +36,7 @@ const NOT_SHELL = 'must be an argument array such as ["pg_isready"], not a shell
 
 /** HTTP probe input: a port and path on the container, or an absolute http(s) `url`. */
 export const HttpInput = z.object({
-  url: z.string().max(2048).optional().openapi({
+  url: z.string().max(2048).optional().meta({
     description: "Absolute http(s) URL; its host becomes the probe's target instead of the " +
       "container's address (e.g. http://127.0.0.1:8080/healthz for a host-network container)",
   }),
@@ -96,7 +96,7 @@ export const HttpInput = z.object({
     return z.NEVER;
   }
   return probe as z.infer<typeof HttpProbe>;
-}).openapi({ type: "object" });
+}).meta({ type: "object" });
 
 /** Command probe input: an argument array; a string anywhere here is refused. */
 export const CommandInput = z.object(
@@ -117,10 +117,10 @@ export const CheckFields = z.object({
   command: CommandInput,
   interval_s: z.number().int().min(2).max(86_400),
   timeout_s: z.number().int().min(1).max(300),
-  retries: z.number().int().min(1).max(20).openapi({
+  retries: z.number().int().min(1).max(20).meta({
     description: "Consecutive results of the other kind before the state changes",
   }),
-  start_delay_s: z.number().int().min(0).max(3600).openapi({
+  start_delay_s: z.number().int().min(0).max(3600).meta({
     description:
       "Results this long after the check is created or the container starts do not count",
   }),
@@ -136,10 +136,10 @@ export const CheckCreateInput = CheckFields.extend({
   ),
   container: ContainerRef.describe("Container name or id on that host"),
   kind: z.enum(CHECK_KINDS),
-}).openapi("HealthCheckInput");
+}).meta({ id: "HealthCheckInput" });
 
 /** Body of an update (any fields; label checks take only `enabled`). */
-export const CheckUpdateInput = CheckFields.openapi("HealthCheckUpdate");
+export const CheckUpdateInput = CheckFields.meta({ id: "HealthCheckUpdate" });
 
 /** A complete, consistent check definition (what is stored, minus identity and state). */
 export interface CheckSpec {
@@ -179,7 +179,7 @@ function defaultName(kind: CheckKind, config: Record<string, unknown>): string {
 export function normalizeCheck(input: CheckFields, base?: CheckSpec): CheckSpec {
   const kind = input.kind ?? base?.kind;
   const fields: Record<string, string> = {};
-  if (!kind) throw new HttpError(400, "validation", "Invalid check: kind", { kind: "is required" });
+  if (!kind) throw new Invalid("Invalid check: kind", { kind: "is required" });
   const sameKind = base?.kind === kind;
   let config: Record<string, unknown> = {};
   if (kind !== "docker") {
@@ -199,12 +199,7 @@ export function normalizeCheck(input: CheckFields, base?: CheckSpec): CheckSpec 
   } as Partial<CheckSpec>;
   if (merged.timeout_s! > merged.interval_s!) fields.timeout_s = "must not exceed interval_s";
   if (Object.keys(fields).length) {
-    throw new HttpError(
-      400,
-      "validation",
-      `Invalid check: ${Object.keys(fields).join(", ")}`,
-      fields,
-    );
+    throw new Invalid(`Invalid check: ${Object.keys(fields).join(", ")}`, fields);
   }
   const name = input.name ?? (sameKind && base ? base.name : defaultName(kind, config));
   return {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CheckCreateInput, CheckFields, normalizeCheck, refusedTarget } from "./schema.ts";
-import { HttpError, validationError } from "../http/errors.ts";
+import { type DomainError, invalidInput } from "../errors.ts";
+import { statusOf } from "../../tests/support/errors.ts";
 import { HealthCheckSpec } from "../protocol/health.ts";
 
 const HOST = "0190a0a0-0000-7000-8000-000000000001";
@@ -13,12 +14,12 @@ function fieldsOf(input: unknown): Record<string, string> | null {
       normalizeCheck(r.data);
       return null;
     } catch (e) {
-      assert.ok(e instanceof HttpError && e.status === 400);
-      return e.fields ?? {};
+      assert.ok(statusOf(e) === 400);
+      return (e as DomainError).fields ?? {};
     }
   }
-  const err = validationError(r.error);
-  assert.equal(err.status, 400);
+  const err = invalidInput(r.error);
+  assert.equal(statusOf(err), 400);
   return err.fields!;
 }
 

@@ -7,6 +7,8 @@ import { type Expression, sql, type SqlBool } from "kysely";
 import type { Db, Dialect } from "../db/mod.ts";
 import { containsText } from "../db/text_search.ts";
 import { agedStatus } from "./container_status.ts";
+import { findCachedContainer } from "./container_ref.ts";
+import { Invalid } from "../errors.ts";
 
 /** Container states Docker reports. */
 export const CONTAINER_STATES = [
@@ -151,27 +153,6 @@ export async function listCachedContainers(
   return { items: rows.map((r) => row(r, now)), total: Number(total.n) };
 }
 
-/**
- * The cached container a reference (name, full or short hex id) points at on one host, or
- * undefined. Used to name audit targets and to wait for events after an action.
- */
-export async function findCachedContainer(
-  db: Db,
-  orgId: string,
-  hostId: string,
-  ref: string,
-): Promise<{ id: string; name: string; state: string; updated_at: number } | undefined> {
-  let q = db.selectFrom("containers").select(["id", "name", "state", "updated_at"])
-    .where("org_id", "=", orgId).where("host_id", "=", hostId);
-  // A LIKE prefix only for hex ids: names may contain "_", which LIKE reads as a wildcard.
-  q = /^[a-f0-9]{12,63}$/.test(ref)
-    ? q.where((eb) => eb.or([eb("name", "=", ref), eb("id", "like", `${ref}%`)]))
-    : q.where((eb) => eb.or([eb("name", "=", ref), eb("id", "=", ref)]));
-  const row = await q.limit(2).execute();
-  // An ambiguous short id names nothing.
-  return row.length === 1 ? { ...row[0], updated_at: Number(row[0].updated_at) } : undefined;
-}
-
 /** How many cached containers of a host use each image id. */
 export async function imageUsage(
   db: Db,
@@ -212,7 +193,13 @@ export async function waitForCache(
   ms = 2000,
 ): Promise<void> {
   const until = Date.now() + ms;
-  while (!done(await findCachedContainer(db, orgId, hostId, ref)) && Date.now() < until) {
+  // An ambiguous short id resolves to nothing here: the wait is a courtesy, never an error.
+  const find = () =>
+    findCachedContainer(db, orgId, hostId, ref).catch((err) => {
+      if (err instanceof Invalid) return undefined;
+      throw err;
+    });
+  while (!done(await find()) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -6,7 +6,7 @@
  */
 import { roleAtLeast } from "../auth/principal.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
-import { HttpError } from "../http/errors.ts";
+import { Forbidden } from "../errors.ts";
 import type { ContainerCreateSpec } from "../protocol/ops.ts";
 
 /** The caller as the policy sees it: the organization role and, for tokens, the scope. */
@@ -73,7 +73,7 @@ export function effectiveSpec<N extends { id: string; name: string; driver: stri
  */
 export function assertMayCreate(caller: PolicyCaller, spec: Partial<ContainerCreateSpec>): void {
   if (caller.tokenScope === "read") {
-    throw new HttpError(403, "forbidden", "This token has read scope; creating needs write scope");
+    throw new Forbidden("This token has read scope; creating needs write scope");
   }
   const found = powerfulFields(spec);
   const names = Object.keys(found);
@@ -82,9 +82,7 @@ export function assertMayCreate(caller: PolicyCaller, spec: Partial<ContainerCre
   for (const [k, why] of Object.entries(found)) {
     fields[k] = `only organization admins may set this: ${why}`;
   }
-  throw new HttpError(
-    403,
-    "forbidden",
+  throw new Forbidden(
     `Only organization admins may create containers with ${names.join(", ")}`,
     fields,
   );

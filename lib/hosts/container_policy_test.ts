@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { assertMayCreate, isDockerAdmin, powerfulFields } from "./container_policy.ts";
-import type { HttpError } from "../http/errors.ts";
+import type { DomainError } from "../errors.ts";
+import { statusOf } from "../../tests/support/errors.ts";
 import type { ContainerCreateSpec } from "../protocol/ops.ts";
 
 const plain = { image: "busybox", name: "web", cmd: ["sh"], volumes: [] };
@@ -18,8 +19,8 @@ Deno.test("assertMayCreate() behaviour: members and viewers are refused each pow
     for (const [field, extra] of POWERFUL) {
       assert.throws(
         () => assertMayCreate({ role }, { ...plain, ...extra }),
-        (e: HttpError) =>
-          e.status === 403 && Object.keys(e.fields ?? {}).join() === field &&
+        (e: DomainError) =>
+          statusOf(e) === 403 && Object.keys(e.fields ?? {}).join() === field &&
           e.message.includes(field),
         `${role} with ${field}`,
       );
@@ -30,8 +31,8 @@ Deno.test("assertMayCreate() behaviour: members and viewers are refused each pow
 Deno.test("assertMayCreate() behaviour: several powerful options are all named at once", () => {
   assert.throws(
     () => assertMayCreate({ role: "member" }, { ...plain, privileged: true, binds: ["/a:/b"] }),
-    (e: HttpError) =>
-      e.status === 403 && Object.keys(e.fields!).sort().join() === "binds,privileged",
+    (e: DomainError) =>
+      statusOf(e) === 403 && Object.keys(e.fields!).sort().join() === "binds,privileged",
   );
 });
 
@@ -60,7 +61,7 @@ Deno.test("assertMayCreate() behaviour: read-scoped tokens may create nothing, n
   for (const spec of [plain, { ...plain, privileged: true }]) {
     assert.throws(
       () => assertMayCreate({ role: "owner", tokenScope: "read" }, spec),
-      (e: HttpError) => e.status === 403,
+      (e: DomainError) => statusOf(e) === 403,
     );
   }
   assert.equal(isDockerAdmin({ role: "owner", tokenScope: "read" }), false);

@@ -11,7 +11,7 @@ import type { OrgRole } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { roleAtLeast } from "../auth/principal.ts";
-import { HttpError } from "../http/errors.ts";
+import { Forbidden } from "../errors.ts";
 
 /** The roles the exec right can be given to (the lowest role that has it). */
 export const EXEC_ROLES = ["admin", "member"] as const;
@@ -56,9 +56,7 @@ export function assertMayExec(
 ): void {
   if (mayExec(caller, role)) return;
   const why = `only ${execHolders(role)} may ${action}`;
-  throw new HttpError(
-    403,
-    "forbidden",
+  throw new Forbidden(
     `${why[0].toUpperCase()}${why.slice(1)}`,
     field ? { [field]: why } : undefined,
   );

@@ -3,13 +3,14 @@
  * protocol schema (400 naming the field, before anything else), resolve the host inside the
  * caller's organization (404 for anyone else's), then run the operation on the host's agent inside
  * `audit.run`, so each attempt — including one refused because the host is offline — leaves one
- * audit row with its outcome and duration.
+ * audit row with its outcome and duration. The parameters are parsed once on the hub: the agent
+ * connection recognises a value parsed here and does not parse it again (the agent checks its own).
  */
 import type { AgentConnection } from "../agents/connection.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { ActionContext, AuditLog, AuditTarget } from "../audit/service.ts";
-import { HttpError, validationError } from "../http/errors.ts";
-import { type CallOp, type OpName, type OpParams, opSchema } from "../protocol/ops.ts";
+import { Conflict, Invalid, invalidInput } from "../errors.ts";
+import { type CallOp, type OpName, type OpParams, parseOpParams } from "../protocol/ops.ts";
 import type { Host, Hosts } from "./service.ts";
 
 /** What operating a host needs from the services (narrow, so tests can pass fakes). */
@@ -19,13 +20,21 @@ export interface OperateDeps {
   audit: Pick<AuditLog, "run">;
 }
 
-/** Validates an operation's parameters as the agent will: 400 naming the field on failure. */
+/** Validates an operation's parameters as the agent will: Invalid naming the field on failure. */
 export function validOp<O extends OpName>(op: O, params: OpParams<O>): OpParams<O> {
-  const schema = opSchema(op);
-  if (!schema) throw new HttpError(400, "unknown_op", `Unknown operation "${op}"`);
-  const r = schema.safeParse(params ?? {});
-  if (!r.success) throw validationError(r.error);
+  const r = parseOpParams(op, params);
+  if (!r) throw new Invalid(`Unknown operation "${op}"`, undefined, "unknown_op");
+  if (!r.success) throw invalidInput(r.error);
   return r.data as OpParams<O>;
+}
+
+/**
+ * Whether an agent call failed because the engine refused with a conflict (a resource in use, a
+ * running container). The agent connection reports engine refusals with an HTTP-style status.
+ */
+export function isConflict(err: unknown): boolean {
+  return err instanceof Conflict ||
+    (err instanceof Error && (err as { status?: unknown }).status === 409);
 }
 
 /** A host of the organization and its live agent: 404 for other organizations, 503 when offline. */
@@ -51,14 +60,19 @@ export async function query<T, O extends CallOp = CallOp>(
   return await conn.call<T>(op, valid);
 }
 
-/** Options of {@link operate}. */
-export interface OperateOptions<T> {
+/** Who acts on which host, and how the action is audited. */
+export interface AuditedAction<T> {
+  ctx: ActionContext;
+  orgId: string;
+  hostId: string;
+  /** The audit action, like `container.started`. */
+  action: string;
+  target: AuditTarget;
   metadata?: Record<string, unknown>;
   /** Target or metadata known only from the result (the id of a created container). */
   after?: (result: T) => { target?: AuditTarget; metadata?: Record<string, unknown> };
   /** Turns an agent error into a clearer one; the audit row records the clearer message. */
   mapError?: (err: unknown) => unknown | Promise<unknown>;
-  timeoutMs?: number;
 }
 
 /**
@@ -68,27 +82,28 @@ export interface OperateOptions<T> {
  */
 export async function operateWith<T>(
   deps: OperateDeps,
-  ctx: ActionContext,
-  orgId: string,
-  hostId: string,
-  action: string,
-  target: AuditTarget,
-  run: (conn: AgentConnection) => Promise<T>,
-  opts: OperateOptions<T> = {},
+  a: AuditedAction<T> & { run: (conn: AgentConnection) => Promise<T> },
 ): Promise<T> {
-  const host = await deps.hosts.get(orgId, hostId);
-  return await deps.audit.run<T>(ctx, action, {
-    orgId,
-    target,
-    metadata: { host_id: host.id, host_name: host.name, ...opts.metadata },
-    after: opts.after,
+  const host = await deps.hosts.get(a.orgId, a.hostId);
+  return await deps.audit.run<T>(a.ctx, a.action, {
+    orgId: a.orgId,
+    target: a.target,
+    metadata: { host_id: host.id, host_name: host.name, ...a.metadata },
+    after: a.after,
   }, async () => {
     try {
-      return await run(deps.agents.require(host.id));
+      return await a.run(deps.agents.require(host.id));
     } catch (err) {
-      throw opts.mapError ? await opts.mapError(err) : err;
+      throw a.mapError ? await a.mapError(err) : err;
     }
   });
+}
+
+/** One operation of the closed list, with its parameters, run as an audited action. */
+export interface Operation<T, O extends CallOp> extends AuditedAction<T> {
+  op: O;
+  params: OpParams<O>;
+  timeoutMs?: number;
 }
 
 /**
@@ -97,24 +112,11 @@ export async function operateWith<T>(
  */
 export async function operate<T, O extends CallOp = CallOp>(
   deps: OperateDeps,
-  ctx: ActionContext,
-  orgId: string,
-  hostId: string,
-  action: string,
-  target: AuditTarget,
-  op: O,
-  params: OpParams<O>,
-  opts: OperateOptions<T> = {},
+  o: Operation<T, O>,
 ): Promise<T> {
-  const valid = validOp(op, params);
-  return await operateWith(
-    deps,
-    ctx,
-    orgId,
-    hostId,
-    action,
-    target,
-    (conn) => conn.call<T>(op, valid, opts.timeoutMs),
-    opts,
-  );
+  const valid = validOp(o.op, o.params);
+  return await operateWith(deps, {
+    ...o,
+    run: (conn) => conn.call<T>(o.op, valid, o.timeoutMs),
+  });
 }

@@ -4,7 +4,7 @@
  * browser tab should not keep a registry download running unseen) or after a time limit.
  */
 import type { AgentStream } from "../agents/connection.ts";
-import { HttpError } from "../http/errors.ts";
+import { Unavailable } from "../errors.ts";
 import type { DockerCaller } from "./docker_actions.ts";
 import { type PullEvent, pullEvent } from "./docker_views.ts";
 import { type OperateDeps, validOp } from "./operate.ts";
@@ -19,11 +19,26 @@ export interface PullHandle {
   cancel(): void;
 }
 
+/**
+ * The last event of a failed pull. The agent connection's errors carry the HTTP-style status the
+ * API gives them; the pull's own time limit reads like the connection's timeouts (503).
+ */
 function errorEvent(err: unknown): Extract<PullEvent, { type: "error" }> {
-  if (err instanceof HttpError) {
-    return { type: "error", status: err.status, code: err.code, message: err.message };
+  if (err instanceof PullTimeout) {
+    return { type: "error", status: 503, code: err.code, message: err.message };
+  }
+  const { status, code } = err as { status?: unknown; code?: unknown };
+  if (err instanceof Error && typeof status === "number" && typeof code === "string") {
+    return { type: "error", status, code, message: err.message };
   }
   return { type: "error", status: 500, code: "internal", message: String(err) };
+}
+
+/** A pull that ran past its time limit and was cancelled. */
+class PullTimeout extends Unavailable {
+  constructor(ref: string, timeoutMs: number) {
+    super(`Pull of ${ref} did not finish within ${timeoutMs / 60_000} min`, "timeout");
+  }
 }
 
 /**
@@ -82,13 +97,7 @@ export async function startPull(
         if (e.type === "progress" && !e.id) last = e.status;
         yield e;
       }
-      if (stop === "timeout") {
-        throw new HttpError(
-          503,
-          "timeout",
-          `Pull of ${ref} did not finish within ${timeoutMs / 60_000} min`,
-        );
-      }
+      if (stop === "timeout") throw new PullTimeout(ref, timeoutMs);
       if (stop === "cancelled") throw new Error(`Pull of ${ref} cancelled: the client went away`);
       await settle();
       yield { type: "done", ref, ...(last ? { status: last } : {}) };

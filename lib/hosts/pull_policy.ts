@@ -6,8 +6,8 @@
  * spellings the engine's resolver would read as an address ("127.1", "2130706433", "0x7f.1") are
  * judged as the address they mean; names are judged by what they resolve to here, when they do.
  */
-import { HttpError } from "../http/errors.ts";
-import { classifyAddress, METADATA_NAMES, parseIp } from "../alerts/channels/outbound.ts";
+import { Forbidden } from "../errors.ts";
+import { classifyAddress, METADATA_NAMES, parseIp } from "../net/outbound.ts";
 import { isDockerAdmin, type PolicyCaller } from "./container_policy.ts";
 import { urlHostname } from "../net/url_host.ts";
 
@@ -90,6 +90,6 @@ export async function assertMayPull(
 ): Promise<void> {
   const why = await refusedRegistry(caller, ref, resolve);
   if (why) {
-    throw new HttpError(403, "forbidden", `Cannot pull ${ref}: ${why}`, { ref: why });
+    throw new Forbidden(`Cannot pull ${ref}: ${why}`, { ref: why });
   }
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { startPull } from "./pull.ts";
 import type { OperateDeps } from "./operate.ts";
-import { HttpError } from "../http/errors.ts";
+import type { DomainError } from "../errors.ts";
+import { fromWireError } from "../agents/connection.ts";
+import { statusOf } from "../../tests/support/errors.ts";
 
 /** A scripted agent stream: yields `chunks`, then ends (or fails), or waits until cancelled. */
 function fakeDeps(script: { chunks: unknown[]; end: "ok" | "fail" | "hang" }) {
@@ -17,7 +19,13 @@ function fakeDeps(script: { chunks: unknown[]; end: "ok" | "fail" | "hang" }) {
         if (cancelled) return;
         yield c;
       }
-      if (script.end === "fail") throw new HttpError(500, "engine_error", "Cannot pull x: denied");
+      if (script.end === "fail") {
+        throw fromWireError({
+          status: 500,
+          code: "engine_error",
+          message: "Cannot pull x: denied",
+        });
+      }
       // Like the real stream: a cancel before or during the wait ends it.
       if (script.end === "hang" && !cancelled) await new Promise<void>((r) => (wake = r));
     },
@@ -117,7 +125,7 @@ Deno.test("startPull() behaviour: a bad reference is a 400 before anything is au
   const f = fakeDeps({ chunks: [], end: "ok" });
   await assert.rejects(
     startPull(f.deps, caller, "h1", "; rm -rf /"),
-    (e: HttpError) => e.status === 400 && e.fields?.ref !== undefined,
+    (e: DomainError) => statusOf(e) === 400 && e.fields?.ref !== undefined,
   );
   assert.equal(f.rows.length, 0);
 });

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./context.ts";
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
 import { createApiApp } from "./openapi.ts";
 import { errorHandler, toHttpError } from "./error_handler.ts";
 import { HttpError } from "./errors.ts";
@@ -13,15 +13,68 @@ import {
   securityHeaders,
 } from "./middleware.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
-import { apiModules } from "../../routes/api/v1/mod.ts";
-import * as ws from "../../routes/api/ws.ts";
-import { healthz } from "../../routes/api/v1/system.ts";
-import { registerPages, renderErrorPage } from "../../routes/mod.ts";
 import { declare } from "./policy.ts";
 import type { IslandManifest } from "../islands/manifest.ts";
+import type { AnyModule, FeatureModule, NavEntry, SettingsPanel } from "../module.ts";
+import type { Handler } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 
 /** Largest request body the hub reads (API JSON and forms). */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Owner key of the routes that belong to the hub itself, not to a feature (static files, sign-in frame). */
+export const SHELL = "shell";
+
+/** A route file of the API: registers its operations on the OpenAPI app. */
+export interface ApiRoutes {
+  register(app: OpenAPIHono<AppEnv>): void;
+}
+
+/** What page routes get besides the services on the context. */
+export interface PageSetup {
+  manifest: IslandManifest | null;
+  islandsDir?: string;
+  openapi: () => unknown;
+  nav: readonly NavEntry[];
+  settings: readonly SettingsPanel[];
+}
+
+/** A page route file: registers its pages. */
+export interface PageRoutes {
+  register(app: Hono<AppEnv>, kit: PageSetup): void;
+}
+
+/**
+ * The route indexes (routes/), keyed by the module that owns each route file (or SHELL). The HTTP
+ * layer does not import routes/: the composition root hands them over, and the app registers the
+ * shell's and then each module's, in modules.ts order.
+ */
+export interface RouteIndexes {
+  api: Readonly<Record<string, readonly ApiRoutes[]>>;
+  pages: Readonly<Record<string, readonly PageRoutes[]>>;
+  /** `GET /healthz`, answered before body limits and authentication. */
+  healthz: Handler<AppEnv>;
+  /** The realtime WebSocket endpoint. */
+  websocket(app: Hono<AppEnv>, hub: RealtimeHub): void;
+  /** Runs once before any page registers (validation wording, the layout's manifest). */
+  preparePages(app: Hono<AppEnv>, kit: PageSetup): void;
+  /** Renders an error for a browser (pages) or as JSON (API). */
+  renderErrorPage: Parameters<typeof errorHandler>[0];
+}
+
+/** Route files of `index` in registration order: the shell's, then each module's; an owner that is not a module is refused. */
+export function routesInOrder<T>(
+  index: Readonly<Record<string, readonly T[]>>,
+  modules: readonly Pick<FeatureModule, "name">[],
+): T[] {
+  const names = [SHELL, ...modules.map((m) => m.name)];
+  for (const owner of Object.keys(index)) {
+    if (!names.includes(owner)) {
+      throw new Error(`routes are filed under "${owner}", which is not a module in modules.ts`);
+    }
+  }
+  return names.flatMap((n) => [...(index[n] ?? [])]);
+}
 
 /** Optional parts of the app that depend on build output rather than on services. */
 export interface AppOptions {
@@ -31,12 +84,15 @@ export interface AppOptions {
   islandsDir?: string;
 }
 
-/** Builds the whole HTTP surface of the hub. */
+/** Builds the whole HTTP surface of the hub from the modules and their routes. */
 export function createApp(
   services: Services,
   hub: RealtimeHub,
+  wiring: { modules: readonly AnyModule[]; routes: RouteIndexes },
   options: AppOptions = {},
 ): Hono<AppEnv> {
+  const { routes } = wiring;
+  const { modules } = wiring;
   const app = new Hono<AppEnv>();
   app.use("*", requestBasics(services));
   app.use("*", async (c, next) => {
@@ -47,7 +103,7 @@ export function createApp(
   // Health answers before body limits and authentication: JSON within a second, whatever the
   // database or the caller's cookie (routes/api/v1/system.ts). A GET has no body to read, so the
   // NUL check here costs only the query string.
-  app.get("/healthz", refuseNul(), healthz);
+  app.get("/healthz", refuseNul(), routes.healthz);
   app.use("*", bodyLimit(MAX_BODY_BYTES));
   app.use("*", refuseNul());
   app.use("*", authenticate());
@@ -61,7 +117,7 @@ export function createApp(
   });
 
   const api = createApiApp();
-  for (const m of apiModules) m.register(api);
+  for (const r of routesInOrder(routes.api, modules)) r.register(api);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -82,18 +138,21 @@ export function createApp(
   };
   api.doc31("/api/v1/openapi.json", docConfig);
   app.route("/", api);
-  ws.register(app, hub);
-  registerPages(app, {
+  routes.websocket(app, hub);
+  const kit: PageSetup = {
     manifest: options.islands ?? null,
     islandsDir: options.islandsDir,
     // The API reference page renders the same document the API serves.
     openapi: () => api.getOpenAPI31Document(docConfig),
-  });
+    nav: modules.flatMap((m) => m.nav ?? []),
+    settings: modules.flatMap((m) => m.settings ?? []),
+  };
+  routes.preparePages(app, kit);
+  for (const r of routesInOrder(routes.pages, modules)) r.register(app, kit);
 
-  app.onError(errorHandler(renderErrorPage));
-  app.notFound((c) =>
-    errorHandler(renderErrorPage)(new HttpError(404, "not_found", "No such page or endpoint"), c)
-  );
+  const onError = errorHandler(routes.renderErrorPage);
+  app.onError(onError);
+  app.notFound((c) => onError(new HttpError(404, "not_found", "No such page or endpoint"), c));
   return app;
 }
 

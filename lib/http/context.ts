@@ -1,4 +1,5 @@
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
+import type { PageSetup } from "./app.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Organization } from "../orgs/service.ts";
 import type { OrgRole } from "../db/schema.ts";
@@ -24,6 +25,8 @@ export type AppEnv = {
     ip: string | null;
     /** Islands manifest of the pages (set before every page route), for islands of the layout. */
     pageManifest: IslandManifest | null | undefined;
+    /** What pages share (navigation entries, settings panels), set before every page route. */
+    pageSetup: PageSetup | undefined;
     /** This response's CSP nonce: the one inline script a page may carry (the islands boot) uses it. */
     cspNonce: string | undefined;
   };

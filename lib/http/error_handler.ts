@@ -9,6 +9,9 @@ import {
   InsufficientCapacity,
   Invalid,
   NotFound,
+  RateLimited,
+  Rejected,
+  Unauthenticated,
   Unavailable,
 } from "../errors.ts";
 
@@ -20,6 +23,9 @@ function domainStatus(err: DomainError): HttpError["status"] {
   if (err instanceof Forbidden) return 403;
   if (err instanceof Unavailable) return 503;
   if (err instanceof InsufficientCapacity) return 507;
+  if (err instanceof Unauthenticated) return 401;
+  if (err instanceof Rejected) return 422;
+  if (err instanceof RateLimited) return 429;
   return 500;
 }
 import { isApiPath } from "./paths.ts";

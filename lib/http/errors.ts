@@ -1,4 +1,5 @@
 import type { ZodError } from "zod";
+import { invalidInput } from "../errors.ts";
 
 /** The one error type of the HTTP surface; `app.onError` maps it to a JSON body or an error page. */
 export class HttpError extends Error {
@@ -25,13 +26,8 @@ export class HttpError extends Error {
 
 /** A 400 with one message per offending field, from a zod error. */
 export function validationError(error: ZodError): HttpError {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.join(".") : "_";
-    fields[key] ??= issue.message;
-  }
-  const names = Object.keys(fields);
-  return new HttpError(400, "validation", `Invalid input: ${names.join(", ")}`, fields);
+  const e = invalidInput(error);
+  return new HttpError(400, e.code, e.message, e.fields);
 }
 
 export const notFound = (what = "resource") => new HttpError(404, "not_found", `${what} not found`);

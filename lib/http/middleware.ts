@@ -7,7 +7,7 @@ import { SESSION_COOKIE } from "../auth/sessions.ts";
 import { TOKEN_PATTERN } from "../auth/tokens.ts";
 import { HOST_TOKEN_PATTERN } from "../hosts/service.ts";
 import type { Principal } from "../auth/principal.ts";
-import type { Services } from "../services.ts";
+import type { Services } from "../../services.ts";
 import { isApiPath } from "./paths.ts";
 import { base64url } from "../util/ids.ts";
 import { nulError, nulFieldIn, nulPathInJson } from "./nul.ts";

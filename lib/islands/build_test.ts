@@ -4,9 +4,9 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIslands } from "./build.ts";
 import { type IslandManifest, MANIFEST_FILE } from "./manifest.ts";
+import { TEST_ISLAND_SOURCES, testIslands as islands } from "./test_islands.ts";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
-const islands = { _TestCounter: "islands/_TestCounter.tsx" } as const;
 
 /**
  * A throw-away project root with the real deno.json and test island, so the rebuild check sees
@@ -15,8 +15,13 @@ const islands = { _TestCounter: "islands/_TestCounter.tsx" } as const;
 async function tempProject(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "capstan-islands-test-" });
   await Deno.mkdir(join(root, "islands"));
-  for (const f of ["deno.json", "deno.lock", "islands/_TestCounter.tsx"]) {
-    await Deno.copyFile(join(projectRoot, f), join(root, f)).catch((err) => {
+  const files: [string, string][] = [
+    ["deno.json", "deno.json"],
+    ["deno.lock", "deno.lock"],
+    [TEST_ISLAND_SOURCES._TestCounter, islands._TestCounter],
+  ];
+  for (const [from, to] of files) {
+    await Deno.copyFile(join(projectRoot, from), join(root, to)).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
   }

@@ -14,6 +14,7 @@
 import { type ComponentType, createContext, type FunctionComponent, h } from "preact";
 import { useContext } from "preact/hooks";
 import { type IslandName, islands } from "./registry.ts";
+import type { IslandPath } from "./define.ts";
 
 /** Tag name of the hydration marker element. */
 export const ISLAND_TAG = "capstan-island";
@@ -41,18 +42,32 @@ export function collectIslands<T>(render: () => T): { result: T; islands: Set<st
 }
 
 /**
+ * `island()` over a registry of its own: tests register their islands this way, so the production
+ * registry (and with it every build) holds only the product's. `where` names the registry's file.
+ */
+export function islandsOf<R extends Readonly<Record<string, IslandPath>>>(
+  registry: R,
+  where: string,
+): <P extends object>(name: keyof R & string, Component: ComponentType<P>) => FunctionComponent<P> {
+  return (name, Component) => {
+    if (!Object.hasOwn(registry, name)) {
+      throw new Error(`Cannot use island "${name}": it is not registered in ${where}`);
+    }
+    return marked(name, Component);
+  };
+}
+
+/**
  * Wraps an island component (the default export of a registered `islands/*.tsx` file) for use in
  * server-rendered pages; props must be JSON-serialisable.
  */
-export function island<P extends object>(
+export const island: <P extends object>(
   name: IslandName,
   Component: ComponentType<P>,
-): FunctionComponent<P> {
-  if (!Object.hasOwn(islands, name)) {
-    throw new Error(
-      `Cannot use island "${name}": it is not registered in lib/islands/registry.ts`,
-    );
-  }
+) => FunctionComponent<P> = islandsOf(islands, "lib/islands/registry.ts");
+
+/** The component that renders `Component` inside its hydration marker. */
+function marked<P extends object>(name: string, Component: ComponentType<P>): FunctionComponent<P> {
   const Island: FunctionComponent<P> = (props) => {
     const nested = useContext(InsideIsland);
     const json = serializeProps(name, props);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { renderToString } from "preact-render-to-string";
-import TestCounter from "../../islands/_TestCounter.tsx";
+import TestCounter from "./testdata/_TestCounter.tsx";
 import { collectIslands, island, serializeProps } from "./island.tsx";
 import type { IslandName } from "./registry.ts";
+import { testIsland } from "./test_islands.ts";
 
-const Counter = island("_TestCounter", TestCounter);
+const Counter = testIsland("_TestCounter", TestCounter);
 
 /** Decodes the few entities preact-render-to-string uses in attribute values. */
 function unescapeAttr(value: string): string {
@@ -53,7 +54,7 @@ Deno.test("island() refuses props that are not JSON-serialisable, naming the pro
   assert.throws(() => serializeProps("X", { loop }), /circular/);
   assert.throws(() => serializeProps("X", { children: "hi" }), /children are not supported/);
   // Through rendering too, with the island's name in the message.
-  const Loose = island("_TestCounter", (_: { cb: () => void }) => null);
+  const Loose = testIsland("_TestCounter", (_: { cb: () => void }) => null);
   assert.throws(
     () => renderToString(<Loose cb={() => {}} />),
     /Cannot render island "_TestCounter": prop "cb" is a function; island props must be JSON-serialisable/,
@@ -74,7 +75,10 @@ Deno.test("island() refuses a name missing from the registry", () => {
 });
 
 Deno.test("collectIslands() records outermost islands only, and unwinds on errors", () => {
-  const Outer = island("_TestCounter", (_: { start: number }) => <Counter start={2} label="in" />);
+  const Outer = testIsland(
+    "_TestCounter",
+    (_: { start: number }) => <Counter start={2} label="in" />,
+  );
   const { result, islands } = collectIslands(() => renderToString(<Outer start={1} />));
   assert.deepEqual([...islands], ["_TestCounter"]);
   assert.equal(result.match(/<capstan-island/g)?.length, 2, "nested marker still rendered");

@@ -6,7 +6,6 @@
 import { defineIslands } from "./define.ts";
 
 export const islands = defineIslands({
-  _TestCounter: "islands/_TestCounter.tsx",
   CopyButton: "islands/CopyButton.tsx",
   LiveAudit: "islands/LiveAudit.tsx",
   LiveHosts: "islands/LiveHosts.tsx",

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import TestCounter from "../../islands/_TestCounter.tsx";
-import { island } from "./island.tsx";
+import TestCounter from "./testdata/_TestCounter.tsx";
+import { testIsland } from "./test_islands.ts";
 import type { IslandManifest } from "./manifest.ts";
 import { renderDocument } from "./render.tsx";
 
-const Counter = island("_TestCounter", TestCounter);
+const Counter = testIsland("_TestCounter", TestCounter);
 
 const manifest: IslandManifest = {
   version: 1,

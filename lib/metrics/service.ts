@@ -1,6 +1,8 @@
 import type { DbHandle } from "../db/mod.ts";
+import type { EventBus } from "../events.ts";
 import type { Clock } from "../util/clock.ts";
-import type { Bus } from "../realtime/bus.ts";
+import type { RealtimePublisher } from "../realtime/publisher.ts";
+import { type FleetEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
 import { createMetricStore, type IngestMeta, type IngestResult } from "./store.ts";
@@ -51,17 +53,25 @@ export interface IngestFailure {
 }
 
 /** Metrics of the fleet: ingest (with live publishing), rollups, queries and their scheduled jobs. */
+declare module "../events.ts" {
+  interface DomainEvents {
+    /** A host's batch is stored (a retried duplicate is not announced twice). */
+    "metrics.batch_committed": { host: { id: string; org_id: string }; batch: MetricsBatch };
+  }
+}
+
 export function createMetrics(deps: {
   dbh: DbHandle;
   clock: Clock;
-  bus: Bus;
+  /** Publishes committed batches live: the host's samples and the fleet's summary. */
+  realtime: RealtimePublisher;
   log: Logger;
   retention: { rawHours: number; minuteDays: number; hourDays: number };
   /**
-   * Alerts hook (lib/alerts/engine.ts): sees each newly committed batch. Synchronous, cheap and
-   * never throws; rules are evaluated here, on the ingest path, rather than by polling the database.
+   * Where each newly committed batch is announced (`metrics.batch_committed`): alert rules are
+   * evaluated on the ingest path, by a synchronous and cheap listener, not by polling the database.
    */
-  onCommitted?: (host: { id: string; org_id: string }, batch: MetricsBatch) => void;
+  events?: EventBus;
 }) {
   const store = createMetricStore(deps.dbh, deps.clock);
   const rollups = createRollups(deps.dbh.db, deps.clock);
@@ -133,13 +143,16 @@ export function createMetrics(deps: {
 
   /** Publishes a committed batch's host samples to the host's topic and a compact summary to the fleet. */
   async function publish(host: { id: string; org_id: string }, batch: MetricsBatch) {
+    const { realtime } = deps;
+    const hostTopic = topics.hostMetrics(host.org_id, host.id);
     const samples = batch.samples.map((s) => ({ t: s.t, host: s.host }));
-    let payload = JSON.stringify({ host_id: host.id, samples });
-    if (payload.length > MAX_LIVE_BYTES) {
-      payload = JSON.stringify({ host_id: host.id, samples: samples.slice(-1) });
+    // Encoded once: the text measured here is the text every client receives.
+    let live = realtime.encode(hostTopic, { host_id: host.id, samples });
+    if (live.json.length > MAX_LIVE_BYTES) {
+      live = realtime.encode(hostTopic, { host_id: host.id, samples: samples.slice(-1) });
     }
     const last = batch.samples.at(-1);
-    const fleet = last && {
+    const fleet: FleetEvent | undefined = last && {
       host_id: host.id,
       t: last.t,
       cpu: last.host["cpu.total_pct"],
@@ -154,14 +167,8 @@ export function createMetrics(deps: {
         s.host["mem.used_pct"] ?? null,
       ]),
     };
-    try {
-      if (payload.length <= MAX_LIVE_BYTES) {
-        await deps.bus.publish(`org:${host.org_id}:metrics.${host.id}`, JSON.parse(payload));
-      }
-      if (fleet) await deps.bus.publish(`org:${host.org_id}:metrics`, fleet);
-    } catch (err) {
-      deps.log.warn("live metrics publish failed", { error: String(err) });
-    }
+    if (live.json.length <= MAX_LIVE_BYTES) await realtime.publish(hostTopic, live);
+    if (fleet) await realtime.publish(topics.fleetMetrics(host.org_id), fleet);
   }
 
   return {
@@ -206,7 +213,7 @@ export function createMetrics(deps: {
         if (r.samples.length) {
           const stored = { ...batch, samples: r.samples };
           // Alert rules see the batch once it is committed (a retried duplicate is not seen twice).
-          deps.onCommitted?.(host, stored);
+          deps.events?.emit("metrics.batch_committed", { host, batch: stored });
           await publish(host, stored);
         }
       }

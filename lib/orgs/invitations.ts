@@ -7,7 +7,7 @@
 import type { Db } from "../db/mod.ts";
 import type { OrgInvitationsTable, OrgRole } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
-import { conflict, notFound } from "../http/errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Member, Organization, Orgs } from "./service.ts";
 
@@ -44,7 +44,7 @@ export function createInvitations(deps: { db: Db; clock: Clock; audit: AuditLog;
           .where("memberships.org_id", "=", org.id).where("users.email", "=", input.email)
           .executeTakeFirst();
         if (member) {
-          throw conflict(`Cannot invite "${input.email}": already a member of ${org.slug}`);
+          throw new Conflict(`Cannot invite "${input.email}": already a member of ${org.slug}`);
         }
         const now = clock.now();
         const row: Invitation = {
@@ -82,7 +82,7 @@ export function createInvitations(deps: { db: Db; clock: Clock; audit: AuditLog;
       }, async () => {
         const r = await db.deleteFrom("org_invitations").where("org_id", "=", org.id)
           .where("email", "=", email).executeTakeFirst();
-        if (Number(r.numDeletedRows ?? 0) === 0) throw notFound("invitation");
+        if (Number(r.numDeletedRows ?? 0) === 0) throw new NotFound("invitation not found");
       });
     },
 
@@ -105,7 +105,7 @@ export function createInvitations(deps: { db: Db; clock: Clock; audit: AuditLog;
     ): Promise<Member> {
       const org = await orgs.bySlug(orgSlug);
       const inv = org && await pending(org.id, user.email);
-      if (!org || !inv) throw notFound("invitation");
+      if (!org || !inv) throw new NotFound("invitation not found");
       const member = await orgs.addMember(ctx, org, { email: user.email, role: inv.role });
       await db.deleteFrom("org_invitations").where("org_id", "=", org.id)
         .where("email", "=", user.email).execute();
@@ -122,7 +122,7 @@ export function createInvitations(deps: { db: Db; clock: Clock; audit: AuditLog;
         const r = org &&
           await db.deleteFrom("org_invitations").where("org_id", "=", org.id)
             .where("email", "=", user.email).executeTakeFirst();
-        if (!r || Number(r.numDeletedRows ?? 0) === 0) throw notFound("invitation");
+        if (!r || Number(r.numDeletedRows ?? 0) === 0) throw new NotFound("invitation not found");
       });
     },
   };

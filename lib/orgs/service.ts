@@ -2,7 +2,7 @@ import type { Db } from "../db/mod.ts";
 import type { OrganizationsTable, OrgRole } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { conflict, HttpError, notFound } from "../http/errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Users } from "../auth/users.ts";
 
@@ -70,7 +70,7 @@ export function createOrgs(
         }),
       }, async () => {
         if (await self.bySlug(input.slug)) {
-          throw conflict(`Cannot create organization "${input.slug}": slug is already in use`);
+          throw new Conflict(`Cannot create organization "${input.slug}": slug is already in use`);
         }
         const org: Organization = {
           id: uuidv7(clock.now()),
@@ -153,14 +153,10 @@ export function createOrgs(
       }, async () => {
         const user = await users.byEmail(input.email);
         if (!user) {
-          throw new HttpError(
-            404,
-            "not_found",
-            `No user with email "${input.email}"; create the account first`,
-          );
+          throw new NotFound(`No user with email "${input.email}"; create the account first`);
         }
         if (await self.roleOf(org.id, user.id)) {
-          throw conflict(`Cannot add "${input.email}": already a member of ${org.slug}`);
+          throw new Conflict(`Cannot add "${input.email}": already a member of ${org.slug}`);
         }
         const created_at = clock.now();
         await db.insertInto("memberships").values({
@@ -193,9 +189,9 @@ export function createOrgs(
         target: { type: "user", id: userId, name: m?.email },
         metadata: { from: m?.role, to: role },
       }, async () => {
-        if (!m) throw notFound("member");
+        if (!m) throw new NotFound("member not found");
         if (m.role === "owner" && role !== "owner" && await ownerCount(org.id) <= 1) {
-          throw conflict(
+          throw new Conflict(
             `Cannot change the role of "${m.email}": an organization needs at least one owner`,
           );
         }
@@ -218,9 +214,11 @@ export function createOrgs(
         target: { type: "user", id: userId, name: m?.email },
         metadata: { role: m?.role },
       }, async () => {
-        if (!m) throw notFound("member");
+        if (!m) throw new NotFound("member not found");
         if (m.role === "owner" && await ownerCount(org.id) <= 1) {
-          throw conflict(`Cannot remove "${m.email}": an organization needs at least one owner`);
+          throw new Conflict(
+            `Cannot remove "${m.email}": an organization needs at least one owner`,
+          );
         }
         await db.deleteFrom("memberships").where("org_id", "=", org.id).where(
           "user_id",

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../../tests/support/db.ts";
 import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
-import { HttpError } from "../http/errors.ts";
+import type { DomainError } from "../errors.ts";
+import { statusOf } from "../../tests/support/errors.ts";
 
 dbTest("orgs members: add, change role, remove, with audit rows", async (h) => {
   const s = testServices(h);
@@ -33,11 +34,11 @@ dbTest("orgs keep at least one owner, and the refusal is audited as an error", a
   const org = await s.orgs.create(SYSTEM_CTX, { slug: "acme", name: "Acme", ownerId: owner.id });
   await assert.rejects(
     s.orgs.changeRole(SYSTEM_CTX, org, owner.id, "viewer"),
-    (e: HttpError) => e.status === 409,
+    (e: DomainError) => statusOf(e) === 409,
   );
   await assert.rejects(
     s.orgs.removeMember(SYSTEM_CTX, org, owner.id),
-    (e: HttpError) => e.status === 409,
+    (e: DomainError) => statusOf(e) === 409,
   );
   const { rows } = await s.audit.list({ orgId: org.id, status: "error", limit: 10 });
   assert.equal(rows.length, 2);
@@ -49,7 +50,7 @@ dbTest("orgs.create() refuses a duplicate slug with 409", async (h) => {
   await s.orgs.create(SYSTEM_CTX, { slug: "acme", name: "Acme" });
   await assert.rejects(
     s.orgs.create(SYSTEM_CTX, { slug: "acme", name: "Other" }),
-    (e: HttpError) => e.status === 409,
+    (e: DomainError) => statusOf(e) === 409,
   );
 });
 

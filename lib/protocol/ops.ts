@@ -170,6 +170,30 @@ export function opSchema(op: string): z.ZodType | undefined {
     (AGENT_OPS as Record<string, z.ZodType>)[op];
 }
 
+/** Params values `parseOpParams` produced, with the operation each was checked for. */
+const parsed = new WeakMap<object, string>();
+
+/**
+ * Parses an operation's params with its schema (undefined for a name outside the closed list).
+ * The hub checks an operation before it looks up the host, so bad input is refused before anything
+ * is audited, and the agent connection checks whatever it is about to send, for callers that did
+ * not; a value this returned is remembered with its operation, so that second check does not
+ * parse again. Pass it on unchanged.
+ */
+export function parseOpParams(
+  op: string,
+  params: unknown,
+): { success: true; data: unknown } | { success: false; error: z.ZodError } | undefined {
+  if (typeof params === "object" && params !== null && parsed.get(params) === op) {
+    return { success: true, data: params };
+  }
+  const schema = opSchema(op);
+  if (!schema) return undefined;
+  const r = schema.safeParse(params ?? {});
+  if (r.success && typeof r.data === "object" && r.data !== null) parsed.set(r.data, op);
+  return r.success ? { success: true, data: r.data } : { success: false, error: r.error };
+}
+
 /** Whether `op` streams. */
 export function isStreamOp(op: string): op is StreamOp {
   return Object.hasOwn(STREAM_OPS, op);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SemVer } from "../releases/manifest.ts";
+import { SemVer } from "../release_format/manifest.ts";
 
 /** Wire shapes of agent releases shared by the hub's release API and the agent's updater. */
 

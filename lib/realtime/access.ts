@@ -1,36 +1,35 @@
 import type { Principal } from "../auth/principal.ts";
 import { roleAtLeast } from "../auth/principal.ts";
-import type { OrgRole } from "../db/schema.ts";
 import type { Orgs } from "../orgs/service.ts";
 import {
   ACCESS_GONE,
   type CheckCredential,
   createRealtimeHub,
   CREDENTIAL_GONE,
-  parseTopic,
   type RealtimeHub,
 } from "./hub.ts";
-import type { Services } from "../services.ts";
-
-/** Topic names that need more than the viewer role; everything else in an organization is for viewers. */
-const TOPIC_ROLES: Record<string, OrgRole> = {
-  audit: "admin",
-  // Health check states and results (lib/health): what the health pages show viewers.
-  health: "viewer",
-};
+import { orgTopicRole, parseTopic } from "./topics.ts";
+import type { OrgRole } from "../db/schema.ts";
+import type { Services } from "../../services.ts";
 
 /**
  * Who may read a topic: `user:<id>:*` only that user; `org:<id>:<name>` members of the organization
- * with the topic's role (platform admins everywhere; tokens only in their own organization).
+ * with the role `roles` names for it (by default the topics of topics.ts; platform admins everywhere;
+ * tokens only in their own organization), and nobody for a name `roles` does not have.
  */
-export function topicAccess(orgs: Orgs) {
+export function topicAccess(
+  orgs: Pick<Orgs, "roleOf">,
+  roles?: Readonly<Record<string, OrgRole>>,
+) {
   return async (p: Principal, topic: string): Promise<boolean> => {
     const t = parseTopic(topic);
     if (!t) return false;
     if (t.scope === "user") return t.id === p.userId;
+    const needed = orgTopicRole(t.name, roles);
+    if (needed === undefined) return false;
     if (p.tokenOrgId && p.tokenOrgId !== t.id) return false;
     const role = p.isAdmin ? "owner" : await orgs.roleOf(t.id, p.userId);
-    return role !== undefined && roleAtLeast(role, TOPIC_ROLES[t.name] ?? "viewer");
+    return role !== undefined && roleAtLeast(role, needed);
   };
 }
 
@@ -56,11 +55,15 @@ export function credentialCheck(
 /** The realtime hub of a set of services: their bus, topic access and credential re-checks. */
 export function realtimeHubFor(
   services: Pick<Services, "bus" | "orgs" | "sessions" | "tokens" | "users">,
-  options: { onError?: (error: unknown) => void } = {},
+  options: {
+    /** The least role per topic name, from the modules (default: every topic of topics.ts). */
+    topics?: Readonly<Record<string, OrgRole>>;
+    onError?: (error: unknown) => void;
+  } = {},
 ): RealtimeHub {
   return createRealtimeHub({
     bus: services.bus,
-    canRead: topicAccess(services.orgs),
+    canRead: topicAccess(services.orgs, options.topics),
     checkCredential: credentialCheck(services),
     onError: options.onError,
   });

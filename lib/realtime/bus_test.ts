@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { createMemoryBus, decodeEnvelope, encodeEnvelope, MAX_EVENT_BYTES } from "./bus.ts";
+import {
+  createMemoryBus,
+  decodeEnvelope,
+  decodeEvent,
+  encodeEnvelope,
+  encodeJsonEnvelope,
+  MAX_EVENT_BYTES,
+} from "./bus.ts";
 
 Deno.test("createMemoryBus() delivers to every subscriber", async () => {
   const bus = createMemoryBus();
@@ -106,4 +113,38 @@ Deno.test("decodeEnvelope() returns null for payloads that are not events", () =
     data: null,
     origin: "o",
   });
+});
+
+Deno.test("createMemoryBus() hands handlers the data's JSON text as published, not re-encoded", async () => {
+  const bus = createMemoryBus();
+  const seen: [string, unknown, string][] = [];
+  bus.subscribe((topic, data, json) => seen.push([topic, data, json]));
+  // Spacing JSON.stringify would not produce: only the publisher's own text can arrive like this.
+  await bus.publishJson("org:o1:x", '{ "b": 2, "a": [1] }');
+  await bus.publish("org:o1:y", { a: 1 });
+  assert.deepEqual(seen, [
+    ["org:o1:x", { b: 2, a: [1] }, '{ "b": 2, "a": [1] }'],
+    ["org:o1:y", { a: 1 }, '{"a":1}'],
+  ]);
+  await assert.rejects(
+    bus.publishJson("org:o1:x", JSON.stringify("x".repeat(MAX_EVENT_BYTES))),
+    /PostgreSQL NOTIFY allows at most 7999/,
+  );
+  await bus.close();
+});
+
+Deno.test("decodeEvent() takes the data's text from our envelopes and encodes other layouts afresh", () => {
+  const ours = encodeJsonEnvelope("org:o1:x", "o", '{ "n": 1 }');
+  assert.deepEqual(decodeEvent(ours), {
+    topic: "org:o1:x",
+    origin: "o",
+    data: { n: 1 },
+    json: '{ "n": 1 }',
+  });
+  const foreign = JSON.stringify({ data: { n: 1 }, origin: "o", topic: "t" });
+  assert.equal(decodeEvent(foreign)?.json, '{"n":1}');
+  // A key after the data: the tail is not the data's text alone.
+  const extra = '{"topic":"t","origin":"o","data":1,"more":2}';
+  assert.deepEqual(decodeEvent(extra), { topic: "t", origin: "o", data: 1, json: "1" });
+  assert.equal(decodeEvent("[1]"), null);
 });

@@ -20,6 +20,7 @@
  */
 import type { Principal } from "../auth/principal.ts";
 import type { Bus } from "./bus.ts";
+import { isValidTopic, parseTopic } from "./topics.ts";
 import {
   type ClientQueue,
   type ClientQueueOptions,
@@ -106,21 +107,7 @@ export interface RealtimeHub {
   close(): Promise<void>;
 }
 
-const TOPIC_RE = /^(org|user):([A-Za-z0-9-]{1,64}):([a-z0-9_.-]{1,64})$/;
 const ACCESS_NAME = "access";
-
-/** Whether `topic` is a well-formed `org:<orgId>:<name>` or `user:<userId>:<name>`. */
-export function isValidTopic(topic: unknown): topic is string {
-  return typeof topic === "string" && TOPIC_RE.test(topic);
-}
-
-/** Splits a topic into its scope, owner id and name (for `canRead`), or null when malformed. */
-export function parseTopic(
-  topic: string,
-): { scope: "org" | "user"; id: string; name: string } | null {
-  const m = TOPIC_RE.exec(topic);
-  return m ? { scope: m[1] as "org" | "user", id: m[2], name: m[3] } : null;
-}
 
 interface Client {
   id: string;
@@ -155,13 +142,14 @@ export function createRealtimeHub(options: RealtimeHubOptions): RealtimeHub {
   const recheckEveryMs = options.recheckEveryMs ?? 30_000;
   let sweep: ReturnType<typeof setInterval> | undefined;
 
-  const unsubscribeBus = options.bus.subscribe((topic, data) => {
+  const unsubscribeBus = options.bus.subscribe((topic, _data, json) => {
     const t = parseTopic(topic);
     if (t?.scope === "user" && t.name === ACCESS_NAME) return void recheckUser(t.id);
     const subscribers = byTopic.get(topic);
     if (!subscribers) return;
-    // Serialised once per event, not once per client.
-    const frame = JSON.stringify({ type: "event", topic, data });
+    // One frame per event, not one per client, around the data's text as it was published: the
+    // payload is encoded once, by its publisher, whichever bus and however many clients.
+    const frame = `{"type":"event","topic":${JSON.stringify(topic)},"data":${json}}`;
     for (const client of [...subscribers]) client.queue.send(frame);
   });
 

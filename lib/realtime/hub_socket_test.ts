@@ -3,19 +3,9 @@
  * and a hand-made client that completes the handshake, subscribes, and then never reads again.
  */
 import assert from "node:assert/strict";
-import type { Principal } from "../auth/principal.ts";
 import { createMemoryBus } from "./bus.ts";
 import { attachWebSocket, createRealtimeHub, type RealtimeHubOptions } from "./hub.ts";
-import { waitFor } from "./test_support.ts";
-
-const alice: Principal = {
-  kind: "session",
-  userId: "u-alice",
-  email: "alice@example.com",
-  name: "Alice",
-  isAdmin: false,
-  credentialId: "s1",
-};
+import { alice, waitFor } from "./test_support.ts";
 
 function startServer(extra: Partial<RealtimeHubOptions> = {}) {
   const bus = createMemoryBus();

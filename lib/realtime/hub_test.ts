@@ -1,25 +1,14 @@
 import assert from "node:assert/strict";
-import type { Principal } from "../auth/principal.ts";
 import { createMemoryBus } from "./bus.ts";
 import {
   accessTopic,
   type CanRead,
   createRealtimeHub,
-  isValidTopic,
-  parseTopic,
   publishAccessChanged,
   type RealtimeHubOptions,
 } from "./hub.ts";
-import { FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
-
-const alice: Principal = {
-  kind: "session",
-  userId: "u-alice",
-  email: "alice@example.com",
-  name: "Alice",
-  isAdmin: false,
-  credentialId: "s1",
-};
+import { parseTopic } from "./topics.ts";
+import { alice, FakeSocket, FakeTimers, settle, waitFor } from "./test_support.ts";
 
 // Alice belongs to org "o1" only, and may read her own user topics.
 const canRead: CanRead = (principal, topic) => {
@@ -300,18 +289,6 @@ Deno.test("createRealtimeHub() close() closes clients with 1001 and detaches fro
 Deno.test("createRealtimeHub() publish() rejects an invalid topic", async () => {
   await using t = setup();
   await assert.rejects(t.hub.publish("hosts", 1), /Cannot publish to "hosts": invalid topic/);
-});
-
-Deno.test("isValidTopic() accepts org and user topics only", () => {
-  assert.equal(isValidTopic("org:0190a1b2-c3d4:hosts.metrics"), true);
-  assert.equal(isValidTopic("user:u1:inbox_2"), true);
-  assert.equal(isValidTopic("team:t1:x"), false);
-  assert.equal(isValidTopic("org:o1:"), false);
-  assert.equal(isValidTopic("org:o1:a:b"), false);
-  assert.equal(isValidTopic(`org:${"a".repeat(65)}:x`), false);
-  assert.equal(isValidTopic("org:o1:x\n"), false);
-  assert.deepEqual(parseTopic("org:o1:hosts"), { scope: "org", id: "o1", name: "hosts" });
-  assert.equal(parseTopic("nope"), null);
 });
 
 /** The code a fake socket was closed with (a function: asserting `undefined` first must not narrow it). */

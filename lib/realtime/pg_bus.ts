@@ -11,7 +11,14 @@
  * during the gap are lost. Realtime events are hints to refresh, not the record.
  */
 import type postgres from "postgres";
-import { type Bus, type BusOptions, decodeEnvelope, encodeEnvelope } from "./bus.ts";
+import {
+  type Bus,
+  type BusHandler,
+  type BusOptions,
+  decodeEvent,
+  encodeData,
+  encodeJsonEnvelope,
+} from "./bus.ts";
 
 /** A PostgreSQL bus; `ready` settles once LISTEN is in place (publish waits for it by itself). */
 export interface PgBus extends Bus {
@@ -36,12 +43,12 @@ export function createPgBus(
   }
   const onError = options.onError ?? ((error) => console.error("realtime pg bus:", error));
   const origin = `pg-${crypto.randomUUID()}`;
-  const handlers = new Set<(topic: string, data: unknown) => void>();
+  const handlers = new Set<BusHandler>();
   let closed = false;
 
   function deliver(payload: string) {
     if (closed) return;
-    const envelope = decodeEnvelope(payload);
+    const envelope = decodeEvent(payload);
     if (!envelope) {
       onError(new Error(`Ignoring a payload on channel "${channel}" that is not a Capstan event`));
       return;
@@ -50,7 +57,7 @@ export function createPgBus(
       if (!handlers.has(handler)) continue;
       // postgres.js calls us from its protocol parser; a throw here would break the connection.
       try {
-        handler(envelope.topic, envelope.data);
+        handler(envelope.topic, envelope.data, envelope.json);
       } catch (error) {
         onError(error);
       }
@@ -66,22 +73,34 @@ export function createPgBus(
   // publishes on different connections and commit them in any order, so they go one at a time.
   let tail: Promise<unknown> = ready;
 
+  function publishJson(topic: string, json: string): Promise<void> {
+    if (closed) return Promise.reject(new Error(`Cannot publish to "${topic}": bus is closed`));
+    let payload: string;
+    try {
+      payload = encodeJsonEnvelope(topic, origin, json);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Waiting for `ready` first means this replica is listening before its own event is sent.
+    const sent = tail.then(() => pg.notify(channel, payload)).then(() => {});
+    tail = sent.catch(() => {});
+    return sent;
+  }
+
   return {
     ready,
     origin,
     publish(topic, data) {
       if (closed) return Promise.reject(new Error(`Cannot publish to "${topic}": bus is closed`));
-      let payload: string;
+      let json: string;
       try {
-        payload = encodeEnvelope({ topic, data, origin });
+        json = encodeData(topic, data);
       } catch (error) {
         return Promise.reject(error);
       }
-      // Waiting for `ready` first means this replica is listening before its own event is sent.
-      const sent = tail.then(() => pg.notify(channel, payload)).then(() => {});
-      tail = sent.catch(() => {});
-      return sent;
+      return publishJson(topic, json);
     },
+    publishJson,
     subscribe(handler) {
       if (closed) return () => {};
       handlers.add(handler);

@@ -143,3 +143,22 @@ Deno.test("createPgBus() refuses a channel name that is not a plain identifier",
   const fake = {} as postgres.Sql;
   assert.throws(() => createPgBus(fake, "Capstan-Events"), /Cannot listen on "Capstan-Events"/);
 });
+
+dbTest(
+  "createPgBus() hands handlers the data's JSON text as published, not re-encoded",
+  async () => {
+    const pg = replica();
+    const bus = createPgBus(pg, uniqueChannel());
+    try {
+      const seen: [unknown, string][] = [];
+      bus.subscribe((_topic, data, json) => seen.push([data, json]));
+      await bus.publishJson("org:o1:x", '{ "b": 2, "a": [1] }');
+      await bus.publish("org:o1:x", { a: 1 });
+      await waitFor(() => seen.length === 2, "both events");
+      assert.deepEqual(seen, [[{ b: 2, a: [1] }, '{ "b": 2, "a": [1] }'], [{ a: 1 }, '{"a":1}']]);
+    } finally {
+      await bus.close();
+      await pg.end();
+    }
+  },
+);

@@ -1,5 +1,16 @@
 /** Fakes shared by the realtime unit tests: a socket whose buffer the test controls, and manual timers. */
+import type { Principal } from "../auth/principal.ts";
 import type { QueueSocket, Timers } from "./client_queue.ts";
+
+/** The signed-in user of the hub tests. */
+export const alice: Principal = {
+  kind: "session",
+  userId: "u-alice",
+  email: "alice@example.com",
+  name: "Alice",
+  isAdmin: false,
+  credentialId: "s1",
+};
 
 /** A socket that records what was sent; `bufferedAmount` grows per send only when `accumulate` is set. */
 export class FakeSocket implements QueueSocket {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { TRUSTED_RELEASE_KEYS } from "../../agent/release_keys.ts";
-import { parseKeyList } from "./signing.ts";
+import { parseKeyList } from "../release_format/signing.ts";
 
 /** File in the data dir with more trusted public keys, one per line (for a hub's own key). */
 export const RELEASE_KEYS_FILE = "release-keys.pub";

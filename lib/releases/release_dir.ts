@@ -1,6 +1,6 @@
 import { basename, join } from "node:path";
-import { type Manifest, parseManifest, type Target, TARGETS } from "./manifest.ts";
-import { sha256OfBytes, signBytes } from "./signing.ts";
+import { type Manifest, parseManifest, type Target, TARGETS } from "../release_format/manifest.ts";
+import { sha256OfBytes, signBytes } from "../release_format/signing.ts";
 
 /** Names of the manifest and its detached signature inside a release directory. */
 export const MANIFEST_FILE = "manifest.json";

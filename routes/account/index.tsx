@@ -13,7 +13,7 @@ import { PageHeader } from "../../components/PageHeader.tsx";
 import { Profile } from "../../components/Profile.tsx";
 import { PasswordForm } from "../../components/PasswordForm.tsx";
 import { MyInvitations } from "../../components/MyInvitations.tsx";
-import { answerInvitationFor } from "../api/v1/me.ts";
+import { answerInvitation } from "../../lib/orgs/use_cases.ts";
 import { errorsOf, type FieldErrors, formError, parseForm, readForm } from "../_forms.ts";
 import { loadShell, render, seeOther } from "../_render.tsx";
 
@@ -50,7 +50,7 @@ export function register(app: Hono<AppEnv>): void {
     page(app, "POST", `/account/invitations/:org/${answer}`, "user", async (c) => {
       const slug = c.req.param("org") ?? "";
       try {
-        await answerInvitationFor(c, slug, answer);
+        await answerInvitation(c.var.services, principalOf(c), actionContext(c), slug, answer);
       } catch (err) {
         const e = formError(err);
         return accountPage(c, { _form: e.message }, e.status);

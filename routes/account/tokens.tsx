@@ -8,7 +8,8 @@ import {
 import { page } from "../../lib/http/pages.ts";
 import { notFound } from "../../lib/http/errors.ts";
 import { island } from "../../lib/islands/island.tsx";
-import { createTokenFor, CreateTokenInput } from "../api/v1/tokens.ts";
+import { createTokenFor } from "../../lib/auth/use_cases.ts";
+import { CreateTokenInput } from "../_schemas/account.ts";
 import CopyButton from "../../islands/CopyButton.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { TokenTable } from "../../components/TokenTable.tsx";

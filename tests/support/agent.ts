@@ -10,7 +10,7 @@ import { runAgentSession } from "../../agent/session.ts";
 import { createHealthRunner, transportSender } from "../../agent/health/mod.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { TEST_IMAGE, testLabels, testName } from "../../lib/docker/testing.ts";
-import type { Services } from "../../lib/services.ts";
+import type { Services } from "../../services.ts";
 import type { AgentConnection } from "../../lib/agents/connection.ts";
 import type { Host } from "../../lib/hosts/service.ts";
 

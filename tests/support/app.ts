@@ -1,5 +1,6 @@
 import type { DbHandle } from "../../lib/db/mod.ts";
-import { type AppOptions, createApp } from "../../lib/http/app.ts";
+import type { AppOptions } from "../../lib/http/app.ts";
+import { createHubApp as createApp } from "../../app.ts";
 import { realtimeHubFor } from "../../lib/realtime/access.ts";
 import type { OrgRole } from "../../lib/db/schema.ts";
 import { SYSTEM_CTX, testServices } from "./services.ts";

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
-import type { Services } from "../../lib/services.ts";
+import type { Services } from "../../services.ts";
 import { loadConfig } from "../../lib/config.ts";
-import { startHub } from "../../lib/hub.ts";
+import { startHub } from "../../hub.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { SYSTEM_CTX } from "./services.ts";
 

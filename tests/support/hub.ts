@@ -1,5 +1,5 @@
 import { loadConfig } from "../../lib/config.ts";
-import { type RunningHub, startHub } from "../../lib/hub.ts";
+import { type RunningHub, startHub } from "../../hub.ts";
 import { silentLogger } from "../../lib/log.ts";
 import type { Logger } from "../../lib/log.ts";
 

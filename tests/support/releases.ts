@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../lib/config.ts";
-import { startHub } from "../../lib/hub.ts";
+import { startHub } from "../../hub.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { RELEASE_KEYS_FILE } from "../../lib/releases/keys.ts";
-import type { Target } from "../../lib/releases/manifest.ts";
+import type { Target } from "../../lib/release_format/manifest.ts";
 import { readReleaseDir, writeReleaseManifest } from "../../lib/releases/release_dir.ts";
-import { generateReleaseKeys } from "../../lib/releases/signing.ts";
+import { generateReleaseKeys } from "../../lib/release_format/signing.ts";
 
 /** Test support for agent releases (imported by tests only). */
 

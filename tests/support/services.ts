@@ -1,6 +1,6 @@
 import { loadConfig } from "../../lib/config.ts";
 import type { DbHandle } from "../../lib/db/mod.ts";
-import { createServices } from "../../lib/services.ts";
+import { createServices } from "../../services.ts";
 import { createMemoryBus } from "../../lib/realtime/bus.ts";
 import type { Clock } from "../../lib/util/clock.ts";
 

@@ -1,12 +1,12 @@
 /** Channel configuration per kind: what is secret (write-only) and what may be shown. */
-import { z } from "../../http/openapi.ts";
+import { z } from "zod";
 import { EMAIL_ADDRESS } from "./email.ts";
 
 /** Channel kinds. */
 export const CHANNEL_KINDS = ["slack", "discord", "webhook", "email"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
-const Url = z.string().min(1).max(2048).openapi({
+const Url = z.string().min(1).max(2048).meta({
   description: "Write-only: stored encrypted, never returned",
 });
 const NoBreaks = /^[^\r\n\0]*$/;
@@ -25,7 +25,7 @@ export const ChannelConfigs = {
   discord: z.object({ url: Url }),
   webhook: z.object({
     url: Url,
-    secret: z.string().min(16).max(256).regex(NoBreaks, "must be one line").openapi({
+    secret: z.string().min(16).max(256).regex(NoBreaks, "must be one line").meta({
       description: "HMAC-SHA256 signing secret (write-only), at least 16 characters",
     }),
   }),
@@ -35,7 +35,7 @@ export const ChannelConfigs = {
     security: z.enum(["tls", "starttls", "none"]).default("starttls"),
     username: z.string().max(256).regex(NoBreaks, "must be one line").nullable().default(null),
     password: z.string().max(256).regex(NoBreaks, "must be one line").nullable().default(null)
-      .openapi({ description: "Write-only: stored encrypted, never returned" }),
+      .meta({ description: "Write-only: stored encrypted, never returned" }),
     from: Address,
     to: z.array(Address).min(1).max(20),
   }),

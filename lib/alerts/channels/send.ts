@@ -5,7 +5,8 @@ import { slackPayload } from "./slack.ts";
 import { discordPayload } from "./discord.ts";
 import { webhookRequest } from "./webhook.ts";
 import { mailFor, sendMail } from "./email.ts";
-import { checkHost, type OutboundPolicy, postJson } from "./outbound.ts";
+import { checkHost, type OutboundPolicy } from "../../net/outbound.ts";
+import { postJson } from "../../net/post_json.ts";
 
 /** How a send is made: the outbound policy, and SMTP's extra trust for tests. */
 export interface SendOptions extends OutboundPolicy {
@@ -34,6 +35,7 @@ export async function sendToChannel(
   const { url } = cfg as { url: string };
   let body: string;
   let headers: Record<string, string> = {};
+  const userAgent = { "user-agent": "Capstan-Alerts/1" };
   if (kind === "slack") body = JSON.stringify(slackPayload(m));
   else if (kind === "discord") body = JSON.stringify(discordPayload(m));
   else {
@@ -44,7 +46,7 @@ export async function sendToChannel(
       ctx.now,
     ));
   }
-  const r = await postJson(url, body, headers, ctx.options);
+  const r = await postJson(url, body, { ...userAgent, ...headers }, ctx.options);
   if (r.status < 200 || r.status > 299) {
     const why = r.status >= 300 && r.status < 400 ? " (redirects are not followed)" : "";
     throw new Error(

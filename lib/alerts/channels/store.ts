@@ -10,7 +10,8 @@ import type { Clock } from "../../util/clock.ts";
 import type { ActionContext, AuditLog } from "../../audit/service.ts";
 import type { SecretBox } from "../../crypto/secrets.ts";
 import { uuidv7 } from "../../util/ids.ts";
-import { conflict, HttpError, notFound, validationError } from "../../http/errors.ts";
+import { Conflict, Invalid, NotFound } from "../../errors.ts";
+import { issueFields } from "../zod_fields.ts";
 import {
   type ChannelConfig,
   ChannelConfigs,
@@ -18,7 +19,12 @@ import {
   channelSummary,
   SECRET_FIELDS,
 } from "./config.ts";
-import { checkHost, checkUrlSyntax, type OutboundPolicy, OutboundRefused } from "./outbound.ts";
+import {
+  checkHost,
+  checkUrlSyntax,
+  type OutboundPolicy,
+  OutboundRefused,
+} from "../../net/outbound.ts";
 
 /** A channel as the API shows it. */
 export interface ChannelView {
@@ -65,16 +71,10 @@ export function createChannelStore(deps: {
   async function validate(kind: ChannelKind, raw: unknown): Promise<ChannelConfig> {
     const parsed = ChannelConfigs[kind].safeParse(raw);
     if (!parsed.success) {
-      const e = validationError(parsed.error);
       const fields = Object.fromEntries(
-        Object.entries(e.fields ?? {}).map(([k, v]) => [`config.${k}`, v]),
+        Object.entries(issueFields(parsed.error)).map(([k, v]) => [`config.${k}`, v]),
       );
-      throw new HttpError(
-        400,
-        "validation",
-        `Invalid channel config: ${Object.keys(fields).join(", ")}`,
-        fields,
-      );
+      throw new Invalid(`Invalid channel config: ${Object.keys(fields).join(", ")}`, fields);
     }
     const cfg = parsed.data as ChannelConfig;
     try {
@@ -83,7 +83,7 @@ export function createChannelStore(deps: {
         await checkHostLenient(url.hostname);
       } else {
         if (cfg.username && cfg.security === "none") {
-          throw new HttpError(400, "validation", "Invalid channel config: config.security", {
+          throw new Invalid("Invalid channel config: config.security", {
             "config.security": "credentials need tls or starttls",
           });
         }
@@ -92,7 +92,7 @@ export function createChannelStore(deps: {
     } catch (err) {
       if (err instanceof OutboundRefused) {
         const field = "url" in cfg ? "config.url" : "config.host";
-        throw new HttpError(400, "validation", err.message, { [field]: err.message });
+        throw new Invalid(err.message, { [field]: err.message });
       }
       throw err;
     }
@@ -119,7 +119,7 @@ export function createChannelStore(deps: {
   async function row(orgId: string, id: string): Promise<ChannelRow> {
     const r = await db.selectFrom("alert_channels").selectAll().where("org_id", "=", orgId)
       .where("id", "=", id).executeTakeFirst();
-    if (!r) throw notFound("channel");
+    if (!r) throw new NotFound("channel not found");
     return r;
   }
 
@@ -162,7 +162,7 @@ export function createChannelStore(deps: {
       }, async () => {
         const cfg = await validate(input.kind, input.config);
         if (await nameTaken(orgId, input.name)) {
-          throw conflict(`Cannot create channel "${input.name}": name is already in use`);
+          throw new Conflict(`Cannot create channel "${input.name}": name is already in use`);
         }
         const now = clock.now();
         const id = uuidv7(now);
@@ -201,7 +201,7 @@ export function createChannelStore(deps: {
         },
       }, async () => {
         if (patch.name !== undefined && await nameTaken(orgId, patch.name, id)) {
-          throw conflict(`Cannot rename channel to "${patch.name}": name is already in use`);
+          throw new Conflict(`Cannot rename channel to "${patch.name}": name is already in use`);
         }
         const set: Partial<ChannelRow> = { updated_at: clock.now() };
         if (patch.name !== undefined) set.name = patch.name;

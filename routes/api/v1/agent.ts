@@ -3,8 +3,9 @@ import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { type AppContext, type AppEnv } from "../../../lib/http/context.ts";
 import { declare, guard } from "../../../lib/http/policy.ts";
 import { HttpError } from "../../../lib/http/errors.ts";
+import { toHttpError } from "../../../lib/http/error_handler.ts";
 import { createFailureLimiter, type FailureLimiter } from "../../../lib/auth/rate_limit.ts";
-import type { Services } from "../../../lib/services.ts";
+import type { Services } from "../../../services.ts";
 import { webSocketTransport } from "../../../lib/protocol/transport.ts";
 import { acceptAgent } from "../../../lib/agents/accept.ts";
 import { createAgentBundler } from "../../../lib/agents/bundle.ts";
@@ -89,7 +90,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
       c.header("Cache-Control", "no-store");
       return c.json({ host_id: r.hostId, host_token: r.token }, 200);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 401) limiter.fail(key);
+      if (toHttpError(err).status === 401) limiter.fail(key);
       throw err;
     }
   });

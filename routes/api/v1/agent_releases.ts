@@ -4,7 +4,7 @@ import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/contex
 import { declare, guard } from "../../../lib/http/policy.ts";
 import { HttpError, notFound } from "../../../lib/http/errors.ts";
 import { CurrentRelease, OutcomeReport } from "../../../lib/protocol/release.ts";
-import { FILE_NAME_PATTERN, SEMVER_PATTERN } from "../../../lib/releases/manifest.ts";
+import { FILE_NAME_PATTERN, SEMVER_PATTERN } from "../../../lib/release_format/manifest.ts";
 import { MAX_CHUNK_BYTES } from "../../../lib/releases/service.ts";
 import { requestAgentUpdate } from "../../../lib/agents/update_request.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";

@@ -3,7 +3,6 @@ import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { EVENT_TYPES, QuietHoursSchema, RuleFields } from "../../../lib/alerts/schema.ts";
-import { metricCatalog } from "../../../lib/alerts/metric_catalog.ts";
 
 const RuleParams = OrgParam.merge(IdParam);
 
@@ -124,7 +123,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(listMetrics, async (c) => {
     const { org } = orgScopeOf(c);
-    return c.json({ items: await metricCatalog(c.var.services.db, org.id) }, 200);
+    return c.json({ items: await c.var.services.alerts.metricCatalog(org.id) }, 200);
   });
 
   app.openapi(getRule, async (c) => {

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf, principalOf } from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
+import { AlertQuery } from "../../_schemas/alerts.ts";
 import type { AlertRow } from "../../../lib/alerts/history.ts";
 
 const AlertParams = OrgParam.merge(IdParam);
@@ -52,21 +53,6 @@ export function alertView(a: AlertRow): z.infer<typeof AlertSchema> {
     muted: a.muted === 1,
   };
 }
-
-/** Filters of the alert list, shared with the notification page to come. */
-export const AlertQuery = z.object({
-  state: z.enum(["firing", "resolved"]).optional(),
-  severity: z.enum(["warning", "critical"]).optional(),
-  host: z.string().max(64).optional().openapi({ description: "Host id" }),
-  from: z.coerce.number().int().min(0).optional().openapi({
-    description: "Started at or after, ms",
-  }),
-  to: z.coerce.number().int().min(0).optional().openapi({
-    description: "Started at or before, ms",
-  }),
-  before: z.string().regex(/^[0-9a-f-]{36}$/, "must be a cursor from next_before").optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
 
 const listAlerts = apiRoute("org:viewer", {
   method: "get",

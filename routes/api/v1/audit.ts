@@ -1,47 +1,35 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import { type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
-import { AuditEntrySchema, jsonResponse } from "./schemas.ts";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import type { AuditFilters } from "../../../lib/audit/service.ts";
+import { AuditEntrySchema, jsonResponse, OrgParam } from "./schemas.ts";
+import { AuditQuery } from "../../_schemas/audit.ts";
 
-/** Filters of the audit log, shared by the API and the audit page. */
-export const AuditQuery = z.object({
-  org: z.string().optional().openapi({
-    description: "Organization slug; optional when the caller has one",
-  }),
-  actor: z.string().max(200).optional(),
-  action: z.string().max(100).optional(),
-  target: z.string().max(200).optional(),
-  status: z.enum(["ok", "error"]).optional(),
-  from: z.coerce.number().int().min(0).optional().openapi({
-    description: "Earliest time, ms since epoch",
-  }),
-  to: z.coerce.number().int().min(0).optional().openapi({
-    description: "Latest time, ms since epoch",
-  }),
-  before: z.string().regex(/^[0-9a-f-]{36}$/, "must be a cursor from next_before").optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+/** A page of audit entries and the cursor of the next one. */
+export const AuditPage = z.object({
+  items: z.array(AuditEntrySchema),
+  next_before: z.string().nullable(),
 });
 
 const listAudit = apiRoute("org:admin", {
   method: "get",
-  path: "/api/v1/audit",
+  path: "/api/v1/orgs/{org}/audit",
   tags: ["audit"],
   summary: "Audit log of an organization, newest first, paginated by cursor",
-  request: { query: AuditQuery },
+  request: { params: OrgParam, query: AuditQuery.omit({ org: true }) },
   responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(AuditEntrySchema), next_before: z.string().nullable() }),
-      "Entries; pass next_before as before for the next page",
-    ),
+    200: jsonResponse(AuditPage, "Entries; pass next_before as before for the next page"),
   },
 });
 
+/** One page of the organization's audit log (also the deprecated `/api/v1/audit`). */
+export async function auditPage(c: AppContext, q: Omit<AuditFilters, "orgId">) {
+  const { org } = orgScopeOf(c);
+  const { rows, nextBefore } = await c.var.services.audit.list({ ...q, orgId: org.id });
+  return { items: rows, next_before: nextBefore };
+}
+
 /** Audit log endpoint. */
 export function register(app: OpenAPIHono<AppEnv>) {
-  app.openapi(listAudit, async (c) => {
-    const { org } = orgScopeOf(c);
-    const q = c.req.valid("query");
-    const { rows, nextBefore } = await c.var.services.audit.list({ ...q, orgId: org.id });
-    return c.json({ items: rows, next_before: nextBefore }, 200);
-  });
+  app.openapi(listAudit, async (c) => c.json(await auditPage(c, c.req.valid("query")), 200));
 }

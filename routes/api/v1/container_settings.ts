@@ -1,7 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
-import { EXEC_ROLES, execRole, setExecRole } from "../../../lib/hosts/exec_policy.ts";
+import { EXEC_ROLES, setExecRole } from "../../../lib/hosts/exec_policy.ts";
+import { containerExecRole } from "../../../lib/hosts/container_use_cases.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const Settings = z.object({
@@ -33,16 +34,15 @@ const patch = apiRoute("org:admin", {
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(get, async (c) => {
     const { org } = orgScopeOf(c);
-    return c.json({ exec_role: await execRole(c.var.services.db, org.id) }, 200);
+    return c.json({ exec_role: await containerExecRole(c.var.services, org.id) }, 200);
   });
 
   app.openapi(patch, async (c) => {
     const { org } = orgScopeOf(c);
     const body = c.req.valid("json");
-    const { db, clock, audit } = c.var.services;
     if (body.exec_role !== undefined) {
-      await setExecRole({ db, clock, audit }, actionContext(c), org.id, body.exec_role);
+      await setExecRole(c.var.services, actionContext(c), org.id, body.exec_role);
     }
-    return c.json({ exec_role: await execRole(db, org.id) }, 200);
+    return c.json({ exec_role: await containerExecRole(c.var.services, org.id) }, 200);
   });
 }

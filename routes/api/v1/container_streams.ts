@@ -5,23 +5,11 @@ import { sseEvent, sseResponse } from "../../../lib/http/sse.ts";
 import { TailCutoff } from "../../../lib/agents/log_tail.ts";
 import type { StreamSource } from "../../../lib/agents/stream_hub.ts";
 import type { LogLine } from "../../../lib/docker/streams.ts";
+import { ContainerRefParams } from "../../_schemas/docker.ts";
 import { jsonResponse, OrgParam } from "./schemas.ts";
 
-/** Host ids are UUIDs; anything else is refused before a lookup. */
-const HOST_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A container name or hex id (Docker's name rule covers both), capped at 128 characters. */
-const CONTAINER_REF_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
 /** Path parameters naming one container on one host of an organization. */
-export const ContainerPathParams = OrgParam.extend({
-  hostId: z.string().regex(HOST_ID_RE, "must be a host id").openapi({
-    param: { name: "hostId", in: "path" },
-  }),
-  id: z.string().regex(CONTAINER_REF_RE, "must be a container name or a hex id").openapi({
-    param: { name: "id", in: "path" },
-    example: "3f4e8a9b2c1d",
-  }),
-});
+const ContainerPathParams = OrgParam.extend(ContainerRefParams.shape);
 
 /** Lines a tail or a download may ask for. */
 export const MAX_TAIL = 10_000;
@@ -122,7 +110,7 @@ async function readTail(conn: StreamSource, id: string, tail: number): Promise<L
   return lines;
 }
 
-/** Safe for a Content-Disposition filename: the ref already matched CONTAINER_REF_RE. */
+/** Safe for a Content-Disposition filename: the ref already matched ContainerRefParams. */
 const fileName = (id: string, ext: string) =>
   `${/^[a-f0-9]{64}$/.test(id) ? id.slice(0, 12) : id}-logs.${ext}`;
 

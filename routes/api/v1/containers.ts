@@ -1,57 +1,30 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import {
-  actionContext,
-  type AppContext,
-  type AppEnv,
-  orgScopeOf,
-} from "../../../lib/http/context.ts";
+import { type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import { dockerCaller } from "../../../lib/http/callers.ts";
 import { HttpError, validationError } from "../../../lib/http/errors.ts";
 import { ContainerCreateSpec, SignalName } from "../../../lib/protocol/ops.ts";
-import {
-  CONTAINER_STATES,
-  findCachedContainer,
-  listCachedContainers,
-  parseLabelFilter,
-} from "../../../lib/hosts/container_list.ts";
 import {
   CONTAINER_ACTIONS,
   containerAction,
   createContainer,
   inspectContainer,
-  removeContainer,
 } from "../../../lib/hosts/docker_actions.ts";
+import {
+  CHECKS_ON_REMOVE,
+  listContainers,
+  removeContainerWithChecks,
+} from "../../../lib/hosts/container_use_cases.ts";
+import { ContainerListQuery } from "../../_schemas/docker.ts";
 import {
   AGENT_ERRORS,
   ContainerParams,
   ContainerSchema,
-  dockerCaller,
-  HostId,
   HostParams,
   NO_CONTENT,
   QueryBool,
 } from "./docker_schemas.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
-
-/** Filters of the cross-host container list, shared by the API and the containers page. */
-export const ContainerListQuery = z.object({
-  host: HostId.optional(),
-  state: z.enum(CONTAINER_STATES).optional(),
-  q: z.string().trim().max(200).optional().openapi({
-    description: "Case-insensitive substring of the name or image",
-  }),
-  label: z.string().max(1200).optional().transform((v, ctx) => {
-    if (v === undefined || v === "") return undefined;
-    const parsed = parseLabelFilter(v);
-    if (!parsed) {
-      ctx.addIssue({ code: "custom", message: "must be key or key=value" });
-      return z.NEVER;
-    }
-    return parsed;
-  }).openapi({ type: "string", description: "`key` (present) or `key=value`" }),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-});
 
 /** Body of a container create: the spec and whether to start it at once. */
 export const ContainerCreateInput = ContainerCreateSpec.extend({
@@ -129,9 +102,6 @@ const actions = CONTAINER_ACTIONS.map((action) => ({
   }),
 }));
 
-/** What removing a container does with its health checks. */
-export const CHECKS_ON_REMOVE = ["pause", "delete"] as const;
-
 const remove = apiRoute("org:member", {
   method: "delete",
   path: "/api/v1/orgs/{org}/hosts/{hostId}/containers/{id}",
@@ -153,43 +123,19 @@ const remove = apiRoute("org:member", {
   responses: { 204: NO_CONTENT, ...AGENT_ERRORS },
 });
 
-/**
- * Removes a container, then pauses or deletes its health checks as asked (the API and the remove
- * page). Nothing happens to the checks when the removal fails.
- */
-export async function removeWithChecks(
-  c: AppContext,
-  hostId: string,
-  ref: string,
-  opts: { force: boolean; volumes: boolean; checks: (typeof CHECKS_ON_REMOVE)[number] },
-): Promise<void> {
-  const { org } = orgScopeOf(c);
-  const { db, health } = c.var.services;
-  const cached = await findCachedContainer(db, org.id, hostId, ref);
-  await removeContainer(c.var.services, dockerCaller(c), hostId, ref, {
-    force: opts.force,
-    volumes: opts.volumes,
-  });
-  // Unknown to the cache, its checks are marked gone when the engine's destroy event arrives.
-  if (cached) {
-    await health.service.containerRemoved(actionContext(c), org.id, hostId, cached, opts.checks);
-  }
-}
-
 /** Container endpoints: list across hosts (viewer), inspect (viewer), create and lifecycle (member). */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const { org } = orgScopeOf(c);
     const q = c.req.valid("query");
-    const { db, dbh, clock } = c.var.services;
-    const page = await listCachedContainers(db, dbh.dialect, org.id, {
+    const page = await listContainers(c.var.services, org.id, {
       hostId: q.host,
       state: q.state,
       q: q.q || undefined,
       label: q.label,
       limit: q.limit,
       offset: q.offset,
-    }, clock.now());
+    });
     return c.json({ ...page, limit: q.limit, offset: q.offset }, 200);
   });
 
@@ -227,7 +173,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(remove, async (c) => {
     const { hostId, id } = c.req.valid("param");
     const q = c.req.valid("query");
-    await removeWithChecks(c, hostId, id, q);
+    await removeContainerWithChecks(c.var.services, dockerCaller(c), hostId, id, q);
     return c.body(null, 204);
   });
 }

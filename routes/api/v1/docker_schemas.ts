@@ -5,21 +5,9 @@
  * host is looked up.
  */
 import { z } from "../../../lib/http/openapi.ts";
-import { actionContext, type AppContext, orgScopeOf } from "../../../lib/http/context.ts";
-import {
-  ContainerRef,
-  ImageRef,
-  Labels,
-  NetworkName,
-  VolumeName,
-} from "../../../lib/protocol/ops.ts";
-import type { DockerCaller } from "../../../lib/hosts/docker_actions.ts";
+import { ContainerRef, ImageRef, NetworkName, VolumeName } from "../../../lib/protocol/ops.ts";
+import { HostId } from "../../_schemas/docker.ts";
 import { jsonResponse, OrgParam } from "./schemas.ts";
-
-/** Host ids are UUIDs. */
-export const HOST_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A host id (validated before any lookup). */
-export const HostId = z.string().regex(HOST_ID_RE, "must be a host id");
 
 /** Path parameters of per-host endpoints. */
 export const HostParams = OrgParam.extend({ hostId: HostId });
@@ -50,17 +38,6 @@ export const AGENT_ERRORS = {
   409: jsonResponse(z.any(), "Conflict with the resource's state (in use, protected, exists)"),
   503: jsonResponse(z.any(), "The host's agent is not connected, or did not answer in time"),
 } as const;
-
-/** The caller of a Docker action from a request behind an `org:*` policy. */
-export function dockerCaller(c: AppContext): DockerCaller {
-  const { org, role } = orgScopeOf(c);
-  return {
-    ctx: actionContext(c),
-    orgId: org.id,
-    role,
-    tokenScope: c.get("principal")?.tokenScope,
-  };
-}
 
 const ResourceUser = z.object({ id: z.string(), name: z.string(), state: z.string() });
 
@@ -123,18 +100,3 @@ export const VolumeSchema = z.object({
   containers: z.array(ResourceUser),
   labels: z.record(z.string(), z.string()),
 }).openapi("Volume");
-
-/** Body of a network create. */
-export const NetworkCreateInput = z.object({
-  name: NetworkName,
-  driver: z.enum(["bridge", "overlay", "macvlan"]).default("bridge"),
-  subnet: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be CIDR like 10.10.0.0/24")
-    .optional(),
-  gateway: z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" }).optional(),
-  parent: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "must be an interface name")
-    .optional(),
-  labels: Labels.optional(),
-});
-
-/** Body of a volume create. */
-export const VolumeCreateInput = z.object({ name: VolumeName, labels: Labels.optional() });

@@ -7,7 +7,7 @@ import {
   orgScopeOf,
 } from "../../../lib/http/context.ts";
 import { IdParam, jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
-import { HostId } from "./docker_schemas.ts";
+import { HostId } from "../../_schemas/docker.ts";
 import {
   CHECK_KINDS,
   CHECK_STATES,

@@ -1,18 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import {
-  actionContext,
-  type AppContext,
-  type AppEnv,
-  orgScopeOf,
-} from "../../../lib/http/context.ts";
+import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { HostLabels, HostName } from "../../../lib/hosts/schema.ts";
 import { hostDetail, hostView } from "../../../lib/hosts/view.ts";
 import { hubUrlOf, installCommand } from "../../../lib/agents/install_script.ts";
-import { CLOSE } from "../../../lib/protocol/messages.ts";
-import type { Services } from "../../../lib/services.ts";
-import type { ActionContext } from "../../../lib/audit/service.ts";
+import { addHost, removeHostNow, rotateHostToken } from "../../../lib/hosts/use_cases.ts";
 
 const HostParams = OrgParam.extend({
   hostId: z.string().min(1).max(64).openapi({ param: { name: "hostId", in: "path" } }),
@@ -53,8 +46,7 @@ const EnrollmentSchema = z.object({
   install_command: z.string(),
 }).openapi("HostEnrollment");
 
-/** Input of host creation, shared with the add-host page. */
-export const CreateHostInput = z.object({ name: HostName, labels: HostLabels.optional() });
+const CreateHostInput = z.object({ name: HostName, labels: HostLabels.optional() });
 
 const listHosts = apiRoute("org:viewer", {
   method: "get",
@@ -149,49 +141,6 @@ const removeHost = apiRoute("org:admin", {
   responses: { 204: { description: "Removed" } },
 });
 
-/** Adds a host and its first enrollment; shared by the API and the add-host page. */
-export async function addHost(
-  c: AppContext,
-  input: z.infer<typeof CreateHostInput>,
-) {
-  const { org } = orgScopeOf(c);
-  const r = await c.var.services.hosts.create(actionContext(c), org.id, input);
-  return {
-    host: r.host,
-    enrollment: {
-      token: r.enrollment.token,
-      expires_at: r.enrollment.expiresAt,
-      install_command: installCommand(hubUrlOf(c), r.enrollment.token),
-    },
-  };
-}
-
-/** Rotates a host's token and hands it to the live agent; shared by the API and the page. */
-export async function rotateHostToken(
-  services: Services,
-  ctx: ActionContext,
-  orgId: string,
-  hostId: string,
-): Promise<{ host_token: string; delivered: boolean }> {
-  const token = await services.hosts.rotateToken(ctx, orgId, hostId);
-  const delivered = await services.agents.deliverToken(hostId, token);
-  // Wherever else the agent may be connected (another replica), the old token is dead: drop it.
-  if (!delivered) services.agents.disconnect(hostId, CLOSE.DISCONNECTED, "host token rotated");
-  return { host_token: token, delivered };
-}
-
-/** Removes a host and cuts its agent off at once; shared by the API and the page. */
-export async function removeHostNow(
-  services: Services,
-  ctx: ActionContext,
-  orgId: string,
-  hostId: string,
-  keepHistory: boolean,
-): Promise<void> {
-  await services.hosts.remove(ctx, orgId, hostId, { keepHistory });
-  services.agents.disconnect(hostId, CLOSE.HOST_REMOVED, "host removed");
-}
-
 /** Host endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(listHosts, async (c) => {
@@ -209,9 +158,20 @@ export function register(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(createHost, async (c) => {
-    const r = await addHost(c, c.req.valid("json"));
+    const { org } = orgScopeOf(c);
+    const r = await addHost(
+      c.var.services,
+      actionContext(c),
+      org.id,
+      c.req.valid("json"),
+      hubUrlOf(c),
+    );
     c.header("Cache-Control", "no-store");
-    return c.json({ host: hostView(r.host, false), enrollment: r.enrollment }, 201);
+    const e = r.enrollment;
+    return c.json({
+      host: hostView(r.host, false),
+      enrollment: { token: e.token, expires_at: e.expiresAt, install_command: e.installCommand },
+    }, 201);
   });
 
   app.openapi(newEnrollment, async (c) => {

@@ -5,14 +5,8 @@ import { ImageRef } from "../../../lib/protocol/ops.ts";
 import { listImages, pruneImages, removeImage } from "../../../lib/hosts/docker_actions.ts";
 import { startPull } from "../../../lib/hosts/pull.ts";
 import type { PullEvent } from "../../../lib/hosts/docker_views.ts";
-import {
-  AGENT_ERRORS,
-  dockerCaller,
-  HostParams,
-  ImageParams,
-  ImageSchema,
-  QueryBool,
-} from "./docker_schemas.ts";
+import { AGENT_ERRORS, HostParams, ImageParams, ImageSchema, QueryBool } from "./docker_schemas.ts";
+import { dockerCaller } from "../../../lib/http/callers.ts";
 import { jsonBody, jsonResponse } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/hosts/{hostId}/images";

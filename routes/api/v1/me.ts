@@ -1,11 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import {
-  actionContext,
-  type AppContext,
-  type AppEnv,
-  principalOf,
-} from "../../../lib/http/context.ts";
+import { actionContext, type AppEnv, principalOf } from "../../../lib/http/context.ts";
+import { answerInvitation } from "../../../lib/orgs/use_cases.ts";
 import {
   InvitationSchema,
   invitationView,
@@ -77,26 +73,6 @@ const declineInvitation = apiRoute("user", {
   responses: { 204: { description: "Declined" } },
 });
 
-/**
- * Answers an invitation for the signed-in user. A token is bound to one organization, so it may not
- * make its user join another.
- */
-export async function answerInvitationFor(
-  c: AppContext,
-  orgSlug: string,
-  answer: "accept" | "decline",
-) {
-  const p = principalOf(c);
-  if (p.kind !== "session") {
-    throw forbidden("Invitations can only be answered from a signed-in session");
-  }
-  const { invitations } = c.var.services;
-  const user = { id: p.userId, email: p.email };
-  if (answer === "accept") return await invitations.accept(actionContext(c), user, orgSlug);
-  await invitations.decline(actionContext(c), user, orgSlug);
-  return undefined;
-}
-
 /** Account endpoints of the caller. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(getMe, async (c) => {
@@ -123,12 +99,20 @@ export function register(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(acceptInvitation, async (c) => {
-    const member = await answerInvitationFor(c, c.req.valid("param").org, "accept");
+    const { org } = c.req.valid("param");
+    const member = await answerInvitation(
+      c.var.services,
+      principalOf(c),
+      actionContext(c),
+      org,
+      "accept",
+    );
     return c.json(member!, 200);
   });
 
   app.openapi(declineInvitation, async (c) => {
-    await answerInvitationFor(c, c.req.valid("param").org, "decline");
+    const { org } = c.req.valid("param");
+    await answerInvitation(c.var.services, principalOf(c), actionContext(c), org, "decline");
     return c.body(null, 204);
   });
 

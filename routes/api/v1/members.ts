@@ -11,8 +11,7 @@ import {
   OrgParam,
   orgRoleSchema,
 } from "./schemas.ts";
-import { forbidden } from "../../../lib/http/errors.ts";
-import type { OrgRole } from "../../../lib/db/schema.ts";
+import { assertMayAssign } from "../../../lib/orgs/use_cases.ts";
 
 const MemberParams = OrgParam.extend({
   userId: z.string().min(1).max(64).openapi({ param: { name: "userId", in: "path" } }),
@@ -91,13 +90,6 @@ const removeMember = apiRoute("org:admin", {
     409: jsonResponse(z.any(), "Would leave no owner"),
   },
 });
-
-/** Only owners may grant or take away ownership. */
-export function assertMayAssign(actorRole: OrgRole, role: OrgRole, currentRole?: OrgRole) {
-  if ((role === "owner" || currentRole === "owner") && actorRole !== "owner") {
-    throw forbidden("Only owners may grant or remove the owner role");
-  }
-}
 
 /** Membership endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {

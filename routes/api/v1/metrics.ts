@@ -1,24 +1,39 @@
+/**
+ * The metrics read API, under the organization: a host's series, statistics and keys, its
+ * containers' newest figures, a container's series and statistics, and the organization's metric
+ * storage. The bodies are exported for the deprecated host-addressed aliases (deprecated.ts).
+ */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import type { AppEnv } from "../../../lib/http/context.ts";
-import { hostForCaller } from "../../../lib/http/host_access.ts";
+import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { HttpError } from "../../../lib/http/errors.ts";
-import { MAX_POINTS, STATS_RANGES } from "../../../lib/metrics/query.ts";
+import { MAX_POINTS, STATS_RANGES, type StatsRange } from "../../../lib/metrics/query.ts";
 import { RELATIVE_ACCURACY } from "../../../lib/metrics/histogram.ts";
 import { SERIES_KEY } from "../../../lib/protocol/metrics.ts";
-import { containerUsage, storageReport } from "../../../lib/metrics/views.ts";
-import { orgScopeOf } from "../../../lib/http/context.ts";
+import { hostContainerUsage, metricStorage } from "../../../lib/metrics/use_cases.ts";
+import type { Services } from "../../../services.ts";
 import { jsonResponse, OrgParam } from "./schemas.ts";
 
 const HOUR = 3_600_000;
-const HostParam = z.object({
+/** A host addressed by id alone (the deprecated aliases). */
+export const HostParam = z.object({
   hostId: z.string().regex(/^[0-9a-f-]{36}$/, "must be a host id").openapi({
     param: { name: "hostId", in: "path" },
   }),
 });
-const ContainerParams = HostParam.extend({
-  containerId: z.string().regex(/^[a-f0-9]{64}$/, "must be a full 64-hex container id").openapi({
+const FULL_ID = /^[a-f0-9]{64}$/;
+/** A container addressed by host and id alone (the deprecated aliases). */
+export const ContainerParams = HostParam.extend({
+  containerId: z.string().regex(FULL_ID, "must be a full 64-hex container id").openapi({
     param: { name: "containerId", in: "path" },
+  }),
+});
+/** A host of the organization. */
+const OrgHostParams = OrgParam.merge(HostParam);
+/** A container on a host of the organization, by its full id. */
+const OrgContainerParams = OrgHostParams.extend({
+  id: z.string().regex(FULL_ID, "must be a full 64-hex container id").openapi({
+    param: { name: "id", in: "path" },
   }),
 });
 const metricList = z.string().max(4000).optional().openapi({
@@ -34,7 +49,7 @@ const metricList = z.string().max(4000).optional().openapi({
     }
     return keys;
   });
-const RangeQuery = z.object({
+export const RangeQuery = z.object({
   from: z.coerce.number().int().min(0).optional().openapi({
     description: "ms since epoch; default to − 1 h",
   }),
@@ -43,12 +58,12 @@ const RangeQuery = z.object({
   }),
   metric: metricList,
 });
-const StatsQuery = z.object({
+export const StatsQuery = z.object({
   range: z.enum(Object.keys(STATS_RANGES) as [keyof typeof STATS_RANGES]).default("24h"),
   metric: metricList,
 });
 
-const PointsResponse = z.object({
+export const PointsResponse = z.object({
   tier: z.enum(["raw", "1m", "1h"]),
   from: z.number(),
   to: z.number(),
@@ -61,7 +76,7 @@ const PointsResponse = z.object({
     }),
   ),
 }).openapi("MetricPoints");
-const StatsResponse = z.object({
+export const StatsResponse = z.object({
   range: z.string(),
   relative_error: z.number().openapi({ description: "Bound on the relative error of p50/p95/p99" }),
   series: z.array(
@@ -83,7 +98,7 @@ const StatsResponse = z.object({
 }).openapi("MetricStats");
 
 const nullableNumber = z.number().nullable();
-const ContainerUsageSchema = z.object({
+export const ContainerUsageSchema = z.object({
   id: z.string(),
   name: z.string(),
   image: z.string(),
@@ -100,6 +115,14 @@ const ContainerUsageSchema = z.object({
   net_rx_bps: nullableNumber,
   net_tx_bps: nullableNumber,
 }).openapi("ContainerUsage");
+/** The series keys of a host. */
+export const KeysResponse = z.object({ keys: z.array(z.string()) });
+/** A host's containers with their newest figures. */
+export const ContainersUsageResponse = z.object({
+  items: z.array(ContainerUsageSchema),
+  total: z.number(),
+});
+
 const StorageCounts = z.object({
   series: z.number(),
   raw_rows: z.number(),
@@ -134,54 +157,97 @@ function window(q: { from?: number; to?: number }, now: number) {
   return { from, to };
 }
 
+/** The series of a host (container "") or a container over [from, to); default keys when none. */
+export async function points(
+  s: Services,
+  hostId: string,
+  containerId: string,
+  q: { from?: number; to?: number; metric: string[] },
+) {
+  const w = window(q, s.clock.now());
+  const keys = q.metric.length ? q.metric : await defaultKeys(s, hostId, containerId);
+  const r = await s.metrics.query.points(hostId, containerId, keys, w.from, w.to);
+  return { ...r, ...w };
+}
+
+/** min/max/avg/percentiles of a host's (container "") or a container's series over a range. */
+export async function stats(
+  s: Services,
+  hostId: string,
+  containerId: string,
+  q: { range: StatsRange; metric: string[] },
+) {
+  const series = await s.metrics.query.stats(
+    hostId,
+    containerId,
+    q.range,
+    q.metric.length ? q.metric : undefined,
+  );
+  return { range: q.range, relative_error: RELATIVE_ACCURACY, series };
+}
+
+async function defaultKeys(s: Services, hostId: string, container: string) {
+  return (await s.metrics.query.keys(hostId, container)).slice(0, 50);
+}
+
+/** The organization's host a path names: 404 for anyone else's, like every org-scoped route. */
+async function orgHost(c: AppContext, hostId: string) {
+  return await c.var.services.hosts.get(orgScopeOf(c).org.id, hostId);
+}
+
+const base = "/api/v1/orgs/{org}/hosts/{hostId}";
+
 const routes = {
-  hostMetrics: apiRoute("user", {
+  hostMetrics: apiRoute("org:viewer", {
     method: "get",
-    path: "/api/v1/hosts/{hostId}/metrics",
+    path: `${base}/metrics`,
     tags: ["metrics"],
     summary:
       `A host's series over [from, to): raw up to 3 h, minute rollups up to 3 days, hour rollups beyond; at most ${MAX_POINTS} points per series`,
-    request: { params: HostParam, query: RangeQuery },
+    request: { params: OrgHostParams, query: RangeQuery },
     responses: { 200: jsonResponse(PointsResponse, "Series") },
   }),
-  hostStats: apiRoute("user", {
+  hostStats: apiRoute("org:viewer", {
     method: "get",
-    path: "/api/v1/hosts/{hostId}/stats",
+    path: `${base}/stats`,
     tags: ["metrics"],
     summary:
       "min/max/avg/p50/p95/p99 per series over the range, from rollups and the samples not yet rolled up",
-    request: { params: HostParam, query: StatsQuery },
+    request: { params: OrgHostParams, query: StatsQuery },
     responses: { 200: jsonResponse(StatsResponse, "Statistics") },
   }),
-  hostKeys: apiRoute("user", {
+  hostKeys: apiRoute("org:viewer", {
     method: "get",
-    path: "/api/v1/hosts/{hostId}/metrics/series",
+    path: `${base}/metrics/series`,
     tags: ["metrics"],
     summary: "Series keys a host reports",
-    request: { params: HostParam },
-    responses: { 200: jsonResponse(z.object({ keys: z.array(z.string()) }), "Keys") },
+    request: { params: OrgHostParams },
+    responses: { 200: jsonResponse(KeysResponse, "Keys") },
   }),
-  containerMetrics: apiRoute("user", {
+  hostContainers: apiRoute("org:viewer", {
     method: "get",
-    path: "/api/v1/containers/{hostId}/{containerId}/metrics",
-    tags: ["metrics"],
-    summary: "A container's series (ctr.cpu_pct, ctr.mem_used_bytes, …) over [from, to)",
-    request: { params: ContainerParams, query: RangeQuery },
-    responses: { 200: jsonResponse(PointsResponse, "Series") },
-  }),
-  hostContainersLatest: apiRoute("user", {
-    method: "get",
-    path: "/api/v1/hosts/{hostId}/containers/latest",
+    path: `${base}/metrics/containers`,
     tags: ["metrics"],
     summary:
       "A host's containers (running first, at most 200) with their newest CPU, memory and network figures",
-    request: { params: HostParam },
-    responses: {
-      200: jsonResponse(
-        z.object({ items: z.array(ContainerUsageSchema), total: z.number() }),
-        "Containers",
-      ),
-    },
+    request: { params: OrgHostParams },
+    responses: { 200: jsonResponse(ContainersUsageResponse, "Containers") },
+  }),
+  containerMetrics: apiRoute("org:viewer", {
+    method: "get",
+    path: `${base}/containers/{id}/metrics`,
+    tags: ["metrics"],
+    summary: "A container's series (ctr.cpu_pct, ctr.mem_used_bytes, …) over [from, to)",
+    request: { params: OrgContainerParams, query: RangeQuery },
+    responses: { 200: jsonResponse(PointsResponse, "Series") },
+  }),
+  containerStats: apiRoute("org:viewer", {
+    method: "get",
+    path: `${base}/containers/{id}/stats`,
+    tags: ["metrics"],
+    summary: "A container's min/max/avg/p95 per series over the range",
+    request: { params: OrgContainerParams, query: StatsQuery },
+    responses: { 200: jsonResponse(StatsResponse, "Statistics") },
   }),
   orgStorage: apiRoute("org:admin", {
     method: "get",
@@ -191,32 +257,18 @@ const routes = {
     request: { params: OrgParam },
     responses: { 200: jsonResponse(StorageResponse, "Storage") },
   }),
-  containerStats: apiRoute("user", {
-    method: "get",
-    path: "/api/v1/containers/{hostId}/{containerId}/stats",
-    tags: ["metrics"],
-    summary: "A container's min/max/avg/p95 per series over the range",
-    request: { params: ContainerParams, query: StatsQuery },
-    responses: { 200: jsonResponse(StatsResponse, "Statistics") },
-  }),
 };
 
 /** Metrics read API. */
 export function register(app: OpenAPIHono<AppEnv>) {
-  app.openapi(routes.hostContainersLatest, async (c) => {
-    const { hostId } = c.req.valid("param");
-    const host = await hostForCaller(c, hostId);
-    const { db, metrics, clock } = c.var.services;
-    return c.json(
-      await containerUsage(db, metrics.overview, host.org_id, host.id, clock.now()),
-      200,
-    );
+  app.openapi(routes.hostContainers, async (c) => {
+    const host = await orgHost(c, c.req.valid("param").hostId);
+    return c.json(await hostContainerUsage(c.var.services, host.org_id, host.id), 200);
   });
   app.openapi(routes.orgStorage, async (c) => {
     const { org } = orgScopeOf(c);
-    const { db, dbh, metrics, config } = c.var.services;
-    const r = await storageReport(db, dbh.dialect, metrics.overview, org.id);
-    const keep = config.metricsRetention;
+    const r = await metricStorage(c.var.services, org.id);
+    const keep = c.var.services.config.metricsRetention;
     return c.json({
       ...r,
       retention: {
@@ -228,60 +280,27 @@ export function register(app: OpenAPIHono<AppEnv>) {
   });
   app.openapi(routes.hostMetrics, async (c) => {
     const { hostId } = c.req.valid("param");
-    const q = c.req.valid("query");
-    await hostForCaller(c, hostId);
-    const w = window(q, c.var.services.clock.now());
-    const r = await c.var.services.metrics.query.points(
-      hostId,
-      "",
-      q.metric.length ? q.metric : await defaultKeys(c.var.services, hostId, ""),
-      w.from,
-      w.to,
-    );
-    return c.json({ ...r, ...w }, 200);
+    await orgHost(c, hostId);
+    return c.json(await points(c.var.services, hostId, "", c.req.valid("query")), 200);
   });
   app.openapi(routes.hostStats, async (c) => {
     const { hostId } = c.req.valid("param");
-    const q = c.req.valid("query");
-    await hostForCaller(c, hostId);
-    const series = await c.var.services.metrics.query.stats(
-      hostId,
-      "",
-      q.range,
-      q.metric.length ? q.metric : undefined,
-    );
-    return c.json({ range: q.range, relative_error: RELATIVE_ACCURACY, series }, 200);
+    await orgHost(c, hostId);
+    return c.json(await stats(c.var.services, hostId, "", c.req.valid("query")), 200);
   });
   app.openapi(routes.hostKeys, async (c) => {
     const { hostId } = c.req.valid("param");
-    await hostForCaller(c, hostId);
+    await orgHost(c, hostId);
     return c.json({ keys: await c.var.services.metrics.query.keys(hostId) }, 200);
   });
   app.openapi(routes.containerMetrics, async (c) => {
-    const { hostId, containerId } = c.req.valid("param");
-    const q = c.req.valid("query");
-    await hostForCaller(c, hostId);
-    const w = window(q, c.var.services.clock.now());
-    const keys = q.metric.length
-      ? q.metric
-      : await defaultKeys(c.var.services, hostId, containerId);
-    const r = await c.var.services.metrics.query.points(hostId, containerId, keys, w.from, w.to);
-    return c.json({ ...r, ...w }, 200);
+    const { hostId, id } = c.req.valid("param");
+    await orgHost(c, hostId);
+    return c.json(await points(c.var.services, hostId, id, c.req.valid("query")), 200);
   });
   app.openapi(routes.containerStats, async (c) => {
-    const { hostId, containerId } = c.req.valid("param");
-    const q = c.req.valid("query");
-    await hostForCaller(c, hostId);
-    const series = await c.var.services.metrics.query.stats(
-      hostId,
-      containerId,
-      q.range,
-      q.metric.length ? q.metric : undefined,
-    );
-    return c.json({ range: q.range, relative_error: RELATIVE_ACCURACY, series }, 200);
+    const { hostId, id } = c.req.valid("param");
+    await orgHost(c, hostId);
+    return c.json(await stats(c.var.services, hostId, id, c.req.valid("query")), 200);
   });
-}
-
-async function defaultKeys(s: AppEnv["Variables"]["services"], hostId: string, container: string) {
-  return (await s.metrics.query.keys(hostId, container)).slice(0, 50);
 }

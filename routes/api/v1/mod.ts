@@ -1,5 +1,4 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../../../lib/http/context.ts";
+import { type ApiRoutes, SHELL } from "../../../lib/http/app.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -23,30 +22,19 @@ import * as alerts from "./alerts.ts";
 import * as agentReleases from "./agent_releases.ts";
 import * as healthChecks from "./health_checks.ts";
 import * as containerSettings from "./container_settings.ts";
+import * as deprecated from "./deprecated.ts";
 
-/** Static registry of the v1 API's resource modules. */
-export const apiModules: { register(app: OpenAPIHono<AppEnv>): void }[] = [
-  system,
-  me,
-  orgs,
-  members,
-  tokens,
-  audit,
-  users,
-  agentReport,
-  metrics,
-  prometheus,
-  agent,
-  hosts,
-  containerStreams,
-  containers,
-  images,
-  networks,
-  volumes,
-  alertRules,
-  channels,
-  alerts,
-  healthChecks,
-  containerSettings,
-  agentReleases,
-];
+/** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
+export const apiRoutes: Record<string, ApiRoutes[]> = {
+  [SHELL]: [system, deprecated],
+  auth: [me, tokens, users],
+  orgs: [orgs, members],
+  audit: [audit],
+  hosts: [hosts],
+  agents: [agent],
+  metrics: [agentReport, metrics, prometheus],
+  alerts: [alertRules, channels, alerts],
+  health: [healthChecks],
+  releases: [agentReleases],
+  docker: [containerStreams, containers, images, networks, volumes, containerSettings],
+};

@@ -4,13 +4,13 @@ import type { AppEnv } from "../../../lib/http/context.ts";
 import { createNetwork, listNetworks, removeNetwork } from "../../../lib/hosts/docker_actions.ts";
 import {
   AGENT_ERRORS,
-  dockerCaller,
   HostParams,
-  NetworkCreateInput,
   NetworkParams,
   NetworkSchema,
   NO_CONTENT,
 } from "./docker_schemas.ts";
+import { NetworkCreateInput } from "../../_schemas/docker.ts";
+import { dockerCaller } from "../../../lib/http/callers.ts";
 import { jsonBody, jsonResponse } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/hosts/{hostId}/networks";

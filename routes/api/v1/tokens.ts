@@ -1,74 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, principalOf } from "../../../lib/http/context.ts";
-import { IdParam, jsonBody, jsonResponse, nameSchema, slugSchema, TokenSchema } from "./schemas.ts";
-import { forbidden, HttpError, notFound } from "../../../lib/http/errors.ts";
-import type { Services } from "../../../lib/services.ts";
-import type { Principal } from "../../../lib/auth/principal.ts";
-
-const DAY = 24 * 3600 * 1000;
-
-/** Input of token creation, shared by the API and the tokens page. */
-export const CreateTokenInput = z.object({
-  name: nameSchema,
-  org: slugSchema,
-  scope: z.enum(["read", "write"]),
-  expires_days: z.coerce.number().int().min(1).max(3650).nullable().optional().openapi({
-    description: "Days until the token expires; omit or null for no expiry",
-  }),
-});
-
-/**
- * Refuses what an API token may not mint: a scope wider than its own, or a token that outlives it
- * (so a stolen short-lived token cannot make itself a permanent one).
- */
-function assertTokenMayMint(
-  p: Principal,
-  scope: "read" | "write",
-  expiresAt: number | null,
-  now: number,
-) {
-  if (p.kind !== "token") return;
-  if (scope === "write" && p.tokenScope !== "write") {
-    throw forbidden("A read-scoped token cannot create a write-scoped token");
-  }
-  const limit = p.tokenExpiresAt;
-  if (limit === null || limit === undefined || (expiresAt !== null && expiresAt <= limit)) return;
-  const days = Math.floor((limit - now) / DAY);
-  const until = new Date(limit).toISOString();
-  throw new HttpError(400, "validation", "Invalid input: expires_days", {
-    expires_days: days < 1
-      ? `cannot be set: this token expires at ${until}, in less than a day, and may not create a token that outlives it`
-      : `must be at most ${days} ${
-        days === 1 ? "day" : "days"
-      }: this token expires at ${until} and may not create a token that outlives it`,
-  });
-}
-
-/**
- * Creates a token for the caller in an organization they belong to (404 otherwise). An API token
- * acting may create tokens only in its own organization, no wider and no longer-lived than itself.
- */
-export async function createTokenFor(
-  services: Services,
-  p: Principal,
-  ctx: ReturnType<typeof actionContext>,
-  input: z.infer<typeof CreateTokenInput>,
-) {
-  const org = await services.orgs.bySlug(input.org);
-  const member = org && (p.isAdmin || await services.orgs.roleOf(org.id, p.userId));
-  if (!org || !member || (p.tokenOrgId && p.tokenOrgId !== org.id)) throw notFound("organization");
-  const now = services.clock.now();
-  const expiresAt = input.expires_days ? now + input.expires_days * DAY : null;
-  assertTokenMayMint(p, input.scope, expiresAt, now);
-  return await services.accounts.createToken(ctx, {
-    userId: p.userId,
-    orgId: org.id,
-    name: input.name,
-    scope: input.scope,
-    expiresAt,
-  });
-}
+import { IdParam, jsonBody, jsonResponse, TokenSchema } from "./schemas.ts";
+import { createTokenFor } from "../../../lib/auth/use_cases.ts";
+import { CreateTokenInput } from "../../_schemas/account.ts";
 
 const listTokens = apiRoute("user", {
   method: "get",

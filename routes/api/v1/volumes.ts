@@ -4,14 +4,14 @@ import type { AppEnv } from "../../../lib/http/context.ts";
 import { createVolume, listVolumes, removeVolume } from "../../../lib/hosts/docker_actions.ts";
 import {
   AGENT_ERRORS,
-  dockerCaller,
   HostParams,
   NO_CONTENT,
   QueryBool,
-  VolumeCreateInput,
   VolumeParams,
   VolumeSchema,
 } from "./docker_schemas.ts";
+import { VolumeCreateInput } from "../../_schemas/docker.ts";
+import { dockerCaller } from "../../../lib/http/callers.ts";
 import { jsonBody, jsonResponse } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/hosts/{hostId}/volumes";

@@ -1,16 +1,15 @@
 /**
  * What the Docker resource pages (containers, images, networks, volumes) share: the host picker,
- * the empty and offline states, their flash messages, and where a form goes back to.
+ * the empty and offline states, their flash messages, and where a form goes back to. The frame of
+ * the per-host pages (images, networks, volumes) is in _host_resource.tsx.
  */
-import type { ComponentChildren } from "preact";
 import type { AppContext } from "../../../lib/http/context.ts";
 import { orgScopeOf } from "../../../lib/http/context.ts";
-import { HttpError } from "../../../lib/http/errors.ts";
+import type { HttpError } from "../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import { Alert } from "../../../components/Alert.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
-import { PageHeader } from "../../../components/PageHeader.tsx";
-import { safePath } from "../../_forms.ts";
+import { httpErrorOf, safePath } from "../../_forms.ts";
 
 /** A host as the pickers show it. */
 export interface HostChoice {
@@ -109,7 +108,7 @@ export function HostOffline({ base, host }: { base: string; host: HostChoice }) 
 
 /** Whether an error means the host's agent is unreachable (shown as the offline state). */
 export function isOffline(err: unknown): boolean {
-  return err instanceof HttpError && err.status === 503;
+  return httpErrorOf(err)?.status === 503;
 }
 
 /**
@@ -117,7 +116,8 @@ export function isOffline(err: unknown): boolean {
  * cannot act on (sign-in, internal errors) goes to the error page instead.
  */
 export function pageError(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status !== 401 && err.status !== 500) return err;
+  const e = httpErrorOf(err);
+  if (e && e.status !== 401 && e.status !== 500) return e;
   throw err;
 }
 
@@ -166,85 +166,4 @@ export function backTo(c: AppContext, next: string | undefined, fallback: string
     }
   }
   return fallback;
-}
-
-/** What a per-host resource page (images, networks, volumes) shows, loaded once. */
-export interface HostResource<T> {
-  hosts: HostChoice[];
-  /** The host the page is about; none when the organization has no hosts. */
-  host?: HostChoice;
-  /** The host's list; undefined while the host is offline. */
-  items?: T;
-  offline: boolean;
-}
-
-/**
- * Picks the page's host and asks its agent for the list; an agent that is not connected (or goes
- * away during the call) makes the page's offline state rather than an error page.
- */
-export async function loadHostResource<T>(
-  c: AppContext,
-  hostId: string | undefined,
-  list: (hostId: string) => Promise<T>,
-): Promise<HostResource<T>> {
-  const hosts = await hostChoices(c);
-  const host = pickHost(hosts, hostId ?? c.req.query("host"));
-  if (!host?.online) return { hosts, host, offline: Boolean(host) };
-  try {
-    return { hosts, host, items: await list(host.id), offline: false };
-  } catch (err) {
-    if (!isOffline(err)) throw err;
-    return { hosts, host, offline: true };
-  }
-}
-
-/**
- * The frame of a per-host resource page: header with the host picker, flash and error messages,
- * the no-hosts and offline states; `children` render only once the host's list is there.
- */
-export function HostResourceFrame<T>(
-  { c, title, path, res, sub, pickerHidden, actions, error, children }: {
-    c: AppContext;
-    title: string;
-    /** The page's own path (the picker's action). */
-    path: string;
-    res: HostResource<T>;
-    /** What follows the host name in the header, e.g. "3 networks". */
-    sub?: ComponentChildren;
-    /** Query parameters the host picker keeps. */
-    pickerHidden?: Record<string, string>;
-    /** Extra header buttons. */
-    actions?: ComponentChildren;
-    error?: HttpError;
-    children: (host: HostChoice, items: T) => ComponentChildren;
-  },
-) {
-  const base = orgBase(c);
-  const { host, hosts, items } = res;
-  return (
-    <>
-      <PageHeader
-        title={title}
-        sub={host ? <>{host.name}{sub && <>{" · "}{sub}</>}</> : orgScopeOf(c).org.name}
-      >
-        {host && hosts.length > 1 && (
-          <HostPicker action={path} hosts={hosts} current={host} hidden={pickerHidden} />
-        )}
-        {actions}
-      </PageHeader>
-      <DockerFlash c={c} />
-      {error && <Alert kind="error">{error.message}</Alert>}
-      {!host && <NoHostsYet base={base} what={title} />}
-      {host && res.offline && <HostOffline base={base} host={host} />}
-      {host && items !== undefined && children(host, items)}
-    </>
-  );
-}
-
-/** A page's status: the form's, else the error's, else 503 while its host is offline. */
-export function pageStatus(
-  state: { status?: number; error?: HttpError },
-  res: HostResource<unknown>,
-): number {
-  return state.status ?? state.error?.status ?? (res.offline ? 503 : 200);
 }

@@ -1,34 +1,21 @@
 import type { Hono } from "hono";
-import { z } from "zod";
 import { type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { page } from "../../../lib/http/pages.ts";
 import type { AuditRow } from "../../../lib/audit/service.ts";
 import { island } from "../../../lib/islands/island.tsx";
-import { AuditQuery } from "../../api/v1/audit.ts";
+import { AuditQuery } from "../../_schemas/audit.ts";
 import LiveAudit from "../../../islands/LiveAudit.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { AuditFilters } from "../../../components/AuditFilters.tsx";
 import { AuditTable } from "../../../components/AuditTable.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { Alert } from "../../../components/Alert.tsx";
-import { type FieldErrors, filterLinks, parseForm, queryValues } from "../../_forms.ts";
+import { type FieldErrors, filterLinks, localTime, parseForm, queryValues } from "../../_forms.ts";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const LiveAuditIsland = island("LiveAudit", LiveAudit);
 const PAGE_SIZE = 50;
-
-/** `datetime-local` input, read as UTC (the hub cannot know the browser's zone without JS). */
-export const localTime = z.string().regex(
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/,
-  "must be a date and time",
-).transform((s, ctx) => {
-  const ms = Date.parse(`${s}Z`);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: "custom", message: "must be a date and time" });
-    return z.NEVER;
-  }
-  return { ms, minutePrecision: s.length === 16 };
-});
 
 /** The API's filters, with browser-friendly times in place of milliseconds. */
 const AuditPageQuery = AuditQuery.pick({
@@ -73,7 +60,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       <>
         <PageHeader title="Audit log" sub={<>{org.name} · every change, newest first</>}>
           {hasIsland(kit.manifest, "LiveAudit") && (
-            <LiveAuditIsland topic={`org:${org.id}:audit`} refreshHref={withFilters()} />
+            <LiveAuditIsland topic={topics.audit(org.id)} refreshHref={withFilters()} />
           )}
         </PageHeader>
         <AuditFilters action={path} values={values} errors={errors} />

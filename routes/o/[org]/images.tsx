@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { type AppContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { page } from "../../../lib/http/pages.ts";
-import { HttpError, validationError } from "../../../lib/http/errors.ts";
+import { validationError } from "../../../lib/http/errors.ts";
 import { island } from "../../../lib/islands/island.tsx";
 import { ImageRef } from "../../../lib/protocol/ops.ts";
 import { listImages, pruneImages, removeImage } from "../../../lib/hosts/docker_actions.ts";
@@ -10,117 +10,85 @@ import type { PullEvent } from "../../../lib/hosts/docker_views.ts";
 import { startPull } from "../../../lib/hosts/pull.ts";
 import { formatBytes } from "../../../lib/hosts/view.ts";
 import PullProgress from "../../../islands/PullProgress.tsx";
-import { dockerCaller, HostId } from "../../api/v1/docker_schemas.ts";
+import { dockerCaller } from "../../../lib/http/callers.ts";
+import { HostId } from "../../_schemas/docker.ts";
 import { ImagesTable } from "../../../components/ImagesTable.tsx";
 import { ConfirmForm } from "../../../components/ConfirmForm.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { CheckboxField } from "../../../components/Field.tsx";
 import { readForm } from "../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../_render.tsx";
+import { abilities, count, type HostChoice, orgBase, pageError, withFlash } from "./_docker.tsx";
 import {
-  abilities,
-  count,
-  type HostChoice,
-  HostResourceFrame,
-  loadHostResource,
-  orgBase,
-  pageError,
-  pageStatus,
-  withFlash,
-} from "./_docker.tsx";
+  resourceAction,
+  resourcePage,
+  type ResourcePageState,
+  resourceTarget,
+} from "./_host_resource.tsx";
 const PullIsland = island("PullProgress", PullProgress);
 /** What a page render may carry besides the list: a failed action, the pull form's state. */
-interface PageState {
-  error?: HttpError;
+interface PageState extends ResourcePageState {
   pull?: { value: string; error: string };
-  status?: number;
 }
 
 /** The images page of one host: pull form, table, prune. */
 async function imagesPage(c: AppContext, kit: PageKit, hostId?: string, state: PageState = {}) {
   const { org } = orgScopeOf(c);
-  const path = `${orgBase(c)}/images`;
   const can = abilities(c);
-  const res = await loadHostResource(
-    c,
-    hostId,
-    (id) => listImages(c.var.services, dockerCaller(c), id),
-  );
   const q = (h: HostChoice) => `?host=${encodeURIComponent(h.id)}`;
-  const total = res.items?.reduce((s, i) => s + i.size, 0) ?? 0;
-  const dangling = res.items?.filter((i) => i.dangling).length ?? 0;
-
-  return render(
-    c,
-    <HostResourceFrame
-      c={c}
-      title="Images"
-      path={path}
-      res={res}
-      sub={res.items && <>{count(res.items.length, "image")} · {formatBytes(total)}</>}
-      error={state.error}
-    >
-      {(host, images) => (
-        <>
-          {can.operate && (
-            <section class="card">
-              <h2>Pull an image</h2>
-              <PullIsland
-                pullUrl={`/api/v1/orgs/${
-                  encodeURIComponent(org.slug)
-                }/hosts/${host.id}/images/pull`}
-                formAction={`${path}/pull`}
-                host={host.id}
-                refreshHref={`${path}${q(host)}`}
-                value={state.pull?.value}
-                error={state.pull?.error}
-              />
-            </section>
+  return await resourcePage(c, hostId, state, {
+    segment: "images",
+    title: "Images",
+    list: (caller, id) => listImages(c.var.services, caller, id),
+    sub: (images) => (
+      <>{count(images.length, "image")} · {formatBytes(images.reduce((s, i) => s + i.size, 0))}</>
+    ),
+    manifest: kit.manifest,
+  }, (host, images, path) => {
+    const dangling = images.filter((i) => i.dangling).length;
+    return (
+      <>
+        {can.operate && (
+          <section class="card">
+            <h2>Pull an image</h2>
+            <PullIsland
+              pullUrl={`/api/v1/orgs/${encodeURIComponent(org.slug)}/hosts/${host.id}/images/pull`}
+              formAction={`${path}/pull`}
+              host={host.id}
+              refreshHref={`${path}${q(host)}`}
+              value={state.pull?.value}
+              error={state.pull?.error}
+            />
+          </section>
+        )}
+        {images.length > 0
+          ? (
+            <ImagesTable
+              images={images}
+              removeHref={can.admin
+                ? (ref) => `${path}/remove${q(host)}&ref=${encodeURIComponent(ref)}`
+                : undefined}
+            />
+          )
+          : (
+            <EmptyState title="No images on this host">
+              <p>{can.operate ? "Pull one above." : "Members can pull images here."}</p>
+            </EmptyState>
           )}
-          {images.length > 0
-            ? (
-              <ImagesTable
-                images={images}
-                removeHref={can.admin
-                  ? (ref) => `${path}/remove${q(host)}&ref=${encodeURIComponent(ref)}`
-                  : undefined}
-              />
-            )
-            : (
-              <EmptyState title="No images on this host">
-                <p>{can.operate ? "Pull one above." : "Members can pull images here."}</p>
-              </EmptyState>
-            )}
-          {can.admin && (
-            <p class="page-footer-actions">
-              <a class="btn" href={`${path}/prune${q(host)}`}>
-                Prune dangling images{dangling ? ` (${dangling})` : ""}
-              </a>
-            </p>
-          )}
-        </>
-      )}
-    </HostResourceFrame>,
-    {
-      title: `Images · ${org.name}`,
-      active: "images",
-      status: pageStatus(state, res),
-      manifest: kit.manifest,
-    },
-  );
+        {can.admin && (
+          <p class="page-footer-actions">
+            <a class="btn" href={`${path}/prune${q(host)}`}>
+              Prune dangling images{dangling ? ` (${dangling})` : ""}
+            </a>
+          </p>
+        )}
+      </>
+    );
+  });
 }
 
 const HostQuery = z.object({ host: HostId });
 const RefQuery = HostQuery.extend({ ref: ImageRef });
-
-/** Host (and image) named by a query or form, validated like the API; the host must be in the org. */
-async function target<T extends z.ZodType>(c: AppContext, schema: T, values: unknown) {
-  const parsed = schema.safeParse(values);
-  if (!parsed.success) throw validationError(parsed.error);
-  const data = parsed.data as z.infer<T> & { host: string };
-  const host = await c.var.services.hosts.get(orgScopeOf(c).org.id, data.host);
-  return { ...data, hostName: host.name };
-}
 
 /** Images pages: list (viewers), pull (members), remove and prune (admins, with confirmation). */
 export function register(app: Hono<AppEnv>, kit: PageKit): void {
@@ -152,7 +120,8 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
   });
 
   page(app, "GET", "/o/:org/images/remove", "org:admin", async (c) => {
-    const t = await target(c, RefQuery, { host: c.req.query("host"), ref: c.req.query("ref") });
+    const query = { host: c.req.query("host"), ref: c.req.query("ref") };
+    const { data: t, host } = await resourceTarget(c, RefQuery, query);
     const back = `${orgBase(c)}/images?host=${t.host}`;
     return render(
       c,
@@ -172,7 +141,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       >
         <p>
           On{" "}
-          <strong>{t.hostName}</strong>. If other tags point at the same image, only this tag is
+          <strong>{host.name}</strong>. If other tags point at the same image, only this tag is
           removed. Removal is refused while a container uses the image, unless forced.
         </p>
       </ConfirmForm>,
@@ -182,21 +151,23 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
 
   page(app, "POST", "/o/:org/images/remove", "org:admin", async (c) => {
     const values = await readForm(c);
-    const t = await target(c, RefQuery, values);
-    try {
-      await removeImage(c.var.services, dockerCaller(c), t.host, t.ref, values.force === "on");
-    } catch (err) {
-      return await imagesPage(c, kit, t.host, { error: pageError(err) });
-    }
-    return seeOther(c, withFlash(`${orgBase(c)}/images?host=${t.host}`, "image_removed"));
+    const { data: t } = await resourceTarget(c, RefQuery, values);
+    return await resourceAction(
+      c,
+      "images",
+      t.host,
+      "image_removed",
+      () => removeImage(c.var.services, dockerCaller(c), t.host, t.ref, values.force === "on"),
+      (error) => imagesPage(c, kit, t.host, { error }),
+    );
   });
 
   page(app, "GET", "/o/:org/images/prune", "org:admin", async (c) => {
-    const t = await target(c, HostQuery, { host: c.req.query("host") });
+    const { data: t, host } = await resourceTarget(c, HostQuery, { host: c.req.query("host") });
     return render(
       c,
       <ConfirmForm
-        title={`Prune dangling images on ${t.hostName}?`}
+        title={`Prune dangling images on ${host.name}?`}
         action={`${orgBase(c)}/images/prune`}
         confirm="Prune"
         cancelHref={`${orgBase(c)}/images?host=${t.host}`}
@@ -212,12 +183,14 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
   });
 
   page(app, "POST", "/o/:org/images/prune", "org:admin", async (c) => {
-    const t = await target(c, HostQuery, await readForm(c));
-    try {
-      await pruneImages(c.var.services, dockerCaller(c), t.host);
-    } catch (err) {
-      return await imagesPage(c, kit, t.host, { error: pageError(err) });
-    }
-    return seeOther(c, withFlash(`${orgBase(c)}/images?host=${t.host}`, "images_pruned"));
+    const { data: t } = await resourceTarget(c, HostQuery, await readForm(c));
+    return await resourceAction(
+      c,
+      "images",
+      t.host,
+      "images_pruned",
+      () => pruneImages(c.var.services, dockerCaller(c), t.host),
+      (error) => imagesPage(c, kit, t.host, { error }),
+    );
   });
 }

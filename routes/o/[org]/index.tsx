@@ -10,6 +10,7 @@ import { StatCard } from "../../../components/StatCard.tsx";
 import { NoHosts } from "../../../components/NoHosts.tsx";
 import { Attention, type AttentionProps } from "../../../components/Attention.tsx";
 import { hasIsland, type PageKit, render } from "../../_render.tsx";
+import { topics } from "../../../lib/realtime/topics.ts";
 
 const FleetLiveIsland = island("FleetLive", FleetLive);
 const DAY_MS = 24 * 3600 * 1000;
@@ -99,8 +100,8 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
         },
       );
       const props: FleetLiveProps = {
-        topic: `org:${org.id}:metrics`,
-        hostsTopic: `org:${org.id}:hosts`,
+        topic: topics.fleetMetrics(org.id),
+        hostsTopic: topics.hosts(org.id),
         now,
         staleMs: STALE_MS,
         sparkPoints: SPARK_POINTS,

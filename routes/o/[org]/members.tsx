@@ -11,7 +11,7 @@ import { page } from "../../../lib/http/pages.ts";
 import { notFound } from "../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import { emailSchema, orgRoleSchema } from "../../../lib/auth/schema.ts";
-import { assertMayAssign } from "../../api/v1/members.ts";
+import { assertMayAssign } from "../../../lib/orgs/use_cases.ts";
 import { Alert } from "../../../components/Alert.tsx";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { MembersTable } from "../../../components/MembersTable.tsx";
@@ -29,7 +29,7 @@ const LIMIT = 500;
 const base = (slug: string) => `/o/${encodeURIComponent(slug)}`;
 
 /** The members page, optionally with the add form's input and errors or a page-level error. */
-async function membersPage(
+export async function membersPage(
   c: AppContext,
   state: { add?: FormState; error?: string } = {},
   status = 200,
@@ -80,7 +80,7 @@ async function memberOf(c: AppContext) {
 }
 
 /**
- * Members pages: list (viewers), invite and withdraw invitations, change role and remove (admins;
+ * Members pages: list (viewers), invite, change role and remove (admins;
  * owners for owner changes).
  */
 export function register(app: Hono<AppEnv>): void {
@@ -101,19 +101,6 @@ export function register(app: Hono<AppEnv>): void {
       return membersPage(c, { add: { values, errors: errorsOf(e, field) } }, e.status);
     }
     return seeOther(c, `${base(org.slug)}/members?ok=member_invited`);
-  });
-
-  page(app, "POST", "/o/:org/invitations/withdraw", "org:admin", async (c) => {
-    const { org } = orgScopeOf(c);
-    const parsed = parseForm(z.object({ email: emailSchema }), await readForm(c));
-    if (!parsed.ok) return membersPage(c, { error: "Name the invitation to withdraw." }, 400);
-    try {
-      await c.var.services.invitations.cancel(actionContext(c), org, parsed.data.email);
-    } catch (err) {
-      const e = formError(err);
-      return membersPage(c, { error: e.message }, e.status);
-    }
-    return seeOther(c, `${base(org.slug)}/members?ok=invitation_withdrawn`);
   });
 
   page(app, "POST", "/o/:org/members/:userId/role", "org:admin", async (c) => {

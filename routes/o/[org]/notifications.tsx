@@ -10,8 +10,7 @@ import {
 import { page } from "../../../lib/http/pages.ts";
 import { roleAtLeast } from "../../../lib/auth/principal.ts";
 import type { AlertRow } from "../../../lib/alerts/history.ts";
-import { AlertQuery } from "../../api/v1/alerts.ts";
-import { localTime } from "./audit.tsx";
+import { AlertQuery } from "../../_schemas/alerts.ts";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { AlertFilters } from "../../../components/AlertFilters.tsx";
 import { AlertsTable } from "../../../components/AlertsTable.tsx";
@@ -21,6 +20,7 @@ import { Alert } from "../../../components/Alert.tsx";
 import {
   type FieldErrors,
   filterLinks,
+  localTime,
   parseForm,
   queryValues,
   readForm,

@@ -9,7 +9,6 @@ import { page } from "../../../../lib/http/pages.ts";
 import { HttpError } from "../../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../../lib/auth/principal.ts";
 import { EVENT_TYPES, RuleFields } from "../../../../lib/alerts/schema.ts";
-import { metricCatalog } from "../../../../lib/alerts/metric_catalog.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { RulesTable } from "../../../../components/RulesTable.tsx";
 import { RuleForm } from "../../../../components/RuleForm.tsx";
@@ -85,7 +84,7 @@ async function formPage(
           kind: ch.kind,
         }))}
         eventTypes={EVENT_TYPES}
-        metrics={o.kind === "metric" ? await metricCatalog(c.var.services.db, org.id) : []}
+        metrics={o.kind === "metric" ? await c.var.services.alerts.metricCatalog(org.id) : []}
         submit={o.id ? "Save rule" : "Create rule"}
         cancelHref={base}
       />

@@ -15,7 +15,6 @@ import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
 import { StatCard } from "../../../../components/StatCard.tsx";
 import { Time } from "../../../../components/Time.tsx";
-import { ConfirmAction } from "../../../../components/ConfirmAction.tsx";
 import { HealthChart, type Series } from "../../../../components/HealthChart.tsx";
 import { RangePicker } from "../../../../components/RangePicker.tsx";
 import { HealthHistory } from "../../../../components/HealthHistory.tsx";
@@ -29,6 +28,7 @@ import {
 } from "../../../../components/HealthBadge.tsx";
 import { queryValues } from "../../../_forms.ts";
 import { hasIsland, type PageKit, render, seeOther } from "../../../_render.tsx";
+import { topics } from "../../../../lib/realtime/topics.ts";
 
 const HealthDetailIsland = island("HealthDetail", HealthDetail);
 
@@ -221,7 +221,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
       {hasIsland(kit.manifest, "HealthDetail")
         ? (
           <HealthDetailIsland
-            topic={`org:${org.id}:health`}
+            topic={topics.health(org.id)}
             checkId={check.id}
             hostId={check.host_id}
             seriesUrl={`${apiBase}/response-times`}
@@ -270,7 +270,7 @@ async function detailPage(c: AppContext, kit: PageKit) {
   );
 }
 
-/** The detail page (viewers), enable/disable and stop monitoring (members). */
+/** The detail page (viewers), enable and disable (members). */
 export function register(app: Hono<AppEnv>, kit: PageKit): void {
   page(app, "GET", "/o/:org/health/:id", "org:viewer", (c) => detailPage(c, kit));
 
@@ -284,48 +284,4 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       return seeOther(c, `${baseOf(org.slug)}/health/${encodeURIComponent(id)}?done=${action}d`);
     });
   }
-
-  page(app, "GET", "/o/:org/health/:id/delete", "org:member", async (c) => {
-    const { org } = orgScopeOf(c);
-    const check = await c.var.services.health.service.get(org.id, c.req.param("id") ?? "");
-    const self = `${baseOf(org.slug)}/health/${check.id}`;
-    if (check.source === "label") {
-      // The API answers 409 here too: say why, and what to do instead.
-      return render(
-        c,
-        <section class="card confirm">
-          <h1>Cannot stop monitoring "{check.name}"</h1>
-          <Alert kind="error">
-            It is declared by the labels of {check.container_name}{" "}
-            (<code>capstan.health.*</code>): remove the labels to remove the check, or disable it.
-          </Alert>
-          <p>
-            <a class="btn" href={self}>Back to the check</a>
-          </p>
-        </section>,
-        { title: "Stop monitoring", active: "health", status: 409 },
-      );
-    }
-    return render(
-      c,
-      <ConfirmAction
-        title={`Stop monitoring "${check.name}"?`}
-        action={`${self}/delete`}
-        confirm="Stop monitoring"
-        cancelHref={self}
-      >
-        <p>
-          The check of {check.container_name} on {check.host_name}{" "}
-          stops running and its history is deleted. An open alert for it resolves.
-        </p>
-      </ConfirmAction>,
-      { title: "Stop monitoring", active: "health" },
-    );
-  });
-
-  page(app, "POST", "/o/:org/health/:id/delete", "org:member", async (c) => {
-    const { org } = orgScopeOf(c);
-    await c.var.services.health.service.remove(actionContext(c), org.id, c.req.param("id") ?? "");
-    return seeOther(c, `${baseOf(org.slug)}/health?done=deleted`);
-  });
 }

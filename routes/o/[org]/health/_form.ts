@@ -7,7 +7,7 @@
 import { CHECK_KINDS, CheckCreateInput, type CheckKind } from "../../../../lib/health/schema.ts";
 import { CheckUpdateInput } from "../../../../lib/health/schema.ts";
 import type { HealthCheckView } from "../../../../lib/health/rows.ts";
-import type { FieldErrors, FormValues } from "../../../_forms.ts";
+import { errorsOf, type FieldErrors, formError, type FormValues } from "../../../_forms.ts";
 
 /** The kind a form is for (`?kind=` or the posted field), HTTP by default. */
 export function kindOf(v: unknown): CheckKind {
@@ -184,4 +184,11 @@ export function updateInput(
 ): Parsed<typeof CheckUpdateInput["_output"]> {
   const errors: FieldErrors = {};
   return parse(CheckUpdateInput, { ...commonOf(v, errors), ...probeOf(kind, v, errors) }, errors);
+}
+
+/** A service error as form messages, fields mapped onto the form's. */
+export function serviceErrors(err: unknown): { errors: FieldErrors; status: number } {
+  const e = formError(err);
+  const errors = e.fields && Object.keys(e.fields).length ? formErrors(e.fields) : errorsOf(e);
+  return { errors, status: e.status };
 }

@@ -6,32 +6,21 @@ import {
   orgScopeOf,
 } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import { HttpError, notFound } from "../../../../lib/http/errors.ts";
-import { execRole, mayExec } from "../../../../lib/hosts/exec_policy.ts";
+import { notFound } from "../../../../lib/http/errors.ts";
+import { mayExec } from "../../../../lib/hosts/exec_policy.ts";
+import {
+  cachedContainerForCheck,
+  containerExecRole,
+} from "../../../../lib/hosts/container_use_cases.ts";
 import { CHECK_KINDS, type CheckKind } from "../../../../lib/health/schema.ts";
-import type { HealthCheckView } from "../../../../lib/health/rows.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { HealthCheckForm } from "../../../../components/HealthCheckForm.tsx";
 import { KIND_LABELS } from "../../../../components/HealthBadge.tsx";
 import type { FormState } from "../../../../components/Field.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
-import {
-  errorsOf,
-  type FieldErrors,
-  formError,
-  type FormValues,
-  queryValues,
-  readForm,
-} from "../../../_forms.ts";
+import { type FormValues, queryValues, readForm } from "../../../_forms.ts";
 import { render, seeOther } from "../../../_render.tsx";
-import {
-  checkValues,
-  createInput,
-  defaultValues,
-  formErrors,
-  kindOf,
-  updateInput,
-} from "./_form.ts";
+import { createInput, defaultValues, kindOf, serviceErrors } from "./_form.ts";
 
 const HOST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
@@ -45,17 +34,13 @@ async function containerOf(c: AppContext, hostId: string | undefined, ref: strin
     throw notFound("Container");
   }
   const host = await c.var.services.hosts.get(org.id, hostId);
-  const row = await c.var.services.db.selectFrom("containers").select(["id", "name", "ports"])
-    .where("org_id", "=", org.id).where("host_id", "=", host.id)
-    .where((eb) => eb.or([eb("id", "=", ref), eb("name", "=", ref), eb("name", "=", `/${ref}`)]))
-    .executeTakeFirst();
-  if (!row) throw notFound(`Container "${ref}"`);
-  const ports = JSON.parse(row.ports) as { private_port: number; type: string }[];
+  const ctr = await cachedContainerForCheck(c.var.services, org.id, host.id, ref);
+  if (!ctr) throw notFound(`Container "${ref}"`);
   return {
     host,
-    id: row.id,
-    name: row.name.replace(/^\//, ""),
-    port: ports.find((p) => p.type === "tcp")?.private_port ?? null,
+    id: ctr.id,
+    name: ctr.name,
+    port: ctr.ports.find((p) => p.type === "tcp")?.private_port ?? null,
   };
 }
 
@@ -71,7 +56,7 @@ async function newPage(
 ) {
   const { org, role } = orgScopeOf(c);
   const execRight = kind !== "command" ||
-    mayExec({ role }, await execRole(c.var.services.db, org.id));
+    mayExec({ role }, await containerExecRole(c.var.services, org.id));
   const base = baseOf(org.slug);
   const ctrHref = `${base}/containers/${ctr.host.id}/${ctr.id}`;
   const q = (k: CheckKind) =>
@@ -119,74 +104,7 @@ async function newPage(
   );
 }
 
-/** The note a check declared by labels gets instead of a form (`error`: a refused change). */
-function LabelNote({ check, error }: { check: HealthCheckView; error?: string }) {
-  return (
-    <Alert kind={error ? "error" : "info"}>
-      {error ?? (
-        <>
-          This check is declared by the labels of {check.container_name}{" "}
-          (<code>capstan.health.*</code>): change the labels to change it.
-        </>
-      )} Here it can only be enabled or disabled.
-    </Alert>
-  );
-}
-
-/** The edit form of a check; a label check shows why it cannot be edited here. */
-function editPage(
-  c: AppContext,
-  check: HealthCheckView,
-  state: FormState & { labelError?: string },
-  status = 200,
-) {
-  const { org } = orgScopeOf(c);
-  const base = baseOf(org.slug);
-  const detail = `${base}/health/${check.id}`;
-  return render(
-    c,
-    <>
-      <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={`${base}/health`}>Health</a> <span aria-hidden="true">/</span>{" "}
-        <a href={detail}>{check.name}</a>
-      </nav>
-      <PageHeader
-        title={`Edit "${check.name}"`}
-        sub={<>{KIND_LABELS[check.kind]} check of {check.container_name} on {check.host_name}</>}
-      />
-      {check.source === "label"
-        ? (
-          <>
-            <LabelNote check={check} error={state.labelError} />
-            <form method="post" action={`${detail}/${check.enabled ? "disable" : "enable"}`}>
-              <button class="btn" type="submit">{check.enabled ? "Disable" : "Enable"}</button>{" "}
-              <a class="btn btn-ghost" href={detail}>Back</a>
-            </form>
-          </>
-        )
-        : (
-          <HealthCheckForm
-            action={`${detail}/edit`}
-            kind={check.kind}
-            values={state.values}
-            errors={state.errors}
-            submit="Save check"
-            cancelHref={detail}
-          />
-        )}
-    </>,
-    { title: `Edit ${check.name}`, active: "health", status },
-  );
-}
-
-/** A service error as form messages, fields mapped onto the form's. */
-function serviceErrors(err: unknown): { errors: FieldErrors; status: number } {
-  const e = formError(err);
-  const errors = e.fields && Object.keys(e.fields).length ? formErrors(e.fields) : errorsOf(e);
-  return { errors, status: e.status };
-}
-
-/** New and edit forms of health checks (members, like the API). */
+/** The new-check form of a container (members, like the API). */
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org/health/new", "org:member", async (c) => {
     const q = queryValues(c);
@@ -213,35 +131,5 @@ export function register(app: Hono<AppEnv>): void {
       const { errors, status } = serviceErrors(err);
       return newPage(c, ctr, kind, { values, errors }, status);
     }
-  });
-
-  page(app, "GET", "/o/:org/health/:id/edit", "org:member", async (c) => {
-    const { org } = orgScopeOf(c);
-    const check = await c.var.services.health.service.get(org.id, c.req.param("id") ?? "");
-    return editPage(c, check, { values: checkValues(check) });
-  });
-
-  page(app, "POST", "/o/:org/health/:id/edit", "org:member", async (c) => {
-    const { org } = orgScopeOf(c);
-    const check = await c.var.services.health.service.get(org.id, c.req.param("id") ?? "");
-    const values = await readForm(c);
-    const parsed = updateInput(check.kind, values);
-    if (!parsed.ok) return editPage(c, check, { values, errors: parsed.errors }, 400);
-    try {
-      await c.var.services.health.service.update(
-        actionContext(c),
-        org.id,
-        check.id,
-        parsed.data,
-        { role: orgScopeOf(c).role },
-      );
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 409) {
-        return editPage(c, check, { values, labelError: err.message }, 409);
-      }
-      const { errors, status } = serviceErrors(err);
-      return editPage(c, check, { values, errors }, status);
-    }
-    return seeOther(c, `${baseOf(org.slug)}/health/${check.id}?done=saved`);
   });
 }

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { settingsTabs } from "./[panel].tsx";
 import { z } from "zod";
 import {
   actionContext,
@@ -7,12 +8,8 @@ import {
   orgScopeOf,
 } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import {
-  EXEC_ROLES,
-  type ExecRole,
-  execRole,
-  setExecRole,
-} from "../../../../lib/hosts/exec_policy.ts";
+import { EXEC_ROLES, type ExecRole, setExecRole } from "../../../../lib/hosts/exec_policy.ts";
+import { containerExecRole } from "../../../../lib/hosts/container_use_cases.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
 import { type FormState, SelectField } from "../../../../components/Field.tsx";
@@ -30,20 +27,16 @@ const CHOICES: { value: ExecRole; label: string }[] = [
 /** The settings form; `state` carries a refused submission. */
 async function settingsPage(c: AppContext, state?: FormState, status = 200) {
   const { org } = orgScopeOf(c);
-  const role = await execRole(c.var.services.db, org.id);
+  const role = await containerExecRole(c.var.services, org.id);
   const base = `/o/${encodeURIComponent(org.slug)}`;
   return render(
     c,
     <>
       <PageHeader
         title="Container settings"
-        sub={
-          <>
-            Who may do what inside this organization's containers. Also in settings:{" "}
-            <a href={`${base}/settings/metrics`}>Metrics</a>.
-          </>
-        }
+        sub="Who may do what inside this organization's containers."
       />
+      {settingsTabs(c, "containers")}
       {c.req.query("ok") === "saved" && <Alert kind="ok">Settings saved.</Alert>}
       <section class="card">
         <h2>Running commands in containers</h2>
@@ -81,8 +74,7 @@ export function register(app: Hono<AppEnv>): void {
     const values = await readForm(c);
     const parsed = parseForm(Input, values);
     if (!parsed.ok) return settingsPage(c, { values, errors: parsed.errors }, 400);
-    const { db, clock, audit } = c.var.services;
-    await setExecRole({ db, clock, audit }, actionContext(c), org.id, parsed.data.exec_role);
+    await setExecRole(c.var.services, actionContext(c), org.id, parsed.data.exec_role);
     return seeOther(c, `/o/${encodeURIComponent(org.slug)}/settings/containers?ok=saved`);
   });
 }

@@ -1,7 +1,8 @@
 import type { Hono } from "hono";
+import { settingsTabs } from "./[panel].tsx";
 import { type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
-import { storageReport } from "../../../../lib/metrics/views.ts";
+import { metricStorage } from "../../../../lib/metrics/use_cases.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { RetentionTable } from "../../../../components/RetentionTable.tsx";
 import { StorageTable } from "../../../../components/StorageTable.tsx";
@@ -11,24 +12,16 @@ import { render } from "../../../_render.tsx";
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org/settings/metrics", "org:admin", async (c) => {
     const { org } = orgScopeOf(c);
-    const { db, dbh, metrics, config } = c.var.services;
-    const report = await storageReport(db, dbh.dialect, metrics.overview, org.id);
+    const report = await metricStorage(c.var.services, org.id);
     return render(
       c,
       <>
         <PageHeader
           title="Metrics settings"
-          sub={
-            <>
-              How long metrics are kept, and how much room this organization's hosts take. Also in
-              settings:{" "}
-              <a href={`/o/${encodeURIComponent(org.slug)}/settings/containers`}>
-                Containers
-              </a>.
-            </>
-          }
+          sub="How long metrics are kept, and how much room this organization's hosts take."
         />
-        <RetentionTable retention={config.metricsRetention} />
+        {settingsTabs(c, "metrics")}
+        <RetentionTable retention={c.var.services.config.metricsRetention} />
         <StorageTable
           report={report}
           hostHref={(id) => `/o/${encodeURIComponent(org.slug)}/hosts/${encodeURIComponent(id)}`}

@@ -1,14 +1,13 @@
 import type { Hono } from "hono";
-import { type AppContext, type AppEnv, orgScopeOf } from "../../../../../lib/http/context.ts";
+import { type AppEnv, orgScopeOf } from "../../../../../lib/http/context.ts";
 import { page } from "../../../../../lib/http/pages.ts";
 import { declaredRoutes } from "../../../../../lib/http/policy.ts";
-import { HttpError, validationError } from "../../../../../lib/http/errors.ts";
+import { validationError } from "../../../../../lib/http/errors.ts";
 import { roleAtLeast } from "../../../../../lib/auth/principal.ts";
 import type { OrgRole } from "../../../../../lib/db/schema.ts";
 import { island } from "../../../../../lib/islands/island.tsx";
-import { type ContainerFacts, containerFacts } from "../../../../../lib/hosts/container_facts.ts";
-import type { ContainerInspect } from "../../../../../lib/docker/types.ts";
-import { ContainerPathParams } from "../../../../api/v1/container_streams.ts";
+import { containerFactsOf } from "../../../../../lib/hosts/container_use_cases.ts";
+import { ContainerRefParams } from "../../../../_schemas/docker.ts";
 import LogViewer from "../../../../../islands/LogViewer.tsx";
 import LiveStats from "../../../../../islands/LiveStats.tsx";
 import { PageHeader } from "../../../../../components/PageHeader.tsx";
@@ -17,13 +16,14 @@ import { ContainerDetails, StateBadge } from "../../../../../components/Containe
 import { hasIsland, type PageKit, render } from "../../../../_render.tsx";
 import HealthLive from "../../../../../islands/HealthLive.tsx";
 import { HealthContainerPanel } from "../../../../../components/HealthContainerPanel.tsx";
+import { topics } from "../../../../../lib/realtime/topics.ts";
 
 const LogViewerIsland = island("LogViewer", LogViewer);
 const LiveStatsIsland = island("LiveStats", LiveStats);
 const HealthLiveIsland = island("HealthLive", HealthLive);
 
 const PATH = "/o/:org/containers/:hostId/:containerId";
-/** Lifecycle actions, shown when their page routes exist (they live with the containers list). */
+/** Lifecycle actions, shown when their page routes exist (they live beside this page). */
 const ACTIONS = ["start", "stop", "restart"] as const;
 /** Actions that first ask for confirmation on a page of their own. */
 const CONFIRMED = ["kill", "remove"] as const;
@@ -49,58 +49,6 @@ function availableActions(role: OrgRole, running: boolean) {
   };
 }
 
-/** The container's facts: live from the agent, or the hub's cached summary when it is offline. */
-async function loadFacts(
-  c: AppContext,
-  orgId: string,
-  hostId: string,
-  ref: string,
-): Promise<{ facts: ContainerFacts; online: boolean }> {
-  const { agents, db } = c.var.services;
-  if (agents.isOnline(hostId)) {
-    const inspect = await agents.require(hostId).call<ContainerInspect>("container.inspect", {
-      id: ref,
-    });
-    return { facts: containerFacts(inspect), online: true };
-  }
-  const row = await db.selectFrom("containers").selectAll().where("org_id", "=", orgId)
-    .where("host_id", "=", hostId).where((eb) =>
-      eb.or([eb("id", "=", ref), eb("name", "=", ref), eb("id", "like", `${ref}%`)])
-    ).executeTakeFirst();
-  if (!row) throw new HttpError(404, "not_found", "container not found");
-  const labels = JSON.parse(row.labels) as Record<string, string>;
-  const ports = JSON.parse(row.ports) as {
-    private_port: number;
-    public_port?: number;
-    type: string;
-    ip?: string;
-  }[];
-  return {
-    online: false,
-    facts: {
-      ...containerFacts({
-        Id: row.id,
-        Name: row.name,
-        Created: new Date(row.created * 1000).toISOString(),
-        Path: row.command,
-        Args: [],
-        Image: row.image_id,
-        RestartCount: 0,
-        State: { Status: row.state, Running: row.state === "running" } as ContainerInspect["State"],
-        Config: { Tty: false, Image: row.image, Labels: labels },
-        HostConfig: {},
-        NetworkSettings: {},
-        Mounts: [],
-      }),
-      command: row.command,
-      ports: ports.map((p) => ({
-        container: `${p.private_port}/${p.type}`,
-        host: p.public_port ? `${p.ip || "0.0.0.0"}:${p.public_port}` : null,
-      })),
-    },
-  };
-}
-
 /** Where to get the logs when the live viewer cannot run. */
 function DownloadNote({ api }: { api: string }) {
   return (
@@ -116,14 +64,14 @@ function DownloadNote({ api }: { api: string }) {
 export function register(app: Hono<AppEnv>, kit: PageKit): void {
   page(app, "GET", PATH, "org:viewer", async (c) => {
     const { org, role } = orgScopeOf(c);
-    const parsed = ContainerPathParams.omit({ org: true }).safeParse({
+    const parsed = ContainerRefParams.safeParse({
       hostId: c.req.param("hostId"),
       id: c.req.param("containerId"),
     });
     if (!parsed.success) throw validationError(parsed.error);
     const { hostId, id } = parsed.data;
     const host = await c.var.services.hosts.get(org.id, hostId);
-    const { facts: f, online } = await loadFacts(c, org.id, host.id, id);
+    const { facts: f, online } = await containerFactsOf(c.var.services, org.id, host.id, id);
 
     const o = `/o/${encodeURIComponent(org.slug)}`;
     const api = `/api/v1/orgs/${encodeURIComponent(org.slug)}/hosts/${host.id}/containers/${f.id}`;
@@ -187,7 +135,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
           base={o}
           addHref={addHref}
           live={hasIsland(kit.manifest, "HealthLive") && (
-            <HealthLiveIsland topic={`org:${org.id}:health`} />
+            <HealthLiveIsland topic={topics.health(org.id)} />
           )}
         />
         {online && (

@@ -1,0 +1,130 @@
+/**
+ * The shape of an event-rule kind (one file each in this folder, the way Beszel keeps one file per
+ * alert kind) and the narrow interface it acts through. A kind never touches the database, the
+ * worker or the cache: it reads what it is fed (an agent's container event, a health check's
+ * change, the periodic tick) and moves subjects through a `RuleContext`, which the engine
+ * implements (engine/transitions.ts).
+ */
+import type { CompiledRule } from "../compile.ts";
+import { alertTitle, type FireInfo, firingDetail } from "../describe.ts";
+import type { HostInfo } from "../facts.ts";
+import type { Subject } from "../engine/subject.ts";
+
+/** What a kind may do to one organization's subjects. */
+export interface RuleContext {
+  /** Hub time the input arrived (a container event's receipt, the tick's start). */
+  readonly now: number;
+  /** The subject of (rule, name), created in state ok when the organization has none yet. */
+  subject(rule: CompiledRule, name: string, hostId: string, containerId?: string): Subject;
+  /** The subject of (rule, name), if the organization has one. */
+  existing(rule: CompiledRule, name: string): Subject | undefined;
+  /** Calls `fn` with every subject of the organization and its rule, oldest first. */
+  each(fn: (s: Subject, rule: CompiledRule) => void): void;
+  /** Moves a subject to firing at `t` (default: the hub's time now) and queues its alert. */
+  fire(
+    s: Subject,
+    value: number | null,
+    info: FireInfo | (() => Promise<FireInfo>),
+    t?: number,
+  ): void;
+  /** Resolves a firing subject (its alert ends), or quietly returns a pending one to ok. */
+  resolve(s: Subject): void;
+  /** Records an instant alert: started and ended at once, never resolved (OOM kill). */
+  instant(s: Subject, value: number | null, info: FireInfo): void;
+  /** Persists a change that raises no alert (pending, a restart counted). */
+  sync(s: Subject): void;
+  /** A host's name as the engine knows it, else its id. */
+  hostName(hostId: string): string;
+  /** A container's name for an alert: the host's container cache's, else the short id. */
+  containerName(hostId: string, containerId: string): Promise<string>;
+}
+
+/** The part of an agent's container event the rules read. */
+export interface ContainerEvent {
+  type: string;
+  action: string;
+  id: string;
+  name?: string;
+  time_nano: number;
+  container?: { name: string; state: string; status: string };
+}
+
+/** A container event as every kind reads it, worked out once per event. */
+export interface ContainerEventFacts {
+  event: ContainerEvent;
+  host: HostInfo;
+  /** The container's name without Docker's leading "/". */
+  name: string;
+  /** Docker's status text after the event ("Exited (1) 3 seconds ago", "Up 2 minutes (unhealthy)"). */
+  status: string;
+  /** The subject of per-container event rules: `<host id>/<container id>`. */
+  subject: string;
+  /** The container is gone (destroyed): whatever it raised ends. */
+  gone: boolean;
+}
+
+/** Works out what every kind reads of a container event on `host`. */
+export function containerEventFacts(host: HostInfo, e: ContainerEvent): ContainerEventFacts {
+  return {
+    event: e,
+    host,
+    name: (e.container?.name ?? e.name ?? e.id.slice(0, 12)).replace(/^\//, ""),
+    status: e.container?.status ?? "",
+    subject: `${host.id}/${e.id}`,
+    gone: e.action === "destroy",
+  };
+}
+
+/** A health check's state change (lib/health/service.ts), as the health_check rules read it. */
+export interface HealthCheckChange {
+  host_id: string;
+  check_id: string;
+  check_name: string;
+  container_id: string;
+  container_name: string;
+  /** unhealthy fires; anything else (healthy, unknown, removed) resolves. */
+  to: string;
+  retries: number;
+  error: string | null;
+}
+
+/** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
+export interface EventRuleKind {
+  /** An agent's container event on a host the rule covers. */
+  containerEvent?(c: RuleContext, rule: CompiledRule, e: ContainerEventFacts): void;
+  /** A health check's change on a host the rule covers. */
+  healthChange?(
+    c: RuleContext,
+    rule: CompiledRule,
+    host: HostInfo,
+    change: HealthCheckChange,
+  ): void;
+  /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
+  tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
+  /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */
+  tickSubject?(c: RuleContext, rule: CompiledRule, s: Subject): void;
+  /** A host reported again or its agent reconnected. */
+  hostBack?(c: RuleContext, rule: CompiledRule, hostId: string): void;
+}
+
+/** A live host with when it was last heard of and whether its agent is connected here. */
+export interface HostLiveness {
+  host: HostInfo;
+  /** Hub time of its last report, last contact or enrolment, whichever is latest (0: never). */
+  lastHeard: number;
+  connected: boolean;
+}
+
+/** What a per-container event alert records and says. */
+export function containerFireInfo(
+  rule: CompiledRule,
+  e: ContainerEventFacts,
+  o: { value: number | null; exitCode?: number | null },
+): FireInfo {
+  return {
+    hostName: e.host.name,
+    containerName: e.name,
+    title: alertTitle(rule, e.host.name, e.name, ""),
+    detail: firingDetail(rule, { ...o, container: e.name }),
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The event-rule kinds, one line each: what the engine feeds agent events, health changes, hosts
+ * coming back and the periodic tick to. Adding a kind is a file in this folder, its entry in
+ * schema.ts's EVENT_TYPES, and a line here.
+ */
+import type { EventType } from "../schema.ts";
+import type { EventRuleKind } from "./kind.ts";
+import { hostOffline } from "./host_offline.ts";
+import { containerExited } from "./container_exited.ts";
+import { restartLoop } from "./restart_loop.ts";
+import { unhealthy } from "./unhealthy.ts";
+import { oom } from "./oom.ts";
+import { healthCheck } from "./health_check.ts";
+
+/** Every event type's kind. */
+export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
+  host_offline: hostOffline,
+  container_exited: containerExited,
+  restart_loop: restartLoop,
+  unhealthy,
+  oom,
+  // A threshold on docker.root_bytes (compile.ts): the metric path evaluates it, nothing here.
+  data_root_size: {},
+  health_check: healthCheck,
+};
+
+/** The kind of an event rule (undefined for a metric rule). */
+export function kindOf(rule: { spec: { event: EventType | null } }): EventRuleKind | undefined {
+  return rule.spec.event ? EVENT_RULE_KINDS[rule.spec.event] : undefined;
+}
+
+/** Whether an agent event can matter to any event rule (cheap filter before queueing work). */
+export function eventMatters(e: { type: string; action: string }): boolean {
+  return e.type === "container" &&
+    ["die", "start", "destroy", "health_status", "oom"].includes(e.action);
+}
+
+export type { ContainerEvent, EventRuleKind, HealthCheckChange, RuleContext } from "./kind.ts";

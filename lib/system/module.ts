@@ -1,0 +1,31 @@
+/**
+ * The system feature: the Settings "About" panel (version, commit, build date, license, database
+ * dialect, and for platform admins the data directory).
+ */
+import { h } from "preact";
+import { defineModule } from "../module.ts";
+import { AboutPanel } from "./about.tsx";
+import { buildFacts } from "./build_facts.ts";
+
+export const systemModule = defineModule({
+  name: "system",
+  services: (core) => ({ system: { startedAt: core.clock.now() } }),
+  settings: [{
+    id: "about",
+    title: "About",
+    order: 100,
+    async render({ user, services }) {
+      const all = services as {
+        dbh: { dialect: string };
+        config: { dataDir: string };
+        system: { startedAt: number };
+      };
+      return h(AboutPanel, {
+        build: await buildFacts(),
+        dialect: all.dbh.dialect,
+        dataDir: user.isAdmin ? all.config.dataDir : undefined,
+        startedAt: all.system.startedAt,
+      });
+    },
+  }],
+});

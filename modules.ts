@@ -1,0 +1,32 @@
+/**
+ * The hub's feature modules, in order (DESIGN §7). A module's services may use those of modules
+ * listed before it; the composition root (services.ts, hub.ts, app.ts), the route indexes, the
+ * scheduler, realtime access, the navigation, the settings frame and shutdown iterate over this
+ * list. To add a feature: a folder under lib/ with a `module.ts`, and one line here.
+ */
+import { auditModule } from "./lib/audit/module.ts";
+import { authModule } from "./lib/auth/module.ts";
+import { orgsModule } from "./lib/orgs/module.ts";
+import { hostsModule } from "./lib/hosts/module.ts";
+import { agentsModule } from "./lib/agents/module.ts";
+import { metricsModule } from "./lib/metrics/module.ts";
+import { alertsModule } from "./lib/alerts/module.ts";
+import { healthModule } from "./lib/health/module.ts";
+import { releasesModule } from "./lib/releases/module.ts";
+import { dockerModule } from "./lib/docker/module.ts";
+import { systemModule } from "./lib/system/module.ts";
+
+export const MODULES = [
+  auditModule,
+  authModule,
+  orgsModule,
+  hostsModule,
+  agentsModule,
+  metricsModule,
+  // Alerts listen to agents, metrics and health; they subscribe first, so they hear first.
+  alertsModule,
+  healthModule,
+  releasesModule,
+  dockerModule,
+  systemModule,
+] as const;

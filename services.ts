@@ -1,0 +1,52 @@
+/**
+ * The composition root's first half: the core every module may use (configuration, storage, time,
+ * logs, the buses, the realtime publisher, the hub's key) and the services of every module of
+ * modules.ts, built in order. The hub, the admin tasks and end-to-end tests build them here.
+ */
+import type { Config } from "./lib/config.ts";
+import type { DbHandle } from "./lib/db/mod.ts";
+import { type Clock, systemClock } from "./lib/util/clock.ts";
+import { createMemoryBus } from "./lib/realtime/bus.ts";
+import type { Bus } from "./lib/realtime/bus.ts";
+import { createPgBus } from "./lib/realtime/pg_bus.ts";
+import { createRealtimePublisher } from "./lib/realtime/publisher.ts";
+import { createEventBus } from "./lib/events.ts";
+import { type Logger, silentLogger } from "./lib/log.ts";
+import { loadSecretKey } from "./lib/secret_key.ts";
+import { buildServices, type Core, type ServicesOf } from "./lib/module.ts";
+import { MODULES } from "./modules.ts";
+
+/** Everything the HTTP layer, jobs and admin tasks share: the core and every module's services. */
+export type Services = Core & ServicesOf<typeof MODULES>;
+
+/** Builds the core and every module's services, once per process. */
+export function createServices(opts: {
+  config: Config;
+  dbh: DbHandle;
+  clock?: Clock;
+  log?: Logger;
+  bus?: Bus;
+  /** The hub's secret key; by default the configured one or the data dir's (see secret_key.ts). */
+  secretKey?: string;
+}): Services {
+  const log = opts.log ?? silentLogger;
+  const bus = opts.bus ?? (opts.dbh.pg ? createPgBus(opts.dbh.pg) : createMemoryBus());
+  let key: Promise<string> | undefined;
+  const core: Core = {
+    config: opts.config,
+    dbh: opts.dbh,
+    db: opts.dbh.db,
+    clock: opts.clock ?? systemClock,
+    log,
+    bus,
+    events: createEventBus(log),
+    // The one publisher of realtime topics; the bus carries it and control news.
+    realtime: createRealtimePublisher(bus, log),
+    // Loaded on first use (alerts' channel secrets), then kept.
+    secretKey: () =>
+      key ??= Promise.resolve(opts.secretKey ?? opts.config.secretKey).then((k) =>
+        k ?? loadSecretKey(opts.config.dataDir)
+      ),
+  };
+  return { ...core, ...buildServices(core, MODULES) } as Services;
+}
