@@ -14,6 +14,7 @@ import { alertsModule } from "./lib/alerts/module.ts";
 import { healthModule } from "./lib/health/module.ts";
 import { releasesModule } from "./lib/releases/module.ts";
 import { dockerModule } from "./lib/docker/module.ts";
+import { appsModule } from "./lib/apps/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -28,5 +29,6 @@ export const MODULES = [
   healthModule,
   releasesModule,
   dockerModule,
+  appsModule,
   systemModule,
 ] as const;

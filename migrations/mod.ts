@@ -10,7 +10,6 @@ import * as m0006 from "./0006_agent_releases.ts";
 import * as m0007 from "./0007_auth_security.ts";
 import * as m0008 from "./0008_health_exec_orphans.ts";
 import * as m0009 from "./0009_metric_epochs.ts";
-import * as m0010 from "../lib/apps/migration.ts";
 
 /** Migrations of the hub's core, in order; names are stable forever once released. */
 const core: Record<string, Migration> = {
@@ -23,7 +22,6 @@ const core: Record<string, Migration> = {
   "0007_auth_security": m0007,
   "0008_health_exec_orphans": m0008,
   "0009_metric_epochs": m0009,
-  "0010_apps": m0010,
 };
 
 /**

@@ -4,6 +4,7 @@
  */
 import { actionContext, type AppContext, orgScopeOf } from "./context.ts";
 import type { DockerCaller } from "../hosts/docker_actions.ts";
+import type { AppCaller } from "../apps/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -14,4 +15,10 @@ export function dockerCaller(c: AppContext): DockerCaller {
     role,
     tokenScope: c.get("principal")?.tokenScope,
   };
+}
+
+/** The caller of an app action from a request behind an `org:*` policy. */
+export function appCaller(c: AppContext): AppCaller {
+  const { role } = orgScopeOf(c);
+  return { ctx: actionContext(c), role, tokenScope: c.get("principal")?.tokenScope };
 }

@@ -1,4 +1,6 @@
 import type { DbHandle } from "../../lib/db/mod.ts";
+import { collectTopics } from "../../lib/module.ts";
+import { MODULES } from "../../modules.ts";
 import type { AppOptions } from "../../lib/http/app.ts";
 import { createHubApp as createApp } from "../../app.ts";
 import { realtimeHubFor } from "../../lib/realtime/access.ts";
@@ -16,7 +18,7 @@ export function testApp(
   env?: Record<string, string>,
 ) {
   const services = testServices(dbh, clock, env);
-  const hub = realtimeHubFor(services);
+  const hub = realtimeHubFor(services, { topics: collectTopics(MODULES) });
   const app = createApp(services, hub, options);
 
   /** Sends a request as a browser on this hub would (same-origin). */
