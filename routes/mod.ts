@@ -43,6 +43,15 @@ import * as healthNew from "./o/[org]/health/new.tsx";
 import * as healthDetail from "./o/[org]/health/[id].tsx";
 import * as healthEdit from "./o/[org]/health/[id]/edit.tsx";
 import * as healthDelete from "./o/[org]/health/[id]/delete.tsx";
+import * as apps from "./o/[org]/apps/index.tsx";
+import * as appNew from "./o/[org]/apps/new.tsx";
+import * as appDetail from "./o/[org]/apps/[app].tsx";
+import * as appActions from "./o/[org]/apps/[app]/[action].ts";
+import * as appEdit from "./o/[org]/apps/[app]/edit.tsx";
+import * as appDelete from "./o/[org]/apps/[app]/delete.tsx";
+import * as appDeployment from "./o/[org]/apps/[app]/deployments/[n].tsx";
+import * as workers from "./o/[org]/workers.tsx";
+import * as clusterSettings from "./o/[org]/settings/cluster.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -72,6 +81,17 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     networks,
     volumes,
     containerSettings,
+  ],
+  apps: [
+    apps,
+    appNew,
+    appDetail,
+    appActions,
+    appEdit,
+    appDelete,
+    appDeployment,
+    workers,
+    clusterSettings,
   ],
 };
 

@@ -460,6 +460,12 @@ export function createApps(deps: AppsDeps) {
               desired: t.DesiredState,
               error: t.Status.Err ?? null,
               container_id: t.Status.ContainerStatus?.ContainerID ?? null,
+              // Host-mode ports: where each task answers on its node.
+              ports: (t.Status.PortStatus?.Ports ?? []).map((p) => ({
+                target: p.TargetPort ?? 0,
+                published: p.PublishedPort ?? 0,
+                protocol: p.Protocol ?? "tcp",
+              })),
               updated_at: t.UpdatedAt,
             })),
         });

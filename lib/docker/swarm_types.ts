@@ -156,6 +156,10 @@ export interface SwarmTask {
     Message?: string;
     Err?: string;
     ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
+    /** Ports the task publishes in host mode, with the port its node gave it. */
+    PortStatus?: {
+      Ports?: { Protocol?: string; TargetPort?: number; PublishedPort?: number }[];
+    };
   };
   DesiredState: string;
   NetworksAttachments?: {

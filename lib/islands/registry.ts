@@ -19,6 +19,7 @@ export const islands = defineIslands({
   NotificationBell: "islands/NotificationBell.tsx",
   HealthLive: "islands/HealthLive.tsx",
   HealthDetail: "islands/HealthDetail.tsx",
+  AppLive: "islands/AppLive.tsx",
 });
 
 /** A registered island name. */

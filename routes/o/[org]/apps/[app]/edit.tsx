@@ -1,0 +1,99 @@
+import type { Hono } from "hono";
+import type { AppContext, AppEnv } from "../../../../../lib/http/context.ts";
+import { page } from "../../../../../lib/http/pages.ts";
+import { appCaller } from "../../../../../lib/http/callers.ts";
+import type { App } from "../../../../../lib/apps/store.ts";
+import { PageHeader } from "../../../../../components/PageHeader.tsx";
+import { AppForm } from "../../../../../components/AppForm.tsx";
+import type { FormState } from "../../../../../components/Field.tsx";
+import { errorsOf, readForm } from "../../../../_forms.ts";
+import { render, seeOther } from "../../../../_render.tsx";
+import { actionError, AppCrumbs, appHref, appOf } from "../_app.tsx";
+import { formErrorsOf, formFields, serviceFromForm, serviceValues } from "../_form.ts";
+
+const PATH = "/o/:org/apps/:app/edit";
+
+/** The index of the service an edit is about (`?service=` or the posted `edit_service`). */
+function serviceIndex(app: App, name: string | undefined): number {
+  const i = app.spec.services.findIndex((s) => s.name === name);
+  return i < 0 ? 0 : i;
+}
+
+/** The edit form of one service of the app. */
+async function editPage(c: AppContext, app: App, index: number, form?: FormState, status = 200) {
+  const self = appHref(c, app);
+  const cluster = await c.var.services.cluster.info();
+  const names = app.spec.services.map((s) => s.name);
+  const editing = names[index];
+  return render(
+    c,
+    <>
+      <AppCrumbs c={c} app={app} />
+      <PageHeader
+        title={`Edit ${app.name}`}
+        sub="Saving keeps the running deployment as it is; deploying rolls the change out, new tasks first."
+      />
+      {names.length > 1 && (
+        <nav class="tabs" aria-label="Services">
+          {names.map((n) => (
+            <a
+              key={n}
+              href={`${self}/edit?service=${encodeURIComponent(n)}`}
+              aria-current={n === editing ? "page" : undefined}
+            >
+              {n}
+            </a>
+          ))}
+        </nav>
+      )}
+      <AppForm
+        action={`${self}/edit`}
+        mode="edit"
+        routingMesh={cluster?.routing_mesh}
+        values={form?.values ?? serviceValues(app, editing)}
+        errors={form?.errors}
+      >
+        <input type="hidden" name="edit_service" value={editing} />
+        <button class="btn btn-primary" type="submit" name="then" value="deploy">
+          Save and deploy
+        </button>
+        <button class="btn" type="submit" name="then" value="save">Save</button>
+        <a class="btn btn-ghost" href={self}>Cancel</a>
+      </AppForm>
+    </>,
+    { title: `Edit · ${app.name}`, active: "apps", status },
+  );
+}
+
+/** `GET/POST /o/:org/apps/:app/edit`: change a service of the app, then save or deploy (members). */
+export function register(app: Hono<AppEnv>): void {
+  page(app, "GET", PATH, "org:member", async (c) => {
+    const target = await appOf(c);
+    return await editPage(c, target, serviceIndex(target, c.req.query("service")));
+  });
+
+  page(app, "POST", PATH, "org:member", async (c) => {
+    let target = await appOf(c);
+    const all = await readForm(c);
+    const index = serviceIndex(target, all.edit_service);
+    const values = { ...formFields(all), name: target.name };
+    const parsed = serviceFromForm(values, target.spec.services[index]);
+    if (!parsed.ok) return await editPage(c, target, index, { values, errors: parsed.errors }, 400);
+    const services = target.spec.services.map((s, i) => i === index ? parsed.service : s);
+    try {
+      target = await c.var.services.apps.update(appCaller(c), target, { spec: { services } });
+      if (all.then === "deploy") await c.var.services.apps.deploy(appCaller(c), target);
+    } catch (err) {
+      const e = actionError(err);
+      const errors = e.fields && Object.keys(e.fields).length
+        ? formErrorsOf(e.fields, index)
+        : errorsOf(e);
+      if (e.status === 403 || e.status === 507 || e.status === 409) errors._form ??= e.message;
+      return await editPage(c, target, index, { values, errors }, e.status);
+    }
+    return seeOther(
+      c,
+      `${appHref(c, target)}?done=${all.then === "deploy" ? "deployed" : "saved"}`,
+    );
+  });
+}
