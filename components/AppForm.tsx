@@ -90,7 +90,7 @@ export function AppForm(p: Props) {
         <TextAreaField
           name="command"
           label="Command"
-          rows={3}
+          rows={4}
           placeholder={`httpd\n-f\n-p\n80`}
           hint="One argument per line, passed as they are (no shell unless you name one). Empty: the image's own."
           {...common}
@@ -103,7 +103,7 @@ export function AppForm(p: Props) {
             hint="One KEY=value per line. Not for secrets."
             {...common}
           />
-          <div>
+          <div class="port-fields">
             <TextAreaField
               name="ports"
               label="Ports"
@@ -165,7 +165,7 @@ export function AppForm(p: Props) {
           <TextAreaField
             name="health_cmd"
             label="Command"
-            rows={2}
+            rows={3}
             placeholder={`test\n-f\n/www/index.html`}
             hint="Run inside each task, one argument per line; exit code 0 is healthy. Updates wait for new tasks to be healthy. Empty: the image's own check, if any."
             {...common}

@@ -39,17 +39,15 @@ export function DeploymentBadge({ d }: { d: Pick<Deployment, "id" | "status"> })
 }
 
 /**
- * An app's state: what it should be (running or stopped) and how its latest deployment went.
- * `[data-app-state]` is rewritten live on the app page.
+ * An app's state: "stopped" when it was asked to stop, then how its latest deployment went ("#3
+ * running"). `[data-app-state]` holds the deployment badge the app page rewrites live.
  */
 export function AppState(
   { app, latest }: { app: Pick<App, "id" | "desired_state">; latest?: Deployment },
 ) {
   return (
-    <span class="app-state" data-app-state={app.id}>
-      <Badge tone={app.desired_state === "running" ? "ok" : "neutral"}>
-        {app.desired_state}
-      </Badge>{" "}
+    <span class="app-state" data-app-state={app.id} data-desired={app.desired_state}>
+      {app.desired_state === "stopped" && <Badge tone="neutral">stopped</Badge>}
       {latest
         ? (
           <span class="nowrap">

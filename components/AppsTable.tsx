@@ -88,12 +88,16 @@ export function AppsTable(
                     : <span class="muted" title="The cluster did not answer">—</span>}
                 </td>
                 <td class="cell-image" data-label="Image">
-                  <code>{first.image}</code>
-                  {more.length > 0 && <span class="muted small">+{more.length} more</span>}
+                  <div>
+                    <code>{first.image}</code>
+                    {more.length > 0 && <span class="muted small">+{more.length} more</span>}
+                  </div>
                 </td>
                 <td class="nowrap" data-label="Last deploy">
-                  <Time ms={latest?.created_at} />
-                  {latest && <div class="muted small">{latest.trigger.kind}</div>}
+                  <div>
+                    <Time ms={latest?.created_at} />
+                    {latest && <div class="muted small">{latest.trigger.kind}</div>}
+                  </div>
                 </td>
                 {operate && (
                   <td class="actions-cell">

@@ -64,8 +64,10 @@ export function DeploymentsTable(
                 </td>
                 <td data-label="Trigger">{triggerText(d, numbers)}</td>
                 <td class="nowrap" data-label="When">
-                  <Time ms={d.created_at} />
-                  {took && <div class="muted small">took {took}</div>}
+                  <div>
+                    <Time ms={d.created_at} />
+                    {took && <div class="muted small">took {took}</div>}
+                  </div>
                 </td>
                 <td class="cell-reason" data-label="Reason">
                   {d.reason ? <span class="reason">{d.reason}</span> : <span class="muted">—</span>}

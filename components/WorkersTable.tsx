@@ -89,8 +89,8 @@ function Actions({ n, a }: { n: NodeView; a: NodeActions }) {
 }
 
 /**
- * The cluster's nodes: role, availability, state, engine, CPU and memory with what tasks reserve,
- * and the tasks it runs; actions as plain POST forms. One card per node on phones.
+ * The cluster's nodes: address and engine, role, state and availability, CPU and memory with what
+ * tasks reserve, and the tasks it runs; actions as plain POST forms. One card per node on phones.
  */
 export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: NodeActions }) {
   const sorted = [...nodes].sort((a, b) =>
@@ -103,9 +103,7 @@ export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: N
           <tr>
             <th scope="col">Node</th>
             <th scope="col">Role</th>
-            <th scope="col">Availability</th>
             <th scope="col">State</th>
-            <th scope="col">Engine</th>
             <th scope="col">CPU reserved</th>
             <th scope="col">Memory reserved</th>
             <th scope="col" class="num">Tasks</th>
@@ -121,7 +119,9 @@ export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: N
               <tr key={n.node_id} data-node={n.hostname} data-availability={n.availability}>
                 <td class="card-title">
                   {host ? <a href={host}>{n.hostname}</a> : n.hostname}
-                  <div class="muted small mono">{n.addr}</div>
+                  <div class="muted small">
+                    <span class="mono">{n.addr}</span> · Docker {n.engine_version}
+                  </div>
                 </td>
                 <td data-label="Role">
                   {n.role}
@@ -130,15 +130,14 @@ export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: N
                     <div class="muted small">{n.reachability}</div>
                   )}
                 </td>
-                <td data-label="Availability">
-                  <Badge tone={AVAILABILITY_TONE[n.availability] ?? "neutral"}>
-                    {n.availability}
-                  </Badge>
-                </td>
                 <td data-label="State">
-                  <Badge tone={STATE_TONE[n.state] ?? "neutral"}>{n.state}</Badge>
+                  <span class="node-state">
+                    <Badge tone={STATE_TONE[n.state] ?? "neutral"}>{n.state}</Badge>
+                    <Badge tone={AVAILABILITY_TONE[n.availability] ?? "neutral"}>
+                      {n.availability}
+                    </Badge>
+                  </span>
                 </td>
-                <td class="nowrap" data-label="Engine">{n.engine_version}</td>
                 <td data-label="CPU reserved">
                   <Reserved
                     used={n.reserved_cpus}

@@ -103,6 +103,67 @@ const LABELS = {
   denied: "Live state is not available",
 };
 
+/** Tasks of a service: slot, node, state (and error), published ports, last change. */
+function TaskTable(
+  { service, tasks, nodes, empty }: {
+    service: string;
+    tasks: LiveTask[];
+    nodes: AppLiveProps["nodes"];
+    empty: string;
+  },
+) {
+  if (!tasks.length) return empty ? <p class="muted small">{empty}</p> : null;
+  const sorted = [...tasks].sort((a, b) =>
+    (a.slot ?? 0) - (b.slot ?? 0) || b.updated_at.localeCompare(a.updated_at)
+  );
+  return (
+    <div class="table-wrap">
+      <table class="tasks-table table-cards">
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">Node</th>
+            <th scope="col">State</th>
+            <th scope="col">Ports</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((t) => {
+            const node = t.node_id ? nodes[t.node_id] : undefined;
+            const ports = portsText(t, node?.addr);
+            return (
+              <tr key={t.id} data-task={t.id} data-state={t.state} data-desired={t.desired}>
+                <td class="card-title nowrap">{service}.{t.slot ?? t.id.slice(0, 6)}</td>
+                <td data-label="Node">
+                  {node?.name ?? (t.node_id ? t.node_id.slice(0, 12) : "—")}
+                </td>
+                <td data-label="State">
+                  <div>
+                    <span class={`badge badge-${taskTone(t.state)}`}>{t.state}</span>
+                    {t.desired !== "running" && t.desired !== t.state && (
+                      <span class="muted small">→ {t.desired}</span>
+                    )}
+                    {t.error && <div class="small error-text">{t.error}</div>}
+                  </div>
+                </td>
+                <td data-label="Ports">
+                  {ports.length
+                    ? ports.map((p) => <code key={p}>{p}</code>)
+                    : <span class="muted">—</span>}
+                </td>
+                <td class="nowrap" data-label="Updated">
+                  <time datetime={t.updated_at}>{clock(t.updated_at)}</time>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** The services panel of the app page. */
 export default function AppLive(props: AppLiveProps) {
   const services = useSignal(props.services);
@@ -224,54 +285,28 @@ export default function AppLive(props: AppLiveProps) {
           <p class="small">
             <code class="app-image">{s.image}</code>
           </p>
-          {s.tasks.length > 0
-            ? (
-              <div class="table-wrap">
-                <table class="tasks-table table-cards">
-                  <thead>
-                    <tr>
-                      <th scope="col">Task</th>
-                      <th scope="col">Node</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Ports</th>
-                      <th scope="col">Updated</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {s.tasks.map((t) => {
-                      const node = t.node_id ? nodes.value[t.node_id] : undefined;
-                      const ports = portsText(t, node?.addr);
-                      return (
-                        <tr key={t.id} data-task={t.id} data-state={t.state}>
-                          <td class="card-title nowrap">
-                            {s.name}.{t.slot ?? t.id.slice(0, 6)}
-                          </td>
-                          <td data-label="Node">
-                            {node?.name ?? (t.node_id ? t.node_id.slice(0, 12) : "—")}
-                          </td>
-                          <td data-label="State">
-                            <span class={`badge badge-${taskTone(t.state)}`}>{t.state}</span>
-                            {t.desired !== "running" && (
-                              <span class="muted small">→ {t.desired}</span>
-                            )}
-                            {t.error && <div class="small error-text">{t.error}</div>}
-                          </td>
-                          <td data-label="Ports">
-                            {ports.length
-                              ? ports.map((p) => <code key={p}>{p}</code>)
-                              : <span class="muted">—</span>}
-                          </td>
-                          <td class="nowrap" data-label="Updated">
-                            <time datetime={t.updated_at}>{clock(t.updated_at)}</time>
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
-            )
-            : <p class="muted small">No tasks.</p>}
+          <TaskTable
+            service={s.name}
+            tasks={s.tasks.filter((t) => t.desired === "running")}
+            nodes={nodes.value}
+            empty="No tasks run now."
+          />
+          {s.tasks.some((t) => t.desired !== "running") && (
+            <details
+              class="ended-tasks"
+              open={s.tasks.some((t) => t.desired !== "running" && t.error)}
+            >
+              <summary>
+                {s.tasks.filter((t) => t.desired !== "running").length} ended recently
+              </summary>
+              <TaskTable
+                service={s.name}
+                tasks={s.tasks.filter((t) => t.desired !== "running")}
+                nodes={nodes.value}
+                empty=""
+              />
+            </details>
+          )}
         </div>
       ))}
     </section>

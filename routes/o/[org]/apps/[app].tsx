@@ -52,7 +52,12 @@ async function serviceLogs(
     }
   } catch (err) {
     const e = httpErrorOf(err);
-    if (e?.status === 404) return { lines: [], note: `Service ${service} does not run now.` };
+    if (e?.status === 404) {
+      return {
+        lines: [],
+        note: `${service} has no tasks in the cluster yet: refresh to see its logs.`,
+      };
+    }
     if (e?.status === 503) return { lines: [], note: e.message };
     throw err;
   }
@@ -68,7 +73,9 @@ async function liveState(c: AppContext, app: App) {
   const services: LiveService[] = status.ok
     ? status.value.services.map((s) => ({
       name: s.name,
-      image: s.image.replace(/@sha256:[0-9a-f]{64}$/, ""),
+      // The spec's image reads better than the id or digest it was pinned to.
+      image: app.spec.services.find((x) => x.name === s.name)?.image ??
+        s.image.replace(/@sha256:[0-9a-f]{64}$/, ""),
       running: s.running,
       desired: s.desired,
       update: s.update,

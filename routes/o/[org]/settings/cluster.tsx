@@ -318,7 +318,7 @@ function adoptPage(c: AppContext, values: FormValues, host: HostChoice) {
         services stay as they are. Capstan's apps are deployed on it from now on.
       </p>
     </ConfirmForm>,
-    { title: "Adopt swarm · Settings", active: "settings", status: 409 },
+    { title: "Adopt swarm · Settings", active: "settings" },
   );
 }
 

@@ -16,6 +16,11 @@ import { ActionError, actionError, AppCrumbs, appHref, appOf, mayOperate } from 
 import { notFound } from "../../../../../../lib/http/errors.ts";
 
 const PATH = "/o/:org/apps/:app/deployments/:n";
+const ACTOR: Record<string, string> = {
+  user: "by a user",
+  token: "through an API token",
+  system: "by Capstan",
+};
 
 /** The app and its deployment `:n` (a number) with its diff, or 404. */
 async function deploymentOf(c: AppContext): Promise<{ app: App; d: DeploymentWithDiff }> {
@@ -57,7 +62,7 @@ async function deploymentPage(c: AppContext, app: App, d: DeploymentWithDiff, er
           <dt>Trigger</dt>
           <dd>
             {d.trigger.kind}
-            {from && <>, to the snapshot of #{from.number}</>} by {d.trigger.actor_type}
+            {from && <>, to the snapshot of #{from.number}</>} {ACTOR[d.trigger.actor_type] ?? ""}
           </dd>
           <dt>Created</dt>
           <dd>
