@@ -205,6 +205,7 @@ Deno.test({
       await page.locator(`tr[data-app-row="${name}"] a`).first().click();
       await page.getByRole("link", { name: "Edit" }).click();
       await page.getByLabel("Environment").fill("GREETING=bonjour");
+      await shot(page, "apps-edit-desktop");
       await Promise.all([
         page.waitForURL(new RegExp(`/o/acme/apps/${name}\\?done=deployed$`)),
         page.getByRole("button", { name: "Save and deploy" }).click(),

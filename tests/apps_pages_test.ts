@@ -15,6 +15,7 @@ import { SYSTEM_CTX } from "./support/services.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import { AppSpec, type AppSpecInput } from "../lib/apps/spec.ts";
 import type { NodeView } from "../lib/apps/cluster.ts";
+import { Conflict } from "../lib/errors.ts";
 
 async function setup(h: DbHandle) {
   const t = testApp(h);
@@ -523,5 +524,97 @@ dbTest(
       (await post("/o/acme/settings/cluster/create", { host: manager.id }, owner.cookie)).status,
       404,
     );
+  },
+);
+
+dbTest(
+  "[e2e] apps pages: Settings → Cluster without a cluster (agent and engine scripted): the form for an online host, the address prefilled from the engine, a blank address refused, the adopt confirmation, created",
+  async (h) => {
+    const { t, s, org, get, post, root } = await setup(h);
+    const host = await s.hosts.ensureLocal(org.id, "node-a");
+    const { host: offline } = await s.hosts.create(SYSTEM_CTX, org.id, { name: "node-off" });
+    const agents = t.services.agents as unknown as Record<string, unknown>;
+    agents.isOnline = (id: string) => id === host.id;
+    const cluster = t.services.cluster as unknown as Record<string, unknown>;
+    const state = {
+      node_id: "a".repeat(25),
+      state: "active",
+      manager: true,
+      cluster_id: "c".repeat(25),
+      node_addr: "10.0.0.5",
+      error: "",
+      kernel: { ipvs: false, xfrm: false },
+    };
+    cluster.state = () => Promise.resolve(state);
+    const created: unknown[] = [];
+    cluster.create = (_ctx: unknown, input: { adopt?: boolean }) => {
+      created.push(input);
+      if (!input.adopt) {
+        return Promise.reject(
+          new Conflict(
+            "This host's engine is already a swarm manager: confirm to adopt that swarm",
+            "adopt_required",
+          ),
+        );
+      }
+      return Promise.resolve({});
+    };
+
+    // The form: the online host only, the engine's address offered, adoption announced.
+    let r = await get("/o/acme/settings/cluster", root.cookie);
+    assert.equal(r.status, 200);
+    assert.match(r.html, /Create cluster on node-a/);
+    assert.doesNotMatch(r.html, /node-off/, "offline hosts cannot create it");
+    assert.equal(inputValue(r.html, "advertise_addr"), "10.0.0.5");
+    assert.match(
+      r.html,
+      /node-a&#39;s engine is already a manager of a swarm|node-a's engine is already a manager of a swarm/,
+    );
+    // A blank address is refused on its field, an offline host said so, an unknown one a 404.
+    r = await post(
+      "/o/acme/settings/cluster/create",
+      { host: host.id, advertise_addr: " " },
+      root.cookie,
+    );
+    assert.equal(r.status, 400);
+    assert.equal(fieldError(r.html, "advertise_addr", "cl"), "Is required");
+    r = await post("/o/acme/settings/cluster/create", {
+      host: offline.id,
+      advertise_addr: "10.0.0.6",
+    }, root.cookie);
+    assert.equal(r.status, 503);
+    assert.match(r.html, /node-off(&#39;|')s agent is not connected/);
+    assert.equal(
+      (await post("/o/acme/settings/cluster/create", {
+        host: "01900000-0000-7000-8000-000000000000",
+        advertise_addr: "10.0.0.6",
+      }, root.cookie)).status,
+      404,
+    );
+    assert.equal(created.length, 0);
+    // The engine is a manager already: confirm adopting, then it is created.
+    r = await post(
+      "/o/acme/settings/cluster/create",
+      { host: host.id, advertise_addr: "10.0.0.5" },
+      root.cookie,
+    );
+    assert.equal(r.status, 200);
+    assert.match(r.html, /Adopt the swarm of node-a\?/);
+    assert.match(r.html, /name="adopt" value="on"/);
+    r = await post("/o/acme/settings/cluster/create", {
+      host: host.id,
+      advertise_addr: "10.0.0.5",
+      adopt: "on",
+    }, root.cookie);
+    assert.equal(r.status, 303);
+    assert.equal(r.location, "/o/acme/settings/cluster?done=created");
+    assert.deepEqual(created.map((x) => (x as { adopt: boolean }).adopt), [false, true]);
+
+    // Engines in no swarm get a new cluster, said so.
+    state.state = "inactive";
+    state.node_addr = "";
+    r = await get("/o/acme/settings/cluster", root.cookie);
+    assert.match(r.html, /is in no swarm: a new single-node cluster is created on it/);
+    assert.equal(inputValue(r.html, "advertise_addr") ?? "", "");
   },
 );

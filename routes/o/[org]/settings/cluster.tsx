@@ -335,6 +335,11 @@ export function register(app: Hono<AppEnv>): void {
     const values = { host: all.host ?? "", advertise_addr: (all.advertise_addr ?? "").trim() };
     const host = (await hostChoices(c)).find((h) => h.id === values.host);
     if (!host) throw notFound("Host");
+    if (!host.online) {
+      return await clusterPage(c, {
+        create: { values, errors: { _form: `${host.name}'s agent is not connected` } },
+      }, 503);
+    }
     if (!values.advertise_addr) {
       return await clusterPage(c, {
         create: { values, errors: { advertise_addr: "is required" } },

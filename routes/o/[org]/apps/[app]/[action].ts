@@ -11,14 +11,15 @@ import { listPage } from "../index.tsx";
 
 const ITEM = "/o/:org/apps/:app";
 
-/** What each button asks of the apps service, and the flash that says it started. */
+/** What each button asks of the apps service. */
 const ACTIONS = {
-  start: { run: (c: AppContext, app: App) => c.var.services.apps.start(appCaller(c), app) },
-  stop: { run: (c: AppContext, app: App) => c.var.services.apps.stop(appCaller(c), app) },
-  restart: { run: (c: AppContext, app: App) => c.var.services.apps.restart(appCaller(c), app) },
-  deploy: { run: (c: AppContext, app: App) => c.var.services.apps.deploy(appCaller(c), app) },
+  start: (c: AppContext, app: App) => c.var.services.apps.start(appCaller(c), app),
+  stop: (c: AppContext, app: App) => c.var.services.apps.stop(appCaller(c), app),
+  restart: (c: AppContext, app: App) => c.var.services.apps.restart(appCaller(c), app),
+  deploy: (c: AppContext, app: App) => c.var.services.apps.deploy(appCaller(c), app),
 } as const;
 
+/** The flash each action returns with (`?done=`), saying it started. */
 const DONE: Record<keyof typeof ACTIONS | "scale", string> = {
   start: "started",
   stop: "stopped",
@@ -61,7 +62,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       const target = await appOf(c);
       const { next } = await readForm(c);
       try {
-        await ACTIONS[action].run(c, target);
+        await ACTIONS[action](c, target);
       } catch (err) {
         return await failed(c, kit, target, next, err);
       }
