@@ -7,7 +7,15 @@ import type { AppSpec, ServiceSpec } from "./spec.ts";
 
 /** One changed field of one service. */
 export interface FieldChange {
-  field: "image" | "env" | "ports" | "limits" | "reservations" | "replicas" | "other";
+  field:
+    | "image"
+    | "command"
+    | "env"
+    | "ports"
+    | "limits"
+    | "reservations"
+    | "replicas"
+    | "other";
   from?: string;
   to?: string;
   /** For env: which keys were added, removed or changed. */
@@ -36,7 +44,20 @@ const resText = (r: { cpus?: number; memory_bytes?: number } | undefined) =>
 const replicaText = (s: ServiceSpec) => s.global ? "global" : String(s.replicas);
 
 /** Fields compared one by one; whatever else differs is reported as "other". */
-const NAMED = new Set(["name", "image", "env", "ports", "resources", "replicas", "global"]);
+const NAMED = new Set([
+  "name",
+  "image",
+  "command",
+  "args",
+  "env",
+  "ports",
+  "resources",
+  "replicas",
+  "global",
+]);
+
+/** The command line as the spec runs it (command then args), for the diff. */
+const commandText = (s: ServiceSpec) => [...(s.command ?? []), ...(s.args ?? [])].join(" ");
 
 function stable(v: unknown): string {
   return JSON.stringify(
@@ -58,6 +79,9 @@ function serviceChanges(
   const imgB = images.to ? `${b.image} (${images.to})` : b.image;
   if (a.image !== b.image || (images.from && images.to && images.from !== images.to)) {
     out.push({ field: "image", from: imgA, to: imgB });
+  }
+  if (commandText(a) !== commandText(b)) {
+    out.push({ field: "command", from: commandText(a), to: commandText(b) });
   }
   const keysA = Object.keys(a.env);
   const keysB = Object.keys(b.env);

@@ -124,7 +124,16 @@ Deno.test("toSwarmService() behaviour: labels, networks, names and endpoint mode
   // What the mapping builds is what the Docker layer accepts.
   const body = serviceBody(svc);
   assert.equal(body.EndpointSpec?.Mode, "dnsrr");
-  assert.equal(body.UpdateConfig?.Order, "start-first");
+  // A host-mode port cannot be bound twice on a node: its tasks are replaced stop-first.
+  assert.equal(body.UpdateConfig?.Order, "stop-first");
+  const internal = toSwarmService(AppSpec.parse({ services: [web] }).services[0], {
+    org,
+    app,
+    deploymentId: "dep1",
+    networks,
+    routingMesh: false,
+  });
+  assert.equal(serviceBody(internal).UpdateConfig?.Order, "start-first");
 
   const long = swarmServiceName(
     { slug: "a".repeat(40) },

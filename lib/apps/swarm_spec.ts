@@ -67,6 +67,11 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
   const cpus = (c: number | undefined) => c === undefined ? undefined : Math.round(c * 1e9);
   const lim = s.resources.limits;
   const res = s.resources.reservations;
+  // A host-mode port is bound on the node itself: a new task cannot start beside the old one on
+  // the same node, so start-first would wait forever. Such services replace tasks stop-first
+  // (a short gap per task); start-first needs the routing mesh or no published host port.
+  const hostPorts = s.ports.some((p) => p.published !== undefined && p.mode === "host");
+  const order = hostPorts ? "stop-first" : s.update.order;
   return {
     name: swarmServiceName(t.org, t.app, s.name),
     image: t.images?.[s.name] ?? s.image,
@@ -115,13 +120,13 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
     update: {
       parallelism: s.update.parallelism,
       delayMs: ns(s.update.delay_s),
-      order: s.update.order,
+      order,
       failureAction: s.update.failure_action,
       monitorMs: ns(s.update.monitor_s),
       maxFailureRatio: s.update.max_failure_ratio,
     },
     // A failed rollback must not stop halfway: roll every task back, one at a time, old first.
-    rollback: { parallelism: 1, order: s.update.order, failureAction: "continue", monitorMs: 5000 },
+    rollback: { parallelism: 1, order, failureAction: "continue", monitorMs: 5000 },
     ports: s.ports.map((p) => ({
       target: p.target,
       published: p.published,

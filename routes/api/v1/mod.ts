@@ -1,4 +1,6 @@
 import { type ApiRoutes, SHELL } from "../../../lib/http/app.ts";
+import * as apps from "./apps.ts";
+import * as cluster from "./cluster.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -37,4 +39,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   health: [healthChecks],
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
+  apps: [apps, cluster],
 };
