@@ -4,6 +4,7 @@ import type { AppSpec } from "../lib/apps/spec.ts";
 
 const FIELD_WORDS: Record<FieldChange["field"], string> = {
   image: "Image",
+  command: "Command",
   env: "Environment",
   ports: "Ports",
   limits: "Limits",
@@ -33,7 +34,7 @@ function Change({ c }: { c: FieldChange }) {
     );
   }
   if (c.field === "other") {
-    return <>health check, command, restart, placement, update policy or labels changed</>;
+    return <>health check, restart, placement, update policy or labels changed</>;
   }
   return (
     <>

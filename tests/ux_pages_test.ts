@@ -28,13 +28,14 @@ dbTest(
     const groups = [...nav.matchAll(/<h2 class="nav-group-title"[^>]*>([^<]+)<\/h2>/g)].map((m) =>
       m[1]
     );
-    assert.deepEqual(groups, ["Fleet", "Docker", "Monitoring", "Organization", "Admin"]);
+    assert.deepEqual(groups, ["Fleet", "Apps", "Docker", "Monitoring", "Organization", "Admin"]);
     // Each group holds its own pages.
     const group = (name: string) =>
       [
         ...pick(nav, new RegExp(`>${name}</h2>([\\s\\S]*?)</ul>`)).matchAll(/<a [^>]*>([^<]+)</g),
       ].map((m) => m[1]);
     assert.deepEqual(group("Fleet"), ["Dashboard", "Hosts"]);
+    assert.deepEqual(group("Apps"), ["Apps", "Workers"]);
     assert.deepEqual(group("Docker"), ["Containers", "Images", "Networks", "Volumes"]);
     assert.deepEqual(group("Monitoring"), ["Health", "Notifications", "Alert rules", "Channels"]);
     assert.deepEqual(group("Organization"), ["Members", "Audit log", "Settings"]);

@@ -225,6 +225,22 @@ export function createApps(deps: AppsDeps) {
       metadata,
     }, fn);
 
+  /**
+   * What a deployment needs, checked before anything is saved: a cluster with a reachable
+   * manager (503) and no deployment of this app in progress (409), so a refused action leaves
+   * the app as it was. (The store checks the second again, atomically, when it records one.)
+   */
+  async function assertCanDeploy(app: App): Promise<void> {
+    await cluster.manager();
+    const [latest] = await store.deployments(app, { limit: 1 });
+    if (latest && (latest.status === "pending" || latest.status === "deploying")) {
+      throw new Conflict(
+        `Cannot deploy app "${app.name}": deployment #${latest.number} is still in progress`,
+        "deploy_in_progress",
+      );
+    }
+  }
+
   async function current(app: App): Promise<Deployment | undefined> {
     return app.current_deployment_id
       ? await store.deployment(app, app.current_deployment_id)
@@ -293,6 +309,7 @@ export function createApps(deps: AppsDeps) {
     async deploy(caller: AppCaller, app: App): Promise<Deployment> {
       assertPolicy(caller, app.spec);
       return await audited(caller, "app.deployed", app, {}, async () => {
+        await assertCanDeploy(app);
         if (app.desired_state === "stopped") {
           app = await store.update(app, { desired_state: "running" });
         }
@@ -318,6 +335,7 @@ export function createApps(deps: AppsDeps) {
           throw new Conflict(`Deployment #${target.number} is the one running now`);
         }
         assertPolicy(caller, target.spec);
+        await assertCanDeploy(app);
         // The snapshot is deployed as it was, images pinned as they were; the saved spec follows it.
         app = await store.update(app, { spec: target.spec, desired_state: "running" });
         return await deployNow(
@@ -351,6 +369,7 @@ export function createApps(deps: AppsDeps) {
         services: base.services.map((s, j) => j === i ? { ...s, replicas } : s),
       };
       return await audited(caller, "app.scaled", app, { service, replicas }, async () => {
+        await assertCanDeploy(app);
         app = await store.update(app, { spec });
         const cur = await current(app);
         return await deployNow(app, spec, triggerOf(caller, "scale"), cur?.images);
@@ -360,6 +379,7 @@ export function createApps(deps: AppsDeps) {
     /** Stops the app: every replicated service scaled to 0 (config and volumes kept). */
     async stop(caller: AppCaller, app: App): Promise<Deployment> {
       return await audited(caller, "app.stopped", app, {}, async () => {
+        await assertCanDeploy(app);
         app = await store.update(app, { desired_state: "stopped" });
         const cur = await current(app);
         return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "stop"), cur?.images);
@@ -369,6 +389,7 @@ export function createApps(deps: AppsDeps) {
     /** Starts a stopped app again at its spec's replicas. */
     async start(caller: AppCaller, app: App): Promise<Deployment> {
       return await audited(caller, "app.started", app, {}, async () => {
+        await assertCanDeploy(app);
         app = await store.update(app, { desired_state: "running" });
         const cur = await current(app);
         return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "start"), cur?.images);
