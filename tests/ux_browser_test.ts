@@ -163,6 +163,8 @@ Deno.test({
       const wanted = [
         "/o/acme",
         "/o/acme/hosts",
+        "/o/acme/apps",
+        "/o/acme/workers",
         "/o/acme/containers",
         "/o/acme/images",
         "/o/acme/networks",
