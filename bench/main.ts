@@ -16,6 +16,7 @@ import { liveBench, metricsBench, p95QueryBench } from "./metrics_bench.ts";
 import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "./alerts_bench.ts";
 import { writerStormBench } from "./writer_storm_bench.ts";
+import { appsBench } from "./apps_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -207,6 +208,9 @@ else {
   record("agent_cpu_pct", agent.agent_cpu_pct);
   // 500 HTTP checks every 10 s in a runner process of its own: scheduling jitter and CPU.
   await healthBench(record);
+  // Apps on the Swarm: deploy-ready time against the Docker CLI, failed requests in an update. A
+  // machine whose engine is not a swarm manager says so instead of losing the other figures.
+  await appsBench(record).catch((e) => console.log(`apps figures skipped: ${e}`));
 }
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
