@@ -133,6 +133,16 @@ dbTest(
       assert.equal(huge.status, 507, JSON.stringify(huge.body));
       assert.match(huge.body.error.message, /no node has .* MiB of memory free/);
 
+      // Without IPVS there is no routing mesh: an ingress port is refused with the way out.
+      if (!made.body.routing_mesh) {
+        const ingress = await member("POST", api, {
+          name: "ingress",
+          spec: { services: [httpd("x", { ports: [{ target: 80, published: freePort() }] })] },
+        });
+        assert.equal(ingress.status, 400, JSON.stringify(ingress.body));
+        assert.match(ingress.body.error.fields["spec.services.0.ports.0.mode"], /host mode/);
+      }
+
       // Two replicas, reached inside the cluster; their status names the node of each task.
       const pair = await member("POST", api, {
         name: "pair",

@@ -115,6 +115,27 @@ export function createApps(deps: AppsDeps) {
     }
   }
 
+  /**
+   * Ingress ports need Swarm's routing mesh, which needs IPVS in the manager's kernel: without it
+   * such a port would never answer, so it is refused up front (400 naming the field) with the way
+   * out. Before there is a cluster nothing is judged (the deploy answers 503 then).
+   */
+  async function assertPortsReachable(spec: AppSpec) {
+    const info = await cluster.info();
+    if (!info || info.routing_mesh) return;
+    const fields: Record<string, string> = {};
+    spec.services.forEach((s, i) =>
+      s.ports.forEach((p, j) => {
+        if (p.published === undefined || p.mode !== "ingress") return;
+        fields[`spec.services.${i}.ports.${j}.mode`] =
+          "this cluster has no routing mesh (its manager's kernel lacks IPVS): publish it in host mode";
+      })
+    );
+    if (Object.keys(fields).length) {
+      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+    }
+  }
+
   /** 507 when a service reserves more than any schedulable node has free. */
   async function assertCapacity(gw: SwarmGateway, app: App | undefined, spec: AppSpec) {
     const nodes = await gw.nodes();
@@ -268,6 +289,7 @@ export function createApps(deps: AppsDeps) {
       const spec = parseSpec(input.spec);
       assertPolicy(caller, spec);
       await assertPortsFree({ org_id: orgId }, spec);
+      await assertPortsReachable(spec);
       return await audited(caller, "app.created", { name: input.name, org_id: orgId }, {
         services: spec.services.map((s) => ({ name: s.name, image: s.image })),
       }, async () => {
@@ -298,6 +320,7 @@ export function createApps(deps: AppsDeps) {
       if (spec) {
         assertPolicy(caller, spec);
         await assertPortsFree(app, spec);
+        await assertPortsReachable(spec);
       }
       return await audited(caller, "app.updated", app, {
         spec_changed: Boolean(spec),
