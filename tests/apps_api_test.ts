@@ -154,6 +154,15 @@ dbTest(
       const st = (await member("GET", `${api}/pair/status`)).body;
       assert.equal(st.services[0].running, 2);
       assert.ok(st.services[0].tasks.every((t: { host_id: string }) => t.host_id === f.hostId));
+      // The host page says the host is the cluster's node and names the app tasks on it.
+      const hostPage = await (await f.t.request(`/o/acme/hosts/${f.hostId}`, {
+        cookie: f.users.member.cookie,
+      })).text();
+      assert.match(hostPage, /<h2 id="swarm-title">Cluster node<\/h2>/);
+      assert.match(hostPage, /<dt>Role<\/dt><dd>manager/);
+      assert.match(hostPage, /href="\/o\/acme\/apps\/pair">pair<\/a>/);
+      assert.match(hostPage, /web\.1/);
+      assert.match(hostPage, /web\.2/);
 
       // One replica on a host-mode published port: curl answers v1, then v2 after an update.
       const port = freePort();

@@ -1,4 +1,6 @@
 import type { Hono } from "hono";
+import { hostNode } from "../../../../lib/apps/host_node.ts";
+import { HostNodePanel } from "../../../../components/HostNodePanel.tsx";
 import { z } from "zod";
 import {
   actionContext,
@@ -57,6 +59,8 @@ export async function hostPage(
   const ingest = await hostIngestStatus(c, host);
   const updates = await c.var.services.releases.outcomesFor(host.id);
   const alerts = await hostAlertsSection(c, host.id);
+  const { cluster, apps } = c.var.services;
+  const node = await hostNode({ cluster, store: apps.store }, org.id, host.id);
   return render(
     c,
     <>
@@ -77,6 +81,13 @@ export async function hostPage(
       {ingest}
       {metrics}
       <HostFacts host={host} />
+      {node && (
+        <HostNodePanel
+          data={node}
+          appsHref={`/o/${encodeURIComponent(org.slug)}/apps`}
+          workersHref={isAdmin ? `/o/${encodeURIComponent(org.slug)}/workers` : undefined}
+        />
+      )}
       <AgentUpdatePanel
         action={`${hostPath(org.slug, host.id)}/agent-update`}
         outcomes={updates}
