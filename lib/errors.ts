@@ -84,15 +84,22 @@ export class RateLimited extends DomainError {
   }
 }
 
+/** An Invalid naming each field with its message: `Invalid input: name, port`. */
+export function invalidFields(fields: Record<string, string>): Invalid {
+  return new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+}
+
 /**
  * An Invalid naming each offending input of a failed zod parse (the first message per field, `_`
- * for the value as a whole): `Invalid input: name, port`.
+ * for the value as a whole); under `prefix` the fields are `<prefix>.<path>` (the value as a
+ * whole: `<prefix>`), for a value parsed as part of a larger body.
  */
-export function invalidInput(error: ZodError): Invalid {
+export function invalidInput(error: ZodError, prefix?: string): Invalid {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.join(".") : "_";
+    const path = prefix ? [prefix, ...issue.path] : issue.path;
+    const key = path.length ? path.join(".") : "_";
     fields[key] ??= issue.message;
   }
-  return new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+  return invalidFields(fields);
 }

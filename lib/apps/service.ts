@@ -10,7 +10,15 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../log.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { PolicyCaller } from "../hosts/container_policy.ts";
-import { Conflict, Forbidden, InsufficientCapacity, Invalid, NotFound } from "../errors.ts";
+import {
+  Conflict,
+  Forbidden,
+  InsufficientCapacity,
+  Invalid,
+  invalidFields,
+  invalidInput,
+  NotFound,
+} from "../errors.ts";
 import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
 import { policyProblems } from "./policy.ts";
 import type { App, AppStore, Deployment, Trigger } from "./store.ts";
@@ -60,12 +68,7 @@ function triggerOf(caller: AppCaller, kind: Trigger["kind"], from?: string): Tri
 export function parseSpec(input: unknown): AppSpec {
   const r = AppSpec.safeParse(input);
   if (r.success) return r.data;
-  const fields: Record<string, string> = {};
-  for (const i of r.error.issues) {
-    const key = ["spec", ...i.path].join(".");
-    fields[key] ??= i.message;
-  }
-  throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+  throw invalidInput(r.error, "spec");
 }
 
 /** Creates the apps service. */
@@ -81,7 +84,7 @@ export function createApps(deps: AppsDeps) {
     if (!problems.length) return;
     const fields = Object.fromEntries(problems.map((p) => [`spec.${p.path}`, p.message]));
     if (problems.some((p) => p.status === 400)) {
-      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+      throw invalidFields(fields);
     }
     throw new Forbidden(
       `Only organization admins may deploy apps with ${
@@ -111,7 +114,7 @@ export function createApps(deps: AppsDeps) {
       })
     );
     if (Object.keys(fields).length) {
-      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+      throw invalidFields(fields);
     }
   }
 
@@ -132,7 +135,7 @@ export function createApps(deps: AppsDeps) {
       })
     );
     if (Object.keys(fields).length) {
-      throw new Invalid(`Invalid input: ${Object.keys(fields).join(", ")}`, fields);
+      throw invalidFields(fields);
     }
   }
 
