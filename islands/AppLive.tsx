@@ -215,7 +215,6 @@ export default function AppLive(props: AppLiveProps) {
       services.value = services.value.map((s) => {
         const u = byName.get(s.name);
         if (!u) return s;
-        const old = new Map(s.tasks.map((t) => [t.id, t]));
         return {
           ...s,
           running: u.running,
@@ -228,7 +227,7 @@ export default function AppLive(props: AppLiveProps) {
             desired: t.desired,
             error: t.error ?? null,
             updated_at: t.updated_at,
-            ports: old.get(t.id)?.ports ?? [],
+            ports: t.ports,
           })),
         };
       });

@@ -41,6 +41,24 @@ export interface TaskView {
   desired: string;
   error?: string;
   updated_at: string;
+  /** Host-mode ports: where the task answers on its node (Swarm fills them once it runs). */
+  ports: TaskPort[];
+}
+
+/** A published port of a task. */
+export interface TaskPort {
+  target: number;
+  published: number;
+  protocol: string;
+}
+
+/** The host-mode ports Swarm reports for a task. */
+export function taskPorts(t: SwarmTask): TaskPort[] {
+  return (t.Status.PortStatus?.Ports ?? []).map((p) => ({
+    target: p.TargetPort ?? 0,
+    published: p.PublishedPort ?? 0,
+    protocol: p.Protocol ?? "tcp",
+  }));
 }
 
 /** What the deployer needs. */
@@ -133,6 +151,7 @@ function taskView(t: SwarmTask): TaskView {
     desired: t.DesiredState,
     error: t.Status.Err || undefined,
     updated_at: t.UpdatedAt,
+    ports: taskPorts(t),
   };
 }
 

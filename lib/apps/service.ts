@@ -23,7 +23,7 @@ import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
 import { policyProblems } from "./policy.ts";
 import type { App, AppStore, Deployment, Trigger } from "./store.ts";
 import type { Cluster } from "./cluster.ts";
-import type { Deployer, DeployProgress } from "./deployer.ts";
+import { type Deployer, type DeployProgress, taskPorts } from "./deployer.ts";
 import { diffSpecs, type SpecDiff } from "./diff.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
@@ -507,12 +507,7 @@ export function createApps(deps: AppsDeps) {
               desired: t.DesiredState,
               error: t.Status.Err ?? null,
               container_id: t.Status.ContainerStatus?.ContainerID ?? null,
-              // Host-mode ports: where each task answers on its node.
-              ports: (t.Status.PortStatus?.Ports ?? []).map((p) => ({
-                target: p.TargetPort ?? 0,
-                published: p.PublishedPort ?? 0,
-                protocol: p.Protocol ?? "tcp",
-              })),
+              ports: taskPorts(t),
               updated_at: t.UpdatedAt,
             })),
         });
