@@ -290,8 +290,6 @@ function migrateReqOn(): boolean {
   }
 }
 
-// Over HTTPS a handshake during a load can still fail (Caddy 2.6.2: 3 of 154 got a TLS internal
-// error while the new TLS app loaded its certificates); that case is open work, not asserted here.
 /** Registers the reload-under-load test over HTTP or HTTPS. */
 function reloadUnderLoadTest(secure: boolean) {
   const over = secure ? "HTTPS" : "HTTP";
@@ -361,3 +359,7 @@ function reloadUnderLoadTest(secure: boolean) {
   });
 }
 reloadUnderLoadTest(false);
+// Caddy 2.6.2 starts each load with an empty certificate cache and fills it in the background; a
+// handshake in between failed (3 of 154) until the policies became on-demand, which load a missing
+// certificate from storage during the handshake.
+reloadUnderLoadTest(true);

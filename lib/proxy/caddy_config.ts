@@ -243,9 +243,17 @@ export function renderCaddyConfig(
     }
   }
 
+  // On demand: Caddy 2.6 starts every load with an empty certificate cache and refills it in the
+  // background, so a handshake right after a load found no certificate (3 of 154 failed in the
+  // reload test). On demand, a missing certificate is loaded from storage (or issued) during the
+  // handshake. The subjects bound it: only these names are ever issued.
   const policies: Json[] = [];
   if (internal.size) {
-    policies.push({ subjects: [...internal].sort(), issuers: [{ module: "internal" }] });
+    policies.push({
+      subjects: [...internal].sort(),
+      issuers: [{ module: "internal" }],
+      on_demand: true,
+    });
   }
   if (acme.size) {
     policies.push({
@@ -255,6 +263,7 @@ export function renderCaddyConfig(
         ...(settings.acme?.email ? { email: settings.acme.email } : {}),
         ...(settings.acme?.ca ? { ca: settings.acme.ca } : {}),
       }],
+      on_demand: true,
     });
   }
 
