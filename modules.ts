@@ -15,6 +15,7 @@ import { healthModule } from "./lib/health/module.ts";
 import { releasesModule } from "./lib/releases/module.ts";
 import { dockerModule } from "./lib/docker/module.ts";
 import { appsModule } from "./lib/apps/module.ts";
+import { proxyModule } from "./lib/proxy/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -30,5 +31,6 @@ export const MODULES = [
   releasesModule,
   dockerModule,
   appsModule,
+  proxyModule,
   systemModule,
 ] as const;

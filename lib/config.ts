@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { join, resolve } from "node:path";
+import { parseCaddyEndpoint } from "./proxy/caddy_admin.ts";
+import { normalizeHostname } from "./proxy/spec.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /**
@@ -36,6 +38,20 @@ const envSchema = z.object({
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_MAX_HEAP_MB: z.coerce.number().int().min(64).max(65536).optional(),
+  CAPSTAN_CADDY_ADMIN: z.string().refine((v) => {
+    try {
+      parseCaddyEndpoint(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be unix:/absolute/path or http://127.0.0.1:PORT (loopback only)").optional(),
+  CAPSTAN_PROXY_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(80),
+  CAPSTAN_PROXY_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
+  CAPSTAN_APPS_DOMAIN: z.string().refine(
+    (v) => normalizeHostname(v) === v && !v.startsWith("*."),
+    "must be a lower-case domain name like apps.example.com",
+  ).optional(),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -70,6 +86,8 @@ export interface Config {
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
    */
   maxHeapMb?: number;
+  /** The ingress: Caddy's admin API (unset: routes are kept, nothing is loaded), its ports and the apps' default domain. */
+  proxy: { caddyAdmin?: string; httpPort: number; httpsPort: number; appsDomain?: string };
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -114,5 +132,11 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
     maxHeapMb: e.CAPSTAN_MAX_HEAP_MB,
+    proxy: {
+      caddyAdmin: e.CAPSTAN_CADDY_ADMIN,
+      httpPort: e.CAPSTAN_PROXY_HTTP_PORT,
+      httpsPort: e.CAPSTAN_PROXY_HTTPS_PORT,
+      appsDomain: e.CAPSTAN_APPS_DOMAIN,
+    },
   };
 }

@@ -15,6 +15,7 @@ import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.t
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
 import { appTopic } from "./topics.ts";
+import "./events.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler },
@@ -45,6 +46,13 @@ export const appsModule = defineModule<
       cluster: manager,
       orgSlug,
       progress: (app, p) => void core.realtime.publish(appTopic(app.org_id, app.id), p),
+      finished: (app) =>
+        core.events.emit("app.changed", {
+          org_id: app.org_id,
+          app_id: app.id,
+          app: app.name,
+          reason: "deployed",
+        }),
     });
     const reconciler = createReconciler({
       store,
@@ -53,6 +61,12 @@ export const appsModule = defineModule<
       clock,
       log,
       moved: (app, moves) => {
+        core.events.emit("app.changed", {
+          org_id: app.org_id,
+          app_id: app.id,
+          app: app.name,
+          reason: "tasks_moved",
+        });
         for (const m of moves) {
           void core.realtime.publish(appTopic(app.org_id, app.id), {
             kind: "event",

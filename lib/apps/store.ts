@@ -8,6 +8,7 @@ import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
 import { Conflict, Invalid, NotFound } from "../errors.ts";
+import { isUniqueViolation } from "../db/unique.ts";
 import type { AppSpec } from "./spec.ts";
 import type {
   AppsTable,
@@ -88,13 +89,6 @@ function deploymentOf(r: DeploymentsTable): Deployment {
     started_at: r.started_at === null ? null : Number(r.started_at),
     finished_at: r.finished_at === null ? null : Number(r.finished_at),
   };
-}
-
-/** Whether an error is a unique-key violation (SQLite or PostgreSQL). */
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; errcode?: string; message?: string };
-  return e?.code === "23505" || e?.errcode === "23505" ||
-    /UNIQUE constraint failed/i.test(e?.message ?? "");
 }
 
 /** Creates the apps store. */

@@ -18,6 +18,8 @@ export type TlsMode = "internal" | "acme" | "off";
 /** A route with everything the renderer needs resolved. */
 export interface RenderRoute {
   id: string;
+  /** The organization the route belongs to (Traefik writes one file per organization). */
+  org_id?: string;
   spec: StoredRouteSpec;
   /** `host:port` addresses of the target; empty when nothing runs (answers 502 with a reason). */
   upstreams: string[];

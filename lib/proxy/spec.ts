@@ -95,6 +95,8 @@ export const RouteSpec = z.object({
   ),
   path_prefix: PathPrefix.optional(),
   target: RouteTarget,
+  /** Where certificates come from: an ACME CA, Caddy's internal CA; unset: the install's default. */
+  tls: z.enum(["acme", "internal"]).optional(),
   https_redirect: z.boolean().default(true),
   www: z.enum(["none", "to_www", "to_apex"]).default("none"),
   strip_prefix: z.boolean().default(false),

@@ -1,6 +1,7 @@
 import { type ApiRoutes, SHELL } from "../../../lib/http/app.ts";
 import * as apps from "./apps.ts";
 import * as cluster from "./cluster.ts";
+import * as proxyRoutes from "./proxy_routes.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -40,4 +41,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
   apps: [apps, cluster],
+  proxy: [proxyRoutes],
 };

@@ -1,0 +1,179 @@
+/**
+ * The ingress: renders every route of the install (and the apps' automatic subdomains) into one
+ * Caddy config and loads it, through the coalescing applier. A config equal to the last one loaded
+ * is not loaded again, so the periodic sync and repeated events cost a render, not a reload. After
+ * a load, every route is `active`; when Caddy refuses one, the routes changed since the last good
+ * load carry Caddy's words and Caddy keeps serving the last good config.
+ */
+import type { Logger } from "../log.ts";
+import type { CaddyAdmin } from "./caddy_admin.ts";
+import {
+  renderCaddyConfig,
+  type RenderRoute,
+  type TlsMode,
+  type Unsupported,
+} from "./caddy_config.ts";
+import { type ApplyOutcome, createApplier } from "./applier.ts";
+import type { Domain, ProxySettings, ProxyStore, Route } from "./store.ts";
+import { type Resolved, resolveTarget, type UpstreamSources } from "./upstreams.ts";
+import type { StoredRouteSpec } from "./spec.ts";
+
+/** An app service that gets `<app>-<org>.<default domain>`. */
+export interface AutoTarget {
+  org_id: string;
+  org_slug: string;
+  app: string;
+  service: string;
+  port: number;
+}
+
+export interface IngressDeps {
+  store: ProxyStore;
+  sources: UpstreamSources & {
+    /** Every app service with a published TCP port: the first such service and port of each app. */
+    autoTargets(): Promise<AutoTarget[]>;
+  };
+  /** The Caddy to load, or null when none is configured (routes are kept, nothing is loaded). */
+  caddy: CaddyAdmin | null;
+  adminListen: string;
+  httpPort: number;
+  httpsPort: number;
+  /** CAPSTAN_APPS_DOMAIN: the default domain when Settings has none. */
+  appsDomain?: string;
+  log: Logger;
+  intervalMs?: number;
+}
+
+/** What one render produced, for the Settings page and the routes' detail. */
+export interface RenderResult {
+  config: unknown;
+  unsupported: Unsupported[];
+  /** Why a route has no upstream, by route id (automatic routes: `auto:<org>/<app>`). */
+  unresolved: Record<string, string>;
+  auto: { id: string; hostname: string; org_id: string; app: string }[];
+}
+
+/** How a hostname is served, from the route's choice, the settings and the DNS check. */
+export function tlsModeOf(
+  spec: StoredRouteSpec,
+  settings: ProxySettings,
+  domain: Pick<Domain, "dns_status"> | undefined,
+): TlsMode {
+  const source = spec.tls ?? settings.default_tls;
+  if (source === "internal") return "internal";
+  // ACME only once the name points here: a failed challenge burns the CA's limits.
+  return domain?.dns_status === "verified" ? "acme" : "off";
+}
+
+/** The ingress of the install. */
+export function createIngress(deps: IngressDeps) {
+  let lastLoaded = "";
+
+  async function render(): Promise<RenderResult & { routes: Route[] }> {
+    const [routes, domains, settings] = await Promise.all([
+      deps.store.all(),
+      deps.store.allDomains(),
+      deps.store.settings(),
+    ]);
+    const byHost = new Map(domains.map((d) => [d.hostname, d]));
+    // One question per app per render, however many routes point at it.
+    const cache = new Map<string, Promise<Resolved>>();
+    const resolve = (orgId: string, spec: StoredRouteSpec) => {
+      const key = `${orgId}\0${JSON.stringify(spec.target)}`;
+      if (!cache.has(key)) {
+        cache.set(
+          key,
+          resolveTarget(orgId, spec.target, deps.sources).catch((e) => ({
+            upstreams: [],
+            reason: `cannot ask where it runs: ${e instanceof Error ? e.message : String(e)}`,
+          })),
+        );
+      }
+      return cache.get(key)!;
+    };
+    const unresolved: Record<string, string> = {};
+    const toRender: RenderRoute[] = [];
+    for (const r of routes) {
+      const res = await resolve(r.org_id, r.spec);
+      if (res.reason) unresolved[r.id] = res.reason;
+      const tls: Record<string, TlsMode> = {};
+      for (const h of r.spec.hostnames) tls[h] = tlsModeOf(r.spec, settings, byHost.get(h));
+      toRender.push({ id: r.id, org_id: r.org_id, spec: r.spec, tls, ...res });
+    }
+
+    // Automatic subdomains; a hostname some route owns stays that route's.
+    const auto: RenderResult["auto"] = [];
+    const domain = settings.default_domain ?? deps.appsDomain ?? null;
+    if (domain) {
+      for (const t of await deps.sources.autoTargets()) {
+        const hostname = `${t.app}-${t.org_slug}.${domain}`;
+        if (byHost.has(hostname)) continue;
+        const id = `auto-${t.org_id}-${t.app}`;
+        const spec: StoredRouteSpec = {
+          hostnames: [hostname],
+          target: { kind: "app", app: t.app, service: t.service, port: t.port },
+          https_redirect: true,
+          www: "none",
+          strip_prefix: false,
+          request_headers: {},
+          response_headers: {},
+          maintenance: false,
+        };
+        const res = await resolve(t.org_id, spec);
+        if (res.reason) unresolved[`auto:${t.org_slug}/${t.app}`] = res.reason;
+        const mode = settings.default_tls === "internal" ? "internal" : "off";
+        toRender.push({ id, org_id: t.org_id, spec, tls: { [hostname]: mode }, ...res });
+        auto.push({ id, hostname, org_id: t.org_id, app: t.app });
+      }
+    }
+    const { config, unsupported } = renderCaddyConfig(toRender, {
+      adminListen: deps.adminListen,
+      httpPort: deps.httpPort,
+      httpsPort: deps.httpsPort,
+      acme: { email: settings.acme_email ?? undefined, ca: settings.acme_ca ?? undefined },
+    });
+    return { config, unsupported, unresolved, auto, routes };
+  }
+
+  async function apply(): Promise<void> {
+    const { config, routes } = await render();
+    const pending = routes.filter((r) => r.status !== "active").map((r) => r.id);
+    if (!deps.caddy) {
+      await deps.store.setApplied(pending, "no ingress is configured (CAPSTAN_CADDY_ADMIN)");
+      throw new Error("no ingress is configured (CAPSTAN_CADDY_ADMIN)");
+    }
+    const text = JSON.stringify(config);
+    if (text !== lastLoaded) {
+      try {
+        await deps.caddy.load(config);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        deps.log.warn("proxy config refused; the last good one keeps serving", { error: message });
+        await deps.store.setApplied(pending, message);
+        throw e;
+      }
+      lastLoaded = text;
+    }
+    await deps.store.setApplied(pending, null);
+  }
+
+  const applier = createApplier({ apply, intervalMs: deps.intervalMs });
+
+  return {
+    /** Renders and loads soon (coalesced); resolves with the load that carried this request. */
+    request: (): Promise<ApplyOutcome> => applier.request(),
+    /** What would be loaded now, without loading it. */
+    async preview(): Promise<RenderResult> {
+      const { routes: _routes, ...rest } = await render();
+      return rest;
+    },
+    last: () => applier.last(),
+    /** Forgets what was loaded, so the next apply loads even an equal config (Caddy restarted). */
+    forget() {
+      lastLoaded = "";
+    },
+    close: () => applier.close(),
+  };
+}
+
+export type Ingress = ReturnType<typeof createIngress>;

@@ -1,0 +1,136 @@
+/**
+ * The proxy feature: routes and domains of organizations, rendered into the ingress's config
+ * (Caddy through its admin API) whenever a route changes or an app's tasks move, and checked by a
+ * periodic sync that reloads Caddy when it lost Capstan's config (a restart) — never otherwise.
+ */
+import { defineModule } from "../module.ts";
+import type { AuditLog } from "../audit/service.ts";
+import type { Orgs } from "../orgs/service.ts";
+import type { Apps } from "../apps/service.ts";
+import type { Cluster } from "../apps/cluster.ts";
+import "../apps/events.ts";
+import { createCaddyAdmin, parseCaddyEndpoint } from "./caddy_admin.ts";
+import { createProxyStore } from "./store.ts";
+import { type AutoTarget, createIngress, type Ingress } from "./ingress.ts";
+import { createProxy, type Proxy } from "./service.ts";
+import type { UpstreamSources } from "./upstreams.ts";
+import * as proxyMigration from "./migration.ts";
+
+export const proxyModule = defineModule<
+  { proxy: Proxy; ingress: Ingress },
+  { audit: AuditLog; orgs: Orgs; apps: Apps; cluster: Cluster }
+>({
+  name: "proxy",
+  deps: ["audit", "orgs", "apps", "cluster"],
+  services: (core, { audit, orgs, apps, cluster }) => {
+    const { db, clock, log, config } = core;
+    const store = createProxyStore(db, clock);
+    const endpoint = config.proxy.caddyAdmin ? parseCaddyEndpoint(config.proxy.caddyAdmin) : null;
+    const caddy = endpoint ? createCaddyAdmin(endpoint) : null;
+
+    const appOf = async (orgId: string, name: string) => {
+      try {
+        return await apps.store.get(orgId, name);
+      } catch {
+        return null;
+      }
+    };
+    const sources: UpstreamSources & { autoTargets(): Promise<AutoTarget[]> } = {
+      async appServices(orgId, name) {
+        const app = await appOf(orgId, name);
+        if (!app) return null;
+        const [status, nodes] = await Promise.all([
+          apps.status(app),
+          cluster.nodes().catch(() => []),
+        ]);
+        const addr = new Map(nodes.map((n) => [n.node_id, n.addr]));
+        return status.services.map((s) => ({
+          name: s.name,
+          ingress: s.ports
+            .filter((p) => p.PublishMode !== "host")
+            .map((p) => ({
+              target: p.TargetPort ?? 0,
+              published: p.PublishedPort ?? 0,
+              protocol: p.Protocol ?? "tcp",
+            })),
+          tasks: s.tasks.map((t) => ({
+            state: t.state,
+            desired: t.desired,
+            node_addr: t.node_id ? addr.get(t.node_id) ?? null : null,
+            ports: t.ports,
+          })),
+        }));
+      },
+      async ingressAddr() {
+        try {
+          return (await cluster.info())?.advertise_addr ?? null;
+        } catch {
+          return null;
+        }
+      },
+      async autoTargets() {
+        const out: AutoTarget[] = [];
+        const slugs = new Map<string, string>();
+        for (const app of await apps.store.all()) {
+          const service = app.spec.services.find((s) => s.ports.some((p) => p.protocol !== "udp"));
+          const port = service?.ports.find((p) => p.protocol !== "udp");
+          if (!service || !port) continue;
+          if (!slugs.has(app.org_id)) {
+            slugs.set(app.org_id, (await orgs.byId(app.org_id))?.slug ?? "");
+          }
+          const slug = slugs.get(app.org_id)!;
+          if (!slug) continue;
+          out.push({
+            org_id: app.org_id,
+            org_slug: slug,
+            app: app.name,
+            service: service.name,
+            port: port.target,
+          });
+        }
+        return out;
+      },
+    };
+
+    const ingress = createIngress({
+      store,
+      sources,
+      caddy,
+      adminListen: endpoint?.listen ?? "",
+      httpPort: config.proxy.httpPort,
+      httpsPort: config.proxy.httpsPort,
+      appsDomain: config.proxy.appsDomain,
+      log,
+    });
+    const proxy = createProxy({
+      store,
+      ingress,
+      audit,
+      appServices: async (orgId, name) => {
+        const app = await appOf(orgId, name);
+        return app ? app.spec.services.map((s) => s.name) : null;
+      },
+    });
+    // An app's tasks moved or changed: its routes follow.
+    core.events.on("app.changed", () => {
+      if (caddy) void ingress.request();
+    });
+    return { proxy, ingress };
+  },
+  jobs: ({ ingress }, core) => [{
+    name: "proxy_sync",
+    schedule: "* * * * *",
+    intervalMs: 60_000,
+    // Catches what no event said (a task that died and came back elsewhere, a restarted Caddy):
+    // a render, and a load only when the config differs from the one loaded.
+    run: async () => {
+      if (!core.config.proxy.caddyAdmin) return { skipped: "no ingress configured" };
+      const outcome = await ingress.request();
+      return { ok: outcome.ok, error: outcome.error ?? null };
+    },
+  }],
+  migrations: { "0011_proxy": proxyMigration },
+  close: async ({ ingress }) => {
+    await ingress.close();
+  },
+});
