@@ -116,7 +116,10 @@ type Answer =
 const ABSENT_CODES = new Set(["ENOTFOUND", "ENODATA"]);
 const RECORD_TYPE = { resolve4: "A", resolve6: "AAAA", resolveCname: "CNAME" } as const;
 
-/** Asks one question within `boundMs`; NXDOMAIN and NODATA are both "absent". */
+/**
+ * Asks one question within `boundMs`; NXDOMAIN and NODATA are both "absent" (so is SERVFAIL under
+ * Deno, whose node:dns reports it as ENOTFOUND: still pending, with a vaguer reason).
+ */
 async function ask(
   resolver: DnsResolver,
   method: keyof typeof RECORD_TYPE,

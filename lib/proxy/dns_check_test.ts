@@ -142,6 +142,34 @@ Deno.test("checkDomain() timeout: a server that never answers → pending with t
     assert.ok(tookWhole < 2_000, `bounded by the 0.8 s total, took ${tookWhole} ms`);
   }));
 
+Deno.test("checkDomain() pending, not verified, while a query fails: SERVFAIL, or AAAA unanswered", () =>
+  withDns(async (dns) => {
+    const resolver = createDnsResolver([dns.server]);
+    dns.set("part.example.test", { a: ["192.0.2.10"], aaaa: ["2001:db8::10"] });
+    dns.failing = true;
+    const failed = await checkDomain("part.example.test", INGRESS, resolver);
+    assert.equal(failed.status, "pending", failed.detail);
+    // Deno's node:dns reports SERVFAIL as ENOTFOUND, so the detail reads as not resolving yet.
+    assert.deepEqual(failed.found, { a: [], aaaa: [], cname: [] });
+
+    // A at the ingress but AAAA unknown: IPv6 clients might go elsewhere, so not verified yet.
+    dns.failing = false;
+    dns.silent = ["AAAA"];
+    const partial = await checkDomain("part.example.test", INGRESS, resolver, {
+      queryTimeoutMs: 500,
+    });
+    assert.equal(partial.status, "pending", partial.detail);
+    assert.deepEqual(partial.found.a, ["192.0.2.10"]);
+    assert.match(partial.detail, /no answer for the AAAA record of part\.example\.test/);
+
+    // An address elsewhere is certain even while another query fails.
+    dns.set("part.example.test", { a: [ELSEWHERE] });
+    const wrong = await checkDomain("part.example.test", INGRESS, resolver, {
+      queryTimeoutMs: 500,
+    });
+    assert.equal(wrong.status, "wrong_target", wrong.detail);
+  }));
+
 Deno.test("checkDomain() IDN and wildcard hostnames: asked in punycode; a wildcard at a probe label", () =>
   withDns(async (dns) => {
     const resolver = createDnsResolver([dns.server]);

@@ -4,7 +4,7 @@
  * and CNAME (a query for another type at a CNAME gets the chain followed within the table),
  * wildcard entries (`*.example.test`), NXDOMAIN for names it does not know, NODATA for a known
  * name without records of the asked type. It can be told to stop answering (a server that times
- * out). Messages are encoded and decoded by `dns-packet`.
+ * out) or to fail every query (SERVFAIL). Messages are encoded and decoded by `dns-packet`.
  */
 import dgram from "node:dgram";
 // @ts-types="@types/dns-packet"
@@ -24,14 +24,17 @@ export interface TestDnsServer {
   set(name: string, records: TestDnsRecords): void;
   /** Forgets `name`: it answers NXDOMAIN from now on. */
   remove(name: string): void;
-  /** While true the server reads queries and never answers. */
-  silent: boolean;
+  /** True: the server reads queries and never answers; a list of types: never answers those. */
+  silent: boolean | string[];
+  /** While true every answer is SERVFAIL (a server whose upstream is broken). */
+  failing: boolean;
   /** Every question asked so far, in order. */
   queries: { name: string; type: string }[];
   close(): Promise<void>;
 }
 
 const NOERROR = 0;
+const SERVFAIL = 2;
 const NXDOMAIN = 3;
 const MAX_CHAIN = 8;
 const TTL = 1;
@@ -84,6 +87,7 @@ export async function startDnsServer(
     set: (name, r) => void records.set(key(name), r),
     remove: (name) => void records.delete(key(name)),
     silent: false,
+    failing: false,
     queries: [],
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
@@ -97,8 +101,9 @@ export async function startDnsServer(
     const question = query.questions?.[0];
     if (!question) return;
     server.queries.push({ name: key(question.name), type: question.type });
-    if (server.silent) return;
-    const { rcode, answers } = answer(question);
+    const silent = server.silent;
+    if (silent === true || (Array.isArray(silent) && silent.includes(question.type))) return;
+    const { rcode, answers } = server.failing ? { rcode: SERVFAIL, answers: [] } : answer(question);
     const reply = packet.encode({
       type: "response",
       id: query.id,
