@@ -84,6 +84,16 @@ function asciiHostname(hostname: string): string {
   return host;
 }
 
+/** The ingress name in ASCII; a bad one is a configuration error, not the user's input. */
+function ingressName(ingress: Ingress): string | null {
+  if (!ingress.cname) return null;
+  const name = normalizeHostname(ingress.cname);
+  if (name === null || name.startsWith("*.")) {
+    throw new Error(`The ingress name "${ingress.cname}" is not a domain name`);
+  }
+  return name;
+}
+
 /**
  * The records to create for `hostname`: A/AAAA to the ingress addresses at a zone apex (where a
  * CNAME is not allowed: the registrable domain, by the Public Suffix List), a CNAME to the ingress
@@ -93,9 +103,8 @@ function asciiHostname(hostname: string): string {
 export function dnsRecordsToCreate(hostname: string, ingress: Ingress): DnsRecordToCreate[] {
   const name = asciiHostname(hostname);
   const apex = !name.startsWith("*.") && (getDomain(name) ?? name) === name;
-  if (!apex && ingress.cname) {
-    return [{ type: "CNAME", name, value: asciiHostname(ingress.cname) }];
-  }
+  const target = ingressName(ingress);
+  if (!apex && target) return [{ type: "CNAME", name, value: target }];
   return [
     ...ingress.ipv4.map((value) => ({ type: "A" as const, name, value: canonicalIp(value) })),
     ...ingress.ipv6.map((value) => ({ type: "AAAA" as const, name, value: canonicalIp(value) })),
@@ -221,13 +230,13 @@ export async function checkDomain(
 
 function classify(name: string, ingress: Ingress, found: DnsFound, answers: Answer[]): DomainCheck {
   const result = (status: DomainStatus, detail: string) => ({ status, found, detail });
-  const ingressName = ingress.cname ? normalizeHostname(ingress.cname) : null;
-  const viaIngressName = ingressName !== null && found.cname.includes(ingressName);
+  const target = ingressName(ingress);
+  const viaIngressName = target !== null && found.cname.includes(target);
   const ingressAddresses = new Set([...ingress.ipv4, ...ingress.ipv6].map(canonicalIp));
   const addresses = [...found.a, ...found.aaaa];
   const others = viaIngressName ? [] : addresses.filter((ip) => !ingressAddresses.has(ip));
   const via = found.cname.length ? ` (${chain(name, found.cname)})` : "";
-  const expected = [...ingressAddresses, ...(ingressName ? [ingressName] : [])].join(", ");
+  const expected = [...ingressAddresses, ...(target ? [target] : [])].join(", ");
 
   if (others.length) {
     return result(
@@ -246,8 +255,8 @@ function classify(name: string, ingress: Ingress, found: DnsFound, answers: Answ
   if (last === undefined) {
     return result("pending", `${name} does not resolve yet (no A, AAAA or CNAME record).`);
   }
-  if (last === ingressName) {
-    return result("pending", `${name} points at ${ingressName}, which has no address yet.`);
+  if (last === target) {
+    return result("pending", `${name} points at ${target}, which has no address yet.`);
   }
   return result(
     "wrong_target",

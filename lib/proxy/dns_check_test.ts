@@ -219,4 +219,8 @@ Deno.test("dnsRecordsToCreate() apex: A/AAAA; subdomain: CNAME to the ingress na
     value: "192.0.2.10",
   });
   assert.throws(() => dnsRecordsToCreate("not a name", INGRESS), /hostname/);
+  assert.throws(
+    () => dnsRecordsToCreate("www.example.com", { ...INGRESS, cname: "not a name" }),
+    /The ingress name "not a name" is not a domain name/,
+  );
 });
