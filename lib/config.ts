@@ -48,6 +48,10 @@ const envSchema = z.object({
   }, "must be unix:/absolute/path or http://127.0.0.1:PORT (loopback only)").optional(),
   CAPSTAN_PROXY_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CAPSTAN_PROXY_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
+  CAPSTAN_DNS_SERVERS: z.string().regex(
+    /^[0-9a-fA-F.:\[\]]+(,[0-9a-fA-F.:\[\]]+)*$/,
+    "must be a comma-separated list of addresses like 1.1.1.1,[2606:4700::1111]:53",
+  ).optional(),
   CAPSTAN_APPS_DOMAIN: z.string().refine(
     (v) => normalizeHostname(v) === v && !v.startsWith("*."),
     "must be a lower-case domain name like apps.example.com",
@@ -87,7 +91,14 @@ export interface Config {
    */
   maxHeapMb?: number;
   /** The ingress: Caddy's admin API (unset: routes are kept, nothing is loaded), its ports and the apps' default domain. */
-  proxy: { caddyAdmin?: string; httpPort: number; httpsPort: number; appsDomain?: string };
+  proxy: {
+    caddyAdmin?: string;
+    httpPort: number;
+    httpsPort: number;
+    appsDomain?: string;
+    /** DNS servers for custom-domain checks (CAPSTAN_DNS_SERVERS); empty: the system's. */
+    dnsServers: string[];
+  };
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -137,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       httpPort: e.CAPSTAN_PROXY_HTTP_PORT,
       httpsPort: e.CAPSTAN_PROXY_HTTPS_PORT,
       appsDomain: e.CAPSTAN_APPS_DOMAIN,
+      dnsServers: e.CAPSTAN_DNS_SERVERS?.split(",") ?? [],
     },
   };
 }

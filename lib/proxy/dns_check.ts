@@ -12,7 +12,7 @@ import { invalidFields } from "../errors.ts";
 import { normalizeHostname } from "./spec.ts";
 
 /** Where custom domains must point: the ingress's public addresses and, optionally, its name. */
-export interface Ingress {
+export interface IngressTarget {
   ipv4: string[];
   ipv6: string[];
   /** A name resolving to the ingress (`ingress.capstan.example`), offered as a CNAME target. */
@@ -85,7 +85,7 @@ function asciiHostname(hostname: string): string {
 }
 
 /** The ingress name in ASCII; a bad one is a configuration error, not the user's input. */
-function ingressName(ingress: Ingress): string | null {
+function ingressName(ingress: IngressTarget): string | null {
   if (!ingress.cname) return null;
   const name = normalizeHostname(ingress.cname);
   if (name === null || name.startsWith("*.")) {
@@ -100,7 +100,7 @@ function ingressName(ingress: Ingress): string | null {
  * name for a subdomain when one is configured, else A/AAAA. Empty when the ingress has nothing to
  * point at (an apex with only an ingress name).
  */
-export function dnsRecordsToCreate(hostname: string, ingress: Ingress): DnsRecordToCreate[] {
+export function dnsRecordsToCreate(hostname: string, ingress: IngressTarget): DnsRecordToCreate[] {
   const name = asciiHostname(hostname);
   const apex = !name.startsWith("*.") && (getDomain(name) ?? name) === name;
   const target = ingressName(ingress);
@@ -183,7 +183,7 @@ const dnsName = (name: string) => name.toLowerCase().replace(/\.$/, "");
  */
 export async function checkDomain(
   hostname: string,
-  ingress: Ingress,
+  ingress: IngressTarget,
   resolver: DnsResolver,
   opts: DomainCheckOptions = {},
 ): Promise<DomainCheck> {
@@ -228,7 +228,12 @@ export async function checkDomain(
   return classify(name, ingress, found, [a, aaaa]);
 }
 
-function classify(name: string, ingress: Ingress, found: DnsFound, answers: Answer[]): DomainCheck {
+function classify(
+  name: string,
+  ingress: IngressTarget,
+  found: DnsFound,
+  answers: Answer[],
+): DomainCheck {
   const result = (status: DomainStatus, detail: string) => ({ status, found, detail });
   const target = ingressName(ingress);
   const viaIngressName = target !== null && found.cname.includes(target);

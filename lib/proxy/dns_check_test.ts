@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
-import { checkDomain, createDnsResolver, dnsRecordsToCreate, type Ingress } from "./dns_check.ts";
+import {
+  checkDomain,
+  createDnsResolver,
+  dnsRecordsToCreate,
+  type IngressTarget,
+} from "./dns_check.ts";
 import { startDnsServer, type TestDnsServer } from "../../tests/support/dns_server.ts";
 
 // Documentation addresses (RFC 5737, RFC 3849): they only appear in DNS answers, nothing connects.
-const INGRESS: Ingress = {
+const INGRESS: IngressTarget = {
   ipv4: ["192.0.2.10"],
   ipv6: ["2001:db8::10"],
   cname: "ingress.capstan.test",

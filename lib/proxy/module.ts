@@ -15,9 +15,11 @@ import { type AutoTarget, createIngress, type Ingress } from "./ingress.ts";
 import { createProxy, type Proxy } from "./service.ts";
 import type { UpstreamSources } from "./upstreams.ts";
 import * as proxyMigration from "./migration.ts";
+import { createDnsResolver } from "./dns_check.ts";
+import { createDomains, type Domains } from "./domains.ts";
 
 export const proxyModule = defineModule<
-  { proxy: Proxy; ingress: Ingress },
+  { proxy: Proxy; ingress: Ingress; domains: Domains },
   { audit: AuditLog; orgs: Orgs; apps: Apps; cluster: Cluster }
 >({
   name: "proxy",
@@ -102,9 +104,19 @@ export const proxyModule = defineModule<
       appsDomain: config.proxy.appsDomain,
       log,
     });
+    const domains = createDomains({
+      store,
+      resolver: createDnsResolver(config.proxy.dnsServers),
+      clock,
+      log,
+      // The ingress runs beside the hub (its admin API is loopback or a socket).
+      ingressTls: caddy ? { host: "127.0.0.1", port: config.proxy.httpsPort } : null,
+      changed: () => ingress.request(),
+    });
     const proxy = createProxy({
       store,
       ingress,
+      domains,
       audit,
       appServices: async (orgId, name) => {
         const app = await appOf(orgId, name);
@@ -115,9 +127,15 @@ export const proxyModule = defineModule<
     core.events.on("app.changed", () => {
       if (caddy) void ingress.request();
     });
-    return { proxy, ingress };
+    return { proxy, ingress, domains };
   },
-  jobs: ({ ingress }, core) => [{
+  jobs: ({ ingress, domains }, core) => [{
+    name: "proxy_domains",
+    schedule: "*/5 * * * *",
+    intervalMs: 300_000,
+    // DNS checks that are due (bounded per tick) and every hostname's served certificate.
+    run: () => domains.pass(),
+  }, {
     name: "proxy_sync",
     schedule: "* * * * *",
     intervalMs: 60_000,

@@ -21,11 +21,17 @@ const SettingsInput = z.object({
   default_tls: z.enum(["acme", "internal"]).optional(),
   acme_email: z.email().max(254).nullable().optional(),
   acme_ca: z.url({ protocol: /^https$/ }).max(500).nullable().optional(),
+  ingress: z.object({
+    ipv4: z.array(z.ipv4()).max(16).default([]),
+    ipv6: z.array(z.ipv6()).max(16).default([]),
+    cname: Hostname.refine((h) => !h.startsWith("*."), "must not be a wildcard").optional(),
+  }).strict().optional(),
   traefik_dir: z.string().regex(/^\/[^\0]{0,1000}$/, "must be an absolute path").nullable()
     .optional(),
 }).strict();
 import { HostnameTaken, type ProxySettings, type ProxyStore, type Route } from "./store.ts";
 import type { Ingress } from "./ingress.ts";
+import type { Domains } from "./domains.ts";
 import type { ApplyOutcome } from "./applier.ts";
 import type { TlsState } from "./tables.ts";
 
@@ -43,6 +49,7 @@ export type AppServicesOf = (orgId: string, app: string) => Promise<string[] | n
 export interface ProxyDeps {
   store: ProxyStore;
   ingress: Ingress;
+  domains: Domains;
   audit: Pick<AuditLog, "run">;
   appServices: AppServicesOf;
   /** bcrypt cost; tests lower it. */
@@ -215,6 +222,9 @@ export function createProxy(deps: ProxyDeps) {
         return { settings, applied: await deps.ingress.request() };
       });
     },
+
+    /** Checks a route's hostnames' DNS now and reads their certificates (members and up). */
+    checkDns: (route: Route) => deps.domains.checkRoute(route),
 
     /** Renders and loads everything again (admins: "Regenerate all"). */
     async regenerate(ctx: ActionContext): Promise<ApplyOutcome> {

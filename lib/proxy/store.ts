@@ -9,6 +9,7 @@ import { uuidv7 } from "../util/ids.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { isUniqueViolation } from "../db/unique.ts";
 import type { StoredRouteSpec } from "./spec.ts";
+import type { IngressTarget } from "./dns_check.ts";
 import type {
   DnsStatus,
   ProxyDomainsTable,
@@ -24,7 +25,7 @@ export type Route = Omit<ProxyRoutesTable, "spec" | "target_app"> & { spec: Stor
 export type Domain = ProxyDomainsTable;
 
 /** The install's proxy settings. */
-export type ProxySettings = Omit<ProxySettingsTable, "id">;
+export type ProxySettings = Omit<ProxySettingsTable, "id" | "ingress"> & { ingress: IngressTarget };
 
 export const DEFAULT_SETTINGS: ProxySettings = {
   provider: "caddy",
@@ -33,6 +34,7 @@ export const DEFAULT_SETTINGS: ProxySettings = {
   acme_email: null,
   acme_ca: null,
   traefik_dir: null,
+  ingress: { ipv4: [], ipv6: [] },
   updated_by: null,
   updated_at: 0,
 };
@@ -269,16 +271,35 @@ export function createProxyStore(db: Db, clock: Clock) {
       const r = await db.selectFrom("proxy_settings").selectAll().where("id", "=", "install")
         .executeTakeFirst();
       if (!r) return DEFAULT_SETTINGS;
-      const { id: _id, ...rest } = r;
-      return { ...rest, updated_at: Number(rest.updated_at) };
+      const { id: _id, ingress, ...rest } = r;
+      return {
+        ...rest,
+        ingress: ingress ? JSON.parse(ingress) : DEFAULT_SETTINGS.ingress,
+        updated_at: Number(rest.updated_at),
+      };
     },
 
     async saveSettings(s: Omit<ProxySettings, "updated_at">): Promise<ProxySettings> {
       const now = clock.now();
-      const row = { id: "install", ...s, updated_at: now };
-      await db.insertInto("proxy_settings").values(row)
-        .onConflict((oc) => oc.column("id").doUpdateSet({ ...s, updated_at: now })).execute();
+      const values = { ...s, ingress: JSON.stringify(s.ingress), updated_at: now };
+      await db.insertInto("proxy_settings").values({ id: "install", ...values })
+        .onConflict((oc) => oc.column("id").doUpdateSet(values)).execute();
       return { ...s, updated_at: now };
+    },
+
+    /** Hostnames whose DNS check is due: not verified yet, or verified longer ago than `staleMs`. */
+    async domainsToCheck(staleMs: number, limit: number): Promise<Domain[]> {
+      const before = clock.now() - staleMs;
+      const rows = await db.selectFrom("proxy_domains").selectAll()
+        .where((eb) =>
+          eb.or([
+            eb("dns_status", "!=", "verified"),
+            eb("dns_checked_at", "is", null),
+            eb("dns_checked_at", "<", before),
+          ])
+        )
+        .orderBy("dns_checked_at").limit(limit).execute();
+      return rows.map(domainOf);
     },
   };
 }

@@ -12,6 +12,7 @@ import { actionContext, type AppEnv, orgScopeOf, principalOf } from "../../../li
 import type { AppContext } from "../../../lib/http/context.ts";
 import type { Domain, Route } from "../../../lib/proxy/store.ts";
 import type { RouteCaller } from "../../../lib/proxy/service.ts";
+import { dnsRecordsToCreate, type IngressTarget } from "../../../lib/proxy/dns_check.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/routes";
@@ -41,6 +42,11 @@ const DomainSchema = z.object({
   tls_detail: z.string().nullable(),
   cert_issuer: z.string().nullable(),
   cert_not_after: z.number().int().nullable(),
+  dns_records: z.array(z.object({
+    type: z.enum(["A", "AAAA", "CNAME"]),
+    name: z.string(),
+    value: z.string(),
+  })).openapi({ description: "The records to create at the DNS provider for this hostname" }),
 }).openapi("Domain");
 
 const RouteSchema = z.object({
@@ -69,7 +75,7 @@ const ERRORS = {
   409: jsonResponse(z.any(), "A hostname is in use by another route"),
 } as const;
 
-function routeView(r: Route, domains: Domain[]) {
+function routeView(r: Route, domains: Domain[], ingress: IngressTarget) {
   const { basic_auth, ...spec } = r.spec;
   return {
     id: r.id,
@@ -86,15 +92,29 @@ function routeView(r: Route, domains: Domain[]) {
       tls_detail: d.tls_detail,
       cert_issuer: d.cert_issuer,
       cert_not_after: d.cert_not_after,
+      dns_records: recordsFor(d.hostname, ingress),
     })),
     created_at: r.created_at,
     updated_at: r.updated_at,
   };
 }
 
+/** The records to create, or none when the ingress target is not set up. */
+function recordsFor(hostname: string, ingress: IngressTarget) {
+  try {
+    return dnsRecordsToCreate(hostname, ingress);
+  } catch {
+    return [];
+  }
+}
+
 async function views(c: AppContext, routes: Route[]) {
-  const domains = await c.var.services.proxy.store.domains(routes.map((r) => r.id));
-  return routes.map((r) => routeView(r, domains));
+  const { store } = c.var.services.proxy;
+  const [domains, settings] = await Promise.all([
+    store.domains(routes.map((r) => r.id)),
+    store.settings(),
+  ]);
+  return routes.map((r) => routeView(r, domains, settings.ingress));
 }
 
 function routeCaller(c: AppContext): RouteCaller {
@@ -168,6 +188,17 @@ const remove = apiRoute("org:member", {
   responses: { 200: jsonResponse(z.object({ applied: Applied }), "Deleted"), 404: ERRORS[404] },
 });
 
+const checkDns = apiRoute("org:member", {
+  method: "post",
+  path: `${base}/{id}/check-dns`,
+  tags: ["routes"],
+  summary: "Check the route's hostnames' DNS now and read their certificates",
+  description: "Each hostname ends verified, pending or wrong_target with what was found; an " +
+    "ACME hostname is handed to the CA only once verified.",
+  request: { params: RouteParams },
+  responses: { 200: jsonResponse(RouteSchema, "The route, checked"), 404: ERRORS[404] },
+});
+
 const regenerate = apiRoute("platform_admin", {
   method: "post",
   path: "/api/v1/proxy/regenerate",
@@ -178,6 +209,11 @@ const regenerate = apiRoute("platform_admin", {
 
 const SettingsSchema = z.object({
   provider: z.enum(["caddy", "traefik"]),
+  ingress: z.object({
+    ipv4: z.array(z.string()),
+    ipv6: z.array(z.string()),
+    cname: z.string().optional(),
+  }),
   default_domain: z.string().nullable(),
   default_tls: z.enum(["acme", "internal"]),
   acme_email: z.string().nullable(),
@@ -254,6 +290,14 @@ export function register(app: OpenAPIHono<AppEnv>) {
       c.req.valid("param").id,
     );
     return c.json({ applied: await c.var.services.proxy.remove(routeCaller(c), route) }, 200);
+  });
+
+  app.openapi(checkDns, async (c) => {
+    const { proxy } = c.var.services;
+    const route = await proxy.store.get(orgScopeOf(c).org.id, c.req.valid("param").id);
+    await proxy.checkDns(route);
+    const [view] = await views(c, [await proxy.store.get(route.org_id, route.id)]);
+    return c.json(view, 200);
   });
 
   app.openapi(getSettings, async (c) => c.json(await c.var.services.proxy.store.settings(), 200));
