@@ -17,6 +17,7 @@ import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "./alerts_bench.ts";
 import { writerStormBench } from "./writer_storm_bench.ts";
 import { appsBench } from "./apps_bench.ts";
+import { proxyBench } from "./proxy_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -212,6 +213,8 @@ else {
   // machine whose engine is not a swarm manager says so instead of losing the other figures.
   await appsBench(record).catch((e) => console.log(`apps figures skipped: ${e}`));
 }
+// The reverse proxy: a real Caddy (Debian's) driven by the routes API; skipped without `caddy`.
+await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`));
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

@@ -31,7 +31,7 @@ export function createApplier(opts: {
   intervalMs?: number;
 }): Applier {
   const now = opts.now ?? Date.now;
-  const intervalMs = opts.intervalMs ?? 500;
+  const intervalMs = opts.intervalMs ?? 250;
   let waiting: ((o: ApplyOutcome) => void)[] = [];
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
