@@ -3,7 +3,12 @@
  * It adds no services of its own (the work is the hosts' use cases over the agent registry); it
  * owns pages, API routes, navigation and the containers settings.
  */
+import { h } from "preact";
 import { defineModule } from "../module.ts";
+import { EnginesPanel } from "../../components/EnginesPanel.tsx";
+import type { Hosts } from "../hosts/service.ts";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Config } from "../config.ts";
 
 export const dockerModule = defineModule({
   name: "docker",
@@ -27,5 +32,21 @@ export const dockerModule = defineModule({
       order: 30,
     },
   ],
-  settings: [{ id: "containers", title: "Containers", order: 20 }],
+  settings: [{ id: "containers", title: "Containers", order: 20 }, {
+    id: "engines",
+    title: "Docker engines",
+    order: 25,
+    async render({ org, services }) {
+      const all = services as { hosts: Hosts; agents: AgentRegistry; config: Config };
+      const hosts = await all.hosts.list(org.id);
+      return h(EnginesPanel, {
+        hostsHref: `/o/${encodeURIComponent(org.slug)}/hosts`,
+        rows: hosts.map((host) => ({
+          host,
+          online: all.agents.isOnline(host.id),
+          socket: host.local ? all.config.dockerSocket : null,
+        })),
+      });
+    },
+  }],
 });

@@ -6,11 +6,25 @@ import { h } from "preact";
 import { defineModule } from "../module.ts";
 import { AboutPanel } from "./about.tsx";
 import { buildFacts } from "./build_facts.ts";
+import { SystemPanel } from "./system_panel.tsx";
+import type { Config } from "../config.ts";
 
 export const systemModule = defineModule({
   name: "system",
   services: (core) => ({ system: { startedAt: core.clock.now() } }),
   settings: [{
+    id: "system",
+    title: "System",
+    order: 90,
+    render({ user, services }) {
+      const all = services as { dbh: { dialect: string }; config: Config };
+      return h(SystemPanel, {
+        config: all.config,
+        dialect: all.dbh.dialect,
+        platformAdmin: user.isAdmin,
+      });
+    },
+  }, {
     id: "about",
     title: "About",
     order: 100,
