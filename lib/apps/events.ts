@@ -1,0 +1,43 @@
+/**
+ * What the apps module tells other modules (lib/events.ts): Swarm moved an app's tasks off a node
+ * that went down. The reconciler has recorded each move on the app's timeline (once per task)
+ * when this goes out; the alerts module listens and notifies the organization's channels.
+ */
+import type { Core } from "../module.ts";
+import type { App } from "./store.ts";
+import { moveMessage, type TaskMove } from "./reconciler.ts";
+import { appTopic } from "./topics.ts";
+
+/** Tasks of one app moved off down nodes, as one reconcile pass recorded them. */
+export interface AppTasksMoved {
+  org_id: string;
+  app: { id: string; name: string };
+  moves: TaskMove[];
+}
+
+declare module "../events.ts" {
+  interface DomainEvents {
+    "apps.tasks_moved": AppTasksMoved;
+  }
+}
+
+/**
+ * The reconciler's `moved` hook: the moves go to the app page's live timeline and, as
+ * `apps.tasks_moved`, to whoever listens (alerts).
+ */
+export function announceMoves(core: Pick<Core, "realtime" | "events">) {
+  return (app: App, moves: TaskMove[]): void => {
+    for (const m of moves) {
+      void core.realtime.publish(appTopic(app.org_id, app.id), {
+        kind: "event",
+        app_id: app.id,
+        message: moveMessage(m),
+      });
+    }
+    core.events.emit("apps.tasks_moved", {
+      org_id: app.org_id,
+      app: { id: app.id, name: app.name },
+      moves,
+    });
+  };
+}
