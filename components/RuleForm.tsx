@@ -10,6 +10,8 @@ const EVENT_LABELS: Record<string, string> = {
   unhealthy: "Container unhealthy",
   oom: "Container killed (out of memory)",
   data_root_size: "Docker data-root larger than",
+  health_check: "Health check failing",
+  tasks_moved: "App tasks moved off a failed node",
 };
 
 /** The create/edit form of a metric or an event rule; works without JS (kind is fixed per form). */

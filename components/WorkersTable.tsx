@@ -1,6 +1,7 @@
 import type { NodeView } from "../lib/apps/cluster.ts";
 import { Badge } from "./Badge.tsx";
-import { bytes } from "./format.ts";
+import { bytes, duration } from "./format.ts";
+import type { Heartbeat } from "../lib/agents/heartbeat.ts";
 
 /** What the table needs to offer actions on a node. */
 export interface NodeActions {
@@ -35,6 +36,17 @@ function Reserved({ used, total, text }: { used: number; total: number; text: st
         <span class="meter-fill" style={`width:${pct}%`} />
       </span>
     </div>
+  );
+}
+
+/** How long ago the node's agent answered last; "unhealthy" past the timeout. */
+function HeartbeatCell({ beat }: { beat: Heartbeat | undefined }) {
+  if (!beat) return <span class="muted">—</span>;
+  const age = beat.ageMs === null ? "never" : `${duration(beat.ageMs / 1000)} ago`;
+  return (
+    <span class="node-heartbeat" data-unhealthy={beat.unhealthy ? "1" : "0"}>
+      {beat.unhealthy && <Badge tone="error">unhealthy</Badge>} {age}
+    </span>
   );
 }
 
@@ -92,7 +104,12 @@ function Actions({ n, a }: { n: NodeView; a: NodeActions }) {
  * The cluster's nodes: address and engine, role, state and availability, CPU and memory with what
  * tasks reserve, and the tasks it runs; actions as plain POST forms. One card per node on phones.
  */
-export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: NodeActions }) {
+export function WorkersTable({ nodes, actions, heartbeats }: {
+  nodes: NodeView[];
+  actions: NodeActions;
+  /** The last heartbeat of each node's agent, by node id (none: no agent the caller may see). */
+  heartbeats: Map<string, Heartbeat>;
+}) {
   const sorted = [...nodes].sort((a, b) =>
     (a.role === b.role ? 0 : a.role === "manager" ? -1 : 1) || a.hostname.localeCompare(b.hostname)
   );
@@ -104,6 +121,7 @@ export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: N
             <th scope="col">Node</th>
             <th scope="col">Role</th>
             <th scope="col">State</th>
+            <th scope="col">Heartbeat</th>
             <th scope="col">CPU reserved</th>
             <th scope="col">Memory reserved</th>
             <th scope="col" class="num">Tasks</th>
@@ -137,6 +155,9 @@ export function WorkersTable({ nodes, actions }: { nodes: NodeView[]; actions: N
                       {n.availability}
                     </Badge>
                   </span>
+                </td>
+                <td data-label="Heartbeat">
+                  <HeartbeatCell beat={heartbeats.get(n.node_id)} />
                 </td>
                 <td data-label="CPU reserved">
                   <Reserved

@@ -11,7 +11,7 @@ const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
  */
 export const DEFAULT_MAX_HEAP_MB = 256;
 
-const envSchema = z.object({
+const envFields = z.object({
   CAPSTAN_HOST: z.string().min(1).default("127.0.0.1"),
   CAPSTAN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CAPSTAN_DATA_DIR: z.string().min(1).default("./data"),
@@ -56,6 +56,22 @@ const envSchema = z.object({
     (v) => normalizeHostname(v) === v && !v.startsWith("*."),
     "must be a lower-case domain name like apps.example.com",
   ).optional(),
+  CAPSTAN_WORKER_HEARTBEAT_INTERVAL: z.coerce.number().int("must be whole seconds")
+    .min(1, "must be at least 1 (seconds)").max(3600).default(30),
+  CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: z.coerce.number().int("must be whole seconds").min(2)
+    .max(86_400).default(120),
+});
+
+const envSchema = envFields.superRefine((e, ctx) => {
+  // Checked together: a timeout within one interval would call every agent unhealthy between pings.
+  if (e.CAPSTAN_WORKER_HEARTBEAT_TIMEOUT <= e.CAPSTAN_WORKER_HEARTBEAT_INTERVAL) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["CAPSTAN_WORKER_HEARTBEAT_TIMEOUT"],
+      message:
+        `must be greater than CAPSTAN_WORKER_HEARTBEAT_INTERVAL (${e.CAPSTAN_WORKER_HEARTBEAT_INTERVAL} s)`,
+    });
+  }
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -99,6 +115,11 @@ export interface Config {
     /** DNS servers for custom-domain checks (CAPSTAN_DNS_SERVERS); empty: the system's. */
     dnsServers: string[];
   };
+  /**
+   * Agent heartbeats (CAPSTAN_WORKER_HEARTBEAT_INTERVAL and _TIMEOUT, seconds): the hub pings each
+   * agent every `intervalMs` over its connection; one silent for `timeoutMs` is unhealthy.
+   */
+  workerHeartbeat: { intervalMs: number; timeoutMs: number };
 }
 
 /** Thrown when an environment variable is invalid; the message is one line naming the variable. */
@@ -107,14 +128,18 @@ export class ConfigError extends Error {}
 /** Parses configuration from an environment map, or throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
   const relevant = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+    Object.keys(envFields.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
   );
   const parsed = envSchema.safeParse(relevant);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0]);
     // Secrets and URLs that may carry a password are named, never echoed.
-    const shown = SECRET_VARS.has(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
+    const shown = SECRET_VARS.has(name)
+      ? "(hidden)"
+      : env[name] === undefined
+      ? "(unset)"
+      : JSON.stringify(env[name]);
     throw new ConfigError(`config: ${name}=${shown} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
@@ -149,6 +174,10 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       httpsPort: e.CAPSTAN_PROXY_HTTPS_PORT,
       appsDomain: e.CAPSTAN_APPS_DOMAIN,
       dnsServers: e.CAPSTAN_DNS_SERVERS?.split(",") ?? [],
+    },
+    workerHeartbeat: {
+      intervalMs: e.CAPSTAN_WORKER_HEARTBEAT_INTERVAL * 1000,
+      timeoutMs: e.CAPSTAN_WORKER_HEARTBEAT_TIMEOUT * 1000,
     },
   };
 }

@@ -54,3 +54,36 @@ Deno.test("loadConfig() never echoes a secret key value in its error", () => {
     (e: Error) => !e.message.includes("hunter2"),
   );
 });
+
+Deno.test("loadConfig() worker heartbeats: 30 s and 120 s by default, read in seconds", () => {
+  assert.deepEqual(loadConfig({}).workerHeartbeat, { intervalMs: 30_000, timeoutMs: 120_000 });
+  const c = loadConfig({
+    CAPSTAN_WORKER_HEARTBEAT_INTERVAL: "5",
+    CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: "20",
+  });
+  assert.deepEqual(c.workerHeartbeat, { intervalMs: 5000, timeoutMs: 20_000 });
+});
+
+Deno.test("loadConfig() refuses a heartbeat interval under 1 s or a timeout not above it", () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ CAPSTAN_WORKER_HEARTBEAT_INTERVAL: "0" }, 'CAPSTAN_WORKER_HEARTBEAT_INTERVAL="0"'],
+    [{ CAPSTAN_WORKER_HEARTBEAT_INTERVAL: "0.5" }, "CAPSTAN_WORKER_HEARTBEAT_INTERVAL"],
+    [
+      { CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: "30" },
+      'CAPSTAN_WORKER_HEARTBEAT_TIMEOUT="30" is invalid: must be greater than ' +
+      "CAPSTAN_WORKER_HEARTBEAT_INTERVAL (30 s)",
+    ],
+    [
+      { CAPSTAN_WORKER_HEARTBEAT_INTERVAL: "300" },
+      "CAPSTAN_WORKER_HEARTBEAT_TIMEOUT=(unset) is invalid: must be greater than " +
+      "CAPSTAN_WORKER_HEARTBEAT_INTERVAL (300 s)",
+    ],
+  ];
+  for (const [env, text] of cases) {
+    assert.throws(() => loadConfig(env), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.startsWith(`config: ${text}`), e.message);
+      return true;
+    });
+  }
+});

@@ -4,6 +4,7 @@
  * key failing closed, rule validation and role checks.
  */
 import assert from "node:assert/strict";
+import { DEFAULT_RULES } from "../lib/alerts/schema.ts";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { testServices } from "./support/services.ts";
@@ -169,7 +170,7 @@ dbTest("[e2e] alert rules API: validation, edits, roles, another organization", 
   const viewer = await t.user("viewer@acme.io", { org: "acme", role: "viewer" });
   const list = await api("GET", "/alert-rules", undefined, viewer.cookie);
   assert.equal(list.status, 200);
-  assert.equal(list.body.items.length, 7, "defaults");
+  assert.equal(list.body.items.length, DEFAULT_RULES.length, "defaults");
   const cpu = list.body.items.find((r: { metric: string }) => r.metric === "cpu.total_pct");
   assert.deepEqual([cpu.trigger, cpu.clear, cpu.hold_s], [90, 80, 300]);
 
@@ -180,6 +181,10 @@ dbTest("[e2e] alert rules API: validation, edits, roles, another organization", 
     [{ name: "x", kind: "event" }, "event"],
     [{ name: "x", kind: "event", event: "host_offline", hold_s: 5 }, "hold_s"],
     [{ name: "x", kind: "event", event: "data_root_size" }, "trigger"],
+    [
+      { name: "x", kind: "event", event: "tasks_moved", scope: "label", scope_value: "a=b" },
+      "scope",
+    ],
     [{ name: "x", kind: "metric", metric: "m", trigger: 1, scope: "host" }, "scope_value"],
     [
       { name: "x", kind: "metric", metric: "m", trigger: 1, scope: "host", scope_value: "nope" },

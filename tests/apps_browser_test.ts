@@ -144,6 +144,10 @@ Deno.test({
       await page.goto(`${hub.url}/o/acme/workers`);
       await page.locator("tr[data-node] td").first().waitFor();
       assert.match(await page.locator(".workers-table tbody").innerText(), /ready/);
+      // The embedded agent's heartbeat: seconds old, healthy.
+      const beat = await page.locator(".workers-table td[data-label=Heartbeat]").first()
+        .innerText();
+      assert.match(beat, /^\s*\d+ (s|min) ago$/, beat);
       await shot(page, "apps-workers-desktop");
       await shot(page, "apps-workers-phone", PHONE);
       await page.setViewportSize(DESKTOP);

@@ -13,8 +13,10 @@ import { type CountingClient, startCountingClient } from "./support/counting_cli
 import { startNsEngines } from "./support/netns_engines.ts";
 import { dockerTestsIgnored, eventually, testLabels, testName } from "../lib/docker/testing.ts";
 import { networkNames } from "../lib/apps/swarm_spec.ts";
+import { loopbackAlertsEnv, startReceiver } from "./support/receivers.ts";
 
 const SUITE = "apps-multinode";
+const HOOK_SECRET = "webhook-signing-secret-multinode";
 const ignore = dockerTestsIgnored(SUITE) || Deno.uid() !== 0;
 
 Deno.test({
@@ -29,9 +31,19 @@ Deno.test({
     const h = await openTestDb("sqlite");
     let client: CountingClient | undefined;
     const figures: string[] = [];
+    // The organization's webhook channel: a node failure must reach it once.
+    const rx = startReceiver({ secret: HOOK_SECRET });
     try {
-      const env = await appsHarness(h, m.docker, { drainTimeoutMs: 180_000 });
+      const env = await appsHarness(h, m.docker, {
+        drainTimeoutMs: 180_000,
+        env: loopbackAlertsEnv(),
+      });
       const { apps, cluster, orgA, store } = env;
+      await env.services.alerts.channels.create(OWNER.ctx, orgA.id, {
+        name: "ops",
+        kind: "webhook",
+        config: { url: `${rx.url}/hook`, secret: HOOK_SECRET },
+      });
       const worker = await env.addHost(`worker-${env.run}`, w.docker);
       await cluster.create(OWNER.ctx, { hostId: env.managerHost.id, advertiseAddr: m.addr });
       await cluster.join(OWNER.ctx, worker.id, { advertiseAddr: w.addr });
@@ -135,8 +147,25 @@ Deno.test({
       assert.match(lines[0], /^Task db\.\d+ moved from \S+ \(down\) to \S+$/);
       assert.deepEqual((await env.reconciler.pass()).moves, [], "each move once");
       await apps.idle();
+
+      // One notification for the failure, naming the app, its services and where they went.
+      await env.services.alerts.idle();
+      const managerName = r.moves[0].to_node;
+      const workerName = r.moves[0].from_node;
+      assert.equal(rx.got.length, 1, JSON.stringify(rx.got.map((g) => g.json)));
+      const note = rx.got[0].json;
+      assert.ok(rx.got[0].verified);
+      assert.equal(note.event, "firing");
+      assert.equal(note.title, `App ${name}: db, web moved off ${workerName} (down)`);
+      assert.equal(note.host, workerName);
+      const detail = String(note.detail);
+      assert.match(detail, new RegExp(`^Swarm started 3 tasks of ${name} on other nodes`));
+      for (const mv of r.moves) {
+        assert.ok(detail.includes(`${mv.service}.${mv.slot} → ${managerName}`), detail);
+      }
       console.log(`apps-multinode figures: ${figures.join(", ")}`);
     } finally {
+      await rx.close();
       await client?.stop().catch(() => {});
       await engines.stop();
       await h.close();

@@ -435,6 +435,14 @@ dbTest(
       labels: {},
       ...extra,
     });
+    // Last heartbeats: the manager's agent answered 10 s ago, the worker's 10 min ago (over the
+    // 120 s default timeout), the other organization's a moment ago.
+    const seen = async (hostId: string, ago: number) =>
+      await s.db.updateTable("hosts").set({ last_seen_at: now - ago }).where("id", "=", hostId)
+        .execute();
+    await seen(manager.id, 10_000);
+    await seen(worker.id, 600_000);
+    await seen(foreign.id, 5000);
     const cluster = t.services.cluster as unknown as Record<string, unknown>;
     cluster.nodes = () =>
       Promise.resolve([
@@ -464,6 +472,18 @@ dbTest(
     }
     assert.match(r.html, /2 of 3<\/span><span class="stat-label">nodes ready/);
     assert.match(r.html, /node-x\s*is\s*down/);
+    // Heartbeats: the age per node, "unhealthy" past the timeout, counted at the top; none shown
+    // for another organization's host.
+    const beat = (html: string, node: string) =>
+      html.match(
+        new RegExp(`data-node="${node}"[\\s\\S]*?data-label="Heartbeat">([\\s\\S]*?)</td>`),
+      )?.[1].replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim();
+    assert.match(beat(r.html, "node-a") ?? "", /^1\d s ago$/);
+    assert.equal(beat(r.html, "node-b"), "unhealthy 10 min ago");
+    assert.equal(beat(r.html, "node-x"), "—");
+    assert.match(r.html, /1<\/span><span class="stat-label">nodes unhealthy/);
+    assert.match(r.html, /No heartbeat for over 2 min from the agent of\s*node-b\./);
+    assert.match(r.html, /pings each agent every\s*30 s/);
     assert.match(r.html, /0.5 of 2/);
     assert.match(r.html, /1.0 GiB of 4.0 GiB/);
     assert.match(
@@ -504,6 +524,7 @@ dbTest(
     // A platform admin may act on any host of the cluster.
     r = await get("/o/acme/workers", root.cookie);
     assert.match(r.html, new RegExp(`/workers/${foreign.id}/leave`));
+    assert.match(beat(r.html, "node-x") ?? "", /^\d s ago$/, "platform admins see every agent");
 
     // Settings → Cluster: the facts said plainly, the join form; platform admins only.
     r = await get("/o/acme/settings/cluster", root.cookie);

@@ -13,6 +13,10 @@ import { manualClock } from "./support/clock.ts";
 import { execOutput } from "./support/counting_client.ts";
 import { dbService, OWNER, webService, withSingleNodeApps } from "./support/apps.ts";
 import { silentLogger } from "../lib/log.ts";
+import { systemClock } from "../lib/util/clock.ts";
+import { announceMoves } from "../lib/apps/events.ts";
+import { SYSTEM_CTX, testServices } from "./support/services.ts";
+import { loopbackAlertsEnv, startReceiver } from "./support/receivers.ts";
 import { createAppStore } from "../lib/apps/store.ts";
 import { AppSpec } from "../lib/apps/spec.ts";
 import { createReconciler } from "../lib/apps/reconciler.ts";
@@ -30,6 +34,7 @@ import {
 } from "../lib/docker/testing.ts";
 
 const SUITE = "apps-reconciler";
+const HOOK_SECRET = "webhook-signing-secret-moves";
 const ignore = dockerTestsIgnored(SUITE);
 
 /** A Swarm in memory: services, nodes and tasks a test sets, and the calls made to it. */
@@ -229,6 +234,84 @@ dbTest(
     assert.equal(timeline[0].message, "Task web.1 moved from node-2 (down) to node-1");
     r = await reconciler.pass();
     assert.deepEqual(r.moves, [], "a move is recorded once");
+  },
+);
+
+dbTest(
+  "[e2e] apps reconciler: tasks moved off a down node notify the organization's webhook once per failure, naming the app, the services and where they went",
+  async (h) => {
+    const s = testServices(h, undefined, loopbackAlertsEnv());
+    const org = await s.orgs.create(SYSTEM_CTX, { name: "Acme", slug: "acme" });
+    const rx = startReceiver({ secret: HOOK_SECRET });
+    try {
+      await s.alerts.channels.create(SYSTEM_CTX, org.id, {
+        name: "ops",
+        kind: "webhook",
+        config: { url: `${rx.url}/hook`, secret: HOOK_SECRET },
+      });
+      const store = createAppStore(h.db, systemClock);
+      const swarm = scriptedSwarm();
+      const reconciler = createReconciler({
+        store,
+        cluster: () =>
+          Promise.resolve({ gw: swarm.gw, info: { routingMesh: false, encryptedNetworks: false } }),
+        orgSlug: () => Promise.resolve("acme"),
+        clock: systemClock,
+        log: silentLogger,
+        // The module's own hook: the app page's timeline and the apps.tasks_moved event.
+        moved: announceMoves(s),
+      });
+      const shop = await store.create(org.id, { name: "shop", spec }, null);
+      const d1 = await store.startDeployment(shop, { spec, trigger, images: {} });
+      await store.setStatus(d1, "running");
+      const labelled = (service: string) =>
+        swarm.service(
+          { [LABELS.org]: org.id, [LABELS.app]: shop.id, [LABELS.service]: service },
+          `acme_shop_${service}`,
+        );
+      const [web, db] = [labelled("web"), labelled("db")];
+      swarm.nodes.push(node("n1", "node-1", "ready"), node("n2", "node-2", "down"));
+      const lost = (id: string, service: string, at: string) =>
+        task({ id, service, slot: 1, node: "n2", desired: "shutdown", at });
+      const started = (id: string, service: string, at: string) =>
+        task({ id, service, slot: 1, node: "n1", desired: "running", at });
+      // node-2 went down; the first pass finds web's task started on node-1 ...
+      swarm.tasks.push(
+        lost("w-old", web.ID, "2026-01-01T00:00:00Z"),
+        started("w-new", web.ID, "2026-01-01T00:01:00Z"),
+      );
+      assert.equal((await reconciler.pass()).moves.length, 1);
+      await s.alerts.idle();
+      // ... the next pass db's, from the same failure: on the timeline, not notified again.
+      swarm.tasks.push(
+        lost("d-old", db.ID, "2026-01-01T00:00:00Z"),
+        started("d-new", db.ID, "2026-01-01T00:02:00Z"),
+      );
+      assert.equal((await reconciler.pass()).moves.length, 1);
+      assert.equal((await reconciler.pass()).moves.length, 0);
+      await s.alerts.idle();
+
+      assert.equal(rx.got.length, 1, JSON.stringify(rx.got.map((g) => g.json)));
+      const m = rx.got[0].json;
+      assert.ok(rx.got[0].verified);
+      assert.equal(m.event, "firing");
+      assert.equal(m.rule, "App tasks moved off a failed node");
+      assert.equal(m.title, "App shop: web moved off node-2 (down)");
+      assert.equal(
+        m.detail,
+        "Swarm started its task of shop on other nodes after node-2 went down: web.1 → node-1",
+      );
+      assert.equal(m.host, "node-2");
+      const lines = (await store.events(shop)).filter((e) => e.kind === "node").map((e) =>
+        e.message
+      );
+      assert.deepEqual(lines.sort(), [
+        "Task db.1 moved from node-2 (down) to node-1",
+        "Task web.1 moved from node-2 (down) to node-1",
+      ]);
+    } finally {
+      await rx.close();
+    }
   },
 );
 

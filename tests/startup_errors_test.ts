@@ -146,3 +146,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test("[e2e] start: a heartbeat timeout not above the interval ends with one line naming both", async () => {
+  const r = await runHub({
+    CAPSTAN_WORKER_HEARTBEAT_INTERVAL: "60",
+    CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: "45",
+  });
+  assertOneLine(
+    r,
+    /config: CAPSTAN_WORKER_HEARTBEAT_TIMEOUT="45" is invalid: must be greater than CAPSTAN_WORKER_HEARTBEAT_INTERVAL \(60 s\)$/,
+  );
+});

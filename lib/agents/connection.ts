@@ -40,6 +40,8 @@ export interface ConnectionHandlers {
   onSnapshot?(m: SnapshotMsg): void;
   /** Health check results (lib/protocol/health.ts). */
   onHealth?(results: HealthMsg["results"]): void;
+  /** The agent answered a ping: its heartbeat. */
+  onPong?(): void;
   onClose?(code: number, reason: string): void;
 }
 
@@ -104,7 +106,7 @@ export class AgentConnection {
           return this.handlers.onHealth?.(m.results);
         case "pong":
           this.lastPongAt = Date.now();
-          return;
+          return this.handlers.onPong?.();
         case "rotated":
           this.#rotation?.(m.ok);
           this.#rotation = undefined;

@@ -24,6 +24,7 @@ export const agentsModule = defineModule<
       realtime: core.realtime,
       log: core.log,
       events: core.events,
+      heartbeat: core.config.workerHeartbeat,
     });
     // Shared container log/stats streams: one agent stream per container, however many viewers.
     const streams = createStreamHub({ connect: (hostId) => agents.require(hostId), log: core.log });

@@ -12,9 +12,13 @@ import type {} from "./events.ts";
 import { createUpdateQueue, type UpdateQueue } from "./update_queue.ts";
 import { z } from "zod";
 
-/** How often the hub pings each agent, and after how long without a pong it gives up on one. */
-const PING_EVERY_MS = 15_000;
-const DEAD_AFTER_MS = 45_000;
+/**
+ * Heartbeats as CAPSTAN_WORKER_HEARTBEAT_INTERVAL and _TIMEOUT set them by default: how often the
+ * hub pings each agent, and after how long without a pong it is unhealthy and its connection is
+ * closed (a half-open socket; the agent dials again). The agent answers each ping as it comes, so
+ * the cadence is the hub's alone: no protocol change.
+ */
+const DEFAULT_HEARTBEAT = { intervalMs: 30_000, timeoutMs: 120_000 };
 /** Bus topic on which replicas ask each other to drop an agent connection. */
 const CONTROL_TOPIC = "hub:agents";
 /** How long a resync may wait for the agent's container list. */
@@ -41,7 +45,10 @@ export function createAgentRegistry(deps: {
   events: EventBus;
   /** Database calls of the update queue that take longer are retried (default 5 s). */
   updateTimeoutMs?: number;
+  /** Ping cadence and silence allowed (config.workerHeartbeat). */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }) {
+  const heartbeat = deps.heartbeat ?? DEFAULT_HEARTBEAT;
   const live = new Map<string, AgentConnection>();
   // One update queue per host, shared by its successive connections, so a new connection's
   // snapshot is applied after whatever the previous one left queued, never beside it.
@@ -52,12 +59,12 @@ export function createAgentRegistry(deps: {
     if (live.size && !pinger) {
       pinger = setInterval(() => {
         for (const [hostId, c] of live) {
-          if (Date.now() - c.lastPongAt > DEAD_AFTER_MS) {
+          if (Date.now() - c.lastPongAt > heartbeat.timeoutMs) {
             deps.log.warn("agent stopped answering pings; closing", { hostId });
             c.close(CLOSE.PING_TIMEOUT, "ping timeout");
           } else c.ping();
         }
-      }, PING_EVERY_MS);
+      }, heartbeat.intervalMs);
     } else if (!live.size && pinger) {
       clearInterval(pinger);
       pinger = undefined;
@@ -168,20 +175,16 @@ export function createAgentRegistry(deps: {
           });
         },
         onHealth: (results) => deps.events.emit("agent.health_results", { host, results }),
+        // The heartbeat is stored (hosts.last_seen_at) so every replica's Workers page sees it,
+        // queued behind the host's cache writes like any other fact of the connection.
+        onPong: () => queue.push({ what: "heartbeat", run: () => deps.hosts.touch(host.id) }),
         onClose: () => {
           if (live.get(host.id) === conn) {
             live.delete(host.id);
             syncPinger();
-            queue.push({
-              what: "offline",
-              run: async () => {
-                await deps.hosts.touch(host.id);
-                void realtime.publish(topics.hosts(host.org_id), {
-                  host_id: host.id,
-                  online: false,
-                });
-              },
-            });
+            // Not "seen" now: the last heartbeat stays the last sign of life, so an agent that
+            // went silent before its connection was given up on is not made to look fresh.
+            void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: false });
           }
         },
       });

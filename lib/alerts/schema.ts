@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   "data_root_size",
   // A health check (lib/health) became unhealthy; resolves when it is healthy again.
   "health_check",
+  // Swarm moved an app's tasks off a node that went down (lib/apps reconciler); once per failure.
+  "tasks_moved",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -133,6 +135,9 @@ export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
     } else {
       merged.trigger = null;
       merged.clear = null;
+    }
+    if (merged.event === "tasks_moved" && merged.scope !== "org") {
+      fields.scope = "must be org for tasks_moved: an app's tasks move between the cluster's nodes";
     }
     if (merged.event === "host_offline" && merged.hold_s < 30) {
       fields.hold_s = "must be at least 30 s for host_offline (agents report every 10 s)";
@@ -277,5 +282,12 @@ export const DEFAULT_RULES: RuleFields[] = [
     event: "health_check",
     severity: "critical",
     repeat_s: 3600,
+  },
+  {
+    name: "App tasks moved off a failed node",
+    kind: "event",
+    event: "tasks_moved",
+    severity: "warning",
+    repeat_s: 0,
   },
 ];

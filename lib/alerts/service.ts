@@ -9,6 +9,7 @@ import type {} from "../agents/events.ts";
 import type {} from "../health/mod.ts";
 import type {} from "../metrics/service.ts";
 import type {} from "../hosts/service.ts";
+import type {} from "../apps/events.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
@@ -25,7 +26,12 @@ import { type Backoff, createDelivery } from "./channels/delivery.ts";
 import type { SendOptions } from "./channels/send.ts";
 import { type AlertEngine, createAlertEngine } from "./engine/engine.ts";
 import { createAlertHistory } from "./history.ts";
-import { type ContainerEvent, eventMatters, type HealthCheckChange } from "./kinds/mod.ts";
+import {
+  type ContainerEvent,
+  eventMatters,
+  type HealthCheckChange,
+  type TasksMoved,
+} from "./kinds/mod.ts";
 import { alertTick } from "./engine/tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
 import { notificationsUrl } from "./engine/notify.ts";
@@ -173,6 +179,13 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** Apps hook (lib/apps): Swarm moved an app's tasks off a down node. */
+    onTasksMoved(moved: TasksMoved): void {
+      engine.task(() => engine.tasksMoved(moved)).catch((err) =>
+        log.error("alerts: tasks moved failed", { appId: moved.app.id, error: String(err) })
+      );
+    },
+
     /** Sends a test message through a channel now (audited); the result says sent or why not. */
     async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
       const row = await channels.row(orgId, channelId);
@@ -243,6 +256,7 @@ export function createAlerts(deps: AlertsDeps) {
     (c) => alerts.onHealthChange({ id: c.host_id, org_id: c.org_id }, c),
   );
   events?.on("host.renamed", ({ host, name }) => alerts.hostRenamed(host, name));
+  events?.on("apps.tasks_moved", (moved) => alerts.onTasksMoved(moved));
   return alerts;
 }
 

@@ -1,12 +1,21 @@
 /**
- * The apps module's domain events. `app.changed` says where an app's tasks run may have changed
- * (a deployment ended, tasks moved off a failed node): whoever routes to the app (the proxy)
- * looks again.
+ * What the apps module tells other modules (lib/events.ts):
+ * - `apps.tasks_moved`: Swarm moved an app's tasks off a node that went down. The reconciler has
+ *   recorded each move on the app's timeline (once per task) when this goes out; the alerts module
+ *   listens and notifies the organization's channels.
+ * - `app.changed`: where an app's tasks run may have changed (a deployment ended, tasks moved);
+ *   whoever routes to the app (the proxy) looks again.
  */
-declare module "../events.ts" {
-  interface DomainEvents {
-    "app.changed": AppChanged;
-  }
+import type { Core } from "../module.ts";
+import type { App } from "./store.ts";
+import { moveMessage, type TaskMove } from "./reconciler.ts";
+import { appTopic } from "./topics.ts";
+
+/** Tasks of one app moved off down nodes, as one reconcile pass recorded them. */
+export interface AppTasksMoved {
+  org_id: string;
+  app: { id: string; name: string };
+  moves: TaskMove[];
 }
 
 /** An app whose tasks may run elsewhere now. */
@@ -15,4 +24,38 @@ export interface AppChanged {
   app_id: string;
   app: string;
   reason: "deployed" | "tasks_moved";
+}
+
+declare module "../events.ts" {
+  interface DomainEvents {
+    "apps.tasks_moved": AppTasksMoved;
+    "app.changed": AppChanged;
+  }
+}
+
+/**
+ * The reconciler's `moved` hook: the moves go to the app page's live timeline and, as
+ * `apps.tasks_moved`, to whoever listens (alerts); `app.changed` tells the routes to look again.
+ */
+export function announceMoves(core: Pick<Core, "realtime" | "events">) {
+  return (app: App, moves: TaskMove[]): void => {
+    for (const m of moves) {
+      void core.realtime.publish(appTopic(app.org_id, app.id), {
+        kind: "event",
+        app_id: app.id,
+        message: moveMessage(m),
+      });
+    }
+    core.events.emit("apps.tasks_moved", {
+      org_id: app.org_id,
+      app: { id: app.id, name: app.name },
+      moves,
+    });
+    core.events.emit("app.changed", {
+      org_id: app.org_id,
+      app_id: app.id,
+      app: app.name,
+      reason: "tasks_moved",
+    });
+  };
 }

@@ -15,7 +15,7 @@ import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.t
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
 import { appTopic } from "./topics.ts";
-import "./events.ts";
+import { announceMoves } from "./events.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler },
@@ -60,21 +60,7 @@ export const appsModule = defineModule<
       orgSlug,
       clock,
       log,
-      moved: (app, moves) => {
-        core.events.emit("app.changed", {
-          org_id: app.org_id,
-          app_id: app.id,
-          app: app.name,
-          reason: "tasks_moved",
-        });
-        for (const m of moves) {
-          void core.realtime.publish(appTopic(app.org_id, app.id), {
-            kind: "event",
-            app_id: app.id,
-            message: `Task ${m.service}.${m.slot} moved from ${m.from_node} (down) to ${m.to_node}`,
-          });
-        }
-      },
+      moved: announceMoves(core),
     });
     const apps = createApps({
       store,

@@ -42,10 +42,16 @@ export interface TaskMove {
   service: string;
   slot: number;
   task_id: string;
+  /** When the lost task started (the manager's clock, ms): which failure of its node it was in. */
+  task_created_at: number;
   replacement_id: string;
   from_node: string;
   to_node: string;
 }
+
+/** The line an app's timeline shows for a move. */
+export const moveMessage = (m: TaskMove) =>
+  `Task ${m.service}.${m.slot} moved from ${m.from_node} (down) to ${m.to_node}`;
 
 /** A Capstan-labelled Swarm service no app accounts for. */
 export interface Orphan {
@@ -203,6 +209,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         service: svc.Spec.Labels[LABELS.service] ?? svc.Spec.Name,
         slot: t.Slot,
         task_id: t.ID,
+        task_created_at: Date.parse(t.CreatedAt),
         replacement_id: r.ID,
         from_node: hostname.get(t.NodeID) ?? t.NodeID,
         to_node: hostname.get(r.NodeID!) ?? r.NodeID!,
@@ -222,7 +229,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         await store.event(
           app,
           "node",
-          `Task ${m.service}.${m.slot} moved from ${m.from_node} (down) to ${m.to_node}`,
+          moveMessage(m),
           { ...m },
         );
         report.moves.push({ ...m, app_id: appId });

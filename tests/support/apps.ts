@@ -16,6 +16,7 @@ import { createCluster } from "../../lib/apps/cluster.ts";
 import { createDeployer, type DeployProgress } from "../../lib/apps/deployer.ts";
 import { type AppCaller, createApps } from "../../lib/apps/service.ts";
 import { createReconciler } from "../../lib/apps/reconciler.ts";
+import { announceMoves } from "../../lib/apps/events.ts";
 import type { AgentCaller } from "../../lib/apps/gateway.ts";
 import type { AppSpecInput } from "../../lib/apps/spec.ts";
 import { LABELS } from "../../lib/apps/swarm_spec.ts";
@@ -86,10 +87,10 @@ export function dbService(extra: Partial<ServiceInput> = {}): ServiceInput {
 export async function appsHarness(
   h: DbHandle,
   manager: DockerClient,
-  opts: { timeoutMs?: number; drainTimeoutMs?: number } = {},
+  opts: { timeoutMs?: number; drainTimeoutMs?: number; env?: Record<string, string> } = {},
 ) {
   const run = crypto.randomUUID().slice(0, 6);
-  const services = testServices(h);
+  const services = testServices(h, undefined, opts.env);
   const orgA = await services.orgs.create(SYSTEM_CTX, { slug: `a-${run}`, name: "A" });
   const orgB = await services.orgs.create(SYSTEM_CTX, { slug: `b-${run}`, name: "B" });
   const agents = new Map<string, AgentCaller>();
@@ -139,6 +140,8 @@ export async function appsHarness(
     orgSlug,
     clock: systemClock,
     log: silentLogger,
+    // As the module wires it: moves reach the app's live timeline and the alerts' channels.
+    moved: announceMoves(services),
   });
   const apps = createApps({
     store,

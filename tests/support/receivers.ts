@@ -3,7 +3,18 @@
  * signature the way a real receiver would, and a minimal SMTP server that accepts messages.
  */
 import { hmacHex } from "../../lib/alerts/channels/webhook.ts";
-import { constantTimeEqual } from "../../lib/util/ids.ts";
+import { base64url, constantTimeEqual } from "../../lib/util/ids.ts";
+
+/**
+ * Configuration for services whose channels post to these receivers: loopback targets allowed,
+ * channel secrets sealed with a key of the test's own.
+ */
+export function loopbackAlertsEnv(): Record<string, string> {
+  return {
+    CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
+    CAPSTAN_SECRET_KEY: base64url(crypto.getRandomValues(new Uint8Array(32))),
+  };
+}
 
 /** One request the HTTP receiver got. */
 export interface Received {

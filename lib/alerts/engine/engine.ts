@@ -14,7 +14,12 @@ import type { RuleStore } from "../rules.ts";
 import type { ChannelStore } from "../channels/store.ts";
 import type { Delivery } from "../channels/delivery.ts";
 import type { AlertFacts } from "../facts.ts";
-import { type ContainerEvent, type HealthCheckChange, kindOf } from "../kinds/mod.ts";
+import {
+  type ContainerEvent,
+  type HealthCheckChange,
+  kindOf,
+  type TasksMoved,
+} from "../kinds/mod.ts";
 import { containerEventFacts } from "../kinds/kind.ts";
 import { createStateCache, type OrgState } from "./cache.ts";
 import { createWorker, type SubjectOp, type SyncOp } from "./worker.ts";
@@ -122,6 +127,13 @@ export function createAlertEngine(deps: EngineDeps) {
       if (!plan) return;
       const c = transitions.contextFor(org, clock.now());
       for (const rule of plan.events) kindOf(rule)?.healthChange?.(c, rule, plan.host, change);
+    },
+
+    /** Applies an app's task moves off a down node to the organization's rules (not per host). */
+    async tasksMoved(moved: TasksMoved): Promise<void> {
+      const org = await cache.loadOrg(moved.org_id);
+      const c = transitions.contextFor(org, clock.now());
+      for (const rule of org.rules) kindOf(rule)?.tasksMoved?.(c, rule, moved);
     },
 
     /** A host's agent connected: its offline alert ends. */

@@ -103,6 +103,7 @@ dbTest(
       assert.deepEqual(
         rules.body.items.map((r: { name: string }) => r.name).sort(),
         [
+          "App tasks moved off a failed node",
           "CPU above 90% for 5 minutes",
           "Container restart loop",
           "Disk above 90%",

@@ -88,6 +88,21 @@ export interface HealthCheckChange {
   error: string | null;
 }
 
+/** Tasks Swarm started on other nodes because theirs went down (lib/apps reconciler), per app. */
+export interface TasksMoved {
+  org_id: string;
+  app: { id: string; name: string };
+  moves: {
+    service: string;
+    slot: number;
+    task_id: string;
+    /** When the task that was lost started (the manager's clock, ms). */
+    task_created_at: number;
+    from_node: string;
+    to_node: string;
+  }[];
+}
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -99,6 +114,8 @@ export interface EventRuleKind {
     host: HostInfo,
     change: HealthCheckChange,
   ): void;
+  /** An app's tasks moved off a down node (organization-wide rules: apps span hosts). */
+  tasksMoved?(c: RuleContext, rule: CompiledRule, moved: TasksMoved): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -11,6 +11,7 @@ import { restartLoop } from "./restart_loop.ts";
 import { unhealthy } from "./unhealthy.ts";
 import { oom } from "./oom.ts";
 import { healthCheck } from "./health_check.ts";
+import { tasksMoved } from "./tasks_moved.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -22,6 +23,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   // A threshold on docker.root_bytes (compile.ts): the metric path evaluates it, nothing here.
   data_root_size: {},
   health_check: healthCheck,
+  tasks_moved: tasksMoved,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -35,4 +37,10 @@ export function eventMatters(e: { type: string; action: string }): boolean {
     ["die", "start", "destroy", "health_status", "oom"].includes(e.action);
 }
 
-export type { ContainerEvent, EventRuleKind, HealthCheckChange, RuleContext } from "./kind.ts";
+export type {
+  ContainerEvent,
+  EventRuleKind,
+  HealthCheckChange,
+  RuleContext,
+  TasksMoved,
+} from "./kind.ts";

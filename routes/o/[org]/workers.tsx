@@ -18,6 +18,8 @@ import { ConfirmAction } from "../../../components/ConfirmAction.tsx";
 import { type NodeActions, WorkersTable } from "../../../components/WorkersTable.tsx";
 import { type PageKit, render, seeOther } from "../../_render.tsx";
 import { ActionError, actionError, ClusterAway, fromCluster } from "./apps/_app.tsx";
+import { type Heartbeat, heartbeatOf } from "../../../lib/agents/heartbeat.ts";
+import { duration } from "../../../components/format.ts";
 
 const PATH = "/o/:org/workers";
 const HOST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -54,11 +56,40 @@ async function actionable(c: AppContext, nodes: NodeView[]): Promise<Set<string>
   return new Set(nodes.map((n) => n.host_id).filter((h): h is string => Boolean(h && mine.has(h))));
 }
 
-/** The cluster's health at a glance: nodes ready and down, managers reachable, quorum. */
-function Overview({ nodes }: { nodes: NodeView[] }) {
+/**
+ * The heartbeat of each node's agent, by node id, for the nodes whose host the caller may see
+ * (this organization's, any for platform admins); a node without one shows none.
+ */
+async function heartbeats(
+  c: AppContext,
+  nodes: NodeView[],
+  orgHosts: Map<string, { last_seen_at: number | null }>,
+): Promise<Map<string, Heartbeat>> {
+  const { clock, config } = c.var.services;
+  const out = new Map<string, Heartbeat>();
+  for (const n of nodes) {
+    if (!n.host_id) continue;
+    const host = orgHosts.get(n.host_id) ??
+      (principalOf(c).isAdmin ? await c.var.services.hosts.byId(n.host_id) : undefined);
+    if (!host) continue;
+    out.set(
+      n.node_id,
+      heartbeatOf(host.last_seen_at, clock.now(), config.workerHeartbeat.timeoutMs),
+    );
+  }
+  return out;
+}
+
+/** The cluster's health at a glance: nodes ready, down and unhealthy, managers reachable, quorum. */
+function Overview({ nodes, beats, timeoutMs }: {
+  nodes: NodeView[];
+  beats: Map<string, Heartbeat>;
+  timeoutMs: number;
+}) {
   const managers = nodes.filter((n) => n.role === "manager");
   const reachable = managers.filter((n) => n.reachability === "reachable" || n.leader);
   const down = nodes.filter((n) => n.state !== "ready");
+  const unhealthy = nodes.filter((n) => beats.get(n.node_id)?.unhealthy);
   const quorum = reachable.length > managers.length / 2;
   return (
     <>
@@ -67,7 +98,14 @@ function Overview({ nodes }: { nodes: NodeView[] }) {
         <StatCard label="managers reachable" value={`${reachable.length} of ${managers.length}`} />
         <StatCard label="quorum" value={quorum ? "yes" : "lost"} />
         <StatCard label="nodes down" value={down.length} />
+        <StatCard label="nodes unhealthy" value={unhealthy.length} />
       </div>
+      {unhealthy.length > 0 && (
+        <Alert kind="warn">
+          No heartbeat for over {duration(timeoutMs / 1000)} from the agent of{" "}
+          {unhealthy.map((n) => n.hostname).join(", ")}.
+        </Alert>
+      )}
       {!quorum && (
         <Alert kind="error">
           The cluster has lost its quorum: fewer than half of its managers are reachable, so nothing
@@ -114,15 +152,15 @@ async function workersPage(c: AppContext, error?: HttpError) {
   }
   const nodes = await fromCluster(() => c.var.services.cluster.nodes());
   const allowed = nodes.ok ? await actionable(c, nodes.value) : new Set<string>();
-  const hosts = new Map(
-    (await c.var.services.hosts.list(org.id)).map((h) => [h.id, h.name]),
-  );
+  const orgHosts = new Map((await c.var.services.hosts.list(org.id)).map((h) => [h.id, h]));
+  const beats = nodes.ok ? await heartbeats(c, nodes.value, orgHosts) : new Map();
+  const { timeoutMs } = c.var.services.config.workerHeartbeat;
   const actions: NodeActions = {
     href: (hostId, action) => `${b}/workers/${hostId}/${action}`,
     allowed: (n) => Boolean(n.host_id && allowed.has(n.host_id)),
     managerHostId: cluster.manager_host_id,
     hostHref: (n) =>
-      n.host_id && hosts.has(n.host_id) ? `${b}/hosts/${encodeURIComponent(n.host_id)}` : null,
+      n.host_id && orgHosts.has(n.host_id) ? `${b}/hosts/${encodeURIComponent(n.host_id)}` : null,
   };
   return render(
     c,
@@ -145,12 +183,15 @@ async function workersPage(c: AppContext, error?: HttpError) {
       {nodes.ok
         ? (
           <>
-            <Overview nodes={nodes.value} />
-            <WorkersTable nodes={nodes.value} actions={actions} />
+            <Overview nodes={nodes.value} beats={beats} timeoutMs={timeoutMs} />
+            <WorkersTable nodes={nodes.value} actions={actions} heartbeats={beats} />
             <p class="hint">
-              Drain is safe: replacements start on other nodes first, and only once they run does
-              the node stop its tasks. Pause keeps a node's tasks but gives it no new ones. Actions
-              are offered on this organization's hosts{isAdmin
+              The hub pings each agent every{" "}
+              {duration(c.var.services.config.workerHeartbeat.intervalMs / 1000)}; a node whose
+              agent has not answered for {duration(timeoutMs / 1000)}{" "}
+              is unhealthy. Drain is safe: replacements start on other nodes first, and only once
+              they run does the node stop its tasks. Pause keeps a node's tasks but gives it no new
+              ones. Actions are offered on this organization's hosts{isAdmin
                 ? " (any host for platform admins)"
                 : ""}.
             </p>
