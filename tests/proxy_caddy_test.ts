@@ -5,12 +5,11 @@
  * client keeps asking an unchanged route drop none of its requests.
  */
 import assert from "node:assert/strict";
-import bcrypt from "bcryptjs";
 import { ask, startCaddy, type TestCaddy } from "./support/caddy.ts";
 import { freePort, until } from "./support/process.ts";
 import { CaddyLoadError, createCaddyAdmin } from "../lib/proxy/caddy_admin.ts";
-import { renderCaddyConfig, type RenderRoute, type TlsMode } from "../lib/proxy/caddy_config.ts";
-import { RouteSpec, type RouteSpecInput, type StoredRouteSpec } from "../lib/proxy/spec.ts";
+import { renderCaddyConfig, type RenderRoute } from "../lib/proxy/caddy_config.ts";
+import { storedRoute as route, TEST_TARGET as TARGET } from "./support/proxy_routes.ts";
 
 /** A real HTTP server that says who it is, what it was asked and with which headers. */
 function startUpstream(name: string) {
@@ -28,26 +27,6 @@ function startUpstream(name: string) {
   });
   return { dial: `127.0.0.1:${port}`, stop: () => server.shutdown() };
 }
-
-/** A stored route from what a user writes (the password hashed as the store will). */
-function route(id: string, input: RouteSpecInput, upstreams: string[], tls: TlsMode): RenderRoute {
-  const spec = RouteSpec.parse(input);
-  const { basic_auth, ...rest } = spec;
-  const stored: StoredRouteSpec = basic_auth
-    ? {
-      ...rest,
-      basic_auth: {
-        username: basic_auth.username,
-        bcrypt: bcrypt.hashSync(basic_auth.password, 4),
-      },
-    }
-    : rest;
-  const hosts: Record<string, TlsMode> = {};
-  for (const h of stored.hostnames) hosts[h] = tls;
-  return { id, spec: stored, upstreams, tls: hosts };
-}
-
-const TARGET = { kind: "app", app: "shop", service: "web", port: 80 } as const;
 
 async function withCaddy(
   fn: (caddy: TestCaddy, load: (routes: RenderRoute[]) => Promise<void>) => Promise<void>,
