@@ -180,3 +180,77 @@ export function everyOptionRoutes(): RenderRoute[] {
     ),
   ];
 }
+
+/**
+ * Routes on `*.capstan.test` that each exercise one option, for tests that ask a real Caddy: `a`
+ * and `b` are upstream addresses (the API route goes to `b`).
+ */
+export function optionRoutes(a: string, b: string): RenderRoute[] {
+  return [
+    storedRoute(
+      "plain",
+      { hostnames: ["plain.capstan.test"], target: TEST_TARGET, https_redirect: false },
+      [a],
+      "off",
+    ),
+    storedRoute(
+      "secure",
+      {
+        hostnames: ["shop.capstan.test"],
+        target: TEST_TARGET,
+        www: "to_apex",
+        request_headers: { "X-From-Proxy": "capstan" },
+        response_headers: { "X-Frame-Options": "DENY" },
+      },
+      [a],
+      "internal",
+    ),
+    storedRoute(
+      "api",
+      {
+        hostnames: ["shop.capstan.test"],
+        path_prefix: "/api",
+        strip_prefix: true,
+        target: TEST_TARGET,
+        max_body_bytes: 2048,
+      },
+      [b],
+      "internal",
+    ),
+    storedRoute(
+      "private",
+      {
+        hostnames: ["admin.capstan.test"],
+        target: TEST_TARGET,
+        basic_auth: { username: "ops", password: "correct horse" },
+      },
+      [a],
+      "internal",
+    ),
+    storedRoute(
+      "walled",
+      { hostnames: ["walled.capstan.test"], target: TEST_TARGET, ip_allow: ["10.0.0.0/8"] },
+      [a],
+      "internal",
+    ),
+    storedRoute(
+      "open",
+      { hostnames: ["open.capstan.test"], target: TEST_TARGET, ip_allow: ["127.0.0.0/8"] },
+      [a],
+      "internal",
+    ),
+    storedRoute("closed", {
+      hostnames: ["closed.capstan.test"],
+      target: TEST_TARGET,
+      maintenance: true,
+    }, [
+      a,
+    ], "internal"),
+    storedRoute(
+      "empty",
+      { hostnames: ["empty.capstan.test"], target: TEST_TARGET },
+      [],
+      "internal",
+    ),
+  ];
+}
