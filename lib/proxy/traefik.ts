@@ -92,6 +92,7 @@ function servingMiddlewares(r: RenderRoute, name: string, out: Record<string, Js
       }]);
     }
     if (s.basic_auth) {
+      // removeHeader: the credentials are the proxy's, the app has no use for them.
       chain.push(["basic-auth", {
         basicAuth: { users: [htpasswd(s.basic_auth)], realm: "restricted", removeHeader: true },
       }]);

@@ -20,6 +20,8 @@ const GOLDEN_DIR = new URL("./testdata/traefik/", import.meta.url);
 function parsed(files: Map<string, string>): Map<string, TraefikDynamicConfig> {
   const out = new Map<string, TraefikDynamicConfig>();
   for (const [org, yaml] of files) {
+    // Traefik's reader must see the same values a YAML 1.1 reader would (`no` is not false).
+    assert.deepEqual(parse(yaml, { version: "1.1" }), parse(yaml), `${org}: YAML 1.1 reading`);
     const result = TraefikDynamicConfig.safeParse(parse(yaml));
     assert.ok(
       result.success,
@@ -131,7 +133,7 @@ Deno.test("renderTraefik() maps each route option to its Traefik v3 middleware, 
 
   // Headers, rate limit.
   assert.deepEqual(mw("capstan-web-headers").headers, {
-    customRequestHeaders: { "X-From-Proxy": "capstan" },
+    customRequestHeaders: { "X-From-Proxy": "capstan", "X-Use-Cache": "no" },
     customResponseHeaders: {
       "X-Frame-Options": "DENY",
       "Strict-Transport-Security": "max-age=300",

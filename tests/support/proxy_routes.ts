@@ -48,7 +48,8 @@ export function everyOptionRoutes(): RenderRoute[] {
         hostnames: ["shop.example.com", "Bücher.example"],
         target: TEST_TARGET,
         www: "to_apex",
-        request_headers: { "X-From-Proxy": "capstan" },
+        // "no" is false to a YAML 1.1 reader unless quoted.
+        request_headers: { "X-From-Proxy": "capstan", "X-Use-Cache": "no" },
         response_headers: { "X-Frame-Options": "DENY", "Strict-Transport-Security": "max-age=300" },
         rate_limit: { per_second: 20, burst: 50 },
       },
