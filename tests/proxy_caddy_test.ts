@@ -52,6 +52,7 @@ Deno.test("caddy: routes answer over HTTP and over HTTPS with the internal CA; e
       const seen = JSON.parse(secure.body);
       assert.equal(seen.path, "/page");
       assert.equal(seen.headers["x-from-proxy"], "capstan", "request header set");
+      assert.equal(seen.headers["x-literal"], "{env.HOME}", "a placeholder is not expanded");
       assert.equal(secure.headers["x-frame-options"], "DENY", "response header set");
 
       // HTTP → HTTPS redirect, keeping the path.

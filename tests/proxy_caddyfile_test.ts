@@ -37,6 +37,7 @@ Deno.test("caddyfile: the export, adapted and loaded into Caddy, applies each ro
       assert.equal(secure.status, 200);
       assert.match(secure.issuer ?? "", /Caddy Local Authority/);
       assert.equal(JSON.parse(secure.body).headers["x-from-proxy"], "capstan");
+      assert.equal(JSON.parse(secure.body).headers["x-literal"], "{env.HOME}");
       assert.equal(secure.headers["x-frame-options"], "DENY");
 
       const redirected = await ask(caddy.httpPort, "shop.capstan.test", "/page?q=1");

@@ -115,7 +115,16 @@ function handlers(r: RenderRoute): Json[] {
 }
 
 function setOf(h: Record<string, string>): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [v]]));
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [literal(v)]]));
+}
+
+/**
+ * A user's value as Caddy must read it: literally. Caddy expands placeholders in header values, so
+ * a route's `{env.SECRET}` would send Caddy's environment to the route's app (seen: `{env.HOME}`
+ * arrived expanded); braces escaped with a backslash stay braces.
+ */
+export function literal(value: string): string {
+  return value.replace(/[{}]/g, (c) => `\\${c}`);
 }
 
 /** The guards that answer before the route's handlers: IP allow list, then maintenance. */

@@ -10,18 +10,39 @@
  * and TCP/UDP routes are comments, as Caddy's standard build has neither.
  */
 import type { RenderRoute, RenderSettings, TlsMode } from "./caddy_config.ts";
-import { MAINTENANCE_PAGE } from "./caddy_config.ts";
+import { literal, MAINTENANCE_PAGE } from "./caddy_config.ts";
 import { wwwPartner } from "./spec.ts";
 
-/** A Caddyfile token: bare when it can be, else double-quoted. */
+/**
+ * A Caddyfile token: bare when it can be, else in backticks (Caddy 2.5+: nothing inside is an
+ * escape, so backslashes stay as written), else in double quotes (where only `\"` is an escape).
+ */
 function q(s: string): string {
   if (/^[A-Za-z0-9._~!$&'()*+,;=:%\/?-][A-Za-z0-9._~!$&'()*+,;=:@%\/?-]*$/.test(s)) return s;
-  return `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  if (!s.includes("`")) return `\`${s}\``;
+  return `"${s.replaceAll('"', '\\"')}"`;
 }
 
 /** Lines indented by one tab per level. */
 function block(head: string, body: string[]): string[] {
   return [head ? `${head} {` : "{", ...body.map((l) => (l ? `\t${l}` : l)), "}"];
+}
+
+/**
+ * Header values as Caddyfile tokens, read literally (see `literal`). Left out with a comment: a
+ * value holding `{$` (the Caddyfile replaces `{$NAME}` with an environment variable before it reads
+ * anything, quoted or not, and has no escape for it), and one holding both a backtick and a
+ * backslash (no quoting keeps both as written).
+ */
+function writable(headers: Record<string, string>, comments: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    const value = literal(v);
+    if (v.includes("{$") || (value.includes("`") && value.includes("\\"))) {
+      comments.push(`# header ${k} left out: a Caddyfile cannot hold its value`);
+    } else out.push([k, q(value)]);
+  }
+  return out;
 }
 
 const matcherName = (id: string) => `@capstan_${id.replace(/[^A-Za-z0-9_]/g, "_")}`;
@@ -52,11 +73,11 @@ function routeBody(r: RenderRoute, redirectOnHttp: string | null): string[] {
         "not in Caddy's standard build (Traefik applies it)",
     );
   }
-  for (const [k, v] of Object.entries(s.request_headers)) out.push(`request_header ${k} ${q(v)}`);
-  const response = Object.entries(s.response_headers);
+  for (const [k, v] of writable(s.request_headers, out)) out.push(`request_header ${k} ${v}`);
+  const response = writable(s.response_headers, out);
   if (response.length) {
     // Deferred, as in the JSON: set on the way out, over what the upstream said.
-    out.push(...block("header", [...response.map(([k, v]) => `${k} ${q(v)}`), "defer"]));
+    out.push(...block("header", [...response.map(([k, v]) => `${k} ${v}`), "defer"]));
   }
   if (s.basic_auth) {
     out.push(...block("basicauth bcrypt restricted", [

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { renderCaddyfile } from "./caddyfile.ts";
 import { renderCaddyConfig, type RenderSettings } from "./caddy_config.ts";
-import { everyOptionRoutes, FIXED_BCRYPT } from "../../tests/support/proxy_routes.ts";
+import {
+  everyOptionRoutes,
+  FIXED_BCRYPT,
+  storedRoute,
+  TEST_TARGET,
+} from "../../tests/support/proxy_routes.ts";
 import { adaptCaddyfile } from "../../tests/support/caddy.ts";
 
 const SETTINGS: RenderSettings = {
@@ -80,4 +85,35 @@ Deno.test("renderCaddyfile() adapts to the hosts and handlers of the JSON render
   assert.ok(internal.subjects.includes("admin.example.com"));
   assert.ok(!internal.subjects.includes("shop.example.com"));
   assert.ok(JSON.stringify(policies).includes("ops@example.com"));
+});
+
+Deno.test("renderCaddyfile() writes placeholders in header values literally and leaves out what Caddy would take for an environment variable", async () => {
+  const route = storedRoute(
+    "r1",
+    {
+      hostnames: ["a.example.com"],
+      target: TEST_TARGET,
+      request_headers: {
+        "X-Placeholder": "{env.HOME}",
+        "X-Quoted": 'say "hi" \\o/',
+        "X-Env": "{$HOME}",
+        "X-Both": "`{x}`",
+      },
+    },
+    ["10.0.0.1:80"],
+    "internal",
+  );
+  const caddyfile = renderCaddyfile([route], SETTINGS);
+  assert.ok(!caddyfile.includes("{$"));
+  assert.match(caddyfile, /# header X-Env left out/);
+  assert.match(caddyfile, /# header X-Both left out/);
+  // Once per server (HTTP and HTTPS): the same two header handlers.
+  const headers = new Set(
+    handlersOf((await adaptCaddyfile(caddyfile)).config)
+      .filter((h) => h.handler === "headers").map((h) => JSON.stringify(h.request.set)),
+  );
+  assert.deepEqual([...headers].map((h) => JSON.parse(h)), [
+    { "X-Placeholder": ["\\{env.HOME\\}"] },
+    { "X-Quoted": ['say "hi" \\o/'] },
+  ]);
 });

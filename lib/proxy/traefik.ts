@@ -119,11 +119,13 @@ function servingMiddlewares(r: RenderRoute, name: string, out: Record<string, Js
 
 /**
  * The service of a route. Under maintenance: a load balancer with no servers, for which Traefik
- * answers 503 Service Unavailable itself (its documented answer when a router matched and no
- * server is there). Traefik v3 has no static response; the `errors` middleware only swaps the body
- * for a page some other service hosts, so the 503 needs no page server and no extra moving part.
- * A route with nothing running behind it is the same empty load balancer (Caddy answers 502 and
- * says why; Traefik says "no available server").
+ * itself answers 503 Service Unavailable (its documented answer when a router matched and no server
+ * is there), with its own short text rather than Caddy's maintenance page. Traefik v3 has no static
+ * response; the alternative, an `errors` middleware, only swaps the body of an error for a page
+ * fetched from another service, so it needs a page server and still something that answers 503
+ * first. The empty load balancer is that something, alone; a branded page could be layered on it
+ * later with an `errors` middleware. A route with nothing running behind it is the same empty load
+ * balancer (Caddy answers 502 and says why; Traefik says "no available server").
  */
 function services(r: RenderRoute, name: string, http: Json): string {
   if (r.spec.maintenance) {

@@ -200,7 +200,8 @@ export function optionRoutes(a: string, b: string): RenderRoute[] {
         hostnames: ["shop.capstan.test"],
         target: TEST_TARGET,
         www: "to_apex",
-        request_headers: { "X-From-Proxy": "capstan" },
+        // A placeholder in a user's value must reach the app as written, not expanded.
+        request_headers: { "X-From-Proxy": "capstan", "X-Literal": "{env.HOME}" },
         response_headers: { "X-Frame-Options": "DENY" },
       },
       [a],
