@@ -5,137 +5,38 @@
  * client keeps asking an unchanged route drop none of its requests.
  */
 import assert from "node:assert/strict";
-import bcrypt from "bcryptjs";
-import { ask, startCaddy, type TestCaddy } from "./support/caddy.ts";
-import { freePort, until } from "./support/process.ts";
+import { ask, startUpstream, type TestCaddy, withCaddy } from "./support/caddy.ts";
+import { until } from "./support/process.ts";
 import { CaddyLoadError, createCaddyAdmin } from "../lib/proxy/caddy_admin.ts";
-import { renderCaddyConfig, type RenderRoute, type TlsMode } from "../lib/proxy/caddy_config.ts";
-import { RouteSpec, type RouteSpecInput, type StoredRouteSpec } from "../lib/proxy/spec.ts";
+import { renderCaddyConfig, type RenderRoute } from "../lib/proxy/caddy_config.ts";
+import {
+  optionRoutes,
+  storedRoute as route,
+  TEST_TARGET as TARGET,
+} from "./support/proxy_routes.ts";
 
-/** A real HTTP server that says who it is, what it was asked and with which headers. */
-function startUpstream(name: string) {
-  const port = freePort();
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
-    const url = new URL(req.url);
-    const body = await req.text();
-    return Response.json({
-      name,
-      path: url.pathname,
-      host: req.headers.get("host"),
-      headers: Object.fromEntries(req.headers),
-      body_bytes: body.length,
-    });
-  });
-  return { dial: `127.0.0.1:${port}`, stop: () => server.shutdown() };
-}
-
-/** A stored route from what a user writes (the password hashed as the store will). */
-function route(id: string, input: RouteSpecInput, upstreams: string[], tls: TlsMode): RenderRoute {
-  const spec = RouteSpec.parse(input);
-  const { basic_auth, ...rest } = spec;
-  const stored: StoredRouteSpec = basic_auth
-    ? {
-      ...rest,
-      basic_auth: {
-        username: basic_auth.username,
-        bcrypt: bcrypt.hashSync(basic_auth.password, 4),
-      },
-    }
-    : rest;
-  const hosts: Record<string, TlsMode> = {};
-  for (const h of stored.hostnames) hosts[h] = tls;
-  return { id, spec: stored, upstreams, tls: hosts };
-}
-
-const TARGET = { kind: "app", app: "shop", service: "web", port: 80 } as const;
-
-async function withCaddy(
+/** A Caddy and a loader of routes rendered by the JSON renderer. */
+function withRoutesCaddy(
   fn: (caddy: TestCaddy, load: (routes: RenderRoute[]) => Promise<void>) => Promise<void>,
 ) {
-  const caddy = await startCaddy();
-  const admin = createCaddyAdmin(caddy.endpoint);
-  const load = async (routes: RenderRoute[]) => {
-    const { config } = renderCaddyConfig(routes, {
-      adminListen: caddy.endpoint.listen,
-      httpPort: caddy.httpPort,
-      httpsPort: caddy.httpsPort,
-    });
-    await admin.load(config);
-  };
-  try {
-    await fn(caddy, load);
-  } catch (e) {
-    console.log(caddy.output().slice(-4000));
-    throw e;
-  } finally {
-    admin.close();
-    await caddy.stop();
-  }
+  return withCaddy((caddy, admin) =>
+    fn(caddy, async (routes) => {
+      const { config } = renderCaddyConfig(routes, {
+        adminListen: caddy.endpoint.listen,
+        httpPort: caddy.httpPort,
+        httpsPort: caddy.httpsPort,
+      });
+      await admin.load(config);
+    })
+  );
 }
 
 Deno.test("caddy: routes answer over HTTP and over HTTPS with the internal CA; each option is applied by Caddy", async () => {
   const a = startUpstream("a");
   const b = startUpstream("b");
   try {
-    await withCaddy(async (caddy, load) => {
-      await load([
-        route(
-          "plain",
-          { hostnames: ["plain.capstan.test"], target: TARGET, https_redirect: false },
-          [a.dial],
-          "off",
-        ),
-        route(
-          "secure",
-          {
-            hostnames: ["shop.capstan.test"],
-            target: TARGET,
-            www: "to_apex",
-            request_headers: { "X-From-Proxy": "capstan" },
-            response_headers: { "X-Frame-Options": "DENY" },
-          },
-          [a.dial],
-          "internal",
-        ),
-        route(
-          "api",
-          {
-            hostnames: ["shop.capstan.test"],
-            path_prefix: "/api",
-            strip_prefix: true,
-            target: TARGET,
-            max_body_bytes: 2048,
-          },
-          [b.dial],
-          "internal",
-        ),
-        route(
-          "private",
-          {
-            hostnames: ["admin.capstan.test"],
-            target: TARGET,
-            basic_auth: { username: "ops", password: "correct horse" },
-          },
-          [a.dial],
-          "internal",
-        ),
-        route(
-          "walled",
-          { hostnames: ["walled.capstan.test"], target: TARGET, ip_allow: ["10.0.0.0/8"] },
-          [a.dial],
-          "internal",
-        ),
-        route(
-          "open",
-          { hostnames: ["open.capstan.test"], target: TARGET, ip_allow: ["127.0.0.0/8"] },
-          [a.dial],
-          "internal",
-        ),
-        route("closed", { hostnames: ["closed.capstan.test"], target: TARGET, maintenance: true }, [
-          a.dial,
-        ], "internal"),
-        route("empty", { hostnames: ["empty.capstan.test"], target: TARGET }, [], "internal"),
-      ]);
+    await withRoutesCaddy(async (caddy, load) => {
+      await load(optionRoutes(a.dial, b.dial));
       const ca = await caddy.rootCa();
       const tls = { ca };
 
@@ -151,6 +52,7 @@ Deno.test("caddy: routes answer over HTTP and over HTTPS with the internal CA; e
       const seen = JSON.parse(secure.body);
       assert.equal(seen.path, "/page");
       assert.equal(seen.headers["x-from-proxy"], "capstan", "request header set");
+      assert.equal(seen.headers["x-literal"], "{env.HOME}", "a placeholder is not expanded");
       assert.equal(secure.headers["x-frame-options"], "DENY", "response header set");
 
       // HTTP → HTTPS redirect, keeping the path.
@@ -235,7 +137,7 @@ Deno.test("caddy: a config Caddy refuses leaves the previous routes serving, wit
   const a = startUpstream("a");
   const blocker = Deno.listen({ hostname: "0.0.0.0", port: 0 });
   try {
-    await withCaddy(async (caddy, load) => {
+    await withRoutesCaddy(async (caddy, load) => {
       const good = route(
         "r1",
         { hostnames: ["one.capstan.test"], target: TARGET, https_redirect: false },
@@ -301,7 +203,7 @@ function reloadUnderLoadTest(secure: boolean) {
     const a = startUpstream("a");
     const b = startUpstream("b");
     try {
-      await withCaddy(async (caddy, load) => {
+      await withRoutesCaddy(async (caddy, load) => {
         const steady = route(
           "steady",
           { hostnames: ["steady.capstan.test"], target: TARGET, https_redirect: false },

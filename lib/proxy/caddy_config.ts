@@ -7,7 +7,8 @@
  * an `@id` (`capstan-route-<id>`), so Caddy's admin API and its errors name the route.
  *
  * Caddy's standard build (Debian's `caddy`) has no rate limiter and no TCP/UDP (layer 4) app:
- * a route's rate limit is left out here and reported back as unsupported; Traefik applies it.
+ * a route's rate limit and TCP/UDP routes are left out here and reported back as unsupported;
+ * Traefik applies them.
  */
 import type { StoredRouteSpec } from "./spec.ts";
 import { wwwPartner } from "./spec.ts";
@@ -49,7 +50,9 @@ export interface Unsupported {
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-const MAINTENANCE_PAGE = "<!doctype html><meta charset=utf-8><title>Down for maintenance</title>" +
+/** What a route under maintenance answers (503), whichever proxy serves it. */
+export const MAINTENANCE_PAGE =
+  "<!doctype html><meta charset=utf-8><title>Down for maintenance</title>" +
   '<body style="font-family:system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem">' +
   "<h1>Down for maintenance</h1><p>This site is being worked on and will be back shortly.</p>";
 
@@ -112,7 +115,16 @@ function handlers(r: RenderRoute): Json[] {
 }
 
 function setOf(h: Record<string, string>): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [v]]));
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [literal(v)]]));
+}
+
+/**
+ * A user's value as Caddy must read it: literally. Caddy expands placeholders in header values, so
+ * a route's `{env.SECRET}` would send Caddy's environment to the route's app (seen: `{env.HOME}`
+ * arrived expanded); braces escaped with a backslash stay braces.
+ */
+export function literal(value: string): string {
+  return value.replace(/[{}]/g, (c) => `\\${c}`);
 }
 
 /** The guards that answer before the route's handlers: IP allow list, then maintenance. */
@@ -195,6 +207,14 @@ export function renderCaddyConfig(
   const httpPort = settings.httpPort === 80 ? "" : `:${settings.httpPort}`;
 
   for (const r of sorted) {
+    if (r.spec.protocol !== "http") {
+      unsupported.push({
+        route_id: r.id,
+        field: "protocol",
+        reason: `Caddy's standard build has no ${r.spec.protocol} proxy; Traefik applies it`,
+      });
+      continue;
+    }
     if (r.spec.rate_limit) {
       unsupported.push({
         route_id: r.id,

@@ -1,6 +1,8 @@
 /**
  * The ingress: renders every route of the install (and the apps' automatic subdomains) into one
- * Caddy config and loads it, through the coalescing applier. A config equal to the last one loaded
+ * Caddy config and loads it, through the coalescing applier — or, when the provider is Traefik,
+ * writes them as Traefik file-provider YAML (one file per organization) to the configured
+ * directory, each file atomically, for a Traefik the user runs. A config equal to the last one loaded
  * is not loaded again, so the periodic sync and repeated events cost a render, not a reload. After
  * a load, every route is `active`; when Caddy refuses one, the routes changed since the last good
  * load carry Caddy's words and Caddy keeps serving the last good config.
@@ -17,6 +19,9 @@ import { type ApplyOutcome, createApplier } from "./applier.ts";
 import type { Domain, ProxySettings, ProxyStore, Route } from "./store.ts";
 import { type Resolved, resolveTarget, type UpstreamSources } from "./upstreams.ts";
 import type { StoredRouteSpec } from "./spec.ts";
+import { renderTraefik } from "./traefik.ts";
+import { writeTraefikFiles } from "./traefik_files.ts";
+import { renderCaddyfile } from "./caddyfile.ts";
 
 /** An app service that gets `<app>-<org>.<default domain>`. */
 export interface AutoTarget {
@@ -69,7 +74,9 @@ export function tlsModeOf(
 export function createIngress(deps: IngressDeps) {
   let lastLoaded = "";
 
-  async function render(): Promise<RenderResult & { routes: Route[] }> {
+  async function render(): Promise<
+    RenderResult & { routes: Route[]; rendered: RenderRoute[]; settings: ProxySettings }
+  > {
     const [routes, domains, settings] = await Promise.all([
       deps.store.all(),
       deps.store.allDomains(),
@@ -110,6 +117,7 @@ export function createIngress(deps: IngressDeps) {
         if (byHost.has(hostname)) continue;
         const id = `auto-${t.org_id}-${t.app}`;
         const spec: StoredRouteSpec = {
+          protocol: "http",
           hostnames: [hostname],
           target: { kind: "app", app: t.app, service: t.service, port: t.port },
           https_redirect: true,
@@ -132,12 +140,35 @@ export function createIngress(deps: IngressDeps) {
       httpsPort: deps.httpsPort,
       acme: { email: settings.acme_email ?? undefined, ca: settings.acme_ca ?? undefined },
     });
-    return { config, unsupported, unresolved, auto, routes };
+    return { config, unsupported, unresolved, auto, routes, rendered: toRender, settings };
+  }
+
+  /** Writes the routes as Traefik file-provider YAML, one file per organization. */
+  async function writeTraefik(rendered: RenderRoute[], settings: ProxySettings): Promise<void> {
+    if (!settings.traefik_dir) {
+      throw new Error("Traefik is the provider but no output directory is set (Settings → Proxy)");
+    }
+    const { files } = renderTraefik(rendered, {
+      certResolver: settings.traefik_cert_resolver ?? undefined,
+      entryPoints: { web: "web", websecure: "websecure" },
+      httpsPort: deps.httpsPort,
+    });
+    await writeTraefikFiles(settings.traefik_dir, files);
   }
 
   async function apply(): Promise<void> {
-    const { config, routes } = await render();
+    const { config, routes, rendered, settings } = await render();
     const pending = routes.filter((r) => r.status !== "active").map((r) => r.id);
+    if (settings.provider === "traefik") {
+      try {
+        await writeTraefik(rendered, settings);
+      } catch (e) {
+        await deps.store.setApplied(pending, e instanceof Error ? e.message : String(e));
+        throw e;
+      }
+      lastLoaded = "";
+      return await deps.store.setApplied(pending, null);
+    }
     if (!deps.caddy) {
       await deps.store.setApplied(pending, "no ingress is configured (CAPSTAN_CADDY_ADMIN)");
       throw new Error("no ingress is configured (CAPSTAN_CADDY_ADMIN)");
@@ -164,8 +195,18 @@ export function createIngress(deps: IngressDeps) {
     request: (): Promise<ApplyOutcome> => applier.request(),
     /** What would be loaded now, without loading it. */
     async preview(): Promise<RenderResult> {
-      const { routes: _routes, ...rest } = await render();
+      const { routes: _r, rendered: _d, settings: _s, ...rest } = await render();
       return rest;
+    },
+    /** The same routes as a Caddyfile, for download. */
+    async caddyfile(): Promise<string> {
+      const { rendered, settings } = await render();
+      return renderCaddyfile(rendered, {
+        adminListen: deps.adminListen || "localhost:2019",
+        httpPort: deps.httpPort,
+        httpsPort: deps.httpsPort,
+        acme: { email: settings.acme_email ?? undefined, ca: settings.acme_ca ?? undefined },
+      });
     },
     last: () => applier.last(),
     /** Forgets what was loaded, so the next apply loads even an equal config (Caddy restarted). */

@@ -57,6 +57,7 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn("acme_email", "text")
     .addColumn("acme_ca", "text")
     .addColumn("traefik_dir", "text")
+    .addColumn("traefik_cert_resolver", "text")
     // Where custom domains must point (JSON { ipv4, ipv6, cname? }), for their DNS check.
     .addColumn("ingress", "text")
     .addColumn("updated_by", "text")

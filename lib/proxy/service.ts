@@ -26,6 +26,8 @@ const SettingsInput = z.object({
     ipv6: z.array(z.ipv6()).max(16).default([]),
     cname: Hostname.refine((h) => !h.startsWith("*."), "must not be a wildcard").optional(),
   }).strict().optional(),
+  traefik_cert_resolver: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a resolver name")
+    .nullable().optional(),
   traefik_dir: z.string().regex(/^\/[^\0]{0,1000}$/, "must be an absolute path").nullable()
     .optional(),
 }).strict();

@@ -4,6 +4,10 @@
  * applies on the way (HTTPS redirect, www ↔ apex, strip prefix, headers, basic auth, rate limit,
  * body size, IP allow list, maintenance page). Hostnames are stored as ASCII (IDN → punycode),
  * lower case, without a trailing dot, so one spelling owns a domain install-wide.
+ *
+ * A route is HTTP unless it says `protocol: "tcp"` or `"udp"`: then it forwards a port of the
+ * ingress (`entry_port`) to an app or a container as it is, with no hostnames and no HTTP options
+ * (an IP allow list still applies to TCP).
  */
 import { domainToASCII } from "node:url";
 import { z } from "zod";
@@ -88,11 +92,11 @@ export const RouteTarget = z.discriminatedUnion("kind", [
 export type RouteTarget = z.output<typeof RouteTarget>;
 
 /** The route as a user writes it (the basic-auth password in clear; it is stored hashed). */
-export const RouteSpec = z.object({
-  hostnames: z.array(Hostname).min(1, "needs at least one hostname").max(
-    20,
-    "at most 20 hostnames",
-  ),
+const RouteFields = z.object({
+  protocol: z.enum(["http", "tcp", "udp"]).default("http"),
+  /** The ingress port a TCP or UDP route listens on. */
+  entry_port: Port.optional(),
+  hostnames: z.array(Hostname).max(20, "at most 20 hostnames").default([]),
   path_prefix: PathPrefix.optional(),
   target: RouteTarget,
   /** Where certificates come from: an ACME CA, Caddy's internal CA; unset: the install's default. */
@@ -113,7 +117,20 @@ export const RouteSpec = z.object({
   max_body_bytes: z.number().int().min(1024).max(2 ** 40).optional(),
   ip_allow: z.array(Cidr).max(100).optional(),
   maintenance: z.boolean().default(false),
-}).strict().superRefine((r, ctx) => {
+}).strict();
+
+export const RouteSpec = RouteFields.superRefine((r, ctx) => {
+  if (r.protocol !== "http") return layer4Problems(r, r.protocol, ctx);
+  if (!r.hostnames.length) {
+    ctx.addIssue({ code: "custom", path: ["hostnames"], message: "needs at least one hostname" });
+  }
+  if (r.entry_port !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["entry_port"],
+      message: "is for tcp and udp routes (HTTP routes use the ingress's HTTP and HTTPS ports)",
+    });
+  }
   if (new Set(r.hostnames).size !== r.hostnames.length) {
     ctx.addIssue({ code: "custom", path: ["hostnames"], message: "lists a hostname twice" });
   }
@@ -135,6 +152,34 @@ export const RouteSpec = z.object({
     });
   }
 });
+
+/** What a TCP or UDP route must not carry: HTTP options, hostnames, a URL target. */
+function layer4Problems(
+  r: z.output<typeof RouteFields>,
+  protocol: "tcp" | "udp",
+  ctx: z.RefinementCtx,
+) {
+  const issue = (path: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: [path], message });
+  if (r.entry_port === undefined) issue("entry_port", `a ${protocol} route needs an entry port`);
+  if (r.hostnames.length) issue("hostnames", `a ${protocol} route has no hostnames`);
+  if (r.target.kind === "url") issue("target", `a ${protocol} route needs an app or a container`);
+  const httpOnly: [string, boolean][] = [
+    ["path_prefix", r.path_prefix !== undefined],
+    ["www", r.www !== "none"],
+    ["strip_prefix", r.strip_prefix],
+    ["request_headers", Object.keys(r.request_headers).length > 0],
+    ["response_headers", Object.keys(r.response_headers).length > 0],
+    ["basic_auth", r.basic_auth !== undefined],
+    ["rate_limit", r.rate_limit !== undefined],
+    ["max_body_bytes", r.max_body_bytes !== undefined],
+    ["maintenance", r.maintenance],
+    ["ip_allow", protocol === "udp" && r.ip_allow !== undefined],
+  ];
+  for (const [field, set] of httpOnly) {
+    if (set) issue(field, `does not apply to a ${protocol} route`);
+  }
+}
 export type RouteSpecInput = z.input<typeof RouteSpec>;
 export type RouteSpec = z.output<typeof RouteSpec>;
 

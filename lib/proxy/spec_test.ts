@@ -66,3 +66,34 @@ Deno.test("www partner: the spelling that redirects to the route's hostname", ()
   assert.equal(wwwPartner("shop.example", "to_www"), null);
   assert.equal(wwwPartner("shop.example", "none"), null);
 });
+
+Deno.test("route spec: a TCP or UDP route needs an entry port and carries no hostnames or HTTP options", () => {
+  const target = { kind: "app", app: "db", service: "pg", port: 5432 };
+  const fields = (input: unknown) => {
+    const r = RouteSpec.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => i.path.join("."));
+  };
+  assert.deepEqual(
+    fields({ protocol: "tcp", entry_port: 5432, target, ip_allow: ["10.0.0.0/8"] }),
+    [],
+  );
+  assert.deepEqual(fields({ protocol: "udp", entry_port: 53, target }), []);
+  assert.deepEqual(fields({ protocol: "tcp", target }), ["entry_port"]);
+  assert.deepEqual(
+    fields({
+      protocol: "tcp",
+      entry_port: 5432,
+      target: { kind: "url", url: "https://a.example" },
+      hostnames: ["a.example"],
+      path_prefix: "/x",
+      basic_auth: { username: "ops", password: "long enough" },
+      maintenance: true,
+    }),
+    ["hostnames", "target", "path_prefix", "basic_auth", "maintenance"],
+  );
+  assert.deepEqual(fields({ protocol: "udp", entry_port: 53, target, ip_allow: ["10.0.0.0/8"] }), [
+    "ip_allow",
+  ]);
+  assert.deepEqual(fields({ target }), ["hostnames"]);
+  assert.deepEqual(fields({ hostnames: ["a.example"], entry_port: 80, target }), ["entry_port"]);
+});

@@ -34,6 +34,7 @@ export const DEFAULT_SETTINGS: ProxySettings = {
   acme_email: null,
   acme_ca: null,
   traefik_dir: null,
+  traefik_cert_resolver: null,
   ingress: { ipv4: [], ipv6: [] },
   updated_by: null,
   updated_at: 0,

@@ -49,6 +49,8 @@ export interface ProxySettingsTable {
   acme_email: string | null;
   acme_ca: string | null;
   traefik_dir: string | null;
+  /** Traefik's certificate resolver (its static configuration) for ACME hostnames. */
+  traefik_cert_resolver: string | null;
   /** JSON `{ ipv4: string[], ipv6: string[], cname?: string }`: where custom domains must point. */
   ingress: string | null;
   updated_by: string | null;

@@ -7,7 +7,12 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { freePort, until } from "./process.ts";
-import { type CaddyEndpoint, parseCaddyEndpoint } from "../../lib/proxy/caddy_admin.ts";
+import {
+  type CaddyAdmin,
+  type CaddyEndpoint,
+  createCaddyAdmin,
+  parseCaddyEndpoint,
+} from "../../lib/proxy/caddy_admin.ts";
 
 export interface TestCaddy {
   endpoint: CaddyEndpoint;
@@ -152,4 +157,58 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/** Caddy's own reading of a Caddyfile: `caddy adapt` → its JSON config and its warnings. */
+export async function adaptCaddyfile(
+  caddyfile: string,
+): Promise<{ config: Record<string, unknown>; warnings: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "capstan-caddyfile-" });
+  try {
+    const file = `${dir}/Caddyfile`;
+    await Deno.writeTextFile(file, caddyfile);
+    const out = await new Deno.Command("caddy", {
+      args: ["adapt", "--config", file, "--adapter", "caddyfile"],
+      env: { HOME: dir, XDG_DATA_HOME: `${dir}/data`, XDG_CONFIG_HOME: `${dir}/config` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const warnings = new TextDecoder().decode(out.stderr);
+    if (!out.success) throw new Error(`caddy adapt refused the Caddyfile: ${warnings}`);
+    return { config: JSON.parse(new TextDecoder().decode(out.stdout)), warnings };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A real HTTP server that says who it is, what it was asked and with which headers. */
+export function startUpstream(name: string) {
+  const port = freePort();
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const body = await req.text();
+    return Response.json({
+      name,
+      path: url.pathname,
+      host: req.headers.get("host"),
+      headers: Object.fromEntries(req.headers),
+      body_bytes: body.length,
+    });
+  });
+  return { dial: `127.0.0.1:${port}`, stop: () => server.shutdown() };
+}
+
+/** Runs `fn` with a fresh Caddy and its admin client, printing Caddy's output when `fn` fails. */
+export async function withCaddy(fn: (caddy: TestCaddy, admin: CaddyAdmin) => Promise<void>) {
+  const caddy = await startCaddy();
+  const admin = createCaddyAdmin(caddy.endpoint);
+  try {
+    await fn(caddy, admin);
+  } catch (e) {
+    console.log(caddy.output().slice(-4000));
+    throw e;
+  } finally {
+    admin.close();
+    await caddy.stop();
+  }
 }

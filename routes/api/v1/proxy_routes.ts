@@ -199,6 +199,19 @@ const checkDns = apiRoute("org:member", {
   responses: { 200: jsonResponse(RouteSchema, "The route, checked"), 404: ERRORS[404] },
 });
 
+const caddyfile = apiRoute("platform_admin", {
+  method: "get",
+  path: "/api/v1/proxy/caddyfile",
+  tags: ["routes"],
+  summary: "Every route as a Caddyfile, to download (for a Caddy run by hand)",
+  responses: {
+    200: {
+      description: "The Caddyfile",
+      content: { "text/plain": { schema: z.string() } },
+    },
+  },
+});
+
 const regenerate = apiRoute("platform_admin", {
   method: "post",
   path: "/api/v1/proxy/regenerate",
@@ -219,6 +232,7 @@ const SettingsSchema = z.object({
   acme_email: z.string().nullable(),
   acme_ca: z.string().nullable(),
   traefik_dir: z.string().nullable(),
+  traefik_cert_resolver: z.string().nullable(),
   updated_by: z.string().nullable(),
   updated_at: z.number().int(),
 }).openapi("ProxySettings");
@@ -305,6 +319,14 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(putSettings, async (c) => {
     const r = await c.var.services.proxy.saveSettings(actionContext(c), c.req.valid("json"));
     return c.json(r, 200);
+  });
+
+  app.openapi(caddyfile, async (c) => {
+    const text = await c.var.services.ingress.caddyfile();
+    return c.body(text, 200, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-disposition": 'attachment; filename="Caddyfile"',
+    });
   });
 
   app.openapi(regenerate, async (c) => {
