@@ -46,6 +46,8 @@ const envFields = z.object({
       return false;
     }
   }, "must be unix:/absolute/path or http://127.0.0.1:PORT (loopback only)").optional(),
+  CAPSTAN_CADDY: z.enum(["run", "off"], "must be run or off").default("off"),
+  CAPSTAN_CADDY_BINARY: z.string().min(1).default("caddy"),
   CAPSTAN_PROXY_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CAPSTAN_PROXY_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
   CAPSTAN_DNS_SERVERS: z.string().regex(
@@ -63,6 +65,13 @@ const envFields = z.object({
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
+  if (e.CAPSTAN_CADDY === "run" && e.CAPSTAN_CADDY_ADMIN) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["CAPSTAN_CADDY_ADMIN"],
+      message: "names a Caddy of your own; unset it to let the hub run Caddy (CAPSTAN_CADDY=run)",
+    });
+  }
   // Checked together: a timeout within one interval would call every agent unhealthy between pings.
   if (e.CAPSTAN_WORKER_HEARTBEAT_TIMEOUT <= e.CAPSTAN_WORKER_HEARTBEAT_INTERVAL) {
     ctx.addIssue({
@@ -108,6 +117,10 @@ export interface Config {
   maxHeapMb?: number;
   /** The ingress: Caddy's admin API (unset: routes are kept, nothing is loaded), its ports and the apps' default domain. */
   proxy: {
+    /** The hub runs Caddy itself (CAPSTAN_CADDY=run), with this binary. */
+    runCaddy: boolean;
+    caddyBinary: string;
+    /** Caddy's admin API: the hub-run Caddy's socket, CAPSTAN_CADDY_ADMIN, or none. */
     caddyAdmin?: string;
     httpPort: number;
     httpsPort: number;
@@ -169,7 +182,11 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
     maxHeapMb: e.CAPSTAN_MAX_HEAP_MB,
     proxy: {
-      caddyAdmin: e.CAPSTAN_CADDY_ADMIN,
+      runCaddy: e.CAPSTAN_CADDY === "run",
+      caddyBinary: e.CAPSTAN_CADDY_BINARY,
+      caddyAdmin: e.CAPSTAN_CADDY === "run"
+        ? `unix:${join(dataDir, "caddy", "admin.sock")}`
+        : e.CAPSTAN_CADDY_ADMIN,
       httpPort: e.CAPSTAN_PROXY_HTTP_PORT,
       httpsPort: e.CAPSTAN_PROXY_HTTPS_PORT,
       appsDomain: e.CAPSTAN_APPS_DOMAIN,

@@ -188,6 +188,15 @@ function specificity(r: RenderRoute): [number, number] {
   return [wild, -(r.spec.path_prefix?.length ?? 0)];
 }
 
+/**
+ * Caddy's admin listener as every config must repeat it (a load without it moves the admin API to
+ * Caddy's default). On a Unix socket Caddy accepts only the Host names in `origins`; Capstan's
+ * requests name `caddy`.
+ */
+export function adminConfig(listen: string): { listen: string; origins?: string[] } {
+  return listen.startsWith("unix/") ? { listen, origins: ["caddy"] } : { listen };
+}
+
 /** The full Caddy config for these routes, and what of them this Caddy cannot apply. */
 export function renderCaddyConfig(
   routes: RenderRoute[],
@@ -318,7 +327,7 @@ export function renderCaddyConfig(
     };
   }
   const config: Json = {
-    admin: { listen: settings.adminListen },
+    admin: adminConfig(settings.adminListen),
     apps: {
       http: { http_port: settings.httpPort, https_port: settings.httpsPort, servers },
       // Never write Caddy's root into the system's trust store: users trust it on purpose.

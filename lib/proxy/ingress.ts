@@ -202,7 +202,8 @@ export function createIngress(deps: IngressDeps) {
     async caddyfile(): Promise<string> {
       const { rendered, settings } = await render();
       return renderCaddyfile(rendered, {
-        adminListen: deps.adminListen || "localhost:2019",
+        // For a Caddy the user runs: its admin API where Caddy puts it by default.
+        adminListen: "localhost:2019",
         httpPort: deps.httpPort,
         httpsPort: deps.httpsPort,
         acme: { email: settings.acme_email ?? undefined, ca: settings.acme_ca ?? undefined },

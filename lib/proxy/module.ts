@@ -15,6 +15,8 @@ import { type AutoTarget, createIngress, type Ingress } from "./ingress.ts";
 import { createProxy, type Proxy } from "./service.ts";
 import type { UpstreamSources } from "./upstreams.ts";
 import * as proxyMigration from "./migration.ts";
+import { join } from "node:path";
+import { startCaddyProcess } from "./caddy_process.ts";
 import { createDnsResolver } from "./dns_check.ts";
 import { createDomains, type Domains } from "./domains.ts";
 
@@ -128,6 +130,29 @@ export const proxyModule = defineModule<
       if (caddy) void ingress.request();
     });
     return { proxy, ingress, domains };
+  },
+  // The hub-run Caddy (CAPSTAN_CADDY=run) starts before the HTTP server and gets every route.
+  start: ({ ingress }, core) => {
+    if (!core.config.proxy.runCaddy) return;
+    const started = startCaddyProcess({
+      binary: core.config.proxy.caddyBinary,
+      dir: join(core.config.dataDir, "caddy"),
+      log: core.log,
+      onRestart: () => {
+        ingress.forget();
+        void ingress.request();
+      },
+    }).then(async (p) => {
+      const outcome = await ingress.request();
+      if (!outcome.ok) core.log.warn("proxy: first load refused", { error: outcome.error });
+      return p;
+    }, (e) => {
+      core.log.error("proxy: Caddy could not start", { error: String(e) });
+      return null;
+    });
+    return async () => {
+      await (await started)?.stop();
+    };
   },
   jobs: ({ ingress, domains }, core) => [{
     name: "proxy_domains",
