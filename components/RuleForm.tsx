@@ -12,6 +12,7 @@ const EVENT_LABELS: Record<string, string> = {
   data_root_size: "Docker data-root larger than",
   health_check: "Health check failing",
   tasks_moved: "App tasks moved off a failed node",
+  certificate: "Certificate expiring (< 14 days) or failed",
 };
 
 /** The create/edit form of a metric or an event rule; works without JS (kind is fixed per form). */

@@ -69,6 +69,8 @@ export function firingDetail(
       return `${ctr} is unhealthy (its health check fails)`;
     case "oom":
       return `${ctr} was killed: out of memory`;
+    case "certificate":
+      return "A route's certificate expires soon or could not be had";
     case "tasks_moved":
       return "Swarm started the app's tasks on other nodes";
     default:

@@ -16,6 +16,9 @@ export const EVENT_TYPES = [
   "health_check",
   // Swarm moved an app's tasks off a node that went down (lib/apps reconciler); once per failure.
   "tasks_moved",
+  // A route hostname's certificate expires within 14 days or failed (lib/proxy); resolves when
+  // it is active again.
+  "certificate",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -135,6 +138,9 @@ export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
     } else {
       merged.trigger = null;
       merged.clear = null;
+    }
+    if (merged.event === "certificate" && merged.scope !== "org") {
+      fields.scope = "must be org for certificate: routes belong to the organization, not a host";
     }
     if (merged.event === "tasks_moved" && merged.scope !== "org") {
       fields.scope = "must be org for tasks_moved: an app's tasks move between the cluster's nodes";
@@ -289,5 +295,12 @@ export const DEFAULT_RULES: RuleFields[] = [
     event: "tasks_moved",
     severity: "warning",
     repeat_s: 0,
+  },
+  {
+    name: "Certificate expiring or failed",
+    kind: "event",
+    event: "certificate",
+    severity: "warning",
+    repeat_s: 86400,
   },
 ];

@@ -10,6 +10,7 @@ import type {} from "../health/mod.ts";
 import type {} from "../metrics/service.ts";
 import type {} from "../hosts/service.ts";
 import type {} from "../apps/events.ts";
+import type {} from "../proxy/events.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
@@ -27,6 +28,7 @@ import type { SendOptions } from "./channels/send.ts";
 import { type AlertEngine, createAlertEngine } from "./engine/engine.ts";
 import { createAlertHistory } from "./history.ts";
 import {
+  type CertificateChange,
   type ContainerEvent,
   eventMatters,
   type HealthCheckChange,
@@ -186,6 +188,16 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** Proxy hook (lib/proxy): a route hostname's certificate changed state. */
+    onCertificate(change: CertificateChange): void {
+      engine.task(() => engine.certificateChange(change)).catch((err) =>
+        log.error("alerts: certificate change failed", {
+          hostname: change.hostname,
+          error: String(err),
+        })
+      );
+    },
+
     /** Sends a test message through a channel now (audited); the result says sent or why not. */
     async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
       const row = await channels.row(orgId, channelId);
@@ -257,6 +269,7 @@ export function createAlerts(deps: AlertsDeps) {
   );
   events?.on("host.renamed", ({ host, name }) => alerts.hostRenamed(host, name));
   events?.on("apps.tasks_moved", (moved) => alerts.onTasksMoved(moved));
+  events?.on("proxy.certificate", (change) => alerts.onCertificate(change));
   return alerts;
 }
 

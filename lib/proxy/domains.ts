@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import { checkDomain, type DnsResolver, type DomainCheckOptions } from "./dns_check.ts";
 import type { Domain, ProxyStore, Route } from "./store.ts";
 import type { TlsState } from "./tables.ts";
+import type { CertificateChange } from "./events.ts";
 
 /** Certificates expiring sooner than this are `expiring` (and alert). */
 export const EXPIRY_WARNING_MS = 14 * 24 * 3600_000;
@@ -59,6 +60,8 @@ export interface DomainsDeps {
   ingressTls: { host: string; port: number } | null;
   /** The ingress should render again (a hostname's DNS passed or failed: ACME on or off). */
   changed(): Promise<unknown>;
+  /** A hostname's certificate changed state (alerts listen). */
+  certificate?(change: CertificateChange): void;
   dnsOptions?: DomainCheckOptions;
 }
 
@@ -125,6 +128,16 @@ export function createDomains(deps: DomainsDeps) {
         ? await readServedCertificate(deps.ingressTls.host, deps.ingressTls.port, d.hostname)
         : null;
       const next = nextTlsState(d, internal, served, now);
+      if (next.state !== d.tls_state) {
+        deps.certificate?.({
+          org_id: d.org_id,
+          route_id: d.route_id,
+          hostname: d.hostname,
+          state: next.state,
+          detail: next.detail,
+          not_after: served?.not_after ?? null,
+        });
+      }
       await store.setTls(
         d.hostname,
         next.state,

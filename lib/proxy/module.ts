@@ -9,6 +9,7 @@ import type { Orgs } from "../orgs/service.ts";
 import type { Apps } from "../apps/service.ts";
 import type { Cluster } from "../apps/cluster.ts";
 import "../apps/events.ts";
+import "./events.ts";
 import { createCaddyAdmin, parseCaddyEndpoint } from "./caddy_admin.ts";
 import { createProxyStore } from "./store.ts";
 import { type AutoTarget, createIngress, type Ingress } from "./ingress.ts";
@@ -114,6 +115,7 @@ export const proxyModule = defineModule<
       // The ingress runs beside the hub (its admin API is loopback or a socket).
       ingressTls: caddy ? { host: "127.0.0.1", port: config.proxy.httpsPort } : null,
       changed: () => ingress.request(),
+      certificate: (change) => core.events.emit("proxy.certificate", change),
     });
     const proxy = createProxy({
       store,

@@ -15,6 +15,7 @@ import type { ChannelStore } from "../channels/store.ts";
 import type { Delivery } from "../channels/delivery.ts";
 import type { AlertFacts } from "../facts.ts";
 import {
+  type CertificateChange,
   type ContainerEvent,
   type HealthCheckChange,
   kindOf,
@@ -134,6 +135,13 @@ export function createAlertEngine(deps: EngineDeps) {
       const org = await cache.loadOrg(moved.org_id);
       const c = transitions.contextFor(org, clock.now());
       for (const rule of org.rules) kindOf(rule)?.tasksMoved?.(c, rule, moved);
+    },
+
+    /** Applies a hostname's certificate change to the organization's rules (not per host). */
+    async certificateChange(change: CertificateChange): Promise<void> {
+      const org = await cache.loadOrg(change.org_id);
+      const c = transitions.contextFor(org, clock.now());
+      for (const rule of org.rules) kindOf(rule)?.certificateChange?.(c, rule, change);
     },
 
     /** A host's agent connected: its offline alert ends. */

@@ -105,6 +105,7 @@ dbTest(
         [
           "App tasks moved off a failed node",
           "CPU above 90% for 5 minutes",
+          "Certificate expiring or failed",
           "Container restart loop",
           "Disk above 90%",
           "Health check failing",

@@ -103,6 +103,10 @@ export interface TasksMoved {
   }[];
 }
 
+/** A hostname's certificate changed state (lib/proxy), as the certificate rules read it. */
+export type { CertificateChange } from "../../proxy/events.ts";
+import type { CertificateChange } from "../../proxy/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -116,6 +120,8 @@ export interface EventRuleKind {
   ): void;
   /** An app's tasks moved off a down node (organization-wide rules: apps span hosts). */
   tasksMoved?(c: RuleContext, rule: CompiledRule, moved: TasksMoved): void;
+  /** A route hostname's certificate changed state (organization-wide rules). */
+  certificateChange?(c: RuleContext, rule: CompiledRule, change: CertificateChange): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

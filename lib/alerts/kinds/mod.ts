@@ -12,6 +12,7 @@ import { unhealthy } from "./unhealthy.ts";
 import { oom } from "./oom.ts";
 import { healthCheck } from "./health_check.ts";
 import { tasksMoved } from "./tasks_moved.ts";
+import { certificate } from "./certificate.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -24,6 +25,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   data_root_size: {},
   health_check: healthCheck,
   tasks_moved: tasksMoved,
+  certificate,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -38,6 +40,7 @@ export function eventMatters(e: { type: string; action: string }): boolean {
 }
 
 export type {
+  CertificateChange,
   ContainerEvent,
   EventRuleKind,
   HealthCheckChange,
