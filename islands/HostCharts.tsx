@@ -1,5 +1,6 @@
 // A host's metrics on its page: live gauges, history charts with range selectors, and the
-// statistics table of the chosen range. The server renders gauges and the table with current
+// statistics table of the chosen range. An app's page uses the same island for its history
+// charts alone (no topic: no gauges; no stats keys: no table), fed by the app metrics API. The server renders gauges and the table with current
 // numbers (links switch the range without JS); hydrated, the island follows the host's metrics
 // topic (every sample of each report), draws the charts with Chart.js (loaded on demand), and
 // switches ranges by refetching the metrics and stats APIs — no page load.
@@ -17,14 +18,17 @@ import type { HostMetricsEvent, HostSample as Sample, Topic } from "../lib/realt
 
 /** Props of the HostCharts island (JSON-serialisable). */
 export interface HostChartsProps {
-  /** `topics.hostMetrics(orgId, hostId)`. */
-  topic: Topic<HostMetricsEvent>;
-  /** `/api/v1/orgs/<slug>/hosts/<hostId>`. */
+  /** `topics.hostMetrics(orgId, hostId)`; without one, no live gauges (an app's charts). */
+  topic?: Topic<HostMetricsEvent>;
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>` (or an app's): `/metrics` and `/stats` under it. */
   apiBase: string;
+  /** The heading of the charts (default "History"). */
+  historyTitle?: string;
   range: string;
   /** Range name → length in ms, in display order. */
   ranges: Record<string, number>;
   charts: ChartSpec[];
+  /** Series of the statistics table; none: no table and no stats requests. */
   statsKeys: string[];
   stats: SeriesStats[];
   relativeError: number;
@@ -310,11 +314,13 @@ export default function HostCharts(props: HostChartsProps) {
           ).then((res) =>
             res.ok ? res.json() as Promise<MetricsResponse> : Promise.reject(res.status)
           ),
-          fetch(
-            `${props.apiBase}/stats?range=${r}&metric=${
-              encodeURIComponent(props.statsKeys.join(","))
-            }`,
-          ).then((res) => res.ok ? res.json() : Promise.reject(res.status)),
+          props.statsKeys.length
+            ? fetch(
+              `${props.apiBase}/stats?range=${r}&metric=${
+                encodeURIComponent(props.statsKeys.join(","))
+              }`,
+            ).then((res) => res.ok ? res.json() : Promise.reject(res.status))
+            : { series: [] },
         ]);
         if (stopped || mine !== request) return;
         const series = new Map(
@@ -372,7 +378,7 @@ export default function HostCharts(props: HostChartsProps) {
       return load(range.value);
     }).catch((err) => note.value = `Charts are unavailable (${err}).`);
 
-    const stop = subscribeLive([props.topic], {
+    const stop = !props.topic ? () => {} : subscribeLive([props.topic], {
       state: (s) => live.value = s,
       event(_topic, data) {
         // The socket carries JSON from the hub; check its shape anyway.
@@ -414,13 +420,17 @@ export default function HostCharts(props: HostChartsProps) {
       data-tier={tier.value ?? undefined}
       data-loading={loading.value ? "true" : undefined}
     >
+      {props.topic && (
+        <>
+          <div class="section-head">
+            <h2>Now</h2>
+            <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
+          </div>
+          <Gauges latest={latest.value} cpus={props.cpus} t={latestT.value} />
+        </>
+      )}
       <div class="section-head">
-        <h2>Now</h2>
-        <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
-      </div>
-      <Gauges latest={latest.value} cpus={props.cpus} t={latestT.value} />
-      <div class="section-head">
-        <h2>History</h2>
+        <h2>{props.historyTitle ?? "History"}</h2>
         <RangePicker ranges={Object.keys(props.ranges)} range={range.value} onPick={pick} />
       </div>
       <div class="history-charts">
@@ -436,12 +446,14 @@ export default function HostCharts(props: HostChartsProps) {
           />
         ))}
       </div>
-      <StatsTable
-        keys={props.statsKeys}
-        stats={stats.value}
-        range={range.value}
-        relativeError={props.relativeError}
-      />
+      {props.statsKeys.length > 0 && (
+        <StatsTable
+          keys={props.statsKeys}
+          stats={stats.value}
+          range={range.value}
+          relativeError={props.relativeError}
+        />
+      )}
     </div>
   );
 }

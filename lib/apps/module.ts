@@ -8,23 +8,28 @@ import { topicRoles } from "../realtime/topics.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Orgs } from "../orgs/service.ts";
+import type { Metrics } from "../metrics/service.ts";
 import { createAppStore } from "./store.ts";
 import { type Cluster, createCluster } from "./cluster.ts";
 import { createDeployer } from "./deployer.ts";
 import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.ts";
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
+import * as taskContainersMigration from "./migration_task_containers.ts";
 import { appTopic } from "./topics.ts";
+import { createTaskContainers } from "./task_containers.ts";
+import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
 
 export const appsModule = defineModule<
-  { apps: Apps; cluster: Cluster; reconciler: Reconciler },
-  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs }
+  { apps: Apps; cluster: Cluster; reconciler: Reconciler; appMetrics: AppMetricsReader },
+  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs; metrics: Metrics }
 >({
   name: "apps",
-  deps: ["audit", "agents", "orgs"],
-  services: (core, { audit, agents, orgs }) => {
+  deps: ["audit", "agents", "orgs", "metrics"],
+  services: (core, { audit, agents, orgs, metrics }) => {
     const { db, clock, log } = core;
     const store = createAppStore(db, clock);
+    const containers = createTaskContainers(db, clock);
     const cluster = createCluster({
       db,
       clock,
@@ -52,6 +57,7 @@ export const appsModule = defineModule<
       orgSlug,
       clock,
       log,
+      containers,
       moved: (app, moves) => {
         for (const m of moves) {
           void core.realtime.publish(appTopic(app.org_id, app.id), {
@@ -69,15 +75,20 @@ export const appsModule = defineModule<
       audit,
       clock,
       log,
+      containers,
       removeVolume: async (hostId, name) => {
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
     });
-    return { apps, cluster, reconciler };
+    const appMetrics = createAppMetrics({ containers, query: metrics.query });
+    return { apps, cluster, reconciler, appMetrics };
   },
   jobs: ({ reconciler }, core) => [reconcilerJob(reconciler, core.log)],
   topics: topicRoles([appTopic]),
-  migrations: { "0010_apps": appsMigration },
+  migrations: {
+    "0010_apps": appsMigration,
+    "0011_app_task_containers": taskContainersMigration,
+  },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },
     {

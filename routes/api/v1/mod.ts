@@ -1,5 +1,6 @@
 import { type ApiRoutes, SHELL } from "../../../lib/http/app.ts";
 import * as apps from "./apps.ts";
+import * as appMetrics from "./app_metrics.ts";
 import * as cluster from "./cluster.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
@@ -39,5 +40,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   health: [healthChecks],
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
-  apps: [apps, cluster],
+  apps: [apps, appMetrics, cluster],
 };
