@@ -6,9 +6,12 @@
  *
  * A container alive for only part of a bucket (replaced, started or stopped inside it) counts
  * for that part: each container's bucket figure is its samples' sum over the number of samples
- * a whole bucket holds, taken as the median count over the input (most rows are whole buckets).
- * So within the bucket where slot 1's old container stops and its new one starts, the slot reads
- * the time-weighted mean, not the two containers added up.
+ * a whole bucket holds, taken as the median count over the input (most rows are whole buckets),
+ * but never more than the most any container has in that bucket — the current minute is partial
+ * for every container and must not read low. So within the bucket where slot 1's old container
+ * stops and its new one starts beside a slot 2 that ran throughout, the slot reads the
+ * time-weighted mean, not the two containers added up. (A lone replica replaced inside a bucket
+ * has no such witness: that one bucket reads both containers added up.)
  */
 
 /** One bucket of one series of one container (`member` names the container uniquely). */
@@ -63,12 +66,19 @@ export function sumAcrossMembers(
     else countsByKey.set(m.key, [m.count]);
   }
   const whole = new Map([...countsByKey].map(([k, c]) => [k, wholeBucketCount(c)]));
+  // The most samples any member has per series and bucket.
+  const most = new Map<string, number>();
+  for (const m of merged.values()) {
+    const k = `${m.key}\u0000${m.t}`;
+    most.set(k, Math.max(most.get(k) ?? 0, m.count));
+  }
 
   // group → key → bucket → summed figure
   const sums = new Map<string, Map<string, Map<number, number>>>();
   for (const m of merged.values()) {
     if (m.t < from || m.t >= to || m.count === 0) continue;
-    const v = m.sum / Math.max(m.count, whole.get(m.key)!);
+    const full = Math.min(whole.get(m.key)!, most.get(`${m.key}\u0000${m.t}`)!);
+    const v = m.sum / Math.max(m.count, full);
     for (const g of groupsOf(m.member)) {
       let byKey = sums.get(g);
       if (!byKey) sums.set(g, byKey = new Map());

@@ -49,6 +49,12 @@ Deno.test("sumAcrossMembers() weighs a member alive for part of a bucket by its 
   assert.deepEqual(svc.map((p) => p[1]), [30, 45]);
 });
 
+Deno.test("sumAcrossMembers() does not read the current (partial) bucket low", () => {
+  const rows = [b("a", 0, 10), b("b", 0, 20), b("a", MIN, 10, 2), b("b", MIN, 20, 2)];
+  const out = sumAcrossMembers(rows, (m) => groups[m], MIN, 0, 2 * MIN);
+  assert.deepEqual(out.find((s) => s.group === "svc")!.points.map((p) => p[1]), [30, 30]);
+});
+
 Deno.test("sumAcrossMembers() averages buckets into display steps with min and max, within the range", () => {
   const rows = [b("a", 0, 10), b("a", MIN, 20), b("a", 2 * MIN, 60), b("a", 3 * MIN, 99)];
   const out = sumAcrossMembers(rows, (m) => groups[m], 2 * MIN, 0, 3 * MIN);

@@ -83,7 +83,7 @@ export function appMetricsSection(
       <p class="muted small footnote">
         Each service's line is the sum over its containers (CPU as % of each container's host);
         dashed lines are its replicas, each across the containers that held it, so the history of
-        containers replaced by a deploy, restart or move stays in.
+        containers replaced by a deploy or a move to another node stays in.
       </p>
     </section>
   );
