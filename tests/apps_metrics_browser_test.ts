@@ -112,6 +112,13 @@ Deno.test({
       await page.waitForSelector('.host-metrics[data-range="24h"]:not([data-loading])');
       // 24 h at most 1000 points: 2-minute steps, so the 30 minutes are 15 points.
       assert.ok(Number(await cpu.getAttribute("data-points")) >= 14);
+
+      // The apps list shows the app's CPU and memory now (its containers' newest figures summed).
+      await page.goto(`${hub.url}/o/acme/apps`);
+      const usage = await page.locator('[data-usage="shop"]').textContent();
+      assert.match(usage ?? "", /^\d+\.\d % · \d+(\.\d)? MiB$/);
+      await shot(page, "apps-list-usage-desktop");
+      await shot(page, "apps-list-usage-phone", PHONE);
       assert.deepEqual(errors, []);
     } finally {
       await context?.close().catch(() => {});

@@ -155,6 +155,20 @@ dbTest(
         ["ctr.cpu_pct{replica=web.1}", "ctr.cpu_pct{replica=web.2}", "ctr.cpu_pct{service=web}"],
       );
 
+      // The apps list: CPU and memory now, the sums of the running containers' newest figures.
+      await f.t.services.metrics.ingest(host, {
+        seq: 2,
+        dropped: 0,
+        samples: [{
+          t: f.t.services.clock.now(),
+          host: {},
+          containers: { [second.get(1)!]: fig(10), [second.get(2)!]: fig(20) },
+        }],
+      });
+      const list = await (await f.t.request("/o/acme/apps", { cookie: f.users.viewer.cookie }))
+        .text();
+      assert.match(list, new RegExp(`data-usage="${name}">30\\.0 % · 28\\.6 MiB<`));
+
       // Another organization's member sees no such app, by name or id, under their own org.
       const appId = created.body.deployment ? (await f.call("viewer", "GET", api)).body.id : "";
       for (const ref of [name, appId]) {

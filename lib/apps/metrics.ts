@@ -9,6 +9,8 @@
  */
 import { MAX_POINTS } from "../metrics/query.ts";
 import type { MetricQuery } from "../metrics/query.ts";
+import type { MetricOverview } from "../metrics/overview.ts";
+import type { Clock } from "../util/clock.ts";
 import { type MemberBucket, sumAcrossMembers } from "../metrics/aggregate.ts";
 import type { App } from "./store.ts";
 import type { TaskContainer, TaskContainers } from "./task_containers.ts";
@@ -55,12 +57,49 @@ export const serviceKey = (key: string, service: string) => `${key}{service=${se
 /** The key of a replica's series (`ctr.cpu_pct{replica=web.1}`). */
 export const replicaKey = (key: string, replica: string) => `${key}{replica=${replica}}`;
 
+/** An app's CPU and memory now: sums over its running containers' newest figures. */
+export interface AppUsage {
+  cpu_pct: number | null;
+  mem_used_bytes: number | null;
+}
+
+/** A container counts as running when the apps module saw it within this (reconciler: 1 min). */
+const CURRENT_MS = 3 * MINUTE;
+/** Container figures older than this are not current (the agent samples every 10 s). */
+const FRESH_MS = MINUTE;
+
 /** Reads apps' metrics from their recorded task containers and the metrics store. */
 export function createAppMetrics(deps: {
-  containers: Pick<TaskContainers, "forApp">;
+  containers: Pick<TaskContainers, "forApp" | "current">;
   query: Pick<MetricQuery, "containerBuckets">;
+  latest: Pick<MetricOverview, "containerLatest">;
+  clock: Clock;
 }) {
   return {
+    /** CPU and memory now of each given app (null figures: none current), for the apps list. */
+    async usage(appIds: string[]): Promise<Map<string, AppUsage>> {
+      const now = deps.clock.now();
+      const rows = await deps.containers.current(appIds, now - CURRENT_MS, MAX_CONTAINERS * 5);
+      const out = new Map<string, AppUsage>();
+      const hosts = [...new Set(rows.map((r) => r.host_id))];
+      const figures = new Map(
+        await Promise.all(
+          hosts.map(async (h) =>
+            [h, await deps.latest.containerLatest(h, now - FRESH_MS)] as const
+          ),
+        ),
+      );
+      const add = (a: number | null, b: number | undefined) => b === undefined ? a : (a ?? 0) + b;
+      for (const r of rows) {
+        const f = figures.get(r.host_id)?.get(r.container_id);
+        const u = out.get(r.app_id) ?? { cpu_pct: null, mem_used_bytes: null };
+        u.cpu_pct = add(u.cpu_pct, f?.["ctr.cpu_pct"]?.v);
+        u.mem_used_bytes = add(u.mem_used_bytes, f?.["ctr.mem_used_bytes"]?.v);
+        out.set(r.app_id, u);
+      }
+      return out;
+    },
+
     /** An app's (or one of its services') summed series over [from, to). */
     async read(
       app: App,

@@ -80,7 +80,12 @@ export const appsModule = defineModule<
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
     });
-    const appMetrics = createAppMetrics({ containers, query: metrics.query });
+    const appMetrics = createAppMetrics({
+      containers,
+      query: metrics.query,
+      latest: metrics.overview,
+      clock,
+    });
     return { apps, cluster, reconciler, appMetrics };
   },
   jobs: ({ reconciler }, core) => [reconcilerJob(reconciler, core.log)],

@@ -114,6 +114,19 @@ export function createTaskContainers(db: Db, clock: Clock) {
       }));
       return { items, truncated: rows.length > limit };
     },
+
+    /** Containers of the given apps seen since `since` (those running now), at most `limit`. */
+    async current(
+      appIds: string[],
+      since: number,
+      limit: number,
+    ): Promise<(Pick<TaskContainer, "host_id" | "container_id"> & { app_id: string })[]> {
+      if (!appIds.length) return [];
+      return await db.selectFrom("app_task_containers")
+        .select(["app_id", "host_id", "container_id"])
+        .where("app_id", "in", appIds).where("last_seen", ">=", since)
+        .orderBy("last_seen", "desc").limit(limit).execute();
+    },
   };
 }
 
