@@ -148,6 +148,23 @@ dbTest(
       }
       assert.deepEqual(series.get("ctr.cpu_pct{service=web}"), [[m0, 3], [m1, 30]]);
       assert.deepEqual(series.get("ctr.cpu_pct{replica=web.1}"), [[m0, 1], [m1, 10]]);
+      // A week reads hour buckets (still pending here, so computed from the minutes): same sums.
+      const week = await f.call(
+        "viewer",
+        "GET",
+        `${api}/metrics?from=${now - 7 * 24 * 3_600_000}&to=${now}&metric=ctr.cpu_pct`,
+      );
+      assert.equal(week.status, 200, JSON.stringify(week.body));
+      assert.equal(week.body.tier, "1h");
+      const weekly = new Map<string, number[][]>(
+        week.body.series.map((s: { key: string; points: number[][] }) => [s.key, s.points]),
+      );
+      const weekTotal = weekly.get("ctr.cpu_pct{service=web}")!;
+      assert.ok(weekTotal.length >= 1 && weekTotal.length <= 2, JSON.stringify(weekTotal));
+      const at = (key: string, t: number) => weekly.get(key)!.find((p) => p[0] === t)![1];
+      for (const [t, v] of weekTotal) {
+        assert.equal(v, at("ctr.cpu_pct{replica=web.1}", t) + at("ctr.cpu_pct{replica=web.2}", t));
+      }
       const one = await f.call("viewer", "GET", `${api}/metrics?metric=ctr.cpu_pct&service=web`);
       assert.equal(one.status, 200);
       assert.deepEqual(

@@ -177,7 +177,8 @@ export function createMetricQuery(db: Db, clock: Clock) {
      * Sum and count of samples per bucket of the given series of many containers of one host, at
      * a rollup tier's resolution (pending buckets computed from finer data, as `points` does):
      * the input of sums across containers (aggregate.ts), which need every container's figures
-     * on the same time grid. At most MAX_POINTS × 4 buckets per series are read.
+     * on the same time grid. The caller bounds the range per tier (app metrics: minutes up to 3
+     * days, hours up to the API's 400 days, so at most 9,600 buckets per series).
      */
     async containerBuckets(
       hostId: string,
@@ -189,7 +190,7 @@ export function createMetricQuery(db: Db, clock: Clock) {
     ): Promise<{ container: string; key: string; t: number; sum: number; count: number }[]> {
       if (!containers.length || !keys.length) return [];
       const resolution = tier === "1m" ? MINUTE : HOUR;
-      const start = Math.max(from - (from % resolution), to - MAX_POINTS * 4 * resolution);
+      const start = from - (from % resolution);
       const ss = new Map<number, { container: string; key: string }>();
       for (let i = 0; i < containers.length; i += CHUNK) {
         const rows = await db.selectFrom("metric_series").select(["id", "container_id", "key"])
