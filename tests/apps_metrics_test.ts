@@ -95,6 +95,16 @@ dbTest(
         return status;
       };
       assert.equal(await settled(1), "running");
+      // The deployment's end records its containers (before anyone asks for the app's status).
+      const appRow = await f.t.services.apps.store.get(org.id, name);
+      await until(
+        "the deployment's containers recorded",
+        async () =>
+          (await f.t.services.db.selectFrom("app_task_containers").select("container_id")
+            .where("app_id", "=", appRow.id).execute()).length === 2,
+        30_000,
+        200,
+      );
       const first = await running(new Set());
       // A new version replaces every container (a restart keeps them: it changes no task spec).
       assert.equal((await f.call("member", "PATCH", api, { spec: spec("2") })).status, 200);
@@ -194,6 +204,14 @@ dbTest(
         });
         assert.equal(res.status, 404, ref);
       }
+      // In the OpenAPI document, with its query parameters.
+      const doc = await (await f.t.request("/api/v1/openapi.json")).json();
+      const op = doc.paths["/api/v1/orgs/{org}/apps/{app}/metrics"]?.get;
+      assert.ok(op, "app metrics in the OpenAPI document");
+      assert.deepEqual(
+        op.parameters.map((p: { name: string }) => p.name).sort(),
+        ["app", "from", "metric", "org", "service", "to"],
+      );
       // Bad input: 400 naming the field.
       const backwards = await f.call("viewer", "GET", `${api}/metrics?from=${now}&to=${now - 1}`);
       assert.equal(backwards.status, 400);

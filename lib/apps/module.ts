@@ -18,6 +18,7 @@ import * as appsMigration from "./migration.ts";
 import * as taskContainersMigration from "./migration_task_containers.ts";
 import { appTopic } from "./topics.ts";
 import { createTaskContainers } from "./task_containers.ts";
+import { LABELS } from "./swarm_spec.ts";
 import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
 
 export const appsModule = defineModule<
@@ -50,6 +51,14 @@ export const appsModule = defineModule<
       cluster: manager,
       orgSlug,
       progress: (app, p) => void core.realtime.publish(appTopic(app.org_id, app.id), p),
+      // The containers a deployment started and stopped, recorded as it ends (the reconciler
+      // would see them within a minute; a container replaced again sooner would be missed).
+      finished: (app) =>
+        void manager().then(({ gw }) => gw.tasks({ label: [`${LABELS.app}=${app.id}`] }))
+          .then((tasks) => containers.record(tasks, new Map([[app.id, app.org_id]])))
+          .catch((err) =>
+            log.warn("apps: task containers not recorded", { app: app.id, error: String(err) })
+          ),
     });
     const reconciler = createReconciler({
       store,
