@@ -24,6 +24,8 @@ export interface HostChartsProps {
   apiBase: string;
   /** The heading of the charts (default "History"). */
   historyTitle?: string;
+  /** What the charts say when the range has no data (default: about samples and rollups). */
+  emptyNote?: string;
   range: string;
   /** Range name → length in ms, in display order. */
   ranges: Record<string, number>;
@@ -339,9 +341,9 @@ export default function HostCharts(props: HostChartsProps) {
         stats.value = s.series;
         note.value = any
           ? null
-          : m.tier === "raw"
-          ? "No samples in this range yet."
-          : "No rollups in this range yet: minute rollups appear a minute after the samples.";
+          : props.emptyNote ?? (m.tier === "raw"
+            ? "No samples in this range yet."
+            : "No rollups in this range yet: minute rollups appear a minute after the samples.");
         ready = true;
         for (const p of pending.splice(0)) appendLive(p);
       } catch (err) {

@@ -113,9 +113,17 @@ Deno.test({
       // 24 h at most 1000 points: 2-minute steps, so the 30 minutes are 15 points.
       assert.ok(Number(await cpu.getAttribute("data-points")) >= 14);
 
+      // An app with no containers on record says so on each chart.
+      await services.apps.store.create(org.id, { name: "idle", spec }, null);
+      await page.goto(`${hub.url}/o/acme/apps/idle`);
+      await page.locator('.history-chart[data-chart="cpu"] .chart-note', {
+        hasText: "No figures in this range",
+      }).waitFor();
+
       // The apps list shows the app's CPU and memory now (its containers' newest figures summed).
       await page.goto(`${hub.url}/o/acme/apps`);
       const usage = await page.locator('[data-usage="shop"]').textContent();
+      assert.equal(await page.locator('[data-usage="idle"]').textContent(), "—");
       assert.match(usage ?? "", /^\d+\.\d % · \d+(\.\d)? MiB$/);
       await shot(page, "apps-list-usage-desktop");
       await shot(page, "apps-list-usage-phone", PHONE);

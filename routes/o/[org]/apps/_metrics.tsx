@@ -64,6 +64,8 @@ export function appMetricsSection(
   const props: HostChartsProps = {
     apiBase: `/api/v1/orgs/${encodeURIComponent(org.slug)}/apps/${encodeURIComponent(app.name)}`,
     historyTitle: "Metrics",
+    emptyNote: "No figures in this range: the app's containers report once they run on a host " +
+      "with an agent (every 10 s).",
     range: rangeOf(c),
     ranges: { ...STATS_RANGES },
     charts: appChartSpecs(app.spec.services),
