@@ -47,9 +47,14 @@ export interface AppMetrics {
   series: { key: string; points: [number, number, number, number][] }[];
 }
 
-/** A replica's name: `web.2` for slot 2, `web@<host>` for a global service's task on a host. */
+/**
+ * A replica's name: `web.2` for slot 2; for a global service's task, `web@` and the end of its
+ * host's id (ids are UUIDv7: their start is a time, the same for hosts added together).
+ */
 export function replicaName(c: Pick<TaskContainer, "service" | "slot" | "host_id">): string {
-  return c.slot !== null ? `${c.service}.${c.slot}` : `${c.service}@${c.host_id.slice(0, 8)}`;
+  return c.slot !== null
+    ? `${c.service}.${c.slot}`
+    : `${c.service}@${c.host_id.replaceAll("-", "").slice(-8)}`;
 }
 
 /** The key of a service's total (`ctr.cpu_pct{service=web}`). */
