@@ -37,8 +37,8 @@ function QuickAction(
 
 /**
  * The organization's apps: state, tasks running of desired, CPU and memory now, image, last
- * deployment, and the
- * quick actions as plain POST forms (they work without JS). One card per app on phones.
+ * deployment, and the quick actions as plain POST forms (they work without JS). One card per app
+ * on phones.
  */
 export function AppsTable(
   { rows, base, operate, back }: {

@@ -1,9 +1,10 @@
 // A host's metrics on its page: live gauges, history charts with range selectors, and the
-// statistics table of the chosen range. An app's page uses the same island for its history
-// charts alone (no topic: no gauges; no stats keys: no table), fed by the app metrics API. The server renders gauges and the table with current
+// statistics table of the chosen range. The server renders gauges and the table with current
 // numbers (links switch the range without JS); hydrated, the island follows the host's metrics
 // topic (every sample of each report), draws the charts with Chart.js (loaded on demand), and
-// switches ranges by refetching the metrics and stats APIs — no page load.
+// switches ranges by refetching the metrics and stats APIs — no page load. An app's page uses
+// the same island for its history charts alone (no topic: no gauges; no stats keys: no table),
+// fed by the app metrics API, which answers in the same shape.
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { SeriesStats } from "../lib/metrics/query.ts";

@@ -1,7 +1,8 @@
 /**
  * The apps feature: apps on the Docker Swarm made of Capstan's hosts — the cluster (create or
  * adopt, join, drain, leave), apps and their immutable deployments, the deployer that converges
- * them, and the reconciler job that keeps records and Swarm in step.
+ * them, the reconciler job that keeps records and Swarm in step, and the apps' metrics (their
+ * task containers' series summed, replaced containers included).
  */
 import { defineModule } from "../module.ts";
 import { topicRoles } from "../realtime/topics.ts";
