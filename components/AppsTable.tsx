@@ -1,4 +1,6 @@
 import type { App, Deployment } from "../lib/apps/store.ts";
+import type { AppUsage } from "../lib/apps/metrics.ts";
+import { bytes, pct } from "./format.ts";
 import { AppState } from "./AppStatus.tsx";
 import { Time } from "./Time.tsx";
 
@@ -8,6 +10,8 @@ export interface AppRow {
   latest?: Deployment;
   /** Tasks running and desired over all its services; undefined when the cluster is away. */
   replicas?: { running: number; desired: number };
+  /** CPU and memory summed over its running containers, as of the page's loading. */
+  usage?: AppUsage;
 }
 
 /** The quick actions of a row: start when stopped; stop and restart when running. */
@@ -32,8 +36,9 @@ function QuickAction(
 }
 
 /**
- * The organization's apps: state, tasks running of desired, image, last deployment, and the
- * quick actions as plain POST forms (they work without JS). One card per app on phones.
+ * The organization's apps: state, tasks running of desired, CPU and memory now, image, last
+ * deployment, and the quick actions as plain POST forms (they work without JS). One card per app
+ * on phones.
  */
 export function AppsTable(
   { rows, base, operate, back }: {
@@ -53,6 +58,7 @@ export function AppsTable(
             <th scope="col">Name</th>
             <th scope="col">Status</th>
             <th scope="col" class="num">Replicas</th>
+            <th scope="col" class="num">CPU · Memory</th>
             <th scope="col">Image</th>
             <th scope="col">Last deploy</th>
             {operate && (
@@ -63,7 +69,7 @@ export function AppsTable(
           </tr>
         </thead>
         <tbody>
-          {rows.map(({ app, latest, replicas }) => {
+          {rows.map(({ app, latest, replicas, usage }) => {
             const href = `${base}/${encodeURIComponent(app.name)}`;
             const [first, ...more] = app.spec.services;
             const short = replicas && replicas.running < replicas.desired;
@@ -86,6 +92,11 @@ export function AppsTable(
                       </span>
                     )
                     : <span class="muted" title="The cluster did not answer">—</span>}
+                </td>
+                <td class="num nowrap" data-label="CPU · Memory" data-usage={app.name}>
+                  {usage?.cpu_pct != null || usage?.mem_used_bytes != null
+                    ? <>{pct(usage.cpu_pct)} · {bytes(usage.mem_used_bytes)}</>
+                    : <span class="muted" title="No figures in the last minute">—</span>}
                 </td>
                 <td class="cell-image" data-label="Image">
                   <div>

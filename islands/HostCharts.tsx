@@ -2,7 +2,9 @@
 // statistics table of the chosen range. The server renders gauges and the table with current
 // numbers (links switch the range without JS); hydrated, the island follows the host's metrics
 // topic (every sample of each report), draws the charts with Chart.js (loaded on demand), and
-// switches ranges by refetching the metrics and stats APIs — no page load.
+// switches ranges by refetching the metrics and stats APIs — no page load. An app's page uses
+// the same island for its history charts alone (no topic: no gauges; no stats keys: no table),
+// fed by the app metrics API, which answers in the same shape.
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { SeriesStats } from "../lib/metrics/query.ts";
@@ -17,14 +19,19 @@ import type { HostMetricsEvent, HostSample as Sample, Topic } from "../lib/realt
 
 /** Props of the HostCharts island (JSON-serialisable). */
 export interface HostChartsProps {
-  /** `topics.hostMetrics(orgId, hostId)`. */
-  topic: Topic<HostMetricsEvent>;
-  /** `/api/v1/orgs/<slug>/hosts/<hostId>`. */
+  /** `topics.hostMetrics(orgId, hostId)`; without one, no live gauges (an app's charts). */
+  topic?: Topic<HostMetricsEvent>;
+  /** `/api/v1/orgs/<slug>/hosts/<hostId>` (or an app's): `/metrics` and `/stats` under it. */
   apiBase: string;
+  /** The heading of the charts (default "History"). */
+  historyTitle?: string;
+  /** What the charts say when the range has no data (default: about samples and rollups). */
+  emptyNote?: string;
   range: string;
   /** Range name → length in ms, in display order. */
   ranges: Record<string, number>;
   charts: ChartSpec[];
+  /** Series of the statistics table; none: no table and no stats requests. */
   statsKeys: string[];
   stats: SeriesStats[];
   relativeError: number;
@@ -310,11 +317,13 @@ export default function HostCharts(props: HostChartsProps) {
           ).then((res) =>
             res.ok ? res.json() as Promise<MetricsResponse> : Promise.reject(res.status)
           ),
-          fetch(
-            `${props.apiBase}/stats?range=${r}&metric=${
-              encodeURIComponent(props.statsKeys.join(","))
-            }`,
-          ).then((res) => res.ok ? res.json() : Promise.reject(res.status)),
+          props.statsKeys.length
+            ? fetch(
+              `${props.apiBase}/stats?range=${r}&metric=${
+                encodeURIComponent(props.statsKeys.join(","))
+              }`,
+            ).then((res) => res.ok ? res.json() : Promise.reject(res.status))
+            : { series: [] },
         ]);
         if (stopped || mine !== request) return;
         const series = new Map(
@@ -333,9 +342,9 @@ export default function HostCharts(props: HostChartsProps) {
         stats.value = s.series;
         note.value = any
           ? null
-          : m.tier === "raw"
-          ? "No samples in this range yet."
-          : "No rollups in this range yet: minute rollups appear a minute after the samples.";
+          : props.emptyNote ?? (m.tier === "raw"
+            ? "No samples in this range yet."
+            : "No rollups in this range yet: minute rollups appear a minute after the samples.");
         ready = true;
         for (const p of pending.splice(0)) appendLive(p);
       } catch (err) {
@@ -372,7 +381,7 @@ export default function HostCharts(props: HostChartsProps) {
       return load(range.value);
     }).catch((err) => note.value = `Charts are unavailable (${err}).`);
 
-    const stop = subscribeLive([props.topic], {
+    const stop = !props.topic ? () => {} : subscribeLive([props.topic], {
       state: (s) => live.value = s,
       event(_topic, data) {
         // The socket carries JSON from the hub; check its shape anyway.
@@ -414,13 +423,17 @@ export default function HostCharts(props: HostChartsProps) {
       data-tier={tier.value ?? undefined}
       data-loading={loading.value ? "true" : undefined}
     >
+      {props.topic && (
+        <>
+          <div class="section-head">
+            <h2>Now</h2>
+            <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
+          </div>
+          <Gauges latest={latest.value} cpus={props.cpus} t={latestT.value} />
+        </>
+      )}
       <div class="section-head">
-        <h2>Now</h2>
-        <LiveMarker state={live.value} labels={CHART_LIVE_LABELS} />
-      </div>
-      <Gauges latest={latest.value} cpus={props.cpus} t={latestT.value} />
-      <div class="section-head">
-        <h2>History</h2>
+        <h2>{props.historyTitle ?? "History"}</h2>
         <RangePicker ranges={Object.keys(props.ranges)} range={range.value} onPick={pick} />
       </div>
       <div class="history-charts">
@@ -436,12 +449,14 @@ export default function HostCharts(props: HostChartsProps) {
           />
         ))}
       </div>
-      <StatsTable
-        keys={props.statsKeys}
-        stats={stats.value}
-        range={range.value}
-        relativeError={props.relativeError}
-      />
+      {props.statsKeys.length > 0 && (
+        <StatsTable
+          keys={props.statsKeys}
+          stats={stats.value}
+          range={range.value}
+          relativeError={props.relativeError}
+        />
+      )}
     </div>
   );
 }

@@ -8,10 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
-import { dockerFixture } from "./support/docker_api.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
-import { createDockerClient } from "../lib/docker/client.ts";
-import { cleanupApps } from "./support/apps.ts";
+import { appsApiFixture, cleanupApps } from "./support/apps.ts";
 import { TEST_IMAGE } from "../lib/docker/testing.ts";
 
 const SUITE = "apps-api";
@@ -54,10 +52,7 @@ dbTest(
   "[docker] apps API: cluster, deploy, curl, update, automatic and manual rollback, stop/start, delete",
   async (h) => {
     if (ignored) return;
-    const f = await dockerFixture(h, SUITE);
-    const docker = createDockerClient({ timeoutMs: 60_000 });
-    const root = await f.t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
-    const org = (await f.t.services.orgs.bySlug("acme"))!;
+    const { f, docker, root, org } = await appsApiFixture(h, SUITE);
     const as = async (cookie: string, method: string, path: string, json?: unknown) => {
       const started = performance.now();
       const res = await f.t.request(path, { method, cookie, json });

@@ -33,10 +33,10 @@ dbTest(
     });
     try {
       const root = await t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
-    const certificateEvents: { hostname: string; state: string }[] = [];
-    t.services.events.on("proxy.certificate", (e) => {
-      certificateEvents.push({ hostname: e.hostname, state: e.state });
-    });
+      const certificateEvents: { hostname: string; state: string }[] = [];
+      t.services.events.on("proxy.certificate", (e) => {
+        certificateEvents.push({ hostname: e.hostname, state: e.state });
+      });
       const call = async (method: string, path: string, json?: unknown): Promise<Answer> => {
         const res = await t.request(path, { method, cookie: root.cookie, json });
         const text = await res.text();
@@ -90,7 +90,7 @@ dbTest(
       const verified = await check();
       assert.equal(verified.dns_status, "verified", verified.dns_detail);
       assert.equal(verified.tls_state, "issuing", "handed to the CA, no certificate yet");
-    assert.deepEqual(certificateEvents, [{ hostname: "shop.example.test", state: "issuing" }]);
+      assert.deepEqual(certificateEvents, [{ hostname: "shop.example.test", state: "issuing" }]);
       // Now the hostname is HTTPS: plain HTTP redirects.
       const redirected = await ask(caddy.httpPort, "shop.example.test", "/x");
       assert.equal(redirected.status, 308);

@@ -1,31 +1,38 @@
 /**
  * The apps feature: apps on the Docker Swarm made of Capstan's hosts — the cluster (create or
  * adopt, join, drain, leave), apps and their immutable deployments, the deployer that converges
- * them, and the reconciler job that keeps records and Swarm in step.
+ * them, the reconciler job that keeps records and Swarm in step, and the apps' metrics (their
+ * task containers' series summed, replaced containers included).
  */
 import { defineModule } from "../module.ts";
 import { topicRoles } from "../realtime/topics.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Orgs } from "../orgs/service.ts";
+import type { Metrics } from "../metrics/service.ts";
 import { createAppStore } from "./store.ts";
 import { type Cluster, createCluster } from "./cluster.ts";
 import { createDeployer } from "./deployer.ts";
 import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.ts";
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
+import * as taskContainersMigration from "./migration_task_containers.ts";
 import { appTopic } from "./topics.ts";
 import { announceMoves } from "./events.ts";
+import { createTaskContainers } from "./task_containers.ts";
+import { LABELS } from "./swarm_spec.ts";
+import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
 
 export const appsModule = defineModule<
-  { apps: Apps; cluster: Cluster; reconciler: Reconciler },
-  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs }
+  { apps: Apps; cluster: Cluster; reconciler: Reconciler; appMetrics: AppMetricsReader },
+  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs; metrics: Metrics }
 >({
   name: "apps",
-  deps: ["audit", "agents", "orgs"],
-  services: (core, { audit, agents, orgs }) => {
+  deps: ["audit", "agents", "orgs", "metrics"],
+  services: (core, { audit, agents, orgs, metrics }) => {
     const { db, clock, log } = core;
     const store = createAppStore(db, clock);
+    const containers = createTaskContainers(db, clock);
     const cluster = createCluster({
       db,
       clock,
@@ -46,13 +53,21 @@ export const appsModule = defineModule<
       cluster: manager,
       orgSlug,
       progress: (app, p) => void core.realtime.publish(appTopic(app.org_id, app.id), p),
-      finished: (app) =>
+      // The containers a deployment started and stopped, recorded as it ends (the reconciler
+      // would see them within a minute; a container replaced again sooner would be missed).
+      finished: (app) => {
         core.events.emit("app.changed", {
           org_id: app.org_id,
           app_id: app.id,
           app: app.name,
           reason: "deployed",
-        }),
+        });
+        void manager().then(({ gw }) => gw.tasks({ label: [`${LABELS.app}=${app.id}`] }))
+          .then((tasks) => containers.record(tasks, new Map([[app.id, app.org_id]])))
+          .catch((err) =>
+            log.warn("apps: task containers not recorded", { app: app.id, error: String(err) })
+          );
+      },
     });
     const reconciler = createReconciler({
       store,
@@ -60,6 +75,7 @@ export const appsModule = defineModule<
       orgSlug,
       clock,
       log,
+      containers,
       moved: announceMoves(core),
     });
     const apps = createApps({
@@ -69,15 +85,25 @@ export const appsModule = defineModule<
       audit,
       clock,
       log,
+      containers,
       removeVolume: async (hostId, name) => {
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
     });
-    return { apps, cluster, reconciler };
+    const appMetrics = createAppMetrics({
+      containers,
+      query: metrics.query,
+      latest: metrics.overview,
+      clock,
+    });
+    return { apps, cluster, reconciler, appMetrics };
   },
   jobs: ({ reconciler }, core) => [reconcilerJob(reconciler, core.log)],
   topics: topicRoles([appTopic]),
-  migrations: { "0010_apps": appsMigration },
+  migrations: {
+    "0010_apps": appsMigration,
+    "0011_app_task_containers": taskContainersMigration,
+  },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },
     {

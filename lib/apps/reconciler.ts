@@ -16,6 +16,7 @@ import type { App, AppStore, Deployment } from "./store.ts";
 import { ensureAppNetworks, type SwarmGateway } from "./gateway.ts";
 import type { ClusterInfo } from "./deployer.ts";
 import { LABELS, toSwarmService } from "./swarm_spec.ts";
+import type { TaskContainers } from "./task_containers.ts";
 
 /** What the reconciler needs. */
 export interface ReconcilerDeps {
@@ -35,6 +36,8 @@ export interface ReconcilerDeps {
   moved?(app: App, moves: TaskMove[]): void;
   /** Services with Capstan's labels that no app accounts for (for the admin's attention). */
   orphaned?(orphans: Orphan[]): void;
+  /** Where the containers of apps' tasks are recorded (for app metrics over time). */
+  containers?: Pick<TaskContainers, "record">;
 }
 
 /** A task Swarm started elsewhere because its node went down. */
@@ -313,6 +316,10 @@ export function createReconciler(deps: ReconcilerDeps) {
     const byId = new Map(services.map((s) => [s.ID, s]));
     await recordMoves(tasks, nodes, byId, apps, report).catch((err) =>
       report.errors.push(`task moves: ${err instanceof Error ? err.message : String(err)}`)
+    );
+    const orgOf = new Map(allApps.map((a) => [a.id, a.org_id]));
+    await deps.containers?.record(tasks, orgOf).catch((err) =>
+      report.errors.push(`task containers: ${err instanceof Error ? err.message : String(err)}`)
     );
     return report;
   }

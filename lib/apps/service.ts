@@ -28,6 +28,7 @@ import { diffSpecs, type SpecDiff } from "./diff.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
 import type { SwarmGateway } from "./gateway.ts";
+import type { TaskContainers } from "./task_containers.ts";
 
 /** What the apps service needs. */
 export interface AppsDeps {
@@ -41,6 +42,8 @@ export interface AppsDeps {
   removeVolume(hostId: string, name: string): Promise<void>;
   /** How long a deleted app's networks are tried (tasks leave them a moment after). */
   networkRemoveTimeoutMs?: number;
+  /** Where the containers of the app's tasks are recorded (for app metrics over time). */
+  containers?: Pick<TaskContainers, "record">;
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -480,8 +483,10 @@ export function createApps(deps: AppsDeps) {
       ]);
       const nodeName = new Map(nodes.map((n) => [n.node_id, n]));
       const out = [];
+      const seen = [];
       for (const s of services) {
         const tasks = await gw.tasks({ service: [s.ID] });
+        seen.push(...tasks);
         out.push({
           name: s.Spec.Labels[LABELS.service] ?? s.Spec.Name,
           swarm_name: s.Spec.Name,
@@ -512,6 +517,10 @@ export function createApps(deps: AppsDeps) {
             })),
         });
       }
+      // Best effort: the page must show what runs even when the record cannot be written.
+      await deps.containers?.record(seen, new Map([[app.id, app.org_id]])).catch((err) =>
+        deps.log.warn("apps: task containers not recorded", { app: app.id, error: String(err) })
+      );
       return { services: out };
     },
 

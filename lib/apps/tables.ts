@@ -69,6 +69,19 @@ export interface AppEventsTable {
   data: string;
 }
 
+/** A container one of an app's Swarm tasks ran in (see task_containers.ts). */
+export interface AppTaskContainersTable {
+  host_id: string;
+  container_id: string;
+  app_id: string;
+  org_id: string;
+  service: string;
+  slot: number | null;
+  task_id: string;
+  first_seen: number;
+  last_seen: number;
+}
+
 /** The apps module's tables, merged into the database type by lib/db/schema.ts. */
 export interface AppsTables {
   swarm_cluster: SwarmClusterTable;
@@ -76,4 +89,5 @@ export interface AppsTables {
   apps: AppsTable;
   deployments: DeploymentsTable;
   app_events: AppEventsTable;
+  app_task_containers: AppTaskContainersTable;
 }

@@ -173,6 +173,39 @@ export function createMetricQuery(db: Db, clock: Clock) {
   }
 
   return {
+    /**
+     * Sum and count of samples per bucket of the given series of many containers of one host, at
+     * a rollup tier's resolution (pending buckets computed from finer data, as `points` does):
+     * the input of sums across containers (aggregate.ts), which need every container's figures
+     * on the same time grid. The caller bounds the range per tier (app metrics: minutes up to 3
+     * days, hours up to the API's 400 days, so at most 9,600 buckets per series).
+     */
+    async containerBuckets(
+      hostId: string,
+      containers: string[],
+      keys: string[],
+      tier: "1m" | "1h",
+      from: number,
+      to: number,
+    ): Promise<{ container: string; key: string; t: number; sum: number; count: number }[]> {
+      if (!containers.length || !keys.length) return [];
+      const resolution = tier === "1m" ? MINUTE : HOUR;
+      const start = from - (from % resolution);
+      const ss = new Map<number, { container: string; key: string }>();
+      for (let i = 0; i < containers.length; i += CHUNK) {
+        const rows = await db.selectFrom("metric_series").select(["id", "container_id", "key"])
+          .where("host_id", "=", hostId).where("container_id", "in", containers.slice(i, i + CHUNK))
+          .where("key", "in", keys).execute();
+        for (const r of rows) ss.set(Number(r.id), { container: r.container_id, key: r.key });
+      }
+      const out: { container: string; key: string; t: number; sum: number; count: number }[] = [];
+      await buckets(hostId, [...ss.keys()], tier, start, to, (r) => {
+        const s = ss.get(r.series_id)!;
+        out.push({ ...s, t: r.t - (r.t % resolution), sum: r.sum, count: r.count });
+      });
+      return out;
+    },
+
     /** Series keys stored for a host ('' container) or a container. */
     async keys(hostId: string, container = ""): Promise<string[]> {
       return (await series(hostId, container)).map((s) => s.key);

@@ -22,6 +22,7 @@ import type { AppSpecInput } from "../../lib/apps/spec.ts";
 import { LABELS } from "../../lib/apps/swarm_spec.ts";
 import { SYSTEM_CTX, testServices } from "./services.ts";
 import { controlAgent } from "./control_agent.ts";
+import { dockerFixture } from "./docker_api.ts";
 
 export const OWNER: AppCaller = { ctx: SYSTEM_CTX, role: "owner" };
 
@@ -241,4 +242,17 @@ export async function withSingleNodeApps(
     docker.close();
     await h.close();
   }
+}
+
+/**
+ * The HTTP fixture of the apps API tests: organization "acme" with a user per role and the local
+ * engine's agent as its host (dockerFixture), a platform admin (`root`) who may create the
+ * cluster, and a Docker client for clean-up.
+ */
+export async function appsApiFixture(h: DbHandle, suite: string) {
+  const f = await dockerFixture(h, suite);
+  const docker = createDockerClient({ timeoutMs: 60_000 });
+  const root = await f.t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
+  const org = (await f.t.services.orgs.bySlug("acme"))!;
+  return { f, docker, root, org };
 }

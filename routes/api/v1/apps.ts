@@ -16,7 +16,8 @@ import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/apps";
 
-const AppParams = OrgParam.extend({
+/** An app of the organization, by name or id. */
+export const AppParams = OrgParam.extend({
   app: z.string().min(1).max(63).openapi({
     param: { name: "app", in: "path" },
     description: "The app's name or id",
@@ -121,7 +122,7 @@ async function appView(c: AppContext, app: App) {
 }
 
 /** The app named in the path, in the caller's organization (404 otherwise). */
-function appOf(c: AppContext, ref: string): Promise<App> {
+export function appOf(c: AppContext, ref: string): Promise<App> {
   return c.var.services.apps.store.get(orgScopeOf(c).org.id, ref);
 }
 

@@ -143,7 +143,8 @@ const StorageResponse = z.object({
   total: StorageCounts,
 }).openapi("MetricStorage");
 
-function window(q: { from?: number; to?: number }, now: number) {
+/** The [from, to) a query names (default: the last hour), or 400 naming `from`. */
+export function window(q: { from?: number; to?: number }, now: number) {
   const to = q.to ?? now;
   const from = q.from ?? to - HOUR;
   if (from >= to) {

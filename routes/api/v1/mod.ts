@@ -1,5 +1,6 @@
 import { type ApiRoutes, SHELL } from "../../../lib/http/app.ts";
 import * as apps from "./apps.ts";
+import * as appMetrics from "./app_metrics.ts";
 import * as cluster from "./cluster.ts";
 import * as proxyRoutes from "./proxy_routes.ts";
 import * as system from "./system.ts";
@@ -40,6 +41,6 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   health: [healthChecks],
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
-  apps: [apps, cluster],
+  apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
 };

@@ -26,6 +26,7 @@ import {
   fromCluster,
   mayOperate,
 } from "./_app.tsx";
+import { appMetricsSection } from "./_metrics.tsx";
 
 const AppLiveIsland = island("AppLive", AppLive);
 const LOG_LINES = 200;
@@ -174,6 +175,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
       {hasIsland(kit.manifest, "AppLive")
         ? <AppLiveIsland {...liveProps} />
         : <AppLive {...liveProps} />}
+      {appMetricsSection(c, kit, org, app)}
       <div class="grid-2 app-panels">
         <AppSpecSummary app={app} />
         {operate && (

@@ -52,12 +52,14 @@ export async function listPage(c: AppContext, error?: HttpError) {
     ),
   );
   const replicas = apps.length ? await replicasByApp(c) : undefined;
+  const usage = await c.var.services.appMetrics.usage(apps.map((a) => a.id));
   const operate = mayOperate(c);
   const back = links.href(offset ? { offset: String(offset) } : {});
   const rows: AppRow[] = apps.map((a: App, i) => ({
     app: a,
     latest: latest[i],
     replicas: replicas?.ok ? replicas.value.get(a.id) ?? { running: 0, desired: 0 } : undefined,
+    usage: usage.get(a.id),
   }));
   const from = total ? offset + 1 : 0;
   const to = offset + apps.length;
