@@ -193,6 +193,19 @@ Deno.test({
       await shot(page, "apps-app-phone", PHONE);
       await page.setViewportSize(DESKTOP);
 
+      // Live logs on the app page: the containers' viewer, every task's lines marked with task
+      // and node (the page loaded before the tasks existed, so it is loaded again).
+      await page.reload();
+      await page.waitForSelector('capstan-island[data-island="LogViewer"][data-hydrated="true"]');
+      await page.locator(".app-logs .log-line", { hasText: "serving hello" }).first().waitFor({
+        timeout: 20_000,
+      });
+      const sources = await page.locator(".app-logs .log-line .log-src").allTextContents();
+      assert.ok(sources.some((s) => /^[a-z0-9-]+\.\d+@\S+$/.test(s)), sources.join(", "));
+      await shot(page, "apps-logs-desktop");
+      await shot(page, "apps-logs-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+
       // The list: the app with 2/2.
       await page.goto(`${hub.url}/o/acme/apps`);
       await page.locator(`tr[data-app-row="${name}"]`).waitFor();
@@ -257,7 +270,7 @@ Deno.test({
       // The page afresh: the timeline has the rollback; the logs show both tasks' lines.
       await page.reload();
       await page.getByText("Deployment #3 is running").waitFor();
-      await page.locator(".app-log .log-line", { hasText: "serving hello" }).first().waitFor();
+      await page.locator(".app-logs .log-line", { hasText: "serving hello" }).first().waitFor();
       await shot(page, "apps-app-rolled-back-desktop");
       await shot(page, "apps-app-rolled-back-phone", PHONE);
       await page.setViewportSize(DESKTOP);

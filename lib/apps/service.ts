@@ -28,6 +28,7 @@ import { diffSpecs, type SpecDiff } from "./diff.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
 import type { SwarmGateway } from "./gateway.ts";
+import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 
 /** What the apps service needs. */
 export interface AppsDeps {
@@ -263,6 +264,15 @@ export function createApps(deps: AppsDeps) {
         "deploy_in_progress",
       );
     }
+  }
+
+  /** The Swarm service of an app's service, on the manager's gateway (404 when it has none). */
+  async function swarmServiceOf(app: App, service: string) {
+    const { gw } = await cluster.manager();
+    const s = (await gw.services(`${LABELS.app}=${app.id}`))
+      .find((x) => x.Spec.Labels[LABELS.service] === service);
+    if (!s) throw new NotFound(`No running service "${service}" in app "${app.name}"`);
+    return { gw, id: s.ID };
   }
 
   async function current(app: App): Promise<Deployment | undefined> {
@@ -517,11 +527,14 @@ export function createApps(deps: AppsDeps) {
 
     /** Log lines of one service's tasks (all replicas, with task and node on each line). */
     async logs(app: App, service: string, opts: { tail: number; follow: boolean }) {
-      const { gw } = await cluster.manager();
-      const s = (await gw.services(`${LABELS.app}=${app.id}`))
-        .find((x) => x.Spec.Labels[LABELS.service] === service);
-      if (!s) throw new NotFound(`No running service "${service}" in app "${app.name}"`);
-      return gw.logs(s.ID, opts);
+      const { gw, id } = await swarmServiceOf(app, service);
+      return gw.logs(id, opts);
+    },
+
+    /** Follows one service's logs live (every task, labelled with task and node). */
+    async followLogs(app: App, service: string, tail: number): Promise<LiveServiceLogs> {
+      const { gw, id } = await swarmServiceOf(app, service);
+      return followServiceLogs(gw, id, service, tail);
     },
 
     /** The network names of an app (for the pages). */

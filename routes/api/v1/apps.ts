@@ -13,6 +13,8 @@ import { Invalid } from "../../../lib/errors.ts";
 import type { App, Deployment } from "../../../lib/apps/store.ts";
 import type { AppSpecInput } from "../../../lib/apps/spec.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
+import { sseEvent, sseResponse } from "../../../lib/http/sse.ts";
+import type { AppLogLine } from "../../../lib/apps/service_logs.ts";
 
 const base = "/api/v1/orgs/{org}/apps";
 
@@ -28,6 +30,10 @@ const DeploymentParams = AppParams.extend({
     param: { name: "n", in: "path" },
     description: "The deployment's number in its app (or its id)",
   }),
+});
+
+const ServiceParams = AppParams.extend({
+  service: z.string().min(1).max(63).openapi({ param: { name: "service", in: "path" } }),
 });
 
 const Spec = z.record(z.string(), z.unknown()).openapi("AppSpec", {
@@ -336,9 +342,7 @@ const logs = apiRoute("org:viewer", {
   tags: ["apps"],
   summary: "The last log lines of every task of a service, with task and node on each line",
   request: {
-    params: AppParams.extend({
-      service: z.string().min(1).max(63).openapi({ param: { name: "service", in: "path" } }),
-    }),
+    params: ServiceParams,
     query: z.object({ tail: z.coerce.number().int().min(1).max(5000).default(200) }),
   },
   responses: {
@@ -347,6 +351,36 @@ const logs = apiRoute("org:viewer", {
     503: ERRORS[503],
   },
 });
+
+const logsStream = apiRoute("org:viewer", {
+  method: "get",
+  path: `${base}/{app}/services/{service}/logs/stream`,
+  tags: ["apps"],
+  summary: "Follow every task of a service live (Server-Sent Events)",
+  description: "An empty `tail` event first (it resets what a client shows), then the last " +
+    "`tail` lines of each task and every new line as it is written (event `lines`: JSON array " +
+    "of `{stream, line, ts, task, task_id, node}`; `task` is `<service>.<slot>`, `node` the " +
+    "node's hostname). `end` (`{code, reason}`) closes the stream: `ended`, `overflow` (the " +
+    "reader fell behind), `limit` (the stream sent its byte budget; reconnect to go on) or " +
+    "`error`. Comments every 15 s keep it open.",
+  request: {
+    params: ServiceParams,
+    query: z.object({ tail: z.coerce.number().int().min(0).max(5000).default(100) }),
+  },
+  responses: {
+    200: {
+      description: "Log events",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
+    404: ERRORS[404],
+    503: ERRORS[503],
+  },
+});
+
+/** Lines per SSE event. */
+const EVENT_LINES = 500;
+/** Bytes of log text one follow stream sends before it ends (the viewer reconnects). */
+const FOLLOW_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How long a log read waits for the tail before answering with what arrived. */
 const LOG_READ_MS = 5_000;
@@ -470,4 +504,44 @@ export function register(app: OpenAPIHono<AppEnv>) {
     }
     return c.json({ lines }, 200);
   });
+
+  app.openapi(logsStream, async (c) => {
+    const { app: ref, service } = c.req.valid("param");
+    const a = await appOf(c, ref);
+    const live = await c.var.services.apps.followLogs(a, service, c.req.valid("query").tail);
+    return sseResponse(followEvents(live.lines), {
+      signal: c.req.raw.signal,
+      onClose: () => live.cancel(),
+    });
+  });
+}
+
+/** The SSE events of a followed service log, within FOLLOW_MAX_BYTES. */
+async function* followEvents(lines: AsyncIterable<AppLogLine[]>): AsyncGenerator<string, void> {
+  yield sseEvent("tail", []);
+  let bytes = 0;
+  try {
+    for await (const batch of lines) {
+      for (let i = 0; i < batch.length; i += EVENT_LINES) {
+        const part = batch.slice(i, i + EVENT_LINES);
+        yield sseEvent("lines", part);
+        bytes += part.reduce((n, l) => n + l.line.length, 0);
+      }
+      if (bytes > FOLLOW_MAX_BYTES) {
+        yield sseEvent("end", {
+          code: "limit",
+          reason: `This stream sent ${FOLLOW_MAX_BYTES >> 20} MiB of logs`,
+        });
+        return;
+      }
+    }
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    yield sseEvent("end", {
+      code: e.code === "overflow" ? "overflow" : "error",
+      reason: e.message ?? String(err),
+    });
+    return;
+  }
+  yield sseEvent("end", { code: "ended", reason: "The service's log stream ended" });
 }

@@ -7,6 +7,7 @@ import { appTopic } from "../../../../lib/apps/topics.ts";
 import type { App, AppEvent } from "../../../../lib/apps/store.ts";
 import type { ServiceLogLine } from "../../../../lib/apps/gateway.ts";
 import AppLive, { type AppLiveProps, type LiveService } from "../../../../islands/AppLive.tsx";
+import LogViewer from "../../../../islands/LogViewer.tsx";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { AppState } from "../../../../components/AppStatus.tsx";
 import { DeploymentsTable } from "../../../../components/DeploymentsTable.tsx";
@@ -28,6 +29,7 @@ import {
 } from "./_app.tsx";
 
 const AppLiveIsland = island("AppLive", AppLive);
+const LogViewerIsland = island("LogViewer", LogViewer);
 const LOG_LINES = 200;
 const LOG_WAIT_MS = 5000;
 
@@ -132,6 +134,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
     ? { lines: [], note: undefined }
     : await serviceLogs(c, app, shownService);
   const operate = mayOperate(c);
+  const followLogs = !live.error && !logs.note && hasIsland(kit.manifest, "LogViewer");
   const unsaved = current && JSON.stringify(current.spec) !== JSON.stringify(app.spec);
   const taskSlot = new Map<string, string>();
   for (const s of live.services) {
@@ -246,27 +249,27 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
             </form>
           )}
         </div>
-        <p class="muted small">
-          The last {LOG_LINES} lines of {shownService}, every task, as of this page's loading.
-        </p>
         {logs.note && <p class="muted">{logs.note}</p>}
-        {!logs.note && !live.error && (
-          logs.lines.length
-            ? (
-              <div class="log-body app-log" tabindex={0} aria-label={`Logs of ${shownService}`}>
-                {logs.lines.map((l, i) => (
-                  <div key={i} class={l.stream === "stderr" ? "log-line log-err" : "log-line"}>
-                    <span class="log-ts">{logTime(l.ts)}</span>
-                    <span class="log-task">
-                      {(l.taskId && taskSlot.get(l.taskId)) ?? l.taskId?.slice(0, 6) ?? ""}
-                    </span>
-                    <span class="log-tx">{l.line}</span>
-                  </div>
-                ))}
-              </div>
-            )
-            : <p class="muted">No lines yet.</p>
-        )}
+        {followLogs
+          ? (
+            <>
+              <p class="muted small">
+                Every task of {shownService}, live; each line says its task and node.
+              </p>
+              <LogViewerIsland
+                streamUrl={`${apiBase(c, app)}/services/${
+                  encodeURIComponent(shownService)
+                }/logs/stream`}
+                tail={100}
+                label={`Logs of ${shownService}`}
+              />
+              <noscript>
+                <StaticLogs lines={logs.lines} service={shownService} taskSlot={taskSlot} />
+              </noscript>
+            </>
+          )
+          : !logs.note && !live.error &&
+            <StaticLogs lines={logs.lines} service={shownService} taskSlot={taskSlot} />}
       </section>
       <Timeline events={events} />
       {operate && (
@@ -286,6 +289,40 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
       status: error?.status ?? 200,
       manifest: kit.manifest,
     },
+  );
+}
+
+/** The API path of an app, for the islands' streams. */
+function apiBase(c: AppContext, app: App): string {
+  return `/api/v1/orgs/${encodeURIComponent(orgScopeOf(c).org.slug)}/apps/${app.id}`;
+}
+
+/** The last lines of a service as of the page's loading (without JavaScript). */
+function StaticLogs(
+  { lines, service, taskSlot }: {
+    lines: ServiceLogLine[];
+    service: string;
+    taskSlot: Map<string, string>;
+  },
+) {
+  if (!lines.length) return <p class="muted">No lines yet.</p>;
+  return (
+    <>
+      <p class="muted small">
+        The last {LOG_LINES} lines of {service}, every task, as of this page's loading.
+      </p>
+      <div class="log-body app-log" tabindex={0} aria-label={`Logs of ${service}`}>
+        {lines.map((l, i) => (
+          <div key={i} class={l.stream === "stderr" ? "log-line log-err" : "log-line"}>
+            <span class="log-ts">{logTime(l.ts)}</span>
+            <span class="log-task">
+              {(l.taskId && taskSlot.get(l.taskId)) ?? l.taskId?.slice(0, 6) ?? ""}
+            </span>
+            <span class="log-tx">{l.line}</span>
+          </div>
+        ))}
+      </div>
+    </>
   );
 }
 
