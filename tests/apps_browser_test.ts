@@ -275,6 +275,27 @@ Deno.test({
       await shot(page, "apps-app-rolled-back-phone", PHONE);
       await page.setViewportSize(DESKTOP);
 
+      // Migration policy: manual, from the edit page, pins the service where it runs (deployment
+      // #4, followed live); the app page shows the pin and offers "Move to" with a confirmation.
+      await page.getByRole("link", { name: "Edit", exact: true }).click();
+      await page.getByLabel(/^Manual/).check();
+      await Promise.all([
+        page.waitForURL(/\?done=policy_deployed$/),
+        page.getByRole("button", { name: "Save policy" }).click(),
+      ]);
+      await deploymentStatus(page, 4, "running");
+      await page.reload();
+      const pin = await page.locator("[data-pin]").first().innerText();
+      assert.ok(pin && !/next deployment/.test(pin), pin);
+      await shot(page, "apps-placement-desktop");
+      await shot(page, "apps-placement-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+      await page.getByRole("button", { name: "Move…" }).click();
+      await page.getByRole("heading", { name: new RegExp(`^Move \\S+ to ${pin}\\?$`) }).waitFor();
+      await shot(page, "apps-move-confirm-desktop");
+      await page.getByRole("link", { name: "Cancel" }).click();
+      await page.locator("#placement-title").waitFor();
+
       // Delete: the name must be typed.
       await page.getByRole("link", { name: "Delete app…" }).click();
       await page.getByLabel(`Type ${name} to confirm`).fill("wrong");

@@ -6,12 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
-import { dockerFixture } from "./support/docker_api.ts";
 import { type SseEvent, sseReader } from "./support/sse.ts";
-import { cleanupApps } from "./support/apps.ts";
-import { builtIslands } from "./support/islands.ts";
+import { apiApps } from "./support/apps_api.ts";
 import { dockerTestsIgnored, eventually, TEST_IMAGE } from "../lib/docker/testing.ts";
-import { createDockerClient } from "../lib/docker/client.ts";
 
 const SUITE = "apps-logs";
 const ignored = dockerTestsIgnored(SUITE);
@@ -29,20 +26,11 @@ dbTest(
   "[docker] apps: a service's logs followed live, every task, with task and node",
   async (h) => {
     if (ignored) return;
-    const { manifest, dir } = await builtIslands();
-    const f = await dockerFixture(h, SUITE, { islands: manifest, islandsDir: dir });
-    const docker = createDockerClient({ timeoutMs: 60_000 });
-    const root = await f.t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
-    const org = (await f.t.services.orgs.bySlug("acme"))!;
+    const env = await apiApps(h, SUITE);
+    const { f, docker } = env;
     const name = `logs-${crypto.randomUUID().slice(0, 6)}`;
     const api = `/api/v1/orgs/acme/apps/${name}`;
     try {
-      const made = await f.t.request("/api/v1/cluster", {
-        method: "POST",
-        cookie: root.cookie,
-        json: { host_id: f.hostId, advertise_addr: "127.0.0.1", adopt: true },
-      });
-      assert.equal(made.status, 201, await made.text());
       const created = await f.call("member", "POST", "/api/v1/orgs/acme/apps", {
         name,
         spec: {
@@ -56,15 +44,8 @@ dbTest(
         },
       });
       assert.equal(created.status, 202, JSON.stringify(created.body));
-      await eventually(
-        async () => {
-          const d = (await f.call("viewer", "GET", `${api}/deployments/1`)).body;
-          assert.notEqual(d.status, "failed", d.reason);
-          return d.status === "running" ? d : undefined;
-        },
-        "the app to run",
-        120_000,
-      );
+      const first = await env.settled(name, 1);
+      assert.equal(first.status, "running", first.reason);
       const status = (await f.call("viewer", "GET", `${api}/status`)).body;
       const tasks = status.services[0].tasks.filter((t: { state: string }) =>
         t.state === "running"
@@ -154,10 +135,7 @@ dbTest(
       await foreign.body?.cancel();
       assert.equal(f.agent.conn.openStreams, 0, "a refused viewer leaves nothing");
     } finally {
-      await f.t.services.apps.idle();
-      await cleanupApps(docker, [org.id], SUITE);
-      docker.close();
-      await f.agent.stop();
+      await env.close();
     }
   },
 );

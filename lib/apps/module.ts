@@ -14,6 +14,7 @@ import { createDeployer } from "./deployer.ts";
 import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.ts";
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
+import * as pinsMigration from "./migration_pins.ts";
 import { appTopic } from "./topics.ts";
 
 export const appsModule = defineModule<
@@ -77,7 +78,7 @@ export const appsModule = defineModule<
   },
   jobs: ({ reconciler }, core) => [reconcilerJob(reconciler, core.log)],
   topics: topicRoles([appTopic]),
-  migrations: { "0010_apps": appsMigration },
+  migrations: { "0010_apps": appsMigration, "0011_apps_pins": pinsMigration },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },
     {

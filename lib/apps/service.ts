@@ -28,6 +28,7 @@ import { diffSpecs, type SpecDiff } from "./diff.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
 import type { SwarmGateway } from "./gateway.ts";
+import { pinsServices, usableNode } from "./placement.ts";
 import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 
 /** What the apps service needs. */
@@ -77,10 +78,14 @@ export function createApps(deps: AppsDeps) {
   const { store, cluster, deployer } = deps;
   const inFlight = new Set<Promise<unknown>>();
 
-  function assertPolicy(caller: AppCaller, spec: AppSpec) {
+  function assertWriteScope(caller: AppCaller) {
     if (caller.tokenScope === "read") {
       throw new Forbidden("This token has read scope; changing apps needs write scope");
     }
+  }
+
+  function assertPolicy(caller: AppCaller, spec: AppSpec) {
+    assertWriteScope(caller);
     const problems = policyProblems(caller, spec);
     if (!problems.length) return;
     const fields = Object.fromEntries(problems.map((p) => [`spec.${p.path}`, p.message]));
@@ -226,10 +231,11 @@ export function createApps(deps: AppsDeps) {
     spec: AppSpec,
     trigger: Trigger,
     images?: Record<string, string>,
+    pins?: Record<string, string>,
   ): Promise<Deployment> {
     const { gw } = await cluster.manager();
     await assertCapacity(gw, app, spec);
-    const d = await store.startDeployment(app, { spec, trigger, images });
+    const d = await store.startDeployment(app, { spec, trigger, images, pins });
     await store.event(app, "deploy", `Deployment #${d.number} started (${trigger.kind})`, {
       deployment_id: d.id,
     });
@@ -323,7 +329,11 @@ export function createApps(deps: AppsDeps) {
       });
     },
 
-    /** Saves a new spec or settings; deploying it is a separate, explicit step. */
+    /**
+     * Saves a new spec or settings; deploying a spec is a separate, explicit step. A migration
+     * policy that pins services where they were not pinned (or the reverse) changes their Swarm
+     * constraints, so it is deployed at once: the running configuration, images as they were.
+     */
     async update(
       caller: AppCaller,
       app: App,
@@ -335,10 +345,77 @@ export function createApps(deps: AppsDeps) {
         await assertPortsFree(app, spec);
         await assertPortsReachable(spec);
       }
+      const policy = patch.migration_policy;
+      const repin = policy !== undefined && app.current_deployment_id !== null &&
+        pinsServices(policy) !== pinsServices(app.migration_policy);
+      if (repin) {
+        assertWriteScope(caller);
+        await assertCanDeploy(app);
+      }
       return await audited(caller, "app.updated", app, {
         spec_changed: Boolean(spec),
-        migration_policy: patch.migration_policy,
-      }, () => store.update(app, { spec, migration_policy: patch.migration_policy }));
+        migration_policy: policy,
+        redeployed: repin,
+      }, async () => {
+        const saved = await store.update(app, { spec, migration_policy: policy });
+        if (!repin) return saved;
+        const cur = (await current(saved))!;
+        await deployNow(saved, cur.spec, triggerOf(caller, "policy"), cur.images);
+        return saved;
+      });
+    },
+
+    /**
+     * Moves a service of an app with the manual policy to another node: a new deployment of the
+     * running configuration pinned there. 400 names the field (`service`, `node`) that is not in
+     * the app or the cluster; 409 when the policy does not allow moves, or the node cannot take
+     * tasks now (down, paused, drained) or already has them.
+     */
+    async move(caller: AppCaller, app: App, service: string, node: string): Promise<Deployment> {
+      assertWriteScope(caller);
+      if (app.migration_policy !== "manual") {
+        throw new Conflict(
+          app.migration_policy === "none"
+            ? `App "${app.name}" never moves (migration policy none); set it to manual to move it`
+            : `Swarm places app "${app.name}" by itself (migration policy automatic); set it to manual to move it by hand`,
+          "conflict",
+          { migration_policy: "must be manual to move a service" },
+        );
+      }
+      const cur = await current(app);
+      if (!cur) throw new Conflict("This app has no running deployment to move");
+      if (!cur.spec.services.some((s) => s.name === service)) {
+        throw invalidFields({ service: `no service "${service}" in app "${app.name}"` });
+      }
+      const { gw } = await cluster.manager();
+      const target = (await gw.nodes()).find((n) =>
+        n.ID === node || n.Description.Hostname === node
+      );
+      if (!target) throw invalidFields({ node: `no node "${node}" in the cluster` });
+      const name = target.Description.Hostname;
+      if (!usableNode(target)) {
+        throw new Conflict(
+          `Cannot move ${service} to ${name}: the node is ${target.Status.State}, ${target.Spec.Availability}`,
+          "conflict",
+          { node: `${name} is not ready and active` },
+        );
+      }
+      if (cur.pins[service] === target.ID) {
+        throw new Conflict(`${service} already runs on ${name}`, "conflict", {
+          node: `${service} is already pinned to ${name}`,
+        });
+      }
+      return await audited(caller, "app.moved", app, { service, node: target.ID }, async () => {
+        await assertCanDeploy(app);
+        await store.event(app, "move", `${service} is moving to ${name}`, {
+          service,
+          node_id: target.ID,
+        });
+        return await deployNow(app, cur.spec, triggerOf(caller, "move"), cur.images, {
+          ...cur.pins,
+          [service]: target.ID,
+        });
+      });
     },
 
     /** Deploys the app's saved spec. */

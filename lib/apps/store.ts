@@ -33,7 +33,16 @@ export interface App {
 
 /** Who or what started a deployment. */
 export interface Trigger {
-  kind: "create" | "deploy" | "rollback" | "scale" | "restart" | "start" | "stop";
+  kind:
+    | "create"
+    | "deploy"
+    | "rollback"
+    | "scale"
+    | "restart"
+    | "start"
+    | "stop"
+    | "move"
+    | "policy";
   actor_type: "user" | "token" | "system";
   actor_id: string | null;
   /** For a rollback: the deployment whose snapshot was deployed again. */
@@ -48,6 +57,8 @@ export interface Deployment {
   number: number;
   spec: AppSpec;
   images: Record<string, string>;
+  /** Service name → the Swarm node id it is pinned to (manual and none policies). */
+  pins: Record<string, string>;
   trigger: Trigger;
   status: DeploymentStatus;
   reason: string | null;
@@ -83,6 +94,7 @@ function deploymentOf(r: DeploymentsTable): Deployment {
     number: Number(r.number),
     spec: JSON.parse(r.spec),
     images: JSON.parse(r.images),
+    pins: JSON.parse(r.pins ?? "{}"),
     trigger: JSON.parse(r.trigger),
     created_at: Number(r.created_at),
     started_at: r.started_at === null ? null : Number(r.started_at),
@@ -195,7 +207,13 @@ export function createAppStore(db: Db, clock: Clock) {
      */
     async startDeployment(
       app: App,
-      d: { spec: AppSpec; trigger: Trigger; images?: Record<string, string> },
+      d: {
+        spec: AppSpec;
+        trigger: Trigger;
+        images?: Record<string, string>;
+        /** Pins asked for (a move); the deployer fills in the rest from the current ones. */
+        pins?: Record<string, string>;
+      },
     ): Promise<Deployment> {
       const now = clock.now();
       try {
@@ -218,6 +236,7 @@ export function createAppStore(db: Db, clock: Clock) {
             number: Number(last?.n ?? 0) + 1,
             spec: JSON.stringify(d.spec),
             images: JSON.stringify(d.images ?? {}),
+            pins: JSON.stringify(d.pins ?? {}),
             trigger: JSON.stringify(d.trigger),
             status: "pending",
             reason: null,
@@ -243,7 +262,11 @@ export function createAppStore(db: Db, clock: Clock) {
     async setStatus(
       d: Deployment,
       status: DeploymentStatus,
-      extra: { reason?: string | null; images?: Record<string, string> } = {},
+      extra: {
+        reason?: string | null;
+        images?: Record<string, string>;
+        pins?: Record<string, string>;
+      } = {},
     ): Promise<void> {
       const now = clock.now();
       const done = ["running", "failed", "rolled_back", "superseded"].includes(status);
@@ -252,6 +275,7 @@ export function createAppStore(db: Db, clock: Clock) {
           status,
           ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
           ...(extra.images ? { images: JSON.stringify(extra.images) } : {}),
+          ...(extra.pins ? { pins: JSON.stringify(extra.pins) } : {}),
           ...(status === "deploying" ? { started_at: now } : {}),
           ...(done ? { finished_at: now } : {}),
         }).where("id", "=", d.id).execute();

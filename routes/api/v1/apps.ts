@@ -51,7 +51,11 @@ const Spec = z.record(z.string(), z.unknown()).openapi("AppSpec", {
     }],
   },
 });
-const MigrationPolicy = z.enum(["automatic", "manual", "none"]);
+const MigrationPolicy = z.enum(["automatic", "manual", "none"]).openapi({
+  description: "automatic: Swarm places tasks and moves them off a failed node. manual: each " +
+    "service is pinned to its node (`node.id==…`) and moves only by `POST …/move`. none: pinned " +
+    "too, never moved; when its node goes down the service is down until the node returns.",
+});
 
 const DeploymentSchema = z.object({
   id: z.string(),
@@ -65,6 +69,9 @@ const DeploymentSchema = z.object({
     from: z.string().optional(),
   }),
   images: z.record(z.string(), z.string()),
+  pins: z.record(z.string(), z.string()).openapi({
+    description: "Service name → the Swarm node id it is pinned to (manual and none policies)",
+  }),
   spec: Spec,
   created_at: z.number().int(),
   started_at: z.number().int().nullable(),
@@ -104,6 +111,7 @@ function deploymentView(d: Deployment) {
     reason: d.reason,
     trigger: d.trigger,
     images: d.images,
+    pins: d.pins,
     spec: d.spec as unknown as Record<string, unknown>,
     created_at: d.created_at,
     started_at: d.started_at,
@@ -256,6 +264,25 @@ const rollback = apiRoute("org:member", {
     ...jsonBody(z.object({ to: z.string().max(64).optional() })),
   },
   responses: { 202: jsonResponse(Accepted, "Rolling back"), ...ERRORS },
+});
+
+const move = apiRoute("org:member", {
+  method: "post",
+  path: `${base}/{app}/move`,
+  tags: ["apps"],
+  summary: "Move a service to another node (manual migration policy; a new deployment)",
+  description: "Pins the service to `node` (a node id or hostname) and deploys the running " +
+    "configuration there; tasks start on the new node before the old ones stop. 400 names " +
+    "`service` or `node` when they are not in the app or the cluster; 409 when the app's policy " +
+    "is not manual, or the node is not ready and active, or the service is already there.",
+  request: {
+    params: AppParams,
+    ...jsonBody(z.object({
+      service: z.string().min(1).max(63),
+      node: z.string().min(1).max(128),
+    })),
+  },
+  responses: { 202: jsonResponse(Accepted, "Moving; progress on the app's topic"), ...ERRORS },
 });
 
 const deployments = apiRoute("org:viewer", {
@@ -455,6 +482,13 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(rollback, async (c) => {
     const a = await appOf(c, c.req.valid("param").app);
     const d = await c.var.services.apps.rollback(appCaller(c), a, c.req.valid("json").to);
+    return c.json({ deployment: deploymentView(d) }, 202);
+  });
+
+  app.openapi(move, async (c) => {
+    const a = await appOf(c, c.req.valid("param").app);
+    const { service, node } = c.req.valid("json");
+    const d = await c.var.services.apps.move(appCaller(c), a, service, node);
     return c.json({ deployment: deploymentView(d) }, 202);
   });
 

@@ -12,6 +12,7 @@ import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { AppState } from "../../../../components/AppStatus.tsx";
 import { DeploymentsTable } from "../../../../components/DeploymentsTable.tsx";
 import { AppSpecSummary } from "../../../../components/AppSpecSummary.tsx";
+import { AppPlacement } from "../../../../components/AppPlacement.tsx";
 import { SelectField, TextField } from "../../../../components/Field.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
@@ -100,7 +101,12 @@ async function liveState(c: AppContext, app: App) {
   if (nodes.ok) {
     for (const n of nodes.value) nodeMap[n.node_id] = { name: n.hostname, addr: n.addr };
   }
-  return { services, nodes: nodeMap, error: status.ok ? undefined : status.error };
+  return {
+    services,
+    nodes: nodeMap,
+    nodeList: nodes.ok ? nodes.value : [],
+    error: status.ok ? undefined : status.error,
+  };
 }
 
 /** `HH:MM:SS` of an engine timestamp. */
@@ -213,6 +219,13 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
           </section>
         )}
       </div>
+      <AppPlacement
+        app={app}
+        pins={current?.pins ?? {}}
+        nodes={live.nodeList}
+        self={self}
+        operate={operate}
+      />
       <section aria-labelledby="deployments-title">
         <h2 id="deployments-title" class="section-title">Deployments</h2>
         {deployments.length
