@@ -36,6 +36,7 @@ const envSchema = z.object({
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_MAX_HEAP_MB: z.coerce.number().int().min(64).max(65536).optional(),
+  CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
 const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
@@ -65,6 +66,11 @@ export interface Config {
   alertsRetentionDays: number;
   /** How long health check results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
   healthRetentionDays: number;
+  /**
+   * Images of each app's last N deployments stay on the nodes; older ones are removed once no
+   * app's last N deployments use them (CAPSTAN_APPS_KEEP_IMAGES; 0 keeps every image).
+   */
+  appsKeepImages: number;
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -114,5 +120,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,
     maxHeapMb: e.CAPSTAN_MAX_HEAP_MB,
+    appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
   };
 }

@@ -16,6 +16,7 @@ import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
 import * as pinsMigration from "./migration_pins.ts";
 import { appTopic } from "./topics.ts";
+import { clusterImageCleanup } from "./image_cleanup.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler },
@@ -70,6 +71,13 @@ export const appsModule = defineModule<
       audit,
       clock,
       log,
+      images: clusterImageCleanup({
+        store,
+        log,
+        keep: core.config.appsKeepImages,
+        cluster,
+        agent: (hostId) => agents.require(hostId),
+      }),
       removeVolume: async (hostId, name) => {
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },

@@ -29,6 +29,7 @@ import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
 import type { SwarmGateway } from "./gateway.ts";
 import { pinsServices, usableNode } from "./placement.ts";
+import type { ImageCleanup } from "./image_cleanup.ts";
 import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 
 /** What the apps service needs. */
@@ -43,6 +44,8 @@ export interface AppsDeps {
   removeVolume(hostId: string, name: string): Promise<void>;
   /** How long a deleted app's networks are tried (tasks leave them a moment after). */
   networkRemoveTimeoutMs?: number;
+  /** Removes images only deployments older than the app's last N used (after one runs). */
+  images?: ImageCleanup;
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -197,10 +200,15 @@ export function createApps(deps: AppsDeps) {
     p.finally(() => inFlight.delete(p));
   }
 
-  /** Starts a deployment in the background; its progress goes to the app's topic. */
+  /**
+   * Starts a deployment in the background; its progress goes to the app's topic. One that ends
+   * running lets the images of deployments older than the last N go (never failing it).
+   */
   function launch(app: App, d: Deployment) {
     track(
-      deployer.run(app, d).catch((e) =>
+      deployer.run(app, d).then(async (status) => {
+        if (status === "running") await deps.images?.run(app);
+      }).catch((e) =>
         deps.log.error("apps: deployment crashed", { app: app.id, error: String(e) })
       ),
     );

@@ -4,6 +4,7 @@
  * deployment of an app is pending or deploying at a time: the check and the insert share a
  * transaction, and the (app, number) key settles two racing replicas.
  */
+import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
@@ -315,6 +316,19 @@ export function createAppStore(db: Db, clock: Clock) {
       const rows = await q.orderBy("number", "desc").limit(Math.min(f.limit ?? 20, MAX_PAGE))
         .execute();
       return rows.map(deploymentOf);
+    },
+
+    /**
+     * The image references pinned by every app's `keep` latest deployments (what the image
+     * clean-up must leave), in one query: at most `keep` rows per app.
+     */
+    async recentImages(keep: number): Promise<string[]> {
+      const rows = await db.selectFrom("deployments as d").select("d.images").where(
+        sql<
+          boolean
+        >`d.number > (select max(x.number) from deployments x where x.app_id = d.app_id) - ${keep}`,
+      ).execute();
+      return [...new Set(rows.flatMap((r) => Object.values(JSON.parse(r.images) as object)))];
     },
 
     /** Every app's current deployment (the reconciler), in one query. */

@@ -16,6 +16,7 @@ import { createCluster } from "../../lib/apps/cluster.ts";
 import { createDeployer, type DeployProgress } from "../../lib/apps/deployer.ts";
 import { type AppCaller, createApps } from "../../lib/apps/service.ts";
 import { createReconciler } from "../../lib/apps/reconciler.ts";
+import { clusterImageCleanup } from "../../lib/apps/image_cleanup.ts";
 import type { AgentCaller } from "../../lib/apps/gateway.ts";
 import type { AppSpecInput } from "../../lib/apps/spec.ts";
 import { LABELS } from "../../lib/apps/swarm_spec.ts";
@@ -86,7 +87,7 @@ export function dbService(extra: Partial<ServiceInput> = {}): ServiceInput {
 export async function appsHarness(
   h: DbHandle,
   manager: DockerClient,
-  opts: { timeoutMs?: number; drainTimeoutMs?: number } = {},
+  opts: { timeoutMs?: number; drainTimeoutMs?: number; keepImages?: number } = {},
 ) {
   const run = crypto.randomUUID().slice(0, 6);
   const services = testServices(h);
@@ -147,6 +148,13 @@ export async function appsHarness(
     audit: services.audit,
     clock: systemClock,
     log: silentLogger,
+    images: clusterImageCleanup({
+      store,
+      log: silentLogger,
+      keep: opts.keepImages ?? 5,
+      cluster,
+      agent: (id) => agents.get(id)!,
+    }),
     removeVolume: async () => {},
   });
   return {
