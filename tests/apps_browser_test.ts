@@ -279,6 +279,8 @@ Deno.test({
       // #4, followed live); the app page shows the pin and offers "Move to" with a confirmation.
       await page.getByRole("link", { name: "Edit", exact: true }).click();
       await page.getByLabel(/^Manual/).check();
+      await page.locator("#policy-title").scrollIntoViewIfNeeded();
+      await shot(page, "apps-policy-desktop", DESKTOP, 0, { fullPage: false });
       await Promise.all([
         page.waitForURL(/\?done=policy_deployed$/),
         page.getByRole("button", { name: "Save policy" }).click(),
