@@ -52,7 +52,9 @@ export function MigrationPolicyForm(
           Switching between automatic and manual or none changes where Swarm may run the services,
           so it deploys the running configuration again at once.
         </p>
-        <button class="btn" type="submit">Save policy</button>
+        <div class="actions">
+          <button class="btn" type="submit">Save policy</button>
+        </div>
       </form>
     </section>
   );
