@@ -7,20 +7,29 @@ import { useEffect, useRef } from "preact/hooks";
 import { Component, type RefObject } from "preact";
 
 export interface LogViewerProps {
-  /** `…/containers/{id}/logs/stream` */
+  /** `…/containers/{id}/logs/stream`, or an app service's `…/services/{service}/logs/stream` */
   streamUrl: string;
-  /** `…/containers/{id}/logs` (download) */
-  downloadUrl: string;
+  /** `…/containers/{id}/logs` (download); without it no download links are offered. */
+  downloadUrl?: string;
   /** Lines to start with. */
   tail?: number;
+  /** What the log is of, for screen readers ("Container log" by default). */
+  label?: string;
 }
 
 /** Lines kept; older ones are dropped from the top. */
 export const MAX_LINES = 5000;
 const TAILS = [100, 500, 1000, 5000];
 
-type Line = { stream: "stdout" | "stderr"; line: string; ts?: string };
-type Entry = (Line & { kind: "line" } | { kind: "note"; text: string }) & { node?: HTMLElement };
+/** A line; a service's lines also name the task and node that wrote them. */
+type Line = {
+  stream: "stdout" | "stderr";
+  line: string;
+  ts?: string;
+  task?: string;
+  node?: string;
+};
+type Entry = (Line & { kind: "line" } | { kind: "note"; text: string }) & { el?: HTMLElement };
 type Status = "off" | "connecting" | "live" | "reconnecting" | "ended";
 
 const STATUS_TEXT: Record<Status, string> = {
@@ -45,7 +54,7 @@ function span(cls: string, text: string): HTMLSpanElement {
 
 /** The DOM node of an entry, made once. textContent only: log text is never parsed as HTML. */
 function nodeOf(e: Entry): HTMLElement {
-  if (e.node) return e.node;
+  if (e.el) return e.el;
   const div = document.createElement("div");
   if (e.kind === "note") {
     div.className = "log-note";
@@ -59,14 +68,17 @@ function nodeOf(e: Entry): HTMLElement {
       ts.append(span("log-date", `${date} `), time ?? "");
       div.append(ts);
     }
+    if (e.task) div.append(span("log-src", e.node ? `${e.task}@${e.node}` : e.task));
     div.append(span("log-mk", e.stream === "stderr" ? "ERR" : ""));
     div.append(span("log-tx", e.line));
   }
-  return e.node = div;
+  return e.el = div;
 }
 
 /** The scrolling box; rendered once, then filled by hand (Preact never re-renders it). */
-class LogBody extends Component<{ bodyRef: RefObject<HTMLDivElement>; onScroll: () => void }> {
+class LogBody extends Component<
+  { bodyRef: RefObject<HTMLDivElement>; onScroll: () => void; label: string }
+> {
   override shouldComponentUpdate(): boolean {
     return false;
   }
@@ -79,7 +91,7 @@ class LogBody extends Component<{ bodyRef: RefObject<HTMLDivElement>; onScroll: 
         onScroll={this.props.onScroll}
         role="log"
         aria-live="off"
-        aria-label="Container log"
+        aria-label={this.props.label}
         tabIndex={0}
       />
     );
@@ -87,7 +99,9 @@ class LogBody extends Component<{ bodyRef: RefObject<HTMLDivElement>; onScroll: 
 }
 
 /** Live log viewer with tail size, timestamps, filter, pause/resume and downloads. */
-export default function LogViewer({ streamUrl, downloadUrl, tail: initialTail }: LogViewerProps) {
+export default function LogViewer(
+  { streamUrl, downloadUrl, tail: initialTail, label = "Container log" }: LogViewerProps,
+) {
   const tail = useSignal(TAILS.includes(initialTail ?? 0) ? initialTail! : 500);
   const showTs = useSignal(false);
   const filter = useSignal("");
@@ -130,7 +144,7 @@ export default function LogViewer({ streamUrl, downloadUrl, tail: initialTail }:
     for (const e of add) if (matches(e)) frag.append(nodeOf(e));
     el.append(frag);
     if (list.length > MAX_LINES) {
-      const gone = list.splice(0, list.length - MAX_LINES).map((e) => e.node).filter((n) =>
+      const gone = list.splice(0, list.length - MAX_LINES).map((e) => e.el).filter((n) =>
         n?.isConnected
       ) as HTMLElement[];
       // Heights first, then removal: one layout, not one per line.
@@ -271,13 +285,15 @@ export default function LogViewer({ streamUrl, downloadUrl, tail: initialTail }:
         <button type="button" class="btn btn-small" onClick={togglePause} aria-pressed={isPaused}>
           {isPaused ? "Resume" : "Pause"}
         </button>
-        <span class="log-downloads">
-          <a class="btn btn-small btn-ghost" href={dl("txt")} download>.txt</a>
-          <a class="btn btn-small btn-ghost" href={dl("json")} download>.json</a>
-        </span>
+        {downloadUrl && (
+          <span class="log-downloads">
+            <a class="btn btn-small btn-ghost" href={dl("txt")} download>.txt</a>
+            <a class="btn btn-small btn-ghost" href={dl("json")} download>.json</a>
+          </span>
+        )}
       </div>
       <div class={`log-frame${showTs.value ? " show-ts" : ""}`}>
-        <LogBody bodyRef={bodyRef} onScroll={onScroll} />
+        <LogBody bodyRef={bodyRef} onScroll={onScroll} label={label} />
         {isPaused && st === "live" && (
           <button type="button" class="log-resume" onClick={togglePause}>
             Paused — resume following

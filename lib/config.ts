@@ -62,6 +62,7 @@ const envFields = z.object({
     .min(1, "must be at least 1 (seconds)").max(3600).default(30),
   CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: z.coerce.number().int("must be whole seconds").min(2)
     .max(86_400).default(120),
+  CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
@@ -110,6 +111,11 @@ export interface Config {
   alertsRetentionDays: number;
   /** How long health check results are kept (CAPSTAN_HEALTH_RETENTION_DAYS). */
   healthRetentionDays: number;
+  /**
+   * Images of each app's last N deployments stay on the nodes; older ones are removed once no
+   * app's last N deployments use them (CAPSTAN_APPS_KEEP_IMAGES; 0 keeps every image).
+   */
+  appsKeepImages: number;
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -196,5 +202,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       intervalMs: e.CAPSTAN_WORKER_HEARTBEAT_INTERVAL * 1000,
       timeoutMs: e.CAPSTAN_WORKER_HEARTBEAT_TIMEOUT * 1000,
     },
+    appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
   };
 }

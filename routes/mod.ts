@@ -49,6 +49,7 @@ import * as appDetail from "./o/[org]/apps/[app].tsx";
 import * as appActions from "./o/[org]/apps/[app]/[action].ts";
 import * as appEdit from "./o/[org]/apps/[app]/edit.tsx";
 import * as appDelete from "./o/[org]/apps/[app]/delete.tsx";
+import * as appMove from "./o/[org]/apps/[app]/move.tsx";
 import * as appDeployment from "./o/[org]/apps/[app]/deployments/[n].tsx";
 import * as workers from "./o/[org]/workers.tsx";
 import * as clusterSettings from "./o/[org]/settings/cluster.tsx";
@@ -89,6 +90,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     appActions,
     appEdit,
     appDelete,
+    appMove,
     appDeployment,
     workers,
     clusterSettings,

@@ -197,6 +197,19 @@ Deno.test({
       await shot(page, "apps-app-phone", PHONE);
       await page.setViewportSize(DESKTOP);
 
+      // Live logs on the app page: the containers' viewer, every task's lines marked with task
+      // and node (the page loaded before the tasks existed, so it is loaded again).
+      await page.reload();
+      await page.waitForSelector('capstan-island[data-island="LogViewer"][data-hydrated="true"]');
+      await page.locator(".app-logs .log-line", { hasText: "serving hello" }).first().waitFor({
+        timeout: 20_000,
+      });
+      const sources = await page.locator(".app-logs .log-line .log-src").allTextContents();
+      assert.ok(sources.some((s) => /^[a-z0-9-]+\.\d+@\S+$/.test(s)), sources.join(", "));
+      await shot(page, "apps-logs-desktop");
+      await shot(page, "apps-logs-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+
       // The list: the app with 2/2.
       await page.goto(`${hub.url}/o/acme/apps`);
       await page.locator(`tr[data-app-row="${name}"]`).waitFor();
@@ -261,10 +274,33 @@ Deno.test({
       // The page afresh: the timeline has the rollback; the logs show both tasks' lines.
       await page.reload();
       await page.getByText("Deployment #3 is running").waitFor();
-      await page.locator(".app-log .log-line", { hasText: "serving hello" }).first().waitFor();
+      await page.locator(".app-logs .log-line", { hasText: "serving hello" }).first().waitFor();
       await shot(page, "apps-app-rolled-back-desktop");
       await shot(page, "apps-app-rolled-back-phone", PHONE);
       await page.setViewportSize(DESKTOP);
+
+      // Migration policy: manual, from the edit page, pins the service where it runs (deployment
+      // #4, followed live); the app page shows the pin and offers "Move to" with a confirmation.
+      await page.getByRole("link", { name: "Edit", exact: true }).click();
+      await page.getByLabel(/^Manual/).check();
+      await page.locator("#policy-title").scrollIntoViewIfNeeded();
+      await shot(page, "apps-policy-desktop", DESKTOP, 0, { fullPage: false });
+      await Promise.all([
+        page.waitForURL(/\?done=policy_deployed$/),
+        page.getByRole("button", { name: "Save policy" }).click(),
+      ]);
+      await deploymentStatus(page, 4, "running");
+      await page.reload();
+      const pin = await page.locator("[data-pin]").first().innerText();
+      assert.ok(pin && !/next deployment/.test(pin), pin);
+      await shot(page, "apps-placement-desktop");
+      await shot(page, "apps-placement-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+      await page.getByRole("button", { name: "Move…" }).click();
+      await page.getByRole("heading", { name: new RegExp(`^Move \\S+ to ${pin}\\?$`) }).waitFor();
+      await shot(page, "apps-move-confirm-desktop");
+      await page.getByRole("link", { name: "Cancel" }).click();
+      await page.locator("#placement-title").waitFor();
 
       // Delete: the name must be typed.
       await page.getByRole("link", { name: "Delete app…" }).click();

@@ -7,12 +7,10 @@
  * the reconciler records each move on the app's timeline.
  */
 import assert from "node:assert/strict";
-import { openTestDb } from "./support/db.ts";
-import { appsHarness, dbService, OWNER, webService } from "./support/apps.ts";
-import { type CountingClient, startCountingClient } from "./support/counting_client.ts";
-import { startNsEngines } from "./support/netns_engines.ts";
-import { dockerTestsIgnored, eventually, testLabels, testName } from "../lib/docker/testing.ts";
-import { networkNames } from "../lib/apps/swarm_spec.ts";
+import { dbService, OWNER, webService } from "./support/apps.ts";
+import { twoNodeApps } from "./support/two_nodes.ts";
+import type { CountingClient } from "./support/counting_client.ts";
+import { dockerTestsIgnored, eventually } from "../lib/docker/testing.ts";
 import { loopbackAlertsEnv, startReceiver } from "./support/receivers.ts";
 
 const SUITE = "apps-multinode";
@@ -26,36 +24,19 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const engines = await startNsEngines(2);
-    const [m, w] = engines.engines;
-    const h = await openTestDb("sqlite");
+    const two = await twoNodeApps({ drainTimeoutMs: 180_000, env: loopbackAlertsEnv() });
+    const { env, managerNode, workerNode } = two;
     let client: CountingClient | undefined;
     const figures: string[] = [];
     // The organization's webhook channel: a node failure must reach it once.
     const rx = startReceiver({ secret: HOOK_SECRET });
     try {
-      const env = await appsHarness(h, m.docker, {
-        drainTimeoutMs: 180_000,
-        env: loopbackAlertsEnv(),
-      });
       const { apps, cluster, orgA, store } = env;
       await env.services.alerts.channels.create(OWNER.ctx, orgA.id, {
         name: "ops",
         kind: "webhook",
         config: { url: `${rx.url}/hook`, secret: HOOK_SECRET },
       });
-      const worker = await env.addHost(`worker-${env.run}`, w.docker);
-      await cluster.create(OWNER.ctx, { hostId: env.managerHost.id, advertiseAddr: m.addr });
-      await cluster.join(OWNER.ctx, worker.id, { advertiseAddr: w.addr });
-      const nodeOf = async (hostId: string) => (await cluster.member(hostId))!.node_id;
-      const managerNode = await nodeOf(env.managerHost.id);
-      const workerNode = await nodeOf(worker.id);
-      await eventually(
-        async () =>
-          (await cluster.nodes()).filter((n) => n.state === "ready").length === 2 || undefined,
-        "both nodes to be ready",
-        120_000,
-      );
 
       const name = `shop-${env.run}`;
       const t0 = performance.now();
@@ -76,14 +57,7 @@ Deno.test({
       assert.deepEqual(await placement("web"), [managerNode, workerNode].sort(), "spread");
 
       // A client on the manager's engine asks through the org network (across nodes for one).
-      client = await startCountingClient(m.docker, {
-        name: testName(SUITE, "client"),
-        network: networkNames(orgA, app).org,
-        host: `web.${name}`,
-        port: 80,
-        labels: testLabels(SUITE),
-      });
-      await eventually(async () => (await client!.counts()).ok >= 10 || undefined, "answers");
+      client = await two.client(SUITE, { id: app.id, name });
 
       // Safe drain of the manager's node: replacements run on the worker before anything stops.
       const before = await client.counts();
@@ -108,15 +82,7 @@ Deno.test({
 
       // The worker's engine dies: its node goes down and Swarm starts its tasks on the manager.
       const tKill = performance.now();
-      await engines.kill(w);
-      env.offline(worker.id);
-      await eventually(
-        async () =>
-          (await cluster.nodes()).find((n) => n.node_id === workerNode)?.state === "down" ||
-          undefined,
-        "the worker's node to be down",
-        120_000,
-      );
+      await two.killWorker();
       figures.push(`node down after ${((performance.now() - tKill) / 1000).toFixed(1)} s`);
       await eventually(
         async () => {
@@ -167,8 +133,7 @@ Deno.test({
     } finally {
       await rx.close();
       await client?.stop().catch(() => {});
-      await engines.stop();
-      await h.close();
+      await two.close();
     }
   },
 });

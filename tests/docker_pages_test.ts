@@ -5,35 +5,18 @@
  * networks and volumes pages with their forms, and the empty and offline states.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { dbTest } from "./support/db.ts";
+import { builtIslands } from "./support/islands.ts";
 import { testApp } from "./support/app.ts";
 import { dockerFixture } from "./support/docker_api.ts";
-import { buildIslands } from "../lib/islands/build.ts";
-import type { IslandManifest } from "../lib/islands/manifest.ts";
 import { dockerTestsIgnored, TEST_IMAGE, testName } from "../lib/docker/testing.ts";
 import type { ContainerState } from "../lib/protocol/messages.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 
 const SUITE = "docker-pages";
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const ignored = dockerTestsIgnored(SUITE);
 
-let built: Promise<{ manifest: IslandManifest; dir: string }> | undefined;
-function islands() {
-  built ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "capstan-docker-pages-islands-" });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch {
-        // Already gone.
-      }
-    });
-    return { manifest: await buildIslands({ root: ROOT, outDir: dir }), dir };
-  })();
-  return built;
-}
+const islands = builtIslands;
 
 async function fixture(h: Parameters<Parameters<typeof dbTest>[1]>[0]) {
   const { manifest, dir } = await islands();

@@ -4,32 +4,13 @@
  * form re-rendering, and which pages ship JavaScript.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { dbTest } from "./support/db.ts";
+import { builtIslands } from "./support/islands.ts";
 import { testApp } from "./support/app.ts";
-import { buildIslands } from "../lib/islands/build.ts";
-import type { IslandManifest } from "../lib/islands/manifest.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-
-/** One real islands build per test process, into a temp dir so parallel runs never share files. */
-let built: Promise<{ manifest: IslandManifest; dir: string }> | undefined;
-function islands() {
-  built ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "capstan-pages-test-islands-" });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch {
-        // Already gone.
-      }
-    });
-    return { manifest: await buildIslands({ root: ROOT, outDir: dir }), dir };
-  })();
-  return built;
-}
+const islands = builtIslands;
 
 async function pagesApp(h: DbHandle) {
   const { manifest, dir } = await islands();

@@ -181,6 +181,11 @@ export class AgentConnection {
     });
   }
 
+  /** Streams open on this connection (a viewer that went away must leave none behind). */
+  get openStreams(): number {
+    return this.#streams.size;
+  }
+
   /** Starts a streaming operation; chunks are buffered up to `maxBuffered`, beyond which the stream is cancelled. */
   stream(op: OpName, params: unknown, maxBuffered = 10_000): AgentStream {
     const valid = this.#validate(op, params);

@@ -13,6 +13,7 @@ import type { App, AppStore, Deployment } from "./store.ts";
 import { ensureAppNetworks, type SwarmGateway } from "./gateway.ts";
 import { type ServiceSpec, startOrder } from "./spec.ts";
 import { LABELS, toSwarmService } from "./swarm_spec.ts";
+import { resolvePins } from "./placement.ts";
 import type { DeploymentStatus } from "./tables.ts";
 
 /** What the cluster offers a deployment. */
@@ -110,14 +111,25 @@ function canonical(v: unknown): unknown {
 
 /**
  * Whether a task runs a service's present template. A task's spec is the template copied when
- * the task was made; the engine adds `Runtime` to the service's copy only.
+ * the task was made; the engine adds `Runtime` to the service's copy only. Swarm keeps a task
+ * whose template changed only in its placement when its node still fits (it is not replaced, so
+ * its copy keeps the old placement): such a task counts when its node (`nodeId`) meets the
+ * template's `node.id` constraints — a pin to another node (a move) is not met until replaced.
  */
-export function sameTemplate(task: unknown, template: unknown): boolean {
-  const strip = (x: unknown) => {
-    const { Runtime: _r, ...rest } = (x ?? {}) as Record<string, unknown>;
-    return JSON.stringify(canonical(rest));
+export function sameTemplate(task: unknown, template: unknown, nodeId?: string): boolean {
+  const strip = (x: unknown, placement: boolean) => {
+    const { Runtime: _r, Placement: p, ...rest } = (x ?? {}) as Record<string, unknown>;
+    return JSON.stringify(canonical(placement ? { ...rest, Placement: p } : rest));
   };
-  return strip(task) === strip(template);
+  if (strip(task, true) === strip(template, true)) return true;
+  if (strip(task, false) !== strip(template, false)) return false;
+  const constraints =
+    ((template as { Placement?: { Constraints?: string[] } })?.Placement?.Constraints) ?? [];
+  return constraints.every((c) => {
+    const m = /^node\.id\s*(==|!=)\s*(\S+)$/.exec(c);
+    if (!m) return true;
+    return m[1] === "==" ? m[2] === nodeId : m[2] !== nodeId;
+  });
 }
 
 /** Words for a task's failure: its error, or its state and message. */
@@ -218,7 +230,7 @@ export function createDeployer(deps: DeployerDeps) {
     const current = tasks.filter((t) => t.DesiredState === "running");
     // Right after an update Swarm may not have begun rolling yet: only tasks of the service's
     // present template count, so the old version's tasks never make a new one look converged.
-    const upToDate = current.filter((t) => sameTemplate(t.Spec, svc.Spec.TaskTemplate));
+    const upToDate = current.filter((t) => sameTemplate(t.Spec, svc.Spec.TaskTemplate, t.NodeID));
     const running = upToDate.filter((t) => t.Status.State === "running").length;
     const newest = [...tasks].sort((a, b) => b.UpdatedAt.localeCompare(a.UpdatedAt)).slice(0, 8);
     const view = { name: w.spec.name, running, desired, tasks: newest.map(taskView) };
@@ -263,14 +275,45 @@ export function createDeployer(deps: DeployerDeps) {
     return { state: "converging", view };
   }
 
+  /** Where the deployment pins each service (empty for the automatic migration policy). */
+  async function pinServices(
+    gw: SwarmGateway,
+    app: App,
+    d: Deployment,
+    existing: Map<string, SwarmService>,
+  ): Promise<Record<string, string>> {
+    if (app.migration_policy === "automatic") return {};
+    const current = app.current_deployment_id && app.current_deployment_id !== d.id
+      ? await deps.store.deployment(app, app.current_deployment_id).catch(() => undefined)
+      : undefined;
+    const [nodes, tasks] = await Promise.all([gw.nodes(), gw.tasks({})]);
+    return resolvePins({
+      policy: app.migration_policy,
+      services: d.spec.services.map((s) => s.name),
+      asked: d.pins,
+      current: current?.pins ?? {},
+      existing,
+      nodes,
+      tasks,
+    });
+  }
+
+  /** Whether a service's running tasks are on another node than the one it is pinned to now. */
+  async function moving(gw: SwarmGateway, old: SwarmService | undefined, pin: string | undefined) {
+    if (!old || !pin) return false;
+    const tasks = await gw.tasks({ service: [old.ID] });
+    return tasks.some((t) => t.DesiredState === "running" && t.NodeID && t.NodeID !== pin);
+  }
+
   async function finish(
     app: App,
     d: Deployment,
     status: DeploymentStatus,
     reason: string | null,
     images?: Record<string, string>,
+    pins?: Record<string, string>,
   ) {
-    await deps.store.setStatus(d, status, { reason, images });
+    await deps.store.setStatus(d, status, { reason, images, pins });
     const words = status === "running"
       ? `Deployment #${d.number} is running`
       : status === "rolled_back"
@@ -290,6 +333,7 @@ export function createDeployer(deps: DeployerDeps) {
   /** Runs a pending deployment to its end; never throws (failures end the deployment). */
   async function run(app: App, d: Deployment): Promise<DeploymentStatus> {
     let images: Record<string, string> | undefined;
+    let pins: Record<string, string> | undefined;
     try {
       await deps.store.setStatus(d, "deploying");
       deps.progress(app, {
@@ -306,9 +350,11 @@ export function createDeployer(deps: DeployerDeps) {
       for (const s of await gw.services(`${LABELS.app}=${app.id}`)) {
         existing.set(s.Spec.Labels[LABELS.service] ?? "", s);
       }
+      pins = await pinServices(gw, app, d, existing);
       const stopped = app.desired_state === "stopped";
       const watched: Watched[] = [];
       for (const s of startOrder(d.spec.services)) {
+        const old = existing.get(s.name);
         const spec = toSwarmService(stopped && !s.global ? { ...s, replicas: 0 } : s, {
           org,
           app,
@@ -316,9 +362,10 @@ export function createDeployer(deps: DeployerDeps) {
           networks: nets,
           routingMesh: info.routingMesh,
           images,
+          pin: pins[s.name],
+          moving: await moving(gw, old, pins[s.name]),
         });
         const since = deps.clock.now();
-        const old = existing.get(s.name);
         if (old) await gw.update(old.ID, spec);
         const id = old?.ID ?? (await gw.create(spec)).id;
         const w = { spec: s, id, updated: Boolean(old), since };
@@ -326,17 +373,17 @@ export function createDeployer(deps: DeployerDeps) {
         // A service others depend on must be up before they start.
         if (d.spec.services.some((o) => o.depends_on.includes(s.name))) {
           const r = await converge(app, d, [w]);
-          if (r.state !== "done") return await end(app, d, r.state, r.reason, images);
+          if (r.state !== "done") return await end(app, d, r.state, r.reason, images, pins);
         }
       }
       const keep = new Set(d.spec.services.map((s) => s.name));
       for (const [name, s] of existing) if (!keep.has(name)) await gw.remove(s.ID);
       const r = await converge(app, d, watched);
-      return await end(app, d, r.state, r.reason, images);
+      return await end(app, d, r.state, r.reason, images, pins);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       deps.log.warn("apps: deployment failed", { app: app.id, deployment: d.id, error: reason });
-      await finish(app, d, "failed", reason, images).catch((e) =>
+      await finish(app, d, "failed", reason, images, pins).catch((e) =>
         deps.log.error("apps: cannot record a failed deployment", { error: String(e) })
       );
       return "failed";
@@ -349,6 +396,7 @@ export function createDeployer(deps: DeployerDeps) {
     state: "done" | "rolled_back" | "failed" | "converging",
     reason: string | undefined,
     images: Record<string, string> | undefined,
+    pins: Record<string, string> | undefined,
   ): Promise<DeploymentStatus> {
     const status: DeploymentStatus = state === "done"
       ? "running"
@@ -361,6 +409,7 @@ export function createDeployer(deps: DeployerDeps) {
       status,
       state === "converging" ? `not converged within ${timeoutMs / 1000} s` : reason ?? null,
       images,
+      pins,
     );
     return status;
   }

@@ -18,6 +18,19 @@ Deno.test("sameTemplate() behaviour: compares by content, ignoring key order and
   assert.equal(sameTemplate(b, { ...a, ContainerSpec: { Image: "x", Env: ["A=2"] } }), false);
 });
 
+Deno.test("sameTemplate() behaviour: a task kept through a placement-only change counts where its node fits", () => {
+  const task = { ContainerSpec: { Image: "x" } };
+  const pinned = (id: string) => ({ ...task, Placement: { Constraints: [`node.id==${id}`] } });
+  assert.equal(sameTemplate(task, pinned("n1"), "n1"), true, "pinned where it runs");
+  assert.equal(sameTemplate(task, pinned("n2"), "n1"), false, "a move waits for the new task");
+  assert.equal(sameTemplate(pinned("n1"), { ...task, Placement: {} }, "n1"), true, "unpinned");
+  assert.equal(
+    sameTemplate(task, { ContainerSpec: { Image: "y" }, Placement: {} }, "n1"),
+    false,
+    "other changes still count",
+  );
+});
+
 Deno.test("taskProblem() and schedulingProblem() behaviour: failures in words", () => {
   const t = {
     Status: { State: "failed", Err: "task: non-zero exit (3)", ContainerStatus: { ExitCode: 3 } },

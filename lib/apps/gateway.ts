@@ -44,17 +44,24 @@ export interface SwarmGateway {
     },
   ): Promise<void>;
   removeNode(id: string, force: boolean): Promise<void>;
-  /** Log lines of a service's tasks; `close` stops following. */
+  /**
+   * Log lines of a service's tasks; `cancel` stops following. At most `maxBuffered` batches wait
+   * for a slow reader; beyond that the stream fails (the reader fell behind).
+   */
   logs(
     id: string,
-    opts: { tail: number; follow: boolean },
+    opts: { tail: number; follow: boolean; maxBuffered?: number },
   ): AsyncIterable<ServiceLogLine[]> & { cancel(): void };
 }
 
 /** What calling an agent looks like (an AgentConnection). */
 export interface AgentCaller {
   call<T>(op: string, params: unknown, timeoutMs?: number): Promise<T>;
-  stream(op: string, params: unknown): AsyncIterable<unknown> & { cancel(): void };
+  stream(
+    op: string,
+    params: unknown,
+    maxBuffered?: number,
+  ): AsyncIterable<unknown> & { cancel(): void };
 }
 
 /** A gateway over one agent connection (the manager's). */
@@ -95,8 +102,8 @@ export function agentGateway(conn: AgentCaller): SwarmGateway {
         throw err;
       }
     },
-    logs: (id, opts) =>
-      conn.stream("service.logs", { id, ...opts }) as
+    logs: (id, { maxBuffered, ...opts }) =>
+      conn.stream("service.logs", { id, ...opts }, maxBuffered) as
         & AsyncIterable<ServiceLogLine[]>
         & { cancel(): void },
   };

@@ -22,6 +22,8 @@ import { announceMoves } from "./events.ts";
 import { createTaskContainers } from "./task_containers.ts";
 import { LABELS } from "./swarm_spec.ts";
 import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
+import * as pinsMigration from "./migration_pins.ts";
+import { clusterImageCleanup } from "./image_cleanup.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler; appMetrics: AppMetricsReader },
@@ -86,6 +88,13 @@ export const appsModule = defineModule<
       clock,
       log,
       containers,
+      images: clusterImageCleanup({
+        store,
+        log,
+        keep: core.config.appsKeepImages,
+        cluster,
+        agent: (hostId) => agents.require(hostId),
+      }),
       removeVolume: async (hostId, name) => {
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
@@ -103,6 +112,7 @@ export const appsModule = defineModule<
   migrations: {
     "0010_apps": appsMigration,
     "0011_app_task_containers": taskContainersMigration,
+    "0012_apps_pins": pinsMigration,
   },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },

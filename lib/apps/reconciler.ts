@@ -166,6 +166,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         networks,
         routingMesh: info.routingMesh,
         images: d.images,
+        pin: d.pins[s.name],
       });
       const { id } = await gw.create(spec);
       await store.event(

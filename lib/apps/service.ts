@@ -29,6 +29,9 @@ import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
 import type { SwarmGateway } from "./gateway.ts";
 import type { TaskContainers } from "./task_containers.ts";
+import { pinsServices, usableNode } from "./placement.ts";
+import type { ImageCleanup } from "./image_cleanup.ts";
+import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 
 /** What the apps service needs. */
 export interface AppsDeps {
@@ -44,6 +47,8 @@ export interface AppsDeps {
   networkRemoveTimeoutMs?: number;
   /** Where the containers of the app's tasks are recorded (for app metrics over time). */
   containers?: Pick<TaskContainers, "record">;
+  /** Removes images only deployments older than the app's last N used (after one runs). */
+  images?: ImageCleanup;
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -79,10 +84,14 @@ export function createApps(deps: AppsDeps) {
   const { store, cluster, deployer } = deps;
   const inFlight = new Set<Promise<unknown>>();
 
-  function assertPolicy(caller: AppCaller, spec: AppSpec) {
+  function assertWriteScope(caller: AppCaller) {
     if (caller.tokenScope === "read") {
       throw new Forbidden("This token has read scope; changing apps needs write scope");
     }
+  }
+
+  function assertPolicy(caller: AppCaller, spec: AppSpec) {
+    assertWriteScope(caller);
     const problems = policyProblems(caller, spec);
     if (!problems.length) return;
     const fields = Object.fromEntries(problems.map((p) => [`spec.${p.path}`, p.message]));
@@ -194,10 +203,15 @@ export function createApps(deps: AppsDeps) {
     p.finally(() => inFlight.delete(p));
   }
 
-  /** Starts a deployment in the background; its progress goes to the app's topic. */
+  /**
+   * Starts a deployment in the background; its progress goes to the app's topic. One that ends
+   * running lets the images of deployments older than the last N go (never failing it).
+   */
   function launch(app: App, d: Deployment) {
     track(
-      deployer.run(app, d).catch((e) =>
+      deployer.run(app, d).then(async (status) => {
+        if (status === "running") await deps.images?.run(app);
+      }).catch((e) =>
         deps.log.error("apps: deployment crashed", { app: app.id, error: String(e) })
       ),
     );
@@ -228,10 +242,11 @@ export function createApps(deps: AppsDeps) {
     spec: AppSpec,
     trigger: Trigger,
     images?: Record<string, string>,
+    pins?: Record<string, string>,
   ): Promise<Deployment> {
     const { gw } = await cluster.manager();
     await assertCapacity(gw, app, spec);
-    const d = await store.startDeployment(app, { spec, trigger, images });
+    const d = await store.startDeployment(app, { spec, trigger, images, pins });
     await store.event(app, "deploy", `Deployment #${d.number} started (${trigger.kind})`, {
       deployment_id: d.id,
     });
@@ -266,6 +281,15 @@ export function createApps(deps: AppsDeps) {
         "deploy_in_progress",
       );
     }
+  }
+
+  /** The Swarm service of an app's service, on the manager's gateway (404 when it has none). */
+  async function swarmServiceOf(app: App, service: string) {
+    const { gw } = await cluster.manager();
+    const s = (await gw.services(`${LABELS.app}=${app.id}`))
+      .find((x) => x.Spec.Labels[LABELS.service] === service);
+    if (!s) throw new NotFound(`No running service "${service}" in app "${app.name}"`);
+    return { gw, id: s.ID };
   }
 
   async function current(app: App): Promise<Deployment | undefined> {
@@ -316,7 +340,11 @@ export function createApps(deps: AppsDeps) {
       });
     },
 
-    /** Saves a new spec or settings; deploying it is a separate, explicit step. */
+    /**
+     * Saves a new spec or settings; deploying a spec is a separate, explicit step. A migration
+     * policy that pins services where they were not pinned (or the reverse) changes their Swarm
+     * constraints, so it is deployed at once: the running configuration, images as they were.
+     */
     async update(
       caller: AppCaller,
       app: App,
@@ -328,10 +356,77 @@ export function createApps(deps: AppsDeps) {
         await assertPortsFree(app, spec);
         await assertPortsReachable(spec);
       }
+      const policy = patch.migration_policy;
+      const repin = policy !== undefined && app.current_deployment_id !== null &&
+        pinsServices(policy) !== pinsServices(app.migration_policy);
+      if (repin) {
+        assertWriteScope(caller);
+        await assertCanDeploy(app);
+      }
       return await audited(caller, "app.updated", app, {
         spec_changed: Boolean(spec),
-        migration_policy: patch.migration_policy,
-      }, () => store.update(app, { spec, migration_policy: patch.migration_policy }));
+        migration_policy: policy,
+        redeployed: repin,
+      }, async () => {
+        const saved = await store.update(app, { spec, migration_policy: policy });
+        if (!repin) return saved;
+        const cur = (await current(saved))!;
+        await deployNow(saved, cur.spec, triggerOf(caller, "policy"), cur.images);
+        return saved;
+      });
+    },
+
+    /**
+     * Moves a service of an app with the manual policy to another node: a new deployment of the
+     * running configuration pinned there. 400 names the field (`service`, `node`) that is not in
+     * the app or the cluster; 409 when the policy does not allow moves, or the node cannot take
+     * tasks now (down, paused, drained) or already has them.
+     */
+    async move(caller: AppCaller, app: App, service: string, node: string): Promise<Deployment> {
+      assertWriteScope(caller);
+      if (app.migration_policy !== "manual") {
+        throw new Conflict(
+          app.migration_policy === "none"
+            ? `App "${app.name}" never moves (migration policy none); set it to manual to move it`
+            : `Swarm places app "${app.name}" by itself (migration policy automatic); set it to manual to move it by hand`,
+          "conflict",
+          { migration_policy: "must be manual to move a service" },
+        );
+      }
+      const cur = await current(app);
+      if (!cur) throw new Conflict("This app has no running deployment to move");
+      if (!cur.spec.services.some((s) => s.name === service)) {
+        throw invalidFields({ service: `no service "${service}" in app "${app.name}"` });
+      }
+      const { gw } = await cluster.manager();
+      const target = (await gw.nodes()).find((n) =>
+        n.ID === node || n.Description.Hostname === node
+      );
+      if (!target) throw invalidFields({ node: `no node "${node}" in the cluster` });
+      const name = target.Description.Hostname;
+      if (!usableNode(target)) {
+        throw new Conflict(
+          `Cannot move ${service} to ${name}: the node is ${target.Status.State}, ${target.Spec.Availability}`,
+          "conflict",
+          { node: `${name} is not ready and active` },
+        );
+      }
+      if (cur.pins[service] === target.ID) {
+        throw new Conflict(`${service} already runs on ${name}`, "conflict", {
+          node: `${service} is already pinned to ${name}`,
+        });
+      }
+      return await audited(caller, "app.moved", app, { service, node: target.ID }, async () => {
+        await assertCanDeploy(app);
+        await store.event(app, "move", `${service} is moving to ${name}`, {
+          service,
+          node_id: target.ID,
+        });
+        return await deployNow(app, cur.spec, triggerOf(caller, "move"), cur.images, {
+          ...cur.pins,
+          [service]: target.ID,
+        });
+      });
     },
 
     /** Deploys the app's saved spec. */
@@ -526,11 +621,14 @@ export function createApps(deps: AppsDeps) {
 
     /** Log lines of one service's tasks (all replicas, with task and node on each line). */
     async logs(app: App, service: string, opts: { tail: number; follow: boolean }) {
-      const { gw } = await cluster.manager();
-      const s = (await gw.services(`${LABELS.app}=${app.id}`))
-        .find((x) => x.Spec.Labels[LABELS.service] === service);
-      if (!s) throw new NotFound(`No running service "${service}" in app "${app.name}"`);
-      return gw.logs(s.ID, opts);
+      const { gw, id } = await swarmServiceOf(app, service);
+      return gw.logs(id, opts);
+    },
+
+    /** Follows one service's logs live (every task, labelled with task and node). */
+    async followLogs(app: App, service: string, tail: number): Promise<LiveServiceLogs> {
+      const { gw, id } = await swarmServiceOf(app, service);
+      return followServiceLogs(gw, id, service, tail);
     },
 
     /** The network names of an app (for the pages). */

@@ -4,6 +4,7 @@
  * deployment of an app is pending or deploying at a time: the check and the insert share a
  * transaction, and the (app, number) key settles two racing replicas.
  */
+import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
@@ -34,7 +35,16 @@ export interface App {
 
 /** Who or what started a deployment. */
 export interface Trigger {
-  kind: "create" | "deploy" | "rollback" | "scale" | "restart" | "start" | "stop";
+  kind:
+    | "create"
+    | "deploy"
+    | "rollback"
+    | "scale"
+    | "restart"
+    | "start"
+    | "stop"
+    | "move"
+    | "policy";
   actor_type: "user" | "token" | "system";
   actor_id: string | null;
   /** For a rollback: the deployment whose snapshot was deployed again. */
@@ -49,6 +59,8 @@ export interface Deployment {
   number: number;
   spec: AppSpec;
   images: Record<string, string>;
+  /** Service name → the Swarm node id it is pinned to (manual and none policies). */
+  pins: Record<string, string>;
   trigger: Trigger;
   status: DeploymentStatus;
   reason: string | null;
@@ -84,6 +96,7 @@ function deploymentOf(r: DeploymentsTable): Deployment {
     number: Number(r.number),
     spec: JSON.parse(r.spec),
     images: JSON.parse(r.images),
+    pins: JSON.parse(r.pins ?? "{}"),
     trigger: JSON.parse(r.trigger),
     created_at: Number(r.created_at),
     started_at: r.started_at === null ? null : Number(r.started_at),
@@ -189,7 +202,13 @@ export function createAppStore(db: Db, clock: Clock) {
      */
     async startDeployment(
       app: App,
-      d: { spec: AppSpec; trigger: Trigger; images?: Record<string, string> },
+      d: {
+        spec: AppSpec;
+        trigger: Trigger;
+        images?: Record<string, string>;
+        /** Pins asked for (a move); the deployer fills in the rest from the current ones. */
+        pins?: Record<string, string>;
+      },
     ): Promise<Deployment> {
       const now = clock.now();
       try {
@@ -212,6 +231,7 @@ export function createAppStore(db: Db, clock: Clock) {
             number: Number(last?.n ?? 0) + 1,
             spec: JSON.stringify(d.spec),
             images: JSON.stringify(d.images ?? {}),
+            pins: JSON.stringify(d.pins ?? {}),
             trigger: JSON.stringify(d.trigger),
             status: "pending",
             reason: null,
@@ -237,7 +257,11 @@ export function createAppStore(db: Db, clock: Clock) {
     async setStatus(
       d: Deployment,
       status: DeploymentStatus,
-      extra: { reason?: string | null; images?: Record<string, string> } = {},
+      extra: {
+        reason?: string | null;
+        images?: Record<string, string>;
+        pins?: Record<string, string>;
+      } = {},
     ): Promise<void> {
       const now = clock.now();
       const done = ["running", "failed", "rolled_back", "superseded"].includes(status);
@@ -246,6 +270,7 @@ export function createAppStore(db: Db, clock: Clock) {
           status,
           ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
           ...(extra.images ? { images: JSON.stringify(extra.images) } : {}),
+          ...(extra.pins ? { pins: JSON.stringify(extra.pins) } : {}),
           ...(status === "deploying" ? { started_at: now } : {}),
           ...(done ? { finished_at: now } : {}),
         }).where("id", "=", d.id).execute();
@@ -285,6 +310,19 @@ export function createAppStore(db: Db, clock: Clock) {
       const rows = await q.orderBy("number", "desc").limit(Math.min(f.limit ?? 20, MAX_PAGE))
         .execute();
       return rows.map(deploymentOf);
+    },
+
+    /**
+     * The image references pinned by every app's `keep` latest deployments (what the image
+     * clean-up must leave), in one query: at most `keep` rows per app.
+     */
+    async recentImages(keep: number): Promise<string[]> {
+      const rows = await db.selectFrom("deployments as d").select("d.images").where(
+        sql<
+          boolean
+        >`d.number > (select max(x.number) from deployments x where x.app_id = d.app_id) - ${keep}`,
+      ).execute();
+      return [...new Set(rows.flatMap((r) => Object.values(JSON.parse(r.images) as object)))];
     },
 
     /** Every app's current deployment (the reconciler), in one query. */

@@ -6,6 +6,7 @@
  */
 import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
 import type { ServiceSpec } from "./spec.ts";
+import { pinConstraint } from "./placement.ts";
 
 /** The label keys of Swarm objects Capstan owns. */
 export const LABELS = {
@@ -31,6 +32,13 @@ export interface DeployTarget {
   images?: Record<string, string>;
   /** Bumped to restart every task without a spec change. */
   forceUpdate?: number;
+  /** The node the service is pinned to (`node.id==…`), by the app's migration policy. */
+  pin?: string;
+  /**
+   * The deployment moves the service's tasks to another node: a new task binds its host ports
+   * there, not beside the old one, so it may start first even with host-mode ports.
+   */
+  moving?: boolean;
 }
 
 /** The Swarm service name of an app's service: readable, unique per install, ≤ 63 characters. */
@@ -69,9 +77,10 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
   const res = s.resources.reservations;
   // A host-mode port is bound on the node itself: a new task cannot start beside the old one on
   // the same node, so start-first would wait forever. Such services replace tasks stop-first
-  // (a short gap per task); start-first needs the routing mesh or no published host port.
+  // (a short gap per task); start-first needs the routing mesh or no published host port, or a
+  // move to another node, where the new task binds the port on its own node.
   const hostPorts = s.ports.some((p) => p.published !== undefined && p.mode === "host");
-  const order = hostPorts ? "stop-first" : s.update.order;
+  const order = hostPorts && !t.moving ? "stop-first" : s.update.order;
   return {
     name: swarmServiceName(t.org, t.app, s.name),
     image: t.images?.[s.name] ?? s.image,
@@ -108,7 +117,9 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
       maxAttempts: s.restart.max_attempts,
       delayMs: ns(s.restart.delay_s),
     },
-    constraints: s.placement.constraints,
+    constraints: t.pin
+      ? [...s.placement.constraints, pinConstraint(t.pin)]
+      : s.placement.constraints,
     maxReplicasPerNode: s.placement.max_replicas_per_node,
     // The host network replaces every other (an admin-only option, lib/apps/policy.ts).
     networks: s.network_mode === "host" ? [{ target: "host" }] : [

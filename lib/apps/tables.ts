@@ -51,6 +51,8 @@ export interface DeploymentsTable {
   number: number;
   spec: string;
   images: string;
+  /** JSON: service name → the Swarm node id it is pinned to (manual and none policies). */
+  pins: string;
   trigger: string;
   status: DeploymentStatus;
   reason: string | null;

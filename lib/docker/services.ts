@@ -296,14 +296,15 @@ export function serviceBody(spec: ServiceSpec): ServiceSpecBody {
           Window: ms(rp.windowMs, "restart.windowMs"),
         }
         : undefined,
-      Placement: constraints.length || spec.maxReplicasPerNode !== undefined
-        ? {
-          Constraints: constraints,
-          MaxReplicas: spec.maxReplicasPerNode === undefined
-            ? undefined
-            : nonNegativeInt(spec.maxReplicasPerNode, "maxReplicasPerNode"),
-        }
-        : undefined,
+      // Always an object, even without constraints: Docker 20.10's swarmkit dereferences the
+      // service's placement when only the placement changed (removing the last constraint of
+      // a running service), and a nil one crashes the engine in a loop (nodeMatches).
+      Placement: {
+        Constraints: constraints,
+        MaxReplicas: spec.maxReplicasPerNode === undefined
+          ? undefined
+          : nonNegativeInt(spec.maxReplicasPerNode, "maxReplicasPerNode"),
+      },
       Networks: spec.networks?.map((n, i) => ({
         Target: networkName(n.target, `networks[${i}].target`),
         Aliases: n.aliases?.map((a) => {

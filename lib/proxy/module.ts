@@ -174,7 +174,7 @@ export const proxyModule = defineModule<
       return { ok: outcome.ok, error: outcome.error ?? null };
     },
   }],
-  migrations: { "0011_proxy": proxyMigration },
+  migrations: { "0013_proxy": proxyMigration },
   close: async ({ ingress }) => {
     await ingress.close();
   },

@@ -17,6 +17,7 @@ import { createDeployer, type DeployProgress } from "../../lib/apps/deployer.ts"
 import { type AppCaller, createApps } from "../../lib/apps/service.ts";
 import { createReconciler } from "../../lib/apps/reconciler.ts";
 import { announceMoves } from "../../lib/apps/events.ts";
+import { clusterImageCleanup } from "../../lib/apps/image_cleanup.ts";
 import type { AgentCaller } from "../../lib/apps/gateway.ts";
 import type { AppSpecInput } from "../../lib/apps/spec.ts";
 import { LABELS } from "../../lib/apps/swarm_spec.ts";
@@ -88,7 +89,12 @@ export function dbService(extra: Partial<ServiceInput> = {}): ServiceInput {
 export async function appsHarness(
   h: DbHandle,
   manager: DockerClient,
-  opts: { timeoutMs?: number; drainTimeoutMs?: number; env?: Record<string, string> } = {},
+  opts: {
+    timeoutMs?: number;
+    drainTimeoutMs?: number;
+    keepImages?: number;
+    env?: Record<string, string>;
+  } = {},
 ) {
   const run = crypto.randomUUID().slice(0, 6);
   const services = testServices(h, undefined, opts.env);
@@ -151,6 +157,13 @@ export async function appsHarness(
     audit: services.audit,
     clock: systemClock,
     log: silentLogger,
+    images: clusterImageCleanup({
+      store,
+      log: silentLogger,
+      keep: opts.keepImages ?? 5,
+      cluster,
+      agent: (id) => agents.get(id)!,
+    }),
     removeVolume: async () => {},
   });
   return {

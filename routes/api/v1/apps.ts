@@ -13,6 +13,8 @@ import { Invalid } from "../../../lib/errors.ts";
 import type { App, Deployment } from "../../../lib/apps/store.ts";
 import type { AppSpecInput } from "../../../lib/apps/spec.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
+import { sseEvent, sseResponse } from "../../../lib/http/sse.ts";
+import type { AppLogLine } from "../../../lib/apps/service_logs.ts";
 
 const base = "/api/v1/orgs/{org}/apps";
 
@@ -31,6 +33,10 @@ const DeploymentParams = AppParams.extend({
   }),
 });
 
+const ServiceParams = AppParams.extend({
+  service: z.string().min(1).max(63).openapi({ param: { name: "service", in: "path" } }),
+});
+
 const Spec = z.record(z.string(), z.unknown()).openapi("AppSpec", {
   description:
     "The app's services: `{ services: [{ name, image, command?, env?, ports?, volumes?, replicas?, " +
@@ -46,7 +52,11 @@ const Spec = z.record(z.string(), z.unknown()).openapi("AppSpec", {
     }],
   },
 });
-const MigrationPolicy = z.enum(["automatic", "manual", "none"]);
+const MigrationPolicy = z.enum(["automatic", "manual", "none"]).openapi({
+  description: "automatic: Swarm places tasks and moves them off a failed node. manual: each " +
+    "service is pinned to its node (`node.id==…`) and moves only by `POST …/move`. none: pinned " +
+    "too, never moved; when its node goes down the service is down until the node returns.",
+});
 
 const DeploymentSchema = z.object({
   id: z.string(),
@@ -60,6 +70,9 @@ const DeploymentSchema = z.object({
     from: z.string().optional(),
   }),
   images: z.record(z.string(), z.string()),
+  pins: z.record(z.string(), z.string()).openapi({
+    description: "Service name → the Swarm node id it is pinned to (manual and none policies)",
+  }),
   spec: Spec,
   created_at: z.number().int(),
   started_at: z.number().int().nullable(),
@@ -99,6 +112,7 @@ function deploymentView(d: Deployment) {
     reason: d.reason,
     trigger: d.trigger,
     images: d.images,
+    pins: d.pins,
     spec: d.spec as unknown as Record<string, unknown>,
     created_at: d.created_at,
     started_at: d.started_at,
@@ -253,6 +267,25 @@ const rollback = apiRoute("org:member", {
   responses: { 202: jsonResponse(Accepted, "Rolling back"), ...ERRORS },
 });
 
+const move = apiRoute("org:member", {
+  method: "post",
+  path: `${base}/{app}/move`,
+  tags: ["apps"],
+  summary: "Move a service to another node (manual migration policy; a new deployment)",
+  description: "Pins the service to `node` (a node id or hostname) and deploys the running " +
+    "configuration there; tasks start on the new node before the old ones stop. 400 names " +
+    "`service` or `node` when they are not in the app or the cluster; 409 when the app's policy " +
+    "is not manual, or the node is not ready and active, or the service is already there.",
+  request: {
+    params: AppParams,
+    ...jsonBody(z.object({
+      service: z.string().min(1).max(63),
+      node: z.string().min(1).max(128),
+    })),
+  },
+  responses: { 202: jsonResponse(Accepted, "Moving; progress on the app's topic"), ...ERRORS },
+});
+
 const deployments = apiRoute("org:viewer", {
   method: "get",
   path: `${base}/{app}/deployments`,
@@ -337,9 +370,7 @@ const logs = apiRoute("org:viewer", {
   tags: ["apps"],
   summary: "The last log lines of every task of a service, with task and node on each line",
   request: {
-    params: AppParams.extend({
-      service: z.string().min(1).max(63).openapi({ param: { name: "service", in: "path" } }),
-    }),
+    params: ServiceParams,
     query: z.object({ tail: z.coerce.number().int().min(1).max(5000).default(200) }),
   },
   responses: {
@@ -348,6 +379,36 @@ const logs = apiRoute("org:viewer", {
     503: ERRORS[503],
   },
 });
+
+const logsStream = apiRoute("org:viewer", {
+  method: "get",
+  path: `${base}/{app}/services/{service}/logs/stream`,
+  tags: ["apps"],
+  summary: "Follow every task of a service live (Server-Sent Events)",
+  description: "An empty `tail` event first (it resets what a client shows), then the last " +
+    "`tail` lines of each task and every new line as it is written (event `lines`: JSON array " +
+    "of `{stream, line, ts, task, task_id, node}`; `task` is `<service>.<slot>`, `node` the " +
+    "node's hostname). `end` (`{code, reason}`) closes the stream: `ended`, `overflow` (the " +
+    "reader fell behind), `limit` (the stream sent its byte budget; reconnect to go on) or " +
+    "`error`. Comments every 15 s keep it open.",
+  request: {
+    params: ServiceParams,
+    query: z.object({ tail: z.coerce.number().int().min(0).max(5000).default(100) }),
+  },
+  responses: {
+    200: {
+      description: "Log events",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
+    404: ERRORS[404],
+    503: ERRORS[503],
+  },
+});
+
+/** Lines per SSE event. */
+const EVENT_LINES = 500;
+/** Bytes of log text one follow stream sends before it ends (the viewer reconnects). */
+const FOLLOW_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How long a log read waits for the tail before answering with what arrived. */
 const LOG_READ_MS = 5_000;
@@ -425,6 +486,13 @@ export function register(app: OpenAPIHono<AppEnv>) {
     return c.json({ deployment: deploymentView(d) }, 202);
   });
 
+  app.openapi(move, async (c) => {
+    const a = await appOf(c, c.req.valid("param").app);
+    const { service, node } = c.req.valid("json");
+    const d = await c.var.services.apps.move(appCaller(c), a, service, node);
+    return c.json({ deployment: deploymentView(d) }, 202);
+  });
+
   app.openapi(deployments, async (c) => {
     const a = await appOf(c, c.req.valid("param").app);
     const items = await c.var.services.apps.store.deployments(a, c.req.valid("query"));
@@ -471,4 +539,44 @@ export function register(app: OpenAPIHono<AppEnv>) {
     }
     return c.json({ lines }, 200);
   });
+
+  app.openapi(logsStream, async (c) => {
+    const { app: ref, service } = c.req.valid("param");
+    const a = await appOf(c, ref);
+    const live = await c.var.services.apps.followLogs(a, service, c.req.valid("query").tail);
+    return sseResponse(followEvents(live.lines), {
+      signal: c.req.raw.signal,
+      onClose: () => live.cancel(),
+    });
+  });
+}
+
+/** The SSE events of a followed service log, within FOLLOW_MAX_BYTES. */
+async function* followEvents(lines: AsyncIterable<AppLogLine[]>): AsyncGenerator<string, void> {
+  yield sseEvent("tail", []);
+  let bytes = 0;
+  try {
+    for await (const batch of lines) {
+      for (let i = 0; i < batch.length; i += EVENT_LINES) {
+        const part = batch.slice(i, i + EVENT_LINES);
+        yield sseEvent("lines", part);
+        bytes += part.reduce((n, l) => n + l.line.length, 0);
+      }
+      if (bytes > FOLLOW_MAX_BYTES) {
+        yield sseEvent("end", {
+          code: "limit",
+          reason: `This stream sent ${FOLLOW_MAX_BYTES >> 20} MiB of logs`,
+        });
+        return;
+      }
+    }
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    yield sseEvent("end", {
+      code: e.code === "overflow" ? "overflow" : "error",
+      reason: e.message ?? String(err),
+    });
+    return;
+  }
+  yield sseEvent("end", { code: "ended", reason: "The service's log stream ended" });
 }

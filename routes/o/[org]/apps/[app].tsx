@@ -7,10 +7,12 @@ import { appTopic } from "../../../../lib/apps/topics.ts";
 import type { App, AppEvent } from "../../../../lib/apps/store.ts";
 import type { ServiceLogLine } from "../../../../lib/apps/gateway.ts";
 import AppLive, { type AppLiveProps, type LiveService } from "../../../../islands/AppLive.tsx";
+import LogViewer from "../../../../islands/LogViewer.tsx";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
 import { AppState } from "../../../../components/AppStatus.tsx";
 import { DeploymentsTable } from "../../../../components/DeploymentsTable.tsx";
 import { AppSpecSummary } from "../../../../components/AppSpecSummary.tsx";
+import { AppPlacement } from "../../../../components/AppPlacement.tsx";
 import { SelectField, TextField } from "../../../../components/Field.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
@@ -29,6 +31,7 @@ import {
 import { appMetricsSection } from "./_metrics.tsx";
 
 const AppLiveIsland = island("AppLive", AppLive);
+const LogViewerIsland = island("LogViewer", LogViewer);
 const LOG_LINES = 200;
 const LOG_WAIT_MS = 5000;
 
@@ -99,7 +102,12 @@ async function liveState(c: AppContext, app: App) {
   if (nodes.ok) {
     for (const n of nodes.value) nodeMap[n.node_id] = { name: n.hostname, addr: n.addr };
   }
-  return { services, nodes: nodeMap, error: status.ok ? undefined : status.error };
+  return {
+    services,
+    nodes: nodeMap,
+    nodeList: nodes.ok ? nodes.value : [],
+    error: status.ok ? undefined : status.error,
+  };
 }
 
 /** `HH:MM:SS` of an engine timestamp. */
@@ -133,6 +141,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
     ? { lines: [], note: undefined }
     : await serviceLogs(c, app, shownService);
   const operate = mayOperate(c);
+  const followLogs = !live.error && !logs.note && hasIsland(kit.manifest, "LogViewer");
   const unsaved = current && JSON.stringify(current.spec) !== JSON.stringify(app.spec);
   const taskSlot = new Map<string, string>();
   for (const s of live.services) {
@@ -212,6 +221,13 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
           </section>
         )}
       </div>
+      <AppPlacement
+        app={app}
+        pins={current?.pins ?? {}}
+        nodes={live.nodeList}
+        self={self}
+        operate={operate}
+      />
       <section aria-labelledby="deployments-title">
         <h2 id="deployments-title" class="section-title">Deployments</h2>
         {deployments.length
@@ -248,27 +264,27 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
             </form>
           )}
         </div>
-        <p class="muted small">
-          The last {LOG_LINES} lines of {shownService}, every task, as of this page's loading.
-        </p>
         {logs.note && <p class="muted">{logs.note}</p>}
-        {!logs.note && !live.error && (
-          logs.lines.length
-            ? (
-              <div class="log-body app-log" tabindex={0} aria-label={`Logs of ${shownService}`}>
-                {logs.lines.map((l, i) => (
-                  <div key={i} class={l.stream === "stderr" ? "log-line log-err" : "log-line"}>
-                    <span class="log-ts">{logTime(l.ts)}</span>
-                    <span class="log-task">
-                      {(l.taskId && taskSlot.get(l.taskId)) ?? l.taskId?.slice(0, 6) ?? ""}
-                    </span>
-                    <span class="log-tx">{l.line}</span>
-                  </div>
-                ))}
-              </div>
-            )
-            : <p class="muted">No lines yet.</p>
-        )}
+        {followLogs
+          ? (
+            <>
+              <p class="muted small">
+                Every task of {shownService}, live; each line says its task and node.
+              </p>
+              <LogViewerIsland
+                streamUrl={`${apiBase(c, app)}/services/${
+                  encodeURIComponent(shownService)
+                }/logs/stream`}
+                tail={100}
+                label={`Logs of ${shownService}`}
+              />
+              <noscript>
+                <StaticLogs lines={logs.lines} service={shownService} taskSlot={taskSlot} />
+              </noscript>
+            </>
+          )
+          : !logs.note && !live.error &&
+            <StaticLogs lines={logs.lines} service={shownService} taskSlot={taskSlot} />}
       </section>
       <Timeline events={events} />
       {operate && (
@@ -288,6 +304,40 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
       status: error?.status ?? 200,
       manifest: kit.manifest,
     },
+  );
+}
+
+/** The API path of an app, for the islands' streams. */
+function apiBase(c: AppContext, app: App): string {
+  return `/api/v1/orgs/${encodeURIComponent(orgScopeOf(c).org.slug)}/apps/${app.id}`;
+}
+
+/** The last lines of a service as of the page's loading (without JavaScript). */
+function StaticLogs(
+  { lines, service, taskSlot }: {
+    lines: ServiceLogLine[];
+    service: string;
+    taskSlot: Map<string, string>;
+  },
+) {
+  if (!lines.length) return <p class="muted">No lines yet.</p>;
+  return (
+    <>
+      <p class="muted small">
+        The last {LOG_LINES} lines of {service}, every task, as of this page's loading.
+      </p>
+      <div class="log-body app-log" tabindex={0} aria-label={`Logs of ${service}`}>
+        {lines.map((l, i) => (
+          <div key={i} class={l.stream === "stderr" ? "log-line log-err" : "log-line"}>
+            <span class="log-ts">{logTime(l.ts)}</span>
+            <span class="log-task">
+              {(l.taskId && taskSlot.get(l.taskId)) ?? l.taskId?.slice(0, 6) ?? ""}
+            </span>
+            <span class="log-tx">{l.line}</span>
+          </div>
+        ))}
+      </div>
+    </>
   );
 }
 

@@ -44,6 +44,9 @@ const DONE: Record<string, string> = {
   scaled: "Scaling started.",
   rolled_back: "Rollback started: the earlier deployment's snapshot is deployed again.",
   deleted: "App deleted.",
+  policy_saved: "Migration policy saved.",
+  policy_deployed: "Migration policy saved; a deployment applies it to the services now.",
+  moved: "Move started: new tasks start on the chosen node, then the old ones stop.",
 };
 
 /** The flash message of the request's `?done=`, if it is one of ours. */

@@ -5,6 +5,9 @@ import { appCaller } from "../../../../../lib/http/callers.ts";
 import type { App } from "../../../../../lib/apps/store.ts";
 import { PageHeader } from "../../../../../components/PageHeader.tsx";
 import { AppForm } from "../../../../../components/AppForm.tsx";
+import { MigrationPolicyForm } from "../../../../../components/MigrationPolicyForm.tsx";
+import type { MigrationPolicy } from "../../../../../lib/apps/tables.ts";
+import { pinsServices } from "../../../../../lib/apps/placement.ts";
 import type { FormState } from "../../../../../components/Field.tsx";
 import { errorsOf, readForm } from "../../../../_forms.ts";
 import { render, seeOther } from "../../../../_render.tsx";
@@ -19,8 +22,15 @@ function serviceIndex(app: App, name: string | undefined): number {
   return i < 0 ? 0 : i;
 }
 
-/** The edit form of one service of the app. */
-async function editPage(c: AppContext, app: App, index: number, form?: FormState, status = 200) {
+/** The edit form of one service of the app, and the app's migration policy. */
+async function editPage(
+  c: AppContext,
+  app: App,
+  index: number,
+  form?: FormState,
+  status = 200,
+  policyError?: string,
+) {
   const self = appHref(c, app);
   const cluster = await c.var.services.cluster.info();
   const names = app.spec.services.map((s) => s.name);
@@ -60,13 +70,46 @@ async function editPage(c: AppContext, app: App, index: number, form?: FormState
         <button class="btn" type="submit" name="then" value="save">Save</button>
         <a class="btn btn-ghost" href={self}>Cancel</a>
       </AppForm>
+      <MigrationPolicyForm
+        action={`${self}/policy`}
+        value={app.migration_policy}
+        error={policyError}
+      />
     </>,
     { title: `Edit · ${app.name}`, active: "apps", status },
   );
 }
 
-/** `GET/POST /o/:org/apps/:app/edit`: change a service of the app, then save or deploy (members). */
+const POLICIES: readonly string[] = ["automatic", "manual", "none"] satisfies MigrationPolicy[];
+
+/**
+ * `GET/POST /o/:org/apps/:app/edit`: change a service of the app, then save or deploy; `POST
+ * …/policy`: change the migration policy (members).
+ */
 export function register(app: Hono<AppEnv>): void {
+  page(app, "POST", "/o/:org/apps/:app/policy", "org:member", async (c) => {
+    const target = await appOf(c);
+    const { migration_policy: policy } = await readForm(c);
+    if (!POLICIES.includes(policy ?? "")) {
+      return await editPage(c, target, 0, undefined, 400, "choose one of the three policies");
+    }
+    const before = target.migration_policy;
+    try {
+      const saved = await c.var.services.apps.update(appCaller(c), target, {
+        migration_policy: policy as MigrationPolicy,
+      });
+      const redeployed = saved.current_deployment_id !== null &&
+        pinsServices(before) !== pinsServices(policy as MigrationPolicy);
+      return seeOther(
+        c,
+        `${appHref(c, saved)}?done=${redeployed ? "policy_deployed" : "policy_saved"}`,
+      );
+    } catch (err) {
+      const e = actionError(err);
+      return await editPage(c, target, 0, undefined, e.status, e.message);
+    }
+  });
+
   page(app, "GET", PATH, "org:member", async (c) => {
     const target = await appOf(c);
     return await editPage(c, target, serviceIndex(target, c.req.query("service")));
