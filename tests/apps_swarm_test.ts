@@ -167,7 +167,23 @@ dbTest(
       assert.equal((await env.deployed(orgA.id, app.id, 7)).status, "running");
       assert.deepEqual(await counts(), { web: [3, 3], db: [1, 1] });
 
-      mark("stop/start/scale");
+      // Restart: every task replaced (new containers), nothing else changed.
+      const running = async () =>
+        (await apps.status(await reload())).services.flatMap((s) =>
+          s.tasks.filter((t) => t.state === "running" && t.desired === "running")
+            .map((t) => t.container_id)
+        ).sort();
+      const beforeRestart = await running();
+      await apps.restart(OWNER, await reload());
+      assert.equal((await env.deployed(orgA.id, app.id, 8)).status, "running");
+      const afterRestart = await running();
+      assert.equal(afterRestart.length, 4);
+      assert.ok(
+        afterRestart.every((id) => !beforeRestart.includes(id)),
+        `every container replaced: ${beforeRestart} → ${afterRestart}`,
+      );
+
+      mark("stop/start/scale/restart");
       // 507: no node has what a service reserves, answered before anything starts.
       await assert.rejects(
         () =>

@@ -364,6 +364,10 @@ export function createDeployer(deps: DeployerDeps) {
           images,
           pin: pins[s.name],
           moving: await moving(gw, old, pins[s.name]),
+          // A restart replaces every task without a spec change: Swarm's counter goes up by one.
+          // Otherwise it keeps its value (any change to it would restart the tasks too).
+          forceUpdate: (old?.Spec.TaskTemplate.ForceUpdate ?? 0) +
+            (d.trigger.kind === "restart" && old ? 1 : 0),
         });
         const since = deps.clock.now();
         if (old) await gw.update(old.ID, spec);
