@@ -50,7 +50,10 @@ export function RoutesTable({ rows }: { rows: RouteRow[] }) {
                 <ul class="domain-states">
                   {domains.map((d) => (
                     <li key={d.hostname}>
-                      <span class="visually-hidden">{d.hostname}:</span>
+                      {/* One hostname needs no name; several are told apart by it. */}
+                      <span class={domains.length > 1 ? "small" : "visually-hidden"}>
+                        {d.hostname}:
+                      </span>{" "}
                       {badges(d)}
                       {d.cert_issuer && (
                         <span class="muted small">

@@ -111,7 +111,7 @@ function IngressStatus({ c }: { c: AppContext }) {
             : <span class="muted">Nothing loaded since the hub started.</span>}
         </dd>
       </dl>
-      <form method="post" action={`${selfOf(c)}/regenerate`} class="inline-action">
+      <form method="post" action={`${selfOf(c)}/regenerate`} class="actions">
         <button class="btn" type="submit">Regenerate all</button>
       </form>
       <p class="hint">
@@ -127,7 +127,7 @@ function SettingsForm({ c, form }: { c: AppContext; form: FormState }) {
   const common = { values: form.values, errors: form.errors, idPrefix: "px" };
   return (
     <form method="post" action={selfOf(c)} class="card form stack" aria-labelledby="px-title">
-      <h2 id="px-title">Proxy</h2>
+      <h2 id="px-title">Domains and certificates</h2>
       <FormAlert errors={form.errors} />
       <div class="grid-2">
         <SelectField
