@@ -8,7 +8,7 @@
  * the form (desktop and phone), the route page and Settings → Proxy go to tests/artifacts/.
  */
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { createDockerClient } from "../lib/docker/client.ts";
 import { dockerTestsIgnored, eventually, TEST_IMAGE } from "../lib/docker/testing.ts";
 import { cleanupApps } from "./support/apps.ts";
@@ -19,6 +19,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  openPage,
   PHONE,
   shot,
   signIn,
@@ -44,19 +45,6 @@ function httpd(text: string) {
     health_check: { cmd: ["test", "-f", "/www/index.html"], interval_s: 1, retries: 1 },
     stop_grace_s: 1,
   };
-}
-
-/** Chromium's first page, with page errors and console errors collected into `errors`. */
-async function openPage(context: BrowserContext, errors: string[]): Promise<Page> {
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on(
-    "console",
-    (m) =>
-      m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED") &&
-      errors.push(m.text()),
-  );
-  return page;
 }
 
 Deno.test({
