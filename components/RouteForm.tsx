@@ -28,10 +28,19 @@ interface Props extends FormState {
  */
 export function RouteForm(p: Props) {
   const common = { values: p.values, errors: p.errors, idPrefix: "route" };
-  const targets = [
-    ...(p.targets.length ? [] : [{ value: "", label: "No app of this organization yet" }]),
+  const current = p.values?.target ?? "";
+  const offered = [
     ...p.targets,
-    ...(p.allowUrl ? [{ value: "url", label: "External URL (below)" }] : []),
+    ...(p.allowUrl || current === "url" ? [{ value: "url", label: "External URL (below)" }] : []),
+  ];
+  // The route's own target stays selectable (an app since deleted, a URL a platform admin set),
+  // so saving other fields never moves the route somewhere else unasked.
+  const targets = [
+    ...(offered.length ? [] : [{ value: "", label: "No app of this organization yet" }]),
+    ...(current && !offered.some((t) => t.value === current)
+      ? [{ value: current, label: `${current.replace("/", " · ")} (current target)` }]
+      : []),
+    ...offered,
   ];
   return (
     <form method="post" action={p.action} class="card form route-form">
@@ -75,7 +84,7 @@ export function RouteForm(p: Props) {
             hint="The port the service listens on inside its containers."
             {...common}
           />
-          {p.allowUrl && (
+          {(p.allowUrl || current === "url") && (
             <TextField
               name="target_url"
               label="External URL"
@@ -173,8 +182,8 @@ export function RouteForm(p: Props) {
       <fieldset>
         <legend>Limits</legend>
         <p class="hint">
-          Caddy's standard build has no rate limiter: the rate limit is applied when the provider is
-          Traefik, and kept but not enforced with Caddy.
+          Caddy's standard build has no rate limiter, so with Caddy a rate limit is kept but not
+          enforced; Traefik applies it.
         </p>
         <div class="grid-4">
           <TextField

@@ -279,6 +279,28 @@ dbTest(
     r = await get("/o/acme/routes?q=nothing-like-it", owner.cookie);
     assert.match(r.html, /No routes match this search/);
 
+    // A platform admin's route to an external URL: members see it as it is in the edit form (not
+    // silently another target), and saving it is refused to them.
+    let made = await post("/o/acme/routes/new", {
+      hostnames: "legacy.acme.test",
+      target: "url",
+      target_url: "http://192.0.2.7:8080",
+      https_redirect: "on",
+      www: "none",
+    }, root.cookie);
+    assert.equal(made.status, 303, made.html.slice(0, 300));
+    const legacy = made.location!.split("?")[0];
+    r = await get(`${legacy}/edit`, owner.cookie);
+    assert.match(r.html, /<option value="url" selected/);
+    assert.equal(inputValue(r.html, "target_url"), "http://192.0.2.7:8080");
+    made = await post(`${legacy}/edit`, {
+      hostnames: "legacy.acme.test",
+      target: "url",
+      target_url: "http://192.0.2.7:8080",
+    }, owner.cookie);
+    assert.equal(made.status, 403);
+    assert.match(made.html, /Only platform admins may route to an external URL/);
+
     // Settings → Proxy: not for org owners (not even the tab), for platform admins.
     assert.equal((await get("/o/acme/settings/proxy", owner.cookie)).status, 404);
     assert.equal((await post("/o/acme/settings/proxy", {}, owner.cookie)).status, 404);

@@ -137,6 +137,7 @@ function SettingsForm({ c, form }: { c: AppContext; form: FormState }) {
             { value: "caddy", label: "Caddy (loaded through its admin API)" },
             { value: "traefik", label: "Traefik (file provider)" },
           ]}
+          hint="Capstan renders and loads Caddy's configuration; Traefik's files are not written yet, so choosing it changes nothing for now."
           {...common}
         />
         <TextField
