@@ -219,6 +219,13 @@ dbTest(
     assert.equal(edited.spec.basic_auth?.bcrypt, stored.spec.basic_auth?.bcrypt);
     assert.deepEqual(edited.spec.hostnames, ["shop.acme.test"]);
     assert.equal(edited.spec.path_prefix, "/api");
+    r = await get(`${page}?done=saved`, member.cookie);
+    assert.match(r.html, /Route saved\./);
+    assert.match(
+      r.html,
+      /Requests for shop\.acme\.test under <code>\/api<\/code> go to <span><a href="\/o\/acme\/apps\/shop">shop<\/a>/,
+    );
+    assert.match(r.html, /, with the prefix stripped\./);
 
     // The app page lists the route with its hostname and offers another.
     r = await get("/o/acme/apps/shop", member.cookie);
@@ -333,6 +340,10 @@ dbTest(
     assert.ok(fieldError(r.html, "ingress_addresses", "px"), "the address's message");
     assert.ok(fieldError(r.html, "acme_email", "px"), "the e-mail's message");
     assert.equal(textareaValue(r.html, "ingress_addresses"), "203.0.113.10\nnot-an-address");
+
+    r = await post("/o/acme/settings/proxy", { ...form, acme_ca_choice: "custom" }, root.cookie);
+    assert.equal(r.status, 400);
+    assert.equal(fieldError(r.html, "acme_ca", "px"), "Is required with Another CA");
 
     // Saved (and said that no ingress loaded it); the form shows what was stored.
     r = await post("/o/acme/settings/proxy", form, root.cookie);

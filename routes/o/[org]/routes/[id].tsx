@@ -38,20 +38,9 @@ function Behaviour({ c, route }: { c: AppContext; route: Route }) {
       <ul class="route-behaviour">
         <li>
           Requests for {s.hostnames.join(", ")}
-          {prefix
-            ? (
-              <>
-                under <code>{prefix}</code>
-              </>
-            )
-            : null} go to <Target c={c} spec={s} />
-          {prefix && s.strip_prefix
-            ? (
-              <>
-                , with <code>{prefix}</code> stripped
-              </>
-            )
-            : null}.
+          {prefix ? " under " : ""}
+          {prefix && <code>{prefix}</code>} go to <Target c={c} spec={s} />
+          {prefix && s.strip_prefix ? ", with the prefix stripped" : ""}.
         </li>
         <li>{tls}</li>
         <li>

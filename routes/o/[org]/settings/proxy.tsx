@@ -244,6 +244,12 @@ export function register(app: Hono<AppEnv>): void {
   page(app, "POST", PATH, "org:viewer", async (c) => {
     requirePlatformAdmin(c);
     const values = await readForm(c);
+    if (values.acme_ca_choice === "custom" && !values.acme_ca?.trim()) {
+      return await proxyPage(c, {
+        values,
+        errors: { acme_ca: "is required with Another CA" },
+      }, 400);
+    }
     let outcome;
     try {
       outcome = await c.var.services.proxy.saveSettings(actionContext(c), settingsInput(values));
