@@ -53,6 +53,13 @@ import * as appMove from "./o/[org]/apps/[app]/move.tsx";
 import * as appDeployment from "./o/[org]/apps/[app]/deployments/[n].tsx";
 import * as workers from "./o/[org]/workers.tsx";
 import * as clusterSettings from "./o/[org]/settings/cluster.tsx";
+import * as routesList from "./o/[org]/routes/index.tsx";
+import * as routeNew from "./o/[org]/routes/new.tsx";
+import * as routeDetail from "./o/[org]/routes/[id].tsx";
+import * as routeEdit from "./o/[org]/routes/[id]/edit.tsx";
+import * as routeDelete from "./o/[org]/routes/[id]/delete.tsx";
+import * as routeCheckDns from "./o/[org]/routes/[id]/check-dns.ts";
+import * as proxySettings from "./o/[org]/settings/proxy.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -94,6 +101,15 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     appDeployment,
     workers,
     clusterSettings,
+  ],
+  proxy: [
+    routesList,
+    routeNew,
+    routeDetail,
+    routeEdit,
+    routeDelete,
+    routeCheckDns,
+    proxySettings,
   ],
 };
 

@@ -20,6 +20,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  openPage,
   PHONE,
   shot,
   signIn,
@@ -38,21 +39,6 @@ const COMMAND = [
   // sh as PID 1 with a trap stops at once on SIGTERM (httpd as PID 1 would ignore it for 10 s).
   'trap "exit 0" TERM; echo "serving $GREETING"; mkdir -p /www && echo "$GREETING from $(hostname)" > /www/index.html && httpd -f -p 80 -h /www & wait',
 ].join("\n");
-
-/** Chromium's first page, with page errors and console errors collected into `errors`. */
-async function openPage(context: BrowserContext, errors: string[]): Promise<Page> {
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on("pageerror", (e) => errors.push(String(e)));
-  // Docker adding veths for tasks makes Chromium drop requests in flight with
-  // ERR_NETWORK_CHANGED; that is the machine, not the page.
-  page.on(
-    "console",
-    (m) =>
-      m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED") &&
-      errors.push(m.text()),
-  );
-  return page;
-}
 
 /** Marks the page, so a later check can tell it was not reloaded. */
 const mark = (page: Page) =>

@@ -16,6 +16,7 @@ import type { DbHandle } from "../lib/db/mod.ts";
 import { AppSpec, type AppSpecInput } from "../lib/apps/spec.ts";
 import type { NodeView } from "../lib/apps/cluster.ts";
 import { Conflict } from "../lib/errors.ts";
+import { fieldError as formFieldError, inputValue, textareaValue } from "./support/html.ts";
 
 async function setup(h: DbHandle) {
   const t = testApp(h);
@@ -77,30 +78,9 @@ const web = (image: string, env: Record<string, string> = {}, replicas = 2) => (
   }],
 });
 
-/** The value of the input `name` in a page (`id` prefix of the form). */
-function inputValue(html: string, name: string): string | undefined {
-  const m = new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(html);
-  return m ? /value="([^"]*)"/.exec(m[0])?.[1] : undefined;
-}
-
-/** The text of the textarea `name`. */
-function textareaValue(html: string, name: string): string | undefined {
-  return new RegExp(`<textarea[^>]*name="${name}"[^>]*>([^<]*)</textarea>`).exec(html)?.[1];
-}
-
-/** Text of HTML as the browser shows it (the entities the renderer writes). */
-const unescape = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&lt;/g, "<").replace(
-    /&gt;/g,
-    ">",
-  )
-    .replace(/&amp;/g, "&");
-
-/** The message under field `name` of a form whose ids start with `prefix`. */
-function fieldError(html: string, name: string, prefix = "app"): string | undefined {
-  const m = new RegExp(`id="${prefix}-${name}-error">([^<]*)<`).exec(html)?.[1];
-  return m === undefined ? undefined : unescape(m);
-}
+/** The message under field `name` of the app form. */
+const fieldError = (html: string, name: string, prefix = "app") =>
+  formFieldError(html, name, prefix);
 
 const GOOD = {
   name: "shop",

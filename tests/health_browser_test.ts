@@ -25,6 +25,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  openPage,
   PHONE,
   shot,
   signIn,
@@ -57,21 +58,6 @@ async function cachedContainer(
     await new Promise((r) => setTimeout(r, 100));
   }
   return id;
-}
-
-/** Chromium's first page, with page errors and console errors collected into `errors`. */
-async function openPage(context: BrowserContext, errors: string[]): Promise<Page> {
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on("pageerror", (e) => errors.push(String(e)));
-  // Docker adding a veth for the container makes Chromium drop requests in flight with
-  // ERR_NETWORK_CHANGED; that is the machine, not the page.
-  page.on(
-    "console",
-    (m) =>
-      m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED") &&
-      errors.push(m.text()),
-  );
-  return page;
 }
 
 /**

@@ -2,9 +2,10 @@
  * Who is acting, in the domain's terms, from a request: the adapters the API and the pages share
  * so the use cases never see a request.
  */
-import { actionContext, type AppContext, orgScopeOf } from "./context.ts";
+import { actionContext, type AppContext, orgScopeOf, principalOf } from "./context.ts";
 import type { DockerCaller } from "../hosts/docker_actions.ts";
 import type { AppCaller } from "../apps/service.ts";
+import type { RouteCaller } from "../proxy/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -21,4 +22,15 @@ export function dockerCaller(c: AppContext): DockerCaller {
 export function appCaller(c: AppContext): AppCaller {
   const { role } = orgScopeOf(c);
   return { ctx: actionContext(c), role, tokenScope: c.get("principal")?.tokenScope };
+}
+
+/** The caller of a route action from a request behind an `org:*` policy. */
+export function routeCaller(c: AppContext): RouteCaller {
+  const p = principalOf(c);
+  return {
+    ctx: actionContext(c),
+    orgId: orgScopeOf(c).org.id,
+    tokenScope: p.tokenScope,
+    platformAdmin: p.isAdmin,
+  };
 }

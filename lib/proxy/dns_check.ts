@@ -111,6 +111,15 @@ export function dnsRecordsToCreate(hostname: string, ingress: IngressTarget): Dn
   ];
 }
 
+/** The records to create for a hostname, or none when the ingress target is not set up (yet). */
+export function dnsRecordsOrNone(hostname: string, ingress: IngressTarget): DnsRecordToCreate[] {
+  try {
+    return dnsRecordsToCreate(hostname, ingress);
+  } catch {
+    return [];
+  }
+}
+
 /** One spelling per address (`2001:DB8:0::1` → `2001:db8::1`), so configured and resolved compare. */
 function canonicalIp(address: string): string {
   const a = address.trim();

@@ -175,6 +175,9 @@ export const proxyModule = defineModule<
     },
   }],
   migrations: { "0013_proxy": proxyMigration },
+  nav: [{ key: "routes", group: "Apps", label: "Routes", scope: "org", path: "/routes", order: 5 }],
+  // A page of its own (routes/o/[org]/settings/proxy.tsx): it has forms.
+  settings: [{ id: "proxy", title: "Proxy", access: "platform", order: 35 }],
   close: async ({ ingress }) => {
     await ingress.close();
   },

@@ -10,7 +10,7 @@ import bcrypt from "bcryptjs";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { Conflict, Forbidden, invalidFields, invalidInput } from "../errors.ts";
 import type { TokenScope } from "../db/schema.ts";
-import { Hostname, RouteSpec, type StoredRouteSpec } from "./spec.ts";
+import { BasicAuthUsername, Hostname, RouteSpec, type StoredRouteSpec } from "./spec.ts";
 import { z } from "zod";
 
 /** What Settings → Proxy may change; absent keys stay, null clears. */
@@ -64,13 +64,38 @@ export interface RouteResult {
   applied: ApplyOutcome;
 }
 
+/** The stored basic auth an update keeps: the input names a user, no password, and one is stored. */
+function keepsPassword(route: Route, input: unknown) {
+  const auth = (input as { basic_auth?: unknown } | null)?.basic_auth;
+  if (!route.spec.basic_auth || !auth || typeof auth !== "object") return undefined;
+  const { username, password } = auth as { username?: unknown; password?: unknown };
+  if (username === undefined || (password !== undefined && password !== "")) return undefined;
+  return route.spec.basic_auth;
+}
+
 /** Creates the routes service. */
 export function createProxy(deps: ProxyDeps) {
   const { store } = deps;
   const cost = deps.bcryptCost ?? 10;
 
-  /** Parses and checks a spec; the password leaves as its bcrypt hash. */
-  async function prepare(caller: RouteCaller, input: unknown): Promise<StoredRouteSpec> {
+  /**
+   * Parses and checks a spec; the password leaves as its bcrypt hash. `kept` is the stored basic
+   * auth an edit without a password keeps (the edit form never shows the password back).
+   */
+  async function prepare(
+    caller: RouteCaller,
+    input: unknown,
+    kept?: { username: string; bcrypt: string },
+  ): Promise<StoredRouteSpec> {
+    let keptAuth: { username: string; bcrypt: string } | undefined;
+    if (kept) {
+      const username = BasicAuthUsername.safeParse(
+        (input as { basic_auth: { username: unknown } }).basic_auth.username,
+      );
+      if (!username.success) throw invalidInput(username.error, "basic_auth.username");
+      keptAuth = { username: username.data, bcrypt: kept.bcrypt };
+      input = { ...(input as Record<string, unknown>), basic_auth: undefined };
+    }
     const parsed = RouteSpec.safeParse(input);
     if (!parsed.success) throw invalidInput(parsed.error);
     const spec = parsed.data;
@@ -97,6 +122,7 @@ export function createProxy(deps: ProxyDeps) {
       }
     }
     const { basic_auth, ...rest } = spec;
+    if (keptAuth) return { ...rest, basic_auth: keptAuth };
     if (!basic_auth) return rest;
     return {
       ...rest,
@@ -178,8 +204,12 @@ export function createProxy(deps: ProxyDeps) {
       );
     },
 
+    /**
+     * Replaces a route's spec. Basic auth with a username and no password keeps the stored
+     * password (its hash), so an edit need not know it; a new password replaces it.
+     */
     async update(caller: RouteCaller, route: Route, input: unknown): Promise<RouteResult> {
-      const spec = await prepare(caller, input);
+      const spec = await prepare(caller, input, keepsPassword(route, input));
       return await audited(
         caller,
         "route.update",

@@ -69,6 +69,12 @@ const Cidr = z.string().max(64).refine(
   "must be an address or a CIDR range like 10.0.0.0/8",
 );
 
+/** A basic-auth username (Caddy compares it as it is; a colon would end it in the header). */
+export const BasicAuthUsername = z.string().regex(
+  /^[^:\s]{1,64}$/,
+  "must be 1–64 characters without : or spaces",
+);
+
 /** Where a route sends its requests. */
 export const RouteTarget = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("app"), app: AppName, service: ServiceName, port: Port }).strict(),
@@ -107,7 +113,7 @@ const RouteFields = z.object({
   request_headers: Headers.default({}),
   response_headers: Headers.default({}),
   basic_auth: z.object({
-    username: z.string().regex(/^[^:\s]{1,64}$/, "must be 1–64 characters without : or spaces"),
+    username: BasicAuthUsername,
     password: z.string().min(8, "must be at least 8 characters").max(128),
   }).strict().optional(),
   rate_limit: z.object({

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Services } from "../../services.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { startHub } from "../../hub.ts";
@@ -132,4 +132,21 @@ export async function shot(
     over <= 0,
     `${name}: the page is ${over}px wider than the ${viewport.width}px viewport`,
   );
+}
+
+/**
+ * Chromium's first page, with page errors and console errors collected into `errors`. Docker
+ * adding veths for tasks and containers makes Chromium drop requests in flight with
+ * ERR_NETWORK_CHANGED; that is the machine, not the page, so those are not collected.
+ */
+export async function openPage(context: BrowserContext, errors: string[]): Promise<Page> {
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on(
+    "console",
+    (m) =>
+      m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED") &&
+      errors.push(m.text()),
+  );
+  return page;
 }

@@ -8,11 +8,11 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
-import { actionContext, type AppEnv, orgScopeOf, principalOf } from "../../../lib/http/context.ts";
+import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
+import { routeCaller } from "../../../lib/http/callers.ts";
 import type { AppContext } from "../../../lib/http/context.ts";
 import type { Domain, Route } from "../../../lib/proxy/store.ts";
-import type { RouteCaller } from "../../../lib/proxy/service.ts";
-import { dnsRecordsToCreate, type IngressTarget } from "../../../lib/proxy/dns_check.ts";
+import { dnsRecordsOrNone, type IngressTarget } from "../../../lib/proxy/dns_check.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/routes";
@@ -92,20 +92,11 @@ function routeView(r: Route, domains: Domain[], ingress: IngressTarget) {
       tls_detail: d.tls_detail,
       cert_issuer: d.cert_issuer,
       cert_not_after: d.cert_not_after,
-      dns_records: recordsFor(d.hostname, ingress),
+      dns_records: dnsRecordsOrNone(d.hostname, ingress),
     })),
     created_at: r.created_at,
     updated_at: r.updated_at,
   };
-}
-
-/** The records to create, or none when the ingress target is not set up. */
-function recordsFor(hostname: string, ingress: IngressTarget) {
-  try {
-    return dnsRecordsToCreate(hostname, ingress);
-  } catch {
-    return [];
-  }
 }
 
 async function views(c: AppContext, routes: Route[]) {
@@ -115,16 +106,6 @@ async function views(c: AppContext, routes: Route[]) {
     store.settings(),
   ]);
   return routes.map((r) => routeView(r, domains, settings.ingress));
-}
-
-function routeCaller(c: AppContext): RouteCaller {
-  const p = principalOf(c);
-  return {
-    ctx: actionContext(c),
-    orgId: orgScopeOf(c).org.id,
-    tokenScope: p.tokenScope,
-    platformAdmin: p.isAdmin,
-  };
 }
 
 const list = apiRoute("org:viewer", {

@@ -17,6 +17,7 @@ import { SelectField, TextField } from "../../../../components/Field.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
 import { httpErrorOf } from "../../../_forms.ts";
+import { appRoutes } from "../routes/_app_routes.tsx";
 import { hasIsland, type PageKit, render } from "../../../_render.tsx";
 import {
   ActionError,
@@ -228,6 +229,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
         self={self}
         operate={operate}
       />
+      {await appRoutes(c, app)}
       <section aria-labelledby="deployments-title">
         <h2 id="deployments-title" class="section-title">Deployments</h2>
         {deployments.length

@@ -23,6 +23,11 @@ export function settingsTabs(c: AppContext, current: string) {
   return <SettingsTabs panels={panels} slug={org.slug} current={current} />;
 }
 
+/** A platform-admin panel's guard: anyone else finds nothing here (as with the tab). */
+export function requirePlatformAdmin(c: AppContext): void {
+  if (!principalOf(c).isAdmin) throw notFound("page");
+}
+
 /** Registers one page per rendered panel. */
 export function register(app: Hono<AppEnv>, kit: PageKit): void {
   for (const panel of kit.settings) {

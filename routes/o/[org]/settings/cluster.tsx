@@ -1,11 +1,10 @@
 import type { Hono } from "hono";
-import { settingsTabs } from "./[panel].tsx";
+import { requirePlatformAdmin, settingsTabs } from "./[panel].tsx";
 import {
   actionContext,
   type AppContext,
   type AppEnv,
   orgScopeOf,
-  principalOf,
 } from "../../../../lib/http/context.ts";
 import { notFound } from "../../../../lib/http/errors.ts";
 import { page } from "../../../../lib/http/pages.ts";
@@ -27,11 +26,6 @@ import { type HostChoice, hostChoices, pickHost } from "../_docker.tsx";
 import { actionError, fromCluster } from "../apps/_app.tsx";
 
 const PATH = "/o/:org/settings/cluster";
-
-/** The page is for platform admins: anyone else finds nothing here (as with the tab). */
-function requirePlatformAdmin(c: AppContext): void {
-  if (!principalOf(c).isAdmin) throw notFound("page");
-}
 
 const selfOf = (c: AppContext) =>
   `/o/${encodeURIComponent(orgScopeOf(c).org.slug)}/settings/cluster`;
