@@ -1,11 +1,12 @@
 /**
  * Routes through the HTTP API with a real Caddy and a real app on the single-node Swarm: a route
  * to a 2-replica httpd app answers through Caddy over HTTPS (Caddy's internal CA) and follows the
- * app across a redeploy and a scale; the app's automatic subdomain `<app>-<org>.<domain>` answers
- * once a default domain is set; who may do what (viewers read, members route to their apps,
- * wildcards and external URLs for platform admins); a hostname belongs to one route in the whole
- * install (the owner named to platform admins only); bad input is a 400 naming the field; a
- * deleted route's hostname answers 404 at the proxy; every change is audited.
+ * app across a redeploy, a scale and a rollback; the app's automatic subdomain
+ * `<app>-<org>.<domain>` answers once a default domain is set; who may do what (viewers read,
+ * members route to their apps, wildcards and external URLs for platform admins); a hostname
+ * belongs to one route in the whole install (the owner named to platform admins only); bad input
+ * is a 400 naming the field; a deleted route's hostname answers 404 at the proxy; every change is
+ * audited.
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
@@ -38,7 +39,7 @@ function httpd(text: string, replicas = 2) {
 }
 
 dbTest(
-  "[docker] proxy API: a route to an app through Caddy over HTTPS, following redeploy and scale; auto subdomain; policy; conflicts",
+  "[docker] proxy API: a route to an app through Caddy over HTTPS, following redeploy, scale and rollback; auto subdomain; policy; conflicts",
   async (h) => {
     if (ignored) return;
     const caddy = await startCaddy();
@@ -144,6 +145,14 @@ dbTest(
       for (let i = 0; i < 5; i++) {
         assert.equal((await through()).status, 200, "still served after the scale");
       }
+      // And back: a rollback to deployment #1 serves v1 again through the same route.
+      const back = await member("POST", `${apps}/shop/rollback`, { to: "1" });
+      assert.equal(back.status, 202, JSON.stringify(back.body));
+      await until(
+        "the route to serve v1 after the rollback",
+        async () => (await through()).body.trim() === "hello-v1",
+        120_000,
+      );
 
       // Automatic subdomain: <app>-<org>.<default domain>, internal CA.
       const settings = await as(root.cookie, "PUT", "/api/v1/proxy/settings", {
@@ -159,7 +168,7 @@ dbTest(
       await until("the automatic subdomain", async () => {
         const a = await ask(caddy.httpsPort, "shop-acme.apps.capstan.test", "/", { tls: { ca } })
           .catch(() => null);
-        return a?.status === 200 && a.body.trim() === "hello-v2";
+        return a?.status === 200 && a.body.trim() === "hello-v1";
       });
 
       // Policy, validation, conflicts.
