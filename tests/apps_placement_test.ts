@@ -109,7 +109,7 @@ dbTest(
       assert.match(refused.html, /web already runs on/);
 
       // Automatic: saving it deploys again (#2, trigger policy) without the pin.
-      const auto = await env.post("member", `/o/acme/apps/${name}/policy`, {
+      const auto = await env.post("member", `/o/acme/apps/${name}/edit/policy`, {
         migration_policy: "automatic",
       });
       assert.equal(auto.status, 303, auto.html.slice(0, 500));

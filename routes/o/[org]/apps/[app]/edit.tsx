@@ -71,7 +71,7 @@ async function editPage(
         <a class="btn btn-ghost" href={self}>Cancel</a>
       </AppForm>
       <MigrationPolicyForm
-        action={`${self}/policy`}
+        action={`${self}/edit/policy`}
         value={app.migration_policy}
         error={policyError}
       />
@@ -84,10 +84,10 @@ const POLICIES: readonly string[] = ["automatic", "manual", "none"] satisfies Mi
 
 /**
  * `GET/POST /o/:org/apps/:app/edit`: change a service of the app, then save or deploy; `POST
- * …/policy`: change the migration policy (members).
+ * …/edit/policy`: change the migration policy (members).
  */
 export function register(app: Hono<AppEnv>): void {
-  page(app, "POST", "/o/:org/apps/:app/policy", "org:member", async (c) => {
+  page(app, "POST", "/o/:org/apps/:app/edit/policy", "org:member", async (c) => {
     const target = await appOf(c);
     const { migration_policy: policy } = await readForm(c);
     if (!POLICIES.includes(policy ?? "")) {
