@@ -164,6 +164,7 @@ Deno.test({
         "/o/acme",
         "/o/acme/hosts",
         "/o/acme/apps",
+        "/o/acme/routes",
         "/o/acme/workers",
         "/o/acme/containers",
         "/o/acme/images",
