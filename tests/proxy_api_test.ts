@@ -135,6 +135,11 @@ dbTest(
         async () => (await through()).body.trim() === "hello-v2",
         120_000,
       );
+      await until(
+        "shop #2 running",
+        async () => (await member("GET", `${apps}/shop/deployments/2`)).body.status === "running",
+        120_000,
+      );
       const scaled = await member("POST", `${apps}/shop/scale`, { service: "web", replicas: 1 });
       assert.equal(scaled.status, 202, JSON.stringify(scaled.body));
       await until(
@@ -143,7 +148,8 @@ dbTest(
         120_000,
       );
       for (let i = 0; i < 5; i++) {
-        assert.equal((await through()).status, 200, "still served after the scale");
+        const r = await through();
+        assert.equal(r.status, 200, `still served after the scale: ${r.body}`);
       }
       // And back: a rollback to deployment #1 serves v1 again through the same route.
       const back = await member("POST", `${apps}/shop/rollback`, { to: "1" });

@@ -23,7 +23,7 @@ export interface AppChanged {
   org_id: string;
   app_id: string;
   app: string;
-  reason: "deployed" | "tasks_moved";
+  reason: "deployed" | "tasks_changed" | "tasks_moved";
 }
 
 declare module "../events.ts" {

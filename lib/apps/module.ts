@@ -12,7 +12,8 @@ import type { Orgs } from "../orgs/service.ts";
 import type { Metrics } from "../metrics/service.ts";
 import { createAppStore } from "./store.ts";
 import { type Cluster, createCluster } from "./cluster.ts";
-import { createDeployer } from "./deployer.ts";
+import { createDeployer, type DeployProgress } from "./deployer.ts";
+import type { App } from "./store.ts";
 import { createReconciler, type Reconciler, reconcilerJob } from "./reconciler.ts";
 import { type Apps, createApps } from "./service.ts";
 import * as appsMigration from "./migration.ts";
@@ -48,16 +49,39 @@ export const appsModule = defineModule<
       return { gw: m.gw, info: m.info };
     };
     const orgSlug = async (orgId: string) => (await orgs.byId(orgId))?.slug ?? orgId.slice(-8);
+    // What runs where, per app, as the deployer last reported it: routes follow every change
+    // during a deployment (a start-first update stops the old tasks before it ends).
+    const runningNow = new Map<string, string>();
+    const tasksChanged = (app: App, p: DeployProgress) => {
+      if (!p.services) return;
+      const running = p.services.flatMap((s) =>
+        s.tasks.filter((t) => t.state === "running").map((t) =>
+          `${t.id}:${t.ports.map((x) => x.published).join(",")}`
+        )
+      ).sort().join(" ");
+      if (runningNow.get(app.id) === running) return;
+      runningNow.set(app.id, running);
+      core.events.emit("app.changed", {
+        org_id: app.org_id,
+        app_id: app.id,
+        app: app.name,
+        reason: "tasks_changed",
+      });
+    };
     const deployer = createDeployer({
       store,
       clock,
       log,
       cluster: manager,
       orgSlug,
-      progress: (app, p) => void core.realtime.publish(appTopic(app.org_id, app.id), p),
+      progress: (app, p) => {
+        void core.realtime.publish(appTopic(app.org_id, app.id), p);
+        tasksChanged(app, p);
+      },
       // The containers a deployment started and stopped, recorded as it ends (the reconciler
       // would see them within a minute; a container replaced again sooner would be missed).
       finished: (app) => {
+        runningNow.delete(app.id);
         core.events.emit("app.changed", {
           org_id: app.org_id,
           app_id: app.id,

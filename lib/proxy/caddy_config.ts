@@ -105,6 +105,9 @@ function handlers(r: RenderRoute): Json[] {
       selection_policy: { policy: "round_robin" },
       try_duration: "5s",
       try_interval: "100ms",
+      // A replica being removed may still accept the connection (the engine's port proxy) and
+      // then drop it: requests that cannot have changed anything are tried on another replica.
+      retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }],
     },
     health_checks: { passive: { fail_duration: "5s", max_fails: 1 } },
   };

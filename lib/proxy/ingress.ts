@@ -73,6 +73,10 @@ export function tlsModeOf(
 /** The ingress of the install. */
 export function createIngress(deps: IngressDeps) {
   let lastLoaded = "";
+  // The last upstreams each target resolved to: when the cluster cannot be asked for a moment (a
+  // manager's agent reconnecting, a slow answer), a route keeps its last known upstreams rather
+  // than answering 502 for everyone.
+  const lastKnown = new Map<string, Resolved>();
 
   async function render(): Promise<
     RenderResult & { routes: Route[]; rendered: RenderRoute[]; settings: ProxySettings }
@@ -90,10 +94,17 @@ export function createIngress(deps: IngressDeps) {
       if (!cache.has(key)) {
         cache.set(
           key,
-          resolveTarget(orgId, spec.target, deps.sources).catch((e) => ({
-            upstreams: [],
-            reason: `cannot ask where it runs: ${e instanceof Error ? e.message : String(e)}`,
-          })),
+          resolveTarget(orgId, spec.target, deps.sources).then((r) => {
+            lastKnown.set(key, r);
+            return r;
+          }, (e) => {
+            const reason = `cannot ask where it runs: ${
+              e instanceof Error ? e.message : String(e)
+            }`;
+            deps.log.warn("proxy: upstreams kept from the last answer", { reason });
+            const known = lastKnown.get(key);
+            return known ? { ...known, reason } : { upstreams: [], reason };
+          }),
         );
       }
       return cache.get(key)!;

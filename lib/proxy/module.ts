@@ -44,10 +44,8 @@ export const proxyModule = defineModule<
       async appServices(orgId, name) {
         const app = await appOf(orgId, name);
         if (!app) return null;
-        const [status, nodes] = await Promise.all([
-          apps.status(app),
-          cluster.nodes().catch(() => []),
-        ]);
+        // Either failing is an error (the ingress keeps the last upstreams), never "no tasks".
+        const [status, nodes] = await Promise.all([apps.status(app), cluster.nodes()]);
         const addr = new Map(nodes.map((n) => [n.node_id, n.addr]));
         return status.services.map((s) => ({
           name: s.name,
