@@ -14,6 +14,7 @@ import { alertsModule } from "./lib/alerts/module.ts";
 import { healthModule } from "./lib/health/module.ts";
 import { releasesModule } from "./lib/releases/module.ts";
 import { dockerModule } from "./lib/docker/module.ts";
+import { secretsModule } from "./lib/secrets/module.ts";
 import { appsModule } from "./lib/apps/module.ts";
 import { proxyModule } from "./lib/proxy/module.ts";
 import { systemModule } from "./lib/system/module.ts";
@@ -30,6 +31,8 @@ export const MODULES = [
   healthModule,
   releasesModule,
   dockerModule,
+  // Before apps: a deployment resolves its secrets; apps register as their consumers.
+  secretsModule,
   appsModule,
   proxyModule,
   systemModule,

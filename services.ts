@@ -13,6 +13,7 @@ import { createRealtimePublisher } from "./lib/realtime/publisher.ts";
 import { createEventBus } from "./lib/events.ts";
 import { type Logger, silentLogger } from "./lib/log.ts";
 import { loadSecretKey } from "./lib/secret_key.ts";
+import { createSecretBox, type SecretBox } from "./lib/crypto/secrets.ts";
 import { buildServices, type Core, type ServicesOf } from "./lib/module.ts";
 import { MODULES } from "./modules.ts";
 
@@ -32,6 +33,7 @@ export function createServices(opts: {
   const log = opts.log ?? silentLogger;
   const bus = opts.bus ?? (opts.dbh.pg ? createPgBus(opts.dbh.pg) : createMemoryBus());
   let key: Promise<string> | undefined;
+  let box: Promise<SecretBox> | undefined;
   const core: Core = {
     config: opts.config,
     dbh: opts.dbh,
@@ -47,6 +49,7 @@ export function createServices(opts: {
       key ??= Promise.resolve(opts.secretKey ?? opts.config.secretKey).then((k) =>
         k ?? loadSecretKey(opts.config.dataDir)
       ),
+    secretBox: () => box ??= core.secretKey().then((k) => createSecretBox(k)),
   };
   return { ...core, ...buildServices(core, MODULES) } as Services;
 }

@@ -63,6 +63,7 @@ const envFields = z.object({
   CAPSTAN_WORKER_HEARTBEAT_TIMEOUT: z.coerce.number().int("must be whole seconds").min(2)
     .max(86_400).default(120),
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
+  CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
@@ -116,6 +117,8 @@ export interface Config {
    * app's last N deployments use them (CAPSTAN_APPS_KEEP_IMAGES; 0 keeps every image).
    */
   appsKeepImages: number;
+  /** Days a secret's replaced versions are kept for rollbacks (CAPSTAN_SECRETS_KEEP_DAYS). */
+  secretsKeepDays: number;
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -203,5 +206,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       timeoutMs: e.CAPSTAN_WORKER_HEARTBEAT_TIMEOUT * 1000,
     },
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
+    secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
   };
 }

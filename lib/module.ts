@@ -18,6 +18,7 @@ import type { EventBus } from "./events.ts";
 import type { RealtimePublisher } from "./realtime/publisher.ts";
 import type { Job } from "./jobs/scheduler.ts";
 import type { OrgRole } from "./db/schema.ts";
+import type { SecretBox } from "./crypto/secrets.ts";
 
 /** What every module may use: configuration, storage, time, logs, the buses and the hub's key. */
 export interface Core {
@@ -34,6 +35,8 @@ export interface Core {
   realtime: RealtimePublisher;
   /** The hub's secret key (base64), for encryption at rest. */
   secretKey(): Promise<string>;
+  /** Encrypts and decrypts at rest under the hub's key ring (lib/crypto/secrets.ts). */
+  secretBox(): Promise<SecretBox>;
 }
 
 /** The groups of the side navigation, in the order they are drawn. */

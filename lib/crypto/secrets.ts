@@ -23,10 +23,26 @@ export class SecretDecryptError extends Error {
 
 /** Encrypts and decrypts secrets bound to a context (e.g. `channel:<id>`), so a blob only opens where it was written. */
 export interface SecretBox {
-  /** Key id (derived from the hub key, not secret): tells "wrong key" apart from "tampered". */
+  /** Key id of the current key (derived from it, not secret): tells "wrong key" apart from "tampered". */
   readonly keyId: string;
+  /** Key ids of every key this box opens: the current one first, then previous keys (rotation). */
+  readonly keyIds: readonly string[];
   encrypt(plaintext: string, context: string): Promise<string>;
   decrypt(blob: string, context: string): Promise<string>;
+  encryptBytes(plaintext: Uint8Array, context: string): Promise<string>;
+  decryptBytes(blob: string, context: string): Promise<Uint8Array>;
+  /**
+   * The same blob with its data key wrapped by the current key (a key rotation): the ciphertext
+   * is untouched, so nothing is decrypted but the 32-byte data key. A blob already under the
+   * current key comes back as it is.
+   */
+  rewrap(blob: string, context: string): Promise<string>;
+}
+
+/** The key id a blob was written under (undefined for something that is not a blob). */
+export function blobKeyId(blob: string): string | undefined {
+  const parts = blob.split(".");
+  return parts.length === 4 && parts[0] === VERSION ? parts[1] : undefined;
 }
 
 /** Decodes the hub secret key (base64 or base64url, ≥ 32 bytes). */
@@ -63,8 +79,13 @@ const concat = (a: Uint8Array, b: Uint8Array) => {
   return out;
 };
 
-/** Derives the key-encryption key and key id from the hub secret key. */
-export async function createSecretBox(secretKey: string): Promise<SecretBox> {
+interface Kek {
+  id: string;
+  key: CryptoKey;
+}
+
+/** Derives one key-encryption key and its key id from a hub secret key. */
+async function deriveKek(secretKey: string): Promise<Kek> {
   const ikm = await crypto.subtle.importKey("raw", decodeSecretKey(secretKey), "HKDF", false, [
     "deriveKey",
     "deriveBits",
@@ -75,83 +96,140 @@ export async function createSecretBox(secretKey: string): Promise<SecretBox> {
     salt: SALT,
     info: new TextEncoder().encode(info),
   });
-  const kek = await crypto.subtle.deriveKey(
+  const key = await crypto.subtle.deriveKey(
     hkdf("key-encryption-key"),
     ikm,
     { name: "AES-GCM", length: 256 },
     false,
     ["encrypt", "decrypt"],
   );
-  const kid = Array.from(
+  const id = Array.from(
     new Uint8Array(await crypto.subtle.deriveBits(hkdf("key-id"), ikm, 64)),
     (b) => b.toString(16).padStart(2, "0"),
   ).join("");
-  const aad = (what: string, context: string) =>
-    new TextEncoder().encode(`capstan:${VERSION}:${what}:${context}`);
+  return { id, key };
+}
 
-  return {
-    keyId: kid,
+const aad = (what: string, context: string) =>
+  new TextEncoder().encode(`capstan:${VERSION}:${what}:${context}`);
 
-    async encrypt(plaintext, context) {
-      const dekBytes = crypto.getRandomValues(new Uint8Array(32));
-      const dek = await crypto.subtle.importKey("raw", dekBytes, "AES-GCM", false, ["encrypt"]);
-      const wrapIv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-      const wrapped = new Uint8Array(
-        await crypto.subtle.encrypt(
-          { name: "AES-GCM", iv: wrapIv, additionalData: aad("dek", context) },
-          kek,
-          dekBytes,
+/**
+ * A box over the hub secret key and, while a rotation is under way, the keys it replaces:
+ * blobs are written under `secretKey` and opened under whichever key of the ring wrote them.
+ */
+export async function createSecretBox(
+  secretKey: string,
+  previousKeys: readonly string[] = [],
+): Promise<SecretBox> {
+  const current = await deriveKek(secretKey);
+  const ring = new Map<string, Kek>([[current.id, current]]);
+  for (const k of previousKeys) {
+    const kek = await deriveKek(k);
+    if (!ring.has(kek.id)) ring.set(kek.id, kek);
+  }
+
+  /** The data-key half and data half of a blob, checked; throws SecretDecryptError. */
+  function split(blob: string): { kek: Kek; w: Uint8Array<ArrayBuffer>; data: string } {
+    const parts = blob.split(".");
+    if (parts.length !== 4 || parts[0] !== VERSION) {
+      throw new SecretDecryptError("unknown format");
+    }
+    const kek = ring.get(parts[1]);
+    if (!kek) {
+      throw new SecretDecryptError(
+        `it was encrypted with a different hub secret key (key id ${parts[1]})`,
+      );
+    }
+    const w = fromB64url(parts[2]);
+    if (w.length <= IV_BYTES + 16) throw new SecretDecryptError("malformed");
+    return { kek, w, data: parts[3] };
+  }
+
+  async function unwrap(kek: Kek, w: Uint8Array<ArrayBuffer>, context: string) {
+    try {
+      return new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: w.slice(0, IV_BYTES), additionalData: aad("dek", context) },
+          kek.key,
+          w.slice(IV_BYTES),
         ),
       );
-      dekBytes.fill(0);
-      const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-      const ct = new Uint8Array(
-        await crypto.subtle.encrypt(
-          { name: "AES-GCM", iv, additionalData: aad("data", context) },
-          dek,
-          new TextEncoder().encode(plaintext),
-        ),
-      );
-      return [VERSION, kid, base64url(concat(wrapIv, wrapped)), base64url(concat(iv, ct))].join(
-        ".",
-      );
-    },
+    } catch {
+      throw new SecretDecryptError("the data key does not authenticate");
+    }
+  }
 
-    async decrypt(blob, context) {
-      const parts = blob.split(".");
-      if (parts.length !== 4 || parts[0] !== VERSION) {
-        throw new SecretDecryptError("unknown format");
-      }
-      if (parts[1] !== kid) {
-        throw new SecretDecryptError("it was encrypted with a different hub secret key");
-      }
-      const w = fromB64url(parts[2]);
-      const d = fromB64url(parts[3]);
-      if (w.length <= IV_BYTES + 16 || d.length < IV_BYTES + 16) {
-        throw new SecretDecryptError("malformed");
-      }
-      let dekBytes: Uint8Array<ArrayBuffer>;
-      try {
-        dekBytes = new Uint8Array(
-          await crypto.subtle.decrypt(
-            { name: "AES-GCM", iv: w.slice(0, IV_BYTES), additionalData: aad("dek", context) },
-            kek,
-            w.slice(IV_BYTES),
-          ),
-        );
-      } catch {
-        throw new SecretDecryptError("the data key does not authenticate");
-      }
-      try {
-        const dek = await crypto.subtle.importKey("raw", dekBytes, "AES-GCM", false, ["decrypt"]);
-        const pt = await crypto.subtle.decrypt(
+  async function wrap(dekBytes: Uint8Array<ArrayBuffer>, context: string): Promise<string> {
+    const wrapIv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const wrapped = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: wrapIv, additionalData: aad("dek", context) },
+        current.key,
+        dekBytes,
+      ),
+    );
+    return base64url(concat(wrapIv, wrapped));
+  }
+
+  async function encryptBytes(plaintext: Uint8Array, context: string): Promise<string> {
+    const dekBytes = crypto.getRandomValues(new Uint8Array(32));
+    const dek = await crypto.subtle.importKey("raw", dekBytes, "AES-GCM", false, ["encrypt"]);
+    const wrapped = await wrap(dekBytes, context);
+    dekBytes.fill(0);
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: aad("data", context) },
+        dek,
+        plaintext as Uint8Array<ArrayBuffer>,
+      ),
+    );
+    return [VERSION, current.id, wrapped, base64url(concat(iv, ct))].join(".");
+  }
+
+  async function decryptBytes(blob: string, context: string): Promise<Uint8Array> {
+    const { kek, w, data } = split(blob);
+    const d = fromB64url(data);
+    if (d.length < IV_BYTES + 16) throw new SecretDecryptError("malformed");
+    const dekBytes = await unwrap(kek, w, context);
+    try {
+      const dek = await crypto.subtle.importKey("raw", dekBytes, "AES-GCM", false, ["decrypt"]);
+      return new Uint8Array(
+        await crypto.subtle.decrypt(
           { name: "AES-GCM", iv: d.slice(0, IV_BYTES), additionalData: aad("data", context) },
           dek,
           d.slice(IV_BYTES),
-        );
-        return new TextDecoder("utf-8", { fatal: true }).decode(pt);
+        ),
+      );
+    } catch {
+      throw new SecretDecryptError("the ciphertext does not authenticate");
+    } finally {
+      dekBytes.fill(0);
+    }
+  }
+
+  return {
+    keyId: current.id,
+    keyIds: [...ring.keys()],
+    encryptBytes,
+    decryptBytes,
+    encrypt: (plaintext, context) => encryptBytes(new TextEncoder().encode(plaintext), context),
+    async decrypt(blob, context) {
+      const bytes = await decryptBytes(blob, context);
+      try {
+        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
       } catch {
-        throw new SecretDecryptError("the ciphertext does not authenticate");
+        throw new SecretDecryptError("the plaintext is not text");
+      } finally {
+        bytes.fill(0);
+      }
+    },
+    async rewrap(blob, context) {
+      const { kek, w, data } = split(blob);
+      if (kek.id === current.id) return blob;
+      const dekBytes = await unwrap(kek, w, context);
+      try {
+        return [VERSION, current.id, await wrap(dekBytes, context), data].join(".");
       } finally {
         dekBytes.fill(0);
       }

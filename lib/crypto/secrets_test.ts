@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createSecretBox, decodeSecretKey, SecretDecryptError } from "./secrets.ts";
+import { blobKeyId, createSecretBox, decodeSecretKey, SecretDecryptError } from "./secrets.ts";
 import { base64url } from "../util/ids.ts";
 
 const key = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -55,4 +55,33 @@ Deno.test("decodeSecretKey() accepts base64 and base64url, refuses short keys", 
   assert.deepEqual(decodeSecretKey(std), bytes);
   assert.deepEqual(decodeSecretKey(base64url(bytes)), bytes);
   assert.throws(() => decodeSecretKey(base64url(new Uint8Array(16))), /at least 32 bytes/);
+});
+
+Deno.test("createSecretBox() keeps bytes exact (binary secrets) and refuses them as text", async () => {
+  const box = await createSecretBox(key());
+  const bytes = Uint8Array.from({ length: 65_536 }, (_, i) => (i * 7) & 0xff);
+  const blob = await box.encryptBytes(bytes, "secret:1:v1");
+  assert.deepEqual(await box.decryptBytes(blob, "secret:1:v1"), bytes);
+  await assert.rejects(() => box.decrypt(blob, "secret:1:v1"), SecretDecryptError);
+  await assert.rejects(() => box.decryptBytes(blob, "secret:1:v2"), SecretDecryptError);
+});
+
+Deno.test("a key ring opens blobs of a previous key, rewrap moves them to the current key without touching the ciphertext", async () => {
+  const [oldKey, newKey] = [key(), key()];
+  const before = await createSecretBox(oldKey);
+  const blob = await before.encrypt("hunter2", "secret:a");
+  const ring = await createSecretBox(newKey, [oldKey]);
+  assert.deepEqual(ring.keyIds, [ring.keyId, before.keyId]);
+  assert.equal(blobKeyId(blob), before.keyId);
+  assert.equal(await ring.decrypt(blob, "secret:a"), "hunter2");
+  const moved = await ring.rewrap(blob, "secret:a");
+  assert.equal(blobKeyId(moved), ring.keyId);
+  assert.equal(moved.split(".")[3], blob.split(".")[3], "the data part is unchanged");
+  assert.equal(await ring.rewrap(moved, "secret:a"), moved);
+  // Only the new key now: the moved blob opens, the old one does not (named by its key id).
+  const after = await createSecretBox(newKey);
+  assert.equal(await after.decrypt(moved, "secret:a"), "hunter2");
+  await assert.rejects(() => after.decrypt(blob, "secret:a"), new RegExp(before.keyId));
+  // Rewrapping under the wrong context fails closed, like decrypting.
+  await assert.rejects(() => ring.rewrap(blob, "secret:b"), SecretDecryptError);
 });

@@ -6,6 +6,7 @@ import { actionContext, type AppContext, orgScopeOf, principalOf } from "./conte
 import type { DockerCaller } from "../hosts/docker_actions.ts";
 import type { AppCaller } from "../apps/service.ts";
 import type { RouteCaller } from "../proxy/service.ts";
+import type { SecretCaller } from "../secrets/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -32,5 +33,14 @@ export function routeCaller(c: AppContext): RouteCaller {
     orgId: orgScopeOf(c).org.id,
     tokenScope: p.tokenScope,
     platformAdmin: p.isAdmin,
+  };
+}
+
+/** The caller of a secret action from a request behind an `org:*` policy. */
+export function secretCaller(c: AppContext): SecretCaller {
+  return {
+    ctx: actionContext(c),
+    orgId: orgScopeOf(c).org.id,
+    tokenScope: principalOf(c).tokenScope,
   };
 }

@@ -4,7 +4,7 @@
  * changes). It fires while the certificate is expiring or failed and resolves when it is active
  * again (renewed) or the hostname no longer needs one from a CA.
  */
-import type { CertificateChange, EventRuleKind } from "./kind.ts";
+import type { EventRuleKind } from "./kind.ts";
 
 const DAY_MS = 24 * 3600_000;
 

@@ -3,6 +3,7 @@ import * as apps from "./apps.ts";
 import * as appMetrics from "./app_metrics.ts";
 import * as cluster from "./cluster.ts";
 import * as proxyRoutes from "./proxy_routes.ts";
+import * as secrets from "./secrets.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -41,6 +42,7 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   health: [healthChecks],
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
+  secrets: [secrets],
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
 };
