@@ -25,6 +25,37 @@ const EnvKey = z.string().regex(
   "environment names are letters, digits and _, not starting with a digit",
 );
 const Seconds = (max: number) => z.number().min(0).max(max);
+const AbsolutePath = z.string().regex(
+  /^\/[^\0\r\n:]{0,4095}$/,
+  "must be an absolute path in the container",
+);
+
+/**
+ * A secret of the organization given to a service: as an environment variable (visible to
+ * anyone who may `docker inspect` its containers on the node) and/or as a file (a Swarm secret,
+ * in memory on the node, mounted read-only at `/run/secrets/<name>` or the path given). The
+ * deployment resolves the secret's version; its value never enters the spec.
+ */
+export const SecretRef = z.object({
+  secret: z.string().regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    "must be a secret name: letters, digits or _, not starting with a digit",
+  ),
+  env: EnvKey.optional(),
+  file: z.object({
+    target: AbsolutePath.optional(),
+    uid: z.string().regex(/^\d{1,10}$/, "must be a numeric user id").default("0"),
+    gid: z.string().regex(/^\d{1,10}$/, "must be a numeric group id").default("0"),
+    mode: z.number().int().min(0).max(0o777).default(0o400),
+  }).strict().optional(),
+}).strict().refine((r) => r.env !== undefined || r.file !== undefined, {
+  message: "give env, file or both",
+  path: ["env"],
+});
+export type SecretRef = z.output<typeof SecretRef>;
+
+/** Where a file secret is mounted. */
+export const secretFileTarget = (r: SecretRef) => r.file?.target ?? `/run/secrets/${r.secret}`;
 const Cpus = z.number().positive("must be more than 0").max(1024, "at most 1024 CPUs");
 const Memory = z.number().int().min(6 * 1024 * 1024, "must be at least 6 MiB").max(
   2 ** 50,
@@ -63,6 +94,7 @@ export const ServiceSpec = z.object({
     (r) => Object.keys(r).length <= 256,
     "at most 256 variables",
   ).default({}),
+  secrets: z.array(SecretRef).max(64, "at most 64 secrets").default([]),
   ports: z.array(
     z.object({
       target: z.number().int().min(1).max(65535),
@@ -185,6 +217,28 @@ export function specProblems(spec: { services: ServiceSpec[] }): Problem[] {
         out.push({ path: at("volumes", j, "target"), message: `${v.target} is mounted twice` });
       }
       mounts.add(v.target);
+    });
+    const envNames = new Set(Object.keys(s.env));
+    s.secrets.forEach((r, j) => {
+      if (r.env !== undefined) {
+        if (envNames.has(r.env)) {
+          out.push({
+            path: at("secrets", j, "env"),
+            message: `${r.env} is already set in env`,
+          });
+        }
+        envNames.add(r.env);
+      }
+      if (r.file) {
+        const target = secretFileTarget(r);
+        if (mounts.has(target)) {
+          out.push({
+            path: at("secrets", j, "file", "target"),
+            message: `${target} is mounted twice`,
+          });
+        }
+        mounts.add(target);
+      }
     });
   });
   spec.services.forEach((s, i) => {
