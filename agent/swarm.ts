@@ -163,6 +163,59 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
       }
       return { removed: true };
     },
+    "swarm.secret_ensure": async (p) => {
+      const find = async () =>
+        (await docker.listSecrets({ filters: { name: [p.name] }, ...opts() }))
+          .find((s) => s.Spec.Name === p.name);
+      const found = await find();
+      if (found) return { id: found.ID, created: false };
+      const data = Uint8Array.from(atob(p.data), (c) => c.charCodeAt(0));
+      try {
+        return {
+          id: (await docker.createSecret({ name: p.name, labels: p.labels, data }, opts())).id,
+          created: true,
+        };
+      } catch (err) {
+        // Two deployments of one organization at once: the other one made it first.
+        if (err instanceof DockerError && err.status === 409) {
+          const again = await find();
+          if (again) return { id: again.ID, created: false };
+        }
+        throw err;
+      } finally {
+        data.fill(0);
+      }
+    },
+    "swarm.secrets_prune": async (p) => {
+      const [secrets, services] = await Promise.all([
+        docker.listSecrets({ filters: { label: [`capstan.org=${p.org}`] }, ...opts() }),
+        docker.listServices(opts()),
+      ]);
+      const used = new Set<string>();
+      for (const s of services) {
+        const specs = [s.Spec, (s as { PreviousSpec?: typeof s.Spec }).PreviousSpec];
+        for (const spec of specs) {
+          for (const r of spec?.TaskTemplate.ContainerSpec.Secrets ?? []) used.add(r.SecretID);
+        }
+      }
+      const removed: string[] = [];
+      const keep = new Set(p.keep);
+      const youngest = Date.now() - p.min_age_s * 1000;
+      for (const s of secrets) {
+        if (used.has(s.ID) || keep.has(s.Spec.Name) || !s.Spec.Name.startsWith("capstan_")) {
+          continue;
+        }
+        if (Date.parse(s.CreatedAt) > youngest) continue;
+        try {
+          await docker.removeSecret(s.ID, opts());
+          removed.push(s.Spec.Name);
+        } catch (err) {
+          // Still in use by a task that is shutting down: the next prune takes it.
+          if (!(err instanceof DockerError)) throw err;
+        }
+      }
+      return { removed };
+    },
     "service.inspect": async (p) => await docker.inspectService(p.id, opts()),
     "service.create": async (p) => await docker.createService(p.spec, opts()),
     "service.update": (p) =>

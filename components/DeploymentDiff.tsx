@@ -10,6 +10,7 @@ const FIELD_WORDS: Record<FieldChange["field"], string> = {
   limits: "Limits",
   reservations: "Reservations",
   replicas: "Replicas",
+  secrets: "Secrets",
   other: "Other settings",
 };
 
@@ -63,7 +64,27 @@ export function DeploymentDiff(
       </p>
     );
   }
+  const secrets = diff.secrets ?? [];
+  const versions = secrets.length > 0 && (
+    <ul class="diff-secrets">
+      {secrets.map((s) => (
+        <li key={s.secret} data-diff-secret={s.secret}>
+          secret <code>{s.secret}</code>: {s.from === null
+            ? <ins class="diff-to">version {s.to} (new)</ins>
+            : s.to === null
+            ? <del class="diff-from">version {s.from} (no longer used)</del>
+            : (
+              <>
+                <del class="diff-from">version {s.from}</del> <span aria-hidden="true">→</span>{" "}
+                <ins class="diff-to">version {s.to}</ins>
+              </>
+            )}
+        </li>
+      ))}
+    </ul>
+  );
   if (!diff.added.length && !diff.removed.length && !diff.changed.length) {
+    if (versions) return versions;
     return (
       <p class="muted">
         No change in configuration (a restart, a start or stop, or a redeploy of the same snapshot).
@@ -72,6 +93,7 @@ export function DeploymentDiff(
   }
   return (
     <div class="deployment-diff">
+      {versions}
       {diff.added.length > 0 && (
         <p>
           Services added: <ins class="diff-to">{diff.added.join(", ")}</ins>

@@ -12,7 +12,8 @@ import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import type { App, AppStore, Deployment } from "./store.ts";
 import { ensureAppNetworks, type SwarmGateway } from "./gateway.ts";
 import { type ServiceSpec, startOrder } from "./spec.ts";
-import { LABELS, toSwarmService } from "./swarm_spec.ts";
+import { LABELS, type ResolvedSecret, swarmSecretName, toSwarmService } from "./swarm_spec.ts";
+import type { DeployedSecret } from "./store.ts";
 import { resolvePins } from "./placement.ts";
 import type { DeploymentStatus } from "./tables.ts";
 
@@ -62,6 +63,24 @@ export function taskPorts(t: SwarmTask): TaskPort[] {
   }));
 }
 
+/** Where a deployment gets its secrets (the secrets module). */
+export interface DeploySecrets {
+  /** Versions by name: `pinned` ones while they exist (else current, named in `purged`). */
+  resolve(orgId: string, names: string[], pinned: Record<string, number>): Promise<{
+    secrets: Record<string, { id: string; version: number; kind: "text" | "binary" }>;
+    missing: string[];
+    purged: { name: string; version: number; using: number }[];
+  }>;
+  /** A version's value (fails closed naming the secret when it cannot be decrypted). */
+  material(orgId: string, name: string, version: number): Promise<{ value: Uint8Array }>;
+  /** A deployment gave a version to an app (audited, on the secret's trail). */
+  recordUse?(
+    orgId: string,
+    name: string,
+    use: { version: number; app: string; app_id: string; deployment: number },
+  ): Promise<void>;
+}
+
 /** What the deployer needs. */
 export interface DeployerDeps {
   store: AppStore;
@@ -73,6 +92,8 @@ export interface DeployerDeps {
   progress(app: App, p: DeployProgress): void;
   /** A deployment ended (running, failed, rolled back). */
   finished?(app: App, d: Deployment, status: DeploymentStatus, reason: string | null): void;
+  /** Secrets for services that name them; without it such a deployment fails. */
+  secrets?: DeploySecrets;
   /** How long a deployment may take to converge; how often Swarm is asked. */
   timeoutMs?: number;
   pollMs?: number;
@@ -167,6 +188,22 @@ function taskView(t: SwarmTask): TaskView {
   };
 }
 
+/** A secret's value as text and base64: the forms a log line may show it in. */
+function maskForms(value: Uint8Array): string[] {
+  const text = new TextDecoder().decode(value);
+  let bin = "";
+  for (const b of value) bin += String.fromCharCode(b);
+  return [text, btoa(bin)];
+}
+
+/** `text` with every secret value in it replaced by `[secret]`. */
+export function masked(text: string | undefined, masks: string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const m of masks) if (m) out = out.split(m).join("[secret]");
+  return out;
+}
+
 /** Creates the deployer. */
 export function createDeployer(deps: DeployerDeps) {
   const timeoutMs = deps.timeoutMs ?? 5 * 60_000;
@@ -202,6 +239,93 @@ export function createDeployer(deps: DeployerDeps) {
       return lines;
     }
     return lines.slice(-5);
+  }
+
+  /**
+   * The secrets the deployment's services name, as Swarm secrets (one per secret version, made
+   * once) and, for environment injection, as text. The versions are recorded on the deployment
+   * before any Swarm secret is made, so a prune never takes one a deployment is about to use.
+   */
+  async function provideSecrets(
+    gw: SwarmGateway,
+    app: App,
+    d: Deployment,
+  ): Promise<
+    {
+      resolved: Record<string, ResolvedSecret>;
+      used: Record<string, DeployedSecret>;
+      masks: string[];
+    }
+  > {
+    const refs = d.spec.services.flatMap((s) => s.secrets);
+    if (!refs.length) return { resolved: {}, used: {}, masks: [] };
+    if (!deps.secrets) throw new Error("secrets are not available to deployments here");
+    const names = [...new Set(refs.map((r) => r.secret))];
+    const pinned = Object.fromEntries(Object.entries(d.secrets).map(([n, s]) => [n, s.version]));
+    const r = await deps.secrets.resolve(app.org_id, names, pinned);
+    if (r.missing.length) {
+      throw new Error(
+        `secret${r.missing.length > 1 ? "s" : ""} ${
+          r.missing.join(", ")
+        } not found in this organization`,
+      );
+    }
+    for (const p of r.purged) {
+      await deps.store.event(
+        app,
+        "deploy",
+        `Deployment #${d.number}: secret ${p.name} version ${p.version} was purged; version ${p.using} is used instead`,
+        { deployment_id: d.id, secret: p.name },
+      );
+    }
+    const used = Object.fromEntries(
+      Object.entries(r.secrets).map(([n, s]) => [n, { id: s.id, version: s.version }]),
+    );
+    await deps.store.setSecrets(d, used);
+    for (const [name, s] of Object.entries(r.secrets)) {
+      await deps.secrets.recordUse?.(app.org_id, name, {
+        version: s.version,
+        app: app.name,
+        app_id: app.id,
+        deployment: d.number,
+      });
+    }
+    const asEnv = new Set(refs.filter((x) => x.env !== undefined).map((x) => x.secret));
+    const resolved: Record<string, ResolvedSecret> = {};
+    const masks: string[] = [];
+    for (const [name, s] of Object.entries(r.secrets)) {
+      if (asEnv.has(name) && s.kind !== "text") {
+        throw new Error(`secret ${name} is binary and cannot be an environment variable`);
+      }
+      const { value } = await deps.secrets.material(app.org_id, name, s.version);
+      if (s.kind === "text" && value.length >= 4) masks.push(...maskForms(value));
+      try {
+        const swarmName = swarmSecretName(s.id, s.version);
+        const made = await gw.ensureSecret(swarmName, {
+          [LABELS.org]: app.org_id,
+          [LABELS.secret]: s.id,
+          [LABELS.secretVersion]: String(s.version),
+        }, value);
+        resolved[name] = {
+          swarmId: made.id,
+          swarmName,
+          text: asEnv.has(name) ? new TextDecoder().decode(value) : undefined,
+        };
+      } finally {
+        value.fill(0);
+      }
+    }
+    return { resolved, used, masks };
+  }
+
+  /** Removes the organization's Swarm secrets no service and no deployment in progress uses. */
+  async function pruneSecrets(gw: SwarmGateway, orgId: string): Promise<void> {
+    try {
+      const keep = await deps.store.secretsInProgress(orgId);
+      await gw.pruneSecrets(orgId, keep.map((s) => swarmSecretName(s.id, s.version)));
+    } catch (err) {
+      deps.log.warn("apps: unused Swarm secrets not removed", { org: orgId, error: String(err) });
+    }
   }
 
   interface Watched {
@@ -328,10 +452,16 @@ export function createDeployer(deps: DeployerDeps) {
       message: words,
     });
     deps.finished?.(app, d, status, reason);
+    if (d.spec.services.some((s) => s.secrets.length) || status === "running") {
+      void deps.cluster().then(({ gw }) => pruneSecrets(gw, app.org_id)).catch(() => {});
+    }
   }
 
   /** Runs a pending deployment to its end; never throws (failures end the deployment). */
   async function run(app: App, d: Deployment): Promise<DeploymentStatus> {
+    // A failing task's last log lines become the deployment's reason: a secret value the app
+    // printed must not (the values of this deployment's text secrets are masked).
+    let masks: string[] = [];
     let images: Record<string, string> | undefined;
     let pins: Record<string, string> | undefined;
     try {
@@ -351,6 +481,9 @@ export function createDeployer(deps: DeployerDeps) {
         existing.set(s.Spec.Labels[LABELS.service] ?? "", s);
       }
       pins = await pinServices(gw, app, d, existing);
+      const provided = await provideSecrets(gw, app, d);
+      const secrets = provided.resolved;
+      masks = provided.masks;
       const stopped = app.desired_state === "stopped";
       const watched: Watched[] = [];
       for (const s of startOrder(d.spec.services)) {
@@ -364,6 +497,9 @@ export function createDeployer(deps: DeployerDeps) {
           images,
           pin: pins[s.name],
           moving: await moving(gw, old, pins[s.name]),
+          secrets,
+          // "Restart now" rotations: the old task stops before the new one starts.
+          stopFirst: d.trigger.kind === "secret" && d.trigger.mode === "restart",
           // A restart replaces every task without a spec change: Swarm's counter goes up by one.
           // Otherwise it keeps its value (any change to it would restart the tasks too).
           forceUpdate: (old?.Spec.TaskTemplate.ForceUpdate ?? 0) +
@@ -377,15 +513,17 @@ export function createDeployer(deps: DeployerDeps) {
         // A service others depend on must be up before they start.
         if (d.spec.services.some((o) => o.depends_on.includes(s.name))) {
           const r = await converge(app, d, [w]);
-          if (r.state !== "done") return await end(app, d, r.state, r.reason, images, pins);
+          if (r.state !== "done") {
+            return await end(app, d, r.state, masked(r.reason, masks), images, pins);
+          }
         }
       }
       const keep = new Set(d.spec.services.map((s) => s.name));
       for (const [name, s] of existing) if (!keep.has(name)) await gw.remove(s.ID);
       const r = await converge(app, d, watched);
-      return await end(app, d, r.state, r.reason, images, pins);
+      return await end(app, d, r.state, masked(r.reason, masks), images, pins);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = masked(err instanceof Error ? err.message : String(err), masks)!;
       deps.log.warn("apps: deployment failed", { app: app.id, deployment: d.id, error: reason });
       await finish(app, d, "failed", reason, images, pins).catch((e) =>
         deps.log.error("apps: cannot record a failed deployment", { error: String(e) })
@@ -444,7 +582,7 @@ export function createDeployer(deps: DeployerDeps) {
     }
   }
 
-  return { run, pinImages };
+  return { run, pinImages, pruneSecrets };
 }
 
 export type Deployer = ReturnType<typeof createDeployer>;

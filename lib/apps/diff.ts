@@ -15,6 +15,7 @@ export interface FieldChange {
     | "limits"
     | "reservations"
     | "replicas"
+    | "secrets"
     | "other";
   from?: string;
   to?: string;
@@ -29,7 +30,19 @@ export interface SpecDiff {
   added: string[];
   removed: string[];
   changed: { service: string; changes: FieldChange[] }[];
+  /** Secret versions that changed ("secret X: version 3 → 4"); never a value. */
+  secrets: { secret: string; from: number | null; to: number | null }[];
 }
+
+/** How a service gets its secrets, in words (names and where, never values). */
+const secretRefText = (s: ServiceSpec) =>
+  s.secrets.map((r) =>
+    [
+      r.env !== undefined ? `${r.secret} as $${r.env}` : "",
+      r.file ? `${r.secret} at ${r.file.target ?? `/run/secrets/${r.secret}`}` : "",
+    ]
+      .filter(Boolean).join(", ")
+  ).join("; ") || "none";
 
 const portText = (s: ServiceSpec) =>
   s.ports.map((p) =>
@@ -54,6 +67,7 @@ const NAMED = new Set([
   "resources",
   "replicas",
   "global",
+  "secrets",
 ]);
 
 /** The command line as the spec runs it (command then args), for the diff. */
@@ -100,6 +114,9 @@ function serviceChanges(
   if (replicaText(a) !== replicaText(b)) {
     out.push({ field: "replicas", from: replicaText(a), to: replicaText(b) });
   }
+  if (secretRefText(a) !== secretRefText(b)) {
+    out.push({ field: "secrets", from: secretRefText(a), to: secretRefText(b) });
+  }
   const rest = (s: ServiceSpec) =>
     stable(Object.fromEntries(Object.entries(s).filter(([k]) => !NAMED.has(k))));
   if (rest(a) !== rest(b)) out.push({ field: "other" });
@@ -111,10 +128,20 @@ export function diffSpecs(
   from: AppSpec | undefined,
   to: AppSpec,
   images: { from?: Record<string, string>; to?: Record<string, string> } = {},
+  secrets: {
+    from?: Record<string, { version: number }>;
+    to?: Record<string, { version: number }>;
+  } = {},
 ): SpecDiff {
   const before = new Map((from?.services ?? []).map((s) => [s.name, s]));
   const after = new Map(to.services.map((s) => [s.name, s]));
-  const diff: SpecDiff = { added: [], removed: [], changed: [] };
+  const diff: SpecDiff = { added: [], removed: [], changed: [], secrets: [] };
+  const names = new Set([...Object.keys(secrets.from ?? {}), ...Object.keys(secrets.to ?? {})]);
+  for (const name of [...names].sort()) {
+    const a = secrets.from?.[name]?.version ?? null;
+    const b = secrets.to?.[name]?.version ?? null;
+    if (a !== b) diff.secrets.push({ secret: name, from: a, to: b });
+  }
   for (const [name, s] of after) {
     const old = before.get(name);
     if (!old) {

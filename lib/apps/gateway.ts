@@ -24,6 +24,14 @@ export interface SwarmGateway {
   ): Promise<{ id: string; created: boolean }>;
   /** Removes a Capstan overlay network; false when it was not there. Refused while in use. */
   removeNetwork(name: string): Promise<boolean>;
+  /** Makes sure a Swarm secret holds `data` under `name` (one name per secret version). */
+  ensureSecret(
+    name: string,
+    labels: Record<string, string>,
+    data: Uint8Array,
+  ): Promise<{ id: string; created: boolean }>;
+  /** Removes an organization's Swarm secrets no service refers to any more; answers their names. */
+  pruneSecrets(orgId: string, keep: string[], minAgeS?: number): Promise<string[]>;
   services(label: string): Promise<SwarmService[]>;
   inspect(id: string): Promise<SwarmService>;
   create(spec: DockerServiceSpec): Promise<{ id: string }>;
@@ -64,6 +72,15 @@ export interface AgentCaller {
   ): AsyncIterable<unknown> & { cancel(): void };
 }
 
+/** Base64 of bytes (a secret's value for the agent; never logged). */
+function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
 /** A gateway over one agent connection (the manager's). */
 export function agentGateway(conn: AgentCaller): SwarmGateway {
   return {
@@ -71,6 +88,14 @@ export function agentGateway(conn: AgentCaller): SwarmGateway {
       conn.call("swarm.network_ensure", { name, labels, encrypted }),
     removeNetwork: async (name) =>
       (await conn.call<{ removed: boolean }>("swarm.network_remove", { name })).removed,
+    ensureSecret: (name, labels, data) =>
+      conn.call("swarm.secret_ensure", { name, labels, data: toBase64(data) }),
+    pruneSecrets: async (orgId, keep, minAgeS) =>
+      (await conn.call<{ removed: string[] }>("swarm.secrets_prune", {
+        org: orgId,
+        keep,
+        min_age_s: minAgeS,
+      })).removed,
     services: (label) => conn.call("services.list", { label: [label] }),
     inspect: (id) => conn.call("service.inspect", { id }),
     create: (spec) => conn.call("service.create", { spec }),

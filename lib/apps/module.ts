@@ -24,15 +24,18 @@ import { createTaskContainers } from "./task_containers.ts";
 import { LABELS } from "./swarm_spec.ts";
 import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
 import * as pinsMigration from "./migration_pins.ts";
+import * as secretsMigration from "./migration_secrets.ts";
 import { clusterImageCleanup } from "./image_cleanup.ts";
+import type { Secrets } from "../secrets/service.ts";
+import { appSecretConsumer, restartForRotation } from "./secret_uses.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler; appMetrics: AppMetricsReader },
-  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs; metrics: Metrics }
+  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs; metrics: Metrics; secrets: Secrets }
 >({
   name: "apps",
-  deps: ["audit", "agents", "orgs", "metrics"],
-  services: (core, { audit, agents, orgs, metrics }) => {
+  deps: ["audit", "agents", "orgs", "metrics", "secrets"],
+  services: (core, { audit, agents, orgs, metrics, secrets }) => {
     const { db, clock, log } = core;
     const store = createAppStore(db, clock);
     const containers = createTaskContainers(db, clock);
@@ -74,6 +77,7 @@ export const appsModule = defineModule<
       log,
       cluster: manager,
       orgSlug,
+      secrets,
       progress: (app, p) => {
         void core.realtime.publish(appTopic(app.org_id, app.id), p);
         tasksChanged(app, p);
@@ -122,6 +126,34 @@ export const appsModule = defineModule<
       removeVolume: async (hostId, name) => {
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
+      secrets,
+    });
+    // The secrets module asks which apps use a secret; a rotation restarts them as it says.
+    secrets.consumers.register(appSecretConsumer(store));
+    core.events.on("secret.rotated", async (e) => {
+      const restarts = await restartForRotation({
+        store,
+        log,
+        redeploy: (app, cur) => apps.redeployForSecret(app, cur, e),
+      }, e);
+      if (!restarts.length) return;
+      const done = restarts.filter((r) => r.deployment_number !== undefined);
+      const skipped = restarts.filter((r) => r.skipped);
+      const words = [
+        done.length
+          ? `${e.mode === "restart" ? "Restarted" : "Rolling restart of"} ${
+            done.map((r) => `${r.app} (deployment #${r.deployment_number})`).join(", ")
+          }`
+          : "",
+        ...skipped.map((r) => `${r.app} ${r.skipped}`),
+      ].filter(Boolean).join("; ");
+      await secrets.note(e.org_id, e.name, {
+        kind: "restarted",
+        version: e.version,
+        actor_name: e.ctx.actor.name ?? null,
+        message: words,
+        data: { mode: e.mode, apps: restarts },
+      });
     });
     const appMetrics = createAppMetrics({
       containers,
@@ -137,6 +169,7 @@ export const appsModule = defineModule<
     "0010_apps": appsMigration,
     "0011_app_task_containers": taskContainersMigration,
     "0012_apps_pins": pinsMigration,
+    "0015_deployment_secrets": secretsMigration,
   },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },

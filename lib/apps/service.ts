@@ -23,7 +23,7 @@ import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
 import { policyProblems } from "./policy.ts";
 import type { App, AppStore, Deployment, Trigger } from "./store.ts";
 import type { Cluster } from "./cluster.ts";
-import { type Deployer, type DeployProgress, taskPorts } from "./deployer.ts";
+import { type Deployer, type DeployProgress, type DeploySecrets, taskPorts } from "./deployer.ts";
 import { diffSpecs, type SpecDiff } from "./diff.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
 import type { MigrationPolicy } from "./tables.ts";
@@ -32,6 +32,7 @@ import type { TaskContainers } from "./task_containers.ts";
 import { pinsServices, usableNode } from "./placement.ts";
 import type { ImageCleanup } from "./image_cleanup.ts";
 import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
+import type { SecretRotated } from "../secrets/events.ts";
 
 /** What the apps service needs. */
 export interface AppsDeps {
@@ -49,6 +50,8 @@ export interface AppsDeps {
   containers?: Pick<TaskContainers, "record">;
   /** Removes images only deployments older than the app's last N used (after one runs). */
   images?: ImageCleanup;
+  /** The organization's secrets, to check the ones a spec names. */
+  secrets?: Pick<DeploySecrets, "resolve">;
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -237,16 +240,38 @@ export function createApps(deps: AppsDeps) {
   }
 
   /** Records and launches a deployment after the checks that can be answered now. */
+  /**
+   * The secrets a spec names exist in the organization, and those given as environment
+   * variables hold text (a binary value can only be a file): else 400 naming each reference.
+   */
+  async function assertSecrets(orgId: string, spec: AppSpec): Promise<void> {
+    const refs = spec.services.flatMap((s, i) => s.secrets.map((r, j) => ({ r, i, j })));
+    if (!refs.length) return;
+    if (!deps.secrets) throw new Invalid("Secrets are not available here");
+    const found = await deps.secrets.resolve(orgId, refs.map((x) => x.r.secret), {});
+    const fields: Record<string, string> = {};
+    for (const { r, i, j } of refs) {
+      const at = `spec.services.${i}.secrets.${j}`;
+      if (found.missing.includes(r.secret)) {
+        fields[`${at}.secret`] = `no secret named ${r.secret} in this organization`;
+      } else if (r.env !== undefined && found.secrets[r.secret]?.kind === "binary") {
+        fields[`${at}.env`] = `${r.secret} holds binary data; mount it as a file`;
+      }
+    }
+    if (Object.keys(fields).length) throw invalidFields(fields);
+  }
+
   async function deployNow(
     app: App,
     spec: AppSpec,
     trigger: Trigger,
     images?: Record<string, string>,
     pins?: Record<string, string>,
+    secrets?: Deployment["secrets"],
   ): Promise<Deployment> {
     const { gw } = await cluster.manager();
     await assertCapacity(gw, app, spec);
-    const d = await store.startDeployment(app, { spec, trigger, images, pins });
+    const d = await store.startDeployment(app, { spec, trigger, images, pins, secrets });
     await store.event(app, "deploy", `Deployment #${d.number} started (${trigger.kind})`, {
       deployment_id: d.id,
     });
@@ -318,6 +343,7 @@ export function createApps(deps: AppsDeps) {
       }
       const spec = parseSpec(input.spec);
       assertPolicy(caller, spec);
+      await assertSecrets(orgId, spec);
       await assertPortsFree({ org_id: orgId }, spec);
       await assertPortsReachable(spec);
       return await audited(caller, "app.created", { name: input.name, org_id: orgId }, {
@@ -353,6 +379,7 @@ export function createApps(deps: AppsDeps) {
       const spec = patch.spec === undefined ? undefined : parseSpec(patch.spec);
       if (spec) {
         assertPolicy(caller, spec);
+        await assertSecrets(app.org_id, spec);
         await assertPortsFree(app, spec);
         await assertPortsReachable(spec);
       }
@@ -460,13 +487,17 @@ export function createApps(deps: AppsDeps) {
         }
         assertPolicy(caller, target.spec);
         await assertCanDeploy(app);
-        // The snapshot is deployed as it was, images pinned as they were; the saved spec follows it.
+        // The snapshot is deployed as it was: images pinned and secret versions as they were
+        // (a purged version falls back to the current one, and the app's events say so); the
+        // saved spec follows it.
         app = await store.update(app, { spec: target.spec, desired_state: "running" });
         return await deployNow(
           app,
           target.spec,
           triggerOf(caller, "rollback", target.id),
           target.images,
+          undefined,
+          target.secrets,
         );
       });
     },
@@ -529,6 +560,43 @@ export function createApps(deps: AppsDeps) {
       });
     },
 
+    /**
+     * Deploys what runs again with a rotated secret at its new version (every other secret and
+     * image as it was): start-first and health-gated for "rolling", stop-first for "restart".
+     */
+    async redeployForSecret(app: App, cur: Deployment, e: SecretRotated): Promise<Deployment> {
+      const ctx = e.ctx;
+      return await deps.audit.run(ctx, "app.restarted", {
+        orgId: app.org_id,
+        target: { type: "app", id: app.id, name: app.name },
+        metadata: {
+          reason: "secret rotated",
+          secret_name: e.name,
+          version: e.version,
+          mode: e.mode,
+        },
+      }, async () => {
+        await assertCanDeploy(app);
+        const { [e.name]: _rotated, ...others } = cur.secrets;
+        const a = ctx.actor;
+        return await deployNow(
+          app,
+          cur.spec,
+          {
+            kind: "secret",
+            actor_type: a.type === "token" ? "token" : a.type === "user" ? "user" : "system",
+            actor_id: a.id ?? null,
+            secret: e.name,
+            version: e.version,
+            mode: e.mode === "restart" ? "restart" : "rolling",
+          },
+          cur.images,
+          undefined,
+          others,
+        );
+      });
+    },
+
     /** Deletes the app: its services and network, and its volumes when asked. */
     async remove(caller: AppCaller, app: App, opts: { volumes?: boolean } = {}): Promise<void> {
       await audited(caller, "app.deleted", app, { volumes: Boolean(opts.volumes) }, async () => {
@@ -564,7 +632,10 @@ export function createApps(deps: AppsDeps) {
       const prev = await store.previous(d);
       return {
         ...d,
-        diff: diffSpecs(prev?.spec, d.spec, { from: prev?.images, to: d.images }),
+        diff: diffSpecs(prev?.spec, d.spec, { from: prev?.images, to: d.images }, {
+          from: prev?.secrets,
+          to: d.secrets,
+        }),
         previous_number: prev?.number ?? null,
       };
     },

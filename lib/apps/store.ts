@@ -44,11 +44,22 @@ export interface Trigger {
     | "start"
     | "stop"
     | "move"
-    | "policy";
+    | "policy"
+    | "secret";
   actor_type: "user" | "token" | "system";
   actor_id: string | null;
   /** For a rollback: the deployment whose snapshot was deployed again. */
   from?: string;
+  /** For a secret rotation: which secret, its new version and how the tasks are replaced. */
+  secret?: string;
+  version?: number;
+  mode?: "rolling" | "restart";
+}
+
+/** A secret version a deployment used. */
+export interface DeployedSecret {
+  id: string;
+  version: number;
 }
 
 /** A deployment: the snapshot and its outcome. */
@@ -61,6 +72,8 @@ export interface Deployment {
   images: Record<string, string>;
   /** Service name → the Swarm node id it is pinned to (manual and none policies). */
   pins: Record<string, string>;
+  /** Secret name → the secret's id and the version this deployment gave its services. */
+  secrets: Record<string, DeployedSecret>;
   trigger: Trigger;
   status: DeploymentStatus;
   reason: string | null;
@@ -97,6 +110,7 @@ function deploymentOf(r: DeploymentsTable): Deployment {
     spec: JSON.parse(r.spec),
     images: JSON.parse(r.images),
     pins: JSON.parse(r.pins ?? "{}"),
+    secrets: JSON.parse(r.secrets ?? "{}"),
     trigger: JSON.parse(r.trigger),
     created_at: Number(r.created_at),
     started_at: r.started_at === null ? null : Number(r.started_at),
@@ -171,6 +185,12 @@ export function createAppStore(db: Db, clock: Clock) {
       return { apps: rows.map(appOf), total: Number(count.n) };
     },
 
+    /** Every app of an organization (secret usage; an organization has a bounded number). */
+    async ofOrg(orgId: string): Promise<App[]> {
+      return (await db.selectFrom("apps").selectAll().where("org_id", "=", orgId).orderBy("name")
+        .execute()).map(appOf);
+    },
+
     /** Every app of every organization (the reconciler). */
     async all(): Promise<App[]> {
       return (await db.selectFrom("apps").selectAll().execute()).map(appOf);
@@ -208,6 +228,8 @@ export function createAppStore(db: Db, clock: Clock) {
         images?: Record<string, string>;
         /** Pins asked for (a move); the deployer fills in the rest from the current ones. */
         pins?: Record<string, string>;
+        /** Secret versions asked for (a rollback); the deployer resolves the rest to current. */
+        secrets?: Record<string, DeployedSecret>;
       },
     ): Promise<Deployment> {
       const now = clock.now();
@@ -232,6 +254,7 @@ export function createAppStore(db: Db, clock: Clock) {
             spec: JSON.stringify(d.spec),
             images: JSON.stringify(d.images ?? {}),
             pins: JSON.stringify(d.pins ?? {}),
+            secrets: JSON.stringify(d.secrets ?? {}),
             trigger: JSON.stringify(d.trigger),
             status: "pending",
             reason: null,
@@ -253,6 +276,21 @@ export function createAppStore(db: Db, clock: Clock) {
       }
     },
 
+    /** Records the secret versions a deployment gives its services (before Swarm sees them). */
+    async setSecrets(d: Deployment, secrets: Record<string, DeployedSecret>): Promise<void> {
+      await db.updateTable("deployments").set({ secrets: JSON.stringify(secrets) })
+        .where("id", "=", d.id).execute();
+    },
+
+    /** Secret versions of an organization's deployments in progress. */
+    async secretsInProgress(orgId: string): Promise<DeployedSecret[]> {
+      const rows = await db.selectFrom("deployments").select("secrets").where("org_id", "=", orgId)
+        .where("status", "in", ACTIVE).execute();
+      return rows.flatMap((r) =>
+        Object.values(JSON.parse(r.secrets) as Record<string, DeployedSecret>)
+      );
+    },
+
     /** Moves a deployment on; `running` also makes it the app's current one (superseding the last). */
     async setStatus(
       d: Deployment,
@@ -261,6 +299,7 @@ export function createAppStore(db: Db, clock: Clock) {
         reason?: string | null;
         images?: Record<string, string>;
         pins?: Record<string, string>;
+        secrets?: Record<string, DeployedSecret>;
       } = {},
     ): Promise<void> {
       const now = clock.now();
@@ -271,6 +310,7 @@ export function createAppStore(db: Db, clock: Clock) {
           ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
           ...(extra.images ? { images: JSON.stringify(extra.images) } : {}),
           ...(extra.pins ? { pins: JSON.stringify(extra.pins) } : {}),
+          ...(extra.secrets ? { secrets: JSON.stringify(extra.secrets) } : {}),
           ...(status === "deploying" ? { started_at: now } : {}),
           ...(done ? { finished_at: now } : {}),
         }).where("id", "=", d.id).execute();

@@ -5,7 +5,7 @@
  * `<service>.<app>` resolves, and nothing of another organization is reachable).
  */
 import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
-import type { ServiceSpec } from "./spec.ts";
+import { secretFileTarget, type ServiceSpec } from "./spec.ts";
 import { pinConstraint } from "./placement.ts";
 
 /** The label keys of Swarm objects Capstan owns. */
@@ -14,7 +14,26 @@ export const LABELS = {
   app: "capstan.app",
   service: "capstan.service",
   deployment: "capstan.deployment",
+  /** On task containers: the environment variables that hold secrets (Capstan masks them). */
+  secretEnv: "capstan.secret_env",
+  /** On Swarm secrets: which Capstan secret and version they hold. */
+  secret: "capstan.secret",
+  secretVersion: "capstan.secret_version",
 } as const;
+
+/** A secret version as a deployment hands it to a service. */
+export interface ResolvedSecret {
+  /** The Swarm secret holding it (for file injection). */
+  swarmId: string;
+  swarmName: string;
+  /** The value as text, for environment injection (text secrets only). */
+  text?: string;
+}
+
+/** The Swarm secret name of a secret version: unique per install, ≤ 64 characters. */
+export function swarmSecretName(secretId: string, version: number): string {
+  return `capstan_${secretId.replaceAll("-", "").slice(-20)}_v${version}`;
+}
 
 /** What a deployment's services need to know besides the spec. */
 export interface DeployTarget {
@@ -39,6 +58,10 @@ export interface DeployTarget {
    * there, not beside the old one, so it may start first even with host-mode ports.
    */
   moving?: boolean;
+  /** The secret versions of this deployment, by secret name. */
+  secrets?: Record<string, ResolvedSecret>;
+  /** Replace tasks stop-first whatever the update policy says ("restart now" rotations). */
+  stopFirst?: boolean;
 }
 
 /** The Swarm service name of an app's service: readable, unique per install, ≤ 63 characters. */
@@ -80,7 +103,30 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
   // (a short gap per task); start-first needs the routing mesh or no published host port, or a
   // move to another node, where the new task binds the port on its own node.
   const hostPorts = s.ports.some((p) => p.published !== undefined && p.mode === "host");
-  const order = hostPorts && !t.moving ? "stop-first" : s.update.order;
+  const order = t.stopFirst || (hostPorts && !t.moving) ? "stop-first" : s.update.order;
+  const secretEnv: Record<string, string> = {};
+  const secretFiles: NonNullable<DockerServiceSpec["secrets"]> = [];
+  for (const ref of s.secrets) {
+    const r = t.secrets?.[ref.secret];
+    if (!r) throw new Error(`secret ${ref.secret} was not resolved for service ${s.name}`);
+    if (ref.env !== undefined) {
+      if (r.text === undefined) {
+        throw new Error(`secret ${ref.secret} is binary and cannot be an environment variable`);
+      }
+      secretEnv[ref.env] = r.text;
+    }
+    if (ref.file) {
+      secretFiles.push({
+        secretId: r.swarmId,
+        secretName: r.swarmName,
+        target: secretFileTarget(ref),
+        uid: ref.file.uid,
+        gid: ref.file.gid,
+        mode: ref.file.mode,
+      });
+    }
+  }
+  const envSecrets = Object.keys(secretEnv).sort().join(",");
   return {
     name: swarmServiceName(t.org, t.app, s.name),
     image: t.images?.[s.name] ?? s.image,
@@ -90,10 +136,12 @@ export function toSwarmService(s: ServiceSpec, t: DeployTarget): DockerServiceSp
       [LABELS.org]: t.org.id,
       [LABELS.app]: t.app.id,
       [LABELS.service]: s.name,
+      ...(envSecrets ? { [LABELS.secretEnv]: envSecrets } : {}),
     },
     command: s.command,
     args: s.args,
-    env: s.env,
+    env: { ...s.env, ...secretEnv },
+    secrets: secretFiles.length ? secretFiles : undefined,
     volumes: s.volumes.map((v) => ({ name: v.name, target: v.target, readOnly: v.read_only })),
     binds: s.binds?.map((b) => {
       const [source, target, mode] = b.split(":");

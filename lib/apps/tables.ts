@@ -53,6 +53,8 @@ export interface DeploymentsTable {
   images: string;
   /** JSON: service name → the Swarm node id it is pinned to (manual and none policies). */
   pins: string;
+  /** JSON: secret name → { id, version } this deployment gave its services. */
+  secrets: string;
   trigger: string;
   status: DeploymentStatus;
   reason: string | null;

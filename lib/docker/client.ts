@@ -23,6 +23,7 @@ import { type VolumesApi, volumesApi } from "./volumes.ts";
 import { type EventsApi, eventsApi } from "./events.ts";
 import { type SwarmApi, swarmApi } from "./swarm.ts";
 import { type ServicesApi, servicesApi } from "./services.ts";
+import { type SecretsApi, secretsApi } from "./secrets.ts";
 
 export type * from "./types.ts";
 export type { DockerStats } from "./stats.ts";
@@ -72,7 +73,8 @@ export interface DockerClient
     VolumesApi,
     EventsApi,
     SwarmApi,
-    ServicesApi {
+    ServicesApi,
+    SecretsApi {
   readonly socketPath: string;
   /** Releases the socket connection pool. */
   close(): void;
@@ -93,5 +95,6 @@ export function createDockerClient(opts: DockerClientOptions = {}): DockerClient
     ...eventsApi(t),
     ...swarmApi(t),
     ...servicesApi(t),
+    ...secretsApi(t),
   };
 }

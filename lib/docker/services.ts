@@ -17,6 +17,7 @@ import {
 } from "./inputs.ts";
 import { DockerInputError, imageRef, networkName, sinceValue, volumeName } from "./validate.ts";
 import { labelMap, swarmId } from "./swarm.ts";
+import { secretName } from "./secrets.ts";
 import { type LogLine, logLines, MAX_LOG_LINE_BYTES } from "./streams.ts";
 import type { ServiceSpecBody, SwarmService, SwarmTask, UpdateConfigBody } from "./swarm_types.ts";
 
@@ -61,6 +62,18 @@ export interface ServiceSpec {
   /** Replaces the image's command. */
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * Swarm secrets mounted as files: `target` is an absolute path (or a name under
+   * /run/secrets), owned by uid/gid with `mode`.
+   */
+  secrets?: {
+    secretId: string;
+    secretName: string;
+    target: string;
+    uid?: string;
+    gid?: string;
+    mode?: number;
+  }[];
   workingDir?: string;
   user?: string;
   volumes?: { name: string; target: string; readOnly?: boolean }[];
@@ -253,6 +266,30 @@ export function serviceBody(spec: ServiceSpec): ServiceSpecBody {
         Command: spec.command === undefined ? undefined : argv(spec.command, "command"),
         Args: spec.args === undefined ? undefined : argv(spec.args, "args"),
         Env: envList(spec.env),
+        Secrets: spec.secrets?.length
+          ? spec.secrets.map((r, i) => {
+            const at = (f: string) => `secrets[${i}].${f}`;
+            if (!/^\d{1,10}$/.test(r.uid ?? "0") || !/^\d{1,10}$/.test(r.gid ?? "0")) {
+              throw new DockerInputError(at("uid"), "Invalid uid or gid: must be numeric");
+            }
+            const mode = r.mode ?? 0o400;
+            if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+              throw new DockerInputError(at("mode"), "Invalid mode: 0 to 0777");
+            }
+            return {
+              SecretID: swarmId(r.secretId, at("secretId")),
+              SecretName: secretName(r.secretName),
+              File: {
+                Name: r.target.startsWith("/")
+                  ? absolutePath(r.target, at("target"))
+                  : secretName(r.target),
+                UID: r.uid ?? "0",
+                GID: r.gid ?? "0",
+                Mode: mode,
+              },
+            };
+          })
+          : undefined,
         Dir: spec.workingDir === undefined
           ? undefined
           : absolutePath(spec.workingDir, "workingDir"),

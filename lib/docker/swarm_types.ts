@@ -78,6 +78,11 @@ export interface ServiceSpecBody {
       Command?: string[];
       Args?: string[];
       Env?: string[];
+      Secrets?: {
+        SecretID: string;
+        SecretName: string;
+        File?: { Name: string; UID: string; GID: string; Mode: number };
+      }[];
       Dir?: string;
       User?: string;
       Mounts?: { Type: "volume" | "bind"; Source: string; Target: string; ReadOnly: boolean }[];

@@ -37,7 +37,11 @@ async function containerTarget(deps: DockerDeps, orgId: string, hostId: string, 
   return { type: "container", id: c?.id ?? ref, name: c?.name ?? ref };
 }
 
-/** Container inspect; environment values are hidden from viewers (they often carry credentials). */
+/**
+ * Container inspect; environment values are hidden from viewers (they often carry credentials),
+ * and from everyone for the variables a Capstan secret fills (named by the task's
+ * `capstan.secret_env` label): Capstan never shows a secret's value.
+ */
 export async function inspectContainer(
   deps: DockerDeps,
   caller: DockerCaller,
@@ -47,8 +51,14 @@ export async function inspectContainer(
   const data = await query<ContainerInspect>(deps, caller.orgId, hostId, "container.inspect", {
     id,
   });
-  if (caller.role === "viewer" && data?.Config?.Env) {
-    data.Config.Env = data.Config.Env.map((e) => `${e.split("=", 1)[0]}=…`);
+  if (data?.Config?.Env) {
+    const secret = new Set(
+      (data.Config.Labels?.["capstan.secret_env"] ?? "").split(",").filter(Boolean),
+    );
+    data.Config.Env = data.Config.Env.map((e) => {
+      const name = e.split("=", 1)[0];
+      return caller.role === "viewer" || secret.has(name) ? `${name}=…` : e;
+    });
   }
   return data;
 }

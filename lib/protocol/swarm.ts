@@ -94,6 +94,27 @@ export const SWARM_CALL_OPS = {
   "swarm.network_remove": z.object({
     name: z.string().regex(/^capstan_[a-z]{3}_[a-f0-9]{1,32}$/, "must be a Capstan network name"),
   }),
+  /**
+   * Makes sure a Swarm secret of this name exists (Capstan's: its name starts `capstan_` and it
+   * carries the `capstan.org` label), created from `data` (base64) when missing; answers its id.
+   * A name is made per secret version, so an existing one already holds that version's value.
+   */
+  "swarm.secret_ensure": z.object({
+    name: z.string().regex(/^capstan_[a-z0-9_]{1,55}$/, "must be a Capstan secret name"),
+    labels: NodeLabels.refine((l) => Boolean(l["capstan.org"]), "needs the capstan.org label"),
+    data: z.string().max(700_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
+  }),
+  /**
+   * Removes the Swarm secrets Capstan made for an organization that no service (nor a
+   * service's previous spec, kept for Swarm's own rollback) refers to any more.
+   */
+  "swarm.secrets_prune": z.object({
+    org: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "must be an organization id"),
+    /** Names a deployment in progress is about to use. */
+    keep: z.array(z.string().max(64)).max(1000).default([]),
+    /** Secrets younger than this are kept too (a deployment on another hub may be starting). */
+    min_age_s: z.number().int().min(0).max(86_400).default(30),
+  }),
   "service.inspect": z.object({ id: SwarmId }),
   "service.create": z.object({ spec: WireServiceSpec }),
   /** Replaces the spec (a rolling update as its update policy says). */

@@ -113,7 +113,7 @@ export interface RotationResult {
 export interface SecretsDeps {
   store: SecretStore;
   box(): Promise<SecretBox>;
-  audit: Pick<AuditLog, "run">;
+  audit: Pick<AuditLog, "run" | "record">;
   events: EventBus;
   clock: Clock;
   log: Logger;
@@ -405,6 +405,35 @@ export function createSecrets(deps: SecretsDeps) {
         }
         throw err;
       }
+    },
+
+    /**
+     * A deployment gave a secret version to an app's services: audited (never the value) and
+     * on the secret's trail.
+     */
+    async recordUse(
+      orgId: string,
+      name: string,
+      use: { version: number; app: string; app_id: string; deployment: number },
+    ): Promise<void> {
+      const s = await store.get(orgId, name).catch(() => undefined);
+      if (!s) return;
+      await audit.record({
+        ctx: { actor: { type: "system", name: "deployer" }, ip: null },
+        action: "secret.used",
+        orgId,
+        target: { type: "secret", id: s.id, name },
+        status: "ok",
+        durationMs: 0,
+        metadata: { app: use.app, deployment: use.deployment, version: use.version },
+      });
+      await store.event(s, {
+        kind: "deployed",
+        version: use.version,
+        actor_name: null,
+        message: `Version ${use.version} deployed to ${use.app} (deployment #${use.deployment})`,
+        data: { apps: [{ app: use.app, app_id: use.app_id, deployment_number: use.deployment }] },
+      });
     },
 
     /** Writes on a secret's trail (the apps module: which apps restarted, which deployed it). */

@@ -68,8 +68,13 @@ const DeploymentSchema = z.object({
     actor_type: z.string(),
     actor_id: z.string().nullable(),
     from: z.string().optional(),
+    secret: z.string().optional().openapi({ description: "A rotation: the rotated secret" }),
+    version: z.number().int().optional(),
+    mode: z.enum(["rolling", "restart"]).optional(),
   }),
   images: z.record(z.string(), z.string()),
+  secrets: z.record(z.string(), z.object({ id: z.string(), version: z.number().int() }))
+    .openapi({ description: "Secret name → the version this deployment gave its services" }),
   pins: z.record(z.string(), z.string()).openapi({
     description: "Service name → the Swarm node id it is pinned to (manual and none policies)",
   }),
@@ -113,6 +118,7 @@ function deploymentView(d: Deployment) {
     trigger: d.trigger,
     images: d.images,
     pins: d.pins,
+    secrets: d.secrets,
     spec: d.spec as unknown as Record<string, unknown>,
     created_at: d.created_at,
     started_at: d.started_at,

@@ -121,7 +121,8 @@ export function register(app: Hono<AppEnv>, _kit: PageKit): void {
   page(app, "GET", `${PATH}/rollback`, "org:member", async (c) => {
     const { app: target, d } = await deploymentOf(c);
     const self = appHref(c, target);
-    const changes = d.diff.changed.length + d.diff.added.length + d.diff.removed.length;
+    const changes = d.diff.changed.length + d.diff.added.length + d.diff.removed.length +
+      d.diff.secrets.length;
     return render(
       c,
       <ConfirmAction
