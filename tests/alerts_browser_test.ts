@@ -15,6 +15,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  pageConsoleError,
   PHONE,
   shot,
   signIn,
@@ -53,7 +54,7 @@ Deno.test({
       context = await launchBrowser(profile, DESKTOP);
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      page.on("console", (m) => pageConsoleError(m) && errors.push(m.text()));
       await signIn(page, hub.url);
 
       // Channels: empty state, then the webhook form.

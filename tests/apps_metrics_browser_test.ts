@@ -11,6 +11,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  pageConsoleError,
   PHONE,
   shot,
   signIn,
@@ -85,7 +86,7 @@ Deno.test({
       const page = context.pages()[0] ?? await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      page.on("console", (m) => pageConsoleError(m) && errors.push(m.text()));
       await signIn(page, hub.url);
       await page.goto(`${hub.url}/o/acme/apps/shop`);
       const cpu = page.locator('.history-chart[data-chart="cpu"]');

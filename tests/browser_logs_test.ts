@@ -19,6 +19,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  pageConsoleError,
   PHONE,
   shot,
   signIn,
@@ -80,7 +81,7 @@ Deno.test({
       const page = context.pages()[0] ?? await context.newPage();
       page.on("pageerror", (e) => pageErrors.push(String(e)));
       page.on("console", (m) => {
-        if (m.type() === "error") pageErrors.push(m.text());
+        if (pageConsoleError(m)) pageErrors.push(m.text());
       });
 
       // Signing in from the container's URL comes back to it.

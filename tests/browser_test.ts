@@ -14,6 +14,7 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  pageConsoleError,
   PHONE,
   shot,
   signIn,
@@ -47,7 +48,7 @@ Deno.test({
     const watch = (p: Page) => {
       p.on("pageerror", (e) => pageErrors.push(String(e)));
       p.on("console", (m) => {
-        if (m.type() === "error") pageErrors.push(m.text());
+        if (pageConsoleError(m)) pageErrors.push(m.text());
       });
     };
     try {

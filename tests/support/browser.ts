@@ -135,18 +135,18 @@ export async function shot(
 }
 
 /**
- * Chromium's first page, with page errors and console errors collected into `errors`. Docker
- * adding veths for tasks and containers makes Chromium drop requests in flight with
- * ERR_NETWORK_CHANGED; that is the machine, not the page, so those are not collected.
+ * Whether a console message is an error of the page. Docker adding veths for tasks and
+ * containers (other tests, in parallel) makes Chromium drop requests in flight with
+ * ERR_NETWORK_CHANGED; that is the machine, not the page.
  */
+export function pageConsoleError(m: { type(): string; text(): string }): boolean {
+  return m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED");
+}
+
+/** Chromium's first page, with page errors and console errors collected into `errors`. */
 export async function openPage(context: BrowserContext, errors: string[]): Promise<Page> {
   const page = context.pages()[0] ?? await context.newPage();
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on(
-    "console",
-    (m) =>
-      m.type() === "error" && !m.text().includes("ERR_NETWORK_CHANGED") &&
-      errors.push(m.text()),
-  );
+  page.on("console", (m) => pageConsoleError(m) && errors.push(m.text()));
   return page;
 }
