@@ -192,8 +192,14 @@ export function swarmCalls(docker: DockerClient, opts: () => { signal: AbortSign
         docker.listServices(opts()),
       ]);
       const used = new Set<string>();
+      // A previous spec counts while an update runs (Swarm may roll back to it); once the
+      // update completed, Capstan's own rollback makes what it needs again.
+      const updating = /^(updating|paused|rollback_started|rollback_paused)$/;
       for (const s of services) {
-        const specs = [s.Spec, (s as { PreviousSpec?: typeof s.Spec }).PreviousSpec];
+        const previous = updating.test(s.UpdateStatus?.State ?? "")
+          ? (s as { PreviousSpec?: typeof s.Spec }).PreviousSpec
+          : undefined;
+        const specs = [s.Spec, previous];
         for (const spec of specs) {
           for (const r of spec?.TaskTemplate.ContainerSpec.Secrets ?? []) used.add(r.SecretID);
         }

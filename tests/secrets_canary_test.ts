@@ -1,7 +1,7 @@
 /**
  * The secrets Done-when, end to end on both dialects, against the real hub (its embedded agent on
  * the real engine, adopted as a single-node Swarm): a canary secret is created, attached to a
- * 2-replica app as a file (mode 0400, a chosen path too) and as an environment variable, rotated
+ * 2-replica app as a file (at a chosen path, mode 0400, root's) and as an environment variable, rotated
  * with a rolling restart under a counting client (0 failed requests), rolled back (the container
  * sees the old version again), refused deletion while in use (409 naming the app), detached and
  * deleted; its Swarm secrets are pruned. The container sees the right value in env and file after
@@ -83,7 +83,7 @@ async function seen(docker: DockerClient, appId: string) {
     const out = await execOutput(docker, c.Id, [
       "sh",
       "-c",
-      'printf "%s|" "$APP_SECRET"; cat /run/secrets/CANARY; printf "|"; cat /etc/app/key; printf "|"; stat -c %a /run/secrets/CANARY',
+      'printf "%s|" "$APP_SECRET"; cat /etc/app/key; printf "|"; stat -c %a:%u /etc/app/key',
     ]);
     return out.trim();
   }));
@@ -193,8 +193,8 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         const name = `canary-${crypto.randomUUID().slice(0, 6)}`;
         const spec = (secrets: unknown[]) => ({ services: [{ ...web(), secrets }] });
         const attached = [
-          { secret: "CANARY", env: "APP_SECRET", file: {} },
-          { secret: "CANARY", file: { target: "/etc/app/key", mode: 0o440 } },
+          { secret: "CANARY", env: "APP_SECRET" },
+          { secret: "CANARY", file: { target: "/etc/app/key" } },
         ];
         const bad = await call("POST", "/api/v1/orgs/acme/apps", {
           name: "nope",
@@ -206,7 +206,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
           name,
           spec: spec(attached),
         });
-        assert.equal(created.status, 201, JSON.stringify(created.body));
+        assert.equal(created.status, 202, JSON.stringify(created.body));
         const appId = created.body.app.id;
         const api = `/api/v1/orgs/acme/apps/${name}`;
         ws.send(JSON.stringify({ type: "subscribe", topic: `org:${org.id}:app:${appId}` }));
@@ -224,16 +224,21 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         assert.deepEqual(Object.keys(d.secrets), ["CANARY"]);
         assert.equal(d.secrets.CANARY.version, 1);
         const expectSeen = async (value: string, what: string) => {
+          let last: string[] = [];
           const all = await eventually(
             async () => {
-              const got = await seen(docker, appId);
-              return got.length === 2 && got.every((g) => g === `${value}|${value}|${value}|400`)
+              const got = last = await seen(docker, appId);
+              return got.length === 2 && got.every((g) => g === `${value}|${value}|400:0`)
                 ? got
                 : undefined;
             },
             what,
             60_000,
-          );
+          ).catch((err) => {
+            // What the tasks saw, with the values replaced by which version they were.
+            const words = last.map((l) => l.replaceAll(v1, "<v1>").replaceAll(v2, "<v2>"));
+            throw new Error(`${err.message}; the tasks saw ${JSON.stringify(words)}`);
+          });
           assert.equal(all.length, 2);
         };
         await expectSeen(v1, "both tasks see version 1 in env and files");
@@ -269,7 +274,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         const restarted = trail.find((e: { kind: string }) => e.kind === "restarted");
         assert.ok(restarted, JSON.stringify(trail));
         assert.match(restarted.message, new RegExp(`${name} \\(deployment #2\\)`));
-        assert.equal(restarted.actor_name, "ops@acme.io");
+        assert.match(restarted.actor_name, /^ops@acme.io/);
 
         // 4. Roll back to deployment #1: its secret version comes back with it.
         const back = await call("POST", `${api}/rollback`, {});
@@ -310,7 +315,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         assert.match(refused.body.error.message, new RegExp(name));
 
         // Detached (a deploy without it), then deleted; its Swarm secrets go.
-        const upd = await call("PUT", api, { spec: spec([]) });
+        const upd = await call("PATCH", api, { spec: spec([]) });
         assert.equal(upd.status, 200, JSON.stringify(upd.body));
         assert.equal((await call("POST", `${api}/deploy`, {})).status, 202);
         d = await settled(4);

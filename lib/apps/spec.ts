@@ -230,6 +230,14 @@ export function specProblems(spec: { services: ServiceSpec[] }): Problem[] {
         envNames.add(r.env);
       }
       if (r.file) {
+        // Docker keeps one file per secret in a task, whatever the number of targets: a second
+        // mount of the same secret would share the first one's mode and owner.
+        if (s.secrets.some((o, k) => k < j && o.secret === r.secret && o.file)) {
+          out.push({
+            path: at("secrets", j, "file"),
+            message: `${r.secret} is already mounted as a file in this service`,
+          });
+        }
         const target = secretFileTarget(r);
         if (mounts.has(target)) {
           out.push({

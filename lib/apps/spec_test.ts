@@ -158,7 +158,7 @@ Deno.test("diffSpecs() behaviour: names what changed, env by key", () => {
   const changes = d.changed[0].changes;
   assert.deepEqual(changes.map((c) => c.field), ["image", "env", "replicas"]);
   assert.deepEqual(changes[1], { field: "env", added: ["C"], removed: ["B"], changed: ["A"] });
-  assert.deepEqual(diffSpecs(a, a), { added: [], removed: [], changed: [] });
+  assert.deepEqual(diffSpecs(a, a), { added: [], removed: [], changed: [], secrets: [] });
   // The same tag resolving to another image is a change.
   assert.equal(
     diffSpecs(a, a, { from: { web: "sha256:1" }, to: { web: "sha256:2" } }).changed[0].changes[0]
@@ -196,4 +196,96 @@ Deno.test("policyProblems() behaviour: members may not reach the host, nobody ru
     4,
     "a read token is never an admin",
   );
+});
+
+Deno.test("AppSpec secrets: env and/or file, clashes named, defaults of a file mount", () => {
+  const spec = AppSpec.parse({
+    services: [{ ...web, secrets: [{ secret: "DB_PASSWORD", env: "DB_PASSWORD", file: {} }] }],
+  });
+  assert.deepEqual(spec.services[0].secrets[0].file, { uid: "0", gid: "0", mode: 0o400 });
+  assert.deepEqual(problems({ services: [{ ...web, secrets: [{ secret: "X" }] }] }), {
+    "services.0.secrets.0.env": "give env, file or both",
+  });
+  assert.deepEqual(
+    problems({
+      services: [{
+        ...web,
+        env: { TOKEN: "plain" },
+        volumes: [{ name: "data", target: "/run/secrets/KEY" }],
+        secrets: [
+          { secret: "TOKEN", env: "TOKEN" },
+          { secret: "KEY", file: {} },
+          { secret: "KEY", file: { target: "/etc/key" } },
+          { secret: "9bad", env: "OK" },
+        ],
+      }],
+    }),
+    {
+      "services.0.secrets.0.env": "TOKEN is already set in env",
+      "services.0.secrets.1.file.target": "/run/secrets/KEY is mounted twice",
+      "services.0.secrets.2.file": "KEY is already mounted as a file in this service",
+      "services.0.secrets.3.secret":
+        "must be a secret name: letters, digits or _, not starting with a digit",
+    },
+  );
+});
+
+Deno.test("toSwarmService() secrets: files by Swarm secret with mode and owner, env values, and the label that masks them", () => {
+  const spec = AppSpec.parse({
+    services: [{
+      ...web,
+      env: { PLAIN: "1" },
+      secrets: [
+        { secret: "API_KEY", env: "API_KEY" },
+        { secret: "TLS", file: { target: "/etc/tls/key.pem", uid: "101", mode: 0o440 } },
+      ],
+    }],
+  });
+  const org = { id: "o1", slug: "acme" };
+  const app = { id: "a1", name: "shop" };
+  const s = toSwarmService(spec.services[0], {
+    org,
+    app,
+    deploymentId: "d1",
+    networks: networkNames(org, app),
+    routingMesh: false,
+    secrets: {
+      API_KEY: { swarmId: "aaaaaaaaaaaaaaaaaaaaaaaaa", swarmName: "capstan_x_v1", text: "k-123" },
+      TLS: { swarmId: "bbbbbbbbbbbbbbbbbbbbbbbbb", swarmName: "capstan_y_v2" },
+    },
+  });
+  assert.deepEqual(s.env, { PLAIN: "1", API_KEY: "k-123" });
+  assert.equal(s.containerLabels?.["capstan.secret_env"], "API_KEY");
+  const body = serviceBody(s);
+  assert.deepEqual(body.TaskTemplate.ContainerSpec.Secrets, [{
+    SecretID: "bbbbbbbbbbbbbbbbbbbbbbbbb",
+    SecretName: "capstan_y_v2",
+    File: { Name: "/etc/tls/key.pem", UID: "101", GID: "0", Mode: 0o440 },
+  }]);
+  // A secret the deployment did not resolve never silently drops out of the spec.
+  assert.throws(
+    () =>
+      toSwarmService(spec.services[0], {
+        org,
+        app,
+        deploymentId: "d1",
+        networks: networkNames(org, app),
+        routingMesh: false,
+      }),
+    /API_KEY was not resolved/,
+  );
+});
+
+Deno.test("diffSpecs() names secret version changes, never values", () => {
+  const spec = AppSpec.parse({ services: [{ ...web, secrets: [{ secret: "A", env: "A" }] }] });
+  const d = diffSpecs(spec, spec, {}, {
+    from: { A: { version: 3 }, GONE: { version: 1 } },
+    to: { A: { version: 4 }, NEW: { version: 1 } },
+  });
+  assert.deepEqual(d.secrets, [
+    { secret: "A", from: 3, to: 4 },
+    { secret: "GONE", from: 1, to: null },
+    { secret: "NEW", from: null, to: 1 },
+  ]);
+  assert.deepEqual(d.changed, []);
 });
