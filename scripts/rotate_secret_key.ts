@@ -37,7 +37,9 @@ export const USAGE_ROTATE = `  rotate-secret-key [--generate | --check | --drop-
                 With CAPSTAN_SECRET_KEY: set CAPSTAN_SECRET_KEY=<new> and
                 CAPSTAN_SECRET_KEY_PREVIOUS=<old>, restart the hubs one at a time, run
                 rotate-secret-key; when it reports nothing left under previous keys, unset
-                CAPSTAN_SECRET_KEY_PREVIOUS and restart the hubs one at a time.`;
+                CAPSTAN_SECRET_KEY_PREVIOUS and restart the hubs one at a time. With several
+                replicas, first roll out the new key as CAPSTAN_SECRET_KEY_PREVIOUS (the old
+                one still current), so replicas not yet restarted read what the others write.`;
 
 /** What the command needs from the admin task. */
 export interface RotateDeps {
