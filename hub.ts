@@ -6,12 +6,13 @@ import { migrateToLatest } from "./lib/db/migrate.ts";
 import { createServices, type Services } from "./services.ts";
 import { realtimeHubFor } from "./lib/realtime/access.ts";
 import { createHubApp } from "./app.ts";
-import { loadSecretKey } from "./lib/secret_key.ts";
+import { configuredKeyRing } from "./lib/secret_key.ts";
+import { assertRingOpensAll } from "./lib/encrypted_columns.ts";
 import { ensurePrivateDir } from "./lib/private_files.ts";
 import { SETUP_TOKEN_FILE } from "./lib/auth/accounts.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { startJobs } from "./lib/jobs/scheduler.ts";
-import { collectJobs, collectTopics } from "./lib/module.ts";
+import { collectEncrypted, collectJobs, collectTopics } from "./lib/module.ts";
 import { MODULES } from "./modules.ts";
 import { SYSTEM } from "./lib/audit/service.ts";
 import { buildIslands } from "./lib/islands/build.ts";
@@ -86,7 +87,7 @@ export async function startHub(
     `data dir: cannot make ${config.dataDir} private (mode 0700)`,
     () => ensurePrivateDir(config.dataDir),
   );
-  const secretKey = await loadSecretKey(config.dataDir, config.secretKey);
+  const keyRing = await startupStep("secret key", () => configuredKeyRing(config, { log }));
   const where = describeDatabase(config.databaseUrl);
   const dbh = await startupStep(
     `database: cannot open ${where}`,
@@ -99,11 +100,19 @@ export async function startHub(
       () => migrateToLatest(dbh.db),
     );
     if (applied.length) log.info("migrations applied", { applied });
+    // Fail closed before serving: a key that cannot open what the database holds is a wrong key.
+    await startupStep("secrets", () =>
+      assertRingOpensAll(dbh.db, {
+        keyId: keyRing.keyId,
+        keyIds: keyRing.keyIds,
+        source: keyRing.source,
+        previousFromEnv: config.secretKeyPrevious.length > 0,
+      }, collectEncrypted(MODULES)));
   } catch (err) {
     await dbh.close().catch(() => {});
     throw err;
   }
-  const services = createServices({ config, dbh, log, secretKey });
+  const services = createServices({ config, dbh, log, keyRing });
   const hub = realtimeHubFor(services, {
     topics: collectTopics(MODULES),
     onError: (e) => log.warn("realtime", { error: String(e) }),

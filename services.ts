@@ -1,6 +1,6 @@
 /**
  * The composition root's first half: the core every module may use (configuration, storage, time,
- * logs, the buses, the realtime publisher, the hub's key) and the services of every module of
+ * logs, the buses, the realtime publisher, the hub's key ring) and the services of every module of
  * modules.ts, built in order. The hub, the admin tasks and end-to-end tests build them here.
  */
 import type { Config } from "./lib/config.ts";
@@ -12,8 +12,7 @@ import { createPgBus } from "./lib/realtime/pg_bus.ts";
 import { createRealtimePublisher } from "./lib/realtime/publisher.ts";
 import { createEventBus } from "./lib/events.ts";
 import { type Logger, silentLogger } from "./lib/log.ts";
-import { loadSecretKey } from "./lib/secret_key.ts";
-import { createSecretBox, type SecretBox } from "./lib/crypto/secrets.ts";
+import { configuredKeyRing, type HubKeyRing } from "./lib/secret_key.ts";
 import { buildServices, type Core, type ServicesOf } from "./lib/module.ts";
 import { MODULES } from "./modules.ts";
 
@@ -27,13 +26,15 @@ export function createServices(opts: {
   clock?: Clock;
   log?: Logger;
   bus?: Bus;
-  /** The hub's secret key; by default the configured one or the data dir's (see secret_key.ts). */
-  secretKey?: string;
+  /**
+   * The hub's key ring, opened already (the hub does at start); by default it is opened on first
+   * use from the configuration or the data dir's key file (lib/secret_key.ts).
+   */
+  keyRing?: HubKeyRing;
 }): Services {
   const log = opts.log ?? silentLogger;
   const bus = opts.bus ?? (opts.dbh.pg ? createPgBus(opts.dbh.pg) : createMemoryBus());
-  let key: Promise<string> | undefined;
-  let box: Promise<SecretBox> | undefined;
+  let ring: Promise<HubKeyRing> | undefined = opts.keyRing && Promise.resolve(opts.keyRing);
   const core: Core = {
     config: opts.config,
     dbh: opts.dbh,
@@ -44,12 +45,8 @@ export function createServices(opts: {
     events: createEventBus(log),
     // The one publisher of realtime topics; the bus carries it and control news.
     realtime: createRealtimePublisher(bus, log),
-    // Loaded on first use (alerts' channel secrets), then kept.
-    secretKey: () =>
-      key ??= Promise.resolve(opts.secretKey ?? opts.config.secretKey).then((k) =>
-        k ?? loadSecretKey(opts.config.dataDir)
-      ),
-    secretBox: () => box ??= core.secretKey().then((k) => createSecretBox(k)),
+    // One ring per process, opened on first use; it follows a key file that a rotation replaces.
+    secretBox: () => ring ??= configuredKeyRing(opts.config, { log }),
   };
   return { ...core, ...buildServices(core, MODULES) } as Services;
 }

@@ -26,6 +26,10 @@ const envFields = z.object({
     /^[A-Za-z0-9+/_-]{43,}={0,2}$/,
     "must be at least 32 bytes, base64",
   ).optional(),
+  CAPSTAN_SECRET_KEY_PREVIOUS: z.string().regex(
+    /^[A-Za-z0-9+/_-]{43,}={0,2}(,[A-Za-z0-9+/_-]{43,}={0,2})*$/,
+    "must be a comma-separated list of keys, each at least 32 bytes, base64",
+  ).optional(),
   CAPSTAN_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_LOCAL_AGENT: z.enum(["0", "1"], "must be 0 or 1").default("1"),
   CAPSTAN_DOCKER_SOCKET: z.string().regex(/^\//, "must be an absolute path").default(
@@ -85,7 +89,7 @@ const envSchema = envFields.superRefine((e, ctx) => {
   }
 });
 
-const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "DATABASE_URL"]);
+const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "CAPSTAN_SECRET_KEY_PREVIOUS", "DATABASE_URL"]);
 
 /** Validated runtime configuration of the hub. */
 export interface Config {
@@ -99,6 +103,11 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Base64 secret key, or undefined to generate one into the data dir. */
   secretKey?: string;
+  /**
+   * Keys the secret key replaced (CAPSTAN_SECRET_KEY_PREVIOUS): they decrypt what is not yet
+   * re-wrapped during a key rotation, never encrypt.
+   */
+  secretKeyPrevious: string[];
   auditRetentionDays: number;
   /** Run the embedded agent for the local engine when its socket exists (CAPSTAN_LOCAL_AGENT). */
   localAgent: boolean;
@@ -178,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     publicUrl: (e.CAPSTAN_PUBLIC_URL ?? `http://${hostPart}:${e.CAPSTAN_PORT}`).replace(/\/+$/, ""),
     logLevel: e.CAPSTAN_LOG_LEVEL,
     secretKey: e.CAPSTAN_SECRET_KEY,
+    secretKeyPrevious: e.CAPSTAN_SECRET_KEY_PREVIOUS?.split(",") ?? [],
     auditRetentionDays: e.CAPSTAN_AUDIT_RETENTION_DAYS,
     localAgent: e.CAPSTAN_LOCAL_AGENT === "1",
     dockerSocket: e.CAPSTAN_DOCKER_SOCKET,

@@ -55,6 +55,26 @@ Deno.test("loadConfig() never echoes a secret key value in its error", () => {
   );
 });
 
+Deno.test("loadConfig() CAPSTAN_SECRET_KEY_PREVIOUS: comma-separated keys, none by default, never echoed", () => {
+  const [a, b] = ["a".repeat(43), "B_-+/".repeat(9) + "=="];
+  assert.deepEqual(loadConfig({}).secretKeyPrevious, []);
+  assert.deepEqual(loadConfig({ CAPSTAN_SECRET_KEY_PREVIOUS: a }).secretKeyPrevious, [a]);
+  assert.deepEqual(loadConfig({ CAPSTAN_SECRET_KEY_PREVIOUS: `${a},${b}` }).secretKeyPrevious, [
+    a,
+    b,
+  ]);
+  for (const bad of [`${a},hunter2`, `${a},`, "hunter2", `${a} ${b}`]) {
+    assert.throws(() => loadConfig({ CAPSTAN_SECRET_KEY_PREVIOUS: bad }), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message,
+        "config: CAPSTAN_SECRET_KEY_PREVIOUS=(hidden) is invalid: must be a comma-separated list of keys, each at least 32 bytes, base64",
+      );
+      return true;
+    });
+  }
+});
+
 Deno.test("loadConfig() worker heartbeats: 30 s and 120 s by default, read in seconds", () => {
   assert.deepEqual(loadConfig({}).workerHeartbeat, { intervalMs: 30_000, timeoutMs: 120_000 });
   const c = loadConfig({

@@ -19,8 +19,9 @@ import type { RealtimePublisher } from "./realtime/publisher.ts";
 import type { Job } from "./jobs/scheduler.ts";
 import type { OrgRole } from "./db/schema.ts";
 import type { SecretBox } from "./crypto/secrets.ts";
+import type { Database } from "./db/schema.ts";
 
-/** What every module may use: configuration, storage, time, logs, the buses and the hub's key. */
+/** What every module may use: configuration, storage, time, logs, the buses and the hub's key ring. */
 export interface Core {
   config: Config;
   dbh: DbHandle;
@@ -33,9 +34,10 @@ export interface Core {
   events: EventBus;
   /** The one publisher of realtime topics (lib/realtime/topics.ts). */
   realtime: RealtimePublisher;
-  /** The hub's secret key (base64), for encryption at rest. */
-  secretKey(): Promise<string>;
-  /** Encrypts and decrypts at rest under the hub's key ring (lib/crypto/secrets.ts). */
+  /**
+   * Encrypts and decrypts under the hub's key ring (lib/secret_key.ts, lib/crypto/secrets.ts): one
+   * box per process, so a rotated key file reaches every user of it at once.
+   */
   secretBox(): Promise<SecretBox>;
 }
 
@@ -85,6 +87,44 @@ export interface SettingsPanel {
   render?(ctx: PanelContext): ComponentChildren | Promise<ComponentChildren>;
 }
 
+type ColumnOf<T extends keyof Database> = keyof Database[T] & string;
+
+/**
+ * A column a module keeps encrypted at rest under the hub's key ring, one blob per row. The hub
+ * refuses to start when a blob's key is not in the ring (lib/encrypted_columns.ts), and
+ * `deno task admin rotate-secret-key` re-wraps every blob's data key under the current key.
+ */
+export interface EncryptedColumn<
+  T extends keyof Database = keyof Database,
+  K extends ColumnOf<T> = ColumnOf<T>,
+> {
+  table: T;
+  /** The columns naming one row (its primary key). */
+  key: readonly K[];
+  /** The column holding the blob (lib/crypto/secrets.ts). */
+  blob: ColumnOf<T>;
+  /** A column kept equal to the blob's key id: read instead of every blob, and updated with it. */
+  keyId?: ColumnOf<T>;
+  /** The context the blob was encrypted for, from the row's key columns. */
+  context(row: Pick<Database[T], K>): string;
+}
+
+/** An encrypted column of any table, as the hub's checks and the rotation take it. */
+export interface AnyEncryptedColumn {
+  table: string;
+  key: readonly string[];
+  blob: string;
+  keyId?: string;
+  context(row: Record<string, unknown>): string;
+}
+
+/** Declares an encrypted column; its table's column names are checked. */
+export function encryptedColumn<T extends keyof Database, K extends ColumnOf<T>>(
+  c: EncryptedColumn<T, K>,
+): AnyEncryptedColumn {
+  return c as unknown as AnyEncryptedColumn;
+}
+
 /**
  * A feature module. `S` is what it adds to the services; `D` the services of earlier modules it
  * uses (checked at start: a dependency that is not built yet is a start-up error).
@@ -100,6 +140,8 @@ export interface FeatureModule<S extends object = object, D extends object = obj
   topics?: Record<string, OrgRole>;
   /** Migrations, by their globally ordered names (`0013_apps`). */
   migrations?: Record<string, Migration>;
+  /** Columns it keeps encrypted at rest (see `encryptedColumn`). */
+  encrypted?: readonly AnyEncryptedColumn[];
   nav?: NavEntry[];
   settings?: SettingsPanel[];
   /** Work started once every service is built, before the HTTP server listens (the embedded agent); returns its stop step. */
@@ -185,6 +227,21 @@ export function collectMigrations(
     }
   }
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Every module's encrypted columns; a table and column declared twice is a start-up error. */
+export function collectEncrypted(modules: readonly AnyModule[]): AnyEncryptedColumn[] {
+  const out: AnyEncryptedColumn[] = [];
+  const seen = new Set<string>();
+  for (const m of modules) {
+    for (const c of m.encrypted ?? []) {
+      const name = `${c.table}.${c.blob}`;
+      if (seen.has(name)) throw new Error(`${name} is declared encrypted twice (module ${m.name})`);
+      seen.add(name);
+      out.push(c);
+    }
+  }
+  return out;
 }
 
 /** The least role per realtime topic name, from every module. */

@@ -9,26 +9,14 @@
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../lib/http/context.ts";
 import { principalOf } from "../lib/http/context.ts";
-import { createSecretBox, type SecretBox } from "../lib/crypto/secrets.ts";
-import { loadSecretKey } from "../lib/secret_key.ts";
 import { isHttps } from "./_forms.ts";
 
 const COOKIE = "capstan_reveal";
 /** Long enough for the redirect on a slow link, short enough not to linger in the cookie jar. */
 const TTL_S = 120;
 
-const boxes = new WeakMap<object, Promise<SecretBox>>();
-
-/** The hub's secret box (the same key as secrets at rest), built once per configuration. */
-function boxOf(c: AppContext): Promise<SecretBox> {
-  const config = c.var.services.config;
-  let box = boxes.get(config);
-  if (!box) {
-    box = loadSecretKey(config.dataDir, config.secretKey).then(createSecretBox);
-    boxes.set(config, box);
-  }
-  return box;
-}
+/** The hub's key ring (the one box of the process, as for secrets at rest). */
+const boxOf = (c: AppContext) => c.var.services.secretBox();
 
 const contextOf = (c: AppContext, path: string) => `reveal:${principalOf(c).credentialId}:${path}`;
 

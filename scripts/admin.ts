@@ -22,6 +22,10 @@ import { HttpError } from "../lib/http/errors.ts";
 import { DomainError } from "../lib/errors.ts";
 import { generateReleaseKeys, keyId } from "../lib/release_format/signing.ts";
 import { readReleaseDir } from "../lib/releases/release_dir.ts";
+import { collectEncrypted } from "../lib/module.ts";
+import { StartupError } from "../lib/startup_error.ts";
+import { MODULES } from "../modules.ts";
+import { rotateSecretKey, USAGE_ROTATE } from "./rotate_secret_key.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
 
@@ -35,7 +39,8 @@ const USAGE = `usage: deno task admin <command> [options]
                 (default DIR: ./release-keys); put the public key in agent/release_keys.ts
   publish-agent DIR
                 stores the signed release in DIR (manifest.json, manifest.json.sig and the files,
-                as \`deno task agent:build\` writes them) on the hub after verifying it`;
+                as \`deno task agent:build\` writes them) on the hub after verifying it
+${USAGE_ROTATE}`;
 
 const CLI: ActionContext = { actor: { type: "system", name: "admin-cli" }, ip: null };
 
@@ -87,6 +92,9 @@ export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promi
       scope: { type: "string" },
       "expires-days": { type: "string" },
       out: { type: "string" },
+      generate: { type: "boolean" },
+      check: { type: "boolean" },
+      "drop-previous": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -171,6 +179,20 @@ export async function runAdmin(argv: string[], env = Deno.env.toObject()): Promi
         }
         return 0;
       }
+      case "rotate-secret-key": {
+        const modes = (["generate", "check", "drop-previous"] as const).filter((m) => values[m]);
+        if (modes.length > 1) {
+          throw new HttpError(400, "validation", `--${modes.join(" and --")} do not go together`);
+        }
+        return await rotateSecretKey({
+          config,
+          db: dbh.db,
+          audit: s.audit,
+          ctx: CLI,
+          columns: collectEncrypted(MODULES),
+          print: (line) => console.log(line),
+        }, modes[0] ?? "rotate");
+      }
       case "publish-agent": {
         const dir = positionals[1];
         if (!dir) {
@@ -202,7 +224,10 @@ if (import.meta.main) {
   try {
     Deno.exit(await runAdmin(Deno.args));
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof HttpError || err instanceof DomainError) {
+    if (
+      err instanceof ConfigError || err instanceof HttpError || err instanceof DomainError ||
+      err instanceof StartupError
+    ) {
       console.error(`admin: ${err.message}`);
       Deno.exit(1);
     }

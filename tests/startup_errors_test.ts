@@ -1,12 +1,21 @@
 /**
  * What an operator sees when the hub cannot start: `deno task start` (main.ts as a subprocess)
  * must end with one line naming the problem — the database it cannot reach, the address it cannot
- * listen on, the data directory it cannot create or write — not an uncaught stack trace, and never
- * a password from DATABASE_URL.
+ * listen on, the data directory it cannot create or write, a key that cannot open the secrets the
+ * database holds — not an uncaught stack trace, and never a password from DATABASE_URL or a key.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadConfig } from "../lib/config.ts";
+import { openDatabase } from "../lib/db/mod.ts";
+import { migrateToLatest } from "../lib/db/migrate.ts";
+import { createServices } from "../services.ts";
+import { createMemoryBus } from "../lib/realtime/bus.ts";
+import { generateSecretKey, SECRET_KEY_FILE } from "../lib/secret_key.ts";
+import { createSecretBox } from "../lib/crypto/secrets.ts";
+import { insertOrg } from "./support/org_row.ts";
+import { SYSTEM_CTX } from "./support/services.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -156,4 +165,48 @@ Deno.test("[e2e] start: a heartbeat timeout not above the interval ends with one
     r,
     /config: CAPSTAN_WORKER_HEARTBEAT_TIMEOUT="45" is invalid: must be greater than CAPSTAN_WORKER_HEARTBEAT_INTERVAL \(60 s\)$/,
   );
+});
+
+Deno.test("[e2e] start: a data dir that lost its key file ends with one line naming the key id it needs, never a key", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "capstan-start-key-" });
+  try {
+    // A secret written under the data dir's key; then the key file is lost (a restore without it).
+    const key = generateSecretKey();
+    await Deno.writeTextFile(join(dataDir, SECRET_KEY_FILE), key + "\n", { mode: 0o600 });
+    const config = loadConfig({ CAPSTAN_DATA_DIR: dataDir });
+    const dbh = openDatabase(config.databaseUrl);
+    try {
+      await migrateToLatest(dbh.db);
+      const s = createServices({ config, dbh, bus: createMemoryBus() });
+      const orgId = await insertOrg(dbh.db, "acme");
+      await s.secrets.create({ ctx: SYSTEM_CTX, orgId }, { name: "DB_PASSWORD", value: "pw-1" });
+    } finally {
+      await dbh.close();
+    }
+    await Deno.remove(join(dataDir, SECRET_KEY_FILE));
+
+    const r = await runHub({ CAPSTAN_DATA_DIR: dataDir });
+    const made = (await Deno.readTextFile(join(dataDir, SECRET_KEY_FILE))).trim();
+    const [id, madeId] = [(await createSecretBox(key)).keyId, (await createSecretBox(made)).keyId];
+    assertOneLine(
+      r,
+      new RegExp(
+        `^secrets: the database holds secrets encrypted with key id ${id} \\(1 in secret_versions\\), ` +
+          `which the key file ${dataDir}/secret-key does not hold \\(its key id is ${madeId}, ` +
+          `a key made just now: the data dir had no key file\\); start with that key`,
+      ),
+    );
+    assert.ok(!r.stderr.includes(key) && !r.stderr.includes(made));
+
+    // The same line with a wrong CAPSTAN_SECRET_KEY.
+    const r2 = await runHub({ CAPSTAN_DATA_DIR: dataDir, CAPSTAN_SECRET_KEY: made });
+    assertOneLine(
+      r2,
+      new RegExp(
+        `^secrets: .* key id ${id} .*which CAPSTAN_SECRET_KEY is not \\(it is key id ${madeId}\\)`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });

@@ -2,7 +2,7 @@
  * The alerts feature: rules, channels, the engine (it listens to committed metric batches, agent
  * events, health changes and host renames), deliveries and the notification history.
  */
-import { defineModule } from "../module.ts";
+import { defineModule, encryptedColumn } from "../module.ts";
 import { topicRoles, topics } from "../realtime/topics.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { AuditLog } from "../audit/service.ts";
@@ -10,6 +10,7 @@ import type { Orgs } from "../orgs/service.ts";
 import { cachedContainerName, enrolledHostFacts, hostFacts } from "../hosts/facts.ts";
 import { lastReportTimes, seriesSeen } from "../metrics/reports.ts";
 import { type Alerts, createAlerts } from "./service.ts";
+import { channelContext } from "./channels/store.ts";
 
 export const alertsModule = defineModule<
   { alerts: Alerts },
@@ -28,7 +29,7 @@ export const alertsModule = defineModule<
         log: core.log,
         audit,
         events: core.events,
-        secretKey: core.secretKey,
+        box: core.secretBox,
         allowPrivateTargets: config.allowPrivateTargets,
         retentionDays: config.alertsRetentionDays,
         publicUrl: config.publicUrl,
@@ -45,6 +46,13 @@ export const alertsModule = defineModule<
     };
   },
   jobs: ({ alerts }) => alerts.jobs(),
+  // A channel's whole config, bound to its id.
+  encrypted: [encryptedColumn({
+    table: "alert_channels",
+    key: ["id"],
+    blob: "config",
+    context: (r) => channelContext(r.id),
+  })],
   topics: topicRoles([topics.alerts]),
   nav: [
     {

@@ -19,7 +19,7 @@ import { type AlertsEvent, topics } from "../realtime/topics.ts";
 import type { Logger } from "../log.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Job } from "../jobs/scheduler.ts";
-import { createSecretBox, type SecretBox } from "../crypto/secrets.ts";
+import type { SecretBox } from "../crypto/secrets.ts";
 import { createStateStore } from "./state_store.ts";
 import { createRuleStore } from "./rules.ts";
 import { createChannelStore } from "./channels/store.ts";
@@ -54,8 +54,8 @@ export interface AlertsDeps {
   realtime: RealtimePublisher;
   log: Logger;
   audit: AuditLog;
-  /** The hub's secret key (base64), loaded on first use. */
-  secretKey: () => Promise<string>;
+  /** The hub's key ring (Core.secretBox), which channel configs are encrypted under. */
+  box: () => Promise<SecretBox>;
   allowPrivateTargets: boolean;
   /** Days resolved alerts and finished deliveries are kept (default 90). */
   retentionDays?: number;
@@ -77,8 +77,7 @@ export interface AlertsDeps {
 export function createAlerts(deps: AlertsDeps) {
   const { clock, bus, log, audit } = deps;
   const db = deps.dbh.db;
-  let boxPromise: Promise<SecretBox> | undefined;
-  const box = () => boxPromise ??= deps.secretKey().then(createSecretBox);
+  const box = deps.box;
   const policy = { allowPrivate: deps.allowPrivateTargets };
   const publish = (orgId: string, data: AlertsEvent) =>
     void deps.realtime.publish(topics.alerts(orgId), data);

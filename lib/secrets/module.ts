@@ -4,10 +4,10 @@
  * module, which resolves secrets for deployments, registers itself as their consumer and listens
  * for rotations (lib/secrets/events.ts).
  */
-import { defineModule } from "../module.ts";
+import { defineModule, encryptedColumn } from "../module.ts";
 import type { AuditLog } from "../audit/service.ts";
 import { createSecretStore } from "./store.ts";
-import { createSecrets, type Secrets } from "./service.ts";
+import { createSecrets, type Secrets, versionContext } from "./service.ts";
 import * as secretsMigration from "./migration.ts";
 
 export const secretsModule = defineModule<{ secrets: Secrets }, { audit: AuditLog }>({
@@ -32,6 +32,14 @@ export const secretsModule = defineModule<{ secrets: Secrets }, { audit: AuditLo
     run: () => secrets.purge(),
   }],
   migrations: { "0014_secrets": secretsMigration },
+  // Every version's value; key_id follows the blob, so the start-up check reads only that index.
+  encrypted: [encryptedColumn({
+    table: "secret_versions",
+    key: ["secret_id", "version"],
+    blob: "blob",
+    keyId: "key_id",
+    context: (r) => versionContext(r.secret_id, Number(r.version)),
+  })],
   nav: [{
     key: "secrets",
     group: "Apps",

@@ -17,7 +17,7 @@ import type { Logger } from "../log.ts";
 import type { EventBus } from "../events.ts";
 import type { TokenScope } from "../db/schema.ts";
 import { Conflict, Forbidden, invalidFields, invalidInput } from "../errors.ts";
-import { type SecretBox, SecretDecryptError } from "../crypto/secrets.ts";
+import { blobKeyId, type SecretBox, SecretDecryptError } from "../crypto/secrets.ts";
 import type { Secret, SecretEvent, SecretStore, SecretVersion } from "./store.ts";
 import "./events.ts";
 import type { RotationMode } from "./events.ts";
@@ -121,7 +121,10 @@ export interface SecretsDeps {
   retentionDays: number;
 }
 
-const contextOf = (secretId: string, version: number) => `secret:${secretId}:v${version}`;
+/** The context a version's value is encrypted for: it opens only as that secret's version. */
+export const versionContext = (secretId: string, version: number) =>
+  `secret:${secretId}:v${version}`;
+const contextOf = versionContext;
 
 /** Decodes the input's value; a missing, double or oversized value is a field error. */
 function valueOf(input: { value?: string; value_base64?: string }): {
@@ -189,11 +192,11 @@ export function createSecrets(deps: SecretsDeps) {
 
   async function seal(bytes: Uint8Array) {
     const box = await deps.box();
-    return async (secretId: string, version: number) => ({
-      blob: await box.encryptBytes(bytes, contextOf(secretId, version)),
-      key_id: box.keyId,
-      size_bytes: bytes.length,
-    });
+    return async (secretId: string, version: number) => {
+      const blob = await box.encryptBytes(bytes, contextOf(secretId, version));
+      // From the blob itself: the ring may have moved to a new key between two calls.
+      return { blob, key_id: blobKeyId(blob)!, size_bytes: bytes.length };
+    };
   }
 
   const actorName = (ctx: ActionContext) => ctx.actor.name ?? ctx.actor.type;

@@ -87,3 +87,42 @@ export function dbTest(
     });
   }
 }
+
+/**
+ * Like dbTest, but hands `fn` a database URL other processes can open too (an admin task run as a
+ * subprocess, a hub): a SQLite file in a temporary directory, or a PostgreSQL URL whose
+ * `search_path` names a schema of the test's own (migrated, dropped afterwards).
+ */
+export function dbUrlTest(
+  name: string,
+  fn: (db: { url: string; dialect: "sqlite" | "postgres" }) => Promise<void>,
+  opts: { ignore?: boolean } = {},
+): void {
+  for (const dialect of ["sqlite", "postgres"] as const) {
+    const noPostgres = dialect === "postgres" && !TEST_POSTGRES_URL && !IN_CI;
+    if (noPostgres && !opts.ignore) warnSkip();
+    Deno.test({
+      name: `[${dialect}] ${name}`,
+      ignore: Boolean(opts.ignore) || noPostgres,
+      async fn() {
+        if (dialect === "sqlite") {
+          const dir = await Deno.makeTempDir({ prefix: "capstan-db-" });
+          try {
+            await fn({ url: `sqlite:${dir}/capstan.db`, dialect });
+          } finally {
+            await Deno.remove(dir, { recursive: true }).catch(() => {});
+          }
+          return;
+        }
+        const h = await openTestDb(dialect);
+        try {
+          const url = new URL(h.url);
+          url.searchParams.set("search_path", h.searchPath!);
+          await fn({ url: url.toString(), dialect });
+        } finally {
+          await h.close();
+        }
+      },
+    });
+  }
+}

@@ -55,7 +55,9 @@ function view(r: ChannelRow): ChannelView {
   };
 }
 
-const context = (id: string) => `alert_channel:${id}`;
+/** The context a channel's config is encrypted for: it opens only in its own row. */
+export const channelContext = (id: string) => `alert_channel:${id}`;
+const context = channelContext;
 
 /** Channel CRUD with encryption and outbound checks. */
 export function createChannelStore(deps: {
