@@ -398,7 +398,14 @@ export function createApps(deps: AppsDeps) {
         const saved = await store.update(app, { spec, migration_policy: policy });
         if (!repin) return saved;
         const cur = (await current(saved))!;
-        await deployNow(saved, cur.spec, triggerOf(caller, "policy"), cur.images);
+        await deployNow(
+          saved,
+          cur.spec,
+          triggerOf(caller, "policy"),
+          cur.images,
+          undefined,
+          cur.secrets,
+        );
         return saved;
       });
     },
@@ -452,7 +459,7 @@ export function createApps(deps: AppsDeps) {
         return await deployNow(app, cur.spec, triggerOf(caller, "move"), cur.images, {
           ...cur.pins,
           [service]: target.ID,
-        });
+        }, cur.secrets);
       });
     },
 
@@ -527,7 +534,14 @@ export function createApps(deps: AppsDeps) {
         await assertCanDeploy(app);
         app = await store.update(app, { spec });
         const cur = await current(app);
-        return await deployNow(app, spec, triggerOf(caller, "scale"), cur?.images);
+        return await deployNow(
+          app,
+          spec,
+          triggerOf(caller, "scale"),
+          cur?.images,
+          undefined,
+          cur?.secrets,
+        );
       });
     },
 
@@ -537,7 +551,14 @@ export function createApps(deps: AppsDeps) {
         await assertCanDeploy(app);
         app = await store.update(app, { desired_state: "stopped" });
         const cur = await current(app);
-        return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "stop"), cur?.images);
+        return await deployNow(
+          app,
+          cur?.spec ?? app.spec,
+          triggerOf(caller, "stop"),
+          cur?.images,
+          undefined,
+          cur?.secrets,
+        );
       });
     },
 
@@ -547,7 +568,14 @@ export function createApps(deps: AppsDeps) {
         await assertCanDeploy(app);
         app = await store.update(app, { desired_state: "running" });
         const cur = await current(app);
-        return await deployNow(app, cur?.spec ?? app.spec, triggerOf(caller, "start"), cur?.images);
+        return await deployNow(
+          app,
+          cur?.spec ?? app.spec,
+          triggerOf(caller, "start"),
+          cur?.images,
+          undefined,
+          cur?.secrets,
+        );
       });
     },
 
@@ -556,7 +584,15 @@ export function createApps(deps: AppsDeps) {
       return await audited(caller, "app.restarted", app, {}, async () => {
         const cur = await current(app);
         if (!cur) throw new Conflict("This app has no running deployment to restart");
-        return await deployNow(app, cur.spec, triggerOf(caller, "restart"), cur.images);
+        // A restart replaces the tasks of what runs: its images and secret versions as they were.
+        return await deployNow(
+          app,
+          cur.spec,
+          triggerOf(caller, "restart"),
+          cur.images,
+          undefined,
+          cur.secrets,
+        );
       });
     },
 
