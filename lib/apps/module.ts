@@ -163,7 +163,21 @@ export const appsModule = defineModule<
     });
     return { apps, cluster, reconciler, appMetrics };
   },
-  jobs: ({ reconciler }, core) => [reconcilerJob(reconciler, core.log)],
+  jobs: ({ reconciler, cluster }, core) => [reconcilerJob(reconciler, core.log), {
+    name: "apps_secrets_prune",
+    schedule: "*/10 * * * *",
+    intervalMs: 600_000,
+    // Swarm secrets no service uses that a deployment's own prune left (too young then, or
+    // their app deleted since): one pass per organization.
+    run: async () => {
+      const manager = await cluster.manager().catch(() => null);
+      if (!manager) return { skipped: "no cluster" };
+      const orgs = await core.db.selectFrom("organizations").select("id").execute();
+      let removed = 0;
+      for (const o of orgs) removed += (await manager.gw.pruneSecrets(o.id, [], 300)).length;
+      return { removed };
+    },
+  }],
   topics: topicRoles([appTopic]),
   migrations: {
     "0010_apps": appsMigration,
