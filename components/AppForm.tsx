@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { FormAlert, type FormState, SelectField, TextField } from "./Field.tsx";
 import { TextAreaField } from "./TextAreaField.tsx";
+import { AppSecretsFields, type SecretChoice } from "./AppSecretsFields.tsx";
 
 interface Props extends FormState {
   action: string;
@@ -8,6 +9,10 @@ interface Props extends FormState {
   mode: "new" | "edit";
   /** Whether the cluster has the routing mesh (IPVS); undefined without a cluster. */
   routingMesh?: boolean;
+  /** The organization's secrets, offered to attach to the service. */
+  secrets: SecretChoice[];
+  /** The organization's Secrets page. */
+  secretsHref: string;
   /** The submit buttons. */
   children: ComponentChildren;
 }
@@ -30,8 +35,8 @@ function portModeHint(routingMesh: boolean | undefined) {
 }
 
 /**
- * The form of one service of an app: image, command, environment, ports, replicas, limits and
- * reservations, health check. Lists are one item per line (never a shell line); errors of the
+ * The form of one service of an app: image, command, environment, secrets, ports, replicas,
+ * limits and reservations, health check. Lists are one item per line (never a shell line); errors of the
  * service sit next to their fields and the input is kept.
  */
 export function AppForm(p: Props) {
@@ -100,7 +105,7 @@ export function AppForm(p: Props) {
             name="env"
             label="Environment"
             placeholder={`LOG_LEVEL=info\nPORT=80`}
-            hint="One KEY=value per line. Not for secrets."
+            hint="One KEY=value per line. Not for secrets: attach those below."
             {...common}
           />
           <div class="port-fields">
@@ -124,6 +129,12 @@ export function AppForm(p: Props) {
           </div>
         </div>
       </fieldset>
+      <AppSecretsFields
+        secrets={p.secrets}
+        secretsHref={p.secretsHref}
+        values={p.values}
+        errors={p.errors}
+      />
       <fieldset>
         <legend>Resources</legend>
         <p class="hint">

@@ -19,9 +19,21 @@ export function portText(p: Service["ports"][number]): string {
   }/${p.protocol} (${p.mode})`;
 }
 
+/** How a service gets a secret: `file /run/secrets/DB (0400)`, `env DB_PASSWORD`, or both. */
+function secretText(r: Service["secrets"][number]): string {
+  return [
+    r.file
+      ? `file ${r.file.target ?? `/run/secrets/${r.secret}`} (0${r.file.mode.toString(8)})`
+      : "",
+    r.env ? `env ${r.env}` : "",
+  ].filter(Boolean).join(", ");
+}
+
 /** One service's configuration as saved: what the next deployment runs. */
 function ServiceFacts({ s }: { s: Service }) {
   const env = Object.keys(s.env);
+  // Specs saved before services named secrets have none.
+  const secrets = s.secrets ?? [];
   return (
     <dl class="props">
       <dt>Image</dt>
@@ -42,6 +54,18 @@ function ServiceFacts({ s }: { s: Service }) {
       <dd>{s.ports.length ? s.ports.map(portText).join(", ") : "—"}</dd>
       <dt>Environment</dt>
       <dd>{env.length ? env.join(", ") : "—"}</dd>
+      {secrets.length > 0 && (
+        <>
+          <dt>Secrets</dt>
+          <dd>
+            {secrets.map((r, i) => (
+              <div key={i} data-app-secret={r.secret}>
+                <code>{r.secret}</code> <span class="muted small">{secretText(r)}</span>
+              </div>
+            ))}
+          </dd>
+        </>
+      )}
       <dt>Limits</dt>
       <dd>{resourceText(s.resources.limits)}</dd>
       <dt>Reservations</dt>

@@ -60,6 +60,12 @@ import * as routeEdit from "./o/[org]/routes/[id]/edit.tsx";
 import * as routeDelete from "./o/[org]/routes/[id]/delete.tsx";
 import * as routeCheckDns from "./o/[org]/routes/[id]/check-dns.ts";
 import * as proxySettings from "./o/[org]/settings/proxy.tsx";
+import * as secretsList from "./o/[org]/secrets/index.tsx";
+import * as secretNew from "./o/[org]/secrets/new.tsx";
+import * as secretDetail from "./o/[org]/secrets/[name].tsx";
+import * as secretRotate from "./o/[org]/secrets/[name]/rotate.ts";
+import * as secretDescription from "./o/[org]/secrets/[name]/description.ts";
+import * as secretDelete from "./o/[org]/secrets/[name]/delete.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -101,6 +107,14 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     appDeployment,
     workers,
     clusterSettings,
+  ],
+  secrets: [
+    secretsList,
+    secretNew,
+    secretDetail,
+    secretRotate,
+    secretDescription,
+    secretDelete,
   ],
   proxy: [
     routesList,

@@ -148,7 +148,7 @@ Deno.test({
       await page.getByLabel("Image").fill(TEST_IMAGE);
       await page.getByLabel("Replicas").fill("2");
       await page.locator("#app-command").fill(COMMAND);
-      await page.getByLabel("Environment").fill("GREETING=hello");
+      await page.getByLabel("Environment", { exact: true }).fill("GREETING=hello");
       await page.getByLabel("Ports", { exact: true }).fill("80");
       await page.locator("#app-health_cmd").fill("test\n-f\n/www/index.html");
       await page.getByLabel("Every (seconds)").fill("1");
@@ -207,7 +207,7 @@ Deno.test({
       // Deploy a change: the edit form, "Save and deploy", #2 running live.
       await page.locator(`tr[data-app-row="${name}"] a`).first().click();
       await page.getByRole("link", { name: "Edit" }).click();
-      await page.getByLabel("Environment").fill("GREETING=bonjour");
+      await page.getByLabel("Environment", { exact: true }).fill("GREETING=bonjour");
       await shot(page, "apps-edit-desktop");
       await Promise.all([
         page.waitForURL(new RegExp(`/o/acme/apps/${name}\\?done=deployed$`)),

@@ -165,6 +165,7 @@ Deno.test({
         "/o/acme/hosts",
         "/o/acme/apps",
         "/o/acme/routes",
+        "/o/acme/secrets",
         "/o/acme/workers",
         "/o/acme/containers",
         "/o/acme/images",

@@ -1,14 +1,27 @@
 /**
  * The app form's flat fields ↔ one service of the app spec. Lists are one item per line: the
  * command and the health check one argument per line (never a shell line), the environment
- * `KEY=value`, ports `target[:published][/udp]`. Errors of the service name the spec's fields
- * (`spec.services.0.image`); `fieldOf` puts each next to the input it came from.
+ * `KEY=value`, ports `target[:published][/udp]`. Secrets are rows of fields numbered from 0
+ * (`secret_0`, `secret_0_env_on`, `secret_0_file_target`, …): the secret's name, and as an
+ * environment variable and/or a file. Errors of the service name the spec's fields
+ * (`spec.services.0.image`, `spec.services.0.secrets.1.env`); `fieldOf` puts each next to the
+ * input it came from.
  */
-import type { AppSpecInput } from "../../../../lib/apps/spec.ts";
+import type { AppSpecInput, SecretRef } from "../../../../lib/apps/spec.ts";
 import type { App } from "../../../../lib/apps/store.ts";
 import type { FieldErrors, FormValues } from "../../../_forms.ts";
 
 type ServiceInput = AppSpecInput["services"][number];
+type SecretRefInput = NonNullable<ServiceInput["secrets"]>[number];
+
+/** How many secrets a service may name (the spec's limit): rows `secret_0` … `secret_63`. */
+export const MAX_SECRET_ROWS = 64;
+
+/** The fields of a secret row: `secret_<i>` is its name, the rest how the service gets it. */
+const SECRET_FIELD = /^secret_(\d{1,2})(?:_(env_on|env|file_on|file_target|file_mode))?$/;
+
+/** The default mode of a secret's file: read-only for its owner. */
+export const DEFAULT_SECRET_MODE = "0400";
 
 /** Every field of the form (what a submission is read for; anything else is dropped). */
 export const APP_FIELDS = [
@@ -29,6 +42,14 @@ export const APP_FIELDS = [
 ] as const;
 
 const MIB = 1024 * 1024;
+
+/** The field of row `i` of the secrets: `secretField(0, "env")` is `secret_0_env`. */
+export function secretField(
+  i: number,
+  part?: "env_on" | "env" | "file_on" | "file_target" | "file_mode",
+): string {
+  return part ? `secret_${i}_${part}` : `secret_${i}`;
+}
 
 /** The values of a new app's form. */
 export function newAppValues(): FormValues {
@@ -106,16 +127,95 @@ function resourcesOf(
   };
 }
 
+/** `0400`, `400`, `0o400` → 256; anything else an error on the field. */
+function modeOf(s: string | undefined, field: string, errors: FieldErrors): number | undefined {
+  const t = (s ?? "").trim() || DEFAULT_SECRET_MODE;
+  const m = /^(?:0o?)?([0-7]{1,3})$/i.exec(t);
+  if (m) return parseInt(m[1], 8);
+  errors[field] = "must be an octal mode such as 0400 (read-only for its owner)";
+  return undefined;
+}
+
+/** The numbers of the secret rows a submission has, in order. */
+function secretRowsOf(v: FormValues): number[] {
+  const rows = new Set<number>();
+  for (const k of Object.keys(v)) {
+    const m = SECRET_FIELD.exec(k);
+    if (m && Number(m[1]) < MAX_SECRET_ROWS) rows.add(Number(m[1]));
+  }
+  return [...rows].sort((a, b) => a - b);
+}
+
+/**
+ * The secrets of the form's rows (a row without a secret chosen is left out) and, for each, the
+ * row it came from (to put the service's messages back next to it). `known` are the
+ * organization's secrets with their kinds, when all of them could be listed: a name it does not
+ * have, or a binary secret as an environment variable, is an error on the row. What the form does
+ * not show (a file's uid and gid) is kept from `base` for the same secret and path.
+ */
+function secretsOf(
+  v: FormValues,
+  base: SecretRefInput[] | undefined,
+  known: Record<string, "text" | "binary"> | undefined,
+  errors: FieldErrors,
+): { refs: SecretRefInput[]; rows: number[] } {
+  const refs: SecretRefInput[] = [];
+  const rows: number[] = [];
+  for (const i of secretRowsOf(v)) {
+    const secret = (v[secretField(i)] ?? "").trim();
+    if (!secret) continue;
+    const env = v[secretField(i, "env_on")] === "on";
+    const file = v[secretField(i, "file_on")] === "on";
+    if (!env && !file) {
+      errors[secretField(i)] = "choose how the service gets it: as a file, a variable or both";
+      continue;
+    }
+    if (known && !Object.hasOwn(known, secret)) {
+      errors[secretField(i)] = `there is no secret named ${secret} in this organization`;
+      continue;
+    }
+    if (env && known?.[secret] === "binary") {
+      errors[secretField(i, "env")] = `${secret} is binary: it can only be a file`;
+      continue;
+    }
+    const ref: SecretRefInput = { secret };
+    if (env) ref.env = (v[secretField(i, "env")] ?? "").trim() || secret;
+    if (file) {
+      const target = (v[secretField(i, "file_target")] ?? "").trim();
+      const mode = modeOf(v[secretField(i, "file_mode")], secretField(i, "file_mode"), errors);
+      const same = base?.find((r) =>
+        r.secret === secret && r.file && (r.file.target ?? "") === target
+      )?.file;
+      ref.file = {
+        ...(target ? { target } : {}),
+        uid: same?.uid ?? "0",
+        gid: same?.gid ?? "0",
+        mode: mode ?? 0o400,
+      };
+    }
+    refs.push(ref);
+    rows.push(i);
+  }
+  return { refs, rows };
+}
+
 /**
  * The form's service, on top of `base` (the service as saved, when editing: what the form does not
  * show — volumes, update policy, placement, labels — is kept). Errors are the form's own (a line
- * that is not `KEY=value`, a number that is not one); the spec's rules are the service's to check.
+ * that is not `KEY=value`, a number that is not one, a secret row that says neither file nor
+ * variable); the spec's rules are the service's to check. `secretRows[j]` is the form row of the
+ * spec's `secrets[j]`, for `formErrorsOf`.
  */
 export function serviceFromForm(
   v: FormValues,
   base?: ServiceInput,
-): { ok: true; service: ServiceInput } | { ok: false; errors: FieldErrors } {
+  known?: Record<string, "text" | "binary">,
+): { ok: true; service: ServiceInput; secretRows: number[] } | {
+  ok: false;
+  errors: FieldErrors;
+} {
   const errors: FieldErrors = {};
+  const secrets = secretsOf(v, base?.secrets, known, errors);
   const command = lines(v.command);
   const healthCmd = lines(v.health_cmd);
   const limits = resourcesOf(v, "cpu_limit", "memory_limit_mib", errors);
@@ -130,6 +230,7 @@ export function serviceFromForm(
     // The form's command is the whole argv: the image's own arguments do not trail it.
     args: command.length ? undefined : base?.args,
     env: envOf(v.env, errors),
+    secrets: secrets.refs,
     ports: portsOf(v, errors),
     replicas: replicas ?? 1,
     resources: {
@@ -148,7 +249,24 @@ export function serviceFromForm(
   if (service.args === undefined) delete service.args;
   if (!service.health_check) delete service.health_check;
   if (Object.keys(errors).length) return { ok: false, errors };
-  return { ok: true, service };
+  return { ok: true, service, secretRows: secrets.rows };
+}
+
+/** `0400` for 256: a file mode as the form shows it. */
+const modeText = (mode: number) => `0${mode.toString(8).padStart(3, "0")}`;
+
+/** The form's rows of a service's secrets. */
+function secretValues(refs: SecretRef[]): FormValues {
+  const out: FormValues = {};
+  refs.forEach((r, i) => {
+    out[secretField(i)] = r.secret;
+    out[secretField(i, "env_on")] = r.env !== undefined ? "on" : "";
+    out[secretField(i, "env")] = r.env ?? "";
+    out[secretField(i, "file_on")] = r.file ? "on" : "";
+    out[secretField(i, "file_target")] = r.file?.target ?? "";
+    out[secretField(i, "file_mode")] = r.file ? modeText(r.file.mode) : DEFAULT_SECRET_MODE;
+  });
+  return out;
 }
 
 /** The form's values of one saved service (the edit form). */
@@ -177,6 +295,7 @@ export function serviceValues(app: App, serviceName: string): FormValues {
     memory_reservation_mib: mib(res?.memory_bytes),
     health_cmd: (s.health_check?.cmd ?? []).join("\n"),
     health_interval_s: String(s.health_check?.interval_s ?? 10),
+    ...secretValues(s.secrets ?? []),
   };
 }
 
@@ -184,15 +303,30 @@ export function serviceValues(app: App, serviceName: string): FormValues {
 export function formFields(all: FormValues): FormValues {
   const out: FormValues = {};
   for (const f of APP_FIELDS) if (all[f] !== undefined) out[f] = all[f];
+  for (const [k, v] of Object.entries(all)) {
+    const m = SECRET_FIELD.exec(k);
+    if (m && Number(m[1]) < MAX_SECRET_ROWS) out[k] = v;
+  }
   return out;
+}
+
+/** The field of an error about `secrets.<j>.…`: on the row that secret came from. */
+function secretFieldOf(rest: string, secretRows: number[]): string {
+  const [, j, part, sub] = rest.split(".");
+  const row = secretRows[Number(j)];
+  if (row === undefined || !/^\d+$/.test(j ?? "")) return "_form";
+  if (part === "env") return secretField(row, "env");
+  if (part === "file") return secretField(row, sub === "mode" ? "file_mode" : "file_target");
+  return secretField(row);
 }
 
 /**
  * The form field of an error path of the service (`spec.services.0.resources.limits.cpus` →
  * `cpu_limit`), or `_form` for what the form does not show. Only paths of service `index` map
- * onto fields; another service's problem belongs to the form as a whole.
+ * onto fields; another service's problem belongs to the form as a whole. `secretRows` maps the
+ * spec's secrets to the form's rows (from `serviceFromForm`).
  */
-export function fieldOf(path: string, index = 0): string {
+export function fieldOf(path: string, index = 0, secretRows: number[] = []): string {
   if (path === "name") return "name";
   const m = /^spec\.services\.(\d+)\.?(.*)$/.exec(path);
   if (!m || Number(m[1]) !== index) return "_form";
@@ -209,6 +343,7 @@ export function fieldOf(path: string, index = 0): string {
     global: "replicas",
   };
   if (direct[head]) return direct[head];
+  if (head === "secrets") return secretFieldOf(rest, secretRows);
   if (rest.startsWith("resources.limits.cpus")) return "cpu_limit";
   if (rest.startsWith("resources.limits")) return "memory_limit_mib";
   if (rest.startsWith("resources.reservations.cpus")) return "cpu_reservation";
@@ -219,10 +354,14 @@ export function fieldOf(path: string, index = 0): string {
 }
 
 /** The service's per-field messages on the form's fields; the rest at the top, with their path. */
-export function formErrorsOf(fields: Record<string, string>, index = 0): FieldErrors {
+export function formErrorsOf(
+  fields: Record<string, string>,
+  index = 0,
+  secretRows: number[] = [],
+): FieldErrors {
   const out: FieldErrors = {};
   for (const [path, msg] of Object.entries(fields)) {
-    let f = fieldOf(path, index);
+    let f = fieldOf(path, index, secretRows);
     // Capacity (507) names the reservations as a whole: the message says which resource.
     if (f === "memory_reservation_mib" && /\.reservations$/.test(path) && /CPU/.test(msg)) {
       f = "cpu_reservation";

@@ -10,6 +10,7 @@ import { errorsOf, readForm } from "../../../_forms.ts";
 import { render, seeOther } from "../../../_render.tsx";
 import { actionError, appsBase } from "./_app.tsx";
 import { formErrorsOf, formFields, newAppValues, serviceFromForm } from "./_form.ts";
+import { secretChoices, secretsHrefOf } from "./_secrets.ts";
 
 const PATH = "/o/:org/apps/new";
 
@@ -17,7 +18,10 @@ const PATH = "/o/:org/apps/new";
 async function formPage(c: AppContext, form: FormState = {}, status = 200) {
   const { org } = orgScopeOf(c);
   const base = appsBase(c);
-  const cluster = await c.var.services.cluster.info();
+  const [cluster, { choices }] = await Promise.all([
+    c.var.services.cluster.info(),
+    secretChoices(c),
+  ]);
   return render(
     c,
     <>
@@ -38,6 +42,8 @@ async function formPage(c: AppContext, form: FormState = {}, status = 200) {
         action={`${base}/new`}
         mode="new"
         routingMesh={cluster?.routing_mesh}
+        secrets={choices}
+        secretsHref={secretsHrefOf(c)}
         values={form.values ?? newAppValues()}
         errors={form.errors}
       >
@@ -55,7 +61,7 @@ export function register(app: Hono<AppEnv>): void {
 
   page(app, "POST", PATH, "org:member", async (c) => {
     const values = formFields(await readForm(c));
-    const parsed = serviceFromForm(values);
+    const parsed = serviceFromForm(values, undefined, (await secretChoices(c)).known);
     if (!parsed.ok) return await formPage(c, { values, errors: parsed.errors }, 400);
     const { org } = orgScopeOf(c);
     try {
@@ -67,7 +73,7 @@ export function register(app: Hono<AppEnv>): void {
     } catch (err) {
       const e = actionError(err);
       const errors = e.fields && Object.keys(e.fields).length
-        ? formErrorsOf(e.fields)
+        ? formErrorsOf(e.fields, 0, parsed.secretRows)
         : errorsOf(e);
       // A refusal or a missing capacity is said in one sentence too, above the form.
       if (e.status === 403 || e.status === 507) errors._form ??= e.message;

@@ -13,6 +13,7 @@ import { errorsOf, readForm } from "../../../../_forms.ts";
 import { render, seeOther } from "../../../../_render.tsx";
 import { actionError, AppCrumbs, appHref, appOf } from "../_app.tsx";
 import { formErrorsOf, formFields, serviceFromForm, serviceValues } from "../_form.ts";
+import { secretChoices, secretsHrefOf } from "../_secrets.ts";
 
 const PATH = "/o/:org/apps/:app/edit";
 
@@ -32,7 +33,10 @@ async function editPage(
   policyError?: string,
 ) {
   const self = appHref(c, app);
-  const cluster = await c.var.services.cluster.info();
+  const [cluster, { choices }] = await Promise.all([
+    c.var.services.cluster.info(),
+    secretChoices(c),
+  ]);
   const names = app.spec.services.map((s) => s.name);
   const editing = names[index];
   return render(
@@ -60,6 +64,8 @@ async function editPage(
         action={`${self}/edit`}
         mode="edit"
         routingMesh={cluster?.routing_mesh}
+        secrets={choices}
+        secretsHref={secretsHrefOf(c)}
         values={form?.values ?? serviceValues(app, editing)}
         errors={form?.errors}
       >
@@ -120,7 +126,11 @@ export function register(app: Hono<AppEnv>): void {
     const all = await readForm(c);
     const index = serviceIndex(target, all.edit_service);
     const values = { ...formFields(all), name: target.name };
-    const parsed = serviceFromForm(values, target.spec.services[index]);
+    const parsed = serviceFromForm(
+      values,
+      target.spec.services[index],
+      (await secretChoices(c)).known,
+    );
     if (!parsed.ok) return await editPage(c, target, index, { values, errors: parsed.errors }, 400);
     const services = target.spec.services.map((s, i) => i === index ? parsed.service : s);
     try {
@@ -129,7 +139,7 @@ export function register(app: Hono<AppEnv>): void {
     } catch (err) {
       const e = actionError(err);
       const errors = e.fields && Object.keys(e.fields).length
-        ? formErrorsOf(e.fields, index)
+        ? formErrorsOf(e.fields, index, parsed.secretRows)
         : errorsOf(e);
       if (e.status === 403 || e.status === 507 || e.status === 409) errors._form ??= e.message;
       return await editPage(c, target, index, { values, errors }, e.status);
