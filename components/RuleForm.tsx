@@ -12,6 +12,7 @@ const EVENT_LABELS: Record<string, string> = {
   data_root_size: "Docker data-root larger than",
   health_check: "Health check failing",
   tasks_moved: "App tasks moved off a failed node",
+  secret_rotated: "Secret rotated in an app",
   certificate: "Certificate expiring (< 14 days) or failed",
 };
 

@@ -6,7 +6,8 @@ import { formatDuration } from "./channels/message.ts";
 export interface FireInfo {
   title: string;
   detail: string;
-  hostName: string;
+  /** null: the alert is about no host (an app's secret). */
+  hostName: string | null;
   containerName: string | null;
 }
 
@@ -73,6 +74,8 @@ export function firingDetail(
       return "A route's certificate expires soon or could not be had";
     case "tasks_moved":
       return "Swarm started the app's tasks on other nodes";
+    case "secret_rotated":
+      return "A secret the app uses was rotated";
     default:
       return r.name;
   }

@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   "health_check",
   // Swarm moved an app's tasks off a node that went down (lib/apps reconciler); once per failure.
   "tasks_moved",
+  // A secret an app uses was rotated (lib/apps, after the restarts); once per rotation and app.
+  "secret_rotated",
   // A route hostname's certificate expires within 14 days or failed (lib/proxy); resolves when
   // it is active again.
   "certificate",
@@ -144,6 +146,9 @@ export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
     }
     if (merged.event === "tasks_moved" && merged.scope !== "org") {
       fields.scope = "must be org for tasks_moved: an app's tasks move between the cluster's nodes";
+    }
+    if (merged.event === "secret_rotated" && merged.scope !== "org") {
+      fields.scope = "must be org for secret_rotated: secrets and apps belong to the organization";
     }
     if (merged.event === "host_offline" && merged.hold_s < 30) {
       fields.hold_s = "must be at least 30 s for host_offline (agents report every 10 s)";
@@ -302,5 +307,12 @@ export const DEFAULT_RULES: RuleFields[] = [
     event: "certificate",
     severity: "warning",
     repeat_s: 86400,
+  },
+  {
+    name: "Secret rotated in an app",
+    kind: "event",
+    event: "secret_rotated",
+    severity: "warning",
+    repeat_s: 0,
   },
 ];

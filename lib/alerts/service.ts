@@ -32,6 +32,7 @@ import {
   type ContainerEvent,
   eventMatters,
   type HealthCheckChange,
+  type SecretRestarts,
   type TasksMoved,
 } from "./kinds/mod.ts";
 import { alertTick } from "./engine/tick.ts";
@@ -187,6 +188,16 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** Apps hook (lib/apps): a secret apps use was rotated; what each app did about it. */
+    onSecretRestarts(restarts: SecretRestarts): void {
+      engine.task(() => engine.secretRestarts(restarts)).catch((err) =>
+        log.error("alerts: secret restarts failed", {
+          secretId: restarts.secret.id,
+          error: String(err),
+        })
+      );
+    },
+
     /** Proxy hook (lib/proxy): a route hostname's certificate changed state. */
     onCertificate(change: CertificateChange): void {
       engine.task(() => engine.certificateChange(change)).catch((err) =>
@@ -268,6 +279,7 @@ export function createAlerts(deps: AlertsDeps) {
   );
   events?.on("host.renamed", ({ host, name }) => alerts.hostRenamed(host, name));
   events?.on("apps.tasks_moved", (moved) => alerts.onTasksMoved(moved));
+  events?.on("apps.secret_restarts", (restarts) => alerts.onSecretRestarts(restarts));
   events?.on("proxy.certificate", (change) => alerts.onCertificate(change));
   return alerts;
 }

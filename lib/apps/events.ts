@@ -3,10 +3,14 @@
  * - `apps.tasks_moved`: Swarm moved an app's tasks off a node that went down. The reconciler has
  *   recorded each move on the app's timeline (once per task) when this goes out; the alerts module
  *   listens and notifies the organization's channels.
+ * - `apps.secret_restarts`: a secret the apps use was rotated and the apps module has done what
+ *   the rotation asked (restarted them, or not and why) and noted it on the secret's trail; the
+ *   alerts module listens and notifies the organization's channels, one message per app.
  * - `app.changed`: where an app's tasks run may have changed (a deployment ended, tasks moved);
  *   whoever routes to the app (the proxy) looks again.
  */
 import type { Core } from "../module.ts";
+import type { RotationMode } from "../secrets/events.ts";
 import type { App } from "./store.ts";
 import { moveMessage, type TaskMove } from "./reconciler.ts";
 import { appTopic } from "./topics.ts";
@@ -16,6 +20,29 @@ export interface AppTasksMoved {
   org_id: string;
   app: { id: string; name: string };
   moves: TaskMove[];
+}
+
+/**
+ * What a secret's rotation did to the apps that use it. Names and numbers only: the rotation
+ * event it follows carries no value, and neither does this.
+ */
+export interface AppSecretRestarts {
+  org_id: string;
+  secret: { id: string; name: string };
+  /** The version the secret was rotated to. */
+  version: number;
+  mode: RotationMode;
+  /** Who rotated it (the restarts are theirs in the audit log). */
+  actor_name: string;
+  /** Each app whose running deployment uses the secret. */
+  apps: {
+    id: string;
+    name: string;
+    /** The deployment that restarts it with the new version. */
+    deployment_number?: number;
+    /** Why it was not restarted now (it gets the version at its next deployment, it is stopped…). */
+    skipped?: string;
+  }[];
 }
 
 /** An app whose tasks may run elsewhere now. */
@@ -29,6 +56,7 @@ export interface AppChanged {
 declare module "../events.ts" {
   interface DomainEvents {
     "apps.tasks_moved": AppTasksMoved;
+    "apps.secret_restarts": AppSecretRestarts;
     "app.changed": AppChanged;
   }
 }

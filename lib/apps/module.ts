@@ -154,6 +154,20 @@ export const appsModule = defineModule<
         message: words,
         data: { mode: e.mode, apps: restarts },
       });
+      // The owners hear of it through the alerts module (one message per app).
+      core.events.emit("apps.secret_restarts", {
+        org_id: e.org_id,
+        secret: { id: e.secret_id, name: e.name },
+        version: e.version,
+        mode: e.mode,
+        actor_name: e.ctx.actor.name ?? e.ctx.actor.type,
+        apps: restarts.map((r) => ({
+          id: r.app_id,
+          name: r.app,
+          deployment_number: r.deployment_number,
+          skipped: r.skipped,
+        })),
+      });
     });
     const appMetrics = createAppMetrics({
       containers,

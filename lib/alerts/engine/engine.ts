@@ -19,6 +19,7 @@ import {
   type ContainerEvent,
   type HealthCheckChange,
   kindOf,
+  type SecretRestarts,
   type TasksMoved,
 } from "../kinds/mod.ts";
 import { containerEventFacts } from "../kinds/kind.ts";
@@ -135,6 +136,13 @@ export function createAlertEngine(deps: EngineDeps) {
       const org = await cache.loadOrg(moved.org_id);
       const c = transitions.contextFor(org, clock.now());
       for (const rule of org.rules) kindOf(rule)?.tasksMoved?.(c, rule, moved);
+    },
+
+    /** Applies what a secret's rotation did to its apps to the organization's rules (not per host). */
+    async secretRestarts(restarts: SecretRestarts): Promise<void> {
+      const org = await cache.loadOrg(restarts.org_id);
+      const c = transitions.contextFor(org, clock.now());
+      for (const rule of org.rules) kindOf(rule)?.secretRestarts?.(c, rule, restarts);
     },
 
     /** Applies a hostname's certificate change to the organization's rules (not per host). */

@@ -112,6 +112,7 @@ dbTest(
           "Host offline for 2 minutes",
           "Inodes above 90%",
           "Memory above 95% for 5 minutes",
+          "Secret rotated in an app",
         ],
       );
 

@@ -9,6 +9,7 @@ import type { CompiledRule } from "../compile.ts";
 import { alertTitle, type FireInfo, firingDetail } from "../describe.ts";
 import type { HostInfo } from "../facts.ts";
 import type { Subject } from "../engine/subject.ts";
+import type { RotationMode } from "../../secrets/events.ts";
 
 /** What a kind may do to one organization's subjects. */
 export interface RuleContext {
@@ -103,6 +104,20 @@ export interface TasksMoved {
   }[];
 }
 
+/**
+ * What a secret's rotation did to each app that uses it (lib/apps, after the restarts), as the
+ * secret_rotated rules read it. Names and numbers only, never a value.
+ */
+export interface SecretRestarts {
+  org_id: string;
+  secret: { id: string; name: string };
+  version: number;
+  mode: RotationMode;
+  /** Who rotated it. */
+  actor_name: string;
+  apps: { id: string; name: string; deployment_number?: number; skipped?: string }[];
+}
+
 /** A hostname's certificate changed state (lib/proxy), as the certificate rules read it. */
 export type { CertificateChange } from "../../proxy/events.ts";
 import type { CertificateChange } from "../../proxy/events.ts";
@@ -120,6 +135,8 @@ export interface EventRuleKind {
   ): void;
   /** An app's tasks moved off a down node (organization-wide rules: apps span hosts). */
   tasksMoved?(c: RuleContext, rule: CompiledRule, moved: TasksMoved): void;
+  /** A secret apps use was rotated and the apps restarted or not (organization-wide rules). */
+  secretRestarts?(c: RuleContext, rule: CompiledRule, restarts: SecretRestarts): void;
   /** A route hostname's certificate changed state (organization-wide rules). */
   certificateChange?(c: RuleContext, rule: CompiledRule, change: CertificateChange): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */

@@ -12,6 +12,7 @@ import { unhealthy } from "./unhealthy.ts";
 import { oom } from "./oom.ts";
 import { healthCheck } from "./health_check.ts";
 import { tasksMoved } from "./tasks_moved.ts";
+import { secretRotated } from "./secret_rotated.ts";
 import { certificate } from "./certificate.ts";
 
 /** Every event type's kind. */
@@ -25,6 +26,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   data_root_size: {},
   health_check: healthCheck,
   tasks_moved: tasksMoved,
+  secret_rotated: secretRotated,
   certificate,
 };
 
@@ -45,5 +47,6 @@ export type {
   EventRuleKind,
   HealthCheckChange,
   RuleContext,
+  SecretRestarts,
   TasksMoved,
 } from "./kind.ts";

@@ -91,7 +91,9 @@ const createRule = apiRoute("org:admin", {
     "compares the mean over `window_s`. Event rules need `event`; restart_loop takes " +
     "`event_count` in `event_window_s`, data_root_size takes `trigger` in bytes, host_offline " +
     "fires after `hold_s` without report or connection, tasks_moved (scope org) once per app and " +
-    "failed node when Swarm moves the app's tasks elsewhere, certificate (scope org) while a route's " +
+    "failed node when Swarm moves the app's tasks elsewhere, secret_rotated (scope org) once per app " +
+    "and rotation of a secret it uses, naming who rotated it and whether the app restarted, " +
+    "certificate (scope org) while a route's " +
     "certificate expires within 14 days or failed. A `metric` no agent reports (see " +
     "`metric-catalog`) is refused with 400 naming the closest ones.",
   request: { params: OrgParam, ...jsonBody(CreateRule) },
