@@ -278,6 +278,19 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         assert.match(restarted.message, new RegExp(`${name} \\(deployment #2\\)`));
         assert.match(restarted.actor_name, /^ops@acme.io/);
 
+        // The organization is told (the default "Secret rotated in an app" rule), without the value.
+        const told = await eventually(
+          async () => {
+            const items = (await call("GET", "/api/v1/orgs/acme/alerts")).body.items;
+            return items.find((a: { title: string }) =>
+              a.title === `App ${name}: secret CANARY rotated to version 2`
+            );
+          },
+          "the rotation's alert",
+          30_000,
+        );
+        assert.match(told.detail, /rolling restart started with deployment #2/);
+
         // 4. Roll back to deployment #1: its secret version comes back with it.
         const back = await call("POST", `${api}/rollback`, {});
         assert.equal(back.status, 202, JSON.stringify(back.body));
