@@ -17,6 +17,7 @@ import { dockerModule } from "./lib/docker/module.ts";
 import { secretsModule } from "./lib/secrets/module.ts";
 import { appsModule } from "./lib/apps/module.ts";
 import { proxyModule } from "./lib/proxy/module.ts";
+import { templatesModule } from "./lib/templates/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -35,5 +36,6 @@ export const MODULES = [
   secretsModule,
   appsModule,
   proxyModule,
+  templatesModule,
   systemModule,
 ] as const;

@@ -68,6 +68,7 @@ const envFields = z.object({
     .max(86_400).default(120),
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_TEMPLATE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
@@ -128,6 +129,12 @@ export interface Config {
   appsKeepImages: number;
   /** Days a secret's replaced versions are kept for rollbacks (CAPSTAN_SECRETS_KEEP_DAYS). */
   secretsKeepDays: number;
+  /**
+   * A JSON file of image references to replace when a template is deployed
+   * (`{"mariadb:11": "my-registry/mariadb:11"}`): a mirror, or stand-ins where no registry is
+   * reachable (CAPSTAN_TEMPLATE_IMAGES).
+   */
+  templateImages?: string;
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -217,5 +224,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
+    templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
   };
 }

@@ -2,6 +2,7 @@ import type { Generated } from "kysely";
 import type { AppsTables } from "../apps/tables.ts";
 import type { ProxyTables } from "../proxy/tables.ts";
 import type { SecretsTables } from "../secrets/tables.ts";
+import type { TemplatesTables } from "../templates/tables.ts";
 /** Table types for Kysely. Timestamps are integer milliseconds; booleans are 0/1 integers on both dialects. */
 
 export type OrgRole = "owner" | "admin" | "member" | "viewer";
@@ -415,7 +416,7 @@ export interface AgentUpdateOutcomesTable {
   at: number;
 }
 
-export interface Database extends AppsTables, ProxyTables, SecretsTables {
+export interface Database extends AppsTables, ProxyTables, SecretsTables, TemplatesTables {
   agent_releases: AgentReleasesTable;
   agent_rollouts: AgentRolloutsTable;
   agent_update_outcomes: AgentUpdateOutcomesTable;

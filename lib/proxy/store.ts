@@ -223,6 +223,12 @@ export function createProxyStore(db: Db, clock: Clock) {
     },
 
     /** The hostnames of these routes with their state. */
+    /** Which route owns a hostname, if any (a check before a claim; the claim decides). */
+    async domainOwner(hostname: string): Promise<HostnameOwner | undefined> {
+      return await db.selectFrom("proxy_domains").select(["hostname", "route_id", "org_id"])
+        .where("hostname", "=", hostname).executeTakeFirst();
+    },
+
     async domains(routeIds: string[]): Promise<Domain[]> {
       if (!routeIds.length) return [];
       const rows = await db.selectFrom("proxy_domains").selectAll()
