@@ -7,6 +7,7 @@ import type { DockerCaller } from "../hosts/docker_actions.ts";
 import type { AppCaller } from "../apps/service.ts";
 import type { RouteCaller } from "../proxy/service.ts";
 import type { SecretCaller } from "../secrets/service.ts";
+import type { TemplateCaller } from "../templates/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -42,5 +43,18 @@ export function secretCaller(c: AppContext): SecretCaller {
     ctx: actionContext(c),
     orgId: orgScopeOf(c).org.id,
     tokenScope: principalOf(c).tokenScope,
+  };
+}
+
+/** The caller of a template action from a request behind an `org:*` policy. */
+export function templateCaller(c: AppContext): TemplateCaller {
+  const p = principalOf(c);
+  const { org, role } = orgScopeOf(c);
+  return {
+    ctx: actionContext(c),
+    orgId: org.id,
+    role,
+    tokenScope: p.tokenScope,
+    platformAdmin: p.isAdmin,
   };
 }

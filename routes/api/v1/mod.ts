@@ -4,6 +4,7 @@ import * as appMetrics from "./app_metrics.ts";
 import * as cluster from "./cluster.ts";
 import * as proxyRoutes from "./proxy_routes.ts";
 import * as secrets from "./secrets.ts";
+import * as templates from "./templates.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -45,4 +46,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   secrets: [secrets],
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
+  templates: [templates],
 };
