@@ -66,6 +66,13 @@ import * as secretDetail from "./o/[org]/secrets/[name].tsx";
 import * as secretRotate from "./o/[org]/secrets/[name]/rotate.ts";
 import * as secretDescription from "./o/[org]/secrets/[name]/description.ts";
 import * as secretDelete from "./o/[org]/secrets/[name]/delete.tsx";
+import * as templatesList from "./o/[org]/templates/index.tsx";
+import * as templateNew from "./o/[org]/templates/new.tsx";
+import * as templateDetail from "./o/[org]/templates/[id].tsx";
+import * as templateEdit from "./o/[org]/templates/[id]/edit.tsx";
+import * as templateDelete from "./o/[org]/templates/[id]/delete.tsx";
+import * as provisionPage from "./o/[org]/provisions/[id].tsx";
+import * as appDeprovision from "./o/[org]/apps/[app]/deprovision.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -124,6 +131,16 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     routeDelete,
     routeCheckDns,
     proxySettings,
+  ],
+  // "new" and "import" before ":id" (template ids cannot take them: lib/templates/format.ts).
+  templates: [
+    templatesList,
+    templateNew,
+    templateDetail,
+    templateEdit,
+    templateDelete,
+    provisionPage,
+    appDeprovision,
   ],
 };
 

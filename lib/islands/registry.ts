@@ -20,6 +20,7 @@ export const islands = defineIslands({
   HealthLive: "islands/HealthLive.tsx",
   HealthDetail: "islands/HealthDetail.tsx",
   AppLive: "islands/AppLive.tsx",
+  ProvisionLive: "islands/ProvisionLive.tsx",
 });
 
 /** A registered island name. */

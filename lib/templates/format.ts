@@ -161,10 +161,19 @@ export const TemplateRoute = z.object({
   path: z.string().regex(/^\/[A-Za-z0-9._~\/-]{0,200}$/, "must be a path like /").default("/"),
 }).strict();
 
+/**
+ * Ids a template cannot take: `/o/<org>/templates/new` and `…/import` are pages of their own, so
+ * a template with such an id could not be reached at `/o/<org>/templates/<id>`.
+ */
+export const RESERVED_IDS: readonly string[] = ["new", "import"];
+
 export const Template = z.object({
   id: z.string().regex(
     /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
     "ids are 1–40 lowercase letters, digits or dashes",
+  ).refine(
+    (id) => !RESERVED_IDS.includes(id),
+    `${RESERVED_IDS.join(" and ")} are reserved (they name the template pages' own paths)`,
   ),
   name: Text(100),
   description: Text(1000).default(""),

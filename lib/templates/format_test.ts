@@ -89,6 +89,10 @@ Deno.test("parseTemplate(): unknown keys, bad references and dependencies by lin
   const syntax = parseTemplate("id: [unclosed\n");
   assert.ok(syntax.problems[0].line >= 1 && syntax.problems[0].message.length > 0);
   assert.ok(parseTemplate("x".repeat(70_000)).problems[0].message.includes("64 KB"));
+  // The pages' own paths are not template ids.
+  const reserved = parseTemplate(WORDPRESS.replace("id: wordpress", "id: new"));
+  assert.deepEqual(reserved.problems.map((p) => [p.path, p.line]), [["id", 1]]);
+  assert.match(reserved.problems[0].message, /reserved/);
 });
 
 Deno.test("resolveValues(): required, types, patterns and unknown variables are named", () => {

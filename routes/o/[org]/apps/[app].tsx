@@ -18,6 +18,7 @@ import { Time } from "../../../../components/Time.tsx";
 import { Alert } from "../../../../components/Alert.tsx";
 import { httpErrorOf } from "../../../_forms.ts";
 import { appRoutes } from "../routes/_app_routes.tsx";
+import { DeprovisionZone, FromTemplate, templateOrigin } from "../templates/_app_template.tsx";
 import { hasIsland, type PageKit, render } from "../../../_render.tsx";
 import {
   ActionError,
@@ -121,13 +122,14 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
   const store = c.var.services.apps.store;
   const self = appHref(c, app);
   const before = c.req.query("before");
-  const [deployments, events, live] = await Promise.all([
+  const [deployments, events, live, origin] = await Promise.all([
     store.deployments(app, {
       limit: 20,
       before: before && /^\d{1,9}$/.test(before) ? Number(before) : undefined,
     }),
     store.events(app, { limit: 30 }),
     liveState(c, app),
+    templateOrigin(c, app, self),
   ]);
   const latest = before ? (await store.deployments(app, { limit: 1 }))[0] : deployments[0];
   const current = app.current_deployment_id
@@ -166,6 +168,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
       <PageHeader title={app.name} sub={<AppState app={app} latest={latest} />}>
         {operate && <AppActions app={app} self={self} />}
       </PageHeader>
+      {origin && <FromTemplate origin={origin} />}
       <AppFlash c={c} />
       <ActionError error={error} />
       {live.error && (
@@ -289,6 +292,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
             <StaticLogs lines={logs.lines} service={shownService} taskSlot={taskSlot} />}
       </section>
       <Timeline events={events} />
+      {origin && <DeprovisionZone origin={origin} />}
       {operate && (
         <section class="card danger-zone" aria-labelledby="delete-title">
           <h2 id="delete-title">Delete this app</h2>
