@@ -104,7 +104,7 @@ export function convertCompose(text: string, opts: ComposeOptions = {}): Compose
   // Extension fields are only read through the aliases that use them.
   const read = readYaml(text, { maxNodes: MAX_NODES, skipTopLevel: isExtension });
   for (const p of read.problems) {
-    r.problems.push({ path: "", line: p.loc.line, column: p.loc.column, ...p });
+    r.problems.push({ path: "", ...p.loc, message: p.message, kind: p.kind });
   }
   if (!read.root) return result(r);
   if (read.root.kind !== "map") {

@@ -29,6 +29,12 @@ Deno.test("convertCompose() corpus: each file converts or is refused as expected
     }
     const expected = JSON.parse(await Deno.readTextFile(golden));
     assert.deepEqual(result, expected, `${name}.yml`);
+    for (const p of result.problems) {
+      assert.deepEqual(Object.keys(p).sort(), ["column", "kind", "line", "message", "path"]);
+    }
+    for (const n of result.notes) {
+      assert.deepEqual(Object.keys(n).sort(), ["column", "line", "message", "path"]);
+    }
     // What converts is a valid app spec, and only what has no problem converts.
     if (result.spec) {
       assert.equal(result.problems.length, 0, name);
@@ -205,4 +211,21 @@ Deno.test("convertCompose() behaviour: odd shapes are problems, never exceptions
   }
   assert.deepEqual(problems("services:\n  web: 5\n"), ["2:services.web: must be a mapping"]);
   assert.deepEqual(problems("services: [web]\n"), ["1:services: must be a mapping"]);
+});
+
+Deno.test("convertCompose() behaviour: keys named like Object's own are plain keys", () => {
+  const r = convertCompose(
+    "services:\n  web:\n    image: nginx\n    constructor: 1\n    toString: x\n" +
+      "    environment:\n      __proto__: a\n      constructor: b\n" +
+      "    deploy:\n      update_config: {constructor: 1}\n",
+  );
+  assert.deepEqual(r.problems.map((p) => `${p.path}: ${p.message}`), [
+    "services.web.constructor: constructor is not supported",
+    "services.web.toString: toString is not supported",
+    "services.web.deploy.update_config.constructor: constructor is not supported for update_config",
+  ]);
+  const env = convertCompose(
+    "services:\n  web:\n    image: nginx\n    environment:\n      __proto__: a\n      B: b\n",
+  ).spec?.services[0].env;
+  assert.deepEqual(Object.keys(env ?? {}), ["__proto__", "B"]);
 });

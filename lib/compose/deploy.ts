@@ -50,7 +50,7 @@ export function setResource(
 
 /** Labels as a mapping or a `key=value` list; `capstan.*` ones are refused. */
 export function readLabels(r: Reader, f: Field, at: At): Record<string, string> {
-  const labels: Record<string, string> = {};
+  const labels: [string, string][] = [];
   r.mark(at("labels"), f);
   for (const { key, field, value } of r.pairs(f)) {
     r.mark(at("labels", key), field);
@@ -58,9 +58,10 @@ export function readLabels(r: Reader, f: Field, at: At): Record<string, string> 
       r.problem("refused", field, "capstan.* labels are Capstan's own");
       continue;
     }
-    labels[key] = value ?? "";
+    labels.push([key, value ?? ""]);
   }
-  return labels;
+  // fromEntries defines every key as its own, `__proto__` too.
+  return Object.fromEntries(labels);
 }
 
 /** The `deploy` section. */
@@ -196,7 +197,7 @@ const UPDATE_FIELDS: Record<string, string> = {
 function readUpdateConfig(r: Reader, f: Field, at: At): ServiceInput["update"] {
   const out: Record<string, unknown> = {};
   for (const e of r.entries(f)) {
-    const target = UPDATE_FIELDS[e.key];
+    const target = Object.hasOwn(UPDATE_FIELDS, e.key) ? UPDATE_FIELDS[e.key] : undefined;
     if (!target) {
       if (!isExtension(e.key)) {
         r.problem("unsupported", e, `${e.key} is not supported for update_config`);

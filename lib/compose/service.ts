@@ -98,12 +98,12 @@ export function convertService(r: Reader, f: Field, ctx: ServiceContext): Servic
   let deployed: ReturnType<typeof readDeploy> | undefined;
   let hasImage = false;
   for (const e of r.entries(f)) {
-    if (e.key in UNSUPPORTED) {
+    if (Object.hasOwn(UNSUPPORTED, e.key)) {
       r.problem("unsupported", e, UNSUPPORTED[e.key]);
       if (e.key === "build") hasImage = true;
       continue;
     }
-    if (e.key in IGNORED) {
+    if (Object.hasOwn(IGNORED, e.key)) {
       r.note(e, IGNORED[e.key]);
       continue;
     }
@@ -287,7 +287,7 @@ function readCommand(r: Reader, f: Field): string[] | undefined {
 }
 
 function readEnvironment(r: Reader, f: Field, at: At): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: [string, string][] = [];
   r.mark(at("env"), f);
   for (const { key, field, value } of r.pairs(f)) {
     r.mark(at("env", key), field);
@@ -300,7 +300,7 @@ function readEnvironment(r: Reader, f: Field, at: At): Record<string, string> {
       );
       continue;
     }
-    env[key] = value;
+    env.push([key, value]);
     if (SECRET_LIKE.test(key) && !key.endsWith("_FILE") && !FLAG.test(value)) {
       r.note(
         field,
@@ -308,7 +308,8 @@ function readEnvironment(r: Reader, f: Field, at: At): Record<string, string> {
       );
     }
   }
-  return env;
+  // fromEntries defines every key as its own, `__proto__` too.
+  return Object.fromEntries(env);
 }
 
 /** Routing labels are kept (some other tool may read them), but they route nothing here. */
