@@ -506,8 +506,24 @@ export function createDeployer(deps: DeployerDeps) {
             (d.trigger.kind === "restart" && old ? 1 : 0),
         });
         const since = deps.clock.now();
-        if (old) await gw.update(old.ID, spec);
-        const id = old?.ID ?? (await gw.create(spec)).id;
+        // The organization's network can be removed under us (its last other app was deleted a
+        // moment ago and its network goes in the background): make it again and try once more.
+        const write = async () => {
+          if (old) await gw.update(old.ID, spec);
+          return old?.ID ?? (await gw.create(spec)).id;
+        };
+        let id: string | undefined;
+        for (let attempt = 1; id === undefined; attempt++) {
+          try {
+            id = await write();
+          } catch (err) {
+            // The engine may still list a network it is removing: wait until it is gone, then
+            // it is made again.
+            if (!/network \S+ not found/.test(String(err)) || attempt >= 20) throw err;
+            await sleep(500);
+            await ensureAppNetworks(gw, org, app, info.encryptedNetworks);
+          }
+        }
         const w = { spec: s, id, updated: Boolean(old), since };
         watched.push(w);
         // A service others depend on must be up before they start.

@@ -221,10 +221,16 @@ export function createApps(deps: AppsDeps) {
   }
 
   /** Removes networks once no task uses them any more (tried for up to a minute each). */
-  async function removeNetworks(gw: SwarmGateway, names: string[]) {
+  async function removeNetworks(
+    gw: SwarmGateway,
+    names: string[],
+    /** Asked before each try: false stops it (a new app of the organization needs the network). */
+    stillUnused: (name: string) => Promise<boolean> = () => Promise.resolve(true),
+  ) {
     for (const name of names) {
       const deadline = deps.clock.now() + (deps.networkRemoveTimeoutMs ?? 60_000);
       while (true) {
+        if (!(await stillUnused(name))) break;
         try {
           await gw.removeNetwork(name);
           break;
@@ -239,7 +245,6 @@ export function createApps(deps: AppsDeps) {
     }
   }
 
-  /** Records and launches a deployment after the checks that can be answered now. */
   /**
    * The secrets a spec names exist in the organization, and those given as environment
    * variables hold text (a binary value can only be a file): else 400 naming each reference.
@@ -261,6 +266,7 @@ export function createApps(deps: AppsDeps) {
     if (Object.keys(fields).length) throw invalidFields(fields);
   }
 
+  /** Records and launches a deployment after the checks that can be answered now. */
   async function deployNow(
     app: App,
     spec: AppSpec,
@@ -650,15 +656,37 @@ export function createApps(deps: AppsDeps) {
           const names = new Set(app.spec.services.flatMap((s) => s.volumes.map((v) => v.name)));
           for (const m of await cluster.nodes()) {
             if (!m.host_id) continue;
-            for (const n of names) await deps.removeVolume(m.host_id, n).catch(() => {});
+            for (const n of names) {
+              // Swarm removes a removed service's task containers a moment later; until then the
+              // engine refuses their volumes (in use). Absent (404) counts as removed.
+              for (;;) {
+                const err = await deps.removeVolume(m.host_id, n).then(() => null, (e) => e);
+                if (!err || (err as { status?: number }).status === 404) break;
+                if (deps.clock.now() > deadline + 30_000) {
+                  deps.log.warn("apps: a volume was not removed", {
+                    volume: n,
+                    error: String(err),
+                  });
+                  break;
+                }
+                await new Promise((r) => setTimeout(r, 500));
+              }
+            }
           }
         }
         await store.remove(app);
         // Task containers leave the networks a moment after their service is gone; until then the
         // engine refuses to remove them, so the networks go in the background, tried again.
         const nets = networkNames({ id: app.org_id }, app);
-        const orgEmpty = (await store.list(app.org_id, { limit: 1 })).total === 0;
-        track(removeNetworks(gw, orgEmpty ? [nets.app, nets.org] : [nets.app]));
+        const orgEmpty = async () => (await store.list(app.org_id, { limit: 1 })).total === 0;
+        track(
+          removeNetworks(
+            gw,
+            (await orgEmpty()) ? [nets.app, nets.org] : [nets.app],
+            // The organization's network stays once another of its apps exists again.
+            (name) => name === nets.org ? orgEmpty() : Promise.resolve(true),
+          ),
+        );
       });
     },
 

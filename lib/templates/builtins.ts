@@ -1,40 +1,58 @@
 /**
- * The built-in templates: every `templates/*.yml` of the repository, shipped and versioned with
- * Capstan. A built-in that does not parse is a bug in Capstan, so loading fails loudly, naming the
- * file, line and problem.
+ * The built-in templates: one YAML file each in `templates/` at the repository root, shipped and
+ * versioned with Capstan. They are read once, checked with the same parser as a user's template,
+ * and an invalid one is an error that names the file, line and problem: a broken built-in is a
+ * bug in Capstan, never something to skip quietly.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseTemplate, type Template } from "./format.ts";
 
-const DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
-
-let cache: Promise<{ template: Template; source: string }[]> | undefined;
-
-async function load(): Promise<{ template: Template; source: string }[]> {
-  const out: { template: Template; source: string }[] = [];
-  const files: string[] = [];
-  for await (const e of Deno.readDir(DIR)) {
-    if (e.isFile && e.name.endsWith(".yml")) files.push(e.name);
-  }
-  for (const f of files.sort()) {
-    const source = await Deno.readTextFile(join(DIR, f));
-    const r = parseTemplate(source);
-    if (!r.template) {
-      const p = r.problems[0];
-      throw new Error(
-        `built-in template ${f}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}`,
-      );
-    }
-    out.push({ template: r.template, source });
-  }
-  return out;
+/** A built-in template and its YAML text (shown as the template's source). */
+export interface BuiltinTemplate {
+  template: Template;
+  source: string;
 }
 
-/** Every built-in template, parsed once per process. */
-export function builtinTemplates(): Promise<{ template: Template; source: string }[]> {
-  return cache ??= load().catch((err) => {
+/** Where the built-ins live, relative to this module (not to the working directory). */
+export const BUILTIN_DIR: URL = new URL("../../templates/", import.meta.url);
+
+let cache: Promise<BuiltinTemplate[]> | undefined;
+
+/** Every built-in template, in file-name order; read and checked once, then cached. */
+export function builtinTemplates(): Promise<BuiltinTemplate[]> {
+  // A failed read is not cached: the error is thrown again, not remembered as an empty list.
+  cache ??= loadBuiltins(BUILTIN_DIR).catch((err) => {
     cache = undefined;
     throw err;
   });
+  return cache;
+}
+
+/** Reads and checks every `*.yml` in `dir`; throws on the first file with a problem. */
+export async function loadBuiltins(dir: URL): Promise<BuiltinTemplate[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith(".yml")) files.push(entry.name);
+  }
+  files.sort();
+  const out: BuiltinTemplate[] = [];
+  for (const file of files) {
+    const shown = `templates/${file}`;
+    const source = await Deno.readTextFile(new URL(file, dir));
+    const parsed = parseTemplate(source);
+    if (!parsed.template) {
+      const lines = parsed.problems.map((p) =>
+        `${shown}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ""}${p.message}`
+      );
+      throw new Error(`Invalid built-in template ${shown}:\n${lines.join("\n")}`);
+    }
+    const { id } = parsed.template;
+    // The file is named after the id, which also makes two built-ins with one id impossible.
+    if (file !== `${id}.yml`) {
+      throw new Error(
+        `Invalid built-in template ${shown}: its id is "${id}", so name it ${id}.yml`,
+      );
+    }
+    out.push({ template: parsed.template, source });
+  }
+  return out;
 }
