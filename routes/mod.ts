@@ -68,6 +68,7 @@ import * as secretDescription from "./o/[org]/secrets/[name]/description.ts";
 import * as secretDelete from "./o/[org]/secrets/[name]/delete.tsx";
 import * as templatesList from "./o/[org]/templates/index.tsx";
 import * as templateNew from "./o/[org]/templates/new.tsx";
+import * as templateImport from "./o/[org]/templates/import.tsx";
 import * as templateDetail from "./o/[org]/templates/[id].tsx";
 import * as templateEdit from "./o/[org]/templates/[id]/edit.tsx";
 import * as templateDelete from "./o/[org]/templates/[id]/delete.tsx";
@@ -136,6 +137,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   templates: [
     templatesList,
     templateNew,
+    templateImport,
     templateDetail,
     templateEdit,
     templateDelete,

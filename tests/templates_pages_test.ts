@@ -87,7 +87,7 @@ dbTest(
     assert.match(r.html, /href="\/o\/acme\/templates"[^>]*aria-current="page"/);
     assert.match(r.html, /<li class="card template-card" data-template="static-site">/);
     assert.match(r.html, /<li class="card template-card" data-template="shop">/);
-    assert.match(r.html, /Nginx serving a folder of files/);
+    assert.match(r.html, /The official nginx image serving the files of a volume/);
     assert.match(r.html, /not used yet/);
     assert.match(r.html, /<form method="get" action="\/o\/acme\/templates"/);
     assert.match(r.html, /<option value="commerce"/);
@@ -346,8 +346,8 @@ dbTest(
     r = await get("/o/acme/templates/new?from=static-site", admin.cookie);
     const copy = unescape(textareaValue(r.html, "source") ?? "");
     assert.match(copy, /^id: static-site-copy$/m);
-    assert.match(copy, /^name: "Static site \(copy\)"$/m);
-    assert.match(copy, /image: nginx:1/);
+    assert.match(copy, /^name: "Static site \(nginx\) \(copy\)"$/m);
+    assert.match(copy, /image: nginx:1-alpine/);
     r = await post("/o/acme/templates/new", { source: copy, intent: "save" }, admin.cookie);
     assert.equal(r.status, 303);
     assert.equal(r.location, "/o/acme/templates/static-site-copy?done=created");
@@ -468,5 +468,130 @@ dbTest(
     assert.equal(r.status, 303);
     assert.equal(r.location, "/o/acme/templates?done=deleted");
     assert.match((await get(r.location!, admin.cookie)).html, /Template deleted/);
+  },
+);
+
+const COMPOSE = `name: blog
+services:
+  db:
+    image: mariadb:11
+    environment:
+      MARIADB_ROOT_PASSWORD: example
+    volumes: [db:/var/lib/mysql]
+    healthcheck:
+      test: ["CMD", "healthcheck.sh", "--connect"]
+      interval: 5s
+  web:
+    image: wordpress:6
+    ports: ["8080:80"]
+    depends_on: [db]
+    environment:
+      WORDPRESS_DB_HOST: db
+volumes:
+  db: {}
+`;
+
+dbTest(
+  "[e2e] templates pages: Compose import shows problems and notes by line, what it becomes, Create app for members, Save as template in the editor for admins",
+  async (h) => {
+    const { t, admin, member, viewer, get, post } = await setup(h);
+    assert.equal((await get("/o/acme/templates/import", viewer.cookie)).status, 403);
+    let r = await get("/o/acme/templates/import", member.cookie);
+    assert.equal(r.status, 200);
+    assert.match(r.html, /enctype="multipart\/form-data"/);
+    assert.match(r.html, /name="compose_file" type="file"/);
+    assert.doesNotMatch(r.html, /value="template"/, "members do not save templates");
+
+    // Problems by line with their kind and the line's text; the text stays.
+    const bad = COMPOSE.replace(
+      "    image: wordpress:6\n",
+      "    image: wordpress:6\n    build: .\n    privileged: true\n",
+    );
+    r = await post("/o/acme/templates/import", { compose: bad, intent: "check" }, member.cookie);
+    assert.equal(r.status, 400);
+    assert.match(r.html, /problems stop the import/);
+    const buildLine = bad.split("\n").indexOf("    build: .") + 1;
+    assert.match(
+      r.html,
+      new RegExp(
+        `data-problem-line="${buildLine}" data-kind="unsupported"[\\s\\S]*?Line ${buildLine}[\\s\\S]*?build: \\.`,
+      ),
+    );
+    assert.match(r.html, /data-kind="refused"/);
+    assert.equal(unescape(textareaValue(r.html, "compose") ?? ""), bad);
+
+    // A good file: notes, and the services it becomes, volumes named after the app.
+    r = await post(
+      "/o/acme/templates/import",
+      { compose: COMPOSE, name: "blog1", intent: "check" },
+      member.cookie,
+    );
+    assert.equal(r.status, 200);
+    assert.match(r.html, /No problems: it becomes 2 services/);
+    assert.match(r.html, /data-compose-service="db"[\s\S]*blog1_db:\/var\/lib\/mysql/);
+    assert.match(r.html, /data-compose-service="web"[\s\S]*8080→80\/tcp/);
+    assert.match(r.html, /compose-notes[\s\S]*project name/);
+    // Uploaded as a file: the file's text is converted and shown in the textarea.
+    const form = new FormData();
+    form.set("compose", "");
+    form.set("compose_file", new File([COMPOSE], "docker-compose.yml"));
+    form.set("name", "blog1");
+    form.set("intent", "check");
+    const up = await t.request("/o/acme/templates/import", {
+      method: "POST",
+      body: form,
+      cookie: member.cookie,
+    });
+    const upHtml = await up.text();
+    assert.equal(up.status, 200);
+    assert.match(upHtml, /No problems: it becomes 2 services/);
+    assert.equal(unescape(textareaValue(upHtml, "compose") ?? ""), COMPOSE);
+    r = await post("/o/acme/templates/import", { compose: " ", intent: "check" }, member.cookie);
+    assert.equal(r.status, 400, "nothing pasted, nothing uploaded");
+    assert.match(fieldError(r.html, "compose", "compose") ?? "", /paste a compose file/i);
+
+    // Create app without a name: said on the field; without a cluster: said on the page.
+    r = await post(
+      "/o/acme/templates/import",
+      { compose: COMPOSE, intent: "create" },
+      member.cookie,
+    );
+    assert.equal(r.status, 400);
+    assert.match(fieldError(r.html, "name", "compose") ?? "", /required/);
+    r = await post(
+      "/o/acme/templates/import",
+      { compose: COMPOSE, name: "blog1", intent: "create" },
+      member.cookie,
+    );
+    assert.equal(r.status, 503);
+    assert.match(r.html, /There is no cluster yet/);
+    assert.equal(inputValue(r.html, "name"), "blog1");
+
+    // Save as template: admins get the editor with the YAML and its check.
+    r = await post(
+      "/o/acme/templates/import",
+      { compose: COMPOSE, name: "blog1", intent: "template" },
+      member.cookie,
+    );
+    assert.equal(r.status, 403);
+    r = await post(
+      "/o/acme/templates/import",
+      { compose: COMPOSE, name: "blog1", intent: "template" },
+      admin.cookie,
+    );
+    assert.equal(r.status, 200);
+    assert.match(r.html, /<h1>New template<\/h1>/);
+    assert.match(r.html, /action="\/o\/acme\/templates\/new"/);
+    assert.match(r.html, /No problems: it would create/);
+    const yaml = unescape(textareaValue(r.html, "source") ?? "");
+    assert.match(yaml, /^id: blog1$/m);
+    assert.match(yaml, /^ {4}volumes:\n {6}- db:\/var\/lib\/mysql$/m);
+    assert.match(yaml, /depends_on:\n {6}db:\n {8}condition: service_healthy/);
+    assert.match(yaml, /port: 80/);
+    assert.match(yaml, /routes:\n {2}- service: web/);
+    assert.match(yaml, /# {3}- services\.web\.ports: published ports/);
+    r = await post("/o/acme/templates/new", { source: yaml, intent: "save" }, admin.cookie);
+    assert.equal(r.status, 303);
+    assert.equal(r.location, "/o/acme/templates/blog1?done=created");
   },
 );
