@@ -9,7 +9,6 @@ import {
   convertCompose,
 } from "../../../../lib/compose/convert.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
-import { Alert } from "../../../../components/Alert.tsx";
 import { Badge } from "../../../../components/Badge.tsx";
 import { FormAlert, TextField } from "../../../../components/Field.tsx";
 import { TextAreaField } from "../../../../components/TextAreaField.tsx";
@@ -20,6 +19,7 @@ import { editorPage } from "./_editor.tsx";
 import { templateFromSpec } from "./_compose.ts";
 
 const PATH = "/o/:org/templates/import";
+const PLACEHOLDER = 'services:\n  web:\n    image: nginx:1\n    ports: ["80:80"]';
 
 /** What the page shows: the text, the app's name, the conversion once asked for, errors. */
 interface ImportState {
@@ -204,7 +204,7 @@ function importPage(c: AppContext, state: ImportState, status = 200) {
           rows={18}
           values={values}
           errors={errors}
-          placeholder={'services:\n  web:\n    image: nginx:1\n    ports: ["80:80"]'}
+          placeholder={PLACEHOLDER}
           idPrefix="compose"
         />
         <div class={errors?.compose_file ? "field has-error" : "field"}>
