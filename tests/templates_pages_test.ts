@@ -459,7 +459,7 @@ dbTest(
     assert.match(r.html, /shop1 deprovisioned/);
     assert.match(r.html, /data-result="routes">0 routes removed/);
     assert.match(r.html, /data-result="secrets">1 secret deleted: <code>SHOP1_DB_PASSWORD/);
-    assert.match(r.html, /data-result="volumes">1 volume kept with their data: <code>shop1_data/);
+    assert.match(r.html, /data-result="volumes">1 volume kept with its data: <code>shop1_data/);
     assert.deepEqual(await s.secrets.list(org.id), []);
     assert.equal((await get("/o/acme/apps/shop1", admin.cookie)).status, 404);
 

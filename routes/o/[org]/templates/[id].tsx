@@ -23,6 +23,7 @@ import {
   mayDeploy,
   mayEdit,
   provisionHref,
+  Readme,
   ServicesTable,
   TemplateFlash,
   templateHref,
@@ -204,6 +205,7 @@ export async function detailsPage(
           </span>
         }
       >
+        {deploy && <a class="btn btn-primary" href="#deploy-title">Deploy…</a>}
         {edit && found.source === "org" && (
           <>
             <a class="btn" href={`${self}/edit`}>Edit</a>
@@ -220,7 +222,7 @@ export async function detailsPage(
           <section class="card" aria-labelledby="about-title">
             <h2 id="about-title">About</h2>
             {t.description && <p>{t.description}</p>}
-            {t.readme && <p class="template-readme">{t.readme}</p>}
+            {t.readme && <Readme text={t.readme} />}
             {t.tags.length > 0 && (
               <p class="template-tags small">
                 {t.tags.map((x) => <Badge key={x}>{x}</Badge>)}

@@ -64,6 +64,37 @@ export function TemplateIcon({ icon, name }: { icon: string | null | undefined; 
   );
 }
 
+/**
+ * A template's readme as paragraphs: a blank line starts a new one, lines starting with "- " are
+ * list items, and other line breaks are the YAML's wrapping, not the author's (joined by spaces).
+ */
+export function Readme({ text }: { text: string }) {
+  const blocks = text.trim().split(/\n\s*\n/);
+  return (
+    <div class="template-readme">
+      {blocks.map((block, i) => {
+        const paragraph: string[] = [];
+        const items: string[] = [];
+        for (const line of block.split("\n").map((l) => l.trim())) {
+          if (line.startsWith("- ")) items.push(line.slice(2));
+          else if (items.length) items[items.length - 1] += ` ${line}`;
+          else paragraph.push(line);
+        }
+        return (
+          <div key={i}>
+            {paragraph.length > 0 && <p>{paragraph.join(" ")}</p>}
+            {items.length > 0 && (
+              <ul>
+                {items.map((x, j) => <li key={j}>{x}</li>)}
+              </ul>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 /** "used 3 times", "used once", "not used yet". */
 export function usedText(n: number): string {
   if (n === 0) return "not used yet";
@@ -255,8 +286,7 @@ export function ExposesList({ template }: { template: Template }) {
       {template.routes.map((r, i) => (
         <li key={i} data-template-route={r.service}>
           <code>{r.service}:{r.port ?? template.services[r.service]?.port}</code> at{" "}
-          <code>{r.path}</code>
-          {i === 0
+          <code>{r.path}</code> {i === 0
             ? <span class="muted">— the domain you give routes here, with HTTPS</span>
             : <span class="muted">— add a route for it after deploying</span>}
         </li>

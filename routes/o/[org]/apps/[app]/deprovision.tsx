@@ -77,7 +77,7 @@ async function confirmPage(c: AppContext, app: App, form: FormState = {}, status
       }
     >
       <p>
-        {goes.template ? <>Made from template {goes.template}.</> : null}
+        {goes.template ? <>Made from template {goes.template}.{" "}</> : null}
         {app.spec.services.length === 1
           ? "Its service stops and is removed with the app."
           : `Its ${app.spec.services.length} services stop and are removed with the app.`}
@@ -142,7 +142,8 @@ function resultPage(
             {volumesDeleted ? "Volumes and their data deleted" : r.volumes_kept.length
               ? (
                 <>
-                  {plural(r.volumes_kept.length, "volume")} kept with their data:{" "}
+                  {plural(r.volumes_kept.length, "volume")} kept with{" "}
+                  {r.volumes_kept.length === 1 ? "its" : "their"} data:{" "}
                   {r.volumes_kept.map((v) => <code key={v}>{v}</code>)}
                 </>
               )
