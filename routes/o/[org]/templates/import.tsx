@@ -114,7 +114,9 @@ function SpecSummary({ result }: { result: ComposeResult }) {
 }
 
 /** Problems (what stops the import) and notes (what was converted differently), by line. */
-function Findings({ result, text }: { result: ComposeResult; text: string }) {
+function Findings(
+  { result, text, which }: { result: ComposeResult; text: string; which: "problems" | "notes" },
+) {
   const lines = text.split("\n");
   const item = (
     p: { path: string; line: number; column: number; message: string; kind?: string },
@@ -143,7 +145,7 @@ function Findings({ result, text }: { result: ComposeResult; text: string }) {
   );
   return (
     <>
-      {result.problems.length > 0 && (
+      {which === "problems" && result.problems.length > 0 && (
         <section class="card template-problems" aria-labelledby="problems-title" role="alert">
           <h2 id="problems-title">
             {result.problems.length}{" "}
@@ -152,7 +154,7 @@ function Findings({ result, text }: { result: ComposeResult; text: string }) {
           <ol class="problem-list">{result.problems.map(item)}</ol>
         </section>
       )}
-      {result.notes.length > 0 && (
+      {which === "notes" && result.notes.length > 0 && (
         <section class="card" aria-labelledby="notes-title">
           <h2 id="notes-title">
             {result.notes.length === 1 ? "1 note" : `${result.notes.length} notes`}
@@ -180,7 +182,7 @@ function importPage(c: AppContext, state: ImportState, status = 200) {
         sub="A docker-compose.yml becomes an app of the same services, or a template to deploy again."
       />
       <FormAlert errors={errors} />
-      {result && <Findings result={result} text={values.compose ?? ""} />}
+      {result && <Findings result={result} text={values.compose ?? ""} which="problems" />}
       {result?.spec && (
         <section class="card template-preview" aria-labelledby="converted-title">
           <h2 id="converted-title">
@@ -192,6 +194,7 @@ function importPage(c: AppContext, state: ImportState, status = 200) {
           <SpecSummary result={result} />
         </section>
       )}
+      {result && <Findings result={result} text={values.compose ?? ""} which="notes" />}
       <form
         method="post"
         action={`${base}/import`}
