@@ -41,6 +41,8 @@ export interface ProvisionLiveProps {
   siteUrl: string | null;
   /** `/api/v1/orgs/<org>/apps/<appId>/services/` once the app exists (logs), else null. */
   logsBase: string | null;
+  /** The provisioning ended well, but its app has been deprovisioned or deleted since. */
+  appGone: boolean;
 }
 
 /** How each step reads on the page. */
@@ -220,7 +222,7 @@ export default function ProvisionLive(props: ProvisionLiveProps) {
 
   // Events sent before the socket was subscribed are not replayed: catch up each time it is live.
   useEffect(() => {
-    if (state.value === "live") void resync();
+    if (state.value === "live" && p.value.status === "provisioning") void resync();
   }, [state.value]);
 
   const v = p.value;
@@ -242,7 +244,12 @@ export default function ProvisionLive(props: ProvisionLiveProps) {
         <LiveMarker state={state.value} labels={LABELS} />
         <a class="btn btn-small btn-ghost refresh-link" href={props.refreshHref}>Refresh</a>
       </div>
-      {v.status === "ready" && (
+      {v.status === "ready" && props.appGone && (
+        <div class="alert alert-info" role="status">
+          {v.app_name} was made here; it has since been deprovisioned or deleted.
+        </div>
+      )}
+      {v.status === "ready" && !props.appGone && (
         <div class="alert alert-ok provision-ready" role="status">
           <strong>{v.app_name} is ready.</strong>{" "}
           <span class="provision-links">

@@ -462,6 +462,10 @@ dbTest(
     assert.match(r.html, /data-result="volumes">1 volume kept with its data: <code>shop1_data/);
     assert.deepEqual(await s.secrets.list(org.id), []);
     assert.equal((await get("/o/acme/apps/shop1", admin.cookie)).status, 404);
+    // Its provisioning's page says the app is gone, and links to neither it nor the site.
+    r = await get(`/o/acme/provisions/${p.id}`, viewer.cookie);
+    assert.match(r.html, /shop1 was made here; it has since been deprovisioned or deleted/);
+    assert.doesNotMatch(r.html, /Open the site|Open the app/);
 
     // Now nothing uses "shop": it can be deleted.
     r = await post("/o/acme/templates/shop/delete", {}, admin.cookie);

@@ -5,6 +5,8 @@ import { island } from "../../../../lib/islands/island.tsx";
 import { appTopic } from "../../../../lib/apps/topics.ts";
 import { provisionTopic } from "../../../../lib/templates/topics.ts";
 import type { Provision } from "../../../../lib/templates/store.ts";
+import type { App } from "../../../../lib/apps/store.ts";
+import { NotFound } from "../../../../lib/errors.ts";
 import ProvisionLive, {
   type ProvisionLiveProps,
   type ProvisionService,
@@ -27,11 +29,18 @@ async function templateFacts(c: AppContext, p: Provision) {
   }
 }
 
+/** The app a provisioning made, while it exists (not after a failure or a deprovision). */
+async function appOfProvision(c: AppContext, p: Provision): Promise<App | undefined> {
+  if (!p.app_id || p.status === "failed") return undefined;
+  return await c.var.services.apps.store.get(p.org_id, p.app_id).catch((err) => {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  });
+}
+
 /** The app's services as Swarm runs them now, while there is an app (none, or the cluster away). */
-async function serviceStates(c: AppContext, p: Provision, names: string[]) {
+async function serviceStates(c: AppContext, app: App | undefined, names: string[]) {
   const blank = (name: string): ProvisionService => ({ name, running: 0, desired: 0, tasks: [] });
-  if (!p.app_id || p.status === "failed") return names.map(blank);
-  const app = await c.var.services.apps.store.get(p.org_id, p.app_id).catch(() => undefined);
   if (!app) return names.map(blank);
   const status = await fromCluster(() => c.var.services.apps.status(app));
   const order = app.spec.services.map((s) => s.name);
@@ -61,15 +70,18 @@ async function provisionPage(c: AppContext, kit: PageKit) {
   const facts = await templateFacts(c, p);
   const { org_id: _o, created_by: _c, source_ref: _s, ...view } = p;
   const self = `/o/${encodeURIComponent(org.slug)}/provisions/${encodeURIComponent(p.id)}`;
-  const appExists = Boolean(p.app_id) && p.status !== "failed";
+  const app = await appOfProvision(c, p);
+  const appExists = Boolean(app);
+  const appGone = p.status === "ready" && !app;
   const props: ProvisionLiveProps = {
     topic: provisionTopic(org.id, p.id),
-    appTopic: appExists ? appTopic(org.id, p.app_id!) : null,
+    appTopic: app ? appTopic(org.id, app.id) : null,
     provision: view,
-    services: await serviceStates(c, p, facts.services),
+    services: await serviceStates(c, app, facts.services),
     refreshHref: self,
     appHref: appHrefOf(c, p.app_name),
-    siteUrl: p.domain && p.created.route_id ? `https://${p.domain}` : null,
+    siteUrl: p.domain && p.created.route_id && !appGone ? `https://${p.domain}` : null,
+    appGone,
     logsBase: appExists
       ? `/api/v1/orgs/${encodeURIComponent(org.slug)}/apps/${p.app_id}/services/`
       : null,
