@@ -17,6 +17,7 @@ import { rollupStallBench } from "./rollup_bench.ts";
 import { benchRulesOverhead } from "./alerts_bench.ts";
 import { writerStormBench } from "./writer_storm_bench.ts";
 import { appsBench } from "./apps_bench.ts";
+import { templatesBench } from "./templates_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
@@ -215,6 +216,8 @@ else {
 }
 // The reverse proxy: a real Caddy (Debian's) driven by the routes API; skipped without `caddy`.
 await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`));
+// Templates: the built-in wordpress (stand-ins) provisioned with a domain, until it answers.
+await templatesBench(record).catch((e) => console.log(`templates figures skipped: ${e}`));
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

@@ -23,8 +23,9 @@
  *     routes:
  *       - { service: wordpress }
  *
- * References in strings: `${variable}`, `${service.host}` (the service's name on the app's
- * network), `${service.port}` (its `port`), and `$$` for a literal `$`.
+ * References in the image, command, entrypoint, environment and health check: `${variable}`,
+ * `${service.host}` (the service's name on the app's network), `${service.port}` (its `port`),
+ * and `$$` for a literal `$`.
  */
 import { isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
@@ -206,7 +207,9 @@ export function references(s: string): string[] {
 export function serviceStrings(name: string, s: TemplateService): [string, string][] {
   const out: [string, string][] = [];
   const at = (...p: (string | number)[]) => ["services", name, ...p].join(".");
+  out.push([at("image"), s.image]);
   s.command?.forEach((a, i) => out.push([at("command", i), a]));
+  s.healthcheck?.test.forEach((a, i) => out.push([at("healthcheck", "test", i), a]));
   s.entrypoint?.forEach((a, i) => out.push([at("entrypoint", i), a]));
   for (const [k, v] of Object.entries(s.environment ?? {})) {
     if (typeof v === "string") out.push([at("environment", k), v]);

@@ -187,10 +187,15 @@ export function renderTemplate(
       }
       secretRefs.push({ secret: secretName, env: key });
     }
-    for (const [i, a] of [...(s.command ?? []), ...(s.entrypoint ?? [])].entries()) {
-      if (references(a).some((r) => !r.includes(".") && secretVar(r))) {
-        problems[at(i < (s.command?.length ?? 0) ? "command" : "entrypoint")] =
-          "a password or generated variable can only be used in environment";
+    const visible: [string, string[]][] = [
+      ["image", [s.image]],
+      ["command", s.command ?? []],
+      ["entrypoint", s.entrypoint ?? []],
+      ["healthcheck", s.healthcheck?.test ?? []],
+    ];
+    for (const [field, texts] of visible) {
+      if (texts.some((a) => references(a).some((r) => !r.includes(".") && secretVar(r)))) {
+        problems[at(field)] = "a password or generated variable can only be used in environment";
       }
     }
     const mounts = (s.volumes ?? []).map((v) => {
@@ -202,7 +207,10 @@ export function renderTemplate(
     const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
     return {
       name,
-      image: opts.images?.[s.image] ?? s.image,
+      image: (() => {
+        const image = substitute(s.image, plain);
+        return opts.images?.[image] ?? image;
+      })(),
       // Compose's entrypoint is the spec's command, Compose's command the spec's args.
       ...(s.entrypoint ? { command: s.entrypoint.map((a) => substitute(a, plain)) } : {}),
       ...(s.command ? { args: s.command.map((a) => substitute(a, plain)) } : {}),
@@ -216,7 +224,14 @@ export function renderTemplate(
         // and the proxy follows the task wherever it runs.
         ? { ports: [{ target: s.port, mode: "host" as const }] }
         : {}),
-      ...(s.healthcheck ? { health_check: healthCheck(s.healthcheck) } : {}),
+      ...(s.healthcheck
+        ? {
+          health_check: healthCheck({
+            ...s.healthcheck,
+            test: s.healthcheck.test.map((a, i) => (i === 0 ? a : substitute(a, plain))),
+          }),
+        }
+        : {}),
       ...(s.resources ? { resources: resources(s.resources) } : {}),
       ...(s.stop_grace_period !== undefined ? { stop_grace_s: seconds(s.stop_grace_period) } : {}),
       labels: { "capstan.template.service": name },

@@ -15,8 +15,16 @@ import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../log.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
-import { Conflict, DomainError, Forbidden, Invalid, invalidFields, NotFound } from "../errors.ts";
-import { AppName } from "../apps/spec.ts";
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  Invalid,
+  invalidFields,
+  invalidInput,
+  NotFound,
+} from "../errors.ts";
+import { AppName, AppSpec } from "../apps/spec.ts";
 import type { Apps } from "../apps/service.ts";
 import type { App } from "../apps/store.ts";
 import type { Proxy } from "../proxy/service.ts";
@@ -429,6 +437,9 @@ export function createTemplates(deps: TemplatesDeps) {
       if (Object.keys(renderProblems).length) {
         throw new Invalid(`Template ${id} cannot be rendered`, renderProblems);
       }
+      // The spec it makes (an image given as a variable, say) is checked before anything is made.
+      const spec = AppSpec.safeParse(rendered.spec);
+      if (!spec.success) throw invalidInput(spec.error, "spec");
       if (domain && !rendered.route) {
         throw invalidFields({ domain: "this template has no route for a domain" });
       }

@@ -5,6 +5,7 @@ import * as cluster from "./cluster.ts";
 import * as proxyRoutes from "./proxy_routes.ts";
 import * as secrets from "./secrets.ts";
 import * as templates from "./templates.ts";
+import * as compose from "./compose.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -46,5 +47,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   secrets: [secrets],
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
-  templates: [templates],
+  templates: [templates, compose],
 };
