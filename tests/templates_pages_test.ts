@@ -590,7 +590,7 @@ dbTest(
     const yaml = unescape(textareaValue(r.html, "source") ?? "");
     assert.match(yaml, /^id: blog1$/m);
     assert.match(yaml, /^ {4}volumes:\n {6}- db:\/var\/lib\/mysql$/m);
-    assert.match(yaml, /depends_on:\n {6}db:\n {8}condition: service_healthy/);
+    assert.match(yaml, /depends_on:\n {6}- db/);
     assert.match(yaml, /port: 80/);
     assert.match(yaml, /routes:\n {2}- service: web/);
     assert.match(yaml, /# {3}- services\.web\.ports: published ports/);

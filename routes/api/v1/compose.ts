@@ -9,8 +9,7 @@ import { type AppEnv, orgScopeOf, principalOf } from "../../../lib/http/context.
 import { appCaller, templateCaller } from "../../../lib/http/callers.ts";
 import { convertCompose } from "../../../lib/compose/convert.ts";
 import { composeToTemplate } from "../../../lib/compose/to_template.ts";
-import type { AppSpecInput } from "../../../lib/apps/spec.ts";
-import type { Cluster } from "../../../lib/apps/cluster.ts";
+import { portsForCluster } from "../../../lib/compose/cluster_ports.ts";
 import { invalidFields } from "../../../lib/errors.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
@@ -104,19 +103,6 @@ function converted(
   return r.spec;
 }
 
-/** Where the cluster has no routing mesh, ingress ports are published on the task's node. */
-async function forCluster(cluster: Cluster, spec: AppSpecInput): Promise<AppSpecInput> {
-  const info = await cluster.info();
-  if (!info || info.routing_mesh) return spec;
-  return {
-    ...spec,
-    services: spec.services.map((s) => ({
-      ...s,
-      ports: s.ports?.map((p) => ({ ...p, mode: "host" as const })),
-    })),
-  };
-}
-
 /** Compose endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(convert, (c) => {
@@ -137,7 +123,7 @@ export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(importApp, async (c) => {
     const body = c.req.valid("json");
     const { org, role } = orgScopeOf(c);
-    const spec = await forCluster(
+    const spec = await portsForCluster(
       c.var.services.cluster,
       converted(body, { allowBinds: ["owner", "admin"].includes(role), prefix: body.name }),
     );

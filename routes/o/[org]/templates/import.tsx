@@ -16,7 +16,8 @@ import type { FieldErrors, FormValues } from "../../../_forms.ts";
 import { render, seeOther } from "../../../_render.tsx";
 import { actionError, appHrefOf, mayEdit, templatesBase } from "./_template.tsx";
 import { editorPage } from "./_editor.tsx";
-import { templateFromSpec } from "./_compose.ts";
+import { TEMPLATE_VOLUME_PREFIX, templateYaml } from "./_compose.ts";
+import { portsForCluster } from "../../../../lib/compose/cluster_ports.ts";
 
 const PATH = "/o/:org/templates/import";
 const PLACEHOLDER = 'services:\n  web:\n    image: nginx:1\n    ports: ["80:80"]';
@@ -279,8 +280,9 @@ export function register(app: Hono<AppEnv>): void {
     const intent = values.intent === "create" || values.intent === "template"
       ? values.intent
       : "check";
-    // Volumes are the app's own, as Compose prefixes them with its project: `<app>_<volume>`.
-    const prefix = intent === "template" ? undefined : name || undefined;
+    // Volumes are the app's own, as Compose prefixes them with its project: `<app>_<volume>`
+    // (a template's get the app's name when it is deployed, so the prefix is taken off again).
+    const prefix = intent === "template" ? TEMPLATE_VOLUME_PREFIX : name || undefined;
     const result = convertCompose(text, { allowBinds: admin, volumePrefix: prefix });
     if (intent === "check" || !result.spec) {
       return importPage(c, { values, result }, result.spec ? 200 : 400);
@@ -293,7 +295,7 @@ export function register(app: Hono<AppEnv>): void {
           errors: { _form: "Organization admins save templates." },
         }, 403);
       }
-      const yaml = templateFromSpec(result.spec, name || result.name);
+      const yaml = templateYaml(result.spec, name || result.name);
       const checked = c.var.services.templates.check(yaml);
       return editorPage(c, {
         state: checked.template
@@ -311,7 +313,7 @@ export function register(app: Hono<AppEnv>): void {
     try {
       const made = await c.var.services.apps.create(appCaller(c), orgScopeOf(c).org.id, {
         name,
-        spec: result.spec,
+        spec: await portsForCluster(c.var.services.cluster, result.spec),
       });
       return seeOther(c, `${appHrefOf(c, made.app.name)}?done=created`);
     } catch (err) {
