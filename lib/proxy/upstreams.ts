@@ -68,11 +68,11 @@ export async function resolveTarget(
   const out = new Set<string>();
   for (const t of service.tasks) {
     if (t.state !== "running" || t.desired !== "running" || !t.node_addr) continue;
-    for (const p of t.ports) {
-      if (p.target === target.port && p.published && p.protocol !== "udp") {
-        out.add(dial(t.node_addr, p.published));
-      }
-    }
+    // One port per task: the engine may bind a host-mode port twice (IPv4 and IPv6) with
+    // different numbers, and the IPv6 one dialled on the node's IPv4 address can be another
+    // app's (seen: a site's /admin answered by another app). The first binding is IPv4's.
+    const p = t.ports.find((p) => p.target === target.port && p.published && p.protocol !== "udp");
+    if (p) out.add(dial(t.node_addr, p.published));
   }
   const mesh = service.ingress.find((p) =>
     p.target === target.port && p.published && p.protocol !== "udp"
