@@ -61,7 +61,7 @@ import * as routeDelete from "./o/[org]/routes/[id]/delete.tsx";
 import * as routeCheckDns from "./o/[org]/routes/[id]/check-dns.ts";
 import * as proxySettings from "./o/[org]/settings/proxy.tsx";
 import * as secretsList from "./o/[org]/secrets/index.tsx";
-import * as secretNew from "./o/[org]/secrets/new.tsx";
+import * as secretNew from "./o/[org]/secrets/new-secret.tsx";
 import * as secretDetail from "./o/[org]/secrets/[name].tsx";
 import * as secretRotate from "./o/[org]/secrets/[name]/rotate.ts";
 import * as secretDescription from "./o/[org]/secrets/[name]/description.ts";
