@@ -54,13 +54,27 @@ export interface TaskPort {
   protocol: string;
 }
 
-/** The host-mode ports Swarm reports for a task. */
+/**
+ * The host-mode ports Swarm reports for a task, one per container port. The engine may bind a
+ * port on IPv4 and IPv6 with different numbers and Swarm lists both, IPv4's first (as the
+ * container's port bindings do); the IPv6 one dialled on a node's IPv4 address can be another
+ * app's, so only the first is kept.
+ */
 export function taskPorts(t: SwarmTask): TaskPort[] {
-  return (t.Status.PortStatus?.Ports ?? []).map((p) => ({
-    target: p.TargetPort ?? 0,
-    published: p.PublishedPort ?? 0,
-    protocol: p.Protocol ?? "tcp",
-  }));
+  const seen = new Set<string>();
+  const out: TaskPort[] = [];
+  for (const p of t.Status.PortStatus?.Ports ?? []) {
+    const port = {
+      target: p.TargetPort ?? 0,
+      published: p.PublishedPort ?? 0,
+      protocol: p.Protocol ?? "tcp",
+    };
+    const key = `${port.target}/${port.protocol}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(port);
+  }
+  return out;
 }
 
 /** Where a deployment gets its secrets (the secrets module). */

@@ -7,7 +7,13 @@ import { serviceBody, type ServiceSpec as DockerServiceSpec } from "../docker/se
 import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import { createAppStore } from "./store.ts";
 import { AppSpec } from "./spec.ts";
-import { createDeployer, sameTemplate, schedulingProblem, taskProblem } from "./deployer.ts";
+import {
+  createDeployer,
+  sameTemplate,
+  schedulingProblem,
+  taskPorts,
+  taskProblem,
+} from "./deployer.ts";
 import type { SwarmGateway } from "./gateway.ts";
 import { LABELS } from "./swarm_spec.ts";
 
@@ -145,3 +151,21 @@ dbTest(
     assert.equal((await store.deployment(app, "1")).status, "running");
   },
 );
+
+Deno.test("taskPorts() keeps one binding per container port: the IPv4 one the engine lists first", () => {
+  const task = {
+    Status: {
+      PortStatus: {
+        Ports: [
+          { Protocol: "tcp", TargetPort: 80, PublishedPort: 32920, PublishMode: "host" },
+          { Protocol: "tcp", TargetPort: 80, PublishedPort: 32919, PublishMode: "host" },
+          { Protocol: "udp", TargetPort: 53, PublishedPort: 32921, PublishMode: "host" },
+        ],
+      },
+    },
+  } as unknown as Parameters<typeof taskPorts>[0];
+  assert.deepEqual(taskPorts(task), [
+    { target: 80, published: 32920, protocol: "tcp" },
+    { target: 53, published: 32921, protocol: "udp" },
+  ]);
+});
