@@ -164,6 +164,7 @@ Deno.test({
         "/o/acme",
         "/o/acme/hosts",
         "/o/acme/apps",
+        "/o/acme/templates",
         "/o/acme/routes",
         "/o/acme/secrets",
         "/o/acme/workers",
