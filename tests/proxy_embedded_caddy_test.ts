@@ -23,7 +23,16 @@ Deno.test("[e2e] embedded Caddy: started with the hub on a socket, routes loaded
   });
   let stopped = false;
   try {
-    assert.ok((await Deno.stat(`${dataDir}/caddy/admin.sock`)).isSocket, "admin API on a socket");
+    // Caddy starts beside the hub (a loaded machine takes a moment): wait for its socket.
+    await until(
+      "Caddy's admin socket",
+      async () => {
+        const st = await Deno.stat(`${dataDir}/caddy/admin.sock`).catch(() => null);
+        return st?.isSocket === true;
+      },
+      30_000,
+      50,
+    );
     const s = hub.services;
     const ctx = { actor: { type: "system" as const, name: "test" } };
     const org = await s.orgs.create(ctx, { slug: "acme", name: "Acme" });
