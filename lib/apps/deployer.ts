@@ -16,6 +16,7 @@ import { LABELS, type ResolvedSecret, swarmSecretName, toSwarmService } from "./
 import type { DeployedSecret } from "./store.ts";
 import { resolvePins } from "./placement.ts";
 import type { DeploymentStatus } from "./tables.ts";
+import { base64 } from "../util/ids.ts";
 
 /** What the cluster offers a deployment. */
 export interface ClusterInfo {
@@ -204,10 +205,7 @@ function taskView(t: SwarmTask): TaskView {
 
 /** A secret's value as text and base64: the forms a log line may show it in. */
 function maskForms(value: Uint8Array): string[] {
-  const text = new TextDecoder().decode(value);
-  let bin = "";
-  for (const b of value) bin += String.fromCharCode(b);
-  return [text, btoa(bin)];
+  return [new TextDecoder().decode(value), base64(value)];
 }
 
 /** `text` with every secret value in it replaced by `[secret]`. */

@@ -5,6 +5,7 @@
 import type { SwarmNode, SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import type { ServiceSpec as DockerServiceSpec } from "../docker/services.ts";
 import { LABELS, networkNames } from "./swarm_spec.ts";
+import { base64 } from "../util/ids.ts";
 
 /** A log line of a service's task. */
 export interface ServiceLogLine {
@@ -72,15 +73,6 @@ export interface AgentCaller {
   ): AsyncIterable<unknown> & { cancel(): void };
 }
 
-/** Base64 of bytes (a secret's value for the agent; never logged). */
-function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
-}
-
 /** A gateway over one agent connection (the manager's). */
 export function agentGateway(conn: AgentCaller): SwarmGateway {
   return {
@@ -89,7 +81,7 @@ export function agentGateway(conn: AgentCaller): SwarmGateway {
     removeNetwork: async (name) =>
       (await conn.call<{ removed: boolean }>("swarm.network_remove", { name })).removed,
     ensureSecret: (name, labels, data) =>
-      conn.call("swarm.secret_ensure", { name, labels, data: toBase64(data) }),
+      conn.call("swarm.secret_ensure", { name, labels, data: base64(data) }),
     pruneSecrets: async (orgId, keep, minAgeS) =>
       (await conn.call<{ removed: string[] }>("swarm.secrets_prune", {
         org: orgId,

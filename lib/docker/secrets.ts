@@ -12,6 +12,7 @@ import {
 } from "./transport.ts";
 import { DockerInputError } from "./validate.ts";
 import { labelMap, swarmId } from "./swarm.ts";
+import { base64 } from "../util/ids.ts";
 
 /** Swarm's rule for secret names (64 characters at most). */
 const SECRET_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
@@ -42,15 +43,6 @@ export function secretName(name: string): string {
     throw new DockerInputError("name", "must be a secret name: letters, digits, _ . -, at most 64");
   }
   return name;
-}
-
-/** Base64 of bytes (the engine's Data field), without a string of the plaintext. */
-function base64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
 }
 
 /** The secret calls over one transport. */

@@ -27,11 +27,18 @@ export function uuidv7(now = Date.now()): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Standard base64 of bytes (in chunks: a spread of a large array overflows the call stack). */
+export function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
 /** Base64url without padding. */
 export function base64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const x of bytes) s += String.fromCharCode(x);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** A random secret of `bytes` bytes, base64url, with an optional readable prefix such as `cap_`. */

@@ -5,6 +5,7 @@
  * encoded words and non-ASCII bodies as base64.
  */
 import { type AlertMessage, headline, oneLine, textLines } from "./message.ts";
+import { base64 } from "../../util/ids.ts";
 
 /** An address as channels accept it: no spaces, brackets, commas or line breaks. */
 export const EMAIL_ADDRESS =
@@ -40,11 +41,7 @@ export class SmtpError extends Error {
 }
 
 const enc = new TextEncoder();
-const b64 = (s: string) => {
-  let bin = "";
-  for (const b of enc.encode(s)) bin += String.fromCharCode(b);
-  return btoa(bin);
-};
+const b64 = (s: string) => base64(enc.encode(s));
 
 /** A header value on one line: line breaks and other controls become spaces. */
 export function headerValue(s: string): string {
