@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
-import { testApp } from "./support/app.ts";
+import { pageSession } from "./support/page_session.ts";
 import type { DbHandle } from "../lib/db/mod.ts";
 import { AppSpec } from "../lib/apps/spec.ts";
 import type { SecretUse } from "../lib/secrets/service.ts";
@@ -20,23 +20,8 @@ import { fieldError, inputValue, isChecked, textareaValue } from "./support/html
 const CANARY = "canary-" + crypto.randomUUID();
 
 async function setup(h: DbHandle) {
-  const t = testApp(h);
-  const admin = await t.user("admin@acme.io", { org: "acme", role: "admin" });
-  const member = await t.user("member@acme.io", { org: "acme", role: "member" });
-  const viewer = await t.user("viewer@acme.io", { org: "acme", role: "viewer" });
-  const eve = await t.user("eve@other.io", { org: "other", role: "owner" });
-  const s = t.services;
-  const org = (await s.orgs.bySlug("acme"))!;
-  // Every answer, to search for the value at the end.
-  const seen: string[] = [];
-  const answer = async (res: Response) => {
-    const html = await res.text();
-    seen.push(html, res.headers.get("location") ?? "");
-    return { status: res.status, html, location: res.headers.get("location") };
-  };
-  const get = async (path: string, cookie: string) => answer(await t.request(path, { cookie }));
-  const post = async (path: string, fields: Record<string, string>, cookie: string) =>
-    answer(await t.request(path, { method: "POST", body: new URLSearchParams(fields), cookie }));
+  const session = await pageSession(h);
+  const { t, answer } = session;
   /** Posts as the secret forms do: multipart, with an optional file. */
   const postMultipart = async (
     path: string,
@@ -54,7 +39,7 @@ async function setup(h: DbHandle) {
     );
     return answer(await t.request(path, { method: "POST", body, cookie }));
   };
-  return { t, s, org, admin, member, viewer, eve, get, post, postMultipart, seen };
+  return { ...session, postMultipart };
 }
 
 dbTest(
