@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dbTest } from "../tests/support/db.ts";
 import { SYSTEM_CTX, testServices } from "../tests/support/services.ts";
-import { insertOrg } from "../tests/support/org_row.ts";
+import { assertSeededReadable, seedEncrypted, VALUE } from "../tests/support/encrypted_seed.ts";
 import type { DbHandle } from "./db/mod.ts";
 import { collectEncrypted } from "./module.ts";
 import { MODULES } from "../modules.ts";
@@ -12,8 +12,6 @@ import { StartupError } from "./startup_error.ts";
 
 const OLD = generateSecretKey();
 const NEW = generateSecretKey();
-const VALUE = "pw-canary-" + crypto.randomUUID();
-const HOOK_SECRET = "hook-canary-0123456789";
 
 const COLUMNS = collectEncrypted(MODULES);
 const column = (table: string) => COLUMNS.find((c) => c.table === table)!;
@@ -26,32 +24,12 @@ const servicesWith = (h: DbHandle, key: string, previous: string[] = []) =>
     ...(previous.length ? { CAPSTAN_SECRET_KEY_PREVIOUS: previous.join(",") } : {}),
   });
 
-/** Two secrets (one with two versions) and a webhook channel, all under `key`. */
-async function seed(h: DbHandle, key: string) {
-  const s = servicesWith(h, key);
-  const orgId = await insertOrg(h.db, "acme");
-  const caller = { ctx: SYSTEM_CTX, orgId };
-  await s.secrets.create(caller, { name: "DB_PASSWORD", value: VALUE });
-  await s.secrets.create(caller, { name: "API_TOKEN", value: "v1-" + VALUE });
-  await s.secrets.update(caller, "API_TOKEN", { value: "v2-" + VALUE, rotation: "next_deploy" });
-  const channel = await s.alerts.channels.create(SYSTEM_CTX, orgId, {
-    name: "ops",
-    kind: "webhook",
-    config: { url: "http://127.0.0.1:9/hook", secret: HOOK_SECRET },
-  });
-  return { orgId, channelId: channel.id };
-}
+/** The seeded secrets and channel, all under `key`. */
+const seed = (h: DbHandle, key: string) => seedEncrypted(servicesWith(h, key));
 
 /** Everything seeded reads back through services that hold only `key`. */
-async function assertReadable(h: DbHandle, key: string, orgId: string, channelId: string) {
-  const s = servicesWith(h, key);
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assert.equal(text((await s.secrets.material(orgId, "DB_PASSWORD", 1)).value), VALUE);
-  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 1)).value), "v1-" + VALUE);
-  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 2)).value), "v2-" + VALUE);
-  const cfg = await s.alerts.channels.open(await s.alerts.channels.row(orgId, channelId));
-  assert.equal((cfg as { secret: string }).secret, HOOK_SECRET);
-}
+const assertReadable = (h: DbHandle, key: string, orgId: string, channelId: string) =>
+  assertSeededReadable(servicesWith(h, key), orgId, channelId);
 
 Deno.test("collectEncrypted() lists the secrets' versions and the alert channels' configs", () => {
   assert.deepEqual(

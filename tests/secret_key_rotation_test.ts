@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dbUrlTest } from "./support/db.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
-import { insertOrg } from "./support/org_row.ts";
+import { assertSeededReadable, seedEncrypted, VALUE } from "./support/encrypted_seed.ts";
 import { startTestHub } from "./support/hub.ts";
 import { loadConfig } from "../lib/config.ts";
 import { openDatabase } from "../lib/db/mod.ts";
@@ -26,8 +26,6 @@ import { createSecretBox, SecretDecryptError } from "../lib/crypto/secrets.ts";
 import { StartupError } from "../lib/startup_error.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const VALUE = "pw-canary-" + crypto.randomUUID();
-const HOOK_SECRET = "hook-canary-0123456789";
 
 /** Runs `deno task admin …` as a subprocess; its exit code and output. */
 async function admin(args: string[], env: Record<string, string>) {
@@ -61,31 +59,6 @@ async function withServices<T>(
   }
 }
 
-/** Two secrets (one with two versions) and a webhook channel. */
-async function seed(s: Services) {
-  const orgId = await insertOrg(s.db, "acme");
-  const caller = { ctx: SYSTEM_CTX, orgId };
-  await s.secrets.create(caller, { name: "DB_PASSWORD", value: VALUE });
-  await s.secrets.create(caller, { name: "API_TOKEN", value: "v1-" + VALUE });
-  await s.secrets.update(caller, "API_TOKEN", { value: "v2-" + VALUE, rotation: "next_deploy" });
-  const channel = await s.alerts.channels.create(SYSTEM_CTX, orgId, {
-    name: "ops",
-    kind: "webhook",
-    config: { url: "http://127.0.0.1:9/hook", secret: HOOK_SECRET },
-  });
-  return { orgId, channelId: channel.id };
-}
-
-/** Every seeded value reads back through `s`. */
-async function assertReadable(s: Services, orgId: string, channelId: string) {
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assert.equal(text((await s.secrets.material(orgId, "DB_PASSWORD", 1)).value), VALUE);
-  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 1)).value), "v1-" + VALUE);
-  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 2)).value), "v2-" + VALUE);
-  const cfg = await s.alerts.channels.open(await s.alerts.channels.row(orgId, channelId));
-  assert.equal((cfg as { secret: string }).secret, HOOK_SECRET);
-}
-
 const keyIdOf = async (key: string) => (await createSecretBox(key)).keyId;
 
 dbUrlTest(
@@ -100,7 +73,10 @@ dbUrlTest(
       ...keys,
     });
     try {
-      const { orgId, channelId } = await withServices(env({ CAPSTAN_SECRET_KEY: OLD }), seed);
+      const { orgId, channelId } = await withServices(
+        env({ CAPSTAN_SECRET_KEY: OLD }),
+        seedEncrypted,
+      );
 
       // Step 1: the hubs run with the new key and the old one as previous; the task re-wraps.
       const ring = env({ CAPSTAN_SECRET_KEY: NEW, CAPSTAN_SECRET_KEY_PREVIOUS: OLD });
@@ -156,7 +132,7 @@ dbUrlTest(
         CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
       });
       try {
-        await assertReadable(hub.services, orgId, channelId);
+        await assertSeededReadable(hub.services, orgId, channelId);
       } finally {
         await hub.stop();
       }
@@ -198,7 +174,7 @@ dbUrlTest(
         CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
       });
       try {
-        const { orgId, channelId } = await seed(hub.services);
+        const { orgId, channelId } = await seedEncrypted(hub.services);
         const [oldKey] = (await Deno.readTextFile(keyFile)).trim().split("\n");
         const oldId = await keyIdOf(oldKey);
 
@@ -219,7 +195,7 @@ dbUrlTest(
         for (const k of keys) assert.ok(!(r.stdout + r.stderr).includes(k));
 
         // The running hub reads the re-wrapped values and writes new ones under the new key.
-        await assertReadable(hub.services, orgId, channelId);
+        await assertSeededReadable(hub.services, orgId, channelId);
         await hub.services.secrets.create({ ctx: SYSTEM_CTX, orgId }, {
           name: "LATER",
           value: "x",
@@ -241,7 +217,7 @@ dbUrlTest(
         check = await admin(["rotate-secret-key", "--drop-previous"], env);
         assert.equal(check.code, 0, check.stderr);
         assert.deepEqual((await Deno.readTextFile(keyFile)).trim().split("\n"), [keys[0]]);
-        await assertReadable(hub.services, orgId, channelId);
+        await assertSeededReadable(hub.services, orgId, channelId);
       } finally {
         await hub.stop();
       }
@@ -265,7 +241,7 @@ dbUrlTest(
       CAPSTAN_ALLOW_PRIVATE_TARGETS: "1",
     };
     try {
-      await withServices({ ...env, CAPSTAN_SECRET_KEY: OLD }, seed);
+      await withServices({ ...env, CAPSTAN_SECRET_KEY: OLD }, seedEncrypted);
       // The old key is not in the ring: nothing is written, the message names its id.
       let r = await admin(["rotate-secret-key"], { ...env, CAPSTAN_SECRET_KEY: NEW });
       assert.equal(r.code, 1);
@@ -309,7 +285,7 @@ dbUrlTest(
     };
     try {
       await withServices(env, async (s) => {
-        const { orgId } = await seed(s);
+        const { orgId } = await seedEncrypted(s);
         const id = (await s.secrets.get(orgId, "API_TOKEN")).id;
         const row = await s.db.selectFrom("secret_versions").select("blob")
           .where("secret_id", "=", id).where("version", "=", 2).executeTakeFirstOrThrow();

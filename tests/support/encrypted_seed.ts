@@ -1,0 +1,39 @@
+/**
+ * What the key-rotation tests encrypt and read back: two secrets (one with two versions) and a
+ * webhook channel with a signing secret — every kind of encrypted column the modules declare.
+ */
+import assert from "node:assert/strict";
+import type { Services } from "../../services.ts";
+import { SYSTEM_CTX } from "./services.ts";
+import { insertOrg } from "./org_row.ts";
+
+/** A secret value no test writes anywhere else (searched for in outputs). */
+export const VALUE = "pw-canary-" + crypto.randomUUID();
+export const HOOK_SECRET = "hook-canary-0123456789";
+
+type Seeded = Pick<Services, "db" | "secrets" | "alerts">;
+
+/** Seeds through `s` (its key encrypts everything). */
+export async function seedEncrypted(s: Seeded) {
+  const orgId = await insertOrg(s.db, "acme");
+  const caller = { ctx: SYSTEM_CTX, orgId };
+  await s.secrets.create(caller, { name: "DB_PASSWORD", value: VALUE });
+  await s.secrets.create(caller, { name: "API_TOKEN", value: "v1-" + VALUE });
+  await s.secrets.update(caller, "API_TOKEN", { value: "v2-" + VALUE, rotation: "next_deploy" });
+  const channel = await s.alerts.channels.create(SYSTEM_CTX, orgId, {
+    name: "ops",
+    kind: "webhook",
+    config: { url: "http://127.0.0.1:9/hook", secret: HOOK_SECRET },
+  });
+  return { orgId, channelId: channel.id };
+}
+
+/** Every seeded value reads back through `s`. */
+export async function assertSeededReadable(s: Seeded, orgId: string, channelId: string) {
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  assert.equal(text((await s.secrets.material(orgId, "DB_PASSWORD", 1)).value), VALUE);
+  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 1)).value), "v1-" + VALUE);
+  assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 2)).value), "v2-" + VALUE);
+  const cfg = await s.alerts.channels.open(await s.alerts.channels.row(orgId, channelId));
+  assert.equal((cfg as { secret: string }).secret, HOOK_SECRET);
+}
