@@ -10,7 +10,6 @@ import type { AuditLog } from "../audit/service.ts";
 import type { Apps } from "../apps/service.ts";
 import type { Proxy } from "../proxy/service.ts";
 import type { Secrets } from "../secrets/service.ts";
-import { createProxyStore } from "../proxy/store.ts";
 import { createTemplateStore } from "./store.ts";
 import { createTemplates, type Templates } from "./service.ts";
 import { builtinTemplates } from "./builtins.ts";
@@ -41,7 +40,7 @@ export const templatesModule = defineModule<
       builtins: builtinTemplates,
       apps,
       proxy,
-      proxyStore: createProxyStore(core.db, core.clock),
+      proxyStore: proxy.store,
       secrets,
       audit,
       clock: core.clock,
