@@ -23,6 +23,8 @@ export interface HostCollectorOptions {
   gpuIntervalMs?: number;
   /** Time between data-root walks; default 5 minutes. */
   dockerRootIntervalMs?: number;
+  /** Share of a core the data-root walk may use; default 1% (tests raise it to finish quickly). */
+  dockerRootDutyCycle?: number;
   log?: Logger;
 }
 
@@ -57,6 +59,7 @@ export function createHostCollectors(opts: HostCollectorOptions = {}): HostColle
         return dir && root !== "/" ? `${root.replace(/\/+$/, "")}${dir}` : dir;
       },
       refreshMs: opts.dockerRootIntervalMs,
+      dutyCycle: opts.dockerRootDutyCycle,
       cacheFile: opts.stateDir ? `${opts.stateDir}/docker-root-size.json` : undefined,
       onError: (err) => opts.log?.debug("metrics: data-root walk failed", { error: String(err) }),
     }));
