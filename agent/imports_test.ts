@@ -1,6 +1,7 @@
 /**
  * DESIGN §2: the agent imports only lib/protocol, lib/docker, lib/net, lib/log, lib/util and the
- * release format (lib/release_format) — never lib/db, a feature folder or routes — so it stays
+ * release format (lib/release_format), plus the build failure classes (lib/builds/failure.ts, a leaf
+ * module the builders throw) — never lib/db, a feature folder or routes — so it stays
  * small and runs without the hub's code. Checked over every file the agent reaches, following
  * imports through the allowed folders too, so an allowed module cannot pull in a forbidden one.
  * Tests of the agent (`*_test.ts`) may use hub code to drive it and are not walked.
@@ -20,6 +21,7 @@ const ALLOWED = [
   "lib/log.ts",
   "lib/util/",
   "lib/release_format/",
+  "lib/builds/failure.ts",
 ];
 
 /** Imports that break the rule and are being moved; empty since the outbound guard moved to lib/net. */

@@ -58,6 +58,8 @@ export interface Call {
   path: string;
   query?: Query;
   body?: unknown;
+  /** A body sent as it is read (a build context), instead of JSON. */
+  upload?: { stream: ReadableStream<Uint8Array>; contentType: string };
   signal?: AbortSignal;
   /** Extra time on top of the client timeout (stop waits `t` seconds before killing). */
   extraMs?: number;
@@ -153,6 +155,10 @@ export class EngineTransport {
     if (call.body !== undefined) {
       init.body = JSON.stringify(call.body);
       init.headers = { "content-type": "application/json" };
+    } else if (call.upload) {
+      // Streamed as it is produced (chunked), so a large context never sits in memory whole.
+      init.body = call.upload.stream;
+      init.headers = { "content-type": call.upload.contentType };
     }
     let res: Response;
     try {
