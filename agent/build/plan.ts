@@ -242,6 +242,7 @@ async function staticPlan(dir: string): Promise<BuildPlan | undefined> {
 }
 
 const exec = (argv: string[]) => JSON.stringify(argv);
+const COPY_ALL = `COPY ${exec([".", "."])}`;
 
 /**
  * The Dockerfile of a plan, on the given base images. Throws `BuildFailure("missing_start_script")`
@@ -262,9 +263,9 @@ export function planDockerfile(plan: BuildPlan, bases: BaseImages): string {
     if (plan.installFiles) {
       lines.push(`COPY ${exec([...plan.installFiles, "./"])}`);
       if (plan.install[0] === "pnpm") lines.push(`RUN ${exec(["corepack", "enable", "pnpm"])}`);
-      lines.push(`RUN ${exec(plan.install)}`, "COPY . .");
+      lines.push(`RUN ${exec(plan.install)}`, COPY_ALL);
     } else {
-      lines.push("COPY . .", `RUN ${exec(plan.install)}`);
+      lines.push(COPY_ALL, `RUN ${exec(plan.install)}`);
     }
   };
   const runtime = () => {

@@ -9,11 +9,11 @@
  * with an `nginx` that serves /usr/share/nginx/html, so the Decap template's start script runs.
  *
  * Images are tagged by a hash of their build context, so they are built once per machine and
- * rebuilt only when this file or the script changes. The Engine API client has no build call
- * (Capstan never builds on the hub), so the docker CLI's legacy builder does it, with an argv.
+ * rebuilt only when this file or the script changes (tests/support/local_images.ts).
  */
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { TEST_IMAGE } from "../../lib/docker/testing.ts";
+import { ensureLocalImage, type ImageFiles } from "./local_images.ts";
 
 /** How one stand-in behaves (baked into its image as STANDIN_* environment). */
 export interface Standin {
@@ -104,8 +104,8 @@ export const STANDINS: Record<string, Standin> = {
 const SCRIPT = new URL("./standin.sh", import.meta.url);
 
 /** The files of a stand-in's build context, path → [mode, content]. */
-function buildContext(ref: string, s: Standin, script: string): Map<string, [number, string]> {
-  const files = new Map<string, [number, string]>();
+function buildContext(ref: string, s: Standin, script: string): ImageFiles {
+  const files: ImageFiles = new Map();
   const env: Record<string, string> = {
     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     STANDIN_NAME: ref.split(":")[0],
@@ -153,64 +153,15 @@ function buildContext(ref: string, s: Standin, script: string): Map<string, [num
   return files;
 }
 
-async function contextHash(files: Map<string, [number, string]>): Promise<string> {
-  const text = [...files].sort(([a], [b]) => a.localeCompare(b))
-    .map(([p, [mode, content]]) => `${p}\0${mode}\0${content}`).join("\0\0");
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The stand-in's repository name: `capstan-standin/mariadb-11`. */
 const repository = (ref: string) => `capstan-standin/${ref.replace(/[^a-z0-9.]+/g, "-")}`;
 
-const building = new Map<string, Promise<string>>();
-
 async function ensureOne(docker: DockerClient, ref: string, s: Standin): Promise<string> {
-  const files = buildContext(ref, s, await Deno.readTextFile(SCRIPT));
-  const tag = `${repository(ref)}:${(await contextHash(files)).slice(0, 16)}`;
-  const key = `${docker.socketPath} ${tag}`;
-  let pending = building.get(key);
-  if (!pending) {
-    pending = build(docker, tag, files);
-    building.set(key, pending);
-    pending.catch(() => building.delete(key));
-  }
-  return await pending;
-}
-
-async function build(
-  docker: DockerClient,
-  tag: string,
-  files: Map<string, [number, string]>,
-): Promise<string> {
-  try {
-    await docker.inspectImage(tag);
-    return tag; // built by an earlier run (same content, same tag)
-  } catch (err) {
-    if ((err as { status?: number }).status !== 404) throw err;
-  }
-  const dir = await Deno.makeTempDir({ prefix: "capstan-standin-" });
-  try {
-    for (const [path, [mode, content]] of files) {
-      const full = `${dir}/${path}`;
-      await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-      await Deno.writeTextFile(full, content, { mode });
-      await Deno.chmod(full, mode); // the umask must not drop the execute bits
-    }
-    const out = await new Deno.Command("docker", {
-      args: ["-H", `unix://${docker.socketPath}`, "build", "-q", "-t", tag, dir],
-      // The legacy builder needs no buildx plugin and never looks for a registry.
-      env: { DOCKER_BUILDKIT: "0" },
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(`Cannot build stand-in ${tag}: ${new TextDecoder().decode(out.stderr)}`);
-    }
-    return tag;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return await ensureLocalImage(
+    docker,
+    repository(ref),
+    buildContext(ref, s, await Deno.readTextFile(SCRIPT)),
+  );
 }
 
 /**

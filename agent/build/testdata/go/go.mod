@@ -1,0 +1,3 @@
+module example.com/fixture-go-app
+
+go 1.23
