@@ -50,7 +50,14 @@ interface Entry {
  * the engine reads); cancelling the stream stops it.
  */
 export function contextTar(dir: string, opts: ContextTarOptions): ReadableStream<Uint8Array> {
-  return ReadableStream.from(tarChunks(dir, opts));
+  // Paths are checked now, so a bad one throws here rather than inside the upload.
+  const always = new Set([".dockerignore", contextPath(opts.dockerfile ?? "Dockerfile")]);
+  const extra = new Map(
+    Object.entries(opts.extraFiles ?? {}).map((
+      [p, c],
+    ) => [contextPath(p), typeof c === "string" ? te.encode(c) : c]),
+  );
+  return ReadableStream.from(tarChunks(dir, opts, always, extra));
 }
 
 /** The context's relative path of a Dockerfile, refused when it leaves the context. */
@@ -84,13 +91,9 @@ async function readIgnore(
 async function* tarChunks(
   dir: string,
   opts: ContextTarOptions,
+  always: Set<string>,
+  extra: Map<string, Uint8Array>,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const always = new Set([".dockerignore", contextPath(opts.dockerfile ?? "Dockerfile")]);
-  const extra = new Map(
-    Object.entries(opts.extraFiles ?? {}).map((
-      [p, c],
-    ) => [contextPath(p), typeof c === "string" ? te.encode(c) : c]),
-  );
   const rules = await readIgnore(dir, opts.ignore ?? []);
   let sent = 0;
   const account = (e: Entry, headerBytes: number) => {
