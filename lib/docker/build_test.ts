@@ -192,10 +192,10 @@ Deno.test({
       );
       const settled = run.then(() => "resolved", (e) => e);
       const container = await eventually(
-        async () => {
-          if (!lines.includes("step-started")) return undefined;
+        () => {
+          if (!lines.includes("step-started")) return Promise.resolve(undefined);
           const m = lines.map((l) => /Running in ([0-9a-f]{12})/.exec(l)).find((x) => x);
-          return m?.[1];
+          return Promise.resolve(m?.[1]);
         },
         "the build step to start",
         120_000,
