@@ -128,8 +128,8 @@ function parseGitHubLike(json: unknown): NormalizedDelivery {
   const parsed = GitHubPush.safeParse(json);
   if (!parsed.success) return ignored("push payload has no valid ref or after");
   const p = parsed.data;
-  // GitHub's head_commit is the commit the ref now points at, also for an annotated tag (whose
-  // `after` is the tag object); Gitea before 1.x had only `commits`.
+  // head_commit names the commit itself, so it is preferred over `after` (which may name an
+  // annotated tag's object); older Gitea versions send only `commits`.
   const headId = p.head_commit?.id;
   const commit = headId && SHA1.test(headId) ? headId : p.after;
   const head = p.head_commit ?? pickCommit(p.commits, p.after);
@@ -164,7 +164,7 @@ function parseBitbucket(json: unknown): NormalizedDelivery {
     ? "refs/tags/"
     : "";
   if (!prefix) return ignored(`ref type "${target.type.slice(0, 40)}" is not a branch or tag`);
-  const html = parsed.data.repository?.links?.html?.href;
+  const html = parsed.data.repository?.links?.html?.href?.replace(/\/+$/, "");
   const author = target.target.author?.raw?.replace(/\s*<[^>]*>\s*$/, "");
   const head = updated ? { message: target.target.message, author: { name: author } } : undefined;
   return push(
