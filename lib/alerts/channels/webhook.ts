@@ -10,8 +10,8 @@
  */
 import type { AlertMessage } from "./message.ts";
 
-/** Hex HMAC-SHA256 of `body` under `secret`. */
-export async function hmacHex(secret: string, body: string): Promise<string> {
+/** Hex HMAC-SHA256 of `body` (text as UTF-8, or raw bytes) under `secret`. */
+export async function hmacHex(secret: string, body: string | Uint8Array): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
@@ -20,7 +20,11 @@ export async function hmacHex(secret: string, body: string): Promise<string> {
     ["sign"],
   );
   const sig = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)),
+    await crypto.subtle.sign(
+      "HMAC",
+      key,
+      (typeof body === "string" ? new TextEncoder().encode(body) : body) as BufferSource,
+    ),
   );
   return Array.from(sig, (b) => b.toString(16).padStart(2, "0")).join("");
 }
