@@ -20,6 +20,9 @@ const ALLOWED = [
   "lib/log.ts",
   "lib/util/",
   "lib/release_format/",
+  // The build failure classes are part of what the agent reports (its builds raise them); the
+  // file imports nothing.
+  "lib/builds/failure.ts",
 ];
 
 /** Imports that break the rule and are being moved; empty since the outbound guard moved to lib/net. */
