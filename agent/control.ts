@@ -13,6 +13,7 @@ import type { ContainerState, WireError } from "../lib/protocol/messages.ts";
 import { z } from "zod";
 import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
 import { serviceLogs, swarmCalls } from "./swarm.ts";
+import { imageOps } from "./images.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
 export class OpError extends Error {
@@ -141,6 +142,7 @@ export function createControl(
   let layout: Promise<CgroupLayout> | undefined;
   // Init pids of running containers, for their network namespace; a container keeps its pid while it runs.
   const pids = new Map<string, number>();
+  const images = imageOps(docker);
 
   async function statsSnapshot(ids?: string[]) {
     const running = await docker.listContainers({ filters: { status: ["running"] }, ...opts() });
@@ -243,6 +245,7 @@ export function createControl(
     },
     "volume.remove": (p) => docker.removeVolume(p.name, { force: p.force, ...opts() }),
     ...swarmCalls(docker, opts),
+    ...images.calls,
   };
 
   return {
@@ -291,6 +294,7 @@ export function createControl(
         for await (const sample of s) emit(sample);
         return;
       }
+      if (name === "image.push") return await images.push(params, emit, signal);
       if (name === "service.logs") {
         await serviceLogs(docker, params, (lines) => emitBatched(lines, emit), signal);
         return;

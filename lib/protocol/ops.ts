@@ -9,6 +9,7 @@ import {
   volumeName,
 } from "../docker/validate.ts";
 import { HealthSync } from "./health.ts";
+import { IMAGE_CALL_OPS, IMAGE_STREAM_OPS } from "./images.ts";
 import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
 import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "./swarm.ts";
 
@@ -135,6 +136,7 @@ export const CALL_OPS = {
   // The complete set of health checks this host's agent should run (replaces the previous set).
   "health.sync": HealthSync,
   ...SWARM_CALL_OPS,
+  ...IMAGE_CALL_OPS,
 } as const;
 
 /** Operations that stream chunks until cancelled or finished. */
@@ -147,6 +149,7 @@ export const STREAM_OPS = {
   "container.stats_stream": Id,
   "image.pull": z.object({ ref: ImageRef }),
   ...SWARM_STREAM_OPS,
+  ...IMAGE_STREAM_OPS,
 } as const;
 
 /** Operations about the agent itself (not the engine), answered by the agent's session. */
