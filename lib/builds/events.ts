@@ -32,6 +32,9 @@ export interface BuildNotice {
 export interface WebhookDisabled {
   org_id: string;
   app: { id: string; name: string };
+  /** When it was disabled (hub ms): the alerts tell each disabling once, by this. */
+  since: number;
+  /** When it takes requests again (hub ms). */
   until: number;
   bad_signatures: number;
 }
