@@ -14,6 +14,8 @@ const EVENT_LABELS: Record<string, string> = {
   tasks_moved: "App tasks moved off a failed node",
   secret_rotated: "Secret rotated in an app",
   certificate: "Certificate expiring (< 14 days) or failed",
+  build: "App build or deployment from Git (started, succeeded, failed, rolled back)",
+  webhook_disabled: "App Git webhook disabled after bad signatures",
 };
 
 /** The create/edit form of a metric or an event rule; works without JS (kind is fixed per form). */

@@ -189,6 +189,11 @@ dbTest("[e2e] alert rules API: validation, edits, roles, another organization", 
       { name: "x", kind: "event", event: "secret_rotated", scope: "host", scope_value: "h1" },
       "scope",
     ],
+    [{ name: "x", kind: "event", event: "build", scope: "host", scope_value: "h1" }, "scope"],
+    [
+      { name: "x", kind: "event", event: "webhook_disabled", scope: "label", scope_value: "a=b" },
+      "scope",
+    ],
     [{ name: "x", kind: "metric", metric: "m", trigger: 1, scope: "host" }, "scope_value"],
     [
       { name: "x", kind: "metric", metric: "m", trigger: 1, scope: "host", scope_value: "nope" },

@@ -76,6 +76,10 @@ export function firingDetail(
       return "Swarm started the app's tasks on other nodes";
     case "secret_rotated":
       return "A secret the app uses was rotated";
+    case "build":
+      return "A build from Git or its deployment changed stage";
+    case "webhook_disabled":
+      return "The app's Git webhook was disabled after bad signatures";
     default:
       return r.name;
   }

@@ -21,10 +21,23 @@ export const EVENT_TYPES = [
   // A route hostname's certificate expires within 14 days or failed (lib/proxy); resolves when
   // it is active again.
   "certificate",
+  // A build from Git or the deployment it made changed stage (lib/builds); once per build and stage.
+  "build",
+  // An app's Git webhook was disabled after bad signatures (lib/builds); once per disabling.
+  "webhook_disabled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const LABEL_SCOPE = /^[A-Za-z0-9_.\/-]{1,63}=[^\r\n\0]{0,200}$/;
+
+/** The event types whose rules are organization-wide only, and why. */
+const ORG_ONLY: Partial<Record<EventType, string>> = {
+  certificate: "routes belong to the organization, not a host",
+  tasks_moved: "an app's tasks move between the cluster's nodes",
+  secret_rotated: "secrets and apps belong to the organization",
+  build: "apps belong to the organization and build on any worker",
+  webhook_disabled: "apps and their webhooks belong to the organization",
+};
 
 /** Quiet hours as the API takes them. */
 export const QuietHoursSchema = z.object({
@@ -141,14 +154,9 @@ export function normalizeRule(input: RuleFields, base?: RuleSpec): RuleSpec {
       merged.trigger = null;
       merged.clear = null;
     }
-    if (merged.event === "certificate" && merged.scope !== "org") {
-      fields.scope = "must be org for certificate: routes belong to the organization, not a host";
-    }
-    if (merged.event === "tasks_moved" && merged.scope !== "org") {
-      fields.scope = "must be org for tasks_moved: an app's tasks move between the cluster's nodes";
-    }
-    if (merged.event === "secret_rotated" && merged.scope !== "org") {
-      fields.scope = "must be org for secret_rotated: secrets and apps belong to the organization";
+    const whyOrg = merged.event && ORG_ONLY[merged.event];
+    if (whyOrg && merged.scope !== "org") {
+      fields.scope = `must be org for ${merged.event}: ${whyOrg}`;
     }
     if (merged.event === "host_offline" && merged.hold_s < 30) {
       fields.hold_s = "must be at least 30 s for host_offline (agents report every 10 s)";
@@ -312,6 +320,22 @@ export const DEFAULT_RULES: RuleFields[] = [
     name: "Secret rotated in an app",
     kind: "event",
     event: "secret_rotated",
+    severity: "warning",
+    repeat_s: 0,
+  },
+  // One rule tells every stage, so one severity for all (a rule's, not an alert's): warning, as
+  // most notices are news rather than trouble. The rule has no field to pick stages by.
+  {
+    name: "App builds and deployments from Git",
+    kind: "event",
+    event: "build",
+    severity: "warning",
+    repeat_s: 0,
+  },
+  {
+    name: "App Git webhook disabled after bad signatures",
+    kind: "event",
+    event: "webhook_disabled",
     severity: "warning",
     repeat_s: 0,
   },

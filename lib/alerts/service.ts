@@ -11,6 +11,7 @@ import type {} from "../metrics/service.ts";
 import type {} from "../hosts/service.ts";
 import type {} from "../apps/events.ts";
 import type {} from "../proxy/events.ts";
+import type {} from "../builds/events.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
@@ -28,12 +29,14 @@ import type { SendOptions } from "./channels/send.ts";
 import { type AlertEngine, createAlertEngine } from "./engine/engine.ts";
 import { createAlertHistory } from "./history.ts";
 import {
+  type BuildNotice,
   type CertificateChange,
   type ContainerEvent,
   eventMatters,
   type HealthCheckChange,
   type SecretRestarts,
   type TasksMoved,
+  type WebhookDisabled,
 } from "./kinds/mod.ts";
 import { alertTick } from "./engine/tick.ts";
 import type { AlertMessage } from "./channels/message.ts";
@@ -129,6 +132,12 @@ export function createAlerts(deps: AlertsDeps) {
     }
   });
 
+  /** Runs a hook's work on the engine's worker, logging (never throwing at the producer) a failure. */
+  const onEngine = (what: string, about: Record<string, string>, run: () => Promise<void>) =>
+    void engine.task(run).catch((err) =>
+      log.error(`alerts: ${what} failed`, { ...about, error: String(err) })
+    );
+
   const tick = () =>
     alertTick({ clock, engine, facts: deps.facts, states, isOnline: deps.isOnline });
 
@@ -208,6 +217,24 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** Builds hook (lib/builds): a build or the deployment it made changed stage. */
+    onBuildNotice(notice: BuildNotice): void {
+      onEngine(
+        "build notice",
+        { buildId: notice.build.id, stage: notice.stage },
+        () => engine.buildNotice(notice),
+      );
+    },
+
+    /** Builds hook (lib/builds): an app's Git webhook was disabled after bad signatures. */
+    onWebhookDisabled(disabled: WebhookDisabled): void {
+      onEngine(
+        "webhook disabled",
+        { appId: disabled.app.id },
+        () => engine.webhookDisabled(disabled),
+      );
+    },
+
     /** Sends a test message through a channel now (audited); the result says sent or why not. */
     async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
       const row = await channels.row(orgId, channelId);
@@ -281,6 +308,8 @@ export function createAlerts(deps: AlertsDeps) {
   events?.on("apps.tasks_moved", (moved) => alerts.onTasksMoved(moved));
   events?.on("apps.secret_restarts", (restarts) => alerts.onSecretRestarts(restarts));
   events?.on("proxy.certificate", (change) => alerts.onCertificate(change));
+  events?.on("builds.notice", (notice) => alerts.onBuildNotice(notice));
+  events?.on("builds.webhook_disabled", (disabled) => alerts.onWebhookDisabled(disabled));
   return alerts;
 }
 

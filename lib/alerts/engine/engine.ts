@@ -15,13 +15,18 @@ import type { ChannelStore } from "../channels/store.ts";
 import type { Delivery } from "../channels/delivery.ts";
 import type { AlertFacts } from "../facts.ts";
 import {
+  type BuildNotice,
   type CertificateChange,
   type ContainerEvent,
+  type EventRuleKind,
   type HealthCheckChange,
   kindOf,
+  type RuleContext,
   type SecretRestarts,
   type TasksMoved,
+  type WebhookDisabled,
 } from "../kinds/mod.ts";
+import type { CompiledRule } from "../compile.ts";
 import { containerEventFacts } from "../kinds/kind.ts";
 import { createStateCache, type OrgState } from "./cache.ts";
 import { createWorker, type SubjectOp, type SyncOp } from "./worker.ts";
@@ -89,6 +94,19 @@ export function createAlertEngine(deps: EngineDeps) {
     return true;
   }
 
+  /** Hands an organization's input to each of its rules' kinds (inputs about no one host). */
+  async function orgWide(
+    orgId: string,
+    apply: (kind: EventRuleKind, c: RuleContext, rule: CompiledRule) => void,
+  ): Promise<void> {
+    const org = await cache.loadOrg(orgId);
+    const c = transitions.contextFor(org, clock.now());
+    for (const rule of org.rules) {
+      const kind = kindOf(rule);
+      if (kind) apply(kind, c, rule);
+    }
+  }
+
   /** A host reported or reconnected: the kinds that wait for that (host offline) resolve. */
   function hostBack(org: OrgState, hostId: string): Promise<void> {
     const c = transitions.contextFor(org, clock.now());
@@ -150,6 +168,16 @@ export function createAlertEngine(deps: EngineDeps) {
       const org = await cache.loadOrg(change.org_id);
       const c = transitions.contextFor(org, clock.now());
       for (const rule of org.rules) kindOf(rule)?.certificateChange?.(c, rule, change);
+    },
+
+    /** Applies a build's or its deployment's stage to the organization's rules (not per host). */
+    buildNotice(notice: BuildNotice): Promise<void> {
+      return orgWide(notice.org_id, (k, c, rule) => k.buildNotice?.(c, rule, notice));
+    },
+
+    /** Applies an app's webhook being disabled to the organization's rules (not per host). */
+    webhookDisabled(disabled: WebhookDisabled): Promise<void> {
+      return orgWide(disabled.org_id, (k, c, rule) => k.webhookDisabled?.(c, rule, disabled));
     },
 
     /** A host's agent connected: its offline alert ends. */

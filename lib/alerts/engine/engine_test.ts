@@ -103,6 +103,8 @@ dbTest(
       assert.deepEqual(
         rules.body.items.map((r: { name: string }) => r.name).sort(),
         [
+          "App Git webhook disabled after bad signatures",
+          "App builds and deployments from Git",
           "App tasks moved off a failed node",
           "CPU above 90% for 5 minutes",
           "Certificate expiring or failed",

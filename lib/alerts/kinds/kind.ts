@@ -122,6 +122,13 @@ export interface SecretRestarts {
 export type { CertificateChange } from "../../proxy/events.ts";
 import type { CertificateChange } from "../../proxy/events.ts";
 
+/**
+ * A build or the deployment it made changed stage, and an app's Git webhook was disabled after
+ * bad signatures (lib/builds), as the build and webhook_disabled rules read them.
+ */
+export type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
+import type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -139,6 +146,10 @@ export interface EventRuleKind {
   secretRestarts?(c: RuleContext, rule: CompiledRule, restarts: SecretRestarts): void;
   /** A route hostname's certificate changed state (organization-wide rules). */
   certificateChange?(c: RuleContext, rule: CompiledRule, change: CertificateChange): void;
+  /** A build or its deployment changed stage (organization-wide rules). */
+  buildNotice?(c: RuleContext, rule: CompiledRule, notice: BuildNotice): void;
+  /** An app's Git webhook was disabled after bad signatures (organization-wide rules). */
+  webhookDisabled?(c: RuleContext, rule: CompiledRule, disabled: WebhookDisabled): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -14,6 +14,8 @@ import { healthCheck } from "./health_check.ts";
 import { tasksMoved } from "./tasks_moved.ts";
 import { secretRotated } from "./secret_rotated.ts";
 import { certificate } from "./certificate.ts";
+import { build } from "./build.ts";
+import { webhookDisabled } from "./webhook_disabled.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -28,6 +30,8 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   tasks_moved: tasksMoved,
   secret_rotated: secretRotated,
   certificate,
+  build,
+  webhook_disabled: webhookDisabled,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -42,6 +46,7 @@ export function eventMatters(e: { type: string; action: string }): boolean {
 }
 
 export type {
+  BuildNotice,
   CertificateChange,
   ContainerEvent,
   EventRuleKind,
@@ -49,4 +54,5 @@ export type {
   RuleContext,
   SecretRestarts,
   TasksMoved,
+  WebhookDisabled,
 } from "./kind.ts";

@@ -5,7 +5,8 @@
 import { silentLogger } from "../../log.ts";
 import type { RuleRow, RuleStore } from "../rules.ts";
 import type { StateStore } from "../state_store.ts";
-import { normalizeRule, ruleColumns, type RuleFields } from "../schema.ts";
+import assert from "node:assert/strict";
+import { type EventType, normalizeRule, ruleColumns, type RuleFields } from "../schema.ts";
 import { type CompiledRule, compileRule } from "../compile.ts";
 import type { FireInfo } from "../describe.ts";
 import type { HostInfo } from "../facts.ts";
@@ -55,6 +56,19 @@ export function event(
     container: { name: "/api", state: o.state ?? "running", status: o.status ?? "Up 1 minute" },
   };
   return containerEventFacts(HOST, e);
+}
+
+/** Asserts that a rule of `event` with a host or label scope is refused, naming the scope. */
+export function assertOrgOnly(event: EventType): void {
+  for (
+    const scope of [{ scope: "host", scope_value: "h1" }, { scope: "label", scope_value: "a=b" }]
+  ) {
+    assert.throws(
+      () => rule({ name: "R", kind: "event", event, ...scope } as RuleFields),
+      (e: Error & { fields?: Record<string, string> }) =>
+        (e.fields?.scope ?? "").startsWith(`must be org for ${event}:`),
+    );
+  }
 }
 
 /** One organization with `rules`, its contexts at chosen times, and the ops they queued. */

@@ -94,7 +94,10 @@ const createRule = apiRoute("org:admin", {
     "failed node when Swarm moves the app's tasks elsewhere, secret_rotated (scope org) once per app " +
     "and rotation of a secret it uses, naming who rotated it and whether the app restarted, " +
     "certificate (scope org) while a route's " +
-    "certificate expires within 14 days or failed. A `metric` no agent reports (see " +
+    "certificate expires within 14 days or failed, build (scope org) once per build from Git and " +
+    "stage (build started, succeeded or failed; its deployment started, succeeded, failed or " +
+    "rolled back), webhook_disabled (scope org) once each time an app's Git webhook is disabled " +
+    "after bad signatures. A `metric` no agent reports (see " +
     "`metric-catalog`) is refused with 400 naming the closest ones.",
   request: { params: OrgParam, ...jsonBody(CreateRule) },
   responses: { 201: jsonResponse(RuleSchema, "Created") },
