@@ -44,7 +44,10 @@ export class BuildFailure extends Error {
 // Checked in order against the last lines of the log: the more specific causes first.
 const PATTERNS: [FailureClass, RegExp][] = [
   ["disk_full", /no space left on device|disk quota exceeded/i],
-  ["out_of_memory", /out of memory|ENOMEM|killed.*(?:signal 9|oom)|exit code:? 137|returned a non-zero code: 137/i],
+  [
+    "out_of_memory",
+    /out of memory|ENOMEM|killed.*(?:signal 9|oom)|exit code:? 137|returned a non-zero code: 137/i,
+  ],
   ["dockerfile_syntax", /dockerfile parse error|unknown instruction|failed to parse dockerfile/i],
   ["missing_start_script", /missing script:? "?start|no start command/i],
   [
