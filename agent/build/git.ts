@@ -459,6 +459,8 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     opts.auth?.kind === "token" ? opts.auth.username ?? DEFAULT_TOKEN_USER : undefined,
   );
   const log = (line: string) => opts.onLog(scrub(line).slice(0, MAX_LINE));
+  // The private folder for credentials (and git's HOME); made first, removed last.
+  const tmp = await Deno.makeTempDir({ dir: opts.tempDir, prefix: "capstan-clone-creds-" });
 
   // One controller stops everything: the deadline, the caller's abort, or the size watch.
   const stop = new AbortController();
@@ -494,7 +496,6 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     }
   })();
 
-  const tmp = await Deno.makeTempDir({ dir: opts.tempDir, prefix: "capstan-clone-creds-" });
   try {
     if (!SAFE_PATH.test(tmp)) throw new Error(`unexpected temporary folder name ${tmp}`);
     await Deno.chmod(tmp, 0o700);
@@ -567,7 +568,13 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     log(`Checked out ${commit}`);
     const knownHost = await recordedHostKey(tmp, opts.auth, transport);
     if (knownHost) log(`Pinned the SSH host key ${knownHost.fingerprint}`);
-    return { commit, author, message, ...(knownHost ? { knownHost } : {}) };
+    const shownAuthor = scrub(author ?? "").slice(0, 512);
+    return {
+      commit,
+      author: shownAuthor,
+      message: scrub(message),
+      ...(knownHost ? { knownHost } : {}),
+    };
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener("abort", cancel);
