@@ -58,6 +58,8 @@ export interface CloneOptions {
   /** Receives progress lines and git's messages, secrets scrubbed. */
   onLog: (line: string) => void;
   gitBin?: string;
+  /** Where the private folder for credentials is made (default: the system's temporary folder). */
+  tempDir?: string;
 }
 
 /** The commit that was checked out, and the SSH host key recorded on first use. */
@@ -74,7 +76,10 @@ export interface ClonedSource {
 const MAX_MESSAGE = 4000;
 const MAX_LINE = 2000;
 const MAX_LINES_PER_COMMAND = 2000;
+const MAX_STDOUT = 1 << 20;
 const SIZE_POLL_MS = 500;
+// After a kill, how long the pipes may stay open (held by a process that escaped the group).
+const KILL_GRACE_MS = 5_000;
 // Used when a token comes without a user name: GitHub, GitLab and Gitea accept any user name with
 // a token, and Bitbucket's "x-token-auth" or an explicit name can be set in the form.
 const DEFAULT_TOKEN_USER = "x-access-token";
@@ -283,6 +288,99 @@ function gitConfigArgs(transport: GitTransport): string[] {
   return settings.flatMap((s) => ["-c", s]);
 }
 
+/** One git command to run: argv, folder, environment, and what stops it. */
+interface GitRun {
+  bin: string;
+  args: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  /** Kills the command's whole process group; its reason is thrown. */
+  stop: AbortSignal;
+  scrub: (line: string) => string;
+  onLog: (line: string) => void;
+}
+
+/** Splits a text stream into lines, handing each (scrubbed, capped) to `take`. */
+function lineSink(take: (line: string) => void): WritableStream<string> {
+  let rest = "";
+  return new WritableStream({
+    write(chunk) {
+      const parts = (rest + chunk).split(/\r?\n|\r/);
+      rest = (parts.pop() ?? "").slice(0, MAX_LINE);
+      for (const p of parts) if (p.trim()) take(p);
+    },
+    close() {
+      if (rest.trim()) take(rest);
+    },
+  });
+}
+
+/** Collects a byte stream up to `max` bytes (the rest is read and dropped). */
+function byteSink(max: number): { sink: WritableStream<Uint8Array>; text(): string } {
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  return {
+    sink: new WritableStream({
+      write(chunk) {
+        const take = Math.min(chunk.length, max - kept);
+        if (take > 0) chunks.push(chunk.subarray(0, take));
+        kept += take;
+      },
+    }),
+    text: () => new TextDecoder().decode(Buffer.concat(chunks)),
+  };
+}
+
+/**
+ * Runs one git command: stderr lines (scrubbed) go to the log, stdout is kept (up to 1 MiB).
+ * git runs in its own process group so that a stop kills git-remote-https, ssh and index-pack
+ * with it; and should anything outlive the kill holding a pipe, the pipes are let go after a
+ * grace period, so a stop always returns.
+ */
+async function runGit(run: GitRun): Promise<GitResult> {
+  if (run.stop.aborted) throw run.stop.reason;
+  const child = new Deno.Command(run.bin, {
+    args: run.args,
+    cwd: run.cwd,
+    clearEnv: true,
+    env: run.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  const release = new AbortController();
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const kill = () => {
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch { /* already gone */ }
+    grace = setTimeout(() => release.abort(), KILL_GRACE_MS);
+  };
+  run.stop.addEventListener("abort", kill, { once: true });
+  const tail: string[] = [];
+  let lines = 0;
+  const readErr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    lineSink((raw) => {
+      const line = run.scrub(raw).slice(0, MAX_LINE);
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      if (++lines <= MAX_LINES_PER_COMMAND) run.onLog(line);
+    }),
+    { signal: release.signal },
+  ).catch(() => {});
+  const stdout = byteSink(MAX_STDOUT);
+  const readOut = child.stdout.pipeTo(stdout.sink, { signal: release.signal }).catch(() => {});
+  try {
+    const [status] = await Promise.all([child.status, readErr, readOut]);
+    if (run.stop.aborted) throw run.stop.reason;
+    return { ok: status.success, stdout: stdout.text(), tail };
+  } finally {
+    run.stop.removeEventListener("abort", kill);
+    clearTimeout(grace);
+  }
+}
+
 interface GitResult {
   ok: boolean;
   stdout: string;
@@ -361,6 +459,8 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     opts.auth?.kind === "token" ? opts.auth.username ?? DEFAULT_TOKEN_USER : undefined,
   );
   const log = (line: string) => opts.onLog(scrub(line).slice(0, MAX_LINE));
+  // The private folder for credentials (and git's HOME); made first, removed last.
+  const tmp = await Deno.makeTempDir({ dir: opts.tempDir, prefix: "capstan-clone-creds-" });
 
   // One controller stops everything: the deadline, the caller's abort, or the size watch.
   const stop = new AbortController();
@@ -396,7 +496,6 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     }
   })();
 
-  const tmp = await Deno.makeTempDir({ prefix: "capstan-git-" });
   try {
     if (!SAFE_PATH.test(tmp)) throw new Error(`unexpected temporary folder name ${tmp}`);
     await Deno.chmod(tmp, 0o700);
@@ -410,56 +509,16 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     };
     const config = gitConfigArgs(transport);
 
-    /** Runs one git command; its stderr goes to the log; killed (whole group) on stop. */
-    const git = async (args: string[], cwd?: string): Promise<GitResult> => {
-      if (stop.signal.aborted) throw stop.signal.reason;
-      const child = new Deno.Command(gitBin, {
+    const git: Git = (args, cwd) =>
+      runGit({
+        bin: gitBin,
         args: [...config, ...args],
         cwd,
-        clearEnv: true,
         env,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        // Its own process group, so a kill reaches git-remote-https, ssh and index-pack too.
-        detached: true,
-      }).spawn();
-      const kill = () => {
-        try {
-          Deno.kill(-child.pid, "SIGKILL");
-        } catch { /* already gone */ }
-      };
-      stop.signal.addEventListener("abort", kill, { once: true });
-      const tail: string[] = [];
-      let lines = 0;
-      const readErr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({
-          write: (() => {
-            let rest = "";
-            return (chunk: string) => {
-              const parts = (rest + chunk).split(/\r?\n|\r/);
-              rest = parts.pop() ?? "";
-              if (rest.length > MAX_LINE) rest = rest.slice(0, MAX_LINE);
-              for (const p of parts) {
-                if (!p.trim()) continue;
-                const line = scrub(p).slice(0, MAX_LINE);
-                tail.push(line);
-                if (tail.length > 20) tail.shift();
-                if (++lines <= MAX_LINES_PER_COMMAND) opts.onLog(line);
-              }
-            };
-          })(),
-        }),
-      );
-      const out = new Response(child.stdout).arrayBuffer();
-      try {
-        const [status, stdout] = await Promise.all([child.status, out, readErr]);
-        if (stop.signal.aborted) throw stop.signal.reason;
-        return { ok: status.success, stdout: new TextDecoder().decode(stdout), tail };
-      } finally {
-        stop.signal.removeEventListener("abort", kill);
-      }
-    };
+        stop: stop.signal,
+        scrub,
+        onLog: opts.onLog,
+      });
     const must = async (args: string[], cwd?: string) => {
       const r = await git(args, cwd);
       if (!r.ok) throw failureOf(r, opts.url, opts.branch);
@@ -509,7 +568,13 @@ export async function cloneSource(opts: CloneOptions): Promise<ClonedSource> {
     log(`Checked out ${commit}`);
     const knownHost = await recordedHostKey(tmp, opts.auth, transport);
     if (knownHost) log(`Pinned the SSH host key ${knownHost.fingerprint}`);
-    return { commit, author, message, ...(knownHost ? { knownHost } : {}) };
+    const shownAuthor = scrub(author ?? "").slice(0, 512);
+    return {
+      commit,
+      author: shownAuthor,
+      message: scrub(message),
+      ...(knownHost ? { knownHost } : {}),
+    };
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener("abort", cancel);

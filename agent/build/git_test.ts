@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { BuildFailure, type FailureClass } from "../../lib/builds/failure.ts";
 import { generateDeployKey } from "../../lib/builds/deploy_keys.ts";
 import type { GitAuth } from "../../lib/builds/source.ts";
@@ -13,15 +12,6 @@ import { until } from "../../tests/support/process.ts";
 const TOKEN = "glpat-Sup3rS3cretT0ken_9xQ";
 const FILES = { "Dockerfile": "FROM scratch\n", "src/app.txt": "hello\n" };
 
-/** The credential folders of cloneSource() present in the temp dir now. */
-async function credentialDirs(): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(tmpdir())) {
-    if (e.name.startsWith("capstan-git-")) out.push(e.name);
-  }
-  return out.sort();
-}
-
 interface Fixture {
   root: string;
   into: string;
@@ -32,9 +22,11 @@ interface Fixture {
 
 /** Runs `body` with a fresh folder of repositories and a clone target; checks nothing is left. */
 async function withFixture(body: (f: Fixture) => Promise<void>): Promise<void> {
-  const before = await credentialDirs();
   const root = await Deno.makeTempDir({ prefix: "capstan-gitsrc-test-" });
   const into = join(root, "checkout");
+  // The credential folders go here, so that what is left behind is this test's alone.
+  const tempDir = join(root, "tmp");
+  await Deno.mkdir(tempDir);
   const lines: string[] = [];
   const clone = async (o: Partial<CloneOptions> & { url: string }) => {
     await Deno.remove(into, { recursive: true }).catch(() => {});
@@ -46,12 +38,14 @@ async function withFixture(body: (f: Fixture) => Promise<void>): Promise<void> {
       maxCheckoutBytes: 50 << 20,
       signal: new AbortController().signal,
       onLog: (l) => lines.push(l),
+      tempDir,
       ...o,
     });
   };
   try {
     await body({ root, into, lines, clone });
-    assert.deepEqual(await credentialDirs(), before, "credential folders left behind");
+    const left = await Array.fromAsync(Deno.readDir(tempDir));
+    assert.deepEqual(left.map((e) => e.name), [], "credential folders left behind");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -106,10 +100,10 @@ Deno.test("cloneSource() clones the branch head over HTTP with a token, without 
       const recorded = await Deno.readTextFile(record);
       assert.ok(!recorded.includes(TOKEN), "token in argv or env");
       assert.match(recorded, /ARGV: .*clone --depth 1 --branch main --single-branch/);
-      assert.match(recorded, /^HOME=.*capstan-git-/m);
+      assert.match(recorded, /^HOME=.*capstan-clone-creds-/m);
       assert.match(recorded, /^GIT_TERMINAL_PROMPT=0$/m);
       assert.match(recorded, /^MODE 600 .*\/token$/m);
-      assert.match(recorded, /^MODE 700 .*capstan-git-[^/]*$/m);
+      assert.match(recorded, /^MODE 700 .*capstan-clone-creds-[^/]*$/m);
       assert.match(recorded, /^MODE 700 .*\/askpass$/m);
       const envNames = [...recorded.matchAll(/^([A-Z_0-9]+)=/gm)].map((m) => m[1]);
       assert.deepEqual(
@@ -275,6 +269,23 @@ function silentServer() {
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/app.git`,
     conns,
+    /** Resolves when every client has hung up (git's helper processes were killed). */
+    async hungUp() {
+      for (const c of conns) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        // Reads (and drops) git's request until the other end closes.
+        const eof = (async () => {
+          const buf = new Uint8Array(4096);
+          try {
+            while ((await c.read(buf)) !== null) { /* the request */ }
+          } catch { /* reset by the peer: gone as well */ }
+          return true;
+        })();
+        const late = new Promise<boolean>((r) => timer = setTimeout(() => r(false), 60_000));
+        assert.ok(await Promise.race([eof, late]), "a git process still holds its connection");
+        clearTimeout(timer);
+      }
+    },
     async close() {
       listener.close();
       await accepting;
@@ -293,6 +304,7 @@ Deno.test("cloneSource() kills git and fails timeout when the clone outlasts its
         "timeout",
         /longer than 2 s/,
       );
+      await server.hungUp();
       assert.ok(Date.now() - started < 30_000);
     } finally {
       await server.close();
@@ -309,6 +321,7 @@ Deno.test("cloneSource() kills git and fails cancelled when the build is aborted
       await until("git to connect", () => server.conns.length > 0, 60_000);
       abort.abort();
       await failsWith(cloning, "cancelled", /cancelled/);
+      await server.hungUp();
       // Already aborted: fails before running anything.
       await failsWith(clone({ url: server.url, signal: abort.signal }), "cancelled", /cancelled/);
     } finally {
