@@ -18,6 +18,7 @@ import { secretsModule } from "./lib/secrets/module.ts";
 import { appsModule } from "./lib/apps/module.ts";
 import { proxyModule } from "./lib/proxy/module.ts";
 import { templatesModule } from "./lib/templates/module.ts";
+import { buildsModule } from "./lib/builds/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -37,5 +38,6 @@ export const MODULES = [
   appsModule,
   proxyModule,
   templatesModule,
+  buildsModule,
   systemModule,
 ] as const;

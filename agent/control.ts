@@ -14,6 +14,7 @@ import { z } from "zod";
 import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
 import { serviceLogs, swarmCalls } from "./swarm.ts";
 import { imageOps } from "./images.ts";
+import { runBuild } from "./build/run.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
 export class OpError extends Error {
@@ -136,6 +137,8 @@ export function createControl(
     cgroupRoot?: string;
     /** Takes the hub's set of health checks (agent/health); absent, `health.sync` answers 501. */
     health?: { sync(p: HealthSync): Promise<unknown> };
+    /** Where builds clone their sources (a private temporary directory each); default the system's. */
+    buildDir?: string;
   } = {},
 ) {
   const opts = () => ({ signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS) });
@@ -295,6 +298,10 @@ export function createControl(
         return;
       }
       if (name === "image.push") return await images.push(params, emit, signal);
+      if (name === "build.run") {
+        await runBuild(docker, params, emit, signal, { tmpRoot: options.buildDir });
+        return;
+      }
       if (name === "service.logs") {
         await serviceLogs(docker, params, (lines) => emitBatched(lines, emit), signal);
         return;

@@ -64,7 +64,7 @@ Deno.test({
       const agent = controlAgent(docker);
       const name = testName(SUITE, "push");
       const ref = `capstan-test/${name}:v1`;
-      const pushed = `${registry.host}/org/${name}:v1`;
+      const pushed = `${registry.host}/org/capstan-test/${name}:v1`;
       try {
         await buildTestImage(docker, ref);
         const lines: unknown[] = [];
@@ -89,7 +89,7 @@ Deno.test({
           "progress must not carry the password",
         );
         // The registry has it under that digest (asked with the same credentials).
-        const res = await fetch(`${registry.url}/v2/org/${name}/manifests/v1`, {
+        const res = await fetch(`${registry.url}/v2/org/capstan-test/${name}/manifests/v1`, {
           method: "HEAD",
           headers: {
             authorization: `Basic ${btoa(`builder:${password}`)}`,
@@ -116,7 +116,7 @@ Deno.test({
       const agent = controlAgent(docker);
       const name = testName(SUITE, "pull");
       const ref = `capstan-test/${name}:v2`;
-      const pushed = `${registry.host}/${name}:v2`;
+      const pushed = `${registry.host}/capstan-test/${name}:v2`;
       try {
         const id = await buildTestImage(docker, ref);
         assert.equal((await pushImage(agent, ref, { url: registry.host })).ref, pushed);

@@ -10,6 +10,9 @@ export function triggerText(d: Deployment, numbers: Map<string, number>): string
     const n = numbers.get(t.from);
     return n ? `rollback to #${n}` : "rollback";
   }
+  if (t.kind === "build" && t.build) {
+    return `build #${t.build.number}${t.build.commit ? ` (${t.build.commit.slice(0, 7)})` : ""}`;
+  }
   return t.kind;
 }
 

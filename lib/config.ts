@@ -69,6 +69,20 @@ const envFields = z.object({
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_TEMPLATE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
+  CAPSTAN_BUILD_BASE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
+  CAPSTAN_BUILDS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(1),
+  CAPSTAN_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(4 * 3600).default(1800),
+  CAPSTAN_BUILD_LOG_MAX_BYTES: z.coerce.number().int().min(4096).max(64 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
+  CAPSTAN_BUILD_MAX_CHECKOUT_BYTES: z.coerce.number().int().min(1024).max(2 ** 40)
+    .default(1024 ** 3),
+  CAPSTAN_NIX_CACHE_URL: z.string().url().optional(),
+  CAPSTAN_REGISTRY_URL: z.string().regex(
+    /^(?:https?:\/\/)?[a-zA-Z0-9.-]+(?::\d{1,5})?(?:\/[a-z0-9._-]+)*\/?$/,
+    "must be a registry address like registry.example.com or 127.0.0.1:5000",
+  ).optional(),
+  CAPSTAN_REGISTRY_USERNAME: z.string().max(256).optional(),
+  CAPSTAN_REGISTRY_PASSWORD_FILE: z.string().regex(/^\//, "must be an absolute path").optional(),
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
@@ -135,6 +149,21 @@ export interface Config {
    * reachable (CAPSTAN_TEMPLATE_IMAGES).
    */
   templateImages?: string;
+  /** Builds from Git (lib/builds). */
+  builds: {
+    /** A JSON file of base images for detected build plans (`{"node": "…"}`). */
+    baseImages?: string;
+    perWorker: number;
+    timeoutS: number;
+    logMaxBytes: number;
+    maxCheckoutBytes: number;
+    nixCacheUrl?: string;
+    /**
+     * Where built images go so every node can pull them; unset, images are copied to the nodes
+     * through their agents. The password is read from a file (never an environment value).
+     */
+    registry?: { url: string; username?: string; passwordFile?: string };
+  };
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -225,5 +254,20 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
+    builds: {
+      baseImages: e.CAPSTAN_BUILD_BASE_IMAGES,
+      perWorker: e.CAPSTAN_BUILDS_PER_WORKER,
+      timeoutS: e.CAPSTAN_BUILD_TIMEOUT_S,
+      logMaxBytes: e.CAPSTAN_BUILD_LOG_MAX_BYTES,
+      maxCheckoutBytes: e.CAPSTAN_BUILD_MAX_CHECKOUT_BYTES,
+      nixCacheUrl: e.CAPSTAN_NIX_CACHE_URL,
+      registry: e.CAPSTAN_REGISTRY_URL
+        ? {
+          url: e.CAPSTAN_REGISTRY_URL.replace(/^https?:\/\//, "").replace(/\/$/, ""),
+          username: e.CAPSTAN_REGISTRY_USERNAME,
+          passwordFile: e.CAPSTAN_REGISTRY_PASSWORD_FILE,
+        }
+        : undefined,
+    },
   };
 }

@@ -639,6 +639,54 @@ export function createApps(deps: AppsDeps) {
       });
     },
 
+    /**
+     * Deploys the image a build made for one service: the saved spec with that service's image
+     * replaced (saved too, so the next deploy keeps it), every other image as it runs now; the
+     * update is start-first and health-gated as the service's policy says, so a version that
+     * fails its health check is rolled back and the one before keeps serving.
+     */
+    async deployBuild(
+      ctx: ActionContext,
+      app: App,
+      build: NonNullable<Trigger["build"]>,
+      image: string,
+    ): Promise<Deployment> {
+      return await deps.audit.run(ctx, "app.deployed", {
+        orgId: app.org_id,
+        target: { type: "app", id: app.id, name: app.name },
+        metadata: { build: build.number, service: build.service, commit: build.commit, image },
+      }, async () => {
+        await assertCanDeploy(app);
+        const spec: AppSpec = {
+          ...app.spec,
+          services: app.spec.services.map((s) => s.name === build.service ? { ...s, image } : s),
+        };
+        if (!spec.services.some((s) => s.name === build.service)) {
+          throw new NotFound(`App "${app.name}" has no service "${build.service}" any more`);
+        }
+        app = await store.update(app, {
+          spec,
+          ...(app.desired_state === "stopped" ? { desired_state: "running" as const } : {}),
+        });
+        const cur = await current(app);
+        const { [build.service]: _built, ...others } = cur?.images ?? {};
+        const a = ctx.actor;
+        return await deployNow(
+          app,
+          spec,
+          {
+            kind: "build",
+            actor_type: a.type === "token" ? "token" : a.type === "user" ? "user" : "system",
+            actor_id: a.id ?? null,
+            build,
+          },
+          cur ? others : undefined,
+          undefined,
+          cur?.secrets,
+        );
+      });
+    },
+
     /** Deletes the app: its services and network, and its volumes when asked. */
     async remove(caller: AppCaller, app: App, opts: { volumes?: boolean } = {}): Promise<void> {
       await audited(caller, "app.deleted", app, { volumes: Boolean(opts.volumes) }, async () => {

@@ -45,7 +45,8 @@ export interface Trigger {
     | "stop"
     | "move"
     | "policy"
-    | "secret";
+    | "secret"
+    | "build";
   actor_type: "user" | "token" | "system";
   actor_id: string | null;
   /** For a rollback: the deployment whose snapshot was deployed again. */
@@ -54,6 +55,8 @@ export interface Trigger {
   secret?: string;
   version?: number;
   mode?: "rolling" | "restart";
+  /** For a build: the build, the service it built and the commit it built. */
+  build?: { id: string; number: number; service: string; commit: string | null; branch: string };
 }
 
 /** A secret version a deployment used. */

@@ -83,8 +83,8 @@ export function registryPrefix(url: string): string {
 }
 
 /**
- * Tags image `ref` (e.g. `capstan/app:abc`) as `<registry>/<last name segment>:<tag>` (here
- * `127.0.0.1:5000/org/app:abc` for `http://127.0.0.1:5000/org`) and pushes it from the agent's
+ * Tags image `ref` (e.g. `capstan/app:abc`) as `<registry>/<repository>:<tag>` (here
+ * `127.0.0.1:5000/org/capstan/app:abc` for `http://127.0.0.1:5000/org`) and pushes it from the agent's
  * engine; answers the pushed reference and the digest the registry gave it.
  */
 export async function pushImage(
@@ -96,7 +96,9 @@ export async function pushImage(
   const prefix = registryPrefix(registry.url);
   const at = ref.lastIndexOf(":");
   const hasTag = at > ref.lastIndexOf("/");
-  const repoName = (hasTag ? ref.slice(0, at) : ref).split("/").pop()!;
+  // The whole repository path is kept: builds are tagged per app and service
+  // (capstan-builds/<app id>/<service>), and a last segment alone would collide across apps.
+  const repoName = hasTag ? ref.slice(0, at) : ref;
   const tag = hasTag ? ref.slice(at + 1) : "latest";
   const { ref: target } = await agent.call<{ ref: string }>("image.tag", {
     source: ref,

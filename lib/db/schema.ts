@@ -1,5 +1,6 @@
 import type { Generated } from "kysely";
 import type { AppsTables } from "../apps/tables.ts";
+import type { BuildsTables } from "../builds/tables.ts";
 import type { ProxyTables } from "../proxy/tables.ts";
 import type { SecretsTables } from "../secrets/tables.ts";
 import type { TemplatesTables } from "../templates/tables.ts";
@@ -416,7 +417,8 @@ export interface AgentUpdateOutcomesTable {
   at: number;
 }
 
-export interface Database extends AppsTables, ProxyTables, SecretsTables, TemplatesTables {
+export interface Database
+  extends AppsTables, BuildsTables, ProxyTables, SecretsTables, TemplatesTables {
   agent_releases: AgentReleasesTable;
   agent_rollouts: AgentRolloutsTable;
   agent_update_outcomes: AgentUpdateOutcomesTable;

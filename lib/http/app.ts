@@ -113,6 +113,9 @@ export function createApp(
     // Agent endpoints take no cookies (their credential is a host or enrollment token a browser
     // never holds), so there is no ambient authority to forge; agents send no Origin header.
     if (c.req.path.startsWith("/api/v1/agent/")) return await next();
+    // Git hosts' webhooks: authenticated by the signature over the body alone, never by a
+    // cookie, so a forged cross-site request gains nothing a stranger could not send anyway.
+    if (c.req.path.startsWith("/api/v1/hooks/")) return await next();
     return await csrf(c, next);
   });
 

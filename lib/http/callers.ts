@@ -8,6 +8,7 @@ import type { AppCaller } from "../apps/service.ts";
 import type { RouteCaller } from "../proxy/service.ts";
 import type { SecretCaller } from "../secrets/service.ts";
 import type { TemplateCaller } from "../templates/service.ts";
+import type { BuildCaller } from "../builds/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -54,6 +55,17 @@ export function templateCaller(c: AppContext): TemplateCaller {
     ctx: actionContext(c),
     orgId: org.id,
     role,
+    tokenScope: p.tokenScope,
+    platformAdmin: p.isAdmin,
+  };
+}
+
+/** The caller of a build action from a request behind an `org:*` policy. */
+export function buildCaller(c: AppContext): BuildCaller {
+  const p = principalOf(c);
+  return {
+    ctx: actionContext(c),
+    role: orgScopeOf(c).role,
     tokenScope: p.tokenScope,
     platformAdmin: p.isAdmin,
   };

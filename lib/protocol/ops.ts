@@ -12,6 +12,7 @@ import { HealthSync } from "./health.ts";
 import { IMAGE_CALL_OPS, IMAGE_STREAM_OPS } from "./images.ts";
 import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
 import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "./swarm.ts";
+import { BUILD_STREAM_OPS } from "./build.ts";
 
 /**
  * The closed list of operations the hub may ask an agent for, with the zod schema of each one's
@@ -150,6 +151,7 @@ export const STREAM_OPS = {
   "image.pull": z.object({ ref: ImageRef }),
   ...SWARM_STREAM_OPS,
   ...IMAGE_STREAM_OPS,
+  ...BUILD_STREAM_OPS,
 } as const;
 
 /** Operations about the agent itself (not the engine), answered by the agent's session. */

@@ -37,6 +37,14 @@ export function base64(bytes: Uint8Array): string {
 }
 
 /** Base64url without padding. */
+/** Bytes of a base64 (or base64url) string. */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
 export function base64url(bytes: Uint8Array): string {
   return base64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

@@ -71,6 +71,13 @@ const DeploymentSchema = z.object({
     secret: z.string().optional().openapi({ description: "A rotation: the rotated secret" }),
     version: z.number().int().optional(),
     mode: z.enum(["rolling", "restart"]).optional(),
+    build: z.object({
+      id: z.string(),
+      number: z.number().int(),
+      service: z.string(),
+      commit: z.string().nullable(),
+      branch: z.string(),
+    }).optional().openapi({ description: "A build: the build, its service and commit" }),
   }),
   images: z.record(z.string(), z.string()),
   secrets: z.record(z.string(), z.object({ id: z.string(), version: z.number().int() }))

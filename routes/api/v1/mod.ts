@@ -6,6 +6,7 @@ import * as proxyRoutes from "./proxy_routes.ts";
 import * as secrets from "./secrets.ts";
 import * as templates from "./templates.ts";
 import * as compose from "./compose.ts";
+import * as builds from "./builds.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -48,4 +49,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
   templates: [templates, compose],
+  builds: [builds],
 };

@@ -1,0 +1,325 @@
+/**
+ * Push-to-deploy end to end on both dialects, as a user would do it through the API: a repository
+ * on a loopback Git server (smart HTTP behind token auth) is connected to an app's service; a
+ * signed GitHub push makes the webhook queue a build on the worker (the embedded agent's engine,
+ * never the hub), its log streams on the build's topic, and the image is deployed start-first
+ * while a client asks the app without pause (0 failed requests). A broken commit's build fails
+ * with its class and hint and the old version keeps serving; a commit whose image fails its
+ * health check is built, deployed, rolled back — and the old version keeps serving. The token
+ * appears in no answer, log or audit row; every build is audited.
+ */
+import assert from "node:assert/strict";
+import { dbTest } from "./support/db.ts";
+import { dockerFixture } from "./support/docker_api.ts";
+import {
+  dockerTestsIgnored,
+  eventually,
+  TEST_IMAGE,
+  testLabels,
+  testName,
+} from "../lib/docker/testing.ts";
+import { createDockerClient } from "../lib/docker/client.ts";
+import { cleanupApps } from "./support/apps.ts";
+import { type CountingClient, startCountingClient } from "./support/counting_client.ts";
+import { networkNames } from "../lib/apps/swarm_spec.ts";
+import { createRepo } from "./support/git_repos.ts";
+import { startGitHttpServer } from "./support/git_http_server.ts";
+import { signWebhook } from "./support/webhook_signing.ts";
+
+const SUITE = "builds-e2e";
+const ignored = dockerTestsIgnored(SUITE);
+const TOKEN = `tok-${crypto.randomUUID()}`;
+
+/** A site image from the test busybox: its page says `version`; healthy when `healthy`. */
+function site(version: string, opts: { healthy?: boolean; broken?: boolean } = {}) {
+  const healthy = opts.healthy ?? true;
+  return {
+    Dockerfile: [
+      `FROM ${TEST_IMAGE}`,
+      ...(opts.broken
+        ? [
+          `RUN echo "npm ERR! 404 Not Found - GET https://registry.npmjs.org/does-not-exist" && exit 1`,
+        ]
+        : []),
+      "COPY site /www",
+      // A version without the file never becomes healthy.
+      ...(healthy ? [] : ["RUN rm /www/healthy"]),
+      `CMD ["sh", "-c", "exec httpd -f -p 80 -h /www"]`,
+      "",
+    ].join("\n"),
+    "site/index.html": `${version}\n`,
+    "site/healthy": "yes\n",
+    ".dockerignore": ".git\n",
+  };
+}
+
+/** A GitHub push of `sha` to main, as its webhook sends it (the fields Capstan reads). */
+function githubPush(sha: string, message: string, cloneUrl: string) {
+  return JSON.stringify({
+    ref: "refs/heads/main",
+    before: "0".repeat(40),
+    after: sha,
+    created: false,
+    deleted: false,
+    forced: false,
+    head_commit: {
+      id: sha,
+      message,
+      timestamp: new Date().toISOString(),
+      author: { name: "Test Author", email: "author@example.test" },
+    },
+    commits: [],
+    repository: { clone_url: cloneUrl, html_url: cloneUrl.replace(/\.git$/, "") },
+    pusher: { name: "author" },
+  });
+}
+
+dbTest(
+  "[docker] builds: a signed push builds on the worker and deploys with 0 failed requests; a broken commit fails with the old version serving; a commit failing its health check is rolled back",
+  async (h) => {
+    if (ignored) return;
+    const f = await dockerFixture(h, SUITE);
+    const docker = createDockerClient({ timeoutMs: 120_000 });
+    const s = f.t.services;
+    const org = f.org;
+    const root = await f.t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
+    const gitRoot = await Deno.makeTempDir({ prefix: "capstan-git-" });
+    const git = startGitHttpServer({ root: gitRoot, token: TOKEN });
+    const answers: string[] = [];
+    const call = async (
+      cookie: string,
+      method: string,
+      path: string,
+      json?: unknown,
+      // deno-lint-ignore no-explicit-any
+    ): Promise<{ status: number; body: any }> => {
+      const res = await f.t.request(path, { method, cookie, json });
+      const text = await res.text();
+      answers.push(text);
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        // a log is text
+      }
+      return { status: res.status, body };
+    };
+    const member = (m: string, p: string, j?: unknown) => call(f.users.member.cookie, m, p, j);
+    const admin = (m: string, p: string, j?: unknown) => call(f.users.admin.cookie, m, p, j);
+    const logLines: string[] = [];
+    const unsubscribe = s.bus.subscribe((topic, _data, json) => {
+      if (topic.startsWith(`org:${org.id}:build.`)) logLines.push(json);
+    });
+    let client: CountingClient | undefined;
+    s.buildRunner.start();
+    const api = "/api/v1/orgs/acme/apps/gitshop";
+    const build = (n: number) =>
+      eventually(
+        async () => {
+          const b = (await member("GET", `${api}/builds/${n}`)).body;
+          return b.state === "queued" || b.state === "running" ? undefined : b;
+        },
+        `build #${n}`,
+        240_000,
+      );
+    const deployment = (id: string) =>
+      eventually(
+        async () => {
+          const list = (await member("GET", `${api}/deployments?limit=20`)).body.items;
+          const d = list.find((x: { id: string }) => x.id === id);
+          return d && d.status !== "pending" && d.status !== "deploying" ? d : undefined;
+        },
+        `deployment ${id}`,
+        240_000,
+      );
+    try {
+      assert.equal(
+        (await call(root.cookie, "POST", "/api/v1/cluster", {
+          host_id: f.hostId,
+          advertise_addr: "127.0.0.1",
+          adopt: true,
+        })).status,
+        201,
+      );
+      const repo = await createRepo(gitRoot, "shop", site("v0"));
+      const repoUrl = git.url("shop.git");
+
+      // The app: one service built from Git; created without a deployment (no image yet).
+      let r = await member("POST", "/api/v1/orgs/acme/apps", {
+        name: "gitshop",
+        deploy: false,
+        spec: {
+          services: [{
+            name: "web",
+            image: TEST_IMAGE,
+            replicas: 2,
+            health_check: { cmd: ["test", "-f", "/www/healthy"], interval_s: 1, retries: 2 },
+            update: { parallelism: 1, delay_s: 0, order: "start-first", monitor_s: 3 },
+            restart: { condition: "any", delay_s: 1 },
+            stop_grace_s: 1,
+          }],
+        },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+
+      // Connect the repository: bad input answers by field; the token is write-only.
+      r = await member("PUT", `${api}/services/web/source`, {
+        repo_url: "https://user:pw@git.example/x.git",
+        branch: "bad..branch",
+      });
+      assert.equal(r.status, 400);
+      assert.deepEqual(Object.keys(r.body.error.fields).sort(), ["branch", "repo_url"]);
+      r = await member("PUT", `${api}/services/web/source`, {
+        repo_url: repoUrl,
+        branch: "main",
+        auth: "token",
+        token: TOKEN,
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.source.token_set, true);
+      const secret: string = r.body.webhook_secret;
+      assert.ok(secret && secret.length >= 24);
+      const hookPath = new URL(r.body.webhook.url).pathname;
+      // Shown once: reading the source or the webhook again never answers it.
+      assert.ok(!JSON.stringify((await member("GET", `${api}/webhook`)).body).includes(secret));
+
+      // The first build, by hand: deployed as the app's first deployment.
+      r = await member("POST", `${api}/services/web/builds`, {});
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      let b = await build(r.body.number);
+      assert.equal(b.state, "succeeded", JSON.stringify(b));
+      assert.equal(b.builder, "dockerfile");
+      assert.match(b.commit_sha, /^[0-9a-f]{40}$/);
+      let d = await deployment(
+        await eventually(
+          async () =>
+            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
+          "deployment id",
+        ),
+      );
+      assert.equal(d.status, "running", d.reason);
+      assert.equal(d.trigger.kind, "build");
+      assert.equal(d.trigger.build.commit, b.commit_sha);
+
+      const app = await s.apps.store.get(org.id, "gitshop");
+      client = await startCountingClient(docker, {
+        name: testName(SUITE, "client"),
+        network: networkNames(org, { id: app.id }).org,
+        host: "web.gitshop",
+        port: 80,
+        labels: testLabels(SUITE),
+      });
+      await eventually(async () => (await client!.ask()) === "v0" || undefined, "v0 answers");
+
+      // 1. A signed push of v1: 202 in milliseconds, a build, a deployment, no failed request.
+      const push = async (sha: string, message: string, delivery = crypto.randomUUID()) => {
+        const body = githubPush(sha, message, repoUrl);
+        const headers = await signWebhook("github", body, secret, {
+          event: "push",
+          deliveryId: delivery,
+        });
+        const res = await f.t.request(hookPath, { method: "POST", headers, body });
+        return { status: res.status, body: await res.json() };
+      };
+      const v1 = await repo.commit(site("v1"), "v1: a new page");
+      let hook = await push(v1, "v1: a new page");
+      assert.equal(hook.status, 202, JSON.stringify(hook.body));
+      assert.equal(hook.body.outcome, "queued");
+      b = await build(hook.body.builds[0].number);
+      assert.equal(b.state, "succeeded", JSON.stringify(b));
+      assert.equal(b.trigger, "webhook");
+      assert.equal(b.commit_sha, v1);
+      assert.equal(b.commit_message.trim(), "v1: a new page");
+      d = await deployment(
+        await eventually(
+          async () =>
+            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
+          "deployment id",
+        ),
+      );
+      assert.equal(d.status, "running", d.reason);
+      await eventually(async () => (await client!.ask()) === "v1" || undefined, "v1 answers");
+      let counts = await client.counts();
+      assert.equal(counts.bad, 0, `failed requests during the v1 deploy: ${counts.failedAt}`);
+
+      // The log streamed live and is stored; the token is nowhere.
+      assert.ok(logLines.some((l) => l.includes('"kind":"log"')), "log lines streamed");
+      const log = await member("GET", `${api}/builds/${b.number}/log`);
+      assert.equal(log.status, 200);
+      assert.match(String(log.body), /Step \d+\/\d+ : FROM/);
+
+      // A replayed delivery is acknowledged and ignored; another branch is skipped.
+      const replay = crypto.randomUUID();
+      hook = await push(v1, "again", replay);
+      assert.equal(hook.status, 202);
+      hook = await push(v1, "again", replay);
+      assert.deepEqual([hook.status, hook.body.outcome], [200, "duplicate"]);
+      await eventually(
+        async () => {
+          const list = (await member("GET", `${api}/builds?limit=5`)).body.items;
+          return list.every((x: { state: string }) =>
+            x.state !== "queued" && x.state !== "running"
+          ) || undefined;
+        },
+        "the replayed build ends",
+        240_000,
+      );
+
+      // 2. A broken commit: the build fails with its class and hint, the old version serves.
+      const current = (await member("GET", api)).body.current_deployment_id;
+      const broken = await repo.commit(site("v2", { broken: true }), "v2: broken install");
+      hook = await push(broken, "v2: broken install");
+      assert.equal(hook.status, 202);
+      b = await build(hook.body.builds[0].number);
+      assert.equal(b.state, "failed");
+      assert.equal(b.failure, "dependency_install");
+      assert.match(b.hint, /dependencies/);
+      assert.equal((await member("GET", api)).body.current_deployment_id, current);
+      assert.equal(await client.ask(), "v1");
+
+      // 3. A commit whose image fails its health check: built, deployed, rolled back.
+      const sick = await repo.commit(site("v3", { healthy: false }), "v3: forgets its health file");
+      hook = await push(sick, "v3: forgets its health file");
+      b = await build(hook.body.builds[0].number);
+      assert.equal(b.state, "succeeded", JSON.stringify(b));
+      d = await deployment(
+        await eventually(
+          async () =>
+            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
+          "deployment id",
+        ),
+      );
+      assert.equal(d.status, "rolled_back", JSON.stringify(d));
+      await eventually(async () => (await client!.ask()) === "v1" || undefined, "v1 still answers");
+      counts = await client.stop();
+      client = undefined;
+      assert.equal(counts.bad, 0, `failed requests: ${counts.failedAt}`);
+      assert.ok(counts.ok > 10);
+
+      // Deliveries: each with its outcome.
+      const deliveries = (await member("GET", `${api}/webhook/deliveries`)).body.items;
+      assert.ok(deliveries.some((x: { outcome: string }) => x.outcome === "duplicate"));
+      assert.ok(deliveries.filter((x: { outcome: string }) => x.outcome === "queued").length >= 4);
+
+      // Audited, and the token and webhook secret are in no answer, log or audit row.
+      const audited = await f.auditRows("build.started");
+      assert.ok(audited.length >= 5, `${audited.length} build.started rows`);
+      const rows = JSON.stringify(await s.audit.list({ orgId: org.id, limit: 500 }));
+      for (const text of [...answers.slice(2), rows, ...logLines]) {
+        assert.ok(!text.includes(TOKEN), "the token leaked");
+      }
+      assert.ok(!rows.includes(secret) && !logLines.some((l) => l.includes(secret)));
+      void admin;
+    } finally {
+      unsubscribe();
+      await client?.stop().catch(() => {});
+      await s.buildRunner.stop();
+      await s.apps.idle();
+      await cleanupApps(docker, [org.id], SUITE).catch((e) => console.error(e));
+      await git.close();
+      await Deno.remove(gitRoot, { recursive: true }).catch(() => {});
+      await f.close();
+      docker.close();
+    }
+  },
+);
