@@ -31,14 +31,17 @@ const seed = (h: DbHandle, key: string) => seedEncrypted(servicesWith(h, key));
 const assertReadable = (h: DbHandle, key: string, orgId: string, channelId: string) =>
   assertSeededReadable(servicesWith(h, key), orgId, channelId);
 
-Deno.test("collectEncrypted() lists the secrets' versions and the alert channels' configs", () => {
+Deno.test("collectEncrypted() lists the secrets' versions, the alert channels' configs and the build sources' credentials and webhook secrets", () => {
   assert.deepEqual(
     COLUMNS.map((c) => [c.table, c.key, c.blob, c.keyId]),
     [
       ["alert_channels", ["id"], "config", undefined],
       ["secret_versions", ["secret_id", "version"], "blob", "key_id"],
+      ["build_sources", ["id"], "credentials", "credentials_key_id"],
+      ["build_hooks", ["id"], "secret", "secret_key_id"],
     ],
   );
+  assert.equal(column("build_sources").context({ id: "b1" }), "build-source:b1");
   assert.equal(column("secret_versions").context({ secret_id: "s1", version: 3 }), "secret:s1:v3");
   assert.equal(column("alert_channels").context({ id: "c1" }), "alert_channel:c1");
 });
@@ -60,7 +63,7 @@ dbTest(
         assert.ok(e instanceof StartupError);
         assert.equal(
           e.message,
-          `secrets: the database holds secrets encrypted with key id ${oldId} (1 in alert_channels, 3 in secret_versions), ` +
+          `secrets: the database holds secrets encrypted with key id ${oldId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks), ` +
             `which CAPSTAN_SECRET_KEY is not (it is key id ${wrong.keyId}) nor any key of CAPSTAN_SECRET_KEY_PREVIOUS; ` +
             `start with that key (CAPSTAN_SECRET_KEY, or the first line of the data dir's secret-key file)`,
         );
@@ -90,12 +93,21 @@ dbTest(
     const first = await Promise.all(COLUMNS.map((c) => rewrapColumn(h.db, ring, c)));
     assert.deepEqual(
       first.map((r) => [r.table, r.rewrapped, r.alreadyCurrent, r.changed, r.failed.length]),
-      [["alert_channels", 1, 0, 0, 0], ["secret_versions", 3, 0, 0, 0]],
+      [
+        ["alert_channels", 1, 0, 0, 0],
+        ["secret_versions", 3, 0, 0, 0],
+        ["build_sources", 1, 0, 0, 0],
+        ["build_hooks", 1, 0, 0, 0],
+      ],
     );
     const again = await Promise.all(COLUMNS.map((c) => rewrapColumn(h.db, ring, c)));
     assert.deepEqual(
       again.map((r) => [r.table, r.rewrapped, r.alreadyCurrent]),
-      [["alert_channels", 0, 1], ["secret_versions", 0, 3]],
+      [["alert_channels", 0, 1], ["secret_versions", 0, 3], ["build_sources", 0, 1], [
+        "build_hooks",
+        0,
+        1,
+      ]],
     );
     // The key_id column follows the blob.
     assert.deepEqual([...await keyIdCounts(h.db, column("secret_versions"))], [[ring.keyId, 3]]);
@@ -108,7 +120,9 @@ dbTest(
         { keyId: old.keyId, keyIds: old.keyIds, source: { kind: "env" }, previousFromEnv: false },
         COLUMNS,
       ),
-      new RegExp(`key id ${ring.keyId} \\(1 in alert_channels, 3 in secret_versions\\)`),
+      new RegExp(
+        `key id ${ring.keyId} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks\\)`,
+      ),
     );
   },
 );
@@ -134,8 +148,18 @@ dbTest("rewrapColumn() and keyIdCounts() page through rows in bounded batches", 
     assert.deepEqual(
       r.map((x) => [x.table, x.rewrapped, x.alreadyCurrent]),
       batch === 1
-        ? [["alert_channels", 4, 0], ["secret_versions", 3, 0]]
-        : [["alert_channels", 0, 4], ["secret_versions", 0, 3]],
+        ? [
+          ["alert_channels", 4, 0],
+          ["secret_versions", 3, 0],
+          ["build_sources", 1, 0],
+          ["build_hooks", 1, 0],
+        ]
+        : [
+          ["alert_channels", 0, 4],
+          ["secret_versions", 0, 3],
+          ["build_sources", 0, 1],
+          ["build_hooks", 0, 1],
+        ],
     );
   }
   await assertReadable(h, NEW, orgId, channelId);

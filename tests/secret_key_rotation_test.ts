@@ -83,12 +83,14 @@ dbUrlTest(
       let r = await admin(["rotate-secret-key"], ring);
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
-      assert.deepEqual(lines.slice(0, 2), [
+      assert.deepEqual(lines.slice(0, 4), [
         "alert_channels: 1 re-wrapped, 0 already current",
         "secret_versions: 3 re-wrapped, 0 already current",
+        "build_sources: 1 re-wrapped, 0 already current",
+        "build_hooks: 1 re-wrapped, 0 already current",
       ]);
       assert.match(
-        lines[2],
+        lines[4],
         new RegExp(
           `^every encrypted value is under key ${await keyIdOf(
             NEW,
@@ -120,7 +122,7 @@ dbUrlTest(
         const meta = JSON.parse(rows[0].metadata);
         assert.deepEqual(
           [meta.rewrapped, meta.already_current, meta.failed, meta.left],
-          [4, 0, 0, 0],
+          [6, 0, 0, 0],
         );
         assert.ok(!rows[0].metadata.includes(VALUE) && !rows[0].metadata.includes(NEW));
       });
@@ -147,7 +149,7 @@ dbUrlTest(
             assert.ok(e instanceof StartupError, String(e));
             assert.equal(
               e.message,
-              `secrets: the database holds secrets encrypted with key id ${newId} (1 in alert_channels, 3 in secret_versions), ` +
+              `secrets: the database holds secrets encrypted with key id ${newId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks), ` +
                 `which CAPSTAN_SECRET_KEY is not (it is key id ${id}); ` +
                 `start with that key (CAPSTAN_SECRET_KEY, or the first line of the data dir's secret-key file)`,
             );
@@ -250,7 +252,7 @@ dbUrlTest(
         new RegExp(
           `^admin: secrets: the database holds secrets encrypted with key id ${await keyIdOf(
             OLD,
-          )} \\(1 in alert_channels, 3 in secret_versions\\)`,
+          )} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks\\)`,
         ),
       );
       for (const k of [OLD, NEW]) assert.ok(!r.stderr.includes(k));

@@ -1,17 +1,22 @@
 /**
- * What the key-rotation tests encrypt and read back: two secrets (one with two versions) and a
- * webhook channel with a signing secret — every kind of encrypted column the modules declare.
+ * What the key-rotation tests encrypt and read back: two secrets (one with two versions), a
+ * webhook channel with a signing secret, and an app's Git source with an access token (and so the
+ * app's build webhook with its secret) — every kind of encrypted column the modules declare.
  */
 import assert from "node:assert/strict";
 import type { Services } from "../../services.ts";
 import { SYSTEM_CTX } from "./services.ts";
 import { insertOrg } from "./org_row.ts";
+import { parseSpec } from "../../lib/apps/service.ts";
 
 /** A secret value no test writes anywhere else (searched for in outputs). */
 export const VALUE = "pw-canary-" + crypto.randomUUID();
 export const HOOK_SECRET = "hook-canary-0123456789";
+export const GIT_TOKEN = "git-canary-" + crypto.randomUUID();
 
-type Seeded = Pick<Services, "db" | "secrets" | "alerts">;
+type Seeded = Pick<Services, "db" | "secrets" | "alerts" | "apps" | "builds">;
+
+const OWNER = { ctx: SYSTEM_CTX, role: "owner" as const, platformAdmin: false };
 
 /** Seeds through `s` (its key encrypts everything). */
 export async function seedEncrypted(s: Seeded) {
@@ -25,6 +30,15 @@ export async function seedEncrypted(s: Seeded) {
     kind: "webhook",
     config: { url: "http://127.0.0.1:9/hook", secret: HOOK_SECRET },
   });
+  const app = await s.apps.store.create(orgId, {
+    name: "seeded",
+    spec: parseSpec({ services: [{ name: "web", image: "capstan-test/busybox:latest" }] }),
+  }, null);
+  await s.builds.connect(OWNER, app, "web", {
+    repo_url: "https://git.example.test/team/seeded.git",
+    auth: "token",
+    token: GIT_TOKEN,
+  });
   return { orgId, channelId: channel.id };
 }
 
@@ -36,4 +50,7 @@ export async function assertSeededReadable(s: Seeded, orgId: string, channelId: 
   assert.equal(text((await s.secrets.material(orgId, "API_TOKEN", 2)).value), "v2-" + VALUE);
   const cfg = await s.alerts.channels.open(await s.alerts.channels.row(orgId, channelId));
   assert.equal((cfg as { secret: string }).secret, HOOK_SECRET);
+  const app = await s.apps.store.get(orgId, "seeded");
+  const source = (await s.builds.store.source(app.id, "web"))!;
+  assert.equal((await s.builds.credentials(source)).token, GIT_TOKEN);
 }
