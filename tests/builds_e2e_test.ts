@@ -25,54 +25,11 @@ import { networkNames } from "../lib/apps/swarm_spec.ts";
 import { createRepo } from "./support/git_repos.ts";
 import { startGitHttpServer } from "./support/git_http_server.ts";
 import { signWebhook } from "./support/webhook_signing.ts";
+import { githubPush, site } from "./support/builds.ts";
 
 const SUITE = "builds-e2e";
 const ignored = dockerTestsIgnored(SUITE);
 const TOKEN = `tok-${crypto.randomUUID()}`;
-
-/** A site image from the test busybox: its page says `version`; healthy when `healthy`. */
-function site(version: string, opts: { healthy?: boolean; broken?: boolean } = {}) {
-  const healthy = opts.healthy ?? true;
-  return {
-    Dockerfile: [
-      `FROM ${TEST_IMAGE}`,
-      ...(opts.broken
-        ? [
-          `RUN echo "npm ERR! 404 Not Found - GET https://registry.npmjs.org/does-not-exist" && exit 1`,
-        ]
-        : []),
-      "COPY site /www",
-      // A version without the file never becomes healthy.
-      ...(healthy ? [] : ["RUN rm /www/healthy"]),
-      `CMD ["sh", "-c", "exec httpd -f -p 80 -h /www"]`,
-      "",
-    ].join("\n"),
-    "site/index.html": `${version}\n`,
-    "site/healthy": "yes\n",
-    ".dockerignore": ".git\n",
-  };
-}
-
-/** A GitHub push of `sha` to main, as its webhook sends it (the fields Capstan reads). */
-function githubPush(sha: string, message: string, cloneUrl: string) {
-  return JSON.stringify({
-    ref: "refs/heads/main",
-    before: "0".repeat(40),
-    after: sha,
-    created: false,
-    deleted: false,
-    forced: false,
-    head_commit: {
-      id: sha,
-      message,
-      timestamp: new Date().toISOString(),
-      author: { name: "Test Author", email: "author@example.test" },
-    },
-    commits: [],
-    repository: { clone_url: cloneUrl, html_url: cloneUrl.replace(/\.git$/, "") },
-    pusher: { name: "author" },
-  });
-}
 
 dbTest(
   "[docker] builds: a signed push builds on the worker and deploys with 0 failed requests; a broken commit fails with the old version serving; a commit failing its health check is rolled back",

@@ -36,6 +36,7 @@ export async function twoNodeApps(opts: Parameters<typeof appsHarness>[2] = {}) 
     return {
       env,
       manager,
+      workerEngine,
       worker,
       managerNode,
       workerNode,
