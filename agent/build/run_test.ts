@@ -15,6 +15,7 @@ import {
 } from "../../lib/docker/testing.ts";
 import { createRepo, type RepoFiles } from "../../tests/support/git_repos.ts";
 import { ensureBuildBases } from "../../tests/support/build_bases.ts";
+import { nixFiles } from "../../tests/support/builds.ts";
 import { runBuild } from "./run.ts";
 
 const SUITE = "build-run";
@@ -133,17 +134,7 @@ dockerTest(
 
 dockerTest("a Nix expression builds offline into a labelled image", async (docker) => {
   const token = crypto.randomUUID();
-  const busybox = await Deno.readFile("/bin/busybox");
-  const { chunks, tag } = await build(
-    docker,
-    {
-      "bb/busybox": busybox,
-      "default.nix": nixExpression(token),
-    },
-    {},
-    undefined,
-    ["bb/busybox"],
-  );
+  const { chunks, tag } = await build(docker, nixFiles(token), {}, undefined, ["bb/busybox"]);
   const kinds = chunks.map((c) => c.kind).filter((k) => k !== "log");
   assert.deepEqual(kinds, ["source", "plan", "done"], logText(chunks));
   assert.equal(only(chunks, "plan").builder, "nix");
@@ -215,17 +206,3 @@ dockerTest(
     }
   },
 );
-
-/** A default.nix whose only program is a busybox script (nothing fetched). */
-function nixExpression(token: string): string {
-  const script =
-    `$BB mkdir -p $out/bin && printf '#!%s sh\\necho hello from nix # ${token}\\n' $BB > $out/bin/hello && $BB chmod 555 $out/bin/hello`;
-  return `let bb = builtins.path { path = ./bb; name = "bb"; }; in derivation {
-    name = "hello-run";
-    system = builtins.currentSystem;
-    builder = "\${bb}/busybox";
-    BB = "\${bb}/busybox";
-    PATH = "/no-path";
-    args = [ "sh" "-c" ${JSON.stringify(script)} ];
-  }`;
-}
