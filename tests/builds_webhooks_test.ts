@@ -14,9 +14,11 @@ import { dbTest } from "./support/db.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { createRepo } from "./support/git_repos.ts";
 import { pushBody, signWebhook } from "./support/webhook_signing.ts";
-import { buildsFixture, siteFiles } from "./support/builds.ts";
+import { buildsFixture, siteFiles, WEB_SERVICE } from "./support/builds.ts";
 import type { Provider } from "../lib/builds/webhooks.ts";
-import { BAD_SIGNATURE_LIMIT } from "../lib/builds/service.ts";
+import { BAD_SIGNATURE_LIMIT, DISABLE_MS } from "../lib/builds/service.ts";
+import { manualClock } from "./support/clock.ts";
+import { testApp } from "./support/app.ts";
 
 const SUITE = "builds-webhooks";
 const ignored = dockerTestsIgnored(SUITE);
@@ -308,5 +310,55 @@ dbTest(
       off();
       await x.close();
     }
+  },
+);
+
+dbTest(
+  "builds webhooks: a hook disabled by 30 bad signatures answers 429 until its 5 minutes pass on the hub's clock, then takes a good push again",
+  async (h) => {
+    const clock = manualClock(Date.now());
+    const t = testApp(h, clock);
+    const member = await t.user("member@acme.io", { org: "acme", role: "member" });
+    let r = await t.request("/api/v1/orgs/acme/apps", {
+      method: "POST",
+      cookie: member.cookie,
+      json: { name: "hookclock", deploy: false, spec: { services: [WEB_SERVICE] } },
+    });
+    assert.equal(r.status, 201, await r.text());
+    r = await t.request("/api/v1/orgs/acme/apps/hookclock/services/web/source", {
+      method: "PUT",
+      cookie: member.cookie,
+      json: { repo_url: "https://git.example/team/hookclock.git", branch: "main" },
+    });
+    const connected = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(connected));
+    const hookPath = new URL(connected.webhook.url).pathname;
+    const body = providerPush("github", "refs/heads/elsewhere", "a".repeat(40));
+    const send = async (secret: string) => {
+      const headers = await signWebhook("github", body, secret);
+      const res = await t.request(hookPath, { method: "POST", headers, body });
+      return { status: res.status, body: await res.json() };
+    };
+    // Bad signatures a minute apart never add up to the limit.
+    for (let i = 0; i < BAD_SIGNATURE_LIMIT; i++) {
+      assert.equal((await send("wrong")).status, 401);
+      clock.advance(i === BAD_SIGNATURE_LIMIT - 2 ? 61_000 : 100);
+    }
+    assert.equal((await send(connected.webhook_secret)).status, 202, "disabled too early");
+    // 30 within one minute do.
+    clock.advance(61_000);
+    for (let i = 0; i < BAD_SIGNATURE_LIMIT; i++) {
+      assert.equal((await send("wrong")).status, 401);
+      clock.advance(100);
+    }
+    let a = await send(connected.webhook_secret);
+    assert.equal(a.status, 429);
+    clock.advance(DISABLE_MS - 60_000);
+    a = await send(connected.webhook_secret);
+    assert.equal(a.status, 429);
+    assert.ok(a.body.retry_after_s <= 60, JSON.stringify(a.body));
+    clock.advance(60_000);
+    a = await send(connected.webhook_secret);
+    assert.deepEqual([a.status, a.body.outcome], [202, "skipped"]);
   },
 );
