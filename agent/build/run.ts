@@ -111,6 +111,7 @@ export async function runBuild(
       const r = await buildNix({
         dir: context,
         tag: p.tag,
+        labels: p.labels,
         docker,
         cacheUrl: p.nix_cache_url,
         signal: both,
