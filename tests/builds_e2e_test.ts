@@ -25,7 +25,7 @@ import { networkNames } from "../lib/apps/swarm_spec.ts";
 import { createRepo } from "./support/git_repos.ts";
 import { startGitHttpServer } from "./support/git_http_server.ts";
 import { signWebhook } from "./support/webhook_signing.ts";
-import { githubPush, site } from "./support/builds.ts";
+import { githubPush, removeBuiltImages, site } from "./support/builds.ts";
 
 const SUITE = "builds-e2e";
 const ignored = dockerTestsIgnored(SUITE);
@@ -273,6 +273,7 @@ dbTest(
       await s.buildRunner.stop();
       await s.apps.idle();
       await cleanupApps(docker, [org.id], SUITE).catch((e) => console.error(e));
+      await removeBuiltImages(docker, org.id).catch(() => {});
       await git.close();
       await Deno.remove(gitRoot, { recursive: true }).catch(() => {});
       await f.close();

@@ -13,7 +13,7 @@ import { cleanupApps } from "./support/apps.ts";
 import { createRepo } from "./support/git_repos.ts";
 import { startGitHttpServer } from "./support/git_http_server.ts";
 import { startRegistry } from "./support/registry.ts";
-import { site } from "./support/builds.ts";
+import { removeBuiltImages, site } from "./support/builds.ts";
 
 const SUITE = "builds-registry";
 const ignored = dockerTestsIgnored(SUITE);
@@ -101,6 +101,7 @@ dbTest(
       await s.apps.idle();
       const org = await s.orgs.bySlug("acme");
       await cleanupApps(docker, [org!.id], SUITE).catch((e) => console.error(e));
+      await removeBuiltImages(docker, org!.id).catch(() => {});
       await git.close();
       await Deno.remove(gitRoot, { recursive: true }).catch(() => {});
       await registry.close();

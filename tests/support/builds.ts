@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { DbHandle } from "../../lib/db/mod.ts";
-import { createDockerClient } from "../../lib/docker/client.ts";
+import { createDockerClient, type DockerClient } from "../../lib/docker/client.ts";
 import { eventually, TEST_IMAGE } from "../../lib/docker/testing.ts";
 import { dockerFixture } from "./docker_api.ts";
 import { cleanupApps } from "./apps.ts";
@@ -161,12 +161,7 @@ export async function buildsFixture(
     await s.apps.idle();
     try {
       await cleanupApps(docker, [f.org.id], suite).catch((e) => console.error(e));
-      // The images builds made are labelled with their org (not the suite: they are no test's).
-      for (
-        const i of await docker.listImages({ filters: { label: [`capstan.org=${f.org.id}`] } })
-      ) {
-        await docker.removeImage(i.Id, { force: true }).catch(() => {});
-      }
+      await removeBuiltImages(docker, f.org.id);
     } finally {
       await git.close();
       await Deno.remove(gitRoot, { recursive: true }).catch(() => {});
@@ -237,4 +232,11 @@ export function githubPush(sha: string, message: string, cloneUrl: string) {
     repository: { clone_url: cloneUrl, html_url: cloneUrl.replace(/\.git$/, "") },
     pusher: { name: "author" },
   });
+}
+
+/** Removes the images an organization's builds made (labelled with the org, not a test suite). */
+export async function removeBuiltImages(docker: DockerClient, orgId: string): Promise<void> {
+  for (const i of await docker.listImages({ filters: { label: [`capstan.org=${orgId}`] } })) {
+    await docker.removeImage(i.Id, { force: true }).catch(() => {});
+  }
 }
