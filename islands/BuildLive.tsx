@@ -176,7 +176,14 @@ export default function BuildLive(props: BuildLiveProps) {
       if (!fresh) return;
       const ended = !buildActive(fresh.view.state);
       // An event may have come in since the page was read: a live state is never taken back.
-      if (ended || buildActive(view.value.state)) view.value = fresh.view;
+      // The deployment may be announced while the page is read: what was heard is kept.
+      if (ended || buildActive(view.value.state)) {
+        view.value = {
+          ...fresh.view,
+          commit: fresh.view.commit ?? view.value.commit,
+          deployment: fresh.view.deployment ?? view.value.deployment,
+        };
+      }
       actions.value = fresh.actions;
       if (ended || !heard.current) {
         log.value = fresh.log;
