@@ -105,7 +105,7 @@ export function triggerWords(b: Pick<Build, "trigger" | "actor_name">): string {
   const who = b.actor_name ? ` by ${b.actor_name}` : "";
   if (b.trigger === "webhook") return `push${b.actor_name ? ` (${b.actor_name})` : ""}`;
   if (b.trigger === "retry") return `retry${who}`;
-  return `by hand${who}`;
+  return who ? `manual,${who}` : "manual";
 }
 
 /** How long a build took, or has been running; null before it started. */

@@ -227,10 +227,11 @@ function SourceForm(
           name="builder"
           label="Builder"
           options={[
-            { value: "auto", label: "Detect: Dockerfile, Nix or project type" },
+            { value: "auto", label: "Detect" },
             { value: "dockerfile", label: "Dockerfile" },
             { value: "nix", label: "Nix" },
           ]}
+          hint="Detect: a Dockerfile, else a Nix expression, else the project's type (package.json, go.mod, …)."
         />
         <TextField
           {...p}
