@@ -6,6 +6,7 @@
 // page shows the state as of its rendering, with a refresh link.
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { freshIslandProps } from "./live/fresh_props.ts";
 import { useLiveTopic } from "./live/use_live_topic.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 import type { Topic } from "../lib/realtime/topics.ts";
@@ -75,13 +76,7 @@ function showDeploymentStatus(id: string, status: string): void {
 }
 
 /** The AppLive props the page renders now, read from a fresh copy of it; null when unreadable. */
-async function freshProps(href: string): Promise<AppLiveProps | null> {
-  const res = await fetch(href, { headers: { accept: "text/html" }, credentials: "same-origin" });
-  if (!res.ok) return null;
-  const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-  const el = doc.querySelector<HTMLElement>('capstan-island[data-island="AppLive"]');
-  return el?.dataset.props ? JSON.parse(el.dataset.props) as AppLiveProps : null;
-}
+const freshProps = (href: string) => freshIslandProps<AppLiveProps>(href, "AppLive");
 
 /** `12:04:05` of an ISO time (UTC, like the rest of the page). */
 const clock = (iso: string) => (iso.length >= 19 ? iso.slice(11, 19) : iso);

@@ -7,6 +7,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { useLiveTopic } from "./live/use_live_topic.ts";
+import { freshIslandProps } from "./live/fresh_props.ts";
 import { LIVE_LABELS, LiveMarker } from "./live/LiveMarker.tsx";
 import LogViewer from "./LogViewer.tsx";
 import type { Topic } from "../lib/realtime/topics.ts";
@@ -86,13 +87,7 @@ function progressOf(v: ProvisionView): number {
 }
 
 /** The island's props as a fresh copy of the page renders them; null when unreadable. */
-async function freshProps(href: string): Promise<ProvisionLiveProps | null> {
-  const res = await fetch(href, { headers: { accept: "text/html" }, credentials: "same-origin" });
-  if (!res.ok) return null;
-  const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-  const el = doc.querySelector<HTMLElement>('capstan-island[data-island="ProvisionLive"]');
-  return el?.dataset.props ? JSON.parse(el.dataset.props) as ProvisionLiveProps : null;
-}
+const freshProps = (href: string) => freshIslandProps<ProvisionLiveProps>(href, "ProvisionLive");
 
 const LABELS = {
   ...LIVE_LABELS,

@@ -74,6 +74,10 @@ import * as templateEdit from "./o/[org]/templates/[id]/edit.tsx";
 import * as templateDelete from "./o/[org]/templates/[id]/delete.tsx";
 import * as provisionPage from "./o/[org]/provisions/[id].tsx";
 import * as appDeprovision from "./o/[org]/apps/[app]/deprovision.tsx";
+import * as buildSource from "./o/[org]/apps/[app]/source.tsx";
+import * as buildsList from "./o/[org]/apps/[app]/builds.tsx";
+import * as buildDetail from "./o/[org]/apps/[app]/builds/[n].tsx";
+import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -144,6 +148,8 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
     provisionPage,
     appDeprovision,
   ],
+  // "builds/new" (a POST) before "builds/:n".
+  builds: [buildSource, buildsList, buildDetail, buildWebhook],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

@@ -21,6 +21,7 @@ export const islands = defineIslands({
   HealthDetail: "islands/HealthDetail.tsx",
   AppLive: "islands/AppLive.tsx",
   ProvisionLive: "islands/ProvisionLive.tsx",
+  BuildLive: "islands/BuildLive.tsx",
 });
 
 /** A registered island name. */

@@ -31,6 +31,7 @@ import {
   mayOperate,
 } from "./_app.tsx";
 import { appMetricsSection } from "./_metrics.tsx";
+import { appBuildsSection } from "./[app]/_builds.tsx";
 
 const AppLiveIsland = island("AppLive", AppLive);
 const LogViewerIsland = island("LogViewer", LogViewer);
@@ -232,6 +233,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
         self={self}
         operate={operate}
       />
+      {await appBuildsSection(c, app)}
       {await appRoutes(c, app)}
       <section aria-labelledby="deployments-title">
         <h2 id="deployments-title" class="section-title">Deployments</h2>
