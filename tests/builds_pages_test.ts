@@ -80,6 +80,8 @@ dbTest(
     let r = await get(src);
     assert.equal(r.status, 200);
     assert.equal(r.html.match(/<form[^>]*action="\/o\/acme\/apps\/shop\/source"/g)?.length, 1);
+    // Without a registry the page says how built images reach the nodes.
+    assert.match(r.html, /data-image-delivery="true">No registry is set[^<]*copied to each node/);
     assert.equal(inputValue(r.html, "branch"), "main");
     assert.ok(isChecked(r.html, "auto_deploy"));
     assert.match(r.html, /<option value="auto" selected/);

@@ -454,7 +454,16 @@ async function sourcePage(c: AppContext, kit: PageKit, state: SourcePageState = 
       <AppCrumbs c={c} app={app} />
       <PageHeader
         title="Git source"
-        sub={<>Build {app.name}'s images from a Git repository, on a worker.</>}
+        sub={
+          <>
+            Build {app.name}'s images from a Git repository, on a worker.{" "}
+            <span data-image-delivery>
+              {c.var.services.config.builds.registry
+                ? `Built images are pushed to ${c.var.services.config.builds.registry.url}.`
+                : "No registry is set (CAPSTAN_REGISTRY_URL): built images are copied to each node through its agent."}
+            </span>
+          </>
+        }
       >
         {operate && source && <BuildNowButton c={c} app={app} service={service} />}
       </PageHeader>
