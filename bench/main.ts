@@ -19,6 +19,7 @@ import { writerStormBench } from "./writer_storm_bench.ts";
 import { appsBench } from "./apps_bench.ts";
 import { templatesBench } from "./templates_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
+import { buildOverheadBench, webhookAckBench } from "./builds_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -198,6 +199,8 @@ await hub.stop();
 // Alert rules on the ingest path: 100 rules against the same batches as no rules, same run; after
 // the bench hub stops, so its jobs (rollups of the ingest above) do not run beside it.
 record("rules_ingest_overhead_pct", (await benchRulesOverhead()).overheadPct);
+// Signed GitHub pushes to an app's webhook over a real socket: the ack, each queuing a build.
+await webhookAckBench(record);
 // Hub memory under 50 API writers, the hub in its own process as `deno task start` runs it.
 await writerStormBench(record);
 
@@ -213,6 +216,8 @@ else {
   // Apps on the Swarm: deploy-ready time against the Docker CLI, failed requests in an update. A
   // machine whose engine is not a swarm manager says so instead of losing the other figures.
   await appsBench(record).catch((e) => console.log(`apps figures skipped: ${e}`));
+  // A Dockerfile app built through the hub and its worker's agent against `docker build`.
+  await buildOverheadBench(record).catch((e) => console.log(`build figures skipped: ${e}`));
 }
 // The reverse proxy: a real Caddy (Debian's) driven by the routes API; skipped without `caddy`.
 await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`));

@@ -8,6 +8,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { Services } from "../services.ts";
 import { gzip } from "../agent/metrics/reporter.ts";
+import { percentile } from "./stats.ts";
 
 const SERIES_PER_HOST = 10;
 const SAMPLES_PER_BATCH = 10; // one 10 s batch of 1 s samples
@@ -24,11 +25,6 @@ export const KEYS = [
   "fs.used_pct{mount=/}",
   "disk.read_bps{dev=sda}",
 ];
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 function batchBody(seq: number, start: number): string {
   const samples = [];

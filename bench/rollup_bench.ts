@@ -6,6 +6,7 @@
  */
 import { gzip } from "../agent/metrics/reporter.ts";
 import { type BenchCtx, enrollHosts } from "./metrics_bench.ts";
+import { percentile } from "./stats.ts";
 
 /** Hosts whose finished minutes are rolled up (the review saw acks of 8.9 s with 54 hosts live). */
 const ROLLUP_HOSTS = 54;
@@ -30,11 +31,6 @@ const ROLLUP_WINDOW_MS = 60_000;
 /** Acks wanted during rollups; more rounds (up to MAX_ROUNDS) until there are. */
 const MIN_ACKS = 100;
 const MAX_ROUNDS = 4;
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 /** Runs the rollup-versus-idle ack figures, reporting through `record`. */
 export async function rollupStallBench(

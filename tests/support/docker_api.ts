@@ -89,6 +89,17 @@ export async function dockerFixture(
   const opsSent = () =>
     agent.sent.filter((m) => m.t === "call" && m.op !== "health.sync").map((m) => m.op!);
 
+  /** Adopts the engine's swarm as the cluster, the local host its node, as a platform admin. */
+  async function adoptCluster() {
+    const root = await t.user("cluster-root@x.io", { admin: true });
+    const res = await t.request("/api/v1/cluster", {
+      method: "POST",
+      cookie: root.cookie,
+      json: { host_id: hostId, advertise_addr: "127.0.0.1", adopt: true },
+    });
+    assert.equal(res.status, 201, await res.text());
+  }
+
   async function close() {
     await agent.stop().catch(() => {});
     try {
@@ -110,6 +121,7 @@ export async function dockerFixture(
     waitForListed,
     auditRows,
     opsSent,
+    adoptCluster,
     close,
   };
 }

@@ -23,3 +23,27 @@ export function startTestHub(
     { log: opts.log ?? silentLogger, jobs: opts.jobs ?? false },
   );
 }
+
+/** An owner of organization `org` (made if missing) and a write API token of theirs in it. */
+export async function ownerToken(
+  services: RunningHub["services"],
+  org: string,
+  email: string,
+): Promise<{ userId: string; orgId: string; token: string }> {
+  const sys = { actor: { type: "system" as const, name: "test" } };
+  const user = await services.accounts.createUser(sys, {
+    email,
+    name: email.split("@")[0],
+    password: `password-${email}`,
+  });
+  await services.accounts.ensureMembership(sys, user.id, org, "owner");
+  const orgId = (await services.orgs.bySlug(org))!.id;
+  const { token } = await services.tokens.create({
+    userId: user.id,
+    orgId,
+    name: "test",
+    scope: "write",
+    expiresAt: null,
+  });
+  return { userId: user.id, orgId, token };
+}
