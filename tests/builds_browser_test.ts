@@ -8,6 +8,7 @@
  * push of another branch and a bad signature. The token is on no page. Screenshots of the source,
  * build and deliveries pages at desktop and phone widths go to tests/artifacts/.
  */
+import { removeBuiltImages } from "./support/builds.ts";
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { createDockerClient } from "../lib/docker/client.ts";
@@ -78,7 +79,6 @@ Deno.test({
     const errors: string[] = [];
     const html: string[] = [];
     const name = `gb-${crypto.randomUUID().slice(0, 6)}`;
-    let appId: string | undefined;
     try {
       await services.db.updateTable("users").set({ is_admin: 1 }).where("email", "=", ADA.email)
         .execute();
@@ -119,7 +119,7 @@ Deno.test({
         },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      appId = created.body.id;
+
       await createRepo(gitRoot, "site", SITE);
       const repoUrl = git.url("site.git");
 
@@ -219,13 +219,7 @@ Deno.test({
       await services.apps.idle().catch(() => {});
       await hub.stop();
       await cleanupApps(docker, [org.id], SUITE).catch((e) => console.error(e));
-      if (appId) {
-        for (const i of await docker.listImages().catch(() => [])) {
-          if ((i.RepoTags ?? []).some((t) => t.startsWith(`capstan-builds/${appId}/`))) {
-            await docker.removeImage(i.Id, { force: true }).catch(() => {});
-          }
-        }
-      }
+      await removeBuiltImages(docker, org.id).catch(() => {});
       docker.close();
       await git.close();
       for (const dir of [dataDir, profile, gitRoot]) {

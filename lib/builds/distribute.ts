@@ -97,7 +97,7 @@ export async function pushImage(
   const at = ref.lastIndexOf(":");
   const hasTag = at > ref.lastIndexOf("/");
   // The whole repository path is kept: builds are tagged per app and service
-  // (capstan-builds/<app id>/<service>), and a last segment alone would collide across apps.
+  // (capstan-builds/<org id>/<app id>/<service>), and a last segment alone would collide across apps.
   const repoName = hasTag ? ref.slice(0, at) : ref;
   const tag = hasTag ? ref.slice(at + 1) : "latest";
   const { ref: target } = await agent.call<{ ref: string }>("image.tag", {

@@ -234,9 +234,10 @@ export function githubPush(sha: string, message: string, cloneUrl: string) {
   });
 }
 
-/** Removes the images an organization's builds made (labelled with the org, not a test suite). */
+/** Removes the images an organization's builds made (tagged under the org's id, not a suite's). */
 export async function removeBuiltImages(docker: DockerClient, orgId: string): Promise<void> {
-  for (const i of await docker.listImages({ filters: { label: [`capstan.org=${orgId}`] } })) {
+  const reference = [`capstan-builds/${orgId}/*/*`];
+  for (const i of await docker.listImages({ filters: { reference } })) {
     await docker.removeImage(i.Id, { force: true }).catch(() => {});
   }
 }
