@@ -1,6 +1,7 @@
 /**
  * Built images through a registry (CAPSTAN_REGISTRY_URL), on both dialects: Debian's
- * docker-registry on a loopback port; a build of an app's Git source is pushed from the worker
+ * docker-registry on a loopback port; a build asked before there is a cluster waits without a
+ * worker and starts once there is one; a build of an app's Git source is pushed from the worker
  * to it, the deployment names the registry's reference pinned to the pushed digest, the registry
  * serves that manifest, and the app runs it.
  */
@@ -36,12 +37,6 @@ dbTest(
       return { status: res.status, body: await res.json() };
     };
     try {
-      const cluster = await f.t.request("/api/v1/cluster", {
-        method: "POST",
-        cookie: root.cookie,
-        json: { host_id: f.hostId, advertise_addr: "127.0.0.1", adopt: true },
-      });
-      assert.equal(cluster.status, 201);
       await createRepo(gitRoot, "regshop", site("from-registry"));
       let r = await member("POST", "/api/v1/orgs/acme/apps", {
         name: "regshop",
@@ -61,8 +56,16 @@ dbTest(
         branch: "main",
       });
       assert.equal(r.status, 200, JSON.stringify(r.body));
+      // Asked before there is a cluster: queued without a worker, picked up once there is one.
       r = await member("POST", `${api}/services/web/builds`, {});
       assert.equal(r.status, 202);
+      assert.deepEqual([r.body.state, r.body.host_id], ["queued", null]);
+      const cluster = await f.t.request("/api/v1/cluster", {
+        method: "POST",
+        cookie: root.cookie,
+        json: { host_id: f.hostId, advertise_addr: "127.0.0.1", adopt: true },
+      });
+      assert.equal(cluster.status, 201);
       const b = await eventually(
         async () => {
           const x = (await member("GET", `${api}/builds/${r.body.number}`)).body;

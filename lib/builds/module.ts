@@ -53,7 +53,20 @@ export const buildsModule = defineModule<
     // The runner and the use cases need each other (credentials; kick and cancel).
     // deno-lint-ignore prefer-const
     let builds: Builds | undefined;
+    // A ready node labelled capstan.builder=true whose agent is connected, else the leader.
+    const pickWorker = async () => {
+      const nodes = await cluster.nodes().catch(() => []);
+      const ready = nodes.filter((n) =>
+        n.host_id && n.state === "ready" && n.availability === "active" &&
+        agents.isOnline(n.host_id)
+      );
+      const builders = ready.filter((n) => n.labels["capstan.builder"] === "true");
+      const pick = builders[0] ?? ready.find((n) => n.leader) ??
+        ready.find((n) => n.role === "manager");
+      return pick?.host_id ?? undefined;
+    };
     const runner = createBuildRunner({
+      pickWorker,
       store,
       clock,
       log,
@@ -92,17 +105,7 @@ export const buildsModule = defineModule<
       events: core.events,
       runner,
       app: appOf,
-      pickWorker: async () => {
-        const nodes = await cluster.nodes().catch(() => []);
-        const ready = nodes.filter((n) =>
-          n.host_id && n.state === "ready" && n.availability === "active" &&
-          agents.isOnline(n.host_id)
-        );
-        const builders = ready.filter((n) => n.labels["capstan.builder"] === "true");
-        const pick = builders[0] ?? ready.find((n) => n.leader) ??
-          ready.find((n) => n.role === "manager");
-        return pick?.host_id ?? undefined;
-      },
+      pickWorker,
     });
     return { builds, buildRunner: runner };
   },

@@ -33,6 +33,8 @@ export interface RunnerDeps {
   store: BuildStore;
   clock: Clock;
   log: Logger;
+  /** The worker a build queued without one runs on (undefined: none is up yet). */
+  pickWorker(): Promise<string | undefined>;
   /** This process's agent connection to a host, if the host's agent is connected here. */
   agent(hostId: string): AgentCaller | undefined;
   credentials(source: BuildSource): Promise<SourceCredentials>;
@@ -110,8 +112,10 @@ export function createBuildRunner(deps: RunnerDeps) {
     for (const b of queued) {
       if (stopped) return;
       if (b.cancel_requested) continue;
-      const hostId = b.host_id;
+      // Queued when no worker was up (no cluster yet, every agent away): pick one now.
+      const hostId = b.host_id ?? await deps.pickWorker().catch(() => undefined);
       if (!hostId) continue;
+      if (!b.host_id) await store.update(b.id, { host_id: hostId });
       const agent = deps.agent(hostId);
       if (!agent) continue;
       const n = busy.get(hostId) ?? await store.runningOn(hostId);
