@@ -20,6 +20,9 @@ import { createDistributor } from "./image_delivery.ts";
 import * as buildsMigration from "./migration.ts";
 import "./events.ts";
 
+const DELIVERIES_KEEP_MS = 90 * 86_400_000;
+const BUILD_LOGS_KEPT = 50;
+
 /** The base images of detected plans (CAPSTAN_BUILD_BASE_IMAGES), read once at start. */
 function baseImages(path: string | undefined): Record<string, string> | undefined {
   if (!path) return undefined;
@@ -109,12 +112,19 @@ export const buildsModule = defineModule<
     });
     return { builds, buildRunner: runner };
   },
-  jobs: ({ buildRunner }) => [{
+  jobs: ({ builds, buildRunner }, core) => [{
     name: "builds_stale",
     schedule: "* * * * *",
     intervalMs: 60_000,
     // Builds whose hub stopped mid-build (no heartbeat for a minute) are marked failed.
     run: async () => ({ failed: await buildRunner.failStale() }),
+  }, {
+    name: "builds_purge",
+    schedule: "41 * * * *",
+    intervalMs: 3_600_000,
+    // Webhook deliveries older than 90 days, and the logs of each app's builds beyond its newest
+    // 50 (a build's log is up to CAPSTAN_BUILD_LOG_MAX_BYTES, compressed).
+    run: () => builds.store.purge(core.clock.now() - DELIVERIES_KEEP_MS, BUILD_LOGS_KEPT),
   }],
   topics: topicRoles([buildTopic]),
   migrations: { "0017_builds": buildsMigration },

@@ -256,8 +256,14 @@ export function createBuildStore(db: Db, clock: Clock) {
     },
     /** How many builds wait before this one on its worker (0: next). */
     async position(b: Build): Promise<number> {
+      // In the dispatcher's order: by time queued, then by id (uuidv7) within a millisecond.
       let q = db.selectFrom("builds").select((eb) => eb.fn.countAll().as("n"))
-        .where("state", "=", "queued").where("queued_at", "<", b.queued_at);
+        .where("state", "=", "queued").where((eb) =>
+          eb.or([
+            eb("queued_at", "<", b.queued_at),
+            eb.and([eb("queued_at", "=", b.queued_at), eb("id", "<", b.id)]),
+          ])
+        );
       q = b.host_id === null ? q.where("host_id", "is", null) : q.where("host_id", "=", b.host_id);
       return Number((await q.executeTakeFirst())?.n ?? 0);
     },
@@ -292,6 +298,31 @@ export function createBuildStore(db: Db, clock: Clock) {
       const rows = await db.selectFrom("builds").selectAll().where("state", "=", "running")
         .where("heartbeat_at", "<", before).execute();
       return rows.map(buildOf);
+    },
+
+    // ---- retention
+    /**
+     * Deletes deliveries older than `before` and the logs of each app's builds beyond its newest
+     * `keepLogs` (the builds stay in the history, their logs go); answers what went.
+     */
+    async purge(before: number, keepLogs: number): Promise<{ deliveries: number; logs: number }> {
+      const d = await db.deleteFrom("build_deliveries").where("at", "<", before).executeTakeFirst();
+      const old = await db.selectFrom("builds as b").select("b.id")
+        .where((eb) =>
+          eb(
+            eb.selectFrom("builds as n").select((x) => x.fn.countAll().as("c"))
+              .whereRef("n.app_id", "=", "b.app_id").whereRef("n.number", ">", "b.number"),
+            ">=",
+            keepLogs,
+          )
+        ).where("b.state", "in", ["succeeded", "failed", "cancelled"]).limit(1000).execute();
+      let logs = 0;
+      if (old.length) {
+        const r = await db.deleteFrom("build_logs").where("build_id", "in", old.map((o) => o.id))
+          .executeTakeFirst();
+        logs = Number(r.numDeletedRows);
+      }
+      return { deliveries: Number(d.numDeletedRows), logs };
     },
 
     // ---- logs
