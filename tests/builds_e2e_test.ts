@@ -209,18 +209,26 @@ dbTest(
       const replay = crypto.randomUUID();
       hook = await push(v1, "again", replay);
       assert.equal(hook.status, 202);
+      const first = hook.body.builds[0].number;
+      // A second push at once: its build ends while the first one's deployment rolls, waits for
+      // it, then deploys too.
+      hook = await push(v1, "again, at once");
+      assert.equal(hook.status, 202);
+      const second = hook.body.builds[0].number;
       hook = await push(v1, "again", replay);
       assert.deepEqual([hook.status, hook.body.outcome], [200, "duplicate"]);
-      await eventually(
-        async () => {
-          const list = (await member("GET", `${api}/builds?limit=5`)).body.items;
-          return list.every((x: { state: string }) =>
-            x.state !== "queued" && x.state !== "running"
-          ) || undefined;
-        },
-        "the replayed build ends",
-        240_000,
-      );
+      for (const n of [first, second]) {
+        b = await build(n);
+        assert.equal(b.state, "succeeded", JSON.stringify(b));
+        d = await deployment(
+          await eventually(
+            async () => (await member("GET", `${api}/builds/${n}`)).body.deployment_id ?? undefined,
+            `deployment of build #${n}`,
+            240_000,
+          ),
+        );
+        assert.equal(d.status, "running", d.reason);
+      }
 
       // 2. A broken commit: the build fails with its class and hint, the old version serves.
       const current = (await member("GET", api)).body.current_deployment_id;

@@ -318,14 +318,32 @@ export function createBuildRunner(deps: RunnerDeps) {
 
   /** Deploys a built image and tells how the deployment ended (succeeded, rolled back, failed). */
   async function deployBuilt(app: App, b: Build, image: string): Promise<void> {
-    let d: Deployment;
-    try {
-      d = await deps.deploy(app, b, image);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      await store.update(b.id, { error: `Not deployed: ${message}`.slice(0, 2000) });
-      notice(app, b, "deploy_failed", `Build #${b.number} was not deployed: ${message}`);
-      return;
+    let d: Deployment | undefined;
+    // Pushes in quick succession: a build that ends while the app's last deployment is still
+    // rolling waits for it (and is dropped if a newer build of the service came meanwhile).
+    const until = clock.now() + DEPLOY_WAIT_MS;
+    while (!d) {
+      try {
+        d = await deps.deploy((await deps.app(app.org_id, app.id)) ?? app, b, image);
+      } catch (err) {
+        const busy = (err as { code?: string }).code === "deploy_in_progress";
+        if (busy && !stopped && clock.now() < until) {
+          const newer = (await store.list(app.id, { limit: 20 })).find((x) =>
+            x.number > b.number && x.service === b.service && x.deploy === 1 &&
+            x.state !== "failed" && x.state !== "cancelled"
+          );
+          if (!newer) {
+            await new Promise((r) => setTimeout(r, 2000));
+            continue;
+          }
+          await store.update(b.id, { error: `Not deployed: build #${newer.number} is newer` });
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        await store.update(b.id, { error: `Not deployed: ${message}`.slice(0, 2000) });
+        notice(app, b, "deploy_failed", `Build #${b.number} was not deployed: ${message}`);
+        return;
+      }
     }
     await store.update(b.id, { deployment_id: d.id });
     deps.publish(b, { kind: "deployment", build_id: b.id, deployment_id: d.id, number: d.number });
