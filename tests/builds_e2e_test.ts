@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
-import { dockerFixture } from "./support/docker_api.ts";
 import {
   dockerTestsIgnored,
   eventually,
@@ -18,88 +17,32 @@ import {
   testLabels,
   testName,
 } from "../lib/docker/testing.ts";
-import { createDockerClient } from "../lib/docker/client.ts";
-import { cleanupApps } from "./support/apps.ts";
 import { type CountingClient, startCountingClient } from "./support/counting_client.ts";
 import { networkNames } from "../lib/apps/swarm_spec.ts";
 import { createRepo } from "./support/git_repos.ts";
-import { startGitHttpServer } from "./support/git_http_server.ts";
 import { signWebhook } from "./support/webhook_signing.ts";
-import { githubPush, removeBuiltImages, site } from "./support/builds.ts";
+import { buildsFixture, githubPush, site } from "./support/builds.ts";
 
 const SUITE = "builds-e2e";
 const ignored = dockerTestsIgnored(SUITE);
-const TOKEN = `tok-${crypto.randomUUID()}`;
 
 dbTest(
   "[docker] builds: a signed push builds on the worker and deploys with 0 failed requests; a broken commit fails with the old version serving; a commit failing its health check is rolled back",
   async (h) => {
     if (ignored) return;
-    const f = await dockerFixture(h, SUITE);
-    const docker = createDockerClient({ timeoutMs: 120_000 });
-    const s = f.t.services;
+    const fx = await buildsFixture(h, SUITE);
+    const { f, s, docker, member, ended, deployed } = fx;
     const org = f.org;
-    const root = await f.t.user("root@x.io", { admin: true, org: "acme", role: "owner" });
-    const gitRoot = await Deno.makeTempDir({ prefix: "capstan-git-" });
-    const git = startGitHttpServer({ root: gitRoot, token: TOKEN });
-    const answers: string[] = [];
-    const call = async (
-      cookie: string,
-      method: string,
-      path: string,
-      json?: unknown,
-      // deno-lint-ignore no-explicit-any
-    ): Promise<{ status: number; body: any }> => {
-      const res = await f.t.request(path, { method, cookie, json });
-      const text = await res.text();
-      answers.push(text);
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        // a log is text
-      }
-      return { status: res.status, body };
-    };
-    const member = (m: string, p: string, j?: unknown) => call(f.users.member.cookie, m, p, j);
-    const admin = (m: string, p: string, j?: unknown) => call(f.users.admin.cookie, m, p, j);
     const logLines: string[] = [];
     const unsubscribe = s.bus.subscribe((topic, _data, json) => {
       if (topic.startsWith(`org:${org.id}:build.`)) logLines.push(json);
     });
     let client: CountingClient | undefined;
-    s.buildRunner.start();
     const api = "/api/v1/orgs/acme/apps/gitshop";
-    const build = (n: number) =>
-      eventually(
-        async () => {
-          const b = (await member("GET", `${api}/builds/${n}`)).body;
-          return b.state === "queued" || b.state === "running" ? undefined : b;
-        },
-        `build #${n}`,
-        240_000,
-      );
-    const deployment = (id: string) =>
-      eventually(
-        async () => {
-          const list = (await member("GET", `${api}/deployments?limit=20`)).body.items;
-          const d = list.find((x: { id: string }) => x.id === id);
-          return d && d.status !== "pending" && d.status !== "deploying" ? d : undefined;
-        },
-        `deployment ${id}`,
-        240_000,
-      );
+    const build = (n: number) => ended(api, n);
     try {
-      assert.equal(
-        (await call(root.cookie, "POST", "/api/v1/cluster", {
-          host_id: f.hostId,
-          advertise_addr: "127.0.0.1",
-          adopt: true,
-        })).status,
-        201,
-      );
-      const repo = await createRepo(gitRoot, "shop", site("v0"));
-      const repoUrl = git.url("shop.git");
+      const repo = await createRepo(fx.gitRoot, "shop", site("v0"));
+      const repoUrl = fx.git.url("shop.git");
 
       // The app: one service built from Git; created without a deployment (no image yet).
       let r = await member("POST", "/api/v1/orgs/acme/apps", {
@@ -130,7 +73,7 @@ dbTest(
         repo_url: repoUrl,
         branch: "main",
         auth: "token",
-        token: TOKEN,
+        token: fx.token,
       });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.source.token_set, true);
@@ -147,13 +90,7 @@ dbTest(
       assert.equal(b.state, "succeeded", JSON.stringify(b));
       assert.equal(b.builder, "dockerfile");
       assert.match(b.commit_sha, /^[0-9a-f]{40}$/);
-      let d = await deployment(
-        await eventually(
-          async () =>
-            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
-          "deployment id",
-        ),
-      );
+      let d = await deployed(api, b.number);
       assert.equal(d.status, "running", d.reason);
       assert.equal(d.trigger.kind, "build");
       assert.equal(d.trigger.build.commit, b.commit_sha);
@@ -187,13 +124,7 @@ dbTest(
       assert.equal(b.trigger, "webhook");
       assert.equal(b.commit_sha, v1);
       assert.equal(b.commit_message.trim(), "v1: a new page");
-      d = await deployment(
-        await eventually(
-          async () =>
-            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
-          "deployment id",
-        ),
-      );
+      d = await deployed(api, b.number);
       assert.equal(d.status, "running", d.reason);
       await eventually(async () => (await client!.ask()) === "v1" || undefined, "v1 answers");
       let counts = await client.counts();
@@ -220,13 +151,7 @@ dbTest(
       for (const n of [first, second]) {
         b = await build(n);
         assert.equal(b.state, "succeeded", JSON.stringify(b));
-        d = await deployment(
-          await eventually(
-            async () => (await member("GET", `${api}/builds/${n}`)).body.deployment_id ?? undefined,
-            `deployment of build #${n}`,
-            240_000,
-          ),
-        );
+        d = await deployed(api, n);
         assert.equal(d.status, "running", d.reason);
       }
 
@@ -247,13 +172,7 @@ dbTest(
       hook = await push(sick, "v3: forgets its health file");
       b = await build(hook.body.builds[0].number);
       assert.equal(b.state, "succeeded", JSON.stringify(b));
-      d = await deployment(
-        await eventually(
-          async () =>
-            (await member("GET", `${api}/builds/${b.number}`)).body.deployment_id ?? undefined,
-          "deployment id",
-        ),
-      );
+      d = await deployed(api, b.number);
       assert.equal(d.status, "rolled_back", JSON.stringify(d));
       await eventually(async () => (await client!.ask()) === "v1" || undefined, "v1 still answers");
       counts = await client.stop();
@@ -270,22 +189,14 @@ dbTest(
       const audited = await f.auditRows("build.started");
       assert.ok(audited.length >= 5, `${audited.length} build.started rows`);
       const rows = JSON.stringify(await s.audit.list({ orgId: org.id, limit: 500 }));
-      for (const text of [...answers.slice(2), rows, ...logLines]) {
-        assert.ok(!text.includes(TOKEN), "the token leaked");
+      for (const text of [...fx.answers, rows, ...logLines]) {
+        assert.ok(!text.includes(fx.token), "the token leaked");
       }
       assert.ok(!rows.includes(secret) && !logLines.some((l) => l.includes(secret)));
-      void admin;
     } finally {
       unsubscribe();
       await client?.stop().catch(() => {});
-      await s.buildRunner.stop();
-      await s.apps.idle();
-      await cleanupApps(docker, [org.id], SUITE).catch((e) => console.error(e));
-      await removeBuiltImages(docker, org.id).catch(() => {});
-      await git.close();
-      await Deno.remove(gitRoot, { recursive: true }).catch(() => {});
-      await f.close();
-      docker.close();
+      await fx.close();
     }
   },
 );

@@ -137,7 +137,8 @@ export async function buildsFixture(
     const id = await eventually(
       async () => (await member("GET", `${api}/builds/${n}`)).body.deployment_id ?? undefined,
       `build #${n}'s deployment`,
-      60_000,
+      // A build that ends while the app's previous deployment rolls waits for it first.
+      240_000,
     );
     return await eventually(
       async () => {
