@@ -608,16 +608,16 @@ export function createBuilds(deps: BuildsDeps) {
         return { status: 202 as const, body: { outcome: "skipped", reason } };
       };
       if (parsed.deleted) return await skip(`${parsed.ref} was deleted`);
-      if (parsed.tag !== undefined) {
-        const tagBuilders = (await store.sources(app.id)).filter((s) => s.build_tags === 1);
-        if (!tagBuilders.length) return await skip(`tag ${parsed.tag}: tags do not build`);
-      }
+      const all = await store.sources(app.id);
       const branch = parsed.branch;
-      const sources = (await store.sources(app.id)).filter((s) =>
+      const sources = all.filter((s) =>
         parsed.tag !== undefined ? s.build_tags === 1 : s.branch === branch
       );
+      if (parsed.tag !== undefined && !sources.length) {
+        return await skip(`tag ${parsed.tag}: tags do not build`);
+      }
       if (!sources.length) {
-        const wanted = [...new Set((await store.sources(app.id)).map((s) => s.branch))];
+        const wanted = [...new Set(all.map((s) => s.branch))];
         return await skip(
           `push to ${branch ?? parsed.ref}; the app builds ${wanted.join(", ") || "no branch"}`,
         );
