@@ -8,7 +8,7 @@
  * push of another branch and a bad signature. The token is on no page. Screenshots of the source,
  * build and deliveries pages at desktop and phone widths go to tests/artifacts/.
  */
-import { removeBuiltImages } from "./support/builds.ts";
+import { removeBuiltImages, WEB_SERVICE } from "./support/builds.ts";
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { createDockerClient } from "../lib/docker/client.ts";
@@ -108,14 +108,7 @@ Deno.test({
         name,
         deploy: false,
         spec: {
-          services: [{
-            name: "web",
-            image: TEST_IMAGE,
-            replicas: 1,
-            update: { parallelism: 1, delay_s: 0, order: "start-first", monitor_s: 2 },
-            restart: { condition: "any", delay_s: 1 },
-            stop_grace_s: 1,
-          }],
+          services: [{ ...WEB_SERVICE, update: { ...WEB_SERVICE.update, monitor_s: 2 } }],
         },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
