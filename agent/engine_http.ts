@@ -4,8 +4,9 @@
  * (`X-Registry-Auth`). One short-lived HTTP client per use over the engine's unix socket, closed
  * by its user, so a long upload never holds the shared client's pool.
  *
- * TODO: move these into lib/docker's transport once it takes raw bodies and headers (the builds
- * work adds `buildImage` there); the agent's image and Nix code would then use the client.
+ * TODO: lib/docker's transport now streams request bodies (`upload`, used by `buildImage`, which
+ * the Nix builder uses); once it also takes request headers and streams answers as bytes, the
+ * agent's image operations (push, save, load) should use the client and this file go.
  */
 
 import { DOCKER_API_VERSION, DockerError } from "../lib/docker/client.ts";

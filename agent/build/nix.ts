@@ -10,8 +10,7 @@
 
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { imageRef } from "../../lib/docker/validate.ts";
-import { BuildFailure, classifyBuildLog } from "../../lib/builds/failure.ts";
-import { rawEngine, readProgress } from "../engine_http.ts";
+import { BuildFailure } from "../../lib/builds/failure.ts";
 import { type TarEntry, tarStream } from "./tar.ts";
 
 /** What `buildNix` needs. */
@@ -319,38 +318,11 @@ async function buildImage(
     };
     yield* closureEntries(closure);
   }
-  const engine = rawEngine(opts.docker.socketPath);
-  const tail: string[] = [];
-  let imageId: string | undefined;
-  try {
-    const res = await engine.send({
-      method: "POST",
-      path: "/build",
-      query: {
-        t: opts.tag,
-        rm: "1",
-        forcerm: "1",
-        labels: opts.labels ? JSON.stringify(opts.labels) : undefined,
-      },
-      headers: { "content-type": "application/x-tar" },
-      body: ReadableStream.from(tarStream(entries())),
-      signal,
-    });
-    await readProgress(res, (p) => {
-      if (p.aux?.ID) imageId = p.aux.ID;
-      for (const line of (p.stream ?? p.status ?? "").split("\n")) {
-        if (!line.trim()) continue;
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-        opts.onLog(line);
-      }
-    });
-  } catch (err) {
-    if (signal.aborted) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new BuildFailure(classifyBuildLog([...tail, message].join("\n")), message);
-  } finally {
-    engine.close();
-  }
-  return imageId ?? (await opts.docker.inspectImage(opts.tag, { signal })).Id;
+  const { imageId } = await opts.docker.buildImage(ReadableStream.from(tarStream(entries())), {
+    tag: opts.tag,
+    labels: opts.labels,
+    signal,
+    onLog: opts.onLog,
+  });
+  return imageId;
 }
