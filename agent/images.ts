@@ -12,7 +12,7 @@ import type { DockerClient } from "../lib/docker/client.ts";
 import { enc } from "../lib/docker/transport.ts";
 import { splitImageRef } from "../lib/docker/validate.ts";
 import { IMAGE_CALL_OPS, IMAGE_CHUNK_BYTES, IMAGE_STREAM_OPS } from "../lib/protocol/images.ts";
-import { base64 } from "../lib/util/ids.ts";
+import { base64, fromBase64 } from "../lib/util/ids.ts";
 import { OpError } from "./control.ts";
 import { type RawEngine, rawEngine, readProgress } from "./engine_http.ts";
 
@@ -201,7 +201,7 @@ export function imageOps(docker: DockerClient, limits: ImageTransferLimits = {})
       if (p.seq !== u.next) throw outOfOrder(u.next, p.seq);
       const upload = u;
       return await piece(uploads, p.upload_id, upload, async () => {
-        const bytes = Uint8Array.from(atob(p.data), (c) => c.charCodeAt(0));
+        const bytes = fromBase64(p.data);
         upload.bytes += bytes.length;
         if (upload.bytes > maxUploadBytes) {
           throw new OpError({
