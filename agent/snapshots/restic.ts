@@ -193,7 +193,7 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
       return await body({
         scrub,
         run: (args, o = {}) =>
-          runRestic({ bin, args: [...args, ...common], env, cwd: o.cwd, stop, scrub, ...o }),
+          runRestic({ bin, args: [...common, ...args], env, cwd: o.cwd, stop, scrub, ...o }),
       });
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
