@@ -15,6 +15,7 @@ import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgr
 import { serviceLogs, swarmCalls } from "./swarm.ts";
 import { imageOps } from "./images.ts";
 import { runBuild } from "./build/run.ts";
+import { type ResticOptions, snapshotOps } from "./snapshots/restic.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
 export class OpError extends Error {
@@ -139,6 +140,8 @@ export function createControl(
     health?: { sync(p: HealthSync): Promise<unknown> };
     /** Where builds clone their sources (a private temporary directory each); default the system's. */
     buildDir?: string;
+    /** Where restic runs (private folders, cache, binary) for volume snapshots. */
+    restic?: ResticOptions;
   } = {},
 ) {
   const opts = () => ({ signal: AbortSignal.timeout(ENGINE_TIMEOUT_MS) });
@@ -146,6 +149,7 @@ export function createControl(
   // Init pids of running containers, for their network namespace; a container keeps its pid while it runs.
   const pids = new Map<string, number>();
   const images = imageOps(docker);
+  const snapshots = snapshotOps(docker, options.restic);
 
   async function statsSnapshot(ids?: string[]) {
     const running = await docker.listContainers({ filters: { status: ["running"] }, ...opts() });
@@ -249,6 +253,7 @@ export function createControl(
     "volume.remove": (p) => docker.removeVolume(p.name, { force: p.force, ...opts() }),
     ...swarmCalls(docker, opts),
     ...images.calls,
+    ...snapshots.calls,
   };
 
   return {
@@ -302,6 +307,8 @@ export function createControl(
         await runBuild(docker, params, emit, signal, { tmpRoot: options.buildDir });
         return;
       }
+      if (name === "snapshot.create") return await snapshots.create(params, emit, signal);
+      if (name === "snapshot.restore") return await snapshots.restore(params, emit, signal);
       if (name === "service.logs") {
         await serviceLogs(docker, params, (lines) => emitBatched(lines, emit), signal);
         return;

@@ -85,7 +85,7 @@ const KILL_GRACE_MS = 5_000;
 const DEFAULT_TOKEN_USER = "x-access-token";
 // The temporary folder's path goes into ssh_config (quoted) and a script's variable: only plain
 // characters, so quoting there can never be broken by the path.
-const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+export const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
 
 const ASKPASS_SCRIPT = `#!/bin/sh
 # Written by Capstan's agent for one clone. Git runs it (no shell in between) with its prompt as
@@ -193,13 +193,13 @@ function checkOptions(opts: CloneOptions): GitTransport {
 }
 
 /** Writes a file only we can read (created here: an existing file is an error, not reused). */
-async function writePrivate(path: string, content: string, mode = 0o600): Promise<void> {
+export async function writePrivate(path: string, content: string, mode = 0o600): Promise<void> {
   await Deno.writeTextFile(path, content, { createNew: true, mode });
   await Deno.chmod(path, mode); // the umask could only have removed bits; set them exactly
 }
 
 /** The ssh options of one clone: the key, the pinned or to-be-pinned host key, nothing else. */
-function sshConfig(tmp: string, pinned: boolean): string {
+export function sshConfig(tmp: string, pinned: boolean): string {
   return [
     "Host *",
     `  IdentityFile "${join(tmp, "id")}"`,
@@ -301,7 +301,7 @@ interface GitRun {
 }
 
 /** Splits a text stream into lines, handing each (scrubbed, capped) to `take`. */
-function lineSink(take: (line: string) => void): WritableStream<string> {
+export function lineSink(take: (line: string) => void): WritableStream<string> {
   let rest = "";
   return new WritableStream({
     write(chunk) {

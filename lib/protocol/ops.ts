@@ -13,6 +13,7 @@ import { IMAGE_CALL_OPS, IMAGE_STREAM_OPS } from "./images.ts";
 import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
 import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "./swarm.ts";
 import { BUILD_STREAM_OPS } from "./build.ts";
+import { SNAPSHOT_CALL_OPS, SNAPSHOT_STREAM_OPS } from "./snapshots.ts";
 
 /**
  * The closed list of operations the hub may ask an agent for, with the zod schema of each one's
@@ -138,6 +139,7 @@ export const CALL_OPS = {
   "health.sync": HealthSync,
   ...SWARM_CALL_OPS,
   ...IMAGE_CALL_OPS,
+  ...SNAPSHOT_CALL_OPS,
 } as const;
 
 /** Operations that stream chunks until cancelled or finished. */
@@ -152,6 +154,7 @@ export const STREAM_OPS = {
   ...SWARM_STREAM_OPS,
   ...IMAGE_STREAM_OPS,
   ...BUILD_STREAM_OPS,
+  ...SNAPSHOT_STREAM_OPS,
 } as const;
 
 /** Operations about the agent itself (not the engine), answered by the agent's session. */

@@ -8,8 +8,11 @@ import { createControl, toWireError } from "../../agent/control.ts";
 import type { AgentCaller } from "../../lib/apps/gateway.ts";
 
 /** Calls that fail carry the wire error's status, as the hub's connection would give it. */
-export function controlAgent(docker: DockerClient): AgentCaller & { calls: string[] } {
-  const control = createControl(docker);
+export function controlAgent(
+  docker: DockerClient,
+  options?: Parameters<typeof createControl>[1],
+): AgentCaller & { calls: string[] } {
+  const control = createControl(docker, options);
   const calls: string[] = [];
   const wire = (err: unknown) => {
     const w = toWireError(err);

@@ -16,6 +16,8 @@ export interface SshGitServerOptions {
   root: string;
   /** Listen on this port (to restart a server on the same address with a new host key). */
   port?: number;
+  /** Also serve SFTP (OpenSSH's internal-sftp), e.g. as a restic sftp target. */
+  sftp?: boolean;
 }
 
 /** A running test SSH server. */
@@ -74,6 +76,7 @@ export async function startSshGitServer(opts: SshGitServerOptions): Promise<SshG
       "UsePAM no",
       "StrictModes no",
       "LogLevel VERBOSE",
+      ...(opts.sftp ? ["Subsystem sftp internal-sftp"] : []),
       "",
     ].join("\n"),
   );
