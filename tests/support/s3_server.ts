@@ -4,8 +4,15 @@
  * objects in a temporary directory and one bucket created. HTTPS only (DESIGN §6): over plain HTTP
  * restic's S3 client sends aws-chunked uploads that s3rver stores undecoded, and the next backup
  * fails reading them back.
+ *
+ * s3rver checks that a SigV4 request names a known access key but never checks its signature, so
+ * a request signed with a wrong secret would pass; a check in front of it recomputes every SigV4
+ * header signature with the one secret and answers 403 SignatureDoesNotMatch, as S3 does. restic
+ * (its own signer) passing through that check is what shows the check itself is right.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server as NodeHttpServer } from "node:https";
+import { AwsV4Signer } from "aws4fetch";
 import S3rver from "s3rver";
 
 /** A running S3-compatible server. */
@@ -120,6 +127,24 @@ export async function startS3Server(
       cert: certs.certPem,
       configureBuckets: [{ name: bucket }],
     });
+    const handle = server.callback.bind(server);
+    server.callback = () => {
+      const koa = handle();
+      return (req: IncomingMessage, res: ServerResponse) => {
+        signatureMatches(req, "S3RVER", "S3RVER").then((ok) => {
+          if (ok) return koa(req, res);
+          res.writeHead(403, { "content-type": "application/xml", connection: "close" });
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>' +
+              "<Message>The request signature we calculated does not match the signature you " +
+              "provided.</Message></Error>",
+          );
+        }, () => {
+          res.writeHead(400, { connection: "close" });
+          res.end();
+        });
+      };
+    };
     const { port } = await server.run();
     // Under Deno's node:https a second request on a kept-alive connection is never answered
     // (seen with restic and curl: the first request on a connection succeeds, the next hangs), so
@@ -142,4 +167,41 @@ export async function startS3Server(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Whether a request's SigV4 Authorization header for `knownKeyId` carries the signature `secret`
+ * gives; any other request (anonymous, presigned, another key) is left to s3rver.
+ */
+async function signatureMatches(
+  req: IncomingMessage,
+  knownKeyId: string,
+  secret: string,
+): Promise<boolean> {
+  const auth = req.headers.authorization ?? "";
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/
+      .exec(auth);
+  // Not SigV4 in a header, or a key s3rver does not know (it answers InvalidAccessKeyId).
+  if (!m || m[1] !== knownKeyId) return true;
+  const [, accessKeyId, region, service, signedHeaders, signature] = m;
+  const headers = new Headers();
+  for (const name of signedHeaders.split(";")) {
+    const value = req.headers[name];
+    if (name !== "host" && value !== undefined) {
+      headers.set(name, Array.isArray(value) ? value.join(",") : value);
+    }
+  }
+  const signer = new AwsV4Signer({
+    method: req.method,
+    url: `https://${req.headers.host}${req.url}`,
+    headers,
+    accessKeyId,
+    secretAccessKey: secret,
+    region,
+    service,
+    datetime: String(req.headers["x-amz-date"] ?? ""),
+    allHeaders: true,
+  });
+  return signer.signedHeaders === signedHeaders && await signer.signature() === signature;
 }
