@@ -70,6 +70,7 @@ const envFields = z.object({
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_TEMPLATE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
   CAPSTAN_BUILD_BASE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
+  CAPSTAN_SNAPSHOT_DIR: z.string().min(1).optional(),
   CAPSTAN_BUILDS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(1),
   CAPSTAN_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(4 * 3600).default(1800),
   CAPSTAN_BUILD_LOG_MAX_BYTES: z.coerce.number().int().min(4096).max(64 * 1024 * 1024)
@@ -164,6 +165,14 @@ export interface Config {
      */
     registry?: { url: string; username?: string; passwordFile?: string };
   };
+  /** Volume snapshots (lib/snapshots). */
+  snapshots: {
+    /**
+     * The folder of filesystem targets that name none, on every host (the agent creates it):
+     * `<it>/<org id>` is the org's restic repository. Default `<data dir>/snapshots`.
+     */
+    dir: string;
+  };
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
    * Unset, the hub keeps what it was started with (`deno task start`: DEFAULT_MAX_HEAP_MB).
@@ -254,6 +263,9 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
+    snapshots: {
+      dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),
+    },
     builds: {
       baseImages: e.CAPSTAN_BUILD_BASE_IMAGES,
       perWorker: e.CAPSTAN_BUILDS_PER_WORKER,
