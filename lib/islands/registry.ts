@@ -22,6 +22,7 @@ export const islands = defineIslands({
   AppLive: "islands/AppLive.tsx",
   ProvisionLive: "islands/ProvisionLive.tsx",
   BuildLive: "islands/BuildLive.tsx",
+  SnapshotProgress: "islands/SnapshotProgress.tsx",
 });
 
 /** A registered island name. */

@@ -29,6 +29,14 @@ export const snapshotsModule = defineModule<
     });
     return { snapshotStore: store, storageTargets };
   },
+  nav: [{
+    key: "storage",
+    group: "Apps",
+    label: "Storage",
+    scope: "org",
+    path: "/storage",
+    order: 30,
+  }],
   topics: topicRoles([snapshotTopic, restoreTopic]),
   migrations: { "0019_snapshots": snapshotsMigration },
   encrypted: [
