@@ -5,29 +5,105 @@
  * weekly verification. Data never passes through the hub (DESIGN §8): the hub keeps the targets
  * (secrets sealed), the records and the schedules, and tells agents what to run.
  */
+import { join } from "node:path";
 import { defineModule, encryptedColumn } from "../module.ts";
 import { topicRoles } from "../realtime/topics.ts";
-import type { AuditLog } from "../audit/service.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Hosts } from "../hosts/service.ts";
+import type { Apps } from "../apps/service.ts";
+import type { App } from "../apps/store.ts";
+import { Conflict } from "../errors.ts";
 import { createSnapshotStore, type SnapshotStore } from "./store.ts";
 import { createTargets, type Targets, targetSecretsContext } from "./targets.ts";
 import { restoreTopic, snapshotTopic } from "./topics.ts";
+import { type AppControl, createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
+import { hostVolumes } from "./host_volumes.ts";
+import { subscribeTriggers } from "./triggers.ts";
 import * as snapshotsMigration from "./migration.ts";
 
+/** How long an app's stop or start may take before a restore gives up on it. */
+const APP_DEPLOY_WAIT_MS = 300_000;
+
 export const snapshotsModule = defineModule<
-  { snapshotStore: SnapshotStore; storageTargets: Targets },
-  { audit: AuditLog }
+  {
+    snapshotStore: SnapshotStore;
+    storageTargets: Targets;
+    snapshotRuns: SnapshotRuns;
+    snapshotTriggers: ReturnType<typeof subscribeTriggers>;
+  },
+  { audit: AuditLog; hosts: Hosts; agents: AgentRegistry; apps: Apps }
 >({
   name: "snapshots",
-  deps: ["audit"],
-  services: (core, { audit }) => {
-    const store = createSnapshotStore(core.db, core.clock);
+  deps: ["audit", "hosts", "agents", "apps"],
+  services: (core, { audit, hosts, agents, apps }) => {
+    const { clock, log, config } = core;
+    const store = createSnapshotStore(core.db, clock);
     const storageTargets = createTargets({
       store,
       box: () => core.secretBox(),
       audit,
-      clock: core.clock,
+      clock,
     });
-    return { snapshotStore: store, storageTargets };
+    const agent = (hostId: string) => agents.isOnline(hostId) ? agents.require(hostId) : undefined;
+    const volumes = (conn: Parameters<typeof hostVolumes>[0], orgId: string, hostId: string) =>
+      hostVolumes(conn, core.db, orgId, hostId);
+
+    /** Waits until the app's deployment `id` ended; a failed one is a Conflict. */
+    async function ended(app: App, id: string) {
+      const until = Date.now() + APP_DEPLOY_WAIT_MS;
+      for (;;) {
+        const d = await apps.store.deployment(app, id);
+        if (d.status !== "pending" && d.status !== "deploying") {
+          if (d.status !== "running") {
+            throw new Conflict(`App "${app.name}": deployment #${d.number} ended ${d.status}`);
+          }
+          return;
+        }
+        if (Date.now() > until) throw new Conflict(`App "${app.name}" did not settle in time`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const appCaller = (ctx: ActionContext) => ({ ctx, role: "owner" as const });
+    const appControl: AppControl = {
+      async stop(ctx, orgId, appId) {
+        const app = await apps.store.get(orgId, appId);
+        if (app.desired_state === "stopped") return false;
+        const d = await apps.stop(appCaller(ctx), app);
+        await ended(app, d.id);
+        return true;
+      },
+      async start(ctx, orgId, appId) {
+        const app = await apps.store.get(orgId, appId);
+        const d = await apps.start(appCaller(ctx), app);
+        await ended(app, d.id);
+      },
+    };
+
+    const snapshotRuns = createSnapshotRuns({
+      store,
+      targets: storageTargets,
+      hosts,
+      agent,
+      volumes,
+      apps: appControl,
+      audit,
+      clock,
+      log,
+      publishSnapshot: (orgId, id, e) => void core.realtime.publish(snapshotTopic(orgId, id), e),
+      publishRestore: (orgId, id, e) => void core.realtime.publish(restoreTopic(orgId, id), e),
+      defaultPath: (orgId) => join(config.snapshots.dir, orgId),
+    });
+    const snapshotTriggers = subscribeTriggers({
+      events: core.events,
+      store,
+      runs: snapshotRuns,
+      db: core.db,
+      agent,
+      volumes,
+      log,
+    });
+    return { snapshotStore: store, storageTargets, snapshotRuns, snapshotTriggers };
   },
   nav: [{
     key: "storage",
@@ -36,6 +112,13 @@ export const snapshotsModule = defineModule<
     scope: "org",
     path: "/storage",
     order: 30,
+  }],
+  jobs: ({ snapshotRuns }) => [{
+    name: "snapshots_stale",
+    schedule: "* * * * *",
+    intervalMs: 60_000,
+    // Snapshots and restores whose hub stopped following them (no heartbeat) are failed.
+    run: async () => ({ failed: await snapshotRuns.failStale() }),
   }],
   topics: topicRoles([snapshotTopic, restoreTopic]),
   migrations: { "0019_snapshots": snapshotsMigration },
@@ -48,4 +131,8 @@ export const snapshotsModule = defineModule<
       context: (r) => targetSecretsContext(r.id),
     }),
   ],
+  stop: async ({ snapshotRuns, snapshotTriggers }) => {
+    await snapshotTriggers.close();
+    await snapshotRuns.stop();
+  },
 });

@@ -266,6 +266,17 @@ export function createSnapshotStore(db: Db, clock: Clock) {
         .where("status", "=", "running").executeTakeFirst();
       return r ? snapshotOf(r) : undefined;
     },
+    /** The snapshots of one target whose restic ids are among `resticIds`. */
+    async byResticIds(orgId: string, targetId: string, resticIds: string[]): Promise<Snapshot[]> {
+      const out: Snapshot[] = [];
+      for (let i = 0; i < resticIds.length; i += 500) {
+        const rows = await db.selectFrom("snapshots").selectAll().where("org_id", "=", orgId)
+          .where("target_id", "=", targetId).where("restic_id", "in", resticIds.slice(i, i + 500))
+          .execute();
+        out.push(...rows.map(snapshotOf));
+      }
+      return out;
+    },
     async updateSnapshot(
       id: string,
       changes: Partial<Omit<Snapshot, "id" | "org_id">>,
