@@ -127,7 +127,7 @@ export interface OpenedTarget {
 export interface TargetDeps {
   store: SnapshotStore;
   box: () => Promise<SecretBox>;
-  audit: AuditLog;
+  audit: Pick<AuditLog, "run">;
   clock: Clock;
 }
 
@@ -213,41 +213,21 @@ export function createTargets(deps: TargetDeps) {
     return JSON.parse(await box.decrypt(t.secrets, targetSecretsContext(t.id)));
   }
 
-  async function audited<T>(
+  /** Runs a change of a target under one audit row. */
+  const audited = <T>(
     ctx: ActionContext,
     orgId: string,
     action: string,
     target: { id?: string; name?: string },
     body: () => Promise<T>,
     metadata: Record<string, unknown> = {},
-  ): Promise<T> {
-    const started = clock.now();
-    try {
-      const out = await body();
-      await audit.record({
-        ctx,
-        orgId,
-        action,
-        target: { type: "storage_target", ...target },
-        status: "ok",
-        durationMs: clock.now() - started,
-        metadata,
-      });
-      return out;
-    } catch (err) {
-      await audit.record({
-        ctx,
-        orgId,
-        action,
-        target: { type: "storage_target", ...target },
-        status: "error",
-        error: err instanceof Error ? err.message : String(err),
-        durationMs: clock.now() - started,
-        metadata,
-      });
-      throw err;
-    }
-  }
+  ) =>
+    audit.run(
+      ctx,
+      action,
+      { orgId, target: { type: "storage_target", ...target }, metadata },
+      body,
+    );
 
   return {
     async list(orgId: string): Promise<TargetView[]> {
