@@ -153,6 +153,31 @@ export function createSnapshotStore(db: Db, clock: Clock) {
       return rows.map(targetOf);
     },
 
+    /**
+     * Marks a target's verification running and moves its next one to `next`: answers false when
+     * one runs already, or (given `from`) when another replica moved the next run first.
+     */
+    async claimVerify(
+      id: string,
+      next: number | null,
+      from?: number,
+    ): Promise<boolean> {
+      let q = db.updateTable("storage_targets")
+        .set({ verify_status: "running", verify_next_at: next, updated_at: clock.now() })
+        .where("id", "=", id).where("verify_status", "!=", "running");
+      if (from !== undefined) q = q.where("verify_next_at", "=", from);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Verifications still running since before `before` (their hub stopped) become failed. */
+    async failStaleVerify(before: number, error: string): Promise<number> {
+      const r = await db.updateTable("storage_targets")
+        .set({ verify_status: "failed", verify_error: error, updated_at: clock.now() })
+        .where("verify_status", "=", "running").where("updated_at", "<", before)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
     // ---- volumes
     async volumes(orgId: string, opts: { host_id?: string; app_id?: string } = {}) {
       let q = db.selectFrom("snapshot_volumes").selectAll().where("org_id", "=", orgId);
