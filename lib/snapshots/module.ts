@@ -20,6 +20,7 @@ import { restoreTopic, snapshotTopic } from "./topics.ts";
 import { type AppControl, createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
 import { hostVolumes } from "./host_volumes.ts";
 import { subscribeTriggers } from "./triggers.ts";
+import { createStorageVolumes, type StorageVolumes } from "./volumes.ts";
 import * as snapshotsMigration from "./migration.ts";
 
 /** How long an app's stop or start may take before a restore gives up on it. */
@@ -30,6 +31,7 @@ export const snapshotsModule = defineModule<
     snapshotStore: SnapshotStore;
     storageTargets: Targets;
     snapshotRuns: SnapshotRuns;
+    storageVolumes: StorageVolumes;
     snapshotTriggers: ReturnType<typeof subscribeTriggers>;
   },
   { audit: AuditLog; hosts: Hosts; agents: AgentRegistry; apps: Apps }
@@ -103,7 +105,8 @@ export const snapshotsModule = defineModule<
       volumes,
       log,
     });
-    return { snapshotStore: store, storageTargets, snapshotRuns, snapshotTriggers };
+    const storageVolumes = createStorageVolumes({ store, hosts, agent, volumes, audit });
+    return { snapshotStore: store, storageTargets, snapshotRuns, storageVolumes, snapshotTriggers };
   },
   jobs: ({ snapshotRuns }) => [{
     name: "snapshots_stale",

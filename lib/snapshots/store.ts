@@ -260,6 +260,18 @@ export function createSnapshotStore(db: Db, clock: Clock) {
         .executeTakeFirst();
       return r ? snapshotOf(r) : undefined;
     },
+    /** The newest complete snapshot's time of each of `volumeIds` (those that have one). */
+    async lastComplete(orgId: string, volumeIds: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (let i = 0; i < volumeIds.length; i += 500) {
+        const rows = await db.selectFrom("snapshots")
+          .select(["volume_id", (eb) => eb.fn.max("finished_at").as("at")])
+          .where("org_id", "=", orgId).where("status", "=", "complete")
+          .where("volume_id", "in", volumeIds.slice(i, i + 500)).groupBy("volume_id").execute();
+        for (const r of rows) if (r.at !== null) out.set(r.volume_id, Number(r.at));
+      }
+      return out;
+    },
     /** Whether a snapshot of the volume is running. */
     async runningOf(volumeId: string): Promise<Snapshot | undefined> {
       const r = await db.selectFrom("snapshots").selectAll().where("volume_id", "=", volumeId)
