@@ -420,6 +420,7 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
         const r = await s.run([
           "forget",
           "--prune",
+          ...(p.dry_run ? ["--dry-run"] : []),
           // The policy applies across every snapshot carrying `tags`, not per host and path.
           "--group-by",
           "",
@@ -429,7 +430,7 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
         ], { keep: true });
         if (r.code !== 0) throw failed("forget snapshots", r);
         const groups = parseJson<{ keep?: { id: string }[]; remove?: { id: string }[] }[]>(r.out);
-        if (p.ids) return { removed: p.ids, kept: [] };
+        if (p.ids) return { removed: p.dry_run ? [] : p.ids, kept: [] };
         return {
           removed: (groups ?? []).flatMap((g) => g.remove ?? []).map((x) => x.id),
           kept: (groups ?? []).flatMap((g) => g.keep ?? []).map((x) => x.id),

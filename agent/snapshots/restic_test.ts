@@ -287,6 +287,18 @@ Deno.test({
       );
       assert.deepEqual(listed.snapshots[0].tags.sort(), ["org:1", "volume:src"]);
 
+      // A dry run answers what the policy would remove and removes nothing.
+      const preview = await agent.call<{ removed: string[]; kept: string[] }>("snapshot.forget", {
+        ...repo,
+        keep: { last: 1 },
+        tags: ["volume:src"],
+        dry_run: true,
+      });
+      assert.deepEqual(preview.removed, [done.restic_id]);
+      assert.deepEqual(preview.kept, [second.restic_id]);
+      const still = await agent.call<{ snapshots: { id: string }[] }>("snapshots.list", repo);
+      assert.equal(still.snapshots.length, 2, "a dry run removed snapshots");
+
       const forgot = await agent.call<{ removed: string[]; kept: string[] }>("snapshot.forget", {
         ...repo,
         keep: { last: 1 },

@@ -6,10 +6,13 @@
  * - `apps.secret_restarts`: a secret the apps use was rotated and the apps module has done what
  *   the rotation asked (restarted them, or not and why) and noted it on the secret's trail; the
  *   alerts module listens and notifies the organization's channels, one message per app.
+ * - `apps.stopped`: a stop the user asked for (scale to 0) has ended with the app's tasks gone;
+ *   the snapshots module takes the snapshots of its volumes marked "snapshot on stop".
  * - `app.changed`: where an app's tasks run may have changed (a deployment ended, tasks moved);
  *   whoever routes to the app (the proxy) looks again.
  */
 import type { Core } from "../module.ts";
+import type { ActionContext } from "../audit/service.ts";
 import type { RotationMode } from "../secrets/events.ts";
 import type { App } from "./store.ts";
 import { moveMessage, type TaskMove } from "./reconciler.ts";
@@ -53,9 +56,19 @@ export interface AppChanged {
   reason: "deployed" | "tasks_changed" | "tasks_moved";
 }
 
+/** An app stopped by a user: its stop deployment ended, its tasks are gone. */
+export interface AppStopped {
+  org_id: string;
+  app_id: string;
+  app: string;
+  /** Who stopped it (the snapshots it causes are theirs in the audit log). */
+  ctx: ActionContext;
+}
+
 declare module "../events.ts" {
   interface DomainEvents {
     "apps.tasks_moved": AppTasksMoved;
+    "apps.stopped": AppStopped;
     "apps.secret_restarts": AppSecretRestarts;
     "app.changed": AppChanged;
   }

@@ -127,6 +127,7 @@ export const appsModule = defineModule<
         await agents.require(hostId).call("volume.remove", { name, force: false });
       },
       secrets,
+      events: core.events,
     });
     // The secrets module asks which apps use a secret; a rotation restarts them as it says.
     secrets.consumers.register(appSecretConsumer(store));

@@ -33,6 +33,7 @@ import { pinsServices, usableNode } from "./placement.ts";
 import type { ImageCleanup } from "./image_cleanup.ts";
 import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 import type { SecretRotated } from "../secrets/events.ts";
+import type { EventBus } from "../events.ts";
 
 /** What the apps service needs. */
 export interface AppsDeps {
@@ -52,6 +53,8 @@ export interface AppsDeps {
   images?: ImageCleanup;
   /** The organization's secrets, to check the ones a spec names. */
   secrets?: Pick<DeploySecrets, "resolve">;
+  /** Where `apps.stopped` goes (lib/apps/events.ts). */
+  events?: Pick<EventBus, "emit">;
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -210,9 +213,17 @@ export function createApps(deps: AppsDeps) {
    * Starts a deployment in the background; its progress goes to the app's topic. One that ends
    * running lets the images of deployments older than the last N go (never failing it).
    */
-  function launch(app: App, d: Deployment) {
+  function launch(app: App, d: Deployment, ctx?: ActionContext) {
     track(
       deployer.run(app, d).then(async (status) => {
+        if (status === "running" && d.trigger.kind === "stop" && ctx) {
+          deps.events?.emit("apps.stopped", {
+            org_id: app.org_id,
+            app_id: app.id,
+            app: app.name,
+            ctx,
+          });
+        }
         if (status === "running") await deps.images?.run(app);
       }).catch((e) =>
         deps.log.error("apps: deployment crashed", { app: app.id, error: String(e) })
@@ -274,6 +285,8 @@ export function createApps(deps: AppsDeps) {
     images?: Record<string, string>,
     pins?: Record<string, string>,
     secrets?: Deployment["secrets"],
+    /** Who asked (a stop tells `apps.stopped` who, once it ended). */
+    ctx?: ActionContext,
   ): Promise<Deployment> {
     const { gw } = await cluster.manager();
     await assertCapacity(gw, app, spec);
@@ -281,7 +294,7 @@ export function createApps(deps: AppsDeps) {
     await store.event(app, "deploy", `Deployment #${d.number} started (${trigger.kind})`, {
       deployment_id: d.id,
     });
-    launch(app, d);
+    launch(app, d, ctx);
     return d;
   }
 
@@ -564,6 +577,7 @@ export function createApps(deps: AppsDeps) {
           cur?.images,
           undefined,
           cur?.secrets,
+          caller.ctx,
         );
       });
     },

@@ -16,6 +16,26 @@ import { findCachedContainer } from "./container_ref.ts";
 import type { DockerCaller, DockerDeps } from "./docker_actions.ts";
 import { networkViews } from "./docker_views.ts";
 import { isConflict, operate, query } from "./operate.ts";
+import type { ActionContext } from "../audit/service.ts";
+
+/** A container a user stopped through Capstan, once it has stopped. */
+export interface ContainerStopped {
+  org_id: string;
+  host_id: string;
+  container_id: string;
+  /** Who stopped it (what follows, a snapshot on stop, is theirs in the audit log). */
+  ctx: ActionContext;
+}
+
+declare module "../events.ts" {
+  interface DomainEvents {
+    /**
+     * A user stopped a container through Capstan and it has stopped (not a crash, not Swarm):
+     * the snapshots module snapshots its volumes marked "snapshot on stop".
+     */
+    "docker.container_stopped": ContainerStopped;
+  }
+}
 
 /** Lifecycle actions on an existing container. */
 export const CONTAINER_ACTIONS = ["start", "stop", "restart", "kill"] as const;
@@ -120,6 +140,14 @@ export async function containerAction(
     params: params as never,
     metadata: { ...opts },
   });
+  if (action === "stop") {
+    deps.events?.emit("docker.container_stopped", {
+      org_id: caller.orgId,
+      host_id: hostId,
+      container_id: target.id,
+      ctx: caller.ctx,
+    });
+  }
 }
 
 /** Removes a container; `volumes` also removes its anonymous volumes. */

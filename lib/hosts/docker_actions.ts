@@ -8,6 +8,7 @@ import type { Db, Dialect } from "../db/mod.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
 import type { ActionContext } from "../audit/service.ts";
 import type { OperateDeps } from "./operate.ts";
+import type { EventBus } from "../events.ts";
 
 export {
   CONTAINER_ACTIONS,
@@ -30,6 +31,8 @@ export { createVolume, listVolumes, removeVolume } from "./volume_actions.ts";
 export interface DockerDeps extends OperateDeps {
   db: Db;
   dbh: { dialect: Dialect };
+  /** Where domain events go (a container stopped by a user). */
+  events?: Pick<EventBus, "emit">;
 }
 
 /** Who is acting, in which organization, with which role (platform admins count as owners). */

@@ -165,6 +165,8 @@ export const SNAPSHOT_CALL_OPS = {
     }).default({}),
     tags: z.array(Tag).max(32).optional(),
     prune: z.literal(true).default(true),
+    /** Answer what the policy would remove, removing nothing (a bulk delete's preview). */
+    dry_run: z.boolean().default(false),
     timeout_s: Timeout(3600),
   }).refine(
     (p) => (p.ids !== undefined) !== (Object.values(p.keep).some((v) => v !== undefined)),

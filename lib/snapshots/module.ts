@@ -8,32 +8,44 @@
 import { join } from "node:path";
 import { defineModule, encryptedColumn } from "../module.ts";
 import { topicRoles } from "../realtime/topics.ts";
-import type { AuditLog } from "../audit/service.ts";
+import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Hosts } from "../hosts/service.ts";
-import { Unavailable } from "../errors.ts";
+import type { Apps } from "../apps/service.ts";
+import type { App } from "../apps/store.ts";
+import { Conflict } from "../errors.ts";
 import { createSnapshotStore, type SnapshotStore } from "./store.ts";
 import { createTargets, type Targets, targetSecretsContext } from "./targets.ts";
+import { restoreTopic, snapshotTopic } from "./topics.ts";
+import { type AppControl, createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
+import { hostVolumes } from "./host_volumes.ts";
+import { subscribeTriggers } from "./triggers.ts";
 import { createAgentPicker } from "./online.ts";
 import { type ConnectionTest, createConnectionTest } from "./connection.ts";
-import { createSchedules, type ScheduleRuns, type Schedules } from "./schedules.ts";
-import { createVerifier, type Verifier, type VerifyRuns } from "./verify.ts";
-import { restoreTopic, snapshotTopic } from "./topics.ts";
+import { createSchedules, type Schedules } from "./schedules.ts";
+import { createVerifier, type Verifier } from "./verify.ts";
+import { createStorageVolumes, type StorageVolumes } from "./volumes.ts";
 import * as snapshotsMigration from "./migration.ts";
+
+/** How long an app's stop or start may take before a restore gives up on it. */
+const APP_DEPLOY_WAIT_MS = 300_000;
 
 export const snapshotsModule = defineModule<
   {
     snapshotStore: SnapshotStore;
     storageTargets: Targets;
+    snapshotRuns: SnapshotRuns;
+    storageVolumes: StorageVolumes;
+    snapshotTriggers: ReturnType<typeof subscribeTriggers>;
     storageConnection: ConnectionTest;
     snapshotSchedules: Schedules;
     snapshotVerify: Verifier;
   },
-  { audit: AuditLog; hosts: Hosts; agents: AgentRegistry }
+  { audit: AuditLog; hosts: Hosts; agents: AgentRegistry; apps: Apps }
 >({
   name: "snapshots",
-  deps: ["audit", "hosts", "agents"],
-  services: (core, { audit, hosts, agents }) => {
+  deps: ["audit", "hosts", "agents", "apps"],
+  services: (core, { audit, hosts, agents, apps }) => {
     const { clock, log, config } = core;
     const store = createSnapshotStore(core.db, clock);
     const storageTargets = createTargets({
@@ -43,11 +55,66 @@ export const snapshotsModule = defineModule<
       clock,
     });
     const repoPath = (orgId: string) => join(config.snapshots.dir, orgId);
-    const pickAgent = createAgentPicker({ hosts, agents });
-    // TODO(snap-runs): the runs (lib/snapshots/runs.ts) once merged.
-    const runs = (): ScheduleRuns & VerifyRuns => {
-      throw new Unavailable("Snapshot runs are not available yet");
+    const agent = (hostId: string) => agents.isOnline(hostId) ? agents.require(hostId) : undefined;
+    const volumes = (conn: Parameters<typeof hostVolumes>[0], orgId: string, hostId: string) =>
+      hostVolumes(conn, core.db, orgId, hostId);
+
+    /** Waits until the app's deployment `id` ended; a failed one is a Conflict. */
+    async function ended(app: App, id: string) {
+      const until = Date.now() + APP_DEPLOY_WAIT_MS;
+      for (;;) {
+        const d = await apps.store.deployment(app, id);
+        if (d.status !== "pending" && d.status !== "deploying") {
+          if (d.status !== "running") {
+            throw new Conflict(`App "${app.name}": deployment #${d.number} ended ${d.status}`);
+          }
+          return;
+        }
+        if (Date.now() > until) throw new Conflict(`App "${app.name}" did not settle in time`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const appCaller = (ctx: ActionContext) => ({ ctx, role: "owner" as const });
+    const appControl: AppControl = {
+      async stop(ctx, orgId, appId) {
+        const app = await apps.store.get(orgId, appId);
+        if (app.desired_state === "stopped") return false;
+        const d = await apps.stop(appCaller(ctx), app);
+        await ended(app, d.id);
+        return true;
+      },
+      async start(ctx, orgId, appId) {
+        const app = await apps.store.get(orgId, appId);
+        const d = await apps.start(appCaller(ctx), app);
+        await ended(app, d.id);
+      },
     };
+
+    const snapshotRuns = createSnapshotRuns({
+      store,
+      targets: storageTargets,
+      hosts,
+      agent,
+      volumes,
+      apps: appControl,
+      audit,
+      clock,
+      log,
+      publishSnapshot: (orgId, id, e) => void core.realtime.publish(snapshotTopic(orgId, id), e),
+      publishRestore: (orgId, id, e) => void core.realtime.publish(restoreTopic(orgId, id), e),
+      defaultPath: repoPath,
+    });
+    const snapshotTriggers = subscribeTriggers({
+      events: core.events,
+      store,
+      runs: snapshotRuns,
+      db: core.db,
+      agent,
+      volumes,
+      log,
+    });
+    const storageVolumes = createStorageVolumes({ store, hosts, agent, volumes, audit });
+    const pickAgent = createAgentPicker({ hosts, agents });
     const storageConnection = createConnectionTest({
       targets: storageTargets,
       pickAgent,
@@ -62,13 +129,13 @@ export const snapshotsModule = defineModule<
       clock,
       log,
       host: (orgId, hostId) => hosts.get(orgId, hostId),
-      runs,
+      runs: () => snapshotRuns,
     });
     const snapshotVerify = createVerifier({
       store,
       targets: storageTargets,
       pickAgent,
-      runs,
+      runs: () => snapshotRuns,
       audit,
       events: core.events,
       clock,
@@ -79,12 +146,21 @@ export const snapshotsModule = defineModule<
     return {
       snapshotStore: store,
       storageTargets,
+      snapshotRuns,
+      storageVolumes,
+      snapshotTriggers,
       storageConnection,
       snapshotSchedules,
       snapshotVerify,
     };
   },
-  jobs: ({ snapshotSchedules, snapshotVerify }) => [{
+  jobs: ({ snapshotRuns, snapshotSchedules, snapshotVerify }) => [{
+    name: "snapshots_stale",
+    schedule: "* * * * *",
+    intervalMs: 60_000,
+    // Snapshots and restores whose hub stopped following them (no heartbeat) are failed.
+    run: async () => ({ failed: await snapshotRuns.failStale() }),
+  }, {
     name: "snapshot_schedules",
     schedule: "* * * * *",
     intervalMs: 60_000,
@@ -108,4 +184,8 @@ export const snapshotsModule = defineModule<
       context: (r) => targetSecretsContext(r.id),
     }),
   ],
+  stop: async ({ snapshotRuns, snapshotTriggers }) => {
+    await snapshotTriggers.close();
+    await snapshotRuns.stop();
+  },
 });

@@ -285,11 +285,34 @@ export function createSnapshotStore(db: Db, clock: Clock) {
         .executeTakeFirst();
       return r ? snapshotOf(r) : undefined;
     },
+    /** The newest complete snapshot's time of each of `volumeIds` (those that have one). */
+    async lastComplete(orgId: string, volumeIds: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (let i = 0; i < volumeIds.length; i += 500) {
+        const rows = await db.selectFrom("snapshots")
+          .select(["volume_id", (eb) => eb.fn.max("finished_at").as("at")])
+          .where("org_id", "=", orgId).where("status", "=", "complete")
+          .where("volume_id", "in", volumeIds.slice(i, i + 500)).groupBy("volume_id").execute();
+        for (const r of rows) if (r.at !== null) out.set(r.volume_id, Number(r.at));
+      }
+      return out;
+    },
     /** Whether a snapshot of the volume is running. */
     async runningOf(volumeId: string): Promise<Snapshot | undefined> {
       const r = await db.selectFrom("snapshots").selectAll().where("volume_id", "=", volumeId)
         .where("status", "=", "running").executeTakeFirst();
       return r ? snapshotOf(r) : undefined;
+    },
+    /** The snapshots of one target whose restic ids are among `resticIds`. */
+    async byResticIds(orgId: string, targetId: string, resticIds: string[]): Promise<Snapshot[]> {
+      const out: Snapshot[] = [];
+      for (let i = 0; i < resticIds.length; i += 500) {
+        const rows = await db.selectFrom("snapshots").selectAll().where("org_id", "=", orgId)
+          .where("target_id", "=", targetId).where("restic_id", "in", resticIds.slice(i, i + 500))
+          .execute();
+        out.push(...rows.map(snapshotOf));
+      }
+      return out;
     },
     async updateSnapshot(
       id: string,
