@@ -71,6 +71,11 @@ const envFields = z.object({
   CAPSTAN_TEMPLATE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
   CAPSTAN_BUILD_BASE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
   CAPSTAN_SNAPSHOT_DIR: z.string().min(1).optional(),
+  /** restic check's --read-data-subset in each target's verification ("10%", "1/5", "500M"; "0": none). */
+  CAPSTAN_SNAPSHOT_VERIFY_READ_DATA: z.string().regex(
+    /^(?:0|\d{1,6}\/\d{1,6}|\d{1,3}(?:\.\d{1,3})?%|\d{1,12}[kKmMgGtT]?)$/,
+    'must be like "10%", "1/5" or "500M", or "0" to read no data',
+  ).default("10%"),
   CAPSTAN_BUILDS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(1),
   CAPSTAN_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(4 * 3600).default(1800),
   CAPSTAN_BUILD_LOG_MAX_BYTES: z.coerce.number().int().min(4096).max(64 * 1024 * 1024)
@@ -172,6 +177,8 @@ export interface Config {
      * `<it>/<org id>` is the org's restic repository. Default `<data dir>/snapshots`.
      */
     dir: string;
+    /** Data read by each verification's `restic check` (--read-data-subset); undefined: none. */
+    verifyReadData?: string;
   };
   /**
    * V8's old space, MB, when CAPSTAN_MAX_HEAP_MB is set (main.ts applies it).
@@ -265,6 +272,9 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {
       dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),
+      verifyReadData: e.CAPSTAN_SNAPSHOT_VERIFY_READ_DATA === "0"
+        ? undefined
+        : e.CAPSTAN_SNAPSHOT_VERIFY_READ_DATA,
     },
     builds: {
       baseImages: e.CAPSTAN_BUILD_BASE_IMAGES,

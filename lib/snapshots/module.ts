@@ -20,6 +20,11 @@ import { restoreTopic, snapshotTopic } from "./topics.ts";
 import { type AppControl, createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
 import { hostVolumes } from "./host_volumes.ts";
 import { subscribeTriggers } from "./triggers.ts";
+import { createAgentPicker } from "./online.ts";
+import { type ConnectionTest, createConnectionTest } from "./connection.ts";
+import { createSchedules, type Schedules } from "./schedules.ts";
+import { createVerifier, type Verifier } from "./verify.ts";
+import { createStorageVolumes, type StorageVolumes } from "./volumes.ts";
 import * as snapshotsMigration from "./migration.ts";
 
 /** How long an app's stop or start may take before a restore gives up on it. */
@@ -30,7 +35,11 @@ export const snapshotsModule = defineModule<
     snapshotStore: SnapshotStore;
     storageTargets: Targets;
     snapshotRuns: SnapshotRuns;
+    storageVolumes: StorageVolumes;
     snapshotTriggers: ReturnType<typeof subscribeTriggers>;
+    storageConnection: ConnectionTest;
+    snapshotSchedules: Schedules;
+    snapshotVerify: Verifier;
   },
   { audit: AuditLog; hosts: Hosts; agents: AgentRegistry; apps: Apps }
 >({
@@ -45,6 +54,7 @@ export const snapshotsModule = defineModule<
       audit,
       clock,
     });
+    const repoPath = (orgId: string) => join(config.snapshots.dir, orgId);
     const agent = (hostId: string) => agents.isOnline(hostId) ? agents.require(hostId) : undefined;
     const volumes = (conn: Parameters<typeof hostVolumes>[0], orgId: string, hostId: string) =>
       hostVolumes(conn, core.db, orgId, hostId);
@@ -92,7 +102,7 @@ export const snapshotsModule = defineModule<
       log,
       publishSnapshot: (orgId, id, e) => void core.realtime.publish(snapshotTopic(orgId, id), e),
       publishRestore: (orgId, id, e) => void core.realtime.publish(restoreTopic(orgId, id), e),
-      defaultPath: (orgId) => join(config.snapshots.dir, orgId),
+      defaultPath: repoPath,
     });
     const snapshotTriggers = subscribeTriggers({
       events: core.events,
@@ -103,7 +113,46 @@ export const snapshotsModule = defineModule<
       volumes,
       log,
     });
-    return { snapshotStore: store, storageTargets, snapshotRuns, snapshotTriggers };
+    const storageVolumes = createStorageVolumes({ store, hosts, agent, volumes, audit });
+    const pickAgent = createAgentPicker({ hosts, agents });
+    const storageConnection = createConnectionTest({
+      targets: storageTargets,
+      pickAgent,
+      audit,
+      clock,
+      outbound: { allowPrivate: config.allowPrivateTargets },
+      repoPath,
+    });
+    const snapshotSchedules = createSchedules({
+      store,
+      audit,
+      clock,
+      log,
+      host: (orgId, hostId) => hosts.get(orgId, hostId),
+      runs: () => snapshotRuns,
+    });
+    const snapshotVerify = createVerifier({
+      store,
+      targets: storageTargets,
+      pickAgent,
+      runs: () => snapshotRuns,
+      audit,
+      events: core.events,
+      clock,
+      log,
+      repoPath,
+      readDataSubset: config.snapshots.verifyReadData,
+    });
+    return {
+      snapshotStore: store,
+      storageTargets,
+      snapshotRuns,
+      storageVolumes,
+      snapshotTriggers,
+      storageConnection,
+      snapshotSchedules,
+      snapshotVerify,
+    };
   },
   nav: [{
     key: "storage",
@@ -113,12 +162,24 @@ export const snapshotsModule = defineModule<
     path: "/storage",
     order: 30,
   }],
-  jobs: ({ snapshotRuns }) => [{
+  jobs: ({ snapshotRuns, snapshotSchedules, snapshotVerify }) => [{
     name: "snapshots_stale",
     schedule: "* * * * *",
     intervalMs: 60_000,
     // Snapshots and restores whose hub stopped following them (no heartbeat) are failed.
     run: async () => ({ failed: await snapshotRuns.failStale() }),
+  }, {
+    name: "snapshot_schedules",
+    schedule: "* * * * *",
+    intervalMs: 60_000,
+    // Starts the due scheduled snapshots (not waiting for them: one may take hours).
+    run: async () => ({ started: (await snapshotSchedules.runDue()).started }),
+  }, {
+    name: "snapshot_verify",
+    schedule: "*/5 * * * *",
+    intervalMs: 300_000,
+    // Starts the due verifications of targets (restic check and a test restore).
+    run: async () => ({ started: (await snapshotVerify.runDue()).started }),
   }],
   topics: topicRoles([snapshotTopic, restoreTopic]),
   migrations: { "0019_snapshots": snapshotsMigration },

@@ -153,6 +153,31 @@ export function createSnapshotStore(db: Db, clock: Clock) {
       return rows.map(targetOf);
     },
 
+    /**
+     * Marks a target's verification running and moves its next one to `next`: answers false when
+     * one runs already, or (given `from`) when another replica moved the next run first.
+     */
+    async claimVerify(
+      id: string,
+      next: number | null,
+      from?: number,
+    ): Promise<boolean> {
+      let q = db.updateTable("storage_targets")
+        .set({ verify_status: "running", verify_next_at: next, updated_at: clock.now() })
+        .where("id", "=", id).where("verify_status", "!=", "running");
+      if (from !== undefined) q = q.where("verify_next_at", "=", from);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Verifications still running since before `before` (their hub stopped) become failed. */
+    async failStaleVerify(before: number, error: string): Promise<number> {
+      const r = await db.updateTable("storage_targets")
+        .set({ verify_status: "failed", verify_error: error, updated_at: clock.now() })
+        .where("verify_status", "=", "running").where("updated_at", "<", before)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
     // ---- volumes
     async volumes(orgId: string, opts: { host_id?: string; app_id?: string } = {}) {
       let q = db.selectFrom("snapshot_volumes").selectAll().where("org_id", "=", orgId);
@@ -259,6 +284,18 @@ export function createSnapshotStore(db: Db, clock: Clock) {
         .where("status", "=", "complete").orderBy("finished_at", "desc").orderBy("id", "desc")
         .executeTakeFirst();
       return r ? snapshotOf(r) : undefined;
+    },
+    /** The newest complete snapshot's time of each of `volumeIds` (those that have one). */
+    async lastComplete(orgId: string, volumeIds: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (let i = 0; i < volumeIds.length; i += 500) {
+        const rows = await db.selectFrom("snapshots")
+          .select(["volume_id", (eb) => eb.fn.max("finished_at").as("at")])
+          .where("org_id", "=", orgId).where("status", "=", "complete")
+          .where("volume_id", "in", volumeIds.slice(i, i + 500)).groupBy("volume_id").execute();
+        for (const r of rows) if (r.at !== null) out.set(r.volume_id, Number(r.at));
+      }
+      return out;
     },
     /** Whether a snapshot of the volume is running. */
     async runningOf(volumeId: string): Promise<Snapshot | undefined> {

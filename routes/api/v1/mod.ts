@@ -7,6 +7,7 @@ import * as secrets from "./secrets.ts";
 import * as templates from "./templates.ts";
 import * as compose from "./compose.ts";
 import * as builds from "./builds.ts";
+import * as storage from "./storage.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -31,6 +32,8 @@ import * as agentReleases from "./agent_releases.ts";
 import * as healthChecks from "./health_checks.ts";
 import * as containerSettings from "./container_settings.ts";
 import * as deprecated from "./deprecated.ts";
+import * as storageTargets from "./storage_targets.ts";
+import * as storageSchedules from "./storage_schedules.ts";
 
 /** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
 export const apiRoutes: Record<string, ApiRoutes[]> = {
@@ -50,4 +53,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   proxy: [proxyRoutes],
   templates: [templates, compose],
   builds: [builds],
+  snapshots: [storage, storageTargets, storageSchedules],
 };
