@@ -78,6 +78,8 @@ import * as buildSource from "./o/[org]/apps/[app]/source.tsx";
 import * as buildsList from "./o/[org]/apps/[app]/builds.tsx";
 import * as buildDetail from "./o/[org]/apps/[app]/builds/[n].tsx";
 import * as storageTargets from "./o/[org]/storage/targets.tsx";
+import * as storageIndex from "./o/[org]/storage/index.tsx";
+import * as storageVolume from "./o/[org]/storage/volume.tsx";
 import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
 
 export type { PageKit };
@@ -151,7 +153,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   ],
   // "builds/new" (a POST) before "builds/:n".
   builds: [buildSource, buildsList, buildDetail, buildWebhook],
-  snapshots: [storageTargets],
+  snapshots: [storageIndex, storageTargets, storageVolume],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

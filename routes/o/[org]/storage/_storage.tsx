@@ -22,8 +22,8 @@ const DONE: Record<string, string> = {
   target_updated: "Storage target saved.",
   target_deleted: "Storage target removed. Its repository and the data in it were left in place.",
   target_default: "Default target changed: new snapshots go there.",
-  target_tested: "Connection tested.",
-  target_verified: "Verification finished.",
+  target_verify_started:
+    "Verification started: restic checks the repository, then a test restore of the newest snapshot runs. Its badge shows the outcome.",
   snapshot_started: "Snapshot started.",
   snapshots_deleted: "Snapshots deleted.",
   restore_started: "Restore started.",

@@ -372,6 +372,33 @@ export function register(app: Hono<AppEnv>, _kit: PageKit): void {
     }
   });
 
+  page(app, "POST", `${PATH}/:id/test`, "org:admin", async (c) => {
+    const t = await targetOf(c);
+    try {
+      const r = await c.var.services.storageConnection.test(
+        actionContext(c),
+        orgScopeOf(c).org.id,
+        t.id,
+      );
+      const message = r.ok
+        ? `Connected: wrote, read and deleted a probe in ${r.elapsed_ms} ms.`
+        : `${r.step ? `The ${r.step} step failed: ` : ""}${r.message ?? "failed"}`;
+      return await targetsPage(c, { tested: { id: t.id, ok: r.ok, message } });
+    } catch (err) {
+      return await targetsPage(c, { error: formError(err) });
+    }
+  });
+
+  page(app, "POST", `${PATH}/:id/verify`, "org:admin", async (c) => {
+    const t = await targetOf(c);
+    try {
+      await c.var.services.snapshotVerify.verifyNow(actionContext(c), orgScopeOf(c).org.id, t.id);
+      return seeOther(c, `${targetsHref(c)}?done=target_verify_started`);
+    } catch (err) {
+      return await targetsPage(c, { error: formError(err) });
+    }
+  });
+
   page(app, "GET", `${PATH}/:id/delete`, "org:admin", async (c) => {
     const t = await targetOf(c);
     return render(
