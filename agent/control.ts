@@ -257,6 +257,9 @@ export function createControl(
   };
 
   return {
+    /** The version of this host's restic ("0.14.0"), null without one (for the hello). */
+    resticVersion: (): Promise<string | null> => snapshots.version(),
+
     /** Runs a one-shot operation; throws for names outside the list or invalid parameters. */
     async call(op: string, params: unknown): Promise<unknown> {
       if (!Object.hasOwn(CALL_OPS, op)) {

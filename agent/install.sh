@@ -15,7 +15,8 @@
 # Every path can be moved, which is how the tests run it without touching the system:
 #   PREFIX (prefix of every path), SYSTEMD_DIR, INSTALL_DIR, CONFIG_DIR, STATE_DIR,
 #   DOCKER_SOCKET, SKIP_SYSTEMCTL=1 (write the unit but do not call systemctl),
-#   SKIP_USER=1 (do not create the user or change owners).
+#   SKIP_USER=1 (do not create the user or change owners), SKIP_RESTIC=1 (do not install restic;
+#   never installed when PREFIX is set).
 set -eu
 
 # Filled in by the hub that served this script; HUB or --hub overrides it.
@@ -32,6 +33,7 @@ STATE_DIR=${STATE_DIR:-$PREFIX/var/lib/capstan-agent}
 DOCKER_SOCKET=${DOCKER_SOCKET:-/var/run/docker.sock}
 SKIP_SYSTEMCTL=${SKIP_SYSTEMCTL:-0}
 SKIP_USER=${SKIP_USER:-0}
+SKIP_RESTIC=${SKIP_RESTIC:-0}
 AGENT_FORMAT=${AGENT_FORMAT:-auto}
 DENO_VERSION=2.9.6
 SERVICE=capstan-agent
@@ -210,6 +212,40 @@ if [ "$MODE" = bundle ]; then
 	chmod 0644 "$new"
 	mv -f "$new" "$INSTALL_DIR/agent.js"
 	say "installed $version to $INSTALL_DIR/agent.js"
+fi
+
+# --- restic (volume snapshots) -----------------------------------------------------------------
+# Snapshots of this host's volumes are taken by restic >= 0.14 (compression); the agent reports
+# the version it finds and the hub shows it. Missing restic is not fatal: only snapshots need it.
+restic_ok() {
+	# "restic 0.14.0 compiled with ..." -> "0 14"
+	mm=$(restic version 2>/dev/null | sed -n '1s/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\)\..*/\1 \2/p')
+	[ -n "$mm" ] || return 1
+	r_major=${mm% *}
+	r_minor=${mm#* }
+	[ "$r_major" -gt 0 ] || [ "$r_minor" -ge 14 ]
+}
+RESTIC_HINT="install restic 0.14 or newer with the system's package manager to snapshot this host's volumes"
+if ! command -v restic >/dev/null 2>&1; then
+	if [ "$SKIP_RESTIC" = 1 ] || [ -n "$PREFIX" ]; then
+		say "restic not found (not installing it here): $RESTIC_HINT"
+	elif command -v apt-get >/dev/null 2>&1; then
+		say "restic not found; installing the restic package (volume snapshots)"
+		if ! DEBIAN_FRONTEND=noninteractive apt-get install -y restic >&2; then
+			DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y restic >&2 ||
+				say "apt-get could not install restic: $RESTIC_HINT"
+		fi
+	else
+		say "restic not found: $RESTIC_HINT"
+	fi
+fi
+if command -v restic >/dev/null 2>&1; then
+	if restic_ok; then
+		say "using $(restic version 2>/dev/null | sed -n '1s/^\(restic [0-9.]*\).*/\1/p') for volume snapshots"
+	else
+		say "the installed restic is older than 0.14: $RESTIC_HINT"
+	fi
 fi
 
 # --- user and files ---------------------------------------------------------------------------

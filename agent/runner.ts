@@ -177,7 +177,11 @@ export async function runAgent(d: RunnerDeps): Promise<AgentExit> {
   // Health checks outlive connections: results wait in the runner's buffer while the hub is away.
   let live: Transport | undefined;
   const health = createHealthRunner({ docker: d.docker, log, send: transportSender(() => live) });
-  const control = createControl(d.docker, { health });
+  // stop-mode snapshots stage volumes on disk: the state folder, not a /tmp that may be in RAM.
+  const control = createControl(d.docker, {
+    health,
+    restic: { stagingDir: `${config.stateDir}/snapshot-staging` },
+  });
   let since: number | undefined;
   // Metrics go over their own HTTP reports (spooled while the hub is away), beside the WebSocket.
   const startReporting = (hostToken: string) =>

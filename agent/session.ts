@@ -231,6 +231,7 @@ export function runAgentSession(
         agent_version: o.agentVersion,
         machine_id: o.machineId,
         hostname: o.hostname,
+        restic_version: await o.control.resticVersion(),
         engine: await engineFacts(o.docker),
       });
       await followEvents();

@@ -55,6 +55,7 @@ Deno.test({
       const hello = await s.conn.hello;
       assert.equal(hello.machine_id, "machine-test-0001");
       assert.ok(hello.engine?.docker_version);
+      assert.match(String(hello.restic_version), /^\d+\.\d+\.\d+$/, "the host's restic");
       await waitFor(() => s.snapshots() > 0, "snapshot");
 
       const created = await s.conn.call<{ id: string }>("container.create", {

@@ -3,9 +3,29 @@ import type { HostDetail } from "../lib/hosts/view.ts";
 import { formatBytes } from "../lib/hosts/view.ts";
 import { HostStatus } from "./HostsTable.tsx";
 import { Time } from "./Time.tsx";
+import { MIN_RESTIC_VERSION, resticSupported } from "../lib/protocol/snapshots.ts";
 
 const str = (v: unknown) =>
   typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
+
+/** Whether this host's volumes can be snapshotted: its restic version, or what is missing. */
+export function ResticStatus(
+  { host }: { host: Pick<HostDetail, "restic_version" | "agent_version"> },
+) {
+  const v = host.restic_version;
+  // No hello yet: nothing is known about restic either.
+  if (v === null && host.agent_version === null) return <span class="muted">—</span>;
+  if (v !== null && resticSupported(v)) return <>restic {v}</>;
+  const min = MIN_RESTIC_VERSION.replace(/\.0$/, "");
+  return (
+    <span class="warn-text" role="status">
+      {v === null
+        ? "restic is not installed: "
+        : `restic ${v} is too old (no compression): `}snapshots of this host's volumes are not
+      possible — install the restic package (≥ {min})
+    </span>
+  );
+}
 
 /** The engine facts a user needs (from Docker's /info and /version, as the agent's hello said). */
 export function HostFacts({ host }: { host: HostDetail }) {
@@ -36,6 +56,10 @@ export function HostFacts({ host }: { host: HostDetail }) {
           <dd>{host.status === "online" ? "now" : <Time ms={host.last_seen_at} />}</dd>
           <dt>Agent version</dt>
           <dd>{host.agent_version ?? <span class="muted">—</span>}</dd>
+          <dt>Snapshots</dt>
+          <dd data-restic>
+            <ResticStatus host={host} />
+          </dd>
           <dt>Hostname</dt>
           <dd>{host.hostname ?? <span class="muted">—</span>}</dd>
           <dt>Machine id</dt>

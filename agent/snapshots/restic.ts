@@ -14,17 +14,29 @@
  * as the working directory and `.` as the path, so the snapshot's tree starts at the volume's root
  * and restores into any volume. A backup is "done" only when restic exits 0 with its summary; a
  * killed run leaves a stale lock that `restic unlock` (run before each backup) removes.
+ *
+ * Consistency modes: `live` reads the volume as it is; `stop` stops the given containers, backs
+ * the volume up into a local staging repository (staging.ts), starts them again whatever
+ * happened, then `restic copy`s the staged snapshot to the target; `dump` pipes a database dump
+ * tool run by exec (dump.ts) into `restic backup --stdin`. Without restic ≥ 0.14 on the host the
+ * operations fail with `restic_missing`; the hello reports the version found (`version()`).
  */
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { z } from "zod";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import {
+  MIN_RESTIC_VERSION,
+  parseResticVersion,
+  resticSupported,
   SNAPSHOT_CALL_OPS,
   type SnapshotChunk,
   SnapshotCreateParams,
   SnapshotRestoreParams,
 } from "../../lib/protocol/snapshots.ts";
 import { OpError } from "../control.ts";
+import { prepareDump, runDump } from "./dump.ts";
+import { oneAtATime, repositoryExists, stagingRepository, targetIdentity } from "./staging.ts";
 import {
   lineSink,
   SAFE_PATH,
@@ -44,7 +56,16 @@ export interface ResticOptions {
   cacheDir?: string;
   /** Least time between two progress chunks. */
   progressMs?: number;
+  /**
+   * Where `stop` mode keeps its local staging repositories, one per target (default
+   * `<tmpRoot>/capstan-staging`; the agent puts it in its state folder).
+   */
+  stagingDir?: string;
 }
+
+type CreateParams = z.output<typeof SnapshotCreateParams>;
+type Progress = Extract<SnapshotChunk, { kind: "progress" }>;
+type Done = Extract<SnapshotChunk, { kind: "done" }>;
 
 type Target = z.output<typeof SNAPSHOT_CALL_OPS["snapshot.unlock"]>["target"];
 
@@ -123,13 +144,31 @@ interface ResticResult {
   tail: string[];
 }
 
+/** How one restic run goes beyond its arguments. */
+interface RunOptions {
+  cwd?: string;
+  /** Each JSON line restic prints. */
+  onJson?: (v: Record<string, unknown>) => void;
+  /** Each other line restic prints on stdout (scrubbed). */
+  onText?: (line: string) => void;
+  /** Keep every stdout line (the answer of a query). */
+  keep?: boolean;
+  /** Variables over the session's (another repository for this run). */
+  env?: Record<string, string>;
+  /**
+   * Writes restic's stdin (restic then runs with `--stdin`). Stdin is closed only when this
+   * resolves; when it throws, restic is killed first, so a failed feed never ends as a snapshot.
+   */
+  feed?: (w: WritableStreamDefaultWriter<Uint8Array>) => Promise<unknown>;
+}
+
 /** One repository opened for a few restic runs: the private folder lives until `close`. */
 interface Session {
-  run(
-    args: string[],
-    opts?: { cwd?: string; onJson?: (v: Record<string, unknown>) => void; keep?: boolean },
-  ): Promise<ResticResult & { out: string[] }>;
+  run(args: string[], opts?: RunOptions): Promise<ResticResult & { out: string[] }>;
   scrub(line: string): string;
+  /** The target's repository string and password file (for `copy --from-repo` and the like). */
+  repository: string;
+  passwordFile: string;
 }
 
 /** Whether restic's messages say the repository was never made. */
@@ -151,11 +190,66 @@ function failed(what: string, r: ResticResult): OpError {
   });
 }
 
+/**
+ * The version of the restic at `bin` ("0.14.0"), or null when there is none there (or it does
+ * not answer like restic).
+ */
+export async function resticVersion(bin = "restic"): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(bin, {
+      args: ["version"],
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin", LANG: "C" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    if (!out.success) return null;
+    return parseResticVersion(new TextDecoder().decode(out.stdout.subarray(0, 4096)));
+  } catch {
+    return null;
+  }
+}
+
+/** The error of a host whose restic cannot take snapshots (none, or older than 0.14). */
+function resticMissing(version: string | null): OpError {
+  return new OpError({
+    status: 501,
+    code: "restic_missing",
+    message: version === null
+      ? "restic is not installed on this host: install the restic package (≥ 0.14) to snapshot its volumes"
+      : `restic ${version} on this host is too old: snapshots need restic ≥ ${MIN_RESTIC_VERSION} (compression); upgrade the restic package`,
+  });
+}
+
+/** How long a probed restic version is believed. */
+const VERSION_TTL_MS = 60_000;
+
 /** Snapshot operations against the local engine and restic. */
 export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
   const bin = opts.resticBin ?? "restic";
   const progressMs = opts.progressMs ?? 250;
+  const stagingRoot = opts.stagingDir ?? join(opts.tmpRoot ?? tmpdir(), "capstan-staging");
   const engine = () => ({ signal: AbortSignal.timeout(30_000) });
+  let probed: { at: number; version: Promise<string | null> } | undefined;
+
+  /** This host's restic version (probed at most once a minute), null without one. */
+  function version(): Promise<string | null> {
+    if (!probed || performance.now() - probed.at > VERSION_TTL_MS) {
+      probed = { at: performance.now(), version: resticVersion(bin) };
+    }
+    return probed.version;
+  }
+
+  /** Throws `restic_missing` unless this host's restic can take snapshots. */
+  async function requireRestic(): Promise<void> {
+    const v = await version();
+    if (!resticSupported(v)) {
+      probed = undefined; // installed in the meantime? the next call looks again
+      throw resticMissing(v);
+    }
+  }
 
   /** Runs `body` with the repository of `target` reachable; the private folder goes after. */
   async function withRepository<T>(
@@ -192,8 +286,17 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
       ];
       return await body({
         scrub,
+        repository: access.repository,
+        passwordFile: env.RESTIC_PASSWORD_FILE,
         run: (args, o = {}) =>
-          runRestic({ bin, args: [...common, ...args], env, cwd: o.cwd, stop, scrub, ...o }),
+          runRestic({
+            bin,
+            stop,
+            scrub,
+            ...o,
+            args: [...common, ...args],
+            env: { ...env, ...o.env },
+          }),
       });
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -222,12 +325,12 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
     return v.Mountpoint;
   }
 
-  /** Emits progress at most every `progressMs`. */
+  /** Emits progress at most every `progressMs` (a `force`d one always: a phase begins). */
   function throttled(emit: (c: SnapshotChunk) => void) {
     let last = 0;
-    return (c: Extract<SnapshotChunk, { kind: "progress" }>) => {
+    return (c: Progress, force = false) => {
       const now = performance.now();
-      if (now - last < progressMs) return;
+      if (!force && now - last < progressMs) return;
       last = now;
       emit(c);
     };
@@ -259,9 +362,77 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
     emit(end);
   }
 
+  /** Removes stale locks (a killed run's) from the repository of `env` (default: the target). */
+  async function unlock(s: Session, env?: Record<string, string>): Promise<void> {
+    const r = await s.run(["unlock"], { env });
+    if (r.code !== 0) throw failed("remove stale locks", r);
+  }
+
+  /**
+   * One `restic backup` of `source` (["--", "."] in `cwd`, or the --stdin flags with a `feed`)
+   * into the repository of `env` (default: the target); its summary when restic says it is done.
+   */
+  async function backup(
+    s: Session,
+    p: CreateParams,
+    source: string[],
+    o: Pick<RunOptions, "cwd" | "env" | "feed"> & { progress(c: Progress): void },
+  ): Promise<Record<string, unknown>> {
+    let summary: Record<string, unknown> | undefined;
+    const r = await s.run([
+      "backup",
+      "--host",
+      p.host_tag,
+      ...p.tags.flatMap((t) => ["--tag", t]),
+      ...(p.exclude ?? []).flatMap((e) => ["--exclude", e]),
+      ...source,
+    ], {
+      ...o,
+      onJson: (v) => {
+        if (v.message_type === "status") o.progress(progressChunk(v));
+        else if (v.message_type === "summary") summary = v;
+      },
+    });
+    if (r.code === 3) {
+      throw new OpError({
+        status: 502,
+        code: "restic_failed",
+        message: "The snapshot is incomplete: some files of the volume could not be read",
+      });
+    }
+    if (r.code !== 0 || !summary) throw failed("snapshot the volume", r);
+    return summary;
+  }
+
+  /** The full id of snapshot `short` in the target's repository (restic 0.14 prints short ids). */
+  async function fullId(s: Session, short: string): Promise<string> {
+    const listed = await s.run(["snapshots", "--", short], { keep: true });
+    return parseJson<{ id: string }[]>(listed.out)?.find((x) => x.id.startsWith(short))?.id ??
+      short;
+  }
+
+  /** The done chunk of a backup's summary, with the target's id of the snapshot. */
+  function doneChunk(summary: Record<string, unknown>, resticId: string): Done {
+    const n = (k: string) => Number(summary[k] ?? 0);
+    return {
+      kind: "done",
+      restic_id: resticId,
+      files_new: n("files_new"),
+      files_changed: n("files_changed"),
+      files_unmodified: n("files_unmodified"),
+      data_added: n("data_added"),
+      total_files_processed: n("total_files_processed"),
+      total_bytes_processed: n("total_bytes_processed"),
+      duration_s: n("total_duration"),
+    };
+  }
+
   async function create(raw: unknown, emit: (c: SnapshotChunk) => void, signal: AbortSignal) {
     const p = SnapshotCreateParams.parse(raw ?? {});
-    const dir = await mountpoint(p.volume);
+    await requireRestic();
+    // A dump does not read the volume (it may even be another host's driver).
+    const dir = p.mode === "dump" ? "" : await mountpoint(p.volume);
+    const dump = p.dump ? await prepareDump(docker, p.dump) : undefined;
     const progress = throttled(emit);
     await streamed(
       "snapshot",
@@ -271,54 +442,157 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
       (stop) =>
         withRepository(p.target, p.password, stop, async (s) => {
           await ensureRepository(s);
-          const unlock = await s.run(["unlock"]);
-          if (unlock.code !== 0) throw failed("remove stale locks", unlock);
-          let summary: Record<string, unknown> | undefined;
-          const r = await s.run([
-            "backup",
-            "--host",
-            p.host_tag,
-            ...p.tags.flatMap((t) => ["--tag", t]),
-            ...(p.exclude ?? []).flatMap((e) => ["--exclude", e]),
-            "--",
-            ".",
-          ], {
-            cwd: dir,
-            onJson: (v) => {
-              if (v.message_type === "status") progress(progressChunk(v));
-              else if (v.message_type === "summary") summary = v;
-            },
-          });
-          if (stop.aborted) throw stop.reason;
-          if (r.code === 3) {
-            throw new OpError({
-              status: 502,
-              code: "restic_failed",
-              message: "The snapshot is incomplete: some files of the volume could not be read",
+          await unlock(s);
+          if (p.mode === "stop") return await stopped(s, p, dir, progress, stop);
+          let summary;
+          if (dump) {
+            summary = await backup(s, p, ["--stdin", "--stdin-filename", dump.filename], {
+              progress,
+              feed: (w) => runDump(docker, dump, w, stop),
             });
-          }
-          if (r.code !== 0 || !summary) throw failed("snapshot the volume", r);
-          const short = String(summary.snapshot_id ?? "");
-          const listed = await s.run(["snapshots", "--", short], { keep: true });
-          const full = parseJson<{ id: string }[]>(listed.out)?.find((x) => x.id.startsWith(short));
-          const n = (k: string) => Number(summary![k] ?? 0);
-          return {
-            kind: "done",
-            restic_id: full?.id ?? short,
-            files_new: n("files_new"),
-            files_changed: n("files_changed"),
-            files_unmodified: n("files_unmodified"),
-            data_added: n("data_added"),
-            total_files_processed: n("total_files_processed"),
-            total_bytes_processed: n("total_bytes_processed"),
-            duration_s: n("total_duration"),
-          };
+          } else summary = await backup(s, p, ["--", "."], { cwd: dir, progress });
+          if (stop.aborted) throw stop.reason;
+          return doneChunk(summary, await fullId(s, String(summary.snapshot_id ?? "")));
         }),
     );
   }
 
+  /**
+   * `stop` mode: containers down → volume into the local staging repository → containers up
+   * (always, whatever happened) → `restic copy` of the staged snapshot to the target.
+   */
+  function stopped(
+    s: Session,
+    p: CreateParams,
+    dir: string,
+    progress: (c: Progress, force?: boolean) => void,
+    stop: AbortSignal,
+  ): Promise<Done> {
+    return oneAtATime(join(stagingRoot, targetIdentity(p.target)), async () => {
+      const staging = await stagingRepository(stagingRoot, p.target);
+      const env = { RESTIC_REPOSITORY: staging.repo, RESTIC_PASSWORD_FILE: staging.passwordFile };
+      if (!(await repositoryExists(staging.repo))) {
+        // The target's chunker parameters, so what is copied deduplicates with `live` snapshots.
+        const init = await s.run([
+          "init",
+          "--repository-version",
+          "2",
+          "--copy-chunker-params",
+          "--from-repo",
+          s.repository,
+          "--from-password-file",
+          s.passwordFile,
+        ], { env });
+        if (init.code !== 0) throw failed("create the staging repository", init);
+      }
+      await unlock(s, env);
+
+      // Every container is found before any is stopped; only running ones are stopped (and so
+      // started again).
+      const found = [];
+      for (const ref of p.containers ?? []) {
+        found.push(await docker.inspectContainer(ref, engine()));
+      }
+      const down: string[] = [];
+      const grace = {
+        t: p.stop_timeout_s,
+        signal: AbortSignal.timeout((p.stop_timeout_s + 60) * 1000),
+      };
+      let summary: Record<string, unknown> = {};
+      let failure: unknown;
+      const stoppedAt = performance.now();
+      try {
+        for (const c of found.filter((c) => c.State?.Running)) {
+          down.push(c.Id);
+          await docker.stopContainer(c.Id, grace);
+        }
+        summary = await backup(s, p, ["--", "."], {
+          cwd: dir,
+          env,
+          progress: (c) => progress({ ...c, phase: "snapshot" }),
+        });
+      } catch (err) {
+        failure = err;
+      }
+      // Started again whatever happened above (a cancel and the deadline included: these calls
+      // have their own time limit, not the run's).
+      const notStarted: string[] = [];
+      for (const id of down) {
+        await docker.startContainer(id, engine()).catch((err) =>
+          notStarted.push(`${id.slice(0, 12)} (${err instanceof Error ? err.message : err})`)
+        );
+      }
+      const downtimeMs = Math.round(performance.now() - stoppedAt);
+      if (notStarted.length) {
+        const why = failure instanceof Error ? `; the snapshot failed too: ${failure.message}` : "";
+        throw new OpError({
+          status: 502,
+          code: "restart_failed",
+          message: `Containers did not start again after the snapshot: ${
+            notStarted.join(", ")
+          }${why}`,
+        });
+      }
+      if (failure !== undefined) throw failure;
+      if (stop.aborted) throw stop.reason;
+
+      const staged = String(summary.snapshot_id ?? "");
+      const copy = await copyToTarget(s, staging, staged, summary, progress);
+      // The staging repository keeps one snapshot per volume (the next one's parent).
+      await s.run(["forget", "--keep-last", "1", "--prune"], { env });
+      return { ...doneChunk(summary, await fullId(s, copy)), downtime_ms: downtimeMs };
+    });
+  }
+
+  /** `restic copy` of staged snapshot `staged` to the target: the target's (short) id of it. */
+  async function copyToTarget(
+    s: Session,
+    staging: { repo: string; passwordFile: string },
+    staged: string,
+    summary: Record<string, unknown>,
+    progress: (c: Progress, force?: boolean) => void,
+  ): Promise<string> {
+    const started = performance.now();
+    const bytes = Number(summary.total_bytes_processed ?? 0);
+    const files = Number(summary.total_files_processed ?? 0);
+    const upload = (fraction: number, force = false) =>
+      progress({
+        kind: "progress",
+        phase: "upload",
+        percent_done: fraction,
+        // restic 0.14's copy counts packs, not bytes: bytes and files are that share of the total.
+        bytes_done: Math.round(bytes * fraction),
+        total_bytes: bytes,
+        files_done: Math.round(files * fraction),
+        total_files: files,
+        seconds_elapsed: Math.round((performance.now() - started) / 1000),
+      }, force);
+    upload(0, true);
+    let copied: string | undefined;
+    const r = await s.run([
+      "copy",
+      "--from-repo",
+      staging.repo,
+      "--from-password-file",
+      staging.passwordFile,
+      "--",
+      staged,
+    ], {
+      onText: (line) => {
+        const packs = /([\d.]+)%\s+\d+ \/ \d+ packs copied/.exec(line);
+        if (packs) upload(Math.min(1, Number(packs[1]) / 100));
+        const id = /snapshot ([0-9a-f]{8,64}) saved|already copied to snapshot ([0-9a-f]{8,64})/
+          .exec(line);
+        if (id) copied = id[1] ?? id[2];
+      },
+    });
+    if (r.code !== 0 || !copied) throw failed("copy the snapshot to the target", r);
+    return copied;
+  }
+
   async function restore(raw: unknown, emit: (c: SnapshotChunk) => void, signal: AbortSignal) {
     const p = SnapshotRestoreParams.parse(raw ?? {});
+    await requireRestic();
     await docker.createVolume({ name: p.volume, labels: p.labels }, engine());
     const dir = await mountpoint(p.volume);
     const progress = throttled(emit);
@@ -457,7 +731,7 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
       }),
   };
 
-  return { calls, create, restore };
+  return { calls, create, restore, version };
 }
 
 /** The progress chunk of one restic status line. */
@@ -485,6 +759,11 @@ function parseJson<T>(out: string[]): T | undefined {
   return undefined;
 }
 
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
 /** Removes everything inside `dir` (not `dir` itself, the volume's mountpoint). */
 async function emptyDir(dir: string): Promise<void> {
   for await (const e of Deno.readDir(dir)) {
@@ -501,27 +780,34 @@ const MAX_KEPT_LINES = 100_000;
  * restic runs in its own process group; a stop kills the group, and pipes held past a grace
  * period are let go, so a stop always returns.
  */
-async function runRestic(o: {
-  bin: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string;
-  stop: AbortSignal;
-  scrub: (line: string) => string;
-  onJson?: (v: Record<string, unknown>) => void;
-  keep?: boolean;
-}): Promise<ResticResult & { out: string[] }> {
+async function runRestic(
+  o: RunOptions & {
+    bin: string;
+    args: string[];
+    env: Record<string, string>;
+    stop: AbortSignal;
+    scrub: (line: string) => string;
+  },
+): Promise<ResticResult & { out: string[] }> {
   if (o.stop.aborted) throw o.stop.reason;
-  const child = new Deno.Command(o.bin, {
-    args: o.args,
-    cwd: o.cwd,
-    clearEnv: true,
-    env: o.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(o.bin, {
+      args: o.args,
+      cwd: o.cwd,
+      clearEnv: true,
+      env: o.env,
+      stdin: o.feed ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound && !(o.cwd && !(await exists(o.cwd)))) {
+      throw resticMissing(null);
+    }
+    throw err;
+  }
   const letGo = new AbortController();
   let grace: ReturnType<typeof setTimeout> | undefined;
   const kill = () => {
@@ -546,7 +832,10 @@ async function runRestic(o: {
           return;
         } catch { /* not JSON after all */ }
       }
-      if (!line.startsWith("{")) note(line);
+      if (!line.startsWith("{")) {
+        note(line);
+        o.onText?.(o.scrub(line));
+      }
     }),
     { signal: letGo.signal },
   ).catch(() => {});
@@ -554,9 +843,33 @@ async function runRestic(o: {
     lineSink(note),
     { signal: letGo.signal },
   ).catch(() => {});
+  // Stdin closes only after a feed that went well; a failed one kills restic first, and its
+  // pipe is let go only once restic is gone, so restic never reads an end and saves a snapshot.
+  let fed: { failed: unknown } | undefined;
+  let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  const feeding = o.feed
+    ? (async () => {
+      writer = child.stdin.getWriter();
+      try {
+        await o.feed!(writer);
+      } catch (err) {
+        fed = { failed: err };
+        kill();
+        return;
+      }
+      await writer.close().catch(() => {});
+    })()
+    : Promise.resolve();
   try {
     const [status] = await Promise.all([child.status, stdout, stderr]);
+    await Promise.race([feeding, new Promise((r) => setTimeout(r, KILL_GRACE_MS))]);
+    await writer?.abort().catch(() => {});
     if (o.stop.aborted) throw o.stop.reason;
+    // The feed's own failure explains more than restic's, unless restic failed on its own (its
+    // stdin then broke under the feed).
+    if (fed && (status.code === 0 || status.signal !== null || fed.failed instanceof OpError)) {
+      throw fed.failed;
+    }
     return { code: status.code, tail, out };
   } finally {
     o.stop.removeEventListener("abort", kill);

@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { DockerClient } from "../../lib/docker/client.ts";
-import {
-  cleanupSuite,
-  dockerTestsIgnored,
-  testLabels,
-  testName,
-  withDocker,
-} from "../../lib/docker/testing.ts";
+import { dockerTestsIgnored, testLabels, testName } from "../../lib/docker/testing.ts";
 import type { SnapshotChunk } from "../../lib/protocol/snapshots.ts";
-import { controlAgent } from "../../tests/support/control_agent.ts";
 import { startSshGitServer } from "../../tests/support/ssh_git_server.ts";
 import { repositoryAccess } from "./restic.ts";
+import { doneOf, drain, PASSWORD, withFixture } from "./testing.ts";
 
 const SUITE = "agent-snapshots";
 const ignore = dockerTestsIgnored(SUITE);
-const PASSWORD = "rep0-Passw0rd-9f2c1e7a-never-shown";
 const SECRET_KEY = "s3cr3t-AcCeSs-KeY/with+chars";
 
 Deno.test("repositoryAccess() puts S3 keys in the environment only, with the bucket lookup and CA as flags", () => {
@@ -139,81 +131,13 @@ async function fill(dir: string): Promise<string[]> {
   return small;
 }
 
-/** Reads a stream op to its end. */
-async function drain(stream: AsyncIterable<unknown>): Promise<SnapshotChunk[]> {
-  const chunks: SnapshotChunk[] = [];
-  for await (const c of stream) chunks.push(c as SnapshotChunk);
-  return chunks;
-}
-
-function doneOf(chunks: SnapshotChunk[]): Extract<SnapshotChunk, { kind: "done" }> {
-  const end = chunks.at(-1);
-  assert.equal(end?.kind, "done", `ended with ${JSON.stringify(end)}`);
-  return end as Extract<SnapshotChunk, { kind: "done" }>;
-}
-
-/** A restic wrapper that records every argv it was run with, then runs restic. */
-async function recordingRestic(dir: string): Promise<{ bin: string; argv(): Promise<string> }> {
-  const log = join(dir, "argv.log");
-  const bin = join(dir, "restic-recording");
-  await Deno.writeTextFile(
-    bin,
-    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec restic "$@"\n`,
-    { mode: 0o755 },
-  );
-  await Deno.chmod(bin, 0o755);
-  return { bin, argv: () => Deno.readTextFile(log).catch(() => "") };
-}
-
-interface Fixture {
-  docker: DockerClient;
-  root: string;
-  agent: ReturnType<typeof controlAgent>;
-  argv(): Promise<string>;
-  /** A new labelled volume and its directory on the host. */
-  volume(what: string): Promise<{ name: string; dir: string }>;
-}
-
-async function withFixture(body: (f: Fixture) => Promise<void>): Promise<void> {
-  await withDocker(SUITE, async (docker) => {
-    const root = await Deno.makeTempDir({ prefix: "capstan-snapshots-test-" });
-    const tmpRoot = join(root, "tmp");
-    await Deno.mkdir(tmpRoot);
-    const recording = await recordingRestic(root);
-    const agent = controlAgent(docker, {
-      restic: { resticBin: recording.bin, tmpRoot, progressMs: 100 },
-    });
-    try {
-      await body({
-        docker,
-        root,
-        agent,
-        argv: recording.argv,
-        volume: async (what) => {
-          const name = testName(SUITE, what);
-          const v = await docker.createVolume({ name, labels: testLabels(SUITE) });
-          return { name, dir: v.Mountpoint };
-        },
-      });
-      const left = await Array.fromAsync(Deno.readDir(tmpRoot));
-      assert.deepEqual(left.map((e) => e.name), [], "private restic folders left behind");
-      const argv = await recording.argv();
-      assert.ok(argv.length > 0, "restic was not run through the recording wrapper");
-      assert.ok(!argv.includes(PASSWORD), "the repository password reached argv");
-    } finally {
-      await cleanupSuite(docker, SUITE);
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-    }
-  });
-}
-
 Deno.test({
   name: "[docker] snapshot.create/restore round-trip a volume through a filesystem repository",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
-    withFixture(async ({ agent, root, volume, docker }) => {
+    withFixture(SUITE, async ({ agent, root, volume, docker }) => {
       const target = { kind: "filesystem", path: join(root, "repos", "org-1") };
       const repo = { target, password: PASSWORD };
       const src = await volume("src");
@@ -389,7 +313,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
-    withFixture(async ({ agent, root, volume, docker }) => {
+    withFixture(SUITE, async ({ agent, root, volume, docker }) => {
       const keyFile = join(root, "client_key");
       const keygen = await new Deno.Command("ssh-keygen", {
         args: ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", keyFile],

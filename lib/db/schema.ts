@@ -134,6 +134,8 @@ export interface HostsTable {
   /** JSON of the engine facts from the agent's hello. */
   engine: string;
   removed_at: number | null;
+  /** restic on the host, as its agent's hello said; null: none (or not reported yet). */
+  restic_version: string | null;
 }
 
 export interface HostEnrollmentsTable {

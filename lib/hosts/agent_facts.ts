@@ -17,6 +17,8 @@ export function createAgentFacts(db: Db, clock: Clock) {
         last_seen_at: clock.now(),
         agent_version: hello.agent_version,
         hostname: hello.hostname,
+        // An agent older than snapshots does not say: keep what is known.
+        ...(hello.restic_version === undefined ? {} : { restic_version: hello.restic_version }),
         ...(e
           ? {
             docker_version: e.docker_version,

@@ -29,6 +29,7 @@ export const HOST_COLUMNS = [
   "containers_total",
   "engine",
   "removed_at",
+  "restic_version",
 ] as const;
 
 /** A host row with its JSON columns parsed. */
@@ -58,5 +59,6 @@ export function newHostRow(
     containers_total: null,
     engine: "{}",
     removed_at: null,
+    restic_version: null,
   };
 }

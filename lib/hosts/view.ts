@@ -22,6 +22,8 @@ export interface HostView {
   memory_bytes: number | null;
   containers_running: number | null;
   containers_total: number | null;
+  /** restic on the host (volume snapshots need ≥ 0.14); null: none, or not reported yet. */
+  restic_version: string | null;
 }
 
 /** The engine facts of the agent's last hello (Docker's /info and /version). */
@@ -54,6 +56,7 @@ export function hostView(h: Host, online: boolean): HostView {
     memory_bytes: num(h.memory_bytes),
     containers_running: num(h.containers_running),
     containers_total: num(h.containers_total),
+    restic_version: h.restic_version ?? null,
   };
 }
 

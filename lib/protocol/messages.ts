@@ -61,6 +61,11 @@ export const Hello = z.object({
   agent_version: z.string().max(64),
   machine_id: z.string().regex(/^[A-Za-z0-9-]{8,128}$/),
   hostname: z.string().max(255),
+  /**
+   * The restic on the host (volume snapshots, lib/protocol/snapshots.ts), null when it has none;
+   * absent from agents older than snapshots (then the hub keeps what it knew).
+   */
+  restic_version: z.string().max(64).nullable().optional(),
   engine: z.object({
     docker_version: z.string().max(64),
     api_version: z.string().max(16),

@@ -1,13 +1,12 @@
 import { z } from "zod";
 import {
-  containerName,
-  containerRef,
-  DockerInputError,
-  imageRef,
-  networkName,
-  signalName,
-  volumeName,
-} from "../docker/validate.ts";
+  ContainerName,
+  ContainerRef,
+  ImageRef,
+  NetworkName,
+  SignalName,
+  VolumeName,
+} from "./docker_strings.ts";
 import { HealthSync } from "./health.ts";
 import { IMAGE_CALL_OPS, IMAGE_STREAM_OPS } from "./images.ts";
 import { UPDATE_CHECK_OP, UpdateCheckParams } from "./release.ts";
@@ -21,26 +20,7 @@ import { SNAPSHOT_CALL_OPS, SNAPSHOT_STREAM_OPS } from "./snapshots.ts";
  * again before touching the engine: nothing outside this list reaches Docker.
  */
 
-/** Wraps a validator of lib/docker/validate.ts as a zod string schema. */
-function via(check: (v: unknown, field?: string) => string) {
-  return z.string().superRefine((v, ctx) => {
-    try {
-      check(v);
-    } catch (err) {
-      ctx.addIssue({
-        code: "custom",
-        message: err instanceof DockerInputError ? err.message : String(err),
-      });
-    }
-  });
-}
-
-export const ContainerRef = via(containerRef);
-export const ContainerName = via(containerName);
-export const ImageRef = via(imageRef);
-export const NetworkName = via(networkName);
-export const VolumeName = via(volumeName);
-export const SignalName = via(signalName);
+export * from "./docker_strings.ts";
 
 const oneLine = (max: number) =>
   z.string().max(max).refine((s) => !/[\r\n\0]/.test(s), "must be one line");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DockerInputError, volumeName } from "../docker/validate.ts";
+import { ContainerRef, VolumeName as Volume } from "./docker_strings.ts";
 
 /**
  * Volume snapshots with restic, taken on the host that has the volume (DESIGN §8): the hub asks
@@ -19,16 +19,6 @@ const SshWord = z.string().min(1).max(255).regex(
 ).refine((s) => !s.startsWith("-"), "must not start with -");
 const AbsPath = z.string().min(2).max(4096).regex(/^\/[^\0\r\n]*$/, "must be an absolute path")
   .refine((p) => !p.split("/").includes(".."), "must not contain ..");
-const Volume = z.string().superRefine((v, ctx) => {
-  try {
-    volumeName(v);
-  } catch (err) {
-    ctx.addIssue({
-      code: "custom",
-      message: err instanceof DockerInputError ? err.message : String(err),
-    });
-  }
-});
 
 /** Where a repository lives. One repository per org per target (the hub picks the path/prefix). */
 export const SnapshotTarget = z.discriminatedUnion("kind", [
@@ -77,9 +67,33 @@ export const ResticId = z.string().regex(/^[0-9a-f]{8,64}$/, "must be a restic s
 const Timeout = (dflt: number) => z.number().int().min(10).max(48 * 3600).default(dflt);
 const Repo = { target: SnapshotTarget, password: Password };
 
+/**
+ * A database name or user handed to a dump tool as one argv word (`--dbname=<value>`): a closed
+ * set of characters, never starting with "-".
+ */
+const DbWord = z.string().regex(
+  /^[A-Za-z0-9_][A-Za-z0-9_.$-]{0,62}$/,
+  "letters, digits and _ . $ - (not first)",
+);
+
+/** The database dump tools `dump` mode runs in the database's container (exec, argv only). */
+export const DUMP_ENGINES = ["postgres", "mysql", "mongo"] as const;
+
+/**
+ * How consistent the snapshot is:
+ * - `live` (default): the volume is read while its containers run.
+ * - `stop`: `containers` are stopped, the volume goes into a local staging repository, they are
+ *   started again, then the staged snapshot is copied to the target (downtime: the local copy).
+ * - `dump`: a database dump tool runs in `dump.container` and its output is the snapshot's one
+ *   file (`restic backup --stdin`); the volume is not read.
+ */
+export const SNAPSHOT_MODES = ["live", "stop", "dump"] as const;
+export type SnapshotMode = typeof SNAPSHOT_MODES[number];
+
 export const SnapshotCreateParams = z.object({
   /** The hub's id of this snapshot (for its records and logs). */
   snapshot_id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  /** The volume snapshotted (in `dump` mode: the database's volume, for the record only). */
   volume: Volume,
   ...Repo,
   tags: z.array(Tag).max(32).default([]),
@@ -88,6 +102,28 @@ export const SnapshotCreateParams = z.object({
   /** restic exclude patterns, relative to the volume's root. */
   exclude: z.array(z.string().min(1).max(1024).regex(/^[^\0\r\n]+$/)).max(256).optional(),
   timeout_s: Timeout(6 * 3600),
+  mode: z.enum(SNAPSHOT_MODES).default("live"),
+  /** `stop` mode: the containers on this host stopped while the volume is staged. */
+  containers: z.array(ContainerRef).min(1).max(64).optional(),
+  /** `stop` mode: seconds each container gets to stop gracefully before it is killed. */
+  stop_timeout_s: z.number().int().min(0).max(600).default(30),
+  /** `dump` mode: which tool runs in which container. */
+  dump: z.object({
+    container: ContainerRef,
+    engine: z.enum(DUMP_ENGINES),
+    /** The database dumped; absent, every database (mysql, mongo) or the default one (postgres). */
+    database: DbWord.optional(),
+    /** The database user the tool connects as (else the tool's default in that container). */
+    user: DbWord.optional(),
+  }).optional(),
+}).superRefine((p, ctx) => {
+  const wrong = (path: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: [path], message });
+  if (p.mode === "stop" && !p.containers) wrong("containers", "stop mode needs the containers");
+  if (p.mode !== "stop" && p.containers) wrong("containers", "only stop mode stops containers");
+  if (p.mode === "dump" && !p.dump) wrong("dump", "dump mode needs the dump");
+  if (p.mode !== "dump" && p.dump) wrong("dump", "only dump mode dumps");
+  if (p.mode === "dump" && p.exclude?.length) wrong("exclude", "a dump has nothing to exclude");
 });
 export type SnapshotCreateParams = z.input<typeof SnapshotCreateParams>;
 
@@ -109,6 +145,11 @@ export type SnapshotRestoreParams = z.input<typeof SnapshotRestoreParams>;
 export type SnapshotChunk =
   | {
     kind: "progress";
+    /**
+     * In `stop` mode: `snapshot` while the volume goes to the local staging repository (the
+     * containers are down), `upload` while it is copied to the target. Absent in other modes.
+     */
+    phase?: "snapshot" | "upload";
     percent_done: number;
     bytes_done: number;
     total_bytes: number;
@@ -127,8 +168,27 @@ export type SnapshotChunk =
     total_files_processed: number;
     total_bytes_processed: number;
     duration_s: number;
+    /** `stop` mode: milliseconds from stopping the first container to starting the last. */
+    downtime_ms?: number;
   }
   | { kind: "failed"; message: string };
+
+/** The oldest restic snapshots work with: 0.14 made repository format 2 (compression). */
+export const MIN_RESTIC_VERSION = "0.14.0";
+
+/** The version in `restic version`'s answer ("restic 0.14.0 compiled with go1.19.8 on …"). */
+export function parseResticVersion(text: string): string | null {
+  return /^restic (\d{1,4}\.\d{1,4}\.\d{1,4})\b/m.exec(text.trim())?.[1] ?? null;
+}
+
+/** Whether a reported restic version can take snapshots (≥ MIN_RESTIC_VERSION). */
+export function resticSupported(version: string | null | undefined): boolean {
+  const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((x) => Number.parseInt(x, 10));
+  if (!version || !/^\d+\.\d+\.\d+/.test(version)) return false;
+  const [a, b] = [parts(version), parts(MIN_RESTIC_VERSION)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
 
 /** One snapshot as `snapshots.list` answers it. */
 export interface ResticSnapshot {

@@ -31,6 +31,10 @@ const HostSchema = z.object({
   memory_bytes: z.number().nullable(),
   containers_running: z.number().int().nullable(),
   containers_total: z.number().int().nullable(),
+  restic_version: z.string().nullable().openapi({
+    description:
+      "restic on the host (volume snapshots need ≥ 0.14); null: not installed, or not reported yet",
+  }),
 }).openapi("Host");
 
 const HostDetailSchema = HostSchema.extend({
