@@ -147,7 +147,8 @@ const patchVolume = apiRoute("org:member", {
   summary: "Change a volume's target, snapshot on stop, restore on start (sync) or mode",
   request: {
     params: VolumeRefParams,
-    ...jsonBody(VolumePatch.openapi("StorageVolumePatch")),
+    // A fresh object: zod 4 gives .openapi() only to schemas made after @hono/zod-openapi loaded.
+    ...jsonBody(z.object(VolumePatch.shape).strict().openapi("StorageVolumePatch")),
   },
   responses: { 200: jsonResponse(VolumeRowSchema, "The volume's settings"), ...ERRORS },
 });

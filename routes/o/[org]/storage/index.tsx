@@ -89,7 +89,12 @@ function VolumesTable(
                 </td>
                 <td data-label="Target">
                   {target
-                    ? <>{target.name}{!v.target_id && <span class="muted small">(default)</span>}</>
+                    ? (
+                      <>
+                        {target.name}
+                        {!v.target_id && <span class="muted small">{" "}(default)</span>}
+                      </>
+                    )
                     : <span class="muted">none</span>}
                 </td>
                 <td data-label="Last snapshot" class="nowrap">
