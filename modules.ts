@@ -19,6 +19,7 @@ import { appsModule } from "./lib/apps/module.ts";
 import { proxyModule } from "./lib/proxy/module.ts";
 import { templatesModule } from "./lib/templates/module.ts";
 import { buildsModule } from "./lib/builds/module.ts";
+import { nasModule } from "./lib/nas/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -39,5 +40,6 @@ export const MODULES = [
   proxyModule,
   templatesModule,
   buildsModule,
+  nasModule,
   systemModule,
 ] as const;

@@ -7,6 +7,7 @@ import * as secrets from "./secrets.ts";
 import * as templates from "./templates.ts";
 import * as compose from "./compose.ts";
 import * as builds from "./builds.ts";
+import * as nas from "./nas.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -50,4 +51,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   proxy: [proxyRoutes],
   templates: [templates, compose],
   builds: [builds],
+  nas: [nas],
 };
