@@ -78,6 +78,7 @@ import * as buildSource from "./o/[org]/apps/[app]/source.tsx";
 import * as buildsList from "./o/[org]/apps/[app]/builds.tsx";
 import * as buildDetail from "./o/[org]/apps/[app]/builds/[n].tsx";
 import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
+import * as nasPage from "./o/[org]/storage/nas.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -150,6 +151,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   ],
   // "builds/new" (a POST) before "builds/:n".
   builds: [buildSource, buildsList, buildDetail, buildWebhook],
+  nas: [nasPage],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

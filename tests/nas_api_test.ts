@@ -173,6 +173,46 @@ dbTest(
       assert.ok(audit.length >= 5);
       assert.ok(!JSON.stringify(audit).includes("PRIVATE KEY"));
 
+      // The page: each site's last backup and the stale badge for viewers; the public key shown,
+      // never the private one; the add form for admins only, refusing bad input by field.
+      await Deno.utime(
+        join(root, "beta", "today.sql"),
+        new Date(0),
+        new Date(Date.now() - 50 * HOUR),
+      );
+      await call(admin.cookie, "POST", `/${id}/check`);
+      const html = async (cookie: string, path = "", init: RequestInit = {}) => {
+        const res = await t.request(`/o/acme/storage/nas${path}`, { cookie, ...init });
+        return { status: res.status, text: await res.text() };
+      };
+      let p = await html(viewer.cookie);
+      assert.equal(p.status, 200);
+      assert.match(p.text, /data-site="alpha" data-stale="0"/);
+      assert.match(p.text, /data-site="beta" data-stale="1"/);
+      assert.match(p.text, /last backup (49|50|51) hours ago/);
+      assert.ok(p.text.includes(publicKey), "the public key is shown");
+      assert.ok(!/PRIVATE KEY/.test(p.text));
+      assert.ok(!p.text.includes("Add NAS"), "viewers get no add form");
+      assert.ok(!p.text.includes("Check now"));
+      p = await html(admin.cookie);
+      assert.ok(p.text.includes("Add NAS") && p.text.includes("Check now"));
+      const form = new URLSearchParams({
+        name: "x",
+        host: "h",
+        user: "u",
+        backup_root: "relative",
+      });
+      p = await html(admin.cookie, "", {
+        method: "POST",
+        body: form,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      assert.equal(p.status, 400);
+      assert.match(p.text, /must be an absolute path/i);
+      const confirm = await html(admin.cookie, `/${id}/delete`);
+      assert.match(confirm.text, /Delete NAS office\?/);
+      assert.equal((await html(member.cookie, `/${id}/delete`)).status, 403);
+
       // Deleting ends what it raised and answers 404 after.
       r = await call(admin.cookie, "DELETE", `/${id}`);
       assert.equal(r.status, 204);
