@@ -20,6 +20,7 @@ import { proxyModule } from "./lib/proxy/module.ts";
 import { templatesModule } from "./lib/templates/module.ts";
 import { buildsModule } from "./lib/builds/module.ts";
 import { snapshotsModule } from "./lib/snapshots/module.ts";
+import { nasModule } from "./lib/nas/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 
 export const MODULES = [
@@ -41,5 +42,6 @@ export const MODULES = [
   templatesModule,
   buildsModule,
   snapshotsModule,
+  nasModule,
   systemModule,
 ] as const;

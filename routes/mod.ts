@@ -81,6 +81,7 @@ import * as storageTargets from "./o/[org]/storage/targets.tsx";
 import * as storageIndex from "./o/[org]/storage/index.tsx";
 import * as storageVolume from "./o/[org]/storage/volume.tsx";
 import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
+import * as nasPage from "./o/[org]/storage/nas.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -154,6 +155,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   // "builds/new" (a POST) before "builds/:n".
   builds: [buildSource, buildsList, buildDetail, buildWebhook],
   snapshots: [storageIndex, storageTargets, storageVolume],
+  nas: [nasPage],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

@@ -33,6 +33,18 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
   const undeclared = [...new Set(registered)].filter((r) => !declared.includes(r));
   assert.deepEqual(undeclared, [], "routes registered without a policy");
   assert.ok(declared.length >= 20, `expected the full app, saw ${declared.length} routes`);
+  // Modules' routes are walked like any other; these must be among them (issue 19's NAS status).
+  for (
+    const r of [
+      "GET /api/v1/orgs/:org/storage/nas",
+      "POST /api/v1/orgs/:org/storage/nas",
+      "PATCH /api/v1/orgs/:org/storage/nas/:id",
+      "DELETE /api/v1/orgs/:org/storage/nas/:id",
+      "POST /api/v1/orgs/:org/storage/nas/:id/check",
+      "GET /o/:org/storage/nas",
+      "POST /o/:org/storage/nas/:id/delete",
+    ]
+  ) assert.ok(declared.includes(r), `${r} is not declared`);
 
   const users: Partial<Record<OrgRole, string>> = {};
   for (const role of ["owner", "admin", "member", "viewer"] as const) {

@@ -198,12 +198,37 @@ export async function writePrivate(path: string, content: string, mode = 0o600):
   await Deno.chmod(path, mode); // the umask could only have removed bits; set them exactly
 }
 
-/** The ssh options of one clone: the key, the pinned or to-be-pinned host key, nothing else. */
-export function sshConfig(tmp: string, pinned: boolean): string {
+/**
+ * The ssh options of one connection: the key (`tmp/id`) or a password (asked of SSH_ASKPASS, which
+ * the caller sets), the pinned or to-be-pinned host key, nothing else.
+ */
+export function sshConfig(
+  tmp: string,
+  pinned: boolean,
+  auth: "publickey" | "password" = "publickey",
+): string {
+  const credentials = auth === "publickey"
+    ? [
+      `  IdentityFile "${join(tmp, "id")}"`,
+      "  IdentitiesOnly yes",
+      "  BatchMode yes",
+      "  PreferredAuthentications publickey",
+      "  PasswordAuthentication no",
+      "  KbdInteractiveAuthentication no",
+    ]
+    : [
+      // No key at all (IdentitiesOnly with none named); BatchMode would forbid asking askpass.
+      "  IdentitiesOnly yes",
+      "  PubkeyAuthentication no",
+      "  BatchMode no",
+      "  PreferredAuthentications password,keyboard-interactive",
+      "  PasswordAuthentication yes",
+      "  KbdInteractiveAuthentication yes",
+      "  NumberOfPasswordPrompts 1",
+    ];
   return [
     "Host *",
-    `  IdentityFile "${join(tmp, "id")}"`,
-    "  IdentitiesOnly yes",
+    ...credentials,
     "  IdentityAgent none",
     `  UserKnownHostsFile "${join(tmp, "known_hosts")}"`,
     "  GlobalKnownHostsFile /dev/null",
@@ -212,10 +237,6 @@ export function sshConfig(tmp: string, pinned: boolean): string {
     "  HashKnownHosts no",
     "  UpdateHostKeys no",
     "  CheckHostIP no",
-    "  BatchMode yes",
-    "  PreferredAuthentications publickey",
-    "  PasswordAuthentication no",
-    "  KbdInteractiveAuthentication no",
     "  ForwardAgent no",
     "  ForwardX11 no",
     "  ClearAllForwardings yes",

@@ -80,6 +80,8 @@ export function firingDetail(
       return "A build from Git or its deployment changed stage";
     case "webhook_disabled":
       return "The app's Git webhook was disabled after bad signatures";
+    case "nas_backup_stale":
+      return "A NAS site has no recent backup, or the NAS cannot be read";
     default:
       return r.name;
   }

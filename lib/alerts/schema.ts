@@ -25,6 +25,9 @@ export const EVENT_TYPES = [
   "build",
   // An app's Git webhook was disabled after bad signatures (lib/builds); once per disabling.
   "webhook_disabled",
+  // A site on a NAS has no backup newer than its threshold, or the NAS cannot be read (lib/nas);
+  // resolves when a check finds a newer backup (or reads the NAS again).
+  "nas_backup_stale",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +40,7 @@ const ORG_ONLY: Partial<Record<EventType, string>> = {
   secret_rotated: "secrets and apps belong to the organization",
   build: "apps belong to the organization and build on any worker",
   webhook_disabled: "apps and their webhooks belong to the organization",
+  nas_backup_stale: "NAS targets belong to the organization, not a host",
 };
 
 /** Quiet hours as the API takes them. */
@@ -338,5 +342,15 @@ export const DEFAULT_RULES: RuleFields[] = [
     event: "webhook_disabled",
     severity: "warning",
     repeat_s: 0,
+  },
+  // The hold is for the NAS being unreachable (two missed 15-minute checks); a stale site's own
+  // threshold is its hold.
+  {
+    name: "NAS backup stale or NAS unreachable",
+    kind: "event",
+    event: "nas_backup_stale",
+    hold_s: 1800,
+    severity: "warning",
+    repeat_s: 86400,
   },
 ];

@@ -34,6 +34,7 @@ import {
   type ContainerEvent,
   eventMatters,
   type HealthCheckChange,
+  type NasStatus,
   type SecretRestarts,
   type TasksMoved,
   type WebhookDisabled,
@@ -235,6 +236,11 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** NAS hook (lib/nas): a target was checked or removed. */
+    onNasStatus(status: NasStatus): void {
+      onEngine("nas status", { targetId: status.target.id }, () => engine.nasStatus(status));
+    },
+
     /** Sends a test message through a channel now (audited); the result says sent or why not. */
     async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
       const row = await channels.row(orgId, channelId);
@@ -310,6 +316,7 @@ export function createAlerts(deps: AlertsDeps) {
   events?.on("proxy.certificate", (change) => alerts.onCertificate(change));
   events?.on("builds.notice", (notice) => alerts.onBuildNotice(notice));
   events?.on("builds.webhook_disabled", (disabled) => alerts.onWebhookDisabled(disabled));
+  events?.on("nas.status", (status) => alerts.onNasStatus(status));
   return alerts;
 }
 

@@ -2,6 +2,7 @@ import type { Generated } from "kysely";
 import type { AppsTables } from "../apps/tables.ts";
 import type { BuildsTables } from "../builds/tables.ts";
 import type { SnapshotsTables } from "../snapshots/tables.ts";
+import type { NasTables } from "../nas/tables.ts";
 import type { ProxyTables } from "../proxy/tables.ts";
 import type { SecretsTables } from "../secrets/tables.ts";
 import type { TemplatesTables } from "../templates/tables.ts";
@@ -421,7 +422,14 @@ export interface AgentUpdateOutcomesTable {
 }
 
 export interface Database
-  extends AppsTables, BuildsTables, ProxyTables, SecretsTables, SnapshotsTables, TemplatesTables {
+  extends
+    AppsTables,
+    BuildsTables,
+    NasTables,
+    ProxyTables,
+    SecretsTables,
+    SnapshotsTables,
+    TemplatesTables {
   agent_releases: AgentReleasesTable;
   agent_rollouts: AgentRolloutsTable;
   agent_update_outcomes: AgentUpdateOutcomesTable;

@@ -9,6 +9,7 @@ import type { RouteCaller } from "../proxy/service.ts";
 import type { SecretCaller } from "../secrets/service.ts";
 import type { TemplateCaller } from "../templates/service.ts";
 import type { BuildCaller } from "../builds/service.ts";
+import type { NasCaller } from "../nas/service.ts";
 
 /** The caller of a Docker action from a request behind an `org:*` policy. */
 export function dockerCaller(c: AppContext): DockerCaller {
@@ -70,3 +71,6 @@ export function buildCaller(c: AppContext): BuildCaller {
     platformAdmin: p.isAdmin,
   };
 }
+
+/** The caller of a NAS action from a request behind an `org:*` policy (the same as a secret's). */
+export const nasCaller: (c: AppContext) => NasCaller = secretCaller;

@@ -21,6 +21,7 @@ import {
   type EventRuleKind,
   type HealthCheckChange,
   kindOf,
+  type NasStatus,
   type RuleContext,
   type SecretRestarts,
   type TasksMoved,
@@ -178,6 +179,11 @@ export function createAlertEngine(deps: EngineDeps) {
     /** Applies an app's webhook being disabled to the organization's rules (not per host). */
     webhookDisabled(disabled: WebhookDisabled): Promise<void> {
       return orgWide(disabled.org_id, (k, c, rule) => k.webhookDisabled?.(c, rule, disabled));
+    },
+
+    /** Applies a NAS target's check (or removal) to the organization's rules (not per host). */
+    nasStatus(status: NasStatus): Promise<void> {
+      return orgWide(status.org_id, (k, c, rule) => k.nasStatus?.(c, rule, status));
     },
 
     /** A host's agent connected: its offline alert ends. */

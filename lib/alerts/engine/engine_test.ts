@@ -114,6 +114,7 @@ dbTest(
           "Host offline for 2 minutes",
           "Inodes above 90%",
           "Memory above 95% for 5 minutes",
+          "NAS backup stale or NAS unreachable",
           "Secret rotated in an app",
         ],
       );

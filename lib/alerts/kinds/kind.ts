@@ -129,6 +129,10 @@ import type { CertificateChange } from "../../proxy/events.ts";
 export type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
 import type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
 
+/** A NAS target was checked or removed (lib/nas), as the nas_backup_stale rules read it. */
+export type { NasStatus } from "../../nas/events.ts";
+import type { NasStatus } from "../../nas/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -150,6 +154,8 @@ export interface EventRuleKind {
   buildNotice?(c: RuleContext, rule: CompiledRule, notice: BuildNotice): void;
   /** An app's Git webhook was disabled after bad signatures (organization-wide rules). */
   webhookDisabled?(c: RuleContext, rule: CompiledRule, disabled: WebhookDisabled): void;
+  /** A NAS target was checked (its sites' ages, or why it could not be read) or removed. */
+  nasStatus?(c: RuleContext, rule: CompiledRule, status: NasStatus): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -16,6 +16,7 @@ import { secretRotated } from "./secret_rotated.ts";
 import { certificate } from "./certificate.ts";
 import { build } from "./build.ts";
 import { webhookDisabled } from "./webhook_disabled.ts";
+import { nasBackupStale } from "./nas_backup_stale.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -32,6 +33,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   certificate,
   build,
   webhook_disabled: webhookDisabled,
+  nas_backup_stale: nasBackupStale,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -51,6 +53,7 @@ export type {
   ContainerEvent,
   EventRuleKind,
   HealthCheckChange,
+  NasStatus,
   RuleContext,
   SecretRestarts,
   TasksMoved,

@@ -8,6 +8,7 @@ import * as templates from "./templates.ts";
 import * as compose from "./compose.ts";
 import * as builds from "./builds.ts";
 import * as storage from "./storage.ts";
+import * as nas from "./nas.ts";
 import * as system from "./system.ts";
 import * as me from "./me.ts";
 import * as orgs from "./orgs.ts";
@@ -54,4 +55,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   templates: [templates, compose],
   builds: [builds],
   snapshots: [storage, storageTargets, storageSchedules],
+  nas: [nas],
 };
