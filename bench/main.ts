@@ -20,6 +20,7 @@ import { appsBench } from "./apps_bench.ts";
 import { templatesBench } from "./templates_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { buildOverheadBench, webhookAckBench } from "./builds_bench.ts";
+import { snapshotsBench } from "./snapshots_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -218,6 +219,8 @@ else {
   await appsBench(record).catch((e) => console.log(`apps figures skipped: ${e}`));
   // A Dockerfile app built through the hub and its worker's agent against `docker build`.
   await buildOverheadBench(record).catch((e) => console.log(`build figures skipped: ${e}`));
+  // A 1 GiB volume snapshotted by the agent's op with restic against plain restic, then 1 % changed.
+  await snapshotsBench(record).catch((e) => console.log(`snapshot figures skipped: ${e}`));
 }
 // The reverse proxy: a real Caddy (Debian's) driven by the routes API; skipped without `caddy`.
 await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`));
