@@ -40,12 +40,5 @@ export const nasModule = defineModule<{ nas: Nas }, { audit: AuditLog }>({
     keyId: "credentials_key_id",
     context: (r) => nasCredentialsContext(r.id),
   })],
-  nav: [{
-    key: "nas",
-    group: "Apps",
-    label: "NAS backups",
-    scope: "org",
-    path: "/storage/nas",
-    order: 20,
-  }],
+  // No navigation entry of its own: the Storage page has a "NAS backups" tab.
 });

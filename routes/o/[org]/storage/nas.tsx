@@ -6,6 +6,7 @@ import { nasCaller } from "../../../../lib/http/callers.ts";
 import { roleAtLeast } from "../../../../lib/auth/principal.ts";
 import type { NasTargetView } from "../../../../lib/nas/service.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { StorageTabs } from "./_storage.tsx";
 import { EmptyState } from "../../../../components/EmptyState.tsx";
 import { Badge } from "../../../../components/Badge.tsx";
 import { Time } from "../../../../components/Time.tsx";
@@ -199,9 +200,10 @@ async function listPage(c: AppContext, form: FormState = {}, status = 200) {
     c,
     <>
       <PageHeader
-        title="NAS backups"
+        title="Storage"
         sub={<>When each site on your NAS was last backed up, read over SSH (read-only).</>}
       />
+      <StorageTabs c={c} current="nas" />
       {done && <Alert kind="ok">{done}</Alert>}
       {targets.length
         ? targets.map((t) => <Target key={t.id} c={c} t={t} />)
@@ -212,7 +214,7 @@ async function listPage(c: AppContext, form: FormState = {}, status = 200) {
         )}
       {isAdmin(c) && <AddTarget c={c} form={form} />}
     </>,
-    { title: "NAS backups", active: "nas", status, noStore: true },
+    { title: "NAS backups", active: "storage", status, noStore: true },
   );
 }
 
@@ -235,7 +237,7 @@ function deletePage(c: AppContext, t: NasTargetView) {
         and forgets its key; any alert it raised ends. Nothing on the NAS is touched.
       </p>
     </ConfirmForm>,
-    { title: `Delete ${t.name}`, active: "nas" },
+    { title: `Delete ${t.name}`, active: "storage" },
   );
 }
 

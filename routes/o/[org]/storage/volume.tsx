@@ -35,7 +35,7 @@ import { bytes, duration } from "../../../../components/format.ts";
 import { Time } from "../../../../components/Time.tsx";
 import { errorsOf, formError, type FormValues, readForm } from "../../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../../_render.tsx";
-import { abilities, orgBase } from "../_docker.tsx";
+import { abilities } from "../_docker.tsx";
 import { StorageFlash, storageHref, SyncBadge, targetsHref, volumeHref } from "./_storage.tsx";
 
 const SnapshotProgressIsland = island("SnapshotProgress", SnapshotProgress);
