@@ -171,6 +171,9 @@ interface Session {
   passwordFile: string;
 }
 
+/** restic could not take its lock: another process holds an exclusive one (or a dead one did). */
+const LOCKED = /already locked|unable to create lock/i;
+
 /** Whether restic's messages say the repository was never made. */
 function isMissingRepository(r: ResticResult): boolean {
   return /Is there a repository at the following location|repository does not exist|unable to open config file/i
@@ -404,8 +407,22 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
     return summary;
   }
 
-  /** The full id of snapshot `short` in the target's repository (restic 0.14 prints short ids). */
+  /**
+   * The full id of snapshot `short` in the target's repository (restic 0.14 prints short ids).
+   * A local repository names each snapshot's file by its id, so a folder listing answers without
+   * opening the repository (a key derivation, most of a small backup's time); remote ones ask
+   * restic.
+   */
   async function fullId(s: Session, short: string): Promise<string> {
+    if (s.repository.startsWith("/") && /^[0-9a-f]{8,64}$/.test(short)) {
+      try {
+        for await (const e of Deno.readDir(join(s.repository, "snapshots"))) {
+          if (e.isFile && e.name.startsWith(short)) return e.name;
+        }
+      } catch {
+        // Not readable as a folder: ask restic.
+      }
+    }
     const listed = await s.run(["snapshots", "--", short], { keep: true });
     return parseJson<{ id: string }[]>(listed.out)?.find((x) => x.id.startsWith(short))?.id ??
       short;
@@ -442,15 +459,28 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
       (stop) =>
         withRepository(p.target, p.password, stop, async (s) => {
           await ensureRepository(s);
-          await unlock(s);
-          if (p.mode === "stop") return await stopped(s, p, dir, progress, stop);
+          if (p.mode === "stop") {
+            await unlock(s);
+            return await stopped(s, p, dir, progress, stop);
+          }
+          const once = () =>
+            dump
+              ? backup(s, p, ["--stdin", "--stdin-filename", dump.filename], {
+                progress,
+                feed: (w) => runDump(docker, dump, w, stop),
+              })
+              : backup(s, p, ["--", "."], { cwd: dir, progress });
+          // No `unlock` up front: each costs a repository open (a key derivation), and a backup
+          // takes a shared lock that only a killed run's exclusive lock (forget, prune) blocks.
+          // Such a lock is removed and the backup tried once more.
           let summary;
-          if (dump) {
-            summary = await backup(s, p, ["--stdin", "--stdin-filename", dump.filename], {
-              progress,
-              feed: (w) => runDump(docker, dump, w, stop),
-            });
-          } else summary = await backup(s, p, ["--", "."], { cwd: dir, progress });
+          try {
+            summary = await once();
+          } catch (err) {
+            if (stop.aborted || !(err instanceof OpError) || !LOCKED.test(err.message)) throw err;
+            await unlock(s);
+            summary = await once();
+          }
           if (stop.aborted) throw stop.reason;
           return doneChunk(summary, await fullId(s, String(summary.snapshot_id ?? "")));
         }),
