@@ -66,6 +66,35 @@ async function smallFiles(dir: string) {
   await Deno.symlink("docs/file 1 ünï.txt", join(dir, "link"));
 }
 
+type Fixture = Awaited<ReturnType<typeof dockerFixture>>;
+const BASE = "/api/v1/orgs/acme/storage";
+
+/** Waits for a snapshot or restore to end; answers it. */
+function ended(f: Fixture, kind: "snapshots" | "restores", id: string) {
+  return eventually(
+    async () => {
+      const g = await f.call("viewer", "GET", `${BASE}/${kind}/${id}`);
+      assert.equal(g.status, 200);
+      return g.body.status === "running" ? undefined : g.body;
+    },
+    `${kind} ${id} to end`,
+    300_000,
+  );
+}
+
+/** Restores a snapshot into the new volume `volume` as a member; answers the ended restore. */
+async function restoreNew(f: Fixture, snapshotId: string, volume: string) {
+  const r = await f.call("member", "POST", `${BASE}/restores`, {
+    snapshot_id: snapshotId,
+    kind: "new",
+    volume,
+  });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const done = await ended(f, "restores", r.body.id);
+  assert.equal(done.status, "complete", done.error);
+  return done;
+}
+
 dbTest(
   "[docker] storage API: snapshot with progress, dedup, restore new and same, delete with preview, killed snapshot and retry, snapshot on stop, roles, isolation, bad input",
   async (h) => {
@@ -76,7 +105,7 @@ dbTest(
     const docker = f.agent.docker;
     const events: { topic: string; data: unknown }[] = [];
     const unsubscribe = s.bus.subscribe((topic, data) => void events.push({ topic, data }));
-    const base = "/api/v1/orgs/acme/storage";
+    const base = BASE;
     const volName = testName(SUITE, "data");
     const newName = testName(SUITE, "copy");
     let containerId: string | undefined;
@@ -143,23 +172,13 @@ dbTest(
         assert.equal(res.body.status, "running");
         return res.body.id as string;
       };
-      const ended = (kind: "snapshots" | "restores", id: string) =>
-        eventually(
-          async () => {
-            const g = await f.call("viewer", "GET", `${base}/${kind}/${id}`);
-            assert.equal(g.status, 200);
-            return g.body.status === "running" ? undefined : g.body;
-          },
-          `${kind} ${id} to end`,
-          300_000,
-        );
       const first = await take();
       const again = await f.call("member", "POST", `${base}/snapshots`, {
         host_id: f.hostId,
         volume: volName,
       });
       assert.equal(again.status, 409, "a second snapshot of the running volume");
-      const s1 = await ended("snapshots", first);
+      const s1 = await ended(f, "snapshots", first);
       assert.equal(s1.status, "complete", s1.error);
       assert.match(s1.restic_id, /^[0-9a-f]{64}$/);
       assert.ok(s1.files >= 203, `${s1.files} files`);
@@ -192,7 +211,7 @@ dbTest(
 
       // 2. A second snapshot adds little: deduplication.
       await Deno.writeTextFile(join(v.Mountpoint, "docs/new.txt"), "a new file\n");
-      const s2 = await ended("snapshots", await take());
+      const s2 = await ended(f, "snapshots", await take());
       assert.equal(s2.status, "complete", s2.error);
       assert.ok(
         s2.bytes_added < s2.bytes_processed / 100,
@@ -214,14 +233,7 @@ dbTest(
       });
       assert.equal(r.status, 400);
       assert.ok(r.body.error.fields.volume);
-      r = await f.call("member", "POST", `${base}/restores`, {
-        snapshot_id: s2.id,
-        kind: "new",
-        volume: newName,
-      });
-      assert.equal(r.status, 202, JSON.stringify(r.body));
-      const r1 = await ended("restores", r.body.id);
-      assert.equal(r1.status, "complete", r1.error);
+      await restoreNew(f, s2.id, newName);
       const copy = await docker.inspectVolume(newName);
       assert.equal(copy.Labels?.["capstan.restored-from"], s2.id);
       assert.deepEqual(await manifest(copy.Mountpoint), withNew);
@@ -243,7 +255,7 @@ dbTest(
         confirm: true,
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
-      const r2 = await ended("restores", r.body.id);
+      const r2 = await ended(f, "restores", r.body.id);
       assert.equal(r2.status, "complete", r2.error);
       const after = await docker.inspectContainer(cid);
       assert.equal(after.State.Running, true, "the container runs again");
@@ -296,7 +308,7 @@ dbTest(
       const pids = await resticPids(volName);
       assert.ok(pids.length > 0, "restic was not found running");
       for (const pid of pids) Deno.kill(pid, "SIGKILL");
-      const k = await ended("snapshots", killed);
+      const k = await ended(f, "snapshots", killed);
       assert.equal(k.status, "failed");
       assert.equal(k.restic_id, null);
       assert.ok(k.error);
@@ -305,7 +317,7 @@ dbTest(
         r.body.items.find((x: { volume: string }) => x.volume === volName).sync_state,
         "failed",
       );
-      const retry = await ended("snapshots", await take());
+      const retry = await ended(f, "snapshots", await take());
       assert.equal(retry.status, "complete", retry.error);
 
       // 7. Snapshot on stop: the user stops the container, a snapshot follows.
@@ -378,7 +390,7 @@ dbTest(
     const f = await dockerFixture(h, `${SUITE}-s3`);
     const s = f.t.services;
     const docker = f.agent.docker;
-    const base = "/api/v1/orgs/acme/storage";
+    const base = BASE;
     const volName = testName(`${SUITE}-s3`, "data");
     const newName = testName(`${SUITE}-s3`, "copy");
     try {
@@ -403,26 +415,10 @@ dbTest(
         target_id: t.id,
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
-      const ended = (kind: string, id: string) =>
-        eventually(
-          async () => {
-            const g = await f.call("viewer", "GET", `${base}/${kind}/${id}`);
-            return g.body.status === "running" ? undefined : g.body;
-          },
-          `${kind} ${id}`,
-          300_000,
-        );
-      const snap = await ended("snapshots", r.body.id);
+      const snap = await ended(f, "snapshots", r.body.id);
       assert.equal(snap.status, "complete", snap.error);
       assert.equal(snap.target_id, t.id);
-      r = await f.call("member", "POST", `${base}/restores`, {
-        snapshot_id: snap.id,
-        kind: "new",
-        volume: newName,
-      });
-      assert.equal(r.status, 202, JSON.stringify(r.body));
-      const restored = await ended("restores", r.body.id);
-      assert.equal(restored.status, "complete", restored.error);
+      await restoreNew(f, snap.id, newName);
       assert.deepEqual(await manifest((await docker.inspectVolume(newName)).Mountpoint), before);
       // A verification restore goes into a scratch volume that is removed after.
       r = await f.call("member", "POST", `${base}/restores`, {
@@ -430,7 +426,7 @@ dbTest(
         kind: "verify",
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
-      const verified = await ended("restores", r.body.id);
+      const verified = await ended(f, "restores", r.body.id);
       assert.equal(verified.status, "complete", verified.error);
       await assert.rejects(docker.inspectVolume(verified.volume));
     } finally {
