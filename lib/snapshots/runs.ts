@@ -330,8 +330,12 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
       (changes) => store.updateSnapshot(snap.id, changes),
       () => conn.stream("snapshot.create", params, STREAM_BUFFER),
     );
+    // The volume (its row first) is free before the run's row says it ended: whoever reads
+    // that may act on it at once (a retry, the storage page).
+    busy.delete(`${snap.host_id}/${snap.volume}`);
     const now = clock.now();
     if (end.kind === "done") {
+      await markSynced(vol.id, snap.id, end.total_bytes_processed);
       await store.updateSnapshot(snap.id, {
         status: "complete",
         restic_id: end.restic_id,
@@ -347,10 +351,12 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         duration_ms: now - snap.started_at,
         error: null,
       });
-      await markSynced(vol.id, snap.id, end.total_bytes_processed);
       publish({ kind: "state", id: snap.id, status: "complete", error: null });
     } else {
+      // Stale locks go first: once the row says failed, a retry may start at once.
+      if (!stopping) await unlock(conn, t);
       const error = end.message.slice(0, MAX_ERROR);
+      await store.updateVolume(vol.id, { sync_state: "failed", sync_error: error });
       await store.updateSnapshot(snap.id, {
         status: "failed",
         error,
@@ -358,9 +364,7 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         heartbeat_at: now,
         duration_ms: now - snap.started_at,
       });
-      await store.updateVolume(vol.id, { sync_state: "failed", sync_error: error });
       publish({ kind: "state", id: snap.id, status: "failed", error });
-      if (!stopping) await unlock(conn, t);
     }
     return (await store.snapshot(snap.org_id, snap.id))!;
   }
@@ -536,8 +540,15 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         })
       );
     }
+    busy.delete(`${r.host_id}/${r.volume}`);
     const now = clock.now();
     if (end.kind === "done") {
+      if (r.kind !== "verify") {
+        const vol = await store.ensureVolume(r.org_id, r.host_id, r.volume, {
+          app_id: snap.app_id,
+        });
+        await markSynced(vol.id, snap.id, end.total_bytes_processed);
+      }
       await store.updateRestore(r.id, {
         status: "complete",
         progress_bytes: end.total_bytes_processed,
@@ -546,27 +557,21 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         heartbeat_at: now,
         error: null,
       });
-      if (r.kind !== "verify") {
-        const vol = await store.ensureVolume(r.org_id, r.host_id, r.volume, {
-          app_id: snap.app_id,
-        });
-        await markSynced(vol.id, snap.id, end.total_bytes_processed);
-      }
       publish({ kind: "state", id: r.id, status: "complete", error: null });
     } else {
+      if (!stopping) await unlock(conn, t);
       const error = end.message.slice(0, MAX_ERROR);
+      if (inPlace) {
+        const vol = await store.volumeOn(r.org_id, r.host_id, r.volume);
+        if (vol) await store.updateVolume(vol.id, { sync_state: "failed", sync_error: error });
+      }
       await store.updateRestore(r.id, {
         status: "failed",
         error,
         finished_at: now,
         heartbeat_at: now,
       });
-      if (inPlace) {
-        const vol = await store.volumeOn(r.org_id, r.host_id, r.volume);
-        if (vol) await store.updateVolume(vol.id, { sync_state: "failed", sync_error: error });
-      }
       publish({ kind: "state", id: r.id, status: "failed", error });
-      if (!stopping) await unlock(conn, t);
     }
     return (await store.restore(r.org_id, r.id))!;
   }

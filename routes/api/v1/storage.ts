@@ -10,7 +10,6 @@ import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import type { AppContext, AppEnv } from "../../../lib/http/context.ts";
 import { actionContext, orgScopeOf } from "../../../lib/http/context.ts";
 import { invalidFields, NotFound } from "../../../lib/errors.ts";
-import { VolumePatch } from "../../../lib/snapshots/volumes.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const base = "/api/v1/orgs/{org}/storage";
@@ -147,8 +146,16 @@ const patchVolume = apiRoute("org:member", {
   summary: "Change a volume's target, snapshot on stop, restore on start (sync) or mode",
   request: {
     params: VolumeRefParams,
-    // A fresh object: zod 4 gives .openapi() only to schemas made after @hono/zod-openapi loaded.
-    ...jsonBody(z.object(VolumePatch.shape).strict().openapi("StorageVolumePatch")),
+    ...jsonBody(
+      z.object({
+        target_id: Id.nullable().optional().openapi({ description: "null: the org's default" }),
+        on_stop: z.boolean().optional().openapi({ description: "Snapshot when a user stops it" }),
+        sync: z.boolean().optional().openapi({
+          description: "Restore the newest snapshot when its app starts where it is older",
+        }),
+        mode: z.string().optional().openapi({ description: "live, stop or dump" }),
+      }).openapi("StorageVolumePatch"),
+    ),
   },
   responses: { 200: jsonResponse(VolumeRowSchema, "The volume's settings"), ...ERRORS },
 });
