@@ -80,6 +80,10 @@ export function firingDetail(
       return "A build from Git or its deployment changed stage";
     case "webhook_disabled":
       return "The app's Git webhook was disabled after bad signatures";
+    case "snapshot_failed":
+      return "A volume snapshot or restore failed";
+    case "snapshot_verify_failed":
+      return "A storage target's verification failed";
     default:
       return r.name;
   }

@@ -25,6 +25,10 @@ export const EVENT_TYPES = [
   "build",
   // An app's Git webhook was disabled after bad signatures (lib/builds); once per disabling.
   "webhook_disabled",
+  // A volume snapshot or a restore failed (lib/snapshots); once per failure.
+  "snapshot_failed",
+  // A storage target's verification (restic check, test restore) failed; once per failure.
+  "snapshot_verify_failed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +41,8 @@ const ORG_ONLY: Partial<Record<EventType, string>> = {
   secret_rotated: "secrets and apps belong to the organization",
   build: "apps belong to the organization and build on any worker",
   webhook_disabled: "apps and their webhooks belong to the organization",
+  snapshot_failed: "snapshots go to the organization's storage targets",
+  snapshot_verify_failed: "storage targets belong to the organization",
 };
 
 /** Quiet hours as the API takes them. */
@@ -337,6 +343,21 @@ export const DEFAULT_RULES: RuleFields[] = [
     kind: "event",
     event: "webhook_disabled",
     severity: "warning",
+    repeat_s: 0,
+  },
+  // A backup that failed, or one that may not restore, is trouble rather than news: critical.
+  {
+    name: "Volume snapshot or restore failed",
+    kind: "event",
+    event: "snapshot_failed",
+    severity: "critical",
+    repeat_s: 0,
+  },
+  {
+    name: "Storage target verification failed",
+    kind: "event",
+    event: "snapshot_verify_failed",
+    severity: "critical",
     repeat_s: 0,
   },
 ];

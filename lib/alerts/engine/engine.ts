@@ -23,6 +23,8 @@ import {
   kindOf,
   type RuleContext,
   type SecretRestarts,
+  type SnapshotFailed,
+  type SnapshotVerifyFailed,
   type TasksMoved,
   type WebhookDisabled,
 } from "../kinds/mod.ts";
@@ -178,6 +180,16 @@ export function createAlertEngine(deps: EngineDeps) {
     /** Applies an app's webhook being disabled to the organization's rules (not per host). */
     webhookDisabled(disabled: WebhookDisabled): Promise<void> {
       return orgWide(disabled.org_id, (k, c, rule) => k.webhookDisabled?.(c, rule, disabled));
+    },
+
+    /** Applies a failed snapshot or restore to the organization's rules (not per host). */
+    snapshotFailed(failed: SnapshotFailed): Promise<void> {
+      return orgWide(failed.org_id, (k, c, rule) => k.snapshotFailed?.(c, rule, failed));
+    },
+
+    /** Applies a failed verification of a storage target to the organization's rules. */
+    snapshotVerifyFailed(failed: SnapshotVerifyFailed): Promise<void> {
+      return orgWide(failed.org_id, (k, c, rule) => k.snapshotVerifyFailed?.(c, rule, failed));
     },
 
     /** A host's agent connected: its offline alert ends. */

@@ -115,6 +115,8 @@ dbTest(
           "Inodes above 90%",
           "Memory above 95% for 5 minutes",
           "Secret rotated in an app",
+          "Storage target verification failed",
+          "Volume snapshot or restore failed",
         ],
       );
 

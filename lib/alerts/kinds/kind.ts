@@ -129,6 +129,13 @@ import type { CertificateChange } from "../../proxy/events.ts";
 export type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
 import type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
 
+/**
+ * A snapshot or restore failed, and a storage target's verification failed (lib/snapshots), as
+ * the snapshot_failed and snapshot_verify_failed rules read them.
+ */
+export type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
+import type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -150,6 +157,10 @@ export interface EventRuleKind {
   buildNotice?(c: RuleContext, rule: CompiledRule, notice: BuildNotice): void;
   /** An app's Git webhook was disabled after bad signatures (organization-wide rules). */
   webhookDisabled?(c: RuleContext, rule: CompiledRule, disabled: WebhookDisabled): void;
+  /** A volume snapshot or a restore failed (organization-wide rules). */
+  snapshotFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotFailed): void;
+  /** A storage target's verification failed (organization-wide rules). */
+  snapshotVerifyFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotVerifyFailed): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -16,6 +16,8 @@ import { secretRotated } from "./secret_rotated.ts";
 import { certificate } from "./certificate.ts";
 import { build } from "./build.ts";
 import { webhookDisabled } from "./webhook_disabled.ts";
+import { snapshotFailed } from "./snapshot_failed.ts";
+import { snapshotVerifyFailed } from "./snapshot_verify_failed.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -32,6 +34,8 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   certificate,
   build,
   webhook_disabled: webhookDisabled,
+  snapshot_failed: snapshotFailed,
+  snapshot_verify_failed: snapshotVerifyFailed,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -53,6 +57,8 @@ export type {
   HealthCheckChange,
   RuleContext,
   SecretRestarts,
+  SnapshotFailed,
+  SnapshotVerifyFailed,
   TasksMoved,
   WebhookDisabled,
 } from "./kind.ts";
