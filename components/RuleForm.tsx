@@ -16,6 +16,8 @@ const EVENT_LABELS: Record<string, string> = {
   certificate: "Certificate expiring (< 14 days) or failed",
   build: "App build or deployment from Git (started, succeeded, failed, rolled back)",
   webhook_disabled: "App Git webhook disabled after bad signatures",
+  snapshot_failed: "Volume snapshot or restore failed",
+  snapshot_verify_failed: "Storage target verification failed (check or test restore)",
 };
 
 /** The create/edit form of a metric or an event rule; works without JS (kind is fixed per form). */

@@ -82,6 +82,10 @@ export function firingDetail(
       return "The app's Git webhook was disabled after bad signatures";
     case "nas_backup_stale":
       return "A NAS site has no recent backup, or the NAS cannot be read";
+    case "snapshot_failed":
+      return "A volume snapshot or restore failed";
+    case "snapshot_verify_failed":
+      return "A storage target's verification failed";
     default:
       return r.name;
   }

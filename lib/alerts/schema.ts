@@ -28,6 +28,10 @@ export const EVENT_TYPES = [
   // A site on a NAS has no backup newer than its threshold, or the NAS cannot be read (lib/nas);
   // resolves when a check finds a newer backup (or reads the NAS again).
   "nas_backup_stale",
+  // A volume snapshot or a restore failed (lib/snapshots); once per failure.
+  "snapshot_failed",
+  // A storage target's verification (restic check, test restore) failed; once per failure.
+  "snapshot_verify_failed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -41,6 +45,8 @@ const ORG_ONLY: Partial<Record<EventType, string>> = {
   build: "apps belong to the organization and build on any worker",
   webhook_disabled: "apps and their webhooks belong to the organization",
   nas_backup_stale: "NAS targets belong to the organization, not a host",
+  snapshot_failed: "snapshots go to the organization's storage targets",
+  snapshot_verify_failed: "storage targets belong to the organization",
 };
 
 /** Quiet hours as the API takes them. */
@@ -352,5 +358,20 @@ export const DEFAULT_RULES: RuleFields[] = [
     hold_s: 1800,
     severity: "warning",
     repeat_s: 86400,
+  },
+  // A backup that failed, or one that may not restore, is trouble rather than news: critical.
+  {
+    name: "Volume snapshot or restore failed",
+    kind: "event",
+    event: "snapshot_failed",
+    severity: "critical",
+    repeat_s: 0,
+  },
+  {
+    name: "Storage target verification failed",
+    kind: "event",
+    event: "snapshot_verify_failed",
+    severity: "critical",
+    repeat_s: 0,
   },
 ];

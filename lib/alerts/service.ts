@@ -12,6 +12,7 @@ import type {} from "../hosts/service.ts";
 import type {} from "../apps/events.ts";
 import type {} from "../proxy/events.ts";
 import type {} from "../builds/events.ts";
+import type {} from "../snapshots/events.ts";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Bus } from "../realtime/bus.ts";
@@ -36,6 +37,8 @@ import {
   type HealthCheckChange,
   type NasStatus,
   type SecretRestarts,
+  type SnapshotFailed,
+  type SnapshotVerifyFailed,
   type TasksMoved,
   type WebhookDisabled,
 } from "./kinds/mod.ts";
@@ -241,6 +244,20 @@ export function createAlerts(deps: AlertsDeps) {
       onEngine("nas status", { targetId: status.target.id }, () => engine.nasStatus(status));
     },
 
+    /** Snapshots hook (lib/snapshots): a volume snapshot or a restore failed. */
+    onSnapshotFailed(failed: SnapshotFailed): void {
+      onEngine("snapshot failed", { id: failed.id }, () => engine.snapshotFailed(failed));
+    },
+
+    /** Snapshots hook (lib/snapshots): a storage target's verification failed. */
+    onSnapshotVerifyFailed(failed: SnapshotVerifyFailed): void {
+      onEngine(
+        "snapshot verify failed",
+        { targetId: failed.target.id },
+        () => engine.snapshotVerifyFailed(failed),
+      );
+    },
+
     /** Sends a test message through a channel now (audited); the result says sent or why not. */
     async testChannel(ctx: ActionContext, orgId: string, channelId: string) {
       const row = await channels.row(orgId, channelId);
@@ -317,6 +334,8 @@ export function createAlerts(deps: AlertsDeps) {
   events?.on("builds.notice", (notice) => alerts.onBuildNotice(notice));
   events?.on("builds.webhook_disabled", (disabled) => alerts.onWebhookDisabled(disabled));
   events?.on("nas.status", (status) => alerts.onNasStatus(status));
+  events?.on("snapshots.failed", (failed) => alerts.onSnapshotFailed(failed));
+  events?.on("snapshots.verify_failed", (failed) => alerts.onSnapshotVerifyFailed(failed));
   return alerts;
 }
 

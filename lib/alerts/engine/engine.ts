@@ -24,6 +24,8 @@ import {
   type NasStatus,
   type RuleContext,
   type SecretRestarts,
+  type SnapshotFailed,
+  type SnapshotVerifyFailed,
   type TasksMoved,
   type WebhookDisabled,
 } from "../kinds/mod.ts";
@@ -184,6 +186,16 @@ export function createAlertEngine(deps: EngineDeps) {
     /** Applies a NAS target's check (or removal) to the organization's rules (not per host). */
     nasStatus(status: NasStatus): Promise<void> {
       return orgWide(status.org_id, (k, c, rule) => k.nasStatus?.(c, rule, status));
+    },
+
+    /** Applies a failed snapshot or restore to the organization's rules (not per host). */
+    snapshotFailed(failed: SnapshotFailed): Promise<void> {
+      return orgWide(failed.org_id, (k, c, rule) => k.snapshotFailed?.(c, rule, failed));
+    },
+
+    /** Applies a failed verification of a storage target to the organization's rules. */
+    snapshotVerifyFailed(failed: SnapshotVerifyFailed): Promise<void> {
+      return orgWide(failed.org_id, (k, c, rule) => k.snapshotVerifyFailed?.(c, rule, failed));
     },
 
     /** A host's agent connected: its offline alert ends. */

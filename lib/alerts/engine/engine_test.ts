@@ -116,6 +116,8 @@ dbTest(
           "Memory above 95% for 5 minutes",
           "NAS backup stale or NAS unreachable",
           "Secret rotated in an app",
+          "Storage target verification failed",
+          "Volume snapshot or restore failed",
         ],
       );
 

@@ -132,6 +132,12 @@ import type { BuildNotice, WebhookDisabled } from "../../builds/events.ts";
 /** A NAS target was checked or removed (lib/nas), as the nas_backup_stale rules read it. */
 export type { NasStatus } from "../../nas/events.ts";
 import type { NasStatus } from "../../nas/events.ts";
+/**
+ * A snapshot or restore failed, and a storage target's verification failed (lib/snapshots), as
+ * the snapshot_failed and snapshot_verify_failed rules read them.
+ */
+export type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
+import type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
 
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
@@ -156,6 +162,10 @@ export interface EventRuleKind {
   webhookDisabled?(c: RuleContext, rule: CompiledRule, disabled: WebhookDisabled): void;
   /** A NAS target was checked (its sites' ages, or why it could not be read) or removed. */
   nasStatus?(c: RuleContext, rule: CompiledRule, status: NasStatus): void;
+  /** A volume snapshot or a restore failed (organization-wide rules). */
+  snapshotFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotFailed): void;
+  /** A storage target's verification failed (organization-wide rules). */
+  snapshotVerifyFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotVerifyFailed): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -17,6 +17,8 @@ import { certificate } from "./certificate.ts";
 import { build } from "./build.ts";
 import { webhookDisabled } from "./webhook_disabled.ts";
 import { nasBackupStale } from "./nas_backup_stale.ts";
+import { snapshotFailed } from "./snapshot_failed.ts";
+import { snapshotVerifyFailed } from "./snapshot_verify_failed.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -34,6 +36,8 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   build,
   webhook_disabled: webhookDisabled,
   nas_backup_stale: nasBackupStale,
+  snapshot_failed: snapshotFailed,
+  snapshot_verify_failed: snapshotVerifyFailed,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -56,6 +60,8 @@ export type {
   NasStatus,
   RuleContext,
   SecretRestarts,
+  SnapshotFailed,
+  SnapshotVerifyFailed,
   TasksMoved,
   WebhookDisabled,
 } from "./kind.ts";

@@ -97,7 +97,9 @@ const createRule = apiRoute("org:admin", {
     "certificate expires within 14 days or failed, build (scope org) once per build from Git and " +
     "stage (build started, succeeded or failed; its deployment started, succeeded, failed or " +
     "rolled back), webhook_disabled (scope org) once each time an app's Git webhook is disabled " +
-    "after bad signatures. A `metric` no agent reports (see " +
+    "after bad signatures, snapshot_failed (scope org) once per failed volume snapshot or " +
+    "restore, snapshot_verify_failed (scope org) once per failed verification of a storage " +
+    "target. A `metric` no agent reports (see " +
     "`metric-catalog`) is refused with 400 naming the closest ones.",
   request: { params: OrgParam, ...jsonBody(CreateRule) },
   responses: { 201: jsonResponse(RuleSchema, "Created") },
