@@ -90,6 +90,17 @@ export const DUMP_ENGINES = ["postgres", "mysql", "mongo"] as const;
 export const SNAPSHOT_MODES = ["live", "stop", "dump"] as const;
 export type SnapshotMode = typeof SNAPSHOT_MODES[number];
 
+/** `dump` mode: which tool runs in which container (also a volume's stored dump setting). */
+export const DumpSpec = z.object({
+  container: ContainerRef,
+  engine: z.enum(DUMP_ENGINES),
+  /** The database dumped; absent, every database (mysql, mongo) or the default one (postgres). */
+  database: DbWord.optional(),
+  /** The database user the tool connects as (else the tool's default in that container). */
+  user: DbWord.optional(),
+}).strict();
+export type DumpSpec = z.infer<typeof DumpSpec>;
+
 export const SnapshotCreateParams = z.object({
   /** The hub's id of this snapshot (for its records and logs). */
   snapshot_id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
@@ -108,14 +119,7 @@ export const SnapshotCreateParams = z.object({
   /** `stop` mode: seconds each container gets to stop gracefully before it is killed. */
   stop_timeout_s: z.number().int().min(0).max(600).default(30),
   /** `dump` mode: which tool runs in which container. */
-  dump: z.object({
-    container: ContainerRef,
-    engine: z.enum(DUMP_ENGINES),
-    /** The database dumped; absent, every database (mysql, mongo) or the default one (postgres). */
-    database: DbWord.optional(),
-    /** The database user the tool connects as (else the tool's default in that container). */
-    user: DbWord.optional(),
-  }).optional(),
+  dump: DumpSpec.optional(),
 }).superRefine((p, ctx) => {
   const wrong = (path: string, message: string) =>
     ctx.addIssue({ code: "custom", path: [path], message });

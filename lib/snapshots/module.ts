@@ -100,6 +100,7 @@ export const snapshotsModule = defineModule<
       audit,
       clock,
       log,
+      events: core.events,
       publishSnapshot: (orgId, id, e) => void core.realtime.publish(snapshotTopic(orgId, id), e),
       publishRestore: (orgId, id, e) => void core.realtime.publish(restoreTopic(orgId, id), e),
       defaultPath: repoPath,

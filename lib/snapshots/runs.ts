@@ -23,6 +23,9 @@ import type { OpenedTarget, Targets } from "./targets.ts";
 import type { Snapshot, SnapshotRestore, SnapshotStore, SnapshotVolume } from "./store.ts";
 import type { SnapshotProgressEvent } from "./topics.ts";
 import type { HostVolume } from "./host_volumes.ts";
+import type { EventBus } from "../events.ts";
+import { SYSTEM } from "../audit/service.ts";
+import { DumpSpec } from "../protocol/snapshots.ts";
 
 /** Stops and starts an app (its Swarm services) and waits until the deployment ended. */
 export interface AppControl {
@@ -43,6 +46,8 @@ export interface RunDeps {
   audit: Pick<AuditLog, "run">;
   clock: Clock;
   log: Logger;
+  /** Failures go out as `snapshots.failed` (the alerts module raises them). */
+  events?: Pick<EventBus, "emit">;
   publishSnapshot: (orgId: string, id: string, e: SnapshotProgressEvent) => void;
   publishRestore: (orgId: string, id: string, e: SnapshotProgressEvent) => void;
   /** The filesystem target's folder on a host when the target names none. */
@@ -307,12 +312,38 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
 
   // ---- snapshots
 
+  /**
+   * The consistency part of a snapshot's params: `live` reads the volume as it is; `stop` has
+   * the agent stop the plain containers using it while a local copy is made; `dump` pipes the
+   * database tool of the volume's dump setting into restic. An app's volume in `stop` mode is
+   * read live while the hub holds the app stopped (Swarm would replace stopped task containers).
+   */
+  function modeParams(
+    snap: Snapshot,
+    vol: SnapshotVolume,
+    users: HostVolume["users"],
+  ): Pick<SnapshotCreateParams, "mode" | "containers" | "dump"> {
+    if (snap.mode === "dump") {
+      const dump = DumpSpec.safeParse(vol.dump ? JSON.parse(vol.dump) : undefined);
+      if (!dump.success) {
+        throw invalidFields({ dump: "Dump mode needs the database container and engine" });
+      }
+      return { mode: "dump", dump: dump.data };
+    }
+    const running = users.filter((u) => u.state === "running").map((u) => u.id);
+    if (snap.mode === "stop" && !vol.app_id && running.length) {
+      return { mode: "stop", containers: running.slice(0, 64) };
+    }
+    return { mode: "live" };
+  }
+
   async function runSnapshot(
     conn: AgentConnection,
     snap: Snapshot,
     vol: SnapshotVolume,
     t: OpenedTarget,
     hostTag: string,
+    users: HostVolume["users"],
   ): Promise<Snapshot> {
     const params: SnapshotCreateParams = {
       snapshot_id: snap.id,
@@ -321,15 +352,32 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
       password: t.password,
       tags: snapshotTags(snap.org_id, hostTag, snap.volume, snap.app_id),
       host_tag: hostTag,
-      // Consistency modes (stop, dump) come with the protocol's `mode`; live reads it as it is.
+      ...modeParams(snap, vol, users),
     };
     const publish = (e: SnapshotProgressEvent) => deps.publishSnapshot(snap.org_id, snap.id, e);
-    const end = await runStream(
-      snap.id,
-      publish,
-      (changes) => store.updateSnapshot(snap.id, changes),
-      () => conn.stream("snapshot.create", params, STREAM_BUFFER),
-    );
+    // An app's volume in stop mode: the app is held stopped for the snapshot, then started.
+    const holdApp = snap.mode === "stop" && vol.app_id !== null;
+    const wasRunning = holdApp
+      ? await deps.apps.stop(SYSTEM, snap.org_id, vol.app_id!).catch(() => false)
+      : false;
+    let end;
+    try {
+      end = await runStream(
+        snap.id,
+        publish,
+        (changes) => store.updateSnapshot(snap.id, changes),
+        () => conn.stream("snapshot.create", params, STREAM_BUFFER),
+      );
+    } finally {
+      if (wasRunning) {
+        await deps.apps.start(SYSTEM, snap.org_id, vol.app_id!).catch((err) =>
+          deps.log.error("snapshots: could not start the app again after its snapshot", {
+            app: vol.app_id,
+            error: messageOf(err),
+          })
+        );
+      }
+    }
     // The volume (its row first) is free before the run's row says it ended: whoever reads
     // that may act on it at once (a retry, the storage page).
     busy.delete(`${snap.host_id}/${snap.volume}`);
@@ -365,6 +413,16 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         duration_ms: now - snap.started_at,
       });
       publish({ kind: "state", id: snap.id, status: "failed", error });
+      deps.events?.emit("snapshots.failed", {
+        org_id: snap.org_id,
+        what: "snapshot",
+        id: snap.id,
+        host_id: snap.host_id,
+        volume: snap.volume,
+        trigger: snap.trigger,
+        error,
+        at: now,
+      });
     }
     return (await store.snapshot(snap.org_id, snap.id))!;
   }
@@ -393,6 +451,9 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
           await store.updateVolume(vol.id, { app_id: found.app_id, service: found.service });
           vol = { ...vol, app_id: found.app_id, service: found.service };
         }
+        if (vol.mode === "dump" && !DumpSpec.safeParse(vol.dump && JSON.parse(vol.dump)).success) {
+          throw invalidFields({ dump: "Dump mode needs the database container and engine" });
+        }
         if (await store.runningOf(vol.id)) {
           throw new Conflict(`A snapshot of "${volume}" is running`);
         }
@@ -413,7 +474,7 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
           restic_id: null,
           status: "running",
           trigger: req.trigger,
-          mode: "live",
+          mode: vol.mode,
           schedule_id: req.schedule_id ?? null,
           files: null,
           files_new: null,
@@ -433,7 +494,7 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         const done = settle(
           key,
           snap,
-          runSnapshot(conn, snap, vol, t, hostTagOf(host.id, vol.app_id)),
+          runSnapshot(conn, snap, vol, t, hostTagOf(host.id, vol.app_id), found.users),
           (changes) => store.updateSnapshot(snap.id, changes),
           () => store.snapshot(orgId, snap.id),
         );
@@ -572,6 +633,16 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         heartbeat_at: now,
       });
       publish({ kind: "state", id: r.id, status: "failed", error });
+      deps.events?.emit("snapshots.failed", {
+        org_id: r.org_id,
+        what: "restore",
+        id: r.id,
+        host_id: r.host_id,
+        volume: r.volume,
+        trigger: r.kind,
+        error,
+        at: now,
+      });
     }
     return (await store.restore(r.org_id, r.id))!;
   }

@@ -11,6 +11,7 @@ import type { Hosts } from "../hosts/service.ts";
 import { invalidFields, invalidInput, NotFound } from "../errors.ts";
 import { DockerInputError, volumeName } from "../docker/validate.ts";
 import type { SnapshotStore, SnapshotVolume } from "./store.ts";
+import { DumpSpec } from "../protocol/snapshots.ts";
 import type { HostVolume, VolumeUser } from "./host_volumes.ts";
 
 /** One volume as the storage page shows it. */
@@ -46,7 +47,12 @@ export const VolumePatch = z.object({
   on_stop: z.boolean().optional(),
   sync: z.boolean().optional(),
   mode: z.enum(["live", "stop", "dump"]).optional(),
-}).strict();
+  /** Dump mode's tool: the database container (on the volume's host) and its engine. */
+  dump: DumpSpec.nullable().optional(),
+}).strict().refine(
+  (p) => p.mode !== "dump" || p.dump !== null,
+  { path: ["dump"], message: "dump mode needs the database container and engine" },
+);
 export type VolumePatch = z.input<typeof VolumePatch>;
 
 export interface VolumeDeps {
@@ -161,6 +167,10 @@ export function createStorageVolumes(deps: VolumeDeps) {
       }
       if (!row) throw new NotFound(`No volume ${ref}`);
       const found = row;
+      const dumpSet = patch.dump !== undefined ? patch.dump : found.dump;
+      if ((patch.mode ?? found.mode) === "dump" && !dumpSet) {
+        throw invalidFields({ dump: "dump mode needs the database container and engine" });
+      }
       if (patch.target_id && !(await store.target(orgId, patch.target_id))) {
         throw invalidFields({ target_id: "No such storage target" });
       }
@@ -174,6 +184,9 @@ export function createStorageVolumes(deps: VolumeDeps) {
           ...(patch.on_stop !== undefined ? { on_stop: patch.on_stop ? 1 : 0 } : {}),
           ...(patch.sync !== undefined ? { sync: patch.sync ? 1 : 0 } : {}),
           ...(patch.mode !== undefined ? { mode: patch.mode } : {}),
+          ...(patch.dump !== undefined
+            ? { dump: patch.dump ? JSON.stringify(patch.dump) : null }
+            : {}),
         });
         return (await store.volume(orgId, found.id))!;
       });

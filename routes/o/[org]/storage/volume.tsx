@@ -186,11 +186,16 @@ function SettingsForm(
   },
 ) {
   const row = v.row;
+  const dump = row?.dump ? JSON.parse(row.dump) as Record<string, string> : {};
   const values = state?.values ?? {
     target_id: row?.target_id ?? "",
     mode: row?.mode ?? "live",
     on_stop: row?.on_stop ? "on" : "",
     sync: row?.sync ? "on" : "",
+    dump_container: dump.container ?? "",
+    dump_engine: dump.engine ?? "postgres",
+    dump_database: dump.database ?? "",
+    dump_user: dump.user ?? "",
   };
   const p = { values, errors: state?.errors, idPrefix: "vs" };
   return (
@@ -218,6 +223,34 @@ function SettingsForm(
           ]}
         />
       </div>
+      <fieldset>
+        <legend>Database dump (dump mode)</legend>
+        <div class="grid-2">
+          <TextField
+            {...p}
+            name="dump_container"
+            label="Database container"
+            hint="Its name or id on this host; the dump tool runs inside it."
+          />
+          <SelectField
+            {...p}
+            name="dump_engine"
+            label="Engine"
+            options={[
+              { value: "postgres", label: "PostgreSQL (pg_dump)" },
+              { value: "mysql", label: "MySQL / MariaDB (mysqldump)" },
+              { value: "mongo", label: "MongoDB (mongodump)" },
+            ]}
+          />
+          <TextField
+            {...p}
+            name="dump_database"
+            label="Database"
+            placeholder="(all, or the default)"
+          />
+          <TextField {...p} name="dump_user" label="User" placeholder="(the tool's default)" />
+        </div>
+      </fieldset>
       <CheckboxField
         {...p}
         name="on_stop"
@@ -507,6 +540,16 @@ export function register(app: Hono<AppEnv>, _kit: PageKit): void {
           mode: values.mode || "live",
           on_stop: values.on_stop === "on",
           sync: values.sync === "on",
+          ...(values.dump_container?.trim()
+            ? {
+              dump: {
+                container: values.dump_container.trim(),
+                engine: values.dump_engine,
+                ...(values.dump_database?.trim() ? { database: values.dump_database.trim() } : {}),
+                ...(values.dump_user?.trim() ? { user: values.dump_user.trim() } : {}),
+              },
+            }
+            : {}),
         },
       );
       return seeOther(c, `${volumeHref(c, v.host.id, v.name)}?done=volume_saved`);
