@@ -12,59 +12,13 @@ import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { dockerFixture } from "./support/docker_api.ts";
 import { startS3Server } from "./support/s3_server.ts";
-import {
-  dockerTestsIgnored,
-  eventually,
-  TEST_IMAGE,
-  testLabels,
-  testName,
-} from "../lib/docker/testing.ts";
+import { dockerTestsIgnored, eventually, testLabels, testName } from "../lib/docker/testing.ts";
 import { SYSTEM } from "../lib/audit/service.ts";
+import { manifest, randomFile, smallFiles, volumeInUse } from "./support/volume_files.ts";
 
 const SUITE = "storage-api";
 const ignored = dockerTestsIgnored(SUITE);
 const MB = 1 << 20;
-
-/** Every regular file under `dir` (relative path → sha-256 hex), and symlinks by target. */
-async function manifest(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  async function walk(rel: string) {
-    for await (const e of Deno.readDir(join(dir, rel))) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(p);
-      else if (e.isSymlink) out[p] = `-> ${await Deno.readLink(join(dir, p))}`;
-      else {
-        const data = await Deno.readFile(join(dir, p));
-        const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-        out[p] = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-      }
-    }
-  }
-  await walk("");
-  return out;
-}
-
-/** Writes `mb` MiB of random bytes to `path` (from the kernel's generator, 1 MiB at a time). */
-async function randomFile(path: string, mb: number) {
-  using src = await Deno.open("/dev/urandom");
-  using dst = await Deno.open(path, { create: true, write: true, truncate: true });
-  const buf = new Uint8Array(MB);
-  for (let i = 0; i < mb; i++) {
-    let n = 0;
-    while (n < MB) n += (await src.read(buf.subarray(n))) ?? 0;
-    await dst.write(buf);
-  }
-}
-
-/** Small files with odd names, a folder, a symlink. */
-async function smallFiles(dir: string) {
-  await Deno.mkdir(join(dir, "docs/deep"), { recursive: true });
-  for (let i = 0; i < 200; i++) {
-    await Deno.writeTextFile(join(dir, "docs", `file ${i} ünï.txt`), `content ${i}\n`.repeat(i));
-  }
-  await Deno.writeTextFile(join(dir, "docs/deep/-rf"), "odd name\n");
-  await Deno.symlink("docs/file 1 ünï.txt", join(dir, "link"));
-}
 
 type Fixture = Awaited<ReturnType<typeof dockerFixture>>;
 const BASE = "/api/v1/orgs/acme/storage";
@@ -111,24 +65,10 @@ dbTest(
     let containerId: string | undefined;
     try {
       await s.storageTargets.create(SYSTEM, f.org.id, { kind: "filesystem", name: "local" });
-      const v = await docker.createVolume({ name: volName, labels: testLabels(SUITE) });
-      await smallFiles(v.Mountpoint);
-      await randomFile(join(v.Mountpoint, "big.bin"), 200);
       // A container of the test image uses the volume (and writes into it).
-      const { id: cid } = await docker.createContainer(testName(SUITE, "app"), {
-        image: TEST_IMAGE,
-        cmd: ["sh", "-c", "echo from-container > /data/written.txt && exec sleep 1000000"],
-        labels: testLabels(SUITE),
-        binds: [`${volName}:/data`],
-      });
-      containerId = cid;
-      await docker.startContainer(cid);
-      await eventually(
-        async () =>
-          (await Deno.stat(join(v.Mountpoint, "written.txt")).catch(() => null)) ?? undefined,
-        "the container to write its file",
-        30_000,
-      );
+      const used = await volumeInUse(docker, SUITE, volName, 200);
+      const cid = containerId = used.containerId;
+      const v = { Mountpoint: used.mountpoint };
       const original = await manifest(v.Mountpoint);
 
       // Bad input, roles, isolation.
