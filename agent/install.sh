@@ -280,10 +280,10 @@ else
 	fi
 fi
 
-mkdir -p "$STATE_DIR" "$CONFIG_DIR" "$SYSTEMD_DIR"
-chmod 0700 "$STATE_DIR"
+mkdir -p "$STATE_DIR/tmp" "$CONFIG_DIR" "$SYSTEMD_DIR"
+chmod 0700 "$STATE_DIR" "$STATE_DIR/tmp"
 if [ "$SKIP_USER" != 1 ]; then
-	chown "$RUN_USER" "$STATE_DIR" || die "could not hand $STATE_DIR to $RUN_USER"
+	chown "$RUN_USER" "$STATE_DIR" "$STATE_DIR/tmp" || die "could not hand $STATE_DIR to $RUN_USER"
 	# A self-updating agent writes new versions and switches its links here.
 	if [ "$MODE" = binary ]; then
 		chown -R "$RUN_USER" "$INSTALL_DIR" || die "could not hand $INSTALL_DIR to $RUN_USER"
@@ -319,9 +319,13 @@ if [ "$MODE" = binary ]; then
 ExecStart=$INSTALL_DIR/current"
 	RUN_ENV=""
 else
-	EXEC="ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js"
+	# The agent runs programs (restic for snapshots, git and tar for builds, ssh-keygen) and keeps
+	# their private files (a repository password, a deploy key) in temporary folders under its
+	# state folder, the only place it may write.
+	EXEC="ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-run --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js"
 	RUN_ENV="Environment=DENO_DIR=$STATE_DIR/deno-cache
 Environment=DENO_NO_UPDATE_CHECK=1
+Environment=TMPDIR=$STATE_DIR/tmp
 "
 fi
 
