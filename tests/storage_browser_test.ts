@@ -222,6 +222,7 @@ Deno.test({
       // The containers list: the container's row carries the sync badge.
       await page.goto(`${hub.url}/o/acme/containers?q=${encodeURIComponent(SUITE)}`);
       await page.locator(`tr[data-container-row="${cid}"] [data-sync="synced"]`).waitFor();
+      await shotBoth(page, "storage-containers-list");
 
       // The storage overview: the volume's row with its size and "synced".
       await page.goto(`${hub.url}/o/acme/storage`);

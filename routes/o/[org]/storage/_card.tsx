@@ -138,7 +138,9 @@ function StorageCard(
                           <form method="post" action={`${href}/snapshot`} class="inline-action">
                             <input type="hidden" name="next" value={self} />
                             <button class="btn btn-small btn-primary" type="submit">
-                              Create snapshot<span class="visually-hidden">of {v.volume}</span>
+                              Create snapshot<span class="visually-hidden">
+                                {` of ${v.volume}`}
+                              </span>
                             </button>
                           </form>
                         )}
@@ -147,7 +149,7 @@ function StorageCard(
                             class="btn btn-small"
                             href={`${href}/restore?snapshot=${v.newest_complete_id}`}
                           >
-                            Restore…<span class="visually-hidden">{v.volume}</span>
+                            Restore…<span class="visually-hidden">{` ${v.volume}`}</span>
                           </a>
                         )}
                       </div>
