@@ -92,7 +92,7 @@ function VolumesTable(
                     ? (
                       <>
                         {target.name}
-                        {!v.target_id && <span class="muted small">(default)</span>}
+                        {!v.target_id && <span class="muted small">{" (default)"}</span>}
                       </>
                     )
                     : <span class="muted">none</span>}
