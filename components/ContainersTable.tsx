@@ -2,6 +2,8 @@ import { Fragment } from "preact";
 import type { CachedContainer } from "../lib/hosts/container_list.ts";
 import { StateBadge } from "./ContainerDetails.tsx";
 import { Time } from "./Time.tsx";
+import { SyncBadge } from "./SyncBadge.tsx";
+import type { SyncState } from "../lib/snapshots/volume_cards.ts";
 
 /** `0.0.0.0:8080→80/tcp`, or `80/tcp` when not published. */
 export function portText(p: CachedContainer["ports"][number]): string {
@@ -49,6 +51,11 @@ interface Props {
   operate: boolean;
   /** The list page with its filters, to come back to after an action. */
   back: string;
+  /**
+   * The snapshots' sync state of containers whose volumes Capstan snapshots (the worst among
+   * them), keyed `<host id>/<container id>`.
+   */
+  sync?: ReadonlyMap<string, SyncState>;
 }
 
 /**
@@ -59,7 +66,9 @@ interface Props {
  * confirmation page), so everything works without JS. The table fits a desktop without sideways
  * scrolling and becomes one card per container on phones.
  */
-export function ContainersTable({ containers, base, apiBase, online, operate, back }: Props) {
+export function ContainersTable(
+  { containers, base, apiBase, online, operate, back, sync }: Props,
+) {
   return (
     <div class="table-wrap">
       <table class="containers-table table-cards">
@@ -84,10 +93,16 @@ export function ContainersTable({ containers, base, apiBase, online, operate, ba
             const api = `${apiBase}/hosts/${encodeURIComponent(c.host_id)}/containers/${c.id}`;
             const live = online[c.host_id] === true;
             const p = ports(c).map(shortPort);
+            const synced = sync?.get(`${c.host_id}/${c.id}`);
             return (
               <tr key={`${c.host_id}/${c.id}`} data-container-row={c.id} data-state={c.state}>
                 <td class="cell-container card-title">
                   <a href={path}>{c.name || c.id.slice(0, 12)}</a>
+                  {synced && (
+                    <span class="container-sync" title="Snapshots of its volumes">
+                      <SyncBadge state={synced} />
+                    </span>
+                  )}
                 </td>
                 <td class="nowrap" data-label="Host">
                   {c.host_name}

@@ -25,6 +25,7 @@ import { type ConnectionTest, createConnectionTest } from "./connection.ts";
 import { createSchedules, type Schedules } from "./schedules.ts";
 import { createVerifier, type Verifier } from "./verify.ts";
 import { createStorageVolumes, type StorageVolumes } from "./volumes.ts";
+import { createVolumeCards, type VolumeCards } from "./volume_cards.ts";
 import * as snapshotsMigration from "./migration.ts";
 
 /** How long an app's stop or start may take before a restore gives up on it. */
@@ -36,6 +37,7 @@ export const snapshotsModule = defineModule<
     storageTargets: Targets;
     snapshotRuns: SnapshotRuns;
     storageVolumes: StorageVolumes;
+    volumeCards: VolumeCards;
     snapshotTriggers: ReturnType<typeof subscribeTriggers>;
     storageConnection: ConnectionTest;
     snapshotSchedules: Schedules;
@@ -115,6 +117,7 @@ export const snapshotsModule = defineModule<
       log,
     });
     const storageVolumes = createStorageVolumes({ store, hosts, agent, volumes, audit });
+    const volumeCards = createVolumeCards({ store, agent, volumes, now: () => clock.now() });
     const pickAgent = createAgentPicker({ hosts, agents });
     const storageConnection = createConnectionTest({
       targets: storageTargets,
@@ -149,6 +152,7 @@ export const snapshotsModule = defineModule<
       storageTargets,
       snapshotRuns,
       storageVolumes,
+      volumeCards,
       snapshotTriggers,
       storageConnection,
       snapshotSchedules,

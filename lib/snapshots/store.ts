@@ -186,6 +186,20 @@ export function createSnapshotStore(db: Db, clock: Clock) {
       const rows = await q.orderBy("host_id").orderBy("volume").limit(5000).execute();
       return rows.map(volumeOf);
     },
+    /** The rows of the volumes named `names` (at most 500) on any of the org's hosts. */
+    async volumesNamed(orgId: string, names: string[]): Promise<SnapshotVolume[]> {
+      if (!names.length) return [];
+      const rows = await db.selectFrom("snapshot_volumes").selectAll().where("org_id", "=", orgId)
+        .where("volume", "in", names.slice(0, 500)).limit(5000).execute();
+      return rows.map(volumeOf);
+    },
+    /** The rows of the volumes on any of `hostIds` (at most 500 hosts). */
+    async volumesOnHosts(orgId: string, hostIds: string[]): Promise<SnapshotVolume[]> {
+      if (!hostIds.length) return [];
+      const rows = await db.selectFrom("snapshot_volumes").selectAll().where("org_id", "=", orgId)
+        .where("host_id", "in", hostIds.slice(0, 500)).limit(5000).execute();
+      return rows.map(volumeOf);
+    },
     async volume(orgId: string, id: string): Promise<SnapshotVolume | undefined> {
       const r = await db.selectFrom("snapshot_volumes").selectAll().where("org_id", "=", orgId)
         .where("id", "=", id).executeTakeFirst();

@@ -134,6 +134,13 @@ export async function shot(
   );
 }
 
+/** `shot()` at desktop then phone width (`<name>-desktop`, `<name>-phone`), back to desktop after. */
+export async function shotBoth(page: Page, name: string) {
+  await shot(page, `${name}-desktop`);
+  await shot(page, `${name}-phone`, PHONE);
+  await page.setViewportSize(DESKTOP);
+}
+
 /**
  * Whether a console message is an error of the page. Docker adding veths for tasks and
  * containers (other tests, in parallel) makes Chromium drop requests in flight with

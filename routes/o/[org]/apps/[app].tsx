@@ -32,6 +32,9 @@ import {
 } from "./_app.tsx";
 import { appMetricsSection } from "./_metrics.tsx";
 import { appBuildsSection } from "./[app]/_builds.tsx";
+import { listContainers } from "../../../../lib/hosts/container_use_cases.ts";
+import { LABELS } from "../../../../lib/apps/swarm_spec.ts";
+import { type CardVolume, storageCard } from "../storage/_card.tsx";
 
 const AppLiveIsland = island("AppLive", AppLive);
 const LogViewerIsland = island("LogViewer", LogViewer);
@@ -113,6 +116,39 @@ async function liveState(c: AppContext, app: App) {
   };
 }
 
+/**
+ * The storage card of the app's volumes (its services' named volumes) on every host where Capstan
+ * has a row of one or where a task container of the service that mounts it runs.
+ */
+async function appStorage(c: AppContext, app: App, self: string) {
+  const { org } = orgScopeOf(c);
+  const byService = new Map(app.spec.services.map((s) => [s.name, s.volumes.map((v) => v.name)]));
+  const names = new Set([...byService.values()].flat());
+  if (!names.size) return null;
+  const [rows, tasks, hosts] = await Promise.all([
+    c.var.services.snapshotStore.volumes(org.id, { app_id: app.id }),
+    listContainers(c.var.services, org.id, {
+      label: { key: LABELS.app, value: app.id },
+      limit: 200,
+      offset: 0,
+    }),
+    c.var.services.hosts.list(org.id),
+  ]);
+  const hostName = new Map(hosts.map((h) => [h.id, h.name]));
+  const out: CardVolume[] = [];
+  const add = (host_id: string, volume: string) => {
+    if (!out.some((v) => v.host_id === host_id && v.volume === volume)) {
+      out.push({ host_id, host_name: hostName.get(host_id) ?? host_id, volume });
+    }
+  };
+  for (const r of rows) if (names.has(r.volume)) add(r.host_id, r.volume);
+  for (const t of tasks.items) {
+    for (const v of byService.get(t.labels[LABELS.service] ?? "") ?? []) add(t.host_id, v);
+  }
+  out.sort((a, b) => a.volume.localeCompare(b.volume) || a.host_name!.localeCompare(b.host_name!));
+  return await storageCard(c, out, self);
+}
+
 /** `HH:MM:SS` of an engine timestamp. */
 const logTime = (ts: string | undefined) => (ts && ts.length >= 19 ? ts.slice(11, 19) : "");
 
@@ -123,7 +159,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
   const store = c.var.services.apps.store;
   const self = appHref(c, app);
   const before = c.req.query("before");
-  const [deployments, events, live, origin] = await Promise.all([
+  const [deployments, events, live, origin, storage] = await Promise.all([
     store.deployments(app, {
       limit: 20,
       before: before && /^\d{1,9}$/.test(before) ? Number(before) : undefined,
@@ -131,6 +167,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
     store.events(app, { limit: 30 }),
     liveState(c, app),
     templateOrigin(c, app, self),
+    appStorage(c, app, self),
   ]);
   const latest = before ? (await store.deployments(app, { limit: 1 }))[0] : deployments[0];
   const current = app.current_deployment_id
@@ -233,6 +270,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
         self={self}
         operate={operate}
       />
+      {storage}
       {await appBuildsSection(c, app)}
       {await appRoutes(c, app)}
       <section aria-labelledby="deployments-title">

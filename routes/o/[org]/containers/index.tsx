@@ -52,6 +52,8 @@ export async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
       offset,
     });
   } else errors = parsed.errors;
+  // The snapshots' sync state of the listed containers that mount snapshotted volumes.
+  const sync = await c.var.services.volumeCards.containerSync(org.id, result.items);
   const can = abilities(c);
   const online = Object.fromEntries(hosts.map((h) => [h.id, h.online]));
   const filtered = filters.size > 0;
@@ -87,6 +89,7 @@ export async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
                 online={online}
                 operate={can.operate}
                 back={href(offset)}
+                sync={sync}
               />
             )
             : !errors && (

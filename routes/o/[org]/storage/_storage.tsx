@@ -1,14 +1,15 @@
 /**
  * What the storage pages share: their paths, the tabs between them, the flash after an action,
- * and the badges of a volume's sync state and a target's verification.
+ * and the badge of a target's verification (a volume's sync badge is components/SyncBadge.tsx).
  */
 import type { AppContext } from "../../../../lib/http/context.ts";
-import type { SnapshotVolume } from "../../../../lib/snapshots/store.ts";
 import type { TargetView } from "../../../../lib/snapshots/targets.ts";
 import { Alert } from "../../../../components/Alert.tsx";
 import { Badge } from "../../../../components/Badge.tsx";
 import { Time } from "../../../../components/Time.tsx";
 import { orgBase } from "../_docker.tsx";
+
+export { SyncBadge } from "../../../../components/SyncBadge.tsx";
 
 export const storageHref = (c: AppContext) => `${orgBase(c)}/storage`;
 export const targetsHref = (c: AppContext) => `${orgBase(c)}/storage/targets`;
@@ -53,39 +54,6 @@ export function StorageTabs(
         <a key={key} href={href} aria-current={key === current ? "page" : undefined}>{label}</a>
       ))}
     </nav>
-  );
-}
-
-const SYNC: Record<
-  SnapshotVolume["sync_state"],
-  { tone: "ok" | "warn" | "error" | "neutral"; label: string }
-> = {
-  synced: { tone: "ok", label: "synced" },
-  pending: { tone: "warn", label: "pending" },
-  failed: { tone: "error", label: "failed" },
-  none: { tone: "neutral", label: "none" },
-};
-
-/** synced / pending / none / failed, with the time of the last snapshot when there is one. */
-export function SyncBadge(
-  { state, at, error }: {
-    state: SnapshotVolume["sync_state"];
-    at?: number | null;
-    error?: string | null;
-  },
-) {
-  const s = SYNC[state];
-  return (
-    <span class="sync" data-sync={state} title={error ?? undefined}>
-      <Badge tone={s.tone}>{s.label}</Badge>
-      {at
-        ? (
-          <span class="muted small">
-            <Time ms={at} />
-          </span>
-        )
-        : null}
-    </span>
   );
 }
 

@@ -91,7 +91,7 @@ function TargetsTable(
             <th scope="col">Verification</th>
             {admin && (
               <th scope="col">
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             )}
           </tr>

@@ -33,9 +33,10 @@ import {
 } from "../../../../components/Field.tsx";
 import { bytes, duration } from "../../../../components/format.ts";
 import { Time } from "../../../../components/Time.tsx";
-import { errorsOf, formError, type FormValues, readForm } from "../../../_forms.ts";
+import { errorsOf, formError, type FormValues, readForm, safePath } from "../../../_forms.ts";
 import { type PageKit, render, seeOther } from "../../../_render.tsx";
 import { abilities } from "../_docker.tsx";
+import { FOLLOW_PARAM } from "./_card.tsx";
 import { StorageFlash, storageHref, SyncBadge, targetsHref, volumeHref } from "./_storage.tsx";
 
 const SnapshotProgressIsland = island("SnapshotProgress", SnapshotProgress);
@@ -94,7 +95,7 @@ function SnapshotsTable(
         <tr>
           {admin && (
             <th scope="col">
-              <span class="sr-only">Select</span>
+              <span class="visually-hidden">Select</span>
             </th>
           )}
           <th scope="col">Taken</th>
@@ -105,7 +106,7 @@ function SnapshotsTable(
           <th scope="col">Took</th>
           {operate && (
             <th scope="col">
-              <span class="sr-only">Actions</span>
+              <span class="visually-hidden">Actions</span>
             </th>
           )}
         </tr>
@@ -130,7 +131,7 @@ function SnapshotsTable(
                 {TRIGGER_WORDS[s.trigger]}
                 {s.restic_id && (
                   <>
-                    · <code>{s.restic_id.slice(0, 8)}</code>
+                    {" "}· <code>{s.restic_id.slice(0, 8)}</code>
                   </>
                 )}
               </div>
@@ -421,7 +422,10 @@ async function volumePage(c: AppContext, state: VolumePageState = {}) {
       <PageHeader
         title={v.name}
         sub={
-          <>Volume on {v.host.name}{v.row?.size_bytes ? <>· {bytes(v.row.size_bytes)}</> : null}</>
+          <>
+            Volume on {v.host.name}
+            {v.row?.size_bytes ? <>{" "}· {bytes(v.row.size_bytes)}</> : null}
+          </>
         }
       >
         {can.operate && !running && targets.length > 0 && (
@@ -444,11 +448,14 @@ async function volumePage(c: AppContext, state: VolumePageState = {}) {
           at={v.row?.synced_at}
           error={v.row?.sync_error}
         />
-        {v.row?.app_id && <>· app volume{v.row.service ? ` (${v.row.service})` : ""}</>}
+        {v.row?.app_id && <>{" "}· app volume{v.row.service ? ` (${v.row.service})` : ""}</>}
         {lastRestore && !restoring && (
           <>
-            {" "}· last restore <Time ms={lastRestore.started_at} />{" "}
-            <Badge tone={STATUS_TONE[lastRestore.status]}>{lastRestore.status}</Badge>
+            {" "}·{" "}
+            <span data-last-restore={lastRestore.status}>
+              last restore <Time ms={lastRestore.started_at} />{" "}
+              <Badge tone={STATUS_TONE[lastRestore.status]}>{lastRestore.status}</Badge>
+            </span>
           </>
         )}
       </p>
@@ -512,15 +519,27 @@ function keepOf(values: FormValues) {
 export function register(app: Hono<AppEnv>, _kit: PageKit): void {
   page(app, "GET", PATH, "org:viewer", (c) => volumePage(c));
 
+  // From the volume page, or from a container's or app's storage card (`next`: back there, which
+  // then follows the snapshot live).
   page(app, "POST", `${PATH}/snapshot`, "org:member", async (c) => {
     const v = await volumeOf(c);
+    const { next } = await readForm(c);
     try {
-      await c.var.services.snapshotRuns.start(actionContext(c), orgScopeOf(c).org.id, {
-        host_id: v.host.id,
-        volume: v.name,
-        target_id: v.row?.target_id ?? null,
-        trigger: "manual",
-      });
+      const { snapshot } = await c.var.services.snapshotRuns.start(
+        actionContext(c),
+        orgScopeOf(c).org.id,
+        {
+          host_id: v.host.id,
+          volume: v.name,
+          target_id: v.row?.target_id ?? null,
+          trigger: "manual",
+        },
+      );
+      if (next) {
+        const back = new URL(safePath(next, volumeHref(c, v.host.id, v.name)), "http://x.invalid");
+        back.searchParams.set(FOLLOW_PARAM, snapshot.id);
+        return seeOther(c, back.pathname + back.search);
+      }
       return seeOther(c, `${volumeHref(c, v.host.id, v.name)}?done=snapshot_started`);
     } catch (err) {
       return await volumePage(c, { error: formError(err) });

@@ -17,6 +17,7 @@ import { hasIsland, type PageKit, render } from "../../../../_render.tsx";
 import HealthLive from "../../../../../islands/HealthLive.tsx";
 import { HealthContainerPanel } from "../../../../../components/HealthContainerPanel.tsx";
 import { topics } from "../../../../../lib/realtime/topics.ts";
+import { storageCard } from "../../storage/_card.tsx";
 
 const LogViewerIsland = island("LogViewer", LogViewer);
 const LiveStatsIsland = island("LiveStats", LiveStats);
@@ -84,6 +85,15 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
       containerId: f.id,
       limit: 50,
     });
+    // Named volumes only: bind mounts and tmpfs are not Docker volumes, nothing to snapshot.
+    const storage = await storageCard(
+      c,
+      f.mounts.filter((m) => m.type === "volume" && m.source).map((m) => ({
+        host_id: host.id,
+        volume: m.source,
+      })),
+      self,
+    );
     const addHref = allowed("GET", "/o/:org/health/new", role)
       ? `${o}/health/new?${new URLSearchParams({ host: host.id, container: f.id, kind: "http" })}`
       : null;
@@ -138,6 +148,7 @@ export function register(app: Hono<AppEnv>, kit: PageKit): void {
             <HealthLiveIsland topic={topics.health(org.id)} />
           )}
         />
+        {storage}
         {online && (
           <section class="card log-card">
             <h2>Logs</h2>
