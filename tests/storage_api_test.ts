@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { dockerFixture } from "./support/docker_api.ts";
 import { startS3Server } from "./support/s3_server.ts";
+import { manifest, storageRunEnded } from "./support/snapshots.ts";
 import {
   dockerTestsIgnored,
   eventually,
@@ -24,25 +25,6 @@ import { SYSTEM } from "../lib/audit/service.ts";
 const SUITE = "storage-api";
 const ignored = dockerTestsIgnored(SUITE);
 const MB = 1 << 20;
-
-/** Every regular file under `dir` (relative path → sha-256 hex), and symlinks by target. */
-async function manifest(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  async function walk(rel: string) {
-    for await (const e of Deno.readDir(join(dir, rel))) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(p);
-      else if (e.isSymlink) out[p] = `-> ${await Deno.readLink(join(dir, p))}`;
-      else {
-        const data = await Deno.readFile(join(dir, p));
-        const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-        out[p] = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-      }
-    }
-  }
-  await walk("");
-  return out;
-}
 
 /** Writes `mb` MiB of random bytes to `path` (from the kernel's generator, 1 MiB at a time). */
 async function randomFile(path: string, mb: number) {
@@ -71,15 +53,7 @@ const BASE = "/api/v1/orgs/acme/storage";
 
 /** Waits for a snapshot or restore to end; answers it. */
 function ended(f: Fixture, kind: "snapshots" | "restores", id: string) {
-  return eventually(
-    async () => {
-      const g = await f.call("viewer", "GET", `${BASE}/${kind}/${id}`);
-      assert.equal(g.status, 200);
-      return g.body.status === "running" ? undefined : g.body;
-    },
-    `${kind} ${id} to end`,
-    300_000,
-  );
+  return storageRunEnded((path) => f.call("viewer", "GET", path), kind, id);
 }
 
 /** Restores a snapshot into the new volume `volume` as a member; answers the ended restore. */

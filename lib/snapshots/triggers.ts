@@ -62,7 +62,11 @@ export function subscribeTriggers(deps: TriggerDeps) {
     hostId: string,
     mounts: (v: HostVolume) => boolean,
   ) {
-    const marked = (await store.volumes(orgId, { host_id: hostId })).filter((v) => v.on_stop);
+    // A restore into the volume stops what uses it (with the user's ctx for "same"): that stop
+    // is the restore's, and the data it would snapshot is being replaced.
+    const replaced = await store.volumesBeingReplaced(orgId, hostId);
+    const marked = (await store.volumes(orgId, { host_id: hostId }))
+      .filter((v) => v.on_stop && !replaced.has(v.volume));
     if (!marked.length) return;
     const conn = deps.agent(hostId);
     if (!conn) return;
