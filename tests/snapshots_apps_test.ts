@@ -2,17 +2,22 @@
  * Snapshots of app volumes on the real engine with the real restic, through the hub's API on both
  * dialects: an app (adopted single-node Swarm, the embedded agent's engine) mounts a named volume;
  * a snapshot of it is tagged with the app; a restore into the same volume stops the app (scaled to
- * 0) first, replaces the data and starts it again; with "snapshot on stop" marked, the user's stop
- * of the app is followed by a snapshot with trigger "stop".
+ * 0) first, replaces the data and starts it again (its own stop takes no snapshot on stop); with
+ * "snapshot on stop" marked, the user's stop of the app is followed by a snapshot with trigger
+ * "stop". Then restore on start on a 2-node Swarm (netns engines, each its own host with a real
+ * agent session): an app whose volume is marked sync, snapshotted on node A, is moved to node B;
+ * Swarm makes B's volume empty, the hub restores the snapshot into it (the app stopped around it)
+ * and B's copy is synced; starting the app again on B restores nothing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { dbTest } from "./support/db.ts";
 import { dockerFixture } from "./support/docker_api.ts";
 import { cleanupApps } from "./support/apps.ts";
-import { manifest, storageRunEnded } from "./support/snapshots.ts";
+import { type ApiGet, manifest, storageRunEnded } from "./support/snapshots.ts";
+import { twoNodeHub } from "./support/two_nodes.ts";
 import { dockerTestsIgnored, eventually, TEST_IMAGE, testName } from "../lib/docker/testing.ts";
-import { createDockerClient } from "../lib/docker/client.ts";
+import { createDockerClient, type DockerClient } from "../lib/docker/client.ts";
 import { LABELS } from "../lib/apps/swarm_spec.ts";
 import { SYSTEM } from "../lib/audit/service.ts";
 
@@ -68,29 +73,8 @@ dbTest(
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const appId: string = r.body.app.id;
-      /** The app's latest deployment once it ended. */
-      const settled = () =>
-        eventually(
-          async () => {
-            const a = await get(`${APPS}/${appId}`);
-            const d = a.body.latest_deployment;
-            return d && d.status !== "pending" && d.status !== "deploying" ? a.body : undefined;
-          },
-          "the app's deployment to end",
-          300_000,
-        );
-      /** The app's running task container. */
-      const task = () =>
-        eventually(
-          async () => {
-            const [c] = await docker.listContainers({
-              filters: { label: [`${LABELS.app}=${appId}`] },
-            });
-            return c;
-          },
-          "the app's task container to run",
-          120_000,
-        );
+      const settled = () => appSettled(get, appId);
+      const task = () => runningTask(docker, appId);
       let app = await settled();
       assert.equal(app.latest_deployment.status, "running", app.latest_deployment.reason);
       const first = await task();
@@ -203,3 +187,169 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  "[docker] restore on start: an app with a sync volume moved to the other node of a 2-node Swarm gets its newest snapshot restored there once",
+  async (h) => {
+    const snapDir = await Deno.makeTempDir({ prefix: "capstan-snapdir-" });
+    const hub = await twoNodeHub(h, { CAPSTAN_SNAPSHOT_DIR: snapDir });
+    const s = hub.t.services;
+    const volume = testName(SUITE, "sync");
+    const get = (path: string) => hub.call("viewer", "GET", path);
+    const t0 = performance.now();
+    const lap = (what: string) =>
+      console.log(`${SUITE} 2 nodes: ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    try {
+      await s.storageTargets.create(SYSTEM, hub.org.id, { kind: "filesystem", name: "local" });
+      let r = await hub.call("member", "POST", APPS, {
+        name: `sync-${crypto.randomUUID().slice(0, 6)}`,
+        spec: { services: [volumeService(volume)] },
+        migration_policy: "manual",
+      });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const appId: string = r.body.app.id;
+      const settled = () => appSettled(get, appId);
+      const app = await settled();
+      assert.equal(app.latest_deployment.status, "running", app.latest_deployment.reason);
+      // A is where Swarm placed the app first (the manual policy pinned it there), B the other.
+      const a = hub.nodes.find((n) => n.node === app.latest_deployment.pins.web)!;
+      const b = hub.nodes.find((n) => n !== a)!;
+      assert.ok(a, JSON.stringify(app.latest_deployment.pins));
+      await runningTask(a.engine.docker, appId);
+      lap("app running on A");
+
+      const mountA = (await a.engine.docker.inspectVolume(volume)).Mountpoint;
+      await appFiles(mountA, "on A");
+      const original = await manifest(mountA);
+      await eventually(
+        async () => {
+          const v = await get(`${STORAGE}/volumes?host_id=${a.host.id}`);
+          const row = v.body.items.find((x: { volume: string }) => x.volume === volume);
+          return row?.app_id === appId || undefined;
+        },
+        "the volume on A listed as the app's",
+        60_000,
+      );
+      r = await hub.call("member", "POST", `${STORAGE}/snapshots`, { host_id: a.host.id, volume });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const snap = await storageRunEnded(get, "snapshots", r.body.id);
+      assert.equal(snap.status, "complete", snap.error);
+      r = await hub.call("member", "PATCH", `${STORAGE}/volumes/${snap.volume_id}`, { sync: true });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.sync, true);
+      lap("snapshot on A complete, volume marked sync");
+      await assert.rejects(b.engine.docker.inspectVolume(volume), "B has no such volume yet");
+
+      // Move to B: Swarm makes the volume there empty; the restore on start fills it.
+      r = await hub.call("member", "POST", `${APPS}/${appId}/move`, {
+        service: "web",
+        node: b.node,
+      });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const restoresOnB = async () =>
+        (await get(`${STORAGE}/restores?host_id=${b.host.id}`)).body.items as {
+          id: string;
+          kind: string;
+          status: string;
+          snapshot_id: string;
+          error: string | null;
+        }[];
+      const restored = await eventually(
+        async () => {
+          const [x] = await restoresOnB();
+          return x && x.status !== "running" ? x : undefined;
+        },
+        "the restore on start on B",
+        300_000,
+      );
+      assert.equal(restored.status, "complete", restored.error ?? "");
+      assert.equal(restored.kind, "start");
+      assert.equal(restored.snapshot_id, snap.id);
+      lap("restore on start on B complete");
+      const after = await eventually(
+        async () => {
+          const x = await settled();
+          return x.desired_state === "running" && x.latest_deployment.trigger.kind === "start"
+            ? x
+            : undefined;
+        },
+        "the app started again after the restore",
+        300_000,
+      );
+      assert.equal(after.latest_deployment.status, "running", after.latest_deployment.reason);
+      const kinds = ((await get(`${APPS}/${appId}/deployments`)).body.items as {
+        trigger: { kind: string };
+      }[]).map((d) => d.trigger.kind);
+      assert.deepEqual(kinds.slice(0, 3), ["start", "stop", "move"], "stopped around the restore");
+      await runningTask(b.engine.docker, appId);
+      assert.deepEqual(
+        await a.engine.docker.listContainers({ filters: { label: [`${LABELS.app}=${appId}`] } }),
+        [],
+        "nothing of the app runs on A any more",
+      );
+      const mountB = (await b.engine.docker.inspectVolume(volume)).Mountpoint;
+      assert.deepEqual(await manifest(mountB), original, "B's volume holds the snapshot's files");
+      const rowB = await eventually(async () => {
+        const v = await get(`${STORAGE}/volumes?host_id=${b.host.id}`);
+        return v.body.items.find((x: { volume: string }) => x.volume === volume);
+      }, "B's volume listed");
+      assert.equal(rowB.sync_state, "synced");
+      assert.equal(rowB.synced_snapshot_id, snap.id);
+      assert.equal(rowB.sync, true);
+      assert.equal(rowB.app_id, appId);
+      lap("app running on B with the snapshot's files");
+
+      // Started again on B: its copy is the newest snapshot's, nothing is restored.
+      r = await hub.call("member", "POST", `${APPS}/${appId}/stop`, {});
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      assert.equal((await settled()).latest_deployment.status, "running");
+      r = await hub.call("member", "POST", `${APPS}/${appId}/start`, {});
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      assert.equal((await settled()).latest_deployment.status, "running");
+      const again = await runningTask(b.engine.docker, appId);
+      // The hub has heard of the new task's start and the triggers are done with it.
+      await eventually(async () => {
+        const c = await s.db.selectFrom("containers").select("id")
+          .where("id", "=", again.Id).executeTakeFirst();
+        return c;
+      }, "the new task in the container cache");
+      await s.snapshotTriggers.idle();
+      await s.snapshotRuns.idle();
+      assert.deepEqual((await restoresOnB()).map((x) => x.id), [restored.id], "restored again");
+      assert.deepEqual(await manifest(mountB), original);
+      lap("second start on B restored nothing");
+    } finally {
+      await s.snapshotTriggers.idle();
+      await s.snapshotRuns.idle();
+      await s.apps.idle();
+      await hub.close();
+      await Deno.remove(snapDir, { recursive: true }).catch(() => {});
+    }
+  },
+  { ignore: ignored || Deno.uid() !== 0 },
+);
+
+/** The app once its latest deployment ended. */
+function appSettled(get: ApiGet, appId: string) {
+  return eventually(
+    async () => {
+      const a = await get(`${APPS}/${appId}`);
+      const d = a.body.latest_deployment;
+      return d && d.status !== "pending" && d.status !== "deploying" ? a.body : undefined;
+    },
+    "the app's deployment to end",
+    300_000,
+  );
+}
+
+/** The app's running task container on an engine. */
+function runningTask(docker: DockerClient, appId: string) {
+  return eventually(
+    async () => {
+      const [c] = await docker.listContainers({ filters: { label: [`${LABELS.app}=${appId}`] } });
+      return c;
+    },
+    "the app's task container to run",
+    120_000,
+  );
+}
