@@ -17,6 +17,7 @@ import { startS3Server } from "./support/s3_server.ts";
 import { startSshGitServer } from "./support/ssh_git_server.ts";
 import { freePort } from "./support/process.ts";
 import { manifest, volumeInUse } from "./support/volume_files.ts";
+import { storageRunEnded } from "./support/snapshots.ts";
 import { dockerTestsIgnored, eventually, testName } from "../lib/docker/testing.ts";
 
 const SUITE = "snapshots-e2e";
@@ -42,15 +43,7 @@ dbTest(
     let containerId: string | undefined;
     let sshd: Awaited<ReturnType<typeof startSshGitServer>> | undefined;
     const ended = (kind: "snapshots" | "restores", id: string) =>
-      eventually(
-        async () => {
-          const g = await f.call("viewer", "GET", `${BASE}/${kind}/${id}`);
-          assert.equal(g.status, 200);
-          return g.body.status === "running" ? undefined : g.body;
-        },
-        `${kind} ${id} to end`,
-        300_000,
-      );
+      storageRunEnded((path) => f.call("viewer", "GET", path), kind, id);
     const snapshotsOf = async (volumeId: string) =>
       (await f.call("viewer", "GET", `${BASE}/snapshots?volume_id=${volumeId}`)).body.items as {
         id: string;

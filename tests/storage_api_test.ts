@@ -15,6 +15,7 @@ import { startS3Server } from "./support/s3_server.ts";
 import { dockerTestsIgnored, eventually, testLabels, testName } from "../lib/docker/testing.ts";
 import { SYSTEM } from "../lib/audit/service.ts";
 import { manifest, randomFile, smallFiles, volumeInUse } from "./support/volume_files.ts";
+import { storageRunEnded } from "./support/snapshots.ts";
 
 const SUITE = "storage-api";
 const ignored = dockerTestsIgnored(SUITE);
@@ -25,15 +26,7 @@ const BASE = "/api/v1/orgs/acme/storage";
 
 /** Waits for a snapshot or restore to end; answers it. */
 function ended(f: Fixture, kind: "snapshots" | "restores", id: string) {
-  return eventually(
-    async () => {
-      const g = await f.call("viewer", "GET", `${BASE}/${kind}/${id}`);
-      assert.equal(g.status, 200);
-      return g.body.status === "running" ? undefined : g.body;
-    },
-    `${kind} ${id} to end`,
-    300_000,
-  );
+  return storageRunEnded((path) => f.call("viewer", "GET", path), kind, id);
 }
 
 /** Restores a snapshot into the new volume `volume` as a member; answers the ended restore. */

@@ -76,17 +76,32 @@ export const snapshotsModule = defineModule<
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    /**
+     * The app once no deployment of it is in progress: a restore on start hears of the task
+     * while the deployment that started it (a move, a deploy) still runs, and the apps module
+     * refuses a stop meanwhile (409 deploy_in_progress).
+     */
+    async function settledApp(orgId: string, appId: string): Promise<App> {
+      const until = Date.now() + APP_DEPLOY_WAIT_MS;
+      for (;;) {
+        const app = await apps.store.get(orgId, appId);
+        const [latest] = await apps.store.deployments(app, { limit: 1 });
+        if (!latest || (latest.status !== "pending" && latest.status !== "deploying")) return app;
+        if (Date.now() > until) throw new Conflict(`App "${app.name}" did not settle in time`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const appCaller = (ctx: ActionContext) => ({ ctx, role: "owner" as const });
     const appControl: AppControl = {
       async stop(ctx, orgId, appId) {
-        const app = await apps.store.get(orgId, appId);
+        const app = await settledApp(orgId, appId);
         if (app.desired_state === "stopped") return false;
         const d = await apps.stop(appCaller(ctx), app);
         await ended(app, d.id);
         return true;
       },
       async start(ctx, orgId, appId) {
-        const app = await apps.store.get(orgId, appId);
+        const app = await settledApp(orgId, appId);
         const d = await apps.start(appCaller(ctx), app);
         await ended(app, d.id);
       },

@@ -421,6 +421,13 @@ export function createSnapshotStore(db: Db, clock: Clock) {
       const rows = await q.orderBy("id", "desc").limit(page(f.limit)).execute();
       return rows.map(restoreOf);
     },
+    /** The volumes of a host that a restore into them (same or on start) is replacing now. */
+    async volumesBeingReplaced(orgId: string, hostId: string): Promise<Set<string>> {
+      const rows = await db.selectFrom("snapshot_restores").select("volume")
+        .where("org_id", "=", orgId).where("host_id", "=", hostId)
+        .where("status", "=", "running").where("kind", "in", ["same", "start"]).execute();
+      return new Set(rows.map((r) => r.volume));
+    },
     async updateRestore(
       id: string,
       changes: Partial<Omit<SnapshotRestore, "id" | "org_id">>,

@@ -44,6 +44,12 @@ export function subscribeTriggers(deps: TriggerDeps) {
   const inFlight = new Set<Promise<unknown>>();
   /** Host + volume pairs with a restore on start being decided or running. */
   const restoring = new Set<string>();
+  /**
+   * Host + volume → the snapshot whose restore on start failed there. The restore starts the
+   * app again whatever happened, and that start must not try the same restore again (a stop and
+   * start cycle with no end): it waits for a newer snapshot, or a user's restore.
+   */
+  const failedRestores = new Map<string, string>();
 
   const track = (p: Promise<unknown>) => {
     const q = p.catch((err) =>
@@ -62,7 +68,11 @@ export function subscribeTriggers(deps: TriggerDeps) {
     hostId: string,
     mounts: (v: HostVolume) => boolean,
   ) {
-    const marked = (await store.volumes(orgId, { host_id: hostId })).filter((v) => v.on_stop);
+    // A restore into the volume stops what uses it (with the user's ctx for "same"): that stop
+    // is the restore's, and the data it would snapshot is being replaced.
+    const replaced = await store.volumesBeingReplaced(orgId, hostId);
+    const marked = (await store.volumes(orgId, { host_id: hostId }))
+      .filter((v) => v.on_stop && !replaced.has(v.volume));
     if (!marked.length) return;
     const conn = deps.agent(hostId);
     if (!conn) return;
@@ -102,6 +112,7 @@ export function subscribeTriggers(deps: TriggerDeps) {
         if (!newest) continue;
         const here = rows.find((r) => r.host_id === hostId);
         if (here && !(await olderThan(here.synced_snapshot_id, newest))) continue;
+        if (failedRestores.get(key) === newest.id) continue;
         const settings = rows.find((r) => r.sync) ?? rows[0];
         await store.ensureVolume(orgId, hostId, name, {
           app_id: appId,
@@ -121,7 +132,8 @@ export function subscribeTriggers(deps: TriggerDeps) {
           kind: "start",
           host_id: hostId,
         });
-        await done;
+        if ((await done).status === "failed") failedRestores.set(key, newest.id);
+        else failedRestores.delete(key);
       } finally {
         restoring.delete(key);
       }

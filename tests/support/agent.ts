@@ -34,8 +34,21 @@ export async function attachTestAgent(
   orgId: string,
   name = "local",
 ): Promise<TestAgent> {
-  const docker = createDockerClient();
   const host = await services.hosts.ensureLocal(orgId, name);
+  return await attachEngineAgent(services, host, createDockerClient(), createDockerClient());
+}
+
+/**
+ * Connects an in-process agent for `host` on the engine `docker` answers for (another engine's
+ * socket: a node of a netns Swarm, tests/support/netns_engines.ts), its health runner on
+ * `healthDocker` (closed by `stop`; `docker` stays the caller's).
+ */
+export async function attachEngineAgent(
+  services: Pick<Services, "agents">,
+  host: Host,
+  docker: DockerClient,
+  healthDocker: DockerClient,
+): Promise<TestAgent> {
   const [hubEnd, agentEnd] = memoryTransportPair();
   const sent: TestAgent["sent"] = [];
   const send = hubEnd.send.bind(hubEnd);
@@ -43,7 +56,6 @@ export async function attachTestAgent(
     sent.push(JSON.parse(text));
     send(text);
   };
-  const healthDocker = createDockerClient();
   const session = runTestSession(agentEnd, docker, healthDocker);
   const conn = await services.agents.attach(host, hubEnd);
   return {

@@ -4,6 +4,7 @@
  * hours, reminders, acknowledge and silence; email to a loopback SMTP server.
  */
 import assert from "node:assert/strict";
+import { insertContainerRow } from "../../../tests/support/container_row.ts";
 import { dbTest } from "../../../tests/support/db.ts";
 import { testApp } from "../../../tests/support/app.ts";
 import { SYSTEM_CTX, testServices } from "../../../tests/support/services.ts";
@@ -427,21 +428,7 @@ dbTest("[e2e] alert rules: a container metric rule fires per container", async (
     trigger: 80,
     clear: 70,
   });
-  await s.db.insertInto("containers").values({
-    host_id: host.id,
-    id: CID,
-    org_id: host.org_id,
-    name: "/db",
-    image: "x",
-    image_id: "x",
-    command: "",
-    state: "running",
-    status: "Up",
-    created: 0,
-    labels: "{}",
-    ports: "[]",
-    updated_at: 0,
-  }).execute();
+  await insertContainerRow(s.db, { host_id: host.id, id: CID, org_id: host.org_id, name: "/db" });
   await feed(s, host, [90], "ctr.mem_pct", CID);
   const [a] = (await api("GET", "/alerts")).body.items;
   assert.equal(a.title, "Container memory on web-1 / db");

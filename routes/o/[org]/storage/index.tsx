@@ -91,8 +91,7 @@ function VolumesTable(
                   {target
                     ? (
                       <>
-                        {target.name}
-                        {!v.target_id && <span class="muted small">{" (default)"}</span>}
+                        {target.name} {!v.target_id && <span class="muted small">(default)</span>}
                       </>
                     )
                     : <span class="muted">none</span>}
