@@ -79,7 +79,7 @@ import * as buildsList from "./o/[org]/apps/[app]/builds.tsx";
 import * as buildDetail from "./o/[org]/apps/[app]/builds/[n].tsx";
 import * as storageTargets from "./o/[org]/storage/targets.tsx";
 import * as storageIndex from "./o/[org]/storage/index.tsx";
-import * as storageVolume from "./o/[org]/storage/volume.tsx";
+import * as storageVolume from "./o/[org]/storage/hosts/[host]/volumes/[name].tsx";
 import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
 import * as nasPage from "./o/[org]/storage/nas.tsx";
 

@@ -4,40 +4,52 @@ import {
   type AppContext,
   type AppEnv,
   orgScopeOf,
-} from "../../../../lib/http/context.ts";
-import type { HttpError } from "../../../../lib/http/errors.ts";
-import { page } from "../../../../lib/http/pages.ts";
-import { island } from "../../../../lib/islands/island.tsx";
-import { NotFound } from "../../../../lib/errors.ts";
-import { DockerInputError, volumeName } from "../../../../lib/docker/validate.ts";
+} from "../../../../../../../lib/http/context.ts";
+import type { HttpError } from "../../../../../../../lib/http/errors.ts";
+import { page } from "../../../../../../../lib/http/pages.ts";
+import { island } from "../../../../../../../lib/islands/island.tsx";
+import { NotFound } from "../../../../../../../lib/errors.ts";
+import { DockerInputError, volumeName } from "../../../../../../../lib/docker/validate.ts";
 import type {
   Snapshot,
   SnapshotRestore,
   SnapshotSchedule,
   SnapshotVolume,
-} from "../../../../lib/snapshots/store.ts";
-import type { TargetView } from "../../../../lib/snapshots/targets.ts";
-import { restoreTopic, snapshotTopic } from "../../../../lib/snapshots/topics.ts";
-import SnapshotProgress from "../../../../islands/SnapshotProgress.tsx";
-import { PageHeader } from "../../../../components/PageHeader.tsx";
-import { EmptyState } from "../../../../components/EmptyState.tsx";
-import { Alert } from "../../../../components/Alert.tsx";
-import { Badge } from "../../../../components/Badge.tsx";
-import { ConfirmForm } from "../../../../components/ConfirmForm.tsx";
+} from "../../../../../../../lib/snapshots/store.ts";
+import type { TargetView } from "../../../../../../../lib/snapshots/targets.ts";
+import { restoreTopic, snapshotTopic } from "../../../../../../../lib/snapshots/topics.ts";
+import SnapshotProgress from "../../../../../../../islands/SnapshotProgress.tsx";
+import { PageHeader } from "../../../../../../../components/PageHeader.tsx";
+import { EmptyState } from "../../../../../../../components/EmptyState.tsx";
+import { Alert } from "../../../../../../../components/Alert.tsx";
+import { Badge } from "../../../../../../../components/Badge.tsx";
+import { ConfirmForm } from "../../../../../../../components/ConfirmForm.tsx";
 import {
   CheckboxField,
   FormAlert,
   type FormState,
   SelectField,
   TextField,
-} from "../../../../components/Field.tsx";
-import { bytes, duration } from "../../../../components/format.ts";
-import { Time } from "../../../../components/Time.tsx";
-import { errorsOf, formError, type FormValues, readForm, safePath } from "../../../_forms.ts";
-import { type PageKit, render, seeOther } from "../../../_render.tsx";
-import { abilities } from "../_docker.tsx";
-import { FOLLOW_PARAM } from "./_card.tsx";
-import { StorageFlash, storageHref, SyncBadge, targetsHref, volumeHref } from "./_storage.tsx";
+} from "../../../../../../../components/Field.tsx";
+import { bytes, duration } from "../../../../../../../components/format.ts";
+import { Time } from "../../../../../../../components/Time.tsx";
+import {
+  errorsOf,
+  formError,
+  type FormValues,
+  readForm,
+  safePath,
+} from "../../../../../../_forms.ts";
+import { type PageKit, render, seeOther } from "../../../../../../_render.tsx";
+import { abilities } from "../../../../_docker.tsx";
+import { FOLLOW_PARAM } from "../../../_card.tsx";
+import {
+  StorageFlash,
+  storageHref,
+  SyncBadge,
+  targetsHref,
+  volumeHref,
+} from "../../../_storage.tsx";
 
 const SnapshotProgressIsland = island("SnapshotProgress", SnapshotProgress);
 const PATH = "/o/:org/storage/hosts/:host/volumes/:name";
