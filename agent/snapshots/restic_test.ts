@@ -99,17 +99,17 @@ async function manifest(root: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** Fills `dir` with a sparse 200 MB file, 2,000 small files, odd names, links and modes. */
+/** Fills `dir` with a sparse 1 GiB file, 10,000 small files, odd names, links and modes. */
 async function fill(dir: string): Promise<string[]> {
   const sparse = join(dir, "big.sparse");
   using f = await Deno.open(sparse, { create: true, write: true });
-  await f.truncate(200 * 1024 * 1024);
-  await f.seek(100 * 1024 * 1024, Deno.SeekMode.Start);
+  await f.truncate(1024 * 1024 * 1024);
+  await f.seek(512 * 1024 * 1024, Deno.SeekMode.Start);
   await f.write(new TextEncoder().encode("in the middle"));
   const small: string[] = [];
-  for (let d = 0; d < 20; d++) await Deno.mkdir(join(dir, "small", `d${d}`), { recursive: true });
-  for (let i = 0; i < 2000; i++) {
-    const rel = `small/d${i % 20}/f${i}.txt`;
+  for (let d = 0; d < 100; d++) await Deno.mkdir(join(dir, "small", `d${d}`), { recursive: true });
+  for (let i = 0; i < 10_000; i++) {
+    const rel = `small/d${i % 100}/f${i}.txt`;
     small.push(rel);
     await Deno.writeTextFile(
       join(dir, rel),
@@ -153,9 +153,9 @@ Deno.test({
       }));
       const done = doneOf(first);
       assert.match(done.restic_id, /^[0-9a-f]{64}$/);
-      // 2,006 regular files and 2 links (folders are not counted).
-      assert.ok(done.total_files_processed >= 2006, `${done.total_files_processed} files`);
-      assert.ok(done.total_bytes_processed >= 200 * 1024 * 1024);
+      // 10,006 regular files and 2 links (folders are not counted).
+      assert.ok(done.total_files_processed >= 10_006, `${done.total_files_processed} files`);
+      assert.ok(done.total_bytes_processed >= 1024 * 1024 * 1024);
       assert.ok(first.some((c) => c.kind === "progress"), "no progress chunk arrived");
       assert.ok(!JSON.stringify(first).includes(PASSWORD));
 
