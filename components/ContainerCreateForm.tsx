@@ -6,13 +6,17 @@ interface Props extends FormState {
   hosts: { id: string; name: string; online: boolean }[];
   /** Admins see the options that reach outside the container. */
   admin: boolean;
+  /** Complete snapshots the first named volume may be restored from first (newest first). */
+  snapshots?: { id: string; label: string }[];
 }
 
 /**
  * The create-container form. Lists are one item per line (a command is one argument per line,
  * never a shell string); the advanced fieldset is rendered for admins only.
  */
-export function ContainerCreateForm({ action, hosts, admin, values, errors }: Props) {
+export function ContainerCreateForm(
+  { action, hosts, admin, values, errors, snapshots = [] }: Props,
+) {
   const common = { values, errors, idPrefix: "c" };
   const online = hosts.filter((h) => h.online);
   return (
@@ -86,6 +90,21 @@ export function ContainerCreateForm({ action, hosts, admin, values, errors }: Pr
           hint="name:/path in the container, :ro for read-only; missing volumes are created."
           {...common}
         />
+        {snapshots.length > 0 && (
+          <SelectField
+            name="restore_snapshot"
+            label="Restore from snapshot"
+            options={[
+              { value: "", label: "No: start with empty volumes" },
+              ...snapshots.map((x) => ({
+                value: x.id,
+                label: x.label,
+              })),
+            ]}
+            hint="Its data is restored into the first named volume above (a new one, on the chosen host) before the container is made."
+            {...common}
+          />
+        )}
         <TextAreaField
           name="labels"
           label="Labels"

@@ -18,7 +18,13 @@ import { startSshGitServer } from "./support/ssh_git_server.ts";
 import { freePort } from "./support/process.ts";
 import { manifest, volumeInUse } from "./support/volume_files.ts";
 import { storageRunEnded } from "./support/snapshots.ts";
-import { dockerTestsIgnored, eventually, testName } from "../lib/docker/testing.ts";
+import {
+  dockerTestsIgnored,
+  eventually,
+  TEST_IMAGE,
+  testLabels,
+  testName,
+} from "../lib/docker/testing.ts";
 
 const SUITE = "snapshots-e2e";
 const ignored = dockerTestsIgnored(SUITE);
@@ -41,6 +47,8 @@ dbTest(
     const freshName = testName(SUITE, "fresh");
     const nasRoot = await Deno.makeTempDir({ prefix: "capstan-e2e-nas-" });
     let containerId: string | undefined;
+    /** Containers and volumes made through the form (same name). */
+    const extra: string[] = [];
     let sshd: Awaited<ReturnType<typeof startSshGitServer>> | undefined;
     const ended = (kind: "snapshots" | "restores", id: string) =>
       storageRunEnded((path) => f.call("viewer", "GET", path), kind, id);
@@ -160,6 +168,28 @@ dbTest(
       assert.equal((await ended("restores", r.body.id)).status, "complete");
       assert.deepEqual(await manifest(v.Mountpoint), snapshotted);
 
+      // "Restore from snapshot" when making a container: its volume starts with the data.
+      const startedName = testName(SUITE, "started");
+      const made = await f.t.request("/o/acme/containers/new", {
+        method: "POST",
+        cookie: f.users.member.cookie,
+        body: new URLSearchParams({
+          host: f.hostId,
+          image: TEST_IMAGE,
+          name: startedName,
+          cmd: "sleep\n1000000",
+          volumes: `${startedName}:/data`,
+          labels: Object.entries(testLabels(SUITE)).map(([k, x]) => `${k}=${x}`).join("\n"),
+          restore_snapshot: onStop.id,
+          start: "on",
+        }),
+      });
+      assert.equal(made.status, 303, await made.text());
+      extra.push(startedName);
+      const started = await docker.inspectVolume(startedName);
+      assert.deepEqual(await manifest(started.Mountpoint), snapshotted);
+      assert.equal(started.Labels?.["capstan.restored-from"], onStop.id);
+
       // The storage page: the volume synced, with its size.
       const page = await f.t.request("/o/acme/storage", { cookie: f.users.viewer.cookie });
       assert.equal(page.status, 200);
@@ -213,7 +243,8 @@ dbTest(
       await s.snapshotTriggers.idle();
       await sshd?.close();
       if (containerId) await docker.removeContainer(containerId, { force: true }).catch(() => {});
-      for (const name of [freshName, volName]) {
+      for (const name of extra) await docker.removeContainer(name, { force: true }).catch(() => {});
+      for (const name of [freshName, volName, ...extra]) {
         await docker.removeVolume(name, { force: true }).catch(() => {});
       }
       await f.close();

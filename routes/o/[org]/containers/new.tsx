@@ -1,5 +1,10 @@
 import type { Hono } from "hono";
-import { type AppContext, type AppEnv, orgScopeOf } from "../../../../lib/http/context.ts";
+import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  orgScopeOf,
+} from "../../../../lib/http/context.ts";
 import { page } from "../../../../lib/http/pages.ts";
 import {
   ADVANCED_FIELDS,
@@ -27,6 +32,10 @@ async function formPage(c: AppContext, form: FormState = {}, status = 200) {
   const first = pickHost(hosts.filter((h) => h.online), c.req.query("host"));
   const values = form.values ??
     { host: first?.id ?? "", restart_policy: "no", start: "on" };
+  const snapshots = await c.var.services.snapshotStore.snapshots(org.id, {
+    status: "complete",
+    limit: 50,
+  });
   // Messages about fields a member does not see belong at the top of the form.
   const errors = { ...form.errors };
   if (!admin) {
@@ -54,11 +63,52 @@ async function formPage(c: AppContext, form: FormState = {}, status = 200) {
           admin={admin}
           values={values}
           errors={errors}
+          snapshots={snapshots.map((x) => ({
+            id: x.id,
+            label: `${x.volume} · ${
+              new Date(x.started_at).toISOString().slice(0, 16).replace("T", " ")
+            } UTC`,
+          }))}
         />
       )}
     </>,
     { title: "New container", active: "containers", status },
   );
+}
+
+/** How long a container's creation waits for its volume's restore. */
+const RESTORE_WAIT_MS = 30 * 60_000;
+
+/**
+ * "Restore from snapshot": the snapshot goes into the first named volume of the form, a new
+ * volume on the chosen host, before the container is made. Answers the form's errors, if any.
+ */
+async function restoreFirst(
+  c: AppContext,
+  hostId: string,
+  volumes: { name: string }[] | undefined,
+  snapshotId: string,
+): Promise<Record<string, string> | undefined> {
+  const volume = volumes?.[0]?.name;
+  if (!volume) return { volumes: "name the volume the snapshot is restored into" };
+  try {
+    const { done } = await c.var.services.snapshotRuns.restore(
+      actionContext(c),
+      orgScopeOf(c).org.id,
+      snapshotId,
+      { kind: "new", volume, host_id: hostId },
+    );
+    const ended = await Promise.race([
+      done,
+      new Promise<undefined>((r) => setTimeout(r, RESTORE_WAIT_MS)),
+    ]);
+    if (!ended) return { restore_snapshot: "the restore is still running: see the Storage page" };
+    if (ended.status !== "complete") {
+      return { restore_snapshot: `the restore failed: ${ended.error ?? "unknown error"}` };
+    }
+  } catch (err) {
+    return errorsOf(pageError(err), "restore_snapshot");
+  }
 }
 
 /** `GET/POST /o/:org/containers/new`: create a container (members; powerful options for admins). */
@@ -72,6 +122,16 @@ export function register(app: Hono<AppEnv>): void {
     const parsed = specFromForm(values);
     if (!parsed.ok) return await formPage(c, { values, errors: parsed.errors }, 400);
     const { org } = orgScopeOf(c);
+    if (all.restore_snapshot) {
+      values.restore_snapshot = all.restore_snapshot;
+      const failed = await restoreFirst(
+        c,
+        parsed.hostId,
+        parsed.spec.volumes,
+        all.restore_snapshot,
+      );
+      if (failed) return await formPage(c, { values, errors: failed }, 400);
+    }
     let id: string;
     try {
       ({ id } = await createContainer(
