@@ -31,7 +31,7 @@ const seed = (h: DbHandle, key: string) => seedEncrypted(servicesWith(h, key));
 const assertReadable = (h: DbHandle, key: string, orgId: string, channelId: string) =>
   assertSeededReadable(servicesWith(h, key), orgId, channelId);
 
-Deno.test("collectEncrypted() lists the secrets' versions, the alert channels' configs and the build sources' credentials and webhook secrets", () => {
+Deno.test("collectEncrypted() lists the secrets' versions, the alert channels' configs, the build sources' credentials and webhook secrets, the storage targets' and NAS targets' secrets", () => {
   assert.deepEqual(
     COLUMNS.map((c) => [c.table, c.key, c.blob, c.keyId]),
     [
@@ -39,6 +39,8 @@ Deno.test("collectEncrypted() lists the secrets' versions, the alert channels' c
       ["secret_versions", ["secret_id", "version"], "blob", "key_id"],
       ["build_sources", ["id"], "credentials", "credentials_key_id"],
       ["build_hooks", ["id"], "secret", "secret_key_id"],
+      ["storage_targets", ["id"], "secrets", "secrets_key_id"],
+      ["nas_targets", ["id"], "credentials", "credentials_key_id"],
     ],
   );
   assert.equal(column("build_sources").context({ id: "b1" }), "build-source:b1");
@@ -63,7 +65,7 @@ dbTest(
         assert.ok(e instanceof StartupError);
         assert.equal(
           e.message,
-          `secrets: the database holds secrets encrypted with key id ${oldId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks), ` +
+          `secrets: the database holds secrets encrypted with key id ${oldId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks, 1 in storage_targets, 1 in nas_targets), ` +
             `which CAPSTAN_SECRET_KEY is not (it is key id ${wrong.keyId}) nor any key of CAPSTAN_SECRET_KEY_PREVIOUS; ` +
             `start with that key (CAPSTAN_SECRET_KEY, or the first line of the data dir's secret-key file)`,
         );
@@ -98,16 +100,21 @@ dbTest(
         ["secret_versions", 3, 0, 0, 0],
         ["build_sources", 1, 0, 0, 0],
         ["build_hooks", 1, 0, 0, 0],
+        ["storage_targets", 1, 0, 0, 0],
+        ["nas_targets", 1, 0, 0, 0],
       ],
     );
     const again = await Promise.all(COLUMNS.map((c) => rewrapColumn(h.db, ring, c)));
     assert.deepEqual(
       again.map((r) => [r.table, r.rewrapped, r.alreadyCurrent]),
-      [["alert_channels", 0, 1], ["secret_versions", 0, 3], ["build_sources", 0, 1], [
-        "build_hooks",
-        0,
-        1,
-      ]],
+      [
+        ["alert_channels", 0, 1],
+        ["secret_versions", 0, 3],
+        ["build_sources", 0, 1],
+        ["build_hooks", 0, 1],
+        ["storage_targets", 0, 1],
+        ["nas_targets", 0, 1],
+      ],
     );
     // The key_id column follows the blob.
     assert.deepEqual([...await keyIdCounts(h.db, column("secret_versions"))], [[ring.keyId, 3]]);
@@ -121,7 +128,7 @@ dbTest(
         COLUMNS,
       ),
       new RegExp(
-        `key id ${ring.keyId} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks\\)`,
+        `key id ${ring.keyId} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks, 1 in storage_targets, 1 in nas_targets\\)`,
       ),
     );
   },
@@ -153,12 +160,16 @@ dbTest("rewrapColumn() and keyIdCounts() page through rows in bounded batches", 
           ["secret_versions", 3, 0],
           ["build_sources", 1, 0],
           ["build_hooks", 1, 0],
+          ["storage_targets", 1, 0],
+          ["nas_targets", 1, 0],
         ]
         : [
           ["alert_channels", 0, 4],
           ["secret_versions", 0, 3],
           ["build_sources", 0, 1],
           ["build_hooks", 0, 1],
+          ["storage_targets", 0, 1],
+          ["nas_targets", 0, 1],
         ],
     );
   }

@@ -83,14 +83,16 @@ dbUrlTest(
       let r = await admin(["rotate-secret-key"], ring);
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
-      assert.deepEqual(lines.slice(0, 4), [
+      assert.deepEqual(lines.slice(0, 6), [
         "alert_channels: 1 re-wrapped, 0 already current",
         "secret_versions: 3 re-wrapped, 0 already current",
         "build_sources: 1 re-wrapped, 0 already current",
         "build_hooks: 1 re-wrapped, 0 already current",
+        "storage_targets: 1 re-wrapped, 0 already current",
+        "nas_targets: 1 re-wrapped, 0 already current",
       ]);
       assert.match(
-        lines[4],
+        lines[6],
         new RegExp(
           `^every encrypted value is under key ${await keyIdOf(
             NEW,
@@ -122,7 +124,7 @@ dbUrlTest(
         const meta = JSON.parse(rows[0].metadata);
         assert.deepEqual(
           [meta.rewrapped, meta.already_current, meta.failed, meta.left],
-          [6, 0, 0, 0],
+          [8, 0, 0, 0],
         );
         assert.ok(!rows[0].metadata.includes(VALUE) && !rows[0].metadata.includes(NEW));
       });
@@ -149,7 +151,7 @@ dbUrlTest(
             assert.ok(e instanceof StartupError, String(e));
             assert.equal(
               e.message,
-              `secrets: the database holds secrets encrypted with key id ${newId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks), ` +
+              `secrets: the database holds secrets encrypted with key id ${newId} (1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks, 1 in storage_targets, 1 in nas_targets), ` +
                 `which CAPSTAN_SECRET_KEY is not (it is key id ${id}); ` +
                 `start with that key (CAPSTAN_SECRET_KEY, or the first line of the data dir's secret-key file)`,
             );
@@ -252,7 +254,7 @@ dbUrlTest(
         new RegExp(
           `^admin: secrets: the database holds secrets encrypted with key id ${await keyIdOf(
             OLD,
-          )} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks\\)`,
+          )} \\(1 in alert_channels, 3 in secret_versions, 1 in build_sources, 1 in build_hooks, 1 in storage_targets, 1 in nas_targets\\)`,
         ),
       );
       for (const k of [OLD, NEW]) assert.ok(!r.stderr.includes(k));

@@ -5,7 +5,7 @@ import { dockerTestsIgnored, testLabels, testName } from "../../lib/docker/testi
 import type { SnapshotChunk } from "../../lib/protocol/snapshots.ts";
 import { startSshGitServer } from "../../tests/support/ssh_git_server.ts";
 import { repositoryAccess } from "./restic.ts";
-import { doneOf, drain, PASSWORD, withFixture } from "./testing.ts";
+import { doneOf, drain, PASSWORD, withFixture } from "../../tests/support/restic_agent.ts";
 
 const SUITE = "agent-snapshots";
 const ignore = dockerTestsIgnored(SUITE);

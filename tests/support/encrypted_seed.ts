@@ -1,20 +1,27 @@
 /**
  * What the key-rotation tests encrypt and read back: two secrets (one with two versions), a
  * webhook channel with a signing secret, and an app's Git source with an access token (and so the
- * app's build webhook with its secret) — every kind of encrypted column the modules declare.
+ * app's build webhook with its secret), an S3 storage target (its secret key and repository
+ * password) and a NAS target with a password — every kind of encrypted column the modules declare.
  */
 import assert from "node:assert/strict";
 import type { Services } from "../../services.ts";
 import { SYSTEM_CTX } from "./services.ts";
 import { insertOrg } from "./org_row.ts";
 import { parseSpec } from "../../lib/apps/service.ts";
+import { nasCredentialsContext } from "../../lib/nas/service.ts";
 
 /** A secret value no test writes anywhere else (searched for in outputs). */
 export const VALUE = "pw-canary-" + crypto.randomUUID();
 export const HOOK_SECRET = "hook-canary-0123456789";
 export const GIT_TOKEN = "git-canary-" + crypto.randomUUID();
+export const S3_SECRET = "s3-canary-" + crypto.randomUUID();
+export const NAS_PASSWORD = "nas-canary-" + crypto.randomUUID();
 
-type Seeded = Pick<Services, "db" | "secrets" | "alerts" | "apps" | "builds">;
+type Seeded = Pick<
+  Services,
+  "db" | "secrets" | "alerts" | "apps" | "builds" | "storageTargets" | "nas" | "secretBox"
+>;
 
 const OWNER = { ctx: SYSTEM_CTX, role: "owner" as const, platformAdmin: false };
 
@@ -39,6 +46,22 @@ export async function seedEncrypted(s: Seeded) {
     auth: "token",
     token: GIT_TOKEN,
   });
+  await s.storageTargets.create(SYSTEM_CTX, orgId, {
+    kind: "s3",
+    name: "offsite",
+    endpoint: "https://s3.example.test",
+    bucket: "backups",
+    access_key_id: "AKIASEEDED",
+    secret_access_key: S3_SECRET,
+  });
+  await s.nas.create(caller, {
+    name: "office",
+    host: "nas.example.test",
+    user: "backup",
+    auth: "password",
+    password: NAS_PASSWORD,
+    backup_root: "/volume1/backups",
+  });
   return { orgId, channelId: channel.id };
 }
 
@@ -53,4 +76,12 @@ export async function assertSeededReadable(s: Seeded, orgId: string, channelId: 
   const app = await s.apps.store.get(orgId, "seeded");
   const source = (await s.builds.store.source(app.id, "web"))!;
   assert.equal((await s.builds.credentials(source)).token, GIT_TOKEN);
+  const target = await s.storageTargets.open(orgId, null, () => "/unused");
+  assert.equal((target.target as { secret_access_key: string }).secret_access_key, S3_SECRET);
+  const nas = (await s.nas.list(orgId))[0];
+  const row = await s.db.selectFrom("nas_targets").select("credentials").where("id", "=", nas.id)
+    .executeTakeFirstOrThrow();
+  const box = await s.secretBox();
+  const creds = JSON.parse(await box.decrypt(row.credentials, nasCredentialsContext(nas.id)));
+  assert.equal(creds.password, NAS_PASSWORD);
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { cleanupSuite, testLabels, testName, withDocker } from "../../lib/docker/testing.ts";
 import type { SnapshotChunk } from "../../lib/protocol/snapshots.ts";
-import { controlAgent } from "../../tests/support/control_agent.ts";
+import { controlAgent } from "./control_agent.ts";
 
 /** The repository password of the tests; asserted never to reach argv, a chunk or an error. */
 export const PASSWORD = "rep0-Passw0rd-9f2c1e7a-never-shown";
