@@ -15,7 +15,13 @@ import { contextTar } from "../build/context.ts";
 import { dumpCommand } from "./dump.ts";
 import { resticVersion } from "./restic.ts";
 import { oneAtATime, targetIdentity } from "./staging.ts";
-import { doneOf, drain, type Fixture, PASSWORD, withFixture } from "../../tests/support/restic_agent.ts";
+import {
+  doneOf,
+  drain,
+  type Fixture,
+  PASSWORD,
+  withFixture,
+} from "../../tests/support/restic_agent.ts";
 
 const SUITE = "agent-snapshot-modes";
 const ignore = dockerTestsIgnored(SUITE);
