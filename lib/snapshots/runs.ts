@@ -173,6 +173,25 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
   }
 
   /** The volume on the org's host, with its app; NotFound for another org's host or volume. */
+  /** Tells a failed snapshot or restore (the alerts module raises it). */
+  function tellFailed(
+    what: "snapshot" | "restore",
+    x: { org_id: string; id: string; host_id: string; volume: string },
+    trigger: string,
+    error: string,
+  ) {
+    deps.events?.emit("snapshots.failed", {
+      org_id: x.org_id,
+      what,
+      id: x.id,
+      host_id: x.host_id,
+      volume: x.volume,
+      trigger,
+      error,
+      at: clock.now(),
+    });
+  }
+
   async function findVolume(orgId: string, hostId: string, volume: string) {
     const host = await deps.hosts.get(orgId, hostId);
     const conn = live(host.id);
@@ -413,16 +432,7 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         duration_ms: now - snap.started_at,
       });
       publish({ kind: "state", id: snap.id, status: "failed", error });
-      deps.events?.emit("snapshots.failed", {
-        org_id: snap.org_id,
-        what: "snapshot",
-        id: snap.id,
-        host_id: snap.host_id,
-        volume: snap.volume,
-        trigger: snap.trigger,
-        error,
-        at: now,
-      });
+      tellFailed("snapshot", snap, snap.trigger, error);
     }
     return (await store.snapshot(snap.org_id, snap.id))!;
   }
@@ -633,16 +643,7 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         heartbeat_at: now,
       });
       publish({ kind: "state", id: r.id, status: "failed", error });
-      deps.events?.emit("snapshots.failed", {
-        org_id: r.org_id,
-        what: "restore",
-        id: r.id,
-        host_id: r.host_id,
-        volume: r.volume,
-        trigger: r.kind,
-        error,
-        at: now,
-      });
+      tellFailed("restore", r, r.kind, error);
     }
     return (await store.restore(r.org_id, r.id))!;
   }
@@ -807,10 +808,18 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
     remove,
     applyRetention,
     async failStale() {
-      return await store.failStale(
-        clock.now() - staleMs,
-        "The hub stopped following this run (no heartbeat); retry it",
-      );
+      const before = clock.now() - staleMs;
+      const error = "The hub stopped following this run (no heartbeat); retry it";
+      const stale = await store.staleRuns(before);
+      const failed = await store.failStale(before, error);
+      // Told like any failure: a hub that died mid-run must not leave a backup silently missing.
+      for (const x of stale.snapshots) {
+        tellFailed("snapshot", x, x.trigger, error);
+      }
+      for (const x of stale.restores) {
+        tellFailed("restore", x, x.kind, error);
+      }
+      return failed;
     },
     async stop() {
       stopping = true;

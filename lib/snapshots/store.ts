@@ -341,6 +341,18 @@ export function createSnapshotStore(db: Db, clock: Clock) {
       return Number(r.numDeletedRows);
     },
     /** Running snapshots and restores whose heartbeat is older than `before` become failed. */
+    /** Running snapshots and restores whose heartbeat is older than `before` (200 of each at most). */
+    async staleRuns(
+      before: number,
+    ): Promise<{ snapshots: Snapshot[]; restores: SnapshotRestore[] }> {
+      const [a, b] = await Promise.all([
+        db.selectFrom("snapshots").selectAll().where("status", "=", "running")
+          .where("heartbeat_at", "<", before).limit(200).execute(),
+        db.selectFrom("snapshot_restores").selectAll().where("status", "=", "running")
+          .where("heartbeat_at", "<", before).limit(200).execute(),
+      ]);
+      return { snapshots: a.map(snapshotOf), restores: b.map(restoreOf) };
+    },
     async failStale(before: number, error: string): Promise<number> {
       const now = clock.now();
       const a = await db.updateTable("snapshots")
