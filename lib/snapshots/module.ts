@@ -8,16 +8,15 @@
 import { join } from "node:path";
 import { defineModule, encryptedColumn } from "../module.ts";
 import { topicRoles } from "../realtime/topics.ts";
-import type { ActionContext, AuditLog } from "../audit/service.ts";
+import type { AuditLog } from "../audit/service.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Hosts } from "../hosts/service.ts";
 import type { Apps } from "../apps/service.ts";
-import type { App } from "../apps/store.ts";
-import { Conflict } from "../errors.ts";
 import { createSnapshotStore, type SnapshotStore } from "./store.ts";
 import { createTargets, type Targets, targetSecretsContext } from "./targets.ts";
 import { restoreTopic, snapshotTopic } from "./topics.ts";
-import { type AppControl, createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
+import { createSnapshotRuns, type SnapshotRuns } from "./runs.ts";
+import { createAppControl } from "./app_control.ts";
 import { hostVolumes } from "./host_volumes.ts";
 import { subscribeTriggers } from "./triggers.ts";
 import { createAgentPicker } from "./online.ts";
@@ -27,9 +26,6 @@ import { createVerifier, type Verifier } from "./verify.ts";
 import { createStorageVolumes, type StorageVolumes } from "./volumes.ts";
 import { createVolumeCards, type VolumeCards } from "./volume_cards.ts";
 import * as snapshotsMigration from "./migration.ts";
-
-/** How long an app's stop or start may take before a restore gives up on it. */
-const APP_DEPLOY_WAIT_MS = 300_000;
 
 export const snapshotsModule = defineModule<
   {
@@ -61,51 +57,7 @@ export const snapshotsModule = defineModule<
     const volumes = (conn: Parameters<typeof hostVolumes>[0], orgId: string, hostId: string) =>
       hostVolumes(conn, core.db, orgId, hostId);
 
-    /** Waits until the app's deployment `id` ended; a failed one is a Conflict. */
-    async function ended(app: App, id: string) {
-      const until = Date.now() + APP_DEPLOY_WAIT_MS;
-      for (;;) {
-        const d = await apps.store.deployment(app, id);
-        if (d.status !== "pending" && d.status !== "deploying") {
-          if (d.status !== "running") {
-            throw new Conflict(`App "${app.name}": deployment #${d.number} ended ${d.status}`);
-          }
-          return;
-        }
-        if (Date.now() > until) throw new Conflict(`App "${app.name}" did not settle in time`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    /**
-     * The app once no deployment of it is in progress: a restore on start hears of the task
-     * while the deployment that started it (a move, a deploy) still runs, and the apps module
-     * refuses a stop meanwhile (409 deploy_in_progress).
-     */
-    async function settledApp(orgId: string, appId: string): Promise<App> {
-      const until = Date.now() + APP_DEPLOY_WAIT_MS;
-      for (;;) {
-        const app = await apps.store.get(orgId, appId);
-        const [latest] = await apps.store.deployments(app, { limit: 1 });
-        if (!latest || (latest.status !== "pending" && latest.status !== "deploying")) return app;
-        if (Date.now() > until) throw new Conflict(`App "${app.name}" did not settle in time`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    const appCaller = (ctx: ActionContext) => ({ ctx, role: "owner" as const });
-    const appControl: AppControl = {
-      async stop(ctx, orgId, appId) {
-        const app = await settledApp(orgId, appId);
-        if (app.desired_state === "stopped") return false;
-        const d = await apps.stop(appCaller(ctx), app);
-        await ended(app, d.id);
-        return true;
-      },
-      async start(ctx, orgId, appId) {
-        const app = await settledApp(orgId, appId);
-        const d = await apps.start(appCaller(ctx), app);
-        await ended(app, d.id);
-      },
-    };
+    const appControl = createAppControl(apps);
 
     const snapshotRuns = createSnapshotRuns({
       store,
