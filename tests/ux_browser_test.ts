@@ -168,6 +168,7 @@ Deno.test({
         "/o/acme/routes",
         "/o/acme/secrets",
         "/o/acme/workers",
+        "/o/acme/storage",
         "/o/acme/containers",
         "/o/acme/images",
         "/o/acme/networks",

@@ -35,7 +35,14 @@ dbTest(
         ...pick(nav, new RegExp(`>${name}</h2>([\\s\\S]*?)</ul>`)).matchAll(/<a [^>]*>([^<]+)</g),
       ].map((m) => m[1]);
     assert.deepEqual(group("Fleet"), ["Dashboard", "Hosts"]);
-    assert.deepEqual(group("Apps"), ["Apps", "Templates", "Routes", "Secrets", "Workers"]);
+    assert.deepEqual(group("Apps"), [
+      "Apps",
+      "Templates",
+      "Routes",
+      "Secrets",
+      "Workers",
+      "Storage",
+    ]);
     assert.deepEqual(group("Docker"), ["Containers", "Images", "Networks", "Volumes"]);
     assert.deepEqual(group("Monitoring"), ["Health", "Notifications", "Alert rules", "Channels"]);
     assert.deepEqual(group("Organization"), ["Members", "Audit log", "Settings"]);
