@@ -225,7 +225,9 @@ dbTest(
       assert.deepEqual(inRestic.snapshots.map((x) => x.id), [s2.restic_id]);
 
       // 6. A snapshot killed mid-way: failed, no restic id; the retry completes.
-      await randomFile(join(v.Mountpoint, "bigger.bin"), 600);
+      // Big enough that restic is still reading when its first progress has crossed a loaded
+      // machine (a snapshot that ended first could not be killed).
+      await randomFile(join(v.Mountpoint, "bigger.bin"), 1200);
       const killed = await take();
       await eventually(
         () =>
@@ -238,8 +240,14 @@ dbTest(
         "the snapshot's first progress",
         120_000,
       );
-      const pids = await resticPids(volName);
-      assert.ok(pids.length > 0, "restic was not found running");
+      const pids = await eventually(
+        async () => {
+          const found = await resticPids(volName);
+          return found.length ? found : undefined;
+        },
+        "restic running the snapshot",
+        30_000,
+      );
       for (const pid of pids) Deno.kill(pid, "SIGKILL");
       const k = await ended(f, "snapshots", killed);
       assert.equal(k.status, "failed");
