@@ -13,12 +13,19 @@ import { ContainerRef, VolumeName as Volume } from "./docker_strings.ts";
 const oneLine = (max: number) =>
   z.string().max(max).refine((s) => !/[\r\n\0]/.test(s), "must be one line");
 /** A value written into an ssh_config line: no quotes, spaces or control characters. */
-const SshWord = z.string().min(1).max(255).regex(
+export const SshWord = z.string().min(1).max(255).regex(
   /^[A-Za-z0-9_.:%@\[\]-]+$/,
   "letters, digits and _ . : % @ [ ] - only",
 ).refine((s) => !s.startsWith("-"), "must not start with -");
-const AbsPath = z.string().min(2).max(4096).regex(/^\/[^\0\r\n]*$/, "must be an absolute path")
+export const AbsPath = z.string().min(2).max(4096).regex(
+  /^\/[^\0\r\n]*$/,
+  "must be an absolute path",
+)
   .refine((p) => !p.split("/").includes(".."), "must not contain ..");
+
+/** An SFTP folder: absolute, or relative to the user's home folder. */
+export const SftpPath = z.string().min(1).max(4096).regex(/^[^\0\r\n]+$/, "must be one line")
+  .refine((p) => !p.startsWith("-"), "must not start with -");
 
 /** Where a repository lives. One repository per org per target (the hub picks the path/prefix). */
 export const SnapshotTarget = z.discriminatedUnion("kind", [
@@ -30,9 +37,7 @@ export const SnapshotTarget = z.discriminatedUnion("kind", [
     host: SshWord,
     port: z.number().int().min(1).max(65535).default(22),
     user: SshWord,
-    /** Absolute, or relative to the user's home folder. */
-    path: z.string().min(1).max(4096).regex(/^[^\0\r\n]+$/, "must be one line")
-      .refine((p) => !p.startsWith("-"), "must not start with -"),
+    path: SftpPath,
     private_key: z.string().min(1).max(16_384),
     /** Lines pinning the server's host key; absent, the first key seen is accepted. */
     known_hosts: z.string().max(16_384).optional(),

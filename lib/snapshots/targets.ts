@@ -11,7 +11,12 @@ import { Conflict, invalidFields, invalidInput, NotFound } from "../errors.ts";
 import { isUniqueViolation } from "../db/unique.ts";
 import type { Clock } from "../util/clock.ts";
 import { randomToken, uuidv7 } from "../util/ids.ts";
-import type { SnapshotTarget } from "../protocol/snapshots.ts";
+import {
+  AbsPath as ProtocolAbsPath,
+  SftpPath,
+  type SnapshotTarget,
+  SshWord as ProtocolSshWord,
+} from "../protocol/snapshots.ts";
 import { s3TargetSchema } from "./s3_probe.ts";
 import type { SnapshotStore, StorageTarget } from "./store.ts";
 import { Cron, nextRun } from "./cron.ts";
@@ -26,15 +31,10 @@ const Name = z.string().trim().min(1).max(64).regex(
   /^[A-Za-z0-9][A-Za-z0-9 _.-]*$/,
   "letters, digits, spaces and _ . - only",
 );
-const AbsPath = z.string().trim().min(2).max(4096).regex(
-  /^\/[^\0\r\n]*$/,
-  "must be an absolute path",
-)
-  .refine((p) => !p.split("/").includes(".."), "must not contain ..");
-const SshWord = z.string().trim().min(1).max(255).regex(
-  /^[A-Za-z0-9_.:%@\[\]-]+$/,
-  "letters, digits and _ . : % @ [ ] - only",
-).refine((s) => !s.startsWith("-"), "must not start with -");
+// The protocol's own rules (what the agent accepts), after trimming what a form sends.
+const trimmed = <T extends z.ZodType<string, string>>(rule: T) => z.string().trim().pipe(rule);
+const AbsPath = trimmed(ProtocolAbsPath);
+const SshWord = trimmed(ProtocolSshWord);
 
 const common = {
   name: Name,
@@ -56,8 +56,7 @@ export const TargetInput = z.discriminatedUnion("kind", [
     host: SshWord,
     port: z.number().int().min(1).max(65535).default(22),
     user: SshWord,
-    path: z.string().trim().min(1).max(4096).regex(/^[^\0\r\n]+$/, "must be one line")
-      .refine((p) => !p.startsWith("-"), "must not start with -"),
+    path: trimmed(SftpPath),
     private_key: z.string().min(1).max(16_384),
     known_hosts: z.string().max(16_384).optional(),
   }).strict(),
