@@ -74,3 +74,25 @@ function parseLabels(text: string): Record<string, string> {
     return {};
   }
 }
+
+/**
+ * A host's volumes through `volumes`, or undefined when its agent is offline, fails or does not
+ * answer within `ms` (a page must not wait on one slow host).
+ */
+export async function hostVolumesWithin(
+  deps: {
+    agent: (hostId: string) => AgentConnection | undefined;
+    volumes: (conn: AgentConnection, orgId: string, hostId: string) => Promise<HostVolume[]>;
+  },
+  orgId: string,
+  hostId: string,
+  ms: number,
+): Promise<HostVolume[] | undefined> {
+  const conn = deps.agent(hostId);
+  if (!conn) return undefined;
+  let timer: number | undefined;
+  return await Promise.race([
+    deps.volumes(conn, orgId, hostId),
+    new Promise<undefined>((r) => timer = setTimeout(r, ms)),
+  ]).catch(() => undefined).finally(() => clearTimeout(timer));
+}

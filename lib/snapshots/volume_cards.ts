@@ -6,7 +6,7 @@
  */
 import { LABELS } from "../apps/swarm_spec.ts";
 import type { AgentConnection } from "../agents/connection.ts";
-import type { HostVolume } from "./host_volumes.ts";
+import { type HostVolume, hostVolumesWithin } from "./host_volumes.ts";
 import type { Snapshot, SnapshotRestore, SnapshotStore, SnapshotVolume } from "./store.ts";
 
 /** One volume as a storage card shows it. */
@@ -76,13 +76,7 @@ export function createVolumeCards(deps: VolumeCardDeps) {
     const key = `${orgId}/${hostId}`;
     const hit = usersCache.get(key);
     if (hit && now() - hit.at < USERS_TTL_MS) return hit.users;
-    const conn = deps.agent(hostId);
-    if (!conn) return undefined;
-    let timer: number | undefined;
-    const list = await Promise.race([
-      deps.volumes(conn, orgId, hostId),
-      new Promise<undefined>((r) => timer = setTimeout(r, USERS_TIMEOUT_MS)),
-    ]).catch(() => undefined).finally(() => clearTimeout(timer));
+    const list = await hostVolumesWithin(deps, orgId, hostId, USERS_TIMEOUT_MS);
     if (!list) return undefined;
     const users = new Map<string, string[]>();
     for (const v of list) {

@@ -12,7 +12,7 @@ import { invalidFields, invalidInput, NotFound } from "../errors.ts";
 import { DockerInputError, volumeName } from "../docker/validate.ts";
 import type { SnapshotStore, SnapshotVolume } from "./store.ts";
 import { DumpSpec } from "../protocol/snapshots.ts";
-import type { HostVolume, VolumeUser } from "./host_volumes.ts";
+import { type HostVolume, hostVolumesWithin, type VolumeUser } from "./host_volumes.ts";
 
 /** One volume as the storage page shows it. */
 export interface StorageVolumeView {
@@ -71,14 +71,8 @@ export function createStorageVolumes(deps: VolumeDeps) {
   const { store } = deps;
 
   /** The engine's volumes of a host, or undefined when it is offline or does not answer. */
-  async function engineVolumes(orgId: string, hostId: string) {
-    const conn = deps.agent(hostId);
-    if (!conn) return undefined;
-    return await Promise.race([
-      deps.volumes(conn, orgId, hostId),
-      new Promise<undefined>((r) => setTimeout(r, HOST_TIMEOUT_MS)),
-    ]).catch(() => undefined);
-  }
+  const engineVolumes = (orgId: string, hostId: string) =>
+    hostVolumesWithin(deps, orgId, hostId, HOST_TIMEOUT_MS);
 
   return {
     /**
