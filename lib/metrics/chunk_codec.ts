@@ -9,7 +9,8 @@
  *   u8 value kind: 0..12 = decimal with that many digits, 0xFF = float
  *   first v, then last v when count > 1: decimal → zigzag varints of v·10^d and of the last's
  *   difference from the first; float → 64 raw bits each
- *   when count > 1: time stream params, value stream params, then the bits of both streams
+ *   when count > 1: time stream params, value stream params (u8 predictor·code·k, varint base,
+ *   [varint grid offset], [varint divisor]), then the bits of both streams
  *
  * The last sample is in the header, so `lastSample()` reads the latest value without decoding,
  * and the decoder checks the stream ends on it: a corrupt chunk fails loudly rather than decoding
@@ -20,7 +21,7 @@
  * 37 (~8 bits). So a chunk whose every value is an exact short decimal is stored as integers
  * v·10^d, each predicted from the previous ones (level, delta or delta-of-delta, whichever is
  * smallest for this chunk) and the residuals divided by their common divisor (memory moves in
- * 4 KiB pages) and Rice-coded with a per-chunk parameter. Anything else (NaN, -0, long fractions)
+ * 4 KiB pages) and Rice- or Exp-Golomb-coded with a per-chunk parameter. Anything else (NaN, -0, long fractions)
  * falls back to Gorilla XOR. Timestamps are residuals against a 1 s-like grid (the sampler's ticks
  * arrive a few ms late, and the grid keeps each tick's lateness from counting twice) or
  * delta-of-delta, whichever is smaller; a stream whose residuals are all zero (a regular clock, a
@@ -302,7 +303,7 @@ function bestCode(z: Float64Array): { code: Code; k: number; bits: number } {
   return best;
 }
 
-/** The plan of one predictor: divisor, Rice parameter and total cost. */
+/** The plan of one predictor: divisor, code, parameter and estimated cost. */
 function plan(xs: readonly number[], p: Predictor, base: number, offset = 0): StreamPlan {
   const r = residuals(xs, p, base, offset);
   let divisor = 0;
