@@ -50,6 +50,12 @@ export async function runBuild(
     if (batch.length) emit({ kind: "log", lines: batch });
     batch = [];
   };
+  // Every other chunk goes out after the log lines written before it, so a reader sees
+  // "Cloning …" before the source it produced even when the clone beats the batch timer.
+  const send = (chunk: Exclude<BuildChunk, { kind: "log" }>) => {
+    flush();
+    emit(chunk);
+  };
   const log = (line: string) => {
     const l = line.length > 8192 ? `${line.slice(0, 8192)} …` : line;
     batch.push(l);
@@ -77,7 +83,7 @@ export async function runBuild(
       signal: both,
       onLog: log,
     });
-    emit({
+    send({
       kind: "source",
       commit: cloned.commit,
       author: cloned.author,
@@ -106,7 +112,7 @@ export async function runBuild(
     };
     let imageId: string;
     if (kind === "nix") {
-      emit({ kind: "plan", builder: "nix" });
+      send({ kind: "plan", builder: "nix" });
       log(`Building ${nixFile ?? "default.nix"} with Nix …`);
       const r = await buildNix({
         dir: context,
@@ -123,7 +129,7 @@ export async function runBuild(
       if (!hasDockerfile) {
         throw new BuildFailure("dockerfile_syntax", `The repository has no ${dockerfile}`);
       }
-      emit({ kind: "plan", builder: "dockerfile" });
+      send({ kind: "plan", builder: "dockerfile" });
       log(`Building ${dockerfile} …`);
       const r = await docker.buildImage(
         contextTar(context, { dockerfile, maxBytes: p.limits.max_checkout_bytes }),
@@ -142,7 +148,7 @@ export async function runBuild(
       const bases = baseImagesSchema.parse(p.base_images ?? {});
       const generated = planDockerfile(plan, bases);
       const summary = planSummary(plan);
-      emit({ kind: "plan", builder: `plan:${plan.kind}`, summary, plan, dockerfile: generated });
+      send({ kind: "plan", builder: `plan:${plan.kind}`, summary, plan, dockerfile: generated });
       log(`Detected ${summary}`);
       const name = "Dockerfile.capstan";
       const r = await docker.buildImage(
@@ -167,8 +173,7 @@ export async function runBuild(
         ((performance.now() - started) / 1000).toFixed(1)
       } s`,
     );
-    flush();
-    emit({ kind: "done", image_id: imageId, size_bytes: Number(image.Size ?? 0) });
+    send({ kind: "done", image_id: imageId, size_bytes: Number(image.Size ?? 0) });
   } catch (err) {
     const failure = signal.aborted
       ? "cancelled"
@@ -179,8 +184,7 @@ export async function runBuild(
       : classifyBuildLog(tail.join("\n"));
     const message = err instanceof Error ? err.message : String(err);
     log(`Build failed: ${message}`);
-    flush();
-    emit({ kind: "failed", failure, message: message.slice(0, 4000) });
+    send({ kind: "failed", failure, message: message.slice(0, 4000) });
   } finally {
     flush();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
