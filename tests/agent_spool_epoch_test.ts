@@ -13,6 +13,7 @@ import { spawnAgent } from "./support/agent_process.ts";
 import { until } from "./support/process.ts";
 import { startTestHub } from "./support/hub.ts";
 import { keptLog } from "./support/log.ts";
+import { allRawRows } from "../lib/metrics/chunks.ts";
 
 Deno.test({
   name:
@@ -40,10 +41,10 @@ Deno.test({
       };
       /** The host's CPU sample times, oldest first. */
       const times = async () =>
-        (await s.db.selectFrom("metric_raw as r")
-          .innerJoin("metric_series as m", "m.id", "r.series_id")
-          .select("r.t").where("m.host_id", "=", host.id).where("m.key", "=", "cpu.total_pct")
-          .orderBy("r.t").execute()).map((r) => Number(r.t));
+        (await allRawRows(s.db, host.id)).filter((r) =>
+          r.key === "cpu.total_pct" && !r.container_id
+        )
+          .map((r) => r.t);
       const epochs = async () =>
         (await s.db.selectFrom("metric_batches").select("epoch").distinct()
           .where("host_id", "=", host.id).execute()).map((r) => r.epoch);

@@ -13,6 +13,7 @@ import { migrateToLatest } from "../lib/db/migrate.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
 import { freePort, hubHealthy, until } from "./support/process.ts";
+import { allRawRows } from "../lib/metrics/chunks.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Sampling resumes within this of the new hub answering, and no more than this is lost before the kill. */
@@ -45,12 +46,11 @@ Deno.test({
     const times = async () => {
       const d = openDatabase(`sqlite:${dbFile}`);
       try {
-        return (await d.db.selectFrom("metric_raw as r")
-          .innerJoin("metric_series as s", "s.id", "r.series_id")
-          .innerJoin("hosts as h", "h.id", "s.host_id")
-          .select("r.t").where("h.local", "=", 1).where("s.container_id", "=", "")
-          .where("s.key", "=", "cpu.total_pct").orderBy("r.t").execute())
-          .map((r) => Number(r.t));
+        const local = await d.db.selectFrom("hosts").select("id").where("local", "=", 1)
+          .execute();
+        const rows = (await Promise.all(local.map((h) => allRawRows(d.db, h.id)))).flat();
+        return rows.filter((r) => r.container_id === "" && r.key === "cpu.total_pct")
+          .map((r) => r.t).sort((a, b) => a - b);
       } finally {
         await d.close();
       }

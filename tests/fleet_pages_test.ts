@@ -10,6 +10,7 @@ import { testApp } from "./support/app.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import type { MetricsSample } from "../lib/protocol/metrics.ts";
 import type { Db } from "../lib/db/mod.ts";
+import { countRawSamples } from "../lib/metrics/chunks.ts";
 
 const CTR = "c".repeat(64);
 const GIB = 2 ** 30;
@@ -60,6 +61,8 @@ function samples(now: number, n: number, opts: { cpu: number; gpu?: boolean; ctr
 }
 
 async function rowsOf(db: Db, table: "metric_raw" | "metric_1m" | "metric_1h", hostId: string) {
+  // Raw samples are stored compressed, many to a row: what the page counts is samples.
+  if (table === "metric_raw") return await countRawSamples(db, hostId);
   const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} r
     join metric_series s on s.id = r.series_id where s.host_id = ${hostId}`.execute(db);
   return Number(r.rows[0].n);

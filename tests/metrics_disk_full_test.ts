@@ -20,6 +20,7 @@ import { gzip } from "../agent/metrics/reporter.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { cannotMount, mountTmpfs } from "./support/process.ts";
 import { keptLog } from "./support/log.ts";
+import { allRawRows } from "../lib/metrics/chunks.ts";
 
 const why = cannotMount();
 if (why) console.log(`note: the full-disk ingest test is ignored: ${why}`);
@@ -134,9 +135,7 @@ Deno.test({
       }
       await ok("b", keysOf("disk", 999));
 
-      const rows = await dbh.db.selectFrom("metric_raw as r")
-        .leftJoin("metric_series as m", "m.id", "r.series_id")
-        .select(["r.series_id", "r.v", "m.host_id", "m.key"]).execute();
+      const rows = await allRawRows(dbh.db);
       const misfiled = rows.filter((r) => r.host_id !== agents[r.v === code.a ? "a" : "b"].id);
       assert.equal(
         misfiled.length,

@@ -11,6 +11,7 @@ import { migrateToLatest } from "../lib/db/migrate.ts";
 import { dockerTestsIgnored } from "../lib/docker/testing.ts";
 import { SYSTEM_CTX, testServices } from "./support/services.ts";
 import { freePort, hubHealthy, until } from "./support/process.ts";
+import { allRawRows } from "../lib/metrics/chunks.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const INTERVAL_MS = 250;
@@ -97,14 +98,8 @@ Deno.test({
       );
       const d = readDb();
       try {
-        const times = (await d.db.selectFrom("metric_raw as r").innerJoin(
-          "metric_series as s",
-          "s.id",
-          "r.series_id",
-        )
-          .select("r.t").where("s.host_id", "=", host.id).where("s.key", "=", "cpu.total_pct")
-          .orderBy("r.t").execute())
-          .map((r) => Number(r.t));
+        const times = (await allRawRows(d.db, host.id))
+          .filter((r) => r.key === "cpu.total_pct" && !r.container_id).map((r) => r.t);
         const outage = times.filter((t) => t > killedAt && t < killedAt + 4000);
         assert.ok(
           outage.length >= 10,

@@ -22,6 +22,7 @@ import { dbTest } from "./support/db.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { installMetricsFault } from "./support/faults.ts";
 import { keptLog } from "./support/log.ts";
+import { countRawSamples } from "../lib/metrics/chunks.ts";
 
 const MACHINE = "machine-report-0001";
 const YEAR_3000 = Date.UTC(3000, 0, 1);
@@ -53,8 +54,7 @@ async function reportFixture(h: DbHandle) {
     });
   const stored = async () =>
     Number(
-      (await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
-        .executeTakeFirstOrThrow()).n,
+      await countRawSamples(h.db),
     );
   return { services, app, host, token, send, stored, lines };
 }

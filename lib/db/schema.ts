@@ -182,6 +182,33 @@ export interface MetricRawTable {
   v: number;
 }
 
+/** A run of one series' raw samples, compressed (lib/metrics/chunks.ts). */
+export interface MetricChunksTable {
+  series_id: number;
+  /** Time of the first and last sample, ms; a chunk never crosses an hour boundary. */
+  t0: number;
+  t1: number;
+  /** Samples in the chunk. */
+  n: number;
+  data: Uint8Array;
+}
+
+/** A host-hour with small chunks to merge (lib/metrics/chunk_compaction.ts). */
+export interface MetricCompactTable {
+  host_id: string;
+  hour: number;
+}
+
+/** Progress of the conversion of `metric_raw` rows into chunks (one row, id 1). */
+export interface MetricChunkMigrationTable {
+  id: number;
+  started_at: number;
+  /** Rows of metric_raw when the conversion started, and converted since. */
+  total_rows: number;
+  converted_rows: number;
+  finished_at: number | null;
+}
+
 export interface MetricRollupTable {
   series_id: number;
   /** Bucket start, ms. */
@@ -443,6 +470,9 @@ export interface Database
   alert_reads: AlertReadsTable;
   metric_series: MetricSeriesTable;
   metric_raw: MetricRawTable;
+  metric_chunks: MetricChunksTable;
+  metric_chunk_migration: MetricChunkMigrationTable;
+  metric_compact: MetricCompactTable;
   metric_1m: MetricRollupTable;
   metric_1h: MetricRollupTable;
   metric_batches: MetricBatchesTable;

@@ -6,6 +6,7 @@ import { createRollups } from "./rollup.ts";
 import { createMetricQuery } from "./query.ts";
 import { RELATIVE_ACCURACY } from "./histogram.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
+import { countRawSamples } from "./chunks.ts";
 
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);
 const CTR = "a".repeat(64);
@@ -46,9 +47,7 @@ dbTest("metric store: a batch commits once; retries with the same seq are ignore
   assert.deepEqual(await ingest("host-1"), { duplicate: false, points: 21 });
   assert.deepEqual(await ingest("host-1"), { duplicate: true, points: 0 });
   assert.deepEqual(await ingest("host-2"), { duplicate: false, points: 21 }, "seq is per host");
-  const rows = await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
-    .executeTakeFirstOrThrow();
-  assert.equal(Number(rows.n), 42);
+  assert.equal(await countRawSamples(h.db), 42);
   assert.equal(await store.lastSeq("host-1"), 0);
   assert.equal(await store.lastSeq("nobody"), -1);
 });

@@ -6,12 +6,10 @@
  */
 import { sql } from "kysely";
 import type { Db, Dialect } from "../db/mod.ts";
+import { CHUNK_ROW_BYTES, createLegacyRaw, rawTierSize, readRaw } from "./chunks.ts";
 
 /** Host ids per IN list: far below SQLite's and PostgreSQL's parameter limits. */
 const CHUNK = 500;
-
-/** Safety cap on raw rows read for sparklines per chunk of hosts; `since` is the real bound. */
-const RECENT_ROW_CAP = 500_000;
 
 /** A value with its sample time. */
 export interface Stamped {
@@ -37,10 +35,21 @@ function matches(key: string, f: KeyFilter): boolean {
 
 /** Bytes one stored row takes on disk, data plus its share of the primary key, by dialect. */
 export interface RowSize {
+  /** Per raw sample: raw samples are stored compressed, many to a row (chunks.ts). */
   raw: number;
   /** A rollup row without its histogram text, which is counted from its actual length. */
   rollup: number;
 }
+
+/**
+ * Bytes per raw sample of a realistic host, compressed chunks and their rows together, as
+ * `deno task bench` measured them (raw_bytes_per_sample, bench/results.json): what the settings
+ * page quotes. The per-host estimate itself adds up the stored chunks' actual sizes.
+ */
+export const RAW_SAMPLE_BYTES: Record<Dialect, number> = { sqlite: 1.5, postgres: 2.5 };
+
+/** Bytes a row of the old one-row-per-sample raw table took, for rows not converted yet. */
+const LEGACY_RAW_ROW_BYTES: Record<Dialect, number> = { sqlite: 25, postgres: 85 };
 
 /**
  * Approximate on-disk bytes per row, table and primary-key index together, by dialect:
@@ -59,8 +68,8 @@ export interface RowSize {
  * planning, not billing.
  */
 export const ROW_BYTES: Record<Dialect, RowSize> = {
-  sqlite: { raw: 25, rollup: 125 },
-  postgres: { raw: 85, rollup: 150 },
+  sqlite: { raw: RAW_SAMPLE_BYTES.sqlite, rollup: 125 },
+  postgres: { raw: RAW_SAMPLE_BYTES.postgres, rollup: 150 },
 };
 
 /** Stored rows of one host and their estimated size. */
@@ -75,6 +84,7 @@ export interface HostStorage {
 
 /** Batched reads for the fleet overview, the host page and the storage estimate. */
 export function createMetricOverview(db: Db, dialect: Dialect) {
+  const legacy = createLegacyRaw(Date.now);
   return {
     /** Newest value per host series of the given hosts, newer than `since`, filtered by key. */
     async hostLatest(
@@ -121,16 +131,16 @@ export function createMetricOverview(db: Db, dialect: Dialect) {
       const out = new Map<string, Record<string, [number, number][]>>();
       if (!keys.length) return out;
       for (const ids of chunks(hostIds)) {
-        const rows = await db.selectFrom("metric_raw as r")
-          .innerJoin("metric_series as s", "s.id", "r.series_id")
-          .select(["s.host_id", "s.key", "r.t", "r.v"])
-          .where("s.host_id", "in", ids).where("s.container_id", "=", "")
-          .where("s.key", "in", keys).where("r.t", ">=", since)
-          .orderBy("s.host_id").orderBy("s.key").orderBy("r.t").limit(RECENT_ROW_CAP).execute();
-        for (const r of rows) {
-          let h = out.get(r.host_id);
-          if (!h) out.set(r.host_id, h = {});
-          (h[r.key] ??= []).push([Number(r.t), r.v]);
+        const series = await db.selectFrom("metric_series").select(["id", "host_id", "key"])
+          .where("host_id", "in", ids).where("container_id", "=", "").where("key", "in", keys)
+          .execute();
+        const samples = await readRaw(db, legacy, series.map((s) => Number(s.id)), since, 2 ** 50);
+        for (const s of series) {
+          const list = samples.get(Number(s.id));
+          if (!list?.length) continue;
+          let h = out.get(s.host_id);
+          if (!h) out.set(s.host_id, h = {});
+          h[s.key] = list.map((x) => [x.t, x.v]);
         }
       }
       for (const h of out.values()) {
@@ -177,13 +187,11 @@ export function createMetricOverview(db: Db, dialect: Dialect) {
           .select((eb) => ["host_id", eb.fn.countAll().as("n")]).groupBy("host_id").execute();
         for (const r of series) acc.get(r.host_id)!.series = Number(r.n);
 
-        const raw = await db.selectFrom("metric_series as s")
-          .innerJoin("metric_raw as r", "r.series_id", "s.id").where("s.host_id", "in", ids)
-          .select((eb) => ["s.host_id", eb.fn.countAll().as("n")]).groupBy("s.host_id").execute();
-        for (const r of raw) {
-          const h = acc.get(r.host_id)!;
-          h.raw_rows = Number(r.n);
-          h.estimated_bytes += h.raw_rows * size.raw;
+        for (const [id, r] of await rawTierSize(db, ids)) {
+          const h = acc.get(id)!;
+          h.raw_rows = r.samples;
+          h.estimated_bytes += r.bytes + r.chunks * CHUNK_ROW_BYTES[dialect] +
+            r.legacyRows * LEGACY_RAW_ROW_BYTES[dialect];
         }
 
         for (const tier of ["metric_1m", "metric_1h"] as const) {

@@ -4,6 +4,7 @@ import type { Clock } from "../util/clock.ts";
 import { type Histogram, quantile } from "./histogram.ts";
 import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
 import { RUNNING } from "./rollup.ts";
+import { createLegacyRaw, readRaw } from "./chunks.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -94,6 +95,7 @@ function exactQuantile(sorted: number[], q: number): number {
 
 /** Reads metric series and statistics for a host or one of its containers. */
 export function createMetricQuery(db: Db, clock: Clock) {
+  const legacy = createLegacyRaw(() => clock.now());
   async function series(hostId: string, container: string, keys?: string[]) {
     let q = db.selectFrom("metric_series").select(["id", "key"]).where("host_id", "=", hostId)
       .where("container_id", "=", container);
@@ -116,17 +118,16 @@ export function createMetricQuery(db: Db, clock: Clock) {
   /** Raw samples of [from, to) folded into one row per series and minute. */
   async function rawMinutes(ids: number[], from: number, to: number, each: (r: BucketRow) => void) {
     for (let i = 0; i < ids.length; i += CHUNK) {
-      const rows = await db.selectFrom("metric_raw").select(["series_id", "t", "v"])
-        .where("series_id", "in", ids.slice(i, i + CHUNK)).where("t", ">=", from)
-        .where("t", "<", to).execute();
+      const samples = await readRaw(db, legacy, ids.slice(i, i + CHUNK), from, to);
       const accs = new Map<string, BucketRow & Summary>();
-      for (const r of rows) {
-        const sid = Number(r.series_id);
-        const t = Number(r.t) - (Number(r.t) % MINUTE);
-        const k = `${sid}:${t}`;
-        let a = accs.get(k);
-        if (!a) accs.set(k, a = { series_id: sid, t, ...emptySummary() });
-        addSample(a, r.v);
+      for (const [sid, list] of samples) {
+        for (const r of list) {
+          const t = r.t - (r.t % MINUTE);
+          const k = `${sid}:${t}`;
+          let a = accs.get(k);
+          if (!a) accs.set(k, a = { series_id: sid, t, ...emptySummary() });
+          addSample(a, r.v);
+        }
       }
       for (const a of accs.values()) each(a);
     }
@@ -247,10 +248,8 @@ export function createMetricQuery(db: Db, clock: Clock) {
       };
       if (tier === "raw") {
         for (const s of ss) {
-          const rows = await db.selectFrom("metric_raw").select(["t", "v"])
-            .where("series_id", "=", s.id).where("t", ">=", from).where("t", "<", to).orderBy("t")
-            .execute();
-          for (const r of rows) put(s.id, Number(r.t), r.v, 1, r.v, r.v);
+          const samples = await readRaw(db, legacy, [s.id], from, to);
+          for (const r of samples.get(s.id) ?? []) put(s.id, r.t, r.v, 1, r.v, r.v);
         }
       } else {
         const ids = ss.map((s) => s.id);

@@ -4,6 +4,7 @@ import { manualClock } from "../../tests/support/clock.ts";
 import { createMetricStore } from "./store.ts";
 import { createRollups } from "./rollup.ts";
 import { applyMetricsRetention } from "./retention.ts";
+import { countRawSamples } from "./chunks.ts";
 
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);
 const HOUR = 3_600_000;
@@ -31,8 +32,7 @@ dbTest(
     clock.set(START + 25 * HOUR); // raw rows older than START + 1 h are past 24 h
     const raw = async () =>
       Number(
-        (await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
-          .executeTakeFirstOrThrow()).n,
+        await countRawSamples(h.db),
       );
     assert.equal(await raw(), 4 * 2 * 720);
     let rawWhenTimerFired: number | undefined;

@@ -5,6 +5,7 @@ import { addRow, addSample, emptySummary, type Summary } from "./summary.ts";
 import { createPacer, type Pacer, type Pacing } from "./pacer.ts";
 import type { Transaction } from "kysely";
 import type { Database } from "../db/schema.ts";
+import { createLegacyRaw, readRaw } from "./chunks.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -39,6 +40,7 @@ const SERIES_PER_STEP: Record<Tier, number> = { "1m": 8, "1h": 2 };
  */
 export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
   let queue: Promise<unknown> = Promise.resolve();
+  const legacy = createLegacyRaw(() => clock.now());
 
   /** Moves a bucket's dirty mark to running; false when another run took it first. */
   async function claim(tx: Tx, tier: Tier, hostId: string, b: number): Promise<boolean> {
@@ -60,11 +62,11 @@ export function createRollups(db: Db, clock: Clock, pacing: Pacing = {}) {
     };
     let read: number;
     if (tier === "1m") {
-      const rows = await tx.selectFrom("metric_raw").select(["series_id", "v"])
-        .where("series_id", "in", sids).where("t", ">=", b).where("t", "<", b + MINUTE)
-        .execute();
-      for (const r of rows) addSample(summary(Number(r.series_id)), r.v);
-      read = rows.length;
+      read = 0;
+      for (const [sid, samples] of await readRaw(tx, legacy, sids, b, b + MINUTE)) {
+        for (const r of samples) addSample(summary(sid), r.v);
+        read += samples.length;
+      }
     } else {
       const rows = await tx.selectFrom("metric_1m")
         .select(["series_id", "min", "max", "sum", "count", "hist"])

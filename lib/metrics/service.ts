@@ -10,6 +10,8 @@ import { createRollups } from "./rollup.ts";
 import { createMetricQuery } from "./query.ts";
 import { createMetricOverview } from "./overview.ts";
 import { applyMetricsRetention } from "./retention.ts";
+import { createChunkCompaction } from "./chunk_compaction.ts";
+import { createChunkMigration } from "./chunk_migration.ts";
 import type { Job } from "../jobs/scheduler.ts";
 import { type IngestNote, ingestNotes } from "./ingest_status.ts";
 
@@ -77,6 +79,8 @@ export function createMetrics(deps: {
   const rollups = createRollups(deps.dbh.db, deps.clock);
   const query = createMetricQuery(deps.dbh.db, deps.clock);
   const overview = createMetricOverview(deps.dbh.db, deps.dbh.dialect);
+  const compaction = createChunkCompaction(deps.dbh, deps.clock);
+  const chunkMigration = createChunkMigration(deps.dbh, deps.clock);
   // The last failure per host (bounded: one entry per host, dropped when a batch commits).
   const failures = new Map<string, IngestFailure>();
   const startedAt = deps.clock.now();
@@ -248,7 +252,15 @@ export function createMetrics(deps: {
 
     agentState,
 
-    /** The scheduled jobs: rollups every minute, retention every hour (both lease-protected). */
+    /** How far the conversion of old raw rows into chunks is (undefined: not started). */
+    chunkMigrationStatus: () => chunkMigration.status(),
+    /** Merges small chunks now (tests and tools; the job does it every minute). */
+    compactChunks: () => compaction.run(),
+
+    /**
+     * The scheduled jobs (each lease-protected): rollups, chunk compaction and the conversion of
+     * old raw rows every minute, retention every hour.
+     */
     jobs(): Job[] {
       return [
         {
@@ -256,6 +268,31 @@ export function createMetrics(deps: {
           schedule: "* * * * *",
           intervalMs: 60_000,
           run: () => rollups.run(),
+        },
+        {
+          // Merges each batch's small chunks into full ones (chunk_compaction.ts).
+          name: "metrics_compact",
+          schedule: "* * * * *",
+          intervalMs: 60_000,
+          run: () => compaction.run(),
+        },
+        {
+          // Converts rows of the old raw table into chunks, 20 s a minute until none are left.
+          name: "metrics_chunk_migration",
+          schedule: "* * * * *",
+          intervalMs: 60_000,
+          run: async () => {
+            const converted = await chunkMigration.run();
+            if (converted > 0) {
+              const s = await chunkMigration.status();
+              deps.log.info("metrics: raw rows converted to chunks", {
+                converted,
+                done: s?.converted_rows,
+                total: s?.total_rows,
+                finished: s?.finished_at !== null,
+              });
+            }
+          },
         },
         {
           name: "metrics_retention",

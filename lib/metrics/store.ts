@@ -1,6 +1,16 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { MAX_FUTURE_MS, type MetricsBatch, type MetricsSample } from "../protocol/metrics.ts";
+import {
+  CHUNK_LOCK,
+  type ChunkRow,
+  cutSamples,
+  hexOf,
+  hourOf,
+  mergeSamples,
+  type Sample,
+  toRows,
+} from "./chunks.ts";
 
 const MINUTE = 60_000;
 
@@ -63,6 +73,39 @@ function latestOf(points: Point[], sids: number[], now: number): Map<number, Poi
     if (better) latest.set(sids[i], p);
   });
   return latest;
+}
+
+/** A batch's points per series id, in batch order. */
+function bySeries(points: Point[], sids: number[]): Map<number, Sample[]> {
+  const out = new Map<number, Sample[]>();
+  points.forEach((p, i) => {
+    let list = out.get(sids[i]);
+    if (!list) out.set(sids[i], list = []);
+    list.push({ t: p.t, v: p.v });
+  });
+  return out;
+}
+
+/** The hours a batch's points fall in, which compaction must look at (chunks.ts). */
+const hoursOf = (points: Point[]) => [...new Set(points.map((p) => hourOf(p.t)))];
+
+/**
+ * What to write for one series' run of a batch: a new chunk when the run starts after everything
+ * stored (`newest`, known from earlier batches), else the run merged with the stored chunks it
+ * overlaps (a late or replayed sample), which are then replaced.
+ */
+function planRun(
+  sid: number,
+  run: Sample[],
+  newest: number | undefined,
+  overlapping: () => ChunkRow[],
+): { remove: number[]; put: ChunkRow[] } {
+  if (newest !== undefined && run[0].t > newest) return { remove: [], put: toRows(sid, [run]) };
+  const stored = overlapping();
+  if (!stored.length) return { remove: [], put: toRows(sid, [run]) };
+  const merged = mergeSamples(stored, run);
+  if (merged.added === 0) return { remove: [], put: [] };
+  return { remove: stored.map((r) => r.t0), put: toRows(sid, cutSamples(merged.samples)) };
 }
 
 /** What the agent said about itself with a batch (request headers, see REPORT_HEADERS). */
@@ -169,6 +212,9 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
   // (host, container, key) → series id. Only committed ids enter it: an id handed out inside a
   // transaction that rolled back (a full disk) is handed out again, possibly to another host.
   const ids = new Map<string, number>();
+  // series id → time of its newest stored sample, as committed: a batch that starts after it (the
+  // usual case) is written as new chunks without reading any. Only a late sample reads and merges.
+  const newest = new Map<number, number>();
   // host → current spool epoch, as committed; lets most batches skip reading the agent row.
   const epochs = new Map<string, string>();
   const cacheKey = (host: string, container: string, key: string) =>
@@ -194,8 +240,17 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
       addSeries: raw.prepare(
         "insert into metric_series (host_id, container_id, key, created_at) values (?, ?, ?, ?) on conflict do nothing",
       ),
-      addPoint: raw.prepare(
-        "insert into metric_raw (series_id, t, v) values (?, ?, ?) on conflict do nothing",
+      addChunk: raw.prepare(
+        "insert into metric_chunks (series_id, t0, t1, n, data) values (?, ?, ?, ?, ?)",
+      ),
+      // Chunks never cross an hour, so those overlapping [first, last] start in [hour, last].
+      overlapping: raw.prepare(
+        "select t0, t1, n, data from metric_chunks where series_id = ? and t0 >= ? and t0 <= ? and t1 >= ? order by t0",
+      ),
+      dropChunk: raw.prepare("delete from metric_chunks where series_id = ? and t0 = ?"),
+      newestChunk: raw.prepare("select max(t1) as t from metric_chunks where series_id = ?"),
+      markCompact: raw.prepare(
+        "insert into metric_compact (host_id, hour) values (?, ?) on conflict do nothing",
       ),
       markDirty: raw.prepare(
         "insert into metric_dirty (tier, host_id, bucket) values ('1m', ?, ?) on conflict do nothing",
@@ -228,6 +283,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
     return dbh.db.connection().execute((): Promise<Committed> => {
       const fresh = new Map<string, number>();
+      const tops = new Map<number, number>();
       let current: string | undefined;
       let epochChanged: IngestResult["epochChanged"];
       raw.exec("BEGIN IMMEDIATE");
@@ -252,9 +308,34 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
             id = Number((st.findSeries.get(hostId, p.container, p.key) as { id: number }).id);
             fresh.set(k, id);
           }
-          st.addPoint.run(id, p.t, p.v);
           return id;
         });
+        for (const [sid, samples] of bySeries(points, sids)) {
+          let top = newest.get(sid);
+          if (top === undefined) {
+            const r = st.newestChunk.get(sid) as { t: number | null } | undefined;
+            top = r?.t === null || r?.t === undefined ? -Infinity : Number(r.t);
+          }
+          for (const run of cutSamples(samples)) {
+            const plan = planRun(
+              sid,
+              run,
+              top,
+              () =>
+                (st.overlapping.all(sid, hourOf(run[0].t), run[run.length - 1].t, run[0].t) as {
+                  t0: number;
+                  t1: number;
+                  n: number;
+                  data: Uint8Array;
+                }[]).map((r) => ({ ...r, series_id: sid, t0: Number(r.t0), t1: Number(r.t1) })),
+            );
+            for (const t0 of plan.remove) st.dropChunk.run(sid, t0);
+            for (const c of plan.put) st.addChunk.run(sid, c.t0, c.t1, c.n, c.data);
+            top = Math.max(top, run[run.length - 1].t);
+          }
+          tops.set(sid, top);
+        }
+        for (const h of hoursOf(points)) st.markCompact.run(hostId, h);
         for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
           st.markDirty.run(hostId, b);
         }
@@ -286,6 +367,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         throw err;
       }
       for (const [k, id] of fresh) ids.set(k, id);
+      for (const [sid, t] of tops) newest.set(sid, t);
       remember(hostId, current ?? spoolEpoch);
       return Promise.resolve({ duplicate: false, epochChanged });
     });
@@ -299,6 +381,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     now: number,
   ): Promise<Committed> {
     const fresh = new Map<string, number>();
+    const tops = new Map<number, number>();
     const spoolEpoch = epochOf(batch);
     let current: string | undefined;
     let epochChanged: IngestResult["epochChanged"];
@@ -328,10 +411,54 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         const k = cacheKey(hostId, p.container, p.key);
         return ids.get(k) ?? fresh.get(k)!;
       });
-      await sql`insert into metric_raw (series_id, t, v)
-        select * from unnest(${sids}::bigint[], ${points.map((p) => p.t)}::bigint[], ${
-        points.map((p) => p.v)
-      }::float8[])
+      const groups = bySeries(points, sids);
+      const unknown = [...groups.keys()].filter((sid) => !newest.has(sid));
+      if (unknown.length) {
+        const rows = await sql<{ series_id: number; t: number | null }[]>`
+          select u.sid as series_id, (select max(t1) from metric_chunks where series_id = u.sid) as t
+          from unnest(${unknown}::bigint[]) as u(sid)`;
+        for (const r of rows) tops.set(Number(r.series_id), r.t === null ? -Infinity : Number(r.t));
+      }
+      const put: ChunkRow[] = [];
+      for (const [sid, samples] of groups) {
+        let top = newest.get(sid) ?? tops.get(sid)!;
+        for (const run of cutSamples(samples)) {
+          let stored: ChunkRow[] = [];
+          if (!(run[0].t > top)) {
+            // A late run: lock the series' chunks against compaction and the migration first.
+            await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${sid % 2 ** 31}::int)`;
+            stored = (await sql<ChunkRow[]>`select series_id, t0, t1, n, data from metric_chunks
+              where series_id = ${sid} and t0 >= ${hourOf(run[0].t)} and t0 <= ${
+              run[run.length - 1].t
+            }
+              and t1 >= ${run[0].t} order by t0`).map((r) => ({
+              ...r,
+              t0: Number(r.t0),
+            }));
+          }
+          const plan = planRun(sid, run, top, () => stored);
+          if (plan.remove.length) {
+            await sql`delete from metric_chunks where series_id = ${sid}
+              and t0 in ${sql(plan.remove)}`;
+          }
+          put.push(...plan.put);
+          top = Math.max(top, run[run.length - 1].t);
+        }
+        tops.set(sid, top);
+      }
+      for (let i = 0; i < put.length; i += 1000) {
+        const slice = put.slice(i, i + 1000);
+        // Hex text decoded by the server: one array parameter, whatever the driver does with bytes.
+        await sql`insert into metric_chunks (series_id, t0, t1, n, data)
+          select s, a, b, n, decode(h, 'hex') from unnest(${
+          slice.map((c) => c.series_id)
+        }::bigint[], ${slice.map((c) => c.t0)}::bigint[], ${slice.map((c) => c.t1)}::bigint[], ${
+          slice.map((c) => c.n)
+        }::int[], ${slice.map((c) => hexOf(c.data))}::text[]) as u(s, a, b, n, h)`;
+      }
+      const hours = hoursOf(points);
+      await sql`insert into metric_compact (host_id, hour)
+        select ${hostId}, b from unnest(${hours}::bigint[]) as u(b)
         on conflict do nothing`;
       const latest = latestOf(points, sids, now);
       const lids = [...latest.keys()];
@@ -374,6 +501,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     // After the commit: ids and the epoch of a transaction that failed never reach the caches.
     if (!duplicate) {
       for (const [k, id] of fresh) ids.set(k, id);
+      for (const [sid, t] of tops) newest.set(sid, t);
       remember(hostId, current ?? spoolEpoch);
     }
     return { duplicate, epochChanged };

@@ -5,6 +5,7 @@ import { manualClock } from "../../tests/support/clock.ts";
 import { installMetricsFault } from "../../tests/support/faults.ts";
 import { createMetricStore } from "./store.ts";
 import type { MetricsBatch } from "../protocol/metrics.ts";
+import { allRawRows, countRawSamples } from "./chunks.ts";
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MIN = 60_000;
@@ -23,9 +24,7 @@ function batch(seq: number, from: number, keys: string[], v: number, n = 3): Met
 
 /** Every raw point joined to its series: its host and key, and the value the sender stamped in it. */
 async function pointsBySeries(h: DbHandle) {
-  return await h.db.selectFrom("metric_raw as r")
-    .leftJoin("metric_series as s", "s.id", "r.series_id")
-    .select(["r.series_id", "r.t", "r.v", "s.host_id", "s.key"]).execute();
+  return await allRawRows(h.db);
 }
 
 dbTest(
@@ -103,9 +102,7 @@ dbTest(
     assert.equal(Number(row.epoch_since), NOW + 1000);
     assert.equal(await store.lastSeq("h", e1), 3);
     assert.equal(await store.lastSeq("h", e2), 0);
-    const stored = await h.db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
-      .executeTakeFirstOrThrow();
-    assert.equal(Number(stored.n), 3 * 3 + 3 + 3 + 1);
+    assert.equal(await countRawSamples(h.db), 3 * 3 + 3 + 3 + 1);
   },
 );
 
@@ -135,8 +132,7 @@ dbTest(
     assert.equal(Number(row.refused_future), 2);
     assert.equal(Number(row.refused_old), 2);
     assert.equal(Number(row.skew_ms), 4 * MIN + 300);
-    const times = (await h.db.selectFrom("metric_raw").select("t").orderBy("t").execute())
-      .map((x) => Number(x.t));
+    const times = (await allRawRows(h.db)).map((x) => x.t).sort((a, b) => a - b);
     assert.deepEqual(times, [NOW - 1000, NOW + 4 * MIN]);
   },
 );

@@ -1,0 +1,338 @@
+/**
+ * The raw tier as compressed chunks (design and figures: CHUNKS.md). One row of `metric_chunks`
+ * holds one series' samples, encoded by chunk_codec.ts; a chunk never crosses an hour boundary, so
+ * the chunks overlapping [from, to) all start in [hourOf(from), to) — a range of the primary key.
+ *
+ * Ingest writes each batch as one small chunk per series (store.ts); compaction merges a series'
+ * small chunks into ones of CHUNK_SAMPLES samples. Late samples merge into the chunks they overlap,
+ * and a sample at a time already stored is dropped (the stored one stays), so each counts once.
+ * Readers still take rows of the old one-row-per-sample table `metric_raw` until the migration
+ * (chunk_migration.ts) has converted them all.
+ */
+import { sql } from "kysely";
+import type { Db, Dialect } from "../db/mod.ts";
+import { decodeChunk, encodeChunk, type Sample } from "./chunk_codec.ts";
+
+export type { Sample };
+
+export const HOUR = 3_600_000;
+/**
+ * Samples per compacted chunk: 5 minutes of a 1 s series, 50 of a 10 s one. A row costs ~28 bytes
+ * beyond its blob on SQLite (0.09 bytes a sample at 300), and a 300-sample chunk (300–900 bytes)
+ * still fits inline in a 4 KiB b-tree page, so a late sample rewrites one small row.
+ */
+export const CHUNK_SAMPLES = 300;
+/** Series ids per IN list. */
+const IDS_PER_QUERY = 500;
+
+/** The start of the hour holding `t`: no chunk crosses it. */
+export const hourOf = (t: number) => t - (t % HOUR);
+
+/** A row of `metric_chunks` as written. */
+export interface ChunkRow {
+  series_id: number;
+  t0: number;
+  t1: number;
+  n: number;
+  data: Uint8Array;
+}
+
+/**
+ * Sorts samples by time, keeps the first of samples at one time, and cuts them into runs that
+ * stay within one hour and hold at most `max` samples.
+ */
+export function cutSamples(samples: readonly Sample[], max = CHUNK_SAMPLES): Sample[][] {
+  let sorted = samples as Sample[];
+  for (let i = 1; i < samples.length; i++) {
+    if (!(samples[i].t > samples[i - 1].t)) {
+      // Stable: of samples at one time the first given stays first, and is the one kept.
+      sorted = [...samples].sort((a, b) => a.t - b.t);
+      break;
+    }
+  }
+  const parts: Sample[][] = [];
+  let part: Sample[] = [];
+  let prev = -Infinity;
+  for (const s of sorted) {
+    if (s.t === prev) continue;
+    if (part.length && (part.length >= max || hourOf(s.t) !== hourOf(part[0].t))) {
+      parts.push(part);
+      part = [];
+    }
+    part.push(s);
+    prev = s.t;
+  }
+  if (part.length) parts.push(part);
+  return parts;
+}
+
+/** Encodes runs of one series (from cutSamples) into rows. */
+export function toRows(seriesId: number, parts: Sample[][]): ChunkRow[] {
+  return parts.map((p) => ({
+    series_id: seriesId,
+    t0: p[0].t,
+    t1: p[p.length - 1].t,
+    n: p.length,
+    data: encodeChunk(p),
+  }));
+}
+
+/**
+ * Stored chunks of one series (any order) merged with incoming samples: stored samples win over
+ * incoming ones at the same time; `added` counts the incoming samples that were new.
+ */
+export function mergeSamples(
+  stored: { data: Uint8Array }[],
+  incoming: readonly Sample[],
+): { samples: Sample[]; added: number } {
+  const byT = new Map<number, number>();
+  for (const row of stored) {
+    for (const s of decodeChunk(row.data)) if (!byT.has(s.t)) byT.set(s.t, s.v);
+  }
+  let added = 0;
+  for (const s of incoming) {
+    if (byT.has(s.t)) continue;
+    byT.set(s.t, s.v);
+    added++;
+  }
+  const samples = [...byT].map(([t, v]) => ({ t, v })).sort((a, b) => a.t - b.t);
+  return { samples, added };
+}
+
+/** Chunk blobs come back as Uint8Array (node:sqlite) or Buffer (postgres.js), a Uint8Array too. */
+const bytes = (data: unknown): Uint8Array =>
+  data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+
+/**
+ * Appends decoded samples of one series in the order read; the result is sorted and unique by
+ * time (first read wins) even where chunks overlap (a late batch landing beside a stored chunk
+ * before compaction merged them).
+ */
+function settle(samples: Sample[]): Sample[] {
+  for (let i = 1; i < samples.length; i++) {
+    if (!(samples[i].t > samples[i - 1].t)) {
+      const seen = new Set<number>();
+      return samples.filter((s) => !seen.has(s.t) && seen.add(s.t)).sort((a, b) => a.t - b.t);
+    }
+  }
+  return samples;
+}
+
+/**
+ * Where raw samples live while the migration runs: `metric_raw` rows not yet converted are read
+ * beside the chunks until that table is empty. Checked once at first read, then once a minute
+ * while rows are left (another replica may be the one converting them).
+ */
+export function createLegacyRaw(now: () => number) {
+  let pending: boolean | undefined;
+  let checkedAt = 0;
+  return {
+    /** Whether `metric_raw` may still hold rows; `db` is the caller's (maybe a transaction). */
+    async pending(db: Db): Promise<boolean> {
+      if (pending === false) return false;
+      if (pending === undefined || now() - checkedAt > 60_000) {
+        checkedAt = now();
+        pending = (await db.selectFrom("metric_raw").select("series_id").limit(1).execute())
+          .length > 0;
+      }
+      return pending;
+    },
+    /** The migration emptied the table: stop reading it. */
+    done() {
+      pending = false;
+    },
+  };
+}
+export type LegacyRaw = ReturnType<typeof createLegacyRaw>;
+
+/**
+ * Raw samples of the given series in [from, to), each series sorted by time: the chunks that
+ * overlap the range, decoded and trimmed to it, plus any rows of `metric_raw` not yet converted.
+ */
+export async function readRaw(
+  db: Db,
+  legacy: LegacyRaw,
+  ids: number[],
+  from: number,
+  to: number,
+): Promise<Map<number, Sample[]>> {
+  const out = new Map<number, Sample[]>();
+  if (!ids.length || to <= from) return out;
+  const push = (sid: number, s: Sample) => {
+    let list = out.get(sid);
+    if (!list) out.set(sid, list = []);
+    list.push(s);
+  };
+  const old = await legacy.pending(db);
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const slice = ids.slice(i, i + IDS_PER_QUERY);
+    const rows = await db.selectFrom("metric_chunks").select(["series_id", "data"])
+      .where("series_id", "in", slice).where("t0", ">=", hourOf(from)).where("t0", "<", to)
+      .where("t1", ">=", from).orderBy("series_id").orderBy("t0").execute();
+    for (const r of rows) {
+      const sid = Number(r.series_id);
+      for (const s of decodeChunk(bytes(r.data))) if (s.t >= from && s.t < to) push(sid, s);
+    }
+    if (old) {
+      const legacyRows = await db.selectFrom("metric_raw").select(["series_id", "t", "v"])
+        .where("series_id", "in", slice).where("t", ">=", from).where("t", "<", to)
+        .orderBy("series_id").orderBy("t").execute();
+      for (const r of legacyRows) push(Number(r.series_id), { t: Number(r.t), v: r.v });
+    }
+  }
+  for (const [sid, list] of out) out.set(sid, settle(list));
+  return out;
+}
+
+/** Samples and bytes of the raw tier per host (chunks plus unconverted `metric_raw` rows). */
+export async function rawTierSize(
+  db: Db,
+  hostIds: string[],
+): Promise<Map<string, { samples: number; chunks: number; bytes: number; legacyRows: number }>> {
+  const out = new Map<
+    string,
+    { samples: number; chunks: number; bytes: number; legacyRows: number }
+  >();
+  for (const id of hostIds) out.set(id, { samples: 0, chunks: 0, bytes: 0, legacyRows: 0 });
+  for (let i = 0; i < hostIds.length; i += IDS_PER_QUERY) {
+    const ids = hostIds.slice(i, i + IDS_PER_QUERY);
+    const chunks = await db.selectFrom("metric_series as s")
+      .innerJoin("metric_chunks as c", "c.series_id", "s.id").where("s.host_id", "in", ids)
+      .select((eb) => [
+        "s.host_id",
+        eb.fn.countAll().as("chunks"),
+        sql<number | string | null>`sum(c.n)`.as("samples"),
+        sql<number | string | null>`sum(length(c.data))`.as("bytes"),
+      ]).groupBy("s.host_id").execute();
+    for (const r of chunks) {
+      const h = out.get(r.host_id)!;
+      h.chunks = Number(r.chunks);
+      h.samples += Number(r.samples ?? 0);
+      h.bytes = Number(r.bytes ?? 0);
+    }
+    const legacy = await db.selectFrom("metric_series as s")
+      .innerJoin("metric_raw as r", "r.series_id", "s.id").where("s.host_id", "in", ids)
+      .select((eb) => ["s.host_id", eb.fn.countAll().as("n")]).groupBy("s.host_id").execute();
+    for (const r of legacy) {
+      const h = out.get(r.host_id)!;
+      h.legacyRows = Number(r.n);
+      h.samples += h.legacyRows;
+    }
+  }
+  return out;
+}
+
+/**
+ * Bytes a chunk row takes beyond its blob, by dialect, for the storage estimate:
+ * - SQLite: the WITHOUT ROWID cell (record header, series_id, t0, t1, n, cell pointer) plus page
+ *   slack, measured at ~28 bytes (CHUNKS.md).
+ * - PostgreSQL: the 24-byte tuple header, line pointer, four integer columns, the varlena header,
+ *   and the primary-key index entry: ~90 bytes.
+ */
+export const CHUNK_ROW_BYTES: Record<Dialect, number> = { sqlite: 28, postgres: 90 };
+
+/** Raw samples stored (chunks and unconverted rows), of one host or all: for tests and progress. */
+export async function countRawSamples(db: Db, hostId?: string): Promise<number> {
+  let chunks = db.selectFrom("metric_chunks as c").innerJoin(
+    "metric_series as s",
+    "s.id",
+    "c.series_id",
+  )
+    .select(sql<number | string | null>`sum(c.n)`.as("n"));
+  let legacy = db.selectFrom("metric_raw as r").innerJoin(
+    "metric_series as s",
+    "s.id",
+    "r.series_id",
+  )
+    .select((eb) => eb.fn.countAll().as("n"));
+  if (hostId !== undefined) {
+    chunks = chunks.where("s.host_id", "=", hostId);
+    legacy = legacy.where("s.host_id", "=", hostId);
+  }
+  return Number((await chunks.executeTakeFirst())?.n ?? 0) +
+    Number((await legacy.executeTakeFirst())?.n ?? 0);
+}
+
+/** A raw sample with its series, as a row of the old `metric_raw` joined to `metric_series` read. */
+export interface RawRow {
+  series_id: number;
+  /** Null for a sample whose series row is missing (which must never happen). */
+  host_id: string | null;
+  container_id: string | null;
+  key: string | null;
+  t: number;
+  v: number;
+}
+
+/**
+ * Every raw sample (of one host, or all — samples without a series row included), decoded,
+ * ordered by series and time: what tests and tools read where they once selected from
+ * `metric_raw`. Unbounded: not for request paths.
+ */
+export async function allRawRows(db: Db, hostId?: string): Promise<RawRow[]> {
+  let chunks = db.selectFrom("metric_chunks as c").leftJoin(
+    "metric_series as s",
+    "s.id",
+    "c.series_id",
+  )
+    .select(["c.series_id", "c.data", "s.host_id", "s.container_id", "s.key"]);
+  let legacy = db.selectFrom("metric_raw as r").leftJoin(
+    "metric_series as s",
+    "s.id",
+    "r.series_id",
+  )
+    .select(["r.series_id", "r.t", "r.v", "s.host_id", "s.container_id", "s.key"]);
+  if (hostId !== undefined) {
+    chunks = chunks.where("s.host_id", "=", hostId);
+    legacy = legacy.where("s.host_id", "=", hostId);
+  }
+  const out: RawRow[] = [];
+  for (const r of await chunks.execute()) {
+    for (const x of decodeChunk(bytes(r.data))) {
+      out.push({ ...r, series_id: Number(r.series_id), data: undefined, t: x.t, v: x.v } as RawRow);
+    }
+  }
+  for (const r of await legacy.execute()) {
+    out.push({ ...r, series_id: Number(r.series_id), t: Number(r.t) });
+  }
+  return out.map(({ series_id, host_id, container_id, key, t, v }) => ({
+    series_id,
+    host_id,
+    container_id,
+    key,
+    t,
+    v,
+  })).sort((a, b) => a.series_id - b.series_id || a.t - b.t);
+}
+
+/** Writes chunk rows through Kysely (jobs; ingest has its own statements in store.ts). */
+export async function insertChunkRows(db: Db, dialect: Dialect, rows: ChunkRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 100) {
+    await db.insertInto("metric_chunks").values(
+      rows.slice(i, i + 100).map((r) => ({
+        ...r,
+        // postgres.js sends a plain Uint8Array as text: decoded by the server from hex instead.
+        data: dialect === "postgres" ? sql<Uint8Array>`decode(${hexOf(r.data)}, 'hex')` : r.data,
+      })),
+    ).execute();
+  }
+}
+
+/** Lowercase hex of bytes. */
+export const hexOf = (b: Uint8Array) =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** First key of the advisory locks that serialise rewrites of one series' chunks (PostgreSQL). */
+export const CHUNK_LOCK = 0x6d63; // "mc"
+
+/**
+ * Takes the transaction-scoped lock on a series' chunks, so a late batch, compaction and the
+ * migration never rewrite the same chunks at once (SQLite serialises writers by itself).
+ */
+export async function lockSeries(tx: Db, dialect: Dialect, seriesId: number): Promise<void> {
+  if (dialect !== "postgres") return;
+  await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesId % 2 ** 31}::int)`.execute(tx);
+}
+
+/** Decodes a blob read from either dialect. */
+export const chunkBytes = bytes;
