@@ -20,6 +20,7 @@ import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createMetricStore } from "../lib/metrics/store.ts";
 import { createRollups } from "../lib/metrics/rollup.ts";
 import { RAW_TIER_TABLES } from "../lib/metrics/raw_tier.ts";
+import type { Clock } from "../lib/util/clock.ts";
 import { openTestDb, TEST_POSTGRES_URL } from "../tests/support/db.ts";
 import { type HostHour, hostHour, hostHourPoints } from "./support/host_hour.ts";
 import { toOpenMetrics } from "./support/openmetrics.ts";
@@ -86,14 +87,21 @@ export async function rawTierBytes(
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
+/** What the scheduled jobs would have done by the end of the hour (the clock reads a minute after it). */
+export type AfterHour = (dbh: DbHandle, clock: Clock) => Promise<unknown>;
+
+/** The minute rollup, as its job (every minute) would have run by then. */
+export const rollupAfterHour: AfterHour = (dbh, clock) => createRollups(dbh.db, clock).run();
+
 /**
  * Stores `hour` in `dbh` (migrated, empty) as the report route does: each batch through the metric
- * store's ingest at the time it would arrive, then the minute rollup as its job would have run by
- * the hour's end. Returns the raw tier's size for the samples stored (all of them, or it throws).
+ * store's ingest at the time it would arrive, then `afterHour` (default: the minute rollup). Returns
+ * the raw tier's size for the samples stored (all of them, or it throws).
  */
 export async function capstanRawTier(
   dbh: DbHandle,
   hour: HostHour,
+  afterHour: AfterHour = rollupAfterHour,
 ): Promise<BytesPerSample & RawTierSize> {
   let now = hour.start;
   const clock = { now: () => now };
@@ -107,7 +115,7 @@ export async function capstanRawTier(
     throw new Error(`Cannot measure the raw tier: ${stored} of ${hour.samples} samples stored`);
   }
   now += 60_000;
-  await createRollups(dbh.db, clock).run();
+  await afterHour(dbh, clock);
   const size = await rawTierBytes(dbh);
   if (!size.bytes) {
     throw new Error(`Cannot measure the raw tier: none of ${RAW_TIER_TABLES.join(", ")} exists`);
@@ -189,16 +197,17 @@ export async function withSqliteDb<T>(fn: (dbh: DbHandle) => Promise<T>): Promis
  */
 export async function rawTierBench(
   record: (name: string, value: number) => void,
-  hour: HostHour = hostHour(),
+  opts: { hour?: HostHour; afterHour?: AfterHour } = {},
 ): Promise<void> {
-  const lite = await withSqliteDb((dbh) => capstanRawTier(dbh, hour));
+  const hour = opts.hour ?? hostHour();
+  const lite = await withSqliteDb((dbh) => capstanRawTier(dbh, hour, opts.afterHour));
   console.log(`  (raw tier, ${lite.method}: ${JSON.stringify(lite.tables)} bytes)`);
   record("raw_tier_samples", lite.samples);
   record("raw_bytes_per_sample", lite.bytesPerSample);
   if (TEST_POSTGRES_URL) {
     const dbh = await openTestDb("postgres");
     try {
-      const pg = await capstanRawTier(dbh, hour);
+      const pg = await capstanRawTier(dbh, hour, opts.afterHour);
       console.log(`  (raw tier, ${pg.method}: ${JSON.stringify(pg.tables)} bytes)`);
       record("raw_bytes_per_sample_postgres", pg.bytesPerSample);
     } finally {
