@@ -21,6 +21,7 @@ import { templatesBench } from "./templates_bench.ts";
 import { proxyBench } from "./proxy_bench.ts";
 import { buildOverheadBench, webhookAckBench } from "./builds_bench.ts";
 import { snapshotsBench } from "./snapshots_bench.ts";
+import { rawTierBench } from "./raw_tier_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -200,6 +201,9 @@ await hub.stop();
 // Alert rules on the ingest path: 100 rules against the same batches as no rules, same run; after
 // the bench hub stops, so its jobs (rollups of the ingest above) do not run beside it.
 record("rules_ingest_overhead_pct", (await benchRulesOverhead()).overheadPct);
+// Bytes per stored sample of the raw metrics tier (SQLite, PostgreSQL) against Prometheus's TSDB,
+// one hour of one realistic host each; the Prometheus figures need Debian's promtool.
+await rawTierBench(record);
 // Signed GitHub pushes to an app's webhook over a real socket: the ack, each queuing a build.
 await webhookAckBench(record);
 // Hub memory under 50 API writers, the hub in its own process as `deno task start` runs it.
