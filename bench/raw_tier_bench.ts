@@ -11,13 +11,15 @@
  *   `dbstat` virtual table (node:sqlite is built with it), so unused space inside pages counts but
  *   free pages of the file do not.
  * - PostgreSQL: `pg_total_relation_size` (heap, indexes, TOAST, free-space and visibility maps)
- *   after a VACUUM, the state autovacuum brings an insert-only table to.
+ *   after a VACUUM FULL: the live rows, without the space of small chunks compaction merged away
+ *   (reused by later inserts in steady operation).
  */
 import { join } from "node:path";
 import { sql } from "kysely";
 import { type DbHandle, openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createMetricStore } from "../lib/metrics/store.ts";
+import { createChunkCompaction } from "../lib/metrics/chunk_compaction.ts";
 import { createRollups } from "../lib/metrics/rollup.ts";
 import { RAW_TIER_TABLES } from "../lib/metrics/raw_tier.ts";
 import type { Clock } from "../lib/util/clock.ts";
@@ -73,7 +75,9 @@ export async function rawTierBytes(
     const found = await sql<{ oid: string | null }>`select to_regclass(${table})::text as oid`
       .execute(dbh.db);
     if (!found.rows[0]?.oid) continue;
-    await sql`vacuum ${sql.id(table)}`.execute(dbh.db);
+    // FULL: compaction deletes each batch's small chunks once merged; in steady operation the next
+    // hours' inserts reuse that space, which one measured hour cannot show. This is the live data.
+    await sql`vacuum full ${sql.id(table)}`.execute(dbh.db);
     const size = await sql<{ bytes: string | number }>`
       select pg_total_relation_size(to_regclass(${table})) as bytes`.execute(dbh.db);
     out[table] = Number(size.rows[0].bytes);
@@ -81,7 +85,7 @@ export async function rawTierBytes(
   return {
     tables: out,
     bytes: sum(out),
-    method: "postgresql pg_total_relation_size after VACUUM",
+    method: "postgresql pg_total_relation_size after VACUUM FULL",
   };
 }
 
@@ -91,7 +95,13 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 export type AfterHour = (dbh: DbHandle, clock: Clock) => Promise<unknown>;
 
 /** The minute rollup, as its job (every minute) would have run by then. */
-export const rollupAfterHour: AfterHour = (dbh, clock) => createRollups(dbh.db, clock).run();
+export const rollupAfterHour: AfterHour = async (dbh, clock) => {
+  await createRollups(dbh.db, clock).run();
+  // What the minute job does during and once the hour is over (after its settling margin): merge
+  // each batch's small chunks into full ones.
+  await createChunkCompaction(dbh, clock).run();
+  await createChunkCompaction(dbh, { now: () => clock.now() + 10 * 60_000 }).run();
+};
 
 /**
  * Stores `hour` in `dbh` (migrated, empty) as the report route does: each batch through the metric

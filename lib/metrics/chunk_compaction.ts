@@ -45,15 +45,25 @@ interface Meta {
 }
 
 /**
+ * In an open hour a run of this many small chunks is merged even short of a full chunk: a 10 s
+ * series fills one only after 50 minutes, and its one-sample chunks cost ~40 bytes each meanwhile.
+ * Re-encoding its few hundred samples every 5 minutes costs next to nothing.
+ */
+const OPEN_RUN_CHUNKS = 30;
+
+/**
  * Runs of consecutive small chunks of one series (ordered by t0) worth merging now: in an open
- * hour only runs holding at least a full chunk, in a closed one every run of two or more.
+ * hour runs holding at least a full chunk or OPEN_RUN_CHUNKS chunks, in a closed one every run of
+ * two or more.
  */
 export function mergeableRuns(rows: Meta[], closed: boolean): Meta[][] {
   const out: Meta[][] = [];
   let run: Meta[] = [];
   const close = () => {
     const total = run.reduce((a, r) => a + r.n, 0);
-    if (run.length > 1 && (closed || total >= CHUNK_SAMPLES)) out.push(run);
+    if (run.length > 1 && (closed || total >= CHUNK_SAMPLES || run.length >= OPEN_RUN_CHUNKS)) {
+      out.push(run);
+    }
     run = [];
   };
   for (const r of rows) {
