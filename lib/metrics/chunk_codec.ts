@@ -278,16 +278,21 @@ function gcd(a: number, b: number): number {
 function bestCode(z: Float64Array): { code: Code; k: number; bits: number } {
   const count = new Float64Array(54);
   const sum = new Float64Array(54);
+  let minLen = 53, maxLen = 0;
   for (const x of z) {
     const len = bitLength(x);
     count[len]++;
     sum[len] += x;
+    if (len < minLen) minLen = len;
+    if (len > maxLen) maxLen = len;
   }
   let best: { code: Code; k: number; bits: number } = { code: Code.RICE, k: 0, bits: Infinity };
-  for (let k = 0; k <= MAX_K; k++) {
+  // Past the longest residual both codes only grow with k, and empty buckets add nothing: the
+  // search stays within what occurs (small chunks, encoded once per batch, need it to be cheap).
+  for (let k = 0; k <= Math.min(MAX_K, maxLen + 1); k++) {
     let rice = 0;
     let golomb = 0;
-    for (let len = 0; len < 54; len++) {
+    for (let len = minLen; len <= maxLen; len++) {
       const c = count[len];
       if (c === 0) continue;
       // Rice: a unary quotient of about mean / 2^k (the floor takes ~½ off a spread bucket).
