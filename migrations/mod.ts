@@ -11,6 +11,7 @@ import * as m0007 from "./0007_auth_security.ts";
 import * as m0008 from "./0008_health_exec_orphans.ts";
 import * as m0009 from "./0009_metric_epochs.ts";
 import * as m0020 from "./0020_metric_chunks.ts";
+import * as m0021 from "./0021_metric_series_cap.ts";
 
 /** Migrations of the hub's core, in order; names are stable forever once released. */
 const core: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const core: Record<string, Migration> = {
   "0009_metric_epochs": m0009,
   // Numbered after the modules' migrations of the same release: names are applied in order.
   "0020_metric_chunks": m0020,
+  "0021_metric_series_cap": m0021,
 };
 
 /**

@@ -245,6 +245,12 @@ export interface MetricAgentsTable {
   refused_at: number | null;
   problem: string | null;
   lost: Generated<number>;
+  /** New series not created because the host was at its series limit, and their samples. */
+  capped_series: Generated<number>;
+  capped_samples: Generated<number>;
+  capped_at: number | null;
+  /** Bumped by retention when it deletes series of the host: cached series ids may be stale. */
+  series_gen: Generated<number>;
 }
 
 export interface MetricDirtyTable {
