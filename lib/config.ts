@@ -38,6 +38,7 @@ const envFields = z.object({
   CAPSTAN_METRICS_RAW_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
   CAPSTAN_METRICS_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_METRICS_HOUR_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  CAPSTAN_METRICS_MAX_SERIES_PER_HOST: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   CAPSTAN_ALLOW_PRIVATE_TARGETS: z.enum(["0", "1"], "must be 0 or 1").default("0"),
   CAPSTAN_ALERTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   CAPSTAN_HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -136,6 +137,11 @@ export interface Config {
   dockerSocket: string;
   /** How long metric tiers are kept: raw samples (hours), minute and hour rollups (days). */
   metricsRetention: { rawHours: number; minuteDays: number; hourDays: number };
+  /**
+   * Series with a sample in the raw window a host may have; new series past it are dropped and
+   * counted on the host's page (CAPSTAN_METRICS_MAX_SERIES_PER_HOST).
+   */
+  metricsMaxSeriesPerHost: number;
   /** Outbound notifications may target loopback and private addresses (CAPSTAN_ALLOW_PRIVATE_TARGETS). */
   allowPrivateTargets: boolean;
   /** How long resolved alerts and delivery records are kept (CAPSTAN_ALERTS_RETENTION_DAYS). */
@@ -248,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       minuteDays: e.CAPSTAN_METRICS_MINUTE_DAYS,
       hourDays: e.CAPSTAN_METRICS_HOUR_DAYS,
     },
+    metricsMaxSeriesPerHost: e.CAPSTAN_METRICS_MAX_SERIES_PER_HOST,
     allowPrivateTargets: e.CAPSTAN_ALLOW_PRIVATE_TARGETS === "1",
     alertsRetentionDays: e.CAPSTAN_ALERTS_RETENTION_DAYS,
     healthRetentionDays: e.CAPSTAN_HEALTH_RETENTION_DAYS,

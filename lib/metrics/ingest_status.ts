@@ -13,13 +13,16 @@ export const SKEW_SHOWN_MS = 2000;
 const SKEW_FRESH_MS = 10 * 60_000;
 /** A new spool epoch is mentioned for this long. */
 const EPOCH_SHOWN_MS = 7 * 24 * 3600_000;
+/** New series dropped at the series limit are mentioned for this long after the last one. */
+const CAPPED_SHOWN_MS = 24 * 3600_000;
 
 /** One line of the host page's metrics status. */
 export type IngestNote =
   | { kind: "not_reporting"; reason: string; lastStoredAt: number | null }
   | { kind: "clock"; skewMs: number; refused: number }
   | { kind: "epoch"; at: number }
-  | { kind: "problem"; text: string; lost: number };
+  | { kind: "problem"; text: string; lost: number }
+  | { kind: "series_cap"; series: number; samples: number; at: number; limit: number };
 
 /** What the notes are made from. */
 export interface IngestStatusInput {
@@ -34,6 +37,8 @@ export interface IngestStatusInput {
   agent?: MetricAgentState;
   /** The last failure to store or accept a report of the host, seen by this hub process. */
   failure?: { at: number; reason: string };
+  /** The series limit per host the counts in `agent` were made against. */
+  maxSeriesPerHost: number;
 }
 
 /** The notes for a host, most urgent first. */
@@ -53,6 +58,15 @@ export function ingestNotes(i: IngestStatusInput): IngestNote[] {
   }
   if (a?.prev_epoch && i.now - a.epoch_since < EPOCH_SHOWN_MS) {
     notes.push({ kind: "epoch", at: a.epoch_since });
+  }
+  if (a?.capped_at != null && i.now - a.capped_at < CAPPED_SHOWN_MS) {
+    notes.push({
+      kind: "series_cap",
+      series: a.capped_series,
+      samples: a.capped_samples,
+      at: a.capped_at,
+      limit: i.maxSeriesPerHost,
+    });
   }
   if (a?.problem && !notes.some((n) => n.kind === "not_reporting")) {
     notes.push({ kind: "problem", text: a.problem, lost: a.lost });

@@ -12,6 +12,7 @@ export const metricsModule = defineModule<{ metrics: Metrics }>({
       realtime: core.realtime,
       log: core.log,
       retention: core.config.metricsRetention,
+      maxSeriesPerHost: core.config.metricsMaxSeriesPerHost,
       events: core.events,
     }),
   }),

@@ -69,13 +69,17 @@ export function createMetrics(deps: {
   realtime: RealtimePublisher;
   log: Logger;
   retention: { rawHours: number; minuteDays: number; hourDays: number };
+  /** Live series a host may have; a batch's new series past it are dropped and counted (store.ts). */
+  maxSeriesPerHost?: number;
   /**
    * Where each newly committed batch is announced (`metrics.batch_committed`): alert rules are
    * evaluated on the ingest path, by a synchronous and cheap listener, not by polling the database.
    */
   events?: EventBus;
 }) {
-  const store = createMetricStore(deps.dbh, deps.clock);
+  const store = createMetricStore(deps.dbh, deps.clock, {
+    maxSeriesPerHost: deps.maxSeriesPerHost,
+  });
   const rollups = createRollups(deps.dbh.db, deps.clock);
   const query = createMetricQuery(deps.dbh.db, deps.clock);
   const overview = createMetricOverview(deps.dbh.db, deps.dbh.dialect);
@@ -110,6 +114,10 @@ export function createMetrics(deps: {
       refused_old: Number(row.refused_old),
       refused_at: n(row.refused_at),
       lost: Number(row.lost),
+      capped_series: Number(row.capped_series),
+      capped_samples: Number(row.capped_samples),
+      capped_at: n(row.capped_at),
+      series_gen: Number(row.series_gen),
     };
   }
 
@@ -247,6 +255,7 @@ export function createMetrics(deps: {
         local: host.local,
         agent: await agentState(host.id),
         failure: failures.get(host.id),
+        maxSeriesPerHost: store.maxSeriesPerHost,
       });
     },
 
@@ -298,7 +307,15 @@ export function createMetrics(deps: {
           name: "metrics_retention",
           schedule: "23 * * * *",
           intervalMs: 3_600_000,
-          run: () => applyMetricsRetention(deps.dbh.db, deps.clock, rollups, deps.retention),
+          run: () =>
+            applyMetricsRetention(
+              deps.dbh.db,
+              deps.clock,
+              rollups,
+              deps.retention,
+              {},
+              (ids) => store.forget(ids),
+            ),
         },
       ];
     },

@@ -14,6 +14,27 @@ import {
 
 const MINUTE = 60_000;
 
+/** Series a host may have with samples in the raw window (CAPSTAN_METRICS_MAX_SERIES_PER_HOST). */
+export const DEFAULT_MAX_SERIES_PER_HOST = 5000;
+/** While batches keep bringing new series, a host's live-series count is read again after this. */
+const LIVE_COUNT_FRESH_MS = 60_000;
+/** Keys per host remembered as counted in `capped_series`, so a refused series is counted once. */
+const CAPPED_KEYS_KEPT = 10_000;
+
+/**
+ * PostgreSQL advisory lock class of a host's series: ingest holds it shared for its transaction,
+ * retention exclusive while it deletes series of the host (retention.ts). The second key is
+ * `hostLockKey(hostId)`.
+ */
+export const SERIES_LOCK = 0x6d73; // "ms"
+
+/** A host id as the int4 second key of a SERIES_LOCK (FNV-1a; a collision only serialises two hosts). */
+export function hostLockKey(hostId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < hostId.length; i++) h = Math.imul(h ^ hostId.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
 /** One value to store: series (container '' for the host), time, value. */
 interface Point {
   container: string;
@@ -26,6 +47,14 @@ interface Point {
 export interface Refused {
   future: number;
   old: number;
+}
+
+/** What a batch could not store because its host had reached its series limit. */
+export interface Capped {
+  /** New series refused (each counted once per hub process). */
+  series: number;
+  /** Their samples in this batch. */
+  samples: number;
 }
 
 /**
@@ -86,6 +115,61 @@ function bySeries(points: Point[], sids: number[]): Map<number, Sample[]> {
   return out;
 }
 
+/** A series' key within its host: container ('' for the host) and metric key. */
+const seriesKey = (p: { container: string; key: string }) => `${p.container}\u0000${p.key}`;
+const splitKey = (k: string) => k.split("\u0000") as [string, string];
+
+/** The distinct series keys of points that `known` has no id for, in batch order. */
+function missingKeys(points: Point[], known: Map<string, number>): string[] {
+  const out = new Set<string>();
+  for (const p of points) {
+    const k = seriesKey(p);
+    if (!known.has(k)) out.add(k);
+  }
+  return [...out];
+}
+
+/** The points of series that are not refused, and what the refused ones had. */
+function withoutRefused(points: Point[], refused: Set<string>): { kept: Point[]; samples: number } {
+  if (!refused.size) return { kept: points, samples: 0 };
+  const kept = points.filter((p) => !refused.has(seriesKey(p)));
+  return { kept, samples: points.length - kept.length };
+}
+
+/** A batch's samples without the values of refused series (what alert rules and live topics see). */
+function dropSeries(samples: MetricsSample[], refused: Set<string>): MetricsSample[] {
+  if (!refused.size) return samples;
+  const keep = (container: string, values: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(values).filter(([k]) => !refused.has(`${container}\u0000${k}`)),
+    );
+  return samples.map((s) => ({
+    ...s,
+    host: keep("", s.host),
+    ...(s.containers
+      ? {
+        containers: Object.fromEntries(
+          Object.entries(s.containers).map(([id, values]) => [id, keep(id, values)]),
+        ),
+      }
+      : {}),
+  }));
+}
+
+/**
+ * What ingest keeps in memory of one host's series, valid while the host's `series_gen` (bumped
+ * by retention whenever it deletes series of the host) is `gen`.
+ */
+interface HostSeries {
+  gen: number;
+  /** seriesKey → series id, committed ones only. */
+  ids: Map<string, number>;
+  /** Series with a sample in the raw window, counted at `at` (plus those created since). */
+  live?: { n: number; at: number };
+  /** Keys already counted in `capped_series` by this process (bounded). */
+  capped: Set<string>;
+}
+
 /** The hours a batch's points fall in, which compaction must look at (chunks.ts). */
 const hoursOf = (points: Point[]) => [...new Set(points.map((p) => hourOf(p.t)))];
 
@@ -126,6 +210,8 @@ export interface IngestResult {
   /** The samples stored (refused ones left out): what alert rules and live topics may see. */
   samples: MetricsSample[];
   refused: Refused;
+  /** New series not stored because the host reached its series limit. */
+  capped: Capped;
   /** Agent clock minus hub clock, ms (null when the agent did not say its time). */
   skewMs: number | null;
   /** Set when this batch began a new spool epoch for its host. */
@@ -136,6 +222,10 @@ export interface IngestResult {
 interface Committed {
   duplicate: boolean;
   epochChanged?: IngestResult["epochChanged"];
+  /** Points stored, and the keys of new series refused by the limit. */
+  stored?: number;
+  refusedKeys?: Set<string>;
+  capped?: Capped;
 }
 
 /** A host's row of `metric_agents` as ingest reads it. */
@@ -156,6 +246,9 @@ const AGENT_COLUMNS = [
   "refused_at",
   "problem",
   "lost",
+  "capped_series",
+  "capped_samples",
+  "capped_at",
 ] as const;
 
 /** The per-batch values of a host's `metric_agents` row, in AGENT_COLUMNS order. */
@@ -165,6 +258,7 @@ function agentValues(
   now: number,
   stored: number,
   refused: Refused,
+  capped: Capped,
   skewMs: number | null,
   meta: IngestMeta,
 ): (string | number | null)[] {
@@ -180,6 +274,9 @@ function agentValues(
     refused.future + refused.old > 0 ? now : null,
     meta.problem ?? null,
     meta.lost ?? 0,
+    capped.series,
+    capped.samples,
+    capped.samples > 0 ? now : null,
   ];
 }
 
@@ -195,7 +292,10 @@ function agentUpsert(param: (i: number) => string): string {
       refused_old = metric_agents.refused_old + excluded.refused_old,
       refused_at = coalesce(excluded.refused_at, metric_agents.refused_at),
       problem = excluded.problem,
-      lost = excluded.lost`;
+      lost = excluded.lost,
+      capped_series = metric_agents.capped_series + excluded.capped_series,
+      capped_samples = metric_agents.capped_samples + excluded.capped_samples,
+      capped_at = coalesce(excluded.capped_at, metric_agents.capped_at)`;
 }
 
 /** The agent row's values with the host's current epoch in place of the batch's. */
@@ -207,18 +307,92 @@ const withEpoch = (values: (string | number | null)[], epoch: string | undefined
  * the raw points, the minute buckets whose rollups must be (re)computed, and the host's agent row.
  * A seq already committed in the same epoch makes the whole batch a no-op, so an agent's retry never
  * duplicates a sample.
+ *
+ * A host has at most `maxSeriesPerHost` live series (with a sample in the raw window, or at all
+ * when the caller gives no window): a batch that would create more stores the samples of its
+ * existing series and of as many new ones as there is room for, and counts the rest.
+ *
+ * Series ids are cached, and retention deletes series whose data is all gone (retention.ts), so a
+ * cached id may name a deleted series. `metric_chunks` has no foreign key: a write through a stale
+ * id would commit samples no reader ever finds. Against that, each host has a generation
+ * (`metric_agents.series_gen`) that retention bumps in the transaction that deletes series of the
+ * host; every batch reads it first and drops the host's cached ids when it moved, then resolves
+ * its keys again (an id found missing is created anew). On PostgreSQL ingest holds the host's
+ * SERIES_LOCK shared for its transaction and retention takes it exclusive, so a batch never reads
+ * the generation before a deletion commits and then writes after it. On SQLite transactions are
+ * serial. In the same process retention also calls `forget()`, which drops the cache at once (and
+ * frees the memory of hosts that never report again).
  */
-export function createMetricStore(dbh: DbHandle, clock: Clock) {
-  // (host, container, key) → series id. Only committed ids enter it: an id handed out inside a
-  // transaction that rolled back (a full disk) is handed out again, possibly to another host.
-  const ids = new Map<string, number>();
+export function createMetricStore(
+  dbh: DbHandle,
+  clock: Clock,
+  opts: { maxSeriesPerHost?: number } = {},
+) {
+  const maxSeries = opts.maxSeriesPerHost ?? DEFAULT_MAX_SERIES_PER_HOST;
+  // host → its series as committed (see HostSeries). Only committed ids enter it: an id handed out
+  // inside a transaction that rolled back (a full disk) is handed out again, possibly to another host.
+  const hosts = new Map<string, HostSeries>();
+  // series id → its host, so forget() finds the cache an id is in.
+  const hostOf = new Map<number, string>();
   // series id → time of its newest stored sample, as committed: a batch that starts after it (the
   // usual case) is written as new chunks without reading any. Only a late sample reads and merges.
   const newest = new Map<number, number>();
   // host → current spool epoch, as committed; lets most batches skip reading the agent row.
   const epochs = new Map<string, string>();
-  const cacheKey = (host: string, container: string, key: string) =>
-    `${host}\u0000${container}\u0000${key}`;
+
+  /** Drops what is cached of a host's series. */
+  const dropHost = (hostId: string) => {
+    const c = hosts.get(hostId);
+    if (!c) return;
+    for (const id of c.ids.values()) {
+      newest.delete(id);
+      hostOf.delete(id);
+    }
+    hosts.delete(hostId);
+  };
+
+  /** The host's cache for series generation `gen`; one of another generation is dropped first. */
+  const hostSeries = (hostId: string, gen: number): HostSeries => {
+    const c = hosts.get(hostId);
+    if (c?.gen === gen) return c;
+    dropHost(hostId);
+    const fresh: HostSeries = { gen, ids: new Map(), capped: c?.capped ?? new Set() };
+    hosts.set(hostId, fresh);
+    return fresh;
+  };
+
+  /** The host's live-series count if counted recently enough to decide on new series without reading. */
+  const cachedLive = (host: HostSeries, now: number) =>
+    host.live && now - host.live.at < LIVE_COUNT_FRESH_MS ? host.live : undefined;
+
+  /** Which of a batch's new series to create: as many as the limit leaves room for, in batch order. */
+  const admit = (host: HostSeries, newKeys: string[], live: number) => {
+    const room = Math.max(0, maxSeries - live);
+    const refused = new Set(newKeys.slice(room));
+    return {
+      create: newKeys.slice(0, room),
+      refused,
+      // Counted once per process: a refused series comes back in every batch.
+      cappedSeries: [...refused].filter((k) => !host.capped.has(k)).length,
+    };
+  };
+
+  /** What a batch resolved, made part of the caches once it has committed. */
+  interface Resolved {
+    host: HostSeries;
+    fresh: Map<string, number>;
+    live?: { n: number; at: number };
+    refused: Set<string>;
+  }
+  const commitResolved = (hostId: string, r: Resolved) => {
+    for (const [k, id] of r.fresh) {
+      r.host.ids.set(k, id);
+      hostOf.set(id, hostId);
+    }
+    if (r.live) r.host.live = r.live;
+    if (r.host.capped.size + r.refused.size > CAPPED_KEYS_KEPT) r.host.capped.clear();
+    for (const k of r.refused) r.host.capped.add(k);
+  };
 
   /** Caches a host's committed epoch (unknown after a memory batch to a host not yet read). */
   const remember = (hostId: string, epoch: string | undefined) => {
@@ -234,8 +408,12 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
       addBatch: raw.prepare(
         "insert into metric_batches (host_id, epoch, seq, received_at, samples, dropped) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
       ),
+      seriesGen: raw.prepare("select series_gen as g from metric_agents where host_id = ?"),
       findSeries: raw.prepare(
         "select id from metric_series where host_id = ? and container_id = ? and key = ?",
+      ),
+      countLive: raw.prepare(
+        "select count(*) as n from metric_series s join metric_latest l on l.series_id = s.id where s.host_id = ? and l.t >= ?",
       ),
       addSeries: raw.prepare(
         "insert into metric_series (host_id, container_id, key, created_at) values (?, ?, ?, ?) on conflict do nothing",
@@ -270,22 +448,31 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
     };
   }
 
-  function ingestSqlite(
-    hostId: string,
-    batch: MetricsBatch,
-    points: Point[],
-    agent: (string | number | null)[],
-    now: number,
-  ): Promise<Committed> {
+  /** What the dialects' ingest is given besides the batch. */
+  interface Work {
+    hostId: string;
+    batch: MetricsBatch;
+    points: Point[];
+    now: number;
+    /** Live series are those with a sample at or after this. */
+    liveFrom: number;
+    /** The host's agent row for what was stored and capped. */
+    agent: (stored: number, capped: Capped) => (string | number | null)[];
+  }
+
+  function ingestSqlite(w: Work): Promise<Committed> {
+    const { hostId, batch, now } = w;
     const raw = dbh.sqlite!;
     const st = statements ??= prepareSqlite();
     const spoolEpoch = epochOf(batch);
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
     return dbh.db.connection().execute((): Promise<Committed> => {
-      const fresh = new Map<string, number>();
       const tops = new Map<number, number>();
       let current: string | undefined;
       let epochChanged: IngestResult["epochChanged"];
+      let resolved: Resolved;
+      let capped: Capped;
+      let points: Point[];
       raw.exec("BEGIN IMMEDIATE");
       try {
         const inserted = st.addBatch.run(
@@ -300,16 +487,40 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
           raw.exec("ROLLBACK");
           return Promise.resolve({ duplicate: true });
         }
-        const sids = points.map((p) => {
-          const k = cacheKey(hostId, p.container, p.key);
-          let id = ids.get(k) ?? fresh.get(k);
-          if (id === undefined) {
-            st.addSeries.run(hostId, p.container, p.key, now);
-            id = Number((st.findSeries.get(hostId, p.container, p.key) as { id: number }).id);
-            fresh.set(k, id);
+        const gen = st.seriesGen.get(hostId) as { g: number } | undefined;
+        const host = hostSeries(hostId, Number(gen?.g ?? 0));
+        resolved = { host, fresh: new Map(), refused: new Set() };
+        const newKeys: string[] = [];
+        for (const k of missingKeys(w.points, host.ids)) {
+          const row = st.findSeries.get(hostId, ...splitKey(k)) as { id: number } | undefined;
+          if (row) resolved.fresh.set(k, Number(row.id));
+          else newKeys.push(k);
+        }
+        let cappedSeries = 0;
+        if (newKeys.length) {
+          const live = cachedLive(host, now) ?? {
+            n: Number((st.countLive.get(hostId, w.liveFrom) as { n: number }).n),
+            at: now,
+          };
+          const a = admit(host, newKeys, live.n);
+          for (const k of a.create) {
+            const [container, key] = splitKey(k);
+            st.addSeries.run(hostId, container, key, now);
+            resolved.fresh.set(
+              k,
+              Number((st.findSeries.get(hostId, container, key) as { id: number }).id),
+            );
           }
-          return id;
-        });
+          resolved.live = { n: live.n + a.create.length, at: live.at };
+          resolved.refused = a.refused;
+          cappedSeries = a.cappedSeries;
+        }
+        const kept = withoutRefused(w.points, resolved.refused);
+        points = kept.kept;
+        capped = { series: cappedSeries, samples: kept.samples };
+        const sids = points.map((p) =>
+          host.ids.get(seriesKey(p)) ?? resolved.fresh.get(seriesKey(p))!
+        );
         for (const [sid, samples] of bySeries(points, sids)) {
           let top = newest.get(sid);
           if (top === undefined) {
@@ -354,7 +565,7 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
             }
           }
         }
-        st.upsertAgent.run(...withEpoch(agent, current));
+        st.upsertAgent.run(...withEpoch(w.agent(points.length, capped), current));
         raw.exec("COMMIT");
       } catch (err) {
         // SQLite rolls back by itself after some errors (a full disk, an I/O error); a ROLLBACK
@@ -366,51 +577,81 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
         }
         throw err;
       }
-      for (const [k, id] of fresh) ids.set(k, id);
+      commitResolved(hostId, resolved);
       for (const [sid, t] of tops) newest.set(sid, t);
       remember(hostId, current ?? spoolEpoch);
-      return Promise.resolve({ duplicate: false, epochChanged });
+      return Promise.resolve({
+        duplicate: false,
+        epochChanged,
+        stored: points.length,
+        refusedKeys: resolved.refused,
+        capped,
+      });
     });
   }
 
-  async function ingestPostgres(
-    hostId: string,
-    batch: MetricsBatch,
-    points: Point[],
-    agent: (string | number | null)[],
-    now: number,
-  ): Promise<Committed> {
-    const fresh = new Map<string, number>();
+  async function ingestPostgres(w: Work): Promise<Committed> {
+    const { hostId, batch, now } = w;
     const tops = new Map<number, number>();
     const spoolEpoch = epochOf(batch);
     let current: string | undefined;
     let epochChanged: IngestResult["epochChanged"];
+    let resolved: Resolved | undefined;
+    let capped: Capped = { series: 0, samples: 0 };
+    let points: Point[] = [];
     const duplicate = await dbh.pg!.begin(async (sql) => {
-      const inserted =
-        await sql`insert into metric_batches (host_id, epoch, seq, received_at, samples, dropped)
+      // Before the generation is read, in a statement of its own: the next statement's snapshot
+      // then sees any deletion of this host's series committed while this one waited (see above).
+      await sql`select pg_advisory_xact_lock_shared(${SERIES_LOCK}, ${hostLockKey(hostId)}::int)`;
+      const inserted = await sql<
+        { gen: number | null }[]
+      >`insert into metric_batches (host_id, epoch, seq, received_at, samples, dropped)
         values (${hostId}, ${
-          batch.epoch ?? ""
-        }, ${batch.seq}, ${now}, ${batch.samples.length}, ${batch.dropped})
-        on conflict do nothing`;
-      if (inserted.count === 0) return true;
-      const missing = [...new Set(points.map((p) => `${p.container}\u0000${p.key}`))]
-        .filter((ck) => !ids.has(`${hostId}\u0000${ck}`));
-      if (missing.length) {
-        const containers = missing.map((m) => m.split("\u0000")[0]);
-        const keys = missing.map((m) => m.split("\u0000")[1]);
-        await sql`insert into metric_series (host_id, container_id, key, created_at)
-          select ${hostId}, c, k, ${now} from unnest(${containers}::text[], ${keys}::text[]) as u(c, k)
-          on conflict do nothing`;
+        batch.epoch ?? ""
+      }, ${batch.seq}, ${now}, ${batch.samples.length}, ${batch.dropped})
+        on conflict do nothing
+        returning (select series_gen from metric_agents where host_id = ${hostId}) as gen`;
+      if (inserted.length === 0) return true;
+      const host = hostSeries(hostId, Number(inserted[0].gen ?? 0));
+      const r: Resolved = resolved = { host, fresh: new Map(), refused: new Set() };
+      const missing = missingKeys(w.points, host.ids);
+      const lookUp = async (keys: string[]) => {
         const rows = await sql<{ id: number; container_id: string; key: string }[]>`
           select s.id, s.container_id, s.key from metric_series s
-          join unnest(${containers}::text[], ${keys}::text[]) as u(c, k) on s.container_id = u.c and s.key = u.k
+          join unnest(${keys.map((k) => splitKey(k)[0])}::text[], ${
+          keys.map((k) => splitKey(k)[1])
+        }::text[]) as u(c, k) on s.container_id = u.c and s.key = u.k
           where s.host_id = ${hostId}`;
-        for (const r of rows) fresh.set(cacheKey(hostId, r.container_id, r.key), Number(r.id));
+        for (const row of rows) {
+          r.fresh.set(seriesKey({ container: row.container_id, key: row.key }), Number(row.id));
+        }
+      };
+      if (missing.length) await lookUp(missing);
+      const newKeys = missing.filter((k) => !r.fresh.has(k));
+      if (newKeys.length) {
+        let live = cachedLive(host, now);
+        if (!live) {
+          const [c] = await sql<{ n: number }[]>`select count(*)::int as n from metric_series s
+            join metric_latest l on l.series_id = s.id where s.host_id = ${hostId} and l.t >= ${w.liveFrom}`;
+          live = { n: Number(c.n), at: now };
+        }
+        const a = admit(host, newKeys, live.n);
+        if (a.create.length) {
+          await sql`insert into metric_series (host_id, container_id, key, created_at)
+            select ${hostId}, c, k, ${now} from unnest(${
+            a.create.map((k) => splitKey(k)[0])
+          }::text[], ${a.create.map((k) => splitKey(k)[1])}::text[]) as u(c, k)
+            on conflict do nothing`;
+          await lookUp(a.create);
+        }
+        r.live = { n: live.n + a.create.length, at: live.at };
+        r.refused = a.refused;
+        capped = { series: a.cappedSeries, samples: 0 };
       }
-      const sids = points.map((p) => {
-        const k = cacheKey(hostId, p.container, p.key);
-        return ids.get(k) ?? fresh.get(k)!;
-      });
+      const kept = withoutRefused(w.points, r.refused);
+      points = kept.kept;
+      capped.samples = kept.samples;
+      const sids = points.map((p) => host.ids.get(seriesKey(p)) ?? r.fresh.get(seriesKey(p))!);
       const groups = bySeries(points, sids);
       const unknown = [...groups.keys()].filter((sid) => !newest.has(sid));
       if (unknown.length) {
@@ -495,19 +736,29 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
           }
         }
       }
-      await sql.unsafe(agentUpsert((i) => `$${i + 1}`), withEpoch(agent, current));
+      await sql.unsafe(
+        agentUpsert((i) => `$${i + 1}`),
+        withEpoch(w.agent(points.length, capped), current),
+      );
       return false;
     }) as boolean;
     // After the commit: ids and the epoch of a transaction that failed never reach the caches.
-    if (!duplicate) {
-      for (const [k, id] of fresh) ids.set(k, id);
-      for (const [sid, t] of tops) newest.set(sid, t);
-      remember(hostId, current ?? spoolEpoch);
-    }
-    return { duplicate, epochChanged };
+    if (duplicate) return { duplicate };
+    commitResolved(hostId, resolved!);
+    for (const [sid, t] of tops) newest.set(sid, t);
+    remember(hostId, current ?? spoolEpoch);
+    return {
+      duplicate,
+      epochChanged,
+      stored: points.length,
+      refusedKeys: resolved!.refused,
+      capped,
+    };
   }
-
   return {
+    /** Live series a host may have (see above). */
+    maxSeriesPerHost: maxSeries,
+
     /**
      * Commits one batch for a host; `duplicate` when its (epoch, seq) was already committed.
      * Samples more than 5 minutes ahead of the hub's clock, or before `meta.oldestMs`, are refused
@@ -522,21 +773,47 @@ export function createMetricStore(dbh: DbHandle, clock: Clock) {
       const { samples, refused } = screenSamples(batch.samples, now, meta.oldestMs);
       const points = flatten(samples);
       const skewMs = meta.agentTime === undefined ? null : Math.round(meta.agentTime - now);
-      const agent = agentValues(
+      const work: Work = {
         hostId,
-        epochOf(batch) ?? "",
+        batch,
+        points,
         now,
-        points.length,
-        refused,
-        skewMs,
-        meta,
-      );
-      const r = dbh.dialect === "sqlite"
-        ? await ingestSqlite(hostId, batch, points, agent, now)
-        : await ingestPostgres(hostId, batch, points, agent, now);
+        // Without a raw window every series counts as live.
+        liveFrom: meta.oldestMs ?? Number.MIN_SAFE_INTEGER,
+        agent: (stored, capped) =>
+          agentValues(hostId, epochOf(batch) ?? "", now, stored, refused, capped, skewMs, meta),
+      };
+      const r = dbh.dialect === "sqlite" ? await ingestSqlite(work) : await ingestPostgres(work);
       return r.duplicate
-        ? { duplicate: true, points: 0, samples: [], refused: { future: 0, old: 0 }, skewMs }
-        : { ...r, points: points.length, samples, refused, skewMs };
+        ? {
+          duplicate: true,
+          points: 0,
+          samples: [],
+          refused: { future: 0, old: 0 },
+          capped: { series: 0, samples: 0 },
+          skewMs,
+        }
+        : {
+          duplicate: false,
+          epochChanged: r.epochChanged,
+          points: r.stored!,
+          samples: dropSeries(samples, r.refusedKeys!),
+          refused,
+          capped: r.capped!,
+          skewMs,
+        };
+    },
+
+    /**
+     * Drops cached ids and newest times of series that retention deleted (with the rest of their
+     * hosts' cached ids, which the next batch of each host reads again).
+     */
+    forget(seriesIds: Iterable<number>): void {
+      for (const id of seriesIds) {
+        const hostId = hostOf.get(id);
+        newest.delete(id);
+        if (hostId !== undefined) dropHost(hostId);
+      }
     },
 
     /** The highest committed seq of a host (in one epoch, or any), or -1 (tests check for gaps). */

@@ -1,6 +1,7 @@
 /**
  * The metrics status lines of a host's page: "Metrics not reporting: <reason>", a clock that is
- * off, a spool that was reset, and problems the agent reports on its side. Nothing when all is well.
+ * off, a spool that was reset, new series dropped at the host's series limit, and problems the
+ * agent reports on its side. Nothing when all is well.
  */
 import type { AppContext } from "../../../../lib/http/context.ts";
 import type { HostDetail } from "../../../../lib/hosts/view.ts";
@@ -39,6 +40,18 @@ function Note({ note }: { note: IngestNote }) {
           <strong>Metrics restarted</strong>{" "}
           <Time ms={note.at} seconds />: the agent's spool was made anew (its directory removed or
           reinstalled), so batches it had not sent before then are lost; everything since is stored.
+        </Alert>
+      );
+    case "series_cap":
+      return (
+        <Alert kind="warn">
+          <strong>{note.series.toLocaleString("en-US")} new series dropped:</strong>{" "}
+          this host reached its limit of {note.limit.toLocaleString("en-US")}{" "}
+          series with recent samples, so the samples of new series (containers started since) are
+          not stored ({note.samples.toLocaleString("en-US")} so far, the last{" "}
+          <Time ms={note.at} seconds />); its existing series keep being stored. Series of removed
+          containers are deleted once their data has expired; CAPSTAN_METRICS_MAX_SERIES_PER_HOST
+          raises the limit.
         </Alert>
       );
     case "problem":
