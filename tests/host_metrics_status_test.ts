@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { manualClock } from "./support/clock.ts";
+import type { DbHandle } from "../lib/db/mod.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import { installMetricsFault } from "./support/faults.ts";
 import { memoryTransportPair } from "../lib/protocol/transport.ts";
@@ -19,51 +20,76 @@ const MACHINE = "machine-status-0001";
 /** Text of the page without tags, so phrases split by markup still match. */
 const text = (html: string) => html.replace(/<[^>]+>/g, "").replace(/\s+/g, " ");
 
+/**
+ * An enrolled host whose agent is connected, in a test app: its page's text as a viewer sees it,
+ * and reports of samples (one per call, `samples` as given or one cpu sample a second ago).
+ */
+async function connectedHost(
+  h: DbHandle,
+  clock: ReturnType<typeof manualClock>,
+  env: Record<string, string> = {},
+) {
+  const t = testApp(h, clock, undefined, env);
+  const viewer = await t.user("viewer@acme.io", { org: "acme", role: "viewer" });
+  const org = (await t.services.orgs.bySlug("acme"))!;
+  const { host, enrollment } = await t.services.hosts.create(SYSTEM_CTX, org.id, { name: "box" });
+  const { token } = await t.services.hosts.enroll(SYSTEM_CTX, {
+    token: enrollment.token,
+    machineId: MACHINE,
+    hostname: "box",
+  });
+  const [hubEnd, agentEnd] = memoryTransportPair();
+  const attached = t.services.agents.attach(host, hubEnd);
+  agentEnd.send(JSON.stringify(
+    {
+      t: "hello",
+      protocol: 1,
+      agent_version: "0.1.0",
+      machine_id: MACHINE,
+      hostname: "box",
+      engine: null,
+    } satisfies Partial<Hello>,
+  ));
+  await attached;
+  const page = async () =>
+    text(await (await t.request(`/o/acme/hosts/${host.id}`, { cookie: viewer.cookie })).text());
+  let seq = 0;
+  const report = async (
+    headers: Record<string, string> = {},
+    epoch = "spool-epoch-1",
+    samples: unknown[] = [{ t: clock.now() - 1000, host: { "cpu.total_pct": 5 } }],
+  ) =>
+    await t.app.request("http://hub.test/api/v1/agent/report", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "x-capstan-machine-id": MACHINE,
+        "content-encoding": "gzip",
+        ...headers,
+      },
+      body: await gzip(JSON.stringify({
+        epoch,
+        seq: seq++,
+        samples,
+      })),
+    });
+
+  return {
+    page,
+    report,
+    /** The last report was not stored: the next one goes with its seq again. */
+    resend: () => seq--,
+    /** A new spool starts numbering again. */
+    restartSeq: () => (seq = 0),
+    hubEnd,
+  };
+}
+
 dbTest(
   "[e2e] host page: metrics not reporting with the reason, clock off by N s, spool reset and spool problems",
   async (h) => {
     const clock = manualClock(Date.UTC(2026, 5, 1, 12));
-    const t = testApp(h, clock);
-    const viewer = await t.user("viewer@acme.io", { org: "acme", role: "viewer" });
-    const org = (await t.services.orgs.bySlug("acme"))!;
-    const { host, enrollment } = await t.services.hosts.create(SYSTEM_CTX, org.id, { name: "box" });
-    const { token } = await t.services.hosts.enroll(SYSTEM_CTX, {
-      token: enrollment.token,
-      machineId: MACHINE,
-      hostname: "box",
-    });
-    const [hubEnd, agentEnd] = memoryTransportPair();
-    const attached = t.services.agents.attach(host, hubEnd);
-    agentEnd.send(JSON.stringify(
-      {
-        t: "hello",
-        protocol: 1,
-        agent_version: "0.1.0",
-        machine_id: MACHINE,
-        hostname: "box",
-        engine: null,
-      } satisfies Partial<Hello>,
-    ));
-    await attached;
-    const page = async () =>
-      text(await (await t.request(`/o/acme/hosts/${host.id}`, { cookie: viewer.cookie })).text());
-    let seq = 0;
-    const report = async (headers: Record<string, string> = {}, epoch = "spool-epoch-1") =>
-      await t.app.request("http://hub.test/api/v1/agent/report", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${token}`,
-          "x-capstan-machine-id": MACHINE,
-          "content-encoding": "gzip",
-          ...headers,
-        },
-        body: await gzip(JSON.stringify({
-          epoch,
-          seq: seq++,
-          samples: [{ t: clock.now() - 1000, host: { "cpu.total_pct": 5 } }],
-        })),
-      });
-
+    const { page, report, resend, restartSeq, hubEnd } = await connectedHost(h, clock);
     // Just connected: no complaint yet.
     assert.doesNotMatch(await page(), /Metrics not reporting/);
     // Connected for two minutes and no report: said, with what to look at.
@@ -77,7 +103,7 @@ dbTest(
     const fault = await installMetricsFault(h);
     await fault.on();
     assert.equal((await report()).status, 503);
-    seq--;
+    resend();
     assert.match(
       await page(),
       /Metrics not reporting: the hub could not store its report: (database or disk is full|could not extend file: No space left on device)/,
@@ -104,7 +130,7 @@ dbTest(
 
     // The spool directory was removed: a new epoch, mentioned; the clock was fixed, the spool too.
     clock.advance(10_000);
-    seq = 0;
+    restartSeq();
     assert.equal(
       (await report({ "x-capstan-agent-time": String(clock.now()) }, "spool-epoch-2")).status,
       200,
@@ -122,6 +148,38 @@ dbTest(
     assert.match(
       await page(),
       /Metrics not reporting: the agent is connected but its reports stopped arriving.*Last samples stored 2026-06-01 12:02:10 UTC/,
+    );
+    hubEnd.close();
+  },
+);
+
+dbTest(
+  "[e2e] host page: new series dropped at the host's series limit, with how many and when",
+  async (h) => {
+    const clock = manualClock(Date.UTC(2026, 5, 1, 12));
+    const { page, report, hubEnd } = await connectedHost(h, clock, {
+      CAPSTAN_METRICS_MAX_SERIES_PER_HOST: "3",
+    });
+    // Container ids as Docker makes them (64 hex digits).
+    const web = "a".repeat(64), job = "b".repeat(64);
+    const sample = (containers: Record<string, Record<string, number>>) => ({
+      t: clock.now() - 1000,
+      host: { "cpu.total_pct": 5 },
+      containers,
+    });
+    assert.equal(
+      (await report({}, undefined, [sample({ [web]: { cpu_pct: 1, mem_bytes: 2 } })])).status,
+      200,
+    );
+    assert.doesNotMatch(await page(), /series dropped/);
+    clock.advance(10_000);
+    const res = await report({}, undefined, [
+      sample({ [web]: { cpu_pct: 1, mem_bytes: 2 }, [job]: { cpu_pct: 1, mem_bytes: 2 } }),
+    ]);
+    assert.equal(res.status, 200, "a batch with dropped series is still accepted");
+    assert.match(
+      await page(),
+      /2 new series dropped: this host reached its limit of 3 series with recent samples, so the samples of new series \(containers started since\) are not stored \(2 so far, the last 2026-06-01 12:00:10 UTC\); its existing series keep being stored\./,
     );
     hubEnd.close();
   },

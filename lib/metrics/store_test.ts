@@ -167,3 +167,79 @@ dbTest(
     assert.equal((await latest()).v, 2);
   },
 );
+
+dbTest(
+  "metric store: a host at its series limit stores its existing series, drops new ones and counts them once, and takes new ones again when old ones are no longer live",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock, { maxSeriesPerHost: 3 });
+    const window = { oldestMs: NOW - 60 * MIN };
+    /** A batch of 1 s samples of the host's cpu and the given containers' keys. */
+    const report = (seq: number, from: number, containers: Record<string, string[]>, n = 2) =>
+      store.ingest("ci", {
+        seq,
+        dropped: 0,
+        samples: Array.from({ length: n }, (_, i) => ({
+          t: from + i * 1000,
+          host: { "cpu.total_pct": seq },
+          containers: Object.fromEntries(
+            Object.entries(containers).map((
+              [id, keys],
+            ) => [id, Object.fromEntries(keys.map((k) => [k, seq]))]),
+          ),
+        })),
+      }, window);
+
+    const first = await report(0, NOW - 50_000, { a: ["cpu_pct", "mem_bytes"] });
+    assert.deepEqual(first.capped, { series: 0, samples: 0 });
+    // Container b starts: 2 new series, no room. The existing three keep being stored.
+    const second = await report(1, NOW - 40_000, {
+      a: ["cpu_pct", "mem_bytes"],
+      b: ["cpu_pct", "mem_bytes"],
+    });
+    assert.deepEqual(second.capped, { series: 2, samples: 4 });
+    assert.equal(second.points, 6);
+    assert.deepEqual(second.samples[0].containers, { a: { cpu_pct: 1, mem_bytes: 1 }, b: {} });
+    const third = await report(2, NOW - 30_000, { a: ["cpu_pct"], b: ["cpu_pct", "mem_bytes"] });
+    assert.deepEqual(third.capped, { series: 0, samples: 4 }, "b's series were counted already");
+    assert.equal(third.points, 4);
+
+    const series = await h.db.selectFrom("metric_series").select(["container_id", "key"])
+      .where("host_id", "=", "ci").orderBy("container_id").orderBy("key").execute();
+    assert.deepEqual(series.map((s) => `${s.container_id}/${s.key}`), [
+      "/cpu.total_pct",
+      "a/cpu_pct",
+      "a/mem_bytes",
+    ]);
+    const stored = await allRawRows(h.db, "ci");
+    assert.equal(stored.length, 6 + 6 + 4);
+    assert.ok(stored.every((r) => r.container_id !== "b"));
+    const agent = await h.db.selectFrom("metric_agents").selectAll().where("host_id", "=", "ci")
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      [Number(agent.capped_series), Number(agent.capped_samples), Number(agent.capped_at)],
+      [2, 8, NOW],
+    );
+    // Another host has a limit of its own.
+    const other = await store.ingest("other", batch(0, NOW - 10_000, ["a", "b", "c"], 1), window);
+    assert.deepEqual(other.capped, { series: 0, samples: 0 });
+
+    // An hour on, a has stopped and no series has a sample in the raw window (none is live); the
+    // cached count is over a minute old, so it is read again, and b's series fit.
+    clock.set(NOW + 61 * MIN);
+    const later = { oldestMs: clock.now() - 60 * MIN };
+    const admitted = await store.ingest("ci", {
+      seq: 3,
+      dropped: 0,
+      samples: [{
+        t: clock.now() - 1000,
+        host: { "cpu.total_pct": 3 },
+        containers: { b: { cpu_pct: 3, mem_bytes: 3 } },
+      }],
+    }, later);
+    assert.deepEqual(admitted.capped, { series: 0, samples: 0 });
+    assert.equal(admitted.points, 3);
+    const b = (await allRawRows(h.db, "ci")).filter((r) => r.container_id === "b");
+    assert.deepEqual(b.map((r) => [r.key, r.v]), [["cpu_pct", 3], ["mem_bytes", 3]]);
+  },
+);
