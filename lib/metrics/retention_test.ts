@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { sql } from "kysely";
-import { dbTest } from "../../tests/support/db.ts";
+import { dbTest, openTestDb, TEST_POSTGRES_URL } from "../../tests/support/db.ts";
+import { until } from "../../tests/support/process.ts";
 import { manualClock } from "../../tests/support/clock.ts";
-import { createMetricStore } from "./store.ts";
+import { createMetricStore, hostLockKey, SERIES_LOCK } from "./store.ts";
 import { createRollups } from "./rollup.ts";
 import { applyMetricsRetention } from "./retention.ts";
-import { allRawRows, countRawSamples } from "./chunks.ts";
+import { allRawRows, countRawSamples, hexOf, toRows } from "./chunks.ts";
 
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);
 const HOUR = 3_600_000;
@@ -174,3 +175,59 @@ dbTest(
     assert.deepEqual(web.slice(-2).map((r) => r.v), [2, 3]);
   },
 );
+
+Deno.test({
+  name:
+    "[postgres] applyMetricsRetention() waits for a batch of the host in flight and keeps a series that batch writes to",
+  ignore: !TEST_POSTGRES_URL && Deno.env.get("CI") !== "true",
+  async fn() {
+    const h = await openTestDb("postgres");
+    try {
+      const clock = manualClock(START);
+      const store = createMetricStore(h, clock);
+      await store.ingest("ci", {
+        seq: 0,
+        dropped: 0,
+        samples: [{ t: START, host: {}, containers: { job: { cpu_pct: 1 } } }],
+      });
+      const [series] = await h.db.selectFrom("metric_series").select("id").execute();
+      const rollups = createRollups(h.db, clock);
+      await rollups.run({ all: true });
+      clock.set(START + 48 * HOUR);
+      // Another replica's batch through its cached id: under the host's lock, not committed yet.
+      let commit!: () => void;
+      const committed = new Promise<void>((r) => commit = r);
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => locked = r);
+      const inFlight = h.pg!.begin(async (sql) => {
+        await sql`select pg_advisory_xact_lock_shared(${SERIES_LOCK}, ${hostLockKey("ci")}::int)`;
+        const [row] = toRows(Number(series.id), [[{ t: clock.now() - 1000, v: 2 }]]);
+        await sql`insert into metric_chunks (series_id, t0, t1, n, data)
+          values (${row.series_id}, ${row.t0}, ${row.t1}, ${row.n}, decode(${
+          hexOf(row.data)
+        }, 'hex'))`;
+        locked();
+        await committed;
+      });
+      await holding;
+      const retention = applyMetricsRetention(h.db, clock, rollups, {
+        rawHours: 1,
+        minuteDays: 1,
+        hourDays: 1,
+      });
+      await until("retention waits for the host's lock", async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and not granted`.execute(h.db);
+        return rows[0].n > 0;
+      });
+      commit();
+      await inFlight;
+      const out = await retention;
+      assert.equal(out.series, 0, "the series got a sample before the deletion could commit");
+      assert.equal((await allRawRows(h.db, "ci")).length, 1);
+      assert.equal(await orphans(h, "metric_chunks"), 0);
+    } finally {
+      await h.close();
+    }
+  },
+});
