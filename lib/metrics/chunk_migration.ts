@@ -100,7 +100,8 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
       }
       const pacer = createPacer(pacing);
       let converted = 0;
-      while (performance.now() - started < budgetMs) {
+      // At least one step a run, however small the budget.
+      do {
         const n = await step();
         if (n === 0) {
           await db.updateTable("metric_chunk_migration").set({ finished_at: clock.now() })
@@ -110,7 +111,7 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
         }
         converted += n;
         await pacer.step(n);
-      }
+      } while (performance.now() - started < budgetMs);
       return converted;
     },
   };
