@@ -19,6 +19,7 @@ import { sql } from "kysely";
 import { type DbHandle, openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
 import { createMetricStore } from "../lib/metrics/store.ts";
+import { createLegacyRaw, readRaw } from "../lib/metrics/chunks.ts";
 import { createChunkCompaction } from "../lib/metrics/chunk_compaction.ts";
 import { createRollups } from "../lib/metrics/rollup.ts";
 import { RAW_TIER_TABLES } from "../lib/metrics/raw_tier.ts";
@@ -202,6 +203,34 @@ export async function withSqliteDb<T>(fn: (dbh: DbHandle) => Promise<T>): Promis
 }
 
 /**
+ * Milliseconds to read one hour of one 1 s series from the stored hour, decoded (the median of 30
+ * reads after a warm-up; on a machine shared with other work single reads wait for the CPU): the
+ * samples a raw-tier chart or rollup starts from.
+ */
+export async function rawRangeQueryMs(dbh: DbHandle, hour: HostHour): Promise<number> {
+  const { id } = await dbh.db.selectFrom("metric_series").select("id").where(
+    "host_id",
+    "=",
+    HOST_ID,
+  )
+    .where("container_id", "=", "").where("key", "=", "cpu.total_pct").executeTakeFirstOrThrow();
+  const sid = Number(id);
+  const legacy = createLegacyRaw(Date.now);
+  const read = () => readRaw(dbh.db, legacy, [sid], hour.start, hour.start + 3_600_000);
+  const first = (await read()).get(sid)?.length ?? 0;
+  if (first < 3000) throw new Error(`Cannot time the range read: ${first} samples in the hour`);
+  for (let i = 0; i < 5; i++) await read();
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await read();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/**
  * `raw_bytes_per_sample` (SQLite), `raw_bytes_per_sample_postgres` (with CAPSTAN_TEST_POSTGRES_URL),
  * `prometheus_bytes_per_sample`, `raw_bytes_vs_prometheus` and `raw_tier_samples`, through `record`.
  */
@@ -210,16 +239,21 @@ export async function rawTierBench(
   opts: { hour?: HostHour; afterHour?: AfterHour } = {},
 ): Promise<void> {
   const hour = opts.hour ?? hostHour();
-  const lite = await withSqliteDb((dbh) => capstanRawTier(dbh, hour, opts.afterHour));
+  const lite = await withSqliteDb(async (dbh) => ({
+    ...await capstanRawTier(dbh, hour, opts.afterHour),
+    rangeMs: await rawRangeQueryMs(dbh, hour),
+  }));
   console.log(`  (raw tier, ${lite.method}: ${JSON.stringify(lite.tables)} bytes)`);
   record("raw_tier_samples", lite.samples);
   record("raw_bytes_per_sample", lite.bytesPerSample);
+  record("raw_range_query_ms", lite.rangeMs);
   if (TEST_POSTGRES_URL) {
     const dbh = await openTestDb("postgres");
     try {
       const pg = await capstanRawTier(dbh, hour, opts.afterHour);
       console.log(`  (raw tier, ${pg.method}: ${JSON.stringify(pg.tables)} bytes)`);
       record("raw_bytes_per_sample_postgres", pg.bytesPerSample);
+      record("raw_range_query_ms_postgres", await rawRangeQueryMs(dbh, hour));
     } finally {
       await dbh.close();
     }

@@ -25,7 +25,7 @@ export function StorageTable(
                 <tr>
                   <th scope="col">Host</th>
                   <th scope="col" class="num">Series</th>
-                  <th scope="col" class="num">Raw rows</th>
+                  <th scope="col" class="num">Raw samples</th>
                   <th scope="col" class="num">1-minute rows</th>
                   <th scope="col" class="num">1-hour rows</th>
                   <th scope="col" class="num">Estimated size</th>
@@ -61,11 +61,22 @@ export function StorageTable(
             </table>
           </div>
         )}
+      {report.conversion && report.conversion.finished_at === null &&
+        report.conversion.total_rows > 0 && (
+        <p class="notice" role="status" data-conversion>
+          Converting raw samples stored before this version into compressed chunks:{" "}
+          {count(report.conversion.converted_rows)} of {count(report.conversion.total_rows)}{" "}
+          ({Math.floor(report.conversion.converted_rows / report.conversion.total_rows * 100)}{" "}
+          %). Charts show every sample meanwhile.
+        </p>
+      )}
       <p class="muted small footnote">
-        Row counts are exact; sizes are estimates for {db}: about {report.row_bytes.raw}{" "}
-        bytes per raw sample and {report.row_bytes.rollup}{" "}
-        bytes per rollup row plus its histogram, data and index together. Free pages, vacuum state
-        and other organizations sharing the database are not included.
+        Counts are exact; sizes are estimates for{" "}
+        {db}. Raw samples are stored compressed, many to a row: about {report.row_bytes.raw}{" "}
+        bytes each on a typical host (this install's figure is what the table adds up from the
+        stored chunks); rollup rows take about {report.row_bytes.rollup}{" "}
+        bytes plus their histogram, data and index together. Free pages, vacuum state and other
+        organizations sharing the database are not included.
       </p>
     </section>
   );

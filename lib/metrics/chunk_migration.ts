@@ -86,13 +86,13 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
      */
     async run(budgetMs = 20_000): Promise<number> {
       if (finished) return 0;
-      const started = clock.now();
+      const started = performance.now();
       if (!(await status())) {
         const total = await db.selectFrom("metric_raw").select((eb) => eb.fn.countAll().as("n"))
           .executeTakeFirstOrThrow();
         await db.insertInto("metric_chunk_migration").values({
           id: 1,
-          started_at: started,
+          started_at: clock.now(),
           total_rows: Number(total.n),
           converted_rows: 0,
           finished_at: null,
@@ -100,7 +100,8 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
       }
       const pacer = createPacer(pacing);
       let converted = 0;
-      while (clock.now() - started < budgetMs) {
+      // At least one step a run, however small the budget.
+      do {
         const n = await step();
         if (n === 0) {
           await db.updateTable("metric_chunk_migration").set({ finished_at: clock.now() })
@@ -110,7 +111,7 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
         }
         converted += n;
         await pacer.step(n);
-      }
+      } while (performance.now() - started < budgetMs);
       return converted;
     },
   };

@@ -11,6 +11,7 @@ import type { Clock } from "../util/clock.ts";
 import type { MetricOverview } from "./overview.ts";
 import { renderPrometheus } from "./prometheus.ts";
 import type { MetricQuery } from "./query.ts";
+import type { ChunkMigrationStatus } from "./chunk_migration.ts";
 import { type ContainerUsage, containerUsage, type StorageReport, storageReport } from "./views.ts";
 
 /** Values older than this are stale and left out of a scrape, as Prometheus would mark them. */
@@ -21,7 +22,11 @@ export interface MetricReadDeps {
   db: Db;
   dbh: { dialect: Dialect };
   clock: Clock;
-  metrics: { overview: MetricOverview; query: Pick<MetricQuery, "latest"> };
+  metrics: {
+    overview: MetricOverview;
+    query: Pick<MetricQuery, "latest">;
+    chunkMigrationStatus?: () => Promise<ChunkMigrationStatus | undefined>;
+  };
 }
 
 /** A host's containers (running first) with their newest CPU, memory and network figures. */
@@ -38,7 +43,8 @@ export async function metricStorage(
   deps: Pick<MetricReadDeps, "db" | "dbh" | "metrics">,
   orgId: string,
 ): Promise<StorageReport> {
-  return await storageReport(deps.db, deps.dbh.dialect, deps.metrics.overview, orgId);
+  const report = await storageReport(deps.db, deps.dbh.dialect, deps.metrics.overview, orgId);
+  return { ...report, conversion: (await deps.metrics.chunkMigrationStatus?.()) ?? null };
 }
 
 /** The organization's latest host and container values as Prometheus exposition text. */

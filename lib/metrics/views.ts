@@ -4,6 +4,7 @@
  * island props and API bodies.
  */
 import type { Db, Dialect } from "../db/mod.ts";
+import type { ChunkMigrationStatus } from "./chunk_migration.ts";
 import {
   type HostStorage,
   type MetricOverview,
@@ -189,6 +190,8 @@ export interface HostStorageRow extends HostStorage {
 export interface StorageReport {
   dialect: Dialect;
   row_bytes: RowSize;
+  /** How far the conversion of raw rows stored before chunks is (null: nothing to convert). */
+  conversion?: ChunkMigrationStatus | null;
   hosts: HostStorageRow[];
   total: Omit<HostStorage, "host_id">;
 }

@@ -134,7 +134,15 @@ const StorageResponse = z.object({
   dialect: z.enum(["sqlite", "postgres"]),
   row_bytes: z.object({ raw: z.number(), rollup: z.number() }).openapi({
     description:
-      "Approximate bytes per row used for the estimate (rollups add their histogram text)",
+      "Approximate bytes per raw sample (stored compressed) and per rollup row (plus its histogram text)",
+  }),
+  conversion: z.object({
+    started_at: z.number(),
+    total_rows: z.number(),
+    converted_rows: z.number(),
+    finished_at: z.number().nullable(),
+  }).nullable().optional().openapi({
+    description: "How far the conversion of raw rows stored before compressed chunks is",
   }),
   retention: z.object({ raw_hours: z.number(), minute_days: z.number(), hour_days: z.number() }),
   hosts: z.array(
