@@ -32,6 +32,7 @@ import { cleanupSuite, TEST_IMAGE, testLabels, testName } from "../lib/docker/te
 import { createLogger } from "../lib/log.ts";
 import { startMetrics } from "../agent/metrics/mod.ts";
 import { startReceiver } from "../agent/metrics/receiver.ts";
+import { startMemoryTrim } from "../agent/memory_trim.ts";
 import { median } from "./stats.ts";
 import { recordAlone } from "./results.ts";
 
@@ -89,6 +90,8 @@ async function child(): Promise<void> {
   const warmup = Number(Deno.env.get("MEASURE_WARMUP"));
   const stateDir = await Deno.makeTempDir({ prefix: "capstan-measure-" });
   const docker = createDockerClient();
+  // As agent/main.ts does: the unit's DENO_USR2_MEMORY_TRIM is in this child's environment.
+  const trim = startMemoryTrim({ env: Deno.env.toObject(), log: createLogger("warn") });
   const metrics = await startMetrics({
     hubUrl: Deno.env.get("MEASURE_HUB")!,
     token: TOKEN,
@@ -107,6 +110,7 @@ async function child(): Promise<void> {
   const hwmKb = statusKb("VmHWM");
   const stats = metrics.stats();
   await metrics.stop();
+  trim.stop();
   docker.close();
   await Deno.remove(stateDir, { recursive: true });
   console.log(JSON.stringify({
