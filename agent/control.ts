@@ -14,7 +14,6 @@ import { z } from "zod";
 import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
 import { serviceLogs, swarmCalls } from "./swarm.ts";
 import { imageOps } from "./images.ts";
-import { runBuild } from "./build/run.ts";
 import { type ResticOptions, snapshotOps } from "./snapshots/restic.ts";
 
 /** An operation failed in a way the hub should show the user (status like HTTP). */
@@ -307,6 +306,9 @@ export function createControl(
       }
       if (name === "image.push") return await images.push(params, emit, signal);
       if (name === "build.run") {
+        // Loaded on the first build, not at start: most hosts never build, and the builders (git,
+        // the context tar, Dockerfile plans, nix) would otherwise sit in every agent's memory.
+        const { runBuild } = await import("./build/run.ts");
         await runBuild(docker, params, emit, signal, { tmpRoot: options.buildDir });
         return;
       }

@@ -12,6 +12,7 @@ import { agentState } from "./state.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { runUpdateGuard } from "./update/guard.ts";
 import { type AgentUpdates, startUpdates, updateSettings } from "./update/mod.ts";
+import { startMemoryTrim } from "./memory_trim.ts";
 
 /**
  * `capstan-agent --update-guard`: the start-up check before each start (systemd ExecStartPre), run
@@ -89,6 +90,8 @@ export async function main(
       ac.abort();
     },
   });
+  // Freed memory goes back to the system every 30 s (where install.sh's unit enables it).
+  const trim = startMemoryTrim({ env: readEnv(), log });
   try {
     const exit = await runAgent({
       config,
@@ -104,6 +107,7 @@ export async function main(
     if (exit.code !== 0) console.error(`capstan-agent: ${exit.message}`);
     return exit.code;
   } finally {
+    trim.stop();
     updates?.stop();
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGINT", onSignal);

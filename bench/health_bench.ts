@@ -12,6 +12,7 @@ import { createDockerClient } from "../lib/docker/client.ts";
 import { cleanupSuite, TEST_IMAGE, testLabels, testName } from "../lib/docker/testing.ts";
 import { createLogger } from "../lib/log.ts";
 import { HealthSync } from "../lib/protocol/health.ts";
+import { recordAlone } from "./results.ts";
 import { createHealthRunner } from "../agent/health/mod.ts";
 
 const SUITE = "health-bench";
@@ -158,15 +159,6 @@ if (import.meta.main) {
   if (Deno.args.includes("--child")) await child();
   else {
     // Alone: keep the other figures of results.json and update these two.
-    const file = new URL("./results.json", import.meta.url);
-    const results: Record<string, number> = JSON.parse(
-      await Deno.readTextFile(file).catch(() => "{}"),
-    );
-    await healthBench((name, value) => {
-      results[name] = Math.round(value * 100) / 100;
-      console.log(`${name.padEnd(40)} ${results[name]}`);
-    });
-    await Deno.writeTextFile(file, JSON.stringify(results, null, 2) + "\n");
-    console.log("written bench/results.json");
+    await recordAlone(healthBench);
   }
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
+import { AGENT_UNIT_ENV } from "../bench/agent_bench.ts";
 
 const SCRIPT = fileURLToPath(new URL("../agent/install.sh", import.meta.url));
 const TOKEN = "cape_" + "A".repeat(43);
@@ -152,6 +153,10 @@ Deno.test({
         ]
       ) assert.ok(unit.includes(`\n${line}\n`), `unit has ${line}\n${unit}`);
       assert.match(unit, new RegExp(`\\nExecStart=\\S*deno run .* ${agentJs}\\n`));
+      // The memory settings (issue 20), the same the agent benchmark measures with.
+      for (const [name, value] of Object.entries(AGENT_UNIT_ENV)) {
+        assert.ok(unit.includes(`\nEnvironment=${name}=${value}\n`), `unit sets ${name}\n${unit}`);
+      }
       assert.equal((await Deno.stat(join(root, "var/lib/capstan-agent"))).mode! & 0o777, 0o700);
 
       const calls = await Deno.readTextFile(log);

@@ -20,6 +20,14 @@ export interface ReceiverOptions {
   respond?: (batch: MetricsBatch, attempt: number) => number | undefined;
   /** More of the hub's answer to a committed batch (refused samples, skew). */
   ack?: (batch: MetricsBatch) => Partial<ReportAck>;
+  /**
+   * Also stand in for the hub's agent WebSocket (`/api/v1/agent/connect`, same token): welcome the
+   * agent and ping it every `pingMs`, as the hub does, so a whole agent process can run against
+   * the receiver (the agent benchmark). Off by default: tests of the reporter get a 404 there.
+   */
+  agentSocket?: { pingMs: number };
+  /** Count batches but do not keep them in `received` (hour-long runs); default false. */
+  discard?: boolean;
 }
 
 /** A running receiver. */
@@ -41,6 +49,24 @@ async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return await new Response(stream).text();
 }
 
+/** The hub's side of an agent connection, reduced to a welcome and a ping every `pingMs`. */
+function agentSocket(req: Request, token: string, pingMs: number): Response {
+  if (req.headers.get("authorization") !== `Bearer ${token}`) {
+    return Response.json({ error: { code: "unauthorized" } }, { status: 401 });
+  }
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return Response.json({ error: { code: "upgrade_required" } }, { status: 426 });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(req);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  socket.onopen = () => {
+    socket.send(JSON.stringify({ t: "welcome", host_id: "receiver", protocol: 1 }));
+    timer = setInterval(() => socket.send(JSON.stringify({ t: "ping", at: Date.now() })), pingMs);
+  };
+  socket.onclose = () => clearInterval(timer);
+  return response;
+}
+
 /** Starts a receiver on 127.0.0.1 (a free port). */
 export function startReceiver(opts: ReceiverOptions): Receiver {
   const received: ReceivedBatch[] = [];
@@ -53,6 +79,9 @@ export function startReceiver(opts: ReceiverOptions): Receiver {
     return Response.json(body, { status });
   };
   const handler = async (req: Request): Promise<Response> => {
+    if (opts.agentSocket && new URL(req.url).pathname === "/api/v1/agent/connect") {
+      return agentSocket(req, opts.token, opts.agentSocket.pingMs);
+    }
     if (new URL(req.url).pathname !== "/api/v1/agent/report" || req.method !== "POST") {
       return answer(404, { error: { code: "not_found" } });
     }
@@ -71,7 +100,7 @@ export function startReceiver(opts: ReceiverOptions): Receiver {
     const key = `${batch.epoch ?? ""}/${batch.seq}`;
     const duplicate = committed.has(key);
     committed.add(key);
-    received.push({ batch, duplicate, headers: req.headers });
+    if (!opts.discard) received.push({ batch, duplicate, headers: req.headers });
     const ack: ReportAck = { seq: batch.seq, duplicate, ...opts.ack?.(batch) };
     return answer(200, ack);
   };

@@ -15,6 +15,8 @@ import { type MetricsClock, systemClock } from "./clock.ts";
 const MAX_HOST_SERIES = 512;
 const MAX_CONTAINERS = 1000;
 const CONTAINER_ID = /^[a-f0-9]{64}$/;
+/** Series keys remembered as valid at most (a sample has some 600). */
+const MAX_KNOWN_KEYS = 4096;
 
 /** Options of the sampler. */
 export interface SamplerOptions {
@@ -116,7 +118,12 @@ export function createSampler(opts: SamplerOptions): Sampler {
     if (!Number.isFinite(v)) return false;
     if (goodKeys.has(key)) return true;
     if (SERIES_KEY.test(key)) {
-      if (goodKeys.size < 20_000) goodKeys.add(key);
+      // Bounded by starting over, not by refusing new keys: where devices come and go (a bridge
+      // per Docker network, hotplugged disks) the keys of gone ones would otherwise fill the set
+      // up to its bound for good (it was 20,000 keys, some 2 MB; issue 20: flat memory). A
+      // sample has at most ~600 distinct keys, so a clear costs one regex run per key, rarely.
+      if (goodKeys.size >= MAX_KNOWN_KEYS) goodKeys.clear();
+      goodKeys.add(key);
       return true;
     }
     if (!warned.has(key) && warned.size < 100) {

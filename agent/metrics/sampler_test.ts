@@ -191,3 +191,29 @@ Deno.test("createSampler() counts a failing collector and keeps sampling the oth
   await clock.advance(5_000);
   assert.equal(samples.length, after, "stopped");
 });
+
+Deno.test("createSampler() keeps taking new series keys after thousands of others came and went (bridges of gone networks)", async () => {
+  const clock = new FakeClock();
+  const samples: MetricsSample[] = [];
+  let n = 0;
+  // Each sample brings 300 keys never seen before, as a host whose Docker networks churn would.
+  const churning: HostCollector = {
+    name: "net",
+    collect: () =>
+      Object.fromEntries(
+        Array.from({ length: 300 }, () => [`net.rx_bps{iface=br-${(n++).toString(16)}}`, 1]),
+      ),
+  };
+  const s = createSampler({
+    host: [churning],
+    intervalMs: 1000,
+    clock,
+    onSample: (x) => samples.push(x),
+  });
+  s.start();
+  await clock.advance(99_500); // 100 samples, 30,000 distinct keys
+  assert.equal(samples.length, 100);
+  assert.equal(Object.keys(samples[99].host).length, 300);
+  assert.equal(s.stats().rejectedValues, 0);
+  await s.stop();
+});
