@@ -9,15 +9,7 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { createPacer, type Pacing } from "./pacer.ts";
-import {
-  chunkBytes,
-  cutSamples,
-  hourOf,
-  insertChunkRows,
-  lockSeries,
-  mergeSamples,
-  toRows,
-} from "./chunks.ts";
+import { chunkBytes, hourOf, insertChunkRows, lockSeries, planMerge } from "./chunks.ts";
 
 /** Rows per step: an hour of a 1 s series. */
 const STEP_ROWS = 3600;
@@ -59,15 +51,21 @@ export function createChunkMigration(dbh: DbHandle, clock: Clock, pacing: Pacing
         .map((r) => ({ t: Number(r.t), v: r.v }));
       if (!rows.length) return 0;
       const first = rows[0].t, last = rows[rows.length - 1].t;
-      const stored = await tx.selectFrom("metric_chunks").select(["t0", "data"])
+      const stored = (await tx.selectFrom("metric_chunks").select(["t0", "t1", "n", "data"])
         .where("series_id", "=", sid).where("t0", ">=", hourOf(first)).where("t0", "<=", last)
-        .where("t1", ">=", first).execute();
-      const { samples } = mergeSamples(stored.map((r) => ({ data: chunkBytes(r.data) })), rows);
-      if (stored.length) {
+        .where("t1", ">=", first).execute()).map((r) => ({
+          series_id: sid,
+          t0: Number(r.t0),
+          t1: Number(r.t1),
+          n: Number(r.n),
+          data: chunkBytes(r.data),
+        }));
+      const plan = planMerge(sid, rows, undefined, () => stored);
+      if (plan.remove.length) {
         await tx.deleteFrom("metric_chunks").where("series_id", "=", sid)
-          .where("t0", "in", stored.map((r) => Number(r.t0))).execute();
+          .where("t0", "in", plan.remove).execute();
       }
-      await insertChunkRows(tx, dialect, toRows(sid, cutSamples(samples)));
+      await insertChunkRows(tx, dialect, plan.put);
       await tx.deleteFrom("metric_raw").where("series_id", "=", sid).where("t", "<=", last)
         .execute();
       await tx.updateTable("metric_chunk_migration")

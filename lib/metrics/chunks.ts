@@ -99,8 +99,29 @@ export function mergeSamples(
   return { samples, added };
 }
 
+/**
+ * What to write for samples of one series: new chunks when they start after everything stored
+ * (`newest`, when the caller knows it: ingest's usual case, no read), else the samples merged with
+ * the stored chunks they overlap (late or replayed samples, or rows being converted), which are
+ * then replaced; nothing when every sample was stored already.
+ */
+export function planMerge(
+  seriesId: number,
+  samples: Sample[],
+  newest: number | undefined,
+  overlapping: () => ChunkRow[],
+): { remove: number[]; put: ChunkRow[] } {
+  const fresh = () => toRows(seriesId, cutSamples(samples));
+  if (newest !== undefined && samples[0].t > newest) return { remove: [], put: fresh() };
+  const stored = overlapping();
+  if (!stored.length) return { remove: [], put: fresh() };
+  const merged = mergeSamples(stored, samples);
+  if (merged.added === 0) return { remove: [], put: [] };
+  return { remove: stored.map((r) => r.t0), put: toRows(seriesId, cutSamples(merged.samples)) };
+}
+
 /** Chunk blobs come back as Uint8Array (node:sqlite) or Buffer (postgres.js), a Uint8Array too. */
-const bytes = (data: unknown): Uint8Array =>
+export const chunkBytes = (data: unknown): Uint8Array =>
   data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
 
 /**
@@ -171,7 +192,7 @@ export async function readRaw(
       .where("t1", ">=", from).orderBy("series_id").orderBy("t0").execute();
     for (const r of rows) {
       const sid = Number(r.series_id);
-      for (const s of decodeChunk(bytes(r.data))) if (s.t >= from && s.t < to) push(sid, s);
+      for (const s of decodeChunk(chunkBytes(r.data))) if (s.t >= from && s.t < to) push(sid, s);
     }
     if (old) {
       const legacyRows = await db.selectFrom("metric_raw").select(["series_id", "t", "v"])
@@ -288,7 +309,7 @@ export async function allRawRows(db: Db, hostId?: string): Promise<RawRow[]> {
   }
   const out: RawRow[] = [];
   for (const r of await chunks.execute()) {
-    for (const x of decodeChunk(bytes(r.data))) {
+    for (const x of decodeChunk(chunkBytes(r.data))) {
       out.push({ ...r, series_id: Number(r.series_id), data: undefined, t: x.t, v: x.v } as RawRow);
     }
   }
@@ -331,8 +352,9 @@ export const CHUNK_LOCK = 0x6d63; // "mc"
  */
 export async function lockSeries(tx: Db, dialect: Dialect, seriesId: number): Promise<void> {
   if (dialect !== "postgres") return;
-  await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesId % 2 ** 31}::int)`.execute(tx);
+  await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesLockKey(seriesId)}::int)`
+    .execute(tx);
 }
 
-/** Decodes a blob read from either dialect. */
-export const chunkBytes = bytes;
+/** A series id as the int4 second key of a CHUNK_LOCK (ingest takes it through postgres.js). */
+export const seriesLockKey = (seriesId: number) => seriesId % 2 ** 31;

@@ -247,8 +247,8 @@ export function createMetricQuery(db: Db, clock: Clock) {
         }
       };
       if (tier === "raw") {
+        const samples = await readRaw(db, legacy, ss.map((s) => s.id), from, to);
         for (const s of ss) {
-          const samples = await readRaw(db, legacy, [s.id], from, to);
           for (const r of samples.get(s.id) ?? []) put(s.id, r.t, r.v, 1, r.v, r.v);
         }
       } else {

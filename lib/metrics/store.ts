@@ -7,9 +7,9 @@ import {
   cutSamples,
   hexOf,
   hourOf,
-  mergeSamples,
+  planMerge,
   type Sample,
-  toRows,
+  seriesLockKey,
 } from "./chunks.ts";
 
 const MINUTE = 60_000;
@@ -172,25 +172,6 @@ interface HostSeries {
 
 /** The hours a batch's points fall in, which compaction must look at (chunks.ts). */
 const hoursOf = (points: Point[]) => [...new Set(points.map((p) => hourOf(p.t)))];
-
-/**
- * What to write for one series' run of a batch: a new chunk when the run starts after everything
- * stored (`newest`, known from earlier batches), else the run merged with the stored chunks it
- * overlaps (a late or replayed sample), which are then replaced.
- */
-function planRun(
-  sid: number,
-  run: Sample[],
-  newest: number | undefined,
-  overlapping: () => ChunkRow[],
-): { remove: number[]; put: ChunkRow[] } {
-  if (newest !== undefined && run[0].t > newest) return { remove: [], put: toRows(sid, [run]) };
-  const stored = overlapping();
-  if (!stored.length) return { remove: [], put: toRows(sid, [run]) };
-  const merged = mergeSamples(stored, run);
-  if (merged.added === 0) return { remove: [], put: [] };
-  return { remove: stored.map((r) => r.t0), put: toRows(sid, cutSamples(merged.samples)) };
-}
 
 /** What the agent said about itself with a batch (request headers, see REPORT_HEADERS). */
 export interface IngestMeta {
@@ -528,7 +509,7 @@ export function createMetricStore(
             top = r?.t === null || r?.t === undefined ? -Infinity : Number(r.t);
           }
           for (const run of cutSamples(samples)) {
-            const plan = planRun(
+            const plan = planMerge(
               sid,
               run,
               top,
@@ -667,7 +648,7 @@ export function createMetricStore(
           let stored: ChunkRow[] = [];
           if (!(run[0].t > top)) {
             // A late run: lock the series' chunks against compaction and the migration first.
-            await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${sid % 2 ** 31}::int)`;
+            await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesLockKey(sid)}::int)`;
             stored = (await sql<ChunkRow[]>`select series_id, t0, t1, n, data from metric_chunks
               where series_id = ${sid} and t0 >= ${hourOf(run[0].t)} and t0 <= ${
               run[run.length - 1].t
@@ -677,7 +658,7 @@ export function createMetricStore(
               t0: Number(r.t0),
             }));
           }
-          const plan = planRun(sid, run, top, () => stored);
+          const plan = planMerge(sid, run, top, () => stored);
           if (plan.remove.length) {
             await sql`delete from metric_chunks where series_id = ${sid}
               and t0 in ${sql(plan.remove)}`;
