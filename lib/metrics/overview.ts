@@ -65,7 +65,8 @@ const LEGACY_RAW_ROW_BYTES: Record<Dialect, number> = { sqlite: 25, postgres: 85
  * characters; PostgreSQL (`pg_total_relation_size`) 85 and 470. The rollup figures below are those
  * minus the histogram, which the estimate adds from each row's actual length. Dead tuples before
  * autovacuum, free pages and fill factor move real sizes by tens of percent: this is for capacity
- * planning, not billing.
+ * planning, not billing. The raw-row figures are LEGACY_RAW_ROW_BYTES now (rows stored before
+ * chunks, until converted); raw samples are quoted per sample (RAW_SAMPLE_BYTES).
  */
 export const ROW_BYTES: Record<Dialect, RowSize> = {
   sqlite: { raw: RAW_SAMPLE_BYTES.sqlite, rollup: 125 },
