@@ -16,6 +16,12 @@ export interface ContainersLiveProps {
   topic: Topic<ContainersEvent>;
   /** Where "refresh" goes: this page with its filters. */
   refreshHref: string;
+  /**
+   * The page filters on state or name: then a container not listed can join the list by changing
+   * state or being renamed. Without such a filter it cannot (rows are ordered by host and name),
+   * so the churn of other containers on a busy host offers no refresh.
+   */
+  filtersOnState?: boolean;
 }
 
 /** The same colours as the server's StateBadge. */
@@ -73,17 +79,20 @@ function applyInPlace(e: ContainersEvent, pending: Set<string>): boolean {
 }
 
 /** Shows "live" and "N changes — refresh"; badges of listed containers change in place. */
-export default function ContainersLive({ topic, refreshHref }: ContainersLiveProps) {
+export default function ContainersLive(
+  { topic, refreshHref, filtersOnState = false }: ContainersLiveProps,
+) {
   const changes = useSignal(0);
   const pending = useRef(new Set<string>()).current;
   useEffect(() => watchContainerActions(rows, pending, tone), []);
   const state = useLiveTopic([topic], (_topic, e) => {
     if (!e) return;
-    const inPlace = applyInPlace(e, pending);
-    // A new container, a removal, or a resync: the rows themselves must be re-read.
-    if (!inPlace || (e.kind === "event" && (e.state === "removed" || e.action === "create"))) {
-      changes.value++;
-    }
+    const listed = applyInPlace(e, pending);
+    // A new container, a removal, a resync, or (under a state or name filter) an unlisted one that
+    // may now match: the rows themselves must be re-read.
+    const membership = e.kind !== "event" || e.state === "removed" || e.action === "create" ||
+      (!listed && filtersOnState);
+    if (membership) changes.value++;
   });
 
   return (

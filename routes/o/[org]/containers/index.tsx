@@ -68,7 +68,11 @@ export async function listPage(c: AppContext, kit: PageKit, error?: HttpError) {
         sub={<>{org.name} · every host · {result.total} {filtered ? "matching" : "in all"}</>}
       >
         {hasIsland(kit.manifest, "ContainersLive") && (
-          <ContainersLiveIsland topic={topics.containers(org.id)} refreshHref={href(offset)} />
+          <ContainersLiveIsland
+            topic={topics.containers(org.id)}
+            refreshHref={href(offset)}
+            filtersOnState={Boolean(parsed.ok && (parsed.data.state || parsed.data.q))}
+          />
         )}
         {can.operate && hosts.length > 0 && (
           <a class="btn btn-primary" href={`${path}/new`}>New container</a>
