@@ -16,13 +16,23 @@ try {
     );
   }
   const { startHub } = await import("./hub.ts");
-  const hub = await startHub(config);
+  // Signals are taken before the hub starts: it logs "listening on" before its jobs are up, and a
+  // SIGTERM in that window must stop it cleanly (once started), not kill it with the default action.
+  let starting: ReturnType<typeof startHub> | undefined;
   const stop = async () => {
-    await hub.stop();
+    let hub;
+    try {
+      hub = await starting;
+    } catch {
+      return; // it did not start: the catch below reports why
+    }
+    await hub?.stop();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  starting = startHub(config);
+  await starting;
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
