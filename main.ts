@@ -16,9 +16,10 @@ try {
     );
   }
   const { startHub } = await import("./hub.ts");
-  // Signals are taken before the hub starts: it logs "listening on" before its jobs are up, and a
-  // SIGTERM in that window must stop it cleanly (once started), not kill it with the default action.
-  let starting: ReturnType<typeof startHub> | undefined;
+  // Signals are taken as the hub starts, not once it has: it logs "listening on" before its jobs
+  // are up, and a SIGTERM in that window must stop it cleanly once started, not kill it with the
+  // default action. (startHub runs synchronously up to its first await, so no signal falls between.)
+  const starting = startHub(config);
   const stop = async () => {
     let hub;
     try {
@@ -26,12 +27,11 @@ try {
     } catch {
       return; // it did not start: the catch below reports why
     }
-    await hub?.stop();
+    await hub.stop();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  starting = startHub(config);
   await starting;
 } catch (err) {
   if (err instanceof ConfigError) {
