@@ -134,7 +134,7 @@ export function createUsage(db: Db, clock: Clock) {
       const rows = await db.selectFrom("billing_usage").selectAll().where("org_id", "=", orgId)
         .where("started_at", "<", to)
         .where((eb) => eb.or([eb("ended_at", "is", null), eb("ended_at", ">", from)]))
-        .orderBy("started_at").execute();
+        .orderBy("started_at").orderBy("app_id").orderBy("service").execute();
       return rows.map(segmentOf);
     },
   };
