@@ -113,6 +113,15 @@ export function createCycles(deps: CycleDeps) {
           ? Math.floor(Number(f.first) / HOUR_MS) * HOUR_MS
           : last + HOUR_MS;
         if (h >= end) continue;
+        // Past a stretch with nothing running (weeks stopped), go straight to the hour of the
+        // next usage: walking the empty hours would spend the per-run bound on nothing.
+        const next = await db.selectFrom("billing_usage")
+          .select((eb) => eb.fn.min("started_at").as("at")).where("org_id", "=", f.org_id)
+          .where((eb) => eb.or([eb("ended_at", "is", null), eb("ended_at", ">", h)]))
+          .executeTakeFirst();
+        if (next?.at === null || next?.at === undefined) continue;
+        h = Math.max(h, Math.floor(Number(next.at) / HOUR_MS) * HOUR_MS);
+        if (h >= end) continue;
         if (budget <= 0) {
           report.more = true;
           break;

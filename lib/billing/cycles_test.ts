@@ -209,8 +209,15 @@ dbTest("billing run: catches up missed hours in bounded runs, from the first usa
   // 21:00–21:40: 2 × 0.5 core × 2400 s × 10 / 3600 = 6.67 → 7.
   assert.deepEqual(await cycles.run(), { billed: 1, raced: 0, charged: 7, more: false });
   assert.equal((await cycles.run()).billed, 0, "nothing runs: no more hours");
+  // Stopped for 30 days (720 hours, far past the bound of 4 a run), then started again: the next
+  // run goes straight to the new usage.
+  clock.advance(30 * 24 * HOUR_MS);
+  await usage.observe([{ ...u, replicas: 1 }]);
+  clock.advance(HOUR_MS);
+  // 02:40–03:00 on day 31: 1 × 0.5 core × 1200 s × 10 / 3600 = 1.67 → 2.
+  assert.deepEqual(await cycles.run(), { billed: 1, raced: 0, charged: 2, more: false });
   const ledger = createLedger(h.db, clock);
-  assert.equal(await ledger.balance("o"), -(5 + 40 + 40 + 20 + 7));
+  assert.equal(await ledger.balance("o"), -(5 + 40 + 40 + 20 + 7 + 2));
 });
 
 dbUrlTest("billing run: two hubs on their own connections bill each org-hour once", async (t) => {
