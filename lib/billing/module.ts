@@ -5,11 +5,10 @@
  */
 import { defineModule } from "../module.ts";
 import type { Cluster } from "../apps/cluster.ts";
-import { createUsage, type Usage, usageFromSwarm } from "./usage.ts";
+import { createUsage, observeSwarm, type Usage } from "./usage.ts";
 import { createLedger, type Ledger } from "./ledger.ts";
 import { createPlans, type Plans } from "./plans.ts";
 import { createCycles, type Cycles } from "./cycles.ts";
-import { LABELS } from "../apps/swarm_spec.ts";
 import * as billingMigration from "./migration.ts";
 
 /** What the billing module adds to the services. */
@@ -31,17 +30,7 @@ export const billingModule = defineModule<BillingServices, { cluster: Cluster }>
     const billingPlans = createPlans(db, clock);
     const billingLedger = createLedger(db, clock);
     const billingCycles = createCycles({ db, clock, plan: (org) => billingPlans.forOrg(org) });
-    const billingObserve = async () => {
-      // No cluster: nothing runs, every open segment ends. A manager out of reach: what runs is
-      // unknown, and the open segments stand until it answers (the last known state is billed).
-      if (!await cluster.info()) return await billingUsage.observe([]);
-      const m = await cluster.manager().catch(() => null);
-      if (!m) return { skipped: "manager offline" };
-      const services = await m.gw.services(LABELS.app);
-      const global = services.some((s) => !("Replicated" in s.Spec.Mode));
-      const tasks = global ? await m.gw.tasks({ label: [LABELS.app] }) : [];
-      return await billingUsage.observe(usageFromSwarm(services, tasks));
-    };
+    const billingObserve = () => observeSwarm(billingUsage, cluster);
     return { billingUsage, billingLedger, billingPlans, billingCycles, billingObserve };
   },
   jobs: ({ billingCycles, billingObserve }, core) =>

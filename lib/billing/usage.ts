@@ -11,6 +11,7 @@ import { uuidv7 } from "../util/ids.ts";
 import { isUniqueViolation } from "../db/unique.ts";
 import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import { LABELS } from "../apps/swarm_spec.ts";
+import type { SwarmGateway } from "../apps/gateway.ts";
 import type { Segment } from "./meter.ts";
 
 /** What one service runs now. */
@@ -162,3 +163,29 @@ export function segmentOf(r: {
 }
 
 export type Usage = ReturnType<typeof createUsage>;
+
+/** The cluster as the usage job reads it (lib/apps/cluster.ts). */
+export interface SwarmView {
+  /** The cluster's record, undefined when none was created. */
+  info(): Promise<unknown | undefined>;
+  /** The manager's gateway; throws while it is out of reach. */
+  manager(): Promise<{ gw: Pick<SwarmGateway, "services" | "tasks"> }>;
+}
+
+/**
+ * Takes what Swarm runs now into the segments (the billing_usage job). No cluster: nothing runs,
+ * every open segment ends. A manager out of reach: what runs is unknown, and the open segments
+ * stand until it answers (the last known state is billed meanwhile).
+ */
+export async function observeSwarm(
+  usage: Usage,
+  cluster: SwarmView,
+): Promise<ObserveReport | { skipped: string }> {
+  if (!await cluster.info()) return await usage.observe([]);
+  const m = await cluster.manager().catch(() => null);
+  if (!m) return { skipped: "manager offline" };
+  const services = await m.gw.services(LABELS.app);
+  const global = services.some((s) => !("Replicated" in s.Spec.Mode));
+  const tasks = global ? await m.gw.tasks({ label: [LABELS.app] }) : [];
+  return await usage.observe(usageFromSwarm(services, tasks));
+}
