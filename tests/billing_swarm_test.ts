@@ -1,8 +1,8 @@
 /**
  * Usage facts from a real single-node Swarm: an app deployed with reservations, scaled, resized,
- * rolled back,
- * stopped and deleted through the apps service, each change read back by the billing_usage job's
- * observation (lib/billing/usage.ts observeSwarm) as segments that close and reopen.
+ * rolled back, stopped, started and deleted through the apps service, each change read back by the
+ * billing_usage job's observation (lib/billing/usage.ts observeSwarm) as segments that close and
+ * reopen.
  */
 import assert from "node:assert/strict";
 import { dbService, OWNER, withSingleNodeApps } from "./support/apps.ts";
