@@ -49,5 +49,5 @@ export const billingModule = defineModule<BillingServices, { cluster: Cluster }>
         run: () => billingCycles.run(),
       }]
       : [],
-  migrations: { "0022_billing": billingMigration },
+  migrations: { "0023_billing": billingMigration },
 });
