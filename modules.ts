@@ -22,6 +22,7 @@ import { buildsModule } from "./lib/builds/module.ts";
 import { snapshotsModule } from "./lib/snapshots/module.ts";
 import { nasModule } from "./lib/nas/module.ts";
 import { systemModule } from "./lib/system/module.ts";
+import { billingModule } from "./lib/billing/module.ts";
 
 export const MODULES = [
   auditModule,
@@ -44,4 +45,5 @@ export const MODULES = [
   snapshotsModule,
   nasModule,
   systemModule,
+  billingModule,
 ] as const;

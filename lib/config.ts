@@ -69,6 +69,9 @@ const envFields = z.object({
     .max(86_400).default(120),
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_BILLING_ENABLED: z.enum(["true", "false", "1", "0"], "must be true or false").default(
+    "true",
+  ),
   CAPSTAN_TEMPLATE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
   CAPSTAN_BUILD_BASE_IMAGES: z.string().regex(/^\//, "must be an absolute path").optional(),
   CAPSTAN_SNAPSHOT_DIR: z.string().min(1).optional(),
@@ -155,6 +158,11 @@ export interface Config {
   appsKeepImages: number;
   /** Days a secret's replaced versions are kept for rollbacks (CAPSTAN_SECRETS_KEEP_DAYS). */
   secretsKeepDays: number;
+  /**
+   * Usage metering and hourly billing run (lib/billing; CAPSTAN_BILLING_ENABLED, default true):
+   * off, no usage is recorded and no hour is billed.
+   */
+  billingEnabled: boolean;
   /**
    * A JSON file of image references to replace when a template is deployed
    * (`{"mariadb:11": "my-registry/mariadb:11"}`): a mirror, or stand-ins where no registry is
@@ -276,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
+    billingEnabled: e.CAPSTAN_BILLING_ENABLED === "true" || e.CAPSTAN_BILLING_ENABLED === "1",
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {
       dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),

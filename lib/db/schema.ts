@@ -1,5 +1,6 @@
 import type { Generated } from "kysely";
 import type { AppsTables } from "../apps/tables.ts";
+import type { BillingTables } from "../billing/tables.ts";
 import type { BuildsTables } from "../builds/tables.ts";
 import type { SnapshotsTables } from "../snapshots/tables.ts";
 import type { NasTables } from "../nas/tables.ts";
@@ -457,6 +458,7 @@ export interface AgentUpdateOutcomesTable {
 export interface Database
   extends
     AppsTables,
+    BillingTables,
     BuildsTables,
     NasTables,
     ProxyTables,

@@ -1,0 +1,104 @@
+/** Table types of the billing module (its migration: lib/billing/migration.ts). */
+
+/**
+ * A usage segment: one Swarm service of an app ran `replicas` tasks, each reserving `cpu_millis`
+ * millicores and `memory_bytes` bytes, from `started_at` until `ended_at` (null: still so). Any
+ * change closes the open segment and opens the next at the same instant, so an app's segments
+ * tile its time without gaps or overlaps. Written from what Swarm runs (lib/billing/usage.ts).
+ * No foreign keys: the record of what ran outlives the app (and the org's bill its org).
+ */
+export interface BillingUsageTable {
+  id: string;
+  org_id: string;
+  app_id: string;
+  service: string;
+  replicas: number;
+  cpu_millis: number;
+  memory_bytes: number;
+  /** Milliseconds since the epoch, whole seconds (the meter bills seconds). */
+  started_at: number;
+  ended_at: number | null;
+}
+
+/** One billed org-hour; (org_id, hour) is unique: the key that makes billing exactly-once. */
+export interface BillingCyclesTable {
+  id: string;
+  org_id: string;
+  /** Start of the hour, ms since the epoch. */
+  hour: number;
+  currency: string;
+  /** Sum of the line items' amounts, minor units (the ledger charge is its negation). */
+  total: number;
+  created_at: number;
+}
+
+/** What a cycle billed for one app and resource. */
+export interface BillingLineItemsTable {
+  cycle_id: string;
+  org_id: string;
+  hour: number;
+  app_id: string;
+  /** cpu | memory (storage, egress and builds when their facts are recorded). */
+  resource: string;
+  /**
+   * Millicore-seconds or byte-seconds reserved, as a decimal integer: byte-seconds pass 2^53 (a
+   * large reservation for an hour), past what a JavaScript number or this driver's int8 keeps exact.
+   */
+  quantity: string;
+  /** The plan's price for the resource's unit (core-hour, GiB-hour), minor units. */
+  unit_price: number;
+  /** quantity × unit_price ÷ unit, rounded half-up once, minor units. */
+  amount: number;
+}
+
+/** A signed ledger entry: money moves only by appending one of these. */
+export interface BillingLedgerTable {
+  id: string;
+  org_id: string;
+  at: number;
+  kind: "top_up" | "charge" | "refund" | "adjustment";
+  /** Minor units; negative takes from the balance (a charge), positive adds (a top-up). */
+  amount: number;
+  currency: string;
+  /** What it is for: a cycle id (charge), a payment id (top-up); unique per kind. */
+  reference: string | null;
+  /** Who: `user:<id>`, `system:billing`. */
+  actor: string;
+  note: string | null;
+}
+
+/**
+ * The cached balance of an org's wallet, changed only in the transaction that appends a ledger
+ * entry (by the entry's amount); the ledger's sum is the truth and a test checks they agree.
+ */
+export interface BillingWalletsTable {
+  org_id: string;
+  balance: number;
+  updated_at: number;
+}
+
+/**
+ * A price plan: `scope` is "default" (the install's, set by platform admins) or an org id (that
+ * org's override). Prices are integer minor units of `currency`.
+ */
+export interface BillingPlansTable {
+  scope: string;
+  currency: string;
+  cpu_core_hour: number;
+  memory_gib_hour: number;
+  storage_gib_month: number;
+  egress_gib: number;
+  build_minute: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** The billing module's tables, merged into the Database type (lib/db/schema.ts). */
+export interface BillingTables {
+  billing_usage: BillingUsageTable;
+  billing_cycles: BillingCyclesTable;
+  billing_line_items: BillingLineItemsTable;
+  billing_ledger: BillingLedgerTable;
+  billing_wallets: BillingWalletsTable;
+  billing_plans: BillingPlansTable;
+}
