@@ -1,16 +1,8 @@
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { MAX_FUTURE_MS, type MetricsBatch, type MetricsSample } from "../protocol/metrics.ts";
-import {
-  CHUNK_LOCK,
-  type ChunkRow,
-  cutSamples,
-  hexOf,
-  hourOf,
-  planMerge,
-  type Sample,
-  seriesLockKey,
-} from "./chunks.ts";
+import { hexOf, hourOf, type Sample } from "./chunks.ts";
+import { encodeHead, headSpan } from "./head.ts";
 
 const MINUTE = 60_000;
 
@@ -170,7 +162,7 @@ interface HostSeries {
   capped: Set<string>;
 }
 
-/** The hours a batch's points fall in, which compaction must look at (chunks.ts). */
+/** The hours a batch's points fall in, which compaction must look at (chunk_compaction.ts). */
 const hoursOf = (points: Point[]) => [...new Set(points.map((p) => hourOf(p.t)))];
 
 /** What the agent said about itself with a batch (request headers, see REPORT_HEADERS). */
@@ -315,9 +307,6 @@ export function createMetricStore(
   const hosts = new Map<string, HostSeries>();
   // series id → its host, so forget() finds the cache an id is in.
   const hostOf = new Map<number, string>();
-  // series id → time of its newest stored sample, as committed: a batch that starts after it (the
-  // usual case) is written as new chunks without reading any. Only a late sample reads and merges.
-  const newest = new Map<number, number>();
   // host → current spool epoch, as committed; lets most batches skip reading the agent row.
   const epochs = new Map<string, string>();
 
@@ -325,10 +314,7 @@ export function createMetricStore(
   const dropHost = (hostId: string) => {
     const c = hosts.get(hostId);
     if (!c) return;
-    for (const id of c.ids.values()) {
-      newest.delete(id);
-      hostOf.delete(id);
-    }
+    for (const id of c.ids.values()) hostOf.delete(id);
     hosts.delete(hostId);
   };
 
@@ -399,15 +385,9 @@ export function createMetricStore(
       addSeries: raw.prepare(
         "insert into metric_series (host_id, container_id, key, created_at) values (?, ?, ?, ?) on conflict do nothing",
       ),
-      addChunk: raw.prepare(
-        "insert into metric_chunks (series_id, t0, t1, n, data) values (?, ?, ?, ?, ?)",
+      addHead: raw.prepare(
+        "insert into metric_head (host_id, t0, t1, n, data) values (?, ?, ?, ?, ?)",
       ),
-      // Chunks never cross an hour, so those overlapping [first, last] start in [hour, last].
-      overlapping: raw.prepare(
-        "select t0, t1, n, data from metric_chunks where series_id = ? and t0 >= ? and t0 <= ? and t1 >= ? order by t0",
-      ),
-      dropChunk: raw.prepare("delete from metric_chunks where series_id = ? and t0 = ?"),
-      newestChunk: raw.prepare("select max(t1) as t from metric_chunks where series_id = ?"),
       markCompact: raw.prepare(
         "insert into metric_compact (host_id, hour) values (?, ?) on conflict do nothing",
       ),
@@ -448,7 +428,6 @@ export function createMetricStore(
     const spoolEpoch = epochOf(batch);
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
     return dbh.db.connection().execute((): Promise<Committed> => {
-      const tops = new Map<number, number>();
       let current: string | undefined;
       let epochChanged: IngestResult["epochChanged"];
       let resolved: Resolved;
@@ -502,30 +481,11 @@ export function createMetricStore(
         const sids = points.map((p) =>
           host.ids.get(seriesKey(p)) ?? resolved.fresh.get(seriesKey(p))!
         );
-        for (const [sid, samples] of bySeries(points, sids)) {
-          let top = newest.get(sid);
-          if (top === undefined) {
-            const r = st.newestChunk.get(sid) as { t: number | null } | undefined;
-            top = r?.t === null || r?.t === undefined ? -Infinity : Number(r.t);
-          }
-          for (const run of cutSamples(samples)) {
-            const plan = planMerge(
-              sid,
-              run,
-              top,
-              () =>
-                (st.overlapping.all(sid, hourOf(run[0].t), run[run.length - 1].t, run[0].t) as {
-                  t0: number;
-                  t1: number;
-                  n: number;
-                  data: Uint8Array;
-                }[]).map((r) => ({ ...r, series_id: sid, t0: Number(r.t0), t1: Number(r.t1) })),
-            );
-            for (const t0 of plan.remove) st.dropChunk.run(sid, t0);
-            for (const c of plan.put) st.addChunk.run(sid, c.t0, c.t1, c.n, c.data);
-            top = Math.max(top, run[run.length - 1].t);
-          }
-          tops.set(sid, top);
+        // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
+        const groups = bySeries(points, sids);
+        if (groups.size) {
+          const span = headSpan(groups);
+          st.addHead.run(hostId, span.t0, span.t1, span.n, encodeHead(groups));
         }
         for (const h of hoursOf(points)) st.markCompact.run(hostId, h);
         for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
@@ -559,7 +519,6 @@ export function createMetricStore(
         throw err;
       }
       commitResolved(hostId, resolved);
-      for (const [sid, t] of tops) newest.set(sid, t);
       remember(hostId, current ?? spoolEpoch);
       return Promise.resolve({
         duplicate: false,
@@ -573,7 +532,6 @@ export function createMetricStore(
 
   async function ingestPostgres(w: Work): Promise<Committed> {
     const { hostId, batch, now } = w;
-    const tops = new Map<number, number>();
     const spoolEpoch = epochOf(batch);
     let current: string | undefined;
     let epochChanged: IngestResult["epochChanged"];
@@ -633,54 +591,18 @@ export function createMetricStore(
       points = kept.kept;
       capped.samples = kept.samples;
       const sids = points.map((p) => host.ids.get(seriesKey(p)) ?? r.fresh.get(seriesKey(p))!);
+      // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
       const groups = bySeries(points, sids);
-      const unknown = [...groups.keys()].filter((sid) => !newest.has(sid));
-      if (unknown.length) {
-        const rows = await sql<{ series_id: number; t: number | null }[]>`
-          select u.sid as series_id, (select max(t1) from metric_chunks where series_id = u.sid) as t
-          from unnest(${unknown}::bigint[]) as u(sid)`;
-        for (const r of rows) tops.set(Number(r.series_id), r.t === null ? -Infinity : Number(r.t));
+      if (groups.size) {
+        const span = headSpan(groups);
+        // Hex text decoded by the server: one parameter, whatever the driver does with bytes.
+        await sql`insert into metric_head (host_id, t0, t1, n, data)
+          values (${hostId}, ${span.t0}, ${span.t1}, ${span.n}, decode(${
+          hexOf(encodeHead(groups))
+        }, 'hex'))`;
       }
-      const put: ChunkRow[] = [];
-      for (const [sid, samples] of groups) {
-        let top = newest.get(sid) ?? tops.get(sid)!;
-        for (const run of cutSamples(samples)) {
-          let stored: ChunkRow[] = [];
-          if (!(run[0].t > top)) {
-            // A late run: lock the series' chunks against compaction and the migration first.
-            await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesLockKey(sid)}::int)`;
-            stored = (await sql<ChunkRow[]>`select series_id, t0, t1, n, data from metric_chunks
-              where series_id = ${sid} and t0 >= ${hourOf(run[0].t)} and t0 <= ${
-              run[run.length - 1].t
-            }
-              and t1 >= ${run[0].t} order by t0`).map((r) => ({
-              ...r,
-              t0: Number(r.t0),
-            }));
-          }
-          const plan = planMerge(sid, run, top, () => stored);
-          if (plan.remove.length) {
-            await sql`delete from metric_chunks where series_id = ${sid}
-              and t0 in ${sql(plan.remove)}`;
-          }
-          put.push(...plan.put);
-          top = Math.max(top, run[run.length - 1].t);
-        }
-        tops.set(sid, top);
-      }
-      for (let i = 0; i < put.length; i += 1000) {
-        const slice = put.slice(i, i + 1000);
-        // Hex text decoded by the server: one array parameter, whatever the driver does with bytes.
-        await sql`insert into metric_chunks (series_id, t0, t1, n, data)
-          select s, a, b, n, decode(h, 'hex') from unnest(${
-          slice.map((c) => c.series_id)
-        }::bigint[], ${slice.map((c) => c.t0)}::bigint[], ${slice.map((c) => c.t1)}::bigint[], ${
-          slice.map((c) => c.n)
-        }::int[], ${slice.map((c) => hexOf(c.data))}::text[]) as u(s, a, b, n, h)`;
-      }
-      const hours = hoursOf(points);
       await sql`insert into metric_compact (host_id, hour)
-        select ${hostId}, b from unnest(${hours}::bigint[]) as u(b)
+        select ${hostId}, b from unnest(${hoursOf(points)}::bigint[]) as u(b)
         on conflict do nothing`;
       const latest = latestOf(points, sids, now);
       const lids = [...latest.keys()];
@@ -726,7 +648,6 @@ export function createMetricStore(
     // After the commit: ids and the epoch of a transaction that failed never reach the caches.
     if (duplicate) return { duplicate };
     commitResolved(hostId, resolved!);
-    for (const [sid, t] of tops) newest.set(sid, t);
     remember(hostId, current ?? spoolEpoch);
     return {
       duplicate,
@@ -792,7 +713,6 @@ export function createMetricStore(
     forget(seriesIds: Iterable<number>): void {
       for (const id of seriesIds) {
         const hostId = hostOf.get(id);
-        newest.delete(id);
         if (hostId !== undefined) dropHost(hostId);
       }
     },
