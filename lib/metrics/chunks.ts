@@ -292,7 +292,7 @@ export async function rawTierSize(
     // Head rows are counted as they stand (a late sample the head holds twice counts twice): they
     // are the last minute or two before compaction moves them.
     const head = await db.selectFrom("metric_head").where("host_id", "in", ids)
-      .select((eb) => [
+      .select([
         "host_id",
         sql<number | string | null>`sum(n)`.as("samples"),
         sql<number | string | null>`sum(length(data))`.as("bytes"),

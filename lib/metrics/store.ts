@@ -1,3 +1,4 @@
+import type { StatementSync } from "node:sqlite";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { MAX_FUTURE_MS, type MetricsBatch, type MetricsSample } from "../protocol/metrics.ts";
@@ -5,6 +6,8 @@ import { hexOf, hourOf, type Sample } from "./chunks.ts";
 import { encodeHead, headSpan } from "./head.ts";
 
 const MINUTE = 60_000;
+/** Series per `metric_latest` upsert on SQLite (3 parameters each, far below SQLite's limit). */
+const LATEST_PER_STATEMENT = 200;
 
 /** Series a host may have with samples in the raw window (CAPSTAN_METRICS_MAX_SERIES_PER_HOST). */
 export const DEFAULT_MAX_SERIES_PER_HOST = 5000;
@@ -31,6 +34,8 @@ export function hostLockKey(hostId: string): number {
 interface Point {
   container: string;
   key: string;
+  /** seriesKey() of the point, made once (a batch looks it up several times). */
+  sk: string;
   t: number;
   v: number;
 }
@@ -71,11 +76,15 @@ export function screenSamples(
 function flatten(samples: MetricsSample[]): Point[] {
   const points: Point[] = [];
   for (const s of samples) {
-    for (const key in s.host) points.push({ container: "", key, t: s.t, v: s.host[key] });
+    for (const key in s.host) {
+      points.push({ container: "", key, sk: `\u0000${key}`, t: s.t, v: s.host[key] });
+    }
     if (s.containers) {
       for (const id in s.containers) {
         const values = s.containers[id];
-        for (const key in values) points.push({ container: id, key, t: s.t, v: values[key] });
+        for (const key in values) {
+          points.push({ container: id, key, sk: `${id}\u0000${key}`, t: s.t, v: values[key] });
+        }
       }
     }
   }
@@ -115,7 +124,7 @@ const splitKey = (k: string) => k.split("\u0000") as [string, string];
 function missingKeys(points: Point[], known: Map<string, number>): string[] {
   const out = new Set<string>();
   for (const p of points) {
-    const k = seriesKey(p);
+    const k = p.sk;
     if (!known.has(k)) out.add(k);
   }
   return [...out];
@@ -124,7 +133,7 @@ function missingKeys(points: Point[], known: Map<string, number>): string[] {
 /** The points of series that are not refused, and what the refused ones had. */
 function withoutRefused(points: Point[], refused: Set<string>): { kept: Point[]; samples: number } {
   if (!refused.size) return { kept: points, samples: 0 };
-  const kept = points.filter((p) => !refused.has(seriesKey(p)));
+  const kept = points.filter((p) => !refused.has(p.sk));
   return { kept, samples: points.length - kept.length };
 }
 
@@ -369,6 +378,22 @@ export function createMetricStore(
   const epochOf = (batch: MetricsBatch) => batch.memory ? undefined : batch.epoch ?? "";
 
   let statements: ReturnType<typeof prepareSqlite> | undefined;
+  // The latest values of a batch in one statement per LATEST_PER_STATEMENT series (a statement
+  // per series was ~130 calls per batch of a realistic host), prepared per row count.
+  const latestStatements = new Map<number, StatementSync>();
+  const setLatest = (rows: number) => {
+    let st = latestStatements.get(rows);
+    if (!st) {
+      // A latest value dated in the future (a clock that was fast) gives way to any later report.
+      st = dbh.sqlite!.prepare(
+        `insert into metric_latest (series_id, t, v) values ${
+          Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")
+        } on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t or metric_latest.t > ?`,
+      );
+      latestStatements.set(rows, st);
+    }
+    return st;
+  };
   function prepareSqlite() {
     const raw = dbh.sqlite!;
     return {
@@ -393,10 +418,6 @@ export function createMetricStore(
       ),
       markDirty: raw.prepare(
         "insert into metric_dirty (tier, host_id, bucket) values ('1m', ?, ?) on conflict do nothing",
-      ),
-      // A latest value dated in the future (a clock that was fast) gives way to any later report.
-      setLatest: raw.prepare(
-        "insert into metric_latest (series_id, t, v) values (?, ?, ?) on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t or metric_latest.t > ?",
       ),
       agentRow: raw.prepare("select epoch from metric_agents where host_id = ?"),
       epochSeen: raw.prepare(
@@ -478,9 +499,7 @@ export function createMetricStore(
         const kept = withoutRefused(w.points, resolved.refused);
         points = kept.kept;
         capped = { series: cappedSeries, samples: kept.samples };
-        const sids = points.map((p) =>
-          host.ids.get(seriesKey(p)) ?? resolved.fresh.get(seriesKey(p))!
-        );
+        const sids = points.map((p) => host.ids.get(p.sk) ?? resolved.fresh.get(p.sk)!);
         // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
         const groups = bySeries(points, sids);
         if (groups.size) {
@@ -491,7 +510,13 @@ export function createMetricStore(
         for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
           st.markDirty.run(hostId, b);
         }
-        for (const [id, p] of latestOf(points, sids, now)) st.setLatest.run(id, p.t, p.v, now);
+        const latest = [...latestOf(points, sids, now)];
+        for (let i = 0; i < latest.length; i += LATEST_PER_STATEMENT) {
+          const slice = latest.slice(i, i + LATEST_PER_STATEMENT);
+          const args: (number | bigint)[] = [];
+          for (const [id, p] of slice) args.push(id, p.t, p.v);
+          setLatest(slice.length).run(...args, now);
+        }
 
         current = epochs.get(hostId);
         if (spoolEpoch !== undefined && current !== spoolEpoch) {
@@ -590,7 +615,7 @@ export function createMetricStore(
       const kept = withoutRefused(w.points, r.refused);
       points = kept.kept;
       capped.samples = kept.samples;
-      const sids = points.map((p) => host.ids.get(seriesKey(p)) ?? r.fresh.get(seriesKey(p))!);
+      const sids = points.map((p) => host.ids.get(p.sk) ?? r.fresh.get(p.sk)!);
       // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
       const groups = bySeries(points, sids);
       if (groups.size) {
