@@ -7,9 +7,10 @@
  * Messages in: `{ type: "run", url, rate, items: { token, body }[] }` (open loop at `rate`
  * reports/s) or `{ type: "run", url, concurrency, items }` (closed loop: as fast as the hub acks,
  * `concurrency` in flight), then optionally `{ type: "stop" }`. Out, once every request sent has
- * been answered: `{ type: "done", acks: [sentAt, ms][], seconds }` with `sentAt` in ms since the
- * epoch (comparable across threads), `ms` the time to the ack, and `seconds` from the first send
- * to the last ack.
+ * been answered: `{ type: "done", acks: [sentAt, ms][], seconds, failed, firstError }` with
+ * `sentAt` in ms since the epoch (comparable across threads), `ms` the time to the ack, `seconds`
+ * from the first send to the last ack, and the reports answered with anything but 200 (not in
+ * `acks`; the first one's status and body in `firstError`).
  */
 
 interface Item {
@@ -33,6 +34,8 @@ self.onmessage = async (e: MessageEvent) => {
   };
   stopped = false;
   const acks: [number, number][] = [];
+  let failed = 0;
+  let firstError: string | undefined;
   const send = async (item: Item) => {
     const t = performance.now();
     const res = await fetch(url, {
@@ -44,8 +47,12 @@ self.onmessage = async (e: MessageEvent) => {
       },
       body: item.body,
     });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`report: ${res.status}`);
+    const text = await res.text();
+    if (res.status !== 200) {
+      failed++;
+      firstError ??= `${res.status} ${text.slice(0, 300)}`;
+      return;
+    }
     acks.push([performance.timeOrigin + t, performance.now() - t]);
   };
   const start = performance.now();
@@ -63,5 +70,11 @@ self.onmessage = async (e: MessageEvent) => {
     }
     await Promise.all(inflight);
   }
-  self.postMessage({ type: "done", acks, seconds: (performance.now() - start) / 1000 });
+  self.postMessage({
+    type: "done",
+    acks,
+    seconds: (performance.now() - start) / 1000,
+    failed,
+    firstError,
+  });
 };

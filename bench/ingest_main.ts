@@ -1,12 +1,13 @@
 /**
  * The ingest figures alone (`deno run -A bench/ingest_main.ts [--postgres]`): the metrics part of
  * `deno task bench` against a fresh hub, merged into bench/results.json. With `--postgres` the hub
- * runs on CAPSTAN_TEST_POSTGRES_URL's database (emptied first) and the figures get a `_postgres`
- * suffix, so they stand beside SQLite's.
+ * runs on the scratch database CAPSTAN_BENCH_POSTGRES_URL names (it is migrated and written to;
+ * default CAPSTAN_TEST_POSTGRES_URL's) and the figures get a `_postgres` suffix, so they stand
+ * beside SQLite's.
  */
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../hub.ts";
-import { silentLogger } from "../lib/log.ts";
+import { createLogger } from "../lib/log.ts";
 import { metricsBench } from "./metrics_bench.ts";
 import { recordAlone } from "./results.ts";
 
@@ -18,11 +19,12 @@ const env: Record<string, string> = {
   CAPSTAN_LOCAL_AGENT: "0",
 };
 if (pg) {
-  const url = Deno.env.get("CAPSTAN_TEST_POSTGRES_URL");
-  if (!url) throw new Error("--postgres needs CAPSTAN_TEST_POSTGRES_URL");
+  const url = Deno.env.get("CAPSTAN_BENCH_POSTGRES_URL") ??
+    Deno.env.get("CAPSTAN_TEST_POSTGRES_URL");
+  if (!url) throw new Error("--postgres needs CAPSTAN_BENCH_POSTGRES_URL");
   env.DATABASE_URL = url;
 }
-const hub = await startHub(loadConfig(env), { log: silentLogger, jobs: false });
+const hub = await startHub(loadConfig(env), { log: createLogger("error"), jobs: false });
 const sys = { actor: { type: "system" as const, name: "bench" } };
 const services = hub.services;
 const user = await services.users.byEmail("bench@x.io") ??

@@ -286,7 +286,7 @@ const withEpoch = (values: (string | number | null)[], epoch: string | undefined
 
 /**
  * Writes metric batches. A batch is one transaction: its (host, epoch, seq) row, any new series,
- * the raw points, the minute buckets whose rollups must be (re)computed, and the host's agent row.
+ * the raw points (one `metric_head` row for the whole batch, head.ts), the minute buckets whose rollups must be (re)computed, and the host's agent row.
  * A seq already committed in the same epoch makes the whole batch a no-op, so an agent's retry never
  * duplicates a sample.
  *
@@ -295,8 +295,8 @@ const withEpoch = (values: (string | number | null)[], epoch: string | undefined
  * existing series and of as many new ones as there is room for, and counts the rest.
  *
  * Series ids are cached, and retention deletes series whose data is all gone (retention.ts), so a
- * cached id may name a deleted series. `metric_chunks` has no foreign key: a write through a stale
- * id would commit samples no reader ever finds. Against that, each host has a generation
+ * cached id may name a deleted series. `metric_head` holds series ids without a foreign key: a
+ * write through a stale id would commit samples no reader ever finds (compaction drops them). Against that, each host has a generation
  * (`metric_agents.series_gen`) that retention bumps in the transaction that deletes series of the
  * host; every batch reads it first and drops the host's cached ids when it moved, then resolves
  * its keys again (an id found missing is created anew). On PostgreSQL ingest holds the host's
