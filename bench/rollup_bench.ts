@@ -111,7 +111,10 @@ export async function rollupStallBench(
   const worker = new Worker(new URL("./ack_load_worker.ts", import.meta.url), { type: "module" });
   const paced = (items: { token: string; machineId: string; body: Uint8Array<ArrayBuffer> }[]) => {
     const done = new Promise<[number, number][]>((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data.acks);
+      worker.onmessage = (e) =>
+        e.data.failed
+          ? reject(new Error(`${e.data.failed} reports failed: ${e.data.firstError}`))
+          : resolve(e.data.acks);
       worker.onerror = (e) => reject(e);
     });
     worker.postMessage({

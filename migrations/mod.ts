@@ -12,6 +12,7 @@ import * as m0008 from "./0008_health_exec_orphans.ts";
 import * as m0009 from "./0009_metric_epochs.ts";
 import * as m0020 from "./0020_metric_chunks.ts";
 import * as m0021 from "./0021_metric_series_cap.ts";
+import * as m0022 from "./0022_metric_head.ts";
 
 /** Migrations of the hub's core, in order; names are stable forever once released. */
 const core: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const core: Record<string, Migration> = {
   // Numbered after the modules' migrations of the same release: names are applied in order.
   "0020_metric_chunks": m0020,
   "0021_metric_series_cap": m0021,
+  "0022_metric_head": m0022,
 };
 
 /**

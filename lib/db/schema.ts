@@ -194,6 +194,18 @@ export interface MetricChunksTable {
   data: Uint8Array;
 }
 
+/** One ingested batch's raw samples, every series of it, until compaction moves them (lib/metrics/head.ts). */
+export interface MetricHeadTable {
+  id: Generated<number>;
+  host_id: string;
+  /** Time of the batch's first and last sample, ms. */
+  t0: number;
+  t1: number;
+  /** Samples in the row. */
+  n: number;
+  data: Uint8Array;
+}
+
 /** A host-hour with small chunks to merge (lib/metrics/chunk_compaction.ts). */
 export interface MetricCompactTable {
   host_id: string;
@@ -479,6 +491,7 @@ export interface Database
   metric_series: MetricSeriesTable;
   metric_raw: MetricRawTable;
   metric_chunks: MetricChunksTable;
+  metric_head: MetricHeadTable;
   metric_chunk_migration: MetricChunkMigrationTable;
   metric_compact: MetricCompactTable;
   metric_1m: MetricRollupTable;

@@ -3,15 +3,19 @@
  * holds one series' samples, encoded by chunk_codec.ts; a chunk never crosses an hour boundary, so
  * the chunks overlapping [from, to) all start in [hourOf(from), to) — a range of the primary key.
  *
- * Ingest writes each batch as one small chunk per series (store.ts); compaction merges a series'
- * small chunks into ones of CHUNK_SAMPLES samples. Late samples merge into the chunks they overlap,
- * and a sample at a time already stored is dropped (the stored one stays), so each counts once.
+ * Ingest writes each batch as one row of the head (`metric_head`, head.ts: every series of the
+ * batch, cheaply encoded); compaction moves head rows into small per-series chunks and merges a
+ * series' small chunks into ones of CHUNK_SAMPLES samples. Late samples merge into the chunks they
+ * overlap, and a sample at a time already stored is dropped (the stored one stays), so each counts
+ * once. Every reader here takes the head beside the chunks: a chunk's sample wins over a head
+ * sample at the same time, and an older head row over a newer one, as compaction's merge does.
  * Readers still take rows of the old one-row-per-sample table `metric_raw` until the migration
  * (chunk_migration.ts) has converted them all.
  */
 import { sql } from "kysely";
 import type { Db, Dialect } from "../db/mod.ts";
 import { decodeChunk, encodeChunk, type Sample } from "./chunk_codec.ts";
+import { decodeHead } from "./head.ts";
 
 export type { Sample };
 
@@ -187,6 +191,9 @@ export async function readRaw(
   const old = await legacy.pending(db);
   for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
     const slice = ids.slice(i, i + IDS_PER_QUERY);
+    // The head first: a compaction committing between the two reads moves samples from the head
+    // into chunks, so they are read twice (and settled once) rather than missed.
+    const head = await readHead(db, slice, from, to);
     const rows = await db.selectFrom("metric_chunks").select(["series_id", "data"])
       .where("series_id", "in", slice).where("t0", ">=", hourOf(from)).where("t0", "<", to)
       .where("t1", ">=", from).orderBy("series_id").orderBy("t0").execute();
@@ -200,8 +207,59 @@ export async function readRaw(
         .orderBy("series_id").orderBy("t").execute();
       for (const r of legacyRows) push(Number(r.series_id), { t: Number(r.t), v: r.v });
     }
+    for (const [sid, list] of head) for (const s of list) push(sid, s);
   }
   for (const [sid, list] of out) out.set(sid, settle(list));
+  return out;
+}
+
+/**
+ * Head samples of the given series in [from, to), per series in the order written (older rows
+ * first; not sorted by time, not deduplicated: readRaw settles them after the chunks').
+ */
+async function readHead(
+  db: Db,
+  ids: number[],
+  from: number,
+  to: number,
+): Promise<Map<number, Sample[]>> {
+  const out = new Map<number, Sample[]>();
+  const hosts = await db.selectFrom("metric_series").select("host_id").distinct()
+    .where("id", "in", ids).execute();
+  if (!hosts.length) return out;
+  const rows = await db.selectFrom("metric_head").select("data")
+    .where("host_id", "in", hosts.map((h) => h.host_id)).where("t1", ">=", from)
+    .where("t0", "<", to).orderBy("id").execute();
+  if (!rows.length) return out;
+  const want = new Set(ids);
+  for (const r of rows) {
+    decodeHead(chunkBytes(r.data), (sid, samples) => {
+      let list = out.get(sid);
+      if (!list) out.set(sid, list = []);
+      for (const s of samples) if (s.t >= from && s.t < to) list.push(s);
+    }, (sid) => want.has(sid));
+  }
+  return out;
+}
+
+/**
+ * Every head sample (of one host, or all), per series in the order written, deduplicated within
+ * the head (the first written wins) but not against the chunks. For tests, tools and progress.
+ */
+export async function allHeadSamples(db: Db, hostId?: string): Promise<Map<number, Sample[]>> {
+  let q = db.selectFrom("metric_head").select("data").orderBy("id");
+  if (hostId !== undefined) q = q.where("host_id", "=", hostId);
+  const out = new Map<number, Sample[]>();
+  const seen = new Map<number, Set<number>>();
+  for (const r of await q.execute()) {
+    decodeHead(chunkBytes(r.data), (sid, samples) => {
+      let list = out.get(sid);
+      let ts = seen.get(sid);
+      if (!list) out.set(sid, list = []);
+      if (!ts) seen.set(sid, ts = new Set());
+      for (const s of samples) if (!ts.has(s.t) && ts.add(s.t)) list.push(s);
+    });
+  }
   return out;
 }
 
@@ -229,7 +287,20 @@ export async function rawTierSize(
       const h = out.get(r.host_id)!;
       h.chunks = Number(r.chunks);
       h.samples += Number(r.samples ?? 0);
-      h.bytes = Number(r.bytes ?? 0);
+      h.bytes += Number(r.bytes ?? 0);
+    }
+    // Head rows are counted as they stand (a late sample the head holds twice counts twice): they
+    // are the last minute or two before compaction moves them.
+    const head = await db.selectFrom("metric_head").where("host_id", "in", ids)
+      .select([
+        "host_id",
+        sql<number | string | null>`sum(n)`.as("samples"),
+        sql<number | string | null>`sum(length(data))`.as("bytes"),
+      ]).groupBy("host_id").execute();
+    for (const r of head) {
+      const h = out.get(r.host_id)!;
+      h.samples += Number(r.samples ?? 0);
+      h.bytes += Number(r.bytes ?? 0);
     }
     const legacy = await db.selectFrom("metric_series as s")
       .innerJoin("metric_raw as r", "r.series_id", "s.id").where("s.host_id", "in", ids)
@@ -270,8 +341,35 @@ export async function countRawSamples(db: Db, hostId?: string): Promise<number> 
     chunks = chunks.where("s.host_id", "=", hostId);
     legacy = legacy.where("s.host_id", "=", hostId);
   }
+  let head = 0;
+  for (const list of (await headOnly(db, hostId)).values()) head += list.length;
   return Number((await chunks.executeTakeFirst())?.n ?? 0) +
-    Number((await legacy.executeTakeFirst())?.n ?? 0);
+    Number((await legacy.executeTakeFirst())?.n ?? 0) + head;
+}
+
+/**
+ * The head samples (of one host, or all) that no chunk or `metric_raw` row holds at their time,
+ * and that no older head row holds: what the head adds to the raw tier as readers see it.
+ */
+async function headOnly(db: Db, hostId?: string): Promise<Map<number, Sample[]>> {
+  const out = new Map<number, Sample[]>();
+  for (const [sid, list] of await allHeadSamples(db, hostId)) {
+    if (!list.length) continue;
+    let lo = Infinity, hi = -Infinity;
+    for (const s of list) {
+      if (s.t < lo) lo = s.t;
+      if (s.t > hi) hi = s.t;
+    }
+    const stored = new Set<number>();
+    const rows = await db.selectFrom("metric_chunks").select("data").where("series_id", "=", sid)
+      .where("t0", ">=", hourOf(lo)).where("t0", "<=", hi).where("t1", ">=", lo).execute();
+    for (const r of rows) for (const x of decodeChunk(chunkBytes(r.data))) stored.add(x.t);
+    const legacy = await db.selectFrom("metric_raw").select("t").where("series_id", "=", sid)
+      .where("t", ">=", lo).where("t", "<=", hi).execute();
+    for (const r of legacy) stored.add(Number(r.t));
+    out.set(sid, list.filter((s) => !stored.has(s.t)));
+  }
+  return out;
 }
 
 /** A raw sample with its series, as a row of the old `metric_raw` joined to `metric_series` read. */
@@ -316,6 +414,32 @@ export async function allRawRows(db: Db, hostId?: string): Promise<RawRow[]> {
   for (const r of await legacy.execute()) {
     out.push({ ...r, series_id: Number(r.series_id), t: Number(r.t) });
   }
+  const head = await headOnly(db, hostId);
+  const ids = [...head.keys()];
+  const series = new Map<number, { host_id: string; container_id: string; key: string }>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const rows = await db.selectFrom("metric_series").select([
+      "id",
+      "host_id",
+      "container_id",
+      "key",
+    ])
+      .where("id", "in", ids.slice(i, i + IDS_PER_QUERY)).execute();
+    for (const r of rows) series.set(Number(r.id), r);
+  }
+  for (const [sid, list] of head) {
+    const s = series.get(sid);
+    for (const x of list) {
+      out.push({
+        series_id: sid,
+        host_id: s?.host_id ?? null,
+        container_id: s?.container_id ?? null,
+        key: s?.key ?? null,
+        t: x.t,
+        v: x.v,
+      });
+    }
+  }
   return out.map(({ series_id, host_id, container_id, key, t, v }) => ({
     series_id,
     host_id,
@@ -340,8 +464,12 @@ export async function insertChunkRows(db: Db, dialect: Dialect, rows: ChunkRow[]
 }
 
 /** Lowercase hex of bytes. */
-export const hexOf = (b: Uint8Array) =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+export const hexOf = (b: Uint8Array) => {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  return s;
+};
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** First key of the advisory locks that serialise rewrites of one series' chunks (PostgreSQL). */
 export const CHUNK_LOCK = 0x6d63; // "mc"

@@ -40,6 +40,10 @@ function batch(
   };
 }
 
+async function headRows(h: DbHandle) {
+  return (await h.db.selectFrom("metric_head").select("id").execute()).length;
+}
+
 async function chunkStats(h: DbHandle) {
   const rows = await h.db.selectFrom("metric_chunks").select(["series_id", "t0", "t1", "n"])
     .orderBy("series_id").orderBy("t0").execute();
@@ -89,17 +93,23 @@ Deno.test("mergeableRuns: full runs in an open hour, every run of two or more in
 });
 
 dbTest(
-  "chunks: each batch is one chunk per series; late, replayed and repeated samples are merged and counted once",
+  "chunks: each batch is one head row; the head moves into one chunk per series; late, replayed and repeated samples are merged and counted once",
   async (h) => {
     const clock = manualClock(START + 2 * HOUR);
     const store = createMetricStore(h, clock);
+    const compaction = createChunkCompaction(h, clock);
     const keys = ["cpu.total_pct", "mem.used_bytes"];
     for (let i = 0; i < 6; i++) await store.ingest("h1", batch(i, START + i * 10_000, 10, keys));
+    assert.equal(await headRows(h), 6, "one head row per batch");
+    assert.equal((await chunkStats(h)).length, 0);
+    assert.equal(await countRawSamples(h.db), 120);
+    assert.equal(await compaction.drainHead(), 6);
     let stats = await chunkStats(h);
-    assert.equal(stats.length, 12, "6 batches × 2 series");
-    assert.ok(stats.every((c) => c.n === 10));
+    assert.deepEqual(stats.map((c) => c.n), [60, 60], "one chunk per series of the 6 batches");
+    assert.equal(await headRows(h), 0);
     // A batch across an hour boundary is cut there.
     await store.ingest("h1", batch(6, START + HOUR - 5000, 10, keys));
+    await compaction.drainHead();
     stats = await chunkStats(h);
     assert.ok(stats.every((c) => Math.floor(c.t0 / HOUR) === Math.floor(c.t1 / HOUR)));
     assert.equal(await countRawSamples(h.db), 140);

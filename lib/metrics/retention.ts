@@ -5,6 +5,7 @@ import type { Clock } from "../util/clock.ts";
 import type { Rollups } from "./rollup.ts";
 import { createPacer, type Pacer, type Pacing } from "./pacer.ts";
 import { hostLockKey, SERIES_LOCK } from "./store.ts";
+import { drainHead } from "./chunk_compaction.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -113,6 +114,9 @@ export async function applyMetricsRetention(
   await rollups.run({ all: true });
   const now = clock.now();
   const pacer = createPacer(pacing);
+  // The head into chunks first (compaction does it every minute anyway), so what expires is
+  // deleted per series below, in small paced steps.
+  await drainHead(db, dialectOf(db), pacer);
   const ids = (await db.selectFrom("metric_series").select("id").orderBy("id").execute())
     .map((r) => Number(r.id));
   const del = async (table: keyof typeof SERIES_PER_DELETE, before: number) => {
@@ -141,8 +145,13 @@ export async function applyMetricsRetention(
     }
     return deleted;
   };
+  // Head rows written since the drain (batches not yet moved into chunks, head.ts) go whole once
+  // their newest sample is past, as chunks do.
+  const head = await db.deleteFrom("metric_head").where("t1", "<", now - keep.rawHours * HOUR)
+    .returning("n").execute();
   const out = {
-    raw: await del("metric_chunks", now - keep.rawHours * HOUR) +
+    raw: head.reduce((a, r) => a + Number(r.n), 0) +
+      await del("metric_chunks", now - keep.rawHours * HOUR) +
       await del("metric_raw", now - keep.rawHours * HOUR),
     minute: await del("metric_1m", now - keep.minuteDays * DAY),
     hour: await del("metric_1h", now - keep.hourDays * DAY),

@@ -1,18 +1,13 @@
+import type { StatementSync } from "node:sqlite";
 import type { DbHandle } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { MAX_FUTURE_MS, type MetricsBatch, type MetricsSample } from "../protocol/metrics.ts";
-import {
-  CHUNK_LOCK,
-  type ChunkRow,
-  cutSamples,
-  hexOf,
-  hourOf,
-  planMerge,
-  type Sample,
-  seriesLockKey,
-} from "./chunks.ts";
+import { hexOf, hourOf, type Sample } from "./chunks.ts";
+import { encodeHead, headSpan } from "./head.ts";
 
 const MINUTE = 60_000;
+/** Series per `metric_latest` upsert on SQLite (3 parameters each, far below SQLite's limit). */
+const LATEST_PER_STATEMENT = 200;
 
 /** Series a host may have with samples in the raw window (CAPSTAN_METRICS_MAX_SERIES_PER_HOST). */
 export const DEFAULT_MAX_SERIES_PER_HOST = 5000;
@@ -39,6 +34,8 @@ export function hostLockKey(hostId: string): number {
 interface Point {
   container: string;
   key: string;
+  /** seriesKey() of the point, made once (a batch looks it up several times). */
+  sk: string;
   t: number;
   v: number;
 }
@@ -79,11 +76,15 @@ export function screenSamples(
 function flatten(samples: MetricsSample[]): Point[] {
   const points: Point[] = [];
   for (const s of samples) {
-    for (const key in s.host) points.push({ container: "", key, t: s.t, v: s.host[key] });
+    for (const key in s.host) {
+      points.push({ container: "", key, sk: `\u0000${key}`, t: s.t, v: s.host[key] });
+    }
     if (s.containers) {
       for (const id in s.containers) {
         const values = s.containers[id];
-        for (const key in values) points.push({ container: id, key, t: s.t, v: values[key] });
+        for (const key in values) {
+          points.push({ container: id, key, sk: `${id}\u0000${key}`, t: s.t, v: values[key] });
+        }
       }
     }
   }
@@ -123,7 +124,7 @@ const splitKey = (k: string) => k.split("\u0000") as [string, string];
 function missingKeys(points: Point[], known: Map<string, number>): string[] {
   const out = new Set<string>();
   for (const p of points) {
-    const k = seriesKey(p);
+    const k = p.sk;
     if (!known.has(k)) out.add(k);
   }
   return [...out];
@@ -132,7 +133,7 @@ function missingKeys(points: Point[], known: Map<string, number>): string[] {
 /** The points of series that are not refused, and what the refused ones had. */
 function withoutRefused(points: Point[], refused: Set<string>): { kept: Point[]; samples: number } {
   if (!refused.size) return { kept: points, samples: 0 };
-  const kept = points.filter((p) => !refused.has(seriesKey(p)));
+  const kept = points.filter((p) => !refused.has(p.sk));
   return { kept, samples: points.length - kept.length };
 }
 
@@ -170,7 +171,7 @@ interface HostSeries {
   capped: Set<string>;
 }
 
-/** The hours a batch's points fall in, which compaction must look at (chunks.ts). */
+/** The hours a batch's points fall in, which compaction must look at (chunk_compaction.ts). */
 const hoursOf = (points: Point[]) => [...new Set(points.map((p) => hourOf(p.t)))];
 
 /** What the agent said about itself with a batch (request headers, see REPORT_HEADERS). */
@@ -285,7 +286,7 @@ const withEpoch = (values: (string | number | null)[], epoch: string | undefined
 
 /**
  * Writes metric batches. A batch is one transaction: its (host, epoch, seq) row, any new series,
- * the raw points, the minute buckets whose rollups must be (re)computed, and the host's agent row.
+ * the raw points (one `metric_head` row for the whole batch, head.ts), the minute buckets whose rollups must be (re)computed, and the host's agent row.
  * A seq already committed in the same epoch makes the whole batch a no-op, so an agent's retry never
  * duplicates a sample.
  *
@@ -294,8 +295,8 @@ const withEpoch = (values: (string | number | null)[], epoch: string | undefined
  * existing series and of as many new ones as there is room for, and counts the rest.
  *
  * Series ids are cached, and retention deletes series whose data is all gone (retention.ts), so a
- * cached id may name a deleted series. `metric_chunks` has no foreign key: a write through a stale
- * id would commit samples no reader ever finds. Against that, each host has a generation
+ * cached id may name a deleted series. `metric_head` holds series ids without a foreign key: a
+ * write through a stale id would commit samples no reader ever finds (compaction drops them). Against that, each host has a generation
  * (`metric_agents.series_gen`) that retention bumps in the transaction that deletes series of the
  * host; every batch reads it first and drops the host's cached ids when it moved, then resolves
  * its keys again (an id found missing is created anew). On PostgreSQL ingest holds the host's
@@ -315,9 +316,6 @@ export function createMetricStore(
   const hosts = new Map<string, HostSeries>();
   // series id → its host, so forget() finds the cache an id is in.
   const hostOf = new Map<number, string>();
-  // series id → time of its newest stored sample, as committed: a batch that starts after it (the
-  // usual case) is written as new chunks without reading any. Only a late sample reads and merges.
-  const newest = new Map<number, number>();
   // host → current spool epoch, as committed; lets most batches skip reading the agent row.
   const epochs = new Map<string, string>();
 
@@ -325,10 +323,7 @@ export function createMetricStore(
   const dropHost = (hostId: string) => {
     const c = hosts.get(hostId);
     if (!c) return;
-    for (const id of c.ids.values()) {
-      newest.delete(id);
-      hostOf.delete(id);
-    }
+    for (const id of c.ids.values()) hostOf.delete(id);
     hosts.delete(hostId);
   };
 
@@ -383,6 +378,22 @@ export function createMetricStore(
   const epochOf = (batch: MetricsBatch) => batch.memory ? undefined : batch.epoch ?? "";
 
   let statements: ReturnType<typeof prepareSqlite> | undefined;
+  // The latest values of a batch in one statement per LATEST_PER_STATEMENT series (a statement
+  // per series was ~130 calls per batch of a realistic host), prepared per row count.
+  const latestStatements = new Map<number, StatementSync>();
+  const setLatest = (rows: number) => {
+    let st = latestStatements.get(rows);
+    if (!st) {
+      // A latest value dated in the future (a clock that was fast) gives way to any later report.
+      st = dbh.sqlite!.prepare(
+        `insert into metric_latest (series_id, t, v) values ${
+          Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")
+        } on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t or metric_latest.t > ?`,
+      );
+      latestStatements.set(rows, st);
+    }
+    return st;
+  };
   function prepareSqlite() {
     const raw = dbh.sqlite!;
     return {
@@ -399,24 +410,14 @@ export function createMetricStore(
       addSeries: raw.prepare(
         "insert into metric_series (host_id, container_id, key, created_at) values (?, ?, ?, ?) on conflict do nothing",
       ),
-      addChunk: raw.prepare(
-        "insert into metric_chunks (series_id, t0, t1, n, data) values (?, ?, ?, ?, ?)",
+      addHead: raw.prepare(
+        "insert into metric_head (host_id, t0, t1, n, data) values (?, ?, ?, ?, ?)",
       ),
-      // Chunks never cross an hour, so those overlapping [first, last] start in [hour, last].
-      overlapping: raw.prepare(
-        "select t0, t1, n, data from metric_chunks where series_id = ? and t0 >= ? and t0 <= ? and t1 >= ? order by t0",
-      ),
-      dropChunk: raw.prepare("delete from metric_chunks where series_id = ? and t0 = ?"),
-      newestChunk: raw.prepare("select max(t1) as t from metric_chunks where series_id = ?"),
       markCompact: raw.prepare(
         "insert into metric_compact (host_id, hour) values (?, ?) on conflict do nothing",
       ),
       markDirty: raw.prepare(
         "insert into metric_dirty (tier, host_id, bucket) values ('1m', ?, ?) on conflict do nothing",
-      ),
-      // A latest value dated in the future (a clock that was fast) gives way to any later report.
-      setLatest: raw.prepare(
-        "insert into metric_latest (series_id, t, v) values (?, ?, ?) on conflict (series_id) do update set t = excluded.t, v = excluded.v where excluded.t > metric_latest.t or metric_latest.t > ?",
       ),
       agentRow: raw.prepare("select epoch from metric_agents where host_id = ?"),
       epochSeen: raw.prepare(
@@ -448,7 +449,6 @@ export function createMetricStore(
     const spoolEpoch = epochOf(batch);
     // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
     return dbh.db.connection().execute((): Promise<Committed> => {
-      const tops = new Map<number, number>();
       let current: string | undefined;
       let epochChanged: IngestResult["epochChanged"];
       let resolved: Resolved;
@@ -499,39 +499,24 @@ export function createMetricStore(
         const kept = withoutRefused(w.points, resolved.refused);
         points = kept.kept;
         capped = { series: cappedSeries, samples: kept.samples };
-        const sids = points.map((p) =>
-          host.ids.get(seriesKey(p)) ?? resolved.fresh.get(seriesKey(p))!
-        );
-        for (const [sid, samples] of bySeries(points, sids)) {
-          let top = newest.get(sid);
-          if (top === undefined) {
-            const r = st.newestChunk.get(sid) as { t: number | null } | undefined;
-            top = r?.t === null || r?.t === undefined ? -Infinity : Number(r.t);
-          }
-          for (const run of cutSamples(samples)) {
-            const plan = planMerge(
-              sid,
-              run,
-              top,
-              () =>
-                (st.overlapping.all(sid, hourOf(run[0].t), run[run.length - 1].t, run[0].t) as {
-                  t0: number;
-                  t1: number;
-                  n: number;
-                  data: Uint8Array;
-                }[]).map((r) => ({ ...r, series_id: sid, t0: Number(r.t0), t1: Number(r.t1) })),
-            );
-            for (const t0 of plan.remove) st.dropChunk.run(sid, t0);
-            for (const c of plan.put) st.addChunk.run(sid, c.t0, c.t1, c.n, c.data);
-            top = Math.max(top, run[run.length - 1].t);
-          }
-          tops.set(sid, top);
+        const sids = points.map((p) => host.ids.get(p.sk) ?? resolved.fresh.get(p.sk)!);
+        // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
+        const groups = bySeries(points, sids);
+        if (groups.size) {
+          const span = headSpan(groups);
+          st.addHead.run(hostId, span.t0, span.t1, span.n, encodeHead(groups));
         }
         for (const h of hoursOf(points)) st.markCompact.run(hostId, h);
         for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
           st.markDirty.run(hostId, b);
         }
-        for (const [id, p] of latestOf(points, sids, now)) st.setLatest.run(id, p.t, p.v, now);
+        const latest = [...latestOf(points, sids, now)];
+        for (let i = 0; i < latest.length; i += LATEST_PER_STATEMENT) {
+          const slice = latest.slice(i, i + LATEST_PER_STATEMENT);
+          const args: (number | bigint)[] = [];
+          for (const [id, p] of slice) args.push(id, p.t, p.v);
+          setLatest(slice.length).run(...args, now);
+        }
 
         current = epochs.get(hostId);
         if (spoolEpoch !== undefined && current !== spoolEpoch) {
@@ -559,7 +544,6 @@ export function createMetricStore(
         throw err;
       }
       commitResolved(hostId, resolved);
-      for (const [sid, t] of tops) newest.set(sid, t);
       remember(hostId, current ?? spoolEpoch);
       return Promise.resolve({
         duplicate: false,
@@ -573,7 +557,6 @@ export function createMetricStore(
 
   async function ingestPostgres(w: Work): Promise<Committed> {
     const { hostId, batch, now } = w;
-    const tops = new Map<number, number>();
     const spoolEpoch = epochOf(batch);
     let current: string | undefined;
     let epochChanged: IngestResult["epochChanged"];
@@ -632,55 +615,19 @@ export function createMetricStore(
       const kept = withoutRefused(w.points, r.refused);
       points = kept.kept;
       capped.samples = kept.samples;
-      const sids = points.map((p) => host.ids.get(seriesKey(p)) ?? r.fresh.get(seriesKey(p))!);
+      const sids = points.map((p) => host.ids.get(p.sk) ?? r.fresh.get(p.sk)!);
+      // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
       const groups = bySeries(points, sids);
-      const unknown = [...groups.keys()].filter((sid) => !newest.has(sid));
-      if (unknown.length) {
-        const rows = await sql<{ series_id: number; t: number | null }[]>`
-          select u.sid as series_id, (select max(t1) from metric_chunks where series_id = u.sid) as t
-          from unnest(${unknown}::bigint[]) as u(sid)`;
-        for (const r of rows) tops.set(Number(r.series_id), r.t === null ? -Infinity : Number(r.t));
+      if (groups.size) {
+        const span = headSpan(groups);
+        // Hex text decoded by the server: one parameter, whatever the driver does with bytes.
+        await sql`insert into metric_head (host_id, t0, t1, n, data)
+          values (${hostId}, ${span.t0}, ${span.t1}, ${span.n}, decode(${
+          hexOf(encodeHead(groups))
+        }, 'hex'))`;
       }
-      const put: ChunkRow[] = [];
-      for (const [sid, samples] of groups) {
-        let top = newest.get(sid) ?? tops.get(sid)!;
-        for (const run of cutSamples(samples)) {
-          let stored: ChunkRow[] = [];
-          if (!(run[0].t > top)) {
-            // A late run: lock the series' chunks against compaction and the migration first.
-            await sql`select pg_advisory_xact_lock(${CHUNK_LOCK}, ${seriesLockKey(sid)}::int)`;
-            stored = (await sql<ChunkRow[]>`select series_id, t0, t1, n, data from metric_chunks
-              where series_id = ${sid} and t0 >= ${hourOf(run[0].t)} and t0 <= ${
-              run[run.length - 1].t
-            }
-              and t1 >= ${run[0].t} order by t0`).map((r) => ({
-              ...r,
-              t0: Number(r.t0),
-            }));
-          }
-          const plan = planMerge(sid, run, top, () => stored);
-          if (plan.remove.length) {
-            await sql`delete from metric_chunks where series_id = ${sid}
-              and t0 in ${sql(plan.remove)}`;
-          }
-          put.push(...plan.put);
-          top = Math.max(top, run[run.length - 1].t);
-        }
-        tops.set(sid, top);
-      }
-      for (let i = 0; i < put.length; i += 1000) {
-        const slice = put.slice(i, i + 1000);
-        // Hex text decoded by the server: one array parameter, whatever the driver does with bytes.
-        await sql`insert into metric_chunks (series_id, t0, t1, n, data)
-          select s, a, b, n, decode(h, 'hex') from unnest(${
-          slice.map((c) => c.series_id)
-        }::bigint[], ${slice.map((c) => c.t0)}::bigint[], ${slice.map((c) => c.t1)}::bigint[], ${
-          slice.map((c) => c.n)
-        }::int[], ${slice.map((c) => hexOf(c.data))}::text[]) as u(s, a, b, n, h)`;
-      }
-      const hours = hoursOf(points);
       await sql`insert into metric_compact (host_id, hour)
-        select ${hostId}, b from unnest(${hours}::bigint[]) as u(b)
+        select ${hostId}, b from unnest(${hoursOf(points)}::bigint[]) as u(b)
         on conflict do nothing`;
       const latest = latestOf(points, sids, now);
       const lids = [...latest.keys()];
@@ -726,7 +673,6 @@ export function createMetricStore(
     // After the commit: ids and the epoch of a transaction that failed never reach the caches.
     if (duplicate) return { duplicate };
     commitResolved(hostId, resolved!);
-    for (const [sid, t] of tops) newest.set(sid, t);
     remember(hostId, current ?? spoolEpoch);
     return {
       duplicate,
@@ -792,7 +738,6 @@ export function createMetricStore(
     forget(seriesIds: Iterable<number>): void {
       for (const id of seriesIds) {
         const hostId = hostOf.get(id);
-        newest.delete(id);
         if (hostId !== undefined) dropHost(hostId);
       }
     },
