@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_DOCKER_SOCKET } from "../lib/docker/client.ts";
 
 /** What the agent needs to run, from flags first and the environment second. */

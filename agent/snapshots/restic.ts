@@ -23,7 +23,7 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import {
   MIN_RESTIC_VERSION,

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { SNAPSHOT_CALL_OPS } from "../../lib/protocol/snapshots.ts";
 import { writePrivate } from "../build/git.ts";
 
