@@ -33,6 +33,7 @@ import { createLogger } from "../lib/log.ts";
 import { startMetrics } from "../agent/metrics/mod.ts";
 import { startReceiver } from "../agent/metrics/receiver.ts";
 import { startMemoryTrim } from "../agent/memory_trim.ts";
+import { AGENT_RUN_FLAGS, AGENT_UNIT_ENV } from "../agent/unit.ts";
 import { median } from "./stats.ts";
 import { recordAlone } from "./results.ts";
 
@@ -208,16 +209,8 @@ export interface OverTimeOptions {
   form?: "bundle" | "source";
 }
 
-/**
- * The memory settings install.sh's systemd unit gives the agent (its MEMORY_ENV, see the comment
- * there for why): the run measures what a host runs.
- */
-export const AGENT_UNIT_ENV: Record<string, string> = {
-  DENO_V8_FLAGS: "--max-semi-space-size=1",
-  MALLOC_ARENA_MAX: "2",
-  GLIBC_TUNABLES: "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",
-  DENO_USR2_MEMORY_TRIM: "1",
-};
+/** The memory settings of install.sh's systemd unit (agent/unit.ts says why): what a host runs. */
+export { AGENT_UNIT_ENV };
 
 /** The agent's command line in `form`, as install.sh's unit or `deno task agent` starts it. */
 async function agentCommand(form: "bundle" | "source", root: string, stateDir: string) {
@@ -228,18 +221,7 @@ async function agentCommand(form: "bundle" | "source", root: string, stateDir: s
   await Deno.mkdir(`${stateDir}/tmp`);
   // The flags of install.sh's ExecStart (bundle mode), word for word.
   const socket = Deno.env.get("DOCKER_SOCKET") ?? DEFAULT_DOCKER_SOCKET;
-  return [
-    "run",
-    "--no-config",
-    "--no-prompt",
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys=hostname",
-    "--allow-read",
-    "--allow-run",
-    `--allow-write=${stateDir},${socket}`,
-    file,
-  ];
+  return ["run", ...AGENT_RUN_FLAGS, `--allow-write=${stateDir},${socket}`, file];
 }
 
 /** A process's status fields in MB (VmRSS, RssAnon, RssFile). */

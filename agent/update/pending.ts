@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import * as z from "zod";
 import { OutcomeReport } from "../../lib/protocol/release.ts";
 
