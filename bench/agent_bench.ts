@@ -5,7 +5,8 @@
  * utime + stime over the measured minute, and its VmRSS at the end, V8 heap included. The parent
  * starts the containers and the receiver, and removes the containers afterwards.
  *
- *   deno run -A bench/agent_bench.ts         # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
+ *   deno run -A bench/agent_bench.ts           # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
+ *   deno run -A bench/agent_bench.ts --record  # the same, merged into bench/results.json
  *
  * Both run with the memory settings of install.sh's unit (AGENT_UNIT_ENV).
  *
@@ -358,5 +359,12 @@ if (import.meta.main) {
   else if (Deno.args.includes("--over-time")) {
     // Alone: keep the other figures of results.json and update these.
     await recordAlone((record) => agentOverTimeBench(record, overTimeMinutes(Deno.env.toObject())));
+  } else if (Deno.args.includes("--record")) {
+    // Alone, into bench/results.json: agent_rss_mb and agent_cpu_pct as `deno task bench` makes them.
+    await recordAlone(async (record) => {
+      const r = await measureAgent();
+      record("agent_rss_mb", r.agent_rss_mb);
+      record("agent_cpu_pct", r.agent_cpu_pct);
+    });
   } else console.log(JSON.stringify(await measureAgent()));
 }
