@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_DOCKER_SOCKET } from "../lib/docker/client.ts";
 
 /** What the agent needs to run, from flags first and the environment second. */
@@ -71,6 +70,49 @@ export type AgentCommand = { kind: "version" } | { kind: "help" } | {
   config: AgentConfig;
 };
 
+const STRING_FLAGS = ["hub", "enroll-token", "state-dir", "docker-socket", "log-level"] as const;
+const BOOLEAN_FLAGS: Record<string, "version" | "help"> = {
+  "--version": "version",
+  "--help": "help",
+  "-h": "help",
+};
+type Flags = Partial<Record<(typeof STRING_FLAGS)[number], string>> & {
+  version?: boolean;
+  help?: boolean;
+};
+
+/**
+ * The agent's flags, strictly (as node:util's parseArgs with `strict: true`, which is not used
+ * because a `node:` import starts Deno's Node layer, MBs in every agent): `--name value` or
+ * `--name=value`, the booleans bare, anything else an error.
+ */
+function parseFlags(args: string[]): Flags {
+  const out: Flags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      if (i + 1 < args.length) throw new Error(`Unexpected argument '${args[i + 1]}'`);
+      break;
+    }
+    const bool = BOOLEAN_FLAGS[arg];
+    if (bool) {
+      out[bool] = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") ? arg.slice(2, eq < 0 ? undefined : eq) : undefined;
+    const flag = STRING_FLAGS.find((f) => f === name);
+    if (!flag) {
+      if (!arg.startsWith("-")) throw new Error(`Unexpected argument '${arg}'`);
+      throw new Error(`Unknown option '${eq < 0 ? arg : arg.slice(0, eq)}'`);
+    }
+    if (eq >= 0) out[flag] = arg.slice(eq + 1);
+    else if (i + 1 < args.length && !args[i + 1].startsWith("-")) out[flag] = args[++i];
+    else throw new Error(`Option '--${flag} <value>' argument missing`);
+  }
+  return out;
+}
+
 /**
  * Parses flags and environment; throws AgentConfigError naming the first bad setting. The
  * environment is read only when needed, so `--version` runs without env permission.
@@ -81,19 +123,7 @@ export function parseAgentArgs(
 ): AgentCommand {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        hub: { type: "string" },
-        "enroll-token": { type: "string" },
-        "state-dir": { type: "string" },
-        "docker-socket": { type: "string" },
-        "log-level": { type: "string" },
-        version: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    values = parseFlags(args);
   } catch (err) {
     throw new AgentConfigError(`agent: ${(err as Error).message}\n${USAGE}`);
   }

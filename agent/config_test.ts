@@ -54,3 +54,31 @@ Deno.test("main() --version needs no environment or engine", async () => {
   }
   assert.deepEqual(lines, ["capstan-agent 0.1.0"]);
 });
+
+Deno.test("parseAgentArgs() reads --name value, --name=value and the booleans; refuses the rest", () => {
+  const env = () => ({ CAPSTAN_HUB_URL: "http://env" });
+  const run = (args: string[]) => parseAgentArgs(args, env);
+  const a = run(["--hub=http://a", "--state-dir", "/srv/agent", "--log-level=debug"]);
+  assert.ok(a.kind === "run");
+  assert.equal(a.config.hubUrl, "http://a");
+  assert.equal(a.config.stateDir, "/srv/agent");
+  assert.equal(a.config.logLevel, "debug");
+  assert.equal(run(["-h"]).kind, "help");
+  assert.equal(run(["--version"]).kind, "version");
+  assert.equal(run(["--"]).kind, "run");
+  for (
+    const [args, message] of [
+      [["stray"], /Unexpected argument 'stray'/],
+      [["--", "stray"], /Unexpected argument 'stray'/],
+      [["--hub"], /'--hub <value>' argument missing/],
+      [["--hub", "--version"], /'--hub <value>' argument missing/],
+      [["--version=1"], /Unknown option '--version'/],
+      [["-x"], /Unknown option '-x'/],
+    ] as const
+  ) {
+    assert.throws(
+      () => run([...args]),
+      (e: Error) => e instanceof AgentConfigError && message.test(e.message),
+    );
+  }
+});

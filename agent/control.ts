@@ -10,7 +10,7 @@ import {
   type StreamOp,
 } from "../lib/protocol/ops.ts";
 import type { ContainerState, WireError } from "../lib/protocol/messages.ts";
-import { z } from "zod";
+import * as z from "zod";
 import { type CgroupLayout, detectLayout, readSnapshots } from "./collectors/cgroup_stats.ts";
 import { serviceLogs, swarmCalls } from "./swarm.ts";
 import { imageOps } from "./images.ts";

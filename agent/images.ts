@@ -7,7 +7,7 @@
  * and a transfer nobody touched for a minute is dropped (its engine request aborted).
  */
 
-import type { z } from "zod";
+import type * as z from "zod";
 import type { DockerClient } from "../lib/docker/client.ts";
 import { enc } from "../lib/docker/transport.ts";
 import { splitImageRef } from "../lib/docker/validate.ts";

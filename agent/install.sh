@@ -322,22 +322,21 @@ else
 	# The agent runs programs (restic for snapshots, git and tar for builds, ssh-keygen) and keeps
 	# their private files (a repository password, a deploy key) in temporary folders under its
 	# state folder, the only place it may write.
-	EXEC="ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-run --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js"
+	EXEC="ExecStart=$DENO run --no-config --no-prompt --allow-net --allow-env --allow-sys=hostname --allow-read --allow-run --allow-ffi --allow-write=$STATE_DIR,$DOCKER_SOCKET $INSTALL_DIR/agent.js"
 	RUN_ENV="Environment=DENO_DIR=$STATE_DIR/deno-cache
 Environment=DENO_NO_UPDATE_CHECK=1
 Environment=TMPDIR=$STATE_DIR/tmp
 "
 fi
 
-# Memory (issue 20: a steady agent under 60 MB, flat over time). A 1 MB young generation instead of
-# V8's default up to 16 MB semi-spaces: the agent allocates little per second, and the default sizes
-# kept some 15 MB of heap resident for nothing. Two malloc arenas with fixed trim/mmap thresholds:
-# glibc's per-thread arenas and its growing mmap threshold held 15-20 MB of freed memory of the
-# runtime's threads (HTTP reports, the engine socket, file reads) that it never gave back.
-# DENO_USR2_MEMORY_TRIM: the agent signals itself every 30 s to have Deno call malloc_trim, which
-# returns the free space fragmentation leaves inside the arenas (agent/memory_trim.ts).
-# bench/agent_bench.ts runs the agent with these same settings.
-MEMORY_ENV="Environment=DENO_V8_FLAGS=--max-semi-space-size=1
+# Memory (issue 20: a steady agent under 60 MB, flat over time): a 1 MB young generation, no
+# optimizing JIT (its code and memory cost MBs; the agent's CPU measured the same without it), two
+# malloc arenas with fixed trim/mmap thresholds (glibc kept 15-20 MB of the runtime threads' freed
+# memory otherwise), and a malloc_trim every 30 s (agent/memory_trim.ts). agent/unit.ts says why
+# in full; the benchmark and the binary build take these from there, and
+# tests/install_script_test.ts checks that this unit says the same. --allow-ffi above: the
+# filesystems collector calls libc's statfs instead of loading Deno's Node layer for it.
+MEMORY_ENV="Environment=DENO_V8_FLAGS=--max-semi-space-size=1,--max-opt=1
 Environment=MALLOC_ARENA_MAX=2
 Environment=GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072
 Environment=DENO_USR2_MEMORY_TRIM=1

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "./path.ts";
 
 /** What the hub accepts as a machine id (lib/protocol Hello). */
 const MACHINE_ID = /^[A-Za-z0-9-]{8,128}$/;

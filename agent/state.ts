@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "./path.ts";
 import { sha256Hex } from "../lib/util/ids.ts";
 
 /** The host token file and what it was enrolled with, in the agent's state dir. */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { type DockerClient, DockerError } from "../lib/docker/client.ts";
 import { SWARM_CALL_OPS, SWARM_STREAM_OPS } from "../lib/protocol/swarm.ts";
 

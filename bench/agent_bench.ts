@@ -5,7 +5,8 @@
  * utime + stime over the measured minute, and its VmRSS at the end, V8 heap included. The parent
  * starts the containers and the receiver, and removes the containers afterwards.
  *
- *   deno run -A bench/agent_bench.ts         # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
+ *   deno run -A bench/agent_bench.ts           # prints {"agent_rss_mb":…,"agent_cpu_pct":…}
+ *   deno run -A bench/agent_bench.ts --record  # the same, merged into bench/results.json
  *
  * Both run with the memory settings of install.sh's unit (AGENT_UNIT_ENV).
  *
@@ -33,6 +34,7 @@ import { createLogger } from "../lib/log.ts";
 import { startMetrics } from "../agent/metrics/mod.ts";
 import { startReceiver } from "../agent/metrics/receiver.ts";
 import { startMemoryTrim } from "../agent/memory_trim.ts";
+import { AGENT_RUN_FLAGS, AGENT_UNIT_ENV } from "../agent/unit.ts";
 import { median } from "./stats.ts";
 import { recordAlone } from "./results.ts";
 
@@ -208,16 +210,8 @@ export interface OverTimeOptions {
   form?: "bundle" | "source";
 }
 
-/**
- * The memory settings install.sh's systemd unit gives the agent (its MEMORY_ENV, see the comment
- * there for why): the run measures what a host runs.
- */
-export const AGENT_UNIT_ENV: Record<string, string> = {
-  DENO_V8_FLAGS: "--max-semi-space-size=1",
-  MALLOC_ARENA_MAX: "2",
-  GLIBC_TUNABLES: "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",
-  DENO_USR2_MEMORY_TRIM: "1",
-};
+/** The memory settings of install.sh's systemd unit (agent/unit.ts says why): what a host runs. */
+export { AGENT_UNIT_ENV };
 
 /** The agent's command line in `form`, as install.sh's unit or `deno task agent` starts it. */
 async function agentCommand(form: "bundle" | "source", root: string, stateDir: string) {
@@ -228,18 +222,7 @@ async function agentCommand(form: "bundle" | "source", root: string, stateDir: s
   await Deno.mkdir(`${stateDir}/tmp`);
   // The flags of install.sh's ExecStart (bundle mode), word for word.
   const socket = Deno.env.get("DOCKER_SOCKET") ?? DEFAULT_DOCKER_SOCKET;
-  return [
-    "run",
-    "--no-config",
-    "--no-prompt",
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys=hostname",
-    "--allow-read",
-    "--allow-run",
-    `--allow-write=${stateDir},${socket}`,
-    file,
-  ];
+  return ["run", ...AGENT_RUN_FLAGS, `--allow-write=${stateDir},${socket}`, file];
 }
 
 /** A process's status fields in MB (VmRSS, RssAnon, RssFile). */
@@ -376,5 +359,12 @@ if (import.meta.main) {
   else if (Deno.args.includes("--over-time")) {
     // Alone: keep the other figures of results.json and update these.
     await recordAlone((record) => agentOverTimeBench(record, overTimeMinutes(Deno.env.toObject())));
+  } else if (Deno.args.includes("--record")) {
+    // Alone, into bench/results.json: agent_rss_mb and agent_cpu_pct as `deno task bench` makes them.
+    await recordAlone(async (record) => {
+      const r = await measureAgent();
+      record("agent_rss_mb", r.agent_rss_mb);
+      record("agent_cpu_pct", r.agent_cpu_pct);
+    });
   } else console.log(JSON.stringify(await measureAgent()));
 }

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { BUILT_VERSION } from "../agent/version.ts";
+import { AGENT_V8_FLAGS } from "../agent/unit.ts";
 import { releaseFileName, type Target, TARGETS } from "../lib/release_format/manifest.ts";
 import { writeReleaseManifest } from "../lib/releases/release_dir.ts";
 
@@ -26,12 +27,8 @@ const PERMISSIONS = [
   "--allow-sys=hostname,osRelease,loadavg,networkInterfaces,systemMemoryInfo,uid",
 ];
 
-/**
- * Built into the binary: a 1 MB young generation (V8's default semi-spaces grow to 16 MB and kept
- * some 15 MB of the agent's heap resident for nothing; issue 20). install.sh's unit sets the same
- * for the bundle, with the malloc settings that only the environment can give.
- */
-const V8_FLAGS = ["--v8-flags=--max-semi-space-size=1"];
+/** Built into the binary: the V8 flags install.sh's unit gives the bundle (agent/unit.ts says why). */
+const V8_FLAGS = [`--v8-flags=${AGENT_V8_FLAGS.join(",")}`];
 
 /** This machine's own target, for which plain DENORT_BIN applies. */
 function hostTarget(): Target {

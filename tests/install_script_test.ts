@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
-import { AGENT_UNIT_ENV } from "../bench/agent_bench.ts";
+import { AGENT_RUN_FLAGS, AGENT_UNIT_ENV } from "../agent/unit.ts";
 
 const SCRIPT = fileURLToPath(new URL("../agent/install.sh", import.meta.url));
 const TOKEN = "cape_" + "A".repeat(43);
@@ -153,6 +153,11 @@ Deno.test({
         ]
       ) assert.ok(unit.includes(`\n${line}\n`), `unit has ${line}\n${unit}`);
       assert.match(unit, new RegExp(`\\nExecStart=\\S*deno run .* ${agentJs}\\n`));
+      // The flags the benchmark runs the bundle with (agent/unit.ts), word for word.
+      assert.ok(
+        unit.includes(` run ${AGENT_RUN_FLAGS.join(" ")} --allow-write=`),
+        `flags\n${unit}`,
+      );
       // The memory settings (issue 20), the same the agent benchmark measures with.
       for (const [name, value] of Object.entries(AGENT_UNIT_ENV)) {
         assert.ok(unit.includes(`\nEnvironment=${name}=${value}\n`), `unit sets ${name}\n${unit}`);

@@ -1,7 +1,7 @@
 /**
  * The build context: a checkout streamed as a tar to the engine's `POST /build`, as the docker
  * CLI would send it. `.dockerignore` is honoured with Docker's own matching rules (the
- * `@balena/dockerignore` port of moby's fileutils: `**`, `!` exceptions, last match wins); the
+ * `@balena/dockerignore` port of moby's fileutils, vendored in ./vendor/dockerignore: `**`, `!` exceptions, last match wins); the
  * Dockerfile and `.dockerignore` are always sent. Symlinks go as symlinks and are never followed,
  * so a link pointing outside the checkout cannot pull a builder's file into an image; modes are
  * kept; owners are 0/0 with no names, so nothing of the builder's accounts leaks.
@@ -10,8 +10,8 @@
  * it is a hundred lines, produces a web ReadableStream directly with the reader's back-pressure
  * (tar-stream is built on Node streams and streamx), and sets exactly the header fields above.
  */
-import dockerignore from "@balena/dockerignore";
-import { normalize } from "node:path";
+import ignore from "./vendor/dockerignore/ignore.js";
+import { normalize } from "../path.ts";
 import { BuildFailure } from "../../lib/builds/failure.ts";
 
 /** Options of `contextTar`. */
@@ -31,9 +31,6 @@ const CHUNK = 64 * 1024;
 /** The largest size an octal ustar size field holds (11 digits). */
 const MAX_USTAR_SIZE = 8 ** 11 - 1;
 const te = new TextEncoder();
-// The package is CommonJS whose types declare an ES default export; at run time the module
-// itself is the factory.
-const ignore = dockerignore as unknown as typeof dockerignore.default;
 
 /** One tar entry's header fields. */
 interface Entry {

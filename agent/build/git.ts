@@ -22,8 +22,7 @@
  * URL-encoded forms). The temporary folder is removed whatever happens; `into` is the caller's and
  * is left as it is (the caller removes it with the rest of the build's folder).
  */
-import { Buffer } from "node:buffer";
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { BuildFailure } from "../../lib/builds/failure.ts";
 import {
   BranchName,
@@ -33,7 +32,7 @@ import {
   gitTransport,
   gitUrlSchema,
 } from "../../lib/builds/source.ts";
-import { hostKeyFingerprint } from "../../lib/builds/deploy_keys.ts";
+import { hostKeyFingerprintOf } from "../../lib/builds/host_key.ts";
 
 /** What to clone, where, with which credentials and within which bounds. */
 export interface CloneOptions {
@@ -102,6 +101,8 @@ const SSH_WRAPPER = `#!/bin/sh
 exec ssh -F "$CAPSTAN_SSH_CONFIG" "$@"
 `;
 
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
 /** A function that removes every form of the secrets from a line. */
 export function secretScrubber(secrets: string[], username?: string): (line: string) => string {
   const forms = new Set<string>();
@@ -109,11 +110,9 @@ export function secretScrubber(secrets: string[], username?: string): (line: str
     if (!s) continue;
     forms.add(s);
     forms.add(encodeURIComponent(s));
-    forms.add(Buffer.from(s).toString("base64").replace(/=+$/, ""));
-    forms.add(Buffer.from(s).toString("base64url"));
-    if (username !== undefined) {
-      forms.add(Buffer.from(`${username}:${s}`).toString("base64").replace(/=+$/, ""));
-    }
+    forms.add(utf8(s).toBase64({ omitPadding: true }));
+    forms.add(utf8(s).toBase64({ alphabet: "base64url", omitPadding: true }));
+    if (username !== undefined) forms.add(utf8(`${username}:${s}`).toBase64({ omitPadding: true }));
   }
   // Longest first, so a form that contains another is replaced whole.
   const list = [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
@@ -348,7 +347,15 @@ function byteSink(max: number): { sink: WritableStream<Uint8Array>; text(): stri
         kept += take;
       },
     }),
-    text: () => new TextDecoder().decode(Buffer.concat(chunks)),
+    text: () => {
+      const all = new Uint8Array(kept);
+      let at = 0;
+      for (const c of chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
+      return new TextDecoder().decode(all);
+    },
   };
 }
 
@@ -653,5 +660,5 @@ async function recordedHostKey(
   const text = await Deno.readTextFile(join(tmp, "known_hosts")).catch(() => "");
   const line = text.split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
   if (!line) return undefined;
-  return { line, fingerprint: hostKeyFingerprint(line) };
+  return { line, fingerprint: await hostKeyFingerprintOf(line) };
 }

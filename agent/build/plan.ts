@@ -8,7 +8,7 @@
  *
  * Detection reads a handful of small files at the checkout's root and never runs anything.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { BuildFailure } from "../../lib/builds/failure.ts";
 import { imageRef } from "../../lib/docker/validate.ts";
 

@@ -1,5 +1,4 @@
 /** Used and total bytes and inodes of each real filesystem, from the mount table and statfs. */
-import { statfs } from "node:fs/promises";
 import {
   type HostCollector,
   keyFamily,
@@ -8,6 +7,7 @@ import {
   round,
   type Series,
 } from "./common.ts";
+import { createStatfs, type Statfs } from "./statfs.ts";
 
 /** One line of /proc/self/mounts. */
 export interface MountEntry {
@@ -144,8 +144,14 @@ const MOUNTS_TTL_MS = 60_000;
  * out, e.g. the engine's DockerRootDir when it is not /var/lib/docker.
  */
 export function createFilesystemsCollector(
-  opts: { root?: string; exclude?: () => readonly string[]; monotonic?: () => number } = {},
+  opts: {
+    root?: string;
+    exclude?: () => readonly string[];
+    monotonic?: () => number;
+    statfs?: Statfs;
+  } = {},
 ): HostCollector {
+  const statfs = opts.statfs ?? createStatfs();
   const root = opts.root ?? "/";
   const clock = opts.monotonic ?? (() => performance.now());
   let cached: { at: number; list: MountEntry[] } | undefined;

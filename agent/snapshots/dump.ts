@@ -5,7 +5,7 @@
  * dump counts only when the tool exits 0: the caller keeps restic's stdin open until then, so a
  * failed dump is killed with restic before restic could save it as a snapshot.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import type { SnapshotCreateParams } from "../../lib/protocol/snapshots.ts";
 import { OpError } from "../control.ts";

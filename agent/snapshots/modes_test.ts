@@ -2,6 +2,7 @@
  * The consistency modes of snapshot.create (`stop`, `dump`) and restic's presence, on the real
  * engine with the real restic.
  */
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DockerClient } from "../../lib/docker/client.ts";
@@ -117,7 +118,7 @@ Deno.test("dumpCommand() builds each tool's argv with one word per value; mysql'
   );
 });
 
-Deno.test("targetIdentity() names a target by where it is, never by its credentials", () => {
+Deno.test("targetIdentity() names a target by where it is, never by its credentials", async () => {
   const s3 = {
     kind: "s3" as const,
     endpoint: "https://s3.example",
@@ -129,11 +130,20 @@ Deno.test("targetIdentity() names a target by where it is, never by its credenti
     path_style: true,
   };
   assert.equal(
-    targetIdentity(s3),
-    targetIdentity({ ...s3, access_key_id: "AKID2", secret_access_key: "secret-2" }),
+    await targetIdentity(s3),
+    await targetIdentity({ ...s3, access_key_id: "AKID2", secret_access_key: "secret-2" }),
   );
-  assert.notEqual(targetIdentity(s3), targetIdentity({ ...s3, prefix: "org-2" }));
-  assert.match(targetIdentity({ kind: "filesystem", path: "/srv/a" }), /^[0-9a-f]{32}$/);
+  assert.notEqual(await targetIdentity(s3), await targetIdentity({ ...s3, prefix: "org-2" }));
+  const fs = await targetIdentity({ kind: "filesystem", path: "/srv/a" });
+  assert.match(fs, /^[0-9a-f]{32}$/);
+  // The same name as before WebCrypto replaced node:crypto: existing staging folders are found.
+  assert.equal(
+    fs,
+    createHash("sha256").update(JSON.stringify(["filesystem", "/srv/a"])).digest("hex").slice(
+      0,
+      32,
+    ),
+  );
 });
 
 Deno.test("oneAtATime() runs bodies of one key in turn, also after one failed", async () => {

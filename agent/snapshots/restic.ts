@@ -21,9 +21,8 @@
  * tool run by exec (dump.ts) into `restic backup --stdin`. Without restic ≥ 0.14 on the host the
  * operations fail with `restic_missing`; the hello reports the version found (`version()`).
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { z } from "zod";
+import { join, tmpdir } from "../path.ts";
+import type * as z from "zod";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import {
   MIN_RESTIC_VERSION,
@@ -491,14 +490,14 @@ export function snapshotOps(docker: DockerClient, opts: ResticOptions = {}) {
    * `stop` mode: containers down → volume into the local staging repository → containers up
    * (always, whatever happened) → `restic copy` of the staged snapshot to the target.
    */
-  function stopped(
+  async function stopped(
     s: Session,
     p: CreateParams,
     dir: string,
     progress: (c: Progress, force?: boolean) => void,
     stop: AbortSignal,
   ): Promise<Done> {
-    return oneAtATime(join(stagingRoot, targetIdentity(p.target)), async () => {
+    return await oneAtATime(join(stagingRoot, await targetIdentity(p.target)), async () => {
       const staging = await stagingRepository(stagingRoot, p.target);
       const env = { RESTIC_REPOSITORY: staging.repo, RESTIC_PASSWORD_FILE: staging.passwordFile };
       if (!(await repositoryExists(staging.repo))) {

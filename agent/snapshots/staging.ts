@@ -11,9 +11,8 @@
  * Runs against one staging repository take turns (restic's prune after a copy takes an exclusive
  * lock that a concurrent backup would trip over).
  */
-import { createHash } from "node:crypto";
-import { join } from "node:path";
-import type { z } from "zod";
+import { join } from "../path.ts";
+import type * as z from "zod";
 import type { SNAPSHOT_CALL_OPS } from "../../lib/protocol/snapshots.ts";
 import { writePrivate } from "../build/git.ts";
 
@@ -27,19 +26,27 @@ export interface StagingRepository {
   passwordFile: string;
 }
 
-/** What names a target (never its credentials): the same target always stages in one place. */
-export function targetIdentity(target: Target): string {
+/**
+ * What names a target (never its credentials): the same target always stages in one place.
+ * WebCrypto, not node:crypto: a `node:` import would start Deno's Node layer in every agent.
+ */
+export async function targetIdentity(target: Target): Promise<string> {
   const id = target.kind === "filesystem"
     ? [target.kind, target.path]
     : target.kind === "sftp"
     ? [target.kind, target.host, String(target.port), target.user, target.path]
     : [target.kind, target.endpoint, target.bucket, target.prefix];
-  return createHash("sha256").update(JSON.stringify(id)).digest("hex").slice(0, 32);
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(JSON.stringify(id)),
+  );
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")
+    .slice(0, 32);
 }
 
 /** The staging repository of `target` under `root` (folders made 0700, password made once). */
 export async function stagingRepository(root: string, target: Target): Promise<StagingRepository> {
-  const dir = join(root, targetIdentity(target));
+  const dir = join(root, await targetIdentity(target));
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.chmod(root, 0o700);
   await Deno.chmod(dir, 0o700);

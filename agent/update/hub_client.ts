@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { CurrentRelease, type OutcomeReport } from "../../lib/protocol/release.ts";
 import type { ManifestFile } from "../../lib/release_format/manifest.ts";
 
@@ -54,6 +53,8 @@ export function releaseClient(
         ),
         "download",
       );
+      // Loaded here, not at start: a `node:` import starts Deno's Node layer (MBs in every agent).
+      const { createHash } = await import("node:crypto");
       const hash = createHash("sha256");
       let size = 0;
       using out = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../../lib/log.ts";
 import { parseKeyList } from "../../lib/release_format/signing.ts";
 import { TRUSTED_RELEASE_KEYS } from "../release_keys.ts";

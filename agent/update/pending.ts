@@ -1,5 +1,5 @@
-import { join } from "node:path";
-import { z } from "zod";
+import { join } from "../path.ts";
+import * as z from "zod";
 import { OutcomeReport } from "../../lib/protocol/release.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { Logger } from "../../lib/log.ts";
 import { fileFor, parseManifest } from "../../lib/release_format/manifest.ts";
 import { compareVersions } from "../../lib/release_format/semver.ts";

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { hostKeyBlob } from "./host_key.ts";
 
 /**
  * SSH deploy keys, made by the hub without `ssh-keygen` (the hub must not depend on OpenSSH being
@@ -111,25 +112,11 @@ export async function generateDeployKey(comment: string): Promise<DeployKey> {
   };
 }
 
-/** The key type named at the start of an SSH public key blob, or null when it is not one. */
-function blobKeyType(blob: Uint8Array): string | null {
-  if (blob.length < 4) return null;
-  const len = new DataView(blob.buffer, blob.byteOffset).getUint32(0);
-  if (len < 1 || len > 64 || 4 + len > blob.length) return null;
-  return new TextDecoder().decode(blob.subarray(4, 4 + len));
-}
-
 /**
  * The SHA256 fingerprint ("SHA256:…", like `ssh-keygen -lf`) of the key on a known_hosts line
  * (`[marker] hosts keytype base64 [comment]`) or a public key line (`keytype base64 [comment]`).
  * The key is the field whose base64 decodes to a blob naming the field before it as its type.
  */
 export function hostKeyFingerprint(line: string): string {
-  const fields = line.trim().split(/\s+/);
-  for (let i = 0; i + 1 < fields.length; i++) {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(fields[i + 1])) continue;
-    const blob = new Uint8Array(Buffer.from(fields[i + 1], "base64"));
-    if (blobKeyType(blob) === fields[i]) return blobFingerprint(blob);
-  }
-  throw new Error("Cannot read a host key fingerprint: the line holds no SSH public key");
+  return blobFingerprint(hostKeyBlob(line));
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Where a build's source comes from: a Git repository, a branch, optionally an exact commit, the

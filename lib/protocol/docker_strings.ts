@@ -3,7 +3,7 @@
  * hub refuses what the agent would refuse, with the same message). Apart from ops.ts so that the
  * files ops.ts gathers can use them without an import cycle.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   containerName,
   containerRef,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Health checks on the wire (issue 6). The hub owns the checks; it hands each agent the complete

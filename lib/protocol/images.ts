@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { imageRef } from "../docker/validate.ts";
 
 /**
@@ -38,30 +38,32 @@ const oneLine = (max: number) =>
 /** Image operations answered once. */
 export const IMAGE_CALL_OPS = {
   /** Tags a local image: `{ source, repo, tag }` → `{ ref }` (repo:tag). */
-  "image.tag": z.object({ source: Ref, repo: Repo, tag: Tag }),
+  "image.tag": z.lazy(() => z.object({ source: Ref, repo: Repo, tag: Tag })),
   /**
    * Starts reading a local image's archive (`docker save`): → `{ download_id, image_id }`. The
    * agent closes a download nobody read for a minute.
    */
-  "image.save_open": z.object({ ref: Ref }),
+  "image.save_open": z.lazy(() => z.object({ ref: Ref })),
   /**
    * The next piece of a download: `seq` counts from 0; asking the last answered `seq` again
    * answers the same piece (a retry). → `{ seq, data (base64), last }`.
    */
-  "image.save_read": z.object({ download_id: TransferId, seq: Seq }),
+  "image.save_read": z.lazy(() => z.object({ download_id: TransferId, seq: Seq })),
   /** Ends a download early: → `{ closed }`. */
-  "image.save_close": z.object({ download_id: TransferId }),
+  "image.save_close": z.lazy(() => z.object({ download_id: TransferId })),
   /**
    * One piece of an archive to load (`docker load`), in order from `seq` 0. The agent passes
    * each piece on to the engine before it answers; with `last` it answers what was loaded:
    * `{ image_id, refs }`, else `{ received }` (bytes so far).
    */
-  "image.load_chunk": z.object({
-    upload_id: TransferId,
-    seq: Seq,
-    data: Chunk,
-    last: z.boolean().default(false),
-  }),
+  "image.load_chunk": z.lazy(() =>
+    z.object({
+      upload_id: TransferId,
+      seq: Seq,
+      data: Chunk,
+      last: z.boolean().default(false),
+    })
+  ),
 } as const;
 
 /** Image operations that stream. */
@@ -70,12 +72,14 @@ export const IMAGE_STREAM_OPS = {
    * Pushes an image whose reference names its registry; chunks are the engine's progress lines.
    * The credentials go to the engine only, never into a log, a chunk or an error.
    */
-  "image.push": z.object({
-    ref: Ref.refine((v) => v.includes("/") && !v.startsWith("sha256:"), "must name a registry"),
-    auth: z.object({
-      username: oneLine(256),
-      password: oneLine(4096),
-      serveraddress: oneLine(512),
-    }).optional(),
-  }),
+  "image.push": z.lazy(() =>
+    z.object({
+      ref: Ref.refine((v) => v.includes("/") && !v.startsWith("sha256:"), "must name a registry"),
+      auth: z.object({
+        username: oneLine(256),
+        password: oneLine(4096),
+        serveraddress: oneLine(512),
+      }).optional(),
+    })
+  ),
 } as const;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HealthResultsMessage } from "./health.ts";
 
 /** Version of the hub↔agent wire protocol; bumped on incompatible changes. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The metrics report an agent POSTs to `/api/v1/agent/report` (gzip JSON). Each batch carries a

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import {
   ContainerName,
   ContainerRef,
@@ -78,43 +78,57 @@ const Id = z.object({ id: ContainerRef });
 
 /** Operations answered once. */
 export const CALL_OPS = {
-  "engine.info": z.object({}),
-  "containers.list": z.object({ all: z.boolean().default(true) }),
+  "engine.info": z.lazy(() => z.object({})),
+  "containers.list": z.lazy(() => z.object({ all: z.boolean().default(true) })),
   "container.inspect": Id,
-  "container.create": z.object({ spec: ContainerCreateSpec, start: z.boolean().default(false) }),
+  "container.create": z.lazy(() =>
+    z.object({ spec: ContainerCreateSpec, start: z.boolean().default(false) })
+  ),
   "container.start": Id,
-  "container.stop": Id.extend({ timeout_s: z.number().int().min(0).max(600).optional() }),
-  "container.restart": Id.extend({ timeout_s: z.number().int().min(0).max(600).optional() }),
-  "container.kill": Id.extend({ signal: SignalName.default("SIGKILL") }),
-  "container.remove": Id.extend({
-    force: z.boolean().default(false),
-    volumes: z.boolean().default(false),
-  }),
+  "container.stop": z.lazy(() =>
+    Id.extend({ timeout_s: z.number().int().min(0).max(600).optional() })
+  ),
+  "container.restart": z.lazy(() =>
+    Id.extend({ timeout_s: z.number().int().min(0).max(600).optional() })
+  ),
+  "container.kill": z.lazy(() => Id.extend({ signal: SignalName.default("SIGKILL") })),
+  "container.remove": z.lazy(() =>
+    Id.extend({
+      force: z.boolean().default(false),
+      volumes: z.boolean().default(false),
+    })
+  ),
   "container.stats": Id,
   // Counters of many running containers at once, read from cgroup files (no engine sampling wait).
-  "containers.stats_snapshot": z.object({ ids: z.array(ContainerRef).max(1000).optional() }),
-  "images.list": z.object({}),
-  "image.remove": z.object({ ref: ImageRef, force: z.boolean().default(false) }),
-  "images.prune": z.object({}),
-  "networks.list": z.object({}),
-  "network.create": z.object({
-    name: NetworkName,
-    driver: z.enum(["bridge", "overlay", "macvlan"]).default("bridge"),
-    subnet: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be CIDR like 10.10.0.0/24")
-      .optional(),
-    gateway: z.union([z.ipv4(), z.ipv6()]).optional(),
-    parent: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "must be an interface name")
-      .optional(),
-    labels: Labels.optional(),
-  }),
-  "network.remove": z.object({ id: NetworkName }),
-  "volumes.list": z.object({ sizes: z.boolean().default(false) }),
-  "volume.create": z.object({
-    name: VolumeName,
-    driver: z.literal("local").default("local"),
-    labels: Labels.optional(),
-  }),
-  "volume.remove": z.object({ name: VolumeName, force: z.boolean().default(false) }),
+  "containers.stats_snapshot": z.lazy(() =>
+    z.object({ ids: z.array(ContainerRef).max(1000).optional() })
+  ),
+  "images.list": z.lazy(() => z.object({})),
+  "image.remove": z.lazy(() => z.object({ ref: ImageRef, force: z.boolean().default(false) })),
+  "images.prune": z.lazy(() => z.object({})),
+  "networks.list": z.lazy(() => z.object({})),
+  "network.create": z.lazy(() =>
+    z.object({
+      name: NetworkName,
+      driver: z.enum(["bridge", "overlay", "macvlan"]).default("bridge"),
+      subnet: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be CIDR like 10.10.0.0/24")
+        .optional(),
+      gateway: z.union([z.ipv4(), z.ipv6()]).optional(),
+      parent: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "must be an interface name")
+        .optional(),
+      labels: Labels.optional(),
+    })
+  ),
+  "network.remove": z.lazy(() => z.object({ id: NetworkName })),
+  "volumes.list": z.lazy(() => z.object({ sizes: z.boolean().default(false) })),
+  "volume.create": z.lazy(() =>
+    z.object({
+      name: VolumeName,
+      driver: z.literal("local").default("local"),
+      labels: Labels.optional(),
+    })
+  ),
+  "volume.remove": z.lazy(() => z.object({ name: VolumeName, force: z.boolean().default(false) })),
   // The complete set of health checks this host's agent should run (replaces the previous set).
   "health.sync": HealthSync,
   ...SWARM_CALL_OPS,
@@ -124,13 +138,15 @@ export const CALL_OPS = {
 
 /** Operations that stream chunks until cancelled or finished. */
 export const STREAM_OPS = {
-  "container.logs": Id.extend({
-    tail: z.number().int().min(0).max(10_000).default(200),
-    follow: z.boolean().default(true),
-    timestamps: z.boolean().default(true),
-  }),
+  "container.logs": z.lazy(() =>
+    Id.extend({
+      tail: z.number().int().min(0).max(10_000).default(200),
+      follow: z.boolean().default(true),
+      timestamps: z.boolean().default(true),
+    })
+  ),
   "container.stats_stream": Id,
-  "image.pull": z.object({ ref: ImageRef }),
+  "image.pull": z.lazy(() => z.object({ ref: ImageRef })),
   ...SWARM_STREAM_OPS,
   ...IMAGE_STREAM_OPS,
   ...BUILD_STREAM_OPS,

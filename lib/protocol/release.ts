@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { SemVer } from "../release_format/manifest.ts";
 
 /** Wire shapes of agent releases shared by the hub's release API and the agent's updater. */

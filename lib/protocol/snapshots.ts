@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ContainerRef, VolumeName as Volume } from "./docker_strings.ts";
 
 /**
@@ -214,45 +214,51 @@ export interface ResticSnapshot {
 /** Snapshot operations answered once. */
 export const SNAPSHOT_CALL_OPS = {
   /** → `{ snapshots: ResticSnapshot[] }` (empty for a repository not yet made). */
-  "snapshots.list": z.object({
-    ...Repo,
-    tags: z.array(Tag).max(32).optional(),
-    host_tag: HostTag.optional(),
-  }),
+  "snapshots.list": z.lazy(() =>
+    z.object({
+      ...Repo,
+      tags: z.array(Tag).max(32).optional(),
+      host_tag: HostTag.optional(),
+    })
+  ),
   /**
    * Removes snapshots by id, or by policy (keep last/daily/weekly/monthly among those with all of
    * `tags`), then prunes unreferenced data: → `{ removed: string[], kept: string[] }`.
    */
-  "snapshot.forget": z.object({
-    ...Repo,
-    ids: z.array(ResticId).min(1).max(1000).optional(),
-    keep: z.object({
-      last: z.number().int().min(1).max(100_000).optional(),
-      daily: z.number().int().min(1).max(100_000).optional(),
-      weekly: z.number().int().min(1).max(100_000).optional(),
-      monthly: z.number().int().min(1).max(100_000).optional(),
-    }).default({}),
-    tags: z.array(Tag).max(32).optional(),
-    prune: z.literal(true).default(true),
-    /** Answer what the policy would remove, removing nothing (a bulk delete's preview). */
-    dry_run: z.boolean().default(false),
-    timeout_s: Timeout(3600),
-  }).refine(
-    (p) => (p.ids !== undefined) !== (Object.values(p.keep).some((v) => v !== undefined)),
-    "give either ids or a keep policy",
+  "snapshot.forget": z.lazy(() =>
+    z.object({
+      ...Repo,
+      ids: z.array(ResticId).min(1).max(1000).optional(),
+      keep: z.object({
+        last: z.number().int().min(1).max(100_000).optional(),
+        daily: z.number().int().min(1).max(100_000).optional(),
+        weekly: z.number().int().min(1).max(100_000).optional(),
+        monthly: z.number().int().min(1).max(100_000).optional(),
+      }).default({}),
+      tags: z.array(Tag).max(32).optional(),
+      prune: z.literal(true).default(true),
+      /** Answer what the policy would remove, removing nothing (a bulk delete's preview). */
+      dry_run: z.boolean().default(false),
+      timeout_s: Timeout(3600),
+    }).refine(
+      (p) => (p.ids !== undefined) !== (Object.values(p.keep).some((v) => v !== undefined)),
+      "give either ids or a keep policy",
+    )
   ),
   /** Verifies the repository: → `{ ok: true }` or `{ ok: false, errors: string[] }`. */
-  "snapshot.check": z.object({
-    ...Repo,
-    /** restic's `--read-data-subset`: "n/t", "x%" or a size like "500M". */
-    read_data_subset: z.string().regex(
-      /^(?:\d{1,6}\/\d{1,6}|\d{1,3}(?:\.\d{1,3})?%|\d{1,12}[kKmMgGtT]?)$/,
-    )
-      .optional(),
-    timeout_s: Timeout(3600),
-  }),
+  "snapshot.check": z.lazy(() =>
+    z.object({
+      ...Repo,
+      /** restic's `--read-data-subset`: "n/t", "x%" or a size like "500M". */
+      read_data_subset: z.string().regex(
+        /^(?:\d{1,6}\/\d{1,6}|\d{1,3}(?:\.\d{1,3})?%|\d{1,12}[kKmMgGtT]?)$/,
+      )
+        .optional(),
+      timeout_s: Timeout(3600),
+    })
+  ),
   /** Removes stale locks (of processes that died): → `{ ok: true }`. */
-  "snapshot.unlock": z.object(Repo),
+  "snapshot.unlock": z.lazy(() => z.object(Repo)),
 } as const;
 
 /** Snapshot operations that stream `SnapshotChunk`s. */

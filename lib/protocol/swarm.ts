@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DockerInputError, imageRef } from "../docker/validate.ts";
 import { serviceBody, type ServiceSpec } from "../docker/services.ts";
 
@@ -52,98 +52,118 @@ const TaskFilter = z.object({
 /** Swarm operations answered once. */
 export const SWARM_CALL_OPS = {
   /** This engine's swarm membership (node id, state, manager or not, cluster id). */
-  "swarm.state": z.object({}),
-  "swarm.init": z.object({ advertise_addr: Addr, listen_addr: Addr.optional() }),
+  "swarm.state": z.lazy(() => z.object({})),
+  "swarm.init": z.lazy(() => z.object({ advertise_addr: Addr, listen_addr: Addr.optional() })),
   /**
    * The join tokens and a manager address (managers only). The answer is a secret: the hub passes
    * it straight to the joining agent and never stores, logs or shows it.
    */
-  "swarm.join_tokens": z.object({}),
-  "swarm.join": z.object({
-    remote_addrs: z.array(Addr).min(1).max(7),
-    // Checked by the Docker client (never echoed in errors).
-    token: z.string().max(200),
-    advertise_addr: Addr.optional(),
-  }),
-  "swarm.leave": z.object({ force: z.boolean().default(false) }),
-  "nodes.list": z.object({}),
-  "node.update": z.object({
-    id: SwarmId,
-    role: z.enum(["worker", "manager"]).optional(),
-    availability: z.enum(["active", "pause", "drain"]).optional(),
-    labels: NodeLabels.optional(),
-  }),
-  "node.remove": z.object({ id: SwarmId, force: z.boolean().default(false) }),
-  "services.list": z.object({
-    label: z.array(z.string().max(300).regex(/^[a-zA-Z0-9_.\/-]+(=[^\0\r\n]*)?$/)).max(8)
-      .optional(),
-  }),
+  "swarm.join_tokens": z.lazy(() => z.object({})),
+  "swarm.join": z.lazy(() =>
+    z.object({
+      remote_addrs: z.array(Addr).min(1).max(7),
+      // Checked by the Docker client (never echoed in errors).
+      token: z.string().max(200),
+      advertise_addr: Addr.optional(),
+    })
+  ),
+  "swarm.leave": z.lazy(() => z.object({ force: z.boolean().default(false) })),
+  "nodes.list": z.lazy(() => z.object({})),
+  "node.update": z.lazy(() =>
+    z.object({
+      id: SwarmId,
+      role: z.enum(["worker", "manager"]).optional(),
+      availability: z.enum(["active", "pause", "drain"]).optional(),
+      labels: NodeLabels.optional(),
+    })
+  ),
+  "node.remove": z.lazy(() => z.object({ id: SwarmId, force: z.boolean().default(false) })),
+  "services.list": z.lazy(() =>
+    z.object({
+      label: z.array(z.string().max(300).regex(/^[a-zA-Z0-9_.\/-]+(=[^\0\r\n]*)?$/)).max(8)
+        .optional(),
+    })
+  ),
   /**
    * Makes sure an attachable overlay network of this name exists (created when missing, with the
    * labels and, when asked, IPsec encryption); answers its id and whether it was created.
    */
-  "swarm.network_ensure": z.object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a network name"),
-    labels: NodeLabels.optional(),
-    encrypted: z.boolean().default(false),
-  }),
+  "swarm.network_ensure": z.lazy(() =>
+    z.object({
+      name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a network name"),
+      labels: NodeLabels.optional(),
+      encrypted: z.boolean().default(false),
+    })
+  ),
   /**
    * Removes an overlay network Capstan created (it carries the `capstan.org` label; any other is
    * refused); answers whether it was there. The engine refuses while tasks still use it.
    */
-  "swarm.network_remove": z.object({
-    name: z.string().regex(/^capstan_[a-z]{3}_[a-f0-9]{1,32}$/, "must be a Capstan network name"),
-  }),
+  "swarm.network_remove": z.lazy(() =>
+    z.object({
+      name: z.string().regex(/^capstan_[a-z]{3}_[a-f0-9]{1,32}$/, "must be a Capstan network name"),
+    })
+  ),
   /**
    * Makes sure a Swarm secret of this name exists (Capstan's: its name starts `capstan_` and it
    * carries the `capstan.org` label), created from `data` (base64) when missing; answers its id.
    * A name is made per secret version, so an existing one already holds that version's value.
    */
-  "swarm.secret_ensure": z.object({
-    name: z.string().regex(/^capstan_[a-z0-9_]{1,55}$/, "must be a Capstan secret name"),
-    labels: NodeLabels.refine((l) => Boolean(l["capstan.org"]), "needs the capstan.org label"),
-    data: z.string().max(700_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
-  }),
+  "swarm.secret_ensure": z.lazy(() =>
+    z.object({
+      name: z.string().regex(/^capstan_[a-z0-9_]{1,55}$/, "must be a Capstan secret name"),
+      labels: NodeLabels.refine((l) => Boolean(l["capstan.org"]), "needs the capstan.org label"),
+      data: z.string().max(700_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
+    })
+  ),
   /**
    * Removes the Swarm secrets Capstan made for an organization that no service (nor a
    * service's previous spec, kept for Swarm's own rollback) refers to any more.
    */
-  "swarm.secrets_prune": z.object({
-    org: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "must be an organization id"),
-    /** Names a deployment in progress is about to use. */
-    keep: z.array(z.string().max(64)).max(1000).default([]),
-    /** Secrets younger than this are kept too (a deployment on another hub may be starting). */
-    min_age_s: z.number().int().min(0).max(86_400).default(30),
-  }),
-  "service.inspect": z.object({ id: SwarmId }),
-  "service.create": z.object({ spec: WireServiceSpec }),
+  "swarm.secrets_prune": z.lazy(() =>
+    z.object({
+      org: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "must be an organization id"),
+      /** Names a deployment in progress is about to use. */
+      keep: z.array(z.string().max(64)).max(1000).default([]),
+      /** Secrets younger than this are kept too (a deployment on another hub may be starting). */
+      min_age_s: z.number().int().min(0).max(86_400).default(30),
+    })
+  ),
+  "service.inspect": z.lazy(() => z.object({ id: SwarmId })),
+  "service.create": z.lazy(() => z.object({ spec: WireServiceSpec })),
   /** Replaces the spec (a rolling update as its update policy says). */
-  "service.update": z.object({ id: SwarmId, spec: WireServiceSpec }),
+  "service.update": z.lazy(() => z.object({ id: SwarmId, spec: WireServiceSpec })),
   /** Asks Swarm to go back to the service's previous spec. */
-  "service.rollback": z.object({ id: SwarmId }),
-  "service.remove": z.object({ id: SwarmId }),
+  "service.rollback": z.lazy(() => z.object({ id: SwarmId })),
+  "service.remove": z.lazy(() => z.object({ id: SwarmId })),
   /** Sets a replicated service's replica count, leaving the rest of its spec as Swarm has it. */
-  "service.scale": z.object({ id: SwarmId, replicas: z.number().int().min(0).max(1000) }),
-  "tasks.list": z.object({ filters: TaskFilter.default({}) }),
+  "service.scale": z.lazy(() =>
+    z.object({ id: SwarmId, replicas: z.number().int().min(0).max(1000) })
+  ),
+  "tasks.list": z.lazy(() => z.object({ filters: TaskFilter.default({}) })),
   /** The local image's id and repo digests (what a deployment records as resolved). */
-  "image.inspect": z.object({
-    ref: z.string().superRefine((v, ctx) => {
-      try {
-        imageRef(v);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-      }
-    }),
-  }),
+  "image.inspect": z.lazy(() =>
+    z.object({
+      ref: z.string().superRefine((v, ctx) => {
+        try {
+          imageRef(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+        }
+      }),
+    })
+  ),
 } as const;
 
 /** Swarm operations that stream. */
 export const SWARM_STREAM_OPS = {
   /** Log lines of all the service's tasks, each with its task and node. */
-  "service.logs": z.object({
-    id: SwarmId,
-    tail: z.number().int().min(0).max(10_000).default(200),
-    follow: z.boolean().default(true),
-    timestamps: z.boolean().default(true),
-  }),
+  "service.logs": z.lazy(() =>
+    z.object({
+      id: SwarmId,
+      tail: z.number().int().min(0).max(10_000).default(200),
+      follow: z.boolean().default(true),
+      timestamps: z.boolean().default(true),
+    })
+  ),
 } as const;

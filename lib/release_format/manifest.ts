@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The signed description of one agent release: its version and, per file, the target it runs on,

@@ -4,7 +4,7 @@
  * map says the same as a sentence that follows the field's name ("must be at least 16 characters");
  * a schema's own message (`.regex(re, "must look like key=value")`) still wins over it.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 type Issue = Parameters<z.core.$ZodErrorMap>[0];
 
