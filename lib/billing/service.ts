@@ -109,6 +109,9 @@ export function createBilling(deps: BillingDeps) {
   });
 
   return {
+    /** The hub's time (the billing clock; tests move it). */
+    now: () => clock.now(),
+
     /** The balance (the ledger's sum), the currency and the wallet's standing. */
     async summary(orgId: string) {
       const [balance, plan, standing] = await Promise.all([
