@@ -16,25 +16,8 @@ import type { EventBus } from "../events.ts";
 import type { AuditLog } from "../audit/service.ts";
 import type { BillingGraceTable } from "./tables.ts";
 
-/** A wallet's transition, as the `billing.wallet` event and the audit log tell it. */
-export type WalletTransition = "grace_started" | "grace_halfway" | "blocked" | "recovered";
-
-/** The `billing.wallet` event: an org's wallet moved into, through or out of grace. */
-export interface WalletNotice {
-  org_id: string;
-  transition: WalletTransition;
-  /** Balance when the transition was made, minor units. */
-  balance: number;
-  /** When grace started and ends (ms); for `recovered`, those of the grace that ended. */
-  started_at: number;
-  ends_at: number;
-}
-
-declare module "../events.ts" {
-  interface DomainEvents {
-    "billing.wallet": WalletNotice;
-  }
-}
+export type { WalletNotice, WalletTransition } from "./events.ts";
+import type { WalletNotice, WalletTransition } from "./events.ts";
 
 /** An org's wallet standing, as pages and the API show it. */
 export interface WalletStanding {
