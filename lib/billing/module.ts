@@ -104,5 +104,11 @@ export const billingModule = defineModule<
     scope: "org",
     path: "/billing",
     minRole: "viewer",
+  }, {
+    key: "admin-billing",
+    group: "Admin",
+    label: "Billing",
+    scope: "platform",
+    path: "/admin/billing",
   }],
 });
