@@ -54,6 +54,12 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "PUT /api/v1/billing/orgs/:org/plan",
       "DELETE /api/v1/billing/orgs/:org/plan",
       "POST /api/v1/billing/orgs/:org/entries",
+      "GET /o/:org/billing",
+      "POST /o/:org/billing/entries",
+      "POST /o/:org/billing/plan",
+      "POST /o/:org/billing/plan/clear",
+      "GET /admin/billing",
+      "POST /admin/billing",
     ]
   ) assert.ok(declared.includes(r), `${r} is not declared`);
 
