@@ -67,14 +67,14 @@ dbTest(
     assert.equal(r.status, 200, r.text);
     r = await call(admin.cookie, "PUT", "/api/v1/billing/orgs/nope/plan", PLAN);
     assert.equal(r.status, 404);
-    r = await call(member.cookie, "GET", "/api/v1/billing/plan?org=acme");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/plan");
     assert.deepEqual(r.body, { plan: PLAN, override: false });
     r = await call(admin.cookie, "PUT", "/api/v1/billing/orgs/acme/plan", {
       ...PLAN,
       cpu_core_hour: 200,
     });
     assert.equal(r.status, 200);
-    r = await call(member.cookie, "GET", "/api/v1/billing/plan?org=acme");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/plan");
     assert.deepEqual(r.body, { plan: { ...PLAN, cpu_core_hour: 200 }, override: true });
 
     // Top-up: a note is required, a top-up is positive; the actor is the admin.
@@ -110,7 +110,7 @@ dbTest(
       cpu_millis: 1000,
       memory_bytes: GIB,
     }]);
-    r = await call(member.cookie, "GET", "/api/v1/billing/projection?org=acme");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/projection");
     assert.deepEqual(r.body, {
       currency: "EUR",
       per_hour: 210,
@@ -121,24 +121,24 @@ dbTest(
     clock.advance(2 * HOUR_MS + 180_000);
     await t.services.billingCycles.run();
 
-    r = await call(member.cookie, "GET", "/api/v1/billing/balance?org=acme");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/balance");
     assert.deepEqual(r.body, {
       balance: 1000 - 420,
       currency: "EUR",
       wallet: { state: "ok", started_at: null, ends_at: null },
     });
-    r = await call(member.cookie, "GET", "/api/v1/billing/ledger?org=acme&limit=2");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/ledger?limit=2");
     assert.deepEqual(r.body.items.map((e: { kind: string; amount: number }) => e.amount), [
       -210,
       -210,
     ]);
-    r = await call(member.cookie, "GET", "/api/v1/billing/ledger?org=acme&limit=2&offset=2");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/ledger?limit=2&offset=2");
     assert.deepEqual(r.body.items.map((e: { kind: string }) => e.kind), ["top_up"]);
-    r = await call(member.cookie, "GET", "/api/v1/billing/ledger?org=acme&limit=0");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/ledger?limit=0");
     assert.equal(r.status, 400);
     assert.ok(r.body.error.fields.limit, r.text);
 
-    r = await call(member.cookie, "GET", `/api/v1/billing/cycles?org=acme&from=${start}&limit=1`);
+    r = await call(member.cookie, "GET", `/api/v1/orgs/acme/billing/cycles?from=${start}&limit=1`);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.items.length, 1);
     assert.equal(r.body.items[0].hour, start + HOUR_MS, "newest first");
@@ -149,12 +149,12 @@ dbTest(
     r = await call(
       member.cookie,
       "GET",
-      `/api/v1/billing/cycles?org=acme&from=${start}&to=${start}`,
+      `/api/v1/orgs/acme/billing/cycles?from=${start}&to=${start}`,
     );
     assert.equal(r.status, 400);
     assert.ok(r.body.error.fields.from, r.text);
 
-    r = await call(member.cookie, "GET", `/api/v1/billing/export.csv?org=acme&from=${start}`);
+    r = await call(member.cookie, "GET", `/api/v1/orgs/acme/billing/export.csv?from=${start}`);
     assert.equal(r.status, 200);
     assert.match(r.type, /^text\/csv/);
     assert.equal(
@@ -170,16 +170,16 @@ dbTest(
     for (
       const p of ["balance", "ledger", "cycles", "export.csv", "projection", "plan"]
     ) {
-      r = await call(outsider.cookie, "GET", `/api/v1/billing/${p}?org=acme`);
+      r = await call(outsider.cookie, "GET", `/api/v1/orgs/acme/billing/${p}`);
       assert.equal(r.status, 404, p);
     }
-    r = await call(outsider.cookie, "GET", "/api/v1/billing/balance?org=globex");
+    r = await call(outsider.cookie, "GET", "/api/v1/orgs/globex/billing/balance");
     assert.equal(r.body.balance, 0);
 
     // Removing the override bills by the default again.
     r = await call(admin.cookie, "DELETE", "/api/v1/billing/orgs/acme/plan");
     assert.equal(r.status, 204);
-    r = await call(member.cookie, "GET", "/api/v1/billing/plan?org=acme");
+    r = await call(member.cookie, "GET", "/api/v1/orgs/acme/billing/plan");
     assert.deepEqual(r.body, { plan: PLAN, override: false });
 
     const audited = await h.db.selectFrom("audit_log").select(["action", "status"])

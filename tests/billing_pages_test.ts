@@ -99,7 +99,7 @@ dbTest(
     assert.match(r.html, /2\.00 core-h/);
     assert.match(r.html, /0190aaaa \(deleted\)/, "an app not in the apps store");
     assert.match(r.html, /invoice 7/);
-    assert.match(r.html, /\/api\/v1\/billing\/export\.csv\?org=acme&amp;from=/);
+    assert.match(r.html, /\/api\/v1\/orgs\/acme\/billing\/export\.csv\?from=/);
     assert.doesNotMatch(r.html, /Top up the wallet/, "members see no admin form");
     assert.doesNotMatch(r.html, /data-wallet/, "no banner before the job ran");
 

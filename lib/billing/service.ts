@@ -30,6 +30,21 @@ export const MoneyMove = z.object({
 }).strict();
 export type MoneyMove = z.input<typeof MoneyMove>;
 
+/** A proposed app's services, as the cost estimate takes them (before a create, deploy or scale). */
+export const EstimateInput = z.object({
+  services: z.array(
+    z.object({
+      replicas: z.number().int().min(0).max(100).default(1),
+      /** A global service is counted as one task (one per node; the node count is not known here). */
+      global: z.boolean().default(false),
+      /** Reserved cores per task, as the app spec says them (0.25 = 250 millicores). */
+      cpus: z.number().min(0).max(1024).default(0),
+      memory_bytes: z.number().int().min(0).max(2 ** 50).default(0),
+    }).strict(),
+  ).min(1).max(64),
+}).strict();
+export type EstimateInput = z.input<typeof EstimateInput>;
+
 /** A billed line item as listed and exported. */
 export interface LineItemRow {
   hour: number;
@@ -234,6 +249,35 @@ export function createBilling(deps: BillingDeps) {
         per_day: sum(lineItems(scaled(usage, 24n), plan)),
         per_month: sum(lineItems(scaled(usage, BigInt(MONTH_HOURS)), plan)),
         apps: [...apps].map(([app_id, per_hour]) => ({ app_id, per_hour })),
+      };
+    },
+
+    /**
+     * What a proposed app would cost per hour, day and month under the org's plan, priced through
+     * the meter like the projection (cores to millicores as Swarm rounds NanoCPUs).
+     */
+    async estimate(orgId: string, input: unknown): Promise<Omit<Projection, "apps">> {
+      const p = EstimateInput.safeParse(input);
+      if (!p.success) throw new Invalid("Invalid input: estimate", fieldsOf(p.error));
+      const plan = await plans.forOrg(orgId);
+      const hour = Math.floor(clock.now() / HOUR_MS) * HOUR_MS;
+      const usage = meterHour(
+        p.data.services.map((s, i) => ({
+          app_id: "proposed",
+          service: String(i),
+          replicas: s.global ? 1 : s.replicas,
+          cpu_millis: Math.round(s.cpus * 1000),
+          memory_bytes: s.memory_bytes,
+          started_at: hour,
+          ended_at: null,
+        })),
+        hour,
+      );
+      return {
+        currency: plan.currency,
+        per_hour: sum(lineItems(usage, plan)),
+        per_day: sum(lineItems(scaled(usage, 24n), plan)),
+        per_month: sum(lineItems(scaled(usage, BigInt(MONTH_HOURS)), plan)),
       };
     },
 

@@ -1,7 +1,7 @@
 /**
  * Billing (lib/billing/BILLING.md): an organization's balance and wallet standing, ledger, billed
  * hours with their line items, a CSV of the line items, the projected cost of what runs now and
- * its price plan — read by its members (`?org=<slug>`). Platform admins set the install's default
+ * its price plan — read by its members (`/api/v1/orgs/{org}/billing/*`). Platform admins set the install's default
  * plan and per-org overrides, and top up, refund or adjust a wallet with a note. Money moves only
  * by ledger entries; every change is audited.
  */
@@ -14,15 +14,10 @@ import {
   orgScopeOf,
 } from "../../../lib/http/context.ts";
 import { HttpError, notFound } from "../../../lib/http/errors.ts";
-import { jsonBody, jsonResponse } from "./schemas.ts";
+import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 
 const DAY_MS = 86_400_000;
 
-const OrgQuery = z.object({
-  org: z.string().optional().openapi({
-    description: "The organization's slug (optional when the caller belongs to one only)",
-  }),
-});
 const Page = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
@@ -126,37 +121,37 @@ const AdminOrgParam = z.object({ org: z.string().min(1).max(64) });
 
 const getBalance = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/balance",
+  path: "/api/v1/orgs/{org}/billing/balance",
   tags: ["billing"],
   summary: "The wallet's balance (derived from the ledger), currency and grace standing",
-  request: { query: OrgQuery },
+  request: { params: OrgParam },
   responses: { 200: jsonResponse(BalanceSchema, "The balance") },
 });
 
 const listLedger = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/ledger",
+  path: "/api/v1/orgs/{org}/billing/ledger",
   tags: ["billing"],
   summary: "Ledger entries, newest first",
-  request: { query: OrgQuery.merge(Page) },
+  request: { params: OrgParam, query: Page },
   responses: { 200: jsonResponse(z.object({ items: z.array(EntrySchema) }), "Entries") },
 });
 
 const listCycles = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/cycles",
+  path: "/api/v1/orgs/{org}/billing/cycles",
   tags: ["billing"],
   summary: "Billed hours in a date range, newest first, with line items by app and resource",
-  request: { query: OrgQuery.merge(Page).merge(Range) },
+  request: { params: OrgParam, query: Page.merge(Range) },
   responses: { 200: jsonResponse(z.object({ items: z.array(CycleSchema) }), "Cycles") },
 });
 
 const exportCsv = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/export.csv",
+  path: "/api/v1/orgs/{org}/billing/export.csv",
   tags: ["billing"],
   summary: "The line items of a period as CSV, oldest first (at most 100,000 rows)",
-  request: { query: OrgQuery.merge(Range) },
+  request: { params: OrgParam, query: Range },
   responses: {
     200: { description: "text/csv", content: { "text/csv": { schema: z.string() } } },
   },
@@ -164,19 +159,47 @@ const exportCsv = apiRoute("org:viewer", {
 
 const getProjection = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/projection",
+  path: "/api/v1/orgs/{org}/billing/projection",
   tags: ["billing"],
   summary: "Projected cost per hour, day and month of what runs now, under the org's plan",
-  request: { query: OrgQuery },
+  request: { params: OrgParam },
   responses: { 200: jsonResponse(ProjectionSchema, "The projection") },
+});
+
+const EstimateSchema = z.object({
+  services: z.array(
+    z.object({
+      replicas: z.number().int().min(0).max(100).default(1),
+      global: z.boolean().default(false).openapi({
+        description: "Counted as one task (the node count is not known here)",
+      }),
+      cpus: z.number().min(0).max(1024).default(0).openapi({
+        description: "Reserved cores per task (the spec's resources.reservations.cpus)",
+      }),
+      memory_bytes: z.number().int().min(0).max(2 ** 50).default(0).openapi({
+        description: "Reserved memory per task (resources.reservations.memory_bytes)",
+      }),
+    }).strict(),
+  ).min(1).max(64),
+}).strict().openapi("BillingEstimateInput");
+
+const estimate = apiRoute("org:viewer", {
+  method: "post",
+  path: "/api/v1/orgs/{org}/billing/estimate",
+  tags: ["billing"],
+  summary: "What a proposed app's reservations would cost per hour, day and month",
+  description: "Priced through the meter under the org's plan, like the projection; for the " +
+    "new-app, template and scale forms before the user confirms. Nothing is stored.",
+  request: { params: OrgParam, ...jsonBody(EstimateSchema) },
+  responses: { 200: jsonResponse(ProjectionSchema.omit({ apps: true }), "The estimate") },
 });
 
 const getPlan = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/billing/plan",
+  path: "/api/v1/orgs/{org}/billing/plan",
   tags: ["billing"],
   summary: "The price plan the org is billed by",
-  request: { query: OrgQuery },
+  request: { params: OrgParam },
   responses: { 200: jsonResponse(OrgPlanSchema, "The plan") },
 });
 
@@ -263,6 +286,11 @@ export function register(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(getProjection, async (c) => {
     return c.json(await c.var.services.billing.projection(orgScopeOf(c).org.id), 200);
+  });
+
+  app.openapi(estimate, async (c) => {
+    const e = await c.var.services.billing.estimate(orgScopeOf(c).org.id, c.req.valid("json"));
+    return c.json(e, 200);
   });
 
   app.openapi(getPlan, async (c) => {

@@ -207,7 +207,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
     return s.size ? `${base}?${s}` : base;
   };
   const csv = (days: number) =>
-    `/api/v1/billing/export.csv?org=${encodeURIComponent(org.slug)}&from=${
+    `/api/v1/orgs/${encodeURIComponent(org.slug)}/billing/export.csv?from=${
       now - days * DAY_MS
     }&to=${now}`;
   const done = DONE[c.req.query("done") ?? ""];
