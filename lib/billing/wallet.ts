@@ -118,6 +118,13 @@ export function createWallet(deps: WalletDeps) {
       const r = await db.insertInto("billing_grace").values(row)
         .onConflict((oc) => oc.column("org_id").doNothing()).executeTakeFirst();
       if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== 1) return done; // another replica started it
+      // A top-up that committed between the balance read and the insert (its own check saw no row
+      // yet) would leave a grace nobody ends for a minute: read again before telling anyone.
+      if (await balanceOf(orgId) >= 0) {
+        await db.deleteFrom("billing_grace").where("org_id", "=", orgId)
+          .where("started_at", "=", now).execute();
+        return done;
+      }
       done.push("grace_started");
       await made({ org_id: orgId, transition: "grace_started", balance, ...span(row) });
     }
