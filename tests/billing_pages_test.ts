@@ -99,6 +99,8 @@ dbTest(
     assert.match(r.html, /2\.00 core-h/);
     assert.match(r.html, /0190aaaa \(deleted\)/, "an app not in the apps store");
     assert.match(r.html, /invoice 7/);
+    assert.match(r.html, /<td data-label="By">root<\/td>/, "the admin by name");
+    assert.match(r.html, /<td data-label="By">hourly billing<\/td>/);
     assert.match(r.html, /\/api\/v1\/orgs\/acme\/billing\/export\.csv\?from=/);
     assert.doesNotMatch(r.html, /Top up the wallet/, "members see no admin form");
     assert.doesNotMatch(r.html, /data-wallet/, "no banner before the job ran");

@@ -174,7 +174,7 @@ interface Forms {
 
 async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
   const { org } = orgScopeOf(c);
-  const { billing, apps } = c.var.services;
+  const { billing, apps, users } = c.var.services;
   const admin = principalOf(c).isAdmin;
   const now = billing.now();
   const p = pageNo(c.req.query("page"));
@@ -198,6 +198,14 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
     (await Promise.all(appIds.map((id) => apps.store.get(org.id, id).catch(() => undefined))))
       .filter((a) => a !== undefined).map((a) => [a.id, a.name]),
   );
+  // Who moved money: a user's name (or email), not the ledger's `user:<id>`.
+  const people = new Map<string, string>();
+  for (const a of new Set(entries.slice(0, LEDGER_PAGE).map((e) => e.actor))) {
+    if (!a.startsWith("user:")) continue;
+    const u = await users.byId(a.slice(5)).catch(() => undefined);
+    people.set(a, u ? u.name || u.email : "a former user");
+  }
+  const actorName = (a: string) => people.get(a) ?? (a === "system:billing" ? "hourly billing" : a);
   const appName = (id: string) => appNames.get(id) ?? `${id.slice(0, 8)} (deleted)`;
   const base = `/o/${org.slug}/billing`;
   const href = (q: { page?: number; lpage?: number }) => {
@@ -337,7 +345,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
                       </td>
                       <td data-label="Kind">{e.kind.replace("_", "-")}</td>
                       <td data-label="Amount" class="num">{money(e.amount, e.currency)}</td>
-                      <td data-label="By">{e.actor}</td>
+                      <td data-label="By">{actorName(e.actor)}</td>
                       <td data-label="Note">{e.note ?? ""}</td>
                     </tr>
                   ))}
