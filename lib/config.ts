@@ -69,6 +69,7 @@ const envFields = z.object({
     .max(86_400).default(120),
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CAPSTAN_BILLING_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(24),
   CAPSTAN_BILLING_ENABLED: z.enum(["true", "false", "1", "0"], "must be true or false").default(
     "true",
   ),
@@ -163,6 +164,11 @@ export interface Config {
    * off, no usage is recorded and no hour is billed.
    */
   billingEnabled: boolean;
+  /**
+   * Hours an org whose wallet fell below zero may still deploy before deploys are blocked
+   * (lib/billing/wallet.ts; CAPSTAN_BILLING_GRACE_HOURS, default 24; 0 blocks at once).
+   */
+  billingGraceHours: number;
   /**
    * A JSON file of image references to replace when a template is deployed
    * (`{"mariadb:11": "my-registry/mariadb:11"}`): a mirror, or stand-ins where no registry is
@@ -285,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     appsKeepImages: e.CAPSTAN_APPS_KEEP_IMAGES,
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
     billingEnabled: e.CAPSTAN_BILLING_ENABLED === "true" || e.CAPSTAN_BILLING_ENABLED === "1",
+    billingGraceHours: e.CAPSTAN_BILLING_GRACE_HOURS,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {
       dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),

@@ -82,6 +82,8 @@ import * as storageIndex from "./o/[org]/storage/index.tsx";
 import * as storageVolume from "./o/[org]/storage/hosts/[host]/volumes/[name].tsx";
 import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
 import * as nasPage from "./o/[org]/storage/nas.tsx";
+import * as billingPage from "./o/[org]/billing.tsx";
+import * as adminBilling from "./admin/billing.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -156,6 +158,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   builds: [buildSource, buildsList, buildDetail, buildWebhook],
   snapshots: [storageIndex, storageTargets, storageVolume],
   nas: [nasPage],
+  billing: [billingPage, adminBilling],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

@@ -43,6 +43,24 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "POST /api/v1/orgs/:org/storage/nas/:id/check",
       "GET /o/:org/storage/nas",
       "POST /o/:org/storage/nas/:id/delete",
+      // Issue 21's billing: members read, platform admins set prices and move money.
+      "GET /api/v1/orgs/:org/billing/balance",
+      "GET /api/v1/orgs/:org/billing/ledger",
+      "GET /api/v1/orgs/:org/billing/cycles",
+      "GET /api/v1/orgs/:org/billing/export.csv",
+      "GET /api/v1/orgs/:org/billing/projection",
+      "GET /api/v1/orgs/:org/billing/plan",
+      "POST /api/v1/orgs/:org/billing/estimate",
+      "PUT /api/v1/billing/plans/default",
+      "PUT /api/v1/billing/orgs/:org/plan",
+      "DELETE /api/v1/billing/orgs/:org/plan",
+      "POST /api/v1/billing/orgs/:org/entries",
+      "GET /o/:org/billing",
+      "POST /o/:org/billing/entries",
+      "POST /o/:org/billing/plan",
+      "POST /o/:org/billing/plan/clear",
+      "GET /admin/billing",
+      "POST /admin/billing",
     ]
   ) assert.ok(declared.includes(r), `${r} is not declared`);
 

@@ -32,6 +32,9 @@ export const EVENT_TYPES = [
   "snapshot_failed",
   // A storage target's verification (restic check, test restore) failed; once per failure.
   "snapshot_verify_failed",
+  // An org's wallet went below zero (grace started), reached grace's halfway point, was blocked
+  // (grace ended) or recovered (lib/billing); once per transition.
+  "billing_wallet",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -47,6 +50,7 @@ const ORG_ONLY: Partial<Record<EventType, string>> = {
   nas_backup_stale: "NAS targets belong to the organization, not a host",
   snapshot_failed: "snapshots go to the organization's storage targets",
   snapshot_verify_failed: "storage targets belong to the organization",
+  billing_wallet: "the wallet belongs to the organization",
 };
 
 /** Quiet hours as the API takes them. */
@@ -372,6 +376,14 @@ export const DEFAULT_RULES: RuleFields[] = [
     kind: "event",
     event: "snapshot_verify_failed",
     severity: "critical",
+    repeat_s: 0,
+  },
+  // Grace's start, halfway point and end (deploys blocked), and the recovery: each one notice.
+  {
+    name: "Wallet below zero: grace period and deploy blocking",
+    kind: "event",
+    event: "billing_wallet",
+    severity: "warning",
     repeat_s: 0,
   },
 ];

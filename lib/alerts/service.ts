@@ -40,6 +40,7 @@ import {
   type SnapshotFailed,
   type SnapshotVerifyFailed,
   type TasksMoved,
+  type WalletNotice,
   type WebhookDisabled,
 } from "./kinds/mod.ts";
 import { alertTick } from "./engine/tick.ts";
@@ -244,6 +245,15 @@ export function createAlerts(deps: AlertsDeps) {
       onEngine("nas status", { targetId: status.target.id }, () => engine.nasStatus(status));
     },
 
+    /** Billing hook (lib/billing): a wallet entered grace, passed halfway, was blocked, recovered. */
+    onBillingWallet(notice: WalletNotice): void {
+      onEngine(
+        "billing wallet",
+        { orgId: notice.org_id, transition: notice.transition },
+        () => engine.billingWallet(notice),
+      );
+    },
+
     /** Snapshots hook (lib/snapshots): a volume snapshot or a restore failed. */
     onSnapshotFailed(failed: SnapshotFailed): void {
       onEngine("snapshot failed", { id: failed.id }, () => engine.snapshotFailed(failed));
@@ -335,6 +345,7 @@ export function createAlerts(deps: AlertsDeps) {
   events?.on("builds.webhook_disabled", (disabled) => alerts.onWebhookDisabled(disabled));
   events?.on("nas.status", (status) => alerts.onNasStatus(status));
   events?.on("snapshots.failed", (failed) => alerts.onSnapshotFailed(failed));
+  events?.on("billing.wallet", (notice) => alerts.onBillingWallet(notice));
   events?.on("snapshots.verify_failed", (failed) => alerts.onSnapshotVerifyFailed(failed));
   return alerts;
 }

@@ -1,3 +1,4 @@
+import { csvField } from "./service.ts";
 import assert from "node:assert/strict";
 import {
   CORE_HOUR,
@@ -87,4 +88,13 @@ Deno.test("lineItems() prices each app and resource, skipping nothing used", () 
     },
     { app_id: "b", resource: "cpu", quantity: 1000n * 3600n, unit_price: 4, amount: 4 },
   ]);
+});
+
+Deno.test("csvField: quotes separators, quotes and line breaks; defuses formula starts", () => {
+  assert.equal(csvField("app-1"), "app-1");
+  assert.equal(csvField(-210), "-210");
+  assert.equal(csvField('a,"b"'), '"a,""b"""');
+  assert.equal(csvField("x\ny"), '"x\ny"');
+  assert.equal(csvField("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+  assert.equal(csvField("-1,2"), `"'-1,2"`);
 });

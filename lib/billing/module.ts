@@ -9,7 +9,11 @@ import { createUsage, observeSwarm, type Usage } from "./usage.ts";
 import { createLedger, type Ledger } from "./ledger.ts";
 import { createPlans, type Plans } from "./plans.ts";
 import { createCycles, type Cycles } from "./cycles.ts";
+import { createWallet, type Wallet } from "./wallet.ts";
+import { type Billing, createBilling } from "./service.ts";
+import type { AuditLog } from "../audit/service.ts";
 import * as billingMigration from "./migration.ts";
+import * as graceMigration from "./migration_grace.ts";
 
 /** What the billing module adds to the services. */
 export interface BillingServices {
@@ -17,23 +21,59 @@ export interface BillingServices {
   billingLedger: Ledger;
   billingPlans: Plans;
   billingCycles: Cycles;
+  /** Wallet grace and deploy blocking (wallet.ts). */
+  billingWallet: Wallet;
+  /** Balance, ledger, cycles, CSV, projection, plans and admin money moves (service.ts). */
+  billing: Billing;
+  /**
+   * Why the org may not deploy now (its wallet has been below zero past the grace period), or
+   * undefined. For the quotas module's checks before a create/update/scale/deploy.
+   */
+  blocksDeploys(orgId: string): Promise<string | undefined>;
   /** Takes what Swarm runs now into the usage segments (the billing_usage job). */
   billingObserve(): Promise<unknown>;
 }
 
-export const billingModule = defineModule<BillingServices, { cluster: Cluster }>({
+export const billingModule = defineModule<
+  BillingServices,
+  { cluster: Cluster; audit: AuditLog }
+>({
   name: "billing",
-  deps: ["cluster"],
-  services: (core, { cluster }) => {
+  deps: ["cluster", "audit"],
+  services: (core, { cluster, audit }) => {
     const { db, clock } = core;
     const billingUsage = createUsage(db, clock);
     const billingPlans = createPlans(db, clock);
     const billingLedger = createLedger(db, clock);
     const billingCycles = createCycles({ db, clock, plan: (org) => billingPlans.forOrg(org) });
     const billingObserve = () => observeSwarm(billingUsage, cluster);
-    return { billingUsage, billingLedger, billingPlans, billingCycles, billingObserve };
+    const billingWallet = createWallet({
+      db,
+      clock,
+      events: core.events,
+      audit,
+      graceMs: core.config.billingGraceHours * 3_600_000,
+    });
+    const billing = createBilling({
+      db,
+      clock,
+      ledger: billingLedger,
+      plans: billingPlans,
+      wallet: billingWallet,
+      audit,
+    });
+    return {
+      billingUsage,
+      billingLedger,
+      billingPlans,
+      billingCycles,
+      billingObserve,
+      billingWallet,
+      billing,
+      blocksDeploys: (orgId) => billingWallet.blocksDeploys(orgId),
+    };
   },
-  jobs: ({ billingCycles, billingObserve }, core) =>
+  jobs: ({ billingCycles, billingObserve, billingWallet }, core) =>
     core.config.billingEnabled
       ? [{
         name: "billing_usage",
@@ -47,7 +87,28 @@ export const billingModule = defineModule<BillingServices, { cluster: Cluster }>
         intervalMs: 300_000,
         // Bills the closed hours; every 5 minutes, so a missed run is caught up soon after.
         run: () => billingCycles.run(),
+      }, {
+        name: "billing_wallet",
+        schedule: "* * * * *",
+        intervalMs: 60_000,
+        // Grace starts within a minute of the charge that left the balance below zero, and its
+        // halfway and end notices within a minute of their time; each transition exactly once.
+        run: () => billingWallet.checkAll(),
       }]
       : [],
-  migrations: { "0023_billing": billingMigration },
+  migrations: { "0023_billing": billingMigration, "0024_billing_grace": graceMigration },
+  nav: [{
+    key: "billing",
+    group: "Organization",
+    label: "Billing",
+    scope: "org",
+    path: "/billing",
+    minRole: "viewer",
+  }, {
+    key: "admin-billing",
+    group: "Admin",
+    label: "Billing",
+    scope: "platform",
+    path: "/admin/billing",
+  }],
 });

@@ -93,6 +93,22 @@ export interface BillingPlansTable {
   updated_by: string | null;
 }
 
+/**
+ * An org whose wallet is below zero (lib/billing/wallet.ts): in `grace` until `ends_at`, then
+ * `blocked` (no new deploys). The row is deleted when a top-up brings the balance to zero or more.
+ */
+export interface BillingGraceTable {
+  org_id: string;
+  state: "grace" | "blocked";
+  /** When a charge left the balance below zero (ms). */
+  started_at: number;
+  /** When grace ends and deploys are blocked (ms). */
+  ends_at: number;
+  /** 1 once the halfway notice went out (each notice exactly once). */
+  halfway_notified: number;
+  updated_at: number;
+}
+
 /** The billing module's tables, merged into the Database type (lib/db/schema.ts). */
 export interface BillingTables {
   billing_usage: BillingUsageTable;
@@ -101,4 +117,5 @@ export interface BillingTables {
   billing_ledger: BillingLedgerTable;
   billing_wallets: BillingWalletsTable;
   billing_plans: BillingPlansTable;
+  billing_grace: BillingGraceTable;
 }

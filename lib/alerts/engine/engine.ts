@@ -27,6 +27,7 @@ import {
   type SnapshotFailed,
   type SnapshotVerifyFailed,
   type TasksMoved,
+  type WalletNotice,
   type WebhookDisabled,
 } from "../kinds/mod.ts";
 import type { CompiledRule } from "../compile.ts";
@@ -191,6 +192,11 @@ export function createAlertEngine(deps: EngineDeps) {
     /** Applies a failed snapshot or restore to the organization's rules (not per host). */
     snapshotFailed(failed: SnapshotFailed): Promise<void> {
       return orgWide(failed.org_id, (k, c, rule) => k.snapshotFailed?.(c, rule, failed));
+    },
+
+    /** Applies a wallet's grace transition to the organization's rules (lib/billing). */
+    billingWallet(notice: WalletNotice): Promise<void> {
+      return orgWide(notice.org_id, (k, c, rule) => k.billingWallet?.(c, rule, notice));
     },
 
     /** Applies a failed verification of a storage target to the organization's rules. */

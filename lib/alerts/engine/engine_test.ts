@@ -119,6 +119,7 @@ dbTest(
           "Secret rotated in an app",
           "Storage target verification failed",
           "Volume snapshot or restore failed",
+          "Wallet below zero: grace period and deploy blocking",
         ],
       );
 

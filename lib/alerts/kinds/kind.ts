@@ -139,6 +139,10 @@ import type { NasStatus } from "../../nas/events.ts";
 export type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
 import type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/events.ts";
 
+/** An org's wallet moved into, through or out of grace (lib/billing), as billing_wallet reads it. */
+export type { WalletNotice } from "../../billing/events.ts";
+import type { WalletNotice } from "../../billing/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -166,6 +170,8 @@ export interface EventRuleKind {
   snapshotFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotFailed): void;
   /** A storage target's verification failed (organization-wide rules). */
   snapshotVerifyFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotVerifyFailed): void;
+  /** An org's wallet entered grace, passed its halfway point, was blocked or recovered. */
+  billingWallet?(c: RuleContext, rule: CompiledRule, notice: WalletNotice): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

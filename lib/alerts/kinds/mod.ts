@@ -19,6 +19,7 @@ import { webhookDisabled } from "./webhook_disabled.ts";
 import { nasBackupStale } from "./nas_backup_stale.ts";
 import { snapshotFailed } from "./snapshot_failed.ts";
 import { snapshotVerifyFailed } from "./snapshot_verify_failed.ts";
+import { billingWallet } from "./billing_wallet.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -38,6 +39,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   nas_backup_stale: nasBackupStale,
   snapshot_failed: snapshotFailed,
   snapshot_verify_failed: snapshotVerifyFailed,
+  billing_wallet: billingWallet,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -63,5 +65,6 @@ export type {
   SnapshotFailed,
   SnapshotVerifyFailed,
   TasksMoved,
+  WalletNotice,
   WebhookDisabled,
 } from "./kind.ts";

@@ -35,6 +35,7 @@ import * as containerSettings from "./container_settings.ts";
 import * as deprecated from "./deprecated.ts";
 import * as storageTargets from "./storage_targets.ts";
 import * as storageSchedules from "./storage_schedules.ts";
+import * as billing from "./billing.ts";
 
 /** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
 export const apiRoutes: Record<string, ApiRoutes[]> = {
@@ -56,4 +57,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   builds: [builds],
   snapshots: [storage, storageTargets, storageSchedules],
   nas: [nas],
+  billing: [billing],
 };

@@ -1,0 +1,326 @@
+/**
+ * Billing (lib/billing/BILLING.md): an organization's balance and wallet standing, ledger, billed
+ * hours with their line items, a CSV of the line items, the projected cost of what runs now and
+ * its price plan — read by its members (`/api/v1/orgs/{org}/billing/*`). Platform admins set the install's default
+ * plan and per-org overrides, and top up, refund or adjust a wallet with a note. Money moves only
+ * by ledger entries; every change is audited.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { apiRoute, z } from "../../../lib/http/openapi.ts";
+import {
+  actionContext,
+  type AppContext,
+  type AppEnv,
+  orgScopeOf,
+} from "../../../lib/http/context.ts";
+import { HttpError, notFound } from "../../../lib/http/errors.ts";
+import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
+
+const DAY_MS = 86_400_000;
+
+const Page = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+const Range = z.object({
+  from: z.coerce.number().int().min(0).optional().openapi({
+    description: "Start (ms since the epoch, inclusive); default 30 days before `to`",
+  }),
+  to: z.coerce.number().int().min(0).optional().openapi({
+    description: "End (ms since the epoch, exclusive); default now",
+  }),
+});
+
+/** The range asked for, defaulted; 400 naming `from` when it does not come before `to`. */
+function rangeOf(c: AppContext, q: { from?: number; to?: number }) {
+  const to = q.to ?? c.var.services.billing.now();
+  const from = q.from ?? to - 30 * DAY_MS;
+  if (from >= to) {
+    throw new HttpError(400, "validation", "Invalid input: from must come before to", {
+      from: "must come before to",
+    });
+  }
+  return { from, to };
+}
+
+const Standing = z.object({
+  state: z.enum(["ok", "grace", "blocked"]),
+  started_at: z.number().int().nullable().openapi({ description: "When grace started (ms)" }),
+  ends_at: z.number().int().nullable().openapi({
+    description: "When grace ends and deploys are blocked (ms)",
+  }),
+}).openapi("WalletStanding");
+
+const BalanceSchema = z.object({
+  balance: z.number().int().openapi({ description: "The ledger's sum, minor units" }),
+  currency: z.string(),
+  wallet: Standing,
+}).openapi("BillingBalance");
+
+const EntrySchema = z.object({
+  id: z.string(),
+  at: z.number().int(),
+  kind: z.enum(["top_up", "charge", "refund", "adjustment"]),
+  amount: z.number().int().openapi({ description: "Signed, minor units" }),
+  currency: z.string(),
+  reference: z.string().nullable().openapi({ description: "A charge's cycle id" }),
+  actor: z.string().openapi({ description: "`user:<id>`, `system:billing`" }),
+  note: z.string().nullable(),
+}).openapi("LedgerEntry");
+
+const ItemSchema = z.object({
+  hour: z.number().int(),
+  app_id: z.string(),
+  resource: z.string().openapi({ description: "cpu | memory" }),
+  quantity: z.string().openapi({
+    description: "Millicore-seconds (cpu) or byte-seconds (memory), a decimal integer",
+  }),
+  unit_price: z.number().int().openapi({ description: "Per core-hour or GiB-hour" }),
+  amount: z.number().int(),
+}).openapi("BillingLineItem");
+
+const CycleSchema = z.object({
+  id: z.string(),
+  hour: z.number().int().openapi({ description: "Start of the billed hour (ms)" }),
+  currency: z.string(),
+  total: z.number().int(),
+  items: z.array(ItemSchema),
+}).openapi("BillingCycle");
+
+const ProjectionSchema = z.object({
+  currency: z.string(),
+  per_hour: z.number().int(),
+  per_day: z.number().int(),
+  per_month: z.number().int().openapi({ description: "730 hours" }),
+  apps: z.array(z.object({ app_id: z.string(), per_hour: z.number().int() })),
+}).openapi("BillingProjection");
+
+// The same shapes as lib/billing's schemas (which the service checks again), with OpenAPI names.
+const Minor = z.number().int().min(0).max(1_000_000_000);
+const PlanSchema = z.object({
+  currency: z.string().regex(/^[A-Z]{3}$/, "must be a 3-letter currency code like EUR"),
+  cpu_core_hour: Minor.openapi({ description: "Per core-hour reserved, minor units" }),
+  memory_gib_hour: Minor.openapi({ description: "Per GiB-hour of memory reserved" }),
+  storage_gib_month: Minor.openapi({ description: "Per GiB-month stored (not metered yet)" }),
+  egress_gib: Minor.openapi({ description: "Per GiB of egress (not metered yet)" }),
+  build_minute: Minor.openapi({ description: "Per build minute (not metered yet)" }),
+}).strict().openapi("PricePlan");
+const MoneyMoveSchema = z.object({
+  kind: z.enum(["top_up", "refund", "adjustment"]),
+  amount: z.number().int().min(-1_000_000_000_000).max(1_000_000_000_000).openapi({
+    description: "Minor units: positive for a top-up or refund, either sign for an adjustment",
+  }),
+  note: z.string().trim().min(1, "a note is required").max(1000),
+}).strict().openapi("BillingMoneyMove");
+const OrgPlanSchema = z.object({
+  plan: PlanSchema,
+  override: z.boolean().openapi({ description: "The org's own plan (else the install's)" }),
+}).openapi("OrgPricePlan");
+
+const AdminOrgParam = z.object({ org: z.string().min(1).max(64) });
+
+const getBalance = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/balance",
+  tags: ["billing"],
+  summary: "The wallet's balance (derived from the ledger), currency and grace standing",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(BalanceSchema, "The balance") },
+});
+
+const listLedger = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/ledger",
+  tags: ["billing"],
+  summary: "Ledger entries, newest first",
+  request: { params: OrgParam, query: Page },
+  responses: { 200: jsonResponse(z.object({ items: z.array(EntrySchema) }), "Entries") },
+});
+
+const listCycles = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/cycles",
+  tags: ["billing"],
+  summary: "Billed hours in a date range, newest first, with line items by app and resource",
+  request: { params: OrgParam, query: Page.merge(Range) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(CycleSchema) }), "Cycles") },
+});
+
+const exportCsv = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/export.csv",
+  tags: ["billing"],
+  summary: "The line items of a period as CSV, oldest first (at most 100,000 rows)",
+  request: { params: OrgParam, query: Range },
+  responses: {
+    200: { description: "text/csv", content: { "text/csv": { schema: z.string() } } },
+  },
+});
+
+const getProjection = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/projection",
+  tags: ["billing"],
+  summary: "Projected cost per hour, day and month of what runs now, under the org's plan",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(ProjectionSchema, "The projection") },
+});
+
+const EstimateSchema = z.object({
+  services: z.array(
+    z.object({
+      replicas: z.number().int().min(0).max(100).default(1),
+      global: z.boolean().default(false).openapi({
+        description: "Counted as one task (the node count is not known here)",
+      }),
+      cpus: z.number().min(0).max(1024).default(0).openapi({
+        description: "Reserved cores per task (the spec's resources.reservations.cpus)",
+      }),
+      memory_bytes: z.number().int().min(0).max(2 ** 50).default(0).openapi({
+        description: "Reserved memory per task (resources.reservations.memory_bytes)",
+      }),
+    }).strict(),
+  ).min(1).max(64),
+}).strict().openapi("BillingEstimateInput");
+
+const estimate = apiRoute("org:viewer", {
+  method: "post",
+  path: "/api/v1/orgs/{org}/billing/estimate",
+  tags: ["billing"],
+  summary: "What a proposed app's reservations would cost per hour, day and month",
+  description: "Priced through the meter under the org's plan, like the projection; for the " +
+    "new-app, template and scale forms before the user confirms. Nothing is stored.",
+  request: { params: OrgParam, ...jsonBody(EstimateSchema) },
+  responses: { 200: jsonResponse(ProjectionSchema.omit({ apps: true }), "The estimate") },
+});
+
+const getPlan = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/plan",
+  tags: ["billing"],
+  summary: "The price plan the org is billed by",
+  request: { params: OrgParam },
+  responses: { 200: jsonResponse(OrgPlanSchema, "The plan") },
+});
+
+const setDefaultPlan = apiRoute("platform_admin", {
+  method: "put",
+  path: "/api/v1/billing/plans/default",
+  tags: ["billing"],
+  summary: "Set the install's default price plan (platform admins)",
+  request: jsonBody(PlanSchema),
+  responses: { 200: jsonResponse(PlanSchema, "Set") },
+});
+
+const setOrgPlan = apiRoute("platform_admin", {
+  method: "put",
+  path: "/api/v1/billing/orgs/{org}/plan",
+  tags: ["billing"],
+  summary: "Set an organization's own price plan (platform admins)",
+  request: { params: AdminOrgParam, ...jsonBody(PlanSchema) },
+  responses: { 200: jsonResponse(PlanSchema, "Set") },
+});
+
+const clearOrgPlan = apiRoute("platform_admin", {
+  method: "delete",
+  path: "/api/v1/billing/orgs/{org}/plan",
+  tags: ["billing"],
+  summary: "Remove an organization's own plan: it is billed by the default again",
+  request: { params: AdminOrgParam },
+  responses: { 204: { description: "Removed" } },
+});
+
+const addEntry = apiRoute("platform_admin", {
+  method: "post",
+  path: "/api/v1/billing/orgs/{org}/entries",
+  tags: ["billing"],
+  summary: "Top up, refund or adjust an organization's wallet, with a note (platform admins)",
+  description: "A top-up and a refund are positive, an adjustment is either sign; minor units " +
+    "of the org's plan currency. A move that brings the balance to zero or more ends grace and " +
+    "deploy blocking at once.",
+  request: { params: AdminOrgParam, ...jsonBody(MoneyMoveSchema) },
+  responses: { 201: jsonResponse(EntrySchema, "Appended") },
+});
+
+/** The organization a platform admin names by slug (404 when there is none). */
+async function adminOrg(c: AppContext, slug: string) {
+  const org = await c.var.services.orgs.bySlug(slug);
+  if (!org) throw notFound("organization");
+  return org;
+}
+
+/** Billing endpoints. */
+export function register(app: OpenAPIHono<AppEnv>) {
+  app.openapi(getBalance, async (c) => {
+    return c.json(await c.var.services.billing.summary(orgScopeOf(c).org.id), 200);
+  });
+
+  app.openapi(listLedger, async (c) => {
+    const { limit, offset } = c.req.valid("query");
+    const items = await c.var.services.billing.entries(orgScopeOf(c).org.id, { limit, offset });
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(listCycles, async (c) => {
+    const q = c.req.valid("query");
+    const items = await c.var.services.billing.cycles(orgScopeOf(c).org.id, {
+      ...rangeOf(c, q),
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(exportCsv, async (c) => {
+    const { org } = orgScopeOf(c);
+    const { from, to } = rangeOf(c, c.req.valid("query"));
+    const { currency } = (await c.var.services.billing.plan(org.id)).plan;
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    return c.body(c.var.services.billing.csv(org.id, currency, from, to), 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${org.slug}-billing-${day(from)}-${
+        day(to)
+      }.csv"`,
+    });
+  });
+
+  app.openapi(getProjection, async (c) => {
+    return c.json(await c.var.services.billing.projection(orgScopeOf(c).org.id), 200);
+  });
+
+  app.openapi(estimate, async (c) => {
+    const e = await c.var.services.billing.estimate(orgScopeOf(c).org.id, c.req.valid("json"));
+    return c.json(e, 200);
+  });
+
+  app.openapi(getPlan, async (c) => {
+    return c.json(await c.var.services.billing.plan(orgScopeOf(c).org.id), 200);
+  });
+
+  app.openapi(setDefaultPlan, async (c) => {
+    const plan = await c.var.services.billing.setPlan(
+      actionContext(c),
+      undefined,
+      c.req.valid("json"),
+    );
+    return c.json(plan, 200);
+  });
+
+  app.openapi(setOrgPlan, async (c) => {
+    const org = await adminOrg(c, c.req.valid("param").org);
+    const plan = await c.var.services.billing.setPlan(actionContext(c), org, c.req.valid("json"));
+    return c.json(plan, 200);
+  });
+
+  app.openapi(clearOrgPlan, async (c) => {
+    const org = await adminOrg(c, c.req.valid("param").org);
+    await c.var.services.billing.clearPlan(actionContext(c), org);
+    return c.body(null, 204);
+  });
+
+  app.openapi(addEntry, async (c) => {
+    const org = await adminOrg(c, c.req.valid("param").org);
+    const e = await c.var.services.billing.move(actionContext(c), org.id, c.req.valid("json"));
+    return c.json(e, 201);
+  });
+}
