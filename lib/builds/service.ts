@@ -115,6 +115,12 @@ export interface BuildsDeps {
   app(orgId: string, appId: string): Promise<App | undefined>;
   /** The worker host a new build of this app runs on (undefined: no cluster or no worker up). */
   pickWorker(): Promise<string | undefined>;
+  /** Quota admission (lib/quotas): build minutes this month, judged as a build is queued. */
+  admission?: {
+    prepare(orgId: string): Promise<
+      (use: { build_minutes_month: number }, adds: { build_minutes_month: number }) => void
+    >;
+  };
 }
 
 function sourceView(s: BuildSource): SourceView {
@@ -216,6 +222,7 @@ export function createBuilds(deps: BuildsDeps) {
     },
   ): Promise<Build> {
     const host = await deps.pickWorker();
+    const gate = await deps.admission?.prepare(app.org_id);
     const b = await store.enqueue({
       org_id: app.org_id,
       app_id: app.id,
@@ -231,7 +238,7 @@ export function createBuilds(deps: BuildsDeps) {
       commit_message: how.message ?? null,
       host_id: host ?? null,
       deploy: (how.deploy ?? source.auto_deploy === 1) ? 1 : 0,
-    });
+    }, gate);
     deps.runner.kick();
     return b;
   }

@@ -35,6 +35,7 @@ import * as containerSettings from "./container_settings.ts";
 import * as deprecated from "./deprecated.ts";
 import * as storageTargets from "./storage_targets.ts";
 import * as storageSchedules from "./storage_schedules.ts";
+import * as quotas from "./quotas.ts";
 
 /** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
 export const apiRoutes: Record<string, ApiRoutes[]> = {
@@ -50,6 +51,7 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
   secrets: [secrets],
+  quotas: [quotas],
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
   templates: [templates, compose],
