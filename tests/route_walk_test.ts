@@ -43,6 +43,12 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "POST /api/v1/orgs/:org/storage/nas/:id/check",
       "GET /o/:org/storage/nas",
       "POST /o/:org/storage/nas/:id/delete",
+      // Issue 21's quotas: members read their org's, platform admins set them.
+      "GET /api/v1/quotas/orgs/:org",
+      "GET /api/v1/quotas/defaults",
+      "PUT /api/v1/quotas/defaults",
+      "PUT /api/v1/quotas/orgs/:org/overrides/:resource",
+      "DELETE /api/v1/quotas/orgs/:org/overrides/:resource",
     ]
   ) assert.ok(declared.includes(r), `${r} is not declared`);
 

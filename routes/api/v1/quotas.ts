@@ -9,8 +9,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiRoute, z } from "../../../lib/http/openapi.ts";
 import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/context.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
-import { LimitsPatch, RESOURCES } from "../../../lib/quotas/resources.ts";
-import { OverrideInput } from "../../../lib/quotas/service.ts";
+import { RESOURCE_INFO, RESOURCES } from "../../../lib/quotas/resources.ts";
 import { notFound } from "../../../lib/http/errors.ts";
 import type { AppContext } from "../../../lib/http/context.ts";
 
@@ -49,6 +48,28 @@ const DefaultsSchema = z.record(z.string(), z.number().int()).openapi("QuotaDefa
 const ResourceParams = OrgParam.extend({
   resource: z.enum(RESOURCES).openapi({ param: { name: "resource", in: "path" } }),
 });
+
+// The service checks these again (lib/quotas/service.ts); here they make the document and the 400.
+const DefaultsPatch = z.object(
+  Object.fromEntries(
+    RESOURCES.map((r) => [
+      r,
+      z.number().int().min(0).max(RESOURCE_INFO[r].max).nullable().optional().openapi({
+        description: `${RESOURCE_INFO[r].label}, in ${RESOURCE_INFO[r].unit}; null: unlimited`,
+      }),
+    ]),
+  ),
+).strict().openapi("QuotaDefaultsPatch");
+
+const OverrideInput = z.object({
+  value: z.number().int().min(0).nullable().openapi({
+    description: "In the resource's unit; null: unlimited for this organization",
+  }),
+  reason: z.string().trim().min(1).max(500),
+  expires_at: z.number().int().positive().nullable().optional().openapi({
+    description: "ms since the epoch, in the future; absent or null: no expiry",
+  }),
+}).strict().openapi("QuotaOverrideInput");
 
 const QuotaExceededSchema = z.object({
   error: z.object({
@@ -95,7 +116,7 @@ const setDefaults = apiRoute("platform_admin", {
   tags: ["quotas"],
   summary: "Set default limits: a whole number per resource given, null makes it unlimited; " +
     "resources not named are left as they are",
-  request: { ...jsonBody(LimitsPatch.openapi("QuotaDefaultsPatch")) },
+  request: { ...jsonBody(DefaultsPatch) },
   responses: { 200: jsonResponse(DefaultsSchema, "Defaults now") },
 });
 
@@ -104,7 +125,7 @@ const setOverride = apiRoute("platform_admin", {
   path: "/api/v1/quotas/orgs/{org}/overrides/{resource}",
   tags: ["quotas"],
   summary: "Set an organization's own limit of one resource, with a reason and optional expiry",
-  request: { params: ResourceParams, ...jsonBody(OverrideInput.openapi("QuotaOverrideInput")) },
+  request: { params: ResourceParams, ...jsonBody(OverrideInput) },
   responses: { 200: jsonResponse(OverrideSchema, "Set") },
 });
 
