@@ -188,7 +188,12 @@ export const appsModule = defineModule<
     // The quota page shows what the apps hold (their saved specs, as admission counts them).
     quotaAdmission.addUsage(async (orgId) => {
       const u = await store.use(orgId);
-      return { apps: u.apps, cpu_millis: u.cpu_millis, memory_bytes: u.memory_bytes };
+      return {
+        apps: u.apps,
+        cpu_millis: u.cpu_millis,
+        memory_bytes: u.memory_bytes,
+        replicas_per_service: u.replicas_per_service,
+      };
     });
     return { apps, cluster, reconciler, appMetrics };
   },

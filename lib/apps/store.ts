@@ -129,7 +129,11 @@ export interface AppsUse {
   apps: number;
   cpu_millis: number;
   memory_bytes: number;
-  /** The replicas of the service a request grows most (per-service limit), before it. */
+  /**
+   * The per-service limit's figure: as counted for the page, the most replicas any service of an
+   * app meant to run has; handed to a gate, the replicas (before it) of the service a request
+   * grows most.
+   */
   replicas_per_service: number;
 }
 
@@ -225,6 +229,10 @@ export function createAppStore(db: Db, clock: Clock) {
       const u = specUse(JSON.parse(r.spec), r.desired_state === "running");
       use.cpu_millis += u.cpu_millis;
       use.memory_bytes += u.memory_bytes;
+      if (r.desired_state !== "running") continue;
+      for (const sv of (JSON.parse(r.spec) as AppSpec).services) {
+        if (!sv.global) use.replicas_per_service = Math.max(use.replicas_per_service, sv.replicas);
+      }
     }
     return use;
   }

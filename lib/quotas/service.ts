@@ -221,6 +221,23 @@ export function createQuotas(deps: QuotasDeps) {
       });
     },
 
+    /** Every organization's overrides (the admin editor), newest first, at most `limit`. */
+    async allOverrides(
+      limit = 500,
+    ): Promise<Array<Override & { org_id: string; resource: Resource }>> {
+      const rows = await db.selectFrom("quota_overrides").selectAll().orderBy("set_at", "desc")
+        .limit(limit).execute();
+      return rows.filter((r) => (RESOURCES as readonly string[]).includes(r.resource)).map((r) => ({
+        org_id: r.org_id,
+        resource: r.resource as Resource,
+        value: r.value === null ? null : Number(r.value),
+        reason: r.reason,
+        expires_at: r.expires_at === null ? null : Number(r.expires_at),
+        set_by: r.set_by,
+        set_at: Number(r.set_at),
+      }));
+    },
+
     /** Sets install defaults: a value per resource given, null to make it unlimited. */
     async setDefaults(ctx: ActionContext, input: unknown): Promise<Limits> {
       const p = LimitsPatch.safeParse(input);

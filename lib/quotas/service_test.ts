@@ -182,6 +182,12 @@ dbTest("quotas: apps and replicas per service; a blocker stops deploys", async (
   await store.update(a, { desired_state: "running" }, await s.quotaAdmission.prepare(org), true);
   assert.deepEqual(
     (await s.quotas.view(org)).filter((l) => l.used !== null).map((l) => [l.resource, l.used]),
-    [["cpu_millis", 0], ["memory_bytes", 0], ["apps", 1], ["build_minutes_month", 0]],
+    [
+      ["cpu_millis", 0],
+      ["memory_bytes", 0],
+      ["apps", 1],
+      ["replicas_per_service", 1],
+      ["build_minutes_month", 0],
+    ],
   );
 });
