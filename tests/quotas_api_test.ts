@@ -101,7 +101,7 @@ dbTest("[e2e] quotas API: members read, platform admins set; 409 names the numbe
   });
 
   // The org's view: limits in force, their source, and the use now; viewers of others get 404.
-  r = await t.request("/api/v1/quotas/orgs/acme", { cookie: member });
+  r = await t.request("/api/v1/orgs/acme/quotas", { cookie: member });
   assert.equal(r.status, 200);
   const view = await r.json();
   const line = (k: string) => view.items.find((l: { resource: string }) => l.resource === k);

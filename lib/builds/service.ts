@@ -12,7 +12,7 @@ import type { SecretBox } from "../crypto/secrets.ts";
 import type { EventBus } from "../events.ts";
 import type { App } from "../apps/store.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, QuotaExceeded } from "../errors.ts";
 import { base64url, uuidv7 } from "../util/ids.ts";
 import { type Build, type BuildSource, type BuildStore, type Delivery } from "./store.ts";
 import { BranchName, BuildFilePath, gitUrlSchema, SubDir } from "./source.ts";
@@ -630,29 +630,35 @@ export function createBuilds(deps: BuildsDeps) {
         );
       }
       const builds: Build[] = [];
+      const refused: string[] = [];
       for (const s of sources) {
-        builds.push(
-          await deps.audit.run(system, "build.started", {
-            orgId: app.org_id,
-            target: { type: "app", id: app.id, name: app.name },
-            metadata: {
-              service: s.service,
-              trigger: "webhook",
-              provider,
-              delivery: meta.deliveryId ?? null,
-              commit: parsed.commit,
-            },
-          }, () =>
-            enqueue(app, s, {
-              trigger: "webhook",
-              ctx: system,
-              commit: parsed.commit,
-              author: parsed.author ?? null,
-              message: parsed.message ?? null,
-              delivery: delivery.id,
-            })),
-        );
+        // Over the org's build minutes (or blocked), a push is recorded as skipped, not failed.
+        const queued = await deps.audit.run(system, "build.started", {
+          orgId: app.org_id,
+          target: { type: "app", id: app.id, name: app.name },
+          metadata: {
+            service: s.service,
+            trigger: "webhook",
+            provider,
+            delivery: meta.deliveryId ?? null,
+            commit: parsed.commit,
+          },
+        }, () =>
+          enqueue(app, s, {
+            trigger: "webhook",
+            ctx: system,
+            commit: parsed.commit,
+            author: parsed.author ?? null,
+            message: parsed.message ?? null,
+            delivery: delivery.id,
+          })).catch((err) => {
+            if (err instanceof QuotaExceeded) return err.message;
+            throw err;
+          });
+        if (typeof queued === "string") refused.push(queued);
+        else builds.push(queued);
       }
+      if (!builds.length) return await skip(refused.join("; "));
       await store.setDeliveryOutcome(
         delivery.id,
         "queued",

@@ -91,7 +91,7 @@ const QuotaExceededSchema = z.object({
 
 const view = apiRoute("org:viewer", {
   method: "get",
-  path: "/api/v1/quotas/orgs/{org}",
+  path: "/api/v1/orgs/{org}/quotas",
   tags: ["quotas"],
   summary: "The organization's quotas: per resource the limit in force, where it comes from, " +
     "and the use now",
