@@ -191,3 +191,50 @@ dbTest("quotas: apps and replicas per service; a blocker stops deploys", async (
     ],
   );
 });
+
+dbTest("quotas: build minutes this month refuse the next build once used up", async (h) => {
+  const clock = manualClock(Date.UTC(2026, 4, 20, 12));
+  const s = testServices(h, clock);
+  const org = await insertOrg(h.db, "acme");
+  const app = await s.apps.store.create(org, { name: "a", spec: spec(0) }, null);
+  const builds = s.builds.store;
+  const nb = {
+    org_id: org,
+    app_id: app.id,
+    service: "web",
+    trigger: "manual" as const,
+    actor_id: null,
+    actor_name: "t",
+    delivery_id: null,
+    repo_url: "https://git.example.test/x.git",
+    branch: "main",
+    commit_sha: null,
+    commit_author: null,
+    commit_message: null,
+    host_id: "h1",
+    deploy: 0,
+  };
+  await s.quotas.setDefaults(SYSTEM_CTX, { build_minutes_month: 10 });
+  const first = await builds.enqueue(nb, await s.quotaAdmission.prepare(org));
+  // It ran 9 min 30 s (10 minutes, rounded up); last month's build does not count.
+  await h.db.updateTable("builds").set({
+    started_at: clock.now() - 570_000,
+    finished_at: clock.now(),
+    state: "succeeded",
+  }).where("id", "=", first.id).execute();
+  const old = await builds.enqueue(nb);
+  await h.db.updateTable("builds").set({
+    started_at: Date.UTC(2026, 3, 30),
+    finished_at: Date.UTC(2026, 3, 30) + 3_600_000,
+  }).where("id", "=", old.id).execute();
+  assert.equal(await builds.minutesThisMonth(org), 10);
+  await assert.rejects(
+    async () => builds.enqueue(nb, await s.quotaAdmission.prepare(org)),
+    (e: unknown) =>
+      e instanceof QuotaExceeded && e.quota.resource === "build_minutes_month" &&
+      e.quota.used === 10 && e.quota.limit === 10,
+  );
+  // A new month starts from nothing.
+  clock.set(Date.UTC(2026, 5, 1));
+  await builds.enqueue(nb, await s.quotaAdmission.prepare(org));
+});
