@@ -127,6 +127,19 @@ dbTest("[e2e] quotas API: members read, platform admins set; 409 names the numbe
   });
   assert.equal(r.status, 201);
   await r.body?.cancel();
+  // The OpenAPI document has the routes and the 409 body's shape.
+  const doc = await (await t.request("/api/v1/openapi.json")).json();
+  for (
+    const p of [
+      "/api/v1/orgs/{org}/quotas",
+      "/api/v1/quotas/defaults",
+      "/api/v1/quotas/orgs/{org}/overrides/{resource}",
+    ]
+  ) assert.ok(doc.paths[p], `documents ${p}`);
+  assert.deepEqual(
+    Object.keys(doc.components.schemas.QuotaExceeded.properties.error.properties.quota.properties),
+    ["resource", "unit", "limit", "used", "requested"],
+  );
   const audit = await h.db.selectFrom("audit_log").select("action")
     .where("action", "like", "quota.%").execute();
   assert.deepEqual(audit.map((a) => a.action).sort(), [
