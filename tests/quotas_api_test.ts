@@ -148,3 +148,56 @@ dbTest("[e2e] quotas API: members read, platform admins set; 409 names the numbe
     "quota.override_set",
   ]);
 });
+
+dbTest(
+  "[e2e] quotas API: a template deploy over the quota answers 409 before it starts",
+  async (h) => {
+    const t = testApp(h);
+    const admin = (await t.user("root@capstan.io", { admin: true })).cookie;
+    const owner = (await t.user("o@acme.io", { org: "acme", role: "owner" })).cookie;
+    let r = await t.request("/api/v1/orgs/acme/templates", {
+      method: "POST",
+      cookie: owner,
+      json: {
+        source: [
+          "id: pair",
+          "name: Pair",
+          "description: Two replicas.",
+          "category: web",
+          "version: 1.0.0",
+          "services:",
+          "  web:",
+          "    image: capstan-test/busybox:latest",
+          "    replicas: 4",
+        ].join("\n") + "\n",
+      },
+    });
+    assert.equal(r.status, 201, await r.clone().text());
+    await r.body?.cancel();
+    r = await t.request("/api/v1/quotas/orgs/acme/overrides/replicas_per_service", {
+      method: "PUT",
+      cookie: admin,
+      json: { value: 3, reason: "small org" },
+    });
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+    r = await t.request("/api/v1/orgs/acme/templates/pair/deploy", {
+      method: "POST",
+      cookie: owner,
+      json: { name: "pair1" },
+    });
+    assert.equal(r.status, 409);
+    const body = await r.json();
+    assert.equal(body.error.code, "quota_exceeded");
+    assert.deepEqual(body.error.quota, {
+      resource: "replicas_per_service",
+      unit: "replicas",
+      limit: 3,
+      used: 0,
+      requested: 4,
+    });
+    // Nothing was started: no provisioning, no app.
+    assert.equal((await h.db.selectFrom("template_provisions").select("id").execute()).length, 0);
+    assert.equal((await h.db.selectFrom("apps").select("id").execute()).length, 0);
+  },
+);
