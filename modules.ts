@@ -15,6 +15,7 @@ import { healthModule } from "./lib/health/module.ts";
 import { releasesModule } from "./lib/releases/module.ts";
 import { dockerModule } from "./lib/docker/module.ts";
 import { secretsModule } from "./lib/secrets/module.ts";
+import { quotasModule } from "./lib/quotas/module.ts";
 import { appsModule } from "./lib/apps/module.ts";
 import { proxyModule } from "./lib/proxy/module.ts";
 import { templatesModule } from "./lib/templates/module.ts";
@@ -38,6 +39,8 @@ export const MODULES = [
   dockerModule,
   // Before apps: a deployment resolves its secrets; apps register as their consumers.
   secretsModule,
+  // Before apps: apps admit their intents through quotaAdmission.
+  quotasModule,
   appsModule,
   proxyModule,
   templatesModule,

@@ -60,6 +60,27 @@ export class InsufficientCapacity extends DomainError {
   }
 }
 
+/**
+ * A quota of the organization would be exceeded (lib/quotas): not the cluster's room (that is
+ * InsufficientCapacity) but a limit a platform admin set. `quota` names the resource, its limit,
+ * what the organization uses now and what the request would add, in the resource's integer unit.
+ */
+export class QuotaExceeded extends DomainError {
+  constructor(
+    message: string,
+    readonly quota: {
+      resource: string;
+      unit: string;
+      limit: number;
+      used: number;
+      requested: number;
+    },
+    code = "quota_exceeded",
+  ) {
+    super(message, code, { [quota.resource]: message });
+  }
+}
+
 /** The caller's credentials are missing, wrong or expired (a sign-in, an enrollment token). */
 export class Unauthenticated extends DomainError {
   constructor(message: string, code = "unauthorized") {

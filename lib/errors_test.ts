@@ -6,6 +6,7 @@ import {
   Invalid,
   invalidInput,
   NotFound,
+  QuotaExceeded,
   RateLimited,
   Rejected,
   Unauthenticated,
@@ -33,6 +34,18 @@ Deno.test("toHttpError() maps each domain error to its status, keeping code, mes
     ],
     [new Rejected("The signature does not verify", "bad_signature"), 422, "bad_signature"],
     [new RateLimited("Too many failed sign-ins; try again in 15 min"), 429, "rate_limited"],
+    // An org's quota is a conflict with its own use (409), not the cluster's room (507).
+    [
+      new QuotaExceeded("Quota exceeded", {
+        resource: "apps",
+        unit: "apps",
+        limit: 3,
+        used: 3,
+        requested: 1,
+      }),
+      409,
+      "quota_exceeded",
+    ],
   ];
   for (const [err, status, code] of cases) {
     const h = toHttpError(err);
@@ -40,6 +53,15 @@ Deno.test("toHttpError() maps each domain error to its status, keeping code, mes
     assert.equal(h.code, code);
     assert.equal(h.message, err.message);
   }
+  const quota = { resource: "apps", unit: "apps", limit: 3, used: 3, requested: 1 };
+  assert.deepEqual(toHttpError(new QuotaExceeded("Quota exceeded", quota)).toJSON(), {
+    error: {
+      code: "quota_exceeded",
+      message: "Quota exceeded",
+      fields: { apps: "Quota exceeded" },
+      quota,
+    },
+  });
   assert.deepEqual(toHttpError(new Invalid("x", { name: "is required" })).fields, {
     name: "is required",
   });

@@ -23,6 +23,8 @@ import * as account from "./account/index.tsx";
 import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
+import * as adminQuotas from "./admin/quotas.tsx";
+import * as orgQuotas from "./o/[org]/quotas.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
 import * as containerLifecycle from "./o/[org]/containers/[hostId]/[containerId]/[action].ts";
@@ -97,6 +99,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   [SHELL]: [staticAssets, theme, home, apiDocs, settingsPanel],
   auth: [login, logout, account, tokens, adminUsers],
   orgs: [setup, members, invitations, adminOrgs],
+  quotas: [orgQuotas, adminQuotas],
   audit: [audit],
   hosts: [orgHome, hosts, hostNew, host, hostRotate, hostRemove],
   metrics: [metricsSettings],

@@ -61,6 +61,12 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "POST /o/:org/billing/plan/clear",
       "GET /admin/billing",
       "POST /admin/billing",
+      // Issue 21's quotas: members read their org's, platform admins set them.
+      "GET /api/v1/orgs/:org/quotas",
+      "GET /api/v1/quotas/defaults",
+      "PUT /api/v1/quotas/defaults",
+      "PUT /api/v1/quotas/orgs/:org/overrides/:resource",
+      "DELETE /api/v1/quotas/orgs/:org/overrides/:resource",
     ]
   ) assert.ok(declared.includes(r), `${r} is not declared`);
 

@@ -28,14 +28,22 @@ import * as secretsMigration from "./migration_secrets.ts";
 import { clusterImageCleanup } from "./image_cleanup.ts";
 import type { Secrets } from "../secrets/service.ts";
 import { appSecretConsumer, restartForRotation } from "./secret_uses.ts";
+import type { Admission } from "../quotas/service.ts";
 
 export const appsModule = defineModule<
   { apps: Apps; cluster: Cluster; reconciler: Reconciler; appMetrics: AppMetricsReader },
-  { audit: AuditLog; agents: AgentRegistry; orgs: Orgs; metrics: Metrics; secrets: Secrets }
+  {
+    audit: AuditLog;
+    agents: AgentRegistry;
+    orgs: Orgs;
+    metrics: Metrics;
+    secrets: Secrets;
+    quotaAdmission: Admission;
+  }
 >({
   name: "apps",
-  deps: ["audit", "agents", "orgs", "metrics", "secrets"],
-  services: (core, { audit, agents, orgs, metrics, secrets }) => {
+  deps: ["audit", "agents", "orgs", "metrics", "secrets", "quotaAdmission"],
+  services: (core, { audit, agents, orgs, metrics, secrets, quotaAdmission }) => {
     const { db, clock, log } = core;
     const store = createAppStore(db, clock);
     const containers = createTaskContainers(db, clock);
@@ -128,6 +136,7 @@ export const appsModule = defineModule<
       },
       secrets,
       events: core.events,
+      admission: quotaAdmission,
     });
     // The secrets module asks which apps use a secret; a rotation restarts them as it says.
     secrets.consumers.register(appSecretConsumer(store));
@@ -175,6 +184,16 @@ export const appsModule = defineModule<
       query: metrics.query,
       latest: metrics.overview,
       clock,
+    });
+    // The quota page shows what the apps hold (their saved specs, as admission counts them).
+    quotaAdmission.addUsage(async (orgId) => {
+      const u = await store.use(orgId);
+      return {
+        apps: u.apps,
+        cpu_millis: u.cpu_millis,
+        memory_bytes: u.memory_bytes,
+        replicas_per_service: u.replicas_per_service,
+      };
     });
     return { apps, cluster, reconciler, appMetrics };
   },

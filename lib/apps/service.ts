@@ -21,7 +21,7 @@ import {
 } from "../errors.ts";
 import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
 import { policyProblems } from "./policy.ts";
-import type { App, AppStore, Deployment, Trigger } from "./store.ts";
+import type { App, AppStore, Deployment, QuotaGate, Trigger } from "./store.ts";
 import type { Cluster } from "./cluster.ts";
 import { type Deployer, type DeployProgress, type DeploySecrets, taskPorts } from "./deployer.ts";
 import { diffSpecs, type SpecDiff } from "./diff.ts";
@@ -55,6 +55,11 @@ export interface AppsDeps {
   secrets?: Pick<DeploySecrets, "resolve">;
   /** Where `apps.stopped` goes (lib/apps/events.ts). */
   events?: Pick<EventBus, "emit">;
+  /**
+   * Quota admission (lib/quotas): the org's limits and blockers, read before the transaction
+   * that records an intent; the store counts the org's use in that transaction and asks it.
+   */
+  admission?: { prepare(orgId: string): Promise<QuotaGate> };
 }
 
 /** Who acts: for the audit row and the trigger, with the role the policy judges. */
@@ -89,6 +94,7 @@ export function parseSpec(input: unknown): AppSpec {
 export function createApps(deps: AppsDeps) {
   const { store, cluster, deployer } = deps;
   const inFlight = new Set<Promise<unknown>>();
+  const gate = async (orgId: string) => await deps.admission?.prepare(orgId);
 
   function assertWriteScope(caller: AppCaller) {
     if (caller.tokenScope === "read") {
@@ -345,6 +351,18 @@ export function createApps(deps: AppsDeps) {
   return {
     store,
 
+    /**
+     * Answers early whether a new app of `spec` fits the organization's quotas (a template
+     * deploy, before it starts its work); `create` decides again in its transaction.
+     */
+    async assertQuota(orgId: string, spec: AppSpec): Promise<void> {
+      const g = await gate(orgId);
+      if (g) await store.precheck(orgId, spec, g);
+    },
+
+    /** The organization's use as its quotas count it (the quota page). */
+    quotaUse: (orgId: string) => store.use(orgId),
+
     /** Creates an app and, unless `deploy` is false, its first deployment. */
     async create(
       caller: AppCaller,
@@ -376,6 +394,8 @@ export function createApps(deps: AppsDeps) {
           orgId,
           { name: input.name, spec, migration_policy: input.migration_policy },
           caller.ctx.actor.id ?? null,
+          await gate(orgId),
+          input.deploy !== false,
         );
         await store.event(app, "app", `App created by ${caller.ctx.actor.name ?? "someone"}`);
         const deployment = input.deploy === false
@@ -414,7 +434,11 @@ export function createApps(deps: AppsDeps) {
         migration_policy: policy,
         redeployed: repin,
       }, async () => {
-        const saved = await store.update(app, { spec, migration_policy: policy });
+        const saved = await store.update(
+          app,
+          { spec, migration_policy: policy },
+          spec ? await gate(app.org_id) : undefined,
+        );
         if (!repin) return saved;
         const cur = (await current(saved))!;
         await deployNow(
@@ -487,9 +511,8 @@ export function createApps(deps: AppsDeps) {
       assertPolicy(caller, app.spec);
       return await audited(caller, "app.deployed", app, {}, async () => {
         await assertCanDeploy(app);
-        if (app.desired_state === "stopped") {
-          app = await store.update(app, { desired_state: "running" });
-        }
+        // Admitted even when nothing changes: a blocked organization cannot deploy.
+        app = await store.update(app, { desired_state: "running" }, await gate(app.org_id), true);
         return await deployNow(app, app.spec, triggerOf(caller, "deploy"));
       });
     },
@@ -516,7 +539,12 @@ export function createApps(deps: AppsDeps) {
         // The snapshot is deployed as it was: images pinned and secret versions as they were
         // (a purged version falls back to the current one, and the app's events say so); the
         // saved spec follows it.
-        app = await store.update(app, { spec: target.spec, desired_state: "running" });
+        app = await store.update(
+          app,
+          { spec: target.spec, desired_state: "running" },
+          await gate(app.org_id),
+          true,
+        );
         return await deployNow(
           app,
           target.spec,
@@ -551,7 +579,7 @@ export function createApps(deps: AppsDeps) {
       };
       return await audited(caller, "app.scaled", app, { service, replicas }, async () => {
         await assertCanDeploy(app);
-        app = await store.update(app, { spec });
+        app = await store.update(app, { spec }, await gate(app.org_id));
         const cur = await current(app);
         return await deployNow(
           app,
@@ -586,7 +614,7 @@ export function createApps(deps: AppsDeps) {
     async start(caller: AppCaller, app: App): Promise<Deployment> {
       return await audited(caller, "app.started", app, {}, async () => {
         await assertCanDeploy(app);
-        app = await store.update(app, { desired_state: "running" });
+        app = await store.update(app, { desired_state: "running" }, await gate(app.org_id), true);
         const cur = await current(app);
         return await deployNow(
           app,
@@ -678,10 +706,15 @@ export function createApps(deps: AppsDeps) {
         if (!spec.services.some((s) => s.name === build.service)) {
           throw new NotFound(`App "${app.name}" has no service "${build.service}" any more`);
         }
-        app = await store.update(app, {
-          spec,
-          ...(app.desired_state === "stopped" ? { desired_state: "running" as const } : {}),
-        });
+        app = await store.update(
+          app,
+          {
+            spec,
+            ...(app.desired_state === "stopped" ? { desired_state: "running" as const } : {}),
+          },
+          await gate(app.org_id),
+          true,
+        );
         const cur = await current(app);
         const { [build.service]: _built, ...others } = cur?.images ?? {};
         const a = ctx.actor;

@@ -11,6 +11,9 @@ import { uuidv7 } from "../util/ids.ts";
 import { Conflict, Invalid, NotFound } from "../errors.ts";
 import { isUniqueViolation } from "../db/unique.ts";
 import type { AppSpec } from "./spec.ts";
+import { dialectOf } from "../db/dialect_of.ts";
+import type { Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
 import type {
   AppsTable,
   DeploymentsTable,
@@ -121,14 +124,154 @@ function deploymentOf(r: DeploymentsTable): Deployment {
   };
 }
 
+/** What an organization's apps hold against its quotas (lib/quotas), in integer units. */
+export interface AppsUse {
+  apps: number;
+  cpu_millis: number;
+  memory_bytes: number;
+  /**
+   * The per-service limit's figure: as counted for the page, the most replicas any service of an
+   * app meant to run has; handed to a gate, the replicas (before it) of the service a request
+   * grows most.
+   */
+  replicas_per_service: number;
+}
+
+/**
+ * The admission verdict the store asks for inside the transaction that records an intent
+ * (lib/quotas AdmissionGate): throws to refuse; `use` is before the request, `adds` its change.
+ */
+export type QuotaGate = (
+  use: Partial<AppsUse>,
+  adds: Partial<AppsUse>,
+  opts?: { deploying?: boolean },
+) => void;
+
+/**
+ * What an app's saved spec reserves while it is meant to run: per service its reservations ×
+ * replicas (a global service counts as one task: its node count is Swarm's, not the spec's).
+ * A stopped app reserves nothing; services without reservations reserve nothing.
+ */
+export function specUse(
+  spec: AppSpec,
+  running = true,
+): { cpu_millis: number; memory_bytes: number } {
+  let cpu = 0;
+  let mem = 0;
+  if (!running) return { cpu_millis: 0, memory_bytes: 0 };
+  for (const s of spec.services) {
+    const n = s.global ? 1 : s.replicas;
+    const r = s.resources?.reservations;
+    cpu += n * Math.round((r?.cpus ?? 0) * 1000);
+    mem += n * (r?.memory_bytes ?? 0);
+  }
+  return { cpu_millis: cpu, memory_bytes: mem };
+}
+
+/** The change of a spec to the next as a quota sees it (only increases of replicas count). */
+function changeOf(
+  before: { spec: AppSpec; running: boolean } | undefined,
+  after: { spec: AppSpec; running: boolean },
+): { adds: Partial<AppsUse>; replicasBefore: number } {
+  const a = specUse(after.spec, after.running);
+  const b = before ? specUse(before.spec, before.running) : { cpu_millis: 0, memory_bytes: 0 };
+  // The per-service limit judges the service that grows most: its replicas before and after.
+  let grow = 0;
+  let from = 0;
+  for (const s of after.spec.services) {
+    if (s.global) continue;
+    const old = before?.spec.services.find((x) => x.name === s.name);
+    const was = old && !old.global ? old.replicas : 0;
+    if (s.replicas > was && s.replicas - was > grow) {
+      grow = s.replicas - was;
+      from = was;
+    }
+  }
+  return {
+    adds: {
+      apps: before ? 0 : 1,
+      cpu_millis: a.cpu_millis - b.cpu_millis,
+      memory_bytes: a.memory_bytes - b.memory_bytes,
+      replicas_per_service: grow,
+    },
+    replicasBefore: from,
+  };
+}
+
 /** Creates the apps store. */
 export function createAppStore(db: Db, clock: Clock) {
+  const postgres = dialectOf(db) === "postgres";
+
+  /**
+   * The organization's use, read in `tx`. On PostgreSQL a transaction-scoped advisory lock per
+   * organization is taken first, so two requests of one org count and write one after the other
+   * (two could otherwise both read the same use and both pass); on SQLite every write
+   * transaction begins IMMEDIATE (lib/db/sqlite.ts) and so is already alone.
+   */
+  async function lockedUse(tx: Transaction<Database>, orgId: string): Promise<AppsUse> {
+    if (postgres) {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${"capstan.quota:" + orgId}, 0))`
+        .execute(tx);
+    }
+    return await countUse(tx, orgId);
+  }
+
+  async function countUse(q: Db | Transaction<Database>, orgId: string): Promise<AppsUse> {
+    const rows = await q.selectFrom("apps").select(["spec", "desired_state"])
+      .where("org_id", "=", orgId).execute();
+    const use: AppsUse = {
+      apps: rows.length,
+      cpu_millis: 0,
+      memory_bytes: 0,
+      replicas_per_service: 0,
+    };
+    for (const r of rows) {
+      const u = specUse(JSON.parse(r.spec), r.desired_state === "running");
+      use.cpu_millis += u.cpu_millis;
+      use.memory_bytes += u.memory_bytes;
+      if (r.desired_state !== "running") continue;
+      for (const sv of (JSON.parse(r.spec) as AppSpec).services) {
+        if (!sv.global) use.replicas_per_service = Math.max(use.replicas_per_service, sv.replicas);
+      }
+    }
+    return use;
+  }
+
+  /** Runs `gate` on an intent: `before` is the app as saved (undefined: a new app). */
+  function admit(
+    gate: QuotaGate,
+    use: AppsUse,
+    before: { spec: AppSpec; running: boolean } | undefined,
+    after: { spec: AppSpec; running: boolean },
+    deploying: boolean,
+  ) {
+    const { adds, replicasBefore } = changeOf(before, after);
+    gate({ ...use, replicas_per_service: replicasBefore }, adds, { deploying });
+  }
+
   return {
+    /**
+     * The organization's use now, outside a transaction: for pages, and for an early answer
+     * (a template deploy) that the transactional check repeats when the intent is recorded.
+     */
+    async use(orgId: string): Promise<AppsUse> {
+      return await countUse(db, orgId);
+    },
+
+    /** The change `spec` would make as a new app, against the organization's use now. */
+    async precheck(orgId: string, spec: AppSpec, gate: QuotaGate): Promise<void> {
+      const use = await this.use(orgId);
+      admit(gate, use, undefined, { spec, running: true }, true);
+    },
+
     /** Creates an app; 409 when the name is taken in the organization. */
     async create(
       orgId: string,
       input: { name: string; spec: AppSpec; migration_policy?: MigrationPolicy },
       createdBy: string | null,
+      /** Admission (lib/quotas): asked in the transaction that inserts the app. */
+      gate?: QuotaGate,
+      deploying = true,
     ): Promise<App> {
       const now = clock.now();
       const row: AppsTable = {
@@ -144,7 +287,15 @@ export function createAppStore(db: Db, clock: Clock) {
         updated_at: now,
       };
       try {
-        await db.insertInto("apps").values(row).execute();
+        if (gate) {
+          await db.transaction().execute(async (tx) => {
+            admit(gate, await lockedUse(tx, orgId), undefined, {
+              spec: input.spec,
+              running: true,
+            }, deploying);
+            await tx.insertInto("apps").values(row).execute();
+          });
+        } else await db.insertInto("apps").values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new Conflict(
@@ -199,18 +350,44 @@ export function createAppStore(db: Db, clock: Clock) {
       return (await db.selectFrom("apps").selectAll().execute()).map(appOf);
     },
 
-    /** Saves a new spec (deployed only when asked) and/or settings. */
+    /**
+     * Saves a new spec (deployed only when asked) and/or settings. With `gate`, the change is
+     * admitted against the organization's quotas in the same transaction as the write: the saved
+     * spec of an app meant to run is what it holds against them.
+     */
     async update(
       app: App,
       patch: { spec?: AppSpec; migration_policy?: MigrationPolicy; desired_state?: DesiredState },
+      gate?: QuotaGate,
+      deploying = false,
     ): Promise<App> {
       const now = clock.now();
-      await db.updateTable("apps").set({
-        ...(patch.spec ? { spec: JSON.stringify(patch.spec) } : {}),
-        ...(patch.migration_policy ? { migration_policy: patch.migration_policy } : {}),
-        ...(patch.desired_state ? { desired_state: patch.desired_state } : {}),
-        updated_at: now,
-      }).where("id", "=", app.id).execute();
+      const write = (q: Db | Transaction<Database>) =>
+        q.updateTable("apps").set({
+          ...(patch.spec ? { spec: JSON.stringify(patch.spec) } : {}),
+          ...(patch.migration_policy ? { migration_policy: patch.migration_policy } : {}),
+          ...(patch.desired_state ? { desired_state: patch.desired_state } : {}),
+          updated_at: now,
+        }).where("id", "=", app.id).execute();
+      if (!gate) await write(db);
+      else {
+        await db.transaction().execute(async (tx) => {
+          const use = await lockedUse(tx, app.org_id);
+          // The row as saved now, not as the caller read it: another request may have changed it.
+          const r = await tx.selectFrom("apps").select(["spec", "desired_state"])
+            .where("id", "=", app.id).executeTakeFirst();
+          if (!r) throw new NotFound(`No app "${app.name}" in this organization`);
+          const before = {
+            spec: JSON.parse(r.spec) as AppSpec,
+            running: r.desired_state === "running",
+          };
+          admit(gate, use, before, {
+            spec: patch.spec ?? before.spec,
+            running: (patch.desired_state ?? r.desired_state) === "running",
+          }, deploying);
+          await write(tx);
+        });
+      }
       return { ...app, ...patch, updated_at: now };
     },
 

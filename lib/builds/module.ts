@@ -19,6 +19,7 @@ import { buildTopic } from "./topics.ts";
 import { createDistributor } from "./image_delivery.ts";
 import * as buildsMigration from "./migration.ts";
 import "./events.ts";
+import type { Admission } from "../quotas/service.ts";
 
 const DELIVERIES_KEEP_MS = 90 * 86_400_000;
 const BUILD_LOGS_KEPT = 50;
@@ -37,13 +38,22 @@ function baseImages(path: string | undefined): Record<string, string> | undefine
 
 export const buildsModule = defineModule<
   { builds: Builds; buildRunner: BuildRunner },
-  { audit: AuditLog; agents: AgentRegistry; apps: Apps; cluster: Cluster }
+  {
+    audit: AuditLog;
+    agents: AgentRegistry;
+    apps: Apps;
+    cluster: Cluster;
+    quotaAdmission: Admission;
+  }
 >({
   name: "builds",
-  deps: ["audit", "agents", "apps", "cluster"],
-  services: (core, { audit, agents, apps, cluster }) => {
+  deps: ["audit", "agents", "apps", "cluster", "quotaAdmission"],
+  services: (core, { audit, agents, apps, cluster, quotaAdmission }) => {
     const { config, clock, log } = core;
     const store = createBuildStore(core.db, clock);
+    quotaAdmission.addUsage(async (orgId) => ({
+      build_minutes_month: await store.minutesThisMonth(orgId),
+    }));
     const appOf = (orgId: string, appId: string) =>
       apps.store.get(orgId, appId).catch(() => undefined);
     const live = (hostId: string) => agents.isOnline(hostId) ? agents.require(hostId) : undefined;
@@ -109,6 +119,7 @@ export const buildsModule = defineModule<
       runner,
       app: appOf,
       pickWorker,
+      admission: quotaAdmission,
     });
     return { builds, buildRunner: runner };
   },

@@ -12,7 +12,7 @@ import type { SecretBox } from "../crypto/secrets.ts";
 import type { EventBus } from "../events.ts";
 import type { App } from "../apps/store.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, QuotaExceeded } from "../errors.ts";
 import { base64url, uuidv7 } from "../util/ids.ts";
 import { type Build, type BuildSource, type BuildStore, type Delivery } from "./store.ts";
 import { BranchName, BuildFilePath, gitUrlSchema, SubDir } from "./source.ts";
@@ -115,6 +115,12 @@ export interface BuildsDeps {
   app(orgId: string, appId: string): Promise<App | undefined>;
   /** The worker host a new build of this app runs on (undefined: no cluster or no worker up). */
   pickWorker(): Promise<string | undefined>;
+  /** Quota admission (lib/quotas): build minutes this month, judged as a build is queued. */
+  admission?: {
+    prepare(orgId: string): Promise<
+      (use: { build_minutes_month: number }, adds: { build_minutes_month: number }) => void
+    >;
+  };
 }
 
 function sourceView(s: BuildSource): SourceView {
@@ -216,6 +222,7 @@ export function createBuilds(deps: BuildsDeps) {
     },
   ): Promise<Build> {
     const host = await deps.pickWorker();
+    const gate = await deps.admission?.prepare(app.org_id);
     const b = await store.enqueue({
       org_id: app.org_id,
       app_id: app.id,
@@ -231,7 +238,7 @@ export function createBuilds(deps: BuildsDeps) {
       commit_message: how.message ?? null,
       host_id: host ?? null,
       deploy: (how.deploy ?? source.auto_deploy === 1) ? 1 : 0,
-    });
+    }, gate);
     deps.runner.kick();
     return b;
   }
@@ -623,29 +630,35 @@ export function createBuilds(deps: BuildsDeps) {
         );
       }
       const builds: Build[] = [];
+      const refused: string[] = [];
       for (const s of sources) {
-        builds.push(
-          await deps.audit.run(system, "build.started", {
-            orgId: app.org_id,
-            target: { type: "app", id: app.id, name: app.name },
-            metadata: {
-              service: s.service,
-              trigger: "webhook",
-              provider,
-              delivery: meta.deliveryId ?? null,
-              commit: parsed.commit,
-            },
-          }, () =>
-            enqueue(app, s, {
-              trigger: "webhook",
-              ctx: system,
-              commit: parsed.commit,
-              author: parsed.author ?? null,
-              message: parsed.message ?? null,
-              delivery: delivery.id,
-            })),
-        );
+        // Over the org's build minutes (or blocked), a push is recorded as skipped, not failed.
+        const queued = await deps.audit.run(system, "build.started", {
+          orgId: app.org_id,
+          target: { type: "app", id: app.id, name: app.name },
+          metadata: {
+            service: s.service,
+            trigger: "webhook",
+            provider,
+            delivery: meta.deliveryId ?? null,
+            commit: parsed.commit,
+          },
+        }, () =>
+          enqueue(app, s, {
+            trigger: "webhook",
+            ctx: system,
+            commit: parsed.commit,
+            author: parsed.author ?? null,
+            message: parsed.message ?? null,
+            delivery: delivery.id,
+          })).catch((err) => {
+            if (err instanceof QuotaExceeded) return err.message;
+            throw err;
+          });
+        if (typeof queued === "string") refused.push(queued);
+        else builds.push(queued);
       }
+      if (!builds.length) return await skip(refused.join("; "));
       await store.setDeliveryOutcome(
         delivery.id,
         "queued",

@@ -3,6 +3,9 @@
  * queued build is a compare-and-set on its state, so across hub replicas one runs it.
  */
 import type { Db } from "../db/mod.ts";
+import { sql, type Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
+import { dialectOf } from "../db/dialect_of.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
 import { isUniqueViolation } from "../db/unique.ts";
@@ -78,6 +81,27 @@ export type NewBuild = Pick<
 >;
 
 export function createBuildStore(db: Db, clock: Clock) {
+  /**
+   * Minutes an organization's builds ran this calendar month (UTC), each rounded up to a whole
+   * minute, a running one counted to now: what its build-minutes quota judges.
+   */
+  async function minutesThisMonth(
+    orgId: string,
+    q: Db | Transaction<Database> = db,
+  ): Promise<number> {
+    const now = clock.now();
+    const d = new Date(now);
+    const month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const rows = await q.selectFrom("builds").select(["started_at", "finished_at"])
+      .where("org_id", "=", orgId).where("started_at", ">=", month).execute();
+    let min = 0;
+    for (const r of rows) {
+      const ms = Number(r.finished_at ?? now) - Number(r.started_at);
+      min += Math.max(1, Math.ceil(ms / 60_000));
+    }
+    return min;
+  }
+
   return {
     // ---- sources
     async source(appId: string, service: string): Promise<BuildSource | undefined> {
@@ -191,7 +215,16 @@ export function createBuildStore(db: Db, clock: Clock) {
     },
 
     // ---- builds
-    async enqueue(b: NewBuild): Promise<Build> {
+    minutesThisMonth,
+
+    /**
+     * Queues a build. With `gate`, the organization's build minutes this month are admitted in
+     * the transaction that inserts it (a build adds at least a minute).
+     */
+    async enqueue(
+      b: NewBuild,
+      gate?: (use: { build_minutes_month: number }, adds: { build_minutes_month: number }) => void,
+    ): Promise<Build> {
       for (let attempt = 0;; attempt++) {
         const now = clock.now();
         const last = await db.selectFrom("builds").select((eb) => eb.fn.max("number").as("n"))
@@ -218,7 +251,19 @@ export function createBuildStore(db: Db, clock: Clock) {
           ...b,
         };
         try {
-          await db.insertInto("builds").values(row).execute();
+          if (gate) {
+            await db.transaction().execute(async (tx) => {
+              if (dialectOf(db) === "postgres") {
+                await sql`select pg_advisory_xact_lock(hashtextextended(${
+                  "capstan.build_quota:" + b.org_id
+                }, 0))`.execute(tx);
+              }
+              gate({ build_minutes_month: await minutesThisMonth(b.org_id, tx) }, {
+                build_minutes_month: 1,
+              });
+              await tx.insertInto("builds").values(row).execute();
+            });
+          } else await db.insertInto("builds").values(row).execute();
           return buildOf(row);
         } catch (err) {
           // Two builds of one app numbered at the same moment: take the next number.

@@ -1,6 +1,7 @@
 import type { Generated } from "kysely";
 import type { AppsTables } from "../apps/tables.ts";
 import type { BillingTables } from "../billing/tables.ts";
+import type { QuotasTables } from "../quotas/tables.ts";
 import type { BuildsTables } from "../builds/tables.ts";
 import type { SnapshotsTables } from "../snapshots/tables.ts";
 import type { NasTables } from "../nas/tables.ts";
@@ -474,6 +475,7 @@ export interface Database
     BuildsTables,
     NasTables,
     ProxyTables,
+    QuotasTables,
     SecretsTables,
     SnapshotsTables,
     TemplatesTables {

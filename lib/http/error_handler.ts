@@ -9,6 +9,7 @@ import {
   InsufficientCapacity,
   Invalid,
   NotFound,
+  QuotaExceeded,
   RateLimited,
   Rejected,
   Unauthenticated,
@@ -19,6 +20,8 @@ import {
 function domainStatus(err: DomainError): HttpError["status"] {
   if (err instanceof NotFound) return 404;
   if (err instanceof Conflict) return 409;
+  // An org's limit, not the cluster's room (507): the request may pass once the org uses less.
+  if (err instanceof QuotaExceeded) return 409;
   if (err instanceof Invalid) return 400;
   if (err instanceof Forbidden) return 403;
   if (err instanceof Unavailable) return 503;
@@ -34,7 +37,13 @@ import { isApiPath } from "./paths.ts";
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof DomainError) {
-    return new HttpError(domainStatus(err), err.code, err.message, err.fields);
+    return new HttpError(
+      domainStatus(err),
+      err.code,
+      err.message,
+      err.fields,
+      err instanceof QuotaExceeded ? { quota: err.quota } : undefined,
+    );
   }
   if (err instanceof HTTPException) {
     // Hono raises these for malformed JSON bodies and similar protocol errors.

@@ -8,6 +8,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly fields?: Record<string, string>,
+    /** More of the error's own shape, beside code and message (a quota's numbers). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -19,6 +21,7 @@ export class HttpError extends Error {
         code: this.code,
         message: this.message,
         ...(this.fields ? { fields: this.fields } : {}),
+        ...this.extra,
       },
     };
   }

@@ -466,6 +466,8 @@ export function createTemplates(deps: TemplatesDeps) {
           throw new Conflict(`${domain} is already routed`, "conflict", { domain: "is in use" });
         }
       }
+      // Over a quota answers 409 now, not as a failed provisioning later (create decides again).
+      await deps.apps.assertQuota(caller.orgId, spec.data);
       return await deps.audit.run(caller.ctx, "template.deploy", {
         orgId: caller.orgId,
         target: { type: "template", name: id },

@@ -36,6 +36,7 @@ import * as deprecated from "./deprecated.ts";
 import * as storageTargets from "./storage_targets.ts";
 import * as storageSchedules from "./storage_schedules.ts";
 import * as billing from "./billing.ts";
+import * as quotas from "./quotas.ts";
 
 /** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
 export const apiRoutes: Record<string, ApiRoutes[]> = {
@@ -51,6 +52,7 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   releases: [agentReleases],
   docker: [containerStreams, containers, images, networks, volumes, containerSettings],
   secrets: [secrets],
+  quotas: [quotas],
   apps: [apps, appMetrics, cluster],
   proxy: [proxyRoutes],
   templates: [templates, compose],

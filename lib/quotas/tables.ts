@@ -1,0 +1,28 @@
+/** Table types of the quotas module (its migration: lib/quotas/migration.ts). */
+
+/** The install's default limit of one resource (absent: unlimited). */
+export interface QuotaDefaultsTable {
+  resource: string;
+  value: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/**
+ * An organization's own limit of one resource, with why and until when: past `expires_at` it no
+ * longer applies and the default does again. `value` null makes the resource unlimited for it.
+ */
+export interface QuotaOverridesTable {
+  org_id: string;
+  resource: string;
+  value: number | null;
+  reason: string;
+  expires_at: number | null;
+  set_by: string | null;
+  set_at: number;
+}
+
+export interface QuotasTables {
+  quota_defaults: QuotaDefaultsTable;
+  quota_overrides: QuotaOverridesTable;
+}

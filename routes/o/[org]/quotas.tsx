@@ -1,0 +1,38 @@
+import type { Hono } from "hono";
+import { type AppEnv, orgScopeOf, principalOf } from "../../../lib/http/context.ts";
+import { page } from "../../../lib/http/pages.ts";
+import { PageHeader } from "../../../components/PageHeader.tsx";
+import { Alert } from "../../../components/Alert.tsx";
+import { QuotaBars } from "../../../components/QuotaBars.tsx";
+import { render } from "../../_render.tsx";
+
+/** `GET /o/:org/quotas`: the organization's limits and what it uses of each (every member). */
+export function register(app: Hono<AppEnv>): void {
+  page(app, "GET", "/o/:org/quotas", "org:viewer", async (c) => {
+    const { org } = orgScopeOf(c);
+    const { quotas } = c.var.services;
+    const [lines, blocked] = await Promise.all([quotas.view(org.id), quotas.blocked(org.id)]);
+    return render(
+      c,
+      <>
+        <PageHeader
+          title="Quotas"
+          sub="Limits set by the platform's admins. A request past one is refused with the numbers (409)."
+        />
+        {blocked && <Alert kind="error">Deploys are blocked: {blocked}</Alert>}
+        <QuotaBars lines={lines} />
+        <p class="hint">
+          CPU and memory count what the apps' services reserve (reservations × replicas) while the
+          apps are meant to run; a stopped app holds nothing.
+          {principalOf(c).isAdmin && (
+            <>
+              {" "}
+              <a href="/admin/quotas">Edit quotas</a>
+            </>
+          )}
+        </p>
+      </>,
+      { title: "Quotas", active: "quotas" },
+    );
+  });
+}
