@@ -1,7 +1,8 @@
 /**
  * The billing module's foundation (lib/billing/BILLING.md): usage facts taken from what Swarm
  * runs, the meter, price plans, the ledger, and the billing run that turns each closed org-hour
- * into one cycle and one charge, exactly once. Quotas, wallet grace, payments and pages come later.
+ * into one cycle and one charge, exactly once; the wallet whose grace period, once over, blocks
+ * deploys through the quotas module's admission. Payments (PayPal) come later.
  */
 import { defineModule } from "../module.ts";
 import type { Cluster } from "../apps/cluster.ts";
@@ -12,6 +13,7 @@ import { createCycles, type Cycles } from "./cycles.ts";
 import { createWallet, type Wallet } from "./wallet.ts";
 import { type Billing, createBilling } from "./service.ts";
 import type { AuditLog } from "../audit/service.ts";
+import type { Admission } from "../quotas/service.ts";
 import * as billingMigration from "./migration.ts";
 import * as graceMigration from "./migration_grace.ts";
 
@@ -36,11 +38,11 @@ export interface BillingServices {
 
 export const billingModule = defineModule<
   BillingServices,
-  { cluster: Cluster; audit: AuditLog }
+  { cluster: Cluster; audit: AuditLog; quotaAdmission: Admission }
 >({
   name: "billing",
-  deps: ["cluster", "audit"],
-  services: (core, { cluster, audit }) => {
+  deps: ["cluster", "audit", "quotaAdmission"],
+  services: (core, { cluster, audit, quotaAdmission }) => {
     const { db, clock } = core;
     const billingUsage = createUsage(db, clock);
     const billingPlans = createPlans(db, clock);
@@ -62,6 +64,9 @@ export const billingModule = defineModule<
       wallet: billingWallet,
       audit,
     });
+    // An org whose wallet stayed below zero past its grace period deploys nothing new: every
+    // admission (create, scale, deploy, template, build) asks this before its quota.
+    quotaAdmission.addBlocker((orgId) => billingWallet.blocksDeploys(orgId));
     return {
       billingUsage,
       billingLedger,

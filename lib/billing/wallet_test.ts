@@ -4,6 +4,8 @@ import { manualClock } from "../../tests/support/clock.ts";
 import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
 import type { WalletNotice } from "./wallet.ts";
 import { HOUR_MS } from "./meter.ts";
+import { AppSpec } from "../apps/spec.ts";
+import { Conflict } from "../errors.ts";
 
 const GIB = 2 ** 30;
 
@@ -68,6 +70,23 @@ dbTest(
     clock.advance(12 * HOUR_MS);
     assert.match((await s.blocksDeploys(org))!, /grace period ended .*top-up/);
     assert.equal((await s.billingWallet.standing(org)).state, "blocked");
+    // …and the apps' admission (through the quotas module) refuses a new app for it.
+    const newApp = async (name: string) =>
+      s.apps.store.create(
+        org,
+        {
+          name,
+          spec: AppSpec.parse({
+            services: [{ name: "web", image: "capstan-test/busybox:latest", replicas: 1 }],
+          }),
+        },
+        null,
+        await s.quotaAdmission.prepare(org),
+      );
+    await assert.rejects(
+      () => newApp("refused"),
+      (e: unknown) => e instanceof Conflict && e.code === "deploys_blocked",
+    );
     assert.deepEqual(await s.billingWallet.checkAll(), { orgs: 1, transitions: 1 });
     assert.deepEqual(await s.billingWallet.check(org), []);
 
@@ -79,6 +98,7 @@ dbTest(
     await s.billing.move(SYSTEM_CTX, org, { kind: "top_up", amount: -balance, note: "paid" });
     assert.equal(await s.billingLedger.balance(org), 0);
     assert.equal(await s.blocksDeploys(org), undefined);
+    await newApp("admitted");
     assert.deepEqual(await s.billingWallet.standing(org), {
       state: "ok",
       started_at: null,
