@@ -1,7 +1,8 @@
 import type { Db } from "../db/mod.ts";
 import type { OrgRole, TokenScope } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
-import { constantTimeEqual, randomToken, sha256Hex } from "../util/ids.ts";
+import { constantTimeEqual, randomToken } from "../util/ids.ts";
+import { tokenHash } from "../util/token_hash.ts";
 import { Invalid, NotFound, RateLimited, Unauthenticated } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import type { Orgs } from "../orgs/service.ts";
@@ -228,7 +229,7 @@ export function createAccounts(deps: {
     async issueSetupToken(): Promise<string | undefined> {
       if (await users.count() > 0) return undefined;
       const token = randomToken("", 24);
-      const value = await sha256Hex(token);
+      const value = await tokenHash(token);
       const now = clock.now();
       await db.insertInto("kv").values({ key: SETUP_KEY, value, updated_at: now })
         .onConflict((oc) => oc.column("key").doUpdateSet({ value, updated_at: now })).execute();
@@ -240,7 +241,7 @@ export function createAccounts(deps: {
       if (!token || await users.count() > 0) return false;
       const row = await db.selectFrom("kv").select("value").where("key", "=", SETUP_KEY)
         .executeTakeFirst();
-      return Boolean(row) && constantTimeEqual(row!.value, await sha256Hex(token));
+      return Boolean(row) && constantTimeEqual(row!.value, await tokenHash(token));
     },
 
     /**
@@ -252,11 +253,11 @@ export function createAccounts(deps: {
       token: string,
       input: { email: string; name: string; password: string; orgSlug: string; orgName: string },
     ): Promise<User> {
-      const tokenHash = await sha256Hex(token);
+      const hashed = await tokenHash(token);
       const consumed = await db.deleteFrom("kv").where("key", "=", SETUP_KEY).where(
         "value",
         "=",
-        tokenHash,
+        hashed,
       )
         .executeTakeFirst();
       if (Number(consumed.numDeletedRows ?? 0) !== 1 || await users.count() > 0) {

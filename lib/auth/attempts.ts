@@ -6,7 +6,8 @@
 import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
-import { randomToken, sha256Hex } from "../util/ids.ts";
+import { randomToken } from "../util/ids.ts";
+import { tokenHash } from "../util/token_hash.ts";
 
 /**
  * How one counter limits: `max` attempts per `windowMs`; after that either no attempt until the
@@ -36,7 +37,7 @@ export type Reservation =
 
 /** Counters of attempts per key, with atomic reservation (see the module comment). */
 export function createAttemptCounters(db: Db, clock: Clock) {
-  const hashOf = (name: string) => sha256Hex(name);
+  const hashOf = (name: string) => tokenHash(name);
 
   /** Takes one slot under `key` atomically; accepted when the row carries our nonce afterwards. */
   async function take(key: string, rule: AttemptRule, now: number) {

@@ -1,6 +1,7 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
-import { randomToken, sha256Hex } from "../util/ids.ts";
+import { randomToken } from "../util/ids.ts";
+import { tokenHash } from "../util/token_hash.ts";
 
 export const SESSION_COOKIE = "capstan_session";
 /** Sessions last two weeks from sign-in; a password change ends them sooner. */
@@ -17,7 +18,7 @@ export function createSessions(db: Db, clock: Clock) {
       const id = randomToken("", 32);
       const now = clock.now();
       await db.insertInto("sessions").values({
-        id_hash: await sha256Hex(id),
+        id_hash: await tokenHash(id),
         user_id: userId,
         created_at: now,
         expires_at: now + SESSION_TTL_MS,
@@ -30,7 +31,7 @@ export function createSessions(db: Db, clock: Clock) {
     /** The live session for a cookie value, or undefined. */
     async resolve(cookie: string): Promise<{ idHash: string; userId: string } | undefined> {
       if (!/^[\w-]{43}$/.test(cookie)) return undefined;
-      const idHash = await sha256Hex(cookie);
+      const idHash = await tokenHash(cookie);
       const row = await db.selectFrom("sessions").select(["user_id", "expires_at"]).where(
         "id_hash",
         "=",

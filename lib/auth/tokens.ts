@@ -1,7 +1,8 @@
 import type { Db } from "../db/mod.ts";
 import type { ApiTokensTable, TokenScope } from "../db/schema.ts";
 import type { Clock } from "../util/clock.ts";
-import { randomToken, sha256Hex, uuidv7 } from "../util/ids.ts";
+import { randomToken, uuidv7 } from "../util/ids.ts";
+import { tokenHash } from "../util/token_hash.ts";
 
 export type ApiToken = Omit<ApiTokensTable, "token_hash">;
 
@@ -42,7 +43,7 @@ export function createTokens(db: Db, clock: Clock) {
         org_id: input.orgId,
         name: input.name,
         scope: input.scope,
-        token_hash: await sha256Hex(token),
+        token_hash: await tokenHash(token),
         prefix: token.slice(0, 10),
         created_at: now,
         expires_at: input.expiresAt,
@@ -58,7 +59,7 @@ export function createTokens(db: Db, clock: Clock) {
     async resolve(bearer: string): Promise<ApiToken | undefined> {
       if (!TOKEN_PATTERN.test(bearer)) return undefined;
       const row = await db.selectFrom("api_tokens").select(LIST_COLUMNS)
-        .where("token_hash", "=", await sha256Hex(bearer)).executeTakeFirst();
+        .where("token_hash", "=", await tokenHash(bearer)).executeTakeFirst();
       const now = clock.now();
       if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
         return undefined;

@@ -5,7 +5,8 @@
  */
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
-import { randomToken, sha256Hex, uuidv7 } from "../util/ids.ts";
+import { randomToken, uuidv7 } from "../util/ids.ts";
+import { tokenHash } from "../util/token_hash.ts";
 import { Conflict, Unauthenticated } from "../errors.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { type Host, HOST_COLUMNS, hostView } from "./rows.ts";
@@ -40,7 +41,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
         id: uuidv7(now),
         org_id: orgId,
         host_id: hostId,
-        token_hash: await sha256Hex(token),
+        token_hash: await tokenHash(token),
         created_by: createdBy,
         created_at: now,
         expires_at: now + ENROLLMENT_TTL_MS,
@@ -78,7 +79,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
       ctx: ActionContext,
       input: { token: string; machineId: string; hostname: string },
     ) {
-      const hash = await sha256Hex(input.token);
+      const hash = await tokenHash(input.token);
       const row = await db.selectFrom("host_enrollments").selectAll().where("token_hash", "=", hash)
         .executeTakeFirst();
       const now = clock.now();
@@ -100,7 +101,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
         if (Number(used.numUpdatedRows ?? 0) !== 1) throw invalidEnrollment();
         const token = randomToken("caph_", 32);
         await db.updateTable("hosts").set({
-          token_hash: await sha256Hex(token),
+          token_hash: await tokenHash(token),
           machine_id: input.machineId,
           hostname: input.hostname,
           enrolled_at: now,
@@ -115,7 +116,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
       const row = await db.selectFrom("hosts").select(HOST_COLUMNS).where(
         "token_hash",
         "=",
-        await sha256Hex(token),
+        await tokenHash(token),
       )
         .where("removed_at", "is", null).executeTakeFirst();
       return row && hostView(row);
@@ -134,7 +135,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
           );
         }
         const token = randomToken("caph_", 32);
-        await db.updateTable("hosts").set({ token_hash: await sha256Hex(token) }).where(
+        await db.updateTable("hosts").set({ token_hash: await tokenHash(token) }).where(
           "id",
           "=",
           host.id,

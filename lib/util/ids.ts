@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 /** Helpers for ids and random secrets. */
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -55,11 +54,15 @@ export function randomToken(prefix = "", bytes = 32): string {
   return prefix + base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
-/** Hex SHA-256 of a string: how tokens and session ids are stored. */
-export function sha256Hex(text: string): Promise<string> {
-  // node:crypto's hash is synchronous and ~10× cheaper than crypto.subtle.digest for a token
-  // (every agent report and API request hashes one); the Promise keeps the callers' contract.
-  return Promise.resolve(createHash("sha256").update(text).digest("hex"));
+/**
+ * Hex SHA-256 of a string, through WebCrypto: this file is reached by the agent, which loads no
+ * `node:` module (agent/imports_test.ts). The hub's hot paths hash tokens with lib/util/token_hash.ts.
+ */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  return Array.from(digest, (x) => HEX[x]).join("");
 }
 
 /** Compares two strings in time independent of where they differ. */
