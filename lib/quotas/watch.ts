@@ -199,12 +199,11 @@ export function createQuotaWatch(deps: WatchDeps) {
    * changes it calls for. Returns the notices this call made (another replica's are not in it).
    */
   async function check(orgId: string): Promise<QuotaNotice[]> {
-    const [limits, used, rows] = await Promise.all([
-      deps.limits(orgId),
-      deps.used(orgId),
-      rowsOf(orgId),
-    ]);
+    const [limits, rows] = await Promise.all([deps.limits(orgId), rowsOf(orgId)]);
     const done: QuotaNotice[] = [];
+    // Nothing limited and nothing stored: no need to count the org's use.
+    if (!Object.keys(limits).length && !rows.size) return done;
+    const used = await deps.used(orgId);
     const now = clock.now();
     for (const resource of RESOURCES) {
       const u = used[resource];
