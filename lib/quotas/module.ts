@@ -1,8 +1,10 @@
 /**
  * Per-organization quotas (issue 21, lib/quotas/QUOTAS.md): limits set by platform admins and
  * the admission decision the apps (create, update, scale, deploy, start, rollback, template
- * deploy) and builds modules ask for in the transaction that records an intent. Listed before
- * apps, which receive `quotaAdmission` as a dependency and report their use back to it.
+ * deploy) and builds modules ask for in the transaction that records an intent, and while apps
+ * run the 30 s `quotas_usage` job: levels, crossings told once, a violation's grace period and
+ * then blocked deploys (watch.ts). Listed before apps, which receive `quotaAdmission` as a
+ * dependency and report their use back to it.
  */
 import { defineModule } from "../module.ts";
 import type { AuditLog } from "../audit/service.ts";

@@ -40,10 +40,13 @@ const ENTER: Record<Exclude<QuotaLevel, "ok" | "over">, number> = {
 /** Points below its threshold use must drop for a level to clear. */
 export const HYSTERESIS_PCT = 5;
 
+/** Highest percentage stored (the column is an integer; far above a limit is just "over"). */
+const MAX_PCT = 1_000_000;
+
 /** Use as a whole percentage of a limit (a limit of 0 with nothing used is 0 %). */
 export function pctOf(used: number, limit: number): number {
   if (limit === 0) return used > 0 ? 100 : 0;
-  return Math.floor((used * 100) / limit);
+  return Math.min(MAX_PCT, Math.floor((used * 100) / limit));
 }
 
 const rank = (l: QuotaLevel) => LEVELS.indexOf(l);

@@ -5,7 +5,7 @@ import { SYSTEM_CTX, testServices } from "../../tests/support/services.ts";
 import { insertOrg } from "../../tests/support/org_row.ts";
 import { AppSpec } from "../apps/spec.ts";
 import { Conflict } from "../errors.ts";
-import { nextLevel, type QuotaNotice } from "./watch.ts";
+import { nextLevel, pctOf, type QuotaNotice } from "./watch.ts";
 
 const HOUR = 3_600_000;
 
@@ -46,6 +46,7 @@ Deno.test("nextLevel: up at once, down only 5 points below a threshold, over cle
   assert.equal(nextLevel("over", 50, 100), "ok");
   assert.equal(nextLevel("ok", 0, 0), "ok");
   assert.equal(nextLevel("ok", 1, 0), "over");
+  assert.equal(pctOf(2 ** 50, 1), 1_000_000, "capped to fit the integer column");
 });
 
 dbTest(
