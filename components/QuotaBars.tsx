@@ -1,5 +1,6 @@
 import type { QuotaLine } from "../lib/quotas/service.ts";
-import { formatAmount } from "../lib/quotas/resources.ts";
+import type { UsageStanding } from "../lib/quotas/watch.ts";
+import { formatAmount, type Resource } from "../lib/quotas/resources.ts";
 import { Badge } from "./Badge.tsx";
 import { Time } from "./Time.tsx";
 
@@ -15,11 +16,60 @@ function tone(p: number | null): string {
   return p >= 100 ? "quota-full" : p >= 90 ? "quota-error" : p >= 80 ? "quota-warn" : "quota-ok";
 }
 
+/** "3 d 4 h" / "5 h 12 min" / "7 min" left until `ms`. */
+export function timeLeft(ms: number, now: number): string {
+  const min = Math.max(0, Math.ceil((ms - now) / 60_000));
+  const d = Math.floor(min / 1440), h = Math.floor((min % 1440) / 60), m = min % 60;
+  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
+}
+
+const LEVEL: Record<UsageStanding["level"], { text: string; tone: "warn" | "error" }> = {
+  ok: { text: "", tone: "warn" },
+  warning: { text: "80 % reached", tone: "warn" },
+  critical: { text: "90 % reached", tone: "error" },
+  full: { text: "full", tone: "error" },
+  over: { text: "over the limit", tone: "error" },
+};
+
+/**
+ * The level the 30 s job last stored for a resource (lib/quotas/watch.ts), since when, and a
+ * violation's grace period: the time left, or that deploys are blocked.
+ */
+function Standing({ s, now }: { s: UsageStanding; now: number }) {
+  if (s.level === "ok") return null;
+  const l = LEVEL[s.level];
+  return (
+    <p class="hint quota-level" data-level={s.level}>
+      <Badge tone={l.tone}>{l.text}</Badge> since <Time ms={s.since} />
+      {s.level === "over" && s.grace_ends_at !== null && (
+        now < s.grace_ends_at
+          ? (
+            <span class="quota-grace">
+              {` · grace period: ${timeLeft(s.grace_ends_at, now)} left, then new deploys are `}
+              blocked (<Time ms={s.grace_ends_at} />)
+            </span>
+          )
+          : (
+            <span class="quota-grace">
+              {" · grace period ended "}
+              <Time ms={s.grace_ends_at} />: new deploys are blocked until the use fits the limit
+            </span>
+          )
+      )}
+    </p>
+  );
+}
+
 /**
  * An organization's quotas as bars, one per resource: use against the limit in force and where
  * the limit comes from. Plain HTML and CSS (no script), one column on a phone.
  */
-export function QuotaBars({ lines }: { lines: QuotaLine[] }) {
+export function QuotaBars({ lines, standings = {}, now = Date.now() }: {
+  lines: QuotaLine[];
+  /** What the 30 s job last stored per resource (levels, a violation's grace period). */
+  standings?: Partial<Record<Resource, UsageStanding>>;
+  now?: number;
+}) {
   return (
     <ul class="quota-bars">
       {lines.map((l) => {
@@ -62,6 +112,7 @@ export function QuotaBars({ lines }: { lines: QuotaLine[] }) {
                 : "No limit set"}
               {l.override?.expired && " · an override expired; the default applies again"}
             </p>
+            {standings[l.resource] && <Standing s={standings[l.resource]!} now={now} />}
           </li>
         );
       })}

@@ -70,6 +70,7 @@ const envFields = z.object({
   CAPSTAN_APPS_KEEP_IMAGES: z.coerce.number().int().min(0).max(1000).default(5),
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_BILLING_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(24),
+  CAPSTAN_QUOTA_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(72),
   CAPSTAN_BILLING_ENABLED: z.enum(["true", "false", "1", "0"], "must be true or false").default(
     "true",
   ),
@@ -169,6 +170,11 @@ export interface Config {
    * (lib/billing/wallet.ts; CAPSTAN_BILLING_GRACE_HOURS, default 24; 0 blocks at once).
    */
   billingGraceHours: number;
+  /**
+   * Hours an org may use more than a quota allows (a limit lowered below what runs) before new
+   * deploys are blocked (lib/quotas/watch.ts; CAPSTAN_QUOTA_GRACE_HOURS, default 72; 0 at once).
+   */
+  quotaGraceHours: number;
   /**
    * A JSON file of image references to replace when a template is deployed
    * (`{"mariadb:11": "my-registry/mariadb:11"}`): a mirror, or stand-ins where no registry is
@@ -292,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
     billingEnabled: e.CAPSTAN_BILLING_ENABLED === "true" || e.CAPSTAN_BILLING_ENABLED === "1",
     billingGraceHours: e.CAPSTAN_BILLING_GRACE_HOURS,
+    quotaGraceHours: e.CAPSTAN_QUOTA_GRACE_HOURS,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {
       dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),

@@ -86,6 +86,8 @@ export function firingDetail(
       return "A volume snapshot or restore failed";
     case "snapshot_verify_failed":
       return "A storage target's verification failed";
+    case "quota_usage":
+      return "An organization's use of a quota crossed 80 %, 90 %, 100 % or its limit, or came back";
     case "billing_wallet":
       return "The wallet went below zero, its grace period passed halfway or ended, or it recovered";
     default:

@@ -35,6 +35,9 @@ export const EVENT_TYPES = [
   // An org's wallet went below zero (grace started), reached grace's halfway point, was blocked
   // (grace ended) or recovered (lib/billing); once per transition.
   "billing_wallet",
+  // An org's use of a quota resource crossed 80 %, 90 %, 100 % or its limit, came back below one
+  // (hysteresis), or a violation's grace period ended (lib/quotas); once per change.
+  "quota_usage",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -51,6 +54,7 @@ const ORG_ONLY: Partial<Record<EventType, string>> = {
   snapshot_failed: "snapshots go to the organization's storage targets",
   snapshot_verify_failed: "storage targets belong to the organization",
   billing_wallet: "the wallet belongs to the organization",
+  quota_usage: "quotas belong to the organization",
 };
 
 /** Quiet hours as the API takes them. */
@@ -384,6 +388,22 @@ export const DEFAULT_RULES: RuleFields[] = [
     kind: "event",
     event: "billing_wallet",
     severity: "warning",
+    repeat_s: 0,
+  },
+  // Quota crossings (lib/quotas/watch.ts): a rule hears the notices of its severity, so one of
+  // each — 80 % (and back under 75 %) as a warning; 90 %, full, exceeded and blocked as critical.
+  {
+    name: "Quota at 80 %",
+    kind: "event",
+    event: "quota_usage",
+    severity: "warning",
+    repeat_s: 0,
+  },
+  {
+    name: "Quota at 90 %, full or exceeded",
+    kind: "event",
+    event: "quota_usage",
+    severity: "critical",
     repeat_s: 0,
   },
 ];

@@ -36,6 +36,7 @@ import {
   eventMatters,
   type HealthCheckChange,
   type NasStatus,
+  type QuotaNotice,
   type SecretRestarts,
   type SnapshotFailed,
   type SnapshotVerifyFailed,
@@ -254,6 +255,15 @@ export function createAlerts(deps: AlertsDeps) {
       );
     },
 
+    /** Quotas hook (lib/quotas): an org's use of a resource crossed a level, or was blocked. */
+    onQuotaUsage(notice: QuotaNotice): void {
+      onEngine(
+        "quota usage",
+        { orgId: notice.org_id, resource: notice.resource, to: notice.to },
+        () => engine.quotaUsage(notice),
+      );
+    },
+
     /** Snapshots hook (lib/snapshots): a volume snapshot or a restore failed. */
     onSnapshotFailed(failed: SnapshotFailed): void {
       onEngine("snapshot failed", { id: failed.id }, () => engine.snapshotFailed(failed));
@@ -346,6 +356,7 @@ export function createAlerts(deps: AlertsDeps) {
   events?.on("nas.status", (status) => alerts.onNasStatus(status));
   events?.on("snapshots.failed", (failed) => alerts.onSnapshotFailed(failed));
   events?.on("billing.wallet", (notice) => alerts.onBillingWallet(notice));
+  events?.on("quotas.usage", (notice) => alerts.onQuotaUsage(notice));
   events?.on("snapshots.verify_failed", (failed) => alerts.onSnapshotVerifyFailed(failed));
   return alerts;
 }

@@ -197,6 +197,8 @@ export function createQuotas(deps: QuotasDeps) {
     admission,
     limits,
     defaults,
+    /** The organization's use now, from every usage source (what admission counts). */
+    used,
     /** Why deploys are blocked for the organization now, if they are. */
     blocked,
 

@@ -22,7 +22,26 @@ export interface QuotaOverridesTable {
   set_at: number;
 }
 
+/**
+ * An organization's use of one limited resource as the 30 s job last found it (lib/quotas/watch.ts):
+ * the level held since `since`; at level `over` a grace period ends at `grace_ends_at`, after
+ * which `blocked` is 1 (deploys are blocked until the use fits the limit again).
+ */
+export interface QuotaUsageTable {
+  org_id: string;
+  resource: string;
+  used: number;
+  limit_value: number | null;
+  pct: number | null;
+  level: string;
+  since: number;
+  grace_ends_at: number | null;
+  blocked: number;
+  updated_at: number;
+}
+
 export interface QuotasTables {
   quota_defaults: QuotaDefaultsTable;
   quota_overrides: QuotaOverridesTable;
+  quota_usage: QuotaUsageTable;
 }

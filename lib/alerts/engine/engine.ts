@@ -22,6 +22,7 @@ import {
   type HealthCheckChange,
   kindOf,
   type NasStatus,
+  type QuotaNotice,
   type RuleContext,
   type SecretRestarts,
   type SnapshotFailed,
@@ -197,6 +198,11 @@ export function createAlertEngine(deps: EngineDeps) {
     /** Applies a wallet's grace transition to the organization's rules (lib/billing). */
     billingWallet(notice: WalletNotice): Promise<void> {
       return orgWide(notice.org_id, (k, c, rule) => k.billingWallet?.(c, rule, notice));
+    },
+
+    /** Applies a quota crossing or a violation's block to the organization's rules (lib/quotas). */
+    quotaUsage(notice: QuotaNotice): Promise<void> {
+      return orgWide(notice.org_id, (k, c, rule) => k.quotaUsage?.(c, rule, notice));
     },
 
     /** Applies a failed verification of a storage target to the organization's rules. */

@@ -116,6 +116,8 @@ dbTest(
           "Inodes above 90%",
           "Memory above 95% for 5 minutes",
           "NAS backup stale or NAS unreachable",
+          "Quota at 80 %",
+          "Quota at 90 %, full or exceeded",
           "Secret rotated in an app",
           "Storage target verification failed",
           "Volume snapshot or restore failed",

@@ -143,6 +143,10 @@ import type { SnapshotFailed, SnapshotVerifyFailed } from "../../snapshots/event
 export type { WalletNotice } from "../../billing/events.ts";
 import type { WalletNotice } from "../../billing/events.ts";
 
+/** An org's use of a quota resource crossed a level (lib/quotas), as quota_usage reads it. */
+export type { QuotaNotice } from "../../quotas/events.ts";
+import type { QuotaNotice } from "../../quotas/events.ts";
+
 /** One kind of event rule: what it does with each input; a kind handles only what feeds it. */
 export interface EventRuleKind {
   /** An agent's container event on a host the rule covers. */
@@ -172,6 +176,8 @@ export interface EventRuleKind {
   snapshotVerifyFailed?(c: RuleContext, rule: CompiledRule, failed: SnapshotVerifyFailed): void;
   /** An org's wallet entered grace, passed its halfway point, was blocked or recovered. */
   billingWallet?(c: RuleContext, rule: CompiledRule, notice: WalletNotice): void;
+  /** An org's use of a quota resource crossed a level, or a violation blocked deploys. */
+  quotaUsage?(c: RuleContext, rule: CompiledRule, notice: QuotaNotice): void;
   /** The periodic tick, once per organization with its rules of this kind and its live hosts. */
   tickHosts?(c: RuleContext, rules: CompiledRule[], hosts: HostLiveness[]): void;
   /** The periodic tick, once per subject of a rule of this kind (holds elapsed, loops calmed). */

@@ -20,6 +20,7 @@ import { nasBackupStale } from "./nas_backup_stale.ts";
 import { snapshotFailed } from "./snapshot_failed.ts";
 import { snapshotVerifyFailed } from "./snapshot_verify_failed.ts";
 import { billingWallet } from "./billing_wallet.ts";
+import { quotaUsage } from "./quota_usage.ts";
 
 /** Every event type's kind. */
 export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
@@ -40,6 +41,7 @@ export const EVENT_RULE_KINDS: Record<EventType, EventRuleKind> = {
   snapshot_failed: snapshotFailed,
   snapshot_verify_failed: snapshotVerifyFailed,
   billing_wallet: billingWallet,
+  quota_usage: quotaUsage,
 };
 
 /** The kind of an event rule (undefined for a metric rule). */
@@ -60,6 +62,7 @@ export type {
   EventRuleKind,
   HealthCheckChange,
   NasStatus,
+  QuotaNotice,
   RuleContext,
   SecretRestarts,
   SnapshotFailed,

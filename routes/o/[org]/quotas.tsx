@@ -10,8 +10,12 @@ import { render } from "../../_render.tsx";
 export function register(app: Hono<AppEnv>): void {
   page(app, "GET", "/o/:org/quotas", "org:viewer", async (c) => {
     const { org } = orgScopeOf(c);
-    const { quotas } = c.var.services;
-    const [lines, blocked] = await Promise.all([quotas.view(org.id), quotas.blocked(org.id)]);
+    const { quotas, quotaWatch, clock } = c.var.services;
+    const [lines, blocked, standings] = await Promise.all([
+      quotas.view(org.id),
+      quotas.blocked(org.id),
+      quotaWatch.standings(org.id),
+    ]);
     return render(
       c,
       <>
@@ -20,10 +24,12 @@ export function register(app: Hono<AppEnv>): void {
           sub="Limits set by the platform's admins. A request past one is refused with the numbers (409)."
         />
         {blocked && <Alert kind="error">Deploys are blocked: {blocked}</Alert>}
-        <QuotaBars lines={lines} />
+        <QuotaBars lines={lines} standings={standings} now={clock.now()} />
         <p class="hint">
           CPU and memory count what the apps' services reserve (reservations × replicas) while the
-          apps are meant to run; a stopped app holds nothing.
+          apps are meant to run; a stopped app holds nothing. Levels (80 %, 90 %, full) are checked
+          every 30 s and told through the organization's alert channels; use above a limit starts a
+          grace period, after which new deploys are blocked until it fits again.
           {principalOf(c).isAdmin && (
             <>
               {" "}
