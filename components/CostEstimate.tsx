@@ -23,7 +23,7 @@ export interface EstimateService {
 
 /** Whether any service reserves something (an unreserved one is not billed for CPU or memory). */
 export function reserves(services: readonly EstimateService[]): boolean {
-  return services.some((s) => (s.global || s.replicas > 0) && (s.cpus > 0 || s.memory_bytes > 0));
+  return services.some((s) => s.cpus > 0 || s.memory_bytes > 0);
 }
 
 /** The sentence of an estimate. */

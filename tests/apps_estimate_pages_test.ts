@@ -3,12 +3,14 @@
  * nothing at all while the install has no price plan; with one, the blank form says unreserved
  * resources are not billed, "Preview cost" re-renders the form with "≈ X per hour · Y per month"
  * for replicas × reservations (priced by the billing service's meter) and every typed value kept,
- * creating nothing; a value that is not a number gives no figure.
+ * creating nothing; a value that is not a number gives no figure. The app page's scale form
+ * prices the whole app with the replicas typed (its no-JS preview is a GET back to the page).
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
 import { inputValue, textareaValue } from "./support/html.ts";
+import { AppSpec } from "../lib/apps/spec.ts";
 
 dbTest("[e2e] new-app form: cost estimate from the org's plan, preview keeps input", async (h) => {
   const t = testApp(h);
@@ -92,6 +94,27 @@ dbTest("[e2e] new-app form: cost estimate from the org's plan, preview keeps inp
   assert.match(r.html, /Enter replicas and reservations as numbers/);
   assert.equal(inputValue(r.html, "replicas"), "two");
 
+  // The scale form prices the whole app with the replicas typed: its saved 2 first, then the 4
+  // a "Preview cost" (a GET back to the page) brings.
+  await s.apps.store.create(org.id, {
+    name: "shop",
+    spec: AppSpec.parse({
+      services: [{
+        name: "web",
+        image: "nginx:1.27",
+        replicas: 2,
+        resources: { reservations: { cpus: 0.5, memory_bytes: 512 * 2 ** 20 } },
+      }],
+    }),
+  }, null);
+  r = await get("/o/acme/apps/shop");
+  assert.equal(r.status, 200);
+  assert.match(r.html, /≈ 1\.10 EUR per hour · 803\.00 EUR per month/);
+  assert.match(r.html, /formmethod="get"/);
+  r = await get("/o/acme/apps/shop?service=web&replicas=4");
+  assert.match(r.html, /≈ 2\.20 EUR per hour · 1\u202f606\.00 EUR per month/);
+  assert.equal(inputValue(r.html, "replicas"), "4");
+
   // An org whose own plan prices neither CPU nor memory is free: nothing shown again.
   await s.billingPlans.set(org.id, {
     currency: "EUR",
@@ -103,5 +126,7 @@ dbTest("[e2e] new-app form: cost estimate from the org's plan, preview keeps inp
   }, null);
   r = await post("/o/acme/apps/new", typed);
   assert.equal(r.status, 200);
+  assert.doesNotMatch(r.html, /Estimated cost|Preview cost/);
+  r = await get("/o/acme/apps/shop");
   assert.doesNotMatch(r.html, /Estimated cost|Preview cost/);
 });
