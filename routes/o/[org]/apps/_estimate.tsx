@@ -8,6 +8,7 @@ import type { JSX } from "preact";
 import { type AppContext, orgScopeOf } from "../../../../lib/http/context.ts";
 import { island } from "../../../../lib/islands/island.tsx";
 import type { App } from "../../../../lib/apps/store.ts";
+import { bytes, type Template } from "../../../../lib/templates/format.ts";
 import CostEstimateLive, {
   type CostEstimateLiveProps,
 } from "../../../../islands/CostEstimateLive.tsx";
@@ -38,6 +39,21 @@ export function servicesOf(app: Pick<App, "spec">): EstimateService[] {
     cpus: s.resources.reservations?.cpus ?? 0,
     memory_bytes: s.resources.reservations?.memory_bytes ?? 0,
   }));
+}
+
+/**
+ * A template's services as the estimate takes them, as renderTemplate makes them (replicas 1
+ * unless said; cores and memory sizes as numbers). The deploy form's variables do not change them.
+ */
+export function templateServices(t: Pick<Template, "services">): EstimateService[] {
+  return Object.values(t.services).map((s) => {
+    const r = s.resources?.reservations;
+    return {
+      replicas: s.replicas ?? 1,
+      cpus: r?.cpus !== undefined ? Number(r.cpus) : 0,
+      memory_bytes: r?.memory !== undefined ? bytes(r.memory) : 0,
+    };
+  });
 }
 
 /** One blank service (the new-app form: its fields say the rest). */
@@ -85,7 +101,9 @@ export async function costEstimate(
     names: opts.names,
     initial: view,
   };
-  return hasIsland(c.get("pageManifest") ?? null, "CostEstimateLive")
+  // No field changes it (a template's services are fixed): the server's line is all there is.
+  const live = Object.keys(opts.fields).length > 0;
+  return live && hasIsland(c.get("pageManifest") ?? null, "CostEstimateLive")
     ? <CostEstimateLiveIsland {...props} />
     : <CostEstimate view={view} />;
 }
