@@ -2,7 +2,8 @@
  * The cost estimate on the new-app form in a real browser: a real hub (SQLite, no jobs) with a
  * default price plan; Chromium signs in, opens the form (it says unreserved resources are not
  * billed), types reservations and changes the replicas, and the estimate follows live (the
- * CostEstimateLive island asking the hub's estimate endpoint) without a submit. Screenshots at
+ * CostEstimateLive island asking the hub's estimate endpoint) without a submit; the same on an
+ * app page's scale form. Screenshots at
  * desktop and phone widths go to tests/artifacts/.
  */
 import assert from "node:assert/strict";
@@ -65,6 +66,28 @@ Deno.test({
       await page.getByLabel("CPU reservation").fill("");
       await page.getByLabel("Memory reservation (MiB)").fill("");
       await estimate.getByText("unreserved resources are not billed").waitFor();
+
+      // The scale form of a stored app: the whole app priced with the replicas typed.
+      const { AppSpec } = await import("../lib/apps/spec.ts");
+      const org = (await services.orgs.bySlug("acme"))!;
+      await services.apps.store.create(org.id, {
+        name: "shop",
+        spec: AppSpec.parse({
+          services: [{
+            name: "web",
+            image: "capstan-test/busybox:latest",
+            replicas: 2,
+            resources: { reservations: { cpus: 0.5, memory_bytes: 512 * 2 ** 20 } },
+          }],
+        }),
+      }, null);
+      await page.goto(`${hub.url}/o/acme/apps/shop`);
+      const scale = page.locator(".scale-form .cost-estimate");
+      await scale.getByText("≈ 1.10 EUR per hour · 803.00 EUR per month").waitFor();
+      await page.locator("capstan-island .cost-estimate-live").waitFor({ state: "attached" });
+      await page.getByLabel("Replicas of web").fill("4");
+      await scale.getByText("≈ 2.20 EUR per hour · 1\u202f606.00 EUR per month").waitFor();
+      await shotBoth(page, "apps-scale-estimate");
       assert.deepEqual(errors, []);
     } finally {
       await context?.close();
