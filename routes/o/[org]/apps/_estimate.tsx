@@ -8,6 +8,7 @@ import type { JSX } from "preact";
 import { type AppContext, orgScopeOf } from "../../../../lib/http/context.ts";
 import { island } from "../../../../lib/islands/island.tsx";
 import type { App } from "../../../../lib/apps/store.ts";
+import { Invalid } from "../../../../lib/errors.ts";
 import { bytes, type Template } from "../../../../lib/templates/format.ts";
 import CostEstimateLive, {
   type CostEstimateLiveProps,
@@ -90,8 +91,15 @@ export async function costEstimate(
   if (!services) view = { kind: "invalid" };
   else if (!reserves(services)) view = { kind: "unreserved" };
   else {
-    const e = await billing.estimate(org.id, { services });
-    view = { kind: "priced", currency: e.currency, per_hour: e.per_hour, per_month: e.per_month };
+    try {
+      const e = await billing.estimate(org.id, { services });
+      view = { kind: "priced", currency: e.currency, per_hour: e.per_hour, per_month: e.per_month };
+    } catch (err) {
+      // A saved spec past the estimate's bounds (more than 64 services, say) must not cost the
+      // page: no figure.
+      if (!(err instanceof Invalid)) throw err;
+      view = { kind: "invalid" };
+    }
   }
   const props: CostEstimateLiveProps = {
     url: `/api/v1/orgs/${encodeURIComponent(org.slug)}/billing/estimate`,
