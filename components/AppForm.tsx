@@ -13,6 +13,8 @@ interface Props extends FormState {
   secrets: SecretChoice[];
   /** The organization's Secrets page. */
   secretsHref: string;
+  /** The cost estimate of what the form would run (routes/o/[org]/apps/_estimate.tsx), if priced. */
+  estimate?: ComponentChildren;
   /** The submit buttons. */
   children: ComponentChildren;
 }
@@ -191,6 +193,7 @@ export function AppForm(p: Props) {
           />
         </div>
       </fieldset>
+      {p.estimate}
       <div class="actions">{p.children}</div>
     </form>
   );

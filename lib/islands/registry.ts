@@ -23,6 +23,7 @@ export const islands = defineIslands({
   ProvisionLive: "islands/ProvisionLive.tsx",
   BuildLive: "islands/BuildLive.tsx",
   SnapshotProgress: "islands/SnapshotProgress.tsx",
+  CostEstimateLive: "islands/CostEstimateLive.tsx",
 });
 
 /** A registered island name. */

@@ -31,6 +31,7 @@ import {
   mayOperate,
 } from "./_app.tsx";
 import { appMetricsSection } from "./_metrics.tsx";
+import { costEstimate, servicesOf } from "./_estimate.tsx";
 import { appBuildsSection } from "./[app]/_builds.tsx";
 import { listContainers } from "../../../../lib/hosts/container_use_cases.ts";
 import { LABELS } from "../../../../lib/apps/swarm_spec.ts";
@@ -182,6 +183,21 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
     ? { lines: [], note: undefined }
     : await serviceLogs(c, app, shownService);
   const operate = mayOperate(c);
+  // The scale form: "Preview cost" (a GET back here) brings the service and replicas typed.
+  const scaleIndex = Math.max(0, services.indexOf(c.req.query("service") ?? ""));
+  const scaleValues = {
+    service: services[scaleIndex],
+    replicas: c.req.query("replicas") ?? String(app.spec.services[scaleIndex].replicas),
+  };
+  const scaleEstimate = operate
+    ? await costEstimate(c, {
+      base: servicesOf(app),
+      index: scaleIndex,
+      fields: { replicas: "replicas", ...(services.length > 1 ? { service: "service" } : {}) },
+      values: scaleValues,
+      names: services,
+    })
+    : null;
   const followLogs = !live.error && !logs.note && hasIsland(kit.manifest, "LogViewer");
   const unsaved = current && JSON.stringify(current.spec) !== JSON.stringify(app.spec);
   const taskSlot = new Map<string, string>();
@@ -239,6 +255,7 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
                     name="service"
                     label="Service"
                     options={services.map((s) => ({ value: s, label: s }))}
+                    values={scaleValues}
                     idPrefix="scale"
                   />
                 )
@@ -250,12 +267,22 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
                 min={0}
                 max={100}
                 required
-                values={{
-                  replicas: String(app.spec.services[0].replicas),
-                }}
+                values={scaleValues}
                 idPrefix="scale"
               />
               <button class="btn" type="submit">Scale</button>
+              {scaleEstimate && (
+                // Back to this page with the typed numbers and their estimate (no JavaScript).
+                <button
+                  class="btn"
+                  type="submit"
+                  formmethod="get"
+                  formaction={`${self}#scale-title`}
+                >
+                  Preview cost
+                </button>
+              )}
+              {scaleEstimate}
             </form>
             <p class="hint">
               Scaling is a deployment of the running configuration with another number of replicas.

@@ -11,6 +11,7 @@ import { render, seeOther } from "../../../_render.tsx";
 import { actionError, appsBase } from "./_app.tsx";
 import { formErrorsOf, formFields, newAppValues, serviceFromForm } from "./_form.ts";
 import { secretChoices, secretsHrefOf } from "./_secrets.ts";
+import { APP_FORM_FIELDS, costEstimate, ONE_SERVICE } from "./_estimate.tsx";
 
 const PATH = "/o/:org/apps/new";
 
@@ -18,9 +19,11 @@ const PATH = "/o/:org/apps/new";
 async function formPage(c: AppContext, form: FormState = {}, status = 200) {
   const { org } = orgScopeOf(c);
   const base = appsBase(c);
-  const [cluster, { choices }] = await Promise.all([
+  const values = form.values ?? newAppValues();
+  const [cluster, { choices }, estimate] = await Promise.all([
     c.var.services.cluster.info(),
     secretChoices(c),
+    costEstimate(c, { base: ONE_SERVICE, fields: APP_FORM_FIELDS, values }),
   ]);
   return render(
     c,
@@ -44,10 +47,17 @@ async function formPage(c: AppContext, form: FormState = {}, status = 200) {
         routingMesh={cluster?.routing_mesh}
         secrets={choices}
         secretsHref={secretsHrefOf(c)}
-        values={form.values ?? newAppValues()}
+        values={values}
         errors={form.errors}
+        estimate={estimate}
       >
         <button class="btn btn-primary" type="submit">Create and deploy</button>
+        {estimate && (
+          // Re-renders the form with the estimate of what is typed (no JavaScript needed).
+          <button class="btn" type="submit" name="then" value="preview" formnovalidate>
+            Preview cost
+          </button>
+        )}
         <a class="btn" href={base}>Cancel</a>
       </AppForm>
     </>,
@@ -60,7 +70,10 @@ export function register(app: Hono<AppEnv>): void {
   page(app, "GET", PATH, "org:member", (c) => formPage(c));
 
   page(app, "POST", PATH, "org:member", async (c) => {
-    const values = formFields(await readForm(c));
+    const all = await readForm(c);
+    const values = formFields(all);
+    // "Preview cost": the same form again with the estimate of what is typed; nothing is created.
+    if (all.then === "preview") return await formPage(c, { values });
     const parsed = serviceFromForm(values, undefined, (await secretChoices(c)).known);
     if (!parsed.ok) return await formPage(c, { values, errors: parsed.errors }, 400);
     const { org } = orgScopeOf(c);

@@ -17,6 +17,8 @@ import {
 import type { FieldErrors, FormValues } from "../../../_forms.ts";
 import { readForm } from "../../../_forms.ts";
 import { render, seeOther } from "../../../_render.tsx";
+import type { JSX } from "preact";
+import { costEstimate, templateServices } from "../apps/_estimate.tsx";
 import {
   actionError,
   ExposesList,
@@ -113,7 +115,13 @@ function VariableField(
 
 /** The deploy form: the app's name, its domain (when the template routes one), the variables. */
 function DeployForm(
-  { c, found, form }: { c: AppContext; found: Found; form: FormState },
+  { c, found, form, estimate }: {
+    c: AppContext;
+    found: Found;
+    form: FormState;
+    /** What the template's services would cost (null: billing is free). */
+    estimate: JSX.Element | null;
+  },
 ) {
   const t = found.template;
   const route = t.routes[0];
@@ -167,6 +175,7 @@ function DeployForm(
           {t.variables.map((v) => <VariableField key={v.name} v={v} form={form} />)}
         </fieldset>
       )}
+      {estimate}
       <div class="actions">
         <button class="btn btn-primary" type="submit">Deploy</button>
       </div>
@@ -189,6 +198,10 @@ export async function detailsPage(
   const deploy = mayDeploy(c);
   const edit = mayEdit(c);
   const cluster = deploy ? await c.var.services.cluster.info() : true;
+  // The template fixes its services' replicas and reservations: one server-rendered figure.
+  const estimate = deploy
+    ? await costEstimate(c, { base: templateServices(t), fields: {}, values: {} })
+    : null;
   return render(
     c,
     <>
@@ -274,6 +287,7 @@ export async function detailsPage(
                   c={c}
                   found={found}
                   form={{ values: form.values ?? defaults(t), errors: form.errors }}
+                  estimate={estimate}
                 />
               </>
             )
