@@ -45,8 +45,14 @@ dbTest(
     ]);
     assert.deepEqual(group("Docker"), ["Containers", "Images", "Networks", "Volumes"]);
     assert.deepEqual(group("Monitoring"), ["Health", "Notifications", "Alert rules", "Channels"]);
-    assert.deepEqual(group("Organization"), ["Members", "Billing", "Audit log", "Settings"]);
-    assert.deepEqual(group("Admin"), ["Users", "Billing", "Organizations"]);
+    assert.deepEqual(group("Organization"), [
+      "Members",
+      "Billing",
+      "Quotas",
+      "Audit log",
+      "Settings",
+    ]);
+    assert.deepEqual(group("Admin"), ["Users", "Billing", "Quotas", "Organizations"]);
     assert.ok(!/Sign out/.test(nav), "sign-out is not a navigation entry");
 
     const menu = pick(html, /<details class="user-menu"[^>]*>([\s\S]*?)<\/details>/);

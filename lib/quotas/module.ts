@@ -57,7 +57,7 @@ export const quotasModule = defineModule<QuotasServices, { audit: AuditLog }>({
       scope: "org",
       path: "/quotas",
       minRole: "viewer",
-      order: 50,
+      order: 10, // beside Billing, before the audit log
     },
     {
       key: "admin-quotas",
@@ -65,7 +65,7 @@ export const quotasModule = defineModule<QuotasServices, { audit: AuditLog }>({
       label: "Quotas",
       scope: "platform",
       path: "/admin/quotas",
-      order: 30,
+      order: 5, // beside Billing, before Organizations
     },
   ],
 });
