@@ -178,6 +178,8 @@ Deno.test({
         "/o/acme/alerts/rules",
         "/o/acme/alerts/channels",
         "/o/acme/members",
+        "/o/acme/billing",
+        "/o/acme/quotas",
         "/o/acme/audit",
         "/o/acme/settings/metrics",
       ];
