@@ -88,8 +88,12 @@ export function decide(limits: Limits, use: Amounts, adds: Amounts): void {
     const used = Math.max(0, use[r] ?? 0);
     if (used + add <= limit) continue;
     const info = RESOURCE_INFO[r];
+    // Mid-sentence: "apps", "memory …", but "CPU …" keeps its capitals.
+    const what = /^[A-Z][a-z]/.test(info.label)
+      ? info.label[0].toLowerCase() + info.label.slice(1)
+      : info.label;
     throw new QuotaExceeded(
-      `Quota exceeded: ${info.label.toLowerCase()} is limited to ${formatAmount(r, limit)} ` +
+      `Quota exceeded: ${what} is limited to ${formatAmount(r, limit)} ` +
         `for this organization; it uses ${formatAmount(r, used)} and this would add ` +
         `${formatAmount(r, add)}`,
       { resource: r, unit: info.unit, limit, used, requested: add },
