@@ -46,7 +46,7 @@ export interface RowSize {
  * `deno task bench` measured them (raw_bytes_per_sample, bench/results.json): what the settings
  * page quotes. The per-host estimate itself adds up the stored chunks' actual sizes.
  */
-export const RAW_SAMPLE_BYTES: Record<Dialect, number> = { sqlite: 1.6, postgres: 1.9 };
+export const RAW_SAMPLE_BYTES: Record<Dialect, number> = { sqlite: 1.9, postgres: 2.1 };
 
 /** Bytes a row of the old one-row-per-sample raw table took, for rows not converted yet. */
 const LEGACY_RAW_ROW_BYTES: Record<Dialect, number> = { sqlite: 25, postgres: 85 };
