@@ -12,7 +12,12 @@ const jobNames = (s: ReturnType<typeof testServices>) =>
 dbTest("billing module: its jobs run unless CAPSTAN_BILLING_ENABLED=false", async (h) => {
   const clock = manualClock();
   const on = testServices(h, clock);
-  assert.deepEqual(jobNames(on), ["billing_usage", "billing_cycles", "billing_wallet"]);
+  assert.deepEqual(jobNames(on), [
+    "billing_usage",
+    "billing_facts",
+    "billing_cycles",
+    "billing_wallet",
+  ]);
   assert.deepEqual(jobNames(testServices(h, clock, { CAPSTAN_BILLING_ENABLED: "false" })), []);
   assert.throws(() => loadConfig({ CAPSTAN_BILLING_ENABLED: "maybe" }), /CAPSTAN_BILLING_ENABLED/);
 
