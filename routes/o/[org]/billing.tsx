@@ -16,7 +16,7 @@ import {
 } from "../../../lib/http/context.ts";
 import { page } from "../../../lib/http/pages.ts";
 import { notFound } from "../../../lib/http/errors.ts";
-import { CORE_HOUR, GIB, GIB_HOUR, GIB_MONTH, type PricePlan } from "../../../lib/billing/meter.ts";
+import { CORE_HOUR, GIB, GIB_HOUR, type PricePlan } from "../../../lib/billing/meter.ts";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { StatCard } from "../../../components/StatCard.tsx";
 import { Alert } from "../../../components/Alert.tsx";
@@ -394,7 +394,8 @@ const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace("
 
 /**
  * A line item's quantity in its priced unit, two decimals (display only; the bill is exact):
- * core-hours, GiB-hours of memory, GiB-months of storage (730 h), GiB of egress, build minutes.
+ * core-hours, GiB-hours of memory, GiB-hours stored (an hour of storage is 1/730 of the GiB-month
+ * it is priced by: in GiB-months every line would read 0.00), GiB of egress, build minutes.
  */
 function usedOf(resource: string, quantity: string): string {
   const q = BigInt(quantity);
@@ -403,7 +404,7 @@ function usedOf(resource: string, quantity: string): string {
     : resource === "memory"
     ? [GIB_HOUR, "GiB-h"]
     : resource === "storage"
-    ? [GIB_MONTH, "GiB-month"]
+    ? [GIB_HOUR, "GiB-h stored"]
     : resource === "egress"
     ? [GIB, "GiB"]
     : resource === "build"
