@@ -1,7 +1,9 @@
 /**
  * Billing (issue 21): `billing_hour_ms_1000_apps` — one billing run over one closed hour for 100
- * orgs × 10 apps (1000 open usage segments, one service each): 100 cycles, 2000 line items and 100
- * ledger charges, each org-hour in its own transaction, on a SQLite file as the hub runs it.
+ * orgs × 10 apps (1000 open usage segments, one service each; each app also stores a volume, sent
+ * egress and ran a build in that hour): 100 cycles, 5000 line items (cpu, memory, storage, egress,
+ * build) and 100 ledger charges, each org-hour in its own transaction, on a SQLite file as the hub
+ * runs it.
  * Target < 2 s. Beside it, `billing_catchup_24h_ms_1000_apps`: the same orgs after 24 missed hours.
  */
 import { openDatabase } from "../lib/db/mod.ts";
@@ -45,6 +47,34 @@ export async function billingRuns(opts: { orgs: number; apps: number }) {
       }
     }
     await usage.observe(facts);
+    // Storage, egress and builds of every app in the first hour (lib/billing/facts.ts's tables).
+    const hour0 = Math.floor(now / HOUR_MS) * HOUR_MS;
+    for (const f of facts) {
+      await h.db.insertInto("billing_storage").values({
+        id: `${f.app_id}-st`,
+        org_id: f.org_id,
+        app_id: f.app_id,
+        kind: "volumes",
+        bytes: 5 * 2 ** 30,
+        started_at: now,
+        ended_at: null,
+      }).execute();
+      await h.db.insertInto("billing_egress").values({
+        org_id: f.org_id,
+        app_id: f.app_id,
+        hour: hour0,
+        bytes: 3 * 2 ** 30,
+      }).execute();
+      await h.db.insertInto("billing_builds").values({
+        build_id: `${f.app_id}-b`,
+        org_id: f.org_id,
+        app_id: f.app_id,
+        started_at: now,
+        finished_at: now + 90_000,
+        minutes: 2,
+        hour: hour0,
+      }).execute();
+    }
     const cycles = createCycles({ db: h.db, clock, plan: (o) => plans.forOrg(o) });
     const timed = async () => {
       const t = performance.now();

@@ -149,3 +149,63 @@ dbTest(
     assert.match(r.html, /href="\/o\/other\/billing"/);
   },
 );
+
+dbTest(
+  "[e2e] billing page: storage, egress and build line items in their priced units",
+  async (h) => {
+    const H0 = Date.UTC(2026, 0, 1);
+    const clock = manualClock(H0);
+    const t = testApp(h, clock);
+    const member = await t.user("member@acme.io", { org: "acme", role: "member" });
+    const s = t.services;
+    const acme = (await s.orgs.bySlug("acme"))!;
+    await s.billingPlans.set("default", {
+      currency: "EUR",
+      cpu_core_hour: 0,
+      memory_gib_hour: 0,
+      storage_gib_month: 7300,
+      egress_gib: 10,
+      build_minute: 5,
+    }, null);
+    const app = "0190aaaa-0000-7000-8000-000000000002";
+    // The org's snapshot data outside any app: 2 GiB for the whole hour (2 GiB-h = 2/730 GiB-month).
+    await s.db.insertInto("billing_storage").values({
+      id: "st1",
+      org_id: acme.id,
+      app_id: "",
+      kind: "snapshots",
+      bytes: 2 * GIB,
+      started_at: H0,
+      ended_at: H0 + HOUR_MS,
+    }).execute();
+    await s.db.insertInto("billing_egress").values({
+      org_id: acme.id,
+      app_id: app,
+      hour: H0,
+      bytes: 3.5 * GIB,
+    }).execute();
+    await s.db.insertInto("billing_builds").values({
+      build_id: "b1",
+      org_id: acme.id,
+      app_id: app,
+      started_at: H0,
+      finished_at: H0 + 150_000,
+      minutes: 3,
+      hour: H0,
+    }).execute();
+    clock.advance(HOUR_MS + 180_000);
+    assert.equal((await s.billingCycles.run()).billed, 1);
+
+    const r = await t.request("/o/acme/billing", { cookie: member.cookie });
+    assert.equal(r.status, 200);
+    const html = await r.text();
+    assert.match(html, /2\.00 GiB-h stored/);
+    assert.match(html, /3\.50 GiB/);
+    assert.match(html, /3 min/);
+    assert.match(html, /\(organization\)/, "data outside any app");
+    // 2 GiB-h at 73.00 a GiB-month: 20 minor units; 3.5 GiB × 10 = 35; 3 min × 5 = 15.
+    assert.match(html, /0\.20 EUR/);
+    assert.match(html, /0\.35 EUR/);
+    assert.match(html, /0\.15 EUR/);
+  },
+);

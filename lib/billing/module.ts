@@ -16,6 +16,13 @@ import type { AuditLog } from "../audit/service.ts";
 import type { Admission } from "../quotas/service.ts";
 import * as billingMigration from "./migration.ts";
 import * as graceMigration from "./migration_grace.ts";
+import * as factsMigration from "./migration_facts.ts";
+import { createFacts, type Facts } from "./facts.ts";
+import { factSources } from "./fact_sources.ts";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Metrics } from "../metrics/service.ts";
+import type { SnapshotStore } from "../snapshots/store.ts";
+import type { Builds } from "../builds/service.ts";
 
 /** What the billing module adds to the services. */
 export interface BillingServices {
@@ -34,15 +41,25 @@ export interface BillingServices {
   blocksDeploys(orgId: string): Promise<string | undefined>;
   /** Takes what Swarm runs now into the usage segments (the billing_usage job). */
   billingObserve(): Promise<unknown>;
+  /** Storage, egress and build facts (the billing_facts job, facts.ts). */
+  billingFacts: Facts;
 }
 
 export const billingModule = defineModule<
   BillingServices,
-  { cluster: Cluster; audit: AuditLog; quotaAdmission: Admission }
+  {
+    cluster: Cluster;
+    audit: AuditLog;
+    quotaAdmission: Admission;
+    agents: AgentRegistry;
+    metrics: Metrics;
+    snapshotStore: SnapshotStore;
+    builds: Builds;
+  }
 >({
   name: "billing",
-  deps: ["cluster", "audit", "quotaAdmission"],
-  services: (core, { cluster, audit, quotaAdmission }) => {
+  deps: ["cluster", "audit", "quotaAdmission", "agents", "metrics", "snapshotStore", "builds"],
+  services: (core, { cluster, audit, quotaAdmission, agents, metrics, snapshotStore, builds }) => {
     const { db, clock } = core;
     const billingUsage = createUsage(db, clock);
     const billingPlans = createPlans(db, clock);
@@ -67,7 +84,27 @@ export const billingModule = defineModule<
     // An org whose wallet stayed below zero past its grace period deploys nothing new: every
     // admission (create, scale, deploy, template, build) asks this before its quota.
     quotaAdmission.addBlocker((orgId) => billingWallet.blocksDeploys(orgId));
+    const billingFacts = createFacts({
+      db,
+      clock,
+      sources: factSources({
+        cluster,
+        agents,
+        metrics,
+        snapshotStore,
+        builds,
+        now: () => clock.now(),
+      }),
+    });
+    // Storage and egress use, measured here, for the quota page and the quotas_usage job's levels
+    // (neither is added by a request, so admission has nothing to refuse: they grow while apps
+    // run, and a violation's grace period then blocks deploys like any other).
+    quotaAdmission.addUsage(async (orgId) => ({
+      storage_bytes: await billingFacts.storedBytes(orgId),
+      egress_gb_month: Math.floor(await billingFacts.egressThisMonth(orgId) / 2 ** 30),
+    }));
     return {
+      billingFacts,
       billingUsage,
       billingLedger,
       billingPlans,
@@ -78,7 +115,7 @@ export const billingModule = defineModule<
       blocksDeploys: (orgId) => billingWallet.blocksDeploys(orgId),
     };
   },
-  jobs: ({ billingCycles, billingObserve, billingWallet }, core) =>
+  jobs: ({ billingCycles, billingObserve, billingWallet, billingFacts }, core) =>
     core.config.billingEnabled
       ? [{
         name: "billing_usage",
@@ -86,6 +123,13 @@ export const billingModule = defineModule<
         intervalMs: 60_000,
         // Segments change when Swarm's picture does; a boundary is at most a minute late.
         run: billingObserve,
+      }, {
+        name: "billing_facts",
+        schedule: "* * * * *",
+        intervalMs: 60_000,
+        // Egress counters and ended builds every minute (recorded in the hour they are read),
+        // storage every 10 minutes (facts.ts).
+        run: () => billingFacts.run(),
       }, {
         name: "billing_cycles",
         schedule: "*/5 * * * *",
@@ -101,7 +145,11 @@ export const billingModule = defineModule<
         run: () => billingWallet.checkAll(),
       }]
       : [],
-  migrations: { "0023_billing": billingMigration, "0024_billing_grace": graceMigration },
+  migrations: {
+    "0023_billing": billingMigration,
+    "0024_billing_grace": graceMigration,
+    "0027_billing_facts": factsMigration,
+  },
   nav: [{
     key: "billing",
     group: "Organization",

@@ -10,7 +10,15 @@ import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { ActionContext, AuditLog } from "../audit/service.ts";
 import { Invalid } from "../errors.ts";
-import { type AppUsage, HOUR_MS, lineItems, meterHour, type PricePlan } from "./meter.ts";
+import {
+  type AppUsage,
+  BILLED_RESOURCES,
+  type BilledResource,
+  HOUR_MS,
+  lineItems,
+  meterHour,
+  type PricePlan,
+} from "./meter.ts";
 import type { Ledger, LedgerEntry } from "./ledger.ts";
 import type { Plans } from "./plans.ts";
 import { DEFAULT_SCOPE } from "./plans.ts";
@@ -219,7 +227,7 @@ export function createBilling(deps: BillingDeps) {
             i.app_id,
             i.resource,
             i.quantity,
-            i.resource === "cpu" ? "millicore_seconds" : "byte_seconds",
+            BILLED_RESOURCES[i.resource as BilledResource]?.quantity ?? "",
             i.unit_price,
             i.amount,
             currency,

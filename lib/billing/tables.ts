@@ -38,7 +38,7 @@ export interface BillingLineItemsTable {
   org_id: string;
   hour: number;
   app_id: string;
-  /** cpu | memory (storage, egress and builds when their facts are recorded). */
+  /** cpu | memory | storage | egress | build (meter.ts BILLED_RESOURCES). */
   resource: string;
   /**
    * Millicore-seconds or byte-seconds reserved, as a decimal integer: byte-seconds pass 2^53 (a
@@ -109,6 +109,61 @@ export interface BillingGraceTable {
   updated_at: number;
 }
 
+/**
+ * Bytes stored by an org's app (app_id "" for the org's data outside any app) of one kind —
+ * `volumes` (Docker volumes its task containers mount) or `snapshots` (restic data its snapshots
+ * added) — from `started_at` until `ended_at` (null: still). Tiles time per (org, app, kind) like
+ * usage segments; written by the facts job (lib/billing/facts.ts).
+ */
+export interface BillingStorageTable {
+  id: string;
+  org_id: string;
+  app_id: string;
+  kind: "volumes" | "snapshots";
+  bytes: number;
+  started_at: number;
+  ended_at: number | null;
+}
+
+/** The last transmit counter of an app container's network namespace seen by the facts job. */
+export interface BillingEgressCountersTable {
+  host_id: string;
+  container_id: string;
+  org_id: string;
+  app_id: string;
+  /** The counter (bytes since the namespace was made). */
+  tx_bytes: number;
+  /** The sample's time (agent ms). */
+  t: number;
+  updated_at: number;
+}
+
+/** Bytes an app's containers transmitted, as recorded in one hour; (org, hour, app) unique. */
+export interface BillingEgressTable {
+  org_id: string;
+  app_id: string;
+  hour: number;
+  bytes: number;
+}
+
+/** A build that ended, recorded once (its id is the key) in the hour `hour`. */
+export interface BillingBuildsTable {
+  build_id: string;
+  org_id: string;
+  app_id: string;
+  started_at: number;
+  finished_at: number;
+  /** Whole minutes, rounded up, at least 1 (as the build-minutes quota counts). */
+  minutes: number;
+  hour: number;
+}
+
+/** Instants the facts job keeps: when egress and build metering started. */
+export interface BillingFactsStateTable {
+  key: string;
+  value: number;
+}
+
 /** The billing module's tables, merged into the Database type (lib/db/schema.ts). */
 export interface BillingTables {
   billing_usage: BillingUsageTable;
@@ -118,4 +173,9 @@ export interface BillingTables {
   billing_wallets: BillingWalletsTable;
   billing_plans: BillingPlansTable;
   billing_grace: BillingGraceTable;
+  billing_storage: BillingStorageTable;
+  billing_egress_counters: BillingEgressCountersTable;
+  billing_egress: BillingEgressTable;
+  billing_builds: BillingBuildsTable;
+  billing_facts_state: BillingFactsStateTable;
 }

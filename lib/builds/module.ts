@@ -18,6 +18,7 @@ import { type BuildRunner, createBuildRunner } from "./runner.ts";
 import { buildTopic } from "./topics.ts";
 import { createDistributor } from "./image_delivery.ts";
 import * as buildsMigration from "./migration.ts";
+import * as finishedMigration from "./migration_finished.ts";
 import "./events.ts";
 import type { Admission } from "../quotas/service.ts";
 
@@ -138,7 +139,7 @@ export const buildsModule = defineModule<
     run: () => builds.store.purge(core.clock.now() - DELIVERIES_KEEP_MS, BUILD_LOGS_KEPT),
   }],
   topics: topicRoles([buildTopic]),
-  migrations: { "0017_builds": buildsMigration },
+  migrations: { "0017_builds": buildsMigration, "0028_builds_finished": finishedMigration },
   encrypted: [
     encryptedColumn({
       table: "build_sources",

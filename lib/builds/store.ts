@@ -338,6 +338,26 @@ export function createBuildStore(db: Db, clock: Clock) {
       await db.updateTable("builds").set({ cancel_requested: 1 }).where("id", "=", id)
         .where("state", "in", ["queued", "running"]).execute();
     },
+    /**
+     * Builds that ran and ended at or after `after` (ms), oldest end first, at most `limit`: the
+     * billing module records each once and prices its minutes (lib/billing/facts.ts). Builds
+     * cancelled while queued never started and are not among them.
+     */
+    async endedSince(after: number, limit: number): Promise<
+      { id: string; org_id: string; app_id: string; started_at: number; finished_at: number }[]
+    > {
+      const rows = await db.selectFrom("builds")
+        .select(["id", "org_id", "app_id", "started_at", "finished_at"])
+        .where("finished_at", ">=", after).where("started_at", "is not", null)
+        .orderBy("finished_at").orderBy("id").limit(Math.min(limit, 5000)).execute();
+      return rows.map((r) => ({
+        id: r.id,
+        org_id: r.org_id,
+        app_id: r.app_id,
+        started_at: Number(r.started_at),
+        finished_at: Number(r.finished_at),
+      }));
+    },
     /** Running builds whose runner has been silent since `before` (a hub that stopped). */
     async stale(before: number): Promise<Build[]> {
       const rows = await db.selectFrom("builds").selectAll().where("state", "=", "running")

@@ -1,6 +1,6 @@
 /**
  * The resources an organization's quotas limit, each in one integer unit (no floats): millicores,
- * bytes, counts, minutes, whole GB. A limit that is not set is unlimited.
+ * bytes, counts, minutes, whole GiB (2^30 bytes; the resource keeps its name `egress_gb_month`). A limit that is not set is unlimited.
  */
 import { z } from "zod";
 
@@ -28,7 +28,7 @@ export const RESOURCE_INFO: Record<Resource, { label: string; unit: string; max:
   apps: { label: "Apps", unit: "apps", max: 100_000 },
   replicas_per_service: { label: "Replicas per service", unit: "replicas", max: 100 },
   build_minutes_month: { label: "Build minutes per month", unit: "minutes", max: 10_000_000 },
-  egress_gb_month: { label: "Egress per month", unit: "GB", max: 10_000_000 },
+  egress_gb_month: { label: "Egress per month", unit: "GiB", max: 10_000_000 },
 };
 
 /** Limits per resource; an absent one is unlimited. */
@@ -65,6 +65,6 @@ export function formatAmount(r: Resource, n: number): string {
     case "build_minutes_month":
       return `${n} min`;
     case "egress_gb_month":
-      return `${n} GB`;
+      return `${n} GiB`;
   }
 }

@@ -187,9 +187,12 @@ dbTest("quotas: apps and replicas per service; a blocker stops deploys", async (
     [
       ["cpu_millis", 0],
       ["memory_bytes", 0],
+      // Measured by billing's storage and egress facts (lib/billing/facts.ts): none here.
+      ["storage_bytes", 0],
       ["apps", 1],
       ["replicas_per_service", 1],
       ["build_minutes_month", 0],
+      ["egress_gb_month", 0],
     ],
   );
 });

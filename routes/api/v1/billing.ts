@@ -70,12 +70,18 @@ const EntrySchema = z.object({
 
 const ItemSchema = z.object({
   hour: z.number().int(),
-  app_id: z.string(),
-  resource: z.string().openapi({ description: "cpu | memory" }),
-  quantity: z.string().openapi({
-    description: "Millicore-seconds (cpu) or byte-seconds (memory), a decimal integer",
+  app_id: z.string().openapi({
+    description: "The app; empty for the organization's data outside any app (snapshots)",
   }),
-  unit_price: z.number().int().openapi({ description: "Per core-hour or GiB-hour" }),
+  resource: z.string().openapi({ description: "cpu | memory | storage | egress | build" }),
+  quantity: z.string().openapi({
+    description:
+      "A decimal integer: millicore-seconds (cpu), byte-seconds (memory, storage), bytes (egress), minutes (build, each build rounded up)",
+  }),
+  unit_price: z.number().int().openapi({
+    description:
+      "Minor units per core-hour, GiB-hour, GiB-month of 730 h (storage), GiB of 2^30 bytes (egress) or build minute",
+  }),
   amount: z.number().int(),
 }).openapi("BillingLineItem");
 

@@ -28,7 +28,9 @@ const OverrideSchema = z.object({
 const LineSchema = z.object({
   resource: z.enum(RESOURCES),
   label: z.string(),
-  unit: z.string().openapi({ description: "millicores, bytes, apps, replicas, minutes, GB" }),
+  unit: z.string().openapi({
+    description: "millicores, bytes, apps, replicas, minutes, GiB (egress: 2^30 bytes)",
+  }),
   limit: Amount.openapi({ description: "In force now; null: unlimited" }),
   source: z.enum(["override", "default", "none"]),
   default: Amount,

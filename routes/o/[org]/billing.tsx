@@ -16,7 +16,7 @@ import {
 } from "../../../lib/http/context.ts";
 import { page } from "../../../lib/http/pages.ts";
 import { notFound } from "../../../lib/http/errors.ts";
-import type { PricePlan } from "../../../lib/billing/meter.ts";
+import { CORE_HOUR, GIB, GIB_HOUR, type PricePlan } from "../../../lib/billing/meter.ts";
 import { PageHeader } from "../../../components/PageHeader.tsx";
 import { StatCard } from "../../../components/StatCard.tsx";
 import { Alert } from "../../../components/Alert.tsx";
@@ -190,7 +190,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
   const m = (n: number) => money(n, cur);
   const appIds = [
     ...new Set([
-      ...cycles.slice(0, PAGE).flatMap((c) => c.items.map((i) => i.app_id)),
+      ...cycles.slice(0, PAGE).flatMap((c) => c.items.map((i) => i.app_id).filter(Boolean)),
       ...projection.apps.map((a) => a.app_id),
     ]),
   ];
@@ -206,7 +206,9 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
     people.set(a, u ? u.name || u.email : "a former user");
   }
   const actorName = (a: string) => people.get(a) ?? (a === "system:billing" ? "hourly billing" : a);
-  const appName = (id: string) => appNames.get(id) ?? `${id.slice(0, 8)} (deleted)`;
+  // "": the org's data outside any app (snapshots of volumes no app mounts).
+  const appName = (id: string) =>
+    id === "" ? "(organization)" : appNames.get(id) ?? `${id.slice(0, 8)} (deleted)`;
   const base = `/o/${org.slug}/billing`;
   const href = (q: { page?: number; lpage?: number }) => {
     const s = new URLSearchParams();
@@ -390,13 +392,27 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
 
 const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace("T", " ") + "h";
 
-/** Core-hours or GiB-hours, two decimals (display only; the bill is exact). */
+/**
+ * A line item's quantity in its priced unit, two decimals (display only; the bill is exact):
+ * core-hours, GiB-hours of memory, GiB-hours stored (an hour of storage is 1/730 of the GiB-month
+ * it is priced by: in GiB-months every line would read 0.00), GiB of egress, build minutes.
+ */
 function usedOf(resource: string, quantity: string): string {
   const q = BigInt(quantity);
-  const unit = resource === "cpu" ? 3_600_000n : (1n << 30n) * 3600n;
+  const [unit, label] = resource === "cpu"
+    ? [CORE_HOUR, "core-h"]
+    : resource === "memory"
+    ? [GIB_HOUR, "GiB-h"]
+    : resource === "storage"
+    ? [GIB_HOUR, "GiB-h stored"]
+    : resource === "egress"
+    ? [GIB, "GiB"]
+    : resource === "build"
+    ? [1n, "min"]
+    : [1n, ""];
+  if (unit === 1n) return `${q} ${label}`.trim();
   const hundredths = (q * 100n + unit / 2n) / unit;
-  const s = `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, "0")}`;
-  return resource === "cpu" ? `${s} core-h` : `${s} GiB-h`;
+  return `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, "0")} ${label}`;
 }
 
 /** The org named in the URL, for the platform-admin forms (their policy reads no membership). */
