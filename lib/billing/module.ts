@@ -2,7 +2,7 @@
  * The billing module's foundation (lib/billing/BILLING.md): usage facts taken from what Swarm
  * runs, the meter, price plans, the ledger, and the billing run that turns each closed org-hour
  * into one cycle and one charge, exactly once; the wallet whose grace period, once over, blocks
- * deploys through the quotas module's admission. Payments (PayPal) come later.
+ * deploys through the quotas module's admission; top-ups through a payment provider (PayPal).
  */
 import { defineModule } from "../module.ts";
 import type { Cluster } from "../apps/cluster.ts";
@@ -16,6 +16,9 @@ import type { AuditLog } from "../audit/service.ts";
 import type { Admission } from "../quotas/service.ts";
 import * as billingMigration from "./migration.ts";
 import * as graceMigration from "./migration_grace.ts";
+import * as paymentsMigration from "./migration_payments.ts";
+import { createPayments, type Payments } from "./payments/service.ts";
+import { createPayPal } from "./payments/paypal.ts";
 
 /** What the billing module adds to the services. */
 export interface BillingServices {
@@ -27,6 +30,8 @@ export interface BillingServices {
   billingWallet: Wallet;
   /** Balance, ledger, cycles, CSV, projection, plans and admin money moves (service.ts). */
   billing: Billing;
+  /** Wallet top-ups through the configured payment provider (payments/service.ts). */
+  billingPayments: Payments;
   /**
    * Why the org may not deploy now (its wallet has been below zero past the grace period), or
    * undefined. For the quotas module's checks before a create/update/scale/deploy.
@@ -64,6 +69,16 @@ export const billingModule = defineModule<
       wallet: billingWallet,
       audit,
     });
+    const billingPayments = createPayments({
+      db,
+      clock,
+      log: core.log,
+      audit,
+      plans: billingPlans,
+      wallet: billingWallet,
+      provider: core.config.paypal ? createPayPal(core.config.paypal) : undefined,
+      publicUrl: () => core.config.publicUrl,
+    });
     // An org whose wallet stayed below zero past its grace period deploys nothing new: every
     // admission (create, scale, deploy, template, build) asks this before its quota.
     quotaAdmission.addBlocker((orgId) => billingWallet.blocksDeploys(orgId));
@@ -75,6 +90,7 @@ export const billingModule = defineModule<
       billingObserve,
       billingWallet,
       billing,
+      billingPayments,
       blocksDeploys: (orgId) => billingWallet.blocksDeploys(orgId),
     };
   },
@@ -101,7 +117,11 @@ export const billingModule = defineModule<
         run: () => billingWallet.checkAll(),
       }]
       : [],
-  migrations: { "0023_billing": billingMigration, "0024_billing_grace": graceMigration },
+  migrations: {
+    "0023_billing": billingMigration,
+    "0024_billing_grace": graceMigration,
+    "0027_billing_payments": paymentsMigration,
+  },
   nav: [{
     key: "billing",
     group: "Organization",
