@@ -16,7 +16,7 @@ import type { ActionContext, AuditLog } from "../../audit/service.ts";
 import { uuidv7 } from "../../util/ids.ts";
 import { Invalid, NotFound, Rejected, Unavailable } from "../../errors.ts";
 import { isUniqueViolation } from "../../db/unique.ts";
-import { digitsOf } from "../../../components/money.ts";
+import { digitsOf, money } from "../../../components/money.ts";
 import { appendEntry } from "../ledger.ts";
 import type { Plans } from "../plans.ts";
 import type { Wallet } from "../wallet.ts";
@@ -295,7 +295,8 @@ export function createPayments(deps: PaymentsDeps) {
       const { min, max } = limitsOf(currency);
       if (amount < min || amount > max) {
         throw new Invalid("Invalid input: amount", {
-          amount: `must be between ${min} and ${max} (minor units of ${currency})`,
+          amount: `must be between ${money(min, currency)} and ${money(max, currency)} ` +
+            `(${min} to ${max} minor units)`,
         });
       }
       const refused = pv.refuses(amount, currency);
