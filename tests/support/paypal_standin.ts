@@ -43,6 +43,8 @@ export interface StandIn {
   captureStatus?: string;
   /** The payer approves the order at PayPal. */
   approve(orderId: string): void;
+  /** Every token issued so far stops working (PayPal revoked them early). */
+  revokeTokens(): void;
   /** A webhook delivery PayPal would send for `event` (headers and the raw body). */
   deliver(event: Record<string, unknown>): { headers: Record<string, string>; body: string };
   /** A PAYMENT.CAPTURE.COMPLETED (or other capture) event for an order as captured/approved. */
@@ -291,6 +293,9 @@ export function startPayPalStandIn(): StandIn {
     calls,
     orders,
     down: false,
+    revokeTokens() {
+      tokens.clear();
+    },
     approve(orderId) {
       const o = orders.get(orderId);
       if (!o) throw new Error(`no order ${orderId}`);
