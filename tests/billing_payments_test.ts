@@ -455,3 +455,25 @@ dbTest("[e2e] PayPal top-up: validation, roles, currencies, not configured", asy
     await pp.close();
   }
 });
+
+dbTest("[e2e] PayPal webhooks: at most 16 verified at once, the rest answered 503", async (h) => {
+  const pp = startPayPalStandIn();
+  try {
+    const s = await setup(h, pp);
+    let release!: () => void;
+    pp.hold = new Promise((r) => release = r);
+    const d = pp.deliver({ id: "WH-X", event_type: "CHECKOUT.ORDER.APPROVED", resource: {} });
+    const verifying = () => pp.calls.filter((c) => c.endsWith("verify-webhook-signature")).length;
+    const first = Array.from({ length: 16 }, () => s.webhook(d));
+    // Wait until all 16 reached PayPal (a condition, not a sleep).
+    while (verifying() < 16) await new Promise((r) => setTimeout(r, 5));
+    const over = await s.webhook(d);
+    assert.equal(over.status, 503);
+    assert.equal(over.body.error.code, "busy");
+    release();
+    for (const r of await Promise.all(first)) assert.deepEqual(r.body, { outcome: "ignored" });
+    assert.deepEqual((await s.webhook(d)).body, { outcome: "ignored" });
+  } finally {
+    await pp.close();
+  }
+});

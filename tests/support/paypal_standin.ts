@@ -37,6 +37,8 @@ export interface StandIn {
   orders: Map<string, Order>;
   /** When set, every endpoint answers 503 (PayPal down). */
   down: boolean;
+  /** When set, verifications wait for it before answering (PayPal slow). */
+  hold?: Promise<void>;
   /** When set, captures report this value instead of the order's (a mismatch). */
   captureValue?: string;
   /** When set, captures come back with this status (e.g. "PENDING", "DECLINED"). */
@@ -252,6 +254,7 @@ export function startPayPalStandIn(): StandIn {
     }
 
     if (req.method === "POST" && u.pathname === "/v1/notifications/verify-webhook-signature") {
+      if (self.hold) await self.hold;
       if (!bearer(req, "verify")) return json(401, { name: "AUTHENTICATION_FAILURE" });
       let b: Record<string, unknown>;
       try {

@@ -40,6 +40,13 @@ export const StartInput = z.object({
   amount: z.number().int("must be whole minor units (cents)").min(1).max(1e12),
 }).strict();
 
+/**
+ * Webhook deliveries being verified at once, at most: each costs a call to the provider, so a
+ * flood of forged deliveries cannot make the hub open unbounded outbound requests. Past it the
+ * answer is 503 and PayPal delivers again later.
+ */
+export const MAX_WEBHOOKS_IN_FLIGHT = 16;
+
 /** Statuses a capture may still settle from (cancelled: the payer may have gone back and paid). */
 const OPEN = ["created", "approved", "cancelled"] as const;
 
@@ -85,6 +92,8 @@ const rowOf = (r: Record<string, unknown>): Payment => ({
 /** Creates the payments service. */
 export function createPayments(deps: PaymentsDeps) {
   const { db, clock, log, audit, plans, wallet, provider, publicUrl } = deps;
+
+  let webhooksInFlight = 0;
 
   const need = (): PaymentProvider => {
     if (!provider) {
@@ -418,7 +427,14 @@ export function createPayments(deps: PaymentsDeps) {
      */
     async webhook(headers: Headers, rawBody: string): Promise<WebhookOutcome> {
       const pv = need();
+      if (webhooksInFlight >= MAX_WEBHOOKS_IN_FLIGHT) {
+        throw new Unavailable(
+          `${MAX_WEBHOOKS_IN_FLIGHT} webhook deliveries are being verified already; deliver later`,
+          "busy",
+        );
+      }
       let v;
+      webhooksInFlight++;
       try {
         v = await pv.verifyWebhook(headers, rawBody);
       } catch (err) {
@@ -438,6 +454,8 @@ export function createPayments(deps: PaymentsDeps) {
           throw new Unavailable(`${err.message}; the delivery is not applied`, "provider_down");
         }
         throw err;
+      } finally {
+        webhooksInFlight--;
       }
       if (v.kind === "ignored") return "ignored";
       const f = v.fact;
