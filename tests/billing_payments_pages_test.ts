@@ -88,11 +88,23 @@ dbTest("[e2e] billing page: Top up with PayPal form, errors, return and cancel",
     );
     assert.match(r.html, /id="topup-amount"[^>]*value="12.34"/);
 
-    // A good amount: off to PayPal's approval page.
+    // A good amount: back to the billing page (the pages' CSP form-action 'self' would stop a
+    // form's redirect to PayPal), which links to PayPal's approval page.
     r = await post({ amount: "12.34" }, admin.cookie);
     assert.equal(r.status, 303, r.html);
-    const order = new URL(r.location!).searchParams.get("token")!;
-    assert.match(r.location!, /^https:\/\/www\.sandbox\.paypal\.com\/checkoutnow\?token=/);
+    assert.match(r.location!, /^\/o\/acme\/billing\?payment=[\w-]+$/);
+    r = await get(r.location!, admin.cookie);
+    assert.match(r.html, /data-payment-status="created"/);
+    const link = /<a class="btn btn-primary" href="([^"]+)" data-approve/.exec(r.html)?.[1];
+    assert.ok(link, "links to the approval URL");
+    assert.match(link, /^https:\/\/www\.sandbox\.paypal\.com\/checkoutnow\?token=/);
+    const order = new URL(link.replaceAll("&amp;", "&")).searchParams.get("token")!;
+    const pending = await get(
+      `/o/acme/billing?payment=${pp.orders.get(order)!.customId}`,
+      member.cookie,
+    );
+    assert.match(pending.html, /data-payment-status="created"/);
+    assert.doesNotMatch(pending.html, /data-approve/, "members get no approval link");
     const o = pp.orders.get(order)!;
     assert.equal(o.value, "12.34");
     const returnUrl = new URL(
@@ -110,7 +122,8 @@ dbTest("[e2e] billing page: Top up with PayPal form, errors, return and cancel",
 
     // Cancel: says nothing was charged.
     r = await post({ amount: "5" }, admin.cookie);
-    const p2 = pp.orders.get(new URL(r.location!).searchParams.get("token")!)!;
+    const id2 = new URL(r.location!, "http://hub.test").searchParams.get("payment")!;
+    const p2 = [...pp.orders.values()].find((o) => o.customId === id2)!;
     r = await get(`/o/acme/billing/payments/${p2.customId}/cancel?token=${p2.id}`, admin.cookie);
     assert.equal(r.status, 303);
     r = await get(r.location!, admin.cookie);

@@ -17,6 +17,7 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn("currency", "text", (c) => c.notNull())
     .addColumn("provider", "text", (c) => c.notNull())
     .addColumn("provider_order_id", "text")
+    .addColumn("approve_url", "text")
     .addColumn("capture_id", "text")
     .addColumn("status", "text", (c) => c.notNull())
     .addColumn("error", "text")

@@ -125,6 +125,8 @@ export interface BillingPaymentsTable {
   /** "paypal". */
   provider: string;
   provider_order_id: string | null;
+  /** Where the payer approves the order at the provider (the page links to it). */
+  approve_url: string | null;
   capture_id: string | null;
   status: "created" | "approved" | "captured" | "denied" | "failed" | "cancelled";
   /** Why it failed or was denied, in words. */

@@ -321,6 +321,7 @@ export function createPayments(deps: PaymentsDeps) {
         currency,
         provider: pv.name,
         provider_order_id: null,
+        approve_url: null,
         capture_id: null,
         status: "created",
         error: null,
@@ -342,9 +343,14 @@ export function createPayments(deps: PaymentsDeps) {
           cancelUrl: `${base}/cancel`,
         });
         await db.updateTable("billing_payments")
-          .set({ provider_order_id: checkout.orderId, updated_at: clock.now() })
+          .set({
+            provider_order_id: checkout.orderId,
+            approve_url: checkout.approveUrl,
+            updated_at: clock.now(),
+          })
           .where("id", "=", payment.id).execute();
         payment.provider_order_id = checkout.orderId;
+        payment.approve_url = checkout.approveUrl;
         await record(ctx, payment, "payment.created", { order_id: checkout.orderId });
         return { payment, approve_url: checkout.approveUrl };
       } catch (err) {

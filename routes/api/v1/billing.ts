@@ -253,6 +253,9 @@ const PaymentSchema = z.object({
   currency: z.string(),
   provider: z.string().openapi({ description: "paypal" }),
   provider_order_id: z.string().nullable(),
+  approve_url: z.string().nullable().openapi({
+    description: "Where the payer approves it at the provider",
+  }),
   capture_id: z.string().nullable().openapi({
     description: "The provider's capture id: the ledger top-up's reference is `paypal:<it>`",
   }),

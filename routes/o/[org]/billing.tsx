@@ -52,7 +52,7 @@ const TopUpFormSchema = z.object({
 });
 
 /** A returning payer's payment, in words (`?payment=<id>` after the return or cancel link). */
-function PaymentNotice({ p }: { p: Payment }) {
+function PaymentNotice({ p, canPay }: { p: Payment; canPay: boolean }) {
   const m = money(p.amount, p.currency);
   const attrs = { "data-payment": p.id, "data-payment-status": p.status };
   switch (p.status) {
@@ -80,7 +80,14 @@ function PaymentNotice({ p }: { p: Payment }) {
     case "created":
       return (
         <div {...attrs}>
-          <Alert kind="info">The top-up of {m} is waiting for approval at PayPal.</Alert>
+          <Alert kind="info">
+            The top-up of {m} is waiting for your approval at PayPal.{" "}
+            {canPay && p.approve_url && (
+              <a class="btn btn-primary" href={p.approve_url} data-approve autofocus>
+                Continue to PayPal
+              </a>
+            )}
+          </Alert>
         </div>
       );
     default:
@@ -321,7 +328,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
         sub={<>Usage is metered per hour from what Swarm runs, priced by the plan below.</>}
       />
       {done && <Alert kind="ok">{done}</Alert>}
-      {payment && <PaymentNotice p={payment} />}
+      {payment && <PaymentNotice p={payment} canPay={canTopUp} />}
       {w.state === "grace" && (
         <div class="billing-grace" data-wallet="grace">
           <Alert kind="warn">
@@ -574,7 +581,10 @@ export function register(app: Hono<AppEnv>): void {
     }
     try {
       const r = await c.var.services.billingPayments.start(actionContext(c), org, { amount });
-      return seeOther(c, r.approve_url);
+      // Not a redirect to PayPal: the pages' CSP has `form-action 'self'`, which browsers also
+      // apply to a form's redirects. The billing page links to the approval URL instead (a plain
+      // link is no form navigation), and a reload there does not start a second payment.
+      return seeOther(c, `/o/${org.slug}/billing?payment=${r.payment.id}`);
     } catch (err) {
       // PayPal down (503) is shown in the form too, with the amount kept: nothing was charged.
       const e = httpErrorOf(err);
