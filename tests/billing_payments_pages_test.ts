@@ -56,7 +56,7 @@ dbTest("[e2e] billing page: Top up with PayPal form, errors, return and cancel",
     r = await get("/o/acme/billing", admin.cookie);
     assert.match(r.html, /<h2>Top up with PayPal<\/h2>/);
     assert.match(r.html, /<label for="topup-amount">Amount \(EUR\)<\/label>/);
-    assert.match(r.html, /Continue to PayPal/);
+    assert.match(r.html, /Start the top-up<\/button>/);
     res = await bare.request("/o/acme/billing", { cookie: o0.cookie });
     html = await res.text();
     assert.doesNotMatch(html, /Top up with PayPal/, "still none on the unconfigured hub");

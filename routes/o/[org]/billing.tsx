@@ -129,7 +129,7 @@ function TopUpForm(
         {...f}
       />
       <div class="actions">
-        <button class="btn btn-primary" type="submit">Continue to {label}</button>
+        <button class="btn btn-primary" type="submit">Start the top-up</button>
       </div>
     </form>
   );
