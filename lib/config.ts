@@ -95,6 +95,22 @@ const envFields = z.object({
   ).optional(),
   CAPSTAN_REGISTRY_USERNAME: z.string().max(256).optional(),
   CAPSTAN_REGISTRY_PASSWORD_FILE: z.string().regex(/^\//, "must be an absolute path").optional(),
+  // Wallet top-ups through PayPal (lib/billing/payments/paypal.ts): all three or none.
+  CAPSTAN_PAYPAL_CLIENT_ID: z.string().max(256).regex(/^[\w.-]+$/, "must be a PayPal client id")
+    .optional(),
+  CAPSTAN_PAYPAL_CLIENT_SECRET: z.string().max(256).optional(),
+  CAPSTAN_PAYPAL_WEBHOOK_ID: z.string().max(50).regex(
+    /^[a-zA-Z0-9]+$/,
+    "must be the webhook's id from PayPal's developer dashboard (letters and digits)",
+  ).optional(),
+  /**
+   * Sandbox by default: an install configured by mistake takes no real money; going live is the
+   * explicit https://api-m.paypal.com. Plain http only to this machine (the tests' stand-in).
+   */
+  CAPSTAN_PAYPAL_API_BASE: z.string().regex(
+    /^(?:https:\/\/[a-z0-9.-]+(?::\d{1,5})?|http:\/\/(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?)\/?$/,
+    "must be https://api-m.paypal.com or https://api-m.sandbox.paypal.com",
+  ).default("https://api-m.sandbox.paypal.com"),
 });
 
 const envSchema = envFields.superRefine((e, ctx) => {
@@ -103,6 +119,20 @@ const envSchema = envFields.superRefine((e, ctx) => {
       code: "custom",
       path: ["CAPSTAN_CADDY_ADMIN"],
       message: "names a Caddy of your own; unset it to let the hub run Caddy (CAPSTAN_CADDY=run)",
+    });
+  }
+  const paypal = [
+    "CAPSTAN_PAYPAL_CLIENT_ID",
+    "CAPSTAN_PAYPAL_CLIENT_SECRET",
+    "CAPSTAN_PAYPAL_WEBHOOK_ID",
+  ] as const;
+  const paypalSet = paypal.filter((k) => e[k] !== undefined);
+  if (paypalSet.length && paypalSet.length < paypal.length) {
+    const missing = paypal.find((k) => e[k] === undefined)!;
+    ctx.addIssue({
+      code: "custom",
+      path: [missing],
+      message: `is needed with ${paypalSet.join(" and ")} (PayPal top-ups need all three)`,
     });
   }
   // Checked together: a timeout within one interval would call every agent unhealthy between pings.
@@ -116,7 +146,12 @@ const envSchema = envFields.superRefine((e, ctx) => {
   }
 });
 
-const SECRET_VARS = new Set(["CAPSTAN_SECRET_KEY", "CAPSTAN_SECRET_KEY_PREVIOUS", "DATABASE_URL"]);
+const SECRET_VARS = new Set([
+  "CAPSTAN_SECRET_KEY",
+  "CAPSTAN_SECRET_KEY_PREVIOUS",
+  "DATABASE_URL",
+  "CAPSTAN_PAYPAL_CLIENT_SECRET",
+]);
 
 /** Validated runtime configuration of the hub. */
 export interface Config {
@@ -170,6 +205,11 @@ export interface Config {
    * (lib/billing/wallet.ts; CAPSTAN_BILLING_GRACE_HOURS, default 24; 0 blocks at once).
    */
   billingGraceHours: number;
+  /**
+   * Wallet top-ups through PayPal Orders v2 (CAPSTAN_PAYPAL_*), or undefined: admins top up by
+   * hand only. The secret is handed to the provider and shown nowhere.
+   */
+  paypal?: { clientId: string; clientSecret: string; webhookId: string; apiBase: string };
   /**
    * Hours an org may use more than a quota allows (a limit lowered below what runs) before new
    * deploys are blocked (lib/quotas/watch.ts; CAPSTAN_QUOTA_GRACE_HOURS, default 72; 0 at once).
@@ -298,6 +338,15 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     secretsKeepDays: e.CAPSTAN_SECRETS_KEEP_DAYS,
     billingEnabled: e.CAPSTAN_BILLING_ENABLED === "true" || e.CAPSTAN_BILLING_ENABLED === "1",
     billingGraceHours: e.CAPSTAN_BILLING_GRACE_HOURS,
+    paypal: e.CAPSTAN_PAYPAL_CLIENT_ID && e.CAPSTAN_PAYPAL_CLIENT_SECRET &&
+        e.CAPSTAN_PAYPAL_WEBHOOK_ID
+      ? {
+        clientId: e.CAPSTAN_PAYPAL_CLIENT_ID,
+        clientSecret: e.CAPSTAN_PAYPAL_CLIENT_SECRET,
+        webhookId: e.CAPSTAN_PAYPAL_WEBHOOK_ID,
+        apiBase: e.CAPSTAN_PAYPAL_API_BASE.replace(/\/+$/, ""),
+      }
+      : undefined,
     quotaGraceHours: e.CAPSTAN_QUOTA_GRACE_HOURS,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {

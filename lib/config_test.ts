@@ -107,3 +107,53 @@ Deno.test("loadConfig() refuses a heartbeat interval under 1 s or a timeout not 
     });
   }
 });
+
+Deno.test("loadConfig() PayPal: all three or none, sandbox by default, the secret never echoed", () => {
+  assert.equal(loadConfig({}).paypal, undefined);
+  const all = {
+    CAPSTAN_PAYPAL_CLIENT_ID: "AbC-123",
+    CAPSTAN_PAYPAL_CLIENT_SECRET: "EsecretValue",
+    CAPSTAN_PAYPAL_WEBHOOK_ID: "8PT597110X687430L",
+  };
+  assert.deepEqual(loadConfig(all).paypal, {
+    clientId: "AbC-123",
+    clientSecret: "EsecretValue",
+    webhookId: "8PT597110X687430L",
+    apiBase: "https://api-m.sandbox.paypal.com",
+  });
+  assert.equal(
+    loadConfig({ ...all, CAPSTAN_PAYPAL_API_BASE: "https://api-m.paypal.com/" }).paypal?.apiBase,
+    "https://api-m.paypal.com",
+  );
+  const cases: [Record<string, string>, string][] = [
+    [
+      { CAPSTAN_PAYPAL_CLIENT_ID: "AbC" },
+      "CAPSTAN_PAYPAL_CLIENT_SECRET=(hidden) is invalid: is needed with CAPSTAN_PAYPAL_CLIENT_ID",
+    ],
+    [
+      { ...all, CAPSTAN_PAYPAL_WEBHOOK_ID: "not an id!" },
+      'CAPSTAN_PAYPAL_WEBHOOK_ID="not an id!" is invalid',
+    ],
+    // Plain http only to this machine (a test stand-in), never across a network.
+    [
+      { ...all, CAPSTAN_PAYPAL_API_BASE: "http://api-m.paypal.com" },
+      'CAPSTAN_PAYPAL_API_BASE="http://api-m.paypal.com" is invalid',
+    ],
+    [
+      { ...all, CAPSTAN_PAYPAL_CLIENT_SECRET: "x".repeat(300) },
+      "CAPSTAN_PAYPAL_CLIENT_SECRET=(hidden)",
+    ],
+  ];
+  for (const [env, text] of cases) {
+    assert.throws(() => loadConfig(env), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.startsWith(`config: ${text}`), e.message);
+      assert.ok(!e.message.includes("EsecretValue") && !e.message.includes("xxxx"), e.message);
+      return true;
+    });
+  }
+  assert.equal(
+    loadConfig({ ...all, CAPSTAN_PAYPAL_API_BASE: "http://127.0.0.1:4567" }).paypal?.apiBase,
+    "http://127.0.0.1:4567",
+  );
+});

@@ -61,6 +61,15 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "POST /o/:org/billing/plan/clear",
       "GET /admin/billing",
       "POST /admin/billing",
+      // Issue 21's PayPal top-ups: org admins start and capture, members list; PayPal's webhook
+      // is public (verified through PayPal's API), so the walk skips it like the Git hooks.
+      "GET /api/v1/orgs/:org/billing/payments",
+      "POST /api/v1/orgs/:org/billing/payments",
+      "POST /api/v1/orgs/:org/billing/payments/:id/capture",
+      "POST /api/v1/billing/paypal/webhook",
+      "POST /o/:org/billing/payments",
+      "GET /o/:org/billing/payments/:id/return",
+      "GET /o/:org/billing/payments/:id/cancel",
       // Issue 21's quotas: members read their org's, platform admins set them.
       "GET /api/v1/orgs/:org/quotas",
       "GET /api/v1/quotas/defaults",

@@ -2,7 +2,7 @@
  * The billing module's foundation (lib/billing/BILLING.md): usage facts taken from what Swarm
  * runs, the meter, price plans, the ledger, and the billing run that turns each closed org-hour
  * into one cycle and one charge, exactly once; the wallet whose grace period, once over, blocks
- * deploys through the quotas module's admission. Payments (PayPal) come later.
+ * deploys through the quotas module's admission; top-ups through a payment provider (PayPal).
  */
 import { defineModule } from "../module.ts";
 import type { Cluster } from "../apps/cluster.ts";
@@ -23,6 +23,9 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { Metrics } from "../metrics/service.ts";
 import type { SnapshotStore } from "../snapshots/store.ts";
 import type { Builds } from "../builds/service.ts";
+import * as paymentsMigration from "./migration_payments.ts";
+import { createPayments, type Payments } from "./payments/service.ts";
+import { createPayPal } from "./payments/paypal.ts";
 
 /** What the billing module adds to the services. */
 export interface BillingServices {
@@ -34,6 +37,8 @@ export interface BillingServices {
   billingWallet: Wallet;
   /** Balance, ledger, cycles, CSV, projection, plans and admin money moves (service.ts). */
   billing: Billing;
+  /** Wallet top-ups through the configured payment provider (payments/service.ts). */
+  billingPayments: Payments;
   /**
    * Why the org may not deploy now (its wallet has been below zero past the grace period), or
    * undefined. For the quotas module's checks before a create/update/scale/deploy.
@@ -81,6 +86,16 @@ export const billingModule = defineModule<
       wallet: billingWallet,
       audit,
     });
+    const billingPayments = createPayments({
+      db,
+      clock,
+      log: core.log,
+      audit,
+      plans: billingPlans,
+      wallet: billingWallet,
+      provider: core.config.paypal ? createPayPal(core.config.paypal) : undefined,
+      publicUrl: () => core.config.publicUrl,
+    });
     // An org whose wallet stayed below zero past its grace period deploys nothing new: every
     // admission (create, scale, deploy, template, build) asks this before its quota.
     quotaAdmission.addBlocker((orgId) => billingWallet.blocksDeploys(orgId));
@@ -112,6 +127,7 @@ export const billingModule = defineModule<
       billingObserve,
       billingWallet,
       billing,
+      billingPayments,
       blocksDeploys: (orgId) => billingWallet.blocksDeploys(orgId),
     };
   },
@@ -149,6 +165,7 @@ export const billingModule = defineModule<
     "0023_billing": billingMigration,
     "0024_billing_grace": graceMigration,
     "0027_billing_facts": factsMigration,
+    "0029_billing_payments": paymentsMigration,
   },
   nav: [{
     key: "billing",

@@ -164,6 +164,34 @@ export interface BillingFactsStateTable {
   value: number;
 }
 
+/**
+ * A wallet top-up through a payment provider (lib/billing/payments): `created` (checkout made,
+ * waiting for the payer), `approved` (captured but the provider holds it pending), `captured`
+ * (credited: the ledger's `top_up` references `capture_id`), `denied`, `failed` (the provider
+ * could not be reached when the checkout was made, or the capture's amount did not match),
+ * `cancelled` (the payer came back through the cancel link).
+ */
+export interface BillingPaymentsTable {
+  id: string;
+  org_id: string;
+  /** Minor units of `currency` (the org's plan currency when it was started). */
+  amount: number;
+  currency: string;
+  /** "paypal". */
+  provider: string;
+  provider_order_id: string | null;
+  /** Where the payer approves the order at the provider (the page links to it). */
+  approve_url: string | null;
+  capture_id: string | null;
+  status: "created" | "approved" | "captured" | "denied" | "failed" | "cancelled";
+  /** Why it failed or was denied, in words. */
+  error: string | null;
+  /** `user:<id>` who started it. */
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The billing module's tables, merged into the Database type (lib/db/schema.ts). */
 export interface BillingTables {
   billing_usage: BillingUsageTable;
@@ -178,4 +206,5 @@ export interface BillingTables {
   billing_egress: BillingEgressTable;
   billing_builds: BillingBuildsTable;
   billing_facts_state: BillingFactsStateTable;
+  billing_payments: BillingPaymentsTable;
 }

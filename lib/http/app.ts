@@ -116,6 +116,8 @@ export function createApp(
     // Git hosts' webhooks: authenticated by the signature over the body alone, never by a
     // cookie, so a forged cross-site request gains nothing a stranger could not send anyway.
     if (c.req.path.startsWith("/api/v1/hooks/")) return await next();
+    // PayPal's webhook: the same, verified through PayPal's own API (lib/billing/payments).
+    if (c.req.path === "/api/v1/billing/paypal/webhook") return await next();
     return await csrf(c, next);
   });
 

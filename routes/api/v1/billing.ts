@@ -15,6 +15,10 @@ import {
 } from "../../../lib/http/context.ts";
 import { HttpError, notFound } from "../../../lib/http/errors.ts";
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
+import { WebhookRefused } from "../../../lib/billing/payments/provider.ts";
+
+/** A PayPal webhook event is a few KB; far more is not PayPal's. */
+export const WEBHOOK_MAX_BYTES = 64 * 1024;
 
 const DAY_MS = 86_400_000;
 
@@ -248,6 +252,113 @@ const addEntry = apiRoute("platform_admin", {
   responses: { 201: jsonResponse(EntrySchema, "Appended") },
 });
 
+const PaymentSchema = z.object({
+  id: z.string(),
+  org_id: z.string(),
+  amount: z.number().int().openapi({ description: "Minor units of `currency`" }),
+  currency: z.string(),
+  provider: z.string().openapi({ description: "paypal" }),
+  provider_order_id: z.string().nullable(),
+  approve_url: z.string().nullable().openapi({
+    description: "Where the payer approves it at the provider",
+  }),
+  capture_id: z.string().nullable().openapi({
+    description: "The provider's capture id: the ledger top-up's reference is `paypal:<it>`",
+  }),
+  status: z.enum(["created", "approved", "captured", "denied", "failed", "cancelled"]),
+  error: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+}).openapi("Payment");
+
+const PaymentParams = OrgParam.extend({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
+});
+
+const listPayments = apiRoute("org:viewer", {
+  method: "get",
+  path: "/api/v1/orgs/{org}/billing/payments",
+  tags: ["billing"],
+  summary: "Online top-ups (PayPal) of the org, newest first",
+  request: { params: OrgParam, query: Page },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        items: z.array(PaymentSchema),
+        provider: z.string().nullable().openapi({
+          description: "The configured provider (PayPal), or null: no online top-ups",
+        }),
+      }),
+      "Payments",
+    ),
+  },
+});
+
+const startPayment = apiRoute("org:admin", {
+  method: "post",
+  path: "/api/v1/orgs/{org}/billing/payments",
+  tags: ["billing"],
+  summary: "Start a wallet top-up through PayPal (org admins): answers the URL to approve it at",
+  description: "In the org's plan currency, minor units, from 1 to 100,000 major units. The " +
+    "payer approves at `approve_url`; PayPal sends them back to the hub's return page, which " +
+    "captures and credits the wallet once (the webhook credits it if they never come back). " +
+    "503 `provider_down` when PayPal cannot be reached (nothing charged), 503 " +
+    "`payments_unconfigured` when CAPSTAN_PAYPAL_* are not set.",
+  request: {
+    params: OrgParam,
+    ...jsonBody(
+      z.object({
+        amount: z.number().int("must be whole minor units (cents)").min(1).max(1e12).openapi({
+          description: "Minor units of the org's currency (1050 = 10.50 EUR)",
+        }),
+      }).strict().openapi("PaymentStart"),
+    ),
+  },
+  responses: {
+    201: jsonResponse(
+      z.object({ payment: PaymentSchema, approve_url: z.string() }),
+      "Started: send the payer to approve_url",
+    ),
+  },
+});
+
+const capturePayment = apiRoute("org:admin", {
+  method: "post",
+  path: "/api/v1/orgs/{org}/billing/payments/{id}/capture",
+  tags: ["billing"],
+  summary: "Capture an approved top-up and credit the wallet (once, however often it is asked)",
+  request: { params: PaymentParams },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        payment: PaymentSchema,
+        outcome: z.string().openapi({ description: "credited, already, pending, denied, …" }),
+      }),
+      "Settled",
+    ),
+  },
+});
+
+const paypalWebhook = apiRoute("public", {
+  method: "post",
+  path: "/api/v1/billing/paypal/webhook",
+  tags: ["billing"],
+  summary: "PayPal's webhook (PAYMENT.CAPTURE.COMPLETED, DENIED, PENDING, REFUNDED)",
+  description: "No session: each delivery is verified by PayPal's verify-webhook-signature API " +
+    "before anything is applied. 200 for an applied, repeated or ignored event; 401 when the " +
+    "signature does not verify (audited); 413 over 64 KB; 503 when PayPal cannot be asked (it " +
+    "retries) or top-ups are not configured.",
+  request: {},
+  responses: {
+    200: jsonResponse(z.object({ outcome: z.string() }), "Applied, repeated or ignored"),
+    400: jsonResponse(z.any(), "Not JSON"),
+    401: jsonResponse(z.any(), "Signature not verified"),
+    413: jsonResponse(z.any(), "Body over 64 KB"),
+    503: jsonResponse(z.any(), "PayPal unreachable, or top-ups not configured"),
+  },
+});
+
 /** The organization a platform admin names by slug (404 when there is none). */
 async function adminOrg(c: AppContext, slug: string) {
   const org = await c.var.services.orgs.bySlug(slug);
@@ -322,6 +433,58 @@ export function register(app: OpenAPIHono<AppEnv>) {
     const org = await adminOrg(c, c.req.valid("param").org);
     await c.var.services.billing.clearPlan(actionContext(c), org);
     return c.body(null, 204);
+  });
+
+  app.openapi(listPayments, async (c) => {
+    const { limit, offset } = c.req.valid("query");
+    const p = c.var.services.billingPayments;
+    const items = await p.list(orgScopeOf(c).org.id, { limit, offset });
+    return c.json({ items, provider: p.provider?.label ?? null }, 200);
+  });
+
+  app.openapi(startPayment, async (c) => {
+    const { org } = orgScopeOf(c);
+    const r = await c.var.services.billingPayments.start(
+      actionContext(c),
+      org,
+      c.req.valid("json"),
+    );
+    return c.json(r, 201);
+  });
+
+  app.openapi(capturePayment, async (c) => {
+    const r = await c.var.services.billingPayments.complete(
+      actionContext(c),
+      orgScopeOf(c).org.id,
+      c.req.valid("param").id,
+    );
+    return c.json(r, 200);
+  });
+
+  app.openapi(paypalWebhook, async (c) => {
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > WEBHOOK_MAX_BYTES) {
+      throw new HttpError(413, "too_large", `A webhook body is at most ${WEBHOOK_MAX_BYTES} bytes`);
+    }
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > WEBHOOK_MAX_BYTES) {
+      throw new HttpError(413, "too_large", `A webhook body is at most ${WEBHOOK_MAX_BYTES} bytes`);
+    }
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    } catch {
+      throw new HttpError(400, "validation", "The body is not UTF-8 JSON");
+    }
+    try {
+      const outcome = await c.var.services.billingPayments.webhook(c.req.raw.headers, text);
+      return c.json({ outcome }, 200);
+    } catch (err) {
+      if (err instanceof WebhookRefused) {
+        throw new HttpError(401, "bad_signature", `Webhook refused: ${err.message}`);
+      }
+      throw err;
+    }
   });
 
   app.openapi(addEntry, async (c) => {

@@ -23,7 +23,10 @@ import { Alert } from "../../../components/Alert.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
 import { Time } from "../../../components/Time.tsx";
 import { FormAlert, type FormState, SelectField, TextField } from "../../../components/Field.tsx";
-import { errorsOf, formError, parseForm, readForm } from "../../_forms.ts";
+import { errorsOf, formError, httpErrorOf, parseForm, readForm } from "../../_forms.ts";
+import { roleAtLeast } from "../../../lib/auth/principal.ts";
+import type { Payment } from "../../../lib/billing/payments/service.ts";
+import { limitsOf } from "../../../lib/billing/payments/service.ts";
 import { render, seeOther } from "../../_render.tsx";
 import { digitsOf, money, parseMoney } from "../../../components/money.ts";
 
@@ -43,6 +46,94 @@ const MoveForm = z.object({
   amount: z.string().trim().min(1, "an amount is required"),
   note: z.string().trim().min(1, "a note is required").max(1000),
 });
+
+const TopUpFormSchema = z.object({
+  amount: z.string().trim().min(1, "an amount is required").max(32),
+});
+
+/** A returning payer's payment, in words (`?payment=<id>` after the return or cancel link). */
+function PaymentNotice({ p, canPay }: { p: Payment; canPay: boolean }) {
+  const m = money(p.amount, p.currency);
+  const attrs = { "data-payment": p.id, "data-payment-status": p.status };
+  switch (p.status) {
+    case "captured":
+      return (
+        <div {...attrs}>
+          <Alert kind="ok">Top-up of {m} received: the wallet is credited.</Alert>
+        </div>
+      );
+    case "approved":
+      return (
+        <div {...attrs}>
+          <Alert kind="info">
+            PayPal holds the payment of {m}{" "}
+            as pending; the wallet is credited when PayPal completes it.
+          </Alert>
+        </div>
+      );
+    case "cancelled":
+      return (
+        <div {...attrs}>
+          <Alert kind="info">Top-up of {m} cancelled at PayPal: nothing was charged.</Alert>
+        </div>
+      );
+    case "created":
+      return (
+        <div {...attrs}>
+          <Alert kind="info">
+            The top-up of {m} is waiting for your approval at PayPal.{" "}
+            {canPay && p.approve_url && (
+              <a class="btn btn-primary" href={p.approve_url} data-approve autofocus>
+                Continue to PayPal
+              </a>
+            )}
+          </Alert>
+        </div>
+      );
+    default:
+      return (
+        <div {...attrs}>
+          <Alert kind="error">
+            The top-up of {m} did not go through{p.error ? `: ${p.error}` : ""}.
+          </Alert>
+        </div>
+      );
+  }
+}
+
+/** "Top up with PayPal": an amount in major units, then off to PayPal to approve it. */
+function TopUpForm(
+  { action, currency, label, form }: {
+    action: string;
+    currency: string;
+    label: string;
+    form: FormState;
+  },
+) {
+  const f = { values: form.values, errors: form.errors, idPrefix: "topup" };
+  const { min, max } = limitsOf(currency);
+  return (
+    <form method="post" action={action} class="card form billing-topup-form">
+      <h2>Top up with {label}</h2>
+      <FormAlert errors={form.errors} />
+      <TextField
+        name="amount"
+        label={`Amount (${currency})`}
+        required
+        maxLength={32}
+        autocomplete="off"
+        placeholder={digitsOf(currency) ? "50.00" : "50"}
+        hint={`From ${money(min, currency)} to ${
+          money(max, currency)
+        }. You approve the payment at ${label}, then come back here.`}
+        {...f}
+      />
+      <div class="actions">
+        <button class="btn btn-primary" type="submit">Start the top-up</button>
+      </div>
+    </form>
+  );
+}
 
 /** The price plan form's fields (the service checks each again; a 400 names the field). */
 export const PlanForm = z.object({
@@ -170,12 +261,21 @@ function MoveEditor(
 interface Forms {
   move?: FormState;
   plan?: FormState;
+  topup?: FormState;
 }
 
 async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
   const { org } = orgScopeOf(c);
-  const { billing, apps, users } = c.var.services;
+  const { billing, apps, users, billingPayments } = c.var.services;
   const admin = principalOf(c).isAdmin;
+  const { role } = orgScopeOf(c);
+  // Online top-ups: only when a provider is configured, for org admins/owners (and platform admins).
+  const canTopUp = billingPayments.provider !== undefined &&
+    (admin || roleAtLeast(role, "admin"));
+  const returning = c.req.query("payment");
+  const payment = returning && /^[\w-]{1,64}$/.test(returning)
+    ? await billingPayments.get(org.id, returning).catch(() => undefined)
+    : undefined;
   const now = billing.now();
   const p = pageNo(c.req.query("page"));
   const lp = pageNo(c.req.query("lpage"));
@@ -230,6 +330,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
         sub={<>Usage is metered per hour from what Swarm runs, priced by the plan below.</>}
       />
       {done && <Alert kind="ok">{done}</Alert>}
+      {payment && <PaymentNotice p={payment} canPay={canTopUp} />}
       {w.state === "grace" && (
         <div class="billing-grace" data-wallet="grace">
           <Alert kind="warn">
@@ -255,6 +356,15 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
         <StatCard label="per day" value={m(projection.per_day)} />
         <StatCard label="per month (730 h)" value={m(projection.per_month)} />
       </div>
+
+      {canTopUp && (
+        <TopUpForm
+          action={`${base}/payments`}
+          currency={cur}
+          label={billingPayments.provider!.label}
+          form={forms.topup ?? {}}
+        />
+      )}
 
       <section class="card">
         <h2>
@@ -469,6 +579,57 @@ export function register(app: Hono<AppEnv>): void {
       return await asAdmin(c, { plan: { values, errors: errorsOf(e, "currency") } }, e.status);
     }
     return seeOther(c, `/o/${org.slug}/billing?done=plan`);
+  });
+
+  // Online top-ups (lib/billing/payments): the form sends the payer to PayPal; PayPal sends them
+  // back to `return` (capture, credit once) or `cancel`.
+  page(app, "POST", `${PATH}/payments`, "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const values = await readForm(c);
+    const parsed = parseForm(TopUpFormSchema, values);
+    if (!parsed.ok) return await billingPage(c, { topup: { values, errors: parsed.errors } }, 400);
+    const { currency } = (await c.var.services.billing.plan(org.id)).plan;
+    const amount = parseMoney(parsed.data.amount, currency);
+    if (amount === undefined || amount <= 0) {
+      return await billingPage(c, {
+        topup: { values, errors: { amount: `must be an amount like 50.00 in ${currency}` } },
+      }, 400);
+    }
+    try {
+      const r = await c.var.services.billingPayments.start(actionContext(c), org, { amount });
+      // Not a redirect to PayPal: the pages' CSP has `form-action 'self'`, which browsers also
+      // apply to a form's redirects. The billing page links to the approval URL instead (a plain
+      // link is no form navigation), and a reload there does not start a second payment.
+      return seeOther(c, `/o/${org.slug}/billing?payment=${r.payment.id}`);
+    } catch (err) {
+      // PayPal down (503) is shown in the form too, with the amount kept: nothing was charged.
+      const e = httpErrorOf(err);
+      if (!e || e.status === 401) throw err;
+      const errors = e.status >= 500 ? { _form: e.message } : errorsOf(e, "amount");
+      if (errors.currency) errors._form = errors.currency;
+      return await billingPage(c, { topup: { values, errors } }, e.status);
+    }
+  });
+
+  page(app, "GET", `${PATH}/payments/:id/return`, "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const id = c.req.param("id") ?? "";
+    const token = c.req.query("token");
+    try {
+      await c.var.services.billingPayments.complete(actionContext(c), org.id, id, token);
+    } catch (err) {
+      const e = httpErrorOf(err);
+      if (!e || e.status === 401 || e.status === 404) throw err;
+      return await billingPage(c, { topup: { errors: { _form: e.message } } }, e.status);
+    }
+    return seeOther(c, `/o/${org.slug}/billing?payment=${encodeURIComponent(id)}`);
+  });
+
+  page(app, "GET", `${PATH}/payments/:id/cancel`, "org:admin", async (c) => {
+    const { org } = orgScopeOf(c);
+    const id = c.req.param("id") ?? "";
+    await c.var.services.billingPayments.cancel(actionContext(c), org.id, id);
+    return seeOther(c, `/o/${org.slug}/billing?payment=${encodeURIComponent(id)}`);
   });
 
   page(app, "POST", `${PATH}/plan/clear`, "platform_admin", async (c) => {
