@@ -299,6 +299,42 @@ export function createQuotaWatch(deps: WatchDeps) {
       return { orgs: orgs.length, changes };
     },
 
+    /**
+     * Violations whose grace period ended and whose block the job has written (the ones the
+     * violation action acts on), oldest first, at most `limit`.
+     */
+    async blockedViolations(
+      limit = MAX_ORGS,
+    ): Promise<Array<UsageStanding & { org_id: string }>> {
+      const rows = await db.selectFrom("quota_usage").selectAll().where("level", "=", "over")
+        .where("blocked", "=", 1).orderBy("since").limit(limit).execute();
+      return rows.filter((r) => isResource(r.resource)).map((r) => ({
+        org_id: r.org_id,
+        ...standingOf(r),
+      }));
+    },
+
+    /**
+     * Tells that the violation action stopped `apps` (the caller made those stops: each was a
+     * conditional write it won): the `quotas.usage` event (alerts: one critical notice).
+     */
+    appsStopped(s: UsageStanding & { org_id: string }, apps: string[]): void {
+      events.emit("quotas.usage", {
+        org_id: s.org_id,
+        resource: s.resource,
+        change: "apps_stopped",
+        from: "over",
+        to: "over",
+        used: s.used,
+        limit: s.limit,
+        pct: s.pct,
+        since: s.since,
+        grace_ends_at: s.grace_ends_at,
+        apps,
+        at: clock.now(),
+      });
+    },
+
     /** The organization's stored standings, per resource (what the last run found). */
     async standings(orgId: string): Promise<Partial<Record<Resource, UsageStanding>>> {
       return Object.fromEntries(await rowsOf(orgId));
