@@ -402,6 +402,17 @@ export function createQuotaWatch(deps: WatchDeps) {
       return out;
     },
 
+    /**
+     * Per organization with any stored standing, the highest percentage of a limit it uses (null:
+     * no limited resource) — the admins' overview sorts by it. Bounded by the orgs checked.
+     */
+    async highestPct(): Promise<Map<string, number | null>> {
+      const rows = await db.selectFrom("quota_usage")
+        .select(["org_id", (eb) => eb.fn.max<number | null>("pct").as("p")])
+        .groupBy("org_id").limit(10 * MAX_ORGS).execute();
+      return new Map(rows.map((r) => [r.org_id, r.p === null ? null : Number(r.p)]));
+    },
+
     /** The organization's stored standings, per resource (what the last run found). */
     async standings(orgId: string): Promise<Partial<Record<Resource, UsageStanding>>> {
       return Object.fromEntries(await rowsOf(orgId));

@@ -11,6 +11,7 @@ import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/contex
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { RESOURCE_INFO, RESOURCES } from "../../../lib/quotas/resources.ts";
 import { notFound } from "../../../lib/http/errors.ts";
+import { OVERVIEW_PAGE, overviewOf } from "../../../lib/quotas/overview.ts";
 import type { AppContext } from "../../../lib/http/context.ts";
 
 const Amount = z.number().int().nullable();
@@ -115,6 +116,51 @@ const viewAdmin = apiRoute("platform_admin", {
   },
 });
 
+const OverviewSchema = z.object({
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
+  items: z.array(z.object({
+    org: z.object({ slug: z.string(), name: z.string() }),
+    max_pct: z.number().int().nullable().openapi({
+      description: "The highest percentage of a limit any resource uses; null: nothing limited",
+    }),
+    resources: z.array(z.object({
+      resource: z.enum(RESOURCES),
+      label: z.string(),
+      used: z.number().int(),
+      limit: z.number().int().nullable(),
+      pct: z.number().int().nullable(),
+      level: z.enum(["ok", "warning", "critical", "full", "over"]),
+      grace_ends_at: z.number().int().nullable(),
+      blocked: z.boolean(),
+    })),
+    wallet: z.object({
+      balance: z.number().int().openapi({ description: "Minor units of the currency" }),
+      currency: z.string(),
+      state: z.enum(["ok", "grace", "blocked"]),
+      ends_at: z.number().int().nullable(),
+    }),
+    month_charges: z.number().int().openapi({
+      description: "Charged for this UTC month's billed hours, minor units",
+    }),
+  })),
+}).openapi("QuotaOverview");
+
+const overview = apiRoute("platform_admin", {
+  method: "get",
+  path: "/api/v1/quotas/overview",
+  tags: ["quotas"],
+  summary: "Every organization's consumption: use vs limit per resource (as the 30 s job last " +
+    "stored it), level, grace, wallet balance and this month's charges; highest % first, 50 a page",
+  request: {
+    query: z.object({
+      offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    }),
+  },
+  responses: { 200: jsonResponse(OverviewSchema, "One page") },
+});
+
 const view = apiRoute("org:viewer", {
   method: "get",
   path: "/api/v1/orgs/{org}/quotas",
@@ -197,6 +243,12 @@ async function quotaView(c: AppContext, orgId: string) {
 /** Quota endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {
   app.openapi(view, async (c) => c.json(await quotaView(c, orgScopeOf(c).org.id), 200));
+
+  app.openapi(overview, async (c) => {
+    const { offset } = c.req.valid("query");
+    const page = await overviewOf(c.var.services, offset);
+    return c.json({ ...page, offset, limit: OVERVIEW_PAGE }, 200);
+  });
 
   app.openapi(viewAdmin, async (c) => {
     const org = await orgOf(c, c.req.valid("param").org);
