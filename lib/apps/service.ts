@@ -676,9 +676,13 @@ export function createApps(deps: AppsDeps) {
       metadata: Record<string, unknown> = {},
     ): Promise<boolean> {
       const ctx: ActionContext = { actor: { type: "system", id: "system", name: "system" } };
+      // No manager reachable: throws before anything is written (the next run tries again).
+      await cluster.manager();
       const [latest] = await store.deployments(app, { limit: 1 });
       if (latest && (latest.status === "pending" || latest.status === "deploying")) return false;
       if (!(await store.claimStop(app))) return false;
+      // From here the intent is recorded and this replica owns the stop: a failure to start its
+      // deployment is in the audit row (status error) and the log, and still counts as claimed.
       await audited(
         { ctx, role: "owner" },
         "app.stopped",
@@ -698,6 +702,11 @@ export function createApps(deps: AppsDeps) {
             ctx,
           );
         },
+      ).catch((err) =>
+        deps.log.warn("apps: a policy stop was recorded but its deployment did not start", {
+          app: app.id,
+          error: String(err),
+        })
       );
       return true;
     },

@@ -105,14 +105,11 @@ export function createEnforcement(deps: EnforcementDeps) {
       try {
         ok = await apps.stopForPolicy(a.app, reason, metadata);
       } catch (err) {
-        // The intent is written (the app is marked stopped, its quota use freed) but the stop's
-        // deployment did not start: its audit row says failed and the log says why. Counted as
-        // this replica's stop (no other replica can claim it again).
-        deps.log?.warn("enforcement: stop failed after it was recorded", {
+        // Nothing was written (no manager reachable): the next run tries again.
+        deps.log?.warn("enforcement: could not stop an app", {
           app: a.app.id,
           error: String(err),
         });
-        ok = true;
       }
       if (!ok) break;
       stopped.push(a.app.name);
