@@ -24,6 +24,7 @@ import { snapshotsModule } from "./lib/snapshots/module.ts";
 import { nasModule } from "./lib/nas/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 import { billingModule } from "./lib/billing/module.ts";
+import { enforcementModule } from "./lib/enforcement/module.ts";
 
 export const MODULES = [
   auditModule,
@@ -49,4 +50,6 @@ export const MODULES = [
   nasModule,
   systemModule,
   billingModule,
+  // After apps and billing: stops apps through the apps service once a grace period is over.
+  enforcementModule,
 ] as const;

@@ -64,6 +64,15 @@ export function AppForm(p: Props) {
             )
             : <input type="hidden" name="name" value={p.values?.name ?? ""} />}
           <TextField
+            name="priority"
+            label="Priority"
+            type="number"
+            min={-1000}
+            max={1000}
+            hint="Higher is more important (default 0). If a quota is exceeded past its grace period and the platform stops apps, the lowest priority stops first."
+            {...common}
+          />
+          <TextField
             name="service"
             label="Service name"
             required

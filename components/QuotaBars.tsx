@@ -16,12 +16,8 @@ function tone(p: number | null): string {
   return p >= 100 ? "quota-full" : p >= 90 ? "quota-error" : p >= 80 ? "quota-warn" : "quota-ok";
 }
 
-/** "3 d 4 h" / "5 h 12 min" / "7 min" left until `ms`. */
-export function timeLeft(ms: number, now: number): string {
-  const min = Math.max(0, Math.ceil((ms - now) / 60_000));
-  const d = Math.floor(min / 1440), h = Math.floor((min % 1440) / 60), m = min % 60;
-  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
-}
+import { timeLeft } from "./time_left.ts";
+export { timeLeft };
 
 const LEVEL: Record<UsageStanding["level"], { text: string; tone: "warn" | "error" }> = {
   ok: { text: "", tone: "warn" },

@@ -71,6 +71,12 @@ const envFields = z.object({
   CAPSTAN_SECRETS_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CAPSTAN_BILLING_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(24),
   CAPSTAN_QUOTA_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(72),
+  CAPSTAN_QUOTA_VIOLATION_ACTION: z.enum(
+    ["block", "stop_lowest_priority"],
+    "must be block or stop_lowest_priority",
+  ).default("block"),
+  CAPSTAN_BILLING_GRACE_ACTION: z.enum(["block", "stop_apps"], "must be block or stop_apps")
+    .default("block"),
   CAPSTAN_BILLING_ENABLED: z.enum(["true", "false", "1", "0"], "must be true or false").default(
     "true",
   ),
@@ -216,6 +222,17 @@ export interface Config {
    */
   quotaGraceHours: number;
   /**
+   * What a quota violation's end of grace does besides blocking deploys: `stop_lowest_priority`
+   * also stops the org's running apps, lowest priority first, until the resource fits
+   * (lib/enforcement; CAPSTAN_QUOTA_VIOLATION_ACTION, default `block`: deploys only).
+   */
+  quotaViolationAction: "block" | "stop_lowest_priority";
+  /**
+   * What the end of a wallet's grace period does besides blocking deploys: `stop_apps` also stops
+   * the org's running apps (lib/enforcement; CAPSTAN_BILLING_GRACE_ACTION, default `block`).
+   */
+  billingGraceAction: "block" | "stop_apps";
+  /**
    * A JSON file of image references to replace when a template is deployed
    * (`{"mariadb:11": "my-registry/mariadb:11"}`): a mirror, or stand-ins where no registry is
    * reachable (CAPSTAN_TEMPLATE_IMAGES).
@@ -348,6 +365,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       }
       : undefined,
     quotaGraceHours: e.CAPSTAN_QUOTA_GRACE_HOURS,
+    quotaViolationAction: e.CAPSTAN_QUOTA_VIOLATION_ACTION,
+    billingGraceAction: e.CAPSTAN_BILLING_GRACE_ACTION,
     templateImages: e.CAPSTAN_TEMPLATE_IMAGES,
     snapshots: {
       dir: e.CAPSTAN_SNAPSHOT_DIR ? resolve(e.CAPSTAN_SNAPSHOT_DIR) : join(dataDir, "snapshots"),

@@ -24,6 +24,7 @@ import * as tokens from "./account/tokens.tsx";
 import * as adminUsers from "./admin/users.tsx";
 import * as adminOrgs from "./admin/orgs.tsx";
 import * as adminQuotas from "./admin/quotas.tsx";
+import * as adminQuotasUsage from "./admin/quotas/usage.tsx";
 import * as orgQuotas from "./o/[org]/quotas.tsx";
 import * as apiDocs from "./docs/api.tsx";
 import * as containerDetail from "./o/[org]/containers/[hostId]/[containerId].tsx";
@@ -99,7 +100,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   [SHELL]: [staticAssets, theme, home, apiDocs, settingsPanel],
   auth: [login, logout, account, tokens, adminUsers],
   orgs: [setup, members, invitations, adminOrgs],
-  quotas: [orgQuotas, adminQuotas],
+  quotas: [orgQuotas, adminQuotas, adminQuotasUsage],
   audit: [audit],
   hosts: [orgHome, hosts, hostNew, host, hostRotate, hostRemove],
   metrics: [metricsSettings],

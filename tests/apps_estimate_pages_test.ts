@@ -5,7 +5,8 @@
  * for replicas × reservations (priced by the billing service's meter) and every typed value kept,
  * creating nothing; a value that is not a number gives no figure. The app page's scale form
  * prices the whole app with the replicas typed (its no-JS preview is a GET back to the page); the
- * template deploy form prices the template's services.
+ * edit form prices the app with the edited service as typed; the template deploy form prices the
+ * template's services.
  */
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
@@ -133,6 +134,30 @@ dbTest(
     r = await get("/o/acme/apps/shop?service=web&replicas=4");
     assert.match(r.html, /≈ 2\.20 EUR per hour · 1\u202f606\.00 EUR per month/);
     assert.equal(inputValue(r.html, "replicas"), "4");
+
+    // The edit form prices the whole app with the service as typed: as saved first, then the 4
+    // replicas a "Preview cost" brings, nothing saved.
+    r = await get("/o/acme/apps/shop/edit");
+    assert.equal(r.status, 200);
+    assert.match(r.html, /≈ 1\.10 EUR per hour · 803\.00 EUR per month/);
+    assert.match(r.html, /name="then" value="preview"/);
+    const edited = {
+      edit_service: "web",
+      service: "web",
+      image: "nginx:1.27",
+      replicas: "4",
+      cpu_reservation: "0.5",
+      memory_reservation_mib: "512",
+      port_mode: "host",
+      health_interval_s: "10",
+      priority: "0",
+      then: "preview",
+    };
+    r = await post("/o/acme/apps/shop/edit", edited);
+    assert.equal(r.status, 200, r.html);
+    assert.match(r.html, /≈ 2\.20 EUR per hour · 1\u202f606\.00 EUR per month/);
+    assert.equal(inputValue(r.html, "replicas"), "4");
+    assert.equal((await s.apps.store.get(org.id, "shop")).spec.services[0].replicas, 2);
 
     // The template deploy form prices the template's own services (its variables do not change
     // them): web 2 × (0.5 core + 512M) and db 1 × 256M = 1.10 + 0.03 (0.025 rounded half up).

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { dbTest } from "./support/db.ts";
 import { testApp } from "./support/app.ts";
+import { manualClock } from "./support/clock.ts";
+import { SYSTEM_CTX } from "./support/services.ts";
 
 const web = (cpus: number) => ({
   services: [{
@@ -201,5 +203,63 @@ dbTest(
     // Nothing was started: no provisioning, no app.
     assert.equal((await h.db.selectFrom("template_provisions").select("id").execute()).length, 0);
     assert.equal((await h.db.selectFrom("apps").select("id").execute()).length, 0);
+  },
+);
+
+dbTest(
+  "[e2e] quotas API: per resource the level, since, grace end and block; the admin's view",
+  async (h) => {
+    const clock = manualClock(Date.UTC(2026, 5, 1, 12));
+    const t = testApp(h, clock, undefined, { CAPSTAN_QUOTA_GRACE_HOURS: "2" });
+    const admin = (await t.user("root@capstan.io", { admin: true })).cookie;
+    const member = (await t.user("m@acme.io", { org: "acme", role: "member" })).cookie;
+    const s = t.services;
+    const org = (await s.orgs.bySlug("acme"))!.id;
+    for (const name of ["a", "b"]) {
+      const r = await t.request("/api/v1/orgs/acme/apps", {
+        method: "POST",
+        cookie: member,
+        json: { name, spec: web(0.1), deploy: false },
+      });
+      assert.equal(r.status, 201);
+      await r.body?.cancel();
+    }
+    const line = async (cookie: string, path: string, resource: string) => {
+      const r = await t.request(path, { cookie });
+      assert.equal(r.status, 200);
+      const body = await r.json();
+      return body.items.find((i: { resource: string }) => i.resource === resource);
+    };
+    // Never measured: ok, no since, no grace.
+    let l = await line(member, "/api/v1/orgs/acme/quotas", "cpu_millis");
+    assert.deepEqual([l.level, l.since, l.grace_ends_at, l.blocked], ["ok", null, null, false]);
+
+    // 200 millicores reserved, limit lowered to 150: over, grace 2 h.
+    await s.quotas.setOverride(SYSTEM_CTX, org, "cpu_millis", { value: 150, reason: "test" });
+    await s.quotaWatch.checkAll();
+    const since = clock.now();
+    l = await line(member, "/api/v1/orgs/acme/quotas", "cpu_millis");
+    assert.deepEqual(
+      [l.used, l.limit, l.level, l.since, l.grace_ends_at, l.blocked],
+      [200, 150, "over", since, since + 2 * 3_600_000, false],
+    );
+    // Grace over: blocked at once (before the job writes it), in both views.
+    clock.advance(2 * 3_600_000);
+    l = await line(member, "/api/v1/orgs/acme/quotas", "cpu_millis");
+    assert.equal(l.blocked, true);
+    l = await line(admin, "/api/v1/quotas/orgs/acme", "cpu_millis");
+    assert.deepEqual([l.level, l.blocked], ["over", true]);
+    // Members cannot use the admin's endpoint; an unknown org is a 404.
+    let r = await t.request("/api/v1/quotas/orgs/acme", { cookie: member });
+    assert.equal(r.status, 403);
+    await r.body?.cancel();
+    r = await t.request("/api/v1/quotas/orgs/nope", { cookie: admin });
+    assert.equal(r.status, 404);
+    await r.body?.cancel();
+    // In the OpenAPI document.
+    r = await t.request("/api/v1/openapi.json", { cookie: admin });
+    const doc = await r.json();
+    assert.ok(doc.paths["/api/v1/quotas/orgs/{org}"]?.get);
+    assert.ok(doc.components.schemas.QuotaLine.properties.grace_ends_at);
   },
 );

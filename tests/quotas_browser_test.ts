@@ -89,6 +89,44 @@ Deno.test({
         /2 replicas of unlimited/,
       );
       await shotBoth(page, "quotas-org");
+
+      // A violation: the apps limit lowered below what exists. The grace banner with its
+      // countdown (the island) on the org's pages, the history's bar on the quota page.
+      await services.quotas.setOverride(SYSTEM_CTX, org.id, "apps", { value: 1, reason: "test" });
+      await services.quotaWatch.checkAll();
+      await page.goto(`${url}/o/acme/quotas`);
+      const banner = page.locator(".grace-banner [data-grace='quota:apps']");
+      assert.match(
+        await banner.innerText(),
+        /Quota exceeded: Apps uses 2 apps of 1 app.* in (3 d 0 h|2 d 23 h)/,
+      );
+      assert.equal(await page.locator("capstan-island [data-countdown]").count(), 1, "hydrated");
+      assert.equal(await page.locator('[data-history="apps"] svg.quota-spark rect').count(), 1);
+      await shotBoth(page, "quotas-grace");
+      await page.goto(`${url}/o/acme/apps`);
+      assert.equal(await page.locator(".grace-banner [data-grace='quota:apps']").count(), 1);
+      await shotBoth(page, "quotas-grace-apps");
+
+      // The admins' consumption overview.
+      await page.goto(`${url}/admin/quotas/usage`);
+      assert.match(await page.locator('[data-org="acme"]').innerText(), /2 apps of 1 app/);
+      await shotBoth(page, "quotas-usage");
+
+      // The edit form: priority and the cost estimate (a priced plan).
+      await services.billingPlans.set("default", {
+        currency: "EUR",
+        cpu_core_hour: 100,
+        memory_gib_hour: 10,
+        storage_gib_month: 0,
+        egress_gib: 0,
+        build_minute: 0,
+      }, null);
+      await page.goto(`${url}/o/acme/apps/shop/edit`);
+      assert.equal(await page.locator("#app-priority").inputValue(), "0");
+      assert.match(await page.locator(".cost-estimate").innerText(), /≈ 1\.05 EUR per hour/);
+      await page.locator("#app-replicas").fill("4");
+      await page.locator(".cost-estimate", { hasText: "2.10 EUR per hour" }).waitFor();
+      await shotBoth(page, "apps-edit-estimate");
       assert.deepEqual(errors, []);
     } finally {
       await context?.close().catch(() => {});

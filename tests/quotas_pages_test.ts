@@ -55,3 +55,86 @@ dbTest("[e2e] quota page: level since, grace period left, then deploys blocked",
   assert.match(blocked, /Deploys are blocked: Apps uses 4 apps, above its limit of 3 apps/);
   assert.match(await page(), /grace period ended 2026-01-01 02:01 UTC: new deploys are blocked/);
 });
+
+dbTest(
+  "[e2e] grace banner on the org's pages (quota and wallet, no JavaScript needed); quota history",
+  async (h) => {
+    const clock = manualClock(Date.UTC(2026, 0, 10, 12));
+    const t = testApp(h, clock, undefined, {
+      CAPSTAN_QUOTA_GRACE_HOURS: "72",
+      CAPSTAN_BILLING_GRACE_HOURS: "24",
+      CAPSTAN_QUOTA_VIOLATION_ACTION: "stop_lowest_priority",
+    });
+    const member = (await t.user("m@acme.io", { org: "acme", role: "member" })).cookie;
+    const s = t.services;
+    const org = (await s.orgs.bySlug("acme"))!.id;
+    const text = async (path: string) => {
+      const r = await t.request(path, { cookie: member });
+      assert.equal(r.status, 200, path);
+      return (await r.text()).replace(/<[^>]+>/g, "").replace(/\s+/g, " ");
+    };
+    // Nothing in grace: no banner; the quota page's history is empty.
+    for (const p of ["/o/acme/apps", "/o/acme/quotas", "/o/acme/billing"]) {
+      assert.doesNotMatch(await text(p), /Quota exceeded|wallet is below zero/, p);
+    }
+    assert.match(await text("/o/acme/quotas"), /No history yet/);
+
+    for (const name of ["one", "two", "three"]) {
+      await s.apps.store.create(
+        org,
+        {
+          name,
+          spec: AppSpec.parse({
+            services: [{ name: "web", image: "capstan-test/busybox:latest", replicas: 1 }],
+          }),
+        },
+        null,
+        await s.quotaAdmission.prepare(org),
+      );
+    }
+    await s.quotas.setOverride(SYSTEM_CTX, org, "apps", { value: 2, reason: "test" });
+    await s.quotaWatch.checkAll();
+    clock.advance(90 * 60_000); // 70 h 30 min left
+    for (const p of ["/o/acme/apps", "/o/acme/quotas", "/o/acme/billing"]) {
+      const got = await text(p);
+      const i = got.indexOf("Quota exceeded");
+      assert.match(
+        got.slice(i, i + 200),
+        /Quota exceeded: Apps uses 3 apps of 2 apps\. New deploys are blocked and the lowest-priority apps stopped in 2 d 22 h \(at/,
+        `${p}: ${got.slice(i, i + 200)}`,
+      );
+    }
+    // The history shows the hour recorded, as an SVG bar.
+    const r = await t.request("/o/acme/quotas", { cookie: member });
+    const html = await r.text();
+    assert.match(
+      html,
+      /<svg class="quota-spark"[^>]*aria-label="Apps, last 30 days: at most 3 apps of 2 apps"/,
+    );
+    assert.match(html, /data-history="apps"/);
+
+    // Grace over: blocked.
+    clock.advance(71 * 3_600_000);
+    assert.match(
+      await text("/o/acme/apps"),
+      /Quota exceeded, grace period over: Apps uses 3 apps of 2 apps/,
+    );
+
+    // The wallet below zero: its grace period too, on the apps list.
+    await s.billingPlans.set("default", {
+      currency: "EUR",
+      cpu_core_hour: 100,
+      memory_gib_hour: 0,
+      storage_gib_month: 0,
+      egress_gib: 0,
+      build_minute: 0,
+    }, null);
+    await s.billing.move(SYSTEM_CTX, org, { kind: "adjustment", amount: -50, note: "debt" });
+    await s.billingWallet.checkAll();
+    clock.advance(60 * 60_000);
+    assert.match(
+      await text("/o/acme/apps"),
+      /The wallet is below zero: new deploys are blocked in 23 h 0 min \(at/,
+    );
+  },
+);

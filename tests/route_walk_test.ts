@@ -72,6 +72,9 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "GET /o/:org/billing/payments/:id/cancel",
       // Issue 21's quotas: members read their org's, platform admins set them.
       "GET /api/v1/orgs/:org/quotas",
+      "GET /api/v1/quotas/orgs/:org",
+      "GET /api/v1/quotas/overview",
+      "GET /admin/quotas/usage",
       "GET /api/v1/quotas/defaults",
       "PUT /api/v1/quotas/defaults",
       "PUT /api/v1/quotas/orgs/:org/overrides/:resource",

@@ -25,6 +25,7 @@ import { LABELS } from "./swarm_spec.ts";
 import { type AppMetricsReader, createAppMetrics } from "./metrics.ts";
 import * as pinsMigration from "./migration_pins.ts";
 import * as secretsMigration from "./migration_secrets.ts";
+import * as priorityMigration from "./migration_priority.ts";
 import { clusterImageCleanup } from "./image_cleanup.ts";
 import type { Secrets } from "../secrets/service.ts";
 import { appSecretConsumer, restartForRotation } from "./secret_uses.ts";
@@ -218,6 +219,7 @@ export const appsModule = defineModule<
     "0011_app_task_containers": taskContainersMigration,
     "0012_apps_pins": pinsMigration,
     "0015_deployment_secrets": secretsMigration,
+    "0030_app_priority": priorityMigration,
   },
   nav: [
     { key: "apps", group: "Apps", label: "Apps", scope: "org", path: "/apps" },

@@ -19,9 +19,17 @@ import {
   invalidInput,
   NotFound,
 } from "../errors.ts";
+import { z } from "zod";
 import { AppName, AppSpec, type AppSpecInput } from "./spec.ts";
 import { policyProblems } from "./policy.ts";
-import type { App, AppStore, Deployment, QuotaGate, Trigger } from "./store.ts";
+import {
+  type App,
+  type AppStore,
+  type Deployment,
+  type QuotaGate,
+  specUse,
+  type Trigger,
+} from "./store.ts";
 import type { Cluster } from "./cluster.ts";
 import { type Deployer, type DeployProgress, type DeploySecrets, taskPorts } from "./deployer.ts";
 import { diffSpecs, type SpecDiff } from "./diff.ts";
@@ -33,6 +41,8 @@ import { pinsServices, usableNode } from "./placement.ts";
 import type { ImageCleanup } from "./image_cleanup.ts";
 import { followServiceLogs, type LiveServiceLogs } from "./service_logs.ts";
 import type { SecretRotated } from "../secrets/events.ts";
+// The `apps.stopped` event this service emits is declared there.
+import type {} from "./events.ts";
 import type { EventBus } from "../events.ts";
 
 /** What the apps service needs. */
@@ -81,6 +91,32 @@ function triggerOf(caller: AppCaller, kind: Trigger["kind"], from?: string): Tri
     actor_id: a.id ?? null,
     ...(from ? { from } : {}),
   };
+}
+
+/**
+ * An app's priority: a whole number, higher = more important (default 0). A quota violation's
+ * `stop_lowest_priority` action stops the lowest first (lib/enforcement).
+ */
+export const AppPriority = z.number({ error: "must be a whole number" }).int(
+  "must be a whole number",
+)
+  .min(-1000, "must be at least -1000").max(1000, "must be at most 1000");
+
+function parsePriority(v: unknown): number {
+  const r = AppPriority.safeParse(v);
+  if (!r.success) {
+    throw new Invalid("Invalid input: priority", { priority: r.error.issues[0].message });
+  }
+  return r.data;
+}
+
+/** What one running app holds against its org's quotas (the enforcement's choice of apps). */
+export interface RunningApp {
+  app: App;
+  cpu_millis: number;
+  memory_bytes: number;
+  /** The most replicas any of its replicated services runs. */
+  replicas: number;
 }
 
 /** Parses a spec; field problems become one Invalid (400) with every field named. */
@@ -371,9 +407,11 @@ export function createApps(deps: AppsDeps) {
         name: string;
         spec: AppSpecInput;
         migration_policy?: MigrationPolicy;
+        priority?: number;
         deploy?: boolean;
       },
     ): Promise<{ app: App; deployment: Deployment | null }> {
+      const priority = input.priority === undefined ? undefined : parsePriority(input.priority);
       const name = AppName.safeParse(input.name);
       if (!name.success) {
         throw new Invalid("Invalid input: name", { name: name.error.issues[0].message });
@@ -392,7 +430,7 @@ export function createApps(deps: AppsDeps) {
         }
         const app = await store.create(
           orgId,
-          { name: input.name, spec, migration_policy: input.migration_policy },
+          { name: input.name, spec, migration_policy: input.migration_policy, priority },
           caller.ctx.actor.id ?? null,
           await gate(orgId),
           input.deploy !== false,
@@ -413,9 +451,10 @@ export function createApps(deps: AppsDeps) {
     async update(
       caller: AppCaller,
       app: App,
-      patch: { spec?: AppSpecInput; migration_policy?: MigrationPolicy },
+      patch: { spec?: AppSpecInput; migration_policy?: MigrationPolicy; priority?: number },
     ): Promise<App> {
       const spec = patch.spec === undefined ? undefined : parseSpec(patch.spec);
+      const priority = patch.priority === undefined ? undefined : parsePriority(patch.priority);
       if (spec) {
         assertPolicy(caller, spec);
         await assertSecrets(app.org_id, spec);
@@ -432,11 +471,12 @@ export function createApps(deps: AppsDeps) {
       return await audited(caller, "app.updated", app, {
         spec_changed: Boolean(spec),
         migration_policy: policy,
+        ...(priority !== undefined ? { priority } : {}),
         redeployed: repin,
       }, async () => {
         const saved = await store.update(
           app,
-          { spec, migration_policy: policy },
+          { spec, migration_policy: policy, priority },
           spec ? await gate(app.org_id) : undefined,
         );
         if (!repin) return saved;
@@ -608,6 +648,67 @@ export function createApps(deps: AppsDeps) {
           caller.ctx,
         );
       });
+    },
+
+    /**
+     * The org's apps meant to run, with what each holds against the quotas (its saved spec, as
+     * admission counts it), for the violation action's choice (lib/enforcement).
+     */
+    async running(orgId: string): Promise<RunningApp[]> {
+      return (await store.ofOrg(orgId)).filter((a) => a.desired_state === "running").map((app) => ({
+        app,
+        ...specUse(app.spec),
+        replicas: Math.max(0, ...app.spec.services.filter((x) => !x.global).map((x) => x.replicas)),
+      }));
+    },
+
+    /**
+     * Stops an app for a policy (a quota violation's or the wallet's action): the stop intent, as
+     * `stop` records it, with the system as the actor and `reason` in the audit row. The write
+     * that marks it stopped is conditional on it still running, so of two hub replicas taking the
+     * same decision exactly one stops and audits it; the other gets false (and should re-read
+     * before choosing more). A deployment in progress: false, nothing written (the next run
+     * tries again).
+     */
+    async stopForPolicy(
+      app: App,
+      reason: string,
+      metadata: Record<string, unknown> = {},
+    ): Promise<boolean> {
+      const ctx: ActionContext = { actor: { type: "system", id: "system", name: "system" } };
+      // No manager reachable: throws before anything is written (the next run tries again).
+      await cluster.manager();
+      const [latest] = await store.deployments(app, { limit: 1 });
+      if (latest && (latest.status === "pending" || latest.status === "deploying")) return false;
+      if (!(await store.claimStop(app))) return false;
+      // From here the intent is recorded and this replica owns the stop: a failure to start its
+      // deployment is in the audit row (status error) and the log, and still counts as claimed.
+      await audited(
+        { ctx, role: "owner" },
+        "app.stopped",
+        app,
+        { reason, ...metadata },
+        async () => {
+          const stopped = { ...app, desired_state: "stopped" as const };
+          const cur = await current(stopped);
+          await store.event(stopped, "app", `Stopped by the system: ${reason}`);
+          return await deployNow(
+            stopped,
+            cur?.spec ?? app.spec,
+            triggerOf({ ctx, role: "owner" }, "stop"),
+            cur?.images,
+            undefined,
+            cur?.secrets,
+            ctx,
+          );
+        },
+      ).catch((err) =>
+        deps.log.warn("apps: a policy stop was recorded but its deployment did not start", {
+          app: app.id,
+          error: String(err),
+        })
+      );
+      return true;
     },
 
     /** Starts a stopped app again at its spec's replicas. */

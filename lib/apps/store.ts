@@ -34,6 +34,8 @@ export interface App {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** Higher = more important (default 0): a quota violation's action stops the lowest first. */
+  priority: number;
 }
 
 /** Who or what started a deployment. */
@@ -106,6 +108,7 @@ function appOf(r: AppsTable): App {
     spec: JSON.parse(r.spec),
     created_at: Number(r.created_at),
     updated_at: Number(r.updated_at),
+    priority: Number(r.priority ?? 0),
   };
 }
 
@@ -267,7 +270,7 @@ export function createAppStore(db: Db, clock: Clock) {
     /** Creates an app; 409 when the name is taken in the organization. */
     async create(
       orgId: string,
-      input: { name: string; spec: AppSpec; migration_policy?: MigrationPolicy },
+      input: { name: string; spec: AppSpec; migration_policy?: MigrationPolicy; priority?: number },
       createdBy: string | null,
       /** Admission (lib/quotas): asked in the transaction that inserts the app. */
       gate?: QuotaGate,
@@ -285,6 +288,7 @@ export function createAppStore(db: Db, clock: Clock) {
         created_by: createdBy,
         created_at: now,
         updated_at: now,
+        priority: input.priority ?? 0,
       };
       try {
         if (gate) {
@@ -357,7 +361,12 @@ export function createAppStore(db: Db, clock: Clock) {
      */
     async update(
       app: App,
-      patch: { spec?: AppSpec; migration_policy?: MigrationPolicy; desired_state?: DesiredState },
+      patch: {
+        spec?: AppSpec;
+        migration_policy?: MigrationPolicy;
+        desired_state?: DesiredState;
+        priority?: number;
+      },
       gate?: QuotaGate,
       deploying = false,
     ): Promise<App> {
@@ -367,6 +376,7 @@ export function createAppStore(db: Db, clock: Clock) {
           ...(patch.spec ? { spec: JSON.stringify(patch.spec) } : {}),
           ...(patch.migration_policy ? { migration_policy: patch.migration_policy } : {}),
           ...(patch.desired_state ? { desired_state: patch.desired_state } : {}),
+          ...(patch.priority !== undefined ? { priority: patch.priority } : {}),
           updated_at: now,
         }).where("id", "=", app.id).execute();
       if (!gate) await write(db);
@@ -389,6 +399,19 @@ export function createAppStore(db: Db, clock: Clock) {
         });
       }
       return { ...app, ...patch, updated_at: now };
+    },
+
+    /**
+     * Marks a running app stopped only if it still is (a conditional write): of two hub replicas
+     * acting on the same decision exactly one gets true and goes on to stop and audit it.
+     */
+    async claimStop(app: App): Promise<boolean> {
+      const r = await db.updateTable("apps").set({
+        desired_state: "stopped",
+        updated_at: clock.now(),
+      })
+        .where("id", "=", app.id).where("desired_state", "=", "running").executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
     },
 
     /** Deletes an app with its deployments and timeline. */

@@ -42,6 +42,8 @@ export interface AppsTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** Higher = more important; the quota action stops the lowest first (migration_priority.ts). */
+  priority: number;
 }
 
 export interface DeploymentsTable {

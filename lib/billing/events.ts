@@ -6,7 +6,13 @@
  */
 
 /** A wallet's transition, as the `billing.wallet` event and the audit log tell it. */
-export type WalletTransition = "grace_started" | "grace_halfway" | "blocked" | "recovered";
+export type WalletTransition =
+  | "grace_started"
+  | "grace_halfway"
+  | "blocked"
+  | "recovered"
+  /** CAPSTAN_BILLING_GRACE_ACTION=stop_apps stopped the org's running apps (lib/enforcement). */
+  | "apps_stopped";
 
 /** The `billing.wallet` event: an org's wallet moved into, through or out of grace. */
 export interface WalletNotice {
@@ -17,6 +23,10 @@ export interface WalletNotice {
   /** When grace started and ends (ms); for `recovered`, those of the grace that ended. */
   started_at: number;
   ends_at: number;
+  /** `apps_stopped`: the names of the apps stopped. */
+  apps?: string[];
+  /** `apps_stopped`: when they were stopped (ms). */
+  at?: number;
 }
 
 declare module "../events.ts" {

@@ -145,6 +145,18 @@ export function createBilling(deps: BillingDeps) {
       return { balance, currency: plan.currency, wallet: standing };
     },
 
+    /**
+     * What the org was charged for the hours in [from, to) (the sum of its cycles' totals, minor
+     * units of its plan's currency): the admins' consumption overview's "this month".
+     */
+    async charged(orgId: string, from: number, to: number): Promise<number> {
+      const r = await db.selectFrom("billing_cycles")
+        .select((eb) => eb.fn.sum<string | number | null>("total").as("s"))
+        .where("org_id", "=", orgId).where("hour", ">=", from).where("hour", "<", to)
+        .executeTakeFirst();
+      return Number(r?.s ?? 0);
+    },
+
     /** Ledger entries, newest first. */
     entries(orgId: string, page: { limit: number; offset: number }): Promise<LedgerEntry[]> {
       return ledger.entries(orgId, page);

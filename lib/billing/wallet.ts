@@ -40,6 +40,8 @@ const ACTIONS: Record<WalletTransition, string> = {
   grace_halfway: "billing.grace_halfway",
   blocked: "billing.deploys_blocked",
   recovered: "billing.grace_ended",
+  // Each stop is audited by the apps module (`app.stopped` with the reason); no row of its own.
+  apps_stopped: "billing.apps_stopped",
 };
 
 /** Creates the wallet grace service. */
@@ -169,6 +171,38 @@ export function createWallet(deps: WalletDeps) {
       let transitions = 0;
       for (const o of orgs) transitions += (await check(o)).length;
       return { orgs: orgs.length, transitions };
+    },
+
+    /** Orgs whose block the job has written (the grace action acts on them), at most `limit`. */
+    async blockedOrgs(
+      limit = 1000,
+    ): Promise<Array<{ org_id: string; started_at: number; ends_at: number }>> {
+      const rows = await db.selectFrom("billing_grace").select(["org_id", "started_at", "ends_at"])
+        .where("state", "=", "blocked").orderBy("org_id").limit(limit).execute();
+      return rows.map((r) => ({
+        org_id: r.org_id,
+        started_at: Number(r.started_at),
+        ends_at: Number(r.ends_at),
+      }));
+    },
+
+    /**
+     * Tells that the grace action stopped `apps` (the caller won each stop's conditional write):
+     * the `billing.wallet` event (alerts: one notice); each stop has its own audit row.
+     */
+    async appsStopped(orgId: string, apps: string[]): Promise<void> {
+      const row = await rowOf(orgId);
+      if (!row) return;
+      const balance = await balanceOf(orgId);
+      const at = clock.now();
+      events.emit("billing.wallet", {
+        org_id: orgId,
+        transition: "apps_stopped",
+        balance,
+        ...span(row),
+        apps,
+        at,
+      });
     },
 
     /** Where the org's wallet stands (as stored; the job makes time-due transitions). */

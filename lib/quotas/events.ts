@@ -14,8 +14,12 @@ export type QuotaLevel = "ok" | "warning" | "critical" | "full" | "over";
 export interface QuotaNotice {
   org_id: string;
   resource: Resource;
-  /** `level`: the level moved from `from` to `to`; `blocked`: grace ended, deploys are blocked. */
-  change: "level" | "blocked";
+  /**
+   * `level`: the level moved from `from` to `to`; `blocked`: grace ended, deploys are blocked;
+   * `apps_stopped`: the violation action (CAPSTAN_QUOTA_VIOLATION_ACTION=stop_lowest_priority)
+   * stopped `apps` (lib/enforcement).
+   */
+  change: "level" | "blocked" | "apps_stopped";
   from: QuotaLevel;
   to: QuotaLevel;
   used: number;
@@ -27,6 +31,10 @@ export interface QuotaNotice {
   since: number;
   /** When a violation's grace period ends (null: no violation). */
   grace_ends_at: number | null;
+  /** `apps_stopped`: the names of the apps stopped, lowest priority first. */
+  apps?: string[];
+  /** `apps_stopped`: when they were stopped (ms). */
+  at?: number;
 }
 
 declare module "../events.ts" {

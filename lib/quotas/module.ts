@@ -12,6 +12,7 @@ import { type Admission, createQuotas, type Quotas } from "./service.ts";
 import { createQuotaWatch, type QuotaWatch } from "./watch.ts";
 import * as quotasMigration from "./migration.ts";
 import * as usageMigration from "./migration_usage.ts";
+import * as historyMigration from "./migration_history.ts";
 
 /** What the quotas module adds to the services. */
 export interface QuotasServices {
@@ -48,7 +49,11 @@ export const quotasModule = defineModule<QuotasServices, { audit: AuditLog }>({
     run: () => quotaWatch.checkAll(),
   }],
   // 0024 is taken by billing's grace period (branch billing-ui), landing in parallel.
-  migrations: { "0025_quotas": quotasMigration, "0026_quota_usage": usageMigration },
+  migrations: {
+    "0025_quotas": quotasMigration,
+    "0026_quota_usage": usageMigration,
+    "0031_quota_history": historyMigration,
+  },
   nav: [
     {
       key: "quotas",

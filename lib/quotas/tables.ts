@@ -40,8 +40,19 @@ export interface QuotaUsageTable {
   updated_at: number;
 }
 
+/** The most an org used of a limited resource in one UTC hour, and the limit then (90 days kept). */
+export interface QuotaHistoryTable {
+  org_id: string;
+  resource: string;
+  /** The hour's start, ms since the epoch. */
+  hour: number;
+  max_used: number;
+  limit_value: number | null;
+}
+
 export interface QuotasTables {
   quota_defaults: QuotaDefaultsTable;
   quota_overrides: QuotaOverridesTable;
   quota_usage: QuotaUsageTable;
+  quota_history: QuotaHistoryTable;
 }

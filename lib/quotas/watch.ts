@@ -16,6 +16,7 @@
  * (CAPSTAN_QUOTA_GRACE_HOURS, default 72); once it ends new deploys are blocked through
  * admission's blocker until the use fits the limit again. Stopping apps instead is not built.
  */
+import { sql } from "kysely";
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { EventBus } from "../events.ts";
@@ -108,6 +109,17 @@ export interface WatchDeps {
   graceMs: number;
 }
 
+/** Hours of quota history kept (90 days); older ones are pruned by the job. */
+export const HISTORY_KEEP_MS = 90 * 24 * 3_600_000;
+const HOUR = 3_600_000;
+
+/** One hour of a resource's history: the most used in it and the limit then. */
+export interface HistoryPoint {
+  hour: number;
+  max_used: number;
+  limit: number | null;
+}
+
 /** Organizations checked per run (the job runs every 30 s; the rest wait for the next). */
 const MAX_ORGS = 1000;
 
@@ -158,6 +170,36 @@ export function createQuotaWatch(deps: WatchDeps) {
     }
     events.emit("quotas.usage", n);
   };
+
+  /**
+   * Records `used` in the hour's history row: one row per org, resource and hour, written only
+   * when the figure grows past the hour's maximum or the limit changes (most runs write nothing).
+   */
+  async function record(
+    orgId: string,
+    resource: Resource,
+    used: number,
+    limit: number | null,
+    now: number,
+  ) {
+    const hour = Math.floor(now / HOUR) * HOUR;
+    await db.insertInto("quota_history")
+      .values({ org_id: orgId, resource, hour, max_used: used, limit_value: limit })
+      .onConflict((oc) =>
+        oc.columns(["org_id", "resource", "hour"]).doUpdateSet({
+          max_used:
+            sql`case when quota_history.max_used < excluded.max_used then excluded.max_used else quota_history.max_used end`,
+          limit_value: sql`excluded.limit_value`,
+        }).where(
+          sql<
+            boolean
+          >`quota_history.max_used < excluded.max_used or coalesce(quota_history.limit_value, -1) <> coalesce(excluded.limit_value, -1)`,
+        )
+      ).execute();
+  }
+
+  /** When this process last pruned the history (at most once an hour). */
+  let prunedAt = 0;
 
   async function rowsOf(orgId: string): Promise<Map<Resource, UsageStanding>> {
     const rows = await db.selectFrom("quota_usage").selectAll().where("org_id", "=", orgId)
@@ -215,6 +257,7 @@ export function createQuotaWatch(deps: WatchDeps) {
       const limit = limits[resource] ?? null;
       const row = rows.get(resource);
       if (!row && limit === null) continue;
+      await record(orgId, resource, u, limit, now);
       const prev = row?.level ?? "ok";
       const level = limit === null ? "ok" : nextLevel(prev, u, limit);
       const pct = limit === null ? null : pctOf(u, limit);
@@ -296,7 +339,78 @@ export function createQuotaWatch(deps: WatchDeps) {
         .limit(MAX_ORGS).execute();
       let changes = 0;
       for (const o of orgs) changes += (await check(o.id)).length;
+      const now = clock.now();
+      if (now - prunedAt >= HOUR) {
+        prunedAt = now;
+        await db.deleteFrom("quota_history").where("hour", "<", now - HISTORY_KEEP_MS).execute();
+      }
       return { orgs: orgs.length, changes };
+    },
+
+    /**
+     * Violations whose grace period ended and whose block the job has written (the ones the
+     * violation action acts on), oldest first, at most `limit`.
+     */
+    async blockedViolations(
+      limit = MAX_ORGS,
+    ): Promise<Array<UsageStanding & { org_id: string }>> {
+      const rows = await db.selectFrom("quota_usage").selectAll().where("level", "=", "over")
+        .where("blocked", "=", 1).orderBy("since").limit(limit).execute();
+      return rows.filter((r) => isResource(r.resource)).map((r) => ({
+        org_id: r.org_id,
+        ...standingOf(r),
+      }));
+    },
+
+    /**
+     * Tells that the violation action stopped `apps` (the caller made those stops: each was a
+     * conditional write it won): the `quotas.usage` event (alerts: one critical notice).
+     */
+    appsStopped(s: UsageStanding & { org_id: string }, apps: string[]): void {
+      events.emit("quotas.usage", {
+        org_id: s.org_id,
+        resource: s.resource,
+        change: "apps_stopped",
+        from: "over",
+        to: "over",
+        used: s.used,
+        limit: s.limit,
+        pct: s.pct,
+        since: s.since,
+        grace_ends_at: s.grace_ends_at,
+        apps,
+        at: clock.now(),
+      });
+    },
+
+    /**
+     * The organization's history since `from` (ms), per resource, oldest hour first. Bounded: 90
+     * days × 24 hours × 7 resources at most are kept.
+     */
+    async history(orgId: string, from: number): Promise<Partial<Record<Resource, HistoryPoint[]>>> {
+      const rows = await db.selectFrom("quota_history").selectAll().where("org_id", "=", orgId)
+        .where("hour", ">=", from).orderBy("hour").limit(24 * 90 * RESOURCES.length).execute();
+      const out: Partial<Record<Resource, HistoryPoint[]>> = {};
+      for (const r of rows) {
+        if (!isResource(r.resource)) continue;
+        (out[r.resource] ??= []).push({
+          hour: Number(r.hour),
+          max_used: Number(r.max_used),
+          limit: num(r.limit_value),
+        });
+      }
+      return out;
+    },
+
+    /**
+     * Per organization with any stored standing, the highest percentage of a limit it uses (null:
+     * no limited resource) — the admins' overview sorts by it. Bounded by the orgs checked.
+     */
+    async highestPct(): Promise<Map<string, number | null>> {
+      const rows = await db.selectFrom("quota_usage")
+        .select(["org_id", (eb) => eb.fn.max<number | null>("pct").as("p")])
+        .groupBy("org_id").limit(10 * MAX_ORGS).execute();
+      return new Map(rows.map((r) => [r.org_id, r.p === null ? null : Number(r.p)]));
     },
 
     /** The organization's stored standings, per resource (what the last run found). */

@@ -191,3 +191,38 @@ dbTest("quota watch: a grace period of 0 blocks as soon as use passes the limit"
   assert.equal(await s.quotas.blocked(org), undefined);
   assert.deepEqual((await s.quotaWatch.check(org)).map(brief), ["over→full"]);
 });
+
+dbTest(
+  "quota history: one row per org, resource and hour with the hour's maximum; 90 days kept",
+  async (h) => {
+    const clock = manualClock(Date.UTC(2026, 0, 1, 10, 0, 0));
+    const s = testServices(h, clock);
+    const org = (await s.orgs.create(SYSTEM_CTX, { slug: "acme", name: "Acme" })).id;
+    await limit(s, org, 1000);
+    const a = await newApp(s, org, "a", 0.2);
+    await s.quotaWatch.checkAll(); // 200 at 10:00
+    await newApp(s, org, "b", 0.3);
+    clock.advance(30_000);
+    await s.quotaWatch.checkAll(); // 500 at 10:00:30: the hour's maximum
+    await s.apps.store.update(a, { desired_state: "stopped" });
+    clock.advance(30_000);
+    await s.quotaWatch.checkAll(); // 300: the hour's maximum stays 500
+    clock.advance(HOUR);
+    await limit(s, org, 800);
+    await s.quotaWatch.checkAll(); // 300 of 800 in the next hour
+    const hist = await s.quotaWatch.history(org, 0);
+    const t0 = Date.UTC(2026, 0, 1, 10);
+    assert.deepEqual(hist.cpu_millis, [
+      { hour: t0, max_used: 500, limit: 1000 },
+      { hour: t0 + HOUR, max_used: 300, limit: 800 },
+    ]);
+    // Resources without a limit or a standing are not recorded.
+    assert.equal(hist.memory_bytes, undefined);
+    // 90 days later (and an hour since the last prune), the first hours are pruned.
+    clock.advance(90 * 24 * HOUR - 30 * 60_000);
+    await s.quotaWatch.checkAll();
+    const after = (await s.quotaWatch.history(org, 0)).cpu_millis!.map((p) => p.hour);
+    assert.equal(after.includes(t0), false);
+    assert.equal(after.length, 2, "the second old hour (within 90 days of now) and the new one");
+  },
+);

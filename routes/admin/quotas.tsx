@@ -51,7 +51,15 @@ async function editor(
   return render(
     c,
     <>
-      <PageHeader title="Quotas" sub="Install defaults and per-organization overrides" />
+      <PageHeader
+        title="Quotas"
+        sub={
+          <>
+            Install defaults and per-organization overrides.{" "}
+            <a href="/admin/quotas/usage">Consumption of every organization</a>
+          </>
+        }
+      />
       {ok && <Alert kind="ok">{ok}</Alert>}
       <form method="post" action="/admin/quotas/defaults" class="card form quota-defaults">
         <h2>Defaults</h2>

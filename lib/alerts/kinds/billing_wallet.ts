@@ -16,8 +16,10 @@ const at = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", 
 export const billingWallet: EventRuleKind = {
   billingWallet(c, rule, n) {
     const s = c.subject(rule, `wallet/${n.transition}`, "");
-    if (s.value !== null && s.value >= n.started_at) return;
-    s.value = n.started_at;
+    // A stop pass is told by when it stopped (a grace period may need more than one).
+    const when = n.transition === "apps_stopped" ? n.at ?? n.started_at : n.started_at;
+    if (s.value !== null && s.value >= when) return;
+    s.value = when;
     const [title, detail] = n.transition === "grace_started"
       ? [
         "Wallet below zero: grace period started",
@@ -37,7 +39,14 @@ export const billingWallet: EventRuleKind = {
           money(n)
         }. A top-up ends the block at once.`,
       ]
+      : n.transition === "apps_stopped"
+      ? [
+        "Wallet below zero: apps stopped",
+        `The grace period that started ${at(n.started_at)} ended; the ${money(n)}. Stopped: ${
+          (n.apps ?? []).join(", ")
+        }. A top-up allows starting them again.`,
+      ]
       : ["Wallet recovered", `A top-up brought the ${money(n)}: grace and blocking ended.`];
-    c.instant(s, n.started_at, { hostName: null, containerName: null, title, detail });
+    c.instant(s, when, { hostName: null, containerName: null, title, detail });
   },
 };

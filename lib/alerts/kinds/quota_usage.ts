@@ -22,7 +22,7 @@ const CRITICAL = new Set(["critical", "full", "over"]);
 
 /** The severity of the rules that hear a notice. */
 export function quotaSeverity(n: QuotaNotice): "warning" | "critical" {
-  return n.change === "blocked" || CRITICAL.has(n.from) || CRITICAL.has(n.to)
+  return n.change !== "level" || CRITICAL.has(n.from) || CRITICAL.has(n.to)
     ? "critical"
     : "warning";
 }
@@ -41,6 +41,13 @@ export function quotaMessage(n: QuotaNotice): { title: string; detail: string } 
   const figure = `${formatAmount(n.resource, n.used)} of ${
     n.limit === null ? "unlimited" : formatAmount(n.resource, n.limit)
   }${n.pct === null ? "" : ` (${n.pct} %)`}`;
+  if (n.change === "apps_stopped") {
+    return {
+      title: `Quota exceeded: apps stopped (${info.label})`,
+      detail: `${info.label}: ${figure} since ${at(n.since)}; the grace period ended. ` +
+        `Stopped, lowest priority first: ${(n.apps ?? []).join(", ")}.`,
+    };
+  }
   if (n.change === "blocked") {
     return {
       title: `Quota exceeded: new deploys blocked (${info.label})`,
@@ -83,11 +90,13 @@ export const quotaUsage: EventRuleKind = {
     if (rule.spec.severity !== quotaSeverity(n)) return;
     const s = c.subject(
       rule,
-      `quota/${n.resource}/${n.change === "blocked" ? "blocked" : n.to}`,
+      `quota/${n.resource}/${n.change === "level" ? n.to : n.change}`,
       "",
     );
-    if (s.value !== null && s.value >= n.since) return;
-    s.value = n.since;
-    c.instant(s, n.since, { hostName: null, containerName: null, ...quotaMessage(n) });
+    // A stop pass is told by when it stopped (a violation may need more than one).
+    const when = n.change === "apps_stopped" ? n.at ?? n.since : n.since;
+    if (s.value !== null && s.value >= when) return;
+    s.value = when;
+    c.instant(s, when, { hostName: null, containerName: null, ...quotaMessage(n) });
   },
 };

@@ -91,3 +91,26 @@ Deno.test("quota_usage: titles name the level and the resource, details the figu
 Deno.test("quota_usage rules are organization-wide", () => {
   assertOrgOnly("quota_usage");
 });
+
+Deno.test("quota_usage: apps stopped by the violation action, one critical notice per pass", async () => {
+  const warn = rule({ name: "80", kind: "event", event: "quota_usage", severity: "warning" }, "rw");
+  const crit = rule({ name: "90", kind: "event", event: "quota_usage", severity: "critical" });
+  const h = harness([warn, crit]);
+  const n = notice("over", "over", T0, {
+    change: "apps_stopped",
+    limit: 800,
+    pct: 112,
+    apps: ["young", "old"],
+    at: T0 + 5,
+  });
+  for (const r of [warn, crit]) quotaUsage.quotaUsage!(h.at(T0 + 6), r, n);
+  const info = (await lastInfo(h.ops))!;
+  assert.equal(info.title, "Quota exceeded: apps stopped (CPU reserved by running services)");
+  assert.match(info.detail!, /Stopped, lowest priority first: young, old\./);
+  assert.equal(h.take().length, 1, "the critical rule only");
+  // The same pass heard again: not told twice; a later pass is.
+  quotaUsage.quotaUsage!(h.at(T0 + 7), crit, n);
+  assert.deepEqual(h.take(), []);
+  quotaUsage.quotaUsage!(h.at(T0 + 20), crit, { ...n, apps: ["more"], at: T0 + 19 });
+  assert.equal(h.take().length, 1);
+});

@@ -91,12 +91,20 @@ const DeploymentSchema = z.object({
   finished_at: z.number().int().nullable(),
 }).openapi("Deployment");
 
+const Priority = z.number().int().min(-1000).max(1000).openapi({
+  description: "Higher = more important, -1000…1000 (default 0)",
+});
+
 const AppSchema = z.object({
   id: z.string(),
   name: z.string(),
   spec: Spec,
   migration_policy: MigrationPolicy,
   desired_state: z.enum(["running", "stopped"]),
+  priority: z.number().int().openapi({
+    description: "Higher = more important (default 0); a quota violation's " +
+      "stop_lowest_priority action stops the lowest first (ties: newest first)",
+  }),
   current_deployment_id: z.string().nullable(),
   latest_deployment: DeploymentSchema.nullable(),
   created_at: z.number().int(),
@@ -141,6 +149,7 @@ async function appView(c: AppContext, app: App) {
     spec: app.spec as unknown as Record<string, unknown>,
     migration_policy: app.migration_policy,
     desired_state: app.desired_state,
+    priority: app.priority,
     current_deployment_id: app.current_deployment_id,
     latest_deployment: latest ? deploymentView(latest) : null,
     created_at: app.created_at,
@@ -188,6 +197,7 @@ const create = apiRoute("org:member", {
       name: z.string().openapi({ example: "shop" }),
       spec: Spec,
       migration_policy: MigrationPolicy.optional(),
+      priority: Priority.optional(),
       deploy: z.boolean().default(true),
     })),
   },
@@ -211,11 +221,15 @@ const update = apiRoute("org:member", {
   method: "patch",
   path: `${base}/{app}`,
   tags: ["apps"],
-  summary: "Change the spec or the migration policy",
+  summary: "Change the spec, the migration policy or the priority",
   description: "Saved, not deployed: deploy it with `POST …/deploy` (a new deployment).",
   request: {
     params: AppParams,
-    ...jsonBody(z.object({ spec: Spec.optional(), migration_policy: MigrationPolicy.optional() })),
+    ...jsonBody(z.object({
+      spec: Spec.optional(),
+      migration_policy: MigrationPolicy.optional(),
+      priority: Priority.optional(),
+    })),
   },
   responses: { 200: jsonResponse(AppSchema, "Saved"), ...ERRORS },
 });
@@ -458,10 +472,11 @@ export function register(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(update, async (c) => {
     const a = await appOf(c, c.req.valid("param").app);
-    const { spec, migration_policy } = c.req.valid("json");
+    const { spec, migration_policy, priority } = c.req.valid("json");
     const saved = await c.var.services.apps.update(appCaller(c), a, {
       spec: spec as unknown as AppSpecInput | undefined,
       migration_policy,
+      priority,
     });
     return c.json(await appView(c, saved), 200);
   });

@@ -11,6 +11,7 @@ import { actionContext, type AppEnv, orgScopeOf } from "../../../lib/http/contex
 import { jsonBody, jsonResponse, OrgParam } from "./schemas.ts";
 import { RESOURCE_INFO, RESOURCES } from "../../../lib/quotas/resources.ts";
 import { notFound } from "../../../lib/http/errors.ts";
+import { OVERVIEW_PAGE, overviewOf } from "../../../lib/quotas/overview.ts";
 import type { AppContext } from "../../../lib/http/context.ts";
 
 const Amount = z.number().int().nullable();
@@ -36,6 +37,20 @@ const LineSchema = z.object({
   default: Amount,
   override: OverrideSchema.extend({ expired: z.boolean() }).nullable(),
   used: Amount.openapi({ description: "null: not measured yet (storage, egress)" }),
+  level: z.enum(["ok", "warning", "critical", "full", "over"]).openapi({
+    description: "As the 30 s watch last found it (80 % warning, 90 % critical, 100 % full, " +
+      "above the limit over), with hysteresis; ok when never measured",
+  }),
+  since: z.number().int().nullable().openapi({
+    description: "When the level was entered (ms); null when never measured",
+  }),
+  grace_ends_at: z.number().int().nullable().openapi({
+    description: "Over the limit: when the grace period ends (ms), after which deploys are " +
+      "blocked (and, if configured, apps stopped)",
+  }),
+  blocked: z.boolean().openapi({
+    description: "The violation's grace period ended: deploys are blocked",
+  }),
 }).openapi("QuotaLine");
 
 const ViewSchema = z.object({
@@ -89,6 +104,63 @@ const QuotaExceededSchema = z.object({
 }).openapi("QuotaExceeded", {
   description: "Answered with 409 by app create/update/scale/deploy/start/rollback, template " +
     "deploy and build start when the organization's quota would be exceeded",
+});
+
+const viewAdmin = apiRoute("platform_admin", {
+  method: "get",
+  path: "/api/v1/quotas/orgs/{org}",
+  tags: ["quotas"],
+  summary: "Any organization's quotas (platform admins): as GET /api/v1/orgs/{org}/quotas",
+  request: { params: OrgParam },
+  responses: {
+    200: jsonResponse(ViewSchema, "Quotas and use"),
+    404: jsonResponse(z.any(), "No such organization"),
+  },
+});
+
+const OverviewSchema = z.object({
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
+  items: z.array(z.object({
+    org: z.object({ slug: z.string(), name: z.string() }),
+    max_pct: z.number().int().nullable().openapi({
+      description: "The highest percentage of a limit any resource uses; null: nothing limited",
+    }),
+    resources: z.array(z.object({
+      resource: z.enum(RESOURCES),
+      label: z.string(),
+      used: z.number().int(),
+      limit: z.number().int().nullable(),
+      pct: z.number().int().nullable(),
+      level: z.enum(["ok", "warning", "critical", "full", "over"]),
+      grace_ends_at: z.number().int().nullable(),
+      blocked: z.boolean(),
+    })),
+    wallet: z.object({
+      balance: z.number().int().openapi({ description: "Minor units of the currency" }),
+      currency: z.string(),
+      state: z.enum(["ok", "grace", "blocked"]),
+      ends_at: z.number().int().nullable(),
+    }),
+    month_charges: z.number().int().openapi({
+      description: "Charged for this UTC month's billed hours, minor units",
+    }),
+  })),
+}).openapi("QuotaOverview");
+
+const overview = apiRoute("platform_admin", {
+  method: "get",
+  path: "/api/v1/quotas/overview",
+  tags: ["quotas"],
+  summary: "Every organization's consumption: use vs limit per resource (as the 30 s job last " +
+    "stored it), level, grace, wallet balance and this month's charges; highest % first, 50 a page",
+  request: {
+    query: z.object({
+      offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    }),
+  },
+  responses: { 200: jsonResponse(OverviewSchema, "One page") },
 });
 
 const view = apiRoute("org:viewer", {
@@ -146,15 +218,43 @@ async function orgOf(c: AppContext, slug: string) {
   return org;
 }
 
+/** An org's lines, each with its stored standing (level, since, grace, blocked). */
+async function quotaView(c: AppContext, orgId: string) {
+  const { quotas, quotaWatch, clock } = c.var.services;
+  const now = clock.now();
+  const [lines, blocked, standings] = await Promise.all([
+    quotas.view(orgId),
+    quotas.blocked(orgId),
+    quotaWatch.standings(orgId),
+  ]);
+  const items = lines.map((l) => {
+    const st = standings[l.resource];
+    return {
+      ...l,
+      level: st?.level ?? "ok" as const,
+      since: st?.since ?? null,
+      grace_ends_at: st?.level === "over" ? st.grace_ends_at : null,
+      // Blocked from the instant grace ends, before the job writes it (as admission decides).
+      blocked: st?.level === "over" &&
+        (st.blocked || (st.grace_ends_at !== null && now >= st.grace_ends_at)),
+    };
+  });
+  return { items, blocked: blocked ?? null };
+}
+
 /** Quota endpoints. */
 export function register(app: OpenAPIHono<AppEnv>) {
-  app.openapi(view, async (c) => {
-    const { org } = orgScopeOf(c);
-    const [items, blocked] = await Promise.all([
-      c.var.services.quotas.view(org.id),
-      c.var.services.quotas.blocked(org.id),
-    ]);
-    return c.json({ items, blocked: blocked ?? null }, 200);
+  app.openapi(view, async (c) => c.json(await quotaView(c, orgScopeOf(c).org.id), 200));
+
+  app.openapi(overview, async (c) => {
+    const { offset } = c.req.valid("query");
+    const page = await overviewOf(c.var.services, offset);
+    return c.json({ ...page, offset, limit: OVERVIEW_PAGE }, 200);
+  });
+
+  app.openapi(viewAdmin, async (c) => {
+    const org = await orgOf(c, c.req.valid("param").org);
+    return c.json(await quotaView(c, org.id), 200);
   });
 
   app.openapi(getDefaults, async (c) => c.json(await c.var.services.quotas.defaults(), 200));

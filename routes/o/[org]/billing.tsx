@@ -18,6 +18,7 @@ import { page } from "../../../lib/http/pages.ts";
 import { notFound } from "../../../lib/http/errors.ts";
 import { CORE_HOUR, GIB, GIB_HOUR, type PricePlan } from "../../../lib/billing/meter.ts";
 import { PageHeader } from "../../../components/PageHeader.tsx";
+import { graceBanner } from "../_grace.tsx";
 import { StatCard } from "../../../components/StatCard.tsx";
 import { Alert } from "../../../components/Alert.tsx";
 import { EmptyState } from "../../../components/EmptyState.tsx";
@@ -279,12 +280,14 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
   const now = billing.now();
   const p = pageNo(c.req.query("page"));
   const lp = pageNo(c.req.query("lpage"));
-  const [summary, projection, planInfo, cycles, entries] = await Promise.all([
+  const [summary, projection, planInfo, cycles, entries, grace] = await Promise.all([
     billing.summary(org.id),
     billing.projection(org.id),
     billing.plan(org.id),
     billing.cycles(org.id, { from: 0, to: now, limit: PAGE + 1, offset: (p - 1) * PAGE }),
     billing.entries(org.id, { limit: LEDGER_PAGE + 1, offset: (lp - 1) * LEDGER_PAGE }),
+    // The quotas' part of the org's grace banner (the wallet's own is below, in more detail).
+    graceBanner(c, { wallet: false }),
   ]);
   const cur = summary.currency;
   const m = (n: number) => money(n, cur);
@@ -329,6 +332,7 @@ async function billingPage(c: AppContext, forms: Forms = {}, status = 200) {
         title="Billing"
         sub={<>Usage is metered per hour from what Swarm runs, priced by the plan below.</>}
       />
+      {grace}
       {done && <Alert kind="ok">{done}</Alert>}
       {payment && <PaymentNotice p={payment} canPay={canTopUp} />}
       {w.state === "grace" && (

@@ -219,7 +219,21 @@ export async function appPage(c: AppContext, kit: PageKit, error?: HttpError, ap
       <nav class="crumbs" aria-label="Breadcrumb">
         <a href={appsBase(c)}>Apps</a>
       </nav>
-      <PageHeader title={app.name} sub={<AppState app={app} latest={latest} />}>
+      <PageHeader
+        title={app.name}
+        sub={
+          <>
+            <AppState app={app} latest={latest} />{" "}
+            <span
+              class="muted small nowrap"
+              data-priority={app.priority}
+              title="Higher is more important: if the platform stops apps for a quota, the lowest priority stops first"
+            >
+              · priority {app.priority}
+            </span>
+          </>
+        }
+      >
         {operate && <AppActions app={app} self={self} />}
       </PageHeader>
       {origin && <FromTemplate origin={origin} />}

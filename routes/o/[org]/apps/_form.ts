@@ -9,6 +9,7 @@
  */
 import type { AppSpecInput, SecretRef } from "../../../../lib/apps/spec.ts";
 import type { App } from "../../../../lib/apps/store.ts";
+import { AppPriority } from "../../../../lib/apps/service.ts";
 import type { FieldErrors, FormValues } from "../../../_forms.ts";
 
 type ServiceInput = AppSpecInput["services"][number];
@@ -26,6 +27,7 @@ export const DEFAULT_SECRET_MODE = "0400";
 /** Every field of the form (what a submission is read for; anything else is dropped). */
 export const APP_FIELDS = [
   "name",
+  "priority",
   "service",
   "image",
   "command",
@@ -53,7 +55,28 @@ export function secretField(
 
 /** The values of a new app's form. */
 export function newAppValues(): FormValues {
-  return { service: "web", replicas: "1", port_mode: "host", health_interval_s: "10" };
+  return {
+    service: "web",
+    replicas: "1",
+    port_mode: "host",
+    health_interval_s: "10",
+    priority: "0",
+  };
+}
+
+/**
+ * The app's priority typed in the form (blank: 0), checked by the apps service's schema; an
+ * error names the field.
+ */
+export function priorityFromForm(
+  v: FormValues,
+): { ok: true; priority: number } | { ok: false; errors: FieldErrors } {
+  const raw = (v.priority ?? "").trim();
+  if (raw === "") return { ok: true, priority: 0 };
+  const r = AppPriority.safeParse(/^-?\d+$/.test(raw) ? Number(raw) : Number.NaN);
+  return r.success
+    ? { ok: true, priority: r.data }
+    : { ok: false, errors: { priority: "must be a whole number from -1000 to 1000" } };
 }
 
 /** Lines of a textarea, trimmed of a trailing CR, blank ones dropped. */
@@ -277,6 +300,7 @@ export function serviceValues(app: App, serviceName: string): FormValues {
   const mib = (b: number | undefined) => b === undefined ? "" : String(Math.round(b / MIB));
   return {
     name: app.name,
+    priority: String(app.priority),
     service: s.name,
     image: s.image,
     // An image's own entrypoint with arguments reads as one argv, as the form writes it back.

@@ -5,6 +5,7 @@ import { page } from "../../../../lib/http/pages.ts";
 import type { App, Deployment } from "../../../../lib/apps/store.ts";
 import { LABELS } from "../../../../lib/apps/swarm_spec.ts";
 import { PageHeader } from "../../../../components/PageHeader.tsx";
+import { graceBanner } from "../../_grace.tsx";
 import { EmptyState } from "../../../../components/EmptyState.tsx";
 import { FilterForm } from "../../../../components/FilterForm.tsx";
 import { TextField } from "../../../../components/Field.tsx";
@@ -54,6 +55,7 @@ export async function listPage(c: AppContext, error?: HttpError) {
   const replicas = apps.length ? await replicasByApp(c) : undefined;
   const usage = await c.var.services.appMetrics.usage(apps.map((a) => a.id));
   const operate = mayOperate(c);
+  const grace = await graceBanner(c);
   const back = links.href(offset ? { offset: String(offset) } : {});
   const rows: AppRow[] = apps.map((a: App, i) => ({
     app: a,
@@ -74,6 +76,7 @@ export async function listPage(c: AppContext, error?: HttpError) {
       >
         {operate && <a class="btn btn-primary" href={`${base}/new`}>New app</a>}
       </PageHeader>
+      {grace}
       <AppFlash c={c} />
       <ActionError error={error} />
       {replicas && !replicas.ok && (

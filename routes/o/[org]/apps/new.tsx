@@ -9,7 +9,13 @@ import type { FormState } from "../../../../components/Field.tsx";
 import { errorsOf, readForm } from "../../../_forms.ts";
 import { render, seeOther } from "../../../_render.tsx";
 import { actionError, appsBase } from "./_app.tsx";
-import { formErrorsOf, formFields, newAppValues, serviceFromForm } from "./_form.ts";
+import {
+  formErrorsOf,
+  formFields,
+  newAppValues,
+  priorityFromForm,
+  serviceFromForm,
+} from "./_form.ts";
 import { secretChoices, secretsHrefOf } from "./_secrets.ts";
 import { APP_FORM_FIELDS, costEstimate, ONE_SERVICE } from "./_estimate.tsx";
 
@@ -76,11 +82,14 @@ export function register(app: Hono<AppEnv>): void {
     if (all.then === "preview") return await formPage(c, { values });
     const parsed = serviceFromForm(values, undefined, (await secretChoices(c)).known);
     if (!parsed.ok) return await formPage(c, { values, errors: parsed.errors }, 400);
+    const priority = priorityFromForm(values);
+    if (!priority.ok) return await formPage(c, { values, errors: priority.errors }, 400);
     const { org } = orgScopeOf(c);
     try {
       const { app: created } = await c.var.services.apps.create(appCaller(c), org.id, {
         name: values.name?.trim() ?? "",
         spec: { services: [parsed.service] },
+        priority: priority.priority,
       });
       return seeOther(c, `${appsBase(c)}/${encodeURIComponent(created.name)}?done=created`);
     } catch (err) {

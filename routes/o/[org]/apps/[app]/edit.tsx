@@ -12,7 +12,14 @@ import type { FormState } from "../../../../../components/Field.tsx";
 import { errorsOf, readForm } from "../../../../_forms.ts";
 import { render, seeOther } from "../../../../_render.tsx";
 import { actionError, AppCrumbs, appHref, appOf } from "../_app.tsx";
-import { formErrorsOf, formFields, serviceFromForm, serviceValues } from "../_form.ts";
+import {
+  formErrorsOf,
+  formFields,
+  priorityFromForm,
+  serviceFromForm,
+  serviceValues,
+} from "../_form.ts";
+import { APP_FORM_FIELDS, costEstimate, servicesOf } from "../_estimate.tsx";
 import { secretChoices, secretsHrefOf } from "../_secrets.ts";
 
 const PATH = "/o/:org/apps/:app/edit";
@@ -33,12 +40,15 @@ async function editPage(
   policyError?: string,
 ) {
   const self = appHref(c, app);
-  const [cluster, { choices }] = await Promise.all([
-    c.var.services.cluster.info(),
-    secretChoices(c),
-  ]);
   const names = app.spec.services.map((s) => s.name);
   const editing = names[index];
+  const values = form?.values ?? serviceValues(app, editing);
+  const [cluster, { choices }, estimate] = await Promise.all([
+    c.var.services.cluster.info(),
+    secretChoices(c),
+    // The whole app as it would run with this service as typed (the other services as saved).
+    costEstimate(c, { base: servicesOf(app), index, fields: APP_FORM_FIELDS, values }),
+  ]);
   return render(
     c,
     <>
@@ -66,14 +76,21 @@ async function editPage(
         routingMesh={cluster?.routing_mesh}
         secrets={choices}
         secretsHref={secretsHrefOf(c)}
-        values={form?.values ?? serviceValues(app, editing)}
+        values={values}
         errors={form?.errors}
+        estimate={estimate}
       >
         <input type="hidden" name="edit_service" value={editing} />
         <button class="btn btn-primary" type="submit" name="then" value="deploy">
           Save and deploy
         </button>
         <button class="btn" type="submit" name="then" value="save">Save</button>
+        {estimate && (
+          // Re-renders the form with the estimate of what is typed (no JavaScript needed).
+          <button class="btn" type="submit" name="then" value="preview" formnovalidate>
+            Preview cost
+          </button>
+        )}
         <a class="btn btn-ghost" href={self}>Cancel</a>
       </AppForm>
       <MigrationPolicyForm
@@ -126,6 +143,12 @@ export function register(app: Hono<AppEnv>): void {
     const all = await readForm(c);
     const index = serviceIndex(target, all.edit_service);
     const values = { ...formFields(all), name: target.name };
+    // "Preview cost": the same form again with the estimate of what is typed; nothing is saved.
+    if (all.then === "preview") return await editPage(c, target, index, { values });
+    const priority = priorityFromForm(values);
+    if (!priority.ok) {
+      return await editPage(c, target, index, { values, errors: priority.errors }, 400);
+    }
     const parsed = serviceFromForm(
       values,
       target.spec.services[index],
@@ -134,7 +157,10 @@ export function register(app: Hono<AppEnv>): void {
     if (!parsed.ok) return await editPage(c, target, index, { values, errors: parsed.errors }, 400);
     const services = target.spec.services.map((s, i) => i === index ? parsed.service : s);
     try {
-      target = await c.var.services.apps.update(appCaller(c), target, { spec: { services } });
+      target = await c.var.services.apps.update(appCaller(c), target, {
+        spec: { services },
+        ...(priority.priority !== target.priority ? { priority: priority.priority } : {}),
+      });
       if (all.then === "deploy") await c.var.services.apps.deploy(appCaller(c), target);
     } catch (err) {
       const e = actionError(err);
