@@ -24,6 +24,7 @@ export const islands = defineIslands({
   BuildLive: "islands/BuildLive.tsx",
   SnapshotProgress: "islands/SnapshotProgress.tsx",
   CostEstimateLive: "islands/CostEstimateLive.tsx",
+  TopologyMap: "islands/TopologyMap.tsx",
 });
 
 /** A registered island name. */
