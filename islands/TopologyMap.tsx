@@ -97,17 +97,39 @@ class MapStore {
     return s;
   }
 
+  /**
+   * Takes a freshly fetched graph. When the same nodes and edges are there (the usual case: the
+   * fetch that follows subscribing), only the nodes that differ repaint, with no new layout.
+   */
   replace(graph: TopologyGraph) {
-    this.state = stateOf(graph);
+    const next = stateOf(graph);
+    const same = next.nodes.size === this.state.nodes.size &&
+      next.edges.size === this.state.edges.size &&
+      [...next.edges.keys()].every((id) => this.state.edges.has(id)) &&
+      [...next.nodes.values()].every((n) => {
+        const old = this.state.nodes.get(n.id);
+        return old && old.rank === n.rank && old.kind === n.kind;
+      });
+    this.state = next;
     this.syncSignals();
-    this.structure.value++;
+    if (!same) this.structure.value++;
   }
 }
 
-/** The key of a node's usage signal: its metrics topic, plus its host for the shared fleet topic. */
+/** The host a node's metrics are of: a host node's own id, else the `host_id` its detail names. */
+function hostIdOf(n: TopologyNode): string | null {
+  if (n.kind === "host") return n.id.slice("host:".length);
+  return n.detail?.host_id ?? null;
+}
+
+/**
+ * The key of a node's usage signal: its metrics topic plus its host, since a topic may be shared
+ * by every host of the organization (the fleet topic) and its events say which host they are of.
+ */
 function usageKey(n: TopologyNode): string | null {
   if (!n.metricsTopic) return null;
-  return n.metricsTopic;
+  const host = hostIdOf(n);
+  return host ? `${n.metricsTopic}#${host}` : n.metricsTopic;
 }
 
 /** Colours by status: the same variables as the badges (static/app.css). */
@@ -308,12 +330,14 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
         store.syncSignals();
         store.structure.value++;
       } else if (out.kind === "gap") refetch(`missed patches ${out.expected}–${out.got - 1}`);
+      else if (out.kind === "reload") refetch("many changes");
       return out;
     };
-    const refetch = (why: string) => {
+    // `why` is shown while the fetch runs; the quiet fetch after subscribing shows nothing.
+    const refetch = (why: string | null) => {
       if (fetching) return;
       fetching = true;
-      notice.value = `Reloading the map (${why})…`;
+      if (why) notice.value = `Reloading the map (${why})…`;
       fetchGraph(graphUrl).then((g) => {
         store.replace(g);
         const later = held.filter((p) => p.version > g.version).sort((a, b) =>
@@ -341,8 +365,10 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
       },
       state: (s) => {
         live.value = s;
-        // Patches published while the socket was away are lost: take the graph afresh.
-        if (s === "live" && wasLive) refetch("reconnected");
+        // Subscribed first, then read (lib/topology/TOPOLOGY.md): patches published between the
+        // page's rendering and the subscription would otherwise be lost until the next gap. After
+        // a reconnect the same holds for everything published while the socket was away.
+        if (s === "live") refetch(wasLive ? "reconnected" : null);
         if (s === "live") wasLive = true;
       },
     });
@@ -353,8 +379,7 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
     store.structure.value;
     const set = new Set<string>();
     for (const n of store.state.nodes.values()) {
-      const k = usageKey(n);
-      if (k && set.size < MAX_METRICS_TOPICS) set.add(k);
+      if (n.metricsTopic && set.size < MAX_METRICS_TOPICS) set.add(n.metricsTopic);
     }
     return [...set].sort().join("\n");
   });
@@ -365,7 +390,7 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
     return subscribeLive(list, {
       event: (t, data) => {
         const u = usageOf(data);
-        if (u) store.usageSignal(t).value = u.usage;
+        if (u) store.usageSignal(u.hostId ? `${t}#${u.hostId}` : t).value = u.usage;
       },
       state: () => {},
     });

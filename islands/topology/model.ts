@@ -39,7 +39,9 @@ export type PatchOutcome =
   /** A version was skipped: patches were missed, the graph must be fetched again. */
   | { kind: "gap"; expected: number; got: number }
   /** Applied but changes nothing visible (an edge that was already there). */
-  | { kind: "none" };
+  | { kind: "none" }
+  /** The server says too much changed for patches: fetch the graph again. */
+  | { kind: "reload" };
 
 /**
  * Applies `patch` to `state` in place. Versions must follow one another: an older or equal version
@@ -76,6 +78,9 @@ export function applyPatch(state: GraphState, patch: TopologyPatch): PatchOutcom
     }
     case "edge_removed":
       return state.edges.delete(patch.id) ? { kind: "relayout" } : { kind: "none" };
+    default:
+      // `reload` (lib/topology/graph.ts), and any op this page does not know yet: start afresh.
+      return { kind: "reload" };
   }
 }
 
