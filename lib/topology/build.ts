@@ -30,8 +30,8 @@ export interface HostFact {
   org_id: string;
   name: string;
   online: boolean;
-  /** Never enrolled: no agent has ever said hello. */
-  enrolled: boolean;
+  /** An agent has said hello at least once (else a host waiting for its agent: unknown, not down). */
+  seen: boolean;
 }
 
 export interface ContainerFact {
@@ -260,7 +260,7 @@ export function buildTopology(
       rank: "hosts",
       label: h.name,
       href: page(h.org_id, `/hosts/${enc(h.id)}`),
-      status: h.online ? "running" : h.enrolled ? "down" : "unknown",
+      status: h.online ? "running" : h.seen ? "down" : "unknown",
       ...(facts.hostMetricsTopic ? { metricsTopic: facts.hostMetricsTopic(h.org_id, h.id) } : {}),
       detail: { online: h.online ? "yes" : "no" },
     });

@@ -66,7 +66,7 @@ export const topologyModule = defineModule<
           id: h.id,
           org_id: h.org_id,
           name: h.name,
-          enrolled: h.enrolled_at !== null,
+          seen: h.enrolled_at !== null || h.last_seen_at !== null,
         }));
       },
       online: (hostId) => agents.isOnline(hostId),
