@@ -54,7 +54,8 @@ const GraphSchema = z.object({
   }),
 }).openapi("TopologyGraph");
 
-// Strict: a misspelt parameter is named in the 400 rather than silently ignored.
+// Strict: a misspelt parameter is refused with a 400 naming it (under `_`, as every strict
+// schema's unknown fields are) rather than silently ignored.
 const Query = z.object({
   org: slugSchema.optional().openapi({
     param: { name: "org", in: "query" },
