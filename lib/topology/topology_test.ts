@@ -13,7 +13,7 @@ import { fakeContainer } from "../../tests/support/containers.ts";
 import { parseSpec } from "../apps/service.ts";
 import { RouteSpec } from "../proxy/spec.ts";
 import type { StorageTarget } from "../snapshots/store.ts";
-import type { TopologyGraph, TopologyNode } from "./graph.ts";
+import type { TopologyGraph, TopologyNode, TopologyPatch } from "./graph.ts";
 
 const HOUR = 3_600_000;
 
@@ -98,7 +98,7 @@ dbTest("[db] topology.graph() builds the map from the modules' services", async 
   const alpha = (await s.hosts.create(SYSTEM_CTX, orgId, { name: "alpha" })).host;
   const beta = (await s.hosts.create(SYSTEM_CTX, orgId, { name: "beta" })).host;
   const foreign = (await s.hosts.create(SYSTEM_CTX, otherOrg, { name: "elsewhere" })).host;
-  await attachScriptedAgent(s, alpha);
+  const a = await attachScriptedAgent(s, alpha);
   const b = await attachScriptedAgent(s, beta);
   b.hubEnd.close(); // beta has been seen and is offline now
   while (s.agents.isOnline(beta.id)) await new Promise((r) => setTimeout(r, 5));
@@ -245,6 +245,41 @@ dbTest("[db] topology.graph() builds the map from the modules' services", async 
   // Every edge joins two nodes of the graph.
   const ids = new Set(g.nodes.map((n) => n.id));
   for (const e of g.edges) assert.ok(ids.has(e.from) && ids.has(e.to), e.id);
+
+  // Live: a snapshot completing turns the db volume's badge fresh, the agent of alpha going
+  // turns its host down — each a `node` patch on the org's topic, from the module's events.
+  const patches: TopologyPatch[] = [];
+  const topic = `org:${orgId}:topology`;
+  const off = s.bus.subscribe((t, data) => {
+    if (t === topic) patches.push(data as TopologyPatch);
+  });
+  const until = async (what: string, ok: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const nodePatch = (id: string, ok: (n: TopologyNode) => boolean) => () =>
+    patches.some((p) => p.op === "node" && p.node.id === id && ok(p.node));
+  await s.snapshotStore.insertSnapshot(
+    snapshot(db, "01900000-0000-7000-8000-000000000003", nas.id, "complete", now),
+  );
+  s.events.emit("snapshots.completed", {
+    org_id: orgId,
+    id: "01900000-0000-7000-8000-000000000003",
+    host_id: alpha.id,
+    volume: "shop-db",
+    at: now,
+  });
+  await until(
+    "the db volume fresh",
+    nodePatch(dbv.id, (n) => n.backup?.state === "fresh" && n.backup.lastAt === now),
+  );
+  assert.ok(patches.every((p) => p.version > g.version));
+  a.hubEnd.close();
+  await until("alpha down", nodePatch(`host:${alpha.id}`, (n) => n.status === "down"));
+  off();
 
   // The whole install holds both organizations.
   const all = await s.topology.graph({ kind: "install" });
