@@ -22,6 +22,7 @@ import { templatesModule } from "./lib/templates/module.ts";
 import { buildsModule } from "./lib/builds/module.ts";
 import { snapshotsModule } from "./lib/snapshots/module.ts";
 import { nasModule } from "./lib/nas/module.ts";
+import { topologyModule } from "./lib/topology/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 import { billingModule } from "./lib/billing/module.ts";
 
@@ -47,6 +48,8 @@ export const MODULES = [
   buildsModule,
   snapshotsModule,
   nasModule,
+  // After every module whose services it reads (it builds the map from them).
+  topologyModule,
   systemModule,
   billingModule,
 ] as const;

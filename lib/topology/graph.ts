@@ -1,7 +1,8 @@
 /**
  * The topology graph (issue 22): what `/api/v1/topology` returns and what the realtime topic
- * `topology:<org>` (platform admins: `topology:*`) patches. The server builds it from the other
- * modules' exported services (never their tables); the island lays it out in ranks.
+ * `org:<orgId>:topology` (platform admins, whole install: `org:install:topology`) patches. The
+ * server builds it from the other modules' exported services (never their tables); the island
+ * lays it out in ranks. The protocol is in lib/topology/TOPOLOGY.md.
  *
  * Node ids are stable strings `<kind>:<id>` so a patch can name the node it changes.
  */
@@ -62,6 +63,8 @@ export interface TopologyGraph {
   edges: TopologyEdge[];
   /** True when the graph was cut at the node limit (bounded result sets, DESIGN §5). */
   truncated: boolean;
+  /** The realtime topic of this graph's patches (set by the API's answer). */
+  topic?: string;
 }
 
 /** Small changes pushed on the realtime topic; never the whole graph. */
@@ -69,4 +72,9 @@ export type TopologyPatch =
   | { op: "node"; version: number; node: TopologyNode } // added or changed
   | { op: "node_removed"; version: number; id: string }
   | { op: "edge"; version: number; edge: TopologyEdge }
-  | { op: "edge_removed"; version: number; id: string };
+  | { op: "edge_removed"; version: number; id: string }
+  /**
+   * Too much changed at once for small patches (more than a bound): reload the graph through the
+   * API. Numbered like any patch.
+   */
+  | { op: "reload"; version: number };
