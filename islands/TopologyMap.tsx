@@ -11,7 +11,7 @@
 // - The page renders a table of the same data for phones, screen readers and browsers without
 //   JavaScript; the map is the enhancement, so the island renders nothing on the server.
 import { type Signal, signal, useComputed, useSignal } from "@preact/signals";
-import { memo } from "preact/compat";
+import type { VNode } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import type { Topic } from "../lib/realtime/topics.ts";
 import type {
@@ -44,7 +44,15 @@ import {
   straightEdge,
 } from "./topology/layout.ts";
 import { type Usage, usageOf } from "./topology/metrics.ts";
-import { backupText, KIND_LABEL, nodeSummary, RANKS, replicasText } from "./topology/format.ts";
+import {
+  BACKUP_TONE,
+  backupText,
+  KIND_LABEL,
+  nodeSummary,
+  RANKS,
+  replicasText,
+  STATUS_TONE,
+} from "./topology/format.ts";
 
 /** Props of the TopologyMap island (JSON-serialisable). */
 export interface TopologyMapProps {
@@ -59,7 +67,11 @@ export interface TopologyMapProps {
 const MAX_METRICS_TOPICS = 200;
 /** Most patches held while the graph is fetched again; past it the fetch result wins anyway. */
 const MAX_HELD = 2000;
+/** Structural patches arriving within this time share one layout. */
+const RELAYOUT_DEBOUNCE_MS = 150;
 const MIN_ZOOM = 0.08;
+/** Below this scale node labels cannot be read; fitting stops there (see `fit`). */
+const READABLE_ZOOM = 0.45;
 const MAX_ZOOM = 4;
 
 interface View {
@@ -162,8 +174,12 @@ function Bar({ y, label, value }: { y: number; label: string; value: number | nu
   );
 }
 
-/** One node: reads its own signal (and its usage signal), so a patch repaints it alone. */
-const NodeView = memo(function NodeView(
+/**
+ * One node: reads its own signal (and its usage signal), so a patch repaints it alone. The map
+ * hands Preact the same vnode again while position and signals are unchanged, which skips it on
+ * the map's own re-renders (no `memo`: preact/compat would change rendering server-wide).
+ */
+function NodeView(
   { node, usage, x, y, now }: {
     node: Signal<TopologyNode>;
     usage: Signal<Usage | null> | null;
@@ -186,7 +202,8 @@ const NodeView = memo(function NodeView(
       data-id={n.id}
       data-status={n.status}
       data-backup={n.backup?.state}
-      tabIndex={0}
+      // Lower-case: on SVG, Preact sets attributes as written and `tabIndex` is not one.
+      tabindex={0}
       role={n.href ? "link" : "img"}
       aria-label={nodeSummary(n, now)}
     >
@@ -215,7 +232,39 @@ const NodeView = memo(function NodeView(
       )}
     </g>
   );
-});
+}
+
+/** The props a cached node vnode was made with. */
+interface NodeVNode {
+  node: Signal<TopologyNode>;
+  usage: Signal<Usage | null> | null;
+  x: number;
+  y: number;
+  now: number;
+  vnode: VNode;
+}
+
+/**
+ * Keeps the page's table row of a node (components/TopologyTable.tsx) in step with the map: its
+ * status, replicas and backup state, so the table read by a screen reader is live as well.
+ */
+function syncRow(n: TopologyNode) {
+  const row = document.querySelector(`tr[data-node="${CSS.escape(n.id)}"]`);
+  if (!row) return;
+  row.setAttribute("data-status", n.status);
+  const status = row.querySelector("td[data-label=Status] .badge");
+  if (status) {
+    status.className = `badge badge-${STATUS_TONE[n.status] ?? "neutral"}`;
+    status.textContent = n.status;
+  }
+  const replicas = row.querySelector("td[data-label=Replicas]");
+  if (replicas && n.replicas) replicas.textContent = replicasText(n);
+  const backup = row.querySelector("td[data-label=Backup] .badge");
+  if (backup && n.backup) {
+    backup.className = `badge badge-${BACKUP_TONE[n.backup.state]}`;
+    backup.textContent = n.backup.state;
+  }
+}
 
 /** Fetches the graph of the page's scope again; accepts the graph or `{ graph }`. */
 async function fetchGraph(url: string): Promise<TopologyGraph> {
@@ -243,6 +292,7 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
   const svgRef = useRef<SVGSVGElement>(null);
   const frameRef = useRef<HTMLDivElement>(null);
   const layoutCache = useRef(new Map<string, Layout>());
+  const vnodeCache = useRef(new Map<string, NodeVNode>());
 
   useEffect(() => {
     narrow.value = (frameRef.current?.clientWidth ?? 1000) < 560;
@@ -290,15 +340,21 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
     if (!Number.isFinite(minX)) return;
     const pad = 24;
     const w = frame.clientWidth, h = frame.clientHeight;
-    const k = Math.max(
-      MIN_ZOOM,
-      Math.min(1.5, (w - 2 * pad) / (maxX - minX), (h - 2 * pad) / (maxY - minY)),
-    );
-    view.value = {
-      k,
-      x: (w - (maxX - minX) * k) / 2 - minX * k,
-      y: (h - (maxY - minY) * k) / 2 - minY * k,
-    };
+    const byWidth = (w - 2 * pad) / (maxX - minX);
+    const whole = Math.min(1.5, byWidth, (h - 2 * pad) / (maxY - minY));
+    if (whole >= READABLE_ZOOM || byWidth < READABLE_ZOOM) {
+      const k = Math.max(MIN_ZOOM, whole);
+      view.value = {
+        k,
+        x: (w - (maxX - minX) * k) / 2 - minX * k,
+        y: (h - (maxY - minY) * k) / 2 - minY * k,
+      };
+    } else {
+      // A tall graph (hundreds of apps) would shrink past reading: fit its width, show its top,
+      // and let the reader pan down.
+      const k = Math.min(1.5, byWidth);
+      view.value = { k, x: (w - (maxX - minX) * k) / 2 - minX * k, y: pad - minY * k };
+    }
   };
 
   // A new layout (first draw, filter, structure change) fits the view to it.
@@ -323,12 +379,20 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
     let fetching = false;
     let held: TopologyPatch[] = [];
     let wasLive = false;
+    let relayoutTimer: ReturnType<typeof setTimeout> | undefined;
     const apply = (p: TopologyPatch) => {
       const out = applyPatch(store.state, p);
-      if (out.kind === "repaint") store.nodes.get(out.id)!.value = store.state.nodes.get(out.id)!;
-      else if (out.kind === "relayout") {
+      if (out.kind === "repaint") {
+        const n = store.state.nodes.get(out.id)!;
+        store.nodes.get(out.id)!.value = n;
+        syncRow(n);
+      } else if (out.kind === "relayout") {
         store.syncSignals();
-        store.structure.value++;
+        // A deploy sends a burst of structural patches: lay out once for all of them.
+        relayoutTimer ??= setTimeout(() => {
+          relayoutTimer = undefined;
+          store.structure.value++;
+        }, RELAYOUT_DEBOUNCE_MS);
       } else if (out.kind === "gap") refetch(`missed patches ${out.expected}–${out.got - 1}`);
       else if (out.kind === "reload") refetch("many changes");
       return out;
@@ -355,7 +419,7 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
         }); refresh the page.`;
       });
     };
-    return subscribeLive([topic], {
+    const unsubscribe = subscribeLive([topic], {
       event: (_t, p) => {
         if (fetching) {
           if (held.length < MAX_HELD) held.push(p);
@@ -372,6 +436,10 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
         if (s === "live") wasLive = true;
       },
     });
+    return () => {
+      unsubscribe();
+      clearTimeout(relayoutTimer);
+    };
   }, [topic, graphUrl]);
 
   // CPU and memory from the metrics topics the nodes name (one subscription per distinct topic).
@@ -521,8 +589,36 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
 
   const l = layout.value;
   const ids = visible.value;
-  const f = facets(store.state);
   const matchSet = matchIds.value;
+  const vnodes = vnodeCache.current;
+  const nextVNodes = new Map<string, NodeVNode>();
+  const nodeEls = l
+    ? [...l.nodes].map(([id, p]) => {
+      const sig = store.nodes.get(id);
+      if (!sig) return null;
+      const uk = usageKey(sig.peek());
+      const usage = uk ? store.usageSignal(uk) : null;
+      let c = vnodes.get(id);
+      if (
+        !c || c.node !== sig || c.usage !== usage || c.x !== p.x || c.y !== p.y ||
+        c.now !== now.value
+      ) {
+        c = {
+          node: sig,
+          usage,
+          x: p.x,
+          y: p.y,
+          now: now.value,
+          vnode: <NodeView node={sig} usage={usage} x={p.x} y={p.y} now={now.value} />,
+        };
+      }
+      nextVNodes.set(id, c);
+      return <g key={id} data-match={matchSet.has(id) ? "1" : undefined}>{c.vnode}</g>;
+    })
+    : null;
+  // The cache holds exactly the nodes drawn now.
+  vnodeCache.current = nextVNodes;
+  const f = facets(store.state);
   const total = store.state.nodes.size;
   const setFilter = (patch: Partial<MapFilter>) => filter.value = { ...filter.value, ...patch };
 
@@ -670,24 +766,7 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
                     );
                   })}
                 </g>
-                <g class="topo-nodes">
-                  {[...l.nodes].map(([id, p]) => {
-                    const sig = store.nodes.get(id);
-                    if (!sig) return null;
-                    const uk = usageKey(sig.peek());
-                    return (
-                      <g key={id} data-match={matchSet.has(id) ? "1" : undefined}>
-                        <NodeView
-                          node={sig}
-                          usage={uk ? store.usageSignal(uk) : null}
-                          x={p.x}
-                          y={p.y}
-                          now={now.value}
-                        />
-                      </g>
-                    );
-                  })}
-                </g>
+                <g class="topo-nodes">{nodeEls}</g>
               </>
             )}
           </g>

@@ -14,22 +14,29 @@ import type {
 export const NODE_W = 184;
 export const NODE_H = 64;
 
-/** First column of each rank. */
-const RANK_COLUMN: Record<TopologyRank, number> = { ingress: 0, apps: 1, hosts: 4, storage: 5 };
-/** Columns each rank spans. */
-const RANK_SPAN: Record<TopologyRank, number> = { ingress: 1, apps: 3, hosts: 1, storage: 2 };
-/** Column of a kind within its rank. */
-const KIND_OFFSET: Partial<Record<TopologyNodeKind, number>> = {
-  service: 1,
-  task: 2,
-  target: 1,
+/**
+ * The columns of each rank, by kind, left to right. Tasks may stand with their app (rank "apps")
+ * or with the host they run on (rank "hosts", as the API puts them): either way they get a column
+ * of their own, so a task and its host never share one.
+ */
+const RANK_KINDS: Record<TopologyRank, TopologyNodeKind[]> = {
+  ingress: ["route"],
+  apps: ["app", "service", "task"],
+  hosts: ["task", "host"],
+  storage: ["volume", "target"],
 };
+const RANK_ORDER: TopologyRank[] = ["ingress", "apps", "hosts", "storage"];
+const RANK_COLUMN = Object.fromEntries(
+  RANK_ORDER.map((r, i) => [
+    r,
+    RANK_ORDER.slice(0, i).reduce((sum, before) => sum + RANK_KINDS[before].length, 0),
+  ]),
+) as Record<TopologyRank, number>;
 
 /** The column of a node: its rank's first, plus its kind's place within the rank. */
 export function columnOf(n: Pick<TopologyNode, "rank" | "kind">): number {
-  const base = RANK_COLUMN[n.rank] ?? 0;
-  const span = RANK_SPAN[n.rank] ?? 1;
-  return base + Math.min(span - 1, KIND_OFFSET[n.kind] ?? 0);
+  const kinds = RANK_KINDS[n.rank] ?? [];
+  return (RANK_COLUMN[n.rank] ?? 0) + Math.max(0, kinds.indexOf(n.kind));
 }
 
 /** What dagre is given: nodes with their column, edges pointing from lower to higher column. */
@@ -79,6 +86,13 @@ export interface Layout {
   height: number;
 }
 
+/**
+ * Above this many nodes dagre's crossing minimisation is skipped: its sweeps took 1.0–1.3 s of
+ * the 1.3 s a 500-node layout took here (blocking the page), while the depth-first first order
+ * already keeps each app's services and tasks together. Measured: 270 ms without.
+ */
+export const OPTIMAL_ORDER_MAX_NODES = 200;
+
 /** Runs dagre on `input`; `dir` "LR" (columns left to right) or "TB" (top to bottom, phones). */
 export function runLayout(input: LayoutInput, dir: "LR" | "TB" = "LR"): Layout {
   const g = new dagre.graphlib.Graph();
@@ -96,7 +110,9 @@ export function runLayout(input: LayoutInput, dir: "LR" | "TB" = "LR"): Layout {
     g.setNode(n.id, { width: NODE_W, height: NODE_H, rank: n.column * 2 });
   }
   for (const e of input.edges) g.setEdge(e.v, e.w, { id: e.id });
-  dagre.layout(g);
+  dagre.layout(g, {
+    disableOptimalOrderHeuristic: input.nodes.length > OPTIMAL_ORDER_MAX_NODES,
+  });
   const nodes = new Map<string, { x: number; y: number }>();
   for (const id of g.nodes()) {
     const n = g.node(id);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { columnOf, edgePath, layoutInput, NODE_W, runLayout, straightEdge } from "./layout.ts";
 import { generatedGraph, smallGraph } from "./fixture.ts";
 
-Deno.test("columnOf() puts kinds in rank order: ingress, apps (app, service, task), hosts, storage", () => {
+Deno.test("columnOf() puts kinds in rank order: ingress, apps (app, service, task), (task) hosts, storage", () => {
   const col = (kind: string, rank: string) => columnOf({ kind, rank } as never);
   assert.deepEqual(
     [
@@ -14,10 +14,11 @@ Deno.test("columnOf() puts kinds in rank order: ingress, apps (app, service, tas
       col("volume", "storage"),
       col("target", "storage"),
     ],
-    [0, 1, 2, 3, 4, 5, 6],
+    [0, 1, 2, 3, 5, 6, 7],
   );
-  // A kind in an unexpected rank stays inside that rank's columns.
+  // A task put with the hosts gets the column before them; an unknown kind the rank's first.
   assert.equal(col("task", "hosts"), 4);
+  assert.equal(col("app", "hosts"), 4);
 });
 
 Deno.test("layoutInput() points edges rightwards, drops same-column, hidden and repeated pairs", () => {

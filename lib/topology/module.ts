@@ -160,5 +160,24 @@ export const topologyModule = defineModule<
     run: () => topology.refresh(),
   }],
   topics: topicRoles([topologyTopic]),
+  // The pages (routes/o/[org]/topology.tsx, routes/admin/topology.tsx) belong to the map's side.
+  nav: [
+    {
+      key: "topology",
+      group: "Fleet",
+      label: "Topology",
+      scope: "org",
+      path: "/topology",
+      order: 20,
+    },
+    {
+      key: "admin-topology",
+      group: "Admin",
+      label: "Topology",
+      scope: "platform",
+      path: "/admin/topology",
+      order: 50,
+    },
+  ],
   stop: ({ topology }) => topology.close(),
 });
