@@ -27,6 +27,7 @@ import { storageRunEnded } from "./support/snapshots.ts";
 import { SYSTEM_CTX } from "./support/services.ts";
 import {
   ADA,
+  ARTIFACTS,
   chromiumMissing,
   DESKTOP,
   IN_CI,
@@ -179,13 +180,21 @@ Deno.test({
       assert.match(await vol.locator("td[data-label=Backup]").innerText(), /fresh/);
       assert.equal(await row(taskId).getAttribute("data-status"), "running");
 
-      // The map: the same nodes, live.
-      const rows = await page.locator("tr[data-node]").count();
-      await page.waitForFunction(
-        (n) => document.querySelectorAll(".topo-node").length === n,
-        rows,
-        { timeout: 30_000 },
+      // The map: the same nodes as the table (what changed since the page was drawn may differ:
+      // the map follows the patches), live.
+      const tableIds = await page.locator("tr[data-node]").evaluateAll((els) =>
+        els.map((e) => e.getAttribute("data-node")!)
       );
+      await page.locator(`.topo-node[data-id="${taskId}"]`).waitFor({ timeout: 30_000 });
+      const mapIds = await page.locator(".topo-node").evaluateAll((els) =>
+        els.map((e) => e.getAttribute("data-id")!)
+      );
+      // Every node of the table that the graph still has (the map follows changes since).
+      const now = await api("GET", "/api/v1/topology?org=acme");
+      assert.equal(now.status, 200, JSON.stringify(now.body));
+      const still = new Set((now.body.nodes as { id: string }[]).map((n) => n.id));
+      const missingOnMap = tableIds.filter((id) => still.has(id) && !mapIds.includes(id));
+      assert.deepEqual(missingOnMap, [], "the map draws the table's nodes");
       await page.locator(".topo-map .live[data-state=live]").waitFor({ timeout: 30_000 });
       const node = (id: string) => page.locator(`.topo-node[data-id="${id}"]`);
       assert.equal(await node(taskId).getAttribute("data-status"), "running");
@@ -208,6 +217,15 @@ Deno.test({
         "drawn in the error colour",
       );
       await shot(page, "topology-stopped-desktop");
+      // The map alone, zoomed in, to see the nodes themselves.
+      await page.getByRole("button", { name: "+" }).click();
+      await page.getByRole("button", { name: "+" }).click();
+      await page.locator(".topo-frame").screenshot({
+        path: `${ARTIFACTS}/topology-map-zoomed.png`,
+      });
+      await page.keyboard.press("0");
+      await page.locator(".topo-frame").focus();
+      await page.keyboard.press("0");
 
       // Zoom: buttons and keys.
       const k0 = await scale(page);
