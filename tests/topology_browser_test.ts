@@ -6,7 +6,8 @@
  *
  * Chromium opens /o/acme/topology: the table lists the route, the app, its services, the host and
  * the volume with a fresh backup badge; the map draws the same nodes. The test stops the container
- * with Docker and its node turns red (data-status="down") without a reload. Zoom (keyboard and
+ * with Docker and its node turns red (data-status="down") without a reload; a snapshot of the app's
+ * volume (badge "none") completes and its badge turns fresh without a reload. Zoom (keyboard and
  * buttons), the status and host filters, search and the hover neighbourhood work; the admin page
  * shows the whole install. Screenshots at desktop and phone widths go to tests/artifacts/.
  */
@@ -71,6 +72,8 @@ Deno.test({
     const errors: string[] = [];
     const appName = `shop-${crypto.randomUUID().slice(0, 6)}`;
     const volume = testName(SUITE, "data");
+    // The app's db mounts this one; it is snapshotted while the page is open.
+    const appVolume = testName(SUITE, "db");
     try {
       await services.db.updateTable("users").set({ is_admin: 1 }).where("email", "=", ADA.email)
         .execute();
@@ -102,7 +105,18 @@ Deno.test({
       };
       const { app } = await services.apps.create(OWNER, org.id, {
         name: appName,
-        spec: { services: [web, dbService()] },
+        spec: {
+          services: [
+            web,
+            dbService({
+              volumes: [{ name: appVolume, target: "/data" }],
+              // restic refuses an empty volume.
+              args: [
+                "echo seed > /data/seed && mkdir -p /www && echo ready > /www/index.html && exec httpd -f -p 80 -h /www",
+              ],
+            }),
+          ],
+        },
       });
       await eventually(
         async () => {
@@ -226,6 +240,32 @@ Deno.test({
       await page.keyboard.press("0");
       await page.locator(".topo-frame").focus();
       await page.keyboard.press("0");
+
+      // A snapshot of the app's volume completing turns its badge fresh, live.
+      const appVol = node(`volume:${host.id}/${appVolume}`);
+      assert.equal(await appVol.getAttribute("data-backup"), "none");
+      const snap2 = await api("POST", "/api/v1/orgs/acme/storage/snapshots", {
+        host_id: host.id,
+        volume: appVolume,
+      });
+      assert.equal(snap2.status, 202, JSON.stringify(snap2.body));
+      const done2 = await storageRunEnded(
+        (path) => api("GET", path),
+        "snapshots",
+        snap2.body.id,
+      );
+      assert.equal(done2.status, "complete", done2.error);
+      const server = async () =>
+        JSON.stringify(
+          ((await api("GET", "/api/v1/topology?org=acme")).body.nodes as { id: string }[])
+            .find((n) => n.id === `volume:${host.id}/${appVolume}`),
+        );
+      await page.locator(
+        `.topo-node[data-id="volume:${host.id}/${appVolume}"][data-backup="fresh"]`,
+      ).waitFor({ timeout: 30_000 }).catch(async (err) => {
+        throw new Error(`badge not fresh; the API says ${await server()}`, { cause: err });
+      });
+      assert.ok(await stayed(page), "no reload");
 
       // Zoom: buttons and keys.
       const k0 = await scale(page);
