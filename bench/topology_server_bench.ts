@@ -141,11 +141,11 @@ const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Measures the figures and hands them to `record`. */
-export async function topologyBench(record: RecordFigure) {
+export async function topologyServerBench(record: RecordFigure) {
   const r = await topologyRuns({ hosts: 10, apps: 20, changes: 30 });
   if (r.nodes < 450) throw new Error(`topology bench: only ${r.nodes} nodes`);
   record("topology_500_nodes_build_ms", pct(r.readMs, 50));
   record("topology_500_nodes_server_patch_ms", pct(r.latencies, 95));
 }
 
-if (import.meta.main) await recordAlone(topologyBench);
+if (import.meta.main) await recordAlone(topologyServerBench);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { topologyRuns } from "./topology_bench.ts";
+import { topologyRuns } from "./topology_server_bench.ts";
 
 Deno.test("topologyRuns() sees each change arrive as its node's patch", async () => {
   const r = await topologyRuns({ hosts: 2, apps: 2, changes: 4 });
