@@ -19,6 +19,8 @@ export const MAX_NODES = 2000;
 /** Swarm's and Capstan's labels on task containers (lib/apps/swarm_spec.ts). */
 const APP_LABEL = "capstan.app";
 const SERVICE_LABEL = "capstan.service";
+/** Docker's own label on a Swarm task's container: `<service>.<slot>.<task id>`. */
+const TASK_NAME_LABEL = "com.docker.swarm.task.name";
 
 export interface OrgFact {
   id: string;
@@ -42,6 +44,8 @@ export interface ContainerFact {
   /** Docker's state: running, exited, paused, restarting, created, dead, removing. */
   state: string;
   labels: Record<string, string>;
+  /** When Docker created it (any unit, compared only): the newest container of a task slot wins. */
+  created: number;
 }
 
 export interface AppFact {
@@ -169,6 +173,15 @@ function checkHealth(states: CheckFact["state"][]): Health {
 
 const enc = encodeURIComponent;
 
+/**
+ * A task container's slot: `<service>.<slot>.<task id>` in Swarm's task name label (or the
+ * container's name); a global service's "slot" is its node id. Unknown: the container's own id.
+ */
+function taskSlot(c: ContainerFact): string {
+  const parts = (c.labels[TASK_NAME_LABEL] ?? c.name.replace(/^\//, "")).split(".");
+  return parts.length >= 3 ? parts[parts.length - 2] : c.id;
+}
+
 /** Builds the graph of `facts`, cut at `maxNodes` (then `truncated`). `at` and `version` are the caller's. */
 export function buildTopology(
   facts: TopologyFacts,
@@ -211,13 +224,23 @@ export function buildTopology(
   /** Task containers per `appId/service`. */
   const tasksOf = new Map<string, ContainerFact[]>();
   const standalone: ContainerFact[] = [];
+  // Swarm keeps a few finished containers per task slot (its task history); only the newest of a
+  // slot is what the slot runs now, so the map does not show every past restart as a dead task.
+  const newestOfSlot = new Map<string, ContainerFact>();
   for (const c of facts.containers) {
     const appId = c.labels[APP_LABEL];
     const service = c.labels[SERVICE_LABEL];
     if (appId && service !== undefined && appsById.get(appId)?.org_id === c.org_id) {
-      const key = `${appId}/${service}`;
-      tasksOf.set(key, [...(tasksOf.get(key) ?? []), c]);
+      const slot = `${appId}/${service}/${taskSlot(c)}`;
+      const seen = newestOfSlot.get(slot);
+      if (!seen || c.created > seen.created || (c.created === seen.created && c.id > seen.id)) {
+        newestOfSlot.set(slot, c);
+      }
     } else standalone.push(c);
+  }
+  for (const c of newestOfSlot.values()) {
+    const key = `${c.labels[APP_LABEL]}/${c.labels[SERVICE_LABEL]}`;
+    tasksOf.set(key, [...(tasksOf.get(key) ?? []), c]);
   }
   const defaultTarget = new Map<string, string>();
   for (const t of facts.targets) if (t.is_default) defaultTarget.set(t.org_id, t.id);

@@ -12,7 +12,15 @@ const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 5, 1, 12);
 
 function container(id: string, state: string, labels: Record<string, string> = {}): ContainerFact {
-  return { host_id: "h1", org_id: "o1", id: id.repeat(64 / id.length), name: id, state, labels };
+  return {
+    host_id: "h1",
+    org_id: "o1",
+    id: id.repeat(64 / id.length),
+    name: id,
+    state,
+    labels,
+    created: 1,
+  };
 }
 
 function facts(containers: ContainerFact[], more: Partial<TopologyFacts> = {}): TopologyFacts {
@@ -75,6 +83,27 @@ Deno.test("buildTopology() derives statuses from states, replicas and health che
   assert.equal(gone.nodes.find((n) => n.id === "host:h1")?.status, "down");
   assert.equal(gone.nodes.find((n) => n.id === `task:${"a".repeat(64)}`)?.status, "unknown");
   assert.equal(gone.nodes.find((n) => n.id === "service:a1/web")?.status, "down");
+});
+
+Deno.test("buildTopology() shows the newest container of each task slot, not Swarm's history", () => {
+  const slot = (id: string, n: number, state: string, created: number) => ({
+    ...container(id, state, { ...web, "com.docker.swarm.task.name": `shop_web.${n}.t${id}` }),
+    created,
+  });
+  const g = buildTopology(
+    facts([
+      slot("a", 1, "exited", 10), // replaced by b
+      slot("b", 1, "running", 20),
+      slot("c", 2, "exited", 30), // the newest of slot 2: it is down now
+    ]),
+    { at: NOW, version: 1 },
+  );
+  const tasks = g.nodes.filter((n) => n.kind === "task").map((n) => n.id).sort();
+  assert.deepEqual(tasks, [`task:${"b".repeat(64)}`, `task:${"c".repeat(64)}`]);
+  assert.deepEqual(g.nodes.find((n) => n.id === "service:a1/web")?.replicas, {
+    running: 1,
+    desired: 2,
+  });
 });
 
 Deno.test("buildTopology() cuts at maxNodes, marks truncated and keeps no dangling edge", () => {

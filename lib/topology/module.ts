@@ -81,6 +81,7 @@ export const topologyModule = defineModule<
             name: c.name,
             state: c.state,
             labels: c.labels,
+            created: c.created,
           })),
         };
       },

@@ -32,7 +32,11 @@ export interface TopologyDeps {
   /** Publishes one patch on the scope's topic (never throws; realtime is a hint). */
   publish(scope: TopologyScope, patch: TopologyPatch): Promise<void>;
   maxNodes?: number;
-  /** Default 500 ms: a burst of container events becomes one rebuild. */
+  /**
+   * Default 50 ms: a burst of container events becomes one rebuild, and the map's 200 ms budget
+   * from a change to the repaint (issue 22) keeps most of its room for the browser. Rebuilds of a
+   * scope never overlap, so a storm of events costs at most one build after another per scope.
+   */
   debounceMs?: number;
   /** Default 24 h. */
   watchMs?: number;
@@ -52,7 +56,7 @@ interface Watched {
 /** Creates the service; see the module comment. */
 export function createTopology(deps: TopologyDeps) {
   const maxNodes = deps.maxNodes ?? MAX_NODES;
-  const debounceMs = deps.debounceMs ?? 500;
+  const debounceMs = deps.debounceMs ?? 50;
   const watchMs = deps.watchMs ?? 24 * 3_600_000;
   const maxScopes = deps.maxScopes ?? 256;
   const watched = new Map<string, Watched>();
