@@ -22,6 +22,7 @@ import { templatesModule } from "./lib/templates/module.ts";
 import { buildsModule } from "./lib/builds/module.ts";
 import { snapshotsModule } from "./lib/snapshots/module.ts";
 import { nasModule } from "./lib/nas/module.ts";
+import { topologyModule } from "./lib/topology/module.ts";
 import { systemModule } from "./lib/system/module.ts";
 import { billingModule } from "./lib/billing/module.ts";
 import { enforcementModule } from "./lib/enforcement/module.ts";
@@ -48,6 +49,8 @@ export const MODULES = [
   buildsModule,
   snapshotsModule,
   nasModule,
+  // After every module whose services it reads (it builds the map from them).
+  topologyModule,
   systemModule,
   billingModule,
   // After apps and billing: stops apps through the apps service once a grace period is over.

@@ -23,6 +23,8 @@ import { buildOverheadBench, webhookAckBench } from "./builds_bench.ts";
 import { snapshotsBench } from "./snapshots_bench.ts";
 import { rawTierBench } from "./raw_tier_bench.ts";
 import { billingBench } from "./billing_bench.ts";
+import { topologyBench } from "./topology_bench.ts";
+import { topologyServerBench } from "./topology_server_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -207,6 +209,8 @@ record("rules_ingest_overhead_pct", (await benchRulesOverhead()).overheadPct);
 await rawTierBench(record);
 // The hourly billing run for 100 orgs × 10 apps on a SQLite file (one hour, then 24 missed ones).
 await billingBench(record);
+// The topology's server side: a container's change to its node patch with ~500 nodes watched.
+await topologyServerBench(record);
 // Signed GitHub pushes to an app's webhook over a real socket: the ack, each queuing a build.
 await webhookAckBench(record);
 // Hub memory under 50 API writers, the hub in its own process as `deno task start` runs it.
@@ -237,6 +241,8 @@ else {
 await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`));
 // Templates: the built-in wordpress (stand-ins) provisioned with a domain, until it answers.
 await templatesBench(record).catch((e) => console.log(`templates figures skipped: ${e}`));
+// Topology: a status patch to the node repainted in Chromium with 500 nodes on the map.
+await topologyBench(record).catch((e) => console.log(`topology figures skipped: ${e}`));
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 // Figures of an opt-in run not made this time (the agent over an hour) stay as last measured.

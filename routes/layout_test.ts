@@ -97,6 +97,9 @@ Deno.test("API: an organization's resources are under /api/v1/orgs/{org}, old pa
     if (r.kind !== "api" || !paths.has(r.path) || aliases.has(r.path)) continue;
     // The Prometheus scrape keeps the path scrapers expect; its token names the organization.
     if (r.path === "/metrics") continue;
+    // The topology answers one organization (`?org=<slug>`) or, to a platform admin's session
+    // without it, the whole install (issue 22): one path for both scopes, like its realtime topic.
+    if (r.path === "/api/v1/topology") continue;
     // A caller's own invitations name an organization (/api/v1/me/invitations/:org) but are theirs.
     // Platform-admin routes span organizations (the cluster's nodes are hosts of any of them).
     const ofOrg = r.policy.startsWith("org:") ||

@@ -87,6 +87,8 @@ import * as buildWebhook from "./o/[org]/apps/[app]/webhook.tsx";
 import * as nasPage from "./o/[org]/storage/nas.tsx";
 import * as billingPage from "./o/[org]/billing.tsx";
 import * as adminBilling from "./admin/billing.tsx";
+import * as orgTopology from "./o/[org]/topology.tsx";
+import * as adminTopology from "./admin/topology.tsx";
 
 export type { PageKit };
 export { renderErrorPage } from "./_error.tsx";
@@ -163,6 +165,7 @@ export const pageRoutes: Record<string, PageRoutes[]> = {
   snapshots: [storageIndex, storageTargets, storageVolume],
   nas: [nasPage],
   billing: [billingPage, adminBilling],
+  topology: [orgTopology, adminTopology],
 };
 
 /** Before any page registers: validation wording, and the manifest for the layout's own island. */

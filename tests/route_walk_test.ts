@@ -79,6 +79,8 @@ dbTest("[e2e] route walk: every route declares a policy and enforces it", async 
       "PUT /api/v1/quotas/defaults",
       "PUT /api/v1/quotas/orgs/:org/overrides/:resource",
       "DELETE /api/v1/quotas/orgs/:org/overrides/:resource",
+      // Issue 22's topology: members read their org's graph (admins: the whole install).
+      "GET /api/v1/topology",
     ]
   ) assert.ok(declared.includes(r), `${r} is not declared`);
 

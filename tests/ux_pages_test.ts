@@ -34,7 +34,7 @@ dbTest(
       [
         ...pick(nav, new RegExp(`>${name}</h2>([\\s\\S]*?)</ul>`)).matchAll(/<a [^>]*>([^<]+)</g),
       ].map((m) => m[1]);
-    assert.deepEqual(group("Fleet"), ["Dashboard", "Hosts"]);
+    assert.deepEqual(group("Fleet"), ["Dashboard", "Hosts", "Topology"]);
     assert.deepEqual(group("Apps"), [
       "Apps",
       "Templates",
@@ -52,7 +52,13 @@ dbTest(
       "Audit log",
       "Settings",
     ]);
-    assert.deepEqual(group("Admin"), ["Users", "Billing", "Quotas", "Organizations"]);
+    assert.deepEqual(group("Admin"), [
+      "Users",
+      "Billing",
+      "Quotas",
+      "Organizations",
+      "Topology",
+    ]);
     assert.ok(!/Sign out/.test(nav), "sign-out is not a navigation entry");
 
     const menu = pick(html, /<details class="user-menu"[^>]*>([\s\S]*?)<\/details>/);

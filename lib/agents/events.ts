@@ -1,6 +1,6 @@
 /**
  * What the agent registry tells other modules (lib/events.ts): an agent connected, a container
- * event arrived, the container cache changed, health results arrived. The registry does not know
+ * event arrived, the container cache changed, health results arrived, an agent went. The registry does not know
  * who listens (alerts and health do).
  */
 import type { ContainerEvent } from "../alerts/kinds/mod.ts";
@@ -16,6 +16,8 @@ declare module "../events.ts" {
   interface DomainEvents {
     /** A host's agent finished its hello and is live on this replica. */
     "agent.connected": { host: AgentHost };
+    /** A host's live agent connection on this replica closed (the host shows offline). */
+    "agent.disconnected": { host: AgentHost };
     /** A container event as the agent sent it, before the cache applies it. */
     "agent.container_event": { host: AgentHost; event: ContainerEvent };
     /** The cache applied a snapshot (no event) or a container event. */

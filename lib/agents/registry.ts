@@ -185,6 +185,7 @@ export function createAgentRegistry(deps: {
             // Not "seen" now: the last heartbeat stays the last sign of life, so an agent that
             // went silent before its connection was given up on is not made to look fresh.
             void realtime.publish(topics.hosts(host.org_id), { host_id: host.id, online: false });
+            deps.events.emit("agent.disconnected", { host });
           }
         },
       });

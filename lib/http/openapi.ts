@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { AppEnv } from "./context.ts";
 import { validationError } from "./errors.ts";
-import { declare, guard, type Policy } from "./policy.ts";
+import { declare, guard, type GuardOptions, type Policy } from "./policy.ts";
 
 /** The JSON error body every API error uses. */
 export const ErrorSchema = z.object({
@@ -36,7 +36,11 @@ export function toHonoPath(path: string): string {
  * Creates an OpenAPI route whose first middleware enforces `policy`, and records the policy for the
  * route-walk test. Every API route goes through here.
  */
-export function apiRoute<R extends Omit<RouteConfig, "middleware">>(policy: Policy, config: R) {
+export function apiRoute<R extends Omit<RouteConfig, "middleware">>(
+  policy: Policy,
+  config: R,
+  opts: GuardOptions = {},
+) {
   declare({
     method: config.method.toUpperCase(),
     path: toHonoPath(config.path),
@@ -45,7 +49,7 @@ export function apiRoute<R extends Omit<RouteConfig, "middleware">>(policy: Poli
   });
   return createRoute({
     ...config,
-    middleware: [guard(policy)] as const,
+    middleware: [guard(policy, opts)] as const,
     security: policy === "public" ? [] : AUTHENTICATED,
     responses: { ...(policy === "public" ? {} : STANDARD_ERRORS), ...config.responses },
   });

@@ -42,8 +42,17 @@ function wantsPage(path: string): boolean {
   return !isApiPath(path);
 }
 
+/** How a route bends its policy. */
+export interface GuardOptions {
+  /**
+   * An `org:*` route that platform admins signed in with a session may call without naming an
+   * organization, for the whole install: `orgScope` stays unset then (the topology map).
+   */
+  installForAdmins?: boolean;
+}
+
 /** The middleware enforcing a policy; sets `orgScope` for org policies. */
-export function guard(policy: Policy): MiddlewareHandler<AppEnv> {
+export function guard(policy: Policy, opts: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   return async function guardPolicy(c, next) {
     // Every route passes here with its parameters decoded, so a NUL is refused naming the parameter
     // (query and bodies are checked before routing, by `refuseNul`).
@@ -86,6 +95,9 @@ export function guard(policy: Policy): MiddlewareHandler<AppEnv> {
       org = await services.orgs.bySlug(slug.data);
     } else if (principal.tokenOrgId) {
       org = await services.orgs.byId(principal.tokenOrgId);
+    } else if (opts.installForAdmins && principal.isAdmin) {
+      // A platform admin's session without ?org: the whole install (no orgScope).
+      return await next();
     } else {
       const mine = await services.orgs.listForUser(principal.userId, principal.isAdmin);
       if (mine.length !== 1) {

@@ -25,6 +25,7 @@ export const islands = defineIslands({
   SnapshotProgress: "islands/SnapshotProgress.tsx",
   CostEstimateLive: "islands/CostEstimateLive.tsx",
   GraceCountdown: "islands/GraceCountdown.tsx",
+  TopologyMap: "islands/TopologyMap.tsx",
 });
 
 /** A registered island name. */

@@ -124,6 +124,8 @@ export const proxyModule = defineModule<
         const app = await appOf(orgId, name);
         return app ? app.spec.services.map((s) => s.name) : null;
       },
+      changed: (orgId, routeId) =>
+        core.events.emit("proxy.route_changed", { org_id: orgId, route_id: routeId }),
     });
     // An app's tasks moved or changed: its routes follow.
     core.events.on("app.changed", () => {

@@ -56,6 +56,8 @@ export interface ProxyDeps {
   appServices: AppServicesOf;
   /** bcrypt cost; tests lower it. */
   bcryptCost?: number;
+  /** Told after a route was created, changed or removed (the module emits `proxy.route_changed`). */
+  changed?: (orgId: string, routeId: string) => void;
 }
 
 /** A route with how its last load went. */
@@ -168,7 +170,9 @@ export function createProxy(deps: ProxyDeps) {
   /** Waits for the proxy to take the change and reads the route again (its status moved). */
   async function applied(orgId: string, id: string): Promise<RouteResult> {
     const outcome = await deps.ingress.request();
-    return { route: await store.get(orgId, id), applied: outcome };
+    const route = await store.get(orgId, id);
+    deps.changed?.(orgId, id);
+    return { route, applied: outcome };
   }
 
   const described = (spec: StoredRouteSpec) => ({
@@ -234,7 +238,9 @@ export function createProxy(deps: ProxyDeps) {
         described(route.spec),
         async () => {
           await store.remove(route);
-          return await deps.ingress.request();
+          const outcome = await deps.ingress.request();
+          deps.changed?.(route.org_id, route.id);
+          return outcome;
         },
       );
     },

@@ -8,14 +8,15 @@ import {
   CREDENTIAL_GONE,
   type RealtimeHub,
 } from "./hub.ts";
-import { orgTopicRole, parseTopic } from "./topics.ts";
+import { INSTALL_ID, orgTopicRole, parseTopic } from "./topics.ts";
 import type { OrgRole } from "../db/schema.ts";
 import type { Services } from "../../services.ts";
 
 /**
  * Who may read a topic: `user:<id>:*` only that user; `org:<id>:<name>` members of the organization
  * with the role `roles` names for it (by default the topics of topics.ts; platform admins everywhere;
- * tokens only in their own organization), and nobody for a name `roles` does not have.
+ * tokens only in their own organization), `org:install:<name>` platform admins' sessions only, and
+ * nobody for a name `roles` does not have.
  */
 export function topicAccess(
   orgs: Pick<Orgs, "roleOf">,
@@ -27,6 +28,8 @@ export function topicAccess(
     if (t.scope === "user") return t.id === p.userId;
     const needed = orgTopicRole(t.name, roles);
     if (needed === undefined) return false;
+    // The whole install's topics: platform admins' sessions only (a token is bound to one org).
+    if (t.id === INSTALL_ID) return p.isAdmin && !p.tokenOrgId;
     if (p.tokenOrgId && p.tokenOrgId !== t.id) return false;
     const role = p.isAdmin ? "owner" : await orgs.roleOf(t.id, p.userId);
     return role !== undefined && roleAtLeast(role, needed);

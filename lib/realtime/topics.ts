@@ -21,6 +21,12 @@ export type Topic<T> = string & { readonly [payload]: T };
 /** The payload type of a topic. */
 export type PayloadOf<X> = X extends Topic<infer T> ? T : never;
 
+/**
+ * The owner id of install-wide topics (`org:install:<name>`): no organization has it (their ids are
+ * UUIDs), and only platform admins signed in with a session may read them (access.ts).
+ */
+export const INSTALL_ID = "install";
+
 const TOPIC_RE = /^(org|user):([A-Za-z0-9-]{1,64}):([a-z0-9_.-]{1,64})$/;
 
 /** Whether `topic` is a well-formed `org:<orgId>:<name>` or `user:<userId>:<name>`. */

@@ -4,6 +4,8 @@
  *   per failure, after its row is recorded failed).
  * - `snapshots.verify_failed`: a target's verification (`restic check` plus a test restore)
  *   failed.
+ * - `snapshots.completed`: a snapshot ended complete (runs.ts, after its row says so); the
+ *   topology turns the volume's backup badge fresh.
  * Names, ids and restic's message only: never a password, a key or a file's content.
  */
 
@@ -31,8 +33,18 @@ export interface SnapshotVerifyFailed {
   at: number;
 }
 
+/** A snapshot that ended complete. */
+export interface SnapshotCompleted {
+  org_id: string;
+  id: string;
+  host_id: string;
+  volume: string;
+  at: number;
+}
+
 declare module "../events.ts" {
   interface DomainEvents {
+    "snapshots.completed": SnapshotCompleted;
     "snapshots.failed": SnapshotFailed;
     "snapshots.verify_failed": SnapshotVerifyFailed;
   }

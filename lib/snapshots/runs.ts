@@ -419,6 +419,13 @@ export function createSnapshotRuns(deps: RunDeps): SnapshotRuns {
         error: null,
       });
       publish({ kind: "state", id: snap.id, status: "complete", error: null });
+      deps.events?.emit("snapshots.completed", {
+        org_id: snap.org_id,
+        id: snap.id,
+        host_id: snap.host_id,
+        volume: snap.volume,
+        at: now,
+      });
     } else {
       // Stale locks go first: once the row says failed, a retry may start at once.
       if (!stopping) await unlock(conn, t);

@@ -37,6 +37,7 @@ import * as storageTargets from "./storage_targets.ts";
 import * as storageSchedules from "./storage_schedules.ts";
 import * as billing from "./billing.ts";
 import * as quotas from "./quotas.ts";
+import * as topology from "./topology.ts";
 
 /** Static registry of the v1 API's route files, by the module that owns them (modules.ts) or SHELL. */
 export const apiRoutes: Record<string, ApiRoutes[]> = {
@@ -60,4 +61,5 @@ export const apiRoutes: Record<string, ApiRoutes[]> = {
   snapshots: [storage, storageTargets, storageSchedules],
   nas: [nas],
   billing: [billing],
+  topology: [topology],
 };
