@@ -44,6 +44,7 @@ dbTest(
         spec: JSON.stringify({ services: [] }),
         migration_policy: "automatic",
         desired_state: "running",
+        priority: 0,
         current_deployment_id: null,
         created_by: null,
         created_at: 0,

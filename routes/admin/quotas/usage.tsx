@@ -81,10 +81,10 @@ export function register(app: Hono<AppEnv>): void {
                                     <Badge tone={TONE[r.level]}>{r.level}</Badge>
                                   )}
                                   {r.blocked
-                                    ? <span class="small">{" "}deploys blocked</span>
+                                    ? <span class="small">deploys blocked</span>
                                     : r.grace_ends_at !== null && (
                                       <span class="small">
-                                        {" "}grace {timeLeft(r.grace_ends_at, now)} left
+                                        grace {timeLeft(r.grace_ends_at, now)} left
                                       </span>
                                     )}
                                 </li>
