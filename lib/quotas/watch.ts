@@ -252,7 +252,7 @@ export function createQuotaWatch(deps: WatchDeps) {
     const now = clock.now();
     for (const resource of RESOURCES) {
       const u = used[resource];
-      // A resource no usage source measures (none registered: billing off) has nothing to compare.
+      // A resource no usage source measures has nothing to compare.
       if (u === undefined) continue;
       const limit = limits[resource] ?? null;
       const row = rows.get(resource);
