@@ -115,6 +115,8 @@ export const billingModule = defineModule<
     // (neither is added by a request, so admission has nothing to refuse: they grow while apps
     // run, and a violation's grace period then blocks deploys like any other).
     quotaAdmission.addUsage(async (orgId) => ({
+      // What Swarm runs (the last minute's observation) beside the apps' saved specs.
+      ...await billingUsage.reservedNow(orgId),
       storage_bytes: await billingFacts.storedBytes(orgId),
       egress_gb_month: Math.floor(await billingFacts.egressThisMonth(orgId) / 2 ** 30),
     }));

@@ -130,6 +130,22 @@ export function createUsage(db: Db, clock: Clock) {
       }
     },
 
+    /**
+     * What an org's services reserve now as Swarm ran them at the last observation (the open
+     * segments: desired replicas × reservations), for the quotas' utilisation.
+     */
+    async reservedNow(orgId: string): Promise<{ cpu_millis: number; memory_bytes: number }> {
+      const rows = await db.selectFrom("billing_usage")
+        .select(["replicas", "cpu_millis", "memory_bytes"])
+        .where("org_id", "=", orgId).where("ended_at", "is", null).execute();
+      let cpu = 0, memory = 0;
+      for (const r of rows) {
+        cpu += Number(r.replicas) * Number(r.cpu_millis);
+        memory += Number(r.replicas) * Number(r.memory_bytes);
+      }
+      return { cpu_millis: cpu, memory_bytes: memory };
+    },
+
     /** An org's segments that overlap [from, to) (ms), oldest first. */
     async segments(orgId: string, from: number, to: number): Promise<Segment[]> {
       const rows = await db.selectFrom("billing_usage").selectAll().where("org_id", "=", orgId)

@@ -85,3 +85,21 @@ Deno.test("usageFromSwarm() reads labels, desired replicas and reservations", ()
     return { org_id: "o", app_id: "a", service };
   }
 });
+
+dbTest("usage: reservedNow() sums the open segments, replicas × reservations", async (h) => {
+  const clock = manualClock(T0);
+  const usage = createUsage(h.db, clock);
+  await usage.observe([web, { ...web, service: "db", replicas: 1, cpu_millis: 250 }]);
+  clock.advance(60_000);
+  await usage.observe([{ ...web, replicas: 3 }, {
+    ...web,
+    service: "db",
+    replicas: 1,
+    cpu_millis: 250,
+  }]);
+  assert.deepEqual(await usage.reservedNow("o"), {
+    cpu_millis: 3 * 500 + 250,
+    memory_bytes: 4 * (1 << 28),
+  });
+  assert.deepEqual(await usage.reservedNow("other"), { cpu_millis: 0, memory_bytes: 0 });
+});

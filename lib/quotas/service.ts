@@ -157,9 +157,16 @@ export function createQuotas(deps: QuotasDeps) {
     return out;
   }
 
+  // Two sources may measure one resource (CPU and memory: the apps' saved specs, and what Swarm
+  // runs as billing observes it). The larger counts: Swarm runs more than the specs during a
+  // start-first update or a drain, and the specs ask for more while tasks wait for room.
   async function used(orgId: string): Promise<Amounts> {
     const out: Amounts = {};
-    for (const parts of await Promise.all(usage.map((u) => u(orgId)))) Object.assign(out, parts);
+    for (const parts of await Promise.all(usage.map((u) => u(orgId)))) {
+      for (const [r, v] of Object.entries(parts) as [Resource, number | undefined][]) {
+        if (v !== undefined) out[r] = Math.max(out[r] ?? v, v);
+      }
+    }
     return out;
   }
 

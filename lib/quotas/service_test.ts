@@ -243,3 +243,17 @@ dbTest("quotas: build minutes this month refuse the next build once used up", as
   clock.set(Date.UTC(2026, 5, 1));
   await builds.enqueue(nb, await s.quotaAdmission.prepare(org));
 });
+
+dbTest(
+  "quotas: two sources of one resource count the larger (specs vs what Swarm runs)",
+  async (h) => {
+    const s = testServices(h, manualClock());
+    const org = await insertOrg(h.db, "acme");
+    // As the apps module (saved specs) and billing (what Swarm ran at its last observation) do.
+    s.quotaAdmission.addUsage(() => Promise.resolve({ cpu_millis: 500, memory_bytes: 1 << 30 }));
+    s.quotaAdmission.addUsage(() => Promise.resolve({ cpu_millis: 750, memory_bytes: 1 << 20 }));
+    const used = await s.quotas.used(org);
+    assert.equal(used.cpu_millis, 750, "a start-first update runs more than the specs say");
+    assert.equal(used.memory_bytes, 1 << 30, "tasks waiting for room reserve nothing yet");
+  },
+);

@@ -1,7 +1,8 @@
 /**
  * Quotas while running (issue 21, lib/quotas/QUOTAS.md "While running"): every 30 s the
  * `quotas_usage` job recalculates each organization's use of every limited resource from what is
- * recorded (the usage sources admission counts: the apps' saved specs, this month's builds) and
+ * recorded (the usage sources: the apps' saved specs, what Swarm runs as billing observes it, this
+ * month's builds, billing's storage and egress facts; the larger of two for one resource) and
  * stores it in `quota_usage` with a level:
  *
  *   ok < 80 % ≤ warning < 90 % ≤ critical < 100 % ≤ full ≤ limit < over
