@@ -158,8 +158,9 @@ export function createQuotas(deps: QuotasDeps) {
   }
 
   // Two sources may measure one resource (CPU and memory: the apps' saved specs, and what Swarm
-  // runs as billing observes it). The larger counts: Swarm runs more than the specs during a
-  // start-first update or a drain, and the specs ask for more while tasks wait for room.
+  // runs as billing observes it). The larger counts: Swarm's specs hold more during a drain (the
+  // service scaled up for its replacements) or after its own rollback, and the saved specs hold
+  // more while a deployment has not reached Swarm yet.
   async function used(orgId: string): Promise<Amounts> {
     const out: Amounts = {};
     for (const parts of await Promise.all(usage.map((u) => u(orgId)))) {

@@ -253,7 +253,11 @@ dbTest(
     s.quotaAdmission.addUsage(() => Promise.resolve({ cpu_millis: 500, memory_bytes: 1 << 30 }));
     s.quotaAdmission.addUsage(() => Promise.resolve({ cpu_millis: 750, memory_bytes: 1 << 20 }));
     const used = await s.quotas.used(org);
-    assert.equal(used.cpu_millis, 750, "a start-first update runs more than the specs say");
-    assert.equal(used.memory_bytes, 1 << 30, "tasks waiting for room reserve nothing yet");
+    assert.equal(used.cpu_millis, 750, "a drain scales a service up beyond its saved spec");
+    assert.equal(
+      used.memory_bytes,
+      1 << 30,
+      "a deployment not in Swarm yet reserves nothing there",
+    );
   },
 );
