@@ -139,8 +139,20 @@ dbTest(
         [b1.name, b2.name].sort(),
       );
 
+      // Billing's observation of Swarm trails a stop by up to a minute: one still saying the three
+      // apps run must not make the next pass stop more (it counts what the apps' specs hold).
+      await s.billingUsage.observe([old, high, young].map((a) => ({
+        org_id: orgA.id,
+        app_id: a.id,
+        service: "db",
+        replicas: 1,
+        cpu_millis: 10,
+        memory_bytes: 0,
+      })));
+      assert.equal((await s.quotas.used(orgA.id)).cpu_millis, 30, "the stale observation counts");
       // Another pass changes nothing (it fits now; the wallet org runs nothing).
       assert.deepEqual(await r1.run(), { quota: 0, wallet: 0 });
+      assert.equal(await state(high), "running");
     } finally {
       await cleanupApps(docker, orgIds, SUITE);
       docker.close();

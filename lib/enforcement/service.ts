@@ -20,7 +20,7 @@
  */
 import type { RunningApp } from "../apps/service.ts";
 import type { App } from "../apps/store.ts";
-import type { Amounts, Limits, Resource } from "../quotas/resources.ts";
+import type { Limits, Resource } from "../quotas/resources.ts";
 import { formatAmount, RESOURCE_INFO } from "../quotas/resources.ts";
 import type { UsageStanding } from "../quotas/watch.ts";
 import type { Logger } from "../log.ts";
@@ -40,7 +40,7 @@ export interface EnforcementDeps {
     running(orgId: string): Promise<RunningApp[]>;
     stopForPolicy(app: App, reason: string, metadata?: Record<string, unknown>): Promise<boolean>;
   };
-  quotas: { limits(orgId: string): Promise<Limits>; used(orgId: string): Promise<Amounts> };
+  quotas: { limits(orgId: string): Promise<Limits> };
   watch: {
     blockedViolations(): Promise<Array<UsageStanding & { org_id: string }>>;
     appsStopped(s: UsageStanding & { org_id: string }, apps: string[]): void;
@@ -120,12 +120,20 @@ export function createEnforcement(deps: EnforcementDeps) {
   /** One quota violation: stops what it takes for the resource to fit. Returns the names. */
   async function quotaPass(v: UsageStanding & { org_id: string }): Promise<string[]> {
     if (!STOPPABLE.includes(v.resource)) return [];
-    const [limits, used] = await Promise.all([quotas.limits(v.org_id), quotas.used(v.org_id)]);
+    const [limits, running] = await Promise.all([
+      quotas.limits(v.org_id),
+      apps.running(v.org_id),
+    ]);
     const limit = limits[v.resource];
-    const u = used[v.resource];
+    // What the running apps' specs hold, which a stop frees at once. Not quotas.used(): it also
+    // takes billing's observation of Swarm, up to a minute behind a stop, and the next pass would
+    // stop more apps than the resource needs.
+    const u = v.resource === "replicas_per_service"
+      ? Math.max(0, ...running.map((a) => a.replicas))
+      : running.reduce((n, a) => n + a[v.resource as "cpu_millis" | "memory_bytes"], 0);
     // Raised back, or freed since the job looked: nothing to do (the job clears the level).
-    if (limit === undefined || u === undefined || u <= limit) return [];
-    const chosen = choose(await apps.running(v.org_id), v.resource, u, limit);
+    if (limit === undefined || u <= limit) return [];
+    const chosen = choose(running, v.resource, u, limit);
     const info = RESOURCE_INFO[v.resource];
     const reason = `quota exceeded: ${info.label} uses ${formatAmount(v.resource, u)} of ${
       formatAmount(v.resource, limit)
