@@ -43,7 +43,7 @@ import {
   runLayout,
   straightEdge,
 } from "./topology/layout.ts";
-import { type Usage, usageOf } from "./topology/metrics.ts";
+import { containerUsages, type Usage, usageOf } from "./topology/metrics.ts";
 import {
   BACKUP_TONE,
   backupText,
@@ -140,6 +140,8 @@ function hostIdOf(n: TopologyNode): string | null {
  */
 function usageKey(n: TopologyNode): string | null {
   if (!n.metricsTopic) return null;
+  // A task's bars come from its host's fleet summary, under its container id (FleetEvent.ctr).
+  if (n.kind === "task") return `${n.metricsTopic}#${n.id}`;
   const host = hostIdOf(n);
   return host ? `${n.metricsTopic}#${host}` : n.metricsTopic;
 }
@@ -459,6 +461,12 @@ export default function TopologyMap({ graph, topic, graphUrl }: TopologyMapProps
       event: (t, data) => {
         const u = usageOf(data);
         if (u) store.usageSignal(u.hostId ? `${t}#${u.hostId}` : t).value = u.usage;
+        // Only containers on the map: a signal per container the org ever ran would pile up.
+        for (const [id, usage] of containerUsages(data)) {
+          if (store.state.nodes.has(`task:${id}`)) {
+            store.usageSignal(`${t}#task:${id}`).value = usage;
+          }
+        }
       },
       state: () => {},
     });

@@ -44,3 +44,19 @@ export function usageOf(data: unknown): { hostId: string | null; usage: Usage } 
   }
   return null;
 }
+
+/**
+ * The containers' usage a fleet event carries (FleetEvent.ctr), as `[containerId, usage]`; none
+ * for any other event.
+ */
+export function containerUsages(data: unknown): [string, Usage][] {
+  if (!data || typeof data !== "object") return [];
+  const ctr = (data as Partial<FleetEvent>).ctr;
+  if (!ctr || typeof ctr !== "object") return [];
+  const out: [string, Usage][] = [];
+  for (const [id, v] of Object.entries(ctr)) {
+    if (!Array.isArray(v)) continue;
+    out.push([id, { cpu: pctOf(v[0]), mem: pctOf(v[1]) }]);
+  }
+  return out;
+}

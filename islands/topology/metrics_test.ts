@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { usageOf } from "./metrics.ts";
+import { containerUsages, usageOf } from "./metrics.ts";
 import { age, backupText, nodeSummary } from "./format.ts";
 import { smallGraph } from "./fixture.ts";
 
@@ -41,4 +41,13 @@ Deno.test("backupText() and age() say the state and how long ago", () => {
     nodeSummary(web, now),
     "App web, running, 3/3 replicas running, backup fresh · 1 h ago",
   );
+});
+
+Deno.test("containerUsages() reads the fleet summary's containers, clamped to 0–100", () => {
+  assert.deepEqual(containerUsages({ host_id: "h", ctr: { c1: [12, null], c2: [150, 40] } }), [
+    ["c1", { cpu: 12, mem: null }],
+    ["c2", { cpu: 100, mem: 40 }],
+  ]);
+  assert.deepEqual(containerUsages({ host_id: "h", cpu: 1 }), []);
+  assert.deepEqual(containerUsages(null), []);
 });

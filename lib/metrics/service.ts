@@ -178,6 +178,7 @@ export function createMetrics(deps: {
         s.host["cpu.total_pct"] ?? null,
         s.host["mem.used_pct"] ?? null,
       ]),
+      ...containerUsage(batch, last.host["mem.total_bytes"]),
     };
     if (live.json.length <= MAX_LIVE_BYTES) await realtime.publish(hostTopic, live);
     if (fleet) await realtime.publish(topics.fleetMetrics(host.org_id), fleet);
@@ -331,3 +332,26 @@ function sumPrefix(values: Record<string, number>, prefix: string): number {
 export type Metrics = ReturnType<typeof createMetrics>;
 /** What ingest last saw of a host's agent; see Metrics.agentState. */
 export type MetricAgentState = NonNullable<Awaited<ReturnType<Metrics["agentState"]>>>;
+
+/**
+ * The batch's newest container sample as `[cpu %, memory %]` per container (FleetEvent.ctr), for
+ * at most MAX_FLEET_CONTAINERS of them: every fleet client receives it with each host's batch. Memory
+ * is of the container's limit, or of the host's memory when it has none.
+ */
+const MAX_FLEET_CONTAINERS = 250;
+
+function containerUsage(
+  batch: MetricsBatch,
+  hostMemBytes: number | undefined,
+): Pick<FleetEvent, "ctr"> {
+  const sample = batch.samples.findLast((s) => s.containers);
+  if (!sample?.containers) return {};
+  const ctr: NonNullable<FleetEvent["ctr"]> = {};
+  for (const [id, v] of Object.entries(sample.containers).slice(0, MAX_FLEET_CONTAINERS)) {
+    const used = v["ctr.mem_used_bytes"];
+    const mem = v["ctr.mem_pct"] ??
+      (used !== undefined && hostMemBytes ? Math.round((used / hostMemBytes) * 1000) / 10 : null);
+    ctr[id] = [v["ctr.cpu_pct"] ?? null, mem];
+  }
+  return { ctr };
+}

@@ -112,6 +112,11 @@ export interface FleetEvent {
   tx?: number | null;
   /** `[t, cpu %, memory %]` of each sample of the batch (the newest 60). */
   points?: [number, number | null, number | null][];
+  /**
+   * The batch's newest container sample, per container id: `[cpu % of the host, memory %]`
+   * (memory of its limit, or of the host's memory without one). For the topology map's bars.
+   */
+  ctr?: Record<string, [number | null, number | null]>;
 }
 
 /** One batch's entry per check (small batches only; big ones come without). */

@@ -258,6 +258,10 @@ export function buildTopology(
       href: page(c.org_id, `/containers/${enc(c.host_id)}/${c.id.slice(0, 12)}`),
       status: containerStatus(c.state, host?.online ?? false, health),
       health,
+      // The host's fleet summary carries its containers' CPU and memory too (FleetEvent.ctr).
+      ...(facts.hostMetricsTopic
+        ? { metricsTopic: facts.hostMetricsTopic(c.org_id, c.host_id) }
+        : {}),
       detail: {
         state: c.state,
         container: c.id.slice(0, 12),
