@@ -318,6 +318,18 @@ Deno.test({
       await node(`app:${app.id}`).hover();
       await page.locator(".topo-svg[data-hover] .topo-node[data-near]").nth(1).waitFor();
 
+      // Clicking a node opens its page; so does Enter on a focused node.
+      await page.getByRole("button", { name: "Fit" }).click();
+      await node(`app:${app.id}`).click();
+      await page.waitForURL(new RegExp(`/o/acme/apps/${appName}$`));
+      await page.getByRole("heading", { name: appName }).first().waitFor();
+      await page.goBack();
+      await node(`app:${app.id}`).focus();
+      await page.keyboard.press("Enter");
+      await page.waitForURL(new RegExp(`/o/acme/apps/${appName}$`));
+      await page.goBack();
+      await node(`app:${app.id}`).waitFor();
+
       // Phones get the table.
       await page.setViewportSize(PHONE);
       assert.equal(await page.locator(".topo-map").isVisible(), false);
