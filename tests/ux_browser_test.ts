@@ -163,6 +163,7 @@ Deno.test({
       const wanted = [
         "/o/acme",
         "/o/acme/hosts",
+        "/o/acme/topology",
         "/o/acme/apps",
         "/o/acme/templates",
         "/o/acme/routes",
