@@ -25,6 +25,7 @@ import { rawTierBench } from "./raw_tier_bench.ts";
 import { billingBench } from "./billing_bench.ts";
 import { topologyBench } from "./topology_bench.ts";
 import { topologyServerBench } from "./topology_server_bench.ts";
+import { topologyE2eBench } from "./topology_e2e_bench.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { createRealtimeHub } from "../lib/realtime/hub.ts";
 import type { QueueSocket } from "../lib/realtime/client_queue.ts";
@@ -243,6 +244,9 @@ await proxyBench(record).catch((e) => console.log(`proxy figures skipped: ${e}`)
 await templatesBench(record).catch((e) => console.log(`templates figures skipped: ${e}`));
 // Topology: a status patch to the node repainted in Chromium with 500 nodes on the map.
 await topologyBench(record).catch((e) => console.log(`topology figures skipped: ${e}`));
+// Topology end to end: a container's state change in the cache to its node repainted in Chromium,
+// through a real hub with the ~540-node install (the two figures above as one).
+await topologyE2eBench(record).catch((e) => console.log(`topology e2e figures skipped: ${e}`));
 await Deno.remove(dataDir, { recursive: true });
 await Deno.mkdir(new URL(".", import.meta.url), { recursive: true });
 // Figures of an opt-in run not made this time (the agent over an hour) stay as last measured.

@@ -8,15 +8,17 @@
  * 500-node install (an install of 60 apps on 50 hosts would take this machine's whole Swarm), and
  * the fleet metrics topic carries samples for every host meanwhile, as it would.
  *
- * The publish time is taken just before `publish()` (Deno's `performance.timeOrigin + now()`); the
- * paint time in the page by a MutationObserver on the node's `data-status`, then the frame after it
- * (`requestAnimationFrame`, then a task after that frame, so the paint itself is included). Both
- * clocks are this machine's.
+ * The publish time is taken just before `publish()` (`Date.now()`); the paint time in the page by a
+ * MutationObserver on the node's `data-status`, then the frame after it (`requestAnimationFrame`,
+ * then a task after that frame, so the paint itself is included), also `Date.now()`: this machine's
+ * wall clock on both sides. bench/topology_e2e_bench.ts measures the whole path from a container's
+ * change with the real graph source, reusing this file's hub, page and probe.
  *
  * Run alone: `deno run -A bench/topology_bench.ts` (merges into bench/results.json).
  */
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import type { Services } from "../services.ts";
 import { loadConfig } from "../lib/config.ts";
 import { startHub } from "../hub.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -40,12 +42,17 @@ const NODES = 500;
 const PATCHES = 120;
 const WARMUP = 10;
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Installs the repaint probe: node id → when the frame after its `data-status` change was done. */
-async function installProbe(page: Page) {
+/**
+ * Installs the repaint probe: node id → when the frame after its `data-status` change was done,
+ * as `Date.now()`. The wall clock, read by the bench process and the browser alike, is the one
+ * clock both share: each one's `performance.timeOrigin` is its own start's reading of it, and the
+ * monotonic clocks drift from it over a long `deno task bench`.
+ */
+export async function installProbe(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { __painted: Record<string, number> };
     w.__painted = {};
@@ -62,12 +69,109 @@ async function installProbe(page: Page) {
       requestAnimationFrame(() => {
         // A task queued in the frame's callback runs after that frame's style, layout and paint.
         setTimeout(() => {
-          const t = performance.timeOrigin + performance.now();
+          const t = Date.now();
           for (const id of ids) w.__painted[id] = t;
         }, 0);
       });
     }).observe(root, { attributes: true, subtree: true, attributeFilter: ["data-status"] });
   });
+}
+
+/**
+ * When (`Date.now()`) the frame after node `id`'s `data-status` change made at or after `after` was
+ * done; throws when its status is then not `status`.
+ */
+export async function waitPainted(
+  page: Page,
+  id: string,
+  after: number,
+  status: string,
+): Promise<number> {
+  const painted = await page.waitForFunction(
+    ([id, after]) => {
+      const t = (window as unknown as { __painted: Record<string, number> }).__painted[id];
+      return t !== undefined && t >= after ? t : false;
+    },
+    [id, after] as const,
+    { timeout: 10_000, polling: 20 },
+  ).then((h) => h.jsonValue() as Promise<number>);
+  const shown = await page.locator(`.topo-node[data-id="${id}"]`).getAttribute("data-status");
+  if (shown !== status) throw new Error(`${id} shows ${shown}, expected ${status}`);
+  return painted;
+}
+
+/** A hub on a fresh SQLite data directory (no jobs, no local agent) and a Chromium beside it. */
+export async function startHubAndBrowser() {
+  const root = new URL("../", import.meta.url).pathname;
+  await buildIslands({ root });
+  const dataDir = await Deno.makeTempDir({ prefix: "capstan-bench-topology-" });
+  const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
+  const hub = await startHub(
+    loadConfig({
+      CAPSTAN_HOST: "127.0.0.1",
+      CAPSTAN_PORT: "0",
+      CAPSTAN_DATA_DIR: dataDir,
+      CAPSTAN_LOG_LEVEL: "error",
+      CAPSTAN_LOCAL_AGENT: "0",
+    }),
+    { jobs: false, log: silentLogger },
+  );
+  const browser = await launchBrowser(profile).catch(async (e) => {
+    await hub.stop();
+    throw e;
+  });
+  return {
+    hub,
+    browser,
+    async close() {
+      await browser.close();
+      await hub.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Ada, owner of org `acme` (created with her membership): the org the pages show. */
+export async function adaInAcme(services: Services) {
+  const user = await services.accounts.createUser(SYSTEM_CTX, ADA);
+  await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
+  return (await services.orgs.bySlug("acme"))!;
+}
+
+/**
+ * Signs Ada in and opens acme's topology page until its map shows `nodes` nodes and its socket is
+ * live, then installs the repaint probe.
+ */
+export async function openTopologyMap(browser: BrowserContext, hubUrl: string, nodes: number) {
+  const page = await browser.newPage();
+  await signIn(page, hubUrl);
+  await page.goto(`${hubUrl}/o/acme/topology`);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll(".topo-node").length === n,
+    nodes,
+    { timeout: 60_000 },
+  );
+  await page.locator(".topo-map .live[data-state=live]").waitFor({ timeout: 30_000 });
+  await installProbe(page);
+  return page;
+}
+
+/** Live CPU and memory for every host twice a second, as a real page gets; returns the stop. */
+export function publishFleetMetrics(services: Services, orgId: string, hostIds: string[]) {
+  let tick = 0;
+  const timer = setInterval(() => {
+    tick++;
+    for (const h of hostIds) {
+      void services.realtime.publish(topics.fleetMetrics(orgId), {
+        host_id: h,
+        t: Date.now(),
+        cpu: (tick * 7 + h.length * 13) % 100,
+        mem: (tick * 3 + 40) % 100,
+      });
+    }
+  }, 500);
+  return () => clearInterval(timer);
 }
 
 /** Runs the bench and records its figures. */
@@ -88,27 +192,11 @@ export async function topologyBench(record: RecordFigure): Promise<void> {
     record("topology_500_nodes_layout_ms", times[3]);
   }
 
-  const root = new URL("../", import.meta.url).pathname;
-  await buildIslands({ root });
-  const dataDir = await Deno.makeTempDir({ prefix: "capstan-bench-topology-" });
-  const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-  const hub = await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOG_LEVEL: "error",
-      CAPSTAN_LOCAL_AGENT: "0",
-    }),
-    { jobs: false, log: silentLogger },
-  );
+  const { hub, browser, close } = await startHubAndBrowser();
   const { services } = hub;
-  const browser = await launchBrowser(profile);
-  let metricsTimer: ReturnType<typeof setInterval> | undefined;
+  let stopMetrics: (() => void) | undefined;
   try {
-    const user = await services.accounts.createUser(SYSTEM_CTX, ADA);
-    await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
-    const org = (await services.orgs.bySlug("acme"))!;
+    const org = await adaInAcme(services);
     const graph: TopologyGraph = generatedGraph(NODES, {
       org: "acme",
       metricsTopic: () => topics.fleetMetrics(org.id),
@@ -119,30 +207,8 @@ export async function topologyBench(record: RecordFigure): Promise<void> {
     // version the patches reached, as the real one does.
     services.topology.graph = () => Promise.resolve({ ...structuredClone(graph), version });
 
-    const page = await browser.newPage();
-    await signIn(page, hub.url);
-    await page.goto(`${hub.url}/o/acme/topology`);
-    await page.waitForFunction(
-      (n) => document.querySelectorAll(".topo-node").length === n,
-      graph.nodes.length,
-      { timeout: 60_000 },
-    );
-    await page.locator(".topo-map .live[data-state=live]").waitFor({ timeout: 30_000 });
-    await installProbe(page);
-
-    // Live CPU and memory for every host twice a second while patches go out, as on a real page.
-    let tick = 0;
-    metricsTimer = setInterval(() => {
-      tick++;
-      for (const h of hostIds) {
-        void services.realtime.publish(topics.fleetMetrics(org.id), {
-          host_id: h,
-          t: Date.now(),
-          cpu: (tick * 7 + h.length * 13) % 100,
-          mem: (tick * 3 + 40) % 100,
-        });
-      }
-    }, 500);
+    const page = await openTopologyMap(browser, hub.url, graph.nodes.length);
+    stopMetrics = publishFleetMetrics(services, org.id, hostIds);
 
     const topic = scopeTopic({ kind: "org", orgId: org.id });
     const tasks = graph.nodes.filter((n) => n.kind === "task");
@@ -151,24 +217,13 @@ export async function topologyBench(record: RecordFigure): Promise<void> {
       const n = tasks[(i * 37) % tasks.length];
       n.status = n.status === "down" ? "running" : "down";
       const patch: TopologyPatch = { op: "node", version: ++version, node: { ...n } };
-      const sent = performance.timeOrigin + performance.now();
+      const sent = Date.now();
       await services.realtime.publish(topic, patch);
-      const painted = await page.waitForFunction(
-        ([id, after]) => {
-          const t = (window as unknown as { __painted: Record<string, number> }).__painted[id];
-          return t !== undefined && t >= after ? t : false;
-        },
-        [n.id, sent] as const,
-        { timeout: 10_000, polling: 20 },
-      ).then((h) => h.jsonValue() as Promise<number>);
+      const painted = await waitPainted(page, n.id, sent, n.status);
       if (i >= WARMUP) latencies.push(painted - sent);
-      const status = await page.locator(`.topo-node[data-id="${n.id}"]`).getAttribute(
-        "data-status",
-      );
-      if (status !== n.status) throw new Error(`${n.id} shows ${status}, expected ${n.status}`);
     }
-    clearInterval(metricsTimer);
-    metricsTimer = undefined;
+    stopMetrics();
+    stopMetrics = undefined;
     latencies.sort((a, b) => a - b);
     record("topology_500_nodes_patch_ms", percentile(latencies, 95));
     record("topology_500_nodes_patch_p50_ms", percentile(latencies, 50));
@@ -178,11 +233,8 @@ export async function topologyBench(record: RecordFigure): Promise<void> {
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "topology-bench-500.png") });
   } finally {
-    if (metricsTimer !== undefined) clearInterval(metricsTimer);
-    await browser.close();
-    await hub.stop();
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    stopMetrics?.();
+    await close();
   }
 }
 

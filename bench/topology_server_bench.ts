@@ -10,11 +10,12 @@
 import { openDatabase } from "../lib/db/mod.ts";
 import { migrateToLatest } from "../lib/db/migrate.ts";
 import { loadConfig } from "../lib/config.ts";
-import { createServices } from "../services.ts";
+import { createServices, type Services } from "../services.ts";
 import { createMemoryBus } from "../lib/realtime/bus.ts";
 import { memoryTransportPair } from "../lib/protocol/transport.ts";
 import { parseSpec } from "../lib/apps/service.ts";
 import type { ContainerState } from "../lib/protocol/messages.ts";
+import type { Host } from "../lib/hosts/rows.ts";
 import type { TopologyPatch } from "../lib/topology/graph.ts";
 import type { RecordFigure } from "./results.ts";
 import { recordAlone } from "./results.ts";
@@ -36,6 +37,96 @@ function container(id: string, name: string, state: string, labels: Record<strin
   } satisfies ContainerState;
 }
 
+/** A host of the seeded install: its fake agent's containers, as the cache holds them. */
+export type SeededHost = { host: Host; containers: ContainerState[] };
+
+/**
+ * Seeds organization `orgId` with `hosts` live hosts (fake agents through memoryTransportPair,
+ * attached to `s.agents`) and `apps` apps of 2 services × 10 replicas whose containers are spread
+ * over the hosts and in the cache; the first 7 apps' web services keep a volume. With 10 hosts and
+ * 20 apps the org's graph has about 540 nodes. Shared by the server bench and the end-to-end one.
+ */
+export async function seedInstall(
+  s: Services,
+  orgId: string,
+  opts: { hosts: number; apps: number },
+): Promise<SeededHost[]> {
+  const hosts: SeededHost[] = [];
+  for (let i = 0; i < opts.hosts; i++) {
+    const host = (await s.hosts.create(CTX, orgId, { name: `host-${i}` })).host;
+    const [hubEnd, agentEnd] = memoryTransportPair();
+    const attached = s.agents.attach(host, hubEnd);
+    agentEnd.send(JSON.stringify({
+      t: "hello",
+      protocol: 1,
+      agent_version: "bench",
+      machine_id: `machine-bench-${i}`.padEnd(16, "0"),
+      hostname: `host-${i}`,
+      engine: null,
+    }));
+    await attached;
+    hosts.push({ host, containers: [] });
+  }
+  let n = 0;
+  for (let a = 0; a < opts.apps; a++) {
+    const app = await s.apps.store.create(orgId, {
+      name: `app-${a}`,
+      spec: parseSpec({
+        services: ["web", "worker"].map((name) => ({
+          name,
+          image: "capstan-test/busybox:latest",
+          replicas: 10,
+          // Some apps keep data: their web service's volume on each host it runs on.
+          volumes: name === "web" && a < 7 ? [{ name: `data-${a}`, target: "/data" }] : [],
+        })),
+      }),
+    }, null);
+    for (const service of ["web", "worker"]) {
+      for (let r = 0; r < 10; r++) {
+        const id = (n++).toString(16).padStart(64, "0");
+        hosts[r % hosts.length].containers.push(
+          container(id, `app-${a}_${service}.${r}`, "running", {
+            "capstan.app": app.id,
+            "capstan.service": service,
+          }),
+        );
+      }
+    }
+  }
+  for (const x of hosts) await s.hosts.applySnapshot(x.host, x.containers);
+  return hosts;
+}
+
+/** One state change: the container, its new state and when it was made (both clocks). */
+export type ContainerChange = { id: string; state: string; t: number; at: number };
+
+/** The `i`-th change of a run: which container, on which host, and the state it goes to. */
+export function nextChange(hosts: SeededHost[], i: number) {
+  const x = hosts[i % hosts.length];
+  const c = x.containers[Math.floor(i / hosts.length) % x.containers.length];
+  return { x, c, state: c.state === "running" ? "exited" : "running" };
+}
+
+/**
+ * Makes the `i`-th change: flips one task container between running and exited in the agents'
+ * cache and emits `agent.containers_changed`, as a container event from its agent does. `t`
+ * (`performance.now()`) and `at` (`Date.now()`, comparable with a browser's on this machine) are
+ * taken just before the cache changes.
+ */
+export async function changeContainer(
+  s: Services,
+  hosts: SeededHost[],
+  i: number,
+): Promise<ContainerChange> {
+  const { x, c, state } = nextChange(hosts, i);
+  c.state = state;
+  const t = performance.now();
+  const at = Date.now();
+  await s.hosts.applyContainer(x.host, c.id, c);
+  s.events.emit("agent.containers_changed", { host: x.host });
+  return { id: c.id, state, t, at };
+}
+
 /** The graph's size and the latencies of `changes` state changes (ms, sorted). */
 export async function topologyRuns(opts: { hosts: number; apps: number; changes: number }) {
   const dir = await Deno.makeTempDir({ prefix: "capstan-topology-bench-" });
@@ -49,49 +140,7 @@ export async function topologyRuns(opts: { hosts: number; apps: number; changes:
   try {
     await migrateToLatest(h.db);
     const org = await s.orgs.create(CTX, { slug: "acme", name: "Acme" });
-    const hosts = [];
-    for (let i = 0; i < opts.hosts; i++) {
-      const host = (await s.hosts.create(CTX, org.id, { name: `host-${i}` })).host;
-      const [hubEnd, agentEnd] = memoryTransportPair();
-      const attached = s.agents.attach(host, hubEnd);
-      agentEnd.send(JSON.stringify({
-        t: "hello",
-        protocol: 1,
-        agent_version: "bench",
-        machine_id: `machine-bench-${i}`.padEnd(16, "0"),
-        hostname: `host-${i}`,
-        engine: null,
-      }));
-      await attached;
-      hosts.push({ host, containers: [] as ContainerState[] });
-    }
-    let n = 0;
-    for (let a = 0; a < opts.apps; a++) {
-      const app = await s.apps.store.create(org.id, {
-        name: `app-${a}`,
-        spec: parseSpec({
-          services: ["web", "worker"].map((name) => ({
-            name,
-            image: "capstan-test/busybox:latest",
-            replicas: 10,
-            // Some apps keep data: their web service's volume on each host it runs on.
-            volumes: name === "web" && a < 7 ? [{ name: `data-${a}`, target: "/data" }] : [],
-          })),
-        }),
-      }, null);
-      for (const service of ["web", "worker"]) {
-        for (let r = 0; r < 10; r++) {
-          const id = (n++).toString(16).padStart(64, "0");
-          hosts[r % hosts.length].containers.push(
-            container(id, `app-${a}_${service}.${r}`, "running", {
-              "capstan.app": app.id,
-              "capstan.service": service,
-            }),
-          );
-        }
-      }
-    }
-    for (const x of hosts) await s.hosts.applySnapshot(x.host, x.containers);
+    const hosts = await seedInstall(s, org.id, opts);
 
     const scope = { kind: "org" as const, orgId: org.id };
     const reads: number[] = [];
@@ -103,26 +152,21 @@ export async function topologyRuns(opts: { hosts: number; apps: number; changes:
     }
 
     const topic = `org:${org.id}:topology`;
-    let waiter: { id: string; state: string; done: () => void } | undefined;
+    let waiter: { id: string; state: string; done: (t: number) => void } | undefined;
     bus.subscribe((t, data) => {
       const p = data as TopologyPatch;
       if (
         t === topic && waiter && p.op === "node" && p.node.id === `task:${waiter.id}` &&
         p.node.detail?.state === waiter.state
-      ) waiter.done();
+      ) waiter.done(performance.now());
     });
     const latencies: number[] = [];
     for (let i = 0; i < opts.changes; i++) {
-      const x = hosts[i % hosts.length];
-      const c = x.containers[Math.floor(i / hosts.length) % x.containers.length];
-      const state = c.state === "running" ? "exited" : "running";
-      c.state = state;
-      const arrived = new Promise<void>((done) => (waiter = { id: c.id, state, done }));
-      const t = performance.now();
-      await s.hosts.applyContainer(x.host, c.id, c);
-      s.events.emit("agent.containers_changed", { host: x.host });
-      await arrived;
-      latencies.push(performance.now() - t);
+      // The waiter is in place before the change: its patch may come before the call returns.
+      const { c, state } = nextChange(hosts, i);
+      const arrived = new Promise<number>((done) => (waiter = { id: c.id, state, done }));
+      const change = await changeContainer(s, hosts, i);
+      latencies.push((await arrived) - change.t);
     }
     await s.topology.close();
     return {
