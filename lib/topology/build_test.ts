@@ -253,3 +253,37 @@ Deno.test("topology service: publishes diffs of watched scopes only, one rebuild
   assert.equal(again.version, published[0].version);
   await topo.close();
 });
+
+Deno.test("topology service: events during a rebuild share the one rebuild queued after it", async () => {
+  const state = { containers: [container("a", "running", web)] };
+  const src = sources(state);
+  let builds = 0;
+  let release: (() => void) | undefined;
+  const topo = createTopology({
+    sources: {
+      ...src,
+      containers: async (o, l) => {
+        builds++;
+        // The second build (the first after the read) holds until the test lets it go.
+        if (builds === 2) await new Promise<void>((r) => release = r);
+        return src.containers(o, l);
+      },
+    },
+    clock: manualClock(NOW),
+    log: silentLogger,
+    publish: () => Promise.resolve(),
+    debounceMs: 1,
+  });
+  await topo.graph({ kind: "org", orgId: "o1" });
+  topo.changed("o1");
+  while (!release) await new Promise((r) => setTimeout(r, 1)); // the rebuild is running
+  state.containers = [container("a", "exited", web)];
+  for (let i = 0; i < 20; i++) {
+    topo.changed("o1");
+    await new Promise((r) => setTimeout(r, 2)); // spread past the debounce
+  }
+  release();
+  await topo.idle();
+  assert.equal(builds, 3, "the read, the running rebuild, one follow-up for all 20 events");
+  await topo.close();
+});

@@ -2,8 +2,8 @@
  * The topology service: builds a scope's graph on request and keeps it live. Each scope read
  * through the API is "watched" (for `watchMs` after its last read, at most `maxScopes` of them,
  * the least recently read going first): the graph last published for it is kept as its baseline.
- * A domain event that may change a scope schedules one rebuild (trailing, at most one per
- * `debounceMs` per scope, one at a time per scope); the rebuild is diffed against the baseline and
+ * A domain event that may change a scope schedules one rebuild (trailing `debounceMs`, one at a time
+ * per scope, events during one sharing the next); the rebuild is diffed against the baseline and
  * only the differences go out on the scope's topic, numbered on from the baseline's version.
  *
  * The realtime layer cannot say who subscribed (subscribers may be on another replica), so a read
@@ -33,9 +33,11 @@ export interface TopologyDeps {
   publish(scope: TopologyScope, patch: TopologyPatch): Promise<void>;
   maxNodes?: number;
   /**
-   * Default 50 ms: a burst of container events becomes one rebuild, and the map's 200 ms budget
-   * from a change to the repaint (issue 22) keeps most of its room for the browser. Rebuilds of a
-   * scope never overlap, so a storm of events costs at most one build after another per scope.
+   * Default 10 ms: the events of one burst (an agent's message, a deployment's writes) become one
+   * rebuild without delaying a lone change much: the map's 200 ms budget from a change to the
+   * repaint (issue 22) goes to the rebuild and the browser. Rebuilds of a scope never overlap, and
+   * events arriving while one runs share the one queued after it, so a storm of events costs at
+   * most one build after another per scope.
    */
   debounceMs?: number;
   /** Default 24 h. */
@@ -49,6 +51,8 @@ interface Watched {
   baseline: TopologyGraph;
   readAt: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** A rebuild is queued behind the one in progress and has not started: new events ride on it. */
+  queued?: boolean;
   /** The rebuild or read in progress (one at a time per scope). */
   chain: Promise<unknown>;
 }
@@ -56,7 +60,7 @@ interface Watched {
 /** Creates the service; see the module comment. */
 export function createTopology(deps: TopologyDeps) {
   const maxNodes = deps.maxNodes ?? MAX_NODES;
-  const debounceMs = deps.debounceMs ?? 50;
+  const debounceMs = deps.debounceMs ?? 10;
   const watchMs = deps.watchMs ?? 24 * 3_600_000;
   const maxScopes = deps.maxScopes ?? 256;
   const watched = new Map<string, Watched>();
@@ -117,10 +121,15 @@ export function createTopology(deps: TopologyDeps) {
 
   function schedule(w: Watched) {
     if (closed) return;
-    if (w.timer) return; // already due: this event rides along
+    // Already due, or queued and not started (it reads the facts when it starts): ride along.
+    if (w.timer || w.queued) return;
     w.timer = setTimeout(() => {
       w.timer = undefined;
-      void serial(w, () => advance(w)).catch((err) =>
+      w.queued = true;
+      void serial(w, () => {
+        w.queued = false;
+        return advance(w);
+      }).catch((err) =>
         deps.log.warn("topology: rebuild failed", { scope: scopeKey(w.scope), error: String(err) })
       );
     }, debounceMs);
