@@ -111,9 +111,13 @@ const PlanSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, "must be a 3-letter currency code like EUR"),
   cpu_core_hour: Minor.openapi({ description: "Per core-hour reserved, minor units" }),
   memory_gib_hour: Minor.openapi({ description: "Per GiB-hour of memory reserved" }),
-  storage_gib_month: Minor.openapi({ description: "Per GiB-month stored (not metered yet)" }),
-  egress_gib: Minor.openapi({ description: "Per GiB of egress (not metered yet)" }),
-  build_minute: Minor.openapi({ description: "Per build minute (not metered yet)" }),
+  storage_gib_month: Minor.openapi({
+    description: "Per GiB-month stored (730 h), volumes and snapshot data",
+  }),
+  egress_gib: Minor.openapi({ description: "Per GiB (2^30 bytes) app containers transmitted" }),
+  build_minute: Minor.openapi({
+    description: "Per build minute (each build rounded up to a minute)",
+  }),
 }).strict().openapi("PricePlan");
 const MoneyMoveSchema = z.object({
   kind: z.enum(["top_up", "refund", "adjustment"]),
