@@ -23,7 +23,7 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { isUniqueViolation } from "../db/unique.ts";
+import { closeSegment, lostRace, Raced } from "./segments.ts";
 import { buildMinutes, counterDelta, type CounterRead, HOUR_MS } from "./meter.ts";
 
 /** A container of an app's Swarm task, on a Capstan host. */
@@ -99,8 +99,6 @@ const BUILD_PAGE = 1000;
 /** Builds whose end committed a little after a later one's are read again (the key dedups). */
 const BUILD_SLACK_MS = 10 * 60_000;
 
-class Raced extends Error {}
-
 const storageKey = (f: { org_id: string; app_id: string; kind: string }) =>
   `${f.org_id}\0${f.app_id}\0${f.kind}`;
 
@@ -144,13 +142,7 @@ export function createFacts(deps: FactsDeps) {
             kept.add(k);
             continue;
           }
-          const r = Number(o.started_at) >= at
-            ? await tx.deleteFrom("billing_storage").where("id", "=", o.id)
-              .where("ended_at", "is", null).executeTakeFirst().then((x) => x.numDeletedRows)
-            : await tx.updateTable("billing_storage").set({ ended_at: at })
-              .where("id", "=", o.id).where("ended_at", "is", null).executeTakeFirst()
-              .then((x) => x.numUpdatedRows);
-          if (Number(r) !== 1) throw new Raced();
+          await closeSegment(tx, "billing_storage", o, at);
           closed++;
         }
         for (const [k, f] of want) {
@@ -169,7 +161,7 @@ export function createFacts(deps: FactsDeps) {
         return { opened, closed };
       });
     } catch (err) {
-      if (err instanceof Raced || isUniqueViolation(err)) {
+      if (lostRace(err)) {
         return { opened: 0, closed: 0, raced: true };
       }
       throw err;
@@ -280,7 +272,7 @@ export function createFacts(deps: FactsDeps) {
         report.containers += mine.length;
         report.bytes += added;
       } catch (err) {
-        if (!(err instanceof Raced) && !isUniqueViolation(err)) throw err;
+        if (!lostRace(err)) throw err;
         report.raced++;
       }
     }

@@ -8,7 +8,7 @@
 import type { Db } from "../db/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { uuidv7 } from "../util/ids.ts";
-import { isUniqueViolation } from "../db/unique.ts";
+import { closeSegment, lostRace } from "./segments.ts";
 import type { SwarmService, SwarmTask } from "../docker/swarm_types.ts";
 import { LABELS } from "../apps/swarm_spec.ts";
 import type { SwarmGateway } from "../apps/gateway.ts";
@@ -31,8 +31,6 @@ export interface ObserveReport {
   /** Another observer (a hub replica) changed the same segments first; its picture stands. */
   raced?: boolean;
 }
-
-class Raced extends Error {}
 
 const keyOf = (u: { app_id: string; service: string }) => `${u.app_id}\0${u.service}`;
 
@@ -95,13 +93,7 @@ export function createUsage(db: Db, clock: Clock) {
               continue;
             }
             // Conditional: a replica that closed it first wins, and this transaction gives way.
-            const r = Number(o.started_at) >= at
-              ? await tx.deleteFrom("billing_usage").where("id", "=", o.id)
-                .where("ended_at", "is", null).executeTakeFirst().then((x) => x.numDeletedRows)
-              : await tx.updateTable("billing_usage").set({ ended_at: at })
-                .where("id", "=", o.id).where("ended_at", "is", null).executeTakeFirst()
-                .then((x) => x.numUpdatedRows);
-            if (Number(r) !== 1) throw new Raced();
+            await closeSegment(tx, "billing_usage", o, at);
             closed++;
           }
           for (const [k, w] of want) {
@@ -123,7 +115,7 @@ export function createUsage(db: Db, clock: Clock) {
           return { opened, closed };
         });
       } catch (err) {
-        if (err instanceof Raced || isUniqueViolation(err)) {
+        if (lostRace(err)) {
           return { opened: 0, closed: 0, raced: true };
         }
         throw err;
