@@ -20,11 +20,13 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  mark,
   openPage,
   PHONE,
   shot,
   signIn,
   startBrowserHub,
+  stayed,
 } from "./support/browser.ts";
 
 const SUITE = "apps-browser";
@@ -39,12 +41,6 @@ const COMMAND = [
   // sh as PID 1 with a trap stops at once on SIGTERM (httpd as PID 1 would ignore it for 10 s).
   'trap "exit 0" TERM; echo "serving $GREETING"; mkdir -p /www && echo "$GREETING from $(hostname)" > /www/index.html && httpd -f -p 80 -h /www & wait',
 ].join("\n");
-
-/** Marks the page, so a later check can tell it was not reloaded. */
-const mark = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
-const stayed = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
 
 /** Waits until deployment `n`'s badge in the timeline says `status` (rewritten live). */
 async function deploymentStatus(page: Page, n: number, status: string, timeout = 120_000) {

@@ -23,11 +23,13 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  mark,
   openPage,
   PHONE,
   shot,
   signIn,
   startBrowserHub,
+  stayed,
 } from "./support/browser.ts";
 
 const SUITE = "builds-browser";
@@ -35,12 +37,6 @@ const missing = chromiumMissing();
 const dockerIgnored = dockerTestsIgnored(SUITE);
 if (missing && !IN_CI) console.log(`note: builds browser test ignored: ${missing}`);
 const TOKEN = `tok-${crypto.randomUUID()}`;
-
-/** Marks the page, so a later check can tell it was not reloaded. */
-const mark = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
-const stayed = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
 
 /** A site from the test busybox whose build writes a few lines of its own. */
 const SITE = {

@@ -25,11 +25,13 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  mark,
   openPage,
   PHONE,
   shot,
   signIn,
   startBrowserHub,
+  stayed,
 } from "./support/browser.ts";
 
 const SUITE = "health-browser";
@@ -104,12 +106,6 @@ function browserTest(
     },
   });
 }
-
-/** Marks the page, so a later check can tell the page was not reloaded. */
-const mark = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
-const stayed = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
 
 /** Waits until the badge of check `id` shows `state`. */
 async function badge(page: Page, id: string, state: string, timeout: number) {

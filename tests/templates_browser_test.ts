@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 import { createDockerClient } from "../lib/docker/client.ts";
 import { dockerTestsIgnored, eventually } from "../lib/docker/testing.ts";
 import { cleanupApps } from "./support/apps.ts";
@@ -25,23 +25,19 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  mark,
   openPage,
   PHONE,
   shot,
   signIn,
   startBrowserHub,
+  stayed,
 } from "./support/browser.ts";
 
 const SUITE = "templates-browser";
 const missing = chromiumMissing();
 const dockerIgnored = dockerTestsIgnored(SUITE);
 if (missing && !IN_CI) console.log(`note: templates browser test ignored: ${missing}`);
-
-/** Marks the page, so a later check can tell it was not reloaded. */
-const mark = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
-const stayed = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
 
 Deno.test({
   name:

@@ -33,23 +33,19 @@ import {
   DESKTOP,
   IN_CI,
   launchBrowser,
+  mark,
   openPage,
   PHONE,
   shot,
   signIn,
   startBrowserHub,
+  stayed,
 } from "./support/browser.ts";
 
 const SUITE = "topology-browser";
 const missing = chromiumMissing();
 const dockerIgnored = dockerTestsIgnored(SUITE);
 if (missing && !IN_CI) console.log(`note: topology browser test ignored: ${missing}`);
-
-/** Marks the page, so a later check can tell it was not reloaded. */
-const mark = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
-const stayed = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
 
 /** The map's scale, from its transform (`translate(x y) scale(k)`). */
 async function scale(page: Page): Promise<number> {

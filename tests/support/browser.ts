@@ -157,3 +157,11 @@ export async function openPage(context: BrowserContext, errors: string[]): Promi
   page.on("console", (m) => pageConsoleError(m) && errors.push(m.text()));
   return page;
 }
+
+/** Marks the page, so a later `stayed()` can tell it was not reloaded (a live update, not a refresh). */
+export const mark = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { __stay: number }).__stay = 1);
+
+/** True while the page marked by `mark()` has not been reloaded or left. */
+export const stayed = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { __stay?: number }).__stay === 1);
