@@ -15,6 +15,8 @@ export const DEFAULT_MAX_SERIES_PER_HOST = 5000;
 const LIVE_COUNT_FRESH_MS = 60_000;
 /** Keys per host remembered as counted in `capped_series`, so a refused series is counted once. */
 const CAPPED_KEYS_KEPT = 10_000;
+/** Reports at most in one group commit on SQLite (see commitGroup): bounds the time the connection is held. */
+const MAX_GROUP_REPORTS = 64;
 
 /**
  * PostgreSQL advisory lock class of a host's series: ingest holds it shared for its transaction,
@@ -75,9 +77,14 @@ export function screenSamples(
 
 function flatten(samples: MetricsSample[]): Point[] {
   const points: Point[] = [];
+  // One key string per host series for the whole batch: a string made once keeps its hash, and a
+  // batch looks each point's key up several times (a fresh string per point was 6 % of ingest).
+  const hostKeys = new Map<string, string>();
   for (const s of samples) {
     for (const key in s.host) {
-      points.push({ container: "", key, sk: `\u0000${key}`, t: s.t, v: s.host[key] });
+      let sk = hostKeys.get(key);
+      if (sk === undefined) hostKeys.set(key, sk = `\u0000${key}`);
+      points.push({ container: "", key, sk, t: s.t, v: s.host[key] });
     }
     if (s.containers) {
       for (const id in s.containers) {
@@ -442,96 +449,60 @@ export function createMetricStore(
     agent: (stored: number, capped: Capped) => (string | number | null)[];
   }
 
-  function ingestSqlite(w: Work): Promise<Committed> {
-    const { hostId, batch, now } = w;
-    const raw = dbh.sqlite!;
-    const st = statements ??= prepareSqlite();
-    const spoolEpoch = epochOf(batch);
-    // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
-    return dbh.db.connection().execute((): Promise<Committed> => {
-      let current: string | undefined;
-      let epochChanged: IngestResult["epochChanged"];
-      let resolved: Resolved;
-      let capped: Capped;
-      let points: Point[];
-      raw.exec("BEGIN IMMEDIATE");
-      try {
-        const inserted = st.addBatch.run(
-          hostId,
-          batch.epoch ?? "",
-          batch.seq,
-          now,
-          batch.samples.length,
-          batch.dropped,
-        );
-        if (inserted.changes === 0) {
-          raw.exec("ROLLBACK");
-          return Promise.resolve({ duplicate: true });
-        }
-        const gen = st.seriesGen.get(hostId) as { g: number } | undefined;
-        const host = hostSeries(hostId, Number(gen?.g ?? 0));
-        resolved = { host, fresh: new Map(), refused: new Set() };
-        const newKeys: string[] = [];
-        for (const k of missingKeys(w.points, host.ids)) {
-          const row = st.findSeries.get(hostId, ...splitKey(k)) as { id: number } | undefined;
-          if (row) resolved.fresh.set(k, Number(row.id));
-          else newKeys.push(k);
-        }
-        let cappedSeries = 0;
-        if (newKeys.length) {
-          const live = cachedLive(host, now) ?? {
-            n: Number((st.countLive.get(hostId, w.liveFrom) as { n: number }).n),
-            at: now,
-          };
-          const a = admit(host, newKeys, live.n);
-          for (const k of a.create) {
-            const [container, key] = splitKey(k);
-            st.addSeries.run(hostId, container, key, now);
-            resolved.fresh.set(
-              k,
-              Number((st.findSeries.get(hostId, container, key) as { id: number }).id),
-            );
-          }
-          resolved.live = { n: live.n + a.create.length, at: live.at };
-          resolved.refused = a.refused;
-          cappedSeries = a.cappedSeries;
-        }
-        const kept = withoutRefused(w.points, resolved.refused);
-        points = kept.kept;
-        capped = { series: cappedSeries, samples: kept.samples };
-        const sids = points.map((p) => host.ids.get(p.sk) ?? resolved.fresh.get(p.sk)!);
-        // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
-        const groups = bySeries(points, sids);
-        if (groups.size) {
-          const span = headSpan(groups);
-          st.addHead.run(hostId, span.t0, span.t1, span.n, encodeHead(groups));
-        }
-        for (const h of hoursOf(points)) st.markCompact.run(hostId, h);
-        for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
-          st.markDirty.run(hostId, b);
-        }
-        const latest = [...latestOf(points, sids, now)];
-        for (let i = 0; i < latest.length; i += LATEST_PER_STATEMENT) {
-          const slice = latest.slice(i, i + LATEST_PER_STATEMENT);
-          const args: (number | bigint)[] = [];
-          for (const [id, p] of slice) args.push(id, p.t, p.v);
-          setLatest(slice.length).run(...args, now);
-        }
+  // Group commit (SQLite): reports that reach ingest in the same turn of the event loop share one
+  // transaction, each in a savepoint of its own. A commit writes every page it touched to the WAL,
+  // and the reports of a group touch the same pages (metric_latest, metric_batches, the markers,
+  // the agent rows): one commit per group instead of one per report is most of what ingest costs
+  // under load. A report is acknowledged only after its group has committed.
+  const waiting: { w: Work; resolve: (c: Committed) => void; reject: (e: unknown) => void }[] = [];
+  let flushScheduled = false;
 
-        current = epochs.get(hostId);
-        if (spoolEpoch !== undefined && current !== spoolEpoch) {
-          const row = st.agentRow.get(hostId) as AgentRow | undefined;
-          current = row?.epoch;
-          if (row && row.epoch !== spoolEpoch) {
-            // A batch of an epoch already seen is a straggler of an older spool, not a new one.
-            const seen = st.epochSeen.get(hostId, spoolEpoch, batch.seq) !== undefined;
-            if (!seen && st.switchEpoch.run(spoolEpoch, now, hostId, row.epoch).changes > 0) {
-              epochChanged = { from: row.epoch, to: spoolEpoch };
-              current = spoolEpoch;
-            }
+  function ingestSqlite(w: Work): Promise<Committed> {
+    return new Promise((resolve, reject) => {
+      waiting.push({ w, resolve, reject });
+      scheduleFlush();
+    });
+  }
+
+  function scheduleFlush() {
+    if (flushScheduled || !waiting.length) return;
+    flushScheduled = true;
+    // A timer, not a microtask: the other requests already readable get their turn to join first.
+    setTimeout(() => {
+      flushScheduled = false;
+      const group = waiting.splice(0, MAX_GROUP_REPORTS);
+      commitGroup(group).finally(scheduleFlush);
+    }, 0);
+  }
+
+  /** Writes `group` in one transaction; settles each report's promise once that is decided. */
+  function commitGroup(group: typeof waiting): Promise<void> {
+    const raw = dbh.sqlite!;
+    // The connection() callback holds Kysely's mutex, so the synchronous block below owns the connection.
+    return dbh.db.connection().execute((): Promise<void> => {
+      const written: { item: (typeof waiting)[number]; r: Written }[] = [];
+      try {
+        raw.exec("BEGIN IMMEDIATE");
+        for (const item of group) {
+          raw.exec("SAVEPOINT report");
+          let r: Written;
+          try {
+            r = writeReport(item.w);
+            raw.exec("RELEASE report");
+          } catch (err) {
+            // A report that fails alone (its savepoint still open) is refused alone; one that took
+            // the transaction with it (a full disk, an I/O error) fails the group below.
+            if (!raw.isTransaction) throw err;
+            raw.exec("ROLLBACK TO report");
+            raw.exec("RELEASE report");
+            item.reject(err);
+            continue;
           }
+          // Made part of the caches at once, so a later report of the same host in this group
+          // sees its series and epoch; forgotten again below if the group does not commit.
+          r.apply?.();
+          written.push({ item, r });
         }
-        st.upsertAgent.run(...withEpoch(w.agent(points.length, capped), current));
         raw.exec("COMMIT");
       } catch (err) {
         // SQLite rolls back by itself after some errors (a full disk, an I/O error); a ROLLBACK
@@ -541,18 +512,120 @@ export function createMetricStore(
             raw.exec("ROLLBACK");
           } catch { /* the original error is the one to report */ }
         }
-        throw err;
+        for (const { item } of written) {
+          dropHost(item.w.hostId);
+          epochs.delete(item.w.hostId);
+        }
+        // The whole group fails with its transaction (a report refused alone stays refused).
+        for (const item of group) item.reject(err);
+        return Promise.resolve();
       }
-      commitResolved(hostId, resolved);
-      remember(hostId, current ?? spoolEpoch);
-      return Promise.resolve({
+      for (const { item, r } of written) item.resolve(r.committed);
+      return Promise.resolve();
+    }).catch((err) => {
+      // The connection could not be had (the database is closing): nothing was written.
+      for (const item of group) item.reject(err);
+    });
+  }
+
+  /** What writeReport did: its result, and the cache updates that hold once it commits. */
+  interface Written {
+    committed: Committed;
+    apply?: () => void;
+  }
+
+  /** Writes one report inside the open transaction (see commitGroup); throws to undo it alone. */
+  function writeReport(w: Work): Written {
+    const { hostId, batch, now } = w;
+    const st = statements ??= prepareSqlite();
+    const spoolEpoch = epochOf(batch);
+    const inserted = st.addBatch.run(
+      hostId,
+      batch.epoch ?? "",
+      batch.seq,
+      now,
+      batch.samples.length,
+      batch.dropped,
+    );
+    if (inserted.changes === 0) return { committed: { duplicate: true } };
+    const gen = st.seriesGen.get(hostId) as { g: number } | undefined;
+    const host = hostSeries(hostId, Number(gen?.g ?? 0));
+    const resolved: Resolved = { host, fresh: new Map(), refused: new Set() };
+    const newKeys: string[] = [];
+    for (const k of missingKeys(w.points, host.ids)) {
+      const row = st.findSeries.get(hostId, ...splitKey(k)) as { id: number } | undefined;
+      if (row) resolved.fresh.set(k, Number(row.id));
+      else newKeys.push(k);
+    }
+    let cappedSeries = 0;
+    if (newKeys.length) {
+      const live = cachedLive(host, now) ?? {
+        n: Number((st.countLive.get(hostId, w.liveFrom) as { n: number }).n),
+        at: now,
+      };
+      const a = admit(host, newKeys, live.n);
+      for (const k of a.create) {
+        const [container, key] = splitKey(k);
+        st.addSeries.run(hostId, container, key, now);
+        resolved.fresh.set(
+          k,
+          Number((st.findSeries.get(hostId, container, key) as { id: number }).id),
+        );
+      }
+      resolved.live = { n: live.n + a.create.length, at: live.at };
+      resolved.refused = a.refused;
+      cappedSeries = a.cappedSeries;
+    }
+    const kept = withoutRefused(w.points, resolved.refused);
+    const points = kept.kept;
+    const capped = { series: cappedSeries, samples: kept.samples };
+    const sids = points.map((p) => host.ids.get(p.sk) ?? resolved.fresh.get(p.sk)!);
+    // The whole batch is one head row; compaction moves it into per-series chunks (head.ts).
+    const groups = bySeries(points, sids);
+    if (groups.size) {
+      const span = headSpan(groups);
+      st.addHead.run(hostId, span.t0, span.t1, span.n, encodeHead(groups));
+    }
+    for (const h of hoursOf(points)) st.markCompact.run(hostId, h);
+    for (const b of new Set(points.map((p) => p.t - (p.t % MINUTE)))) {
+      st.markDirty.run(hostId, b);
+    }
+    const latest = [...latestOf(points, sids, now)];
+    for (let i = 0; i < latest.length; i += LATEST_PER_STATEMENT) {
+      const slice = latest.slice(i, i + LATEST_PER_STATEMENT);
+      const args: (number | bigint)[] = [];
+      for (const [id, p] of slice) args.push(id, p.t, p.v);
+      setLatest(slice.length).run(...args, now);
+    }
+
+    let current = epochs.get(hostId);
+    let epochChanged: IngestResult["epochChanged"];
+    if (spoolEpoch !== undefined && current !== spoolEpoch) {
+      const row = st.agentRow.get(hostId) as AgentRow | undefined;
+      current = row?.epoch;
+      if (row && row.epoch !== spoolEpoch) {
+        // A batch of an epoch already seen is a straggler of an older spool, not a new one.
+        const seen = st.epochSeen.get(hostId, spoolEpoch, batch.seq) !== undefined;
+        if (!seen && st.switchEpoch.run(spoolEpoch, now, hostId, row.epoch).changes > 0) {
+          epochChanged = { from: row.epoch, to: spoolEpoch };
+          current = spoolEpoch;
+        }
+      }
+    }
+    st.upsertAgent.run(...withEpoch(w.agent(points.length, capped), current));
+    return {
+      committed: {
         duplicate: false,
         epochChanged,
         stored: points.length,
         refusedKeys: resolved.refused,
         capped,
-      });
-    });
+      },
+      apply: () => {
+        commitResolved(hostId, resolved);
+        remember(hostId, current ?? spoolEpoch);
+      },
+    };
   }
 
   async function ingestPostgres(w: Work): Promise<Committed> {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sql } from "kysely";
 import type { DbHandle } from "../db/mod.ts";
 import { dbTest } from "../../tests/support/db.ts";
 import { manualClock } from "../../tests/support/clock.ts";
@@ -241,5 +242,104 @@ dbTest(
     assert.equal(admitted.points, 3);
     const b = (await allRawRows(h.db, "ci")).filter((r) => r.container_id === "b");
     assert.deepEqual(b.map((r) => [r.key, r.v]), [["cpu_pct", 3], ["mem_bytes", 3]]);
+  },
+);
+
+/** Makes inserts into metric_head of `hostId` fail that statement alone (the transaction goes on). */
+async function refuseHeadOf(h: DbHandle, hostId: string) {
+  if (h.dialect === "sqlite") {
+    await sql.raw(`create trigger refuse_head before insert on metric_head
+      when new.host_id = '${hostId}' begin select raise(abort, 'refused by test'); end`)
+      .execute(h.db);
+  } else {
+    await sql.raw(`create function refuse_head_f() returns trigger language plpgsql as $$
+      begin
+        if new.host_id = '${hostId}' then raise exception 'refused by test'; end if;
+        return new;
+      end $$`).execute(h.db);
+    await sql`create trigger refuse_head before insert on metric_head
+      for each row execute function refuse_head_f()`.execute(h.db);
+  }
+  return () =>
+    sql`drop trigger refuse_head${sql.raw(h.dialect === "sqlite" ? "" : " on metric_head")}`
+      .execute(h.db);
+}
+
+dbTest(
+  "metric store: reports arriving together are committed together, and one that fails fails alone",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const allow = await refuseHeadOf(h, "host-bad");
+    // Sent in one turn: on SQLite they share one transaction (group commit), each in a savepoint.
+    const sent = await Promise.allSettled([
+      store.ingest("host-a", batch(0, NOW - 60_000, ["cpu.total_pct"], 1)),
+      store.ingest("host-bad", batch(0, NOW - 60_000, ["cpu.total_pct"], 2)),
+      store.ingest("host-c", batch(0, NOW - 60_000, ["cpu.total_pct", "mem.used_pct"], 3)),
+    ]);
+    assert.deepEqual(sent.map((s) => s.status), ["fulfilled", "rejected", "fulfilled"]);
+    assert.match(String((sent[1] as PromiseRejectedResult).reason), /refused by test/);
+    assert.equal(await store.lastSeq("host-a"), 0);
+    assert.equal(await store.lastSeq("host-bad"), -1, "nothing of the failed report is kept");
+    assert.equal(await store.lastSeq("host-c"), 0);
+    const series = await h.db.selectFrom("metric_series").select("host_id").execute();
+    assert.deepEqual(series.map((s) => s.host_id).sort(), ["host-a", "host-c", "host-c"]);
+
+    await allow();
+    const retry = await store.ingest("host-bad", batch(0, NOW - 60_000, ["cpu.total_pct"], 2));
+    assert.equal(
+      retry.duplicate,
+      false,
+      "the failed report was not committed, so its retry is new",
+    );
+    const rows = await pointsBySeries(h);
+    assert.equal(rows.length, 3 + 3 + 6);
+    const owner = { 1: "host-a", 2: "host-bad", 3: "host-c" } as Record<number, string>;
+    for (const r of rows) assert.equal(r.host_id, owner[r.v], `point of value ${r.v}`);
+  },
+);
+
+dbTest(
+  "metric store: two reports of one host arriving together both store, the second seeing the first's new series",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const [first, second, again] = await Promise.all([
+      store.ingest("host-a", batch(0, NOW - 60_000, ["cpu.total_pct"], 1)),
+      store.ingest("host-a", batch(1, NOW - 50_000, ["cpu.total_pct", "mem.used_pct"], 1)),
+      store.ingest("host-a", batch(1, NOW - 50_000, ["cpu.total_pct", "mem.used_pct"], 1)),
+    ]);
+    assert.equal(first.duplicate, false);
+    // One of the two sends of seq 1 is stored, the other is its duplicate (on PostgreSQL, where
+    // each is a transaction of its own, either may commit first).
+    assert.deepEqual([second.duplicate, again.duplicate].sort(), [false, true]);
+    const series = await h.db.selectFrom("metric_series").select("key").execute();
+    assert.deepEqual(series.map((s) => s.key).sort(), ["cpu.total_pct", "mem.used_pct"]);
+    assert.equal(await countRawSamples(h.db), 3 + 6);
+  },
+);
+
+dbTest(
+  "metric store: a report that takes the transaction with it fails its whole group, and the group's retries store",
+  async (h) => {
+    const clock = manualClock(NOW);
+    const store = createMetricStore(h, clock);
+    const fault = await installMetricsFault(h);
+    await store.ingest("host-a", batch(0, NOW - 120_000, ["cpu.total_pct"], 1));
+    await fault.on();
+    const sent = await Promise.allSettled([
+      store.ingest("host-a", batch(1, NOW - 60_000, ["cpu.total_pct", "new.a"], 1)),
+      store.ingest("host-b", batch(0, NOW - 60_000, ["cpu.total_pct"], 2)),
+    ]);
+    assert.deepEqual(sent.map((s) => s.status), ["rejected", "rejected"]);
+    await fault.off();
+    const retried = await Promise.all([
+      store.ingest("host-a", batch(1, NOW - 60_000, ["cpu.total_pct", "new.a"], 1)),
+      store.ingest("host-b", batch(0, NOW - 60_000, ["cpu.total_pct"], 2)),
+    ]);
+    assert.deepEqual(retried.map((r) => r.duplicate), [false, false]);
+    const rows = await pointsBySeries(h);
+    assert.equal(rows.length, 3 + 6 + 3);
+    for (const r of rows) assert.equal(r.host_id, r.v === 1 ? "host-a" : "host-b");
   },
 );
