@@ -495,3 +495,34 @@ dbTest(
     assert.ok(audit.rows.some((r) => r.action === "member.added" && r.actor_name === "bob@x.io"));
   },
 );
+
+dbTest("[e2e] every kind of response carries the security headers, set once", async (h) => {
+  const t = testApp(h);
+  const u = await t.user("gus@example.com", { org: "acme", role: "owner" });
+  const responses = {
+    page: await t.request("/account", { cookie: u.cookie }),
+    json: await t.request("/api/v1/orgs", { cookie: u.cookie }),
+    error: await t.request("/api/v1/orgs"),
+    missing: await t.request("/no/such/page", { cookie: u.cookie }),
+    static: await t.request("/static/app.css"),
+    redirect: await t.request("/"),
+  };
+  const statuses = Object.fromEntries(Object.entries(responses).map(([k, r]) => [k, r.status]));
+  assert.deepEqual(statuses, {
+    page: 200,
+    json: 200,
+    error: 401,
+    missing: 404,
+    static: 200,
+    redirect: 303,
+  });
+  for (const [kind, res] of Object.entries(responses)) {
+    await res.body?.cancel();
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", kind);
+    assert.equal(res.headers.get("x-frame-options"), "DENY", kind);
+    assert.equal(res.headers.get("referrer-policy"), "same-origin", kind);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /frame-ancestors 'none'/, kind);
+    assert.doesNotMatch(csp, /,/, `${kind}: one policy, not two joined`);
+  }
+});

@@ -230,11 +230,21 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(18)));
     c.set("cspNonce", nonce);
     await next();
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("X-Frame-Options", "DENY");
-    c.header("Referrer-Policy", "same-origin");
-    if (!c.res.headers.has("content-security-policy")) {
-      c.header(
+    // Set on the response's own headers: c.header() after the handler copies the whole response
+    // once per call. A response whose headers are immutable (one passed through from fetch) is
+    // copied once.
+    let headers = c.res.headers;
+    try {
+      headers.set("X-Content-Type-Options", "nosniff");
+    } catch {
+      c.res = new Response(c.res.body, c.res);
+      headers = c.res.headers;
+      headers.set("X-Content-Type-Options", "nosniff");
+    }
+    headers.set("X-Frame-Options", "DENY");
+    headers.set("Referrer-Policy", "same-origin");
+    if (!headers.has("content-security-policy")) {
+      headers.set(
         "Content-Security-Policy",
         `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'`,
       );
