@@ -175,11 +175,16 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
         : (query = q, query.active = true)
 
       build(q)
-      return write(toBuffer(q))
+      const written = write(toBuffer(q))
+      // capstan patch: a BEGIN reserves its connection whenever it was written, also when the
+      // socket pushes back or the pipeline is full (the && chain skipped it, porsager/postgres#1189);
+      // nothing is pipelined behind it (its hook returns nothing, as before)
+      if (q.options.onexecute)
+        return q.options.onexecute(connection)
+      return written
         && !q.describeFirst
         && !q.cursorFn
         && sent.length < max_pipeline
-        && (!q.options.onexecute || q.options.onexecute(connection))
     } catch (error) {
       sent.length === 0 && write(Sync)
       errored(error)
@@ -306,7 +311,9 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
 
   /* c8 ignore next 3 */
   function drain() {
-    !query && onopen(connection)
+    // capstan patch: a reserved or in-transaction connection is its holder's between queries;
+    // handing it to the pool on a drain gave it to two holders (porsager/postgres#823)
+    !query && !connection.reserved && onopen(connection)
   }
 
   function data(x) {

@@ -203,24 +203,31 @@ function Postgres(a, b) {
 
   async function reserve() {
     const queue = Queue()
-    const c = open.length
-      ? open.shift()
+    let c, mine
+    // capstan patch: the connection is taken (moved out of every queue the pool hands out from,
+    // and marked reserved) the moment onopen() gives it, not one await later, when a query
+    // dispatched in between could have been pipelined onto it or a BEGIN reserved it
+    // (porsager/postgres#823).
+    const take = (x) => {
+      c = x
+      move(c, reserved)
+      mine = c.reserved = () => queue.length
+        ? c.execute(queue.shift())
+        : move(c, reserved)
+      c.reserved.release = true
+    }
+    open.length
+      ? take(open.shift())
       : await new Promise((resolve, reject) => {
         // capstan patch: a reserve fails when its connection attempt does, yet stays queued;
         // `settled` lets onopen() pass it by instead of giving a connection to no one.
         const query = {
-          reserve: (c) => (query.settled = true, resolve(c)),
+          reserve: (c) => (query.settled = true, take(c), resolve()),
           reject: (e) => (query.settled = true, reject(e))
         }
         queries.push(query)
         closed.length && connect(closed.shift(), query)
       })
-
-    move(c, reserved)
-    const mine = c.reserved = () => queue.length
-      ? c.execute(queue.shift())
-      : move(c, reserved)
-    c.reserved.release = true
 
     const sql = Sql(handler)
     sql.release = () => {
