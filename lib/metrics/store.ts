@@ -75,22 +75,33 @@ export function screenSamples(
   return { samples: kept, refused };
 }
 
-function flatten(samples: MetricsSample[]): Point[] {
+/**
+ * Series-key strings kept across batches, per container id and key: a string made once keeps its
+ * hash, and a batch looks each point's key up several times (a fresh string per point was ~6 % of
+ * ingest). Bounded: dropped whole past MAX_KEYED_CONTAINERS containers (churn), then rebuilt.
+ */
+type KeyStrings = Map<string, Map<string, string>>;
+const MAX_KEYED_CONTAINERS = 20_000;
+
+function flatten(samples: MetricsSample[], keys: KeyStrings): Point[] {
   const points: Point[] = [];
-  // One key string per host series for the whole batch: a string made once keeps its hash, and a
-  // batch looks each point's key up several times (a fresh string per point was 6 % of ingest).
-  const hostKeys = new Map<string, string>();
+  if (keys.size > MAX_KEYED_CONTAINERS) keys.clear();
+  const keyOf = (container: string, key: string) => {
+    let m = keys.get(container);
+    if (!m) keys.set(container, m = new Map());
+    let sk = m.get(key);
+    if (sk === undefined) m.set(key, sk = `${container}\u0000${key}`);
+    return sk;
+  };
   for (const s of samples) {
     for (const key in s.host) {
-      let sk = hostKeys.get(key);
-      if (sk === undefined) hostKeys.set(key, sk = `\u0000${key}`);
-      points.push({ container: "", key, sk, t: s.t, v: s.host[key] });
+      points.push({ container: "", key, sk: keyOf("", key), t: s.t, v: s.host[key] });
     }
     if (s.containers) {
       for (const id in s.containers) {
         const values = s.containers[id];
         for (const key in values) {
-          points.push({ container: id, key, sk: `${id}\u0000${key}`, t: s.t, v: values[key] });
+          points.push({ container: id, key, sk: keyOf(id, key), t: s.t, v: values[key] });
         }
       }
     }
@@ -325,6 +336,7 @@ export function createMetricStore(
   const hostOf = new Map<number, string>();
   // host → current spool epoch, as committed; lets most batches skip reading the agent row.
   const epochs = new Map<string, string>();
+  const keyStrings: KeyStrings = new Map();
 
   /** Drops what is cached of a host's series. */
   const dropHost = (hostId: string) => {
@@ -475,6 +487,19 @@ export function createMetricStore(
     }, 0);
   }
 
+  // Prepared once: exec() would parse them again for every report (a savepoint and its release).
+  let txStatements: ReturnType<typeof prepareTx> | undefined;
+  function prepareTx() {
+    const raw = dbh.sqlite!;
+    return {
+      begin: raw.prepare("BEGIN IMMEDIATE"),
+      savepoint: raw.prepare("SAVEPOINT report"),
+      release: raw.prepare("RELEASE report"),
+      rollbackTo: raw.prepare("ROLLBACK TO report"),
+      commit: raw.prepare("COMMIT"),
+    };
+  }
+
   /** Writes `group` in one transaction; settles each report's promise once that is decided. */
   function commitGroup(group: typeof waiting): Promise<void> {
     const raw = dbh.sqlite!;
@@ -482,19 +507,20 @@ export function createMetricStore(
     return dbh.db.connection().execute((): Promise<void> => {
       const written: { item: (typeof waiting)[number]; r: Written }[] = [];
       try {
-        raw.exec("BEGIN IMMEDIATE");
+        const tx = txStatements ??= prepareTx();
+        tx.begin.run();
         for (const item of group) {
-          raw.exec("SAVEPOINT report");
+          tx.savepoint.run();
           let r: Written;
           try {
             r = writeReport(item.w);
-            raw.exec("RELEASE report");
+            tx.release.run();
           } catch (err) {
             // A report that fails alone (its savepoint still open) is refused alone; one that took
             // the transaction with it (a full disk, an I/O error) fails the group below.
             if (!raw.isTransaction) throw err;
-            raw.exec("ROLLBACK TO report");
-            raw.exec("RELEASE report");
+            tx.rollbackTo.run();
+            tx.release.run();
             item.reject(err);
             continue;
           }
@@ -503,7 +529,7 @@ export function createMetricStore(
           r.apply?.();
           written.push({ item, r });
         }
-        raw.exec("COMMIT");
+        tx.commit.run();
       } catch (err) {
         // SQLite rolls back by itself after some errors (a full disk, an I/O error); a ROLLBACK
         // then throws "no transaction is active" and would hide the error that matters.
@@ -771,7 +797,7 @@ export function createMetricStore(
     ): Promise<IngestResult> {
       const now = clock.now();
       const { samples, refused } = screenSamples(batch.samples, now, meta.oldestMs);
-      const points = flatten(samples);
+      const points = flatten(samples, keyStrings);
       const skewMs = meta.agentTime === undefined ? null : Math.round(meta.agentTime - now);
       const work: Work = {
         hostId,
