@@ -82,7 +82,8 @@ export async function enrollHosts(
   const out = [];
   for (let i = 0; i < n; i++) {
     const { host, enrollment } = await ctx.services.hosts.create(sys, ctx.orgId, {
-      name: `bench-${i}-${crypto.randomUUID().slice(0, 4)}`,
+      // Unique across runs: the PostgreSQL bench reuses its database, and 4 hex digits collided.
+      name: `bench-${i}-${crypto.randomUUID().slice(0, 8)}`,
     });
     const { token } = await ctx.services.hosts.enroll(sys, {
       token: enrollment.token,
