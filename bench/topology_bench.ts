@@ -19,22 +19,18 @@
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import type { Services } from "../services.ts";
-import { loadConfig } from "../lib/config.ts";
-import { startHub } from "../hub.ts";
-import { silentLogger } from "../lib/log.ts";
 import { topics } from "../lib/realtime/topics.ts";
 import type { TopologyGraph, TopologyPatch } from "../lib/topology/graph.ts";
 import { scopeTopic } from "../lib/topology/topics.ts";
 import { generatedGraph } from "../islands/topology/fixture.ts";
 import { layoutInput, runLayout } from "../islands/topology/layout.ts";
 import {
-  ADA,
   ARTIFACTS,
   chromiumMissing,
   launchBrowser,
   signIn,
+  startBrowserHub,
 } from "../tests/support/browser.ts";
-import { SYSTEM_CTX } from "../tests/support/services.ts";
 import { buildIslands } from "../lib/islands/build.ts";
 import { recordAlone, type RecordFigure } from "./results.ts";
 
@@ -100,22 +96,14 @@ export async function waitPainted(
   return painted;
 }
 
-/** A hub on a fresh SQLite data directory (no jobs, no local agent) and a Chromium beside it. */
+/**
+ * The browser tests' hub (fresh SQLite data directory, no jobs, no local agent, Ada owning "acme")
+ * with freshly built islands, and a Chromium beside it.
+ */
 export async function startHubAndBrowser() {
   const root = new URL("../", import.meta.url).pathname;
   await buildIslands({ root });
-  const dataDir = await Deno.makeTempDir({ prefix: "capstan-bench-topology-" });
-  const profile = await Deno.makeTempDir({ prefix: "capstan-chromium-" });
-  const hub = await startHub(
-    loadConfig({
-      CAPSTAN_HOST: "127.0.0.1",
-      CAPSTAN_PORT: "0",
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_LOG_LEVEL: "error",
-      CAPSTAN_LOCAL_AGENT: "0",
-    }),
-    { jobs: false, log: silentLogger },
-  );
+  const { hub, org, dataDir, profile } = await startBrowserHub("bench-topology");
   const browser = await launchBrowser(profile).catch(async (e) => {
     await hub.stop();
     throw e;
@@ -123,6 +111,7 @@ export async function startHubAndBrowser() {
   return {
     hub,
     browser,
+    org,
     async close() {
       await browser.close();
       await hub.stop();
@@ -130,13 +119,6 @@ export async function startHubAndBrowser() {
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     },
   };
-}
-
-/** Ada, owner of org `acme` (created with her membership): the org the pages show. */
-export async function adaInAcme(services: Services) {
-  const user = await services.accounts.createUser(SYSTEM_CTX, ADA);
-  await services.accounts.ensureMembership(SYSTEM_CTX, user.id, "acme", "owner");
-  return (await services.orgs.bySlug("acme"))!;
 }
 
 /**
@@ -192,11 +174,10 @@ export async function topologyBench(record: RecordFigure): Promise<void> {
     record("topology_500_nodes_layout_ms", times[3]);
   }
 
-  const { hub, browser, close } = await startHubAndBrowser();
+  const { hub, browser, org, close } = await startHubAndBrowser();
   const { services } = hub;
   let stopMetrics: (() => void) | undefined;
   try {
-    const org = await adaInAcme(services);
     const graph: TopologyGraph = generatedGraph(NODES, {
       org: "acme",
       metricsTopic: () => topics.fleetMetrics(org.id),

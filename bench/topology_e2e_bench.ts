@@ -25,7 +25,6 @@ import { containerStatus } from "../lib/topology/build.ts";
 import { chromiumMissing } from "../tests/support/browser.ts";
 import { recordAlone, type RecordFigure } from "./results.ts";
 import {
-  adaInAcme,
   openTopologyMap,
   percentile,
   publishFleetMetrics,
@@ -40,11 +39,10 @@ export async function topologyE2eRuns(
 ) {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
-  const { hub, browser, close } = await startHubAndBrowser();
+  const { hub, browser, org, close } = await startHubAndBrowser();
   const { services } = hub;
   let stopMetrics: (() => void) | undefined;
   try {
-    const org = await adaInAcme(services);
     const hosts = await seedInstall(services, org.id, opts);
     // What the page will draw: the same read its server render and its API call make.
     const nodes = (await services.topology.graph({ kind: "org", orgId: org.id })).nodes.length;
